@@ -1,0 +1,235 @@
+//===- CompileDriver.cpp - strata-compile ---------------------------------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Driver/CompileDriver.h"
+
+#include "compiler/Registration.h"
+#include "frontends/model/ModelDescriptionParser.h"
+#include "frontends/tfmgen/TfmGen.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::strata;
+namespace cl = llvm::cl;
+
+namespace {
+
+enum class InputKind { ModelDescription, Mlir };
+
+std::optional<InputKind> inputKindOf(llvm::StringRef path) {
+  llvm::StringRef ext = llvm::sys::path::extension(path);
+  if (ext == ".yaml" || ext == ".yml")
+    return InputKind::ModelDescription;
+  if (ext == ".mlir")
+    return InputKind::Mlir;
+  return std::nullopt;
+}
+
+void printDiagnostics(const std::vector<strata::frontend::Diagnostic> &diags,
+                      const std::string &sourceText) {
+  for (const auto &diagnostic : diags)
+    llvm::errs() << strata::frontend::formatDiagnostic(diagnostic, sourceText);
+}
+
+/// Reads the YAML description and emits the input-phase module.
+OwningOpRef<ModuleOp> loadModelDescription(const CompileOptions &options,
+                                           MLIRContext &context) {
+  strata::frontend::ParseResult result =
+      strata::frontend::parseModelDescriptionFile(options.inputPath,
+                                                  options.overrides);
+  std::string sourceText =
+      result.description ? result.description->sourceText : std::string();
+  if (!result.description) {
+    // The parser keeps the text only on success; reread it for excerpts.
+    auto buffer = llvm::MemoryBuffer::getFile(options.inputPath);
+    if (buffer)
+      sourceText = (*buffer)->getBuffer().str();
+  }
+  printDiagnostics(result.diagnostics, sourceText);
+  if (!result.description)
+    return nullptr;
+  if (options.verbose && !result.description->recordedKeys.empty()) {
+    std::vector<std::string> paths;
+    for (const auto &key : result.description->recordedKeys)
+      paths.push_back(key.path);
+    llvm::errs() << options.inputPath << ": note: "
+                 << paths.size()
+                 << " keys accepted but not used by the compiler yet "
+                    "(kept in the module's tfm.recorded_keys): "
+                 << llvm::join(paths, ", ") << "\n";
+  }
+  return strata::frontend::emitTfmModule(*result.description, context);
+}
+
+/// Parses a module in the tfm dialect; the parser verifies it.
+OwningOpRef<ModuleOp> loadMlir(const CompileOptions &options,
+                               MLIRContext &context,
+                               llvm::SourceMgr &sourceMgr) {
+  std::string error;
+  auto buffer = openInputFile(options.inputPath, &error);
+  if (!buffer) {
+    llvm::WithColor::error(llvm::errs(), "strata-compile") << error << "\n";
+    return nullptr;
+  }
+  sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
+  return parseSourceFile<ModuleOp>(sourceMgr, &context);
+}
+
+} // namespace
+
+int mlir::strata::runCompile(const CompileOptions &options) {
+  auto kind = inputKindOf(options.inputPath);
+  if (!kind) {
+    llvm::WithColor::error(llvm::errs(), "strata-compile")
+        << "cannot tell the kind of input '" << options.inputPath
+        << "': expected a model description (.yaml, .yml) or a tfm module "
+           "(.mlir)\n";
+    return 1;
+  }
+  if (*kind == InputKind::Mlir && !options.overrides.empty()) {
+    llvm::WithColor::error(llvm::errs(), "strata-compile")
+        << "overrides such as '" << options.overrides.front()
+        << "' apply to YAML model descriptions, not to '"
+        << options.inputPath << "'\n";
+    return 1;
+  }
+
+  DialectRegistry registry;
+  registerStrataDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnosticHandler(sourceMgr, &context);
+
+  OwningOpRef<ModuleOp> module =
+      *kind == InputKind::Mlir ? loadMlir(options, context, sourceMgr)
+                               : loadModelDescription(options, context);
+  if (!module)
+    return 1;
+  if (failed(verify(*module))) {
+    llvm::WithColor::error(llvm::errs(), "strata-compile")
+        << "internal error: the module for '" << options.inputPath
+        << "' does not verify (diagnostics above); please report it\n";
+    return 1;
+  }
+
+  // Later phases run here, stopping at options.compileTo.
+
+  std::string error;
+  auto output = openOutputFile(options.outputPath, &error);
+  if (!output) {
+    llvm::WithColor::error(llvm::errs(), "strata-compile") << error << "\n";
+    return 1;
+  }
+  module->print(output->os(), OpPrintingFlags());
+  output->os() << "\n";
+  output->keep();
+  return 0;
+}
+
+int mlir::strata::runStrataCompileMain(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  cl::OptionCategory category("strata-compile options");
+
+  cl::list<std::string> positional(
+      cl::Positional, cl::OneOrMore, cl::cat(category),
+      cl::desc("<model.yaml | module.mlir> [key.path=value ...]\n"
+               "A model description with NeMo's `model:` keys, or a module "
+               "in the tfm dialect. Hydra-style overrides such as "
+               "model.num_layers=4 or trainer.devices=8 replace or add "
+               "keys of a YAML description before it is checked"));
+  cl::opt<std::string> outputPath(
+      "o", cl::cat(category), cl::value_desc("file"), cl::init("-"),
+      cl::desc("Where to write the result ('-' for standard output, the "
+               "default)"));
+  std::string phaseHelp =
+      "Stop after this phase and print its IR. Phases, in order:";
+  for (const CompilePhaseInfo &info : allCompilePhases())
+    phaseHelp += "\n  " + info.name.str() + ": " + info.description.str();
+  phaseHelp += "\nDefault: the last phase listed";
+  cl::opt<std::string> compileTo(
+      "compile-to", cl::cat(category), cl::value_desc("phase"),
+      cl::init(allCompilePhases().back().name.str()), cl::desc(phaseHelp));
+  cl::opt<unsigned> tp("tp", cl::cat(category), cl::value_desc("N"),
+                       cl::desc("Tensor-parallel size; the same as the "
+                                "override model.tensor_model_parallel_size=N"));
+  cl::opt<unsigned> pp("pp", cl::cat(category), cl::value_desc("N"),
+                       cl::desc("Pipeline-parallel size; the same as "
+                                "model.pipeline_model_parallel_size=N"));
+  cl::opt<bool> sp("sp", cl::cat(category),
+                   cl::desc("Sequence parallelism; the same as "
+                            "model.sequence_parallel=true"));
+  cl::opt<bool> verbose(
+      "verbose", cl::cat(category),
+      cl::desc("Also list the keys that are accepted but not used by the "
+               "compiler yet"));
+  cl::alias verboseShort("v", cl::aliasopt(verbose), cl::cat(category),
+                         cl::desc("Alias for --verbose"));
+
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  cl::HideUnrelatedOptions({&category, &cl::getGeneralCategory()});
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "strata-compile (Strata) 0.1.0\n";
+  });
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "strata-compile: compiles a transformer model description into "
+      "Strata's IR\n\n"
+      "  strata-compile examples/gpt2-124m.yaml --compile-to=input\n"
+      "  strata-compile model.yaml model.num_layers=2 -o model.mlir\n");
+
+  CompileOptions options;
+  options.inputPath = positional.front();
+  for (size_t i = 1; i < positional.size(); ++i) {
+    if (!llvm::StringRef(positional[i]).contains('=')) {
+      llvm::WithColor::error(llvm::errs(), "strata-compile")
+          << "unexpected argument '" << positional[i]
+          << "': give one input file, then overrides as key.path=value\n";
+      return 1;
+    }
+    options.overrides.push_back(positional[i]);
+  }
+  if (tp.getNumOccurrences())
+    options.overrides.push_back("model.tensor_model_parallel_size=" +
+                                std::to_string(tp));
+  if (pp.getNumOccurrences())
+    options.overrides.push_back("model.pipeline_model_parallel_size=" +
+                                std::to_string(pp));
+  if (sp)
+    options.overrides.push_back("model.sequence_parallel=true");
+  std::optional<CompilePhase> phase = parseCompilePhase(compileTo);
+  if (!phase) {
+    std::vector<std::string> names;
+    for (const CompilePhaseInfo &info : allCompilePhases())
+      names.push_back(info.name.str());
+    llvm::WithColor::error(llvm::errs(), "strata-compile")
+        << "unknown phase '" << compileTo
+        << "' for --compile-to; expected one of: " << llvm::join(names, ", ")
+        << "\n";
+    return 1;
+  }
+  options.compileTo = *phase;
+  options.outputPath = outputPath;
+  options.verbose = verbose;
+  return runCompile(options);
+}

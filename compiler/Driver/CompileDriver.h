@@ -1,0 +1,40 @@
+//===- CompileDriver.h - strata-compile -------------------------*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// The compiler driver: reads a model description (YAML) or a module in the
+// tfm dialect (.mlir), runs the pipeline up to the requested phase and
+// writes the result.
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_COMPILER_DRIVER_COMPILEDRIVER_H
+#define STRATA_COMPILER_DRIVER_COMPILEDRIVER_H
+
+#include "compiler/Driver/CompilePhase.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir::strata {
+
+struct CompileOptions {
+  std::string inputPath;
+  std::string outputPath = "-";
+  CompilePhase compileTo = CompilePhase::Input;
+  /// Hydra-style `key.path=value` overrides of the YAML description.
+  std::vector<std::string> overrides;
+  bool verbose = false;
+};
+
+/// Runs one compilation. Diagnostics go to stderr; returns the process exit
+/// code (0 on success, 1 on any error).
+int runCompile(const CompileOptions &options);
+
+/// The whole `strata-compile` command line: parses flags, then runCompile.
+int runStrataCompileMain(int argc, char **argv);
+
+} // namespace mlir::strata
+
+#endif // STRATA_COMPILER_DRIVER_COMPILEDRIVER_H

@@ -1,0 +1,21 @@
+//===- Registration.h - every Strata dialect -----------*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_COMPILER_REGISTRATION_H
+#define STRATA_COMPILER_REGISTRATION_H
+
+namespace mlir {
+class DialectRegistry;
+} // namespace mlir
+
+namespace mlir::strata {
+
+/// Adds the Strata dialects (tfm) and the upstream dialects Strata's
+/// programs use (func) to |registry|.
+void registerStrataDialects(DialectRegistry &registry);
+
+} // namespace mlir::strata
+
+#endif // STRATA_COMPILER_REGISTRATION_H

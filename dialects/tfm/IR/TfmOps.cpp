@@ -1,0 +1,442 @@
+//===- TfmOps.cpp - tfm dialect operations --------------------------------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// Verifiers state the values at fault: "expected ..., got ...", with shapes
+// printed as 4x1024x768 (`?` for a dynamic dimension).
+//
+//===----------------------------------------------------------------------===//
+#include "dialects/tfm/IR/TfmOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::strata::tfm;
+
+//===----------------------------------------------------------------------===//
+// Shape helpers
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// "4x1024x768", "?x128", or "scalar" for rank 0.
+std::string formatShape(ArrayRef<int64_t> shape) {
+  if (shape.empty())
+    return "scalar";
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  llvm::interleave(
+      shape, os,
+      [&](int64_t dim) {
+        if (ShapedType::isDynamic(dim))
+          os << "?";
+        else
+          os << dim;
+      },
+      "x");
+  return text;
+}
+
+std::string formatShape(Type type) {
+  return formatShape(cast<ShapedType>(type).getShape());
+}
+
+/// Two dimensions agree unless both are static and differ.
+bool dimsAgree(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+bool shapesAgree(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+  return a.size() == b.size() &&
+         llvm::all_of(llvm::zip_equal(a, b), [](auto pair) {
+           return dimsAgree(std::get<0>(pair), std::get<1>(pair));
+         });
+}
+
+ArrayRef<int64_t> shapeOf(Value value) {
+  return cast<ShapedType>(value.getType()).getShape();
+}
+
+/// Size of dimension |dim| counted from the end (0 = last).
+int64_t fromEnd(ArrayRef<int64_t> shape, int64_t dim) {
+  return shape[shape.size() - 1 - dim];
+}
+
+/// Checks that |vector| (a norm scale or bias) is [size of input's last dim].
+LogicalResult verifyFeatureVector(Operation *op, Value input, Value vector,
+                                  StringRef role) {
+  ArrayRef<int64_t> inputShape = shapeOf(input);
+  ArrayRef<int64_t> shape = shapeOf(vector);
+  if (inputShape.empty())
+    return op->emitOpError() << "expected an input of rank at least 1, got "
+                             << input.getType();
+  if (shape.size() != 1 || !dimsAgree(shape[0], inputShape.back()))
+    return op->emitOpError()
+           << "expected " << role << " of shape " << formatShape(
+                                                         inputShape.back())
+           << " (the input's last dimension), got " << formatShape(shape);
+  return success();
+}
+
+LogicalResult verifyEpsilon(Operation *op, double epsilon) {
+  if (!(epsilon > 0.0) || !std::isfinite(epsilon))
+    return op->emitOpError() << "expected a positive, finite epsilon, got "
+                             << epsilon;
+  return success();
+}
+
+LogicalResult verifyProbability(Operation *op, StringRef name, double p) {
+  if (!(p >= 0.0 && p < 1.0))
+    return op->emitOpError() << "expected " << name
+                             << " in [0, 1), got " << p;
+  return success();
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// ParameterOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ParameterOp::verify() {
+  RankedTensorType type = getTensorType();
+  if (!type.hasStaticShape())
+    return emitOpError() << "expected a statically shaped parameter, got "
+                         << type;
+  for (auto [i, dim] : llvm::enumerate(type.getShape()))
+    if (dim < 1)
+      return emitOpError() << "expected every dimension of parameter @"
+                           << getSymName() << " to be at least 1, got "
+                           << dim << " for dimension " << i;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ParamRefOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+ParamRefOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  auto parameter =
+      symbolTable.lookupNearestSymbolFrom<ParameterOp>(*this, getNameAttr());
+  if (!parameter)
+    return emitOpError() << "'" << getName()
+                         << "' does not name a tfm.parameter";
+  if (parameter.getType() != getType())
+    return emitOpError() << "expected type " << parameter.getType()
+                         << " of parameter @" << getName() << ", got "
+                         << getType();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LayerOp
+//===----------------------------------------------------------------------===//
+
+void LayerOp::build(OpBuilder &builder, OperationState &state, int64_t index,
+                    ValueRange inputs, TypeRange resultTypes) {
+  state.addAttribute(getIndexAttrName(state.name),
+                     builder.getI64IntegerAttr(index));
+  state.addOperands(inputs);
+  state.addTypes(resultTypes);
+  Region *body = state.addRegion();
+  Block *block = new Block();
+  body->push_back(block);
+  for (Value input : inputs)
+    block->addArgument(input.getType(), input.getLoc());
+}
+
+LogicalResult LayerOp::verify() {
+  Block &block = getBody().front();
+  if (block.getNumArguments() != getInputs().size())
+    return emitOpError() << "expected " << getInputs().size()
+                         << " block arguments (one per input), got "
+                         << block.getNumArguments();
+  for (auto [i, pair] :
+       llvm::enumerate(llvm::zip(getInputs(), block.getArguments()))) {
+    auto [input, argument] = pair;
+    if (input.getType() != argument.getType())
+      return emitOpError() << "expected block argument #" << i
+                           << " to have the type of input #" << i << " "
+                           << input.getType() << ", got "
+                           << argument.getType();
+  }
+  auto yield = cast<YieldOp>(block.getTerminator());
+  if (yield.getValues().size() != getNumResults())
+    return emitOpError() << "expected tfm.yield of " << getNumResults()
+                         << " values (one per result), got "
+                         << yield.getValues().size();
+  for (auto [i, pair] :
+       llvm::enumerate(llvm::zip(yield.getValues(), getResultTypes()))) {
+    auto [value, type] = pair;
+    if (value.getType() != type)
+      return emitOpError() << "expected yielded value #" << i
+                           << " to have result type " << type << ", got "
+                           << value.getType();
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// EmbeddingOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult EmbeddingOp::verify() {
+  ArrayRef<int64_t> table = shapeOf(getTable());
+  if (table.size() != 2)
+    return emitOpError() << "expected a table of rank 2 [rows, columns], got "
+                         << getTable().getType();
+  SmallVector<int64_t> expected(shapeOf(getIds()));
+  expected.push_back(table[1]);
+  if (!shapesAgree(expected, shapeOf(getResult())))
+    return emitOpError() << "expected result shape " << formatShape(expected)
+                         << " (the ids shape followed by " << table[1]
+                         << " table columns), got "
+                         << formatShape(getResult().getType());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// MatmulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulOp::verify() {
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  ArrayRef<int64_t> weight = shapeOf(getWeight());
+  int64_t n = getNumContractingDims();
+  if (n > static_cast<int64_t>(input.size()))
+    return emitOpError() << "expected at most " << input.size()
+                         << " contracting dimensions (the input's rank), got "
+                         << n;
+  if (n >= static_cast<int64_t>(weight.size()))
+    return emitOpError() << "expected a weight of rank greater than " << n
+                         << " (contracting dimensions plus at least one "
+                            "output dimension), got rank "
+                         << weight.size();
+  ArrayRef<int64_t> inputK = input.take_back(n);
+  ArrayRef<int64_t> weightK = weight.take_back(n);
+  if (!shapesAgree(inputK, weightK))
+    return emitOpError() << "expected the input's contracting dimensions "
+                         << formatShape(inputK)
+                         << " to equal the weight's trailing dimensions "
+                         << formatShape(weightK);
+  SmallVector<int64_t> expected(input.drop_back(n));
+  llvm::append_range(expected, weight.drop_back(n));
+  if (!shapesAgree(expected, shapeOf(getResult())))
+    return emitOpError() << "expected result shape " << formatShape(expected)
+                         << " (input " << formatShape(input.drop_back(n))
+                         << " by weight outputs "
+                         << formatShape(weight.drop_back(n)) << "), got "
+                         << formatShape(getResult().getType());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// BiasAddOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult BiasAddOp::verify() {
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  ArrayRef<int64_t> bias = shapeOf(getBias());
+  if (bias.empty() || bias.size() > input.size())
+    return emitOpError() << "expected a bias of rank 1 to " << input.size()
+                         << " (the input's rank), got rank " << bias.size();
+  if (!shapesAgree(input.take_back(bias.size()), bias))
+    return emitOpError() << "expected bias shape "
+                         << formatShape(input.take_back(bias.size()))
+                         << " (the input's trailing dimensions), got "
+                         << formatShape(bias);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// SplitHeadsOp / MergeHeadsOp
+//===----------------------------------------------------------------------===//
+
+/// Checks |merged| = [lead..., H] against |split| = [lead..., heads, dim].
+static LogicalResult verifyHeadsReshape(Operation *op, Value mergedValue,
+                                        Value splitValue) {
+  ArrayRef<int64_t> merged = shapeOf(mergedValue);
+  ArrayRef<int64_t> split = shapeOf(splitValue);
+  if (merged.empty() || split.size() != merged.size() + 1)
+    return op->emitOpError()
+           << "expected the split shape to have one more dimension than the "
+              "merged shape, got "
+           << formatShape(split) << " and " << formatShape(merged);
+  if (!shapesAgree(merged.drop_back(), split.drop_back(2)))
+    return op->emitOpError() << "expected leading dimensions "
+                             << formatShape(merged.drop_back())
+                             << " to be kept, got "
+                             << formatShape(split.drop_back(2));
+  int64_t heads = fromEnd(split, 1), dim = fromEnd(split, 0);
+  if (ShapedType::isDynamic(heads) || ShapedType::isDynamic(dim))
+    return op->emitOpError() << "expected static heads and head_dim, got "
+                             << formatShape(split.take_back(2));
+  if (!dimsAgree(merged.back(), heads * dim))
+    return op->emitOpError() << "expected " << heads << " heads x " << dim
+                             << " head_dim = " << heads * dim
+                             << " to equal the merged dimension "
+                             << merged.back();
+  return success();
+}
+
+LogicalResult SplitHeadsOp::verify() {
+  return verifyHeadsReshape(*this, getInput(), getResult());
+}
+
+LogicalResult MergeHeadsOp::verify() {
+  return verifyHeadsReshape(*this, getResult(), getInput());
+}
+
+//===----------------------------------------------------------------------===//
+// LayerNormOp / RMSNormOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LayerNormOp::verify() {
+  if (failed(verifyFeatureVector(*this, getInput(), getScale(), "scale")))
+    return failure();
+  if (getBias() &&
+      failed(verifyFeatureVector(*this, getInput(), getBias(), "bias")))
+    return failure();
+  return verifyEpsilon(*this, getEpsilon().convertToDouble());
+}
+
+LogicalResult RMSNormOp::verify() {
+  if (failed(verifyFeatureVector(*this, getInput(), getScale(), "scale")))
+    return failure();
+  return verifyEpsilon(*this, getEpsilon().convertToDouble());
+}
+
+//===----------------------------------------------------------------------===//
+// RotaryEmbeddingOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RotaryEmbeddingOp::verify() {
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  ArrayRef<int64_t> positions = shapeOf(getPositions());
+  if (input.size() != 4)
+    return emitOpError() << "expected input of rank 4 [batch, seq, heads, "
+                            "head_dim], got "
+                         << getInput().getType();
+  if (!shapesAgree(positions, input.take_front(2)))
+    return emitOpError() << "expected positions of shape "
+                         << formatShape(input.take_front(2))
+                         << " (the input's batch and seq), got "
+                         << formatShape(positions);
+  int64_t dims = getRotaryDims();
+  int64_t headDim = input[3];
+  if (dims % 2 != 0)
+    return emitOpError() << "expected an even number of rotary dims, got "
+                         << dims;
+  if (!ShapedType::isDynamic(headDim) && dims > headDim)
+    return emitOpError() << "expected rotary dims " << dims
+                         << " to be at most head_dim " << headDim;
+  double base = getBase().convertToDouble();
+  if (!(base > 1.0) || !std::isfinite(base))
+    return emitOpError() << "expected a finite base greater than 1, got "
+                         << base;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionOp::verify() {
+  ArrayRef<int64_t> q = shapeOf(getQuery());
+  ArrayRef<int64_t> k = shapeOf(getKey());
+  ArrayRef<int64_t> v = shapeOf(getValue());
+  for (auto [name, shape] : {std::pair<StringRef, ArrayRef<int64_t>>{"query", q},
+                             {"key", k},
+                             {"value", v}})
+    if (shape.size() != 4)
+      return emitOpError() << "expected " << name
+                           << " of rank 4 [batch, seq, heads, head_dim], got "
+                           << formatShape(shape);
+  if (!dimsAgree(q[0], k[0]) || !dimsAgree(k[0], v[0]))
+    return emitOpError() << "expected equal batch sizes, got query " << q[0]
+                         << ", key " << k[0] << ", value " << v[0];
+  if (!dimsAgree(k[1], v[1]) || !dimsAgree(k[2], v[2]))
+    return emitOpError() << "expected key and value to agree in length and "
+                            "groups, got key "
+                         << formatShape(k) << " and value " << formatShape(v);
+  if (!dimsAgree(q[3], k[3]))
+    return emitOpError() << "expected query head_dim " << q[3]
+                         << " to equal key head_dim " << k[3];
+  int64_t heads = q[2], groups = k[2];
+  if (!ShapedType::isDynamic(heads) && !ShapedType::isDynamic(groups) &&
+      (groups < 1 || heads % groups != 0))
+    return emitOpError() << "expected " << heads
+                         << " query heads to be divisible by " << groups
+                         << " key/value groups";
+  if (getCausal() && !ShapedType::isDynamic(q[1]) &&
+      !ShapedType::isDynamic(k[1]) && q[1] > k[1])
+    return emitOpError() << "expected causal query length " << q[1]
+                         << " to be at most key length " << k[1];
+  double scale = getScale().convertToDouble();
+  if (!(scale > 0.0) || !std::isfinite(scale))
+    return emitOpError() << "expected a positive, finite scale, got "
+                         << scale;
+  if (failed(verifyProbability(*this, "dropout", getDropoutRate())))
+    return failure();
+  SmallVector<int64_t> expected = {q[0], q[1], q[2], v[3]};
+  if (!shapesAgree(expected, shapeOf(getResult())))
+    return emitOpError() << "expected result shape " << formatShape(expected)
+                         << " [batch, query length, heads, value head_dim], "
+                            "got "
+                         << formatShape(getResult().getType());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// DropoutOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult DropoutOp::verify() {
+  return verifyProbability(*this, "rate", getRate().convertToDouble());
+}
+
+//===----------------------------------------------------------------------===//
+// CrossEntropyOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult CrossEntropyOp::verify() {
+  ArrayRef<int64_t> logits = shapeOf(getLogits());
+  ArrayRef<int64_t> labels = shapeOf(getLabels());
+  if (logits.empty())
+    return emitOpError() << "expected logits of rank at least 1, got "
+                         << getLogits().getType();
+  if (!shapesAgree(logits.drop_back(), labels))
+    return emitOpError() << "expected labels of shape "
+                         << formatShape(logits.drop_back())
+                         << " (the logits without the vocabulary "
+                            "dimension), got "
+                         << formatShape(labels);
+  auto result = cast<RankedTensorType>(getResult().getType());
+  Type logitsElement = getElementTypeOrSelf(getLogits().getType());
+  Type expectedElement = logitsElement.isF64()
+                             ? Type(Float64Type::get(getContext()))
+                             : Type(Float32Type::get(getContext()));
+  if (result.getElementType() != expectedElement)
+    return emitOpError() << "expected a loss of element type "
+                         << expectedElement << " for " << logitsElement
+                         << " logits, got " << result.getElementType();
+  ArrayRef<int64_t> expectedShape =
+      getReduction() == Reduction::none ? labels : ArrayRef<int64_t>{};
+  if (!shapesAgree(expectedShape, result.getShape()))
+    return emitOpError() << "expected a loss of shape "
+                         << formatShape(expectedShape) << " for reduction "
+                         << stringifyReduction(getReduction()) << ", got "
+                         << formatShape(result.getShape());
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "dialects/tfm/IR/TfmOps.cpp.inc"

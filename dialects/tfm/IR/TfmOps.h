@@ -1,0 +1,29 @@
+//===- TfmOps.h - tfm dialect operations ------------------------*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_DIALECTS_TFM_IR_TFMOPS_H
+#define STRATA_DIALECTS_TFM_IR_TFMOPS_H
+
+#include "dialects/tfm/IR/TfmDialect.h"
+#include "dialects/tfm/IR/TfmTraits.h"
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/ControlFlowInterfaces.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "dialects/tfm/IR/TfmEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/tfm/IR/TfmAttrs.h.inc"
+
+#define GET_OP_CLASSES
+#include "dialects/tfm/IR/TfmOps.h.inc"
+
+#endif // STRATA_DIALECTS_TFM_IR_TFMOPS_H

@@ -1,0 +1,574 @@
+//===- TfmOps.td - tfm dialect operations ------------------*- tablegen -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_DIALECTS_TFM_IR_TFMOPS_TD
+#define STRATA_DIALECTS_TFM_IR_TFMOPS_TD
+
+include "dialects/tfm/IR/TfmAttrs.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/IR/RegionKindInterface.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Parameters
+//===----------------------------------------------------------------------===//
+
+def Tfm_ParameterOp : Tfm_Op<"parameter", [
+    Symbol, HasParent<"::mlir::ModuleOp">]> {
+  let summary = "A named model parameter";
+  let description = [{
+    Declares one parameter of the model as a module-level symbol: its name,
+    global shape and element type, how it is initialized, whether training
+    updates it (`trainable`) and whether AdamW's decoupled weight decay
+    applies to it (`weight_decay`: on matrices and embeddings, not on biases
+    and norm weights). Functions read a parameter with `tfm.param_ref`.
+
+    The shape is the global, unpartitioned one; the partitioner decides each
+    rank's shard. Checkpoints store parameters under these names in this
+    layout.
+
+    Example:
+
+    ```mlir
+    tfm.parameter @"layers.0.attention.query.weight" : tensor<12x64x768xf32>
+        init <normal, std = 2.000000e-02> trainable weight_decay
+    tfm.parameter @"layers.0.input_norm.weight" : tensor<768xf32>
+        init <ones> trainable
+    ```
+
+    **Constraints:**
+    * the type is a statically shaped tensor of a float element type, with
+      every dimension at least 1;
+    * the op sits directly in the module.
+  }];
+  let arguments = (ins
+    SymbolNameAttr:$sym_name,
+    TypeAttrOf<Tfm_FloatTensor>:$type,
+    Tfm_InitAttr:$init,
+    UnitAttr:$trainable,
+    UnitAttr:$weight_decay
+  );
+  let assemblyFormat = [{
+    $sym_name `:` $type `init` $init (`trainable` $trainable^)?
+    (`weight_decay` $weight_decay^)? attr-dict
+  }];
+  let extraClassDeclaration = [{
+    ::mlir::RankedTensorType getTensorType() {
+      return ::llvm::cast<::mlir::RankedTensorType>(getType());
+    }
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_ParamRefOp : Tfm_Op<"param_ref", [
+    Pure, DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "Reads a parameter declared by tfm.parameter";
+  let description = [{
+    Yields the current value of the named parameter. The result type is the
+    parameter's type. Inside a `tfm.layer` (which is isolated from above)
+    parameters are read this way, never captured.
+
+    Example:
+
+    ```mlir
+    %w = tfm.param_ref @"layers.0.attention.query.weight" : tensor<12x64x768xf32>
+    ```
+
+    **Constraints:** the symbol names a `tfm.parameter` of the enclosing
+    module and the result type equals that parameter's type.
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$name);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Structure
+//===----------------------------------------------------------------------===//
+
+def Tfm_LayerOp : Tfm_Op<"layer", [
+    IsolatedFromAbove, SingleBlockImplicitTerminator<"YieldOp">,
+    RecursiveMemoryEffects]> {
+  let summary = "One transformer layer, a visible unit of the model";
+  let description = [{
+    Wraps the ops of one transformer layer. The region's block arguments
+    take the operands (the hidden state, and the positions when the layer
+    applies rotary embeddings); `tfm.yield` returns the layer's results.
+    Layers are where pipeline-parallel stage boundaries may fall, and the
+    unit that full activation recomputation stores inputs for. The region
+    is isolated from above: a layer reads parameters with `tfm.param_ref`.
+
+    Example:
+
+    ```mlir
+    %h1 = tfm.layer 0 (%h0) : (tensor<8x128x256xf32>) -> tensor<8x128x256xf32> {
+    ^bb0(%x: tensor<8x128x256xf32>):
+      // ... attention and MLP ...
+      tfm.yield %y : tensor<8x128x256xf32>
+    }
+    ```
+
+    **Constraints:**
+    * `index` is non-negative;
+    * the block arguments have the operand types, the yielded values the
+      result types.
+  }];
+  let arguments = (ins
+    ConfinedAttr<I64Attr, [IntNonNegative]>:$index,
+    Variadic<AnyRankedTensor>:$inputs
+  );
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $index ` ` `(` $inputs `)` attr-dict `:` functional-type($inputs, $results)
+    $body
+  }];
+  let hasVerifier = 1;
+  let skipDefaultBuilders = 1;
+  let builders = [
+    OpBuilder<(ins "int64_t":$index, "::mlir::ValueRange":$inputs,
+                   "::mlir::TypeRange":$resultTypes)>
+  ];
+}
+
+def Tfm_YieldOp : Tfm_Op<"yield", [
+    Pure, Terminator, ReturnLike, HasParent<"LayerOp">]> {
+  let summary = "Returns the results of a tfm.layer";
+  let description = [{
+    Terminates a `tfm.layer` body; its operands become the layer's results.
+
+    ```mlir
+    tfm.yield %y : tensor<8x128x256xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyRankedTensor>:$values);
+  let builders = [OpBuilder<(ins), [{ /* nothing to yield */ }]>];
+  let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
+}
+
+//===----------------------------------------------------------------------===//
+// Embeddings and projections
+//===----------------------------------------------------------------------===//
+
+def Tfm_EmbeddingOp : Tfm_Op<"embedding", [Pure, Tfm_SameFloatElementType]> {
+  let summary = "Looks up rows of an embedding table";
+  let description = [{
+    `result[i..., :] = table[ids[i...], :]`. Used for token embeddings
+    (ids are tokens) and learned absolute position embeddings (ids are
+    positions). An id outside `[0, rows)` is a runtime error.
+
+    Example:
+
+    ```mlir
+    %e = tfm.embedding %wte[%tokens] : tensor<50304x768xf32>, tensor<4x1024xi32> -> tensor<4x1024x768xf32>
+    ```
+
+    **Constraints:** the table has rank 2; the result shape is the ids
+    shape followed by the table's column count.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$table, Tfm_IndexTensor:$ids);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = [{
+    $table `[` $ids `]` attr-dict `:` type($table) `,` type($ids) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_MatmulOp : Tfm_Op<"matmul", [Pure, Tfm_SameFloatElementType]> {
+  let summary = "Contracts the trailing dimensions of an input with a weight";
+  let description = [{
+    The linear layer of a transformer. With `n` contracting dimensions
+    (default 1), input `x[b..., k...]` and weight `w[o..., k...]` (the
+    `torch.nn.Linear` orientation: output dimensions first):
+
+    `result[b..., o...] = sum over k... of x[b..., k...] * w[o..., k...]`
+
+    Output dimensions keep heads separate, so a query projection is
+    `[heads, head_dim, hidden]` and produces `[batch, seq, heads, head_dim]`,
+    and the attention output projection contracts `(heads, head_dim)` with
+    `n = 2`. A tensor-parallel partitioner splits an output dimension
+    (column parallel) or a contracting dimension (row parallel, which leaves
+    a partial sum); both are whole-dimension splits.
+
+    Example:
+
+    ```mlir
+    %q = tfm.matmul %x, %wq : tensor<4x1024x768xf32>, tensor<12x64x768xf32> -> tensor<4x1024x12x64xf32>
+    %o = tfm.matmul %a, %wo contracting 2 : tensor<4x1024x12x64xf32>, tensor<768x12x64xf32> -> tensor<4x1024x768xf32>
+    ```
+
+    **Constraints:** `1 <= n <= rank(x)`, `n < rank(w)`, the trailing `n`
+    dimensions of `x` and `w` are equal, and the result shape is
+    `x`'s leading dimensions followed by `w`'s leading dimensions.
+  }];
+  let arguments = (ins
+    Tfm_FloatTensor:$input,
+    Tfm_FloatTensor:$weight,
+    OptionalAttr<ConfinedAttr<I64Attr, [IntMinValue<1>]>>:$contracting_dims
+  );
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`contracting` $contracting_dims^)? attr-dict `:`
+    type($input) `,` type($weight) `->` type($result)
+  }];
+  let extraClassDeclaration = [{
+    /// Number of trailing dimensions contracted (1 when not stated).
+    int64_t getNumContractingDims() {
+      return getContractingDims() ? static_cast<int64_t>(*getContractingDims()) : 1;
+    }
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_BiasAddOp : Tfm_Op<"bias_add", [
+    Pure, Tfm_SameFloatElementType, AllTypesMatch<["input", "result"]>]> {
+  let summary = "Adds a bias broadcast over the leading dimensions";
+  let description = [{
+    `result[b..., t...] = input[b..., t...] + bias[t...]`: the bias shape
+    equals the input's trailing dimensions. Linear-layer biases use it (a
+    query bias is `[heads, head_dim]`).
+
+    Example:
+
+    ```mlir
+    %y = tfm.bias_add %x, %b : tensor<4x1024x12x64xf32>, tensor<12x64xf32>
+    ```
+
+    **Constraints:** `1 <= rank(bias) <= rank(input)` and the bias shape
+    equals the input's trailing dimensions.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$input, Tfm_FloatTensor:$bias);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $bias attr-dict `:` type($input) `,` type($bias)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_SplitHeadsOp : Tfm_Op<"split_heads", [Pure, Tfm_SameFloatElementType]> {
+  let summary = "Splits the last dimension into (heads, head_dim)";
+  let description = [{
+    Reshapes `[..., heads * head_dim]` to `[..., heads, head_dim]`, heads
+    outermost (the order of every GPT and Llama checkpoint). Used where a
+    producer delivers heads merged, such as an imported fused projection.
+
+    Example:
+
+    ```mlir
+    %h = tfm.split_heads %x : tensor<4x1024x768xf32> -> tensor<4x1024x12x64xf32>
+    ```
+
+    **Constraints:** the result has one more dimension than the input, the
+    leading dimensions agree, and `heads * head_dim` equals the input's
+    last dimension.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$input);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tfm_MergeHeadsOp : Tfm_Op<"merge_heads", [Pure, Tfm_SameFloatElementType]> {
+  let summary = "Merges (heads, head_dim) into one dimension";
+  let description = [{
+    The inverse of `tfm.split_heads`: `[..., heads, head_dim]` to
+    `[..., heads * head_dim]`.
+
+    Example:
+
+    ```mlir
+    %m = tfm.merge_heads %a : tensor<4x1024x12x64xf32> -> tensor<4x1024x768xf32>
+    ```
+
+    **Constraints:** the input has rank at least 2, the result one dimension
+    fewer, the leading dimensions agree, and the last result dimension is
+    `heads * head_dim`.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$input);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization
+//===----------------------------------------------------------------------===//
+
+def Tfm_LayerNormOp : Tfm_Op<"layer_norm", [
+    Pure, Tfm_SameFloatElementType, AllTypesMatch<["input", "result"]>]> {
+  let summary = "Layer normalization over the last dimension";
+  let description = [{
+    `y = (x - mean(x)) / sqrt(var(x) + epsilon) * scale + bias` over the
+    last dimension, with the biased variance (as `torch.nn.LayerNorm`). The
+    bias is optional (`bias: false` models).
+
+    Example:
+
+    ```mlir
+    %y = tfm.layer_norm %x, %g, %b epsilon 1.000000e-05 : tensor<4x1024x768xf32>, tensor<768xf32>, tensor<768xf32>
+    ```
+
+    **Constraints:** `scale` (and `bias`) are rank 1 with the size of the
+    input's last dimension; `epsilon` is positive.
+  }];
+  let arguments = (ins
+    Tfm_FloatTensor:$input,
+    Tfm_FloatTensor:$scale,
+    Optional<Tfm_FloatTensor>:$bias,
+    F64Attr:$epsilon
+  );
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $scale (`,` $bias^)? `epsilon` $epsilon attr-dict `:`
+    type($input) `,` type($scale) (`,` type($bias)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_RMSNormOp : Tfm_Op<"rms_norm", [
+    Pure, Tfm_SameFloatElementType, AllTypesMatch<["input", "result"]>]> {
+  let summary = "Root-mean-square normalization over the last dimension";
+  let description = [{
+    `y = x / sqrt(mean(x^2) + epsilon) * scale` over the last dimension
+    (Llama's RMSNorm).
+
+    Example:
+
+    ```mlir
+    %y = tfm.rms_norm %x, %g epsilon 1.000000e-05 : tensor<4x1024x768xf32>, tensor<768xf32>
+    ```
+
+    **Constraints:** `scale` is rank 1 with the size of the input's last
+    dimension; `epsilon` is positive.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$input, Tfm_FloatTensor:$scale,
+                       F64Attr:$epsilon);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $scale `epsilon` $epsilon attr-dict `:` type($input) `,` type($scale)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+def Tfm_RotaryEmbeddingOp : Tfm_Op<"rotary_embedding", [
+    Pure, Tfm_SameFloatElementType, AllTypesMatch<["input", "result"]>]> {
+  let summary = "Rotary position embedding (RoPE) of queries or keys";
+  let description = [{
+    Rotates the first `rotary_dims` entries of each head vector of
+    `input[batch, seq, heads, head_dim]` by angles `position * base^(-2i/d)`
+    (`d = rotary_dims`), pairing entry `i` with entry `i + d/2` (the
+    "rotate half" convention of GPT-NeoX, Llama and Megatron-LM). The
+    remaining `head_dim - rotary_dims` entries pass through.
+
+    Example:
+
+    ```mlir
+    %q2 = tfm.rotary_embedding %q, %positions base 1.000000e+04 dims 64 : tensor<4x1024x32x64xf32>, tensor<4x1024xi32>
+    ```
+
+    **Constraints:** the input has rank 4 and positions have its leading
+    two dimensions; `rotary_dims` is even, positive and at most `head_dim`;
+    `base` is greater than 1.
+  }];
+  let arguments = (ins
+    Tfm_FloatTensor:$input,
+    Tfm_IndexTensor:$positions,
+    F64Attr:$base,
+    ConfinedAttr<I64Attr, [IntMinValue<1>]>:$rotary_dims
+  );
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $positions `base` $base `dims` $rotary_dims attr-dict `:`
+    type($input) `,` type($positions)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, Tfm_SameFloatElementType]> {
+  let summary = "Scaled dot-product attention with grouped-query heads";
+  let description = [{
+    For `query[b, s, h, d]`, `key[b, t, g, d]` and `value[b, t, g, e]` with
+    `h` a multiple of `g` (query head `i` reads key/value group
+    `i / (h / g)`: multi-head attention when `g = h`, multi-query when
+    `g = 1`):
+
+    `result[b, s, h, :] = softmax_t(scale * q[b, s, h, :] . k[b, t, g, :] + mask) . v[b, t, g, :]`
+
+    With `causal`, query `s` may attend keys `t <= s + (T - S)`, where `S`
+    and `T` are the query and key lengths: the mask is aligned at the
+    bottom right, so the same op serves training (`S = T`) and decoding
+    with a key/value cache (`S < T`). `dropout` is the probability of
+    zeroing an attention weight during training (NeMo's
+    `attention_dropout`). The op is one unit so that kernels can use online
+    softmax (FlashAttention) and selective recomputation can recompute the
+    attention core as a whole.
+
+    Example:
+
+    ```mlir
+    %a = tfm.attention %q, %k, %v causal scale 1.250000e-01 : tensor<4x1024x32x64xf32>, tensor<4x1024x8x64xf32>, tensor<4x1024x8x64xf32> -> tensor<4x1024x32x64xf32>
+    ```
+
+    **Constraints:** all operands have rank 4; batch sizes agree; key and
+    value agree in length and groups; query and key agree in `head_dim`;
+    groups divide query heads; with `causal`, `S <= T`; `scale` is
+    positive; `0 <= dropout < 1`; the result is `[b, s, h, e]`.
+  }];
+  let arguments = (ins
+    Tfm_FloatTensor:$query,
+    Tfm_FloatTensor:$key,
+    Tfm_FloatTensor:$value,
+    UnitAttr:$causal,
+    F64Attr:$scale,
+    OptionalAttr<F64Attr>:$dropout
+  );
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`causal` $causal^)? `scale` $scale
+    (`dropout` $dropout^)? attr-dict `:` type($query) `,` type($key) `,`
+    type($value) `->` type($result)
+  }];
+  let extraClassDeclaration = [{
+    /// Dropout probability on attention weights (0 when not stated).
+    double getDropoutRate() {
+      return getDropout() ? getDropout()->convertToDouble() : 0.0;
+    }
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+def Tfm_GeluOp : Tfm_Op<"gelu", [Pure, SameOperandsAndResultType]> {
+  let summary = "Gaussian error linear unit";
+  let description = [{
+    `erf`: `x * 0.5 * (1 + erf(x / sqrt(2)))` (NeMo `gelu`).
+    `tanh`: `0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))`
+    (NeMo `fast-gelu`, GPT-2).
+
+    Example:
+
+    ```mlir
+    %y = tfm.gelu tanh %x : tensor<4x1024x3072xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_GeluApproximation:$approximation,
+                       Tfm_FloatTensor:$input);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$approximation $input attr-dict `:` type($input)";
+}
+
+def Tfm_SiluOp : Tfm_Op<"silu", [Pure, SameOperandsAndResultType]> {
+  let summary = "Sigmoid linear unit, x * sigmoid(x)";
+  let description = [{
+    Example:
+
+    ```mlir
+    %y = tfm.silu %x : tensor<4x1024x11008xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_FloatTensor:$input);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Tfm_SwiGLUOp : Tfm_Op<"swiglu", [Pure, SameOperandsAndResultType]> {
+  let summary = "Gated SiLU: silu(gate) * up";
+  let description = [{
+    The gated activation of Llama's MLP, `silu(gate) * up`, with the gate
+    and up projections as separate operands (so a tensor-parallel split of
+    the FFN dimension splits both alike).
+
+    Example:
+
+    ```mlir
+    %h = tfm.swiglu %gate, %up : tensor<4x1024x11008xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_FloatTensor:$gate, Tfm_FloatTensor:$up);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$gate `,` $up attr-dict `:` type($result)";
+}
+
+def Tfm_DropoutOp : Tfm_Op<"dropout", [
+    Tfm_SameFloatElementType, AllTypesMatch<["input", "result"]>]> {
+  let summary = "Zeroes elements with probability rate during training";
+  let description = [{
+    In training, each element is kept with probability `1 - rate` and
+    scaled by `1 / (1 - rate)`; in evaluation and inference it is the
+    identity. Not `Pure`: two dropouts of the same value draw different
+    masks.
+
+    Example:
+
+    ```mlir
+    %y = tfm.dropout %x rate 1.000000e-01 : tensor<4x1024x768xf32>
+    ```
+
+    **Constraints:** `0 <= rate < 1`.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$input, F64Attr:$rate);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$input `rate` $rate attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Tfm_AddOp : Tfm_Op<"add", [Pure, Commutative, SameOperandsAndResultType]> {
+  let summary = "Elementwise sum, as in a residual connection";
+  let description = [{
+    Example:
+
+    ```mlir
+    %h = tfm.add %x, %attn_out : tensor<4x1024x768xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_FloatTensor:$lhs, Tfm_FloatTensor:$rhs);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Loss
+//===----------------------------------------------------------------------===//
+
+def Tfm_CrossEntropyOp : Tfm_Op<"cross_entropy", [Pure]> {
+  let summary = "Softmax cross-entropy of logits against target ids";
+  let description = [{
+    Per position, `-log softmax(logits[i..., :])[labels[i...]]`, computed in
+    at least f32 whatever the logits' type. `reduction` is `mean` (the
+    training loss: mean next-token cross-entropy), `sum`, or `none` (the
+    per-token losses, shaped like `labels`). A label outside
+    `[0, vocabulary)` is a runtime error.
+
+    Example:
+
+    ```mlir
+    %loss = tfm.cross_entropy mean %logits, %labels : tensor<4x1024x50304xbf16>, tensor<4x1024xi32> -> tensor<f32>
+    ```
+
+    **Constraints:** `labels` has the logits' shape without the last
+    (vocabulary) dimension; the result is a rank-0 tensor for `mean` and
+    `sum` and `labels`-shaped for `none`; the result element type is f32,
+    or f64 for f64 logits.
+  }];
+  let arguments = (ins Tfm_Reduction:$reduction, Tfm_FloatTensor:$logits,
+                       Tfm_IndexTensor:$labels);
+  let results = (outs Tfm_LossTensor:$result);
+  let assemblyFormat = [{
+    $reduction $logits `,` $labels attr-dict `:` type($logits) `,`
+    type($labels) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // STRATA_DIALECTS_TFM_IR_TFMOPS_TD

@@ -1,0 +1,17 @@
+# Fails when a checked-in generated reference differs from the build's.
+# PAIRS: generated1;checked_in1;generated2;checked_in2...
+list(LENGTH PAIRS n)
+math(EXPR last "${n} - 1")
+foreach(i RANGE 0 ${last} 2)
+  math(EXPR j "${i} + 1")
+  list(GET PAIRS ${i} generated)
+  list(GET PAIRS ${j} checked_in)
+  file(READ "${generated}" a)
+  if(NOT EXISTS "${checked_in}")
+    message(FATAL_ERROR "${checked_in} is missing; run `ninja -C build strata-docs`")
+  endif()
+  file(READ "${checked_in}" b)
+  if(NOT a STREQUAL b)
+    message(FATAL_ERROR "${checked_in} is out of date with the ODS; run `ninja -C build strata-docs` and commit it")
+  endif()
+endforeach()

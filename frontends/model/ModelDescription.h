@@ -1,0 +1,103 @@
+//===- ModelDescription.h - A validated transformer model description ----===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// The plain-data result of reading a YAML model description (NeMo `model:`
+// keys). Every field holds the effective value after defaults, `${...}`
+// interpolation and command-line overrides; the parser has already checked
+// every consistency rule, so consumers (the IR emitter, later the artifact
+// writer) never re-validate. No MLIR dependency.
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_FRONTENDS_MODEL_MODELDESCRIPTION_H
+#define STRATA_FRONTENDS_MODEL_MODELDESCRIPTION_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace strata::frontend {
+
+enum class Normalization { LayerNorm, RMSNorm };
+/// gelu: erf GELU (NeMo `gelu`); fast_gelu: tanh approximation (NeMo
+/// `fast-gelu`, `openai-gelu`, `approx-gelu`; GPT-2's "gelu_new").
+enum class Activation { Gelu, FastGelu, SwiGLU };
+enum class PositionEmbedding { LearnedAbsolute, Rope };
+/// Compute precision: NeMo's `precision` 32 | 16 | bf16 (and `*-mixed`).
+enum class Precision { FP32, FP16, BF16 };
+enum class RecomputeGranularity { None, Selective, Full };
+enum class RecomputeMethod { None, Uniform, Block };
+
+/// Where a value came from: a YAML node (1-based line and column) or a
+/// command-line override (line 0, `file` is "<command line>").
+struct SourceLocation {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+/// A key that Strata accepts (a known NeMo key) but whose value does not
+/// change the compiled program yet. Kept so nothing is dropped silently.
+struct RecordedKey {
+  std::string path;   // dotted, e.g. "model.apply_query_key_layer_scaling"
+  std::string value;  // the YAML scalar text, or a flow-style rendering
+  SourceLocation location;
+};
+
+struct ModelDescription {
+  std::string name;        // top-level `name:`, else the file stem
+  std::string sourcePath;  // the file it was read from ("" for a string)
+  std::string sourceText;  // the YAML text, verbatim, for the artifact
+
+  // Architecture.
+  int64_t numLayers = 0;
+  int64_t hiddenSize = 0;
+  int64_t ffnHiddenSize = 0;      // default 4 * hidden_size
+  int64_t numAttentionHeads = 0;
+  int64_t numQueryGroups = 0;     // default num_attention_heads (MHA)
+  int64_t headDim = 0;            // kv_channels, default hidden / heads
+  int64_t seqLength = 0;          // seq_length or encoder_seq_length
+  int64_t maxPositionEmbeddings = 0;  // default seq_length
+  int64_t vocabSize = 0;          // tokenizer vocabulary (0 when unknown)
+  int64_t paddedVocabSize = 0;    // rows of the embedding table
+  Normalization normalization = Normalization::LayerNorm;
+  Activation activation = Activation::Gelu;
+  PositionEmbedding positionEmbedding = PositionEmbedding::LearnedAbsolute;
+  double rotaryPercentage = 1.0;  // fraction of head_dim that RoPE rotates
+  double rotaryBase = 10000.0;
+  bool shareEmbeddingsAndOutputWeights = true;
+  bool bias = true;               // biases in linear layers and norms
+  double hiddenDropout = 0.1;
+  double attentionDropout = 0.1;
+  double ffnDropout = 0.0;
+  double initMethodStd = 0.02;
+  bool useScaledInitMethod = true;  // output layers: std / sqrt(2 * layers)
+  double layernormEpsilon = 1e-5;
+
+  // Parallelism and batching.
+  int64_t tensorParallelSize = 1;
+  int64_t pipelineParallelSize = 1;
+  int64_t virtualPipelineParallelSize = 1;  // 1 = no interleaving
+  int64_t dataParallelSize = 1;   // devices * num_nodes / (tp * pp)
+  bool sequenceParallel = false;
+  RecomputeGranularity recomputeGranularity = RecomputeGranularity::None;
+  RecomputeMethod recomputeMethod = RecomputeMethod::None;
+  int64_t recomputeNumLayers = 0;
+  int64_t microBatchSize = 1;
+  int64_t globalBatchSize = 1;
+  Precision precision = Precision::FP32;
+
+  /// Known keys accepted but not used by the compiler yet, in file order.
+  std::vector<RecordedKey> recordedKeys;
+};
+
+const char *toString(Normalization v);
+const char *toString(Activation v);
+const char *toString(PositionEmbedding v);
+const char *toString(Precision v);
+const char *toString(RecomputeGranularity v);
+const char *toString(RecomputeMethod v);
+
+} // namespace strata::frontend
+
+#endif // STRATA_FRONTENDS_MODEL_MODELDESCRIPTION_H

@@ -1,0 +1,378 @@
+//===- TfmGen.cpp - model description to tfm IR ---------------------------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// The model follows Megatron-LM's GPT and Llama definitions: pre-norm
+// layers, residual connections around attention and MLP, an optional final
+// norm and an output head tied to (or separate from) the word embeddings.
+// Parameters are initialized as Megatron does: N(0, init_method_std) for
+// weights, std / sqrt(2 * num_layers) for the two output projections of each
+// layer when use_scaled_init_method, zeros for biases, ones for norm scales.
+//
+//===----------------------------------------------------------------------===//
+#include "frontends/tfmgen/TfmGen.h"
+
+#include "dialects/tfm/IR/TfmOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <cmath>
+#include <string>
+
+using namespace mlir;
+using namespace mlir::strata;
+
+namespace strata::frontend {
+namespace {
+
+class TfmEmitter {
+public:
+  TfmEmitter(const ModelDescription &description, MLIRContext &context)
+      : d(description), ctx(context), builder(&context) {
+    switch (d.precision) {
+    case Precision::FP32: floatType = builder.getF32Type(); break;
+    case Precision::BF16: floatType = builder.getBF16Type(); break;
+    case Precision::FP16: floatType = builder.getF16Type(); break;
+    }
+    indexType = builder.getI32Type();
+    batch = d.microBatchSize;
+    seq = d.seqLength;
+  }
+
+  OwningOpRef<ModuleOp> emit();
+
+private:
+  // Types.
+  RankedTensorType floatTensor(ArrayRef<int64_t> shape) {
+    return RankedTensorType::get(shape, floatType);
+  }
+  RankedTensorType hiddenType() {
+    return floatTensor({batch, seq, d.hiddenSize});
+  }
+
+  Location nameLoc(const std::string &name) {
+    return NameLoc::get(builder.getStringAttr(name));
+  }
+
+  // Parameters: declared at module level, read where used.
+  enum class Decay { Yes, No };
+  Value parameter(const std::string &name, ArrayRef<int64_t> shape,
+                  tfm::InitAttr init, Decay decay);
+  Value weight(const std::string &name, ArrayRef<int64_t> shape, double std) {
+    return parameter(name, shape,
+                     tfm::InitAttr::get(&ctx, tfm::InitKind::normal, std),
+                     Decay::Yes);
+  }
+  Value bias(const std::string &name, ArrayRef<int64_t> shape) {
+    return parameter(name, shape, tfm::InitAttr::get(&ctx, tfm::InitKind::zeros),
+                     Decay::No);
+  }
+
+  // Model pieces.
+  Value emitEmbeddings(Value tokens, Value positions, Value &wordEmbeddings);
+  Value emitNorm(const std::string &prefix, Value x);
+  Value emitLinear(const std::string &prefix, Value x,
+                   ArrayRef<int64_t> outShape, int64_t contracting,
+                   double std);
+  Value emitAttention(const std::string &prefix, Value x, Value positions);
+  Value emitMlp(const std::string &prefix, Value x);
+  Value emitDropout(Value x, double rate) {
+    if (rate <= 0.0)
+      return x;
+    return builder.create<tfm::DropoutOp>(x.getLoc(), x,
+                                          builder.getF64FloatAttr(rate));
+  }
+  void emitLayer(int64_t index, Value &hidden, Value positions);
+  DictionaryAttr configAttr();
+  DictionaryAttr recordedKeysAttr();
+
+  const ModelDescription &d;
+  MLIRContext &ctx;
+  OpBuilder builder;
+  ModuleOp module;
+  Type floatType, indexType;
+  int64_t batch = 0, seq = 0;
+  Operation *forwardOp = nullptr; // parameters are declared before it
+};
+
+Value TfmEmitter::parameter(const std::string &name, ArrayRef<int64_t> shape,
+                            tfm::InitAttr init, Decay decay) {
+  RankedTensorType type = floatTensor(shape);
+  {
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPoint(forwardOp);
+    builder.create<tfm::ParameterOp>(
+        nameLoc(name), builder.getStringAttr(name), TypeAttr::get(type), init,
+        /*trainable=*/builder.getUnitAttr(),
+        /*weight_decay=*/decay == Decay::Yes ? builder.getUnitAttr()
+                                             : UnitAttr());
+  }
+  return builder.create<tfm::ParamRefOp>(
+      nameLoc(name), type, FlatSymbolRefAttr::get(&ctx, name));
+}
+
+Value TfmEmitter::emitNorm(const std::string &prefix, Value x) {
+  Location loc = nameLoc(prefix);
+  int64_t h = d.hiddenSize;
+  Value scale = parameter(prefix + ".weight", {h},
+                          tfm::InitAttr::get(&ctx, tfm::InitKind::ones),
+                          Decay::No);
+  FloatAttr epsilon = builder.getF64FloatAttr(d.layernormEpsilon);
+  if (d.normalization == Normalization::RMSNorm)
+    return builder.create<tfm::RMSNormOp>(loc, x, scale, epsilon);
+  Value shift = d.bias ? bias(prefix + ".bias", {h}) : Value();
+  return builder.create<tfm::LayerNormOp>(loc, x.getType(), x, scale, shift,
+                                          epsilon);
+}
+
+// y = x . W (+ b), with W laid out [out..., in...] and b [out...].
+Value TfmEmitter::emitLinear(const std::string &prefix, Value x,
+                             ArrayRef<int64_t> outShape, int64_t contracting,
+                             double std) {
+  Location loc = nameLoc(prefix);
+  ArrayRef<int64_t> xShape = cast<RankedTensorType>(x.getType()).getShape();
+  SmallVector<int64_t> wShape(outShape);
+  llvm::append_range(wShape, xShape.take_back(contracting));
+  Value w = weight(prefix + ".weight", wShape, std);
+  SmallVector<int64_t> yShape(xShape.drop_back(contracting));
+  llvm::append_range(yShape, outShape);
+  IntegerAttr contractingAttr =
+      contracting == 1 ? IntegerAttr() : builder.getI64IntegerAttr(contracting);
+  Value y = builder.create<tfm::MatmulOp>(loc, floatTensor(yShape), x, w,
+                                          contractingAttr);
+  if (!d.bias)
+    return y;
+  Value b = bias(prefix + ".bias", outShape);
+  return builder.create<tfm::BiasAddOp>(loc, y, b);
+}
+
+Value TfmEmitter::emitAttention(const std::string &prefix, Value x,
+                                Value positions) {
+  double std = d.initMethodStd;
+  double outputStd = d.useScaledInitMethod
+                         ? std / std::sqrt(2.0 * d.numLayers)
+                         : std;
+  int64_t heads = d.numAttentionHeads, groups = d.numQueryGroups,
+          dim = d.headDim;
+  Value q = emitLinear(prefix + ".query", x, {heads, dim}, 1, std);
+  Value k = emitLinear(prefix + ".key", x, {groups, dim}, 1, std);
+  Value v = emitLinear(prefix + ".value", x, {groups, dim}, 1, std);
+  if (d.positionEmbedding == PositionEmbedding::Rope) {
+    // Megatron rounds the rotated width down to an even number of dims.
+    int64_t rotary = static_cast<int64_t>(d.rotaryPercentage * dim) / 2 * 2;
+    FloatAttr base = builder.getF64FloatAttr(d.rotaryBase);
+    IntegerAttr dims = builder.getI64IntegerAttr(rotary);
+    Location loc = nameLoc(prefix + ".rotary");
+    q = builder.create<tfm::RotaryEmbeddingOp>(loc, q.getType(), q, positions,
+                                               base, dims);
+    k = builder.create<tfm::RotaryEmbeddingOp>(loc, k.getType(), k, positions,
+                                               base, dims);
+  }
+  FloatAttr dropout = d.attentionDropout > 0.0
+                          ? builder.getF64FloatAttr(d.attentionDropout)
+                          : FloatAttr();
+  Value context = builder.create<tfm::AttentionOp>(
+      nameLoc(prefix + ".core"), q.getType(), q, k, v,
+      /*causal=*/builder.getUnitAttr(),
+      builder.getF64FloatAttr(1.0 / std::sqrt(static_cast<double>(dim))),
+      dropout);
+  return emitLinear(prefix + ".output", context, {d.hiddenSize}, 2,
+                    outputStd);
+}
+
+Value TfmEmitter::emitMlp(const std::string &prefix, Value x) {
+  double std = d.initMethodStd;
+  double outputStd = d.useScaledInitMethod
+                         ? std / std::sqrt(2.0 * d.numLayers)
+                         : std;
+  int64_t ffn = d.ffnHiddenSize;
+  Value h;
+  if (d.activation == Activation::SwiGLU) {
+    Value gate = emitLinear(prefix + ".gate", x, {ffn}, 1, std);
+    Value up = emitLinear(prefix + ".up", x, {ffn}, 1, std);
+    h = builder.create<tfm::SwiGLUOp>(nameLoc(prefix + ".activation"), gate,
+                                      up);
+  } else {
+    Value fc1 = emitLinear(prefix + ".fc1", x, {ffn}, 1, std);
+    auto approximation = d.activation == Activation::FastGelu
+                             ? tfm::GeluApproximation::tanh
+                             : tfm::GeluApproximation::erf;
+    h = builder.create<tfm::GeluOp>(nameLoc(prefix + ".activation"),
+                                    approximation, fc1);
+  }
+  h = emitDropout(h, d.ffnDropout);
+  return emitLinear(prefix + ".fc2", h, {d.hiddenSize}, 1, outputStd);
+}
+
+void TfmEmitter::emitLayer(int64_t index, Value &hidden, Value positions) {
+  std::string prefix = "layers." + std::to_string(index);
+  SmallVector<Value> inputs = {hidden};
+  if (positions)
+    inputs.push_back(positions);
+  auto layer = builder.create<tfm::LayerOp>(nameLoc(prefix), index, inputs,
+                                            TypeRange{hidden.getType()});
+  OpBuilder::InsertionGuard guard(builder);
+  Block &body = layer.getBody().front();
+  builder.setInsertionPointToStart(&body);
+  Value x = body.getArgument(0);
+  Value layerPositions = positions ? body.getArgument(1) : Value();
+
+  Value attention = emitAttention(
+      prefix + ".attention", emitNorm(prefix + ".input_norm", x),
+      layerPositions);
+  attention = emitDropout(attention, d.hiddenDropout);
+  Value mid = builder.create<tfm::AddOp>(nameLoc(prefix + ".residual"), x,
+                                         attention);
+  Value mlp = emitMlp(prefix + ".mlp",
+                      emitNorm(prefix + ".post_attention_norm", mid));
+  mlp = emitDropout(mlp, d.hiddenDropout);
+  Value out = builder.create<tfm::AddOp>(nameLoc(prefix + ".residual"), mid,
+                                         mlp);
+  builder.create<tfm::YieldOp>(nameLoc(prefix), ValueRange{out});
+  hidden = layer.getResult(0);
+}
+
+Value TfmEmitter::emitEmbeddings(Value tokens, Value positions,
+                                 Value &wordEmbeddings) {
+  wordEmbeddings = weight("embedding.word_embeddings.weight",
+                          {d.paddedVocabSize, d.hiddenSize}, d.initMethodStd);
+  Value x = builder.create<tfm::EmbeddingOp>(nameLoc("embedding"),
+                                             hiddenType(), wordEmbeddings,
+                                             tokens);
+  if (d.positionEmbedding == PositionEmbedding::LearnedAbsolute) {
+    Value table = weight("embedding.position_embeddings.weight",
+                         {d.maxPositionEmbeddings, d.hiddenSize},
+                         d.initMethodStd);
+    Value p = builder.create<tfm::EmbeddingOp>(nameLoc("embedding"),
+                                               hiddenType(), table, positions);
+    x = builder.create<tfm::AddOp>(nameLoc("embedding"), x, p);
+  }
+  return emitDropout(x, d.hiddenDropout);
+}
+
+DictionaryAttr TfmEmitter::configAttr() {
+  SmallVector<NamedAttribute> entries;
+  auto add = [&](StringRef key, Attribute value) {
+    entries.push_back(builder.getNamedAttr(key, value));
+  };
+  auto i64 = [&](int64_t v) { return builder.getI64IntegerAttr(v); };
+  auto f64 = [&](double v) { return builder.getF64FloatAttr(v); };
+  auto str = [&](StringRef v) { return builder.getStringAttr(v); };
+  add("name", str(d.name));
+  add("num_layers", i64(d.numLayers));
+  add("hidden_size", i64(d.hiddenSize));
+  add("ffn_hidden_size", i64(d.ffnHiddenSize));
+  add("num_attention_heads", i64(d.numAttentionHeads));
+  add("num_query_groups", i64(d.numQueryGroups));
+  add("kv_channels", i64(d.headDim));
+  add("seq_length", i64(d.seqLength));
+  add("max_position_embeddings", i64(d.maxPositionEmbeddings));
+  add("vocab_size", i64(d.vocabSize));
+  add("padded_vocab_size", i64(d.paddedVocabSize));
+  add("normalization", str(toString(d.normalization)));
+  add("activation", str(toString(d.activation)));
+  add("position_embedding_type", str(toString(d.positionEmbedding)));
+  add("rotary_percentage", f64(d.rotaryPercentage));
+  add("rotary_base", f64(d.rotaryBase));
+  add("share_embeddings_and_output_weights",
+      builder.getBoolAttr(d.shareEmbeddingsAndOutputWeights));
+  add("bias", builder.getBoolAttr(d.bias));
+  add("hidden_dropout", f64(d.hiddenDropout));
+  add("attention_dropout", f64(d.attentionDropout));
+  add("ffn_dropout", f64(d.ffnDropout));
+  add("init_method_std", f64(d.initMethodStd));
+  add("use_scaled_init_method", builder.getBoolAttr(d.useScaledInitMethod));
+  add("layernorm_epsilon", f64(d.layernormEpsilon));
+  add("tensor_model_parallel_size", i64(d.tensorParallelSize));
+  add("pipeline_model_parallel_size", i64(d.pipelineParallelSize));
+  add("virtual_pipeline_model_parallel_size",
+      i64(d.virtualPipelineParallelSize));
+  add("data_parallel_size", i64(d.dataParallelSize));
+  add("sequence_parallel", builder.getBoolAttr(d.sequenceParallel));
+  add("activations_checkpoint_granularity",
+      str(toString(d.recomputeGranularity)));
+  add("activations_checkpoint_method", str(toString(d.recomputeMethod)));
+  add("activations_checkpoint_num_layers", i64(d.recomputeNumLayers));
+  add("micro_batch_size", i64(d.microBatchSize));
+  add("global_batch_size", i64(d.globalBatchSize));
+  add("precision", str(toString(d.precision)));
+  return builder.getDictionaryAttr(entries);
+}
+
+DictionaryAttr TfmEmitter::recordedKeysAttr() {
+  // A later entry for the same path (an override) replaces an earlier one.
+  llvm::StringMap<size_t> position;
+  SmallVector<NamedAttribute> entries;
+  for (const RecordedKey &key : d.recordedKeys) {
+    NamedAttribute entry =
+        builder.getNamedAttr(key.path, builder.getStringAttr(key.value));
+    auto [it, inserted] = position.try_emplace(key.path, entries.size());
+    if (inserted)
+      entries.push_back(entry);
+    else
+      entries[it->second] = entry;
+  }
+  return builder.getDictionaryAttr(entries);
+}
+
+OwningOpRef<ModuleOp> TfmEmitter::emit() {
+  Location fileLoc =
+      d.sourcePath.empty()
+          ? Location(builder.getUnknownLoc())
+          : Location(FileLineColLoc::get(&ctx, d.sourcePath, 1, 1));
+  OwningOpRef<ModuleOp> owned = ModuleOp::create(fileLoc, d.name);
+  module = *owned;
+  module->setAttr(kConfigAttrName, configAttr());
+  if (!d.recordedKeys.empty())
+    module->setAttr(kRecordedKeysAttrName, recordedKeysAttr());
+
+  RankedTensorType idsType = RankedTensorType::get({batch, seq}, indexType);
+  RankedTensorType logitsType =
+      floatTensor({batch, seq, d.paddedVocabSize});
+  RankedTensorType lossType =
+      RankedTensorType::get({}, builder.getF32Type());
+  builder.setInsertionPointToEnd(module.getBody());
+  auto forward = builder.create<func::FuncOp>(
+      nameLoc(kForwardFunctionName), kForwardFunctionName,
+      builder.getFunctionType({idsType, idsType, idsType},
+                              {logitsType, lossType}));
+  forwardOp = forward;
+  forward.setArgAttr(0, "tfm.name", builder.getStringAttr("tokens"));
+  forward.setArgAttr(1, "tfm.name", builder.getStringAttr("positions"));
+  forward.setArgAttr(2, "tfm.name", builder.getStringAttr("labels"));
+  Block *entry = forward.addEntryBlock();
+  builder.setInsertionPointToStart(entry);
+  Value tokens = entry->getArgument(0), positions = entry->getArgument(1),
+        labels = entry->getArgument(2);
+
+  Value wordEmbeddings;
+  Value hidden = emitEmbeddings(tokens, positions, wordEmbeddings);
+  Value layerPositions =
+      d.positionEmbedding == PositionEmbedding::Rope ? positions : Value();
+  for (int64_t i = 0; i < d.numLayers; ++i)
+    emitLayer(i, hidden, layerPositions);
+  hidden = emitNorm("final_norm", hidden);
+  Value outputWeight =
+      d.shareEmbeddingsAndOutputWeights
+          ? wordEmbeddings
+          : weight("output.weight", {d.paddedVocabSize, d.hiddenSize},
+                   d.initMethodStd);
+  Value logits = builder.create<tfm::MatmulOp>(
+      nameLoc("output"), logitsType, hidden, outputWeight, IntegerAttr());
+  Value loss = builder.create<tfm::CrossEntropyOp>(
+      nameLoc("loss"), lossType, tfm::Reduction::mean, logits, labels);
+  builder.create<func::ReturnOp>(nameLoc("output"), ValueRange{logits, loss});
+  return owned;
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp> emitTfmModule(const ModelDescription &description,
+                                    MLIRContext &context) {
+  context.loadDialect<tfm::TfmDialect, func::FuncDialect>();
+  return TfmEmitter(description, context).emit();
+}
+
+} // namespace strata::frontend

@@ -1,0 +1,38 @@
+//===- TfmGen.h - model description to tfm IR -------------------*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// Builds the `input` phase of compilation: a module with one tfm.parameter
+// per model parameter and a `forward` function whose body is the model in
+// global shapes, one tfm.layer per transformer layer.
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_FRONTENDS_TFMGEN_TFMGEN_H
+#define STRATA_FRONTENDS_TFMGEN_TFMGEN_H
+
+#include "frontends/model/ModelDescription.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
+namespace strata::frontend {
+
+/// Name of the entry function:
+///   forward(tokens, positions, labels : [micro_batch, seq] i32)
+///     -> (logits [micro_batch, seq, padded_vocab], loss f32 scalar)
+inline constexpr const char *kForwardFunctionName = "forward";
+
+/// Module attribute holding the effective description (NeMo key names).
+inline constexpr const char *kConfigAttrName = "tfm.config";
+/// Module attribute holding keys accepted but not used yet (path -> text).
+inline constexpr const char *kRecordedKeysAttrName = "tfm.recorded_keys";
+
+/// Emits the tfm module for |description|. The context must have the tfm
+/// and func dialects loaded. The result verifies; the description was
+/// validated by the parser, so emission cannot fail.
+mlir::OwningOpRef<mlir::ModuleOp>
+emitTfmModule(const ModelDescription &description, mlir::MLIRContext &context);
+
+} // namespace strata::frontend
+
+#endif // STRATA_FRONTENDS_TFMGEN_TFMGEN_H

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The README's first command: installs every package Strata needs, builds it,
+# and runs the main job on the bundled example model.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${STRATA_BUILD_DIR:-$root/build}
+"$root/scripts/install-deps.sh"
+"$root/scripts/build.sh"
+
+model=$root/examples/tiny-gpt.yaml
+out=$build/tiny-gpt.input.mlir
+echo "== strata-compile $model --compile-to=input"
+"$build/bin/strata-compile" "$model" --compile-to=input -o "$out"
+echo "== wrote $out: $(grep -c 'tfm.parameter' "$out") parameters," \
+     "$(grep -c 'tfm.layer ' "$out") layers"
+"$build/bin/strata-opt" "$out" > /dev/null
+echo "== strata-opt parsed and verified it"
