@@ -30,6 +30,8 @@
 using namespace mlir;
 using namespace mlir::strata;
 namespace cl = llvm::cl;
+// The frontend is plain C++ in ::strata, beside this file's mlir::strata.
+namespace fe = ::strata::frontend;
 
 namespace {
 
@@ -44,17 +46,17 @@ std::optional<InputKind> inputKindOf(llvm::StringRef path) {
   return std::nullopt;
 }
 
-void printDiagnostics(const std::vector<strata::frontend::Diagnostic> &diags,
+void printDiagnostics(const std::vector<fe::Diagnostic> &diags,
                       const std::string &sourceText) {
   for (const auto &diagnostic : diags)
-    llvm::errs() << strata::frontend::formatDiagnostic(diagnostic, sourceText);
+    llvm::errs() << fe::formatDiagnostic(diagnostic, sourceText);
 }
 
 /// Reads the YAML description and emits the input-phase module.
 OwningOpRef<ModuleOp> loadModelDescription(const CompileOptions &options,
                                            MLIRContext &context) {
-  strata::frontend::ParseResult result =
-      strata::frontend::parseModelDescriptionFile(options.inputPath,
+  fe::ParseResult result =
+      fe::parseModelDescriptionFile(options.inputPath,
                                                   options.overrides);
   std::string sourceText =
       result.description ? result.description->sourceText : std::string();
@@ -77,7 +79,7 @@ OwningOpRef<ModuleOp> loadModelDescription(const CompileOptions &options,
                     "(kept in the module's tfm.recorded_keys): "
                  << llvm::join(paths, ", ") << "\n";
   }
-  return strata::frontend::emitTfmModule(*result.description, context);
+  return fe::emitTfmModule(*result.description, context);
 }
 
 /// Parses a module in the tfm dialect; the parser verifies it.

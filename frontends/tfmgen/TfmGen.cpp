@@ -81,7 +81,7 @@ private:
   Value emitDropout(Value x, double rate) {
     if (rate <= 0.0)
       return x;
-    return builder.create<tfm::DropoutOp>(x.getLoc(), x,
+    return tfm::DropoutOp::create(builder, x.getLoc(), x,
                                           builder.getF64FloatAttr(rate));
   }
   void emitLayer(int64_t index, Value &hidden, Value positions);
@@ -103,14 +103,12 @@ Value TfmEmitter::parameter(const std::string &name, ArrayRef<int64_t> shape,
   {
     OpBuilder::InsertionGuard guard(builder);
     builder.setInsertionPoint(forwardOp);
-    builder.create<tfm::ParameterOp>(
-        nameLoc(name), builder.getStringAttr(name), TypeAttr::get(type), init,
+    tfm::ParameterOp::create(builder, nameLoc(name), builder.getStringAttr(name), TypeAttr::get(type), init,
         /*trainable=*/builder.getUnitAttr(),
         /*weight_decay=*/decay == Decay::Yes ? builder.getUnitAttr()
                                              : UnitAttr());
   }
-  return builder.create<tfm::ParamRefOp>(
-      nameLoc(name), type, FlatSymbolRefAttr::get(&ctx, name));
+  return tfm::ParamRefOp::create(builder, nameLoc(name), type, FlatSymbolRefAttr::get(&ctx, name));
 }
 
 Value TfmEmitter::emitNorm(const std::string &prefix, Value x) {
@@ -121,9 +119,9 @@ Value TfmEmitter::emitNorm(const std::string &prefix, Value x) {
                           Decay::No);
   FloatAttr epsilon = builder.getF64FloatAttr(d.layernormEpsilon);
   if (d.normalization == Normalization::RMSNorm)
-    return builder.create<tfm::RMSNormOp>(loc, x, scale, epsilon);
+    return tfm::RMSNormOp::create(builder, loc, x, scale, epsilon);
   Value shift = d.bias ? bias(prefix + ".bias", {h}) : Value();
-  return builder.create<tfm::LayerNormOp>(loc, x.getType(), x, scale, shift,
+  return tfm::LayerNormOp::create(builder, loc, x.getType(), x, scale, shift,
                                           epsilon);
 }
 
@@ -140,12 +138,12 @@ Value TfmEmitter::emitLinear(const std::string &prefix, Value x,
   llvm::append_range(yShape, outShape);
   IntegerAttr contractingAttr =
       contracting == 1 ? IntegerAttr() : builder.getI64IntegerAttr(contracting);
-  Value y = builder.create<tfm::MatmulOp>(loc, floatTensor(yShape), x, w,
+  Value y = tfm::MatmulOp::create(builder, loc, floatTensor(yShape), x, w,
                                           contractingAttr);
   if (!d.bias)
     return y;
   Value b = bias(prefix + ".bias", outShape);
-  return builder.create<tfm::BiasAddOp>(loc, y, b);
+  return tfm::BiasAddOp::create(builder, loc, y, b);
 }
 
 Value TfmEmitter::emitAttention(const std::string &prefix, Value x,
@@ -165,16 +163,15 @@ Value TfmEmitter::emitAttention(const std::string &prefix, Value x,
     FloatAttr base = builder.getF64FloatAttr(d.rotaryBase);
     IntegerAttr dims = builder.getI64IntegerAttr(rotary);
     Location loc = nameLoc(prefix + ".rotary");
-    q = builder.create<tfm::RotaryEmbeddingOp>(loc, q.getType(), q, positions,
+    q = tfm::RotaryEmbeddingOp::create(builder, loc, q.getType(), q, positions,
                                                base, dims);
-    k = builder.create<tfm::RotaryEmbeddingOp>(loc, k.getType(), k, positions,
+    k = tfm::RotaryEmbeddingOp::create(builder, loc, k.getType(), k, positions,
                                                base, dims);
   }
   FloatAttr dropout = d.attentionDropout > 0.0
                           ? builder.getF64FloatAttr(d.attentionDropout)
                           : FloatAttr();
-  Value context = builder.create<tfm::AttentionOp>(
-      nameLoc(prefix + ".core"), q.getType(), q, k, v,
+  Value context = tfm::AttentionOp::create(builder, nameLoc(prefix + ".core"), q.getType(), q, k, v,
       /*causal=*/builder.getUnitAttr(),
       builder.getF64FloatAttr(1.0 / std::sqrt(static_cast<double>(dim))),
       dropout);
@@ -192,14 +189,14 @@ Value TfmEmitter::emitMlp(const std::string &prefix, Value x) {
   if (d.activation == Activation::SwiGLU) {
     Value gate = emitLinear(prefix + ".gate", x, {ffn}, 1, std);
     Value up = emitLinear(prefix + ".up", x, {ffn}, 1, std);
-    h = builder.create<tfm::SwiGLUOp>(nameLoc(prefix + ".activation"), gate,
+    h = tfm::SwiGLUOp::create(builder, nameLoc(prefix + ".activation"), gate,
                                       up);
   } else {
     Value fc1 = emitLinear(prefix + ".fc1", x, {ffn}, 1, std);
     auto approximation = d.activation == Activation::FastGelu
                              ? tfm::GeluApproximation::tanh
                              : tfm::GeluApproximation::erf;
-    h = builder.create<tfm::GeluOp>(nameLoc(prefix + ".activation"),
+    h = tfm::GeluOp::create(builder, nameLoc(prefix + ".activation"),
                                     approximation, fc1);
   }
   h = emitDropout(h, d.ffnDropout);
@@ -211,7 +208,7 @@ void TfmEmitter::emitLayer(int64_t index, Value &hidden, Value positions) {
   SmallVector<Value> inputs = {hidden};
   if (positions)
     inputs.push_back(positions);
-  auto layer = builder.create<tfm::LayerOp>(nameLoc(prefix), index, inputs,
+  auto layer = tfm::LayerOp::create(builder, nameLoc(prefix), index, inputs,
                                             TypeRange{hidden.getType()});
   OpBuilder::InsertionGuard guard(builder);
   Block &body = layer.getBody().front();
@@ -223,14 +220,14 @@ void TfmEmitter::emitLayer(int64_t index, Value &hidden, Value positions) {
       prefix + ".attention", emitNorm(prefix + ".input_norm", x),
       layerPositions);
   attention = emitDropout(attention, d.hiddenDropout);
-  Value mid = builder.create<tfm::AddOp>(nameLoc(prefix + ".residual"), x,
+  Value mid = tfm::AddOp::create(builder, nameLoc(prefix + ".residual"), x,
                                          attention);
   Value mlp = emitMlp(prefix + ".mlp",
                       emitNorm(prefix + ".post_attention_norm", mid));
   mlp = emitDropout(mlp, d.hiddenDropout);
-  Value out = builder.create<tfm::AddOp>(nameLoc(prefix + ".residual"), mid,
+  Value out = tfm::AddOp::create(builder, nameLoc(prefix + ".residual"), mid,
                                          mlp);
-  builder.create<tfm::YieldOp>(nameLoc(prefix), ValueRange{out});
+  tfm::YieldOp::create(builder, nameLoc(prefix), ValueRange{out});
   hidden = layer.getResult(0);
 }
 
@@ -238,16 +235,16 @@ Value TfmEmitter::emitEmbeddings(Value tokens, Value positions,
                                  Value &wordEmbeddings) {
   wordEmbeddings = weight("embedding.word_embeddings.weight",
                           {d.paddedVocabSize, d.hiddenSize}, d.initMethodStd);
-  Value x = builder.create<tfm::EmbeddingOp>(nameLoc("embedding"),
+  Value x = tfm::EmbeddingOp::create(builder, nameLoc("embedding"),
                                              hiddenType(), wordEmbeddings,
                                              tokens);
   if (d.positionEmbedding == PositionEmbedding::LearnedAbsolute) {
     Value table = weight("embedding.position_embeddings.weight",
                          {d.maxPositionEmbeddings, d.hiddenSize},
                          d.initMethodStd);
-    Value p = builder.create<tfm::EmbeddingOp>(nameLoc("embedding"),
+    Value p = tfm::EmbeddingOp::create(builder, nameLoc("embedding"),
                                                hiddenType(), table, positions);
-    x = builder.create<tfm::AddOp>(nameLoc("embedding"), x, p);
+    x = tfm::AddOp::create(builder, nameLoc("embedding"), x, p);
   }
   return emitDropout(x, d.hiddenDropout);
 }
@@ -334,8 +331,7 @@ OwningOpRef<ModuleOp> TfmEmitter::emit() {
   RankedTensorType lossType =
       RankedTensorType::get({}, builder.getF32Type());
   builder.setInsertionPointToEnd(module.getBody());
-  auto forward = builder.create<func::FuncOp>(
-      nameLoc(kForwardFunctionName), kForwardFunctionName,
+  auto forward = func::FuncOp::create(builder, nameLoc(kForwardFunctionName), kForwardFunctionName,
       builder.getFunctionType({idsType, idsType, idsType},
                               {logitsType, lossType}));
   forwardOp = forward;
@@ -359,11 +355,9 @@ OwningOpRef<ModuleOp> TfmEmitter::emit() {
           ? wordEmbeddings
           : weight("output.weight", {d.paddedVocabSize, d.hiddenSize},
                    d.initMethodStd);
-  Value logits = builder.create<tfm::MatmulOp>(
-      nameLoc("output"), logitsType, hidden, outputWeight, IntegerAttr());
-  Value loss = builder.create<tfm::CrossEntropyOp>(
-      nameLoc("loss"), lossType, tfm::Reduction::mean, logits, labels);
-  builder.create<func::ReturnOp>(nameLoc("output"), ValueRange{logits, loss});
+  Value logits = tfm::MatmulOp::create(builder, nameLoc("output"), logitsType, hidden, outputWeight, IntegerAttr());
+  Value loss = tfm::CrossEntropyOp::create(builder, nameLoc("loss"), lossType, tfm::Reduction::mean, logits, labels);
+  func::ReturnOp::create(builder, nameLoc("output"), ValueRange{logits, loss});
   return owned;
 }
 

@@ -22,7 +22,7 @@
 
 using namespace mlir;
 using namespace mlir::strata;
-using strata::frontend::ModelDescription;
+using ::strata::frontend::ModelDescription;
 
 namespace {
 
@@ -39,7 +39,7 @@ ModelDescription gpt2Small() {
   d.maxPositionEmbeddings = 1024;
   d.vocabSize = 50257;
   d.paddedVocabSize = 50257;
-  d.activation = strata::frontend::Activation::FastGelu;
+  d.activation = ::strata::frontend::Activation::FastGelu;
   d.microBatchSize = 4;
   d.globalBatchSize = 4;
   return d;
@@ -57,21 +57,21 @@ ModelDescription llama2_7b() {
   d.seqLength = 4096;
   d.maxPositionEmbeddings = 4096;
   d.paddedVocabSize = 32000;
-  d.normalization = strata::frontend::Normalization::RMSNorm;
-  d.activation = strata::frontend::Activation::SwiGLU;
-  d.positionEmbedding = strata::frontend::PositionEmbedding::Rope;
+  d.normalization = ::strata::frontend::Normalization::RMSNorm;
+  d.activation = ::strata::frontend::Activation::SwiGLU;
+  d.positionEmbedding = ::strata::frontend::PositionEmbedding::Rope;
   d.shareEmbeddingsAndOutputWeights = false;
   d.bias = false;
   d.hiddenDropout = 0.0;
   d.attentionDropout = 0.0;
-  d.precision = strata::frontend::Precision::BF16;
+  d.precision = ::strata::frontend::Precision::BF16;
   return d;
 }
 
 class TfmGenTest : public ::testing::Test {
 protected:
   OwningOpRef<ModuleOp> emit(const ModelDescription &d) {
-    OwningOpRef<ModuleOp> module = strata::frontend::emitTfmModule(d, context);
+    OwningOpRef<ModuleOp> module = ::strata::frontend::emitTfmModule(d, context);
     EXPECT_TRUE(succeeded(verify(*module)));
     return module;
   }
@@ -191,7 +191,7 @@ TEST_F(TfmGenTest, DropoutAppearsOnlyWithPositiveRates) {
 TEST_F(TfmGenTest, PrecisionSetsElementTypesButLossStaysF32) {
   auto module = emit(llama2_7b());
   auto forward = module->lookupSymbol<func::FuncOp>(
-      strata::frontend::kForwardFunctionName);
+      ::strata::frontend::kForwardFunctionName);
   ASSERT_TRUE(forward);
   auto results = forward.getFunctionType().getResults();
   ASSERT_EQ(results.size(), 2u);
