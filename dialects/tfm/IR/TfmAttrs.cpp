@@ -42,11 +42,17 @@ Attribute InitAttr::parse(AsmParser &parser, Type) {
                               << "', expected zeros, ones or normal";
     return {};
   }
+  // `std` parses for every kind so that the verifier, not the parser,
+  // explains that only normal takes one.
   double stddev = 0.0;
-  if (*kind == InitKind::normal) {
-    if (parser.parseComma() || parser.parseKeyword("std") ||
-        parser.parseEqual() || parser.parseFloat(stddev))
+  if (succeeded(parser.parseOptionalComma())) {
+    if (parser.parseKeyword("std") || parser.parseEqual() ||
+        parser.parseFloat(stddev))
       return {};
+  } else if (*kind == InitKind::normal) {
+    parser.emitError(parser.getCurrentLocation())
+        << "expected ', std = <value>' for a normal initializer";
+    return {};
   }
   if (parser.parseGreater())
     return {};

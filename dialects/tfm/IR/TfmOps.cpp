@@ -26,6 +26,11 @@ using namespace mlir::strata::tfm;
 
 namespace {
 
+/// "768", or "?" for a dynamic dimension.
+std::string formatDim(int64_t dim) {
+  return ShapedType::isDynamic(dim) ? std::string("?") : std::to_string(dim);
+}
+
 /// "4x1024x768", "?x128", or "scalar" for rank 0.
 std::string formatShape(ArrayRef<int64_t> shape) {
   if (shape.empty())
@@ -126,9 +131,14 @@ LogicalResult
 ParamRefOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   auto parameter =
       symbolTable.lookupNearestSymbolFrom<ParameterOp>(*this, getNameAttr());
-  if (!parameter)
-    return emitOpError() << "'" << getName()
-                         << "' does not name a tfm.parameter";
+  if (!parameter) {
+    Operation *found = symbolTable.lookupNearestSymbolFrom(*this, getNameAttr());
+    InFlightDiagnostic diag = emitOpError()
+                              << "@" << getName() << " does not name a tfm.parameter";
+    if (found)
+      diag << " (it names a " << found->getName() << ")";
+    return diag;
+  }
   if (parameter.getType() != getType())
     return emitOpError() << "expected type " << parameter.getType()
                          << " of parameter @" << getName() << ", got "
@@ -153,11 +163,11 @@ void LayerOp::build(OpBuilder &builder, OperationState &state, int64_t index,
     block->addArgument(input.getType(), input.getLoc());
 }
 
-LogicalResult LayerOp::verify() {
+LogicalResult LayerOp::verifyRegions() {
   Block &block = getBody().front();
   if (block.getNumArguments() != getInputs().size())
-    return emitOpError() << "expected " << getInputs().size()
-                         << " block arguments (one per input), got "
+    return emitOpError() << "expected one block argument per input ("
+                         << getInputs().size() << "), got "
                          << block.getNumArguments();
   for (auto [i, pair] :
        llvm::enumerate(llvm::zip(getInputs(), block.getArguments()))) {
@@ -170,8 +180,8 @@ LogicalResult LayerOp::verify() {
   }
   auto yield = cast<YieldOp>(block.getTerminator());
   if (yield.getValues().size() != getNumResults())
-    return emitOpError() << "expected tfm.yield of " << getNumResults()
-                         << " values (one per result), got "
+    return emitOpError() << "expected tfm.yield of one value per result ("
+                         << getNumResults() << "), got "
                          << yield.getValues().size();
   for (auto [i, pair] :
        llvm::enumerate(llvm::zip(yield.getValues(), getResultTypes()))) {
@@ -197,8 +207,8 @@ LogicalResult EmbeddingOp::verify() {
   expected.push_back(table[1]);
   if (!shapesAgree(expected, shapeOf(getResult())))
     return emitOpError() << "expected result shape " << formatShape(expected)
-                         << " (the ids shape followed by " << table[1]
-                         << " table columns), got "
+                         << " (the ids shape followed by "
+                         << formatDim(table[1]) << " table columns), got "
                          << formatShape(getResult().getType());
   return success();
 }
@@ -245,6 +255,9 @@ LogicalResult MatmulOp::verify() {
 LogicalResult BiasAddOp::verify() {
   ArrayRef<int64_t> input = shapeOf(getInput());
   ArrayRef<int64_t> bias = shapeOf(getBias());
+  if (input.empty())
+    return emitOpError() << "expected an input of rank at least 1, got "
+                         << getInput().getType();
   if (bias.empty() || bias.size() > input.size())
     return emitOpError() << "expected a bias of rank 1 to " << input.size()
                          << " (the input's rank), got rank " << bias.size();
@@ -361,8 +374,9 @@ LogicalResult AttentionOp::verify() {
                            << " of rank 4 [batch, seq, heads, head_dim], got "
                            << formatShape(shape);
   if (!dimsAgree(q[0], k[0]) || !dimsAgree(k[0], v[0]))
-    return emitOpError() << "expected equal batch sizes, got query " << q[0]
-                         << ", key " << k[0] << ", value " << v[0];
+    return emitOpError() << "expected equal batch sizes, got query "
+                         << formatDim(q[0]) << ", key " << formatDim(k[0])
+                         << ", value " << formatDim(v[0]);
   if (!dimsAgree(k[1], v[1]) || !dimsAgree(k[2], v[2]))
     return emitOpError() << "expected key and value to agree in length and "
                             "groups, got key "

@@ -127,7 +127,9 @@ def Tfm_LayerOp : Tfm_Op<"layer", [
     $index ` ` `(` $inputs `)` attr-dict `:` functional-type($inputs, $results)
     $body
   }];
-  let hasVerifier = 1;
+  // Block arguments and yielded values are checked after the region traits
+  // have made sure the body ends in tfm.yield.
+  let hasRegionVerifier = 1;
   let skipDefaultBuilders = 1;
   let builders = [
     OpBuilder<(ins "int64_t":$index, "::mlir::ValueRange":$inputs,
