@@ -1,0 +1,260 @@
+//===- KeyTable.cpp - The keys a model description may contain -----------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// Recorded model keys come from NeMo's megatron_gpt_config.yaml and
+// megatron_llama_config.yaml (examples/nlp/language_modeling/conf); trainer
+// keys are PyTorch Lightning Trainer arguments. docs/model-description.md
+// lists the same keys for users: keep the two in step.
+//
+//===----------------------------------------------------------------------===//
+#include "frontends/model/KeyTable.h"
+
+#include "frontends/model/EditDistance.h"
+
+#include <unordered_map>
+
+namespace strata::frontend {
+
+namespace {
+
+constexpr KeyUse U = KeyUse::Used;
+constexpr KeyUse R = KeyUse::Recorded;
+
+const std::vector<KeyInfo> &table(Section section) {
+  static const std::vector<KeyInfo> topLevel = {
+      {"name", U},          {"model", U},    {"trainer", U},
+      {"restore_from_path", R}, {"exp_manager", R}, {"hydra", R},
+      {"defaults", R},      {"run", R},      {"inference", R},
+  };
+  static const std::vector<KeyInfo> trainer = {
+      {"devices", U},
+      {"num_nodes", U},
+      {"precision", U},
+      {"accelerator", R},
+      {"strategy", R},
+      {"logger", R},
+      {"callbacks", R},
+      {"enable_checkpointing", R},
+      {"enable_progress_bar", R},
+      {"enable_model_summary", R},
+      {"use_distributed_sampler", R},
+      {"replace_sampler_ddp", R},
+      {"max_epochs", R},
+      {"min_epochs", R},
+      {"max_steps", R},
+      {"min_steps", R},
+      {"max_time", R},
+      {"log_every_n_steps", R},
+      {"val_check_interval", R},
+      {"check_val_every_n_epoch", R},
+      {"num_sanity_val_steps", R},
+      {"limit_train_batches", R},
+      {"limit_val_batches", R},
+      {"limit_test_batches", R},
+      {"limit_predict_batches", R},
+      {"overfit_batches", R},
+      {"fast_dev_run", R},
+      {"accumulate_grad_batches", R},
+      {"gradient_clip_val", R},
+      {"gradient_clip_algorithm", R},
+      {"deterministic", R},
+      {"benchmark", R},
+      {"inference_mode", R},
+      {"profiler", R},
+      {"detect_anomaly", R},
+      {"barebones", R},
+      {"plugins", R},
+      {"sync_batchnorm", R},
+      {"reload_dataloaders_every_n_epochs", R},
+      {"default_root_dir", R},
+  };
+  static const std::vector<KeyInfo> model = {
+      // Used: architecture.
+      {"num_layers", U},
+      {"hidden_size", U},
+      {"ffn_hidden_size", U},
+      {"num_attention_heads", U},
+      {"num_query_groups", U},
+      {"kv_channels", U},
+      {"seq_length", U},
+      {"encoder_seq_length", U},
+      {"max_position_embeddings", U},
+      {"padded_vocab_size", U},
+      {"make_vocab_size_divisible_by", U},
+      {"tokenizer", U},
+      {"normalization", U},
+      {"activation", U},
+      {"position_embedding_type", U},
+      {"rotary_percentage", U},
+      {"rotary_base", U},
+      {"share_embeddings_and_output_weights", U},
+      {"bias", U},
+      {"hidden_dropout", U},
+      {"attention_dropout", U},
+      {"ffn_dropout", U},
+      {"init_method_std", U},
+      {"use_scaled_init_method", U},
+      {"layernorm_epsilon", U},
+      // Used: parallelism, recomputation, batching, precision.
+      {"tensor_model_parallel_size", U},
+      {"pipeline_model_parallel_size", U},
+      {"virtual_pipeline_model_parallel_size", U},
+      {"sequence_parallel", U},
+      {"activations_checkpoint_granularity", U},
+      {"activations_checkpoint_method", U},
+      {"activations_checkpoint_num_layers", U},
+      {"micro_batch_size", U},
+      {"global_batch_size", U},
+      {"precision", U},
+      // Recorded: they change the model's math, so only one value is fine.
+      {"normalize_attention_scores", R, "true"},
+      {"transformer_block_type", R, "pre_ln"},
+      {"headscale", R, "false"},
+      {"openai_gelu", R, "false"},
+      {"attention_type", R, "multihead"},
+      {"context_parallel_size", R, "1"},
+      {"expert_model_parallel_size", R, "1"},
+      {"num_moe_experts", R, "null"},
+      {"seq_len_interpolation_factor", R, "null"},
+      {"fp8", R, "false"},
+      // Recorded: performance and bookkeeping switches.
+      {"mcore_gpt", R},
+      {"rampup_batch_size", R},
+      {"resume_from_checkpoint", R},
+      {"apply_query_key_layer_scaling", R},
+      {"do_layer_norm_weight_decay", R},
+      {"pre_process", R},
+      {"post_process", R},
+      {"persist_layer_norm", R},
+      {"overlap_p2p_comm", R},
+      {"batch_p2p_comm", R},
+      {"native_amp_init_scale", R},
+      {"native_amp_growth_interval", R},
+      {"hysteresis", R},
+      {"fp32_residual_connection", R},
+      {"fp16_lm_cross_entropy", R},
+      {"megatron_amp_O2", R},
+      {"grad_allreduce_chunk_size_mb", R},
+      {"grad_div_ar_fusion", R},
+      {"gradient_accumulation_fusion", R},
+      {"bias_activation_fusion", R},
+      {"bias_dropout_add_fusion", R},
+      {"masked_softmax_fusion", R},
+      {"get_attention_mask_from_fusion", R},
+      {"apply_rope_fusion", R},
+      {"use_flash_attention", R},
+      {"seed", R},
+      {"use_cpu_initialization", R},
+      {"onnx_safe", R},
+      {"apex_transformer_log_level", R},
+      {"gradient_as_bucket_view", R},
+      {"sync_batch_comm", R},
+      {"num_micro_batches_with_partial_activation_checkpoints", R},
+      {"activations_checkpoint_layers_per_pipeline", R},
+      {"transformer_engine", R},
+      {"fp8_e4m3", R},
+      {"fp8_hybrid", R},
+      {"fp8_margin", R},
+      {"fp8_interval", R},
+      {"fp8_amax_history_len", R},
+      {"fp8_amax_compute_algo", R},
+      {"reduce_amax", R},
+      {"use_emha", R},
+      {"ub_tp_comm_overlap", R},
+      {"ub_tp_comm_overlap_cfg", R},
+      {"gc_interval", R},
+      {"data", R},
+      {"optim", R},
+      {"nsys_profile", R},
+  };
+  static const std::vector<KeyInfo> tokenizer = {
+      {"library", U},         {"type", U},
+      {"vocab_file", U},      {"vocab_size", U},
+      {"model", R},           {"merge_file", R},
+      {"delimiter", R},       {"sentencepiece_legacy", R},
+      {"special_tokens", R},  {"additional_special_tokens", R},
+      {"use_fast", R},
+  };
+  switch (section) {
+  case Section::TopLevel:
+    return topLevel;
+  case Section::Trainer:
+    return trainer;
+  case Section::Model:
+    return model;
+  case Section::Tokenizer:
+    return tokenizer;
+  }
+  return model;
+}
+
+struct SectionIndex {
+  std::unordered_map<std::string_view, const KeyInfo *> byName;
+  std::vector<std::string_view> names;
+};
+
+const SectionIndex &sectionIndex(Section section) {
+  auto build = [](Section s) {
+    SectionIndex index;
+    for (const KeyInfo &info : table(s)) {
+      index.byName.emplace(info.name, &info);
+      index.names.push_back(info.name);
+    }
+    return index;
+  };
+  static const SectionIndex indexes[] = {
+      build(Section::TopLevel), build(Section::Trainer),
+      build(Section::Model), build(Section::Tokenizer)};
+  return indexes[static_cast<int>(section)];
+}
+
+} // namespace
+
+const KeyInfo *findKey(Section section, std::string_view name) {
+  const auto &byName = sectionIndex(section).byName;
+  auto it = byName.find(name);
+  return it == byName.end() ? nullptr : it->second;
+}
+
+const std::vector<std::string_view> &keyNames(Section section) {
+  return sectionIndex(section).names;
+}
+
+const char *sectionName(Section section) {
+  switch (section) {
+  case Section::TopLevel:
+    return "top level";
+  case Section::Trainer:
+    return "trainer";
+  case Section::Model:
+    return "model";
+  case Section::Tokenizer:
+    return "model.tokenizer";
+  }
+  return "model";
+}
+
+std::string unknownKeyMessage(Section section, std::string_view key) {
+  std::string where = section == Section::TopLevel
+                          ? std::string("at the top level")
+                          : std::string("in ") + sectionName(section);
+  std::string message = "unknown key '" + std::string(key) + "' " + where;
+  // A known key in the wrong section is a likelier mistake than a typo.
+  for (Section other : {Section::Model, Section::Trainer, Section::TopLevel,
+                        Section::Tokenizer}) {
+    if (other == section || !findKey(other, key))
+      continue;
+    // `model` and `precision` exist at several levels; only hint at the
+    // sections a user would move a key to.
+    return message + "; '" + std::string(key) + "' belongs in " +
+           (other == Section::TopLevel ? std::string("the top level")
+                                       : std::string(sectionName(other)));
+  }
+  std::string suggestion = closestMatch(key, keyNames(section));
+  if (!suggestion.empty())
+    message += "; did you mean '" + suggestion + "'?";
+  return message;
+}
+
+} // namespace strata::frontend

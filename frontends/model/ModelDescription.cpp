@@ -1,0 +1,81 @@
+//===- ModelDescription.cpp - Names of the description's enumerations ----===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// The spellings are NeMo's (what a description file says), so a value can be
+// printed back into a description.
+//
+//===----------------------------------------------------------------------===//
+#include "frontends/model/ModelDescription.h"
+
+namespace strata::frontend {
+
+const char *toString(Normalization v) {
+  switch (v) {
+  case Normalization::LayerNorm:
+    return "layernorm";
+  case Normalization::RMSNorm:
+    return "rmsnorm";
+  }
+  return "unknown";
+}
+
+const char *toString(Activation v) {
+  switch (v) {
+  case Activation::Gelu:
+    return "gelu";
+  case Activation::FastGelu:
+    return "fast-gelu";
+  case Activation::SwiGLU:
+    return "swiglu";
+  }
+  return "unknown";
+}
+
+const char *toString(PositionEmbedding v) {
+  switch (v) {
+  case PositionEmbedding::LearnedAbsolute:
+    return "learned_absolute";
+  case PositionEmbedding::Rope:
+    return "rope";
+  }
+  return "unknown";
+}
+
+const char *toString(Precision v) {
+  switch (v) {
+  case Precision::FP32:
+    return "32";
+  case Precision::FP16:
+    return "16";
+  case Precision::BF16:
+    return "bf16";
+  }
+  return "unknown";
+}
+
+const char *toString(RecomputeGranularity v) {
+  switch (v) {
+  case RecomputeGranularity::None:
+    return "null";
+  case RecomputeGranularity::Selective:
+    return "selective";
+  case RecomputeGranularity::Full:
+    return "full";
+  }
+  return "unknown";
+}
+
+const char *toString(RecomputeMethod v) {
+  switch (v) {
+  case RecomputeMethod::None:
+    return "null";
+  case RecomputeMethod::Uniform:
+    return "uniform";
+  case RecomputeMethod::Block:
+    return "block";
+  }
+  return "unknown";
+}
+
+} // namespace strata::frontend

@@ -1,0 +1,33 @@
+//===- SectionReader.h - Reading the sections of a description -----------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// Internal to the model-description frontend: walks the top level, `trainer`,
+// `model` and `model.tokenizer` mappings in file order, resolves `${...}`
+// references, types and range-checks each value, records known-but-unused
+// keys and rejects unknown ones. Rules that relate several keys are left to
+// ConsistencyRules.
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_FRONTENDS_MODEL_SECTIONREADER_H
+#define STRATA_FRONTENDS_MODEL_SECTIONREADER_H
+
+#include "frontends/model/DiagnosticSink.h"
+#include "frontends/model/Settings.h"
+#include "frontends/model/YamlTree.h"
+
+#include <cstdint>
+
+namespace strata::frontend {
+
+/// Largest integer any used key accepts (2^40): products of two such values
+/// cannot overflow int64_t.
+inline constexpr int64_t kMaxIntegerValue = int64_t(1) << 40;
+
+/// Reads the document |root| into |settings| (whose fileName is set).
+void readSections(const YamlNode &root, Settings &settings,
+                  DiagnosticSink &sink);
+
+} // namespace strata::frontend
+
+#endif // STRATA_FRONTENDS_MODEL_SECTIONREADER_H
