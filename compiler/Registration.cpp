@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Registration.h"
 
+#include "compiler/Transforms/Passes.h"
 #include "dialects/tfm/IR/TfmDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -13,3 +14,5 @@
 void mlir::strata::registerStrataDialects(DialectRegistry &registry) {
   registry.insert<tfm::TfmDialect, func::FuncDialect>();
 }
+
+void mlir::strata::registerStrataPasses() { registerStrataTransformsPasses(); }

@@ -1,4 +1,4 @@
-//===- Registration.h - every Strata dialect -----------*- C++ -*-===//
+//===- Registration.h - every Strata dialect and pass -----------*- C++ -*-===//
 //
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
@@ -15,6 +15,10 @@ namespace mlir::strata {
 /// Adds the Strata dialects (tfm) and the upstream dialects Strata's
 /// programs use (func) to |registry|.
 void registerStrataDialects(DialectRegistry &registry);
+
+/// Registers Strata's passes with the global registry (strata-opt flags and
+/// --pass-pipeline names).
+void registerStrataPasses();
 
 } // namespace mlir::strata
 

@@ -1,5 +1,6 @@
 # Fails when a checked-in generated reference differs from the build's.
-# PAIRS: generated1;checked_in1;generated2;checked_in2...
+# PAIRS: generated1|checked_in1|generated2|checked_in2...
+string(REPLACE "|" ";" PAIRS "${PAIRS}")
 list(LENGTH PAIRS n)
 math(EXPR last "${n} - 1")
 foreach(i RANGE 0 ${last} 2)

@@ -6,6 +6,7 @@
 #include "compiler/Driver/CompileDriver.h"
 
 #include "compiler/Registration.h"
+#include "compiler/Transforms/Passes.h"
 #include "frontends/model/ModelDescriptionParser.h"
 #include "frontends/tfmgen/TfmGen.h"
 
@@ -16,6 +17,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 #include "llvm/ADT/StringExtras.h"
@@ -115,6 +117,9 @@ int mlir::strata::runCompile(const CompileOptions &options) {
     return 1;
   }
 
+  DefaultTimingManager disabledTiming;
+  TimingScope rootTiming = options.timing ? options.timing->getRootScope()
+                                          : disabledTiming.getRootScope();
   DialectRegistry registry;
   registerStrataDialects(registry);
   MLIRContext context(registry);
@@ -122,11 +127,15 @@ int mlir::strata::runCompile(const CompileOptions &options) {
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnosticHandler(sourceMgr, &context);
 
+  TimingScope loadTiming = rootTiming.nest(
+      *kind == InputKind::Mlir ? "parse module" : "read description and emit");
   OwningOpRef<ModuleOp> module =
       *kind == InputKind::Mlir ? loadMlir(options, context, sourceMgr)
                                : loadModelDescription(options, context);
+  loadTiming.stop();
   if (!module)
     return 1;
+  TimingScope verifyTiming = rootTiming.nest("verify");
   if (failed(verify(*module))) {
     llvm::WithColor::error(llvm::errs(), "strata-compile")
         << "internal error: the module for '" << options.inputPath
@@ -134,8 +143,24 @@ int mlir::strata::runCompile(const CompileOptions &options) {
     return 1;
   }
 
-  // Later phases run here, stopping at options.compileTo.
+  verifyTiming.stop();
 
+  // A .mlir input may already be past some phases (its tfm.phase says
+  // which); those are not run again.
+  CompilePhase reached = CompilePhase::Input;
+  if (auto phase = (*module)->getAttrOfType<StringAttr>("tfm.phase"))
+    if (std::optional<CompilePhase> parsed = parseCompilePhase(phase))
+      reached = *parsed;
+  if (options.compileTo >= CompilePhase::Training &&
+      reached < CompilePhase::Training) {
+    TimingScope passTiming = rootTiming.nest("training");
+    PassManager pm(&context);
+    pm.addPass(createDeriveTrainingPass());
+    if (failed(pm.run(*module)))
+      return 1;
+  }
+
+  TimingScope outputTiming = rootTiming.nest("print");
   std::string error;
   auto output = openOutputFile(options.outputPath, &error);
   if (!output) {
@@ -189,7 +214,18 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
 
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
-  cl::HideUnrelatedOptions({&category, &cl::getGeneralCategory()});
+  registerDefaultTimingManagerCLOptions();
+  // libLLVM registers hundreds of backend flags; show only ours and the
+  // MLIR flags that matter when reading IR or timing a compile.
+  cl::OptionCategory irCategory("IR printing and timing options");
+  auto &registered = cl::getRegisteredOptions();
+  for (llvm::StringRef name :
+       {"mlir-print-debuginfo", "mlir-pretty-debuginfo", "mlir-print-op-generic",
+        "mlir-print-local-scope", "mlir-elide-elementsattrs-if-larger",
+        "mlir-timing", "mlir-timing-display"})
+    if (cl::Option *option = registered.lookup(name))
+      option->addCategory(irCategory);
+  cl::HideUnrelatedOptions({&category, &irCategory});
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
     os << "strata-compile (Strata) 0.1.0\n";
   });
@@ -233,5 +269,8 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
   options.compileTo = *phase;
   options.outputPath = outputPath;
   options.verbose = verbose;
+  DefaultTimingManager timing;
+  applyDefaultTimingManagerCLOptions(timing);
+  options.timing = &timing;
   return runCompile(options);
 }

@@ -17,6 +17,10 @@
 #include <string>
 #include <vector>
 
+namespace mlir {
+class DefaultTimingManager;
+} // namespace mlir
+
 namespace mlir::strata {
 
 struct CompileOptions {
@@ -26,6 +30,8 @@ struct CompileOptions {
   /// Hydra-style `key.path=value` overrides of the YAML description.
   std::vector<std::string> overrides;
   bool verbose = false;
+  /// Where phase timings go (--mlir-timing); null for none.
+  DefaultTimingManager *timing = nullptr;
 };
 
 /// Runs one compilation. Diagnostics go to stderr; returns the process exit

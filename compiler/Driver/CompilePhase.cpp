@@ -13,6 +13,9 @@ llvm::ArrayRef<CompilePhaseInfo> mlir::strata::allCompilePhases() {
   static const CompilePhaseInfo phases[] = {
       {CompilePhase::Input, "input",
        "frontend output: tfm ops on global shapes, one tfm.layer per layer"},
+      {CompilePhase::Training, "training",
+       "the training step derived by reverse-mode differentiation "
+       "(forward_backward, zero_grads, optimizer_step)"},
   };
   return phases;
 }

@@ -20,6 +20,8 @@ namespace mlir::strata {
 enum class CompilePhase {
   /// Frontend output: tfm ops on global shapes, one tfm.layer per layer.
   Input,
+  /// The training step: forward_backward, zero_grads, optimizer_step.
+  Training,
 };
 
 struct CompilePhaseInfo {

@@ -32,9 +32,15 @@ public:
   TfmEmitter(const ModelDescription &description, MLIRContext &context)
       : d(description), ctx(context), builder(&context) {
     switch (d.precision) {
-    case Precision::FP32: floatType = builder.getF32Type(); break;
-    case Precision::BF16: floatType = builder.getBF16Type(); break;
-    case Precision::FP16: floatType = builder.getF16Type(); break;
+    case Precision::FP32:
+      floatType = builder.getF32Type();
+      break;
+    case Precision::BF16:
+      floatType = builder.getBF16Type();
+      break;
+    case Precision::FP16:
+      floatType = builder.getF16Type();
+      break;
     }
     indexType = builder.getI32Type();
     batch = d.microBatchSize;
@@ -66,23 +72,23 @@ private:
                      Decay::Yes);
   }
   Value bias(const std::string &name, ArrayRef<int64_t> shape) {
-    return parameter(name, shape, tfm::InitAttr::get(&ctx, tfm::InitKind::zeros),
-                     Decay::No);
+    return parameter(name, shape,
+                     tfm::InitAttr::get(&ctx, tfm::InitKind::zeros), Decay::No);
   }
 
   // Model pieces.
   Value emitEmbeddings(Value tokens, Value positions, Value &wordEmbeddings);
   Value emitNorm(const std::string &prefix, Value x);
   Value emitLinear(const std::string &prefix, Value x,
-                   ArrayRef<int64_t> outShape, int64_t contracting,
-                   double std);
+                   ArrayRef<int64_t> outShape, int64_t contracting, double std);
   Value emitAttention(const std::string &prefix, Value x, Value positions);
   Value emitMlp(const std::string &prefix, Value x);
   Value emitDropout(Value x, double rate) {
     if (rate <= 0.0)
       return x;
     return tfm::DropoutOp::create(builder, x.getLoc(), x,
-                                          builder.getF64FloatAttr(rate));
+                                  builder.getF64FloatAttr(rate),
+                                  /*rng_stream=*/IntegerAttr());
   }
   void emitLayer(int64_t index, Value &hidden, Value positions);
   DictionaryAttr configAttr();
@@ -103,26 +109,29 @@ Value TfmEmitter::parameter(const std::string &name, ArrayRef<int64_t> shape,
   {
     OpBuilder::InsertionGuard guard(builder);
     builder.setInsertionPoint(forwardOp);
-    tfm::ParameterOp::create(builder, nameLoc(name), builder.getStringAttr(name), TypeAttr::get(type), init,
+    tfm::ParameterOp::create(
+        builder, nameLoc(name), builder.getStringAttr(name),
+        TypeAttr::get(type), init,
         /*trainable=*/builder.getUnitAttr(),
         /*weight_decay=*/decay == Decay::Yes ? builder.getUnitAttr()
                                              : UnitAttr());
   }
-  return tfm::ParamRefOp::create(builder, nameLoc(name), type, FlatSymbolRefAttr::get(&ctx, name));
+  return tfm::ParamRefOp::create(builder, nameLoc(name), type,
+                                 FlatSymbolRefAttr::get(&ctx, name));
 }
 
 Value TfmEmitter::emitNorm(const std::string &prefix, Value x) {
   Location loc = nameLoc(prefix);
   int64_t h = d.hiddenSize;
-  Value scale = parameter(prefix + ".weight", {h},
-                          tfm::InitAttr::get(&ctx, tfm::InitKind::ones),
-                          Decay::No);
+  Value scale =
+      parameter(prefix + ".weight", {h},
+                tfm::InitAttr::get(&ctx, tfm::InitKind::ones), Decay::No);
   FloatAttr epsilon = builder.getF64FloatAttr(d.layernormEpsilon);
   if (d.normalization == Normalization::RMSNorm)
     return tfm::RMSNormOp::create(builder, loc, x, scale, epsilon);
   Value shift = d.bias ? bias(prefix + ".bias", {h}) : Value();
   return tfm::LayerNormOp::create(builder, loc, x.getType(), x, scale, shift,
-                                          epsilon);
+                                  epsilon);
 }
 
 // y = x . W (+ b), with W laid out [out..., in...] and b [out...].
@@ -139,7 +148,7 @@ Value TfmEmitter::emitLinear(const std::string &prefix, Value x,
   IntegerAttr contractingAttr =
       contracting == 1 ? IntegerAttr() : builder.getI64IntegerAttr(contracting);
   Value y = tfm::MatmulOp::create(builder, loc, floatTensor(yShape), x, w,
-                                          contractingAttr);
+                                  contractingAttr);
   if (!d.bias)
     return y;
   Value b = bias(prefix + ".bias", outShape);
@@ -149,9 +158,8 @@ Value TfmEmitter::emitLinear(const std::string &prefix, Value x,
 Value TfmEmitter::emitAttention(const std::string &prefix, Value x,
                                 Value positions) {
   double std = d.initMethodStd;
-  double outputStd = d.useScaledInitMethod
-                         ? std / std::sqrt(2.0 * d.numLayers)
-                         : std;
+  double outputStd =
+      d.useScaledInitMethod ? std / std::sqrt(2.0 * d.numLayers) : std;
   int64_t heads = d.numAttentionHeads, groups = d.numQueryGroups,
           dim = d.headDim;
   Value q = emitLinear(prefix + ".query", x, {heads, dim}, 1, std);
@@ -164,40 +172,41 @@ Value TfmEmitter::emitAttention(const std::string &prefix, Value x,
     IntegerAttr dims = builder.getI64IntegerAttr(rotary);
     Location loc = nameLoc(prefix + ".rotary");
     q = tfm::RotaryEmbeddingOp::create(builder, loc, q.getType(), q, positions,
-                                               base, dims);
+                                       base, dims);
     k = tfm::RotaryEmbeddingOp::create(builder, loc, k.getType(), k, positions,
-                                               base, dims);
+                                       base, dims);
   }
   FloatAttr dropout = d.attentionDropout > 0.0
                           ? builder.getF64FloatAttr(d.attentionDropout)
                           : FloatAttr();
-  Value context = tfm::AttentionOp::create(builder, nameLoc(prefix + ".core"), q.getType(), q, k, v,
-      /*causal=*/builder.getUnitAttr(),
-      builder.getF64FloatAttr(1.0 / std::sqrt(static_cast<double>(dim))),
-      dropout);
-  return emitLinear(prefix + ".output", context, {d.hiddenSize}, 2,
-                    outputStd);
+  Value context =
+      tfm::AttentionOp::create(
+          builder, nameLoc(prefix + ".core"), q.getType(), /*lse=*/Type(), q, k,
+          v, /*causal=*/builder.getUnitAttr(),
+          builder.getF64FloatAttr(1.0 / std::sqrt(static_cast<double>(dim))),
+          dropout, /*rng_stream=*/IntegerAttr())
+          .getResult();
+  return emitLinear(prefix + ".output", context, {d.hiddenSize}, 2, outputStd);
 }
 
 Value TfmEmitter::emitMlp(const std::string &prefix, Value x) {
   double std = d.initMethodStd;
-  double outputStd = d.useScaledInitMethod
-                         ? std / std::sqrt(2.0 * d.numLayers)
-                         : std;
+  double outputStd =
+      d.useScaledInitMethod ? std / std::sqrt(2.0 * d.numLayers) : std;
   int64_t ffn = d.ffnHiddenSize;
   Value h;
   if (d.activation == Activation::SwiGLU) {
     Value gate = emitLinear(prefix + ".gate", x, {ffn}, 1, std);
     Value up = emitLinear(prefix + ".up", x, {ffn}, 1, std);
     h = tfm::SwiGLUOp::create(builder, nameLoc(prefix + ".activation"), gate,
-                                      up);
+                              up);
   } else {
     Value fc1 = emitLinear(prefix + ".fc1", x, {ffn}, 1, std);
     auto approximation = d.activation == Activation::FastGelu
                              ? tfm::GeluApproximation::tanh
                              : tfm::GeluApproximation::erf;
     h = tfm::GeluOp::create(builder, nameLoc(prefix + ".activation"),
-                                    approximation, fc1);
+                            approximation, fc1);
   }
   h = emitDropout(h, d.ffnDropout);
   return emitLinear(prefix + ".fc2", h, {d.hiddenSize}, 1, outputStd);
@@ -209,24 +218,24 @@ void TfmEmitter::emitLayer(int64_t index, Value &hidden, Value positions) {
   if (positions)
     inputs.push_back(positions);
   auto layer = tfm::LayerOp::create(builder, nameLoc(prefix), index, inputs,
-                                            TypeRange{hidden.getType()});
+                                    TypeRange{hidden.getType()});
   OpBuilder::InsertionGuard guard(builder);
   Block &body = layer.getBody().front();
   builder.setInsertionPointToStart(&body);
   Value x = body.getArgument(0);
   Value layerPositions = positions ? body.getArgument(1) : Value();
 
-  Value attention = emitAttention(
-      prefix + ".attention", emitNorm(prefix + ".input_norm", x),
-      layerPositions);
+  Value attention =
+      emitAttention(prefix + ".attention", emitNorm(prefix + ".input_norm", x),
+                    layerPositions);
   attention = emitDropout(attention, d.hiddenDropout);
-  Value mid = tfm::AddOp::create(builder, nameLoc(prefix + ".residual"), x,
-                                         attention);
-  Value mlp = emitMlp(prefix + ".mlp",
-                      emitNorm(prefix + ".post_attention_norm", mid));
+  Value mid =
+      tfm::AddOp::create(builder, nameLoc(prefix + ".residual"), x, attention);
+  Value mlp =
+      emitMlp(prefix + ".mlp", emitNorm(prefix + ".post_attention_norm", mid));
   mlp = emitDropout(mlp, d.hiddenDropout);
-  Value out = tfm::AddOp::create(builder, nameLoc(prefix + ".residual"), mid,
-                                         mlp);
+  Value out =
+      tfm::AddOp::create(builder, nameLoc(prefix + ".residual"), mid, mlp);
   tfm::YieldOp::create(builder, nameLoc(prefix), ValueRange{out});
   hidden = layer.getResult(0);
 }
@@ -236,14 +245,13 @@ Value TfmEmitter::emitEmbeddings(Value tokens, Value positions,
   wordEmbeddings = weight("embedding.word_embeddings.weight",
                           {d.paddedVocabSize, d.hiddenSize}, d.initMethodStd);
   Value x = tfm::EmbeddingOp::create(builder, nameLoc("embedding"),
-                                             hiddenType(), wordEmbeddings,
-                                             tokens);
+                                     hiddenType(), wordEmbeddings, tokens);
   if (d.positionEmbedding == PositionEmbedding::LearnedAbsolute) {
-    Value table = weight("embedding.position_embeddings.weight",
-                         {d.maxPositionEmbeddings, d.hiddenSize},
-                         d.initMethodStd);
+    Value table =
+        weight("embedding.position_embeddings.weight",
+               {d.maxPositionEmbeddings, d.hiddenSize}, d.initMethodStd);
     Value p = tfm::EmbeddingOp::create(builder, nameLoc("embedding"),
-                                               hiddenType(), table, positions);
+                                       hiddenType(), table, positions);
     x = tfm::AddOp::create(builder, nameLoc("embedding"), x, p);
   }
   return emitDropout(x, d.hiddenDropout);
@@ -326,12 +334,11 @@ OwningOpRef<ModuleOp> TfmEmitter::emit() {
     module->setAttr(kRecordedKeysAttrName, recordedKeysAttr());
 
   RankedTensorType idsType = RankedTensorType::get({batch, seq}, indexType);
-  RankedTensorType logitsType =
-      floatTensor({batch, seq, d.paddedVocabSize});
-  RankedTensorType lossType =
-      RankedTensorType::get({}, builder.getF32Type());
+  RankedTensorType logitsType = floatTensor({batch, seq, d.paddedVocabSize});
+  RankedTensorType lossType = RankedTensorType::get({}, builder.getF32Type());
   builder.setInsertionPointToEnd(module.getBody());
-  auto forward = func::FuncOp::create(builder, nameLoc(kForwardFunctionName), kForwardFunctionName,
+  auto forward = func::FuncOp::create(
+      builder, nameLoc(kForwardFunctionName), kForwardFunctionName,
       builder.getFunctionType({idsType, idsType, idsType},
                               {logitsType, lossType}));
   forwardOp = forward;
@@ -355,8 +362,10 @@ OwningOpRef<ModuleOp> TfmEmitter::emit() {
           ? wordEmbeddings
           : weight("output.weight", {d.paddedVocabSize, d.hiddenSize},
                    d.initMethodStd);
-  Value logits = tfm::MatmulOp::create(builder, nameLoc("output"), logitsType, hidden, outputWeight, IntegerAttr());
-  Value loss = tfm::CrossEntropyOp::create(builder, nameLoc("loss"), lossType, tfm::Reduction::mean, logits, labels);
+  Value logits = tfm::MatmulOp::create(builder, nameLoc("output"), logitsType,
+                                       hidden, outputWeight, IntegerAttr());
+  Value loss = tfm::CrossEntropyOp::create(
+      builder, nameLoc("loss"), lossType, tfm::Reduction::mean, logits, labels);
   func::ReturnOp::create(builder, nameLoc("output"), ValueRange{logits, loss});
   return owned;
 }

@@ -21,6 +21,7 @@ int main(int argc, char **argv) {
   mlir::registerAllExtensions(registry);
   mlir::registerAllPasses();
   mlir::strata::registerStrataDialects(registry);
+  mlir::strata::registerStrataPasses();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "Strata optimizer driver: runs passes over tfm modules\n",
       registry));

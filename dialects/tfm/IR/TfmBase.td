@@ -60,6 +60,8 @@ def Tfm_FloatElement : AnyTypeOf<[F32, BF16, F16, F64]>;
 def Tfm_FloatTensor : RankedTensorOf<[F32, BF16, F16, F64]>;
 def Tfm_IndexTensor : RankedTensorOf<[I32, I64]>;
 def Tfm_LossTensor : RankedTensorOf<[F32, F64]>;
+/// A rank-0 f32 or f64 tensor: a scalar such as a learning rate or a norm.
+def Tfm_ScalarTensor : 0DTensorOf<[F32, F64]>;
 
 /// Every floating-point operand and result has the same element type.
 def Tfm_SameFloatElementType : NativeOpTrait<"SameFloatElementType"> {

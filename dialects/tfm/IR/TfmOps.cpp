@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dialects/tfm/IR/TfmOps.h"
+#include "dialects/tfm/IR/TfmShapeUtils.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -24,87 +25,7 @@ using namespace mlir::strata::tfm;
 // Shape helpers
 //===----------------------------------------------------------------------===//
 
-namespace {
-
-/// "768", or "?" for a dynamic dimension.
-std::string formatDim(int64_t dim) {
-  return ShapedType::isDynamic(dim) ? std::string("?") : std::to_string(dim);
-}
-
-/// "4x1024x768", "?x128", or "scalar" for rank 0.
-std::string formatShape(ArrayRef<int64_t> shape) {
-  if (shape.empty())
-    return "scalar";
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  llvm::interleave(
-      shape, os,
-      [&](int64_t dim) {
-        if (ShapedType::isDynamic(dim))
-          os << "?";
-        else
-          os << dim;
-      },
-      "x");
-  return text;
-}
-
-std::string formatShape(Type type) {
-  return formatShape(cast<ShapedType>(type).getShape());
-}
-
-/// Two dimensions agree unless both are static and differ.
-bool dimsAgree(int64_t a, int64_t b) {
-  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
-}
-
-bool shapesAgree(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
-  return a.size() == b.size() &&
-         llvm::all_of(llvm::zip_equal(a, b), [](auto pair) {
-           return dimsAgree(std::get<0>(pair), std::get<1>(pair));
-         });
-}
-
-ArrayRef<int64_t> shapeOf(Value value) {
-  return cast<ShapedType>(value.getType()).getShape();
-}
-
-/// Size of dimension |dim| counted from the end (0 = last).
-int64_t fromEnd(ArrayRef<int64_t> shape, int64_t dim) {
-  return shape[shape.size() - 1 - dim];
-}
-
-/// Checks that |vector| (a norm scale or bias) is [size of input's last dim].
-LogicalResult verifyFeatureVector(Operation *op, Value input, Value vector,
-                                  StringRef role) {
-  ArrayRef<int64_t> inputShape = shapeOf(input);
-  ArrayRef<int64_t> shape = shapeOf(vector);
-  if (inputShape.empty())
-    return op->emitOpError() << "expected an input of rank at least 1, got "
-                             << input.getType();
-  if (shape.size() != 1 || !dimsAgree(shape[0], inputShape.back()))
-    return op->emitOpError()
-           << "expected " << role << " of shape " << formatShape(
-                                                         inputShape.back())
-           << " (the input's last dimension), got " << formatShape(shape);
-  return success();
-}
-
-LogicalResult verifyEpsilon(Operation *op, double epsilon) {
-  if (!(epsilon > 0.0) || !std::isfinite(epsilon))
-    return op->emitOpError() << "expected a positive, finite epsilon, got "
-                             << epsilon;
-  return success();
-}
-
-LogicalResult verifyProbability(Operation *op, StringRef name, double p) {
-  if (!(p >= 0.0 && p < 1.0))
-    return op->emitOpError() << "expected " << name
-                             << " in [0, 1), got " << p;
-  return success();
-}
-
-} // namespace
+using namespace mlir::strata::tfm::detail;
 
 //===----------------------------------------------------------------------===//
 // ParameterOp
@@ -151,9 +72,11 @@ ParamRefOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 //===----------------------------------------------------------------------===//
 
 void LayerOp::build(OpBuilder &builder, OperationState &state, int64_t index,
-                    ValueRange inputs, TypeRange resultTypes) {
+                    ValueRange inputs, TypeRange resultTypes, bool backward) {
   state.addAttribute(getIndexAttrName(state.name),
                      builder.getI64IntegerAttr(index));
+  if (backward)
+    state.addAttribute(getBackwardAttrName(state.name), builder.getUnitAttr());
   state.addOperands(inputs);
   state.addTypes(resultTypes);
   Region *body = state.addRegion();
@@ -363,6 +286,10 @@ LogicalResult RotaryEmbeddingOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult AttentionOp::verify() {
+  if (failed(verifySameElementType(
+          *this, {getQuery(), getKey(), getValue(), getResult()},
+          {"query", "key", "value", "result"})))
+    return failure();
   ArrayRef<int64_t> q = shapeOf(getQuery());
   ArrayRef<int64_t> k = shapeOf(getKey());
   ArrayRef<int64_t> v = shapeOf(getValue());
@@ -406,6 +333,21 @@ LogicalResult AttentionOp::verify() {
                          << " [batch, query length, heads, value head_dim], "
                             "got "
                          << formatShape(getResult().getType());
+  if (Value lse = getLse()) {
+    SmallVector<int64_t> lseShape = {q[0], q[2], q[1]};
+    if (!shapesAgree(lseShape, shapeOf(lse)))
+      return emitOpError() << "expected lse of shape " << formatShape(lseShape)
+                           << " [batch, heads, query length], got "
+                           << formatShape(lse.getType());
+    Type expectedElement =
+        getElementTypeOrSelf(getQuery().getType()).isF64()
+            ? Type(Float64Type::get(getContext()))
+            : Type(Float32Type::get(getContext()));
+    if (getElementTypeOrSelf(lse.getType()) != expectedElement)
+      return emitOpError() << "expected lse of element type "
+                           << expectedElement << ", got "
+                           << getElementTypeOrSelf(lse.getType());
+  }
   return success();
 }
 
@@ -451,6 +393,8 @@ LogicalResult CrossEntropyOp::verify() {
                          << formatShape(result.getShape());
   return success();
 }
+
+#include "dialects/tfm/IR/TfmInterfaces.cpp.inc"
 
 #define GET_OP_CLASSES
 #include "dialects/tfm/IR/TfmOps.cpp.inc"

@@ -19,6 +19,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "dialects/tfm/IR/TfmEnums.h.inc"
+#include "dialects/tfm/IR/TfmInterfaces.h.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "dialects/tfm/IR/TfmAttrs.h.inc"

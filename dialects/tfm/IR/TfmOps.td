@@ -7,6 +7,7 @@
 #define STRATA_DIALECTS_TFM_IR_TFMOPS_TD
 
 include "dialects/tfm/IR/TfmAttrs.td"
+include "dialects/tfm/IR/TfmInterfaces.td"
 include "mlir/IR/SymbolInterfaces.td"
 include "mlir/IR/RegionKindInterface.td"
 include "mlir/Interfaces/ControlFlowInterfaces.td"
@@ -64,7 +65,7 @@ def Tfm_ParameterOp : Tfm_Op<"parameter", [
   let hasVerifier = 1;
 }
 
-def Tfm_ParamRefOp : Tfm_Op<"param_ref", [
+def Tfm_ParamRefOp : Tfm_Op<"param_ref", [DeclareOpInterfaceMethods<Tfm_VJPOpInterface>, 
     Pure, DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "Reads a parameter declared by tfm.parameter";
   let description = [{
@@ -102,6 +103,13 @@ def Tfm_LayerOp : Tfm_Op<"layer", [
     unit that full activation recomputation stores inputs for. The region
     is isolated from above: a layer reads parameters with `tfm.param_ref`.
 
+    The training derivation gives every layer a `backward` twin with the
+    same index: it takes the values the forward layer saved for it (extra
+    results of the forward layer) and the gradient of the layer's output,
+    accumulates the gradients of the layer's parameters and returns the
+    gradient of the layer's input. Pipeline schedules place the two
+    independently.
+
     Example:
 
     ```mlir
@@ -119,12 +127,14 @@ def Tfm_LayerOp : Tfm_Op<"layer", [
   }];
   let arguments = (ins
     ConfinedAttr<I64Attr, [IntNonNegative]>:$index,
+    UnitAttr:$backward,
     Variadic<AnyRankedTensor>:$inputs
   );
   let results = (outs Variadic<AnyRankedTensor>:$results);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
-    $index ` ` `(` $inputs `)` attr-dict `:` functional-type($inputs, $results)
+    $index (`backward` $backward^)? ` ` `(` $inputs `)` attr-dict `:`
+    functional-type($inputs, $results)
     $body
   }];
   // Block arguments and yielded values are checked after the region traits
@@ -133,7 +143,8 @@ def Tfm_LayerOp : Tfm_Op<"layer", [
   let skipDefaultBuilders = 1;
   let builders = [
     OpBuilder<(ins "int64_t":$index, "::mlir::ValueRange":$inputs,
-                   "::mlir::TypeRange":$resultTypes)>
+                   "::mlir::TypeRange":$resultTypes,
+                   CArg<"bool", "false">:$backward)>
   ];
 }
 
@@ -156,7 +167,7 @@ def Tfm_YieldOp : Tfm_Op<"yield", [
 // Embeddings and projections
 //===----------------------------------------------------------------------===//
 
-def Tfm_EmbeddingOp : Tfm_Op<"embedding", [Pure, Tfm_SameFloatElementType]> {
+def Tfm_EmbeddingOp : Tfm_Op<"embedding", [DeclareOpInterfaceMethods<Tfm_VJPOpInterface>, Pure, Tfm_SameFloatElementType]> {
   let summary = "Looks up rows of an embedding table";
   let description = [{
     `result[i..., :] = table[ids[i...], :]`. Used for token embeddings
@@ -180,7 +191,7 @@ def Tfm_EmbeddingOp : Tfm_Op<"embedding", [Pure, Tfm_SameFloatElementType]> {
   let hasVerifier = 1;
 }
 
-def Tfm_MatmulOp : Tfm_Op<"matmul", [Pure, Tfm_SameFloatElementType]> {
+def Tfm_MatmulOp : Tfm_Op<"matmul", [DeclareOpInterfaceMethods<Tfm_VJPOpInterface>, Pure, Tfm_SameFloatElementType]> {
   let summary = "Contracts the trailing dimensions of an input with a weight";
   let description = [{
     The linear layer of a transformer. With `n` contracting dimensions
@@ -226,7 +237,7 @@ def Tfm_MatmulOp : Tfm_Op<"matmul", [Pure, Tfm_SameFloatElementType]> {
   let hasVerifier = 1;
 }
 
-def Tfm_BiasAddOp : Tfm_Op<"bias_add", [
+def Tfm_BiasAddOp : Tfm_Op<"bias_add", [DeclareOpInterfaceMethods<Tfm_VJPOpInterface>, 
     Pure, Tfm_SameFloatElementType, AllTypesMatch<["input", "result"]>]> {
   let summary = "Adds a bias broadcast over the leading dimensions";
   let description = [{
@@ -251,7 +262,7 @@ def Tfm_BiasAddOp : Tfm_Op<"bias_add", [
   let hasVerifier = 1;
 }
 
-def Tfm_SplitHeadsOp : Tfm_Op<"split_heads", [Pure, Tfm_SameFloatElementType]> {
+def Tfm_SplitHeadsOp : Tfm_Op<"split_heads", [DeclareOpInterfaceMethods<Tfm_VJPOpInterface>, Pure, Tfm_SameFloatElementType]> {
   let summary = "Splits the last dimension into (heads, head_dim)";
   let description = [{
     Reshapes `[..., heads * head_dim]` to `[..., heads, head_dim]`, heads
@@ -274,7 +285,7 @@ def Tfm_SplitHeadsOp : Tfm_Op<"split_heads", [Pure, Tfm_SameFloatElementType]> {
   let hasVerifier = 1;
 }
 
-def Tfm_MergeHeadsOp : Tfm_Op<"merge_heads", [Pure, Tfm_SameFloatElementType]> {
+def Tfm_MergeHeadsOp : Tfm_Op<"merge_heads", [DeclareOpInterfaceMethods<Tfm_VJPOpInterface>, Pure, Tfm_SameFloatElementType]> {
   let summary = "Merges (heads, head_dim) into one dimension";
   let description = [{
     The inverse of `tfm.split_heads`: `[..., heads, head_dim]` to
@@ -300,7 +311,7 @@ def Tfm_MergeHeadsOp : Tfm_Op<"merge_heads", [Pure, Tfm_SameFloatElementType]> {
 // Normalization
 //===----------------------------------------------------------------------===//
 
-def Tfm_LayerNormOp : Tfm_Op<"layer_norm", [
+def Tfm_LayerNormOp : Tfm_Op<"layer_norm", [DeclareOpInterfaceMethods<Tfm_VJPOpInterface>, 
     Pure, Tfm_SameFloatElementType, AllTypesMatch<["input", "result"]>]> {
   let summary = "Layer normalization over the last dimension";
   let description = [{
@@ -331,7 +342,7 @@ def Tfm_LayerNormOp : Tfm_Op<"layer_norm", [
   let hasVerifier = 1;
 }
 
-def Tfm_RMSNormOp : Tfm_Op<"rms_norm", [
+def Tfm_RMSNormOp : Tfm_Op<"rms_norm", [DeclareOpInterfaceMethods<Tfm_VJPOpInterface>, 
     Pure, Tfm_SameFloatElementType, AllTypesMatch<["input", "result"]>]> {
   let summary = "Root-mean-square normalization over the last dimension";
   let description = [{
@@ -360,7 +371,7 @@ def Tfm_RMSNormOp : Tfm_Op<"rms_norm", [
 // Attention
 //===----------------------------------------------------------------------===//
 
-def Tfm_RotaryEmbeddingOp : Tfm_Op<"rotary_embedding", [
+def Tfm_RotaryEmbeddingOp : Tfm_Op<"rotary_embedding", [DeclareOpInterfaceMethods<Tfm_VJPOpInterface>, 
     Pure, Tfm_SameFloatElementType, AllTypesMatch<["input", "result"]>]> {
   let summary = "Rotary position embedding (RoPE) of queries or keys";
   let description = [{
@@ -368,7 +379,9 @@ def Tfm_RotaryEmbeddingOp : Tfm_Op<"rotary_embedding", [
     `input[batch, seq, heads, head_dim]` by angles `position * base^(-2i/d)`
     (`d = rotary_dims`), pairing entry `i` with entry `i + d/2` (the
     "rotate half" convention of GPT-NeoX, Llama and Megatron-LM). The
-    remaining `head_dim - rotary_dims` entries pass through.
+    remaining `head_dim - rotary_dims` entries pass through. With `inverse`
+    the rotation is by the negative angles: the op's own vector-Jacobian
+    product, since a rotation's transpose is its inverse.
 
     Example:
 
@@ -384,17 +397,18 @@ def Tfm_RotaryEmbeddingOp : Tfm_Op<"rotary_embedding", [
     Tfm_FloatTensor:$input,
     Tfm_IndexTensor:$positions,
     F64Attr:$base,
-    ConfinedAttr<I64Attr, [IntMinValue<1>]>:$rotary_dims
+    ConfinedAttr<I64Attr, [IntMinValue<1>]>:$rotary_dims,
+    UnitAttr:$inverse
   );
   let results = (outs Tfm_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `,` $positions `base` $base `dims` $rotary_dims attr-dict `:`
-    type($input) `,` type($positions)
+    $input `,` $positions `base` $base `dims` $rotary_dims
+    (`inverse` $inverse^)? attr-dict `:` type($input) `,` type($positions)
   }];
   let hasVerifier = 1;
 }
 
-def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, Tfm_SameFloatElementType]> {
+def Tfm_AttentionOp : Tfm_Op<"attention", [DeclareOpInterfaceMethods<Tfm_VJPOpInterface>, Pure]> {
   let summary = "Scaled dot-product attention with grouped-query heads";
   let description = [{
     For `query[b, s, h, d]`, `key[b, t, g, d]` and `value[b, t, g, e]` with
@@ -409,9 +423,14 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, Tfm_SameFloatElementType]> {
     bottom right, so the same op serves training (`S = T`) and decoding
     with a key/value cache (`S < T`). `dropout` is the probability of
     zeroing an attention weight during training (NeMo's
-    `attention_dropout`). The op is one unit so that kernels can use online
-    softmax (FlashAttention) and selective recomputation can recompute the
-    attention core as a whole.
+    `attention_dropout`); `stream` names the random stream its mask is drawn
+    from, so that `tfm.attention_grad` draws the same one. The op is one
+    unit so that kernels can use online softmax (FlashAttention) and
+    selective recomputation can recompute the attention core as a whole.
+
+    The optional second result `lse[b, h, s]` (f32, f64 for f64 inputs) is
+    the log-sum-exp of each query's scaled, masked scores: training saves it
+    for the backward pass instead of the attention probabilities.
 
     Example:
 
@@ -422,7 +441,8 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, Tfm_SameFloatElementType]> {
     **Constraints:** all operands have rank 4; batch sizes agree; key and
     value agree in length and groups; query and key agree in `head_dim`;
     groups divide query heads; with `causal`, `S <= T`; `scale` is
-    positive; `0 <= dropout < 1`; the result is `[b, s, h, e]`.
+    positive; `0 <= dropout < 1`; the result is `[b, s, h, e]` and `lse`
+    is `[b, h, s]`.
   }];
   let arguments = (ins
     Tfm_FloatTensor:$query,
@@ -430,13 +450,15 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, Tfm_SameFloatElementType]> {
     Tfm_FloatTensor:$value,
     UnitAttr:$causal,
     F64Attr:$scale,
-    OptionalAttr<F64Attr>:$dropout
+    OptionalAttr<F64Attr>:$dropout,
+    OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$rng_stream
   );
-  let results = (outs Tfm_FloatTensor:$result);
+  let results = (outs Tfm_FloatTensor:$result, Optional<Tfm_LossTensor>:$lse);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`causal` $causal^)? `scale` $scale
-    (`dropout` $dropout^)? attr-dict `:` type($query) `,` type($key) `,`
-    type($value) `->` type($result)
+    (`dropout` $dropout^)? (`stream` $rng_stream^)? attr-dict `:`
+    type($query) `,` type($key) `,` type($value) `->` type($result)
+    (`,` type($lse)^)?
   }];
   let extraClassDeclaration = [{
     /// Dropout probability on attention weights (0 when not stated).
@@ -451,7 +473,7 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, Tfm_SameFloatElementType]> {
 // Elementwise
 //===----------------------------------------------------------------------===//
 
-def Tfm_GeluOp : Tfm_Op<"gelu", [Pure, SameOperandsAndResultType]> {
+def Tfm_GeluOp : Tfm_Op<"gelu", [DeclareOpInterfaceMethods<Tfm_VJPOpInterface>, Pure, SameOperandsAndResultType]> {
   let summary = "Gaussian error linear unit";
   let description = [{
     `erf`: `x * 0.5 * (1 + erf(x / sqrt(2)))` (NeMo `gelu`).
@@ -470,7 +492,7 @@ def Tfm_GeluOp : Tfm_Op<"gelu", [Pure, SameOperandsAndResultType]> {
   let assemblyFormat = "$approximation $input attr-dict `:` type($input)";
 }
 
-def Tfm_SiluOp : Tfm_Op<"silu", [Pure, SameOperandsAndResultType]> {
+def Tfm_SiluOp : Tfm_Op<"silu", [DeclareOpInterfaceMethods<Tfm_VJPOpInterface>, Pure, SameOperandsAndResultType]> {
   let summary = "Sigmoid linear unit, x * sigmoid(x)";
   let description = [{
     Example:
@@ -484,7 +506,7 @@ def Tfm_SiluOp : Tfm_Op<"silu", [Pure, SameOperandsAndResultType]> {
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
-def Tfm_SwiGLUOp : Tfm_Op<"swiglu", [Pure, SameOperandsAndResultType]> {
+def Tfm_SwiGLUOp : Tfm_Op<"swiglu", [DeclareOpInterfaceMethods<Tfm_VJPOpInterface>, Pure, SameOperandsAndResultType]> {
   let summary = "Gated SiLU: silu(gate) * up";
   let description = [{
     The gated activation of Llama's MLP, `silu(gate) * up`, with the gate
@@ -502,14 +524,18 @@ def Tfm_SwiGLUOp : Tfm_Op<"swiglu", [Pure, SameOperandsAndResultType]> {
   let assemblyFormat = "$gate `,` $up attr-dict `:` type($result)";
 }
 
-def Tfm_DropoutOp : Tfm_Op<"dropout", [
+def Tfm_DropoutOp : Tfm_Op<"dropout", [DeclareOpInterfaceMethods<Tfm_VJPOpInterface>, 
     Tfm_SameFloatElementType, AllTypesMatch<["input", "result"]>]> {
   let summary = "Zeroes elements with probability rate during training";
   let description = [{
     In training, each element is kept with probability `1 - rate` and
     scaled by `1 / (1 - rate)`; in evaluation and inference it is the
     identity. Not `Pure`: two dropouts of the same value draw different
-    masks.
+    masks, unless they name the same random `stream`, which the training
+    derivation assigns so that a dropout's vector-Jacobian product (the same
+    dropout of the incoming gradient) reuses the forward mask. The mask of
+    a stream is a function of the run's seed, the step, the micro-batch and
+    the element index only.
 
     Example:
 
@@ -519,13 +545,19 @@ def Tfm_DropoutOp : Tfm_Op<"dropout", [
 
     **Constraints:** `0 <= rate < 1`.
   }];
-  let arguments = (ins Tfm_FloatTensor:$input, F64Attr:$rate);
+  let arguments = (ins
+    Tfm_FloatTensor:$input,
+    F64Attr:$rate,
+    OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$rng_stream
+  );
   let results = (outs Tfm_FloatTensor:$result);
-  let assemblyFormat = "$input `rate` $rate attr-dict `:` type($input)";
+  let assemblyFormat = [{
+    $input `rate` $rate (`stream` $rng_stream^)? attr-dict `:` type($input)
+  }];
   let hasVerifier = 1;
 }
 
-def Tfm_AddOp : Tfm_Op<"add", [Pure, Commutative, SameOperandsAndResultType]> {
+def Tfm_AddOp : Tfm_Op<"add", [DeclareOpInterfaceMethods<Tfm_VJPOpInterface>, Pure, Commutative, SameOperandsAndResultType]> {
   let summary = "Elementwise sum, as in a residual connection";
   let description = [{
     Example:
@@ -543,7 +575,7 @@ def Tfm_AddOp : Tfm_Op<"add", [Pure, Commutative, SameOperandsAndResultType]> {
 // Loss
 //===----------------------------------------------------------------------===//
 
-def Tfm_CrossEntropyOp : Tfm_Op<"cross_entropy", [Pure]> {
+def Tfm_CrossEntropyOp : Tfm_Op<"cross_entropy", [DeclareOpInterfaceMethods<Tfm_VJPOpInterface>, Pure]> {
   let summary = "Softmax cross-entropy of logits against target ids";
   let description = [{
     Per position, `-log softmax(logits[i..., :])[labels[i...]]`, computed in
@@ -572,5 +604,7 @@ def Tfm_CrossEntropyOp : Tfm_Op<"cross_entropy", [Pure]> {
   }];
   let hasVerifier = 1;
 }
+
+include "dialects/tfm/IR/TfmTrainingOps.td"
 
 #endif // STRATA_DIALECTS_TFM_IR_TFMOPS_TD

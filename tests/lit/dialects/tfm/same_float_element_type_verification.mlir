@@ -83,7 +83,7 @@ func.func @rms_norm_scale(%x: tensor<4x64xf16>, %g: tensor<64xbf16>) {
 // -----
 
 func.func @attention_key(%q: tensor<2x16x4x16xbf16>, %k: tensor<2x16x4x16xf32>, %v: tensor<2x16x4x16xbf16>) {
-  // expected-error @+1 {{'tfm.attention' op expected every floating-point operand and result to have element type 'bf16' (as the first operand), got 'f32' for operand #1}}
+  // expected-error @+1 {{'tfm.attention' op expected key to have element type 'bf16' (as query), got 'f32'}}
   %0 = tfm.attention %q, %k, %v scale 0.25 : tensor<2x16x4x16xbf16>, tensor<2x16x4x16xf32>, tensor<2x16x4x16xbf16> -> tensor<2x16x4x16xbf16>
   return
 }
@@ -91,7 +91,7 @@ func.func @attention_key(%q: tensor<2x16x4x16xbf16>, %k: tensor<2x16x4x16xf32>, 
 // -----
 
 func.func @attention_value(%q: tensor<2x16x4x16xf32>, %k: tensor<2x16x4x16xf32>, %v: tensor<2x16x4x16xf64>) {
-  // expected-error @+1 {{'tfm.attention' op expected every floating-point operand and result to have element type 'f32' (as the first operand), got 'f64' for operand #2}}
+  // expected-error @+1 {{'tfm.attention' op expected value to have element type 'f32' (as query), got 'f64'}}
   %0 = tfm.attention %q, %k, %v scale 0.25 : tensor<2x16x4x16xf32>, tensor<2x16x4x16xf32>, tensor<2x16x4x16xf64> -> tensor<2x16x4x16xf32>
   return
 }
@@ -99,7 +99,7 @@ func.func @attention_value(%q: tensor<2x16x4x16xf32>, %k: tensor<2x16x4x16xf32>,
 // -----
 
 func.func @attention_result(%q: tensor<2x16x4x16xf32>, %k: tensor<2x16x4x16xf32>, %v: tensor<2x16x4x16xf32>) {
-  // expected-error @+1 {{'tfm.attention' op expected every floating-point operand and result to have element type 'f32' (as the first operand), got 'bf16' for result #0}}
+  // expected-error @+1 {{'tfm.attention' op expected result to have element type 'f32' (as query), got 'bf16'}}
   %0 = tfm.attention %q, %k, %v scale 0.25 : tensor<2x16x4x16xf32>, tensor<2x16x4x16xf32>, tensor<2x16x4x16xf32> -> tensor<2x16x4x16xbf16>
   return
 }

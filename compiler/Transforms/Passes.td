@@ -1,0 +1,65 @@
+//===- Passes.td - Strata's compiler passes ----------------*- tablegen -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// Grouped by phase; alphabetical within a group. Passes are thin wrappers:
+// the algorithms live in plain C++ beside them (compiler/Autodiff,
+// compiler/Planning).
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_COMPILER_TRANSFORMS_PASSES_TD
+#define STRATA_COMPILER_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// Phase "training"
+//===----------------------------------------------------------------------===//
+
+def DeriveTrainingPass : Pass<"strata-tfm-derive-training", "::mlir::ModuleOp"> {
+  let summary = "Derives the training step from the model's forward function";
+  let description = [{
+    From the input phase's `forward(tokens, positions, labels) -> (logits,
+    loss)`, builds the functions of one training step, all in the `tfm`
+    dialect on global shapes:
+
+    * `forward_backward(tokens, positions, labels, loss_scale) -> loss`: the
+      forward pass, then its reverse-mode derivative (each op's
+      vector-Jacobian product; every forward `tfm.layer` gets a `backward`
+      twin), accumulating `loss_scale * d loss / d p` into the gradient slot
+      of every trainable parameter `p`. Attention ops also return their
+      log-sum-exp for the backward pass, and each dropout gets a random
+      stream so its backward redraws the same mask. Ops that cannot reach
+      the loss, and the gradients of frozen parameters, are removed.
+    * `zero_grads()`: zeroes every gradient slot.
+    * `optimizer_step(lr, beta1, beta2, eps, weight_decay, max_grad_norm,
+      step) -> grad_norm`: the global gradient norm, the clipping
+      coefficient, and one `tfm.adamw` per trainable parameter.
+
+    A step runs `zero_grads`, then `forward_backward` once per micro-batch
+    with `loss_scale = 1 / micro_batches` (the module attribute
+    `tfm.micro_batches`), then `optimizer_step`. `forward` stays for
+    evaluation. The module's `tfm.phase` becomes `"training"`.
+
+    Input:
+
+    ```mlir
+    func.func @forward(%tokens, %positions, %labels) -> (tensor<...>, tensor<f32>)
+    ```
+
+    Output (abridged):
+
+    ```mlir
+    func.func @forward_backward(%tokens, %positions, %labels, %loss_scale: tensor<f32>) -> tensor<f32> {
+      %h, %saved = tfm.layer 0 (...) { ... }
+      ...
+      %dh = tfm.layer 0 backward (%saved, %dh1) { ... tfm.accumulate_grad @... }
+      return %loss : tensor<f32>
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::strata::tfm::TfmDialect",
+                           "::mlir::func::FuncDialect"];
+}
+
+#endif // STRATA_COMPILER_TRANSFORMS_PASSES_TD

@@ -1,0 +1,182 @@
+//===- TfmTrainingOps.cpp - verifiers of the training-phase ops -----------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "dialects/tfm/IR/TfmOps.h"
+#include "dialects/tfm/IR/TfmShapeUtils.h"
+
+#include "mlir/IR/TypeUtilities.h"
+
+using namespace mlir;
+using namespace mlir::strata::tfm;
+using namespace mlir::strata::tfm::detail;
+
+namespace {
+
+/// Checks that |result| has shape |expected|, naming |what| it is.
+LogicalResult verifyResultShape(Operation *op, Value result,
+                                ArrayRef<int64_t> expected, StringRef what) {
+  if (shapesAgree(expected, shapeOf(result)))
+    return success();
+  return op->emitOpError() << "expected " << what << " of shape "
+                           << formatShape(expected) << ", got "
+                           << formatShape(result.getType());
+}
+
+/// The trainable tfm.parameter that |name| names, or an error on |op|.
+FailureOr<ParameterOp> lookupTrainableParameter(Operation *op,
+                                                FlatSymbolRefAttr name,
+                                                SymbolTableCollection &table) {
+  auto parameter = table.lookupNearestSymbolFrom<ParameterOp>(op, name);
+  if (!parameter)
+    return op->emitOpError() << name << " does not name a tfm.parameter";
+  if (!parameter.getTrainable())
+    return op->emitOpError() << name
+                             << " is not trainable and has no gradient slot";
+  return parameter;
+}
+
+} // namespace
+
+LogicalResult MatmulGradInputOp::verify() {
+  ArrayRef<int64_t> dy = shapeOf(getResultGrad());
+  ArrayRef<int64_t> w = shapeOf(getWeight());
+  int64_t n = getOutputDims();
+  if (n >= static_cast<int64_t>(w.size()) || n > static_cast<int64_t>(dy.size()))
+    return emitOpError() << "expected " << n
+                         << " output dimensions to be fewer than the weight's "
+                            "rank "
+                         << w.size() << " and at most the gradient's rank "
+                         << dy.size();
+  if (!shapesAgree(dy.take_back(n), w.take_front(n)))
+    return emitOpError() << "expected the gradient's trailing dimensions "
+                         << formatShape(dy.take_back(n))
+                         << " to equal the weight's output dimensions "
+                         << formatShape(w.take_front(n));
+  SmallVector<int64_t> expected(dy.drop_back(n));
+  llvm::append_range(expected, w.drop_front(n));
+  return verifyResultShape(*this, getInputGrad(), expected, "input gradient");
+}
+
+LogicalResult MatmulGradWeightOp::verify() {
+  ArrayRef<int64_t> dy = shapeOf(getResultGrad());
+  ArrayRef<int64_t> x = shapeOf(getInput());
+  int64_t n = getBatchDims();
+  if (n >= static_cast<int64_t>(dy.size()) || n >= static_cast<int64_t>(x.size()))
+    return emitOpError() << "expected " << n
+                         << " batch dimensions to be fewer than the ranks of "
+                            "the gradient ("
+                         << dy.size() << ") and the input (" << x.size() << ")";
+  if (!shapesAgree(dy.take_front(n), x.take_front(n)))
+    return emitOpError() << "expected the gradient's batch dimensions "
+                         << formatShape(dy.take_front(n))
+                         << " to equal the input's "
+                         << formatShape(x.take_front(n));
+  SmallVector<int64_t> expected(dy.drop_front(n));
+  llvm::append_range(expected, x.drop_front(n));
+  return verifyResultShape(*this, getWeightGrad(), expected, "weight gradient");
+}
+
+LogicalResult BiasGradOp::verify() {
+  ArrayRef<int64_t> dy = shapeOf(getResultGrad());
+  ArrayRef<int64_t> db = shapeOf(getBiasGrad());
+  if (db.empty() || db.size() > dy.size() ||
+      !shapesAgree(dy.take_back(db.size()), db))
+    return emitOpError() << "expected a result shaped like trailing "
+                            "dimensions of the gradient "
+                         << formatShape(dy) << ", got " << formatShape(db);
+  return success();
+}
+
+LogicalResult EmbeddingGradOp::verify() {
+  ArrayRef<int64_t> table = shapeOf(getTableGrad());
+  if (table.size() != 2)
+    return emitOpError() << "expected a table gradient of rank 2, got "
+                         << formatShape(table);
+  SmallVector<int64_t> expected(shapeOf(getIds()));
+  expected.push_back(table[1]);
+  if (!shapesAgree(expected, shapeOf(getResultGrad())))
+    return emitOpError() << "expected a gradient of shape "
+                         << formatShape(expected)
+                         << " (the ids shape followed by the table's "
+                         << formatDim(table[1]) << " columns), got "
+                         << formatShape(getResultGrad().getType());
+  return success();
+}
+
+LogicalResult LayerNormGradOp::verify() {
+  if (failed(verifyFeatureVector(*this, getInput(), getScale(), "scale")))
+    return failure();
+  return verifyEpsilon(*this, getEpsilon().convertToDouble());
+}
+
+LogicalResult RMSNormGradOp::verify() {
+  if (failed(verifyFeatureVector(*this, getInput(), getScale(), "scale")))
+    return failure();
+  return verifyEpsilon(*this, getEpsilon().convertToDouble());
+}
+
+LogicalResult AttentionGradOp::verify() {
+  if (failed(verifySameElementType(
+          *this, {getQuery(), getKey(), getValue(), getResult()},
+          {"query", "key", "value", "result"})))
+    return failure();
+  ArrayRef<int64_t> q = shapeOf(getQuery());
+  ArrayRef<int64_t> v = shapeOf(getValue());
+  if (q.size() != 4 || v.size() != 4)
+    return emitOpError() << "expected query and value of rank 4, got "
+                         << formatShape(q) << " and " << formatShape(v);
+  SmallVector<int64_t> out = {q[0], q[1], q[2], v[3]};
+  if (failed(verifyResultShape(*this, getResult(), out, "forward result")))
+    return failure();
+  SmallVector<int64_t> lse = {q[0], q[2], q[1]};
+  if (failed(verifyResultShape(*this, getLse(), lse, "lse")))
+    return failure();
+  double scale = getScale().convertToDouble();
+  if (!(scale > 0.0) || !std::isfinite(scale))
+    return emitOpError() << "expected a positive, finite scale, got " << scale;
+  double dropout = getDropout() ? getDropout()->convertToDouble() : 0.0;
+  if (failed(verifyProbability(*this, "dropout", dropout)))
+    return failure();
+  if (dropout > 0.0 && !getRngStream())
+    return emitOpError() << "expected a random stream for dropout " << dropout
+                         << " (the forward op's stream)";
+  return success();
+}
+
+LogicalResult CrossEntropyGradOp::verify() {
+  ArrayRef<int64_t> logits = shapeOf(getLogits());
+  if (logits.empty() || !shapesAgree(logits.drop_back(), shapeOf(getLabels())))
+    return emitOpError() << "expected labels of shape "
+                         << formatShape(logits.empty() ? logits
+                                                       : logits.drop_back())
+                         << ", got " << formatShape(getLabels().getType());
+  ArrayRef<int64_t> expected = getReduction() == Reduction::none
+                                   ? shapeOf(getLabels())
+                                   : ArrayRef<int64_t>{};
+  if (!shapesAgree(expected, shapeOf(getLossGrad())))
+    return emitOpError() << "expected a loss gradient of shape "
+                         << formatShape(expected) << " for reduction "
+                         << stringifyReduction(getReduction()) << ", got "
+                         << formatShape(getLossGrad().getType());
+  return success();
+}
+
+LogicalResult
+AccumulateGradOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  FailureOr<ParameterOp> parameter =
+      lookupTrainableParameter(*this, getNameAttr(), symbolTable);
+  if (failed(parameter))
+    return failure();
+  if (parameter->getType() != getValue().getType())
+    return emitOpError() << "expected a gradient of type "
+                         << parameter->getType() << " for @" << getName()
+                         << ", got " << getValue().getType();
+  return success();
+}
+
+LogicalResult AdamWOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  return failure(
+      failed(lookupTrainableParameter(*this, getNameAttr(), symbolTable)));
+}
