@@ -285,69 +285,78 @@ LogicalResult RotaryEmbeddingOp::verify() {
 // AttentionOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult AttentionOp::verify() {
+LogicalResult mlir::strata::tfm::detail::verifyAttentionOperands(
+    Operation *op, Value query, Value key, Value value, Value result,
+    Value lse, bool causal) {
   if (failed(verifySameElementType(
-          *this, {getQuery(), getKey(), getValue(), getResult()},
+          op, {query, key, value, result},
           {"query", "key", "value", "result"})))
     return failure();
-  ArrayRef<int64_t> q = shapeOf(getQuery());
-  ArrayRef<int64_t> k = shapeOf(getKey());
-  ArrayRef<int64_t> v = shapeOf(getValue());
+  ArrayRef<int64_t> q = shapeOf(query);
+  ArrayRef<int64_t> k = shapeOf(key);
+  ArrayRef<int64_t> v = shapeOf(value);
   for (auto [name, shape] : {std::pair<StringRef, ArrayRef<int64_t>>{"query", q},
                              {"key", k},
                              {"value", v}})
     if (shape.size() != 4)
-      return emitOpError() << "expected " << name
+      return op->emitOpError() << "expected " << name
                            << " of rank 4 [batch, seq, heads, head_dim], got "
                            << formatShape(shape);
   if (!dimsAgree(q[0], k[0]) || !dimsAgree(k[0], v[0]))
-    return emitOpError() << "expected equal batch sizes, got query "
+    return op->emitOpError() << "expected equal batch sizes, got query "
                          << formatDim(q[0]) << ", key " << formatDim(k[0])
                          << ", value " << formatDim(v[0]);
   if (!dimsAgree(k[1], v[1]) || !dimsAgree(k[2], v[2]))
-    return emitOpError() << "expected key and value to agree in length and "
+    return op->emitOpError() << "expected key and value to agree in length and "
                             "groups, got key "
                          << formatShape(k) << " and value " << formatShape(v);
   if (!dimsAgree(q[3], k[3]))
-    return emitOpError() << "expected query head_dim " << q[3]
+    return op->emitOpError() << "expected query head_dim " << q[3]
                          << " to equal key head_dim " << k[3];
   int64_t heads = q[2], groups = k[2];
   if (!ShapedType::isDynamic(heads) && !ShapedType::isDynamic(groups) &&
       (groups < 1 || heads % groups != 0))
-    return emitOpError() << "expected " << heads
+    return op->emitOpError() << "expected " << heads
                          << " query heads to be divisible by " << groups
                          << " key/value groups";
-  if (getCausal() && !ShapedType::isDynamic(q[1]) &&
+  if (causal && !ShapedType::isDynamic(q[1]) &&
       !ShapedType::isDynamic(k[1]) && q[1] > k[1])
-    return emitOpError() << "expected causal query length " << q[1]
+    return op->emitOpError() << "expected causal query length " << q[1]
                          << " to be at most key length " << k[1];
+  SmallVector<int64_t> expected = {q[0], q[1], q[2], v[3]};
+  if (!shapesAgree(expected, shapeOf(result)))
+    return op->emitOpError() << "expected result shape " << formatShape(expected)
+                         << " [batch, query length, heads, value head_dim], "
+                            "got "
+                         << formatShape(result.getType());
+  if (lse) {
+    SmallVector<int64_t> lseShape = {q[0], q[2], q[1]};
+    if (!shapesAgree(lseShape, shapeOf(lse)))
+      return op->emitOpError() << "expected lse of shape " << formatShape(lseShape)
+                           << " [batch, heads, query length], got "
+                           << formatShape(lse.getType());
+    Type expectedElement =
+        getElementTypeOrSelf(query.getType()).isF64()
+            ? Type(Float64Type::get(op->getContext()))
+            : Type(Float32Type::get(op->getContext()));
+    if (getElementTypeOrSelf(lse.getType()) != expectedElement)
+      return op->emitOpError() << "expected lse of element type "
+                           << expectedElement << ", got "
+                           << getElementTypeOrSelf(lse.getType());
+  }
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  if (failed(verifyAttentionOperands(*this, getQuery(), getKey(), getValue(),
+                                     getResult(), getLse(), getCausal())))
+    return failure();
   double scale = getScale().convertToDouble();
   if (!(scale > 0.0) || !std::isfinite(scale))
     return emitOpError() << "expected a positive, finite scale, got "
                          << scale;
   if (failed(verifyProbability(*this, "dropout", getDropoutRate())))
     return failure();
-  SmallVector<int64_t> expected = {q[0], q[1], q[2], v[3]};
-  if (!shapesAgree(expected, shapeOf(getResult())))
-    return emitOpError() << "expected result shape " << formatShape(expected)
-                         << " [batch, query length, heads, value head_dim], "
-                            "got "
-                         << formatShape(getResult().getType());
-  if (Value lse = getLse()) {
-    SmallVector<int64_t> lseShape = {q[0], q[2], q[1]};
-    if (!shapesAgree(lseShape, shapeOf(lse)))
-      return emitOpError() << "expected lse of shape " << formatShape(lseShape)
-                           << " [batch, heads, query length], got "
-                           << formatShape(lse.getType());
-    Type expectedElement =
-        getElementTypeOrSelf(getQuery().getType()).isF64()
-            ? Type(Float64Type::get(getContext()))
-            : Type(Float32Type::get(getContext()));
-    if (getElementTypeOrSelf(lse.getType()) != expectedElement)
-      return emitOpError() << "expected lse of element type "
-                           << expectedElement << ", got "
-                           << getElementTypeOrSelf(lse.getType());
-  }
   return success();
 }
 

@@ -115,6 +115,14 @@ inline LogicalResult verifySameElementType(Operation *op, ValueRange values,
   return success();
 }
 
+/// The checks tfm.attention and tfm.attention_grad share: ranks, batch,
+/// key/value agreement, head_dim, groups dividing heads, causal lengths,
+/// the result shape [b, s, h, e] and, when |lse| is given, its shape
+/// [b, h, s] and element type (f64 for f64 inputs, else f32).
+LogicalResult verifyAttentionOperands(Operation *op, Value query, Value key,
+                                      Value value, Value result, Value lse,
+                                      bool causal);
+
 } // namespace mlir::strata::tfm::detail
 
 #endif // STRATA_DIALECTS_TFM_IR_TFMSHAPEUTILS_H

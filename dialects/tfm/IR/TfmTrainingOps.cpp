@@ -29,8 +29,13 @@ FailureOr<ParameterOp> lookupTrainableParameter(Operation *op,
                                                 FlatSymbolRefAttr name,
                                                 SymbolTableCollection &table) {
   auto parameter = table.lookupNearestSymbolFrom<ParameterOp>(op, name);
-  if (!parameter)
-    return op->emitOpError() << name << " does not name a tfm.parameter";
+  if (!parameter) {
+    InFlightDiagnostic diag = op->emitOpError()
+                              << name << " does not name a tfm.parameter";
+    if (Operation *found = table.lookupNearestSymbolFrom(op, name))
+      diag << " (it names a " << found->getName() << ")";
+    return diag;
+  }
   if (!parameter.getTrainable())
     return op->emitOpError() << name
                              << " is not trainable and has no gradient slot";
@@ -118,20 +123,8 @@ LogicalResult RMSNormGradOp::verify() {
 }
 
 LogicalResult AttentionGradOp::verify() {
-  if (failed(verifySameElementType(
-          *this, {getQuery(), getKey(), getValue(), getResult()},
-          {"query", "key", "value", "result"})))
-    return failure();
-  ArrayRef<int64_t> q = shapeOf(getQuery());
-  ArrayRef<int64_t> v = shapeOf(getValue());
-  if (q.size() != 4 || v.size() != 4)
-    return emitOpError() << "expected query and value of rank 4, got "
-                         << formatShape(q) << " and " << formatShape(v);
-  SmallVector<int64_t> out = {q[0], q[1], q[2], v[3]};
-  if (failed(verifyResultShape(*this, getResult(), out, "forward result")))
-    return failure();
-  SmallVector<int64_t> lse = {q[0], q[2], q[1]};
-  if (failed(verifyResultShape(*this, getLse(), lse, "lse")))
+  if (failed(verifyAttentionOperands(*this, getQuery(), getKey(), getValue(),
+                                     getResult(), getLse(), getCausal())))
     return failure();
   double scale = getScale().convertToDouble();
   if (!(scale > 0.0) || !std::isfinite(scale))
@@ -147,11 +140,22 @@ LogicalResult AttentionGradOp::verify() {
 
 LogicalResult CrossEntropyGradOp::verify() {
   ArrayRef<int64_t> logits = shapeOf(getLogits());
-  if (logits.empty() || !shapesAgree(logits.drop_back(), shapeOf(getLabels())))
+  if (logits.empty())
+    return emitOpError() << "expected logits of rank at least 1, got "
+                         << getLogits().getType();
+  if (!shapesAgree(logits.drop_back(), shapeOf(getLabels())))
     return emitOpError() << "expected labels of shape "
-                         << formatShape(logits.empty() ? logits
-                                                       : logits.drop_back())
-                         << ", got " << formatShape(getLabels().getType());
+                         << formatShape(logits.drop_back()) << ", got "
+                         << formatShape(getLabels().getType());
+  Type logitsElement = getElementTypeOrSelf(getLogits().getType());
+  Type expectedElement = logitsElement.isF64()
+                             ? Type(Float64Type::get(getContext()))
+                             : Type(Float32Type::get(getContext()));
+  if (getElementTypeOrSelf(getLossGrad().getType()) != expectedElement)
+    return emitOpError() << "expected a loss gradient of element type "
+                         << expectedElement << " for " << logitsElement
+                         << " logits, got "
+                         << getElementTypeOrSelf(getLossGrad().getType());
   ArrayRef<int64_t> expected = getReduction() == Reduction::none
                                    ? shapeOf(getLabels())
                                    : ArrayRef<int64_t>{};

@@ -172,3 +172,11 @@ func.func @result_heads(%q: tensor<2x16x12x16xf32>, %k: tensor<2x16x4x16xf32>, %
   %0 = tfm.attention %q, %k, %v scale 0.25 : tensor<2x16x12x16xf32>, tensor<2x16x4x16xf32>, tensor<2x16x4x16xf32> -> tensor<2x16x4x16xf32>
   return
 }
+
+// -----
+
+func.func @negative_stream(%q: tensor<2x16x4x16xf32>, %k: tensor<2x16x4x16xf32>, %v: tensor<2x16x4x16xf32>) {
+  // expected-error @+1 {{'tfm.attention' op attribute 'rng_stream' failed to satisfy constraint: 64-bit signless integer attribute whose value is non-negative}}
+  %0 = tfm.attention %q, %k, %v scale 0.25 dropout 0.1 stream -1 : tensor<2x16x4x16xf32>, tensor<2x16x4x16xf32>, tensor<2x16x4x16xf32> -> tensor<2x16x4x16xf32>
+  return
+}

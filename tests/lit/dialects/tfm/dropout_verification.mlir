@@ -37,3 +37,11 @@ func.func @integer_input(%x: tensor<4x64xi32>) {
   %0 = tfm.dropout %x rate 0.1 : tensor<4x64xi32>
   return
 }
+
+// -----
+
+func.func @negative_stream(%x: tensor<4x64xf32>) {
+  // expected-error @+1 {{'tfm.dropout' op attribute 'rng_stream' failed to satisfy constraint: 64-bit signless integer attribute whose value is non-negative}}
+  %0 = tfm.dropout %x rate 0.1 stream -1 : tensor<4x64xf32>
+  return
+}
