@@ -8,10 +8,11 @@ build=${STRATA_BUILD_DIR:-$root/build}
 "$root/scripts/build.sh"
 
 model=$root/examples/tiny-gpt.yaml
-out=$build/tiny-gpt.input.mlir
-echo "== strata-compile $model --compile-to=input"
-"$build/bin/strata-compile" "$model" --compile-to=input -o "$out"
+out=$build/tiny-gpt.training.mlir
+echo "== strata-compile $model --compile-to=training"
+"$build/bin/strata-compile" "$model" --compile-to=training -o "$out"
 echo "== wrote $out: $(grep -c 'tfm.parameter' "$out") parameters," \
-     "$(grep -c 'tfm.layer ' "$out") layers"
+     "$(grep -c 'tfm.layer [0-9]* backward' "$out") layers, each with its backward twin"
 "$build/bin/strata-opt" "$out" > /dev/null
 echo "== strata-opt parsed and verified it"
+# Training the tiny GPT and generating text from it arrive with the runtime.
