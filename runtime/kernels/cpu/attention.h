@@ -1,0 +1,104 @@
+//===- attention.h - fused scaled dot-product attention -----------*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// tfm.attention on the CPU with FlashAttention-2's algorithm: scores are
+// computed one tile of (query rows x key columns) at a time with an online
+// softmax, so no [S, T] matrix is ever stored; the forward keeps the
+// log-sum-exp of each query row and the backward recomputes the
+// probabilities from it. Tiles are multiplied with gemmSerial (oneDNN's
+// sgemm for float) on each thread's own workspace.
+//
+// Layouts (row-major, contiguous): q[B,S,H,D], k[B,T,G,D], v[B,T,G,E],
+// out[B,S,H,E], lse[B,H,S]. Query head h reads key/value group h / (H / G)
+// (multi-head G = H, grouped-query, multi-query G = 1).
+//
+// Results are bitwise independent of the number of threads (each output
+// element is produced by one thread, in a fixed order of tiles).
+//
+// Usage:
+//   AttentionParams p{B, S, T, H, G, D, E, 1.0 / std::sqrt(D), true};
+//   std::vector<std::byte> ws(attentionWorkspaceSize<float>(
+//       p, omp_get_max_threads()));
+//   attentionForward(p, q, k, v, out, lse, ws.data(), ws.size());
+//   attentionBackward(p, q, k, v, out, dout, lse, dq, dk, dv, ws.data(),
+//                     ws.size());
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_RUNTIME_KERNELS_CPU_ATTENTION_H
+#define STRATA_RUNTIME_KERNELS_CPU_ATTENTION_H
+
+#include <cstddef>
+#include <cstdint>
+
+namespace strata::runtime::cpu {
+
+/// How attentionBackward spreads work over threads. Both schedules give
+/// bitwise identical results; kAuto picks by shape and thread count.
+enum class AttentionBackwardSchedule {
+  kAuto,
+  /// One task per (batch, kv group): computes dq of the group's query heads
+  /// and dk, dv of the group. No recomputation; B * G tasks.
+  kPerGroup,
+  /// Pass 1: one task per (batch, kv group, key block) for dk, dv; pass 2:
+  /// one per (batch, head, query block) for dq. Recomputes scores and dP in
+  /// pass 2 (7 instead of 5 tile products) for more parallelism when B * G
+  /// is small (multi-query attention, batch 1).
+  kTwoPass,
+};
+
+struct AttentionParams {
+  int64_t batch;      // B
+  int64_t querySeq;   // S
+  int64_t keySeq;     // T
+  int64_t queryHeads; // H
+  int64_t kvHeads;    // G, divides H
+  int64_t headDim;    // D: q and k
+  int64_t valueDim;   // E: v and out
+  double scale;       // scores = scale * q . k
+  /// Query s attends key t iff t <= s + (T - S) (bottom-right aligned, as
+  /// with a key/value cache); a query row with no key (only when S > T) gets
+  /// out = 0 and lse = -inf.
+  bool causal = false;
+  /// Probability of zeroing an attention probability, in [0, 1); kept ones
+  /// are scaled by 1 / (1 - dropout). The mask of probability (b, h, s, t)
+  /// is DropoutMask(dropout, seed, offset).keep(((b*H + h)*S + s)*T + t)
+  /// (philox.h); the backward regenerates it.
+  double dropout = 0.0;
+  uint64_t seed = 0;
+  uint64_t offset = 0;
+  AttentionBackwardSchedule backwardSchedule = AttentionBackwardSchedule::kAuto;
+};
+
+/// Bytes of workspace attentionForward and attentionBackward need to run on
+/// |numThreads| threads (the same for both; a few hundred KiB per thread,
+/// independent of S and T). T = float or double.
+template <typename T>
+size_t attentionWorkspaceSize(const AttentionParams &params, int numThreads);
+
+/// With z[b,h,s,t] = scale * sum_d q[b,s,h,d] k[b,t,g,d] (g = h / (H/G)) over
+/// the keys t that query s may attend (all, or t <= s + T - S if causal),
+/// and p = softmax_t(z):
+///   lse[b,h,s]   = log sum_t exp(z[b,h,s,t]),
+///   out[b,s,h,e] = sum_t dropout(p)[b,h,s,t] v[b,t,g,e].
+/// |workspace| holds |workspaceBytes| bytes (aligned for T; 64 is best); the
+/// kernel uses min(omp_get_max_threads(), workspaceBytes / bytes-per-thread)
+/// threads. A null |workspace| makes the kernel allocate one itself.
+template <typename T>
+void attentionForward(const AttentionParams &params, const T *q, const T *k,
+                      const T *v, T *out, T *lse, void *workspace,
+                      size_t workspaceBytes);
+
+/// The gradients of attentionForward given dout[B,S,H,E] and the forward's
+/// out and lse (and the same params, so the same dropout mask): writes
+/// dq[B,S,H,D], dk[B,T,G,D], dv[B,T,G,E] (overwritten; dk and dv sum over
+/// the H/G query heads of their group). Workspace as in attentionForward.
+template <typename T>
+void attentionBackward(const AttentionParams &params, const T *q, const T *k,
+                       const T *v, const T *out, const T *dout, const T *lse,
+                       T *dq, T *dk, T *dv, void *workspace,
+                       size_t workspaceBytes);
+
+} // namespace strata::runtime::cpu
+
+#endif // STRATA_RUNTIME_KERNELS_CPU_ATTENTION_H

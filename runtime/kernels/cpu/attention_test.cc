@@ -1,0 +1,301 @@
+//===- attention_test.cc - tests of attention.h -------------------*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/kernels/cpu/attention.h"
+
+#include "runtime/kernels/cpu/philox.h"
+#include "runtime/kernels/cpu/testing/kernel_test_util.h"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <sstream>
+
+namespace strata::runtime::cpu {
+namespace {
+
+using namespace testing;
+
+AttentionParams makeParams(int64_t B, int64_t S, int64_t T, int64_t H,
+                           int64_t G, int64_t D, int64_t E, bool causal,
+                           double dropout = 0.0) {
+  AttentionParams p{B, S, T, H, G, D, E, 1.0 / std::sqrt(double(D)), causal};
+  p.dropout = dropout;
+  p.seed = 0x1234abcd5678ull;
+  p.offset = 42;
+  return p;
+}
+
+struct Inputs {
+  std::vector<double> q, k, v;
+};
+
+Inputs makeInputs(const AttentionParams &p, uint32_t seed) {
+  return {randomVector(p.batch * p.querySeq * p.queryHeads * p.headDim, seed,
+                       -2.0, 2.0),
+          randomVector(p.batch * p.keySeq * p.kvHeads * p.headDim, seed + 1,
+                       -2.0, 2.0),
+          randomVector(p.batch * p.keySeq * p.kvHeads * p.valueDim, seed + 2)};
+}
+
+/// The obvious attention in double: full score rows, explicit mask and
+/// dropout multipliers. Returns out; writes lse when given.
+std::vector<double> referenceAttention(const AttentionParams &p,
+                                       const std::vector<double> &q,
+                                       const std::vector<double> &k,
+                                       const std::vector<double> &v,
+                                       std::vector<double> *lse = nullptr) {
+  const int64_t B = p.batch, S = p.querySeq, T = p.keySeq, H = p.queryHeads,
+                G = p.kvHeads, D = p.headDim, E = p.valueDim;
+  const DropoutMask mask(p.dropout, p.seed, p.offset);
+  std::vector<double> out(size_t(B * S * H * E), 0.0);
+  if (lse)
+    lse->assign(size_t(B * H * S), 0.0);
+  std::vector<double> z(static_cast<size_t>(T));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t s = 0; s < S; ++s) {
+        const int64_t g = h / (H / G);
+        const int64_t limit =
+            p.causal ? std::clamp<int64_t>(s + 1 + T - S, 0, T) : T;
+        double mx = -INFINITY;
+        for (int64_t t = 0; t < limit; ++t) {
+          double dotqk = 0.0;
+          for (int64_t d = 0; d < D; ++d)
+            dotqk += q[((b * S + s) * H + h) * D + d] *
+                     k[((b * T + t) * G + g) * D + d];
+          z[t] = p.scale * dotqk;
+          mx = std::max(mx, z[t]);
+        }
+        double sum = 0.0;
+        for (int64_t t = 0; t < limit; ++t)
+          sum += std::exp(z[t] - mx);
+        if (lse)
+          (*lse)[(b * H + h) * S + s] = limit > 0 ? mx + std::log(sum) : -INFINITY;
+        for (int64_t t = 0; t < limit; ++t) {
+          double prob = std::exp(z[t] - mx) / sum;
+          const uint64_t idx = uint64_t(((b * H + h) * S + s) * T + t);
+          prob *= mask.keep(idx) ? mask.scale<double>() : 0.0;
+          for (int64_t e = 0; e < E; ++e)
+            out[((b * S + s) * H + h) * E + e] +=
+                prob * v[((b * T + t) * G + g) * E + e];
+        }
+      }
+  return out;
+}
+
+template <typename T>
+struct Result {
+  std::vector<T> out, lse, dq, dk, dv;
+};
+
+/// Forward (and backward when |dout| is given) through the kernels in T.
+template <typename T>
+Result<T> runAttention(const AttentionParams &p, const Inputs &in,
+                       const std::vector<double> *dout = nullptr,
+                       bool ownWorkspace = false) {
+  Result<T> r;
+  const auto q = convert<T>(in.q), k = convert<T>(in.k), v = convert<T>(in.v);
+  r.out.assign(size_t(p.batch * p.querySeq * p.queryHeads * p.valueDim),
+               T(NAN));
+  r.lse.assign(size_t(p.batch * p.queryHeads * p.querySeq), T(NAN));
+  std::vector<std::byte> ws;
+  if (!ownWorkspace)
+    ws.resize(attentionWorkspaceSize<T>(p, omp_get_max_threads()));
+  void *wsPtr = ownWorkspace ? nullptr : ws.data();
+  attentionForward<T>(p, q.data(), k.data(), v.data(), r.out.data(),
+                      r.lse.data(), wsPtr, ws.size());
+  if (dout) {
+    const auto dO = convert<T>(*dout);
+    r.dq.assign(q.size(), T(NAN));
+    r.dk.assign(k.size(), T(NAN));
+    r.dv.assign(v.size(), T(NAN));
+    attentionBackward<T>(p, q.data(), k.data(), v.data(), r.out.data(),
+                         dO.data(), r.lse.data(), r.dq.data(), r.dk.data(),
+                         r.dv.data(), wsPtr, ws.size());
+  }
+  return r;
+}
+
+std::string describe(const AttentionParams &p) {
+  std::ostringstream os;
+  os << "B=" << p.batch << " S=" << p.querySeq << " T=" << p.keySeq
+     << " H=" << p.queryHeads << " G=" << p.kvHeads << " D=" << p.headDim
+     << " E=" << p.valueDim << (p.causal ? " causal" : "")
+     << " dropout=" << p.dropout;
+  return os.str();
+}
+
+/// Shapes of the forward and float-vs-double tests: MHA, GQA, MQA, decode,
+/// S < T, D != E, more than one tile each way, S > T with masked rows.
+std::vector<AttentionParams> forwardCases() {
+  return {makeParams(2, 7, 7, 6, 2, 10, 10, true),
+          makeParams(2, 7, 7, 6, 3, 10, 10, false),
+          makeParams(2, 7, 11, 6, 3, 10, 10, true),
+          makeParams(2, 7, 11, 6, 1, 10, 10, false),
+          makeParams(2, 1, 11, 6, 2, 10, 10, true),
+          makeParams(1, 1, 11, 4, 1, 8, 8, false),
+          makeParams(2, 5, 9, 6, 6, 10, 6, true),
+          makeParams(1, 9, 5, 2, 1, 4, 4, true), // rows 0..3 see no key
+          makeParams(1, 150, 300, 2, 1, 16, 12, true),
+          makeParams(1, 70, 270, 4, 2, 8, 8, false),
+          makeParams(2, 7, 11, 6, 3, 10, 10, true, 0.3),
+          makeParams(1, 130, 300, 2, 2, 8, 8, true, 0.1)};
+}
+
+TEST(AttentionKernelTest, ForwardMatchesReference) {
+  uint32_t seed = 1;
+  for (const AttentionParams &p : forwardCases()) {
+    SCOPED_TRACE(describe(p));
+    const Inputs in = makeInputs(p, seed += 10);
+    std::vector<double> refLse;
+    const auto ref = referenceAttention(p, in.q, in.k, in.v, &refLse);
+    const auto d = runAttention<double>(p, in);
+    const auto f = runAttention<float>(p, in);
+    EXPECT_LT(relativeError(d.out, ref), 1e-12);
+    EXPECT_LT(relativeError(f.out, ref), 2e-6);
+    // lse: -inf rows must match exactly, the others closely.
+    for (size_t i = 0; i < refLse.size(); ++i) {
+      if (std::isinf(refLse[i])) {
+        EXPECT_TRUE(std::isinf(d.lse[i]) && d.lse[i] < 0) << i;
+        EXPECT_TRUE(std::isinf(f.lse[i]) && f.lse[i] < 0) << i;
+        refLse[i] = 0.0; // compare the finite ones below
+      }
+    }
+    auto finite = [](auto v) {
+      for (auto &x : v)
+        if (std::isinf(x))
+          x = 0;
+      return convert<double>(v);
+    };
+    EXPECT_LT(relativeError(finite(d.lse), refLse), 1e-12);
+    EXPECT_LT(relativeError(finite(f.lse), refLse), 1e-6);
+  }
+}
+
+TEST(AttentionKernelTest, BackwardMatchesFiniteDifferences) {
+  const AttentionParams cases[] = {
+      makeParams(2, 7, 11, 6, 3, 10, 10, true),   // GQA, S < T, causal
+      makeParams(2, 7, 7, 6, 2, 10, 10, false),   // GQA, non-causal
+      makeParams(2, 1, 11, 6, 1, 10, 10, true),   // MQA decode
+      makeParams(1, 5, 8, 4, 4, 6, 5, true, 0.3), // MHA with dropout, D != E
+      makeParams(1, 7, 7, 6, 2, 4, 4, false, 0.5),
+  };
+  uint32_t seed = 100;
+  for (const AttentionParams &p : cases) {
+    SCOPED_TRACE(describe(p));
+    Inputs in = makeInputs(p, seed += 10);
+    const auto w = randomVector(p.batch * p.querySeq * p.queryHeads * p.valueDim,
+                                seed + 5);
+    const auto got = runAttention<double>(p, in, &w);
+    const auto fdQ = finiteDifferenceGradient(in.q, w, [&](const auto &q) {
+      return referenceAttention(p, q, in.k, in.v);
+    });
+    const auto fdK = finiteDifferenceGradient(in.k, w, [&](const auto &k) {
+      return referenceAttention(p, in.q, k, in.v);
+    });
+    const auto fdV = finiteDifferenceGradient(in.v, w, [&](const auto &v) {
+      return referenceAttention(p, in.q, in.k, v);
+    });
+    EXPECT_LT(relativeError(got.dq, fdQ), 1e-6);
+    EXPECT_LT(relativeError(got.dk, fdK), 1e-6);
+    EXPECT_LT(relativeError(got.dv, fdV), 1e-6);
+  }
+}
+
+TEST(AttentionKernelTest, FloatBackwardMatchesDouble) {
+  const AttentionParams cases[] = {
+      makeParams(2, 7, 11, 6, 3, 10, 10, true),
+      makeParams(1, 150, 300, 4, 2, 16, 12, true),  // several tiles each way
+      makeParams(1, 100, 290, 2, 1, 8, 8, false, 0.2),
+      makeParams(1, 9, 5, 2, 1, 4, 4, true),        // masked rows
+  };
+  uint32_t seed = 200;
+  for (const AttentionParams &p : cases) {
+    SCOPED_TRACE(describe(p));
+    const Inputs in = makeInputs(p, seed += 10);
+    const auto dout = randomVector(
+        p.batch * p.querySeq * p.queryHeads * p.valueDim, seed + 5);
+    const auto d = runAttention<double>(p, in, &dout);
+    const auto f = runAttention<float>(p, in, &dout);
+    EXPECT_LT(relativeError(f.dq, d.dq), 1e-4);
+    EXPECT_LT(relativeError(f.dk, d.dk), 1e-4);
+    EXPECT_LT(relativeError(f.dv, d.dv), 1e-4);
+  }
+}
+
+TEST(AttentionKernelTest, BackwardSchedulesAreBitwiseEqual) {
+  for (AttentionParams p : {makeParams(2, 130, 600, 4, 1, 16, 16, true),
+                            makeParams(1, 70, 300, 4, 2, 8, 8, false, 0.1)}) {
+    SCOPED_TRACE(describe(p));
+    const Inputs in = makeInputs(p, 300);
+    const auto dout = randomVector(
+        p.batch * p.querySeq * p.queryHeads * p.valueDim, 301);
+    p.backwardSchedule = AttentionBackwardSchedule::kPerGroup;
+    const auto a = runAttention<float>(p, in, &dout);
+    p.backwardSchedule = AttentionBackwardSchedule::kTwoPass;
+    const auto b = runAttention<float>(p, in, &dout);
+    EXPECT_TRUE(bitwiseEqual(a.dq, b.dq));
+    EXPECT_TRUE(bitwiseEqual(a.dk, b.dk));
+    EXPECT_TRUE(bitwiseEqual(a.dv, b.dv));
+  }
+}
+
+TEST(AttentionKernelTest, BitwiseIndependentOfThreadCount) {
+  for (const AttentionParams &p :
+       {makeParams(2, 130, 300, 6, 2, 16, 16, true),
+        makeParams(1, 100, 400, 4, 1, 8, 8, true, 0.1)}) {
+    SCOPED_TRACE(describe(p));
+    const Inputs in = makeInputs(p, 400);
+    const auto dout = randomVector(
+        p.batch * p.querySeq * p.queryHeads * p.valueDim, 401);
+    Result<float> one, two;
+    withThreads(1, [&] { one = runAttention<float>(p, in, &dout); });
+    withThreads(2, [&] { two = runAttention<float>(p, in, &dout); });
+    EXPECT_TRUE(bitwiseEqual(one.out, two.out));
+    EXPECT_TRUE(bitwiseEqual(one.lse, two.lse));
+    EXPECT_TRUE(bitwiseEqual(one.dq, two.dq));
+    EXPECT_TRUE(bitwiseEqual(one.dk, two.dk));
+    EXPECT_TRUE(bitwiseEqual(one.dv, two.dv));
+  }
+}
+
+TEST(AttentionKernelTest, DropoutMaskIsReproducibleAndKeyedByOffset) {
+  AttentionParams p = makeParams(2, 7, 11, 6, 3, 10, 10, true, 0.3);
+  const Inputs in = makeInputs(p, 500);
+  const auto a = runAttention<float>(p, in);
+  const auto b = runAttention<float>(p, in);
+  EXPECT_TRUE(bitwiseEqual(a.out, b.out));
+  // The softmax statistics do not see the mask.
+  AttentionParams noDropout = p;
+  noDropout.dropout = 0.0;
+  EXPECT_TRUE(bitwiseEqual(a.lse, runAttention<float>(noDropout, in).lse));
+  p.offset += 1;
+  EXPECT_FALSE(bitwiseEqual(a.out, runAttention<float>(p, in).out));
+}
+
+TEST(AttentionKernelTest, WorkspaceForFewerThreadsAndOwnWorkspace) {
+  const AttentionParams p = makeParams(2, 70, 90, 4, 2, 8, 8, true);
+  const Inputs in = makeInputs(p, 600);
+  const auto dout = randomVector(
+      p.batch * p.querySeq * p.queryHeads * p.valueDim, 601);
+  const auto ref = runAttention<float>(p, in, &dout);
+  const auto own = runAttention<float>(p, in, &dout, /*ownWorkspace=*/true);
+  EXPECT_TRUE(bitwiseEqual(ref.out, own.out));
+  EXPECT_TRUE(bitwiseEqual(ref.dk, own.dk));
+  // A workspace for one thread: the kernel runs on one thread.
+  withThreads(2, [&] {
+    const auto q = convert<float>(in.q), k = convert<float>(in.k),
+               v = convert<float>(in.v);
+    std::vector<float> out(ref.out.size()), lse(ref.lse.size());
+    std::vector<std::byte> ws(attentionWorkspaceSize<float>(p, 1));
+    attentionForward<float>(p, q.data(), k.data(), v.data(), out.data(),
+                            lse.data(), ws.data(), ws.size());
+    EXPECT_TRUE(bitwiseEqual(out, ref.out));
+  });
+}
+
+} // namespace
+} // namespace strata::runtime::cpu

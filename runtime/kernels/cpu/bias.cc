@@ -1,0 +1,150 @@
+//===- bias.cc - bias add and the fused bias epilogues -------------*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/kernels/cpu/bias.h"
+
+#include "runtime/kernels/cpu/kernel_util.h"
+#include "runtime/kernels/cpu/philox.h"
+
+namespace strata::runtime::cpu {
+namespace {
+
+/// Calls fn(row) for each row n < N, in parallel when the work is large.
+template <typename F>
+void forRows(int64_t N, int64_t H, F fn) {
+#pragma omp parallel for schedule(static) if (detail::worthParallel(N * H))
+  for (int64_t n = 0; n < N; ++n)
+    fn(n);
+}
+
+/// Applies |mask| (element index n * H + h) to a row: out[h] = in[h] * m[h].
+/// With a bias and residual: out = residual + (in + b) * m.
+template <typename T>
+void maskedRow(const DropoutMask &mask, int64_t n, int64_t H, const T *in,
+               const T *b, const T *residual, T *out) {
+  constexpr int64_t kRun = 256;
+  T m[kRun];
+  for (int64_t h0 = 0; h0 < H; h0 += kRun) {
+    const int64_t len = std::min(kRun, H - h0);
+    mask.multipliers(uint64_t(n * H + h0), len, m);
+    if (residual) {
+      if (b)
+        for (int64_t j = 0; j < len; ++j)
+          out[h0 + j] = residual[h0 + j] + (in[h0 + j] + b[h0 + j]) * m[j];
+      else
+        for (int64_t j = 0; j < len; ++j)
+          out[h0 + j] = residual[h0 + j] + in[h0 + j] * m[j];
+    } else {
+      for (int64_t j = 0; j < len; ++j)
+        out[h0 + j] = in[h0 + j] * m[j];
+    }
+  }
+}
+
+template <typename T, bool Tanh>
+STRATA_ALWAYS_INLINE void biasGeluRowImpl(const T *x, const T *b, T *y,
+                                          int64_t H) {
+  for (int64_t h = 0; h < H; ++h)
+    y[h] = detail::geluValue(x[h] + b[h], Tanh);
+}
+template <typename T, bool Tanh>
+STRATA_ALWAYS_INLINE void biasGeluBackwardRowImpl(const T *x, const T *b,
+                                                  const T *dy, T *dx,
+                                                  int64_t H) {
+  for (int64_t h = 0; h < H; ++h)
+    dx[h] = dy[h] * detail::geluDerivative(x[h] + b[h], Tanh);
+}
+
+#define STRATA_ROWS(T, MV)                                                     \
+  MV void biasGeluRow(const T *x, const T *b, T *y, int64_t H, bool t) {       \
+    t ? biasGeluRowImpl<T, true>(x, b, y, H)                                   \
+      : biasGeluRowImpl<T, false>(x, b, y, H);                                 \
+  }                                                                            \
+  MV void biasGeluBackwardRow(const T *x, const T *b, const T *dy, T *dx,      \
+                              int64_t H, bool t) {                             \
+    t ? biasGeluBackwardRowImpl<T, true>(x, b, dy, dx, H)                      \
+      : biasGeluBackwardRowImpl<T, false>(x, b, dy, dx, H);                    \
+  }
+STRATA_ROWS(float, STRATA_MULTIVERSIONED)
+STRATA_ROWS(double, )
+#undef STRATA_ROWS
+
+} // namespace
+
+template <typename T>
+void biasAddForward(const T *x, const T *b, int64_t N, int64_t H, T *y) {
+  forRows(N, H, [&](int64_t n) {
+    const T *xr = x + n * H;
+    T *yr = y + n * H;
+    for (int64_t h = 0; h < H; ++h)
+      yr[h] = xr[h] + b[h];
+  });
+}
+
+template <typename T>
+void biasAddBackward(const T *dy, int64_t N, int64_t H, T *db) {
+  detail::columnSums(dy, N, H, H, db);
+}
+
+template <typename T>
+void biasGeluForward(const T *x, const T *b, int64_t N, int64_t H,
+                     GeluApproximation approx, T *y) {
+  const bool useTanh = approx == GeluApproximation::kTanh;
+  forRows(N, H, [&](int64_t n) {
+    biasGeluRow(x + n * H, b, y + n * H, H, useTanh);
+  });
+}
+
+template <typename T>
+void biasGeluBackward(const T *x, const T *b, const T *dy, int64_t N,
+                      int64_t H, GeluApproximation approx, T *dx, T *db) {
+  const bool useTanh = approx == GeluApproximation::kTanh;
+  forRows(N, H, [&](int64_t n) {
+    biasGeluBackwardRow(x + n * H, b, dy + n * H, dx + n * H, H, useTanh);
+  });
+  detail::columnSums(dx, N, H, H, db);
+}
+
+template <typename T>
+void biasDropoutResidualForward(const T *x, const T *b, const T *residual,
+                                int64_t N, int64_t H, double p, uint64_t seed,
+                                uint64_t offset, T *y) {
+  const DropoutMask mask(p, seed, offset);
+  forRows(N, H, [&](int64_t n) {
+    maskedRow(mask, n, H, x + n * H, b, residual + n * H, y + n * H);
+  });
+}
+
+template <typename T>
+void biasDropoutResidualBackward(const T *dy, int64_t N, int64_t H, double p,
+                                 uint64_t seed, uint64_t offset, T *dx,
+                                 T *db) {
+  const DropoutMask mask(p, seed, offset);
+  forRows(N, H, [&](int64_t n) {
+    maskedRow<T>(mask, n, H, dy + n * H, nullptr, nullptr, dx + n * H);
+  });
+  if (db)
+    detail::columnSums(dx, N, H, H, db);
+}
+
+#define STRATA_INSTANTIATE(T)                                                  \
+  template void biasAddForward<T>(const T *, const T *, int64_t, int64_t,     \
+                                  T *);                                        \
+  template void biasAddBackward<T>(const T *, int64_t, int64_t, T *);          \
+  template void biasGeluForward<T>(const T *, const T *, int64_t, int64_t,    \
+                                   GeluApproximation, T *);                    \
+  template void biasGeluBackward<T>(const T *, const T *, const T *, int64_t, \
+                                    int64_t, GeluApproximation, T *, T *);     \
+  template void biasDropoutResidualForward<T>(const T *, const T *, const T *, \
+                                              int64_t, int64_t, double,        \
+                                              uint64_t, uint64_t, T *);        \
+  template void biasDropoutResidualBackward<T>(const T *, int64_t, int64_t,    \
+                                               double, uint64_t, uint64_t,     \
+                                               T *, T *);
+STRATA_INSTANTIATE(float)
+STRATA_INSTANTIATE(double)
+#undef STRATA_INSTANTIATE
+
+} // namespace strata::runtime::cpu

@@ -1,0 +1,72 @@
+//===- embedding.cc - embedding lookup -----------------------------*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/kernels/cpu/embedding.h"
+
+#include "runtime/kernels/cpu/kernel_util.h"
+
+#include <string>
+
+namespace strata::runtime::cpu {
+
+Status validateIds(const int32_t *ids, int64_t count, int64_t V) {
+  for (int64_t i = 0; i < count; ++i)
+    if (ids[i] < 0 || ids[i] >= V)
+      return Status::invalidArgument(
+          "id " + std::to_string(ids[i]) + " at position " + std::to_string(i) +
+          " is outside the embedding table [0, " + std::to_string(V) + ")");
+  return Status::ok();
+}
+
+template <typename T>
+void embeddingForward(const T *table, const int32_t *ids, int64_t count,
+                      int64_t V, int64_t H, T *out) {
+#pragma omp parallel for schedule(static) if (detail::worthParallel(count * H))
+  for (int64_t i = 0; i < count; ++i) {
+    const int32_t id = ids[i];
+    T *o = out + i * H;
+    if (id >= 0 && id < V)
+      std::copy(table + int64_t(id) * H, table + (int64_t(id) + 1) * H, o);
+    else
+      std::fill(o, o + H, std::numeric_limits<T>::quiet_NaN());
+  }
+}
+
+template <typename T>
+void embeddingBackward(const T *dout, const int32_t *ids, int64_t count,
+                       int64_t V, int64_t H, T *dtable, bool accumulate) {
+  if (!accumulate)
+    detail::parallelChunks(V * H, 1 << 18, [&](int64_t s, int64_t e) {
+      std::fill(dtable + s, dtable + e, T(0));
+    });
+  // Column blocks of 64 own their
+  // slice of every table row; ids are visited in order within a block.
+  const int64_t blocks = (H + detail::kColumnBlock - 1) / detail::kColumnBlock;
+#pragma omp parallel for schedule(static) if (detail::worthParallel(count * H))
+  for (int64_t blk = 0; blk < blocks; ++blk) {
+    const int64_t h0 = blk * detail::kColumnBlock;
+    const int64_t w = std::min(detail::kColumnBlock, H - h0);
+    for (int64_t i = 0; i < count; ++i) {
+      const int32_t id = ids[i];
+      if (id < 0 || id >= V)
+        continue;
+      T *__restrict d = dtable + int64_t(id) * H + h0;
+      const T *__restrict g = dout + i * H + h0;
+      for (int64_t j = 0; j < w; ++j)
+        d[j] += g[j];
+    }
+  }
+}
+
+#define STRATA_INSTANTIATE(T)                                                  \
+  template void embeddingForward<T>(const T *, const int32_t *, int64_t,       \
+                                    int64_t, int64_t, T *);                    \
+  template void embeddingBackward<T>(const T *, const int32_t *, int64_t,      \
+                                     int64_t, int64_t, T *, bool);
+STRATA_INSTANTIATE(float)
+STRATA_INSTANTIATE(double)
+#undef STRATA_INSTANTIATE
+
+} // namespace strata::runtime::cpu

@@ -1,0 +1,42 @@
+//===- layer_norm.h - layer normalization ------------------------*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// tfm.layer_norm over the last dimension of x[N, H] (N = all leading
+// dimensions), as torch.nn.LayerNorm: biased variance, optional bias.
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_RUNTIME_KERNELS_CPU_LAYER_NORM_H
+#define STRATA_RUNTIME_KERNELS_CPU_LAYER_NORM_H
+
+#include <cstdint>
+
+namespace strata::runtime::cpu {
+
+/// For each row n < |N| of x[N,H]:
+///   mean[n] = sum_h x[n,h] / H,  var = sum_h (x[n,h] - mean[n])^2 / H,
+///   rstd[n] = 1 / sqrt(var + epsilon),
+///   y[n,h] = (x[n,h] - mean[n]) * rstd[n] * gamma[h] + beta[h].
+/// |gamma| is [H]; |beta| is [H] or null (no bias). |mean| and |rstd| ([N])
+/// may be null when no backward follows. |y| may alias |x|.
+template <typename T>
+void layerNormForward(const T *x, const T *gamma, const T *beta, int64_t N,
+                      int64_t H, double epsilon, T *y, T *mean, T *rstd);
+
+/// The gradient of layerNormForward, given dy[N,H], x, gamma and the
+/// forward's mean[N] and rstd[N]; with xhat = (x - mean) * rstd and
+/// g = dy * gamma:
+///   dx[n,h]   = rstd[n] * (g[n,h] - sum_h' g[n,h'] / H
+///                          - xhat[n,h] * sum_h' g[n,h'] xhat[n,h'] / H),
+///   dgamma[h] = sum_n dy[n,h] * xhat[n,h],   dbeta[h] = sum_n dy[n,h].
+/// All outputs are overwritten, not accumulated into; |dbeta| may be null;
+/// no output may alias an input.
+/// dgamma and dbeta sum over n in increasing order (deterministic).
+template <typename T>
+void layerNormBackward(const T *dy, const T *x, const T *gamma, const T *mean,
+                       const T *rstd, int64_t N, int64_t H, T *dx, T *dgamma,
+                       T *dbeta);
+
+} // namespace strata::runtime::cpu
+
+#endif // STRATA_RUNTIME_KERNELS_CPU_LAYER_NORM_H

@@ -1,0 +1,107 @@
+//===- philox.h - counter-based random numbers -------------------*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// Philox4x32-10 (Salmon, Moraes, Dror, Shaw, "Parallel random numbers: as
+// easy as 1, 2, 3", SC 2011), the generator of cuRAND and PyTorch's CUDA
+// dropout. A random number is a pure function of (key, counter), so any
+// thread can regenerate the draw for any element: dropout masks depend on
+// neither the thread count nor the order of evaluation, and the backward
+// pass recomputes the forward's mask instead of storing it.
+//
+// Strata's streams: the draw for element |index| of the stream (|seed|,
+// |offset|) is word (index % 4) of
+//   philox4x32_10(counter = {lo(index / 4), hi(index / 4), lo(offset),
+//                            hi(offset)},
+//                 key = {lo(seed), hi(seed)}),
+// where lo/hi are the low and high 32 bits. The compiler gives every dropout
+// site and step its own |offset|; |index| is the element's position in the
+// row-major tensor (for attention, in the [B, H, S, T] probability tensor).
+//
+// Usage:
+//   DropoutMask mask(0.1, seed, offset);
+//   float y = mask.keep(i) ? x * mask.scale<float>() : 0.0f;
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_RUNTIME_KERNELS_CPU_PHILOX_H
+#define STRATA_RUNTIME_KERNELS_CPU_PHILOX_H
+
+#include <array>
+#include <cstdint>
+
+namespace strata::runtime::cpu {
+
+using PhiloxCounter = std::array<uint32_t, 4>;
+using PhiloxKey = std::array<uint32_t, 2>;
+
+/// The Philox4x32 bijection with 10 rounds: four random 32-bit words from a
+/// 128-bit |counter| and a 64-bit |key| (Random123's philox4x32_10).
+inline PhiloxCounter philox4x32_10(PhiloxCounter counter, PhiloxKey key) {
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) {
+      key[0] += 0x9E3779B9u;
+      key[1] += 0xBB67AE85u;
+    }
+    const uint64_t p0 = uint64_t(0xD2511F53u) * counter[0];
+    const uint64_t p1 = uint64_t(0xCD9E8D57u) * counter[2];
+    counter = {uint32_t(p1 >> 32) ^ counter[1] ^ key[0], uint32_t(p1),
+               uint32_t(p0 >> 32) ^ counter[3] ^ key[1], uint32_t(p0)};
+  }
+  return counter;
+}
+
+/// The raw 32-bit draw for element |index| of stream (|seed|, |offset|).
+inline uint32_t philoxBits(uint64_t seed, uint64_t offset, uint64_t index) {
+  const uint64_t block = index >> 2;
+  const PhiloxCounter out = philox4x32_10(
+      {uint32_t(block), uint32_t(block >> 32), uint32_t(offset),
+       uint32_t(offset >> 32)},
+      {uint32_t(seed), uint32_t(seed >> 32)});
+  return out[index & 3];
+}
+
+/// A uniform float in [0, 1) from 32 random bits: (bits >> 8) * 2^-24.
+inline float uniformFromBits(uint32_t bits) {
+  return float(bits >> 8) * 0x1p-24f;
+}
+
+/// out[i] = the uniform draw in [0, 1) for element |firstIndex| + i of
+/// stream (|seed|, |offset|), i < |n|.
+void philoxUniform(uint64_t seed, uint64_t offset, uint64_t firstIndex,
+                   int64_t n, float *out);
+
+/// A dropout decision per element: element |index| is kept iff its uniform
+/// draw u = (bits >> 8) * 2^-24 satisfies u >= p, i.e. with probability
+/// 1 - ceil(p * 2^24) / 2^24 (1 - p to within 6e-8); kept elements are
+/// scaled by 1 / (1 - p). Float and double kernels see the same mask.
+class DropoutMask {
+public:
+  /// |p| in [0, 1).
+  DropoutMask(double p, uint64_t seed, uint64_t offset);
+
+  bool keep(uint64_t index) const {
+    return (philoxBits(seed_, offset_, index) >> 8) >= threshold_;
+  }
+  /// 1 / (1 - p) in T.
+  template <typename T>
+  T scale() const {
+    return T(scale_);
+  }
+  /// out[i] = keep(firstIndex + i) ? scale : 0 for i < |n|: the multiplier
+  /// of the mask over a contiguous run of elements.
+  template <typename T>
+  void multipliers(uint64_t firstIndex, int64_t n, T *out) const;
+
+  bool enabled() const { return threshold_ != 0; }
+  double probability() const { return p_; }
+
+private:
+  double p_;
+  double scale_;
+  uint32_t threshold_; // ceil(p * 2^24)
+  uint64_t seed_, offset_;
+};
+
+} // namespace strata::runtime::cpu
+
+#endif // STRATA_RUNTIME_KERNELS_CPU_PHILOX_H
