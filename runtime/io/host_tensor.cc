@@ -1,0 +1,348 @@
+//===- host_tensor.cc - dense tensors in host memory ----------------------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/io/host_tensor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <new>
+#include <stdexcept>
+
+namespace strata::runtime::io {
+
+size_t dtypeSize(DType dtype) {
+  switch (dtype) {
+  case DType::BF16:
+  case DType::F16:
+    return 2;
+  case DType::F32:
+  case DType::I32:
+    return 4;
+  case DType::F64:
+  case DType::I64:
+    return 8;
+  }
+  return 0;
+}
+
+const char *toString(DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+    return "F32";
+  case DType::F64:
+    return "F64";
+  case DType::BF16:
+    return "BF16";
+  case DType::F16:
+    return "F16";
+  case DType::I32:
+    return "I32";
+  case DType::I64:
+    return "I64";
+  }
+  return "?";
+}
+
+bool isFloatingPoint(DType dtype) {
+  return dtype == DType::F32 || dtype == DType::F64 || dtype == DType::BF16 ||
+         dtype == DType::F16;
+}
+
+std::string shapeToString(const std::vector<int64_t> &shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i)
+      out += ", ";
+    out += std::to_string(shape[i]);
+  }
+  return out + "]";
+}
+
+StatusOr<int64_t> checkedNumElements(const std::vector<int64_t> &shape) {
+  int64_t count = 1;
+  for (int64_t dim : shape) {
+    if (dim < 0)
+      return Status::invalidArgument("shape " + shapeToString(shape) +
+                                     " has a negative dimension " +
+                                     std::to_string(dim));
+    if (__builtin_mul_overflow(count, dim, &count))
+      return Status::invalidArgument("shape " + shapeToString(shape) +
+                                     " has more elements than fit in int64");
+  }
+  return count;
+}
+
+//===----------------------------------------------------------------------===//
+// HostTensor
+//===----------------------------------------------------------------------===//
+
+HostTensor::HostTensor() : shape_{0} {}
+
+HostTensor::HostTensor(DType dtype, std::vector<int64_t> shape)
+    : dtype_(dtype), shape_(std::move(shape)) {
+  StatusOr<int64_t> count = checkedNumElements(shape_);
+  assert(count.isOk() && "invalid shape; use HostTensor::allocate");
+  numElements_ = count.isOk() ? count.value() : 0;
+  bytes_.resize(static_cast<size_t>(numElements_) * dtypeSize(dtype_));
+}
+
+StatusOr<HostTensor> HostTensor::allocate(DType dtype,
+                                          std::vector<int64_t> shape) {
+  STRATA_ASSIGN_OR_RETURN(int64_t count, checkedNumElements(shape));
+  int64_t bytes = 0;
+  if (__builtin_mul_overflow(count, static_cast<int64_t>(dtypeSize(dtype)),
+                             &bytes) ||
+      static_cast<uint64_t>(bytes) > std::numeric_limits<size_t>::max())
+    return Status::invalidArgument("shape " + shapeToString(shape) + " of " +
+                                   toString(dtype) +
+                                   " elements needs more bytes than fit in "
+                                   "int64");
+  HostTensor tensor;
+  tensor.dtype_ = dtype;
+  tensor.shape_ = std::move(shape);
+  tensor.numElements_ = count;
+  try {
+    tensor.bytes_.resize(static_cast<size_t>(bytes));
+  } catch (const std::bad_alloc &) {
+    return Status::unavailable("cannot allocate " + std::to_string(bytes) +
+                               " bytes for a tensor of shape " +
+                               shapeToString(tensor.shape_));
+  } catch (const std::length_error &) {
+    return Status::unavailable("cannot allocate " + std::to_string(bytes) +
+                               " bytes for a tensor of shape " +
+                               shapeToString(tensor.shape_));
+  }
+  return tensor;
+}
+
+double HostTensor::elementAsDouble(int64_t index) const {
+  assert(index >= 0 && index < numElements_);
+  const uint8_t *p = bytes_.data() + index * dtypeSize(dtype_);
+  switch (dtype_) {
+  case DType::F32: {
+    float v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  case DType::F64: {
+    double v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+  case DType::BF16:
+  case DType::F16: {
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    return dtype_ == DType::BF16 ? bf16ToFloat(v) : f16ToFloat(v);
+  }
+  case DType::I32: {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  case DType::I64: {
+    int64_t v;
+    std::memcpy(&v, p, 8);
+    return static_cast<double>(v);
+  }
+  }
+  return 0.0;
+}
+
+bool HostTensor::bitwiseEquals(const HostTensor &other) const {
+  return dtype_ == other.dtype_ && shape_ == other.shape_ &&
+         bytes_ == other.bytes_;
+}
+
+Status HostTensor::reshape(std::vector<int64_t> shape) {
+  StatusOr<int64_t> count = checkedNumElements(shape);
+  if (!count.isOk())
+    return count.status();
+  if (count.value() != numElements_)
+    return Status::invalidArgument(
+        "cannot reshape " + shapeToString(shape_) + " (" +
+        std::to_string(numElements_) + " elements) to " +
+        shapeToString(shape) + " (" + std::to_string(count.value()) +
+        " elements)");
+  shape_ = std::move(shape);
+  return Status::ok();
+}
+
+//===----------------------------------------------------------------------===//
+// Element conversions
+//===----------------------------------------------------------------------===//
+
+float bf16ToFloat(uint16_t bits) {
+  uint32_t wide = static_cast<uint32_t>(bits) << 16;
+  float value;
+  std::memcpy(&value, &wide, 4);
+  return value;
+}
+
+float f16ToFloat(uint16_t bits) {
+  const bool negative = bits & 0x8000;
+  const int exponent = (bits >> 10) & 0x1f;
+  const uint32_t mantissa = bits & 0x3ff;
+  if (exponent == 0) { // zero or subnormal: mantissa * 2^-24, exact in float
+    float magnitude = std::ldexp(static_cast<float>(mantissa), -24);
+    return negative ? -magnitude : magnitude;
+  }
+  uint32_t wide = (negative ? 0x80000000u : 0u);
+  if (exponent == 31)
+    wide |= 0x7f800000u | (mantissa << 13);
+  else
+    wide |= (static_cast<uint32_t>(exponent - 15 + 127) << 23) |
+            (mantissa << 13);
+  float value;
+  std::memcpy(&value, &wide, 4);
+  return value;
+}
+
+namespace {
+
+// Rounds |value| to nearest even in a binary format with |expBits| exponent
+// bits and |mantBits| stored mantissa bits (bf16: 8, 7; binary16: 5, 10),
+// rounding once from double so f64 sources are not double-rounded.
+uint16_t roundToSmallFloat(double value, int expBits, int mantBits) {
+  const uint32_t sign =
+      std::signbit(value) ? (1u << (expBits + mantBits)) : 0u;
+  const uint32_t infinity = ((1u << expBits) - 1) << mantBits;
+  if (std::isnan(value))
+    return static_cast<uint16_t>(sign | infinity | (1u << (mantBits - 1)));
+  double magnitude = std::fabs(value);
+  if (std::isinf(magnitude))
+    return static_cast<uint16_t>(sign | infinity);
+  if (magnitude == 0.0)
+    return static_cast<uint16_t>(sign);
+  const int bias = (1 << (expBits - 1)) - 1;
+  const int minExponent = 1 - bias;
+  int exponent;
+  std::frexp(magnitude, &exponent);
+  exponent -= 1; // magnitude in [2^exponent, 2^(exponent+1))
+  // The spacing of representable values around |magnitude| is 2^quantum;
+  // scaling by a power of two is exact, so nearbyint rounds exactly once.
+  const int quantum = std::max(exponent, minExponent) - mantBits;
+  const double scaled = std::nearbyint(std::ldexp(magnitude, -quantum));
+  if (exponent < minExponent) // subnormal; 2^mantBits encodes the min normal
+    return static_cast<uint16_t>(sign | static_cast<uint32_t>(scaled));
+  uint32_t significand = static_cast<uint32_t>(scaled);
+  if (significand == (1u << (mantBits + 1))) { // rounded up a binade
+    significand >>= 1;
+    exponent += 1;
+  }
+  const int biased = exponent + bias;
+  if (biased >= (1 << expBits) - 1)
+    return static_cast<uint16_t>(sign | infinity);
+  return static_cast<uint16_t>(sign |
+                               (static_cast<uint32_t>(biased) << mantBits) |
+                               (significand - (1u << mantBits)));
+}
+
+double readFloat(const uint8_t *p, DType dtype) {
+  switch (dtype) {
+  case DType::F32: {
+    float v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  case DType::F64: {
+    double v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+  case DType::BF16: {
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    return bf16ToFloat(v);
+  }
+  case DType::F16: {
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    return f16ToFloat(v);
+  }
+  default:
+    return 0.0;
+  }
+}
+
+void writeFloat(uint8_t *p, DType dtype, double value) {
+  switch (dtype) {
+  case DType::F32: {
+    float v = static_cast<float>(value);
+    std::memcpy(p, &v, 4);
+    return;
+  }
+  case DType::F64:
+    std::memcpy(p, &value, 8);
+    return;
+  case DType::BF16: {
+    uint16_t v = doubleToBf16(value);
+    std::memcpy(p, &v, 2);
+    return;
+  }
+  case DType::F16: {
+    uint16_t v = doubleToF16(value);
+    std::memcpy(p, &v, 2);
+    return;
+  }
+  default:
+    return;
+  }
+}
+
+} // namespace
+
+uint16_t doubleToBf16(double value) { return roundToSmallFloat(value, 8, 7); }
+
+uint16_t doubleToF16(double value) { return roundToSmallFloat(value, 5, 10); }
+
+StatusOr<HostTensor> convertTensor(const HostTensor &tensor, DType to) {
+  const DType from = tensor.dtype();
+  if (from == to)
+    return tensor;
+  if (isFloatingPoint(from) != isFloatingPoint(to))
+    return Status::invalidArgument(std::string("cannot convert ") +
+                                   toString(from) + " elements to " +
+                                   toString(to));
+  STRATA_ASSIGN_OR_RETURN(HostTensor out,
+                          HostTensor::allocate(to, tensor.shape()));
+  const int64_t n = tensor.numElements();
+  const size_t inSize = dtypeSize(from), outSize = dtypeSize(to);
+  const uint8_t *in = tensor.bytes();
+  uint8_t *result = out.bytes();
+  if (isFloatingPoint(from)) {
+    if (from == DType::BF16 && to == DType::F32) { // the common load path
+      const uint16_t *src = tensor.data<uint16_t>();
+      float *dst = out.data<float>();
+      for (int64_t i = 0; i < n; ++i)
+        dst[i] = bf16ToFloat(src[i]);
+      return out;
+    }
+    for (int64_t i = 0; i < n; ++i)
+      writeFloat(result + i * outSize, to, readFloat(in + i * inSize, from));
+    return out;
+  }
+  if (from == DType::I32) { // to I64: widening
+    const int32_t *src = tensor.data<int32_t>();
+    int64_t *dst = out.data<int64_t>();
+    for (int64_t i = 0; i < n; ++i)
+      dst[i] = src[i];
+    return out;
+  }
+  const int64_t *src = tensor.data<int64_t>(); // I64 to I32: narrowing
+  int32_t *dst = out.data<int32_t>();
+  for (int64_t i = 0; i < n; ++i) {
+    if (src[i] < std::numeric_limits<int32_t>::min() ||
+        src[i] > std::numeric_limits<int32_t>::max())
+      return Status::invalidArgument(
+          "cannot convert I64 to I32: element " + std::to_string(i) +
+          " is " + std::to_string(src[i]) + ", outside the I32 range");
+    dst[i] = static_cast<int32_t>(src[i]);
+  }
+  return out;
+}
+
+} // namespace strata::runtime::io
