@@ -1,0 +1,326 @@
+//===- artifact_loader.cc - reading and checking a .strata file -----------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/artifact/artifact_loader.h"
+
+#include "runtime/artifact/kernel_signatures.h"
+
+#include <flatbuffers/flatbuffers.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <set>
+#include <sstream>
+
+namespace strata::runtime {
+
+using artifact::Artifact;
+using artifact::BufferCategory;
+
+uint64_t dtypeSize(artifact::DType dtype) {
+  switch (dtype) {
+  case artifact::DType::F32: return 4;
+  case artifact::DType::F64: return 8;
+  case artifact::DType::BF16: return 2;
+  case artifact::DType::F16: return 2;
+  case artifact::DType::I32: return 4;
+  case artifact::DType::I64: return 8;
+  }
+  return 0;
+}
+
+namespace {
+
+/// FlatBuffers 2.0.8's verifier checks a vector's 4-byte length but not
+/// that 8-byte elements are 8-byte aligned; reading a misaligned one is
+/// undefined behaviour, so the checker refuses it first.
+template <typename T> bool isAligned(const flatbuffers::Vector<T> *vector) {
+  return !vector || vector->size() == 0 ||
+         reinterpret_cast<uintptr_t>(vector->Data()) % alignof(T) == 0;
+}
+
+/// Builds "file: message" statuses for one artifact.
+class Checker {
+public:
+  Checker(const std::string &path, const Artifact &root)
+      : path(path), root(root) {}
+
+  Status check();
+
+private:
+  template <typename... Parts> Status error(const Parts &...parts) const {
+    std::ostringstream os;
+    os << path << ": ";
+    (os << ... << parts);
+    return Status::dataLoss(os.str());
+  }
+
+  Status checkBuffers();
+  Status checkParameters();
+  Status checkFunctions();
+  Status checkBufferIndex(uint32_t index, const std::string &where) const;
+  Status checkInstruction(const artifact::Function &function, size_t index,
+                          const artifact::Instruction &instruction);
+  const artifact::Buffer &buffer(uint32_t index) const {
+    return *root.buffers()->Get(index);
+  }
+
+  const std::string &path;
+  const Artifact &root;
+  uint64_t arenaSize = 0;
+};
+
+Status Checker::check() {
+  if (root.version_major() != kArtifactVersionMajor ||
+      root.version_minor() > kArtifactVersionMinor)
+    return Status::failedPrecondition(
+        path + ": format version " + std::to_string(root.version_major()) +
+        "." + std::to_string(root.version_minor()) +
+        " is not readable by this runtime, which reads " +
+        std::to_string(kArtifactVersionMajor) + ".0 to " +
+        std::to_string(kArtifactVersionMajor) + "." +
+        std::to_string(kArtifactVersionMinor) + "; recompile the model");
+  if (!root.buffers() || !root.functions() || !root.plan())
+    return error("missing ", !root.buffers() ? "buffers"
+                             : !root.functions() ? "functions"
+                                                 : "memory plan");
+  if (!isAligned(root.plan()->peak_by_category()))
+    return error("the memory plan's peaks are misaligned");
+  arenaSize = root.plan()->arena_size();
+  STRATA_RETURN_IF_ERROR(checkBuffers());
+  STRATA_RETURN_IF_ERROR(checkParameters());
+  return checkFunctions();
+}
+
+Status Checker::checkBuffers() {
+  for (uint32_t i = 0; i < root.buffers()->size(); ++i) {
+    const artifact::Buffer &b = buffer(i);
+    std::string name = b.name() ? b.name()->str() : "";
+    std::string where = "buffer " + std::to_string(i) + " '" + name + "'";
+    uint64_t elementSize = dtypeSize(b.dtype());
+    if (elementSize == 0)
+      return error(where, " has unknown element type ",
+                   static_cast<int>(b.dtype()));
+    if (static_cast<int>(b.category()) >
+        static_cast<int>(BufferCategory::MAX))
+      return error(where, " has unknown category ",
+                   static_cast<int>(b.category()));
+    if (!isAligned(b.shape()))
+      return error(where, " has a misaligned shape");
+    uint64_t bytes = elementSize;
+    if (b.shape())
+      for (int64_t dim : *b.shape()) {
+        if (dim < 0)
+          return error(where, " has negative dimension ", dim);
+        if (dim != 0 &&
+            bytes > std::numeric_limits<uint64_t>::max() / uint64_t(dim))
+          return error(where, " has a shape whose size overflows");
+        bytes *= uint64_t(dim);
+      }
+    if (bytes != b.size())
+      return error(where, " declares ", b.size(),
+                   " bytes but its shape and type need ", bytes);
+    if (b.offset() % kArtifactBufferAlignment != 0)
+      return error(where, " starts at offset ", b.offset(),
+                   ", not a multiple of ", kArtifactBufferAlignment);
+    if (b.offset() > arenaSize || b.size() > arenaSize - b.offset())
+      return error(where, " spans [", b.offset(), ", ",
+                   b.offset() + b.size(), ") beyond the arena of ", arenaSize,
+                   " bytes");
+  }
+  return Status::ok();
+}
+
+Status Checker::checkBufferIndex(uint32_t index,
+                                 const std::string &where) const {
+  if (index >= root.buffers()->size())
+    return error(where, " refers to buffer ", index, " of ",
+                 root.buffers()->size());
+  return Status::ok();
+}
+
+Status Checker::checkParameters() {
+  if (!root.parameters())
+    return Status::ok();
+  for (uint32_t i = 0; i < root.parameters()->size(); ++i) {
+    const artifact::Parameter &p = *root.parameters()->Get(i);
+    std::string where = "parameter " + std::to_string(i) + " '" +
+                        (p.name() ? p.name()->str() : "") + "'";
+    if (!p.name())
+      return error(where, " has no name");
+    STRATA_RETURN_IF_ERROR(checkBufferIndex(p.value(), where));
+    if (buffer(p.value()).category() != BufferCategory::Parameter)
+      return error(where, " value buffer ", p.value(),
+                   " is not in the parameter category");
+    auto checkSlot = [&](int32_t slot, BufferCategory category,
+                         const char *what) -> Status {
+      if (slot < 0) {
+        if (p.trainable())
+          return error(where, " is trainable but has no ", what, " slot");
+        return Status::ok();
+      }
+      if (!p.trainable())
+        return error(where, " is frozen but has a ", what, " slot");
+      STRATA_RETURN_IF_ERROR(checkBufferIndex(uint32_t(slot), where));
+      const artifact::Buffer &slotBuffer = buffer(uint32_t(slot));
+      if (slotBuffer.category() != category)
+        return error(where, " ", what, " buffer ", slot,
+                     " has the wrong category");
+      if (slotBuffer.size() != buffer(p.value()).size() ||
+          slotBuffer.dtype() != buffer(p.value()).dtype())
+        return error(where, " ", what, " buffer ", slot, " has ",
+                     slotBuffer.size(), " bytes, the parameter ",
+                     buffer(p.value()).size());
+      return Status::ok();
+    };
+    STRATA_RETURN_IF_ERROR(
+        checkSlot(p.grad(), BufferCategory::Gradient, "gradient"));
+    STRATA_RETURN_IF_ERROR(
+        checkSlot(p.adam_m(), BufferCategory::OptimizerState, "first moment"));
+    STRATA_RETURN_IF_ERROR(checkSlot(p.adam_v(), BufferCategory::OptimizerState,
+                                     "second moment"));
+  }
+  return Status::ok();
+}
+
+Status Checker::checkInstruction(const artifact::Function &function,
+                                 size_t index,
+                                 const artifact::Instruction &instruction) {
+  std::string where = "function '" + function.name()->str() +
+                      "' instruction " + std::to_string(index);
+  const KernelSignature *signature =
+      lookupKernelSignature(instruction.kernel());
+  if (!signature)
+    return error(where, " uses unknown kernel ",
+                 static_cast<int>(instruction.kernel()));
+  where += " (" + std::string(signature->name) + ")";
+  auto count = [](const auto *vector) -> uint32_t {
+    return vector ? vector->size() : 0;
+  };
+  if (!isAligned(instruction.ints()) || !isAligned(instruction.floats()))
+    return error(where, " has misaligned attributes");
+  uint32_t operands = count(instruction.operands());
+  uint32_t results = count(instruction.results());
+  if (operands < signature->minOperands || operands > signature->maxOperands)
+    return error(where, " has ", operands, " operands, expected ",
+                 signature->minOperands,
+                 signature->minOperands == signature->maxOperands
+                     ? ""
+                     : " to " + std::to_string(signature->maxOperands));
+  if (results < signature->minResults || results > signature->maxResults)
+    return error(where, " has ", results, " results, expected ",
+                 signature->minResults,
+                 signature->minResults == signature->maxResults
+                     ? ""
+                     : " to " + std::to_string(signature->maxResults));
+  if (count(instruction.ints()) != signature->ints.size())
+    return error(where, " has ", count(instruction.ints()),
+                 " integer attributes, expected ", signature->ints.size());
+  if (count(instruction.floats()) != signature->floats.size())
+    return error(where, " has ", count(instruction.floats()),
+                 " float attributes, expected ", signature->floats.size());
+  for (const auto *list : {instruction.operands(), instruction.results()})
+    if (list)
+      for (uint32_t b : *list)
+        STRATA_RETURN_IF_ERROR(checkBufferIndex(b, where));
+  if (instruction.kernel() == artifact::Kernel::AdamW) {
+    int64_t parameter = instruction.ints()->Get(0);
+    uint32_t numParameters = count(root.parameters());
+    if (parameter < 0 || parameter >= int64_t(numParameters))
+      return error(where, " updates parameter ", parameter, " of ",
+                   numParameters);
+    if (!root.parameters()->Get(uint32_t(parameter))->trainable())
+      return error(where, " updates frozen parameter ", parameter);
+  }
+  return Status::ok();
+}
+
+Status Checker::checkFunctions() {
+  std::set<std::string> names;
+  for (uint32_t f = 0; f < root.functions()->size(); ++f) {
+    const artifact::Function &function = *root.functions()->Get(f);
+    if (!function.name())
+      return error("function ", f, " has no name");
+    if (!names.insert(function.name()->str()).second)
+      return error("function '", function.name()->str(),
+                   "' is defined twice");
+    std::string where = "function '" + function.name()->str() + "'";
+    for (const auto *list : {function.arguments(), function.results()})
+      if (list)
+        for (uint32_t b : *list)
+          STRATA_RETURN_IF_ERROR(checkBufferIndex(b, where));
+    if (function.instructions())
+      for (uint32_t i = 0; i < function.instructions()->size(); ++i)
+        STRATA_RETURN_IF_ERROR(
+            checkInstruction(function, i, *function.instructions()->Get(i)));
+  }
+  return Status::ok();
+}
+
+} // namespace
+
+const artifact::Function *
+LoadedArtifact::findFunction(const std::string &name) const {
+  for (const artifact::Function *function : *root_->functions())
+    if (function->name()->str() == name)
+      return function;
+  return nullptr;
+}
+
+StatusOr<LoadedArtifact> loadArtifactFromBytes(std::vector<uint8_t> bytes,
+                                               const std::string &path) {
+  // A .strata file is a size-prefixed FlatBuffer: the 4-byte prefix lets a
+  // truncated file be told from one that merely ends in padding.
+  if (bytes.size() < 12)
+    return Status::dataLoss(path + ": file of " + std::to_string(bytes.size()) +
+                            " bytes is too short to be a Strata artifact");
+  if (!flatbuffers::BufferHasIdentifier(bytes.data(),
+                                        artifact::ArtifactIdentifier(),
+                                        /*size_prefixed=*/true))
+    return Status::dataLoss(
+        path + ": not a Strata artifact (file identifier '" +
+        std::string(reinterpret_cast<const char *>(bytes.data()) + 8, 4) +
+        "', expected 'STRA')");
+  uint64_t declared = flatbuffers::GetPrefixedSize(bytes.data()) +
+                      sizeof(flatbuffers::uoffset_t);
+  if (declared != bytes.size())
+    return Status::dataLoss(path + ": the artifact declares " +
+                            std::to_string(declared) + " bytes but the file has " +
+                            std::to_string(bytes.size()) +
+                            (declared > bytes.size() ? " (truncated)" : ""));
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size());
+  if (!artifact::VerifySizePrefixedArtifactBuffer(verifier))
+    return Status::dataLoss(path +
+                            ": the artifact is corrupt (the FlatBuffers "
+                            "verifier rejected its " +
+                            std::to_string(bytes.size()) + " bytes)");
+  LoadedArtifact loaded;
+  loaded.path_ = path;
+  loaded.bytes_ = std::make_shared<std::vector<uint8_t>>(std::move(bytes));
+  loaded.root_ = artifact::GetSizePrefixedArtifact(loaded.bytes_->data());
+  STRATA_RETURN_IF_ERROR(Checker(path, *loaded.root_).check());
+  return loaded;
+}
+
+StatusOr<LoadedArtifact> loadArtifact(const std::string &path) {
+  FILE *file = std::fopen(path.c_str(), "rb");
+  if (!file)
+    return Status::notFound(path + ": cannot open the artifact: " +
+                            std::strerror(errno));
+  std::vector<uint8_t> bytes;
+  uint8_t chunk[1 << 16];
+  size_t n;
+  while ((n = std::fread(chunk, 1, sizeof(chunk), file)) > 0)
+    bytes.insert(bytes.end(), chunk, chunk + n);
+  bool failed = std::ferror(file);
+  std::fclose(file);
+  if (failed)
+    return Status::dataLoss(path + ": read error");
+  return loadArtifactFromBytes(std::move(bytes), path);
+}
+
+} // namespace strata::runtime

@@ -1,0 +1,60 @@
+//===- artifact_test_support.cc - small artifacts for tests ---------------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/artifact/artifact_test_support.h"
+
+namespace strata::runtime::testing_support {
+
+namespace fb = ::strata::artifact;
+
+std::vector<uint8_t> buildArtifact(const Spec &spec) {
+  flatbuffers::FlatBufferBuilder b;
+  auto buffer = [&](const char *name, fb::BufferCategory category,
+                    std::vector<int64_t> shape, uint64_t offset,
+                    uint64_t size) {
+    return fb::CreateBufferDirect(b, name, category, fb::DType::F32, &shape,
+                                  offset, size);
+  };
+  std::vector<flatbuffers::Offset<fb::Buffer>> buffers = {
+      buffer("w", fb::BufferCategory::Parameter, spec.weightShape,
+             spec.weightOffset, spec.weightSize),                  // 0
+      buffer("w.grad", fb::BufferCategory::Gradient, {4, 8}, 128, 128),  // 1
+      buffer("w.m", fb::BufferCategory::OptimizerState, {4, 8}, 256, 128),
+      buffer("w.v", fb::BufferCategory::OptimizerState, {4, 8}, 384, 128),
+      buffer("x", fb::BufferCategory::Input, {2, 8}, 512, 64),     // 4
+      buffer("y", fb::BufferCategory::Output, {2, 4}, 576, 32),    // 5
+      buffer("lr", fb::BufferCategory::Input, {}, 640, 4),         // 6
+  };
+  std::vector<flatbuffers::Offset<fb::Parameter>> parameters = {
+      fb::CreateParameterDirect(b, "w", 0, spec.gradSlot,
+                                spec.weightTrainable ? 2 : -1,
+                                spec.weightTrainable ? 3 : -1,
+                                fb::InitKind::Normal, 0.02,
+                                spec.weightTrainable, true)};
+  std::vector<uint32_t> results = {5};
+  std::vector<flatbuffers::Offset<fb::Instruction>> forward = {
+      fb::CreateInstructionDirect(b, spec.matmulKernel, &spec.matmulOperands,
+                                  &results, &spec.matmulInts, nullptr,
+                                  "output")};
+  std::vector<uint32_t> scalars(7, 6);
+  std::vector<int64_t> adamwInts = {spec.adamwParameter};
+  std::vector<flatbuffers::Offset<fb::Instruction>> optimizer = {
+      fb::CreateInstructionDirect(b, fb::Kernel::AdamW, &scalars, nullptr,
+                                  &adamwInts, nullptr, "w")};
+  std::vector<uint32_t> forwardArgs = {4};
+  std::vector<flatbuffers::Offset<fb::Function>> functions = {
+      fb::CreateFunctionDirect(b, "forward", &forwardArgs, &results, &forward),
+      fb::CreateFunctionDirect(b, "optimizer_step", nullptr, nullptr,
+                               &optimizer)};
+  std::vector<uint64_t> peaks(7, 0);
+  auto plan = fb::CreateMemoryPlanDirect(b, spec.arenaSize, &peaks, 96, 96);
+  auto root = fb::CreateArtifactDirect(
+      b, spec.versionMajor, spec.versionMinor, "tiny", "model: {}", "{}", "{}",
+      1, &buffers, &parameters, &functions, plan);
+  fb::FinishSizePrefixedArtifactBuffer(b, root);
+  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
+}
+
+} // namespace strata::runtime::testing_support

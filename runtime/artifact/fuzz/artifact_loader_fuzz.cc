@@ -1,0 +1,20 @@
+//===- artifact_loader_fuzz.cc - libFuzzer target for the loader ----------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// Any byte string must load or be rejected with a Status; never crash,
+// hang or read out of bounds (built with ASan and UBSan).
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/artifact/artifact_loader.h"
+
+#include <cstddef>
+#include <cstdint>
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  std::vector<uint8_t> bytes(data, data + size);
+  auto loaded = strata::runtime::loadArtifactFromBytes(std::move(bytes),
+                                                       "fuzz.strata");
+  (void)loaded;
+  return 0;
+}

@@ -1,0 +1,88 @@
+//===- kernel_signatures.cc - what each artifact instruction takes --------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// Keep in enum order; the test checks every enum value has an entry.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/artifact/kernel_signatures.h"
+
+namespace strata::runtime {
+
+using artifact::Kernel;
+
+const std::vector<KernelSignature> &allKernelSignatures() {
+  static const std::vector<KernelSignature> signatures = {
+      // (table, ids) -> out
+      {Kernel::Embedding, "embedding", 2, 2, 1, 1, {}, {}},
+      // (dy, ids) -> dtable
+      {Kernel::EmbeddingGrad, "embedding_grad", 2, 2, 1, 1, {}, {}},
+      // (x, w) -> y
+      {Kernel::Matmul, "matmul", 2, 2, 1, 1, {"contracting_dims"}, {}},
+      // (dy, w) -> dx
+      {Kernel::MatmulGradInput, "matmul_grad_input", 2, 2, 1, 1, {"output_dims"}, {}},
+      // (dy, x) -> dw
+      {Kernel::MatmulGradWeight, "matmul_grad_weight", 2, 2, 1, 1, {"batch_dims"}, {}},
+      // (x, bias) -> y
+      {Kernel::BiasAdd, "bias_add", 2, 2, 1, 1, {}, {}},
+      // (dy) -> dbias
+      {Kernel::BiasGrad, "bias_grad", 1, 1, 1, 1, {}, {}},
+      // (x, scale[, bias]) -> y
+      {Kernel::LayerNorm, "layer_norm", 2, 3, 1, 1, {}, {"epsilon"}},
+      // (dy, x, scale) -> (dx, dscale, dbias)
+      {Kernel::LayerNormGrad, "layer_norm_grad", 3, 3, 3, 3, {}, {"epsilon"}},
+      // (x, scale) -> y
+      {Kernel::RMSNorm, "rms_norm", 2, 2, 1, 1, {}, {"epsilon"}},
+      // (dy, x, scale) -> (dx, dscale)
+      {Kernel::RMSNormGrad, "rms_norm_grad", 3, 3, 2, 2, {}, {"epsilon"}},
+      // (x, positions) -> y
+      {Kernel::RotaryEmbedding, "rotary_embedding", 2, 2, 1, 1,
+       {"rotary_dims", "inverse"}, {"base"}},
+      // (q, k, v) -> (out[, lse])
+      {Kernel::Attention, "attention", 3, 3, 1, 2, {"causal", "rng_stream"},
+       {"scale", "dropout"}},
+      // (q, k, v, out, lse, dout) -> (dq, dk, dv)
+      {Kernel::AttentionGrad, "attention_grad", 6, 6, 3, 3,
+       {"causal", "rng_stream"}, {"scale", "dropout"}},
+      // (x) -> y
+      {Kernel::Gelu, "gelu", 1, 1, 1, 1, {"tanh_approximation"}, {}},
+      // (x, dy) -> dx
+      {Kernel::GeluGrad, "gelu_grad", 2, 2, 1, 1, {"tanh_approximation"}, {}},
+      {Kernel::Silu, "silu", 1, 1, 1, 1, {}, {}},
+      {Kernel::SiluGrad, "silu_grad", 2, 2, 1, 1, {}, {}},
+      // (gate, up) -> y
+      {Kernel::SwiGLU, "swiglu", 2, 2, 1, 1, {}, {}},
+      // (gate, up, dy) -> (dgate, dup)
+      {Kernel::SwiGLUGrad, "swiglu_grad", 3, 3, 2, 2, {}, {}},
+      // (x) -> y
+      {Kernel::Dropout, "dropout", 1, 1, 1, 1, {"rng_stream"}, {"rate"}},
+      {Kernel::Add, "add", 2, 2, 1, 1, {}, {}},
+      {Kernel::Copy, "copy", 1, 1, 1, 1, {}, {}},
+      // (logits, labels) -> loss
+      {Kernel::CrossEntropy, "cross_entropy", 2, 2, 1, 1, {"reduction"}, {}},
+      // (logits, labels, dloss) -> dlogits
+      {Kernel::CrossEntropyGrad, "cross_entropy_grad", 3, 3, 1, 1,
+       {"reduction"}, {}},
+      // (value) -> gradient slot (read, added to, written)
+      {Kernel::AccumulateGrad, "accumulate_grad", 1, 1, 1, 1, {}, {}},
+      // () -> (): every gradient slot
+      {Kernel::ZeroGrads, "zero_grads", 0, 0, 0, 0, {}, {}},
+      // () -> norm
+      {Kernel::GradNorm, "grad_norm", 0, 0, 1, 1, {}, {}},
+      // (norm, max_norm) -> coefficient
+      {Kernel::ClipCoefficient, "clip_coefficient", 2, 2, 1, 1, {}, {}},
+      // (lr, beta1, beta2, eps, weight_decay, step, grad_scale) -> ()
+      {Kernel::AdamW, "adamw", 7, 7, 0, 0, {"parameter"}, {}},
+  };
+  return signatures;
+}
+
+const KernelSignature *lookupKernelSignature(artifact::Kernel kernel) {
+  const auto &signatures = allKernelSignatures();
+  auto index = static_cast<size_t>(kernel);
+  if (index >= signatures.size())
+    return nullptr;
+  return &signatures[index];
+}
+
+} // namespace strata::runtime
