@@ -118,40 +118,6 @@ StatusOr<HostTensor> HostTensor::allocate(DType dtype,
   return tensor;
 }
 
-double HostTensor::elementAsDouble(int64_t index) const {
-  assert(index >= 0 && index < numElements_);
-  const uint8_t *p = bytes_.data() + index * dtypeSize(dtype_);
-  switch (dtype_) {
-  case DType::F32: {
-    float v;
-    std::memcpy(&v, p, 4);
-    return v;
-  }
-  case DType::F64: {
-    double v;
-    std::memcpy(&v, p, 8);
-    return v;
-  }
-  case DType::BF16:
-  case DType::F16: {
-    uint16_t v;
-    std::memcpy(&v, p, 2);
-    return dtype_ == DType::BF16 ? bf16ToFloat(v) : f16ToFloat(v);
-  }
-  case DType::I32: {
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return v;
-  }
-  case DType::I64: {
-    int64_t v;
-    std::memcpy(&v, p, 8);
-    return static_cast<double>(v);
-  }
-  }
-  return 0.0;
-}
-
 bool HostTensor::bitwiseEquals(const HostTensor &other) const {
   return dtype_ == other.dtype_ && shape_ == other.shape_ &&
          bytes_ == other.bytes_;
@@ -294,6 +260,23 @@ void writeFloat(uint8_t *p, DType dtype, double value) {
 }
 
 } // namespace
+
+double HostTensor::elementAsDouble(int64_t index) const {
+  assert(index >= 0 && index < numElements_);
+  const uint8_t *p = bytes_.data() + index * dtypeSize(dtype_);
+  if (dtype_ == DType::I32) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  if (dtype_ == DType::I64) {
+    int64_t v;
+    std::memcpy(&v, p, 8);
+    return static_cast<double>(v);
+  }
+  return readFloat(p, dtype_);
+}
+
 
 uint16_t doubleToBf16(double value) { return roundToSmallFloat(value, 8, 7); }
 
