@@ -62,4 +62,38 @@ def DeriveTrainingPass : Pass<"strata-tfm-derive-training", "::mlir::ModuleOp"> 
                            "::mlir::func::FuncDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// Phase "scheduled"
+//===----------------------------------------------------------------------===//
+
+def FlattenLayersPass : Pass<"strata-tfm-flatten-layers", "::mlir::ModuleOp"> {
+  let summary = "Inlines every tfm.layer region into its function";
+  let description = [{
+    Layers are units for the passes that place or recompute them (pipeline
+    stages, activation recomputation); once those have run, the executable
+    program is a flat instruction list. This pass replaces each `tfm.layer`
+    (forward or backward) by the ops of its body, with the block arguments
+    replaced by the layer's operands and the layer's results by the yielded
+    values. Parameter reads repeated in several layers' bodies become
+    identical ops that `cse` merges.
+
+    Input:
+
+    ```mlir
+    %h = tfm.layer 0 (%x) : (tensor<2x3x6xf32>) -> tensor<2x3x6xf32> {
+    ^bb0(%in: tensor<2x3x6xf32>):
+      %y = tfm.silu %in : tensor<2x3x6xf32>
+      tfm.yield %y : tensor<2x3x6xf32>
+    }
+    ```
+
+    Output:
+
+    ```mlir
+    %h = tfm.silu %x : tensor<2x3x6xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::strata::tfm::TfmDialect"];
+}
+
 #endif // STRATA_COMPILER_TRANSFORMS_PASSES_TD
