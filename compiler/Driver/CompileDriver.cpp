@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Driver/CompileDriver.h"
 
+#include "compiler/Driver/MemoryReport.h"
 #include "compiler/Registration.h"
 #include "compiler/Transforms/Passes.h"
 #include "frontends/model/ModelDescriptionParser.h"
@@ -160,6 +161,14 @@ int mlir::strata::runCompile(const CompileOptions &options) {
       return 1;
   }
 
+  if (options.reportMemory) {
+    TimingScope reportTiming = rootTiming.nest("memory plan");
+    if (failed(printMemoryReport(*module, llvm::outs())))
+      return 1;
+  }
+  if (!options.writeIR)
+    return 0;
+
   TimingScope outputTiming = rootTiming.nest("print");
   std::string error;
   auto output = openOutputFile(options.outputPath, &error);
@@ -205,6 +214,14 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
   cl::opt<bool> sp("sp", cl::cat(category),
                    cl::desc("Sequence parallelism; the same as "
                             "model.sequence_parallel=true"));
+  cl::opt<std::string> report(
+      "report", cl::cat(category), cl::value_desc("kind"),
+      cl::desc("Print a report to standard output instead of the IR (the IR "
+               "is still written when -o names a file). Kinds:\n"
+               "  memory: the static memory plan's arena size and peak bytes "
+               "by category (parameters, gradients, optimizer state, "
+               "activations, workspace, inputs, outputs), the activation sum "
+               "without reuse and the lower bound"));
   cl::opt<bool> verbose(
       "verbose", cl::cat(category),
       cl::desc("Also list the keys that are accepted but not used by the "
@@ -268,6 +285,15 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
   }
   options.compileTo = *phase;
   options.outputPath = outputPath;
+  if (report.getNumOccurrences()) {
+    if (report != "memory") {
+      llvm::WithColor::error(llvm::errs(), "strata-compile")
+          << "unknown report '" << report << "'; expected: memory\n";
+      return 1;
+    }
+    options.reportMemory = true;
+    options.writeIR = outputPath.getNumOccurrences() > 0;
+  }
   options.verbose = verbose;
   DefaultTimingManager timing;
   applyDefaultTimingManagerCLOptions(timing);

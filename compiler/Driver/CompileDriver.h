@@ -30,6 +30,10 @@ struct CompileOptions {
   /// Hydra-style `key.path=value` overrides of the YAML description.
   std::vector<std::string> overrides;
   bool verbose = false;
+  /// Print the memory plan's peaks by category (--report=memory); the IR
+  /// is then written only where -o names a file.
+  bool reportMemory = false;
+  bool writeIR = true;
   /// Where phase timings go (--mlir-timing); null for none.
   DefaultTimingManager *timing = nullptr;
 };

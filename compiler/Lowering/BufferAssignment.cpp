@@ -1,0 +1,141 @@
+//===- BufferAssignment.cpp - one arena buffer per tensor value -----------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Lowering/BufferAssignment.h"
+
+#include "dialects/tfm/IR/TfmOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+using namespace mlir;
+using namespace mlir::strata;
+namespace planning = ::strata::planning;
+
+namespace {
+
+/// Bytes of one element; ids and positions are i32 or i64.
+size_t elementBytes(Type type) {
+  return (type.getIntOrFloatBitWidth() + 7) / 8;
+}
+
+class Assigner {
+public:
+  FailureOr<BufferAssignment> run(ModuleOp module);
+
+private:
+  int64_t addBuffer(Value value, planning::BufferCategory category,
+                    std::string name) {
+    return addBuffer(cast<RankedTensorType>(value.getType()), category,
+                     std::move(name));
+  }
+  int64_t addBuffer(RankedTensorType type, planning::BufferCategory category,
+                    std::string name) {
+    planning::Buffer buffer;
+    buffer.id = static_cast<int64_t>(result.buffers.size());
+    buffer.size = type.getNumElements() * elementBytes(type.getElementType());
+    buffer.alignment = kBufferAlignment;
+    buffer.category = category;
+    buffer.firstUse = buffer.lastUse = instruction;
+    buffer.name = std::move(name);
+    result.buffers.push_back(std::move(buffer));
+    return result.buffers.back().id;
+  }
+  void use(Value value) {
+    auto it = result.bufferOf.find(value);
+    if (it != result.bufferOf.end())
+      result.buffers[it->second].lastUse = instruction;
+  }
+  LogicalResult assignFunction(func::FuncOp function);
+
+  BufferAssignment result;
+  int64_t instruction = 0;
+};
+
+FailureOr<BufferAssignment> Assigner::run(ModuleOp module) {
+  // Gradient and moment slots exist only where a function uses them: an
+  // evaluation-only module keeps just the parameters.
+  bool usesSlots =
+      module
+          .walk([](Operation *op) {
+            return isa<tfm::AccumulateGradOp, tfm::ZeroGradsOp,
+                       tfm::GradNormOp, tfm::AdamWOp>(op)
+                       ? WalkResult::interrupt()
+                       : WalkResult::advance();
+          })
+          .wasInterrupted();
+  for (auto parameter : module.getOps<tfm::ParameterOp>()) {
+    std::string name = parameter.getSymName().str();
+    RankedTensorType type = parameter.getTensorType();
+    ParameterSlots slots;
+    slots.value = addBuffer(type, planning::BufferCategory::Parameter, name);
+    if (usesSlots && parameter.getTrainable()) {
+      slots.grad =
+          addBuffer(type, planning::BufferCategory::Gradient, name + ".grad");
+      slots.adamM = addBuffer(type, planning::BufferCategory::OptimizerState,
+                              name + ".adam_m");
+      slots.adamV = addBuffer(type, planning::BufferCategory::OptimizerState,
+                              name + ".adam_v");
+    }
+    result.parameters[name] = slots;
+  }
+  for (auto function : module.getOps<func::FuncOp>())
+    if (failed(assignFunction(function)))
+      return failure();
+  return std::move(result);
+}
+
+LogicalResult Assigner::assignFunction(func::FuncOp function) {
+  std::string prefix = function.getSymName().str() + ".";
+  for (BlockArgument arg : function.getArguments()) {
+    if (!isa<RankedTensorType>(arg.getType()))
+      return function.emitOpError()
+             << "argument #" << arg.getArgNumber()
+             << " is not a ranked tensor and cannot be given a buffer";
+    result.bufferOf[arg] = addBuffer(arg, planning::BufferCategory::Input,
+                                     prefix + "arg" +
+                                         std::to_string(arg.getArgNumber()));
+  }
+  for (Operation &op : function.getBody().front()) {
+    if (isa<tfm::LayerOp>(op))
+      return op.emitOpError()
+             << "must be flattened (strata-tfm-flatten-layers) before "
+                "buffers are assigned";
+    if (auto ref = dyn_cast<tfm::ParamRefOp>(op)) {
+      // A parameter read is the parameter's own buffer: no copy, no time.
+      result.bufferOf[ref.getResult()] =
+          result.parameters.lookup(ref.getName()).value;
+      continue;
+    }
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      for (Value value : ret.getOperands()) {
+        auto it = result.bufferOf.find(value);
+        planning::Buffer &buffer = result.buffers[it->second];
+        if (buffer.category == planning::BufferCategory::Activation)
+          buffer.category = planning::BufferCategory::Output;
+      }
+      continue;
+    }
+    for (Value operand : op.getOperands())
+      use(operand);
+    for (OpResult value : op.getResults()) {
+      if (!isa<RankedTensorType>(value.getType()))
+        return op.emitOpError() << "result #" << value.getResultNumber()
+                                << " is not a ranked tensor";
+      std::string name = prefix + op.getName().stripDialect().str();
+      if (auto loc = dyn_cast<NameLoc>(op.getLoc()))
+        name = prefix + loc.getName().str();
+      result.bufferOf[value] =
+          addBuffer(value, planning::BufferCategory::Activation, name);
+    }
+    ++instruction;
+  }
+  return success();
+}
+
+} // namespace
+
+FailureOr<BufferAssignment> mlir::strata::assignBuffers(ModuleOp module) {
+  return Assigner().run(module);
+}

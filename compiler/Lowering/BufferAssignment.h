@@ -1,0 +1,54 @@
+//===- BufferAssignment.h - one arena buffer per tensor value ---*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// Turns a flattened module (no tfm.layer left; see
+// strata-tfm-flatten-layers) into the planner's view: every parameter and
+// (when the module trains) its gradient and AdamW moment slots are
+// persistent buffers, every
+// function argument an input and every returned value an output, and every
+// other tensor value a transient activation live from the instruction that
+// writes it to the last one that reads it. Functions run one at a time, so
+// their instructions are numbered in one sequence and their transient
+// buffers can share memory.
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_COMPILER_LOWERING_BUFFERASSIGNMENT_H
+#define STRATA_COMPILER_LOWERING_BUFFERASSIGNMENT_H
+
+#include "compiler/Planning/MemoryPlanner.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LogicalResult.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <vector>
+
+namespace mlir::strata {
+
+struct ParameterSlots {
+  int64_t value = -1;
+  int64_t grad = -1;   // -1 for a frozen parameter
+  int64_t adamM = -1;
+  int64_t adamV = -1;
+};
+
+struct BufferAssignment {
+  /// Index i holds the buffer with id i.
+  std::vector<::strata::planning::Buffer> buffers;
+  /// The buffer holding each tensor value of every function.
+  llvm::DenseMap<Value, int64_t> bufferOf;
+  llvm::StringMap<ParameterSlots> parameters;
+};
+
+/// Every buffer is aligned to this many bytes (the artifact's rule).
+inline constexpr size_t kBufferAlignment = 64;
+
+/// Assigns buffers for |module|. Fails, with a diagnostic at the op, on a
+/// tfm.layer (flatten first) or a value that is not a ranked tensor.
+FailureOr<BufferAssignment> assignBuffers(ModuleOp module);
+
+} // namespace mlir::strata
+
+#endif // STRATA_COMPILER_LOWERING_BUFFERASSIGNMENT_H
