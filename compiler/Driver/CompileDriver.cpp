@@ -6,6 +6,8 @@
 #include "compiler/Driver/CompileDriver.h"
 
 #include "compiler/Driver/MemoryReport.h"
+#include "compiler/Lowering/ArtifactEmitter.h"
+#include "compiler/Lowering/PlannedProgram.h"
 #include "compiler/Registration.h"
 #include "compiler/Transforms/Passes.h"
 #include "frontends/model/ModelDescriptionParser.h"
@@ -24,6 +26,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -57,7 +60,8 @@ void printDiagnostics(const std::vector<fe::Diagnostic> &diags,
 
 /// Reads the YAML description and emits the input-phase module.
 OwningOpRef<ModuleOp> loadModelDescription(const CompileOptions &options,
-                                           MLIRContext &context) {
+                                           MLIRContext &context,
+                                           std::string &descriptionText) {
   fe::ParseResult result =
       fe::parseModelDescriptionFile(options.inputPath,
                                                   options.overrides);
@@ -82,6 +86,7 @@ OwningOpRef<ModuleOp> loadModelDescription(const CompileOptions &options,
                     "(kept in the module's tfm.recorded_keys): "
                  << llvm::join(paths, ", ") << "\n";
   }
+  descriptionText = result.description->sourceText;
   return fe::emitTfmModule(*result.description, context);
 }
 
@@ -97,6 +102,41 @@ OwningOpRef<ModuleOp> loadMlir(const CompileOptions &options,
   }
   sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
   return parseSourceFile<ModuleOp>(sourceMgr, &context);
+}
+
+/// Plans |module| and writes it as an artifact to options.outputPath.
+int writeArtifact(const CompileOptions &options, ModuleOp module,
+                  const std::string &descriptionText) {
+  FailureOr<PlannedProgram> program = planProgram(module);
+  if (failed(program))
+    return 1;
+  llvm::json::Object compileOptions;
+  compileOptions["input"] = options.inputPath;
+  compileOptions["compile_to"] = toString(options.compileTo).str();
+  llvm::json::Array overrides;
+  for (const std::string &o : options.overrides)
+    overrides.push_back(o);
+  compileOptions["overrides"] = std::move(overrides);
+  ArtifactSources sources;
+  sources.description = descriptionText;
+  sources.compileOptions.clear();
+  llvm::raw_string_ostream(sources.compileOptions)
+      << llvm::json::Value(std::move(compileOptions));
+  FailureOr<std::vector<uint8_t>> bytes =
+      emitArtifact(*program->module, program->assignment, program->plan,
+                   sources);
+  if (failed(bytes))
+    return 1;
+  std::string error;
+  auto output = openOutputFile(options.outputPath, &error);
+  if (!output) {
+    llvm::WithColor::error(llvm::errs(), "strata-compile") << error << "\n";
+    return 1;
+  }
+  output->os().write(reinterpret_cast<const char *>(bytes->data()),
+                     bytes->size());
+  output->keep();
+  return 0;
 }
 
 } // namespace
@@ -130,9 +170,11 @@ int mlir::strata::runCompile(const CompileOptions &options) {
 
   TimingScope loadTiming = rootTiming.nest(
       *kind == InputKind::Mlir ? "parse module" : "read description and emit");
+  std::string descriptionText;
   OwningOpRef<ModuleOp> module =
-      *kind == InputKind::Mlir ? loadMlir(options, context, sourceMgr)
-                               : loadModelDescription(options, context);
+      *kind == InputKind::Mlir
+          ? loadMlir(options, context, sourceMgr)
+          : loadModelDescription(options, context, descriptionText);
   loadTiming.stop();
   if (!module)
     return 1;
@@ -170,6 +212,8 @@ int mlir::strata::runCompile(const CompileOptions &options) {
     return 0;
 
   TimingScope outputTiming = rootTiming.nest("print");
+  if (llvm::StringRef(options.outputPath).ends_with(".strata"))
+    return writeArtifact(options, *module, descriptionText);
   std::string error;
   auto output = openOutputFile(options.outputPath, &error);
   if (!output) {

@@ -5,11 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Driver/MemoryReport.h"
 
-#include "compiler/Lowering/BufferAssignment.h"
-#include "compiler/Transforms/Passes.h"
+#include "compiler/Lowering/PlannedProgram.h"
 
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Transforms/Passes.h"
 #include "llvm/Support/Format.h"
 
 using namespace mlir;
@@ -26,24 +23,11 @@ void printBytes(llvm::raw_ostream &os, size_t bytes) {
 
 LogicalResult mlir::strata::printMemoryReport(ModuleOp module,
                                               llvm::raw_ostream &os) {
-  OwningOpRef<ModuleOp> copy = cast<ModuleOp>(module->clone());
-  PassManager pm(module.getContext());
-  pm.addPass(createFlattenLayersPass());
-  pm.addPass(createCSEPass());
-  if (failed(pm.run(*copy)))
+  FailureOr<PlannedProgram> program = planProgram(module);
+  if (failed(program))
     return failure();
-  FailureOr<BufferAssignment> assignment = assignBuffers(*copy);
-  if (failed(assignment))
-    return failure();
-  std::string error;
-  std::optional<planning::MemoryPlan> plan =
-      planning::planMemory(assignment->buffers, {}, &error);
-  if (!plan)
-    return module.emitError() << "memory planning failed: " << error;
-  if (std::optional<std::string> problem =
-          planning::verify(*plan, assignment->buffers))
-    return module.emitError() << "internal error: invalid memory plan: "
-                              << *problem;
+  const BufferAssignment *assignment = &program->assignment;
+  const planning::MemoryPlan *plan = &program->plan;
 
   StringRef name = module.getName() ? *module.getName() : "module";
   os << "memory plan of " << name << " (" << assignment->buffers.size()

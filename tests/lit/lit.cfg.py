@@ -17,6 +17,6 @@ config.substitutions.append(("%srcroot", config.strata_source_dir))
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 tool_dirs = [config.strata_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["strata-opt", "strata-compile"], tool_dirs)
+llvm_config.add_tool_substitutions(["strata-opt", "strata-compile", "strata-run"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.strata_tools_dir, append_path=True)

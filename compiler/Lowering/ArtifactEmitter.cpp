@@ -1,0 +1,264 @@
+//===- ArtifactEmitter.cpp - a planned module to a .strata file -----------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// The kernel attributes written here must match
+// runtime/artifact/kernel_signatures.cc, which the loader checks.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Lowering/ArtifactEmitter.h"
+
+#include "dialects/tfm/IR/TfmOps.h"
+#include "runtime/artifact/artifact_generated.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::strata;
+namespace fb = ::strata::artifact;
+namespace planning = ::strata::planning;
+
+namespace {
+
+/// Artifact versions this compiler writes (runtime/artifact/artifact_loader.h
+/// states what a runtime reads).
+constexpr uint16_t kVersionMajor = 0;
+constexpr uint16_t kVersionMinor = 1;
+
+fb::DType dtypeOf(Type element) {
+  if (element.isF64()) return fb::DType::F64;
+  if (element.isBF16()) return fb::DType::BF16;
+  if (element.isF16()) return fb::DType::F16;
+  if (element.isInteger(32)) return fb::DType::I32;
+  if (element.isInteger(64)) return fb::DType::I64;
+  return fb::DType::F32;
+}
+
+/// What one op becomes: a kernel and its attributes.
+struct KernelCall {
+  fb::Kernel kernel;
+  std::vector<int64_t> ints;
+  std::vector<double> floats;
+};
+
+int64_t streamOf(std::optional<uint64_t> stream) {
+  return stream ? static_cast<int64_t>(*stream) : -1;
+}
+
+FailureOr<KernelCall> kernelFor(Operation *op,
+                                const llvm::StringMap<int64_t> &parameterIndex) {
+  using K = fb::Kernel;
+  auto f64 = [](FloatAttr attr) { return attr ? attr.getValueAsDouble() : 0.0; };
+  return llvm::TypeSwitch<Operation *, FailureOr<KernelCall>>(op)
+      .Case([](tfm::EmbeddingOp) { return KernelCall{K::Embedding, {}, {}}; })
+      .Case([](tfm::EmbeddingGradOp) {
+        return KernelCall{K::EmbeddingGrad, {}, {}};
+      })
+      .Case([](tfm::MatmulOp o) {
+        return KernelCall{K::Matmul, {o.getNumContractingDims()}, {}};
+      })
+      .Case([](tfm::MatmulGradInputOp o) {
+        return KernelCall{K::MatmulGradInput,
+                          {static_cast<int64_t>(o.getOutputDims())}, {}};
+      })
+      .Case([](tfm::MatmulGradWeightOp o) {
+        return KernelCall{K::MatmulGradWeight,
+                          {static_cast<int64_t>(o.getBatchDims())}, {}};
+      })
+      .Case([](tfm::BiasAddOp) { return KernelCall{K::BiasAdd, {}, {}}; })
+      .Case([](tfm::BiasGradOp) { return KernelCall{K::BiasGrad, {}, {}}; })
+      .Case([&](tfm::LayerNormOp o) {
+        return KernelCall{K::LayerNorm, {}, {f64(o.getEpsilonAttr())}};
+      })
+      .Case([&](tfm::LayerNormGradOp o) {
+        return KernelCall{K::LayerNormGrad, {}, {f64(o.getEpsilonAttr())}};
+      })
+      .Case([&](tfm::RMSNormOp o) {
+        return KernelCall{K::RMSNorm, {}, {f64(o.getEpsilonAttr())}};
+      })
+      .Case([&](tfm::RMSNormGradOp o) {
+        return KernelCall{K::RMSNormGrad, {}, {f64(o.getEpsilonAttr())}};
+      })
+      .Case([&](tfm::RotaryEmbeddingOp o) {
+        return KernelCall{K::RotaryEmbedding,
+                          {static_cast<int64_t>(o.getRotaryDims()),
+                           o.getInverse() ? 1 : 0},
+                          {f64(o.getBaseAttr())}};
+      })
+      .Case([&](tfm::AttentionOp o) {
+        return KernelCall{K::Attention,
+                          {o.getCausal() ? 1 : 0, streamOf(o.getRngStream())},
+                          {f64(o.getScaleAttr()), o.getDropoutRate()}};
+      })
+      .Case([&](tfm::AttentionGradOp o) {
+        return KernelCall{K::AttentionGrad,
+                          {o.getCausal() ? 1 : 0, streamOf(o.getRngStream())},
+                          {f64(o.getScaleAttr()), f64(o.getDropoutAttr())}};
+      })
+      .Case([](tfm::GeluOp o) {
+        return KernelCall{
+            K::Gelu, {o.getApproximation() == tfm::GeluApproximation::tanh}, {}};
+      })
+      .Case([](tfm::GeluGradOp o) {
+        return KernelCall{
+            K::GeluGrad,
+            {o.getApproximation() == tfm::GeluApproximation::tanh},
+            {}};
+      })
+      .Case([](tfm::SiluOp) { return KernelCall{K::Silu, {}, {}}; })
+      .Case([](tfm::SiluGradOp) { return KernelCall{K::SiluGrad, {}, {}}; })
+      .Case([](tfm::SwiGLUOp) { return KernelCall{K::SwiGLU, {}, {}}; })
+      .Case([](tfm::SwiGLUGradOp) { return KernelCall{K::SwiGLUGrad, {}, {}}; })
+      .Case([&](tfm::DropoutOp o) {
+        return KernelCall{K::Dropout, {streamOf(o.getRngStream())},
+                          {f64(o.getRateAttr())}};
+      })
+      .Case([](tfm::AddOp) { return KernelCall{K::Add, {}, {}}; })
+      // Reshapes of contiguous memory: a copy until buffers alias.
+      .Case<tfm::SplitHeadsOp, tfm::MergeHeadsOp>(
+          [](Operation *) { return KernelCall{K::Copy, {}, {}}; })
+      .Case([](tfm::CrossEntropyOp o) {
+        return KernelCall{K::CrossEntropy,
+                          {static_cast<int64_t>(o.getReduction())}, {}};
+      })
+      .Case([](tfm::CrossEntropyGradOp o) {
+        return KernelCall{K::CrossEntropyGrad,
+                          {static_cast<int64_t>(o.getReduction())}, {}};
+      })
+      .Case([](tfm::AccumulateGradOp) {
+        return KernelCall{K::AccumulateGrad, {}, {}};
+      })
+      .Case([](tfm::ZeroGradsOp) { return KernelCall{K::ZeroGrads, {}, {}}; })
+      .Case([](tfm::GradNormOp) { return KernelCall{K::GradNorm, {}, {}}; })
+      .Case([](tfm::ClipCoefficientOp) {
+        return KernelCall{K::ClipCoefficient, {}, {}};
+      })
+      .Case([&](tfm::AdamWOp o) -> FailureOr<KernelCall> {
+        return KernelCall{K::AdamW, {parameterIndex.lookup(o.getName())}, {}};
+      })
+      .Default([](Operation *op) -> FailureOr<KernelCall> {
+        return op->emitOpError() << "has no runtime kernel";
+      });
+}
+
+std::string configJson(ModuleOp module) {
+  llvm::json::Object object;
+  if (auto config = module->getAttrOfType<DictionaryAttr>("tfm.config"))
+    for (NamedAttribute entry : config) {
+      Attribute value = entry.getValue();
+      if (auto i = dyn_cast<IntegerAttr>(value))
+        object[entry.getName().str()] = i.getInt();
+      else if (auto b = dyn_cast<BoolAttr>(value))
+        object[entry.getName().str()] = b.getValue();
+      else if (auto f = dyn_cast<FloatAttr>(value))
+        object[entry.getName().str()] = f.getValueAsDouble();
+      else if (auto s = dyn_cast<StringAttr>(value))
+        object[entry.getName().str()] = s.str();
+    }
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::json::Value(std::move(object));
+  return text;
+}
+
+} // namespace
+
+FailureOr<std::vector<uint8_t>>
+mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
+                           const planning::MemoryPlan &plan,
+                           const ArtifactSources &sources) {
+  flatbuffers::FlatBufferBuilder b;
+  std::vector<flatbuffers::Offset<fb::Buffer>> buffers;
+  // Buffer shapes and types come from the values; parameters and slots from
+  // their parameters.
+  std::vector<Type> bufferTypes(assignment.buffers.size());
+  for (auto &[value, index] : assignment.bufferOf)
+    bufferTypes[index] = value.getType();
+  llvm::StringMap<int64_t> parameterIndex;
+  std::vector<flatbuffers::Offset<fb::Parameter>> parameters;
+  for (auto parameter : module.getOps<tfm::ParameterOp>()) {
+    const ParameterSlots &slots =
+        assignment.parameters.lookup(parameter.getSymName());
+    for (int64_t slot : {slots.value, slots.grad, slots.adamM, slots.adamV})
+      if (slot >= 0)
+        bufferTypes[slot] = parameter.getTensorType();
+    parameterIndex[parameter.getSymName()] = parameters.size();
+    auto init = parameter.getInit();
+    fb::InitKind kind = init.getKind() == tfm::InitKind::zeros ? fb::InitKind::Zeros
+                        : init.getKind() == tfm::InitKind::ones
+                            ? fb::InitKind::Ones
+                            : fb::InitKind::Normal;
+    parameters.push_back(fb::CreateParameterDirect(
+        b, parameter.getSymName().str().c_str(), slots.value, slots.grad,
+        slots.adamM, slots.adamV, kind, init.getStd().convertToDouble(),
+        slots.grad >= 0, static_cast<bool>(parameter.getWeightDecay())));
+  }
+  for (const planning::Buffer &buffer : assignment.buffers) {
+    auto type = cast<RankedTensorType>(bufferTypes[buffer.id]);
+    std::vector<int64_t> shape(type.getShape());
+    buffers.push_back(fb::CreateBufferDirect(
+        b, buffer.name.c_str(), static_cast<fb::BufferCategory>(buffer.category),
+        dtypeOf(type.getElementType()), &shape, plan.offsets[buffer.id],
+        buffer.size));
+  }
+
+  std::vector<flatbuffers::Offset<fb::Function>> functions;
+  for (auto function : module.getOps<func::FuncOp>()) {
+    std::vector<flatbuffers::Offset<fb::Instruction>> instructions;
+    std::vector<uint32_t> arguments, results;
+    for (BlockArgument arg : function.getArguments())
+      arguments.push_back(assignment.bufferOf.lookup(arg));
+    for (Operation &op : function.getBody().front()) {
+      if (isa<tfm::ParamRefOp>(op))
+        continue;
+      if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+        for (Value value : ret.getOperands())
+          results.push_back(assignment.bufferOf.lookup(value));
+        continue;
+      }
+      FailureOr<KernelCall> call = kernelFor(&op, parameterIndex);
+      if (failed(call))
+        return failure();
+      std::vector<uint32_t> operands, outputs;
+      for (Value operand : op.getOperands())
+        operands.push_back(assignment.bufferOf.lookup(operand));
+      for (Value result : op.getResults())
+        outputs.push_back(assignment.bufferOf.lookup(result));
+      if (auto accumulate = dyn_cast<tfm::AccumulateGradOp>(op))
+        outputs.push_back(
+            assignment.parameters.lookup(accumulate.getName()).grad);
+      std::string location;
+      llvm::raw_string_ostream los(location);
+      if (auto name = dyn_cast<NameLoc>(op.getLoc()))
+        los << name.getName().str();
+      else
+        op.getLoc().print(los);
+      instructions.push_back(fb::CreateInstructionDirect(
+          b, call->kernel, &operands, &outputs, &call->ints, &call->floats,
+          location.c_str()));
+    }
+    functions.push_back(fb::CreateFunctionDirect(
+        b, function.getSymName().str().c_str(), &arguments, &results,
+        &instructions));
+  }
+
+  std::vector<uint64_t> peaks(plan.peakBytes.begin(), plan.peakBytes.end());
+  auto memoryPlan = fb::CreateMemoryPlanDirect(
+      b, plan.arenaBytes, &peaks, plan.transientSumBytes,
+      plan.transientLowerBound);
+  int64_t microBatches = 1;
+  if (auto attr = module->getAttrOfType<IntegerAttr>("tfm.micro_batches"))
+    microBatches = attr.getInt();
+  std::string name = module.getName() ? module.getName()->str() : "model";
+  auto root = fb::CreateArtifactDirect(
+      b, kVersionMajor, kVersionMinor, name.c_str(),
+      sources.description.c_str(), configJson(module).c_str(),
+      sources.compileOptions.c_str(), static_cast<uint32_t>(microBatches),
+      &buffers, &parameters, &functions, memoryPlan);
+  fb::FinishSizePrefixedArtifactBuffer(b, root);
+  return std::vector<uint8_t>(b.GetBufferPointer(),
+                              b.GetBufferPointer() + b.GetSize());
+}

@@ -1,0 +1,40 @@
+//===- PlannedProgram.cpp - flatten, assign buffers, plan memory ----------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Lowering/PlannedProgram.h"
+
+#include "compiler/Transforms/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace mlir::strata;
+namespace planning = ::strata::planning;
+
+FailureOr<PlannedProgram> mlir::strata::planProgram(ModuleOp module) {
+  PlannedProgram program;
+  program.module = cast<ModuleOp>(module->clone());
+  PassManager pm(module.getContext());
+  pm.addPass(createFlattenLayersPass());
+  pm.addPass(createCSEPass());
+  if (failed(pm.run(*program.module)))
+    return failure();
+  FailureOr<BufferAssignment> assignment = assignBuffers(*program.module);
+  if (failed(assignment))
+    return failure();
+  program.assignment = std::move(*assignment);
+  std::string error;
+  std::optional<planning::MemoryPlan> plan =
+      planning::planMemory(program.assignment.buffers, {}, &error);
+  if (!plan)
+    return module.emitError() << "memory planning failed: " << error;
+  if (std::optional<std::string> problem =
+          planning::verify(*plan, program.assignment.buffers))
+    return module.emitError() << "internal error: invalid memory plan: "
+                              << *problem;
+  program.plan = std::move(*plan);
+  return program;
+}

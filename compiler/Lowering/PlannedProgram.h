@@ -1,0 +1,29 @@
+//===- PlannedProgram.h - flatten, assign buffers, plan memory --*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_COMPILER_LOWERING_PLANNEDPROGRAM_H
+#define STRATA_COMPILER_LOWERING_PLANNEDPROGRAM_H
+
+#include "compiler/Lowering/BufferAssignment.h"
+
+#include "mlir/IR/OwningOpRef.h"
+
+namespace mlir::strata {
+
+/// A flattened copy of a module with every tensor in a planned arena.
+struct PlannedProgram {
+  OwningOpRef<ModuleOp> module;
+  BufferAssignment assignment;
+  ::strata::planning::MemoryPlan plan;
+};
+
+/// Flattens layers and merges repeated parameter reads in a copy of
+/// |module| (which is not changed), assigns buffers and plans them; the plan
+/// is verified independently.
+FailureOr<PlannedProgram> planProgram(ModuleOp module);
+
+} // namespace mlir::strata
+
+#endif // STRATA_COMPILER_LOWERING_PLANNEDPROGRAM_H
