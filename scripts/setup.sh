@@ -15,4 +15,9 @@ echo "== wrote $out: $(grep -c 'tfm.parameter' "$out") parameters," \
      "$(grep -c 'tfm.layer [0-9]* backward' "$out") layers, each with its backward twin"
 "$build/bin/strata-opt" "$out" > /dev/null
 echo "== strata-opt parsed and verified it"
-# Training the tiny GPT and generating text from it arrive with the runtime.
+artifact=$build/tiny-gpt.strata
+echo "== strata-compile $model -o $artifact --report=memory"
+"$build/bin/strata-compile" "$model" -o "$artifact" --report=memory
+echo "== strata-run inspect $artifact"
+"$build/bin/strata-run" inspect "$artifact"
+# Training the tiny GPT and generating text from it arrive with the executor.
