@@ -10,6 +10,7 @@
 
 #include "dialects/tfm/IR/TfmOps.h"
 #include "runtime/artifact/artifact_generated.h"
+#include "runtime/artifact/artifact_version.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -22,11 +23,6 @@ namespace fb = ::strata::artifact;
 namespace planning = ::strata::planning;
 
 namespace {
-
-/// Artifact versions this compiler writes (runtime/artifact/artifact_loader.h
-/// states what a runtime reads).
-constexpr uint16_t kVersionMajor = 0;
-constexpr uint16_t kVersionMinor = 1;
 
 fb::DType dtypeOf(Type element) {
   if (element.isF64()) return fb::DType::F64;
@@ -254,7 +250,8 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
     microBatches = attr.getInt();
   std::string name = module.getName() ? module.getName()->str() : "model";
   auto root = fb::CreateArtifactDirect(
-      b, kVersionMajor, kVersionMinor, name.c_str(),
+      b, ::strata::runtime::kArtifactVersionMajor,
+      ::strata::runtime::kArtifactVersionMinor, name.c_str(),
       sources.description.c_str(), configJson(module).c_str(),
       sources.compileOptions.c_str(), static_cast<uint32_t>(microBatches),
       &buffers, &parameters, &functions, memoryPlan);

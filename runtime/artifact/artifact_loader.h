@@ -18,6 +18,7 @@
 #define STRATA_RUNTIME_ARTIFACT_ARTIFACT_LOADER_H
 
 #include "runtime/artifact/artifact_generated.h"
+#include "runtime/artifact/artifact_version.h"
 #include "runtime/support/status.h"
 
 #include <cstdint>
@@ -27,10 +28,6 @@
 
 namespace strata::runtime {
 
-/// The format version this runtime reads: the same major, a minor at most
-/// this one.
-inline constexpr uint16_t kArtifactVersionMajor = 0;
-inline constexpr uint16_t kArtifactVersionMinor = 1;
 /// Every buffer offset in the arena is a multiple of this.
 inline constexpr uint64_t kArtifactBufferAlignment = 64;
 

@@ -1,0 +1,21 @@
+//===- artifact_version.h - the artifact format version --------*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// One definition for the compiler, which writes this version, and the
+// runtime, which reads the same major and any minor up to this one.
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_RUNTIME_ARTIFACT_ARTIFACT_VERSION_H
+#define STRATA_RUNTIME_ARTIFACT_ARTIFACT_VERSION_H
+
+#include <cstdint>
+
+namespace strata::runtime {
+
+inline constexpr uint16_t kArtifactVersionMajor = 0;
+inline constexpr uint16_t kArtifactVersionMinor = 1;
+
+} // namespace strata::runtime
+
+#endif // STRATA_RUNTIME_ARTIFACT_ARTIFACT_VERSION_H
