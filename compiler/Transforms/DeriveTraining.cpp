@@ -106,6 +106,9 @@ public:
                             << forwardType.getResults();
       return signalPassFailure();
     }
+    // The training-mode forward draws the same masks as forward_backward's
+    // forward for the same seed and call.
+    assignRandomStreams(forward);
     if (failed(buildForwardBackward(module, forward, lossType)))
       return signalPassFailure();
     buildZeroGrads(module);

@@ -14,7 +14,9 @@
 namespace strata::runtime {
 
 inline constexpr uint16_t kArtifactVersionMajor = 0;
-inline constexpr uint16_t kArtifactVersionMinor = 1;
+// 0.2: the fused kernels BiasGelu, BiasGeluGrad, BiasDropoutAdd and
+// BiasDropoutAddGrad.
+inline constexpr uint16_t kArtifactVersionMinor = 2;
 
 } // namespace strata::runtime
 

@@ -73,6 +73,27 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       {Kernel::ClipCoefficient, "clip_coefficient", 2, 2, 1, 1, {}, {}},
       // (lr, beta1, beta2, eps, weight_decay, step, grad_scale) -> ()
       {Kernel::AdamW, "adamw", 7, 7, 0, 0, {"parameter"}, {}},
+      // The fused kernels (tfm.bias_gelu etc., strata-tfm-fuse-elementwise).
+      // With x[N, H] and bias[H] as in BiasAdd (H = the bias's element
+      // count, N = the rest), the semantics of cpu/bias.h.
+      //
+      // (x, bias) -> y: y = gelu(x + bias) (biasGeluForward)
+      {Kernel::BiasGelu, "bias_gelu", 2, 2, 1, 1, {"tanh_approximation"}, {}},
+      // (x, bias, dy) -> (dx, dbias): x and bias are the forward's operands,
+      // dx = dy * gelu'(x + bias), dbias = dx summed over N
+      // (biasGeluBackward); dbias may be unused (frozen bias)
+      {Kernel::BiasGeluGrad, "bias_gelu_grad", 3, 3, 2, 2,
+       {"tanh_approximation"}, {}},
+      // (x, bias, residual) -> y: y = residual + dropout(x + bias), the mask
+      // of Dropout with the same rng_stream (biasDropoutResidualForward);
+      // rate 0 (and rng_stream -1) is a plain bias and residual add
+      {Kernel::BiasDropoutAdd, "bias_dropout_add", 3, 3, 1, 1, {"rng_stream"},
+       {"rate"}},
+      // (dy) -> (dx, dbias): dx = Dropout's mask of rng_stream applied to dy,
+      // dbias = dx summed over N, where H is the element count of the dbias
+      // buffer (biasDropoutResidualBackward); the residual's gradient is dy
+      {Kernel::BiasDropoutAddGrad, "bias_dropout_add_grad", 1, 1, 2, 2,
+       {"rng_stream"}, {"rate"}},
   };
   return signatures;
 }

@@ -35,6 +35,20 @@ void layerNormForward(const T *x, const T *gamma, const T *beta, int64_t N,
 }
 
 template <typename T>
+void layerNormStatistics(const T *x, int64_t N, int64_t H, double epsilon,
+                         T *mean, T *rstd) {
+  const T eps = T(epsilon);
+#pragma omp parallel for schedule(static) if (detail::worthParallel(N * H))
+  for (int64_t n = 0; n < N; ++n) {
+    const T *xr = x + n * H;
+    const T mu = detail::sum(xr, H) / T(H);
+    const T var = detail::sumSquaredDeviation(xr, mu, H) / T(H);
+    mean[n] = mu;
+    rstd[n] = T(1) / std::sqrt(var + eps);
+  }
+}
+
+template <typename T>
 void layerNormBackward(const T *dy, const T *x, const T *gamma, const T *mean,
                        const T *rstd, int64_t N, int64_t H, T *dx, T *dgamma,
                        T *dbeta) {
@@ -92,6 +106,8 @@ void layerNormBackward(const T *dy, const T *x, const T *gamma, const T *mean,
 #define STRATA_INSTANTIATE(T)                                                  \
   template void layerNormForward<T>(const T *, const T *, const T *, int64_t, \
                                     int64_t, double, T *, T *, T *);           \
+  template void layerNormStatistics<T>(const T *, int64_t, int64_t, double,  \
+                                       T *, T *);                             \
   template void layerNormBackward<T>(const T *, const T *, const T *,          \
                                      const T *, const T *, int64_t, int64_t,   \
                                      T *, T *, T *);

@@ -32,6 +32,12 @@ void layerNormForward(const T *x, const T *gamma, const T *beta, int64_t N,
 /// All outputs are overwritten, not accumulated into; |dbeta| may be null;
 /// no output may alias an input.
 /// dgamma and dbeta sum over n in increasing order (deterministic).
+/// mean[n] and rstd[n] of x[N,H] exactly as layerNormForward computes them:
+/// the backward of a program that did not keep them recomputes them here.
+template <typename T>
+void layerNormStatistics(const T *x, int64_t N, int64_t H, double epsilon,
+                         T *mean, T *rstd);
+
 template <typename T>
 void layerNormBackward(const T *dy, const T *x, const T *gamma, const T *mean,
                        const T *rstd, int64_t N, int64_t H, T *dx, T *dgamma,

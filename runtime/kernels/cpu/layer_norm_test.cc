@@ -136,3 +136,21 @@ TEST(LayerNormKernelTest, BitwiseIndependentOfThreadCount) {
 
 } // namespace
 } // namespace strata::runtime::cpu
+
+namespace strata::runtime::cpu {
+namespace {
+
+TEST(LayerNormKernelTest, StatisticsEqualTheForwardsBitwise) {
+  const int64_t N = 7, H = 45;
+  const auto x = testing::convert<float>(testing::randomVector(N * H, 11));
+  const auto gamma = testing::convert<float>(testing::randomVector(H, 12));
+  std::vector<float> y(N * H), mean(N), rstd(N), mean2(N), rstd2(N);
+  layerNormForward<float>(x.data(), gamma.data(), nullptr, N, H, kEps,
+                          y.data(), mean.data(), rstd.data());
+  layerNormStatistics<float>(x.data(), N, H, kEps, mean2.data(), rstd2.data());
+  EXPECT_EQ(mean, mean2);
+  EXPECT_EQ(rstd, rstd2);
+}
+
+} // namespace
+} // namespace strata::runtime::cpu

@@ -26,6 +26,17 @@ void rmsNormForward(const T *x, const T *gamma, int64_t N, int64_t H,
 }
 
 template <typename T>
+void rmsNormStatistics(const T *x, int64_t N, int64_t H, double epsilon,
+                       T *rstd) {
+  const T eps = T(epsilon);
+#pragma omp parallel for schedule(static) if (detail::worthParallel(N * H))
+  for (int64_t n = 0; n < N; ++n) {
+    const T *xr = x + n * H;
+    rstd[n] = T(1) / std::sqrt(detail::dot(xr, xr, H) / T(H) + eps);
+  }
+}
+
+template <typename T>
 void rmsNormBackward(const T *dy, const T *x, const T *gamma, const T *rstd,
                      int64_t N, int64_t H, T *dx, T *dgamma) {
   constexpr int L = detail::kLanes<T>;
@@ -68,6 +79,8 @@ void rmsNormBackward(const T *dy, const T *x, const T *gamma, const T *rstd,
 #define STRATA_INSTANTIATE(T)                                                  \
   template void rmsNormForward<T>(const T *, const T *, int64_t, int64_t,     \
                                   double, T *, T *);                           \
+  template void rmsNormStatistics<T>(const T *, int64_t, int64_t, double,    \
+                                     T *);                                     \
   template void rmsNormBackward<T>(const T *, const T *, const T *, const T *, \
                                    int64_t, int64_t, T *, T *);
 STRATA_INSTANTIATE(float)

@@ -26,6 +26,12 @@ void rmsNormForward(const T *x, const T *gamma, int64_t N, int64_t H,
 ///   dx[n,h]   = rstd[n] * (g[n,h] - xhat[n,h] * sum_h' g[n,h'] xhat[n,h'] / H),
 ///   dgamma[h] = sum_n dy[n,h] * xhat[n,h]  (n in increasing order).
 /// Outputs are overwritten and must not alias inputs.
+/// rstd[n] of x[N,H] exactly as rmsNormForward computes it (for a backward
+/// whose program did not keep it).
+template <typename T>
+void rmsNormStatistics(const T *x, int64_t N, int64_t H, double epsilon,
+                       T *rstd);
+
 template <typename T>
 void rmsNormBackward(const T *dy, const T *x, const T *gamma, const T *rstd,
                      int64_t N, int64_t H, T *dx, T *dgamma);

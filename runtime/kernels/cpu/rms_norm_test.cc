@@ -95,3 +95,20 @@ TEST(RmsNormKernelTest, BitwiseIndependentOfThreadCount) {
 
 } // namespace
 } // namespace strata::runtime::cpu
+
+namespace strata::runtime::cpu {
+namespace {
+
+TEST(RmsNormKernelTest, StatisticsEqualTheForwardsBitwise) {
+  const int64_t N = 5, H = 63;
+  const auto x = testing::convert<float>(testing::randomVector(N * H, 21));
+  const auto gamma = testing::convert<float>(testing::randomVector(H, 22));
+  std::vector<float> y(N * H), rstd(N), rstd2(N);
+  rmsNormForward<float>(x.data(), gamma.data(), N, H, 1e-5, y.data(),
+                        rstd.data());
+  rmsNormStatistics<float>(x.data(), N, H, 1e-5, rstd2.data());
+  EXPECT_EQ(rstd, rstd2);
+}
+
+} // namespace
+} // namespace strata::runtime::cpu

@@ -33,9 +33,10 @@ module attributes {tfm.config = {micro_batch_size = 2 : i64, data_parallel_size 
 }
 
 // CHECK: module attributes {tfm.config = {{.*}}, tfm.micro_batches = 4 : i64, tfm.phase = "training"}
-// The forward function stays for evaluation, untouched.
+// The forward function stays (evaluation, training-mode forward); its
+// dropout gets the stream forward_backward's forward uses.
 // CHECK-LABEL: func.func @forward(
-// CHECK: tfm.dropout %{{.*}} rate 1.000000e-01 :
+// CHECK: tfm.dropout %{{.*}} rate 1.000000e-01 stream 0 :
 // CHECK: return
 
 // CHECK-LABEL: func.func @forward_backward(

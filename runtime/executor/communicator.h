@@ -1,0 +1,69 @@
+//===- communicator.h - collectives between ranks ---------------*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// The one interface the executor uses for every transfer between ranks. The
+// compiler decides which collective runs where; a communicator only moves
+// bytes. Implementations: SingleProcessCommunicator (one rank; here), an MPI
+// one for host buffers and an NCCL one for GPU buffers (parallelism issue).
+// Every operation of a multi-rank implementation must give up with
+// kUnavailable, naming the peer, when a rank has died, instead of hanging.
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_RUNTIME_EXECUTOR_COMMUNICATOR_H
+#define STRATA_RUNTIME_EXECUTOR_COMMUNICATOR_H
+
+#include "runtime/support/status.h"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace strata::runtime {
+
+enum class ElementType { F32, F64 };
+enum class ReduceOp { Sum, Max };
+
+size_t elementSize(ElementType type);
+
+class Communicator {
+public:
+  virtual ~Communicator() = default;
+
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+
+  /// In place: data[i] = op over ranks of data[i], i < |count|.
+  virtual Status allReduce(void *data, size_t count, ElementType type,
+                           ReduceOp op) = 0;
+  /// recv[r * count + i] = send_r[i]: every rank's |count| elements, in rank
+  /// order.
+  virtual Status allGather(const void *send, void *recv, size_t count,
+                           ElementType type) = 0;
+  /// recv[i] = op over ranks of send_r[rank() * count + i].
+  virtual Status reduceScatter(const void *send, void *recv, size_t count,
+                               ElementType type, ReduceOp op) = 0;
+  virtual Status send(const void *data, size_t bytes, int peer, int tag) = 0;
+  virtual Status recv(void *data, size_t bytes, int peer, int tag) = 0;
+  virtual Status barrier() = 0;
+};
+
+/// The communicator of a run with one rank: collectives are copies (or
+/// nothing), and send/recv are errors because there is no peer.
+class SingleProcessCommunicator final : public Communicator {
+public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  Status allReduce(void *data, size_t count, ElementType type,
+                   ReduceOp op) override;
+  Status allGather(const void *send, void *recv, size_t count,
+                   ElementType type) override;
+  Status reduceScatter(const void *send, void *recv, size_t count,
+                       ElementType type, ReduceOp op) override;
+  Status send(const void *data, size_t bytes, int peer, int tag) override;
+  Status recv(void *data, size_t bytes, int peer, int tag) override;
+  Status barrier() override { return Status::ok(); }
+};
+
+} // namespace strata::runtime
+
+#endif // STRATA_RUNTIME_EXECUTOR_COMMUNICATOR_H

@@ -1,0 +1,325 @@
+//===- cpu_dispatch.cc - artifact kernels onto the CPU kernel library -----===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/executor/cpu_dispatch.h"
+
+#include "runtime/kernels/cpu/activation.h"
+#include "runtime/kernels/cpu/adamw.h"
+#include "runtime/kernels/cpu/attention.h"
+#include "runtime/kernels/cpu/bias.h"
+#include "runtime/kernels/cpu/cross_entropy.h"
+#include "runtime/kernels/cpu/dropout.h"
+#include "runtime/kernels/cpu/elementwise.h"
+#include "runtime/kernels/cpu/embedding.h"
+#include "runtime/kernels/cpu/gemm.h"
+#include "runtime/kernels/cpu/layer_norm.h"
+#include "runtime/kernels/cpu/rms_norm.h"
+#include "runtime/kernels/cpu/rotary_embedding.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace strata::runtime {
+
+using artifact::Kernel;
+
+namespace {
+
+using cpu::Transpose;
+
+/// Typed views of one instruction's buffers.
+template <typename T> class Args {
+public:
+  Args(const PreparedInstruction &instruction, const CpuRunContext &context)
+      : i(instruction), c(context) {}
+
+  T *in(size_t k) const { return at<T>(i.operands[k]); }
+  T *out(size_t k) const { return at<T>(i.results[k]); }
+  const int32_t *ids(size_t k) const { return at<int32_t>(i.operands[k]); }
+  int64_t inSize(size_t k) const { return i.operands[k].elements; }
+  double scalar(size_t k) const { return double(*in(k)); }
+  T *scratch(size_t byteOffset = 0) const {
+    return reinterpret_cast<T *>(c.scratch + byteOffset);
+  }
+  cpu::GeluApproximation gelu() const {
+    return i.ints[0] ? cpu::GeluApproximation::kTanh
+                     : cpu::GeluApproximation::kNone;
+  }
+  /// The drop probability to apply: 0 when dropout is off for this run.
+  double dropoutRate(double rate) const { return c.dropout ? rate : 0.0; }
+  uint64_t seed() const { return c.seed; }
+  uint64_t rngOffset() const {
+    return c.rngBase + static_cast<uint64_t>(i.rngStream);
+  }
+  Status withContext(Status status) const {
+    return status.isOk() ? status : status.withContext(i.where);
+  }
+
+private:
+  template <typename U> U *at(const BufferRef &ref) const {
+    return reinterpret_cast<U *>(c.arena + ref.offset);
+  }
+  const PreparedInstruction &i;
+  const CpuRunContext &c;
+};
+
+template <typename T>
+Status crossEntropy(const PreparedInstruction &p, const Args<T> &a) {
+  const int64_t N = p.dims[0], V = p.dims[1];
+  STRATA_RETURN_IF_ERROR(a.withContext(cpu::validateLabels(a.ids(1), N, V)));
+  const int64_t reduction = p.ints[0]; // none, mean, sum
+  if (p.kernel == Kernel::CrossEntropy) {
+    T *rows = reduction == 0 ? a.out(0) : a.scratch();
+    cpu::crossEntropyForward<T>(a.in(0), a.ids(1), N, V, rows, nullptr);
+    if (reduction != 0) {
+      double total = 0.0; // in order: deterministic
+      for (int64_t n = 0; n < N; ++n)
+        total += double(rows[n]);
+      *a.out(0) = T(reduction == 1 && N > 0 ? total / double(N) : total);
+    }
+    return Status::ok();
+  }
+  T *rows = a.scratch(), *lse = rows + N, *dloss = lse + N;
+  cpu::crossEntropyForward<T>(a.in(0), a.ids(1), N, V, rows, lse);
+  if (reduction == 0) {
+    std::memcpy(dloss, a.in(2), sizeof(T) * N);
+  } else {
+    const T g = reduction == 1 && N > 0 ? T(a.scalar(2) / double(N))
+                                        : T(a.scalar(2));
+    std::fill(dloss, dloss + N, g);
+  }
+  cpu::crossEntropyBackward<T>(a.in(0), a.ids(1), lse, dloss, N, V, a.out(0));
+  return Status::ok();
+}
+
+template <typename T>
+Status attention(const PreparedInstruction &p, const Args<T> &a) {
+  cpu::AttentionParams params = p.attention;
+  params.dropout = a.dropoutRate(params.dropout);
+  params.seed = a.seed();
+  params.offset = params.dropout > 0.0 ? a.rngOffset() : 0;
+  const size_t lseBytes =
+      p.kernel == Kernel::Attention && p.results.size() == 1
+          ? (sizeof(T) * params.batch * params.queryHeads * params.querySeq +
+             63) / 64 * 64
+          : 0;
+  void *workspace = a.scratch(lseBytes);
+  const size_t workspaceBytes = p.scratchBytes - lseBytes;
+  if (p.kernel == Kernel::Attention) {
+    T *lse = p.results.size() == 2 ? a.out(1) : a.scratch();
+    cpu::attentionForward<T>(params, a.in(0), a.in(1), a.in(2), a.out(0), lse,
+                             workspace, workspaceBytes);
+  } else {
+    cpu::attentionBackward<T>(params, a.in(0), a.in(1), a.in(2), a.in(3),
+                              a.in(5), a.in(4), a.out(0), a.out(1), a.out(2),
+                              workspace, workspaceBytes);
+  }
+  return Status::ok();
+}
+
+template <typename T>
+Status optimizer(const PreparedInstruction &p, const Args<T> &a,
+                 const CpuRunContext &c) {
+  const auto *buffers = c.root->buffers();
+  auto slot = [&](int64_t id) {
+    return reinterpret_cast<T *>(c.arena + buffers->Get(id)->offset());
+  };
+  auto elements = [&](int64_t id) {
+    return static_cast<int64_t>(buffers->Get(id)->size() / sizeof(T));
+  };
+  switch (p.kernel) {
+  case Kernel::ZeroGrads:
+    for (uint32_t id : *c.gradientSlots)
+      std::memset(slot(id), 0, buffers->Get(id)->size());
+    return Status::ok();
+  case Kernel::GradNorm: {
+    std::vector<const T *> tensors;
+    std::vector<int64_t> sizes;
+    for (uint32_t id : *c.gradientSlots) {
+      tensors.push_back(slot(id));
+      sizes.push_back(elements(id));
+    }
+    const double squared = cpu::globalNormSquared<T>(
+        tensors.data(), sizes.data(), static_cast<int64_t>(tensors.size()));
+    *a.out(0) = T(std::sqrt(squared));
+    return Status::ok();
+  }
+  case Kernel::ClipCoefficient: {
+    // A max norm <= 0 means no clipping (NeMo's gradient_clip_val: 0).
+    const double maxNorm = a.scalar(1);
+    *a.out(0) =
+        T(maxNorm > 0.0 ? cpu::clipGradNormCoefficient(a.scalar(0), maxNorm)
+                        : 1.0);
+    return Status::ok();
+  }
+  default: { // AdamW
+    const auto &parameter = *c.root->parameters()->Get(p.parameter);
+    cpu::AdamWConfig config;
+    config.learningRate = a.scalar(0);
+    config.beta1 = a.scalar(1);
+    config.beta2 = a.scalar(2);
+    config.epsilon = a.scalar(3);
+    config.weightDecay = a.scalar(4);
+    const double step = a.scalar(5);
+    const double gradScale = a.scalar(6);
+    if (!(step >= 1.0))
+      return Status::invalidArgument(p.where + ": AdamW step " +
+                                     std::to_string(step) +
+                                     " should be at least 1");
+    T *grad = slot(parameter.grad());
+    const int64_t n = elements(parameter.value());
+    if (gradScale != 1.0)
+      cpu::scaleInPlace<T>(grad, n, T(gradScale));
+    cpu::adamwStep<T>(slot(parameter.value()), grad, slot(parameter.adam_m()),
+                      slot(parameter.adam_v()), n, config,
+                      static_cast<int64_t>(step), parameter.weight_decay());
+    return Status::ok();
+  }
+  }
+}
+
+template <typename T>
+Status run(const PreparedInstruction &p, const CpuRunContext &c) {
+  const Args<T> a(p, c);
+  const int64_t *d = p.dims;
+  switch (p.kernel) {
+  case Kernel::Embedding:
+    STRATA_RETURN_IF_ERROR(a.withContext(cpu::validateIds(a.ids(1), d[0], d[1])));
+    cpu::embeddingForward<T>(a.in(0), a.ids(1), d[0], d[1], d[2], a.out(0));
+    return Status::ok();
+  case Kernel::EmbeddingGrad:
+    STRATA_RETURN_IF_ERROR(a.withContext(cpu::validateIds(a.ids(1), d[0], d[1])));
+    cpu::embeddingBackward<T>(a.in(0), a.ids(1), d[0], d[1], d[2], a.out(0));
+    return Status::ok();
+  case Kernel::Matmul: // y[M,N] = x[M,K] w[N,K]^T
+    cpu::gemm<T>(Transpose::kNo, Transpose::kYes, d[0], d[1], d[2], T(1),
+                 a.in(0), d[2], a.in(1), d[2], T(0), a.out(0), d[1]);
+    return Status::ok();
+  case Kernel::MatmulGradInput: // dx[M,K] = dy[M,N] w[N,K]
+    cpu::gemm<T>(Transpose::kNo, Transpose::kNo, d[0], d[2], d[1], T(1),
+                 a.in(0), d[1], a.in(1), d[2], T(0), a.out(0), d[2]);
+    return Status::ok();
+  case Kernel::MatmulGradWeight: // dw[N,K] = dy[M,N]^T x[M,K]
+    cpu::gemm<T>(Transpose::kYes, Transpose::kNo, d[1], d[2], d[0], T(1),
+                 a.in(0), d[1], a.in(1), d[2], T(0), a.out(0), d[2]);
+    return Status::ok();
+  case Kernel::BiasAdd:
+    cpu::biasAddForward<T>(a.in(0), a.in(1), d[0], d[1], a.out(0));
+    return Status::ok();
+  case Kernel::BiasGrad:
+    cpu::biasAddBackward<T>(a.in(0), d[0], d[1], a.out(0));
+    return Status::ok();
+  case Kernel::LayerNorm:
+    cpu::layerNormForward<T>(a.in(0), a.in(1),
+                             p.operands.size() == 3 ? a.in(2) : nullptr, d[0],
+                             d[1], p.floats[0], a.out(0), nullptr, nullptr);
+    return Status::ok();
+  case Kernel::LayerNormGrad: {
+    T *mean = a.scratch(), *rstd = mean + d[0];
+    cpu::layerNormStatistics<T>(a.in(1), d[0], d[1], p.floats[0], mean, rstd);
+    cpu::layerNormBackward<T>(a.in(0), a.in(1), a.in(2), mean, rstd, d[0],
+                              d[1], a.out(0), a.out(1), a.out(2));
+    return Status::ok();
+  }
+  case Kernel::RMSNorm:
+    cpu::rmsNormForward<T>(a.in(0), a.in(1), d[0], d[1], p.floats[0],
+                           a.out(0), nullptr);
+    return Status::ok();
+  case Kernel::RMSNormGrad: {
+    T *rstd = a.scratch();
+    cpu::rmsNormStatistics<T>(a.in(1), d[0], d[1], p.floats[0], rstd);
+    cpu::rmsNormBackward<T>(a.in(0), a.in(1), a.in(2), rstd, d[0], d[1],
+                            a.out(0), a.out(1));
+    return Status::ok();
+  }
+  case Kernel::RotaryEmbedding:
+    if (p.ints[1]) // inverse: the backward's rotation
+      cpu::rotaryEmbeddingBackward<T>(a.in(0), a.ids(1), d[0], d[1], d[2],
+                                      d[3], p.ints[0], p.floats[0], a.out(0));
+    else
+      cpu::rotaryEmbeddingForward<T>(a.in(0), a.ids(1), d[0], d[1], d[2], d[3],
+                                     p.ints[0], p.floats[0], a.out(0));
+    return Status::ok();
+  case Kernel::Attention:
+  case Kernel::AttentionGrad:
+    return attention(p, a);
+  case Kernel::Gelu:
+    cpu::geluForward<T>(a.in(0), a.out(0), a.inSize(0), a.gelu());
+    return Status::ok();
+  case Kernel::GeluGrad:
+    cpu::geluBackward<T>(a.in(0), a.in(1), a.out(0), a.inSize(0), a.gelu());
+    return Status::ok();
+  case Kernel::Silu:
+    cpu::siluForward<T>(a.in(0), a.out(0), a.inSize(0));
+    return Status::ok();
+  case Kernel::SiluGrad:
+    cpu::siluBackward<T>(a.in(0), a.in(1), a.out(0), a.inSize(0));
+    return Status::ok();
+  case Kernel::SwiGLU:
+    cpu::swigluForward<T>(a.in(0), a.in(1), a.out(0), a.inSize(0));
+    return Status::ok();
+  case Kernel::SwiGLUGrad:
+    cpu::swigluBackward<T>(a.in(0), a.in(1), a.in(2), a.out(0), a.out(1),
+                           a.inSize(0));
+    return Status::ok();
+  case Kernel::Dropout: {
+    // The backward of a dropout is the same mask on the gradient: the
+    // compiler emits a dropout of the same stream for it.
+    const double rate = a.dropoutRate(p.floats[0]);
+    if (rate > 0.0)
+      cpu::dropoutForward<T>(a.in(0), a.out(0), a.inSize(0), rate, c.seed,
+                             a.rngOffset());
+    else if (a.in(0) != a.out(0))
+      std::memmove(a.out(0), a.in(0), sizeof(T) * a.inSize(0));
+    return Status::ok();
+  }
+  case Kernel::Add:
+    cpu::add<T>(a.in(0), a.in(1), a.out(0), a.inSize(0));
+    return Status::ok();
+  case Kernel::Copy:
+    if (a.in(0) != a.out(0))
+      std::memmove(a.out(0), a.in(0), sizeof(T) * a.inSize(0));
+    return Status::ok();
+  case Kernel::CrossEntropy:
+  case Kernel::CrossEntropyGrad:
+    return crossEntropy(p, a);
+  case Kernel::AccumulateGrad:
+    cpu::accumulate<T>(a.in(0), a.out(0), a.inSize(0));
+    return Status::ok();
+  case Kernel::ZeroGrads:
+  case Kernel::GradNorm:
+  case Kernel::ClipCoefficient:
+  case Kernel::AdamW:
+    return optimizer(p, a, c);
+  case Kernel::BiasGelu:
+    cpu::biasGeluForward<T>(a.in(0), a.in(1), d[0], d[1], a.gelu(), a.out(0));
+    return Status::ok();
+  case Kernel::BiasGeluGrad:
+    cpu::biasGeluBackward<T>(a.in(0), a.in(1), a.in(2), d[0], d[1], a.gelu(),
+                             a.out(0), a.out(1));
+    return Status::ok();
+  case Kernel::BiasDropoutAdd:
+    cpu::biasDropoutResidualForward<T>(a.in(0), a.in(1), a.in(2), d[0], d[1],
+                                       a.dropoutRate(p.floats[0]), c.seed,
+                                       a.rngOffset(), a.out(0));
+    return Status::ok();
+  case Kernel::BiasDropoutAddGrad:
+    cpu::biasDropoutResidualBackward<T>(a.in(0), d[0], d[1],
+                                        a.dropoutRate(p.floats[0]), c.seed,
+                                        a.rngOffset(), a.out(0), a.out(1));
+    return Status::ok();
+  }
+  return Status::internal(p.where + ": no CPU kernel");
+}
+
+} // namespace
+
+Status runOnCpu(const PreparedInstruction &instruction,
+                const CpuRunContext &context) {
+  return instruction.isDouble ? run<double>(instruction, context)
+                              : run<float>(instruction, context);
+}
+
+} // namespace strata::runtime

@@ -1,0 +1,138 @@
+//===- executor.cc - arena, scratch and the instruction loop --------------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/executor/executor.h"
+
+#include "runtime/executor/cpu_dispatch.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <sstream>
+
+namespace strata::runtime {
+
+io::DType toIoDType(artifact::DType dtype) {
+  switch (dtype) {
+  case artifact::DType::F32: return io::DType::F32;
+  case artifact::DType::F64: return io::DType::F64;
+  case artifact::DType::BF16: return io::DType::BF16;
+  case artifact::DType::F16: return io::DType::F16;
+  case artifact::DType::I32: return io::DType::I32;
+  case artifact::DType::I64: return io::DType::I64;
+  }
+  return io::DType::F32;
+}
+
+namespace {
+/// Random streams of one call: offsets rngBase + stream, stream < 2^16.
+constexpr uint64_t kStreamsPerCall = uint64_t(1) << 16;
+} // namespace
+
+StatusOr<std::unique_ptr<Executor>>
+Executor::create(LoadedArtifact artifact, Device &device,
+                 const ExecutorOptions &options) {
+  if (!device.hostAccessible())
+    return Status::failedPrecondition(
+        "the executor runs CPU kernels; device " + device.name() +
+        " is not host-accessible");
+  if (options.numThreads > 0)
+    omp_set_num_threads(options.numThreads);
+  const int threads = omp_get_max_threads();
+  std::unique_ptr<Executor> executor(
+      new Executor(std::move(artifact), options));
+  STRATA_ASSIGN_OR_RETURN(executor->functions_,
+                          prepareProgram(executor->artifact_, threads));
+  size_t scratch = 0;
+  for (const PreparedFunction &function : executor->functions_)
+    for (const PreparedInstruction &instruction : function.instructions) {
+      scratch = std::max(scratch, instruction.scratchBytes);
+      if (instruction.rngStream >= static_cast<int64_t>(kStreamsPerCall))
+        return Status::dataLoss(executor->artifact_.path() + ": " +
+                                instruction.where + ": random stream " +
+                                std::to_string(instruction.rngStream) +
+                                " is beyond the 65536 streams of a call");
+    }
+  const auto &root = executor->root();
+  if (root.parameters())
+    for (const artifact::Parameter *parameter : *root.parameters())
+      if (parameter->grad() >= 0)
+        executor->gradientSlots_.push_back(
+            static_cast<uint32_t>(parameter->grad()));
+  const uint64_t arenaSize = root.plan()->arena_size();
+  STRATA_ASSIGN_OR_RETURN(executor->arena_,
+                          device.allocate(arenaSize, kArtifactBufferAlignment));
+  STRATA_ASSIGN_OR_RETURN(executor->scratch_, device.allocate(scratch, 64));
+  return executor;
+}
+
+const PreparedFunction *Executor::findFunction(std::string_view name) const {
+  for (const PreparedFunction &function : functions_)
+    if (function.name == name)
+      return &function;
+  return nullptr;
+}
+
+StatusOr<const PreparedFunction *>
+Executor::function(std::string_view name) const {
+  if (const PreparedFunction *found = findFunction(name))
+    return found;
+  std::ostringstream os;
+  os << artifact_.path() << " has no function '" << name << "'; it has:";
+  for (const PreparedFunction &function : functions_)
+    os << ' ' << function.name;
+  if (name == "forward_backward" || name == "optimizer_step")
+    os << " (compile with --compile-to=training for a training artifact)";
+  return Status::failedPrecondition(os.str());
+}
+
+Status Executor::run(std::string_view name) {
+  STRATA_ASSIGN_OR_RETURN(const PreparedFunction *found, function(name));
+  return run(*found);
+}
+
+Status Executor::run(const PreparedFunction &function) {
+  CpuRunContext context;
+  context.arena = arena_.data();
+  context.scratch = scratch_.data();
+  context.root = &root();
+  context.gradientSlots = &gradientSlots_;
+  context.dropout = options_.dropout;
+  context.seed = options_.seed;
+  context.rngBase = rngCounter_ * kStreamsPerCall;
+  if (function.usesRandomness)
+    ++rngCounter_;
+  for (const PreparedInstruction &instruction : function.instructions) {
+    Status status = runOnCpu(instruction, context);
+    if (!status.isOk())
+      return status.withContext("function " + function.name);
+  }
+  return Status::ok();
+}
+
+Status Executor::write(uint32_t id, const io::HostTensor &tensor) {
+  const artifact::Buffer &b = buffer(id);
+  const std::vector<int64_t> shape(b.shape()->begin(), b.shape()->end());
+  if (tensor.dtype() != toIoDType(b.dtype()) || tensor.shape() != shape)
+    return Status::invalidArgument(
+        std::string("buffer '") + b.name()->str() + "' is " +
+        io::toString(toIoDType(b.dtype())) + " " + io::shapeToString(shape) +
+        ", got " + io::toString(tensor.dtype()) + " " +
+        io::shapeToString(tensor.shape()));
+  std::memcpy(data(id), tensor.bytes(), tensor.byteSize());
+  return Status::ok();
+}
+
+io::HostTensor Executor::read(uint32_t id) const {
+  const artifact::Buffer &b = buffer(id);
+  io::HostTensor tensor(toIoDType(b.dtype()),
+                        std::vector<int64_t>(b.shape()->begin(),
+                                             b.shape()->end()));
+  std::memcpy(tensor.bytes(), data(id), tensor.byteSize());
+  return tensor;
+}
+
+} // namespace strata::runtime

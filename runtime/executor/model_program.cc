@@ -1,0 +1,219 @@
+//===- model_program.cc - token batches into function calls ---------------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/executor/model_program.h"
+
+#include <cstring>
+#include <sstream>
+
+namespace strata::runtime {
+
+namespace {
+
+std::vector<int64_t> shapeOf(const artifact::Buffer &buffer) {
+  return std::vector<int64_t>(buffer.shape()->begin(), buffer.shape()->end());
+}
+
+} // namespace
+
+StatusOr<ModelProgram> ModelProgram::create(Executor &executor) {
+  ModelProgram program(executor);
+  const std::string &path = executor.artifact().path();
+  STRATA_ASSIGN_OR_RETURN(program.forward_, executor.function("forward"));
+  const PreparedFunction &forward = *program.forward_;
+  auto bad = [&](const PreparedFunction &f, const std::string &what) {
+    return Status::dataLoss(path + ": function " + f.name + " " + what);
+  };
+  if (forward.arguments.size() != 3 || forward.results.size() != 2)
+    return bad(forward, "should take (tokens, positions, labels) and return "
+                        "(logits, loss)");
+  const std::vector<int64_t> tokenShape =
+      shapeOf(executor.buffer(forward.arguments[0]));
+  const std::vector<int64_t> logitsShape =
+      shapeOf(executor.buffer(forward.results[0]));
+  if (tokenShape.size() != 2 || logitsShape.size() != 3 ||
+      logitsShape[0] != tokenShape[0] || logitsShape[1] != tokenShape[1])
+    return bad(forward, "should map tokens [batch, seq] to logits [batch, "
+                        "seq, vocab], got " +
+                            io::shapeToString(tokenShape) + " -> " +
+                            io::shapeToString(logitsShape));
+  for (uint32_t id : forward.arguments)
+    if (shapeOf(executor.buffer(id)) != tokenShape ||
+        executor.buffer(id).dtype() != artifact::DType::I32)
+      return bad(forward, "arguments should all be I32 " +
+                              io::shapeToString(tokenShape));
+  program.microBatch_ = tokenShape[0];
+  program.seq_ = tokenShape[1];
+  program.vocab_ = logitsShape[2];
+  program.microBatches_ = executor.root().micro_batches();
+  if (program.microBatches_ < 1)
+    return Status::dataLoss(path + ": micro_batches is 0");
+
+  program.forwardBackward_ = executor.findFunction("forward_backward");
+  if (!program.forwardBackward_)
+    return program;
+  const PreparedFunction &fb = *program.forwardBackward_;
+  if (fb.arguments.size() != 4 || fb.results.size() != 1)
+    return bad(fb, "should take (tokens, positions, labels, loss_scale) and "
+                   "return the loss");
+  for (size_t i = 0; i < 3; ++i)
+    if (shapeOf(executor.buffer(fb.arguments[i])) != tokenShape)
+      return bad(fb, "takes tokens of another shape than forward");
+  STRATA_ASSIGN_OR_RETURN(program.zeroGrads_, executor.function("zero_grads"));
+  STRATA_ASSIGN_OR_RETURN(program.optimizerStep_,
+                          executor.function("optimizer_step"));
+  if (program.optimizerStep_->arguments.size() != 7 ||
+      program.optimizerStep_->results.size() != 1)
+    return bad(*program.optimizerStep_,
+               "should take (lr, beta1, beta2, eps, weight_decay, "
+               "max_grad_norm, step) and return the gradient norm");
+  for (uint32_t id : program.optimizerStep_->arguments)
+    if (!shapeOf(executor.buffer(id)).empty())
+      return bad(*program.optimizerStep_, "arguments should be scalars");
+  return program;
+}
+
+Status ModelProgram::checkTokens(const io::HostTensor &tokens,
+                                 int64_t rowsMultiple, const char *what) const {
+  if (tokens.dtype() != io::DType::I32 && tokens.dtype() != io::DType::I64)
+    return Status::invalidArgument(std::string("tokens should be int32 or "
+                                               "int64, got ") +
+                                   io::toString(tokens.dtype()));
+  const auto &shape = tokens.shape();
+  if (shape.size() != 2 || shape[1] != seq_ + 1)
+    return Status::invalidArgument(
+        "tokens have shape " + io::shapeToString(shape) + "; the model " +
+        executor_->artifact().path() + " needs [rows, " +
+        std::to_string(seq_ + 1) + "] (seq_length " + std::to_string(seq_) +
+        " + 1 for the shifted targets)");
+  if (shape[0] == 0 || shape[0] % rowsMultiple != 0)
+    return Status::invalidArgument(
+        "tokens have " + std::to_string(shape[0]) + " rows; " + what +
+        " needs a positive multiple of " + std::to_string(rowsMultiple));
+  for (int64_t i = 0; i < tokens.numElements(); ++i) {
+    const int64_t id = tokens.dtype() == io::DType::I32
+                           ? tokens.data<int32_t>()[i]
+                           : tokens.data<int64_t>()[i];
+    if (id < 0 || id >= vocab_)
+      return Status::invalidArgument(
+          "token " + std::to_string(id) + " at row " +
+          std::to_string(i / shape[1]) + ", column " +
+          std::to_string(i % shape[1]) + " is outside the vocabulary [0, " +
+          std::to_string(vocab_) + ")");
+  }
+  return Status::ok();
+}
+
+void ModelProgram::writeMicroBatch(const PreparedFunction &function,
+                                   const io::HostTensor &tokens, int64_t row) {
+  auto *ids = reinterpret_cast<int32_t *>(executor_->data(function.arguments[0]));
+  auto *positions =
+      reinterpret_cast<int32_t *>(executor_->data(function.arguments[1]));
+  auto *labels =
+      reinterpret_cast<int32_t *>(executor_->data(function.arguments[2]));
+  const int64_t width = seq_ + 1;
+  auto token = [&](int64_t r, int64_t s) -> int32_t {
+    const int64_t i = (row + r) * width + s;
+    return tokens.dtype() == io::DType::I32
+               ? tokens.data<int32_t>()[i]
+               : static_cast<int32_t>(tokens.data<int64_t>()[i]);
+  };
+  for (int64_t r = 0; r < microBatch_; ++r)
+    for (int64_t s = 0; s < seq_; ++s) {
+      ids[r * seq_ + s] = token(r, s);
+      labels[r * seq_ + s] = token(r, s + 1);
+      positions[r * seq_ + s] = static_cast<int32_t>(s);
+    }
+}
+
+void ModelProgram::writeScalar(uint32_t id, double value) {
+  uint8_t *data = executor_->data(id);
+  if (executor_->buffer(id).dtype() == artifact::DType::F64)
+    std::memcpy(data, &value, sizeof(double));
+  else {
+    const float f = static_cast<float>(value);
+    std::memcpy(data, &f, sizeof(float));
+  }
+}
+
+double ModelProgram::readScalar(uint32_t id) const {
+  const uint8_t *data = executor_->data(id);
+  if (executor_->buffer(id).dtype() == artifact::DType::F64) {
+    double d;
+    std::memcpy(&d, data, sizeof(double));
+    return d;
+  }
+  float f;
+  std::memcpy(&f, data, sizeof(float));
+  return f;
+}
+
+StatusOr<Evaluation> ModelProgram::evaluate(const io::HostTensor &tokens,
+                                            bool keepLogits) {
+  STRATA_RETURN_IF_ERROR(checkTokens(tokens, microBatch_, "evaluation"));
+  const int64_t rows = tokens.shape()[0];
+  const uint32_t logitsId = forward_->results[0];
+  const artifact::Buffer &logits = executor_->buffer(logitsId);
+  Evaluation out;
+  if (keepLogits)
+    out.logits = io::HostTensor(toIoDType(logits.dtype()), {rows, seq_, vocab_});
+  double lossSum = 0.0;
+  for (int64_t row = 0; row < rows; row += microBatch_) {
+    writeMicroBatch(*forward_, tokens, row);
+    STRATA_RETURN_IF_ERROR(executor_->run(*forward_));
+    lossSum += readScalar(forward_->results[1]);
+    if (keepLogits)
+      std::memcpy(out.logits.bytes() + (row / microBatch_) * logits.size(),
+                  executor_->data(logitsId), logits.size());
+  }
+  out.loss = lossSum / double(rows / microBatch_);
+  return out;
+}
+
+StatusOr<double> ModelProgram::computeGradients(const io::HostTensor &tokens) {
+  if (!forwardBackward_)
+    return Status::failedPrecondition(
+        executor_->artifact().path() +
+        " has no forward_backward function (compile with "
+        "--compile-to=training)");
+  STRATA_RETURN_IF_ERROR(checkTokens(tokens, microBatch_, "a gradient"));
+  const int64_t chunks = tokens.shape()[0] / microBatch_;
+  STRATA_RETURN_IF_ERROR(executor_->run(*zeroGrads_));
+  double lossSum = 0.0;
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    writeMicroBatch(*forwardBackward_, tokens, chunk * microBatch_);
+    writeScalar(forwardBackward_->arguments[3], 1.0 / double(chunks));
+    STRATA_RETURN_IF_ERROR(executor_->run(*forwardBackward_));
+    lossSum += readScalar(forwardBackward_->results[0]);
+  }
+  return lossSum / double(chunks);
+}
+
+StatusOr<StepResult> ModelProgram::trainStep(const io::HostTensor &tokens,
+                                             const AdamWHyperparameters &hyper,
+                                             int64_t step) {
+  if (!forwardBackward_)
+    return computeGradients(tokens).status();
+  STRATA_RETURN_IF_ERROR(
+      checkTokens(tokens, globalBatchSize(), "a training step"));
+  if (tokens.shape()[0] != globalBatchSize())
+    return Status::invalidArgument(
+        "a training step takes " + std::to_string(globalBatchSize()) +
+        " rows (the global batch), got " + std::to_string(tokens.shape()[0]));
+  StepResult result;
+  STRATA_ASSIGN_OR_RETURN(result.loss, computeGradients(tokens));
+  const std::vector<uint32_t> &args = optimizerStep_->arguments;
+  const double values[7] = {hyper.learningRate, hyper.beta1,
+                            hyper.beta2,        hyper.epsilon,
+                            hyper.weightDecay,  hyper.clipGradNorm,
+                            static_cast<double>(step)};
+  for (size_t i = 0; i < 7; ++i)
+    writeScalar(args[i], values[i]);
+  STRATA_RETURN_IF_ERROR(executor_->run(*optimizerStep_));
+  result.gradNorm = readScalar(optimizerStep_->results[0]);
+  return result;
+}
+
+} // namespace strata::runtime

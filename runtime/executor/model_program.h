@@ -1,0 +1,104 @@
+//===- model_program.h - a compiled language model's entry points -*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// The functions of a training artifact, as the compiler derives them
+// (docs/architecture.md, "Training derivation"):
+//   forward(tokens, positions, labels) -> (logits, loss)
+//   forward_backward(tokens, positions, labels, loss_scale) -> loss
+//       (adds each trainable parameter's gradient into its slot)
+//   zero_grads()
+//   optimizer_step(lr, beta1, beta2, eps, weight_decay, max_grad_norm, step)
+//       -> grad_norm
+// ModelProgram checks these signatures once and turns token batches
+// [rows, seq + 1] into calls: inputs are T[:, :-1], targets T[:, 1:],
+// positions 0..seq-1, a micro-batch of rows at a time; a training step
+// accumulates the gradients of the artifact's micro-batches with loss
+// scale 1 / micro-batches, so the loss is the mean over the global batch.
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_RUNTIME_EXECUTOR_MODEL_PROGRAM_H
+#define STRATA_RUNTIME_EXECUTOR_MODEL_PROGRAM_H
+
+#include "runtime/executor/executor.h"
+#include "runtime/io/host_tensor.h"
+#include "runtime/support/status.h"
+
+#include <cstdint>
+
+namespace strata::runtime {
+
+struct AdamWHyperparameters {
+  double learningRate = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double epsilon = 1e-8;
+  double weightDecay = 0.0;
+  /// Global gradient-norm clipping; 0 disables it.
+  double clipGradNorm = 0.0;
+};
+
+struct Evaluation {
+  /// [rows, seq, vocab] in the program's float type (when requested).
+  io::HostTensor logits;
+  /// Mean next-token cross-entropy over every position of every row.
+  double loss = 0.0;
+};
+
+struct StepResult {
+  double loss = 0.0;     // mean over the global batch, before the update
+  double gradNorm = 0.0; // global gradient norm before clipping
+};
+
+class ModelProgram {
+public:
+  /// Checks |executor|'s artifact has the functions and signatures above
+  /// (forward alone suffices for evaluate()).
+  static StatusOr<ModelProgram> create(Executor &executor);
+
+  int64_t microBatchSize() const { return microBatch_; }
+  int64_t seqLength() const { return seq_; }
+  /// The logits' last dimension (the padded vocabulary).
+  int64_t vocabSize() const { return vocab_; }
+  int64_t microBatches() const { return microBatches_; }
+  int64_t globalBatchSize() const { return microBatch_ * microBatches_; }
+  bool canTrain() const { return forwardBackward_ != nullptr; }
+
+  /// Evaluates tokens [rows, seq + 1] (int32 or int64), rows a multiple of
+  /// the micro-batch size.
+  StatusOr<Evaluation> evaluate(const io::HostTensor &tokens,
+                                bool keepLogits = true);
+
+  /// Zeroes the gradient slots and accumulates the gradient of the mean loss
+  /// over tokens [rows, seq + 1] (rows a multiple of the micro-batch size);
+  /// returns that loss.
+  StatusOr<double> computeGradients(const io::HostTensor &tokens);
+
+  /// One AdamW step (number |step|, from 1) on tokens [global batch,
+  /// seq + 1].
+  StatusOr<StepResult> trainStep(const io::HostTensor &tokens,
+                                 const AdamWHyperparameters &hyper,
+                                 int64_t step);
+
+private:
+  explicit ModelProgram(Executor &executor) : executor_(&executor) {}
+  Status checkTokens(const io::HostTensor &tokens, int64_t rowsMultiple,
+                     const char *what) const;
+  /// Fills tokens/positions/labels of |function| from rows
+  /// [row, row + micro-batch) of |tokens|.
+  void writeMicroBatch(const PreparedFunction &function,
+                       const io::HostTensor &tokens, int64_t row);
+  void writeScalar(uint32_t id, double value);
+  double readScalar(uint32_t id) const;
+
+  Executor *executor_;
+  const PreparedFunction *forward_ = nullptr;
+  const PreparedFunction *forwardBackward_ = nullptr;
+  const PreparedFunction *zeroGrads_ = nullptr;
+  const PreparedFunction *optimizerStep_ = nullptr;
+  int64_t microBatch_ = 0, seq_ = 0, vocab_ = 0, microBatches_ = 1;
+};
+
+} // namespace strata::runtime
+
+#endif // STRATA_RUNTIME_EXECUTOR_MODEL_PROGRAM_H

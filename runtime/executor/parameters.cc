@@ -1,0 +1,268 @@
+//===- parameters.cc - parameters in and out of the arena -----------------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/executor/parameters.h"
+
+#include "runtime/kernels/cpu/philox.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <set>
+#include <sstream>
+
+namespace strata::runtime {
+
+namespace {
+
+std::vector<int64_t> shapeOf(const artifact::Buffer &buffer) {
+  return std::vector<int64_t>(buffer.shape()->begin(), buffer.shape()->end());
+}
+
+uint64_t fnv1a(const std::string &text) {
+  uint64_t hash = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
+/// Standard normal number |index| of stream (seed, offset): Box-Muller on
+/// two 32-bit Philox words, u1 in (0, 1] so the logarithm is finite.
+double standardNormal(uint64_t seed, uint64_t offset, uint64_t index) {
+  const uint32_t a = cpu::philoxBits(seed, offset, 2 * index);
+  const uint32_t b = cpu::philoxBits(seed, offset, 2 * index + 1);
+  const double u1 = (double(a) + 1.0) * 0x1p-32;
+  const double u2 = double(b) * 0x1p-32;
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+}
+
+template <typename T>
+void fill(T *out, int64_t n, const artifact::Parameter &parameter,
+          uint64_t seed) {
+  switch (parameter.init()) {
+  case artifact::InitKind::Zeros:
+    std::fill(out, out + n, T(0));
+    return;
+  case artifact::InitKind::Ones:
+    std::fill(out, out + n, T(1));
+    return;
+  case artifact::InitKind::Normal: {
+    const uint64_t offset = fnv1a(parameter.name()->str());
+    const double std = parameter.init_std();
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = T(std * standardNormal(seed, offset, static_cast<uint64_t>(i)));
+    return;
+  }
+  }
+}
+
+void zero(Executor &executor, int32_t id) {
+  if (id >= 0)
+    std::memset(executor.data(static_cast<uint32_t>(id)), 0,
+                executor.buffer(static_cast<uint32_t>(id)).size());
+}
+
+void zeroTrainingState(Executor &executor) {
+  for (const artifact::Parameter *parameter : *executor.root().parameters()) {
+    zero(executor, parameter->grad());
+    zero(executor, parameter->adam_m());
+    zero(executor, parameter->adam_v());
+  }
+}
+
+} // namespace
+
+io::ParameterTable parameterTable(const LoadedArtifact &artifact) {
+  io::ParameterTable table;
+  const auto &root = artifact.root();
+  if (!root.parameters())
+    return table;
+  for (const artifact::Parameter *parameter : *root.parameters()) {
+    const artifact::Buffer &value = *root.buffers()->Get(parameter->value());
+    table.push_back({parameter->name()->str(), shapeOf(value),
+                     toIoDType(value.dtype())});
+  }
+  return table;
+}
+
+StatusOr<io::HfFamily> hfFamilyOf(const LoadedArtifact &artifact) {
+  const auto *text = artifact.root().config_json();
+  nlohmann::json config =
+      nlohmann::json::parse(text ? text->str() : std::string("{}"), nullptr,
+                            /*allow_exceptions=*/false);
+  if (!config.is_object())
+    return Status::dataLoss(artifact.path() +
+                            ": the model configuration is not a JSON object");
+  auto field = [&](const char *key) -> std::string {
+    auto it = config.find(key);
+    return it != config.end() && it->is_string() ? it->get<std::string>() : "";
+  };
+  const std::string normalization = field("normalization");
+  const std::string activation = field("activation");
+  const std::string position = field("position_embedding_type");
+  io::Normalization norm = normalization == "rmsnorm"
+                               ? io::Normalization::RMSNorm
+                               : io::Normalization::LayerNorm;
+  io::Activation act = activation == "swiglu"      ? io::Activation::SwiGLU
+                       : activation == "fast-gelu" ? io::Activation::FastGelu
+                                                   : io::Activation::Gelu;
+  io::PositionEmbedding pos = position == "rope"
+                                  ? io::PositionEmbedding::Rope
+                                  : io::PositionEmbedding::LearnedAbsolute;
+  StatusOr<io::HfFamily> family = io::pickHfFamily(norm, act, pos);
+  if (!family.isOk())
+    return family.status().withContext(artifact.path());
+  return family;
+}
+
+void initializeParameters(Executor &executor, uint64_t seed) {
+  const auto &root = executor.root();
+  if (!root.parameters())
+    return;
+  for (const artifact::Parameter *parameter : *root.parameters()) {
+    const artifact::Buffer &value = executor.buffer(parameter->value());
+    uint8_t *data = executor.data(parameter->value());
+    if (value.dtype() == artifact::DType::F64)
+      fill(reinterpret_cast<double *>(data),
+           static_cast<int64_t>(value.size() / 8), *parameter, seed);
+    else
+      fill(reinterpret_cast<float *>(data),
+           static_cast<int64_t>(value.size() / 4), *parameter, seed);
+  }
+  zeroTrainingState(executor);
+}
+
+io::TensorMap readParameters(const Executor &executor) {
+  io::TensorMap params;
+  const auto &root = executor.root();
+  if (root.parameters())
+    for (const artifact::Parameter *parameter : *root.parameters())
+      params.emplace(parameter->name()->str(),
+                     executor.read(parameter->value()));
+  return params;
+}
+
+io::TensorMap readGradients(const Executor &executor) {
+  io::TensorMap grads;
+  const auto &root = executor.root();
+  if (root.parameters())
+    for (const artifact::Parameter *parameter : *root.parameters())
+      if (parameter->grad() >= 0)
+        grads.emplace(parameter->name()->str(),
+                      executor.read(static_cast<uint32_t>(parameter->grad())));
+  return grads;
+}
+
+io::TensorMap readOptimizerState(const Executor &executor) {
+  io::TensorMap state;
+  const auto &root = executor.root();
+  if (root.parameters())
+    for (const artifact::Parameter *parameter : *root.parameters()) {
+      if (parameter->adam_m() < 0 || parameter->adam_v() < 0)
+        continue;
+      const std::string name = parameter->name()->str();
+      state.emplace(name + ".exp_avg",
+                    executor.read(static_cast<uint32_t>(parameter->adam_m())));
+      state.emplace(name + ".exp_avg_sq",
+                    executor.read(static_cast<uint32_t>(parameter->adam_v())));
+    }
+  return state;
+}
+
+namespace {
+
+/// Writes |tensors| into the named buffers: exactly those names, each of
+/// the buffer's shape, converted to its dtype; one error lists everything.
+Status writeNamed(Executor &executor,
+                  const std::vector<std::pair<std::string, uint32_t>> &targets,
+                  const io::TensorMap &tensors, const std::string &source) {
+  std::vector<std::string> problems;
+  std::set<std::string> expected;
+  for (const auto &[name, id] : targets) {
+    expected.insert(name);
+    auto it = tensors.find(name);
+    if (it == tensors.end()) {
+      problems.push_back("missing " + name);
+      continue;
+    }
+    const artifact::Buffer &buffer = executor.buffer(id);
+    const std::vector<int64_t> shape = shapeOf(buffer);
+    if (it->second.shape() != shape) {
+      problems.push_back(name + " has shape " +
+                         io::shapeToString(it->second.shape()) + ", expected " +
+                         io::shapeToString(shape));
+      continue;
+    }
+    StatusOr<io::HostTensor> converted =
+        io::convertTensor(it->second, toIoDType(buffer.dtype()));
+    if (!converted.isOk()) {
+      problems.push_back(name + ": " + converted.status().message());
+      continue;
+    }
+    std::memcpy(executor.data(id), converted->bytes(), converted->byteSize());
+  }
+  for (const auto &[name, tensor] : tensors)
+    if (!expected.count(name))
+      problems.push_back("unexpected " + name + " " +
+                         io::shapeToString(tensor.shape()));
+  if (problems.empty())
+    return Status::ok();
+  std::ostringstream os;
+  os << source << " does not fit " << executor.artifact().path() << ":";
+  for (const std::string &problem : problems)
+    os << "\n  " << problem;
+  return Status::invalidArgument(os.str());
+}
+
+} // namespace
+
+Status writeParameters(Executor &executor, const io::TensorMap &params,
+                       const std::string &source) {
+  std::vector<std::pair<std::string, uint32_t>> targets;
+  const auto &root = executor.root();
+  if (root.parameters())
+    for (const artifact::Parameter *parameter : *root.parameters())
+      targets.emplace_back(parameter->name()->str(), parameter->value());
+  return writeNamed(executor, targets, params, source);
+}
+
+Status writeOptimizerState(Executor &executor, const io::TensorMap &state,
+                           const std::string &source) {
+  std::vector<std::pair<std::string, uint32_t>> targets;
+  const auto &root = executor.root();
+  if (root.parameters())
+    for (const artifact::Parameter *parameter : *root.parameters()) {
+      if (parameter->adam_m() < 0 || parameter->adam_v() < 0)
+        continue;
+      const std::string name = parameter->name()->str();
+      targets.emplace_back(name + ".exp_avg",
+                           static_cast<uint32_t>(parameter->adam_m()));
+      targets.emplace_back(name + ".exp_avg_sq",
+                           static_cast<uint32_t>(parameter->adam_v()));
+    }
+  return writeNamed(executor, targets, state, source);
+}
+
+Status loadHfCheckpoint(Executor &executor, const std::string &path) {
+  STRATA_ASSIGN_OR_RETURN(io::HfFamily family, hfFamilyOf(executor.artifact()));
+  STRATA_ASSIGN_OR_RETURN(
+      io::TensorMap params,
+      io::loadCheckpoint(path, parameterTable(executor.artifact()), family));
+  STRATA_RETURN_IF_ERROR(writeParameters(executor, params, path));
+  zeroTrainingState(executor);
+  return Status::ok();
+}
+
+Status saveHfCheckpoint(const Executor &executor, const std::string &path,
+                        const io::SafetensorsMetadata &metadata) {
+  STRATA_ASSIGN_OR_RETURN(io::HfFamily family, hfFamilyOf(executor.artifact()));
+  return io::saveCheckpoint(path, readParameters(executor), family, metadata);
+}
+
+} // namespace strata::runtime

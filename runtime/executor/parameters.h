@@ -1,0 +1,70 @@
+//===- parameters.h - an executor's parameters as named tensors -*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// Parameters live in the arena at their planned offsets; these functions
+// move them in and out as named host tensors (Strata names, global layout),
+// fill them from the artifact's initializers, and read and write Hugging
+// Face checkpoints through runtime/io/hf_checkpoint.h.
+//
+// Initialization is a pure function of (seed, parameter name, element
+// index): N(0, std) by Box-Muller over Philox-4x32-10 with the key = seed
+// and the counter's high half = a hash of the name. A parameter's values do
+// not depend on which other parameters exist, their order, or how a
+// parallel layout shards it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_RUNTIME_EXECUTOR_PARAMETERS_H
+#define STRATA_RUNTIME_EXECUTOR_PARAMETERS_H
+
+#include "runtime/executor/executor.h"
+#include "runtime/io/hf_checkpoint.h"
+#include "runtime/io/host_tensor.h"
+#include "runtime/support/status.h"
+
+#include <cstdint>
+#include <string>
+
+namespace strata::runtime {
+
+/// Names, shapes and dtypes of the artifact's parameters.
+io::ParameterTable parameterTable(const LoadedArtifact &artifact);
+
+/// The Hugging Face family of the model (from the artifact's configuration:
+/// normalization, activation, position embedding).
+StatusOr<io::HfFamily> hfFamilyOf(const LoadedArtifact &artifact);
+
+/// Fills every parameter from its initializer with |seed|, and zeroes the
+/// gradient slots and AdamW moments.
+void initializeParameters(Executor &executor, uint64_t seed);
+
+/// Every parameter, by Strata name.
+io::TensorMap readParameters(const Executor &executor);
+
+/// Every trainable parameter's gradient slot, by the parameter's Strata name.
+io::TensorMap readGradients(const Executor &executor);
+
+/// The AdamW moments, as "<name>.exp_avg" / "<name>.exp_avg_sq".
+io::TensorMap readOptimizerState(const Executor &executor);
+Status writeOptimizerState(Executor &executor, const io::TensorMap &state,
+                           const std::string &source);
+
+/// Sets every parameter from |params| (Strata names): exactly the
+/// artifact's parameters, each of its shape; floating-point values are
+/// converted to the parameter's dtype. One error lists every missing,
+/// extra and mis-shaped tensor, naming |source|.
+Status writeParameters(Executor &executor, const io::TensorMap &params,
+                       const std::string &source);
+
+/// Loads a Hugging Face safetensors checkpoint (GPT-2 or Llama names, with
+/// or without `transformer.`) into the parameters, and zeroes the gradient
+/// slots and AdamW moments.
+Status loadHfCheckpoint(Executor &executor, const std::string &path);
+
+/// Writes the parameters as a Hugging Face checkpoint, atomically.
+Status saveHfCheckpoint(const Executor &executor, const std::string &path,
+                        const io::SafetensorsMetadata &metadata = {});
+
+} // namespace strata::runtime
+
+#endif // STRATA_RUNTIME_EXECUTOR_PARAMETERS_H

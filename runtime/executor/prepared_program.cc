@@ -1,0 +1,582 @@
+//===- prepared_program.cc - shape and type checks per kernel -------------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/executor/prepared_program.h"
+
+#include "runtime/artifact/kernel_signatures.h"
+
+#include <algorithm>
+#include <functional>
+#include <numeric>
+#include <sstream>
+
+namespace strata::runtime {
+
+using artifact::DType;
+using artifact::Kernel;
+
+namespace {
+
+using Shape = std::vector<int64_t>;
+
+std::string shapeText(const Shape &shape) {
+  std::ostringstream os;
+  os << '[';
+  for (size_t i = 0; i < shape.size(); ++i)
+    os << (i ? "," : "") << shape[i];
+  os << ']';
+  return os.str();
+}
+
+const char *dtypeText(DType dtype) { return artifact::EnumNameDType(dtype); }
+
+int64_t product(Shape::const_iterator begin, Shape::const_iterator end) {
+  return std::accumulate(begin, end, int64_t(1), std::multiplies<>());
+}
+
+Shape slice(const Shape &shape, size_t begin, size_t end) {
+  return Shape(shape.begin() + begin, shape.begin() + end);
+}
+
+Shape concat(const Shape &a, const Shape &b) {
+  Shape out = a;
+  out.insert(out.end(), b.begin(), b.end());
+  return out;
+}
+
+/// Prepares one instruction; every check failure names it.
+class InstructionPreparer {
+public:
+  InstructionPreparer(const LoadedArtifact &artifact,
+                      const artifact::Function &function, size_t index,
+                      int numThreads)
+      : artifact(artifact), function(function),
+        instruction(*function.instructions()->Get(index)), index(index),
+        numThreads(numThreads) {}
+
+  StatusOr<PreparedInstruction> prepare();
+
+private:
+  template <typename... Parts> Status fail(const Parts &...parts) const {
+    std::ostringstream os;
+    os << artifact.path() << ": function " << function.name()->str() << ", "
+       << out.where << ": ";
+    (os << ... << parts);
+    return Status::dataLoss(os.str());
+  }
+
+  const artifact::Buffer &buffer(uint32_t id) const {
+    return *artifact.root().buffers()->Get(id);
+  }
+  uint32_t operandId(size_t i) const { return instruction.operands()->Get(i); }
+  uint32_t resultId(size_t i) const { return instruction.results()->Get(i); }
+  size_t numOperands() const {
+    return instruction.operands() ? instruction.operands()->size() : 0;
+  }
+  size_t numResults() const {
+    return instruction.results() ? instruction.results()->size() : 0;
+  }
+  Shape shapeOf(uint32_t id) const {
+    const auto *shape = buffer(id).shape();
+    return shape ? Shape(shape->begin(), shape->end()) : Shape();
+  }
+  Shape in(size_t i) const { return shapeOf(operandId(i)); }
+  Shape res(size_t i) const { return shapeOf(resultId(i)); }
+  std::string nameOf(uint32_t id) const {
+    return buffer(id).name() ? buffer(id).name()->str() : "?";
+  }
+  std::string operandText(size_t i) const {
+    return "operand " + std::to_string(i) + " '" + nameOf(operandId(i)) + "' " +
+           shapeText(in(i));
+  }
+  std::string resultText(size_t i) const {
+    return "result " + std::to_string(i) + " '" + nameOf(resultId(i)) + "' " +
+           shapeText(res(i));
+  }
+
+  Status checkTypes();
+  Status checkResultShape(size_t i, const Shape &expected) const {
+    if (res(i) != expected)
+      return fail(resultText(i), " should have shape ", shapeText(expected));
+    return Status::ok();
+  }
+  Status checkOperandShape(size_t i, const Shape &expected) const {
+    if (in(i) != expected)
+      return fail(operandText(i), " should have shape ", shapeText(expected));
+    return Status::ok();
+  }
+  Status checkRank(size_t i, size_t rank) const {
+    if (in(i).size() != rank)
+      return fail(operandText(i), " should have rank ", rank);
+    return Status::ok();
+  }
+  Status checkScalar(uint32_t id, const std::string &what) const {
+    if (!shapeOf(id).empty())
+      return fail(what, " '", nameOf(id), "' should be a scalar, got ",
+                  shapeText(shapeOf(id)));
+    return Status::ok();
+  }
+  /// x's trailing dimensions equal |trailing|; sets dims = {N, H}.
+  Status rowsOf(const Shape &x, const Shape &trailing, const std::string &xs,
+                const std::string &ts) {
+    if (trailing.size() > x.size() ||
+        !std::equal(trailing.begin(), trailing.end(),
+                    x.end() - static_cast<ptrdiff_t>(trailing.size())))
+      return fail(ts, " ", shapeText(trailing),
+                  " does not match the trailing dimensions of ", xs, " ",
+                  shapeText(x));
+    out.dims[1] = product(trailing.begin(), trailing.end());
+    out.dims[0] = out.dims[1] == 0 ? 0 : product(x.begin(), x.end()) / out.dims[1];
+    return Status::ok();
+  }
+  Status checkSameShapes(std::initializer_list<size_t> operands,
+                         std::initializer_list<size_t> results) const {
+    const Shape reference = in(0);
+    for (size_t i : operands)
+      if (in(i) != reference)
+        return fail(operandText(i), " should have the shape of ",
+                    operandText(0));
+    for (size_t i : results)
+      if (res(i) != reference)
+        return fail(resultText(i), " should have the shape of ",
+                    operandText(0));
+    return Status::ok();
+  }
+  /// Bytes of |count| values of the instruction's floating-point type.
+  size_t floatBytes(int64_t count) const {
+    return static_cast<size_t>(count) * (out.isDouble ? 8 : 4);
+  }
+
+  Status prepareKernel();
+  Status prepareMatmul();
+  Status prepareAttention(bool backward);
+  Status prepareCrossEntropy(bool backward);
+  Status prepareOptimizer();
+
+  const LoadedArtifact &artifact;
+  const artifact::Function &function;
+  const artifact::Instruction &instruction;
+  size_t index;
+  int numThreads;
+  PreparedInstruction out;
+};
+
+/// Operand positions that hold int32 ids, labels or positions.
+bool isIntegerOperand(Kernel kernel, size_t i) {
+  switch (kernel) {
+  case Kernel::Embedding:
+  case Kernel::EmbeddingGrad:
+  case Kernel::RotaryEmbedding:
+  case Kernel::CrossEntropy:
+  case Kernel::CrossEntropyGrad:
+    return i == 1;
+  default:
+    return false;
+  }
+}
+
+Status InstructionPreparer::checkTypes() {
+  std::optional<DType> floatType;
+  auto check = [&](uint32_t id, bool integer,
+                   const std::string &what) -> Status {
+    const DType dtype = buffer(id).dtype();
+    if (integer) {
+      if (dtype != DType::I32)
+        return fail(what, " '", nameOf(id), "' should be I32, got ",
+                    dtypeText(dtype));
+      return Status::ok();
+    }
+    if (dtype == DType::BF16 || dtype == DType::F16)
+      return Status::failedPrecondition(
+          artifact.path() + ": function " + function.name()->str() + ", " +
+          out.where + ": the CPU executor runs F32 and F64 programs; '" +
+          nameOf(id) + "' is " + dtypeText(dtype) +
+          " (compile with precision 32 for the CPU)");
+    if (dtype != DType::F32 && dtype != DType::F64)
+      return fail(what, " '", nameOf(id), "' should be floating point, got ",
+                  dtypeText(dtype));
+    if (!floatType)
+      floatType = dtype;
+    else if (*floatType != dtype)
+      return fail(what, " '", nameOf(id), "' is ", dtypeText(dtype),
+                  " but the instruction's other values are ",
+                  dtypeText(*floatType));
+    return Status::ok();
+  };
+  for (size_t i = 0; i < numOperands(); ++i)
+    STRATA_RETURN_IF_ERROR(check(operandId(i), isIntegerOperand(out.kernel, i),
+                                 "operand " + std::to_string(i)));
+  for (size_t i = 0; i < numResults(); ++i)
+    STRATA_RETURN_IF_ERROR(
+        check(resultId(i), false, "result " + std::to_string(i)));
+  out.isDouble = floatType && *floatType == DType::F64;
+  return Status::ok();
+}
+
+StatusOr<PreparedInstruction> InstructionPreparer::prepare() {
+  out.kernel = instruction.kernel();
+  const KernelSignature *signature = lookupKernelSignature(out.kernel);
+  std::ostringstream where;
+  where << "instruction " << index << " ("
+        << (signature ? std::string(signature->name) : "unknown kernel");
+  if (instruction.location() && instruction.location()->size())
+    where << " at " << instruction.location()->str();
+  where << ")";
+  out.where = where.str();
+  if (!signature)
+    return fail("unknown kernel ", static_cast<int>(out.kernel));
+  for (size_t i = 0; i < numOperands(); ++i) {
+    const auto &b = buffer(operandId(i));
+    out.operands.push_back({operandId(i), b.offset(),
+                            static_cast<int64_t>(b.size() / dtypeSize(b.dtype()))});
+  }
+  for (size_t i = 0; i < numResults(); ++i) {
+    const auto &b = buffer(resultId(i));
+    out.results.push_back({resultId(i), b.offset(),
+                           static_cast<int64_t>(b.size() / dtypeSize(b.dtype()))});
+  }
+  if (instruction.ints())
+    out.ints.assign(instruction.ints()->begin(), instruction.ints()->end());
+  if (instruction.floats())
+    out.floats.assign(instruction.floats()->begin(),
+                      instruction.floats()->end());
+  STRATA_RETURN_IF_ERROR(checkTypes());
+  STRATA_RETURN_IF_ERROR(prepareKernel());
+  return std::move(out);
+}
+
+Status InstructionPreparer::prepareMatmul() {
+  const Shape a = in(0), b = in(1);
+  switch (out.kernel) {
+  case Kernel::Matmul: {
+    // y[m..., n...] = sum_k x[m..., k...] w[n..., k...]
+    const int64_t c = out.ints[0];
+    if (c < 1 || static_cast<size_t>(c) >= a.size() ||
+        static_cast<size_t>(c) >= b.size())
+      return fail("contracting ", c, " dimensions of ", operandText(0),
+                  " and ", operandText(1),
+                  ": both need more dimensions than that");
+    const Shape xk = slice(a, a.size() - c, a.size());
+    const Shape wk = slice(b, b.size() - c, b.size());
+    if (xk != wk)
+      return fail("the contracted dimensions ", shapeText(xk), " of ",
+                  operandText(0), " and ", shapeText(wk), " of ",
+                  operandText(1), " differ");
+    const Shape xm = slice(a, 0, a.size() - c), wn = slice(b, 0, b.size() - c);
+    STRATA_RETURN_IF_ERROR(checkResultShape(0, concat(xm, wn)));
+    out.dims[0] = product(xm.begin(), xm.end());
+    out.dims[1] = product(wn.begin(), wn.end());
+    out.dims[2] = product(xk.begin(), xk.end());
+    return Status::ok();
+  }
+  case Kernel::MatmulGradInput: {
+    // dx[m..., k...] = sum_n dy[m..., n...] w[n..., k...]
+    const int64_t o = out.ints[0];
+    if (o < 1 || static_cast<size_t>(o) >= b.size() ||
+        static_cast<size_t>(o) > a.size())
+      return fail(o, " output dimensions do not fit ", operandText(0), " and ",
+                  operandText(1));
+    const Shape wn = slice(b, 0, o), wk = slice(b, o, b.size());
+    const Shape dyn = slice(a, a.size() - o, a.size());
+    if (dyn != wn)
+      return fail("the output dimensions ", shapeText(dyn), " of ",
+                  operandText(0), " differ from ", shapeText(wn), " of ",
+                  operandText(1));
+    const Shape m = slice(a, 0, a.size() - o);
+    STRATA_RETURN_IF_ERROR(checkResultShape(0, concat(m, wk)));
+    out.dims[0] = product(m.begin(), m.end());
+    out.dims[1] = product(wn.begin(), wn.end());
+    out.dims[2] = product(wk.begin(), wk.end());
+    return Status::ok();
+  }
+  default: { // MatmulGradWeight
+    // dw[n..., k...] = sum_m dy[m..., n...] x[m..., k...]
+    const int64_t bd = out.ints[0];
+    if (bd < 1 || static_cast<size_t>(bd) >= a.size() ||
+        static_cast<size_t>(bd) >= b.size())
+      return fail(bd, " batch dimensions do not fit ", operandText(0), " and ",
+                  operandText(1));
+    const Shape m = slice(a, 0, bd);
+    if (slice(b, 0, bd) != m)
+      return fail("the batch dimensions of ", operandText(0), " and ",
+                  operandText(1), " differ");
+    const Shape n = slice(a, bd, a.size()), k = slice(b, bd, b.size());
+    STRATA_RETURN_IF_ERROR(checkResultShape(0, concat(n, k)));
+    out.dims[0] = product(m.begin(), m.end());
+    out.dims[1] = product(n.begin(), n.end());
+    out.dims[2] = product(k.begin(), k.end());
+    return Status::ok();
+  }
+  }
+}
+
+Status InstructionPreparer::prepareAttention(bool backward) {
+  const Shape q = in(0), k = in(1), v = in(2);
+  for (size_t i = 0; i < 3; ++i)
+    STRATA_RETURN_IF_ERROR(checkRank(i, 4));
+  cpu::AttentionParams &p = out.attention;
+  p.batch = q[0];
+  p.querySeq = q[1];
+  p.queryHeads = q[2];
+  p.headDim = q[3];
+  p.keySeq = k[1];
+  p.kvHeads = k[2];
+  p.valueDim = v[3];
+  if (k[0] != q[0] || k[3] != q[3])
+    return fail(operandText(1), " does not fit ", operandText(0),
+                ": keys are [batch, keys, groups, head_dim]");
+  if (v[0] != k[0] || v[1] != k[1] || v[2] != k[2])
+    return fail(operandText(2), " does not fit ", operandText(1),
+                ": values are [batch, keys, groups, value_dim]");
+  if (p.kvHeads <= 0 || p.queryHeads % p.kvHeads != 0)
+    return fail(p.queryHeads, " query heads are not a multiple of ", p.kvHeads,
+                " key/value groups");
+  const Shape outShape = {p.batch, p.querySeq, p.queryHeads, p.valueDim};
+  const Shape lseShape = {p.batch, p.queryHeads, p.querySeq};
+  p.causal = out.ints[0] != 0;
+  out.rngStream = out.ints[1];
+  p.scale = out.floats[0];
+  p.dropout = out.floats[1];
+  if (!(p.dropout >= 0.0 && p.dropout < 1.0))
+    return fail("attention dropout ", p.dropout, " is outside [0, 1)");
+  if (p.dropout > 0.0 && out.rngStream < 0)
+    return fail("attention dropout ", p.dropout, " without a random stream");
+  if (!backward) {
+    STRATA_RETURN_IF_ERROR(checkResultShape(0, outShape));
+    if (numResults() == 2)
+      STRATA_RETURN_IF_ERROR(checkResultShape(1, lseShape));
+    else // the kernel always writes the log-sum-exp: give it scratch
+      out.scratchBytes += floatBytes(p.batch * p.queryHeads * p.querySeq);
+  } else {
+    STRATA_RETURN_IF_ERROR(checkOperandShape(3, outShape));
+    STRATA_RETURN_IF_ERROR(checkOperandShape(4, lseShape));
+    STRATA_RETURN_IF_ERROR(checkOperandShape(5, outShape));
+    STRATA_RETURN_IF_ERROR(checkResultShape(0, q));
+    STRATA_RETURN_IF_ERROR(checkResultShape(1, k));
+    STRATA_RETURN_IF_ERROR(checkResultShape(2, v));
+  }
+  // Keep the lse scratch (if any) first and 64-byte aligned.
+  out.scratchBytes = (out.scratchBytes + 63) / 64 * 64;
+  out.scratchBytes += out.isDouble
+                          ? cpu::attentionWorkspaceSize<double>(p, numThreads)
+                          : cpu::attentionWorkspaceSize<float>(p, numThreads);
+  return Status::ok();
+}
+
+Status InstructionPreparer::prepareCrossEntropy(bool backward) {
+  const Shape logits = in(0), labels = in(1);
+  if (logits.empty() || slice(logits, 0, logits.size() - 1) != labels)
+    return fail(operandText(1), " should have the shape of ", operandText(0),
+                " without its last (vocabulary) dimension");
+  out.dims[0] = product(labels.begin(), labels.end());
+  out.dims[1] = logits.back();
+  const int64_t reduction = out.ints[0]; // tfm::Reduction: none, mean, sum
+  if (reduction < 0 || reduction > 2)
+    return fail("unknown reduction ", reduction);
+  const Shape lossShape = reduction == 0 ? labels : Shape();
+  if (!backward) {
+    STRATA_RETURN_IF_ERROR(checkResultShape(0, lossShape));
+    if (reduction != 0) // per-row losses before the reduction
+      out.scratchBytes = floatBytes(out.dims[0]);
+  } else {
+    STRATA_RETURN_IF_ERROR(checkOperandShape(2, lossShape));
+    STRATA_RETURN_IF_ERROR(checkResultShape(0, logits));
+    // Row losses (discarded), log-sum-exp and the per-row dloss.
+    out.scratchBytes = 3 * floatBytes(out.dims[0]);
+  }
+  return Status::ok();
+}
+
+Status InstructionPreparer::prepareOptimizer() {
+  const auto &root = artifact.root();
+  const int64_t count = root.parameters() ? root.parameters()->size() : 0;
+  out.parameter = out.ints[0];
+  if (out.parameter < 0 || out.parameter >= count)
+    return fail("parameter index ", out.parameter, " is outside [0, ", count,
+                ")");
+  const auto &parameter = *root.parameters()->Get(out.parameter);
+  if (parameter.grad() < 0 || parameter.adam_m() < 0 || parameter.adam_v() < 0)
+    return fail("parameter '", parameter.name()->str(),
+                "' has no gradient or AdamW slots");
+  if (buffer(parameter.value()).dtype() == DType::F64)
+    out.isDouble = true;
+  for (size_t i = 0; i < numOperands(); ++i)
+    STRATA_RETURN_IF_ERROR(checkScalar(operandId(i), "operand " + std::to_string(i)));
+  return Status::ok();
+}
+
+Status InstructionPreparer::prepareKernel() {
+  switch (out.kernel) {
+  case Kernel::Embedding: {
+    const Shape table = in(0), ids = in(1);
+    STRATA_RETURN_IF_ERROR(checkRank(0, 2));
+    STRATA_RETURN_IF_ERROR(checkResultShape(0, concat(ids, {table[1]})));
+    out.dims[0] = product(ids.begin(), ids.end());
+    out.dims[1] = table[0];
+    out.dims[2] = table[1];
+    return Status::ok();
+  }
+  case Kernel::EmbeddingGrad: {
+    const Shape dy = in(0), ids = in(1), table = res(0);
+    if (table.size() != 2)
+      return fail(resultText(0), " should have rank 2");
+    STRATA_RETURN_IF_ERROR(checkOperandShape(0, concat(ids, {table[1]})));
+    out.dims[0] = product(ids.begin(), ids.end());
+    out.dims[1] = table[0];
+    out.dims[2] = table[1];
+    return Status::ok();
+  }
+  case Kernel::Matmul:
+  case Kernel::MatmulGradInput:
+  case Kernel::MatmulGradWeight:
+    return prepareMatmul();
+  case Kernel::BiasAdd:
+    STRATA_RETURN_IF_ERROR(rowsOf(in(0), in(1), operandText(0), "the bias"));
+    return checkResultShape(0, in(0));
+  case Kernel::BiasGrad:
+    return rowsOf(in(0), res(0), operandText(0), "the bias gradient");
+  case Kernel::LayerNorm:
+  case Kernel::RMSNorm:
+  case Kernel::LayerNormGrad:
+  case Kernel::RMSNormGrad: {
+    const bool backward = out.kernel == Kernel::LayerNormGrad ||
+                          out.kernel == Kernel::RMSNormGrad;
+    const size_t x = backward ? 1 : 0, scale = backward ? 2 : 1;
+    if (in(scale).size() != 1)
+      return fail(operandText(scale), " should have rank 1");
+    STRATA_RETURN_IF_ERROR(
+        rowsOf(in(x), in(scale), operandText(x), "the scale"));
+    if (!backward) {
+      if (numOperands() == 3)
+        STRATA_RETURN_IF_ERROR(checkOperandShape(2, in(1)));
+      return checkResultShape(0, in(0));
+    }
+    STRATA_RETURN_IF_ERROR(checkOperandShape(0, in(1)));
+    STRATA_RETURN_IF_ERROR(checkResultShape(0, in(1)));
+    for (size_t i = 1; i < numResults(); ++i)
+      STRATA_RETURN_IF_ERROR(checkResultShape(i, in(2)));
+    out.scratchBytes = 2 * floatBytes(out.dims[0]); // mean, rstd
+    return Status::ok();
+  }
+  case Kernel::RotaryEmbedding: {
+    const Shape x = in(0);
+    STRATA_RETURN_IF_ERROR(checkRank(0, 4));
+    STRATA_RETURN_IF_ERROR(checkOperandShape(1, {x[0], x[1]}));
+    STRATA_RETURN_IF_ERROR(checkResultShape(0, x));
+    const int64_t dims = out.ints[0];
+    if (dims <= 0 || dims % 2 != 0 || dims > x[3])
+      return fail("rotary dimensions ", dims,
+                  " should be even and in [2, head_dim = ", x[3], "]");
+    std::copy(x.begin(), x.end(), out.dims);
+    return Status::ok();
+  }
+  case Kernel::Attention:
+    return prepareAttention(false);
+  case Kernel::AttentionGrad:
+    return prepareAttention(true);
+  case Kernel::Gelu:
+  case Kernel::Silu:
+    return checkSameShapes({}, {0});
+  case Kernel::GeluGrad:
+  case Kernel::SiluGrad:
+  case Kernel::SwiGLU:
+  case Kernel::Add:
+    return checkSameShapes({1}, {0});
+  case Kernel::SwiGLUGrad:
+    return checkSameShapes({1, 2}, {0, 1});
+  case Kernel::Dropout: {
+    out.rngStream = out.ints[0];
+    const double rate = out.floats[0];
+    if (!(rate >= 0.0 && rate < 1.0))
+      return fail("dropout rate ", rate, " is outside [0, 1)");
+    if (rate > 0.0 && out.rngStream < 0)
+      return fail("dropout ", rate, " without a random stream");
+    return checkSameShapes({}, {0});
+  }
+  case Kernel::Copy:
+    if (out.operands[0].elements != out.results[0].elements)
+      return fail(operandText(0), " and ", resultText(0),
+                  " hold different numbers of elements");
+    return Status::ok();
+  case Kernel::CrossEntropy:
+    return prepareCrossEntropy(false);
+  case Kernel::CrossEntropyGrad:
+    return prepareCrossEntropy(true);
+  case Kernel::AccumulateGrad:
+    if (buffer(resultId(0)).category() != artifact::BufferCategory::Gradient)
+      return fail(resultText(0), " is not a gradient slot");
+    return checkSameShapes({}, {0});
+  case Kernel::ZeroGrads:
+    return Status::ok();
+  case Kernel::GradNorm:
+    return checkScalar(resultId(0), "result 0");
+  case Kernel::ClipCoefficient:
+    STRATA_RETURN_IF_ERROR(checkScalar(operandId(0), "operand 0"));
+    STRATA_RETURN_IF_ERROR(checkScalar(operandId(1), "operand 1"));
+    return checkScalar(resultId(0), "result 0");
+  case Kernel::AdamW:
+    return prepareOptimizer();
+  case Kernel::BiasGelu:
+    STRATA_RETURN_IF_ERROR(rowsOf(in(0), in(1), operandText(0), "the bias"));
+    return checkResultShape(0, in(0));
+  case Kernel::BiasGeluGrad:
+    STRATA_RETURN_IF_ERROR(rowsOf(in(0), in(1), operandText(0), "the bias"));
+    STRATA_RETURN_IF_ERROR(checkOperandShape(2, in(0)));
+    STRATA_RETURN_IF_ERROR(checkResultShape(0, in(0)));
+    return checkResultShape(1, in(1));
+  case Kernel::BiasDropoutAdd:
+  case Kernel::BiasDropoutAddGrad: {
+    const bool backward = out.kernel == Kernel::BiasDropoutAddGrad;
+    out.rngStream = out.ints[0];
+    const double rate = out.floats[0];
+    if (!(rate >= 0.0 && rate < 1.0))
+      return fail("dropout rate ", rate, " is outside [0, 1)");
+    if (rate > 0.0 && out.rngStream < 0)
+      return fail("dropout ", rate, " without a random stream");
+    if (backward) {
+      STRATA_RETURN_IF_ERROR(
+          rowsOf(in(0), res(1), operandText(0), "the bias gradient"));
+      return checkResultShape(0, in(0));
+    }
+    STRATA_RETURN_IF_ERROR(rowsOf(in(0), in(1), operandText(0), "the bias"));
+    STRATA_RETURN_IF_ERROR(checkOperandShape(2, in(0)));
+    return checkResultShape(0, in(0));
+  }
+  }
+  return fail("the CPU executor has no kernel for this instruction");
+}
+
+} // namespace
+
+StatusOr<std::vector<PreparedFunction>>
+prepareProgram(const LoadedArtifact &artifact, int numThreads) {
+  std::vector<PreparedFunction> functions;
+  const auto *fbFunctions = artifact.root().functions();
+  if (!fbFunctions)
+    return functions;
+  for (const artifact::Function *function : *fbFunctions) {
+    PreparedFunction prepared;
+    prepared.name = function->name() ? function->name()->str() : "";
+    if (function->arguments())
+      prepared.arguments.assign(function->arguments()->begin(),
+                                function->arguments()->end());
+    if (function->results())
+      prepared.results.assign(function->results()->begin(),
+                              function->results()->end());
+    const size_t count =
+        function->instructions() ? function->instructions()->size() : 0;
+    for (size_t i = 0; i < count; ++i) {
+      InstructionPreparer preparer(artifact, *function, i, numThreads);
+      STRATA_ASSIGN_OR_RETURN(PreparedInstruction instruction,
+                              preparer.prepare());
+      prepared.usesRandomness |= instruction.rngStream >= 0;
+      prepared.instructions.push_back(std::move(instruction));
+    }
+    functions.push_back(std::move(prepared));
+  }
+  return functions;
+}
+
+} // namespace strata::runtime

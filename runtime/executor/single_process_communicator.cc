@@ -1,0 +1,50 @@
+//===- single_process_communicator.cc - the one-rank communicator ---------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/executor/communicator.h"
+
+#include <cstring>
+#include <string>
+
+namespace strata::runtime {
+
+size_t elementSize(ElementType type) {
+  return type == ElementType::F64 ? 8 : 4;
+}
+
+Status SingleProcessCommunicator::allReduce(void *, size_t, ElementType,
+                                            ReduceOp) {
+  return Status::ok(); // the sum (or max) over one rank is the value itself
+}
+
+Status SingleProcessCommunicator::allGather(const void *send, void *recv,
+                                            size_t count, ElementType type) {
+  if (send != recv)
+    std::memmove(recv, send, count * elementSize(type));
+  return Status::ok();
+}
+
+Status SingleProcessCommunicator::reduceScatter(const void *send, void *recv,
+                                                size_t count, ElementType type,
+                                                ReduceOp) {
+  if (send != recv)
+    std::memmove(recv, send, count * elementSize(type));
+  return Status::ok();
+}
+
+Status SingleProcessCommunicator::send(const void *, size_t, int peer, int) {
+  return Status::failedPrecondition("send to rank " + std::to_string(peer) +
+                                    " in a single-process run: there is no "
+                                    "other rank");
+}
+
+Status SingleProcessCommunicator::recv(void *, size_t, int peer, int) {
+  return Status::failedPrecondition("receive from rank " +
+                                    std::to_string(peer) +
+                                    " in a single-process run: there is no "
+                                    "other rank");
+}
+
+} // namespace strata::runtime

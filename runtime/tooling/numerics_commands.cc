@@ -1,0 +1,161 @@
+//===- numerics_commands.cc - strata-run eval | grad | train --------------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/tooling/numerics_commands.h"
+
+#include "runtime/executor/parameters.h"
+#include "runtime/io/hf_checkpoint.h"
+#include "runtime/io/npy.h"
+#include "runtime/io/safetensors.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <memory>
+
+namespace strata::runtime {
+
+namespace {
+
+/// An executor with its parameters from the checkpoint (or initialized),
+/// dropout off, and the program's entry points.
+struct LoadedModel {
+  CpuDevice device;
+  std::unique_ptr<Executor> executor;
+  std::unique_ptr<ModelProgram> program;
+};
+
+StatusOr<std::unique_ptr<LoadedModel>> loadModel(const NumericsOptions &o) {
+  auto model = std::make_unique<LoadedModel>();
+  STRATA_ASSIGN_OR_RETURN(LoadedArtifact artifact, loadArtifact(o.artifact));
+  ExecutorOptions executorOptions;
+  executorOptions.numThreads = o.threads;
+  executorOptions.dropout = false;
+  executorOptions.seed = o.seed;
+  STRATA_ASSIGN_OR_RETURN(
+      model->executor,
+      Executor::create(std::move(artifact), model->device, executorOptions));
+  if (o.checkpoint.empty())
+    initializeParameters(*model->executor, o.seed);
+  else
+    STRATA_RETURN_IF_ERROR(loadHfCheckpoint(*model->executor, o.checkpoint));
+  STRATA_ASSIGN_OR_RETURN(ModelProgram program,
+                          ModelProgram::create(*model->executor));
+  model->program = std::make_unique<ModelProgram>(std::move(program));
+  return model;
+}
+
+StatusOr<io::HostTensor> readTokens(const NumericsOptions &o,
+                                    const ModelProgram &program) {
+  StatusOr<io::HostTensor> tokens =
+      io::readTokenBatch(o.tokens, program.vocabSize());
+  if (!tokens.isOk())
+    return tokens.status();
+  return tokens;
+}
+
+/// A scalar in the program's float type.
+io::HostTensor scalar(double value, io::DType dtype) {
+  io::HostTensor t(dtype, {});
+  if (dtype == io::DType::F64)
+    t.data<double>()[0] = value;
+  else
+    t.data<float>()[0] = static_cast<float>(value);
+  return t;
+}
+
+io::DType floatTypeOf(const Executor &executor) {
+  const auto table = parameterTable(executor.artifact());
+  return table.empty() ? io::DType::F32 : table.front().dtype;
+}
+
+} // namespace
+
+Status runEvalCommand(const NumericsOptions &o) {
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, loadModel(o));
+  STRATA_ASSIGN_OR_RETURN(io::HostTensor tokens, readTokens(o, *model->program));
+  STRATA_ASSIGN_OR_RETURN(Evaluation evaluation,
+                          model->program->evaluate(tokens));
+  io::TensorMap out;
+  const io::DType dtype = evaluation.logits.dtype();
+  out.emplace("logits", std::move(evaluation.logits));
+  out.emplace("loss", scalar(evaluation.loss, dtype));
+  std::printf("loss %.6f over %lld tokens\n", evaluation.loss,
+              static_cast<long long>(tokens.shape()[0] *
+                                     model->program->seqLength()));
+  return io::writeSafetensors(o.out, out);
+}
+
+Status runGradCommand(const NumericsOptions &o) {
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, loadModel(o));
+  STRATA_ASSIGN_OR_RETURN(io::HostTensor tokens, readTokens(o, *model->program));
+  STRATA_ASSIGN_OR_RETURN(double loss,
+                          model->program->computeGradients(tokens));
+  STRATA_ASSIGN_OR_RETURN(io::HfFamily family,
+                          hfFamilyOf(model->executor->artifact()));
+  STRATA_ASSIGN_OR_RETURN(
+      io::TensorMap hfGrads,
+      io::toHuggingFace(readGradients(*model->executor), family));
+  io::TensorMap out;
+  out.emplace("loss", scalar(loss, floatTypeOf(*model->executor)));
+  for (auto &[name, grad] : hfGrads)
+    out.emplace("grad." + name, std::move(grad));
+  std::printf("loss %.6f, %zu gradients\n", loss, hfGrads.size());
+  return io::writeSafetensors(o.out, out);
+}
+
+Status runTrainCommand(const NumericsOptions &o, const TrainOptions &train) {
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, loadModel(o));
+  ModelProgram &program = *model->program;
+  if (!program.canTrain())
+    return Status::failedPrecondition(
+        o.artifact + " is not a training artifact (compile with "
+                     "--compile-to=training)");
+  STRATA_ASSIGN_OR_RETURN(io::HostTensor tokens, readTokens(o, program));
+  const int64_t rows = tokens.shape()[0], width = tokens.shape()[1];
+  const int64_t batch = program.globalBatchSize();
+  if (train.steps < 1)
+    return Status::invalidArgument("--steps " + std::to_string(train.steps) +
+                                   " should be at least 1");
+  if (rows != train.steps * batch)
+    return Status::invalidArgument(
+        o.tokens + " has " + std::to_string(rows) + " rows; " +
+        std::to_string(train.steps) + " steps of global batch " +
+        std::to_string(batch) + " (micro-batch " +
+        std::to_string(program.microBatchSize()) + " x " +
+        std::to_string(program.microBatches()) + ") need " +
+        std::to_string(train.steps * batch));
+  io::HostTensor losses(floatTypeOf(*model->executor), {train.steps});
+  for (int64_t step = 1; step <= train.steps; ++step) {
+    io::HostTensor slice(tokens.dtype(), {batch, width});
+    const size_t bytes = slice.byteSize();
+    std::memcpy(slice.bytes(), tokens.bytes() + (step - 1) * bytes, bytes);
+    const auto start = std::chrono::steady_clock::now();
+    STRATA_ASSIGN_OR_RETURN(StepResult result,
+                            program.trainStep(slice, train.hyper, step));
+    const double seconds = std::chrono::duration<double>(
+                               std::chrono::steady_clock::now() - start)
+                               .count();
+    std::printf("step %lld/%lld loss %.6f grad_norm %.4f (%.3f s)\n",
+                static_cast<long long>(step),
+                static_cast<long long>(train.steps), result.loss,
+                result.gradNorm, seconds);
+    std::fflush(stdout);
+    if (losses.dtype() == io::DType::F64)
+      losses.data<double>()[step - 1] = result.loss;
+    else
+      losses.data<float>()[step - 1] = static_cast<float>(result.loss);
+  }
+  STRATA_RETURN_IF_ERROR(saveHfCheckpoint(*model->executor, train.save));
+  if (!o.out.empty()) {
+    io::TensorMap out;
+    out.emplace("loss", std::move(losses));
+    STRATA_RETURN_IF_ERROR(io::writeSafetensors(o.out, out));
+  }
+  return Status::ok();
+}
+
+} // namespace strata::runtime

@@ -1,0 +1,48 @@
+//===- numerics_commands.h - strata-run eval | grad | train -----*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// The numerics interface (docs/cli.md): run a compiled model on a token
+// batch T [rows, seq + 1] from a checkpoint and write what a reference
+// implementation can be compared with, as safetensors:
+//   eval:  logits [rows, seq, vocab] and loss
+//   grad:  loss and grad.<Hugging Face name> per trainable parameter
+//   train: the parameters after N AdamW steps (Hugging Face names)
+// Dropout is off in all three.
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_RUNTIME_TOOLING_NUMERICS_COMMANDS_H
+#define STRATA_RUNTIME_TOOLING_NUMERICS_COMMANDS_H
+
+#include "runtime/executor/model_program.h"
+#include "runtime/support/status.h"
+
+#include <cstdint>
+#include <string>
+
+namespace strata::runtime {
+
+struct NumericsOptions {
+  std::string artifact;
+  /// A Hugging Face safetensors checkpoint; empty: initialize from |seed|.
+  std::string checkpoint;
+  uint64_t seed = 1234;
+  std::string tokens;
+  std::string out;
+  int threads = 0;
+};
+
+struct TrainOptions {
+  int64_t steps = 1;
+  AdamWHyperparameters hyper;
+  std::string save;
+};
+
+Status runEvalCommand(const NumericsOptions &options);
+Status runGradCommand(const NumericsOptions &options);
+Status runTrainCommand(const NumericsOptions &options,
+                       const TrainOptions &train);
+
+} // namespace strata::runtime
+
+#endif // STRATA_RUNTIME_TOOLING_NUMERICS_COMMANDS_H
