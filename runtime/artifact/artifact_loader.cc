@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/artifact/artifact_loader.h"
 
+#include "runtime/artifact/artifact_checksum.h"
+
 #include "runtime/artifact/kernel_signatures.h"
 
 #include <flatbuffers/flatbuffers.h>
@@ -285,13 +287,26 @@ StatusOr<LoadedArtifact> loadArtifactFromBytes(std::vector<uint8_t> bytes,
         path + ": not a Strata artifact (file identifier '" +
         std::string(reinterpret_cast<const char *>(bytes.data()) + 8, 4) +
         "', expected 'STRA')");
-  uint64_t declared = flatbuffers::GetPrefixedSize(bytes.data()) +
-                      sizeof(flatbuffers::uoffset_t);
+  const uint64_t declared = uint64_t(flatbuffers::GetPrefixedSize(bytes.data())) +
+                            sizeof(flatbuffers::uoffset_t) +
+                            kArtifactChecksumBytes;
   if (declared != bytes.size())
     return Status::dataLoss(path + ": the artifact declares " +
                             std::to_string(declared) + " bytes but the file has " +
                             std::to_string(bytes.size()) +
                             (declared > bytes.size() ? " (truncated)" : ""));
+  const uint64_t computed =
+      artifactChecksum(bytes.data(), bytes.size() - kArtifactChecksumBytes);
+  if (computed != storedArtifactChecksum(bytes)) {
+    char text[80];
+    std::snprintf(text, sizeof(text), "stored %016llx, computed %016llx",
+                  static_cast<unsigned long long>(storedArtifactChecksum(bytes)),
+                  static_cast<unsigned long long>(computed));
+    return Status::dataLoss(path + ": the artifact is corrupt: checksum "
+                                   "mismatch (" +
+                            text + ")");
+  }
+  bytes.resize(bytes.size() - kArtifactChecksumBytes);
   flatbuffers::Verifier verifier(bytes.data(), bytes.size());
   if (!artifact::VerifySizePrefixedArtifactBuffer(verifier))
     return Status::dataLoss(path +

@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/artifact/artifact_test_support.h"
 
+#include "runtime/artifact/artifact_checksum.h"
+
 namespace strata::runtime::testing_support {
 
 namespace fb = ::strata::artifact;
@@ -54,7 +56,10 @@ std::vector<uint8_t> buildArtifact(const Spec &spec) {
       b, spec.versionMajor, spec.versionMinor, "tiny", "model: {}", "{}", "{}",
       1, &buffers, &parameters, &functions, plan);
   fb::FinishSizePrefixedArtifactBuffer(b, root);
-  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
+  std::vector<uint8_t> bytes(b.GetBufferPointer(),
+                             b.GetBufferPointer() + b.GetSize());
+  appendArtifactChecksum(bytes);
+  return bytes;
 }
 
 } // namespace strata::runtime::testing_support

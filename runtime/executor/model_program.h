@@ -80,10 +80,15 @@ public:
                                  const AdamWHyperparameters &hyper,
                                  int64_t step);
 
-private:
-  explicit ModelProgram(Executor &executor) : executor_(&executor) {}
+  /// OK when |tokens| is an int32/int64 [rows, seq + 1] batch with rows a
+  /// positive multiple of |rowsMultiple| and every id inside the vocabulary;
+  /// otherwise an error naming the shape or the first bad id (|what| says
+  /// what needs the rows: "evaluation", ...).
   Status checkTokens(const io::HostTensor &tokens, int64_t rowsMultiple,
                      const char *what) const;
+
+private:
+  explicit ModelProgram(Executor &executor) : executor_(&executor) {}
   /// Fills tokens/positions/labels of |function| from rows
   /// [row, row + micro-batch) of |tokens|.
   void writeMicroBatch(const PreparedFunction &function,

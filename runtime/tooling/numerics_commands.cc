@@ -48,12 +48,17 @@ StatusOr<std::unique_ptr<LoadedModel>> loadModel(const NumericsOptions &o) {
   return model;
 }
 
+/// The token batch of --tokens, checked against the model (rows a multiple
+/// of the micro-batch); errors name the file.
 StatusOr<io::HostTensor> readTokens(const NumericsOptions &o,
                                     const ModelProgram &program) {
-  StatusOr<io::HostTensor> tokens =
-      io::readTokenBatch(o.tokens, program.vocabSize());
+  StatusOr<io::HostTensor> tokens = io::readNpy(o.tokens);
   if (!tokens.isOk())
     return tokens.status();
+  Status fits = program.checkTokens(*tokens, program.microBatchSize(),
+                                    "the model's micro-batch");
+  if (!fits.isOk())
+    return fits.withContext(o.tokens);
   return tokens;
 }
 

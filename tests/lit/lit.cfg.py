@@ -13,6 +13,8 @@ config.test_exec_root = os.path.join(config.strata_binary_dir, "tests", "lit")
 
 config.substitutions.append(("%examples", os.path.join(config.strata_source_dir, "examples")))
 config.substitutions.append(("%srcroot", config.strata_source_dir))
+# Debian's python3 with numpy (and torch, for the reference models).
+config.substitutions.append(("%python", "/usr/bin/python3"))
 
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
