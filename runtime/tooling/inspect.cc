@@ -32,6 +32,9 @@ void printArtifactSummary(const LoadedArtifact &loaded, std::ostream &os) {
      << " elements (" << trainable << " trainable)\n";
   os << "  micro-batches  " << root.micro_batches() << "\n";
   os << "  arena          " << root.plan()->arena_size() << " bytes\n";
+  os << "  transients     " << root.plan()->transient_sum()
+     << " bytes without reuse, " << root.plan()->lower_bound()
+     << " bytes live at the fullest instruction\n";
   static const char *const categories[] = {
       "parameter", "gradient", "optimizer_state", "activation",
       "workspace", "input",    "output"};

@@ -6,6 +6,7 @@
 #include "runtime/tooling/run_main.h"
 
 #include "runtime/artifact/artifact_loader.h"
+#include "runtime/executor/executor.h"
 #include "runtime/tooling/inspect.h"
 #include "runtime/tooling/numerics_commands.h"
 
@@ -70,6 +71,11 @@ int runStrataRunMain(int argc, char **argv) {
                  "instruction) and print what it holds");
   inspect->add_option("artifact", inspectPath, "The .strata file")
       ->required();
+  bool allocate = false;
+  inspect->add_flag("--allocate", allocate,
+                    "Also prepare every instruction for the CPU executor "
+                    "(shape and type checks) and allocate its arena and "
+                    "scratch space, and print their sizes");
 
   NumericsOptions evalOptions, gradOptions, trainOptions;
   CLI::App *eval = app.add_subcommand(
@@ -126,6 +132,16 @@ int runStrataRunMain(int argc, char **argv) {
     if (!loaded.isOk())
       return fail(loaded.status());
     printArtifactSummary(*loaded, std::cout);
+    if (allocate) {
+      CpuDevice device;
+      StatusOr<std::unique_ptr<Executor>> executor =
+          Executor::create(std::move(*loaded), device);
+      if (!executor.isOk())
+        return fail(executor.status());
+      std::cout << "executor\n  arena          " << (*executor)->arenaBytes()
+                << " bytes\n  scratch        " << (*executor)->scratchBytes()
+                << " bytes\n";
+    }
     return 0;
   }
   Status status;
