@@ -5,11 +5,13 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/executor/executor.h"
 
+#include "runtime/artifact/kernel_signatures.h"
 #include "runtime/executor/cpu_dispatch.h"
 
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <sstream>
 
@@ -106,11 +108,40 @@ Status Executor::run(const PreparedFunction &function) {
   if (function.usesRandomness)
     ++rngCounter_;
   for (const PreparedInstruction &instruction : function.instructions) {
+    const auto start = options_.profile ? std::chrono::steady_clock::now()
+                                        : std::chrono::steady_clock::time_point();
     Status status = runOnCpu(instruction, context);
     if (!status.isOk())
       return status.withContext("function " + function.name);
+    if (options_.profile) {
+      const size_t kernel = static_cast<size_t>(instruction.kernel);
+      if (kernel >= kernelSeconds_.size()) {
+        kernelSeconds_.resize(kernel + 1, 0.0);
+        kernelCalls_.resize(kernel + 1, 0);
+      }
+      kernelSeconds_[kernel] += std::chrono::duration<double>(
+                                    std::chrono::steady_clock::now() - start)
+                                    .count();
+      ++kernelCalls_[kernel];
+    }
   }
   return Status::ok();
+}
+
+std::vector<KernelProfile> Executor::profile() const {
+  std::vector<KernelProfile> out;
+  for (size_t k = 0; k < kernelSeconds_.size(); ++k)
+    if (kernelCalls_[k] > 0) {
+      const KernelSignature *signature =
+          lookupKernelSignature(static_cast<artifact::Kernel>(k));
+      out.push_back({signature ? std::string(signature->name) : "?",
+                     kernelCalls_[k], kernelSeconds_[k]});
+    }
+  std::sort(out.begin(), out.end(),
+            [](const KernelProfile &a, const KernelProfile &b) {
+              return a.seconds > b.seconds;
+            });
+  return out;
 }
 
 Status Executor::write(uint32_t id, const io::HostTensor &tensor) {

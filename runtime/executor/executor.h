@@ -54,6 +54,15 @@ struct ExecutorOptions {
   bool dropout = true;
   /// Seed of the dropout streams.
   uint64_t seed = 0;
+  /// Time every instruction (per kernel totals in profile()).
+  bool profile = false;
+};
+
+/// Time spent per kernel over every run() of an executor.
+struct KernelProfile {
+  std::string kernel;
+  int64_t calls = 0;
+  double seconds = 0.0;
 };
 
 /// io::DType of an artifact element type.
@@ -100,6 +109,9 @@ public:
   /// A copy of buffer |id|.
   io::HostTensor read(uint32_t id) const;
 
+  /// Per-kernel totals, slowest first (empty unless options().profile).
+  std::vector<KernelProfile> profile() const;
+
   /// The dropout invocation counter (saved in training checkpoints).
   uint64_t rngCounter() const { return rngCounter_; }
   void setRngCounter(uint64_t counter) { rngCounter_ = counter; }
@@ -116,6 +128,9 @@ private:
   /// Gradient slots of the trainable parameters, for zero_grads/grad_norm.
   std::vector<uint32_t> gradientSlots_;
   uint64_t rngCounter_ = 0;
+  /// Seconds and calls per artifact::Kernel value.
+  std::vector<double> kernelSeconds_;
+  std::vector<int64_t> kernelCalls_;
 };
 
 } // namespace strata::runtime

@@ -26,6 +26,19 @@ struct LoadedModel {
   CpuDevice device;
   std::unique_ptr<Executor> executor;
   std::unique_ptr<ModelProgram> program;
+
+  ~LoadedModel() {
+    if (!executor || !executor->options().profile)
+      return;
+    double total = 0.0;
+    for (const KernelProfile &k : executor->profile())
+      total += k.seconds;
+    std::printf("%-24s %8s %10s %6s\n", "kernel", "calls", "seconds", "%");
+    for (const KernelProfile &k : executor->profile())
+      std::printf("%-24s %8lld %10.4f %5.1f%%\n", k.kernel.c_str(),
+                  static_cast<long long>(k.calls), k.seconds,
+                  total > 0 ? 100.0 * k.seconds / total : 0.0);
+  }
 };
 
 StatusOr<std::unique_ptr<LoadedModel>> loadModel(const NumericsOptions &o) {
@@ -35,6 +48,7 @@ StatusOr<std::unique_ptr<LoadedModel>> loadModel(const NumericsOptions &o) {
   executorOptions.numThreads = o.threads;
   executorOptions.dropout = false;
   executorOptions.seed = o.seed;
+  executorOptions.profile = o.profile;
   STRATA_ASSIGN_OR_RETURN(
       model->executor,
       Executor::create(std::move(artifact), model->device, executorOptions));

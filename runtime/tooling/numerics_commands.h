@@ -30,6 +30,8 @@ struct NumericsOptions {
   std::string tokens;
   std::string out;
   int threads = 0;
+  /// Print time per kernel at the end.
+  bool profile = false;
 };
 
 struct TrainOptions {

@@ -45,6 +45,8 @@ void addNumericsOptions(CLI::App *command, NumericsOptions &o,
                    "Kernel threads (0: OMP_NUM_THREADS or every core)")
       ->default_val(0)
       ->check(CLI::NonNegativeNumber);
+  command->add_flag("--profile", o.profile,
+                    "Print the time spent in each kernel at the end");
   auto *out = command->add_option("--out", o.out,
                                   "Output safetensors file (written "
                                   "atomically)");
