@@ -9,6 +9,7 @@
 #include "compiler/Lowering/ArtifactEmitter.h"
 
 #include "dialects/tfm/IR/TfmOps.h"
+#include "runtime/artifact/artifact_checksum.h"
 #include "runtime/artifact/artifact_generated.h"
 #include "runtime/artifact/artifact_version.h"
 
@@ -113,6 +114,29 @@ FailureOr<KernelCall> kernelFor(Operation *op,
                           {f64(o.getRateAttr())}};
       })
       .Case([](tfm::AddOp) { return KernelCall{K::Add, {}, {}}; })
+      // The fused ops of strata-tfm-fuse-elementwise; operands and results
+      // in op order.
+      .Case([](tfm::BiasGeluOp o) {
+        return KernelCall{
+            K::BiasGelu,
+            {o.getApproximation() == tfm::GeluApproximation::tanh},
+            {}};
+      })
+      .Case([](tfm::BiasGeluGradOp o) {
+        return KernelCall{
+            K::BiasGeluGrad,
+            {o.getApproximation() == tfm::GeluApproximation::tanh},
+            {}};
+      })
+      .Case([&](tfm::BiasDropoutAddOp o) {
+        return KernelCall{K::BiasDropoutAdd, {streamOf(o.getRngStream())},
+                          {f64(o.getRateAttr())}};
+      })
+      .Case([&](tfm::BiasDropoutAddGradOp o) {
+        return KernelCall{K::BiasDropoutAddGrad,
+                          {streamOf(o.getRngStream())},
+                          {f64(o.getRateAttr())}};
+      })
       // Reshapes of contiguous memory: a copy until buffers alias.
       .Case<tfm::SplitHeadsOp, tfm::MergeHeadsOp>(
           [](Operation *) { return KernelCall{K::Copy, {}, {}}; })
@@ -256,6 +280,8 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
       sources.compileOptions.c_str(), static_cast<uint32_t>(microBatches),
       &buffers, &parameters, &functions, memoryPlan);
   fb::FinishSizePrefixedArtifactBuffer(b, root);
-  return std::vector<uint8_t>(b.GetBufferPointer(),
-                              b.GetBufferPointer() + b.GetSize());
+  std::vector<uint8_t> bytes(b.GetBufferPointer(),
+                             b.GetBufferPointer() + b.GetSize());
+  ::strata::runtime::appendArtifactChecksum(bytes);
+  return bytes;
 }

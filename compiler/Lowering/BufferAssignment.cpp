@@ -42,6 +42,9 @@ private:
     result.buffers.push_back(std::move(buffer));
     return result.buffers.back().id;
   }
+  /// The buffer |op|'s result |value| may overwrite in place: that of an
+  /// operand whose kernel allows it and whose last reader is |op|.
+  std::optional<int64_t> inPlaceBuffer(Operation &op, OpResult value);
   void use(Value value) {
     auto it = result.bufferOf.find(value);
     if (it != result.bufferOf.end())
@@ -52,6 +55,29 @@ private:
   BufferAssignment result;
   int64_t instruction = 0;
 };
+
+std::optional<int64_t> Assigner::inPlaceBuffer(Operation &op,
+                                               OpResult value) {
+  // cross_entropy_grad may write the logits' gradient over the logits (the
+  // kernel reads each row before it writes it): in training the logits,
+  // the largest activation, die there.
+  auto crossEntropyGrad = dyn_cast<tfm::CrossEntropyGradOp>(op);
+  if (!crossEntropyGrad)
+    return std::nullopt;
+  Value logits = crossEntropyGrad.getLogits();
+  auto it = result.bufferOf.find(logits);
+  if (it == result.bufferOf.end() ||
+      result.buffers[it->second].category !=
+          planning::BufferCategory::Activation)
+    return std::nullopt;
+  bool diesHere = llvm::all_of(logits.getUsers(), [&](Operation *user) {
+    return user == &op ||
+           (user->getBlock() == op.getBlock() && user->isBeforeInBlock(&op));
+  });
+  if (!diesHere)
+    return std::nullopt;
+  return it->second;
+}
 
 FailureOr<BufferAssignment> Assigner::run(ModuleOp module) {
   // Gradient and moment slots exist only where a function uses them: an
@@ -126,8 +152,11 @@ LogicalResult Assigner::assignFunction(func::FuncOp function) {
       std::string name = prefix + op.getName().stripDialect().str();
       if (auto loc = dyn_cast<NameLoc>(op.getLoc()))
         name = prefix + loc.getName().str();
+      std::optional<int64_t> overwritten = inPlaceBuffer(op, value);
       result.bufferOf[value] =
           addBuffer(value, planning::BufferCategory::Activation, name);
+      if (overwritten)
+        result.buffers.back().aliasOf = *overwritten;
     }
     ++instruction;
   }

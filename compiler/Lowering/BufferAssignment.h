@@ -10,7 +10,10 @@
 // other tensor value a transient activation live from the instruction that
 // writes it to the last one that reads it. Functions run one at a time, so
 // their instructions are numbered in one sequence and their transient
-// buffers can share memory.
+// buffers can share memory. A result may overwrite an operand in place (the
+// planner's aliasOf: the same offset) where the kernel allows it and the
+// operand dies at that op; today tfm.cross_entropy_grad's logits gradient
+// takes the logits' place.
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_COMPILER_LOWERING_BUFFERASSIGNMENT_H

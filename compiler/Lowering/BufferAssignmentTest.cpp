@@ -5,11 +5,13 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Lowering/BufferAssignment.h"
 
+#include "compiler/Lowering/PlannedProgram.h"
 #include "compiler/Transforms/Passes.h"
 #include "dialects/tfm/IR/TfmOps.h"
 #include "frontends/tfmgen/TfmGen.h"
 
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -100,6 +102,86 @@ TEST_F(BufferAssignmentTest, EveryTrainableParameterHasItsSlots) {
     EXPECT_EQ(assignment->bufferOf.lookup(ref.getResult()),
               assignment->parameters.lookup(ref.getName()).value);
   });
+}
+
+TEST_F(BufferAssignmentTest, LogitsGradientOverwritesTheLogits) {
+  OwningOpRef<ModuleOp> module = trainingModule(/*flatten=*/true);
+  FailureOr<BufferAssignment> assignment = assignBuffers(*module);
+  ASSERT_TRUE(succeeded(assignment));
+  int64_t found = 0;
+  module->walk([&](tfm::CrossEntropyGradOp op) {
+    ++found;
+    int64_t logits = assignment->bufferOf.lookup(op.getLogits());
+    const planning::Buffer &grad =
+        assignment->buffers[assignment->bufferOf.lookup(op.getLogitsGrad())];
+    EXPECT_NE(grad.id, logits);
+    EXPECT_EQ(grad.aliasOf, std::optional<int64_t>(logits));
+    EXPECT_EQ(grad.size, assignment->buffers[logits].size);
+  });
+  EXPECT_EQ(found, 1);
+  std::optional<planning::MemoryPlan> plan =
+      planning::planMemory(assignment->buffers);
+  ASSERT_TRUE(plan);
+  EXPECT_FALSE(planning::verify(*plan, assignment->buffers));
+}
+
+TEST_F(BufferAssignmentTest, LogitsReadLaterAreNotOverwritten) {
+  context.loadDialect<tfm::TfmDialect, func::FuncDialect>();
+  // The logits are returned (read after the gradient), then read again by
+  // a second gradient: both keep their own buffers.
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(R"mlir(
+    func.func @f(%logits: tensor<2x5xf32>, %labels: tensor<2xi32>,
+                 %g: tensor<f32>, %x: tensor<2x5xf32>)
+        -> (tensor<2x5xf32>, tensor<2x5xf32>, tensor<2x5xf32>) {
+      %l = tfm.add %logits, %x : tensor<2x5xf32>
+      %d = tfm.cross_entropy_grad mean %l, %labels, %g : tensor<2x5xf32>, tensor<2xi32>, tensor<f32>
+      %m = tfm.add %x, %x : tensor<2x5xf32>
+      %d1 = tfm.cross_entropy_grad mean %m, %labels, %g : tensor<2x5xf32>, tensor<2xi32>, tensor<f32>
+      %d2 = tfm.cross_entropy_grad mean %m, %labels, %g : tensor<2x5xf32>, tensor<2xi32>, tensor<f32>
+      return %l, %d1, %d2 : tensor<2x5xf32>, tensor<2x5xf32>, tensor<2x5xf32>
+    })mlir",
+                                                           &context);
+  ASSERT_TRUE(module);
+  FailureOr<BufferAssignment> assignment = assignBuffers(*module);
+  ASSERT_TRUE(succeeded(assignment));
+  std::vector<std::optional<int64_t>> aliases;
+  module->walk([&](tfm::CrossEntropyGradOp op) {
+    aliases.push_back(
+        assignment->buffers[assignment->bufferOf.lookup(op.getLogitsGrad())]
+            .aliasOf);
+  });
+  ASSERT_EQ(aliases.size(), 3u);
+  EXPECT_FALSE(aliases[0]); // %l is returned
+  EXPECT_FALSE(aliases[1]); // %m is read again by the next op
+  // The last reader of %m overwrites it.
+  EXPECT_TRUE(aliases[2]);
+}
+
+TEST_F(BufferAssignmentTest, FusedOpsGetABufferPerResult) {
+  // planProgram fuses (strata-tfm-fuse-elementwise): the two-result
+  // gradients of the fused chains get two buffers of their results' sizes.
+  OwningOpRef<ModuleOp> module = trainingModule(/*flatten=*/false);
+  FailureOr<PlannedProgram> program = planProgram(*module);
+  ASSERT_TRUE(succeeded(program));
+  int64_t fused = 0;
+  program->module->walk([&](Operation *op) {
+    if (!isa<tfm::BiasGeluGradOp, tfm::BiasDropoutAddGradOp>(op))
+      return;
+    ++fused;
+    int64_t dx = program->assignment.bufferOf.lookup(op->getResult(0));
+    int64_t db = program->assignment.bufferOf.lookup(op->getResult(1));
+    EXPECT_NE(dx, db);
+    EXPECT_EQ(program->assignment.buffers[dx].size,
+              cast<RankedTensorType>(op->getResult(0).getType())
+                      .getNumElements() *
+                  sizeof(float));
+    EXPECT_EQ(program->assignment.buffers[db].size,
+              cast<RankedTensorType>(op->getResult(1).getType())
+                      .getNumElements() *
+                  sizeof(float));
+  });
+  // Per layer: fc1's GELU gradient and two dropout gradients.
+  EXPECT_EQ(fused, 3 * 3);
 }
 
 TEST_F(BufferAssignmentTest, LayersMustBeFlattenedFirst) {

@@ -18,7 +18,12 @@ FailureOr<PlannedProgram> mlir::strata::planProgram(ModuleOp module) {
   PlannedProgram program;
   program.module = cast<ModuleOp>(module->clone());
   PassManager pm(module.getContext());
+  // Buffers are assigned over straight-line functions.
   pm.addPass(createFlattenLayersPass());
+  // Before buffer assignment, so the fused chains' intermediates never get
+  // buffers and the artifact uses the fused kernels.
+  pm.addPass(createFuseElementwisePass());
+  // Merges the parameter reads that flattening repeats.
   pm.addPass(createCSEPass());
   if (failed(pm.run(*program.module)))
     return failure();

@@ -19,9 +19,10 @@ struct PlannedProgram {
   ::strata::planning::MemoryPlan plan;
 };
 
-/// Flattens layers and merges repeated parameter reads in a copy of
-/// |module| (which is not changed), assigns buffers and plans them; the plan
-/// is verified independently.
+/// Flattens layers, fuses elementwise chains (strata-tfm-fuse-elementwise)
+/// and merges repeated parameter reads in a copy of |module| (which is not
+/// changed), assigns buffers and plans them; the plan is verified
+/// independently.
 FailureOr<PlannedProgram> planProgram(ModuleOp module);
 
 } // namespace mlir::strata

@@ -63,6 +63,64 @@ def DeriveTrainingPass : Pass<"strata-tfm-derive-training", "::mlir::ModuleOp"> 
 }
 
 //===----------------------------------------------------------------------===//
+// Phase "fused"
+//===----------------------------------------------------------------------===//
+
+def FuseElementwisePass : Pass<"strata-tfm-fuse-elementwise", "::mlir::ModuleOp"> {
+  let summary = "Fuses the elementwise chains after linear-layer biases";
+  let description = [{
+    Rewrites, forward and backward, the chains of elementwise ops that
+    follow a `tfm.bias_add` into one fused op each, so that the chain reads
+    and writes its tensors once:
+
+    * `tfm.bias_add` then `tfm.gelu` becomes `tfm.bias_gelu`; each
+      `tfm.gelu_grad` of the pre-activation, with the `tfm.bias_grad` of its
+      result, becomes `tfm.bias_gelu_grad`, which recomputes the
+      pre-activation from the bias input (so the bias input is kept for the
+      backward pass instead of the pre-activation: the same size);
+    * `tfm.bias_add`, an optional `tfm.dropout`, then `tfm.add` becomes
+      `tfm.bias_dropout_add` with the dropout's rate and stream (rate 0
+      without a dropout);
+    * `tfm.dropout` (in training, the backward of a forward dropout) whose
+      result a `tfm.bias_grad` reads becomes `tfm.bias_dropout_add_grad`.
+
+    A chain is fused only when no intermediate value has another reader
+    (for GELU: only `tfm.gelu` and `tfm.gelu_grad` read the
+    pre-activation), so fusion never keeps an intermediate tensor alive.
+    Every rewrite is exact, dropout masks included. The pass works on
+    flattened functions and inside `tfm.layer` regions alike: when a forward
+    layer saves the pre-activation for its backward twin, the layer saves
+    the bias input instead and the backward layer re-reads the bias
+    parameter. Models without biases (Llama) are left as they are. Fused
+    ops keep the location of the op whose result they produce.
+
+    The artifact pipeline (`compiler/Lowering/PlannedProgram.cpp`) runs it
+    after `strata-tfm-flatten-layers` and before `cse` and buffer
+    assignment. The rewrites are plain functions in
+    `compiler/Fusion/ElementwiseFusion.h`.
+
+    Input:
+
+    ```mlir
+    %u = tfm.bias_add %x, %b : tensor<2x3x8xf32>, tensor<8xf32>
+    %y = tfm.gelu tanh %u : tensor<2x3x8xf32>
+    ...
+    %du = tfm.gelu_grad tanh %u, %dy : tensor<2x3x8xf32>
+    %db = tfm.bias_grad %du : tensor<2x3x8xf32> -> tensor<8xf32>
+    ```
+
+    Output:
+
+    ```mlir
+    %y = tfm.bias_gelu tanh %x, %b : tensor<2x3x8xf32>, tensor<8xf32>
+    ...
+    %du, %db = tfm.bias_gelu_grad tanh %x, %b, %dy : tensor<2x3x8xf32>, tensor<8xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::strata::tfm::TfmDialect"];
+}
+
+//===----------------------------------------------------------------------===//
 // Phase "scheduled"
 //===----------------------------------------------------------------------===//
 

@@ -176,20 +176,7 @@ LogicalResult MatmulOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult BiasAddOp::verify() {
-  ArrayRef<int64_t> input = shapeOf(getInput());
-  ArrayRef<int64_t> bias = shapeOf(getBias());
-  if (input.empty())
-    return emitOpError() << "expected an input of rank at least 1, got "
-                         << getInput().getType();
-  if (bias.empty() || bias.size() > input.size())
-    return emitOpError() << "expected a bias of rank 1 to " << input.size()
-                         << " (the input's rank), got rank " << bias.size();
-  if (!shapesAgree(input.take_back(bias.size()), bias))
-    return emitOpError() << "expected bias shape "
-                         << formatShape(input.take_back(bias.size()))
-                         << " (the input's trailing dimensions), got "
-                         << formatShape(bias);
-  return success();
+  return verifyTrailingBias(*this, getInput(), getBias());
 }
 
 //===----------------------------------------------------------------------===//

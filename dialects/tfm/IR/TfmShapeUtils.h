@@ -84,6 +84,28 @@ inline LogicalResult verifyFeatureVector(Operation *op, Value input, Value vecto
   return success();
 }
 
+/// Checks that |bias| is shaped like the trailing dimensions of |input| (of
+/// rank at least 1), as tfm.bias_add and the fused bias ops require.
+inline LogicalResult verifyTrailingBias(Operation *op, Value input,
+                                        Value bias) {
+  ArrayRef<int64_t> inputShape = shapeOf(input);
+  ArrayRef<int64_t> biasShape = shapeOf(bias);
+  if (inputShape.empty())
+    return op->emitOpError() << "expected an input of rank at least 1, got "
+                             << input.getType();
+  if (biasShape.empty() || biasShape.size() > inputShape.size())
+    return op->emitOpError()
+           << "expected a bias of rank 1 to " << inputShape.size()
+           << " (the input's rank), got rank " << biasShape.size();
+  if (!shapesAgree(inputShape.take_back(biasShape.size()), biasShape))
+    return op->emitOpError()
+           << "expected bias shape "
+           << formatShape(inputShape.take_back(biasShape.size()))
+           << " (the input's trailing dimensions), got "
+           << formatShape(biasShape);
+  return success();
+}
+
 inline LogicalResult verifyEpsilon(Operation *op, double epsilon) {
   if (!(epsilon > 0.0) || !std::isfinite(epsilon))
     return op->emitOpError() << "expected a positive, finite epsilon, got "
