@@ -105,7 +105,7 @@ Status Executor::run(const PreparedFunction &function) {
   context.dropout = options_.dropout;
   context.seed = options_.seed;
   context.rngBase = rngCounter_ * kStreamsPerCall;
-  if (function.usesRandomness)
+  if (function.usesRandomness && options_.dropout)
     ++rngCounter_;
   for (const PreparedInstruction &instruction : function.instructions) {
     const auto start = options_.profile ? std::chrono::steady_clock::now()

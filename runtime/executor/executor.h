@@ -112,6 +112,10 @@ public:
   /// Per-kernel totals, slowest first (empty unless options().profile).
   std::vector<KernelProfile> profile() const;
 
+  /// Turns dropout on (training) or off (evaluation) for later runs; runs
+  /// with dropout off leave the invocation counter alone.
+  void setDropout(bool enabled) { options_.dropout = enabled; }
+
   /// The dropout invocation counter (saved in training checkpoints).
   uint64_t rngCounter() const { return rngCounter_; }
   void setRngCounter(uint64_t counter) { rngCounter_ = counter; }

@@ -196,12 +196,6 @@ StatusOr<StepResult> ModelProgram::trainStep(const io::HostTensor &tokens,
                                              int64_t step) {
   if (!forwardBackward_)
     return computeGradients(tokens).status();
-  STRATA_RETURN_IF_ERROR(
-      checkTokens(tokens, globalBatchSize(), "a training step"));
-  if (tokens.shape()[0] != globalBatchSize())
-    return Status::invalidArgument(
-        "a training step takes " + std::to_string(globalBatchSize()) +
-        " rows (the global batch), got " + std::to_string(tokens.shape()[0]));
   StepResult result;
   STRATA_ASSIGN_OR_RETURN(result.loss, computeGradients(tokens));
   const std::vector<uint32_t> &args = optimizerStep_->arguments;

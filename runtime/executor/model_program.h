@@ -74,8 +74,9 @@ public:
   /// returns that loss.
   StatusOr<double> computeGradients(const io::HostTensor &tokens);
 
-  /// One AdamW step (number |step|, from 1) on tokens [global batch,
-  /// seq + 1].
+  /// One AdamW step (number |step|, from 1) on tokens [rows, seq + 1]: the
+  /// gradients of the rows' micro-batches accumulated (rows a multiple of the
+  /// micro-batch size; the artifact's global batch is globalBatchSize()).
   StatusOr<StepResult> trainStep(const io::HostTensor &tokens,
                                  const AdamWHyperparameters &hyper,
                                  int64_t step);

@@ -1,0 +1,224 @@
+//===- checkpoint_store.cc - training checkpoints and resume --------------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/training/checkpoint_store.h"
+
+#include "runtime/executor/parameters.h"
+#include "runtime/io/file_io.h"
+#include "runtime/io/safetensors.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <fcntl.h>
+#include <sstream>
+#include <unistd.h>
+
+namespace strata::runtime::training {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char *kStepPrefix = "step-";
+constexpr const char *kModelFile = "model.safetensors";
+constexpr const char *kTrainerFile = "trainer.safetensors";
+constexpr const char *kFormat = "strata-trainer-1";
+
+uint64_t fnv1a(const std::string &text, uint64_t hash = 14695981039346656037ull) {
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
+Status syncDirectory(const std::string &path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0)
+    return Status::unavailable(
+        io::ioErrorMessage(path, "cannot open directory to fsync", errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  // Some file systems refuse fsync on directories; that is not a failure.
+  if (rc != 0 && err != EINVAL && err != EROFS)
+    return Status::unavailable(
+        io::ioErrorMessage(path, "directory fsync failed", err));
+  return Status::ok();
+}
+
+std::string stepName(int64_t step) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "%s%08lld", kStepPrefix,
+                static_cast<long long>(step));
+  return name;
+}
+
+bool isCompleteCheckpoint(const fs::path &path) {
+  std::error_code ec;
+  return fs::is_regular_file(path / kModelFile, ec) &&
+         fs::is_regular_file(path / kTrainerFile, ec);
+}
+
+StatusOr<int64_t> parseInt(const io::SafetensorsMetadata &metadata,
+                           const std::string &key, const std::string &file) {
+  auto it = metadata.find(key);
+  if (it == metadata.end())
+    return Status::dataLoss(file + ": metadata has no '" + key + "'");
+  try {
+    size_t used = 0;
+    const long long value = std::stoll(it->second, &used);
+    if (used != it->second.size())
+      throw std::invalid_argument(it->second);
+    return static_cast<int64_t>(value);
+  } catch (const std::exception &) {
+    return Status::dataLoss(file + ": metadata '" + key + "' is '" +
+                            it->second + "', not an integer");
+  }
+}
+
+} // namespace
+
+std::string modelFingerprint(const Executor &executor) {
+  const auto &root = executor.root();
+  std::ostringstream table;
+  table << (root.config_json() ? root.config_json()->str() : "");
+  for (const io::ParameterSpec &p : parameterTable(executor.artifact()))
+    table << '|' << p.name << io::shapeToString(p.shape)
+          << io::toString(p.dtype);
+  char hash[17];
+  std::snprintf(hash, sizeof(hash), "%016llx",
+                static_cast<unsigned long long>(fnv1a(table.str())));
+  const std::string name = root.model_name() ? root.model_name()->str() : "model";
+  return name + "@" + hash;
+}
+
+CheckpointStore::CheckpointStore(std::string directory, int keepLast)
+    : directory_(std::move(directory)), keepLast_(keepLast) {}
+
+std::vector<std::string> CheckpointStore::list() const {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto &entry : fs::directory_iterator(directory_, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(kStepPrefix, 0) == 0 && entry.is_directory(ec) &&
+        isCompleteCheckpoint(entry.path()))
+      found.push_back(entry.path().string());
+  }
+  std::sort(found.begin(), found.end()); // zero-padded: by step
+  return found;
+}
+
+std::optional<std::string> CheckpointStore::latest() const {
+  std::vector<std::string> all = list();
+  if (all.empty())
+    return std::nullopt;
+  return all.back();
+}
+
+StatusOr<std::string> CheckpointStore::save(const Executor &executor,
+                                            const TrainerState &state) {
+  std::error_code ec;
+  fs::create_directories(directory_, ec);
+  if (ec)
+    return Status::unavailable(directory_ +
+                               ": cannot create the checkpoint directory: " +
+                               ec.message());
+  // Leftovers of a save that crashed.
+  for (const auto &entry : fs::directory_iterator(directory_, ec))
+    if (entry.path().filename().string().rfind(".tmp-", 0) == 0)
+      fs::remove_all(entry.path(), ec);
+
+  const std::string final = (fs::path(directory_) / stepName(state.step)).string();
+  const std::string tmp =
+      (fs::path(directory_) /
+       (".tmp-" + stepName(state.step) + "-" + std::to_string(::getpid())))
+          .string();
+  fs::create_directory(tmp, ec);
+  if (ec)
+    return Status::unavailable(tmp + ": cannot create: " + ec.message());
+
+  io::SafetensorsMetadata metadata = {
+      {"format", kFormat},
+      {"step", std::to_string(state.step)},
+      {"samples_consumed", std::to_string(state.samplesConsumed)},
+      {"rng_counter", std::to_string(state.rngCounter)},
+      {"seed", std::to_string(state.seed)},
+      {"model", state.model},
+      {"data", state.data},
+  };
+  Status status = saveHfCheckpoint(executor, tmp + "/" + kModelFile,
+                                   {{"strata_step", std::to_string(state.step)}});
+  if (status.isOk())
+    status = io::writeSafetensors(tmp + "/" + kTrainerFile,
+                                  readOptimizerState(executor), metadata);
+  if (status.isOk())
+    status = syncDirectory(tmp);
+  if (!status.isOk()) {
+    fs::remove_all(tmp, ec);
+    return status;
+  }
+  // Re-saving a step (after a resume) replaces it only once the new copy is
+  // complete.
+  if (fs::exists(final, ec)) {
+    const std::string old = tmp + ".old";
+    fs::rename(final, old, ec);
+    fs::rename(tmp, final, ec);
+    fs::remove_all(old, ec);
+  } else {
+    fs::rename(tmp, final, ec);
+  }
+  if (ec)
+    return Status::unavailable(final + ": cannot move the checkpoint into "
+                                       "place: " +
+                               ec.message());
+  STRATA_RETURN_IF_ERROR(syncDirectory(directory_));
+  if (keepLast_ > 0) {
+    std::vector<std::string> all = list();
+    for (size_t i = 0; i + keepLast_ < all.size(); ++i)
+      fs::remove_all(all[i], ec);
+  }
+  return final;
+}
+
+StatusOr<TrainerState> CheckpointStore::load(Executor &executor,
+                                             const std::string &path) {
+  const std::string trainerPath = path + "/" + kTrainerFile;
+  STRATA_ASSIGN_OR_RETURN(io::SafetensorsContents trainer,
+                          io::readSafetensors(trainerPath));
+  const io::SafetensorsMetadata &m = trainer.metadata;
+  auto format = m.find("format");
+  if (format == m.end() || format->second != kFormat)
+    return Status::dataLoss(trainerPath + ": not a Strata trainer state "
+                                          "(format '" +
+                            (format == m.end() ? "" : format->second) +
+                            "', expected '" + kFormat + "')");
+  TrainerState state;
+  auto model = m.find("model");
+  state.model = model == m.end() ? "" : model->second;
+  const std::string expected = modelFingerprint(executor);
+  if (state.model != expected)
+    return Status::failedPrecondition(
+        path + " is a checkpoint of model " + state.model + ", not of " +
+        executor.artifact().path() + " (" + expected + ")");
+  auto data = m.find("data");
+  state.data = data == m.end() ? "" : data->second;
+  STRATA_ASSIGN_OR_RETURN(state.step, parseInt(m, "step", trainerPath));
+  STRATA_ASSIGN_OR_RETURN(state.samplesConsumed,
+                          parseInt(m, "samples_consumed", trainerPath));
+  STRATA_ASSIGN_OR_RETURN(int64_t rng, parseInt(m, "rng_counter", trainerPath));
+  STRATA_ASSIGN_OR_RETURN(int64_t seed, parseInt(m, "seed", trainerPath));
+  state.rngCounter = static_cast<uint64_t>(rng);
+  state.seed = static_cast<uint64_t>(seed);
+  STRATA_RETURN_IF_ERROR(loadHfCheckpoint(executor, path + "/" + kModelFile));
+  STRATA_RETURN_IF_ERROR(
+      writeOptimizerState(executor, trainer.tensors, trainerPath));
+  executor.setRngCounter(state.rngCounter);
+  return state;
+}
+
+} // namespace strata::runtime::training

@@ -1,0 +1,85 @@
+//===- checkpoint_store.h - training checkpoints and resume -----*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// A checkpoint directory holds one subdirectory per saved step:
+//
+//   <dir>/step-00000100/model.safetensors    parameters, Hugging Face names
+//                                            (what eval/generate load)
+//   <dir>/step-00000100/trainer.safetensors  AdamW moments, and in its
+//                                            metadata the step, the data
+//                                            position, the dropout counter,
+//                                            the seed and the model's
+//                                            fingerprint
+//
+// A save writes both files into a hidden temporary directory, fsyncs them
+// and the directory, renames it to step-N and fsyncs <dir>. A crash at any
+// moment leaves either the complete new checkpoint or none (a stale
+// temporary directory, ignored and removed by the next save); earlier
+// checkpoints are never touched until the new one is complete, and only
+// then is the oldest beyond --keep-last removed.
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_RUNTIME_TRAINING_CHECKPOINT_STORE_H
+#define STRATA_RUNTIME_TRAINING_CHECKPOINT_STORE_H
+
+#include "runtime/executor/executor.h"
+#include "runtime/support/status.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace strata::runtime::training {
+
+struct TrainerState {
+  /// Optimizer steps completed.
+  int64_t step = 0;
+  /// Training samples consumed (the data position).
+  int64_t samplesConsumed = 0;
+  /// The executor's dropout invocation counter.
+  uint64_t rngCounter = 0;
+  uint64_t seed = 0;
+  /// What the parameters belong to (modelFingerprint()).
+  std::string model;
+  /// What the data was (a fingerprint of the corpus and split).
+  std::string data;
+};
+
+/// A short text identifying the model: its name and a hash of its
+/// configuration and parameter table. Resuming under another model is an
+/// error naming both.
+std::string modelFingerprint(const Executor &executor);
+
+class CheckpointStore {
+public:
+  /// |keepLast| > 0 keeps that many newest checkpoints; 0 keeps all.
+  CheckpointStore(std::string directory, int keepLast);
+
+  const std::string &directory() const { return directory_; }
+
+  /// Saves the executor's parameters and optimizer state with |state|.
+  /// Returns the checkpoint's path.
+  StatusOr<std::string> save(const Executor &executor,
+                             const TrainerState &state);
+
+  /// Complete checkpoints, oldest first.
+  std::vector<std::string> list() const;
+  /// The newest complete checkpoint, if any.
+  std::optional<std::string> latest() const;
+
+  /// Loads the checkpoint at |path| into |executor| and returns its state;
+  /// errors name the file, and a checkpoint of another model names both
+  /// fingerprints.
+  static StatusOr<TrainerState> load(Executor &executor,
+                                     const std::string &path);
+
+private:
+  std::string directory_;
+  int keepLast_;
+};
+
+} // namespace strata::runtime::training
+
+#endif // STRATA_RUNTIME_TRAINING_CHECKPOINT_STORE_H

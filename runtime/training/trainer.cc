@@ -1,0 +1,203 @@
+//===- trainer.cc - the training loop -------------------------------------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/training/trainer.h"
+
+#include "runtime/training/checkpoint_store.h"
+#include "runtime/training/progress.h"
+
+#include <chrono>
+#include <filesystem>
+#include <cmath>
+#include <memory>
+#include <optional>
+
+namespace strata::runtime::training {
+
+namespace {
+
+std::string number(double value) {
+  if (!std::isfinite(value))
+    return "null";
+  char text[40];
+  std::snprintf(text, sizeof(text), "%.9g", value);
+  return text;
+}
+
+Status checkOptions(const TrainingOptions &o, const ModelProgram &program,
+                    int64_t globalBatch) {
+  if (o.steps < 1)
+    return Status::invalidArgument("--steps " + std::to_string(o.steps) +
+                                   " should be at least 1");
+  if (globalBatch < 1 || globalBatch % program.microBatchSize() != 0)
+    return Status::invalidArgument(
+        "--batch-size " + std::to_string(globalBatch) +
+        " is not a multiple of the micro-batch size " +
+        std::to_string(program.microBatchSize()) +
+        " the artifact was compiled for");
+  if (o.saveEvery < 0 || o.evalEvery < 0 || o.sampleEvery < 0)
+    return Status::invalidArgument("--save-every, --eval-every and "
+                                   "--sample-every must not be negative");
+  if ((o.saveEvery > 0 || o.resume) && o.checkpointDir.empty())
+    return Status::invalidArgument(
+        std::string(o.resume ? "--resume" : "--save-every") +
+        " needs --checkpoint-dir");
+  LrSchedule schedule = o.schedule;
+  schedule.totalSteps = o.steps;
+  return schedule.validate();
+}
+
+} // namespace
+
+StatusOr<double> validationLoss(Executor &executor, ModelProgram &program,
+                                const data::SampleSet &validation,
+                                int64_t batches) {
+  const bool dropout = executor.options().dropout;
+  executor.setDropout(false);
+  double sum = 0.0;
+  const int64_t rows = program.microBatchSize();
+  for (int64_t b = 0; b < batches; ++b) {
+    StatusOr<Evaluation> evaluation = program.evaluate(
+        data::sequentialBatch(validation, b * rows, rows), /*keepLogits=*/false);
+    if (!evaluation.isOk()) {
+      executor.setDropout(dropout);
+      return evaluation.status();
+    }
+    sum += evaluation->loss;
+  }
+  executor.setDropout(dropout);
+  return sum / double(batches);
+}
+
+StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
+                                      const data::SplitCorpus &corpus,
+                                      const std::string &dataFingerprint,
+                                      const TrainingOptions &o,
+                                      const SampleFunction &sample) {
+  const int64_t globalBatch =
+      o.globalBatch > 0 ? o.globalBatch : program.globalBatchSize();
+  STRATA_RETURN_IF_ERROR(checkOptions(o, program, globalBatch));
+  LrSchedule schedule = o.schedule;
+  schedule.totalSteps = o.steps;
+
+  std::optional<CheckpointStore> store;
+  if (!o.checkpointDir.empty())
+    store.emplace(o.checkpointDir, o.keepLast);
+  TrainerState state;
+  state.seed = o.seed;
+  state.model = modelFingerprint(executor);
+  state.data = dataFingerprint;
+  if (o.resume) {
+    std::optional<std::string> latest = store->latest();
+    if (!latest) {
+      std::fprintf(o.out, "no checkpoint in %s: starting from step 0\n",
+                   o.checkpointDir.c_str());
+    } else {
+      STRATA_ASSIGN_OR_RETURN(state, CheckpointStore::load(executor, *latest));
+      if (state.data != dataFingerprint)
+        return Status::failedPrecondition(
+            *latest + " was trained on other data (" + state.data +
+            ") than this run's (" + dataFingerprint + ")");
+      if (state.seed != o.seed)
+        return Status::failedPrecondition(
+            *latest + " was trained with --seed " + std::to_string(state.seed) +
+            ", this run has --seed " + std::to_string(o.seed));
+      std::fprintf(o.out, "resuming from %s (step %lld)\n", latest->c_str(),
+                   static_cast<long long>(state.step));
+    }
+  }
+  if (state.step >= o.steps)
+    return Status::failedPrecondition(
+        "the checkpoint is at step " + std::to_string(state.step) +
+        ", not before --steps " + std::to_string(o.steps) +
+        ": nothing to train");
+
+  std::optional<MetricsWriter> metrics;
+  std::string metricsPath = o.metricsPath;
+  if (metricsPath.empty() && store)
+    metricsPath = o.checkpointDir + "/metrics.jsonl";
+  if (!metricsPath.empty()) {
+    if (store) {
+      std::error_code ec;
+      std::filesystem::create_directories(o.checkpointDir, ec);
+    }
+    STRATA_ASSIGN_OR_RETURN(MetricsWriter writer,
+                            MetricsWriter::open(metricsPath));
+    metrics.emplace(std::move(writer));
+  }
+
+  data::ShuffledSampler sampler(corpus.train, o.seed);
+  const int64_t tokensPerStep = globalBatch * program.seqLength();
+  ProgressReporter progress(o.steps, state.step, tokensPerStep, o.logEvery,
+                            o.terminal, o.out);
+  TrainingSummary summary;
+  summary.firstStep = state.step;
+  const auto start = std::chrono::steady_clock::now();
+  executor.setDropout(true);
+
+  auto evaluate = [&](int64_t step) -> Status {
+    STRATA_ASSIGN_OR_RETURN(double loss,
+                            validationLoss(executor, program, corpus.validation,
+                                           std::max<int64_t>(o.evalBatches, 1)));
+    summary.lastValidationLoss = loss;
+    char line[96];
+    std::snprintf(line, sizeof(line), "step %lld: validation loss %.4f",
+                  static_cast<long long>(step), loss);
+    progress.message(line);
+    if (metrics)
+      metrics->write("{\"step\":" + std::to_string(step) +
+                     ",\"val_loss\":" + number(loss) + "}");
+    return Status::ok();
+  };
+
+  for (int64_t step = state.step + 1; step <= o.steps; ++step) {
+    io::HostTensor batch = sampler.batch(state.samplesConsumed, globalBatch);
+    AdamWHyperparameters hyper = o.adamw;
+    hyper.learningRate = schedule.at(step);
+    STRATA_ASSIGN_OR_RETURN(StepResult result,
+                            program.trainStep(batch, hyper, step));
+    if (!std::isfinite(result.loss))
+      return Status::failedPrecondition(
+          "the loss became " + number(result.loss) + " at step " +
+          std::to_string(step) + " (learning rate " +
+          number(hyper.learningRate) + "); try a lower --lr or --clip-grad");
+    state.step = step;
+    state.samplesConsumed += globalBatch;
+    state.rngCounter = executor.rngCounter();
+    summary.lastStep = step;
+    summary.lastLoss = result.loss;
+    progress.step(step, result.loss, hyper.learningRate, result.gradNorm);
+    if (metrics) {
+      const double elapsed = std::chrono::duration<double>(
+                                 std::chrono::steady_clock::now() - start)
+                                 .count();
+      metrics->write("{\"step\":" + std::to_string(step) +
+                     ",\"loss\":" + number(result.loss) +
+                     ",\"lr\":" + number(hyper.learningRate) +
+                     ",\"grad_norm\":" + number(result.gradNorm) +
+                     ",\"tokens\":" + std::to_string(step * tokensPerStep) +
+                     ",\"tokens_per_s\":" + number(progress.tokensPerSecond()) +
+                     ",\"elapsed_s\":" + number(elapsed) + "}");
+    }
+    const bool last = step == o.steps;
+    if (o.evalEvery > 0 && (step % o.evalEvery == 0 || last))
+      STRATA_RETURN_IF_ERROR(evaluate(step));
+    if (sample && o.sampleEvery > 0 && (step % o.sampleEvery == 0 || last)) {
+      STRATA_ASSIGN_OR_RETURN(std::string text, sample(step));
+      if (!text.empty())
+        progress.message("sample at step " + std::to_string(step) + ": " + text);
+    }
+    if (store && ((o.saveEvery > 0 && step % o.saveEvery == 0) || last)) {
+      state.rngCounter = executor.rngCounter();
+      STRATA_ASSIGN_OR_RETURN(std::string path, store->save(executor, state));
+      progress.message("saved " + path);
+    }
+  }
+  progress.finish();
+  summary.tokensPerSecond = progress.tokensPerSecond();
+  return summary;
+}
+
+} // namespace strata::runtime::training

@@ -1,0 +1,82 @@
+//===- trainer.h - the training loop ----------------------------*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// Runs optimizer steps over a split corpus: each step takes the next global
+// batch of the shuffled training samples, accumulates the gradients of its
+// micro-batches and applies AdamW at the schedule's learning rate; every
+// --eval-every steps it measures the validation loss (dropout off), every
+// --sample-every steps it prints a text sample (when the caller can
+// generate), every --save-every steps and at the end it saves a checkpoint.
+// --resume continues from the newest checkpoint so that the losses are
+// bitwise those of an uninterrupted run: the kernels are deterministic,
+// and the checkpoint holds the parameters and AdamW moments bit for bit,
+// the data position and the dropout counter.
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_RUNTIME_TRAINING_TRAINER_H
+#define STRATA_RUNTIME_TRAINING_TRAINER_H
+
+#include "runtime/data/batches.h"
+#include "runtime/executor/model_program.h"
+#include "runtime/training/lr_schedule.h"
+#include "runtime/support/status.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <string>
+
+namespace strata::runtime::training {
+
+struct TrainingOptions {
+  int64_t steps = 100;
+  /// Rows per optimizer step; a multiple of the artifact's micro-batch size
+  /// (0: the artifact's global batch).
+  int64_t globalBatch = 0;
+  LrSchedule schedule;
+  /// AdamW betas, epsilon, weight decay and clipping (learningRate unused:
+  /// the schedule gives it).
+  AdamWHyperparameters adamw;
+  int64_t evalEvery = 0;
+  /// Validation micro-batches per evaluation.
+  int64_t evalBatches = 8;
+  int64_t sampleEvery = 0;
+  std::string checkpointDir;
+  int64_t saveEvery = 0;
+  int keepLast = 3;
+  bool resume = false;
+  uint64_t seed = 1234;
+  /// JSON lines; empty: <checkpointDir>/metrics.jsonl, or none.
+  std::string metricsPath;
+  int64_t logEvery = 10;
+  bool terminal = false;
+  std::FILE *out = stdout;
+};
+
+struct TrainingSummary {
+  int64_t firstStep = 0; // 0 for a fresh run, the checkpoint's step on resume
+  int64_t lastStep = 0;
+  double lastLoss = 0.0;
+  double lastValidationLoss = -1.0; // -1: never evaluated
+  double tokensPerSecond = 0.0;
+};
+
+/// Text to print as a sample at step |step| (empty: nothing to show).
+using SampleFunction = std::function<StatusOr<std::string>(int64_t step)>;
+
+StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
+                                      const data::SplitCorpus &corpus,
+                                      const std::string &dataFingerprint,
+                                      const TrainingOptions &options,
+                                      const SampleFunction &sample = nullptr);
+
+/// Mean validation loss over |batches| micro-batches from the start of the
+/// validation samples (the same ones every time), with dropout off.
+StatusOr<double> validationLoss(Executor &executor, ModelProgram &program,
+                                const data::SampleSet &validation,
+                                int64_t batches);
+
+} // namespace strata::runtime::training
+
+#endif // STRATA_RUNTIME_TRAINING_TRAINER_H
