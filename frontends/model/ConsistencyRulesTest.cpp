@@ -349,6 +349,20 @@ TEST(ConsistencyRulesTest, ModelAndTrainerPrecisionMustAgree) {
                              "16 (line 2)", 14));
 }
 
+TEST(ConsistencyRulesTest, Float64SpellingsAgreeAcrossModelAndTrainer) {
+  // Lightning's "64" and "64-true" are the same precision.
+  EXPECT_EQ(parseOk("trainer:\n  precision: 64-true\n" +
+                    sized(768, 12, "  precision: 64\n"))
+                .precision,
+            Precision::FP64);
+  EXPECT_EQ(parseOk("trainer:\n  precision: 64\n" + sized(768, 12, "")).precision,
+            Precision::FP64);
+  ParseResult r = parse("trainer:\n  precision: 64\n" +
+                        sized(768, 12, "  precision: 32\n"));
+  EXPECT_TRUE(hasError(r, 8, "precision 32 does not match trainer.precision "
+                             "64 (line 2)", 14));
+}
+
 //===----------------------------------------------------------------------===//
 // Vocabulary
 //===----------------------------------------------------------------------===//

@@ -50,6 +50,8 @@ const char *toString(Precision v) {
     return "16";
   case Precision::BF16:
     return "bf16";
+  case Precision::FP64:
+    return "64";
   }
   return "unknown";
 }

@@ -23,8 +23,10 @@ enum class Normalization { LayerNorm, RMSNorm };
 /// `fast-gelu`, `openai-gelu`, `approx-gelu`; GPT-2's "gelu_new").
 enum class Activation { Gelu, FastGelu, SwiGLU };
 enum class PositionEmbedding { LearnedAbsolute, Rope };
-/// Compute precision: NeMo's `precision` 32 | 16 | bf16 (and `*-mixed`).
-enum class Precision { FP32, FP16, BF16 };
+/// Compute precision: NeMo's `precision` 32 | 16 | bf16 (and `*-mixed`);
+/// 64 (Lightning's "64" / "64-true") gives an f64 program, for
+/// finite-difference checks of gradients.
+enum class Precision { FP32, FP16, BF16, FP64 };
 enum class RecomputeGranularity { None, Selective, Full };
 enum class RecomputeMethod { None, Uniform, Block };
 

@@ -430,7 +430,9 @@ TEST(ModelDescriptionParserTest, Precisions) {
       {"32-true", Precision::FP32},     {"16", Precision::FP16},
       {"16-mixed", Precision::FP16},    {"\"16-mixed\"", Precision::FP16},
       {"bf16", Precision::BF16},        {"bf16-mixed", Precision::BF16},
-      {"BF16", Precision::BF16}};
+      {"BF16", Precision::BF16},        {"64", Precision::FP64},
+      {"64-true", Precision::FP64},     {"'64'", Precision::FP64},
+      {"fp64", Precision::FP64}};
   for (const auto &[text, expected] : cases) {
     EXPECT_EQ(parseOk(baseModel(std::string("  precision: ") + text + "\n"))
                   .precision,
@@ -442,10 +444,10 @@ TEST(ModelDescriptionParserTest, Precisions) {
               expected)
         << text;
   }
-  EXPECT_TRUE(hasError(parse(baseModel("  precision: 64\n")), 8,
-                       "precision 64 is not supported yet; use 32, 32-true, "
-                       "fp32, 16, 16-mixed, 16-true, fp16, bf16, bf16-mixed or "
-                       "bf16-true"));
+  EXPECT_TRUE(hasError(parse(baseModel("  precision: transformer-engine\n")), 8,
+                       "precision transformer-engine is not supported yet; use "
+                       "32, 32-true, fp32, 16, 16-mixed, 16-true, fp16, bf16, "
+                       "bf16-mixed, bf16-true, 64, 64-true or fp64"));
   EXPECT_TRUE(hasError(parse(baseModel("  precision: 8\n")), 8,
                        "unknown precision '8'"));
 }
@@ -593,6 +595,7 @@ TEST(ModelDescriptionParserTest, ToStringUsesNeMoSpellings) {
   EXPECT_STREQ(toString(PositionEmbedding::LearnedAbsolute), "learned_absolute");
   EXPECT_STREQ(toString(Precision::BF16), "bf16");
   EXPECT_STREQ(toString(Precision::FP32), "32");
+  EXPECT_STREQ(toString(Precision::FP64), "64");
   EXPECT_STREQ(toString(RecomputeGranularity::Selective), "selective");
   EXPECT_STREQ(toString(RecomputeMethod::Block), "block");
   EXPECT_STREQ(toString(RecomputeMethod::None), "null");

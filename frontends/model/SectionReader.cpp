@@ -77,7 +77,8 @@ const Spellings<Precision> kPrecisions = {
     {"16-mixed", Precision::FP16},   {"16-true", Precision::FP16},
     {"fp16", Precision::FP16},       {"bf16", Precision::BF16},
     {"bf16-mixed", Precision::BF16}, {"bf16-true", Precision::BF16},
-    {"64", std::nullopt},            {"64-true", std::nullopt},
+    {"64", Precision::FP64},         {"64-true", Precision::FP64},
+    {"fp64", Precision::FP64},
     {"transformer-engine", std::nullopt},
 };
 

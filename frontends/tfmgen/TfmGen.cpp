@@ -41,6 +41,9 @@ public:
     case Precision::FP16:
       floatType = builder.getF16Type();
       break;
+    case Precision::FP64:
+      floatType = builder.getF64Type();
+      break;
     }
     indexType = builder.getI32Type();
     batch = d.microBatchSize;
@@ -335,7 +338,10 @@ OwningOpRef<ModuleOp> TfmEmitter::emit() {
 
   RankedTensorType idsType = RankedTensorType::get({batch, seq}, indexType);
   RankedTensorType logitsType = floatTensor({batch, seq, d.paddedVocabSize});
-  RankedTensorType lossType = RankedTensorType::get({}, builder.getF32Type());
+  // The loss is f32 (the cross-entropy accumulates in f32) except in an f64
+  // program, where everything is f64.
+  RankedTensorType lossType = RankedTensorType::get(
+      {}, floatType.isF64() ? floatType : builder.getF32Type());
   builder.setInsertionPointToEnd(module.getBody());
   auto forward = func::FuncOp::create(
       builder, nameLoc(kForwardFunctionName), kForwardFunctionName,

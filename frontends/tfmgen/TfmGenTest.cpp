@@ -201,6 +201,35 @@ TEST_F(TfmGenTest, PrecisionSetsElementTypesButLossStaysF32) {
   EXPECT_TRUE(cast<RankedTensorType>(results[1]).getElementType().isF32());
 }
 
+TEST_F(TfmGenTest, Float64ProgramIsF64EverywhereIncludingTheLoss) {
+  for (ModelDescription d : {gpt2Small(), llama2_7b()}) {
+    d.numLayers = 1;
+    d.seqLength = 8;
+    d.maxPositionEmbeddings = 8;
+    d.precision = ::strata::frontend::Precision::FP64;
+    auto module = emit(d);
+    auto forward = module->lookupSymbol<func::FuncOp>(
+        ::strata::frontend::kForwardFunctionName);
+    ASSERT_TRUE(forward);
+    auto results = forward.getFunctionType().getResults();
+    ASSERT_EQ(results.size(), 2u);
+    EXPECT_TRUE(cast<RankedTensorType>(results[0]).getElementType().isF64());
+    EXPECT_TRUE(cast<RankedTensorType>(results[1]).getElementType().isF64());
+    // Every parameter and every float tensor an op produces is f64.
+    module->walk([](tfm::ParameterOp op) {
+      EXPECT_TRUE(op.getTensorType().getElementType().isF64())
+          << op.getSymName().str();
+    });
+    module->walk([](Operation *op) {
+      for (Type type : op->getResultTypes())
+        if (auto tensor = dyn_cast<RankedTensorType>(type);
+            tensor && isa<FloatType>(tensor.getElementType()))
+          EXPECT_TRUE(tensor.getElementType().isF64())
+              << op->getName().getStringRef().str();
+    });
+  }
+}
+
 TEST_F(TfmGenTest, PartialRotaryRoundsDownToEvenDims) {
   ModelDescription d = llama2_7b();
   d.numLayers = 1;
