@@ -9,6 +9,7 @@
 #include "runtime/executor/executor.h"
 #include "runtime/tooling/inspect.h"
 #include "runtime/tooling/numerics_commands.h"
+#include "runtime/tooling/training_command.h"
 
 #include <CLI/CLI.hpp>
 
@@ -20,7 +21,7 @@ namespace {
 
 /// The options eval, grad and train share.
 void addNumericsOptions(CLI::App *command, NumericsOptions &o,
-                        bool outRequired) {
+                        bool outRequired, bool tokensRequired = true) {
   command->add_option("artifact", o.artifact, "The .strata file")->required();
   command
       ->add_option("--checkpoint", o.checkpoint,
@@ -29,12 +30,13 @@ void addNumericsOptions(CLI::App *command, NumericsOptions &o,
                    "dicts load too). Without it the parameters are "
                    "initialized from --seed")
       ->check(CLI::ExistingFile);
-  command
-      ->add_option("--tokens", o.tokens,
-                   ".npy int32/int64 token batch [rows, seq + 1]: inputs "
-                   "T[:, :-1], targets T[:, 1:]")
-      ->required()
-      ->check(CLI::ExistingFile);
+  auto *tokens = command
+                     ->add_option("--tokens", o.tokens,
+                                  ".npy int32/int64 token batch [rows, seq + "
+                                  "1]: inputs T[:, :-1], targets T[:, 1:]")
+                     ->check(CLI::ExistingFile);
+  if (tokensRequired)
+    tokens->required();
   command
       ->add_option("--seed", o.seed,
                    "Seed of the parameter initialization (without "
@@ -91,20 +93,31 @@ int runStrataRunMain(int argc, char **argv) {
   addNumericsOptions(grad, gradOptions, true);
 
   TrainOptions train;
+  DataTrainingOptions dataTraining;
   CLI::App *trainCommand = app.add_subcommand(
-      "train", "AdamW steps on the rows of --tokens in order (one global "
-               "batch per step, constant learning rate, no dropout); the "
-               "parameters go to --save, the per-step losses to --out");
-  addNumericsOptions(trainCommand, trainOptions, false);
+      "train",
+      "Train. With --data: the training loop on a text corpus (warm-up and "
+      "decay, validation, checkpoints, --resume). With --tokens: the "
+      "numerics interface, AdamW steps on the rows of T in order (one "
+      "global batch per step, constant learning rate, no dropout), "
+      "parameters to --save, per-step losses to --out");
+  addNumericsOptions(trainCommand, trainOptions, false, /*tokensRequired=*/false);
+  auto *data = trainCommand->add_option(
+      "--data", dataTraining.data,
+      "Text file, directory of .txt files, or token file to train on "
+      "(tokenized once and cached)");
+  trainCommand->get_option("--tokens")->excludes(data);
   trainCommand->add_option("--steps", train.steps, "Optimizer steps")
       ->required()
       ->check(CLI::PositiveNumber);
-  trainCommand->add_option("--lr", train.hyper.learningRate, "Learning rate")
-      ->required();
   trainCommand
-      ->add_option("--weight-decay", train.hyper.weightDecay,
-                   "Decoupled weight decay (on matrices and embeddings only)")
-      ->default_val(0.0);
+      ->add_option("--lr", train.hyper.learningRate,
+                   "Learning rate (with --data: the peak of the schedule)")
+      ->default_val(6e-4);
+  auto *weightDecay = trainCommand->add_option(
+      "--weight-decay", train.hyper.weightDecay,
+      "Decoupled weight decay on matrices and embeddings (default 0 with "
+      "--tokens, 0.1 with --data)");
   trainCommand->add_option("--beta1", train.hyper.beta1, "AdamW beta1")
       ->default_val(0.9);
   trainCommand->add_option("--beta2", train.hyper.beta2, "AdamW beta2")
@@ -117,11 +130,71 @@ int runStrataRunMain(int argc, char **argv) {
                    "clipping)")
       ->default_val(0.0)
       ->check(CLI::NonNegativeNumber);
+  trainCommand->add_option("--save", train.save,
+                           "--tokens: where to write the parameters after "
+                           "the last step (Hugging Face safetensors)");
+  // The training loop's flags (with --data).
+  training::TrainingOptions &loop = dataTraining.loop;
+  trainCommand->add_option("--batch-size", loop.globalBatch,
+                           "Global batch in sequences per step, a multiple "
+                           "of the micro-batch (default: the artifact's "
+                           "global_batch_size)");
+  trainCommand->add_option("--micro-batch-size", dataTraining.microBatchSize,
+                           "Checked against the artifact's micro_batch_size "
+                           "(compiled in)");
+  trainCommand->add_option("--seq-len", dataTraining.seqLength,
+                           "Checked against the artifact's sequence length "
+                           "(compiled in)");
+  trainCommand->add_option("--min-lr", loop.schedule.minLr,
+                           "Learning rate at the end of the decay")
+      ->default_val(0.0);
+  trainCommand->add_option("--warmup-steps", loop.schedule.warmupSteps,
+                           "Linear warm-up steps from 0 to --lr")
+      ->default_val(0);
   trainCommand
-      ->add_option("--save", train.save,
-                   "Where to write the parameters after the last step "
-                   "(Hugging Face safetensors)")
-      ->required();
+      ->add_option("--lr-schedule", dataTraining.lrSchedule,
+                   "Decay after the warm-up: cosine, linear or constant")
+      ->default_val("cosine");
+  trainCommand->add_option("--eval-every", loop.evalEvery,
+                           "Validation loss every N steps and at the end "
+                           "(0: never)")
+      ->default_val(0);
+  trainCommand->add_option("--eval-steps", loop.evalBatches,
+                           "Validation micro-batches per evaluation")
+      ->default_val(8);
+  trainCommand->add_option("--sample-every", loop.sampleEvery,
+                           "Print a text sample every N steps (0: never)")
+      ->default_val(0);
+  trainCommand->add_option("--checkpoint-dir", loop.checkpointDir,
+                           "Directory of training checkpoints (step-N/); "
+                           "the last step is always saved there");
+  trainCommand->add_option("--save-every", loop.saveEvery,
+                           "Save a checkpoint every N steps (0: only at the "
+                           "end)")
+      ->default_val(0);
+  trainCommand->add_option("--keep-last", loop.keepLast,
+                           "Keep the N newest checkpoints (0: all)")
+      ->default_val(3);
+  trainCommand->add_flag("--resume", loop.resume,
+                         "Continue from the newest checkpoint in "
+                         "--checkpoint-dir (bitwise the same losses as an "
+                         "uninterrupted run)");
+  trainCommand->add_option("--val-fraction", dataTraining.validationFraction,
+                           "Fraction of the corpus held out for validation")
+      ->default_val(0.05);
+  trainCommand->add_option("--tokenizer", dataTraining.tokenizer,
+                           "Directory with GPT-2's encoder.json and "
+                           "vocab.bpe (default: $STRATA_TOKENIZER_DIR or "
+                           "the bundled one)");
+  trainCommand->add_option("--cache-dir", dataTraining.cacheDir,
+                           "Where tokenized corpora are cached (default: "
+                           "$STRATA_CACHE_DIR or ~/.cache/strata)");
+  trainCommand->add_option("--metrics", loop.metricsPath,
+                           "JSON-lines metrics file (default: "
+                           "<checkpoint-dir>/metrics.jsonl)");
+  trainCommand->add_option("--log-every", loop.logEvery,
+                           "Off a terminal, print a line every N steps")
+      ->default_val(10);
 
   try {
     app.parse(argc, argv);
@@ -151,8 +224,27 @@ int runStrataRunMain(int argc, char **argv) {
     status = runEvalCommand(evalOptions);
   else if (*grad)
     status = runGradCommand(gradOptions);
-  else
+  else if (!dataTraining.data.empty()) {
+    dataTraining.artifact = trainOptions.artifact;
+    dataTraining.checkpoint = trainOptions.checkpoint;
+    dataTraining.threads = trainOptions.threads;
+    loop.steps = train.steps;
+    loop.seed = trainOptions.seed;
+    loop.schedule.maxLr = train.hyper.learningRate;
+    loop.adamw = train.hyper;
+    if (weightDecay->count() == 0)
+      loop.adamw.weightDecay = 0.1;
+    status = runDataTrainingCommand(dataTraining);
+  } else if (trainOptions.tokens.empty()) {
+    status = Status::invalidArgument("train needs --data (a corpus) or "
+                                     "--tokens (a token batch)");
+  } else if (train.save.empty()) {
+    status = Status::invalidArgument("train --tokens needs --save");
+  } else {
+    if (weightDecay->count() == 0)
+      train.hyper.weightDecay = 0.0;
     status = runTrainCommand(trainOptions, train);
+  }
   return status.isOk() ? 0 : fail(status);
 }
 

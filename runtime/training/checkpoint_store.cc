@@ -10,6 +10,7 @@
 #include "runtime/io/safetensors.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -79,6 +80,17 @@ StatusOr<int64_t> parseInt(const io::SafetensorsMetadata &metadata,
     return Status::dataLoss(file + ": metadata '" + key + "' is '" +
                             it->second + "', not an integer");
   }
+}
+
+/// Tests that kill training during a save widen the window between the two
+/// files with $STRATA_FAULT_CHECKPOINT_PAUSE_MS (tests/e2e/resume_after_kill.py).
+void pauseForFaultInjection() {
+  static const long pauseMs = [] {
+    const char *value = std::getenv("STRATA_FAULT_CHECKPOINT_PAUSE_MS");
+    return value ? std::strtol(value, nullptr, 10) : 0L;
+  }();
+  if (pauseMs > 0)
+    ::usleep(static_cast<useconds_t>(pauseMs) * 1000);
 }
 
 } // namespace
@@ -153,6 +165,7 @@ StatusOr<std::string> CheckpointStore::save(const Executor &executor,
   };
   Status status = saveHfCheckpoint(executor, tmp + "/" + kModelFile,
                                    {{"strata_step", std::to_string(state.step)}});
+  pauseForFaultInjection();
   if (status.isOk())
     status = io::writeSafetensors(tmp + "/" + kTrainerFile,
                                   readOptimizerState(executor), metadata);

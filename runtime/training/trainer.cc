@@ -22,7 +22,7 @@ std::string number(double value) {
   if (!std::isfinite(value))
     return "null";
   char text[40];
-  std::snprintf(text, sizeof(text), "%.9g", value);
+  std::snprintf(text, sizeof(text), "%.17g", value);
   return text;
 }
 

@@ -1,0 +1,150 @@
+//===- training_command.cc - strata-run train --data ----------------------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/tooling/training_command.h"
+
+#include "runtime/data/corpus.h"
+#include "runtime/executor/parameters.h"
+#include "runtime/io/file_io.h"
+#include "runtime/tokenizer/tokenizer.h"
+
+#include <cstdlib>
+#include <memory>
+#include <unistd.h>
+
+#ifndef STRATA_DEFAULT_TOKENIZER_DIR
+#define STRATA_DEFAULT_TOKENIZER_DIR "data/gpt2-tokenizer"
+#endif
+
+namespace strata::runtime {
+
+namespace {
+
+/// FNV-1a of the tokenizer's two files: the cache key of its token files.
+StatusOr<uint64_t> tokenizerFingerprint(const std::string &directory) {
+  uint64_t hash = 14695981039346656037ull;
+  for (const char *name : {"/encoder.json", "/vocab.bpe"}) {
+    STRATA_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
+                            io::readWholeFile(directory + name));
+    for (uint8_t byte : bytes) {
+      hash ^= byte;
+      hash *= 1099511628211ull;
+    }
+  }
+  return hash;
+}
+
+} // namespace
+
+std::string resolveTokenizerDirectory(const std::string &flag) {
+  if (!flag.empty())
+    return flag;
+  if (const char *env = std::getenv("STRATA_TOKENIZER_DIR"); env && *env)
+    return env;
+  return STRATA_DEFAULT_TOKENIZER_DIR;
+}
+
+Status runDataTrainingCommand(DataTrainingOptions o) {
+  std::FILE *out = stdout;
+  STRATA_ASSIGN_OR_RETURN(LoadedArtifact artifact, loadArtifact(o.artifact));
+  ExecutorOptions executorOptions;
+  executorOptions.numThreads = o.threads;
+  executorOptions.dropout = true;
+  executorOptions.seed = o.loop.seed;
+  CpuDevice device;
+  STRATA_ASSIGN_OR_RETURN(
+      std::unique_ptr<Executor> executor,
+      Executor::create(std::move(artifact), device, executorOptions));
+  STRATA_ASSIGN_OR_RETURN(ModelProgram program, ModelProgram::create(*executor));
+  if (!program.canTrain())
+    return Status::failedPrecondition(
+        o.artifact + " is not a training artifact (compile with "
+                     "--compile-to=training)");
+  const std::string recompile = " (the artifact fixes it; recompile with ";
+  if (o.microBatchSize != 0 && o.microBatchSize != program.microBatchSize())
+    return Status::invalidArgument(
+        "--micro-batch-size " + std::to_string(o.microBatchSize) +
+        " differs from the artifact's " +
+        std::to_string(program.microBatchSize()) + recompile +
+        "model.micro_batch_size=" + std::to_string(o.microBatchSize) + ")");
+  if (o.seqLength != 0 && o.seqLength != program.seqLength())
+    return Status::invalidArgument(
+        "--seq-len " + std::to_string(o.seqLength) + " differs from the "
+        "artifact's " + std::to_string(program.seqLength()) + recompile +
+        "model.encoder_seq_length=" + std::to_string(o.seqLength) + ")");
+  const int64_t globalBatch =
+      o.loop.globalBatch > 0 ? o.loop.globalBatch : program.globalBatchSize();
+  if (globalBatch % program.microBatchSize() != 0)
+    return Status::invalidArgument(
+        "--batch-size " + std::to_string(globalBatch) +
+        " is not a multiple of the micro-batch size " +
+        std::to_string(program.microBatchSize()));
+  STRATA_ASSIGN_OR_RETURN(training::LrDecay decay,
+                          training::parseLrDecay(o.lrSchedule));
+  o.loop.schedule.decay = decay;
+  o.loop.schedule.totalSteps = o.loop.steps;
+  STRATA_RETURN_IF_ERROR(o.loop.schedule.validate());
+
+  // Initial parameters; a resume overwrites them from the checkpoint.
+  if (o.checkpoint.empty())
+    initializeParameters(*executor, o.loop.seed);
+  else
+    STRATA_RETURN_IF_ERROR(loadHfCheckpoint(*executor, o.checkpoint));
+
+  const std::string tokenizerDir = resolveTokenizerDirectory(o.tokenizer);
+  STRATA_ASSIGN_OR_RETURN(tokenizer::Tokenizer tokenizer,
+                          tokenizer::Tokenizer::load(tokenizerDir));
+  if (tokenizer.vocabSize() > program.vocabSize())
+    return Status::invalidArgument(
+        "the tokenizer in " + tokenizerDir + " has " +
+        std::to_string(tokenizer.vocabSize()) + " ids but " + o.artifact +
+        " has a vocabulary of " + std::to_string(program.vocabSize()));
+  data::CorpusTokenizer corpusTokenizer;
+  corpusTokenizer.encode = [&tokenizer](const std::string &text) {
+    return tokenizer.encode(text);
+  };
+  corpusTokenizer.endOfText = tokenizer.endOfTextId();
+  corpusTokenizer.vocabSize = tokenizer.vocabSize();
+  STRATA_ASSIGN_OR_RETURN(corpusTokenizer.fingerprint,
+                          tokenizerFingerprint(tokenizerDir));
+  STRATA_ASSIGN_OR_RETURN(
+      data::Corpus corpus,
+      data::loadCorpus(o.data, corpusTokenizer,
+                       o.cacheDir.empty() ? data::defaultCacheDirectory()
+                                          : o.cacheDir,
+                       out));
+  const std::string fingerprint = corpus.fingerprint;
+  const size_t tokenCount = corpus.tokens.size();
+  STRATA_ASSIGN_OR_RETURN(
+      data::SplitCorpus split,
+      data::splitCorpus(std::move(corpus.tokens), program.seqLength(),
+                        o.validationFraction, "--data " + o.data));
+  std::fprintf(out,
+               "data: %zu tokens: %lld training and %lld validation samples "
+               "of %lld tokens; %lld rows per step (%lld micro-batches of "
+               "%lld)\n",
+               tokenCount, static_cast<long long>(split.train.size()),
+               static_cast<long long>(split.validation.size()),
+               static_cast<long long>(program.seqLength()),
+               static_cast<long long>(globalBatch),
+               static_cast<long long>(globalBatch / program.microBatchSize()),
+               static_cast<long long>(program.microBatchSize()));
+  o.loop.globalBatch = globalBatch;
+  o.loop.out = out;
+  o.loop.terminal = isatty(fileno(out)) != 0;
+  STRATA_ASSIGN_OR_RETURN(
+      training::TrainingSummary summary,
+      training::runTraining(*executor, program, split, fingerprint, o.loop));
+  std::fprintf(out, "done: step %lld, loss %.4f",
+               static_cast<long long>(summary.lastStep), summary.lastLoss);
+  if (summary.lastValidationLoss >= 0)
+    std::fprintf(out, ", validation loss %.4f", summary.lastValidationLoss);
+  if (summary.tokensPerSecond > 0)
+    std::fprintf(out, ", %.0f tokens/s", summary.tokensPerSecond);
+  std::fprintf(out, "\n");
+  return Status::ok();
+}
+
+} // namespace strata::runtime

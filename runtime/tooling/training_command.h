@@ -1,0 +1,44 @@
+//===- training_command.h - strata-run train --data -------------*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// Training on a text corpus: tokenize (and cache) --data, split off the
+// validation part, and run the training loop (runtime/training/trainer.h)
+// with the schedule, evaluation, checkpoints and resume the flags ask for.
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_RUNTIME_TOOLING_TRAINING_COMMAND_H
+#define STRATA_RUNTIME_TOOLING_TRAINING_COMMAND_H
+
+#include "runtime/training/trainer.h"
+#include "runtime/support/status.h"
+
+#include <cstdint>
+#include <string>
+
+namespace strata::runtime {
+
+struct DataTrainingOptions {
+  std::string artifact;
+  std::string data;
+  /// Initial parameters (Hugging Face safetensors); empty: initializers.
+  std::string checkpoint;
+  std::string tokenizer;
+  std::string cacheDir;
+  double validationFraction = 0.05;
+  int64_t microBatchSize = 0; // 0: the artifact's; must equal it
+  int64_t seqLength = 0;      // 0: the artifact's; must equal it
+  std::string lrSchedule = "cosine";
+  int threads = 0;
+  training::TrainingOptions loop;
+};
+
+/// The directory of GPT-2's encoder.json and vocab.bpe: |flag| when set,
+/// else $STRATA_TOKENIZER_DIR, else the project's data/gpt2-tokenizer.
+std::string resolveTokenizerDirectory(const std::string &flag);
+
+Status runDataTrainingCommand(DataTrainingOptions options);
+
+} // namespace strata::runtime
+
+#endif // STRATA_RUNTIME_TOOLING_TRAINING_COMMAND_H
