@@ -15,7 +15,7 @@ packages=(
   libopenmpi-dev openmpi-bin
   # Tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3-torch python3-numpy libjemalloc2
+  python3-torch python3-numpy python3-regex libjemalloc2
 )
 
 missing=()
