@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Driver/CompileDriver.h"
 
+#include "compiler/Driver/InferenceModule.h"
 #include "compiler/Driver/MemoryReport.h"
 #include "compiler/Lowering/ArtifactEmitter.h"
 #include "compiler/Lowering/PlannedProgram.h"
@@ -58,7 +59,8 @@ void printDiagnostics(const std::vector<fe::Diagnostic> &diags,
     llvm::errs() << fe::formatDiagnostic(diagnostic, sourceText);
 }
 
-/// Reads the YAML description and emits the input-phase module.
+/// Reads the YAML description and emits the input-phase module: `forward`
+/// for training, `prefill` and `decode` for inference.
 OwningOpRef<ModuleOp> loadModelDescription(const CompileOptions &options,
                                            MLIRContext &context,
                                            std::string &descriptionText) {
@@ -87,7 +89,15 @@ OwningOpRef<ModuleOp> loadModelDescription(const CompileOptions &options,
                  << llvm::join(paths, ", ") << "\n";
   }
   descriptionText = result.description->sourceText;
-  return fe::emitTfmModule(*result.description, context);
+  if (options.mode == CompileMode::Train)
+    return fe::emitTfmModule(*result.description, context);
+  std::string error;
+  OwningOpRef<ModuleOp> module = emitInferenceModule(
+      *result.description, options.prefillLength, context, &error);
+  if (!module)
+    llvm::WithColor::error(llvm::errs(), "strata-compile")
+        << options.inputPath << ": " << error << "\n";
+  return module;
 }
 
 /// Parses a module in the tfm dialect; the parser verifies it.
@@ -113,6 +123,9 @@ int writeArtifact(const CompileOptions &options, ModuleOp module,
   llvm::json::Object compileOptions;
   compileOptions["input"] = options.inputPath;
   compileOptions["compile_to"] = toString(options.compileTo).str();
+  compileOptions["mode"] = toString(options.mode).str();
+  if (options.prefillLength > 0)
+    compileOptions["prefill_length"] = options.prefillLength;
   llvm::json::Array overrides;
   for (const std::string &o : options.overrides)
     overrides.push_back(o);
@@ -157,6 +170,13 @@ int mlir::strata::runCompile(const CompileOptions &options) {
         << options.inputPath << "'\n";
     return 1;
   }
+  if (*kind == InputKind::Mlir && options.prefillLength > 0) {
+    llvm::WithColor::error(llvm::errs(), "strata-compile")
+        << "--prefill-length applies to YAML model descriptions; the "
+           "functions of '"
+        << options.inputPath << "' have their lengths already\n";
+    return 1;
+  }
 
   DefaultTimingManager disabledTiming;
   TimingScope rootTiming = options.timing ? options.timing->getRootScope()
@@ -194,11 +214,32 @@ int mlir::strata::runCompile(const CompileOptions &options) {
   if (auto phase = (*module)->getAttrOfType<StringAttr>("tfm.phase"))
     if (std::optional<CompilePhase> parsed = parseCompilePhase(phase))
       reached = *parsed;
-  if (options.compileTo >= CompilePhase::Training &&
-      reached < CompilePhase::Training) {
+  if (std::optional<CompileMode> reachedMode = modeOf(reached);
+      reachedMode && *reachedMode != options.mode) {
+    llvm::WithColor::error(llvm::errs(), "strata-compile")
+        << "'" << options.inputPath << "' is a module of phase '"
+        << toString(reached) << "' (--mode " << toString(*reachedMode)
+        << "), which --mode " << toString(options.mode)
+        << " cannot continue\n";
+    return 1;
+  }
+  auto runs = [&](CompilePhase phase) {
+    return reached != phase &&
+           runsPhase(options.mode, options.compileTo, phase);
+  };
+  if (runs(CompilePhase::Training)) {
     TimingScope passTiming = rootTiming.nest("training");
     PassManager pm(&context);
     pm.addPass(createDeriveTrainingPass());
+    if (failed(pm.run(*module)))
+      return 1;
+  }
+  if (runs(CompilePhase::Inference)) {
+    // The caches hold max_position_embeddings positions (the module's
+    // tfm.config); every function of the module is derived.
+    TimingScope passTiming = rootTiming.nest("inference");
+    PassManager pm(&context);
+    pm.addPass(createDeriveInferencePass());
     if (failed(pm.run(*module)))
       return 1;
   }
@@ -243,12 +284,29 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
                "default)"));
   std::string phaseHelp =
       "Stop after this phase and print its IR. Phases, in order:";
-  for (const CompilePhaseInfo &info : allCompilePhases())
+  for (const CompilePhaseInfo &info : allCompilePhases()) {
     phaseHelp += "\n  " + info.name.str() + ": " + info.description.str();
-  phaseHelp += "\nDefault: the last phase listed";
-  cl::opt<std::string> compileTo(
-      "compile-to", cl::cat(category), cl::value_desc("phase"),
-      cl::init(allCompilePhases().back().name.str()), cl::desc(phaseHelp));
+    if (info.mode)
+      phaseHelp += " (--mode " + toString(*info.mode).str() + ")";
+  }
+  phaseHelp += "\nDefault: the last phase of the mode";
+  cl::opt<std::string> compileTo("compile-to", cl::cat(category),
+                                 cl::value_desc("phase"), cl::desc(phaseHelp));
+  cl::opt<std::string> mode(
+      "mode", cl::cat(category), cl::value_desc("train|infer"),
+      cl::init("train"),
+      cl::desc("What to compile:\n"
+               "  train: a training step (forward_backward, zero_grads, "
+               "optimizer_step) and forward for evaluation (the default)\n"
+               "  infer: prefill(tokens, positions) and decode(tokens, "
+               "positions) -> logits over a KV cache of "
+               "max_position_embeddings positions per attention layer; "
+               "decode takes one token per sequence"));
+  cl::opt<unsigned> prefillLength(
+      "prefill-length", cl::cat(category), cl::value_desc("N"),
+      cl::desc("With --mode infer: the tokens per sequence one prefill call "
+               "takes (default: seq_length, at most 128); longer prompts "
+               "are prefilled in chunks"));
   cl::opt<unsigned> tp("tp", cl::cat(category), cl::value_desc("N"),
                        cl::desc("Tensor-parallel size; the same as the "
                                 "override model.tensor_model_parallel_size=N"));
@@ -295,7 +353,8 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
       "strata-compile: compiles a transformer model description into "
       "Strata's IR\n\n"
       "  strata-compile examples/gpt2-124m.yaml --compile-to=input\n"
-      "  strata-compile model.yaml model.num_layers=2 -o model.mlir\n");
+      "  strata-compile model.yaml model.num_layers=2 -o model.mlir\n"
+      "  strata-compile model.yaml --mode infer -o model.strata\n");
 
   CompileOptions options;
   options.inputPath = positional.front();
@@ -316,7 +375,18 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
                                 std::to_string(pp));
   if (sp)
     options.overrides.push_back("model.sequence_parallel=true");
-  std::optional<CompilePhase> phase = parseCompilePhase(compileTo);
+  std::optional<CompileMode> parsedMode = parseCompileMode(mode);
+  if (!parsedMode) {
+    llvm::WithColor::error(llvm::errs(), "strata-compile")
+        << "unknown mode '" << mode
+        << "' for --mode; expected train or infer\n";
+    return 1;
+  }
+  options.mode = *parsedMode;
+  std::optional<CompilePhase> phase =
+      compileTo.getNumOccurrences()
+          ? parseCompilePhase(compileTo)
+          : std::optional(compilePhasesOf(options.mode).back().phase);
   if (!phase) {
     std::vector<std::string> names;
     for (const CompilePhaseInfo &info : allCompilePhases())
@@ -327,7 +397,31 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
         << "\n";
     return 1;
   }
+  if (std::optional<CompileMode> phaseMode = modeOf(*phase);
+      phaseMode && *phaseMode != options.mode) {
+    // --compile-to=inference alone implies --mode infer.
+    if (mode.getNumOccurrences()) {
+      llvm::WithColor::error(llvm::errs(), "strata-compile")
+          << "phase '" << compileTo << "' belongs to --mode "
+          << toString(*phaseMode) << ", not --mode " << mode << "\n";
+      return 1;
+    }
+    options.mode = *phaseMode;
+  }
   options.compileTo = *phase;
+  if (prefillLength.getNumOccurrences()) {
+    if (options.mode != CompileMode::Infer) {
+      llvm::WithColor::error(llvm::errs(), "strata-compile")
+          << "--prefill-length applies to --mode infer\n";
+      return 1;
+    }
+    if (prefillLength == 0) {
+      llvm::WithColor::error(llvm::errs(), "strata-compile")
+          << "--prefill-length must be at least 1\n";
+      return 1;
+    }
+    options.prefillLength = prefillLength;
+  }
   options.outputPath = outputPath;
   if (report.getNumOccurrences()) {
     if (report != "memory") {

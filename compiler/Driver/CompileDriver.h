@@ -27,6 +27,11 @@ struct CompileOptions {
   std::string inputPath;
   std::string outputPath = "-";
   CompilePhase compileTo = CompilePhase::Input;
+  /// Training step or KV-cache inference (--mode).
+  CompileMode mode = CompileMode::Train;
+  /// Query length of the prefill function in infer mode (--prefill-length);
+  /// 0 for defaultPrefillLength.
+  int64_t prefillLength = 0;
   /// Hydra-style `key.path=value` overrides of the YAML description.
   std::vector<std::string> overrides;
   bool verbose = false;

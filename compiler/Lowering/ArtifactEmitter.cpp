@@ -137,6 +137,14 @@ FailureOr<KernelCall> kernelFor(Operation *op,
                           {streamOf(o.getRngStream())},
                           {f64(o.getRateAttr())}};
       })
+      // KV-cache inference (strata-tfm-derive-inference): the caches are
+      // buffers of their own, see the operand lists below.
+      .Case([](tfm::CacheWriteOp) { return KernelCall{K::CacheWrite, {}, {}}; })
+      .Case([&](tfm::CachedAttentionOp o) {
+        return KernelCall{K::CachedAttention,
+                          {o.getCausal() ? 1 : 0},
+                          {f64(o.getScaleAttr())}};
+      })
       // Reshapes of contiguous memory: a copy until buffers alias.
       .Case<tfm::SplitHeadsOp, tfm::MergeHeadsOp>(
           [](Operation *) { return KernelCall{K::Copy, {}, {}}; })
@@ -216,6 +224,9 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
         slots.adamM, slots.adamV, kind, init.getStd().convertToDouble(),
         slots.grad >= 0, static_cast<bool>(parameter.getWeightDecay())));
   }
+  for (auto cache : module.getOps<tfm::KVCacheOp>())
+    bufferTypes[assignment.kvCaches.lookup(cache.getSymName())] =
+        cache.getTensorType();
   for (const planning::Buffer &buffer : assignment.buffers) {
     auto type = cast<RankedTensorType>(bufferTypes[buffer.id]);
     std::vector<int64_t> shape(type.getShape());
@@ -250,6 +261,19 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
       if (auto accumulate = dyn_cast<tfm::AccumulateGradOp>(op))
         outputs.push_back(
             assignment.parameters.lookup(accumulate.getName()).grad);
+      // CacheWrite (values, positions) -> (cache): the cache is read,
+      // partly overwritten and written, like AccumulateGrad's slot.
+      if (auto write = dyn_cast<tfm::CacheWriteOp>(op))
+        outputs.push_back(assignment.kvCaches.lookup(write.getCache()));
+      // CachedAttention (q, key_cache, value_cache, positions) -> out: the
+      // caches go between the op's operands (q, positions).
+      if (auto cached = dyn_cast<tfm::CachedAttentionOp>(op))
+        operands.insert(
+            operands.begin() + 1,
+            {static_cast<uint32_t>(
+                 assignment.kvCaches.lookup(cached.getKeyCache())),
+             static_cast<uint32_t>(
+                 assignment.kvCaches.lookup(cached.getValueCache()))});
       std::string location;
       llvm::raw_string_ostream los(location);
       if (auto name = dyn_cast<NameLoc>(op.getLoc()))

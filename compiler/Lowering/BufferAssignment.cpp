@@ -106,6 +106,11 @@ FailureOr<BufferAssignment> Assigner::run(ModuleOp module) {
     }
     result.parameters[name] = slots;
   }
+  for (auto cache : module.getOps<tfm::KVCacheOp>()) {
+    std::string name = cache.getSymName().str();
+    result.kvCaches[name] = addBuffer(
+        cache.getTensorType(), planning::BufferCategory::KVCache, name);
+  }
   for (auto function : module.getOps<func::FuncOp>())
     if (failed(assignFunction(function)))
       return failure();

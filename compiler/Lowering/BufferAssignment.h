@@ -5,7 +5,8 @@
 // Turns a flattened module (no tfm.layer left; see
 // strata-tfm-flatten-layers) into the planner's view: every parameter and
 // (when the module trains) its gradient and AdamW moment slots are
-// persistent buffers, every
+// persistent buffers, and so is every KV cache (tfm.kv_cache, category
+// KVCache, named by its symbol); every
 // function argument an input and every returned value an output, and every
 // other tensor value a transient activation live from the instruction that
 // writes it to the last one that reads it. Functions run one at a time, so
@@ -43,6 +44,8 @@ struct BufferAssignment {
   /// The buffer holding each tensor value of every function.
   llvm::DenseMap<Value, int64_t> bufferOf;
   llvm::StringMap<ParameterSlots> parameters;
+  /// The buffer of each tfm.kv_cache, by symbol name.
+  llvm::StringMap<int64_t> kvCaches;
 };
 
 /// Every buffer is aligned to this many bytes (the artifact's rule).

@@ -261,6 +261,7 @@ bool isPersistent(BufferCategory category) {
   case BufferCategory::OptimizerState:
   case BufferCategory::Input:
   case BufferCategory::Output:
+  case BufferCategory::KVCache:
     return true;
   }
   return true;
@@ -282,6 +283,8 @@ const char *stringifyBufferCategory(BufferCategory category) {
     return "input";
   case BufferCategory::Output:
     return "output";
+  case BufferCategory::KVCache:
+    return "kv_cache";
   }
   return "unknown";
 }

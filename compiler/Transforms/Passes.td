@@ -63,6 +63,77 @@ def DeriveTrainingPass : Pass<"strata-tfm-derive-training", "::mlir::ModuleOp"> 
 }
 
 //===----------------------------------------------------------------------===//
+// Phase "inference"
+//===----------------------------------------------------------------------===//
+
+def DeriveInferencePass : Pass<"strata-tfm-derive-inference", "::mlir::ModuleOp"> {
+  let summary = "Derives KV-cache inference functions from input-phase functions";
+  let description = [{
+    Turns each function of the module (or those named by `functions`) from
+    the input phase's `(tokens, positions, labels) -> (logits, loss)` into
+    `(tokens, positions) -> logits` that keeps the keys and values of every
+    attention layer in a key/value cache:
+
+    * the loss (`tfm.cross_entropy` of the returned logits) and the labels
+      argument are removed; `tfm.dropout` becomes the identity;
+    * each layer's attention gets two `tfm.kv_cache` symbols,
+      `layers.N.attention.key_cache` and `layers.N.attention.value_cache`,
+      `[batch, cache-length, groups, head_dim]`, declared once per module
+      and shared by all its functions;
+    * `tfm.attention %q, %k, %v` becomes `tfm.cache_write` of `%k` and of
+      `%v` at the function's `positions`, then `tfm.cached_attention` of
+      `%q` over the two caches (the writes first, so each query attends its
+      own key).
+
+    `strata-compile --mode infer` emits the model twice, at the prefill
+    chunk length and at length 1, names the functions `prefill` and
+    `decode`, and runs this pass on both: prefill, chunked prefill and
+    decoding are then the same ops, and a decode step costs time
+    proportional to the context instead of its square. Works on `tfm.layer`
+    regions (a layer that did not take the positions gets them as an extra
+    operand) and on flattened functions. The module's `tfm.phase` becomes
+    `"inference"`. The rewrites are plain functions in
+    `compiler/Inference/InferenceDerivation.h`.
+
+    Input:
+
+    ```mlir
+    func.func @decode(%tokens: tensor<2x1xi32>, %positions: tensor<2x1xi32> {tfm.name = "positions"}, %labels: tensor<2x1xi32>) -> (tensor<2x1x11xf32>, tensor<f32>) {
+      ...
+      %a = tfm.attention %q, %k, %v causal scale 0.5 : ...
+      ...
+      %loss = tfm.cross_entropy mean %logits, %labels : ...
+      return %logits, %loss : tensor<2x1x11xf32>, tensor<f32>
+    }
+    ```
+
+    Output:
+
+    ```mlir
+    tfm.kv_cache @"layers.0.attention.key_cache" : tensor<2x16x2x4xf32>
+    tfm.kv_cache @"layers.0.attention.value_cache" : tensor<2x16x2x4xf32>
+    func.func @decode(%tokens: tensor<2x1xi32>, %positions: tensor<2x1xi32> {tfm.name = "positions"}) -> tensor<2x1x11xf32> {
+      ...
+      tfm.cache_write @"layers.0.attention.key_cache", %k, %positions : ...
+      tfm.cache_write @"layers.0.attention.value_cache", %v, %positions : ...
+      %a = tfm.cached_attention %q, @"layers.0.attention.key_cache", @"layers.0.attention.value_cache", %positions causal scale 0.5 : ...
+      ...
+      return %logits : tensor<2x1x11xf32>
+    }
+    ```
+  }];
+  let options = [
+    ListOption<"functions", "functions", "std::string",
+               "Names of the functions to derive (default: every function)">,
+    Option<"cacheLength", "cache-length", "int64_t", /*default=*/"0",
+           "Positions each cache holds (default: the module's "
+           "tfm.config max_position_embeddings)">,
+  ];
+  let dependentDialects = ["::mlir::strata::tfm::TfmDialect",
+                           "::mlir::func::FuncDialect"];
+}
+
+//===----------------------------------------------------------------------===//
 // Phase "fused"
 //===----------------------------------------------------------------------===//
 

@@ -32,6 +32,15 @@ TEST(ArtifactLoaderTest, ValidArtifactLoads) {
   EXPECT_EQ(loaded->findFunction("backward"), nullptr);
 }
 
+TEST(ArtifactLoaderTest, KVCacheArtifactLoads) {
+  auto loaded = loadArtifactFromBytes(
+      testing_support::buildCacheArtifact({}), "c.strata");
+  ASSERT_TRUE(loaded.isOk()) << loaded.status().toString();
+  EXPECT_EQ(loaded->root().buffers()->Get(0)->category(),
+            fb::BufferCategory::KVCache);
+  ASSERT_NE(loaded->findFunction("decode"), nullptr);
+}
+
 TEST(ArtifactLoaderTest, EverySignatureMatchesItsEnumValue) {
   const auto &signatures = allKernelSignatures();
   ASSERT_EQ(signatures.size(), static_cast<size_t>(fb::Kernel::MAX) + 1);

@@ -62,4 +62,59 @@ std::vector<uint8_t> buildArtifact(const Spec &spec) {
   return bytes;
 }
 
+std::vector<uint8_t> buildCacheArtifact(const CacheSpec &spec) {
+  flatbuffers::FlatBufferBuilder b;
+  uint64_t offset = 0;
+  auto buffer = [&](const char *name, fb::BufferCategory category,
+                    std::vector<int64_t> shape,
+                    fb::DType dtype = fb::DType::F32) {
+    uint64_t size = dtypeSize(dtype);
+    for (int64_t dim : shape)
+      size *= uint64_t(dim);
+    auto made = fb::CreateBufferDirect(b, name, category, dtype, &shape,
+                                       offset, size);
+    offset += (size + 63) / 64 * 64;
+    return made;
+  };
+  using C = fb::BufferCategory;
+  std::vector<flatbuffers::Offset<fb::Buffer>> buffers = {
+      buffer("layers.0.attention.key_cache", spec.cacheCategory, {2, 4, 1, 2}),
+      buffer("layers.0.attention.value_cache", spec.cacheCategory,
+             {2, 4, 1, 2}),
+      buffer("q", C::Input, {2, 1, 2, 2}),
+      buffer("k", C::Input, {2, 1, 1, 2}),
+      buffer("v", C::Input, {2, 1, 1, 2}),
+      buffer("positions", C::Input, {2, 1}, fb::DType::I32),
+      buffer("out", C::Output, {2, 1, 2, 2}),
+  };
+  std::vector<uint32_t> writeKey = {3, 5}, writeValue = {4, 5}, keyCache = {0},
+                        valueCache = {1}, out = {6};
+  std::vector<int64_t> ints = {spec.causal};
+  std::vector<double> floats = {spec.scale};
+  std::vector<flatbuffers::Offset<fb::Instruction>> decode = {
+      fb::CreateInstructionDirect(b, fb::Kernel::CacheWrite, &writeKey,
+                                  &keyCache, nullptr, nullptr,
+                                  "layers.0.attention.key_cache"),
+      fb::CreateInstructionDirect(b, fb::Kernel::CacheWrite, &writeValue,
+                                  &valueCache, nullptr, nullptr,
+                                  "layers.0.attention.value_cache"),
+      fb::CreateInstructionDirect(b, fb::Kernel::CachedAttention,
+                                  &spec.attentionOperands, &out, &ints,
+                                  &floats, "layers.0.attention.core")};
+  std::vector<uint32_t> arguments = {2, 3, 4, 5};
+  std::vector<flatbuffers::Offset<fb::Function>> functions = {
+      fb::CreateFunctionDirect(b, "decode", &arguments, &out, &decode)};
+  std::vector<uint64_t> peaks(8, 0);
+  auto plan = fb::CreateMemoryPlanDirect(b, offset, &peaks, 0, 0);
+  std::vector<flatbuffers::Offset<fb::Parameter>> parameters;
+  auto root = fb::CreateArtifactDirect(
+      b, kArtifactVersionMajor, kArtifactVersionMinor, "cache", "model: {}",
+      "{}", "{}", 1, &buffers, &parameters, &functions, plan);
+  fb::FinishSizePrefixedArtifactBuffer(b, root);
+  std::vector<uint8_t> bytes(b.GetBufferPointer(),
+                             b.GetBufferPointer() + b.GetSize());
+  appendArtifactChecksum(bytes);
+  return bytes;
+}
+
 } // namespace strata::runtime::testing_support

@@ -36,6 +36,21 @@ struct Spec {
 /// The size-prefixed bytes of the artifact |spec| describes.
 std::vector<uint8_t> buildArtifact(const Spec &spec);
 
+/// Knobs of a small KV-cache program: one `decode` function of two
+/// sequences, two query heads of one key/value group, head_dim 2, caches of
+/// 4 positions. Buffers: 0 key cache [2,4,1,2], 1 value cache [2,4,1,2],
+/// 2 q [2,1,2,2], 3 k [2,1,1,2], 4 v [2,1,1,2], 5 positions [2,1] i32,
+/// 6 out [2,1,2,2]. Instructions: CacheWrite (3, 5) -> 0, CacheWrite
+/// (4, 5) -> 1, CachedAttention (2, 0, 1, 5) -> 6.
+struct CacheSpec {
+  artifact::BufferCategory cacheCategory = artifact::BufferCategory::KVCache;
+  std::vector<uint32_t> attentionOperands = {2, 0, 1, 5};
+  int64_t causal = 1;
+  double scale = 0.5;
+};
+
+std::vector<uint8_t> buildCacheArtifact(const CacheSpec &spec);
+
 } // namespace strata::runtime::testing_support
 
 #endif // STRATA_RUNTIME_ARTIFACT_ARTIFACT_TEST_SUPPORT_H

@@ -94,6 +94,19 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       // buffer (biasDropoutResidualBackward); the residual's gradient is dy
       {Kernel::BiasDropoutAddGrad, "bias_dropout_add_grad", 1, 1, 2, 2,
        {"rng_stream"}, {"rate"}},
+      // KV-cache inference (tfm.cache_write, tfm.cached_attention). A cache
+      // is a KVCache buffer [B, T, G, D] (T positions per sequence).
+      //
+      // (values[B,S,G,D], positions[B,S] i32) -> cache: the cache is read
+      // and written, cache[b, positions[b,s]] = values[b,s], every position
+      // in [0, T) (checked before anything is written)
+      {Kernel::CacheWrite, "cache_write", 2, 2, 1, 1, {}, {}},
+      // (q[B,S,H,D], key_cache[B,T,G,D], value_cache[B,T,G,E],
+      //  positions[B,S] i32) -> out[B,S,H,E]: query (b, s) attends the
+      // cached keys t <= positions[b,s] (attentionForward with
+      // queryPositions); causal is 1
+      {Kernel::CachedAttention, "cached_attention", 4, 4, 1, 1, {"causal"},
+       {"scale"}},
   };
   return signatures;
 }

@@ -119,6 +119,60 @@ Status attention(const PreparedInstruction &p, const Args<T> &a) {
   return Status::ok();
 }
 
+/// Checks that each of the [B, S] |positions| indexes a cache of |length|
+/// positions.
+Status validateCachePositions(const int32_t *positions, int64_t B, int64_t S,
+                              int64_t length) {
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t s = 0; s < S; ++s) {
+      const int32_t position = positions[b * S + s];
+      if (position < 0 || position >= length)
+        return Status::invalidArgument(
+            "position " + std::to_string(position) + " of sequence " +
+            std::to_string(b) + " (token " + std::to_string(s) +
+            " of the call) is outside the KV cache of " +
+            std::to_string(length) + " positions [0, " +
+            std::to_string(length) + ")");
+    }
+  return Status::ok();
+}
+
+/// CacheWrite: cache[b, positions[b, s]] = values[b, s], every position
+/// checked before any row is written.
+template <typename T>
+Status cacheWrite(const PreparedInstruction &p, const Args<T> &a) {
+  const int64_t B = p.dims[0], S = p.dims[1], length = p.dims[2],
+                row = p.dims[3];
+  const int32_t *positions = a.ids(1);
+  STRATA_RETURN_IF_ERROR(
+      a.withContext(validateCachePositions(positions, B, S, length)));
+  const T *values = a.in(0);
+  T *cache = a.out(0);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t s = 0; s < S; ++s)
+      std::memcpy(cache + (b * length + positions[b * S + s]) * row,
+                  values + (b * S + s) * row, sizeof(T) * row);
+  return Status::ok();
+}
+
+/// CachedAttention: attention of the queries over the caches, each query
+/// attending the positions up to its own; the log-sum-exp goes to scratch.
+template <typename T>
+Status cachedAttention(const PreparedInstruction &p, const Args<T> &a) {
+  cpu::AttentionParams params = p.attention;
+  const int32_t *positions = a.ids(3);
+  STRATA_RETURN_IF_ERROR(a.withContext(validateCachePositions(
+      positions, params.batch, params.querySeq, params.keySeq)));
+  params.queryPositions = positions;
+  const size_t lseBytes =
+      (sizeof(T) * params.batch * params.queryHeads * params.querySeq + 63) /
+      64 * 64;
+  cpu::attentionForward<T>(params, a.in(0), a.in(1), a.in(2), a.out(0),
+                           a.scratch(), a.scratch(lseBytes),
+                           p.scratchBytes - lseBytes);
+  return Status::ok();
+}
+
 template <typename T>
 Status optimizer(const PreparedInstruction &p, const Args<T> &a,
                  const CpuRunContext &c) {
@@ -310,6 +364,10 @@ Status run(const PreparedInstruction &p, const CpuRunContext &c) {
                                         a.dropoutRate(p.floats[0]), c.seed,
                                         a.rngOffset(), a.out(0), a.out(1));
     return Status::ok();
+  case Kernel::CacheWrite:
+    return cacheWrite(p, a);
+  case Kernel::CachedAttention:
+    return cachedAttention(p, a);
   }
   return Status::internal(p.where + ": no CPU kernel");
 }

@@ -4,7 +4,8 @@
 //
 // Maps each artifact kernel to runtime/kernels/cpu. Sizes come from the
 // prepared instruction (already checked); only the values are checked here:
-// token ids and labels before a kernel would index with them.
+// token ids, labels and KV-cache positions before a kernel would index with
+// them.
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_EXECUTOR_CPU_DISPATCH_H

@@ -150,5 +150,147 @@ TEST(ExecutorTest, UnknownFunctionNamesTheOnesThatExist) {
       << status.message();
 }
 
+//===----------------------------------------------------------------------===//
+// KV caches (buildCacheArtifact: two sequences, caches of 4 positions)
+//===----------------------------------------------------------------------===//
+
+using testing_support::buildCacheArtifact;
+using testing_support::CacheSpec;
+
+StatusOr<std::unique_ptr<Executor>> cacheExecutorFor(const CacheSpec &spec,
+                                                     CpuDevice &device) {
+  STRATA_ASSIGN_OR_RETURN(
+      LoadedArtifact artifact,
+      loadArtifactFromBytes(buildCacheArtifact(spec), "c.strata"));
+  return Executor::create(std::move(artifact), device, {});
+}
+
+/// Writes q, k, v (values from |seed|) and |positions| and runs decode.
+Status decodeStep(Executor &executor, const std::vector<int32_t> &positions,
+                  int seed, io::HostTensor *q, io::HostTensor *k,
+                  io::HostTensor *v) {
+  int n = seed;
+  for (io::HostTensor *t : {q, k, v})
+    for (int64_t i = 0; i < t->numElements(); ++i)
+      t->data<float>()[i] = 0.25f * float((n++ * 37) % 17) - 2.0f;
+  io::HostTensor p(io::DType::I32, {2, 1});
+  std::copy(positions.begin(), positions.end(), p.data<int32_t>());
+  STRATA_RETURN_IF_ERROR(executor.write(2, *q));
+  STRATA_RETURN_IF_ERROR(executor.write(3, *k));
+  STRATA_RETURN_IF_ERROR(executor.write(4, *v));
+  STRATA_RETURN_IF_ERROR(executor.write(5, p));
+  return executor.run("decode");
+}
+
+TEST(ExecutorTest, DecodeWritesTheCacheAndAttendsItsPrefix) {
+  CpuDevice device;
+  auto made = cacheExecutorFor(CacheSpec(), device);
+  ASSERT_TRUE(made.isOk()) << made.status().toString();
+  Executor &executor = **made;
+  // Sequence 0 decodes positions 0, 1, 2; sequence 1 positions 3, 2, 0
+  // (rewriting its cache as a new sequence would).
+  const std::vector<std::vector<int32_t>> steps = {{0, 3}, {1, 2}, {2, 0}};
+  // The keys and values each sequence holds at each position, as written.
+  float keys[2][4][2] = {}, values[2][4][2] = {};
+  for (size_t step = 0; step < steps.size(); ++step) {
+    SCOPED_TRACE(step);
+    io::HostTensor q(io::DType::F32, {2, 1, 2, 2}),
+        k(io::DType::F32, {2, 1, 1, 2}), v(io::DType::F32, {2, 1, 1, 2});
+    Status status =
+        decodeStep(executor, steps[step], int(step) * 11 + 1, &q, &k, &v);
+    ASSERT_TRUE(status.isOk()) << status.toString();
+    const io::HostTensor out = executor.read(6);
+    const io::HostTensor keyCache = executor.read(0);
+    for (int b = 0; b < 2; ++b) {
+      const int position = steps[step][b];
+      for (int d = 0; d < 2; ++d) {
+        keys[b][position][d] = k.data<float>()[b * 2 + d];
+        values[b][position][d] = v.data<float>()[b * 2 + d];
+        EXPECT_EQ(keyCache.data<float>()[(b * 4 + position) * 2 + d],
+                  keys[b][position][d]);
+      }
+      // Both heads read the one group: softmax over positions 0..position.
+      for (int h = 0; h < 2; ++h) {
+        const float *qh = q.data<float>() + (b * 2 + h) * 2;
+        double scores[4], max = -INFINITY, sum = 0.0;
+        for (int t = 0; t <= position; ++t) {
+          scores[t] = 0.5 * (double(qh[0]) * keys[b][t][0] +
+                             double(qh[1]) * keys[b][t][1]);
+          max = std::max(max, scores[t]);
+        }
+        for (int t = 0; t <= position; ++t)
+          sum += std::exp(scores[t] - max);
+        for (int e = 0; e < 2; ++e) {
+          double expected = 0.0;
+          for (int t = 0; t <= position; ++t)
+            expected += std::exp(scores[t] - max) / sum * values[b][t][e];
+          EXPECT_NEAR(out.data<float>()[(b * 2 + h) * 2 + e], expected, 1e-5)
+              << "b=" << b << " h=" << h << " e=" << e;
+        }
+      }
+    }
+  }
+}
+
+TEST(ExecutorTest, PositionsOutsideTheCacheAreRejectedBeforeAnyWrite) {
+  CpuDevice device;
+  auto made = cacheExecutorFor(CacheSpec(), device);
+  ASSERT_TRUE(made.isOk()) << made.status().toString();
+  Executor &executor = **made;
+  const io::HostTensor before = executor.read(0);
+  io::HostTensor q(io::DType::F32, {2, 1, 2, 2}),
+      k(io::DType::F32, {2, 1, 1, 2}), v(io::DType::F32, {2, 1, 1, 2});
+  for (const std::vector<int32_t> &positions :
+       {std::vector<int32_t>{0, 4}, std::vector<int32_t>{-1, 0}}) {
+    Status status = decodeStep(executor, positions, 5, &q, &k, &v);
+    ASSERT_FALSE(status.isOk());
+    EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+    const std::string bad = std::to_string(positions[0] < 0 ? -1 : 4);
+    const std::string sequence = positions[0] < 0 ? "0" : "1";
+    EXPECT_NE(status.message().find(
+                  "function decode: instruction 0 (cache_write at "
+                  "layers.0.attention.key_cache): position " +
+                  bad + " of sequence " + sequence +
+                  " (token 0 of the call) is outside the KV cache of 4 "
+                  "positions [0, 4)"),
+              std::string::npos)
+        << status.message();
+    // Sequence 0's valid position was not written either.
+    EXPECT_TRUE(executor.read(0).bitwiseEquals(before));
+  }
+}
+
+TEST(ExecutorTest, CacheKernelsNeedKVCacheBuffers) {
+  CpuDevice device;
+  CacheSpec spec;
+  spec.cacheCategory = artifact::BufferCategory::Activation;
+  auto made = cacheExecutorFor(spec, device);
+  ASSERT_FALSE(made.isOk());
+  EXPECT_NE(made.status().message().find(
+                "c.strata: function decode, instruction 0 (cache_write at "
+                "layers.0.attention.key_cache): result 0 "
+                "'layers.0.attention.key_cache' is not a KV cache"),
+            std::string::npos)
+      << made.status().message();
+
+  spec = CacheSpec();
+  spec.attentionOperands = {2, 3, 4, 5}; // this call's keys, not the caches
+  made = cacheExecutorFor(spec, device);
+  ASSERT_FALSE(made.isOk());
+  EXPECT_NE(made.status().message().find(
+                "instruction 2 (cached_attention at layers.0.attention.core): "
+                "operand 1 'k' is not a KV cache"),
+            std::string::npos)
+      << made.status().message();
+
+  spec = CacheSpec();
+  spec.causal = 0;
+  made = cacheExecutorFor(spec, device);
+  ASSERT_FALSE(made.isOk());
+  EXPECT_NE(made.status().message().find("cached attention with causal = 0"),
+            std::string::npos)
+      << made.status().message();
+}
+
 } // namespace
 } // namespace strata::runtime

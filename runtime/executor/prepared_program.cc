@@ -152,6 +152,16 @@ private:
   Status prepareKernel();
   Status prepareMatmul();
   Status prepareAttention(bool backward);
+  Status prepareCacheWrite();
+  Status prepareCachedAttention();
+  Status checkKVCache(uint32_t id, const std::string &what) const {
+    if (buffer(id).category() != artifact::BufferCategory::KVCache)
+      return fail(what, " '", nameOf(id), "' is not a KV cache");
+    if (shapeOf(id).size() != 4)
+      return fail(what, " '", nameOf(id), "' ", shapeText(shapeOf(id)),
+                  " should have rank 4 [batch, length, groups, head_dim]");
+    return Status::ok();
+  }
   Status prepareCrossEntropy(bool backward);
   Status prepareOptimizer();
 
@@ -171,7 +181,10 @@ bool isIntegerOperand(Kernel kernel, size_t i) {
   case Kernel::RotaryEmbedding:
   case Kernel::CrossEntropy:
   case Kernel::CrossEntropyGrad:
+  case Kernel::CacheWrite:
     return i == 1;
+  case Kernel::CachedAttention:
+    return i == 3;
   default:
     return false;
   }
@@ -365,6 +378,71 @@ Status InstructionPreparer::prepareAttention(bool backward) {
   return Status::ok();
 }
 
+Status InstructionPreparer::prepareCacheWrite() {
+  // (values[B,S,G,D], positions[B,S]) -> cache[B,T,G,D]
+  STRATA_RETURN_IF_ERROR(checkKVCache(resultId(0), "result 0"));
+  STRATA_RETURN_IF_ERROR(checkRank(0, 4));
+  const Shape values = in(0), cache = res(0);
+  if (values[0] != cache[0] || values[2] != cache[2] ||
+      values[3] != cache[3] || values[1] > cache[1])
+    return fail(operandText(0), " does not fit ", resultText(0),
+                ": values are [batch, at most length, groups, head_dim]");
+  STRATA_RETURN_IF_ERROR(checkOperandShape(1, slice(values, 0, 2)));
+  out.dims[0] = values[0];
+  out.dims[1] = values[1];
+  out.dims[2] = cache[1];
+  out.dims[3] = values[2] * values[3];
+  return Status::ok();
+}
+
+Status InstructionPreparer::prepareCachedAttention() {
+  // (q[B,S,H,D], key_cache[B,T,G,D], value_cache[B,T,G,E], positions[B,S])
+  //   -> out[B,S,H,E]
+  STRATA_RETURN_IF_ERROR(checkRank(0, 4));
+  STRATA_RETURN_IF_ERROR(checkKVCache(operandId(1), "operand 1"));
+  STRATA_RETURN_IF_ERROR(checkKVCache(operandId(2), "operand 2"));
+  const Shape q = in(0), k = in(1), v = in(2);
+  cpu::AttentionParams &p = out.attention;
+  p.batch = q[0];
+  p.querySeq = q[1];
+  p.queryHeads = q[2];
+  p.headDim = q[3];
+  p.keySeq = k[1];
+  p.keyBatchStride = k[1];
+  p.kvHeads = k[2];
+  p.valueDim = v[3];
+  if (k[0] != q[0] || k[3] != q[3])
+    return fail(operandText(1), " does not fit ", operandText(0),
+                ": the key cache is [batch, length, groups, head_dim]");
+  if (v[0] != k[0] || v[1] != k[1] || v[2] != k[2])
+    return fail(operandText(2), " does not fit ", operandText(1),
+                ": the value cache is [batch, length, groups, value_dim]");
+  if (p.kvHeads <= 0 || p.queryHeads % p.kvHeads != 0)
+    return fail(p.queryHeads, " query heads are not a multiple of ", p.kvHeads,
+                " key/value groups");
+  if (p.querySeq > p.keySeq)
+    return fail(p.querySeq, " queries do not fit a cache of ", p.keySeq,
+                " positions");
+  STRATA_RETURN_IF_ERROR(checkOperandShape(3, slice(q, 0, 2)));
+  STRATA_RETURN_IF_ERROR(
+      checkResultShape(0, {p.batch, p.querySeq, p.queryHeads, p.valueDim}));
+  if (out.ints[0] != 1)
+    return fail("cached attention with causal = ", out.ints[0],
+                "; it is always causal (1)");
+  p.causal = true;
+  p.scale = out.floats[0];
+  if (!(p.scale > 0.0))
+    return fail("cached attention scale ", p.scale, " is not positive");
+  // The log-sum-exp (which inference does not keep) goes to scratch first,
+  // 64-byte aligned, then the kernel's workspace.
+  out.scratchBytes =
+      (floatBytes(p.batch * p.queryHeads * p.querySeq) + 63) / 64 * 64;
+  out.scratchBytes += out.isDouble
+                          ? cpu::attentionWorkspaceSize<double>(p, numThreads)
+                          : cpu::attentionWorkspaceSize<float>(p, numThreads);
+  return Status::ok();
+}
+
 Status InstructionPreparer::prepareCrossEntropy(bool backward) {
   const Shape logits = in(0), labels = in(1);
   if (logits.empty() || slice(logits, 0, logits.size() - 1) != labels)
@@ -544,6 +622,10 @@ Status InstructionPreparer::prepareKernel() {
     STRATA_RETURN_IF_ERROR(checkOperandShape(2, in(0)));
     return checkResultShape(0, in(0));
   }
+  case Kernel::CacheWrite:
+    return prepareCacheWrite();
+  case Kernel::CachedAttention:
+    return prepareCachedAttention();
   }
   return fail("the CPU executor has no kernel for this instruction");
 }

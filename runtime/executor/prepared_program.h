@@ -41,12 +41,14 @@ struct PreparedInstruction {
   std::vector<BufferRef> operands;
   std::vector<BufferRef> results;
   /// Kernel sizes, by kernel: matmuls {M, N, K}; row-wise kernels {N, H};
-  /// embeddings {count, V, H}; rotary {B, S, H, D}; cross-entropy {N, V}.
+  /// embeddings {count, V, H}; rotary {B, S, H, D}; cross-entropy {N, V};
+  /// cache writes {B, S, T, row} (row = elements per position).
   int64_t dims[4] = {0, 0, 0, 0};
   /// The instruction's attributes, per its signature (kernel_signatures.h).
   std::vector<int64_t> ints;
   std::vector<double> floats;
-  /// Attention and its gradient.
+  /// Attention, its gradient and cached attention (whose queryPositions
+  /// are set when it runs).
   cpu::AttentionParams attention{};
   /// Random stream of dropout kernels (-1: none), and the parameter an AdamW
   /// instruction updates.

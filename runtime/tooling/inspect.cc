@@ -37,9 +37,10 @@ void printArtifactSummary(const LoadedArtifact &loaded, std::ostream &os) {
      << " bytes live at the fullest instruction\n";
   static const char *const categories[] = {
       "parameter", "gradient", "optimizer_state", "activation",
-      "workspace", "input",    "output"};
+      "workspace", "input",    "output",          "kv_cache"};
+  constexpr size_t kCategories = sizeof(categories) / sizeof(categories[0]);
   if (const auto *peaks = root.plan()->peak_by_category())
-    for (size_t i = 0; i < peaks->size() && i < 7; ++i)
+    for (size_t i = 0; i < peaks->size() && i < kCategories; ++i)
       os << "    " << std::left << std::setw(16) << categories[i]
          << std::right << std::setw(14) << peaks->Get(i) << " bytes\n";
   for (const artifact::Function *function : *root.functions()) {

@@ -8,6 +8,7 @@
 #include "runtime/artifact/artifact_loader.h"
 #include "runtime/executor/executor.h"
 #include "runtime/tooling/inspect.h"
+#include "runtime/tooling/generate_command.h"
 #include "runtime/tooling/numerics_commands.h"
 #include "runtime/tooling/training_command.h"
 
@@ -196,6 +197,65 @@ int runStrataRunMain(int argc, char **argv) {
                            "Off a terminal, print a line every N steps")
       ->default_val(10);
 
+  GenerateOptions generate;
+  CLI::App *generateCommand = app.add_subcommand(
+      "generate", "Continue prompts with an inference artifact "
+                  "(strata-compile --mode infer) and a trained checkpoint: "
+                  "greedy or sampled, several prompts batched, stopping at "
+                  "<|endoftext|>; streams on a terminal");
+  generateCommand->add_option("artifact", generate.artifact, "The .strata file")
+      ->required();
+  generateCommand
+      ->add_option("--checkpoint", generate.checkpoint,
+                   "Parameters: a Hugging Face safetensors file (e.g. "
+                   "<checkpoint-dir>/step-N/model.safetensors)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  generateCommand->add_option("--prompt", generate.prompts,
+                              "Prompt text (repeat for several prompts)");
+  generateCommand
+      ->add_option("--prompt-file", generate.promptFile,
+                   "One prompt per line (\\n spells a newline)")
+      ->check(CLI::ExistingFile);
+  generateCommand
+      ->add_option("--max-new-tokens", generate.generation.maxNewTokens,
+                   "Tokens to generate per prompt at most")
+      ->default_val(64);
+  generateCommand
+      ->add_option("--temperature", generate.generation.sampling.temperature,
+                   "0: greedy; otherwise sample from softmax(logits / T)")
+      ->default_val(0.8);
+  generateCommand
+      ->add_option("--top-k", generate.generation.sampling.topK,
+                   "Sample among the k most likely tokens (0: all)")
+      ->default_val(0);
+  generateCommand
+      ->add_option("--top-p", generate.generation.sampling.topP,
+                   "Sample among the most likely tokens up to this "
+                   "probability mass (1: all)")
+      ->default_val(1.0);
+  generateCommand
+      ->add_option("--seed", generate.generation.sampling.seed,
+                   "Seed of the sampling")
+      ->default_val(0);
+  generateCommand
+      ->add_option("--batch", generate.batch,
+                   "Prompts generated together (at most the artifact's "
+                   "micro_batch_size; 0: that)")
+      ->default_val(0);
+  generateCommand->add_option("--tokenizer", generate.tokenizer,
+                              "Directory with GPT-2's encoder.json and "
+                              "vocab.bpe (default: the bundled one)");
+  generateCommand->add_option("--threads", generate.threads,
+                              "Kernel threads (0: OMP_NUM_THREADS or every "
+                              "core)")
+      ->default_val(0);
+  generateCommand->add_flag("--print-ids", generate.printIds,
+                            "Also print the prompt's and the generated "
+                            "token ids");
+  generateCommand->add_flag("--timing", generate.timing,
+                            "Print time to first token and decode speed");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &error) {
@@ -224,6 +284,8 @@ int runStrataRunMain(int argc, char **argv) {
     status = runEvalCommand(evalOptions);
   else if (*grad)
     status = runGradCommand(gradOptions);
+  else if (*generateCommand)
+    status = runGenerateCommand(generate);
   else if (!dataTraining.data.empty()) {
     dataTraining.artifact = trainOptions.artifact;
     dataTraining.checkpoint = trainOptions.checkpoint;

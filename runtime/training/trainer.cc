@@ -108,11 +108,15 @@ StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
                    static_cast<long long>(state.step));
     }
   }
-  if (state.step >= o.steps)
-    return Status::failedPrecondition(
-        "the checkpoint is at step " + std::to_string(state.step) +
-        ", not before --steps " + std::to_string(o.steps) +
-        ": nothing to train");
+  if (state.step >= o.steps) {
+    std::fprintf(o.out, "the checkpoint is at step %lld of --steps %lld: "
+                        "nothing left to train\n",
+                 static_cast<long long>(state.step),
+                 static_cast<long long>(o.steps));
+    TrainingSummary done;
+    done.firstStep = done.lastStep = state.step;
+    return done;
+  }
 
   std::optional<MetricsWriter> metrics;
   std::string metricsPath = o.metricsPath;

@@ -97,7 +97,7 @@ def main():
                 stderr = proc.stderr.read()
                 if proc.returncode != 0:
                     sys.exit(f"training exited with {proc.returncode}: {stderr}")
-                break  # finished before the kill: start over counting is not needed
+                break  # finished before the kill
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             kills += 1

@@ -607,5 +607,6 @@ def Tfm_CrossEntropyOp : Tfm_Op<"cross_entropy", [DeclareOpInterfaceMethods<Tfm_
 
 include "dialects/tfm/IR/TfmTrainingOps.td"
 include "dialects/tfm/IR/TfmFusedOps.td"
+include "dialects/tfm/IR/TfmInferenceOps.td"
 
 #endif // STRATA_DIALECTS_TFM_IR_TFMOPS_TD

@@ -105,6 +105,8 @@ template <typename T>
 struct Problem {
   const AttentionParams &p;
   int64_t B, S, T_, H, G, D, E, R; // R = H / G query heads per group
+  int64_t Tk;                      // rows of k and v per batch element
+  const int32_t *positions;        // queryPositions, or null
   int64_t blockQ;                  // query rows per block
   int64_t blocksQ;                 // query blocks per head
   T scale;
@@ -115,18 +117,34 @@ struct Problem {
         H(params.queryHeads), G(params.kvHeads), D(params.headDim),
         E(params.valueDim),
         R(params.kvHeads > 0 ? params.queryHeads / params.kvHeads : 1),
-        blockQ(params.causal ? kCausalBlockQ : kBlockQ),
+        Tk(params.keyBatchStride > 0 ? params.keyBatchStride : params.keySeq),
+        positions(params.queryPositions),
+        blockQ(params.causal || params.queryPositions ? kCausalBlockQ
+                                                      : kBlockQ),
         blocksQ((params.querySeq + blockQ - 1) / blockQ),
         scale(T(params.scale)),
         mask(params.dropout, params.seed, params.offset) {
     assert(G > 0 && H % G == 0 && "query heads must be a multiple of groups");
+    assert(Tk >= T_ && "keyBatchStride shorter than the keys");
   }
 
-  /// Keys query row s may attend: [0, keyLimit(s)).
-  int64_t keyLimit(int64_t s) const {
+  /// Keys query row s of batch b may attend: [0, keyLimit(b, s)).
+  int64_t keyLimit(int64_t b, int64_t s) const {
+    if (positions)
+      return std::max<int64_t>(
+          0, std::min<int64_t>(T_, int64_t(positions[b * S + s]) + 1));
     if (!p.causal)
       return T_;
     return std::max<int64_t>(0, std::min<int64_t>(T_, s + 1 + (T_ - S)));
+  }
+  /// Keys some row of [s0, s0 + rows) of batch b attends: [0, result).
+  int64_t blockKeyLimit(int64_t b, int64_t s0, int64_t rows) const {
+    if (!positions) // limits grow with s
+      return keyLimit(b, s0 + rows - 1);
+    int64_t limit = 0;
+    for (int64_t r = 0; r < rows; ++r)
+      limit = std::max(limit, keyLimit(b, s0 + r));
+    return limit;
   }
   int64_t ldq() const { return H * D; }
   int64_t ldo() const { return H * E; }
@@ -139,10 +157,10 @@ struct Problem {
     return ((b * S + s) * H + h) * E;
   }
   int64_t kOffset(int64_t b, int64_t t, int64_t g) const {
-    return ((b * T_ + t) * G + g) * D;
+    return ((b * Tk + t) * G + g) * D;
   }
   int64_t vOffset(int64_t b, int64_t t, int64_t g) const {
-    return ((b * T_ + t) * G + g) * E;
+    return ((b * Tk + t) * G + g) * E;
   }
   /// Dropout index of probability (b, h, s, t).
   uint64_t dropoutIndex(int64_t b, int64_t h, int64_t s, int64_t t) const {
@@ -299,7 +317,7 @@ void forwardBlock(const Problem<T> &pr, const T *q, const T *k, const T *v,
     m[r] = -std::numeric_limits<T>::infinity();
     l[r] = T(0);
   }
-  const int64_t keyEnd = pr.keyLimit(s0 + rows - 1); // limits grow with s
+  const int64_t keyEnd = pr.blockKeyLimit(b, s0, rows);
   const bool dropout = pr.mask.enabled();
   for (int64_t t0 = 0; t0 < keyEnd; t0 += kBlockK) {
     const int64_t n = std::min(kBlockK, keyEnd - t0);
@@ -308,7 +326,8 @@ void forwardBlock(const Problem<T> &pr, const T *q, const T *k, const T *v,
                qBlock, ldq, kBase + t0 * ldk, ldk, T(0), ws.scores, kBlockK);
     int64_t valid[kBlockQ];
     for (int64_t r = 0; r < rows; ++r)
-      valid[r] = std::max<int64_t>(0, std::min(n, pr.keyLimit(s0 + r) - t0));
+      valid[r] =
+          std::max<int64_t>(0, std::min(n, pr.keyLimit(b, s0 + r) - t0));
     softmaxTile(ws.scores, kBlockK, rows, n, valid, m, l, alpha);
     if (dropout)
       for (int64_t r = 0; r < rows; ++r) {
@@ -363,7 +382,7 @@ QueryBlock<T> prepareQueryBlock(const Problem<T> &pr, const T *out,
   qb.g = h / pr.R;
   qb.s0 = qBlock * pr.blockQ;
   qb.rows = std::min(pr.blockQ, pr.S - qb.s0);
-  qb.keyEnd = pr.keyLimit(qb.s0 + qb.rows - 1);
+  qb.keyEnd = pr.blockKeyLimit(b, qb.s0, qb.rows);
   qb.lse = lse + (b * pr.H + h) * pr.S + qb.s0;
   const int64_t off = pr.oOffset(b, qb.s0, h);
   rowDots(dout + off, out + off, pr.ldo(), qb.rows, pr.E, ws.rowA);
@@ -389,7 +408,7 @@ void backwardTile(const Problem<T> &pr, const T *q, const T *k, const T *v,
   const bool dropout = pr.mask.enabled();
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t valid =
-        std::max<int64_t>(0, std::min(n, pr.keyLimit(qb.s0 + r) - t0));
+        std::max<int64_t>(0, std::min(n, pr.keyLimit(qb.b, qb.s0 + r) - t0));
     if (dropout) {
       pr.mask.multipliers(pr.dropoutIndex(qb.b, qb.h, qb.s0 + r, t0), valid,
                           ws.mult);
@@ -481,6 +500,10 @@ void attentionBackward(const AttentionParams &params, const T *q, const T *k,
                        const T *v, const T *out, const T *dout, const T *lse,
                        T *dq, T *dk, T *dv, void *workspace,
                        size_t workspaceBytes) {
+  assert(!params.queryPositions &&
+         (params.keyBatchStride == 0 ||
+          params.keyBatchStride == params.keySeq) &&
+         "the backward has no key/value cache");
   const Problem<T> pr(params);
   const size_t perThread = Workspace<T>::bytesPerThread();
   WorkspaceLease lease = leaseWorkspace(workspace, workspaceBytes, perThread);
@@ -542,7 +565,7 @@ void attentionBackward(const AttentionParams &params, const T *q, const T *k,
         for (int64_t qBlock = 0; qBlock < pr.blocksQ; ++qBlock) {
           const int64_t lastRow =
               std::min(pr.S, (qBlock + 1) * pr.blockQ) - 1;
-          if (t0 >= pr.keyLimit(lastRow))
+          if (t0 >= pr.keyLimit(b, lastRow))
             continue; // the block attends no key of this key block
           const QueryBlock<T> qb = prepareQueryBlock(
               pr, out, dout, lse, b, g * pr.R + hh, qBlock, ws);

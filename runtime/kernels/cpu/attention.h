@@ -13,6 +13,13 @@
 // out[B,S,H,E], lse[B,H,S]. Query head h reads key/value group h / (H / G)
 // (multi-head G = H, grouped-query, multi-query G = 1).
 //
+// With a key/value cache (the forward only): k and v are caches of T
+// positions per sequence (keyBatchStride rows apart) and queryPositions
+// gives each query's position; query (b, s) attends the cached keys
+// t <= queryPositions[b*S + s], and only those are read (for a block of
+// queries, those up to the block's largest position). The work is
+// proportional to the positions, not to T.
+//
 // Results are bitwise independent of the number of threads (each output
 // element is produced by one thread, in a fixed order of tiles).
 //
@@ -68,6 +75,17 @@ struct AttentionParams {
   uint64_t seed = 0;
   uint64_t offset = 0;
   AttentionBackwardSchedule backwardSchedule = AttentionBackwardSchedule::kAuto;
+  /// Rows of k and v between batch elements: k[b, t] is row b * stride + t.
+  /// 0 means keySeq (contiguous [B, T] keys). A cache holds keySeq rows per
+  /// sequence, so its stride is keySeq too; the field exists so that a
+  /// caller may pass a longer cache and a shorter keySeq.
+  int64_t keyBatchStride = 0;
+  /// When set (forward only): S * B positions, query (b, s) attends the keys
+  /// t in [0, min(T, queryPositions[b*S + s] + 1)), whatever |causal| says
+  /// (a negative position attends none: out = 0, lse = -inf). Keys between
+  /// a query's position and the largest position of its block of queries
+  /// are read but weigh 0, so they must be finite.
+  const int32_t *queryPositions = nullptr;
 };
 
 /// Bytes of workspace attentionForward and attentionBackward need to run on
@@ -77,8 +95,8 @@ template <typename T>
 size_t attentionWorkspaceSize(const AttentionParams &params, int numThreads);
 
 /// With z[b,h,s,t] = scale * sum_d q[b,s,h,d] k[b,t,g,d] (g = h / (H/G)) over
-/// the keys t that query s may attend (all, or t <= s + T - S if causal),
-/// and p = softmax_t(z):
+/// the keys t that query s may attend (all, t <= s + T - S if causal, or
+/// t <= queryPositions[b*S + s] when given), and p = softmax_t(z):
 ///   lse[b,h,s]   = log sum_t exp(z[b,h,s,t]),
 ///   out[b,s,h,e] = sum_t dropout(p)[b,h,s,t] v[b,t,g,e].
 /// |workspace| holds |workspaceBytes| bytes (aligned for T; 64 is best); the
@@ -93,6 +111,8 @@ void attentionForward(const AttentionParams &params, const T *q, const T *k,
 /// out and lse (and the same params, so the same dropout mask): writes
 /// dq[B,S,H,D], dk[B,T,G,D], dv[B,T,G,E] (overwritten; dk and dv sum over
 /// the H/G query heads of their group). Workspace as in attentionForward.
+/// No key/value cache: queryPositions must be null and keyBatchStride 0 or
+/// keySeq.
 template <typename T>
 void attentionBackward(const AttentionParams &params, const T *q, const T *k,
                        const T *v, const T *out, const T *dout, const T *lse,

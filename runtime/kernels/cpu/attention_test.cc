@@ -297,5 +297,205 @@ TEST(AttentionKernelTest, WorkspaceForFewerThreadsAndOwnWorkspace) {
   });
 }
 
+//===----------------------------------------------------------------------===//
+// Key/value caches: queryPositions and keyBatchStride
+//===----------------------------------------------------------------------===//
+
+/// A cache of T positions per sequence and queries at given positions.
+struct CachedCase {
+  int64_t B, S, T, H, G, D, E;
+  std::vector<int32_t> positions; // [B, S]
+};
+
+std::string describe(const CachedCase &c) {
+  std::ostringstream os;
+  os << "B=" << c.B << " S=" << c.S << " T=" << c.T << " H=" << c.H
+     << " G=" << c.G << " D=" << c.D << " E=" << c.E << " positions";
+  for (int32_t p : c.positions)
+    os << ' ' << p;
+  return os.str();
+}
+
+/// Contiguous positions [start[b], start[b] + S) per batch element.
+std::vector<int32_t> contiguousPositions(const std::vector<int32_t> &start,
+                                         int64_t S) {
+  std::vector<int32_t> positions;
+  for (int32_t p0 : start)
+    for (int64_t s = 0; s < S; ++s)
+      positions.push_back(p0 + int32_t(s));
+  return positions;
+}
+
+AttentionParams cachedParams(const CachedCase &c) {
+  AttentionParams p = makeParams(c.B, c.S, c.T, c.H, c.G, c.D, c.E, true);
+  p.keyBatchStride = c.T;
+  p.queryPositions = c.positions.data();
+  return p;
+}
+
+/// Out and lse of the cached kernel in T.
+template <typename T>
+Result<T> runCached(const CachedCase &c, const Inputs &in) {
+  const AttentionParams p = cachedParams(c);
+  Result<T> r;
+  const auto q = convert<T>(in.q), k = convert<T>(in.k), v = convert<T>(in.v);
+  r.out.assign(size_t(c.B * c.S * c.H * c.E), T(NAN));
+  r.lse.assign(size_t(c.B * c.H * c.S), T(NAN));
+  std::vector<std::byte> ws(
+      attentionWorkspaceSize<T>(p, omp_get_max_threads()));
+  attentionForward<T>(p, q.data(), k.data(), v.data(), r.out.data(),
+                      r.lse.data(), ws.data(), ws.size());
+  return r;
+}
+
+/// Plain causal attention of batch element b's queries over the first
+/// positions[b, S-1] + 1 cache rows (the prefix the queries' positions end
+/// at; the queries are the last S positions of it), through the kernel
+/// without a cache (T) and through the double reference (ref). Written into
+/// the [B, S, H, E] and [B, H, S] layouts.
+template <typename T>
+void prefixAttention(const CachedCase &c, const Inputs &in,
+                     std::vector<double> &ref, std::vector<double> &refLse,
+                     Result<T> &plain) {
+  ref.assign(size_t(c.B * c.S * c.H * c.E), 0.0);
+  refLse.assign(size_t(c.B * c.H * c.S), 0.0);
+  plain.out.assign(ref.size(), T(0));
+  plain.lse.assign(refLse.size(), T(0));
+  for (int64_t b = 0; b < c.B; ++b) {
+    const int64_t prefix = c.positions[size_t(b * c.S + c.S - 1)] + 1;
+    const AttentionParams p =
+        makeParams(1, c.S, prefix, c.H, c.G, c.D, c.E, true);
+    Inputs slice;
+    auto rows = [&](const std::vector<double> &x, int64_t rowsPerBatch,
+                    int64_t count, int64_t width) {
+      auto first = x.begin() + b * rowsPerBatch * width;
+      return std::vector<double>(first, first + count * width);
+    };
+    slice.q = rows(in.q, c.S, c.S, c.H * c.D);
+    slice.k = rows(in.k, c.T, prefix, c.G * c.D);
+    slice.v = rows(in.v, c.T, prefix, c.G * c.E);
+    std::vector<double> lse;
+    const auto out = referenceAttention(p, slice.q, slice.k, slice.v, &lse);
+    const auto kernel = runAttention<T>(p, slice);
+    std::copy(out.begin(), out.end(), ref.begin() + b * c.S * c.H * c.E);
+    std::copy(lse.begin(), lse.end(), refLse.begin() + b * c.H * c.S);
+    std::copy(kernel.out.begin(), kernel.out.end(),
+              plain.out.begin() + b * c.S * c.H * c.E);
+    std::copy(kernel.lse.begin(), kernel.lse.end(),
+              plain.lse.begin() + b * c.H * c.S);
+  }
+}
+
+Inputs makeCacheInputs(const CachedCase &c, uint32_t seed) {
+  return {randomVector(c.B * c.S * c.H * c.D, seed, -2.0, 2.0),
+          randomVector(c.B * c.T * c.G * c.D, seed + 1, -2.0, 2.0),
+          randomVector(c.B * c.T * c.G * c.E, seed + 2)};
+}
+
+/// Decode (one query per sequence), chunked prefill (S queries at
+/// [p0, p0 + S)), with batch elements at different positions; GQA, MQA and
+/// MHA; positions at the cache's ends and across several key tiles and
+/// query blocks.
+std::vector<CachedCase> cachedCases() {
+  return {
+      {2, 1, 37, 6, 2, 8, 8, {0, 36}},                           // decode ends
+      {2, 1, 37, 6, 2, 8, 8, {17, 5}},                           // decode
+      {1, 1, 600, 4, 1, 16, 12, {520}},                          // MQA, tiles
+      {2, 5, 40, 6, 3, 10, 10, contiguousPositions({3, 11}, 5)}, // prefill
+      {2, 5, 40, 4, 4, 8, 6, contiguousPositions({0, 35}, 5)},   // MHA, D != E
+      {2, 70, 600, 4, 2, 8, 8, contiguousPositions({0, 450}, 70)}, // blocks
+  };
+}
+
+TEST(AttentionKernelTest, CachedAttentionEqualsCausalAttentionOverThePrefix) {
+  uint32_t seed = 700;
+  for (const CachedCase &c : cachedCases()) {
+    SCOPED_TRACE(describe(c));
+    const Inputs in = makeCacheInputs(c, seed += 10);
+    std::vector<double> ref, refLse;
+    Result<double> plainD;
+    Result<float> plainF;
+    prefixAttention(c, in, ref, refLse, plainD);
+    prefixAttention(c, in, ref, refLse, plainF);
+    const auto d = runCached<double>(c, in);
+    const auto f = runCached<float>(c, in);
+    EXPECT_LT(relativeError(d.out, ref), 1e-12);
+    EXPECT_LT(relativeError(f.out, ref), 2e-6);
+    EXPECT_LT(relativeError(d.lse, refLse), 1e-12);
+    EXPECT_LT(relativeError(f.lse, refLse), 1e-6);
+    // The same tiles in the same order as the kernel without a cache.
+    EXPECT_LT(relativeError(d.out, plainD.out), 1e-14);
+    EXPECT_LT(relativeError(f.out, plainF.out), 1e-6);
+  }
+}
+
+TEST(AttentionKernelTest, CachedAttentionReadsNoKeyBeyondThePositions) {
+  // NaN keys and values after each sequence's last position: a kernel that
+  // read them (or weighed them with 0) would return NaN.
+  uint32_t seed = 800;
+  for (const CachedCase &c : cachedCases()) {
+    SCOPED_TRACE(describe(c));
+    const Inputs in = makeCacheInputs(c, seed += 10);
+    Inputs poisoned = in;
+    for (int64_t b = 0; b < c.B; ++b) {
+      int32_t last = 0;
+      for (int64_t s = 0; s < c.S; ++s)
+        last = std::max(last, c.positions[size_t(b * c.S + s)]);
+      for (int64_t t = last + 1; t < c.T; ++t) {
+        for (int64_t i = 0; i < c.G * c.D; ++i)
+          poisoned.k[size_t((b * c.T + t) * c.G * c.D + i)] = NAN;
+        for (int64_t i = 0; i < c.G * c.E; ++i)
+          poisoned.v[size_t((b * c.T + t) * c.G * c.E + i)] = NAN;
+      }
+    }
+    EXPECT_TRUE(bitwiseEqual(runCached<float>(c, in).out,
+                             runCached<float>(c, poisoned).out));
+    EXPECT_TRUE(bitwiseEqual(runCached<double>(c, in).out,
+                             runCached<double>(c, poisoned).out));
+  }
+  // A decode row reads exactly its own prefix: even the keys between it and
+  // the other rows' positions stay unread.
+  CachedCase c{1, 1, 50, 2, 1, 4, 4, {9}};
+  const Inputs in = makeCacheInputs(c, 900);
+  Inputs poisoned = in;
+  std::fill(poisoned.k.begin() + 10 * 4, poisoned.k.end(), NAN);
+  std::fill(poisoned.v.begin() + 10 * 4, poisoned.v.end(), NAN);
+  EXPECT_TRUE(bitwiseEqual(runCached<float>(c, in).out,
+                           runCached<float>(c, poisoned).out));
+}
+
+TEST(AttentionKernelTest, CachedAttentionWithoutKeysGivesZeros) {
+  // A negative position attends nothing, like a causal row with no key.
+  CachedCase c{2, 1, 8, 2, 1, 4, 4, {-1, 3}};
+  const auto r = runCached<float>(c, makeCacheInputs(c, 950));
+  for (int64_t i = 0; i < c.H * c.E; ++i)
+    EXPECT_EQ(r.out[size_t(i)], 0.0f);
+  EXPECT_TRUE(std::isinf(r.lse[0]) && r.lse[0] < 0);
+  EXPECT_TRUE(std::isfinite(r.lse[size_t(c.H)]));
+}
+
+TEST(AttentionKernelTest, KeyBatchStrideReadsTheLeadingRowsOfEachBatch) {
+  // Causal attention over the first 9 of 20 rows per batch element equals
+  // attention over a contiguous copy of those rows.
+  const int64_t stride = 20;
+  AttentionParams p = makeParams(2, 9, 9, 4, 2, 8, 8, true);
+  const Inputs in = makeInputs(p, 1000);
+  Inputs strided{in.q, {}, {}};
+  strided.k.assign(size_t(p.batch * stride * p.kvHeads * p.headDim), NAN);
+  strided.v.assign(size_t(p.batch * stride * p.kvHeads * p.valueDim), NAN);
+  const int64_t kw = p.kvHeads * p.headDim, vw = p.kvHeads * p.valueDim;
+  for (int64_t b = 0; b < p.batch; ++b) {
+    std::copy_n(in.k.begin() + b * p.keySeq * kw, p.keySeq * kw,
+                strided.k.begin() + b * stride * kw);
+    std::copy_n(in.v.begin() + b * p.keySeq * vw, p.keySeq * vw,
+                strided.v.begin() + b * stride * vw);
+  }
+  const auto contiguous = runAttention<float>(p, in);
+  p.keyBatchStride = stride;
+  const auto got = runAttention<float>(p, strided);
+  EXPECT_TRUE(bitwiseEqual(got.out, contiguous.out));
+  EXPECT_TRUE(bitwiseEqual(got.lse, contiguous.lse));
+}
+
 } // namespace
 } // namespace strata::runtime::cpu

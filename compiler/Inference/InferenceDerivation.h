@@ -1,0 +1,69 @@
+//===- InferenceDerivation.h - prefill and decode, KV cache -*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// Turns an input-phase function, forward(tokens, positions, labels) ->
+// (logits, loss), into an inference function (tokens, positions) -> logits
+// that keeps the keys and values of every attention layer in a KV cache
+// (TfmInferenceOps.td):
+//
+//   attention(q, k, v)   =>   cache_write @key_cache, k, positions
+//                             cache_write @value_cache, v, positions
+//                             cached_attention q, @key_cache, @value_cache,
+//                                              positions
+//
+// The caches are module-level tfm.kv_cache symbols named after the layer
+// (`layers.N.attention.key_cache` / `value_cache`), created by the first
+// function that needs them and shared by the others, so a prefill function
+// (S = prompt chunk) and a decode function (S = 1) of one module read and
+// write the same state. The same rewrite serves both: each query attends
+// the cached keys up to its own position.
+//
+// The functions work on tfm.layer regions (the positions become a layer
+// operand where the layer did not take them) and on flattened functions.
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_COMPILER_INFERENCE_INFERENCEDERIVATION_H
+#define STRATA_COMPILER_INFERENCE_INFERENCEDERIVATION_H
+
+#include "dialects/tfm/IR/TfmOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <string>
+
+namespace mlir::strata {
+
+/// `layers.N.attention.key_cache` and `layers.N.attention.value_cache`.
+std::string keyCacheName(int64_t layer);
+std::string valueCacheName(int64_t layer);
+
+/// Removes the loss from |function|: it must return (logits, loss) with the
+/// loss a tfm.cross_entropy of the logits; it then returns the logits only,
+/// and the labels argument, which nothing else reads, is removed. A
+/// function that returns one value is left alone.
+LogicalResult removeLoss(func::FuncOp function);
+
+/// Replaces every tfm.dropout under |root| by its input: inference draws no
+/// masks.
+void removeDropout(Operation *root);
+
+/// Replaces every tfm.attention of |function| by cache writes of its keys
+/// and values at |positions| (an argument of |function|, [batch, seq] i32)
+/// and a tfm.cached_attention reading the caches, declaring the caches in
+/// the enclosing module with |cacheLength| rows where they do not exist
+/// yet. The attention must be causal self-attention (key length = query
+/// length = the positions' length) without a used log-sum-exp, one per
+/// layer. Emits a diagnostic and fails otherwise, or when an existing cache
+/// of the same name has another type.
+LogicalResult useKVCache(func::FuncOp function, Value positions,
+                         int64_t cacheLength);
+
+/// The whole derivation of one function: removeLoss, removeDropout, then
+/// useKVCache with the argument named "positions" (its `tfm.name`).
+LogicalResult deriveInferenceFunction(func::FuncOp function,
+                                      int64_t cacheLength);
+
+} // namespace mlir::strata
+
+#endif // STRATA_COMPILER_INFERENCE_INFERENCEDERIVATION_H

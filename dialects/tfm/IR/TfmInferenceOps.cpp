@@ -1,0 +1,173 @@
+//===- TfmInferenceOps.cpp - verifiers of the KV-cache ops ----------------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "dialects/tfm/IR/TfmOps.h"
+#include "dialects/tfm/IR/TfmShapeUtils.h"
+
+#include "mlir/IR/TypeUtilities.h"
+
+using namespace mlir;
+using namespace mlir::strata::tfm;
+using namespace mlir::strata::tfm::detail;
+
+namespace {
+
+/// The tfm.kv_cache that |name| names, or an error on |op| naming |role|.
+FailureOr<KVCacheOp> lookupCache(Operation *op, FlatSymbolRefAttr name,
+                                 StringRef role, SymbolTableCollection &table) {
+  if (auto cache = table.lookupNearestSymbolFrom<KVCacheOp>(op, name))
+    return cache;
+  InFlightDiagnostic diag = op->emitOpError()
+                            << role << " " << name
+                            << " does not name a tfm.kv_cache";
+  if (Operation *found = table.lookupNearestSymbolFrom(op, name))
+    diag << " (it names a " << found->getName() << ")";
+  return diag;
+}
+
+/// Checks that |positions| is shaped [batch, length] like the leading
+/// dimensions of |values| (of rank 4), named |what|.
+LogicalResult verifyPositions(Operation *op, Value values, Value positions,
+                              StringRef what) {
+  ArrayRef<int64_t> shape = shapeOf(values);
+  if (shape.size() != 4)
+    return op->emitOpError() << "expected " << what
+                             << " of rank 4 [batch, seq, heads, head_dim], "
+                                "got "
+                             << formatShape(shape);
+  if (!shapesAgree(shape.take_front(2), shapeOf(positions)))
+    return op->emitOpError()
+           << "expected positions of shape " << formatShape(shape.take_front(2))
+           << " (the " << what << "'s batch and length), got "
+           << formatShape(positions.getType());
+  return success();
+}
+
+/// Checks that |cache| has |values|' element type.
+LogicalResult verifyCacheElementType(Operation *op, KVCacheOp cache,
+                                     Value values, StringRef what) {
+  Type cacheElement = cache.getTensorType().getElementType();
+  Type element = getElementTypeOrSelf(values.getType());
+  if (cacheElement != element)
+    return op->emitOpError()
+           << "expected @" << cache.getSymName() << " to have the " << what
+           << "'s element type " << element << ", got " << cacheElement;
+  return success();
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// KVCacheOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult KVCacheOp::verify() {
+  RankedTensorType type = getTensorType();
+  if (!type.hasStaticShape() || type.getRank() != 4)
+    return emitOpError() << "expected a statically shaped rank-4 cache "
+                            "[batch, length, groups, head_dim], got "
+                         << type;
+  for (auto [i, dim] : llvm::enumerate(type.getShape()))
+    if (dim < 1)
+      return emitOpError() << "expected every dimension of cache @"
+                           << getSymName() << " to be at least 1, got " << dim
+                           << " for dimension " << i;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// CacheWriteOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult CacheWriteOp::verify() {
+  return verifyPositions(*this, getValues(), getPositions(), "values");
+}
+
+LogicalResult
+CacheWriteOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  FailureOr<KVCacheOp> cache =
+      lookupCache(*this, getCacheAttr(), "cache", symbolTable);
+  if (failed(cache))
+    return failure();
+  ArrayRef<int64_t> c = cache->getTensorType().getShape();
+  ArrayRef<int64_t> v = shapeOf(getValues());
+  if (!dimsAgree(v[0], c[0]) || !dimsAgree(v[2], c[2]) ||
+      !dimsAgree(v[3], c[3]))
+    return emitOpError() << "expected values of shape " << formatDim(c[0])
+                         << "x?x" << formatDim(c[2]) << "x" << formatDim(c[3])
+                         << " (the batch, groups and head_dim of @"
+                         << getCache() << " " << formatShape(c) << "), got "
+                         << formatShape(v);
+  if (!ShapedType::isDynamic(v[1]) && v[1] > c[1])
+    return emitOpError() << "expected at most " << c[1]
+                         << " rows (the length of @" << getCache() << "), got "
+                         << v[1];
+  return verifyCacheElementType(*this, *cache, getValues(), "values");
+}
+
+//===----------------------------------------------------------------------===//
+// CachedAttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult CachedAttentionOp::verify() {
+  if (failed(verifyPositions(*this, getQuery(), getPositions(), "query")))
+    return failure();
+  if (!getCausal())
+    return emitOpError() << "expected causal: a query attends the cached "
+                            "keys up to its own position";
+  double scale = getScale().convertToDouble();
+  if (!(scale > 0.0) || !std::isfinite(scale))
+    return emitOpError() << "expected a positive, finite scale, got " << scale;
+  ArrayRef<int64_t> q = shapeOf(getQuery());
+  ArrayRef<int64_t> result = shapeOf(getResult());
+  if (result.size() != 4 || !shapesAgree(q.take_front(3), result.take_front(3)))
+    return emitOpError() << "expected a result of shape " << formatDim(q[0])
+                         << "x" << formatDim(q[1]) << "x" << formatDim(q[2])
+                         << "x? [batch, query length, heads, value "
+                            "head_dim], got "
+                         << formatShape(result);
+  return success();
+}
+
+LogicalResult
+CachedAttentionOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  FailureOr<KVCacheOp> keyCache =
+      lookupCache(*this, getKeyCacheAttr(), "key cache", symbolTable);
+  if (failed(keyCache))
+    return failure();
+  FailureOr<KVCacheOp> valueCache =
+      lookupCache(*this, getValueCacheAttr(), "value cache", symbolTable);
+  if (failed(valueCache))
+    return failure();
+  ArrayRef<int64_t> q = shapeOf(getQuery());
+  ArrayRef<int64_t> k = keyCache->getTensorType().getShape();
+  ArrayRef<int64_t> v = valueCache->getTensorType().getShape();
+  if (!dimsAgree(q[0], k[0]) || !dimsAgree(q[3], k[3]))
+    return emitOpError() << "expected key cache @" << getKeyCache() << " "
+                         << formatShape(k) << " to have the query's batch "
+                         << formatDim(q[0]) << " and head_dim "
+                         << formatDim(q[3]);
+  if (k[0] != v[0] || k[1] != v[1] || k[2] != v[2])
+    return emitOpError() << "expected the key and value caches to agree in "
+                            "batch, length and groups, got key cache "
+                         << formatShape(k) << " and value cache "
+                         << formatShape(v);
+  int64_t heads = q[2], groups = k[2];
+  if (!ShapedType::isDynamic(heads) && heads % groups != 0)
+    return emitOpError() << "expected " << heads
+                         << " query heads to be divisible by " << groups
+                         << " key/value groups";
+  if (!ShapedType::isDynamic(q[1]) && q[1] > k[1])
+    return emitOpError() << "expected query length " << q[1]
+                         << " to be at most the cache length " << k[1];
+  ArrayRef<int64_t> result = shapeOf(getResult());
+  if (!dimsAgree(result[3], v[3]))
+    return emitOpError() << "expected result head_dim " << v[3]
+                         << " (the value cache's), got "
+                         << formatDim(result[3]);
+  if (failed(verifyCacheElementType(*this, *keyCache, getQuery(), "query")))
+    return failure();
+  return verifyCacheElementType(*this, *valueCache, getQuery(), "query");
+}

@@ -1,0 +1,197 @@
+//===- generator.cc - text generation with a KV cache ---------------------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/inference/generator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+namespace strata::runtime::inference {
+
+namespace {
+
+std::vector<int64_t> shapeOf(const artifact::Buffer &buffer) {
+  return std::vector<int64_t>(buffer.shape()->begin(), buffer.shape()->end());
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+} // namespace
+
+StatusOr<Generator> Generator::create(Executor &executor) {
+  Generator g(executor);
+  const std::string &path = executor.artifact().path();
+  if (!executor.findFunction("prefill") || !executor.findFunction("decode"))
+    return Status::failedPrecondition(
+        path + " has no prefill and decode functions: compile it with "
+               "strata-compile --mode infer");
+  g.prefill_ = executor.findFunction("prefill");
+  g.decode_ = executor.findFunction("decode");
+  for (const PreparedFunction *f : {g.prefill_, g.decode_}) {
+    if (f->arguments.size() != 2 || f->results.size() != 1)
+      return Status::dataLoss(path + ": function " + f->name +
+                              " should take (tokens, positions) and return "
+                              "logits");
+    const auto tokens = shapeOf(executor.buffer(f->arguments[0]));
+    const auto logits = shapeOf(executor.buffer(f->results[0]));
+    if (tokens.size() != 2 || logits.size() != 3 || logits[0] != tokens[0] ||
+        logits[1] != tokens[1] ||
+        shapeOf(executor.buffer(f->arguments[1])) != tokens ||
+        executor.buffer(f->results[0]).dtype() != artifact::DType::F32)
+      return Status::dataLoss(path + ": function " + f->name +
+                              " should map tokens [B, S] to f32 logits "
+                              "[B, S, V]");
+  }
+  const auto prefillShape = shapeOf(executor.buffer(g.prefill_->arguments[0]));
+  const auto decodeShape = shapeOf(executor.buffer(g.decode_->arguments[0]));
+  if (decodeShape[1] != 1 || decodeShape[0] != prefillShape[0])
+    return Status::dataLoss(path + ": decode should take tokens [B, 1]");
+  g.batch_ = prefillShape[0];
+  g.prefill_len_ = prefillShape[1];
+  g.vocab_ = shapeOf(executor.buffer(g.prefill_->results[0]))[2];
+  for (const artifact::Buffer *buffer : *executor.root().buffers())
+    if (buffer->category() == artifact::BufferCategory::KVCache &&
+        buffer->shape()->size() >= 2)
+      g.context_ = buffer->shape()->Get(1);
+  if (g.context_ < g.prefill_len_)
+    return Status::dataLoss(path + ": no key/value cache of at least " +
+                            std::to_string(g.prefill_len_) + " positions");
+  return g;
+}
+
+StatusOr<const float *> Generator::run(const PreparedFunction &function,
+                                       const std::vector<int32_t> &tokens,
+                                       const std::vector<int32_t> &positions) {
+  std::memcpy(executor_->data(function.arguments[0]), tokens.data(),
+              tokens.size() * sizeof(int32_t));
+  std::memcpy(executor_->data(function.arguments[1]), positions.data(),
+              positions.size() * sizeof(int32_t));
+  STRATA_RETURN_IF_ERROR(executor_->run(function));
+  return reinterpret_cast<const float *>(executor_->data(function.results[0]));
+}
+
+StatusOr<std::vector<std::vector<int32_t>>>
+Generator::generate(const std::vector<std::vector<int32_t>> &prompts,
+                    const GenerationOptions &options,
+                    const TokenCallback &onToken, GenerationTiming *timing) {
+  STRATA_RETURN_IF_ERROR(options.sampling.validate());
+  if (prompts.empty() || static_cast<int64_t>(prompts.size()) > batch_)
+    return Status::invalidArgument(
+        std::to_string(prompts.size()) + " prompts; the artifact generates "
+        "1 to " + std::to_string(batch_) + " at a time");
+  if (options.maxNewTokens < 0)
+    return Status::invalidArgument("--max-new-tokens " +
+                                   std::to_string(options.maxNewTokens) +
+                                   " should be >= 0");
+  int64_t longest = 0;
+  for (size_t row = 0; row < prompts.size(); ++row) {
+    const int64_t length = static_cast<int64_t>(prompts[row].size());
+    if (length == 0)
+      return Status::invalidArgument("prompt " + std::to_string(row + 1) +
+                                     " is empty");
+    // The last new token is never fed back: it needs no cache entry.
+    if (length + options.maxNewTokens - 1 > context_)
+      return Status::invalidArgument(
+          "prompt " + std::to_string(row + 1) + " has " +
+          std::to_string(length) + " tokens; with --max-new-tokens " +
+          std::to_string(options.maxNewTokens) + " that exceeds the model's "
+          "context of " + std::to_string(context_) + " tokens");
+    for (int32_t id : prompts[row])
+      if (id < 0 || id >= vocab_)
+        return Status::invalidArgument(
+            "prompt " + std::to_string(row + 1) + " has token " +
+            std::to_string(id) + " outside the vocabulary [0, " +
+            std::to_string(vocab_) + ")");
+    longest = std::max(longest, length);
+  }
+  std::vector<std::vector<int32_t>> out(prompts.size());
+  if (options.maxNewTokens == 0)
+    return out;
+  const bool dropout = executor_->options().dropout;
+  executor_->setDropout(false);
+  struct RestoreDropout {
+    Executor *e;
+    bool d;
+    ~RestoreDropout() { e->setDropout(d); }
+  } restore{executor_, dropout};
+
+  const auto start = std::chrono::steady_clock::now();
+  const size_t rows = prompts.size();
+  std::vector<int32_t> next(rows, 0);
+  std::vector<bool> done(rows, false);
+  auto choose = [&](size_t row, const float *logits, uint64_t step) {
+    const int32_t id = sampleToken(logits, vocab_, options.allowedVocab,
+                                   options.sampling, row, step);
+    next[row] = id;
+    if (id == options.endOfText) {
+      done[row] = true;
+      return;
+    }
+    out[row].push_back(id);
+    if (onToken)
+      onToken(row, id);
+    if (static_cast<int64_t>(out[row].size()) >= options.maxNewTokens)
+      done[row] = true;
+  };
+
+  // Prefill in chunks of P positions; padding continues each row's
+  // positions (clamped into the cache).
+  const int64_t P = prefill_len_;
+  std::vector<int32_t> tokens(batch_ * P), positions(batch_ * P);
+  for (int64_t chunk = 0; chunk * P < longest; ++chunk) {
+    for (int64_t b = 0; b < batch_; ++b)
+      for (int64_t s = 0; s < P; ++s) {
+        const int64_t position = chunk * P + s;
+        const bool real = b < static_cast<int64_t>(rows) &&
+                          position < static_cast<int64_t>(prompts[b].size());
+        tokens[b * P + s] = real ? prompts[b][position] : 0;
+        positions[b * P + s] =
+            static_cast<int32_t>(std::min(position, context_ - 1));
+      }
+    STRATA_ASSIGN_OR_RETURN(const float *logits,
+                            run(*prefill_, tokens, positions));
+    for (size_t row = 0; row < rows; ++row) {
+      const int64_t last = static_cast<int64_t>(prompts[row].size()) - 1;
+      if (last / P == chunk)
+        choose(row, logits + (row * P + last % P) * vocab_, 0);
+    }
+  }
+  if (timing)
+    timing->prefillSeconds = secondsSince(start);
+
+  // Decode: feed each row's newest token at its position.
+  const auto decodeStart = std::chrono::steady_clock::now();
+  std::vector<int32_t> one(batch_, 0), position(batch_, 0);
+  for (uint64_t step = 1;; ++step) {
+    if (std::all_of(done.begin(), done.end(), [](bool d) { return d; }))
+      break;
+    for (int64_t b = 0; b < batch_; ++b) {
+      if (b < static_cast<int64_t>(rows) && !done[b]) {
+        one[b] = next[b];
+        position[b] = static_cast<int32_t>(prompts[b].size() + out[b].size() - 1);
+      } else {
+        one[b] = 0;
+        position[b] = 0; // rewrites entry 0 of a finished or unused row
+      }
+    }
+    // A finished row's cache is never read again, but a row that is still
+    // running must not be disturbed: unused rows are rows >= |rows| or done.
+    STRATA_ASSIGN_OR_RETURN(const float *logits, run(*decode_, one, position));
+    for (size_t row = 0; row < rows; ++row)
+      if (!done[row])
+        choose(row, logits + row * vocab_, step);
+    if (timing)
+      ++timing->decodeSteps;
+  }
+  if (timing)
+    timing->decodeSeconds = secondsSince(decodeStart);
+  return out;
+}
+
+} // namespace strata::runtime::inference

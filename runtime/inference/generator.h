@@ -1,0 +1,81 @@
+//===- generator.h - text generation with a KV cache ------------*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// An inference artifact (strata-compile --mode infer) has
+//   prefill(tokens [B, P], positions [B, P]) -> logits [B, P, V]
+//   decode(tokens [B, 1], positions [B, 1])  -> logits [B, 1, V]
+// and one key and one value cache per layer ([B, Tmax, G, D], persistent):
+// both functions first write the keys and values of their tokens at their
+// positions, then attend to the cache up to each query's position. So a
+// prompt is prefilled in chunks of P, rows of different lengths side by side
+// (a row's padding writes cache entries that its own decode steps overwrite
+// before reading them), and each decode step costs O(context).
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_RUNTIME_INFERENCE_GENERATOR_H
+#define STRATA_RUNTIME_INFERENCE_GENERATOR_H
+
+#include "runtime/executor/executor.h"
+#include "runtime/inference/sampling.h"
+#include "runtime/support/status.h"
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace strata::runtime::inference {
+
+struct GenerationOptions {
+  int64_t maxNewTokens = 64;
+  SamplingOptions sampling;
+  /// Stop a row at this id (-1: never); it is not part of the output.
+  int32_t endOfText = -1;
+  /// Ids >= this are never sampled (the vocabulary's padding); 0: all.
+  int64_t allowedVocab = 0;
+};
+
+struct GenerationTiming {
+  double prefillSeconds = 0.0; // time to the first token
+  double decodeSeconds = 0.0;
+  int64_t decodeSteps = 0;
+};
+
+/// Called with (row, token) as each token is chosen.
+using TokenCallback = std::function<void(size_t row, int32_t token)>;
+
+class Generator {
+public:
+  /// Checks |executor|'s artifact has prefill and decode of the shapes above.
+  static StatusOr<Generator> create(Executor &executor);
+
+  int64_t batchSize() const { return batch_; }
+  int64_t prefillLength() const { return prefill_len_; }
+  /// Tmax: prompt plus new tokens must fit.
+  int64_t contextLength() const { return context_; }
+  int64_t vocabSize() const { return vocab_; }
+
+  /// Continues each of |prompts| (1..batchSize() of them, each non-empty);
+  /// returns the new tokens of each row.
+  StatusOr<std::vector<std::vector<int32_t>>>
+  generate(const std::vector<std::vector<int32_t>> &prompts,
+           const GenerationOptions &options, const TokenCallback &onToken = {},
+           GenerationTiming *timing = nullptr);
+
+private:
+  explicit Generator(Executor &executor) : executor_(&executor) {}
+  /// Runs |function| on tokens/positions [B, S] and returns a view of its
+  /// logits [B, S, V].
+  StatusOr<const float *> run(const PreparedFunction &function,
+                              const std::vector<int32_t> &tokens,
+                              const std::vector<int32_t> &positions);
+
+  Executor *executor_;
+  const PreparedFunction *prefill_ = nullptr;
+  const PreparedFunction *decode_ = nullptr;
+  int64_t batch_ = 0, prefill_len_ = 0, context_ = 0, vocab_ = 0;
+};
+
+} // namespace strata::runtime::inference
+
+#endif // STRATA_RUNTIME_INFERENCE_GENERATOR_H
