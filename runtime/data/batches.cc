@@ -52,10 +52,7 @@ StatusOr<SplitCorpus> splitCorpus(std::vector<int32_t> tokens,
     return Status::invalidArgument(
         source + " has " + std::to_string(n) + " tokens; a training and a " +
         "validation sample of seq_length " + std::to_string(seqLength) +
-        " + 1 tokens need at least " + std::to_string(2 * sample) +
-        " (with --val-fraction " + std::to_string(validationFraction) +
-        ": " + std::to_string(std::max(sample, int64_t(std::ceil(sample / validationFraction)))) +
-        " or more)");
+        " + 1 tokens need at least " + std::to_string(2 * sample));
   auto shared = std::make_shared<const std::vector<int32_t>>(std::move(tokens));
   return SplitCorpus{SampleSet(shared, 0, train, seqLength),
                      SampleSet(shared, train, n, seqLength)};
