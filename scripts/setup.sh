@@ -3,12 +3,12 @@
 # build, compile the tiny GPT, train it on the bundled corpus for a few
 # minutes on the CPU, and generate text from it.
 #
-#   scripts/setup.sh              # the whole job (~4 minutes of training on 2 cores)
+#   scripts/setup.sh                    # the whole job (~4 minutes of training on 2 cores)
 #   STRATA_STEPS=200 scripts/setup.sh   # a shorter run
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${STRATA_BUILD_DIR:-$root/build}
-steps=${STRATA_STEPS:-800}
+steps=${STRATA_STEPS:-1200}
 "$root/scripts/install-deps.sh"
 "$root/scripts/build.sh"
 
@@ -24,9 +24,10 @@ echo "== strata-compile $model --mode infer -o $inference"
 "$build/bin/strata-compile" "$model" --mode infer model.micro_batch_size=1 -o "$inference"
 
 echo "== strata-run train: $steps steps on $corpus"
+rm -rf "$run"
 "$build/bin/strata-run" train "$artifact" --data "$corpus" --steps "$steps" \
-  --lr 5e-3 --min-lr 5e-4 --warmup-steps 50 --clip-grad 1.0 \
-  --eval-every 200 --eval-steps 8 --checkpoint-dir "$run" --keep-last 1 \
+  --lr 6e-3 --min-lr 6e-4 --warmup-steps $((steps / 20)) --clip-grad 1.0 \
+  --eval-every 300 --eval-steps 8 --checkpoint-dir "$run" --keep-last 1 \
   --seed 1234 --log-every 50
 checkpoint=$(ls -d "$run"/step-* | tail -1)/model.safetensors
 
