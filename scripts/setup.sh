@@ -28,7 +28,7 @@ rm -rf "$run"
 "$build/bin/strata-run" train "$artifact" --data "$corpus" --steps "$steps" \
   --lr 6e-3 --min-lr 6e-4 --warmup-steps $((steps / 20)) --clip-grad 1.0 \
   --eval-every 300 --eval-steps 8 --checkpoint-dir "$run" --keep-last 1 \
-  --seed 1234 --log-every 50
+  --seed 1234 --log-every 100 --sample-every 600
 checkpoint=$(ls -d "$run"/step-* | tail -1)/model.safetensors
 
 echo "== strata-run generate from $checkpoint"

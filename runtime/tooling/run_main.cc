@@ -166,6 +166,13 @@ int runStrataRunMain(int argc, char **argv) {
   trainCommand->add_option("--sample-every", loop.sampleEvery,
                            "Print a text sample every N steps (0: never)")
       ->default_val(0);
+  trainCommand->add_option("--sample-prompt", dataTraining.samplePrompt,
+                           "The text --sample-every continues (temperature "
+                           "0.8, top-k 40)")
+      ->default_val("The");
+  trainCommand->add_option("--sample-tokens", dataTraining.sampleTokens,
+                           "Tokens per sample")
+      ->default_val(32);
   trainCommand->add_option("--checkpoint-dir", loop.checkpointDir,
                            "Directory of training checkpoints (step-N/); "
                            "the last step is always saved there");

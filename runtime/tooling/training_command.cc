@@ -7,9 +7,11 @@
 
 #include "runtime/data/corpus.h"
 #include "runtime/executor/parameters.h"
+#include "runtime/inference/sampling.h"
 #include "runtime/io/file_io.h"
 #include "runtime/tokenizer/tokenizer.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <unistd.h>
@@ -134,9 +136,47 @@ Status runDataTrainingCommand(DataTrainingOptions o) {
   o.loop.globalBatch = globalBatch;
   o.loop.out = out;
   o.loop.terminal = isatty(fileno(out)) != 0;
-  STRATA_ASSIGN_OR_RETURN(
-      training::TrainingSummary summary,
-      training::runTraining(*executor, program, split, fingerprint, o.loop));
+  // Samples during training come from the training artifact's forward
+  // (full context, no KV cache: a few dozen tokens every --sample-every).
+  training::SampleFunction sample = [&](int64_t step) -> StatusOr<std::string> {
+    std::vector<int32_t> context = tokenizer.encode(o.samplePrompt);
+    inference::SamplingOptions sampling;
+    sampling.temperature = 0.8;
+    sampling.topK = 40;
+    sampling.seed = o.loop.seed;
+    const int64_t width = program.seqLength() + 1;
+    for (int64_t i = 0; i < o.sampleTokens; ++i) {
+      // The newest seq tokens in row 0; the other rows are padding.
+      const size_t keep = std::min<size_t>(context.size(), program.seqLength());
+      io::HostTensor batch(io::DType::I32, {program.microBatchSize(), width});
+      std::copy(context.end() - keep, context.end(), batch.data<int32_t>());
+      const bool dropout = executor->options().dropout;
+      executor->setDropout(false);
+      StatusOr<Evaluation> evaluation = program.evaluate(batch);
+      executor->setDropout(dropout);
+      if (!evaluation.isOk())
+        return evaluation.status();
+      std::vector<float> row(static_cast<size_t>(program.vocabSize()));
+      for (int64_t v = 0; v < program.vocabSize(); ++v) // f32 or f64 programs
+        row[v] = static_cast<float>(evaluation->logits.elementAsDouble(
+            (static_cast<int64_t>(keep) - 1) * program.vocabSize() + v));
+      const float *logits = row.data();
+      const int32_t next = inference::sampleToken(
+          logits, program.vocabSize(), tokenizer.vocabSize(), sampling,
+          static_cast<uint64_t>(step), static_cast<uint64_t>(i));
+      if (next == tokenizer.endOfTextId())
+        break;
+      context.push_back(next);
+    }
+    STRATA_ASSIGN_OR_RETURN(std::string text, tokenizer.decode(context));
+    for (char &c : text)
+      if (c == '\n')
+        c = ' ';
+    return text;
+  };
+  STRATA_ASSIGN_OR_RETURN(training::TrainingSummary summary,
+                          training::runTraining(*executor, program, split,
+                                                fingerprint, o.loop, sample));
   std::fprintf(out, "done: step %lld, loss %.4f",
                static_cast<long long>(summary.lastStep), summary.lastLoss);
   if (summary.lastValidationLoss >= 0)

@@ -29,6 +29,9 @@ struct DataTrainingOptions {
   int64_t microBatchSize = 0; // 0: the artifact's; must equal it
   int64_t seqLength = 0;      // 0: the artifact's; must equal it
   std::string lrSchedule = "cosine";
+  /// What --sample-every continues, and for how many tokens.
+  std::string samplePrompt = "The";
+  int64_t sampleTokens = 32;
   int threads = 0;
   training::TrainingOptions loop;
 };

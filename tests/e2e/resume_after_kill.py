@@ -42,6 +42,7 @@ def train_command(args, artifact, checkpoint_dir, resume):
     command = [args.strata_run, "train", str(artifact), "--data", str(args.corpus),
                "--steps", str(args.steps), "--lr", "2e-3", "--warmup-steps", "3",
                "--eval-every", "6", "--eval-steps", "1", "--save-every", "1",
+               "--sample-every", "8", "--sample-tokens", "4",
                "--keep-last", "2", "--checkpoint-dir", str(checkpoint_dir),
                "--seed", "7", "--threads", "2", "--cache-dir", str(args.work / "cache")]
     return command + (["--resume"] if resume else [])
