@@ -89,6 +89,13 @@ StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
   state.seed = o.seed;
   state.model = modelFingerprint(executor);
   state.data = dataFingerprint;
+  if (store && !o.resume) {
+    if (std::optional<std::string> existing = store->latest())
+      return Status::failedPrecondition(
+          "--checkpoint-dir " + o.checkpointDir + " already holds " +
+          *existing + ": continue it with --resume, or train into another "
+          "directory");
+  }
   if (o.resume) {
     std::optional<std::string> latest = store->latest();
     if (!latest) {
