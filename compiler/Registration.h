@@ -12,7 +12,7 @@ class DialectRegistry;
 
 namespace mlir::strata {
 
-/// Adds the Strata dialects (tfm) and the upstream dialects Strata's
+/// Adds the Strata dialects (tfm, dist) and the upstream dialects Strata's
 /// programs use (func) to |registry|.
 void registerStrataDialects(DialectRegistry &registry);
 
