@@ -192,6 +192,50 @@ LogicalResult mlir::strata::useKVCache(func::FuncOp function, Value positions,
   return success();
 }
 
+LogicalResult mlir::strata::selectLastPositions(func::FuncOp function) {
+  Block &entry = function.getBody().front();
+  auto ret = cast<func::ReturnOp>(entry.getTerminator());
+  if (ret.getNumOperands() != 1)
+    return function.emitOpError() << "expected one result (the logits)";
+  auto output = ret.getOperand(0).getDefiningOp<tfm::MatmulOp>();
+  Operation *norm = output ? output.getInput().getDefiningOp() : nullptr;
+  // Another shape of program keeps the logits of every position.
+  if (!norm || !isa<tfm::LayerNormOp, tfm::RMSNormOp>(norm) ||
+      !output->hasOneUse() || !norm->hasOneUse())
+    return success();
+  Value hidden = norm->getOperand(0);
+  auto hiddenType = cast<RankedTensorType>(hidden.getType());
+  if (hiddenType.getRank() < 2 || hiddenType.getDimSize(1) == 1)
+    return success(); // one position already (decode)
+  auto withOnePosition = [](Type type) {
+    auto ranked = cast<RankedTensorType>(type);
+    SmallVector<int64_t> shape(ranked.getShape());
+    shape[1] = 1;
+    return RankedTensorType::get(shape, ranked.getElementType());
+  };
+  OpBuilder builder(function.getContext());
+  auto indexType = RankedTensorType::get({hiddenType.getDimSize(0)},
+                                         builder.getI32Type());
+  unsigned index = function.getNumArguments();
+  if (failed(function.insertArgument(
+          index, indexType,
+          builder.getDictionaryAttr(builder.getNamedAttr(
+              "tfm.name", builder.getStringAttr("last"))),
+          function.getLoc())))
+    return failure();
+  builder.setInsertionPoint(norm);
+  auto take = tfm::TakePositionsOp::create(
+      builder, norm->getLoc(), withOnePosition(hiddenType), hidden,
+      entry.getArgument(index));
+  norm->setOperand(0, take.getResult());
+  norm->getResult(0).setType(withOnePosition(norm->getResult(0).getType()));
+  output.getResult().setType(withOnePosition(output.getResult().getType()));
+  function.setType(FunctionType::get(function.getContext(),
+                                     entry.getArgumentTypes(),
+                                     {output.getResult().getType()}));
+  return success();
+}
+
 LogicalResult mlir::strata::deriveInferenceFunction(func::FuncOp function,
                                                     int64_t cacheLength) {
   if (failed(removeLoss(function)))
@@ -208,7 +252,7 @@ LogicalResult mlir::strata::deriveInferenceFunction(func::FuncOp function,
       function.walk([](tfm::AttentionOp) { return WalkResult::interrupt(); })
           .wasInterrupted();
   if (!hasAttention)
-    return success();
+    return selectLastPositions(function);
   if (!positions)
     return function.emitOpError()
            << "has attention but no argument named positions (tfm.name = "
@@ -219,5 +263,7 @@ LogicalResult mlir::strata::deriveInferenceFunction(func::FuncOp function,
     return function.emitOpError()
            << "expected positions of type tensor<BxSxi32>, got "
            << positions.getType();
-  return useKVCache(function, positions, cacheLength);
+  if (failed(useKVCache(function, positions, cacheLength)))
+    return failure();
+  return selectLastPositions(function);
 }

@@ -59,8 +59,16 @@ void removeDropout(Operation *root);
 LogicalResult useKVCache(func::FuncOp function, Value positions,
                          int64_t cacheLength);
 
+/// For a function over S > 1 positions whose logits are the output
+/// projection of the final norm: adds an argument `last` [batch] (i32) and
+/// selects each row's position last[b] (tfm.take_positions) before the norm,
+/// so the logits are [batch, 1, vocab]. A one-position function, or one of
+/// another shape, is left as it is (its logits cover every position).
+LogicalResult selectLastPositions(func::FuncOp function);
+
 /// The whole derivation of one function: removeLoss, removeDropout, then
-/// useKVCache with the argument named "positions" (its `tfm.name`).
+/// useKVCache with the argument named "positions" (its `tfm.name`), then
+/// selectLastPositions.
 LogicalResult deriveInferenceFunction(func::FuncOp function,
                                       int64_t cacheLength);
 

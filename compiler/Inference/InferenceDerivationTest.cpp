@@ -94,10 +94,12 @@ protected:
                             int64_t length) {
     SCOPED_TRACE(function.getSymName().str());
     FunctionType type = function.getFunctionType();
-    ASSERT_EQ(type.getNumInputs(), 2u);
+    // A prefill (length > 1) also takes `last` and returns one position's
+    // logits per row (selectLastPositions).
+    ASSERT_EQ(type.getNumInputs(), length > 1 ? 3u : 2u);
     ASSERT_EQ(type.getNumResults(), 1u);
     EXPECT_EQ(cast<RankedTensorType>(type.getResult(0)).getShape(),
-              (ArrayRef<int64_t>{2, length, 37}));
+              (ArrayRef<int64_t>{2, 1, 37}));
     int64_t attention = 0, cached = 0, writes = 0, dropout = 0, loss = 0;
     function.walk([&](Operation *op) {
       attention += isa<tfm::AttentionOp>(op);

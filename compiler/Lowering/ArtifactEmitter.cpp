@@ -140,6 +140,9 @@ FailureOr<KernelCall> kernelFor(Operation *op,
       // KV-cache inference (strata-tfm-derive-inference): the caches are
       // buffers of their own, see the operand lists below.
       .Case([](tfm::CacheWriteOp) { return KernelCall{K::CacheWrite, {}, {}}; })
+      .Case([](tfm::TakePositionsOp) {
+        return KernelCall{K::TakePositions, {}, {}};
+      })
       .Case([&](tfm::CachedAttentionOp o) {
         return KernelCall{K::CachedAttention,
                           {o.getCausal() ? 1 : 0},

@@ -17,7 +17,8 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // 0.2: the fused kernels BiasGelu, BiasGeluGrad, BiasDropoutAdd and
 // BiasDropoutAddGrad.
 // 0.3: KV-cache inference: the buffer category KVCache and the kernels
-// CacheWrite and CachedAttention (strata-compile --mode infer).
+// CacheWrite, CachedAttention and TakePositions (strata-compile --mode
+// infer).
 inline constexpr uint16_t kArtifactVersionMinor = 3;
 
 } // namespace strata::runtime

@@ -107,6 +107,8 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       // queryPositions); causal is 1
       {Kernel::CachedAttention, "cached_attention", 4, 4, 1, 1, {"causal"},
        {"scale"}},
+      // (x[B,S,...], index[B] i32) -> y[B,1,...]: y[b,0] = x[b,index[b]]
+      {Kernel::TakePositions, "take_positions", 2, 2, 1, 1, {}, {}},
   };
   return signatures;
 }

@@ -368,6 +368,20 @@ Status run(const PreparedInstruction &p, const CpuRunContext &c) {
     return cacheWrite(p, a);
   case Kernel::CachedAttention:
     return cachedAttention(p, a);
+  case Kernel::TakePositions: {
+    const int64_t B = d[0], S = d[1], row = d[2];
+    const int32_t *index = a.ids(1);
+    for (int64_t b = 0; b < B; ++b)
+      if (index[b] < 0 || index[b] >= S)
+        return Status::invalidArgument(
+            p.where + ": position " + std::to_string(index[b]) + " of row " +
+            std::to_string(b) + " is outside the sequence [0, " +
+            std::to_string(S) + ")");
+    for (int64_t b = 0; b < B; ++b)
+      std::memcpy(a.out(0) + b * row, a.in(0) + (b * S + index[b]) * row,
+                  sizeof(T) * row);
+    return Status::ok();
+  }
   }
   return Status::internal(p.where + ": no CPU kernel");
 }

@@ -179,6 +179,7 @@ bool isIntegerOperand(Kernel kernel, size_t i) {
   case Kernel::Embedding:
   case Kernel::EmbeddingGrad:
   case Kernel::RotaryEmbedding:
+  case Kernel::TakePositions:
   case Kernel::CrossEntropy:
   case Kernel::CrossEntropyGrad:
   case Kernel::CacheWrite:
@@ -626,6 +627,20 @@ Status InstructionPreparer::prepareKernel() {
     return prepareCacheWrite();
   case Kernel::CachedAttention:
     return prepareCachedAttention();
+  case Kernel::TakePositions: {
+    // x[B, S, rest...], index[B] -> y[B, 1, rest...]; dims {B, S, rest}.
+    const Shape x = in(0);
+    if (x.size() < 2)
+      return fail(operandText(0), " should have rank >= 2 [batch, sequence, ...]");
+    STRATA_RETURN_IF_ERROR(checkOperandShape(1, {x[0]}));
+    Shape y = x;
+    y[1] = 1;
+    STRATA_RETURN_IF_ERROR(checkResultShape(0, y));
+    out.dims[0] = x[0];
+    out.dims[1] = x[1];
+    out.dims[2] = product(x.begin() + 2, x.end());
+    return Status::ok();
+  }
   }
   return fail("the CPU executor has no kernel for this instruction");
 }

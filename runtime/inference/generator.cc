@@ -34,14 +34,20 @@ StatusOr<Generator> Generator::create(Executor &executor) {
   g.prefill_ = executor.findFunction("prefill");
   g.decode_ = executor.findFunction("decode");
   for (const PreparedFunction *f : {g.prefill_, g.decode_}) {
-    if (f->arguments.size() != 2 || f->results.size() != 1)
+    // prefill may take a third argument `last` [B]: its logits are then
+    // those of one position per row.
+    const bool selects = f == g.prefill_ && f->arguments.size() == 3;
+    if ((f->arguments.size() != 2 && !selects) || f->results.size() != 1)
       return Status::dataLoss(path + ": function " + f->name +
-                              " should take (tokens, positions) and return "
-                              "logits");
+                              " should take (tokens, positions[, last]) and "
+                              "return logits");
     const auto tokens = shapeOf(executor.buffer(f->arguments[0]));
     const auto logits = shapeOf(executor.buffer(f->results[0]));
+    if (selects && shapeOf(executor.buffer(f->arguments[2])) !=
+                       std::vector<int64_t>{tokens[0]})
+      return Status::dataLoss(path + ": prefill's last should be [B]");
     if (tokens.size() != 2 || logits.size() != 3 || logits[0] != tokens[0] ||
-        logits[1] != tokens[1] ||
+        logits[1] != (selects ? 1 : tokens[1]) ||
         shapeOf(executor.buffer(f->arguments[1])) != tokens ||
         executor.buffer(f->results[0]).dtype() != artifact::DType::F32)
       return Status::dataLoss(path + ": function " + f->name +
@@ -54,6 +60,7 @@ StatusOr<Generator> Generator::create(Executor &executor) {
     return Status::dataLoss(path + ": decode should take tokens [B, 1]");
   g.batch_ = prefillShape[0];
   g.prefill_len_ = prefillShape[1];
+  g.prefillSelectsLast_ = g.prefill_->arguments.size() == 3;
   g.vocab_ = shapeOf(executor.buffer(g.prefill_->results[0]))[2];
   for (const artifact::Buffer *buffer : *executor.root().buffers())
     if (buffer->category() == artifact::BufferCategory::KVCache &&
@@ -67,7 +74,11 @@ StatusOr<Generator> Generator::create(Executor &executor) {
 
 StatusOr<const float *> Generator::run(const PreparedFunction &function,
                                        const std::vector<int32_t> &tokens,
-                                       const std::vector<int32_t> &positions) {
+                                       const std::vector<int32_t> &positions,
+                                       const std::vector<int32_t> *last) {
+  if (last)
+    std::memcpy(executor_->data(function.arguments[2]), last->data(),
+                last->size() * sizeof(int32_t));
   std::memcpy(executor_->data(function.arguments[0]), tokens.data(),
               tokens.size() * sizeof(int32_t));
   std::memcpy(executor_->data(function.arguments[1]), positions.data(),
@@ -144,7 +155,15 @@ Generator::generate(const std::vector<std::vector<int32_t>> &prompts,
   // positions (clamped into the cache).
   const int64_t P = prefill_len_;
   std::vector<int32_t> tokens(batch_ * P), positions(batch_ * P);
+  std::vector<int32_t> last(batch_, 0);
   for (int64_t chunk = 0; chunk * P < longest; ++chunk) {
+    // The position within this chunk of each row's last prompt token.
+    for (int64_t b = 0; b < batch_; ++b) {
+      const int64_t end = b < static_cast<int64_t>(rows)
+                              ? static_cast<int64_t>(prompts[b].size()) - 1
+                              : 0;
+      last[b] = static_cast<int32_t>(std::clamp<int64_t>(end - chunk * P, 0, P - 1));
+    }
     for (int64_t b = 0; b < batch_; ++b)
       for (int64_t s = 0; s < P; ++s) {
         const int64_t position = chunk * P + s;
@@ -154,12 +173,15 @@ Generator::generate(const std::vector<std::vector<int32_t>> &prompts,
         positions[b * P + s] =
             static_cast<int32_t>(std::min(position, context_ - 1));
       }
-    STRATA_ASSIGN_OR_RETURN(const float *logits,
-                            run(*prefill_, tokens, positions));
+    STRATA_ASSIGN_OR_RETURN(
+        const float *logits,
+        run(*prefill_, tokens, positions, prefillSelectsLast_ ? &last : nullptr));
     for (size_t row = 0; row < rows; ++row) {
-      const int64_t last = static_cast<int64_t>(prompts[row].size()) - 1;
-      if (last / P == chunk)
-        choose(row, logits + (row * P + last % P) * vocab_, 0);
+      const int64_t end = static_cast<int64_t>(prompts[row].size()) - 1;
+      if (end / P == chunk)
+        choose(row,
+               logits + (prefillSelectsLast_ ? row : row * P + end % P) * vocab_,
+               0);
     }
   }
   if (timing)
@@ -182,7 +204,8 @@ Generator::generate(const std::vector<std::vector<int32_t>> &prompts,
     }
     // A finished row's cache is never read again, but a row that is still
     // running must not be disturbed: unused rows are rows >= |rows| or done.
-    STRATA_ASSIGN_OR_RETURN(const float *logits, run(*decode_, one, position));
+    STRATA_ASSIGN_OR_RETURN(const float *logits,
+                            run(*decode_, one, position, nullptr));
     for (size_t row = 0; row < rows; ++row)
       if (!done[row])
         choose(row, logits + row * vocab_, step);

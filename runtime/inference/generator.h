@@ -3,7 +3,7 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 // An inference artifact (strata-compile --mode infer) has
-//   prefill(tokens [B, P], positions [B, P]) -> logits [B, P, V]
+//   prefill(tokens [B, P], positions [B, P], last [B]) -> logits [B, 1, V]
 //   decode(tokens [B, 1], positions [B, 1])  -> logits [B, 1, V]
 // and one key and one value cache per layer ([B, Tmax, G, D], persistent):
 // both functions first write the keys and values of their tokens at their
@@ -68,12 +68,16 @@ private:
   /// logits [B, S, V].
   StatusOr<const float *> run(const PreparedFunction &function,
                               const std::vector<int32_t> &tokens,
-                              const std::vector<int32_t> &positions);
+                              const std::vector<int32_t> &positions,
+                              const std::vector<int32_t> *last);
 
   Executor *executor_;
   const PreparedFunction *prefill_ = nullptr;
   const PreparedFunction *decode_ = nullptr;
   int64_t batch_ = 0, prefill_len_ = 0, context_ = 0, vocab_ = 0;
+  /// prefill(tokens, positions, last) -> logits [B, 1, V] of one position
+  /// per row (the derivation's default), or all positions without `last`.
+  bool prefillSelectsLast_ = false;
 };
 
 } // namespace strata::runtime::inference

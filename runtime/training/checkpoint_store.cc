@@ -191,9 +191,18 @@ StatusOr<std::string> CheckpointStore::save(const Executor &executor,
                                ec.message());
   STRATA_RETURN_IF_ERROR(syncDirectory(directory_));
   if (keepLast_ > 0) {
+    // Renamed out of sight first (atomic), then deleted: a crash while
+    // deleting leaves a hidden directory the next save removes, never a
+    // half-deleted step-N.
     std::vector<std::string> all = list();
-    for (size_t i = 0; i + keepLast_ < all.size(); ++i)
-      fs::remove_all(all[i], ec);
+    for (size_t i = 0; i + keepLast_ < all.size(); ++i) {
+      const std::string doomed =
+          (fs::path(directory_) /
+           (".tmp-delete-" + fs::path(all[i]).filename().string()))
+              .string();
+      fs::rename(all[i], doomed, ec);
+      fs::remove_all(ec ? all[i] : doomed, ec);
+    }
   }
   return final;
 }

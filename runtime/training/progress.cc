@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <filesystem>
 
 namespace strata::runtime::training {
 
@@ -114,6 +115,23 @@ void ProgressReporter::finish() {
 }
 
 StatusOr<MetricsWriter> MetricsWriter::open(const std::string &path) {
+  // A run killed mid-line leaves a partial record: cut it, so the file
+  // stays one JSON object per line.
+  if (std::FILE *existing = std::fopen(path.c_str(), "rb")) {
+    std::string text;
+    char buffer[1 << 16];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof(buffer), existing)) > 0)
+      text.append(buffer, n);
+    std::fclose(existing);
+    if (!text.empty() && text.back() != '\n') {
+      const size_t keep = text.rfind('\n') == std::string::npos
+                              ? 0
+                              : text.rfind('\n') + 1;
+      std::error_code ec;
+      std::filesystem::resize_file(path, keep, ec);
+    }
+  }
   std::FILE *file = std::fopen(path.c_str(), "a");
   if (!file)
     return Status::unavailable(

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <unistd.h>
 
 namespace strata::runtime::training {
 namespace {
@@ -63,6 +64,32 @@ TEST(ProgressTest, TerminalOutputRedrawsOneLine) {
   EXPECT_NE(text.find("[##########..........]"), std::string::npos) << text;
   EXPECT_NE(text.find("\r\033[2K"), std::string::npos) << text;
   EXPECT_NE(text.find("ETA"), std::string::npos);
+}
+
+} // namespace
+} // namespace strata::runtime::training
+
+namespace strata::runtime::training {
+namespace {
+
+TEST(MetricsWriterTest, APartialLastLineFromAKilledRunIsCut) {
+  char path[] = "/tmp/strata-metrics-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  const std::string before = "{\"step\":1}\n{\"step\":2,\"lo";
+  ASSERT_EQ(write(fd, before.data(), before.size()),
+            static_cast<ssize_t>(before.size()));
+  close(fd);
+  {
+    auto writer = MetricsWriter::open(path);
+    ASSERT_TRUE(writer.isOk());
+    writer->write("{\"step\":2}");
+  }
+  std::FILE *file = std::fopen(path, "rb");
+  const std::string text = captured(file);
+  std::fclose(file);
+  std::remove(path);
+  EXPECT_EQ(text, "{\"step\":1}\n{\"step\":2}\n");
 }
 
 } // namespace

@@ -50,6 +50,9 @@ def train_command(args, artifact, checkpoint_dir, resume):
 
 def check_checkpoints(args, artifact, checkpoint_dir, tokens):
     for step_dir in sorted(Path(checkpoint_dir).glob("step-*")):
+        files = {p.name for p in step_dir.iterdir()}
+        if files != {"model.safetensors", "trainer.safetensors"}:
+            sys.exit(f"checkpoint {step_dir} is incomplete: {sorted(files)}")
         trainer = safetensors_io.load_with_metadata(str(step_dir / "trainer.safetensors"))
         assert trainer[1]["format"] == "strata-trainer-1", step_dir
         out = args.work / "eval.safetensors"

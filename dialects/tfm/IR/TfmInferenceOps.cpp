@@ -111,6 +111,27 @@ CacheWriteOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 // CachedAttentionOp
 //===----------------------------------------------------------------------===//
 
+LogicalResult TakePositionsOp::verify() {
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  ArrayRef<int64_t> index = shapeOf(getIndex());
+  ArrayRef<int64_t> result = shapeOf(getResult());
+  if (input.size() < 2)
+    return emitOpError() << "expected an input of rank >= 2 [batch, "
+                            "sequence, ...], got "
+                         << formatShape(input);
+  if (index.size() != 1 || !shapesAgree(index, input.take_front(1)))
+    return emitOpError() << "expected an index of shape "
+                         << formatDim(input[0]) << " [batch], got "
+                         << formatShape(index);
+  SmallVector<int64_t> expected(input);
+  expected[1] = 1;
+  if (!shapesAgree(result, expected))
+    return emitOpError() << "expected a result of shape "
+                         << formatShape(expected) << ", got "
+                         << formatShape(result);
+  return success();
+}
+
 LogicalResult CachedAttentionOp::verify() {
   if (failed(verifyPositions(*this, getQuery(), getPositions(), "query")))
     return failure();

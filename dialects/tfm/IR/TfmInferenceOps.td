@@ -159,4 +159,37 @@ def Tfm_CachedAttentionOp : Tfm_Op<"cached_attention", [
   let hasVerifier = 1;
 }
 
+def Tfm_TakePositionsOp : Tfm_Op<"take_positions", [Pure]> {
+  let summary = "One position of each batch row";
+  let description = [{
+    For `input[b, s, ...]` and `index[b]`:
+    `result[b, 0, ...] = input[b, index[b], ...]`.
+
+    A prefill only needs the logits of each prompt's last token, and prompts
+    of one batch end at different positions: selecting each row's last
+    hidden state before the final norm and the output projection saves the
+    vocabulary-sized work of every other position.
+
+    Created by `strata-tfm-derive-inference` in the `prefill` function (its
+    `last` argument); lowered to the `TakePositions` kernel, which checks
+    every index against the sequence length at run time.
+
+    Example:
+
+    ```mlir
+    %h = tfm.take_positions %x, %last : tensor<4x16x768xf32>, tensor<4xi32> -> tensor<4x1x768xf32>
+    ```
+
+    **Constraints:** `input` has rank >= 2; `index` is `[batch]`; the result
+    is `input`'s shape with the sequence dimension 1.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$input, Tfm_IndexTensor:$index);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $index attr-dict `:` type($input) `,` type($index) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // STRATA_DIALECTS_TFM_IR_TFMINFERENCEOPS_TD

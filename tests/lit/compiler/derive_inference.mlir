@@ -184,3 +184,28 @@ module attributes {tfm.config = {max_position_embeddings = 8 : i64}} {
     return %s : tensor<1x2x2x4xf32>
   }
 }
+
+// -----
+
+// With a final norm before the output projection, prefill selects each row's
+// last position (argument `last`) before the norm: its logits are [B, 1, V].
+module attributes {tfm.config = {max_position_embeddings = 8 : i64}} {
+  tfm.parameter @emb : tensor<11x4xf32> init <normal, std = 2.000000e-02> trainable
+  tfm.parameter @g : tensor<4xf32> init <ones> trainable
+  func.func @prefill(%tokens: tensor<2x3xi32> {tfm.name = "tokens"}, %positions: tensor<2x3xi32> {tfm.name = "positions"}) -> tensor<2x3x11xf32> {
+    %emb = tfm.param_ref @emb : tensor<11x4xf32>
+    %x = tfm.embedding %emb[%tokens] : tensor<11x4xf32>, tensor<2x3xi32> -> tensor<2x3x4xf32>
+    %g = tfm.param_ref @g : tensor<4xf32>
+    %n = tfm.rms_norm %x, %g epsilon 1.0e-05 : tensor<2x3x4xf32>, tensor<4xf32>
+    %logits = tfm.matmul %n, %emb : tensor<2x3x4xf32>, tensor<11x4xf32> -> tensor<2x3x11xf32>
+    return %logits : tensor<2x3x11xf32>
+  }
+}
+
+// CHECK-LABEL: func.func @prefill(
+// CHECK-SAME: %[[LAST:[^:]*]]: tensor<2xi32> {tfm.name = "last"}) -> tensor<2x1x11xf32>
+// CHECK: %[[X:.*]] = tfm.embedding
+// CHECK: %[[T:.*]] = tfm.take_positions %[[X]], %[[LAST]] : tensor<2x3x4xf32>, tensor<2xi32> -> tensor<2x1x4xf32>
+// CHECK: %[[N:.*]] = tfm.rms_norm %[[T]], %{{.*}} epsilon {{.*}} : tensor<2x1x4xf32>, tensor<4xf32>
+// CHECK: %[[L:.*]] = tfm.matmul %[[N]], %{{.*}} : tensor<2x1x4xf32>, tensor<11x4xf32> -> tensor<2x1x11xf32>
+// CHECK: return %[[L]] : tensor<2x1x11xf32>

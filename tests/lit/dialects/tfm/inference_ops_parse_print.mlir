@@ -47,3 +47,12 @@ func.func @prefill(%q: tensor<1x4x2x8xbf16>, %k: tensor<1x4x1x8xbf16>, %v: tenso
   }
   return %r : tensor<1x4x2x8xbf16>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @take_positions
+// CHECK: tfm.take_positions %{{.*}}, %{{.*}} : tensor<4x16x8xf32>, tensor<4xi32> -> tensor<4x1x8xf32>
+func.func @take_positions(%x: tensor<4x16x8xf32>, %i: tensor<4xi32>) -> tensor<4x1x8xf32> {
+  %y = tfm.take_positions %x, %i : tensor<4x16x8xf32>, tensor<4xi32> -> tensor<4x1x8xf32>
+  return %y : tensor<4x1x8xf32>
+}
