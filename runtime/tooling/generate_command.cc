@@ -65,6 +65,7 @@ Status runGenerateCommand(const GenerateOptions &o) {
   ExecutorOptions executorOptions;
   executorOptions.numThreads = o.threads;
   executorOptions.dropout = false;
+  executorOptions.profile = o.profile;
   STRATA_ASSIGN_OR_RETURN(
       std::unique_ptr<Executor> executor,
       Executor::create(std::move(artifact), device, executorOptions));
@@ -143,6 +144,10 @@ Status runGenerateCommand(const GenerateOptions &o) {
     }
     std::fflush(stdout);
   }
+  if (o.profile)
+    for (const KernelProfile &k : executor->profile())
+      std::printf("%-24s %8lld calls %10.4f s\n", k.kernel.c_str(),
+                  static_cast<long long>(k.calls), k.seconds);
   return Status::ok();
 }
 

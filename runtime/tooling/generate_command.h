@@ -32,6 +32,8 @@ struct GenerateOptions {
   bool printIds = false;
   /// Print prefill and decode speed.
   bool timing = false;
+  /// Print the time spent in each kernel at the end.
+  bool profile = false;
 };
 
 Status runGenerateCommand(const GenerateOptions &options);

@@ -262,6 +262,8 @@ int runStrataRunMain(int argc, char **argv) {
                             "token ids");
   generateCommand->add_flag("--timing", generate.timing,
                             "Print time to first token and decode speed");
+  generateCommand->add_flag("--profile", generate.profile,
+                            "Print the time spent in each kernel at the end");
 
   try {
     app.parse(argc, argv);
