@@ -151,6 +151,8 @@ private:
 
   Status prepareKernel();
   Status prepareMatmul();
+  Status attentionShapes(const Shape &q, const Shape &k, const Shape &v,
+                         const char *keysLayout, const char *valuesLayout);
   Status prepareAttention(bool backward);
   Status prepareCacheWrite();
   Status prepareCachedAttention();
@@ -326,10 +328,13 @@ Status InstructionPreparer::prepareMatmul() {
   }
 }
 
-Status InstructionPreparer::prepareAttention(bool backward) {
-  const Shape q = in(0), k = in(1), v = in(2);
-  for (size_t i = 0; i < 3; ++i)
-    STRATA_RETURN_IF_ERROR(checkRank(i, 4));
+/// Fills out.attention's sizes from q[B,S,H,D], k[B,T,G,D], v[B,T,G,E]
+/// (rank 4 already checked) and checks they fit together; the layouts
+/// explain the key and value operands in messages.
+Status InstructionPreparer::attentionShapes(const Shape &q, const Shape &k,
+                                            const Shape &v,
+                                            const char *keysLayout,
+                                            const char *valuesLayout) {
   cpu::AttentionParams &p = out.attention;
   p.batch = q[0];
   p.querySeq = q[1];
@@ -339,14 +344,25 @@ Status InstructionPreparer::prepareAttention(bool backward) {
   p.kvHeads = k[2];
   p.valueDim = v[3];
   if (k[0] != q[0] || k[3] != q[3])
-    return fail(operandText(1), " does not fit ", operandText(0),
-                ": keys are [batch, keys, groups, head_dim]");
+    return fail(operandText(1), " does not fit ", operandText(0), ": ",
+                keysLayout);
   if (v[0] != k[0] || v[1] != k[1] || v[2] != k[2])
-    return fail(operandText(2), " does not fit ", operandText(1),
-                ": values are [batch, keys, groups, value_dim]");
+    return fail(operandText(2), " does not fit ", operandText(1), ": ",
+                valuesLayout);
   if (p.kvHeads <= 0 || p.queryHeads % p.kvHeads != 0)
     return fail(p.queryHeads, " query heads are not a multiple of ", p.kvHeads,
                 " key/value groups");
+  return Status::ok();
+}
+
+Status InstructionPreparer::prepareAttention(bool backward) {
+  const Shape q = in(0), k = in(1), v = in(2);
+  for (size_t i = 0; i < 3; ++i)
+    STRATA_RETURN_IF_ERROR(checkRank(i, 4));
+  STRATA_RETURN_IF_ERROR(
+      attentionShapes(q, k, v, "keys are [batch, keys, groups, head_dim]",
+                      "values are [batch, keys, groups, value_dim]"));
+  cpu::AttentionParams &p = out.attention;
   const Shape outShape = {p.batch, p.querySeq, p.queryHeads, p.valueDim};
   const Shape lseShape = {p.batch, p.queryHeads, p.querySeq};
   p.causal = out.ints[0] != 0;
@@ -403,24 +419,11 @@ Status InstructionPreparer::prepareCachedAttention() {
   STRATA_RETURN_IF_ERROR(checkKVCache(operandId(1), "operand 1"));
   STRATA_RETURN_IF_ERROR(checkKVCache(operandId(2), "operand 2"));
   const Shape q = in(0), k = in(1), v = in(2);
+  STRATA_RETURN_IF_ERROR(attentionShapes(
+      q, k, v, "the key cache is [batch, length, groups, head_dim]",
+      "the value cache is [batch, length, groups, value_dim]"));
   cpu::AttentionParams &p = out.attention;
-  p.batch = q[0];
-  p.querySeq = q[1];
-  p.queryHeads = q[2];
-  p.headDim = q[3];
-  p.keySeq = k[1];
   p.keyBatchStride = k[1];
-  p.kvHeads = k[2];
-  p.valueDim = v[3];
-  if (k[0] != q[0] || k[3] != q[3])
-    return fail(operandText(1), " does not fit ", operandText(0),
-                ": the key cache is [batch, length, groups, head_dim]");
-  if (v[0] != k[0] || v[1] != k[1] || v[2] != k[2])
-    return fail(operandText(2), " does not fit ", operandText(1),
-                ": the value cache is [batch, length, groups, value_dim]");
-  if (p.kvHeads <= 0 || p.queryHeads % p.kvHeads != 0)
-    return fail(p.queryHeads, " query heads are not a multiple of ", p.kvHeads,
-                " key/value groups");
   if (p.querySeq > p.keySeq)
     return fail(p.querySeq, " queries do not fit a cache of ", p.keySeq,
                 " positions");
