@@ -44,7 +44,8 @@ void addLogSumExpResults(func::FuncOp function) {
     auto replacement = tfm::AttentionOp::create(
         builder, op.getLoc(), op.getResult().getType(), lseType,
         op.getQuery(), op.getKey(), op.getValue(), op.getCausalAttr(),
-        op.getScaleAttr(), op.getDropoutAttr(), op.getRngStreamAttr());
+        op.getScaleAttr(), op.getDropoutAttr(), op.getRngStreamAttr(),
+        op.getHeadShardAxisAttr());
     op.getResult().replaceAllUsesWith(replacement.getResult());
     op.erase();
   }
@@ -170,7 +171,9 @@ private:
     Block *entry = function.addEntryBlock();
     builder.setInsertionPointToStart(entry);
     auto arg = [&](size_t i) { return entry->getArgument(i); };
-    Value norm = tfm::GradNormOp::create(builder, loc, scalarType);
+    Value norm = tfm::GradNormOp::create(builder, loc, scalarType,
+                                         /*parameters=*/ArrayAttr(),
+                                         /*plus=*/Value());
     Value coefficient =
         tfm::ClipCoefficientOp::create(builder, loc, norm, arg(5));
     for (auto parameter : module.getOps<tfm::ParameterOp>())

@@ -187,7 +187,7 @@ Value TfmEmitter::emitAttention(const std::string &prefix, Value x,
           builder, nameLoc(prefix + ".core"), q.getType(), /*lse=*/Type(), q, k,
           v, /*causal=*/builder.getUnitAttr(),
           builder.getF64FloatAttr(1.0 / std::sqrt(static_cast<double>(dim))),
-          dropout, /*rng_stream=*/IntegerAttr())
+          dropout, /*rng_stream=*/IntegerAttr(), /*head_shard_axis=*/StringAttr())
           .getResult();
   return emitLinear(prefix + ".output", context, {d.hiddenSize}, 2, outputStd);
 }
@@ -248,13 +248,15 @@ Value TfmEmitter::emitEmbeddings(Value tokens, Value positions,
   wordEmbeddings = weight("embedding.word_embeddings.weight",
                           {d.paddedVocabSize, d.hiddenSize}, d.initMethodStd);
   Value x = tfm::EmbeddingOp::create(builder, nameLoc("embedding"),
-                                     hiddenType(), wordEmbeddings, tokens);
+                                     hiddenType(), wordEmbeddings, tokens,
+                                     /*vocab_shard_axis=*/StringAttr());
   if (d.positionEmbedding == PositionEmbedding::LearnedAbsolute) {
     Value table =
         weight("embedding.position_embeddings.weight",
                {d.maxPositionEmbeddings, d.hiddenSize}, d.initMethodStd);
     Value p = tfm::EmbeddingOp::create(builder, nameLoc("embedding"),
-                                       hiddenType(), table, positions);
+                                       hiddenType(), table, positions,
+                                       /*vocab_shard_axis=*/StringAttr());
     x = tfm::AddOp::create(builder, nameLoc("embedding"), x, p);
   }
   return emitDropout(x, d.hiddenDropout);

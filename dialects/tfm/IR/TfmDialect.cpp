@@ -19,4 +19,5 @@ void TfmDialect::initialize() {
 #include "dialects/tfm/IR/TfmOps.cpp.inc"
       >();
   registerAttributes();
+  registerShardingRules(*getContext());
 }

@@ -33,4 +33,24 @@ def Tfm_VJPOpInterface : OpInterface<"VJPOpInterface"> {
   ];
 }
 
+def Tfm_ShardingRuleOpInterface : OpInterface<"ShardingRuleOpInterface"> {
+  let cppNamespace = "::mlir::strata::tfm";
+  let description = [{
+    An op that states how its computation splits over a device mesh: each
+    operand and result dimension is mapped to a factor (see
+    dialects/dist/Sharding/ShardingRule.h). Sharding propagation and the
+    partitioner (`strata-partition`) read it; the tfm ops implement it as
+    external models in TfmShardingRules.cpp, registered with the dialect.
+  }];
+  let methods = [
+    InterfaceMethod<[{
+        The op's rule for its current operand and result ranks, or nullopt
+        when the op cannot be split at all (the partitioner then requires
+        every operand whole and reports the op if one is not).
+      }],
+      "std::optional<::strata::sharding::ShardingRule>", "getShardingRule",
+      (ins)>
+  ];
+}
+
 #endif // STRATA_DIALECTS_TFM_IR_TFMINTERFACES_TD

@@ -60,8 +60,8 @@ ParamRefOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
       diag << " (it names a " << found->getName() << ")";
     return diag;
   }
-  if (parameter.getType() != getType())
-    return emitOpError() << "expected type " << parameter.getType()
+  if (parameter.getLocalType() != getType())
+    return emitOpError() << "expected type " << parameter.getLocalType()
                          << " of parameter @" << getName() << ", got "
                          << getType();
   return success();

@@ -6,6 +6,7 @@
 #ifndef STRATA_DIALECTS_TFM_IR_TFMOPS_H
 #define STRATA_DIALECTS_TFM_IR_TFMOPS_H
 
+#include "dialects/dist/Sharding/ShardingRule.h"
 #include "dialects/tfm/IR/TfmDialect.h"
 #include "dialects/tfm/IR/TfmTraits.h"
 
@@ -26,5 +27,11 @@
 
 #define GET_OP_CLASSES
 #include "dialects/tfm/IR/TfmOps.h.inc"
+
+namespace mlir::strata::tfm {
+/// Attaches ShardingRuleOpInterface to the tfm ops (TfmShardingRules.cpp);
+/// called when the dialect is loaded.
+void registerShardingRules(MLIRContext &context);
+} // namespace mlir::strata::tfm
 
 #endif // STRATA_DIALECTS_TFM_IR_TFMOPS_H

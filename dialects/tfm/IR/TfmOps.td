@@ -61,6 +61,18 @@ def Tfm_ParameterOp : Tfm_Op<"parameter", [
     ::mlir::RankedTensorType getTensorType() {
       return ::llvm::cast<::mlir::RankedTensorType>(getType());
     }
+    /// The name of the discardable attribute the partitioner sets to the
+    /// block of the parameter each rank holds (a TypeAttr); its sharding is
+    /// in `dist.sharding`.
+    static ::llvm::StringRef getLocalTypeAttrName() { return "dist.local_type"; }
+    /// The type param_ref, accumulate_grad and the runtime's slots see: the
+    /// rank's block once partitioned, the declared type before.
+    ::mlir::RankedTensorType getLocalType() {
+      if (auto local = (*this)->getAttrOfType<::mlir::TypeAttr>(
+              getLocalTypeAttrName()))
+        return ::llvm::cast<::mlir::RankedTensorType>(local.getValue());
+      return getTensorType();
+    }
   }];
   let hasVerifier = 1;
 }
@@ -183,10 +195,12 @@ def Tfm_EmbeddingOp : Tfm_Op<"embedding", [DeclareOpInterfaceMethods<Tfm_VJPOpIn
     **Constraints:** the table has rank 2; the result shape is the ids
     shape followed by the table's column count.
   }];
-  let arguments = (ins Tfm_FloatTensor:$table, Tfm_IndexTensor:$ids);
+  let arguments = (ins Tfm_FloatTensor:$table, Tfm_IndexTensor:$ids,
+                       OptionalAttr<StrAttr>:$vocab_shard_axis);
   let results = (outs Tfm_FloatTensor:$result);
   let assemblyFormat = [{
-    $table `[` $ids `]` attr-dict `:` type($table) `,` type($ids) `->` type($result)
+    $table `[` $ids `]` (`vocab_shard` $vocab_shard_axis^)? attr-dict `:`
+    type($table) `,` type($ids) `->` type($result)
   }];
   let hasVerifier = 1;
 }
@@ -451,12 +465,14 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [DeclareOpInterfaceMethods<Tfm_VJPOpIn
     UnitAttr:$causal,
     F64Attr:$scale,
     OptionalAttr<F64Attr>:$dropout,
-    OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$rng_stream
+    OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$rng_stream,
+    OptionalAttr<StrAttr>:$head_shard_axis
   );
   let results = (outs Tfm_FloatTensor:$result, Optional<Tfm_LossTensor>:$lse);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`causal` $causal^)? `scale` $scale
-    (`dropout` $dropout^)? (`stream` $rng_stream^)? attr-dict `:`
+    (`dropout` $dropout^)? (`stream` $rng_stream^)?
+    (`head_shard` $head_shard_axis^)? attr-dict `:`
     type($query) `,` type($key) `,` type($value) `->` type($result)
     (`,` type($lse)^)?
   }];
@@ -608,5 +624,6 @@ def Tfm_CrossEntropyOp : Tfm_Op<"cross_entropy", [DeclareOpInterfaceMethods<Tfm_
 include "dialects/tfm/IR/TfmTrainingOps.td"
 include "dialects/tfm/IR/TfmFusedOps.td"
 include "dialects/tfm/IR/TfmInferenceOps.td"
+include "dialects/tfm/IR/TfmParallelOps.td"
 
 #endif // STRATA_DIALECTS_TFM_IR_TFMOPS_TD

@@ -173,9 +173,9 @@ AccumulateGradOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
       lookupTrainableParameter(*this, getNameAttr(), symbolTable);
   if (failed(parameter))
     return failure();
-  if (parameter->getType() != getValue().getType())
+  if (parameter->getLocalType() != getValue().getType())
     return emitOpError() << "expected a gradient of type "
-                         << parameter->getType() << " for @" << getName()
+                         << parameter->getLocalType() << " for @" << getName()
                          << ", got " << getValue().getType();
   return success();
 }

@@ -110,11 +110,12 @@ def Tfm_EmbeddingGradOp : Tfm_Op<"embedding_grad", [
     **Constraints:** `dy` has the ids shape followed by the table's columns;
     the result has rank 2.
   }];
-  let arguments = (ins Tfm_FloatTensor:$result_grad, Tfm_IndexTensor:$ids);
+  let arguments = (ins Tfm_FloatTensor:$result_grad, Tfm_IndexTensor:$ids,
+                       OptionalAttr<StrAttr>:$vocab_shard_axis);
   let results = (outs Tfm_FloatTensor:$table_grad);
   let assemblyFormat = [{
-    $result_grad `[` $ids `]` attr-dict `:` type($result_grad) `,` type($ids)
-    `->` type($table_grad)
+    $result_grad `[` $ids `]` (`vocab_shard` $vocab_shard_axis^)? attr-dict
+    `:` type($result_grad) `,` type($ids) `->` type($table_grad)
   }];
   let hasVerifier = 1;
 }
@@ -195,14 +196,15 @@ def Tfm_AttentionGradOp : Tfm_Op<"attention_grad", [
     Tfm_FloatTensor:$query, Tfm_FloatTensor:$key, Tfm_FloatTensor:$value,
     Tfm_FloatTensor:$result, Tfm_LossTensor:$lse, Tfm_FloatTensor:$result_grad,
     UnitAttr:$causal, F64Attr:$scale, OptionalAttr<F64Attr>:$dropout,
-    OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$rng_stream
+    OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$rng_stream,
+    OptionalAttr<StrAttr>:$head_shard_axis
   );
   let results = (outs Tfm_FloatTensor:$query_grad, Tfm_FloatTensor:$key_grad,
                       Tfm_FloatTensor:$value_grad);
   let assemblyFormat = [{
     $query `,` $key `,` $value `,` $result `,` $lse `,` $result_grad
     (`causal` $causal^)? `scale` $scale (`dropout` $dropout^)?
-    (`stream` $rng_stream^)? attr-dict `:` type($query) `,` type($key) `,`
+    (`stream` $rng_stream^)? (`head_shard` $head_shard_axis^)? attr-dict `:` type($query) `,` type($key) `,`
     type($value) `,` type($result) `,` type($lse)
   }];
   let hasVerifier = 1;
@@ -329,12 +331,24 @@ def Tfm_GradNormOp : Tfm_Op<"grad_norm"> {
     sum(grad(p)^2))`, accumulated in at least f32 (the norm
     `torch.nn.utils.clip_grad_norm_` computes).
 
+    In a partitioned program the sum is split: `of` lists the parameters
+    whose gradient slots are read here (every trainable parameter when
+    absent) and `plus` is a sum of squares computed elsewhere (by
+    `tfm.grad_square_sum` over the split parameters, completed by an
+    all-reduce), added before the square root.
+
     ```mlir
     %norm = tfm.grad_norm : tensor<f32>
+    %norm = tfm.grad_norm of [@final_norm.weight] plus %split(tensor<f32>) : tensor<f32>
     ```
   }];
+  let arguments = (ins OptionalAttr<SymbolRefArrayAttr>:$parameters,
+                       Optional<Tfm_ScalarTensor>:$plus);
   let results = (outs Tfm_ScalarTensor:$norm);
-  let assemblyFormat = "attr-dict `:` type($norm)";
+  let assemblyFormat = [{
+    (`of` $parameters^)? (`plus` $plus^ `(` type($plus) `)`)? attr-dict `:`
+    type($norm)
+  }];
 }
 
 def Tfm_ClipCoefficientOp : Tfm_Op<"clip_coefficient", [

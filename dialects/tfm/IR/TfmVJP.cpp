@@ -49,7 +49,7 @@ LogicalResult EmbeddingOp::buildVJP(OpBuilder &builder,
   Value dy = resultGrads[0];
   operandGrads.push_back(
       dy ? EmbeddingGradOp::create(builder, getLoc(), getTable().getType(), dy,
-                                   getIds())
+                                   getIds(), getVocabShardAxisAttr())
                .getResult()
          : Value());
   operandGrads.push_back(Value());
@@ -182,7 +182,7 @@ LogicalResult AttentionOp::buildVJP(OpBuilder &builder,
   auto grad = AttentionGradOp::create(
       builder, getLoc(), getQuery(), getKey(), getValue(), getResult(),
       getLse(), dy, getCausalAttr(), getScaleAttr(), getDropoutAttr(),
-      getRngStreamAttr());
+      getRngStreamAttr(), getHeadShardAxisAttr());
   operandGrads.push_back(grad.getQueryGrad());
   operandGrads.push_back(grad.getKeyGrad());
   operandGrads.push_back(grad.getValueGrad());

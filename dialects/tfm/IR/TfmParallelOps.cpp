@@ -1,0 +1,88 @@
+//===- TfmParallelOps.cpp - verifiers of the partitioned-program ops ------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "dialects/tfm/IR/TfmOps.h"
+#include "dialects/tfm/IR/TfmShapeUtils.h"
+
+using namespace mlir;
+using namespace mlir::strata::tfm;
+using namespace mlir::strata::tfm::detail;
+
+/// Logits of rank >= 1 whose leading dimensions are the labels' shape.
+static LogicalResult verifyLogitsAndLabels(Operation *op, Value logits,
+                                           Value labels) {
+  ArrayRef<int64_t> shape = shapeOf(logits);
+  if (shape.empty())
+    return op->emitOpError() << "expected logits of rank at least 1, got "
+                             << logits.getType();
+  if (!shapesAgree(shape.drop_back(), shapeOf(labels)))
+    return op->emitOpError()
+           << "expected labels of shape " << formatShape(shape.drop_back())
+           << ", got " << formatShape(labels.getType());
+  return success();
+}
+
+LogicalResult VocabParallelStatsOp::verify() {
+  if (failed(verifyLogitsAndLabels(*this, getLogits(), getLabels())))
+    return failure();
+  SmallVector<int64_t> expected(shapeOf(getLabels()));
+  expected.push_back(3);
+  if (!shapesAgree(expected, shapeOf(getStats())))
+    return emitOpError() << "expected statistics of shape "
+                         << formatShape(expected) << ", got "
+                         << formatShape(getStats().getType());
+  return success();
+}
+
+LogicalResult VocabParallelLossOp::verify() {
+  ArrayRef<int64_t> gathered = shapeOf(getGathered());
+  if (gathered.empty() || ShapedType::isDynamic(gathered.back()) ||
+      gathered.back() % 3 != 0)
+    return emitOpError() << "expected gathered statistics whose last "
+                            "dimension is a multiple of 3, got "
+                         << formatShape(getGathered().getType());
+  if (!shapesAgree(gathered.drop_back(), shapeOf(getLse())))
+    return emitOpError() << "expected lse of shape "
+                         << formatShape(gathered.drop_back()) << ", got "
+                         << formatShape(getLse().getType());
+  ArrayRef<int64_t> loss = getReduction() == Reduction::none
+                               ? gathered.drop_back()
+                               : ArrayRef<int64_t>{};
+  if (!shapesAgree(loss, shapeOf(getLoss())))
+    return emitOpError() << "expected a loss of shape " << formatShape(loss)
+                         << " for reduction "
+                         << stringifyReduction(getReduction()) << ", got "
+                         << formatShape(getLoss().getType());
+  return success();
+}
+
+LogicalResult VocabParallelCrossEntropyGradOp::verify() {
+  if (failed(verifyLogitsAndLabels(*this, getLogits(), getLabels())))
+    return failure();
+  if (!shapesAgree(shapeOf(getLabels()), shapeOf(getLse())))
+    return emitOpError() << "expected lse of shape "
+                         << formatShape(getLabels().getType()) << ", got "
+                         << formatShape(getLse().getType());
+  ArrayRef<int64_t> expected = getReduction() == Reduction::none
+                                   ? shapeOf(getLabels())
+                                   : ArrayRef<int64_t>{};
+  if (!shapesAgree(expected, shapeOf(getLossGrad())))
+    return emitOpError() << "expected a loss gradient of shape "
+                         << formatShape(expected) << " for reduction "
+                         << stringifyReduction(getReduction()) << ", got "
+                         << formatShape(getLossGrad().getType());
+  return success();
+}
+
+LogicalResult
+GradSquareSumOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  for (Attribute name : getParameters()) {
+    auto parameter = symbolTable.lookupNearestSymbolFrom<ParameterOp>(
+        *this, cast<SymbolRefAttr>(name));
+    if (!parameter || !parameter.getTrainable())
+      return emitOpError() << name << " does not name a trainable tfm.parameter";
+  }
+  return success();
+}
