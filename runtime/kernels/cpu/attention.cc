@@ -106,6 +106,7 @@ struct Problem {
   const AttentionParams &p;
   int64_t B, S, T_, H, G, D, E, R; // R = H / G query heads per group
   int64_t Tk;                      // rows of k and v per batch element
+  int64_t maskH, maskH0;           // heads and first head of the mask index
   const int32_t *positions;        // queryPositions, or null
   int64_t blockQ;                  // query rows per block
   int64_t blocksQ;                 // query blocks per head
@@ -118,7 +119,8 @@ struct Problem {
         E(params.valueDim),
         R(params.kvHeads > 0 ? params.queryHeads / params.kvHeads : 1),
         Tk(params.keyBatchStride > 0 ? params.keyBatchStride : params.keySeq),
-        positions(params.queryPositions),
+        maskH(params.maskHeads > 0 ? params.maskHeads : params.queryHeads),
+        maskH0(params.maskHeadOffset), positions(params.queryPositions),
         blockQ(params.causal || params.queryPositions ? kCausalBlockQ
                                                       : kBlockQ),
         blocksQ((params.querySeq + blockQ - 1) / blockQ),
@@ -126,6 +128,8 @@ struct Problem {
         mask(params.dropout, params.seed, params.offset) {
     assert(G > 0 && H % G == 0 && "query heads must be a multiple of groups");
     assert(Tk >= T_ && "keyBatchStride shorter than the keys");
+    assert(maskH0 >= 0 && maskH0 + H <= maskH &&
+           "mask heads outside [0, maskHeads)");
   }
 
   /// Keys query row s of batch b may attend: [0, keyLimit(b, s)).
@@ -162,9 +166,10 @@ struct Problem {
   int64_t vOffset(int64_t b, int64_t t, int64_t g) const {
     return ((b * Tk + t) * G + g) * E;
   }
-  /// Dropout index of probability (b, h, s, t).
+  /// Dropout index of probability (b, h, s, t): by the global head
+  /// maskH0 + h of maskH (AttentionParams::maskHeads).
   uint64_t dropoutIndex(int64_t b, int64_t h, int64_t s, int64_t t) const {
-    return uint64_t(((b * H + h) * S + s) * T_ + t);
+    return uint64_t(((b * maskH + maskH0 + h) * S + s) * T_ + t);
   }
 };
 

@@ -69,8 +69,9 @@ struct AttentionParams {
   bool causal = false;
   /// Probability of zeroing an attention probability, in [0, 1); kept ones
   /// are scaled by 1 / (1 - dropout). The mask of probability (b, h, s, t)
-  /// is DropoutMask(dropout, seed, offset).keep(((b*H + h)*S + s)*T + t)
-  /// (philox.h); the backward regenerates it.
+  /// is DropoutMask(dropout, seed, offset).keep(((b*Hm + hm)*S + s)*T + t)
+  /// (philox.h), Hm = maskHeads and hm = maskHeadOffset + h (just
+  /// ((b*H + h)*S + s)*T + t by default); the backward regenerates it.
   double dropout = 0.0;
   uint64_t seed = 0;
   uint64_t offset = 0;
@@ -86,6 +87,21 @@ struct AttentionParams {
   /// a query's position and the largest position of its block of queries
   /// are read but weigh 0, so they must be finite.
   const int32_t *queryPositions = nullptr;
+  /// Query heads sharded over tensor-parallel ranks (Megatron-style): the
+  /// call computes global heads [maskHeadOffset, maskHeadOffset + H) of a
+  /// layer with maskHeads query heads. q, out, lse and dq hold only those H
+  /// heads, k, v, dk and dv the G groups they read (G / tp of the global
+  /// groups when tp divides them; a single group replicated on every rank
+  /// when G = 1, whose dk and dv are then partial sums over the rank's
+  /// heads, to be summed over the ranks). The dropout mask is indexed by
+  /// the global head, so each rank draws exactly the bits the unsharded
+  /// kernel draws for its heads and its results are the unsharded ones for
+  /// those heads. The forward (with or without a cache) and the backward
+  /// all index the mask this way: give them the same values. maskHeads = 0
+  /// means H (not sharded); requires 0 <= maskHeadOffset and
+  /// maskHeadOffset + H <= maskHeads.
+  int64_t maskHeads = 0;
+  int64_t maskHeadOffset = 0;
 };
 
 /// Bytes of workspace attentionForward and attentionBackward need to run on

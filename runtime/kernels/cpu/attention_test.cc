@@ -497,5 +497,168 @@ TEST(AttentionKernelTest, KeyBatchStrideReadsTheLeadingRowsOfEachBatch) {
   EXPECT_TRUE(bitwiseEqual(got.lse, contiguous.lse));
 }
 
+//===----------------------------------------------------------------------===//
+// Query heads sharded over tensor-parallel ranks: maskHeads, maskHeadOffset
+//===----------------------------------------------------------------------===//
+
+/// Entries [begin, begin + count) of the middle dimension of a row-major
+/// x[outer, dim, inner]: a rank's heads of q, k, v, out (dim = heads, inner =
+/// D or E) or of lse (dim = H, inner = S).
+template <typename T>
+std::vector<T> sliceMiddle(const std::vector<T> &x, int64_t dim, int64_t inner,
+                           int64_t begin, int64_t count) {
+  const int64_t outer = int64_t(x.size()) / (dim * inner);
+  std::vector<T> out;
+  out.reserve(size_t(outer * count * inner));
+  for (int64_t o = 0; o < outer; ++o) {
+    const auto first = x.begin() + (o * dim + begin) * inner;
+    out.insert(out.end(), first, first + count * inner);
+  }
+  return out;
+}
+
+/// Rank r of tp's share of attention |p|: query heads [r * H/tp, (r+1) *
+/// H/tp) with the dropout mask of those global heads, and the key/value
+/// groups they read: G/tp of them when tp divides G, else (G = 1) the one
+/// shared group, replicated on every rank.
+AttentionParams rankParams(const AttentionParams &p, int64_t tp, int64_t r,
+                           int64_t *groupBegin) {
+  AttentionParams local = p;
+  local.queryHeads = p.queryHeads / tp;
+  local.kvHeads = p.kvHeads % tp == 0 ? p.kvHeads / tp : 1;
+  local.maskHeads = p.queryHeads;
+  local.maskHeadOffset = r * local.queryHeads;
+  *groupBegin = p.kvHeads % tp == 0 ? r * local.kvHeads : 0;
+  return local;
+}
+
+Inputs rankInputs(const AttentionParams &p, const AttentionParams &local,
+                  int64_t groupBegin, const Inputs &in) {
+  return {sliceMiddle(in.q, p.queryHeads, p.headDim, local.maskHeadOffset,
+                      local.queryHeads),
+          sliceMiddle(in.k, p.kvHeads, p.headDim, groupBegin, local.kvHeads),
+          sliceMiddle(in.v, p.kvHeads, p.valueDim, groupBegin, local.kvHeads)};
+}
+
+/// For tp = 1..4 (those dividing H, and G unless G = 1): each rank's
+/// forward and backward over its heads equals the head slices of the
+/// unsharded kernel's, with dropout, causal masking, S < T. dk and dv are
+/// the rank's groups' slices, or, with one group replicated on all ranks,
+/// partial sums whose sum over the ranks is the full gradient.
+template <typename T>
+void checkHeadShards(const AttentionParams &p, double tol, uint32_t seed) {
+  SCOPED_TRACE(describe(p));
+  const int64_t H = p.queryHeads, G = p.kvHeads, D = p.headDim, E = p.valueDim;
+  const Inputs in = makeInputs(p, seed);
+  const auto dout = randomVector(p.batch * p.querySeq * H * E, seed + 5);
+  const Result<T> full = runAttention<T>(p, in, &dout);
+  for (int64_t tp = 1; tp <= 4; ++tp) {
+    if (H % tp != 0 || (G % tp != 0 && G != 1))
+      continue;
+    SCOPED_TRACE("tp=" + std::to_string(tp));
+    const bool replicated = G % tp != 0;
+    std::vector<double> dkSum(full.dk.size(), 0.0), dvSum(full.dv.size(), 0.0);
+    for (int64_t r = 0; r < tp; ++r) {
+      SCOPED_TRACE("rank " + std::to_string(r));
+      int64_t g0 = 0;
+      const AttentionParams local = rankParams(p, tp, r, &g0);
+      const int64_t h0 = local.maskHeadOffset, Hl = local.queryHeads,
+                    Gl = local.kvHeads;
+      const auto doutLocal = sliceMiddle(dout, H, E, h0, Hl);
+      const Result<T> got =
+          runAttention<T>(local, rankInputs(p, local, g0, in), &doutLocal);
+      EXPECT_LT(relativeError(got.out, sliceMiddle(full.out, H, E, h0, Hl)),
+                tol);
+      EXPECT_LT(
+          relativeError(got.lse, sliceMiddle(full.lse, H, p.querySeq, h0, Hl)),
+          tol);
+      EXPECT_LT(relativeError(got.dq, sliceMiddle(full.dq, H, D, h0, Hl)), tol);
+      if (replicated) {
+        for (size_t i = 0; i < dkSum.size(); ++i)
+          dkSum[i] += double(got.dk[i]);
+        for (size_t i = 0; i < dvSum.size(); ++i)
+          dvSum[i] += double(got.dv[i]);
+      } else {
+        EXPECT_LT(relativeError(got.dk, sliceMiddle(full.dk, G, D, g0, Gl)),
+                  tol);
+        EXPECT_LT(relativeError(got.dv, sliceMiddle(full.dv, G, E, g0, Gl)),
+                  tol);
+      }
+    }
+    if (replicated) {
+      EXPECT_LT(relativeError(dkSum, full.dk), tol);
+      EXPECT_LT(relativeError(dvSum, full.dv), tol);
+    }
+  }
+}
+
+std::vector<AttentionParams> headShardCases() {
+  return {makeParams(2, 7, 7, 12, 12, 4, 3, true, 0.3),    // MHA, D != E
+          makeParams(2, 5, 9, 12, 6, 4, 4, true, 0.3),     // GQA, S < T
+          makeParams(1, 7, 7, 12, 1, 4, 4, true, 0.5),     // MQA, replicated kv
+          makeParams(1, 40, 70, 12, 4, 8, 8, false, 0.2)}; // several blocks
+}
+
+TEST(AttentionKernelTest, HeadShardsWithMaskHeadsMatchUnshardedKernel) {
+  uint32_t seed = 1100;
+  for (const AttentionParams &p : headShardCases()) {
+    checkHeadShards<float>(p, 1e-6, seed += 10);
+    checkHeadShards<double>(p, 1e-12, seed);
+  }
+}
+
+TEST(AttentionKernelTest, HeadShardsWithoutMaskHeadsDrawOtherMasks) {
+  // The negative control: a rank that indexes the mask by its local heads
+  // draws head 0's bits for its first head, not its own.
+  const AttentionParams p = makeParams(2, 7, 7, 12, 12, 4, 3, true, 0.3);
+  const Inputs in = makeInputs(p, 1200);
+  const auto full = runAttention<double>(p, in);
+  int64_t g0 = 0;
+  AttentionParams local = rankParams(p, 2, 1, &g0);
+  const auto want = sliceMiddle(full.out, 12, 3, 6, 6);
+  EXPECT_LT(
+      relativeError(
+          runAttention<double>(local, rankInputs(p, local, g0, in)).out, want),
+      1e-12);
+  local.maskHeads = 0;
+  local.maskHeadOffset = 0;
+  EXPECT_GT(
+      relativeError(
+          runAttention<double>(local, rankInputs(p, local, g0, in)).out, want),
+      1e-3);
+}
+
+TEST(AttentionKernelTest, CachedHeadShardsWithMaskHeadsMatchUnshardedKernel) {
+  // The forward with a key/value cache indexes the mask the same way.
+  const int64_t B = 2, S = 3, T = 10, H = 12;
+  const std::vector<int32_t> positions = contiguousPositions({2, 7}, S);
+  for (const int64_t G : {int64_t(6), int64_t(1)}) {
+    AttentionParams p = makeParams(B, S, T, H, G, 4, 4, true, 0.3);
+    p.keyBatchStride = T;
+    p.queryPositions = positions.data();
+    SCOPED_TRACE(describe(p));
+    const Inputs in = makeInputs(p, 1300);
+    const auto fullF = runAttention<float>(p, in);
+    const auto fullD = runAttention<double>(p, in);
+    for (int64_t tp : {2, 3}) {
+      for (int64_t r = 0; r < tp; ++r) {
+        SCOPED_TRACE("tp=" + std::to_string(tp) + " rank " + std::to_string(r));
+        int64_t g0 = 0;
+        const AttentionParams local = rankParams(p, tp, r, &g0);
+        const Inputs localIn = rankInputs(p, local, g0, in);
+        const int64_t h0 = local.maskHeadOffset, Hl = local.queryHeads;
+        const auto f = runAttention<float>(local, localIn);
+        const auto d = runAttention<double>(local, localIn);
+        EXPECT_LT(relativeError(f.out, sliceMiddle(fullF.out, H, 4, h0, Hl)),
+                  1e-6);
+        EXPECT_LT(relativeError(d.out, sliceMiddle(fullD.out, H, 4, h0, Hl)),
+                  1e-12);
+        EXPECT_LT(relativeError(f.lse, sliceMiddle(fullF.lse, H, S, h0, Hl)),
+                  1e-6);
+      }
+    }
+  }
+}
+
 } // namespace
 } // namespace strata::runtime::cpu

@@ -44,6 +44,52 @@ template <typename T>
 void crossEntropyBackward(const T *logits, const int32_t *labels, const T *lse,
                           const T *dloss, int64_t N, int64_t V, T *dlogits);
 
+/// Values per row of crossEntropyShardStats' output.
+constexpr int64_t kCrossEntropyStats = 3;
+
+/// The statistics of rank's block logits_local[N,Vl] (global columns
+/// [vocabOffset, vocabOffset + Vl)), per row n < |N|, into stats[N,3]:
+///   stats[n,0] = m = max_v logits_local[n,v],
+///   stats[n,1] = sum_v exp(logits_local[n,v] - m),
+///   stats[n,2] = logits_local[n, labels[n] - vocabOffset] when labels[n] is
+///                in [vocabOffset, vocabOffset + Vl), else 0 (so exactly one
+///                rank contributes the target logit of a valid label).
+/// m and the sum are those of crossEntropyForward's log-sum-exp over a row
+/// of Vl columns. A label outside the shard is never used as an index.
+template <typename T>
+void crossEntropyShardStats(const T *logitsLocal, const int32_t *labels,
+                            int64_t N, int64_t Vl, int64_t vocabOffset,
+                            T *stats);
+
+/// Combines the statistics of all |tp| ranks. Layout of gathered[N, 3*tp]:
+/// row n is the concatenation, in rank order, of every rank's stats row n
+/// (an all-gather of the [N,3] stats along the last dimension):
+///   gathered[n, 3*r + 0] = m_r, gathered[n, 3*r + 1] = s_r,
+///   gathered[n, 3*r + 2] = target_r   (rank r's stats[n, 0..2]).
+/// With M = max_r m_r, per row n:
+///   lse[n]  = M + log sum_r s_r exp(m_r - M)   (sum in rank order),
+///   loss[n] = lse[n] - sum_r target_r,
+/// the log-sum-exp and loss of the full row, as crossEntropyForward gives
+/// them. |lse| may be null when no backward follows. A label outside the
+/// global vocabulary (which validateLabels rejects first) has no target on
+/// any rank: its loss is lse.
+template <typename T>
+void crossEntropyCombineStats(const T *gathered, int64_t N, int64_t tp, T *loss,
+                              T *lse);
+
+/// Rank's block of crossEntropyBackward's gradient: for v < |Vl|,
+///   dlogits_local[n,v] = (exp(logits_local[n,v] - lse[n])
+///                         - [v + vocabOffset == labels[n]]) * dloss[n],
+/// with lse from crossEntropyCombineStats (the full row's). The blocks of
+/// all ranks concatenated along the vocabulary are the full gradient.
+/// Writes (does not accumulate); |dlogits_local| may alias |logits_local|. A
+/// label outside the shard subtracts nothing and is never used as an index.
+template <typename T>
+void crossEntropyBackwardShard(const T *logitsLocal, const int32_t *labels,
+                               const T *lse, const T *dloss, int64_t N,
+                               int64_t Vl, int64_t vocabOffset,
+                               T *dlogitsLocal);
+
 } // namespace strata::runtime::cpu
 
 #endif // STRATA_RUNTIME_KERNELS_CPU_CROSS_ENTROPY_H

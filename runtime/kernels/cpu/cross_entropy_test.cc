@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace strata::runtime::cpu {
 namespace {
 
@@ -130,6 +132,193 @@ TEST(CrossEntropyKernelTest, BitwiseIndependentOfThreadCount) {
   withThreads(1, [&] { one = runBackward<float>(logits, labels, dl, N, V); });
   withThreads(2, [&] { two = runBackward<float>(logits, labels, dl, N, V); });
   EXPECT_TRUE(bitwiseEqual(one, two));
+}
+
+//===----------------------------------------------------------------------===//
+// Vocabulary-parallel shards
+//===----------------------------------------------------------------------===//
+
+/// What the ranks of a vocabulary-parallel cross-entropy compute, combined
+/// on the host as the collectives would: stats all-gathered into the
+/// [N, 3 * tp] layout, dlogits blocks concatenated along the vocabulary.
+template <typename T>
+struct ShardedCrossEntropy {
+  std::vector<T> gathered, loss, lse, dlogits;
+};
+
+template <typename T>
+ShardedCrossEntropy<T>
+runShards(const std::vector<T> &logits, const std::vector<int32_t> &labels,
+          const std::vector<T> &dloss, int64_t N, int64_t V, int64_t tp) {
+  const int64_t Vl = V / tp, S = kCrossEntropyStats;
+  ShardedCrossEntropy<T> res;
+  res.gathered.assign(N * S * tp, T(NAN));
+  res.dlogits.assign(N * V, T(NAN));
+  std::vector<std::vector<T>> local(tp);
+  for (int64_t r = 0; r < tp; ++r) {
+    // Rank r's block of the logits.
+    local[r].resize(N * Vl);
+    for (int64_t n = 0; n < N; ++n)
+      std::copy_n(logits.begin() + n * V + r * Vl, Vl,
+                  local[r].begin() + n * Vl);
+    std::vector<T> stats(N * S, T(NAN));
+    crossEntropyShardStats<T>(local[r].data(), labels.data(), N, Vl, r * Vl,
+                              stats.data());
+    for (int64_t n = 0; n < N; ++n) // all-gather along the last dimension
+      std::copy_n(stats.begin() + n * S, S,
+                  res.gathered.begin() + n * S * tp + r * S);
+  }
+  // Every rank combines the same gathered stats; one does here.
+  res.loss.assign(N, T(NAN));
+  res.lse.assign(N, T(NAN));
+  crossEntropyCombineStats<T>(res.gathered.data(), N, tp, res.loss.data(),
+                              res.lse.data());
+  for (int64_t r = 0; r < tp; ++r) {
+    std::vector<T> dlocal(N * Vl, T(NAN));
+    crossEntropyBackwardShard<T>(local[r].data(), labels.data(), res.lse.data(),
+                                 dloss.data(), N, Vl, r * Vl, dlocal.data());
+    // In place over the logits block gives the same bits.
+    crossEntropyBackwardShard<T>(local[r].data(), labels.data(), res.lse.data(),
+                                 dloss.data(), N, Vl, r * Vl, local[r].data());
+    EXPECT_TRUE(bitwiseEqual(local[r], dlocal)) << "rank " << r;
+    for (int64_t n = 0; n < N; ++n)
+      std::copy_n(dlocal.begin() + n * Vl, Vl,
+                  res.dlogits.begin() + n * V + r * Vl);
+  }
+  return res;
+}
+
+/// N = 7 rows of V logits with labels at block boundaries for tp = 2, 3, 4
+/// (first columns of blocks, the last column) and extreme rows: +80 next to
+/// -80 in other blocks (exp(80) overflows float, so the shards must
+/// subtract their max), a constant -80 row, and near-equal maxima in
+/// different blocks.
+void shardCase(int64_t V, std::vector<double> &logits,
+               std::vector<int32_t> &labels) {
+  const int64_t N = 7;
+  logits = randomVector(N * V, uint32_t(20 + V), -8.0, 8.0);
+  labels = {0, int32_t(V - 1), int32_t(V / 4), int32_t(V / 3),
+            int32_t(V / 2), int32_t(2 * V / 3), int32_t(3 * V / 4)};
+  auto row = [&](int64_t n) { return logits.begin() + n * V; };
+  row(0)[V - 1] = 80.0; // the max in the last block; label 0 in the first
+  std::fill(row(1), row(1) + V, -80.0);
+  std::fill(row(2), row(2) + V, -80.0);
+  row(2)[V / 4] = 80.0; // the label's logit dominates
+  row(2)[V / 2] = 79.5;
+  for (int64_t v = 0; v < V; ++v) // alternating extremes
+    row(3)[v] = v % 2 ? 80.0 : -80.0;
+  row(4)[V / 2 - 1] = 80.0; // just before the label's block (tp = 2)
+  row(4)[V / 2] = -80.0;
+}
+
+template <typename T>
+void checkShardsMatchFullKernel(int64_t V, double tol) {
+  const int64_t N = 7;
+  std::vector<double> logitsD;
+  std::vector<int32_t> labels;
+  shardCase(V, logitsD, labels);
+  const auto logits = convert<T>(logitsD);
+  const auto dloss = convert<T>(randomVector(N, 30));
+  std::vector<T> loss(N), lse(N), dlogits(N * V);
+  crossEntropyForward<T>(logits.data(), labels.data(), N, V, loss.data(),
+                         lse.data());
+  crossEntropyBackward<T>(logits.data(), labels.data(), lse.data(),
+                          dloss.data(), N, V, dlogits.data());
+  for (int64_t tp = 1; tp <= 4; ++tp) {
+    SCOPED_TRACE("V=" + std::to_string(V) + " tp=" + std::to_string(tp));
+    const auto got = runShards(logits, labels, dloss, N, V, tp);
+    EXPECT_LT(relativeError(got.loss, loss), tol);
+    EXPECT_LT(relativeError(got.lse, lse), tol);
+    EXPECT_LT(relativeError(got.dlogits, dlogits), tol);
+    // Row-wise too, so that the large rows hide no error in a small one.
+    // loss = lse - target carries lse's rounding: relative to lse.
+    for (int64_t n = 0; n < N; ++n) {
+      const double scale = tol * std::max(1.0, std::fabs(double(lse[n])));
+      EXPECT_NEAR(double(got.loss[n]), double(loss[n]), scale) << "row " << n;
+      EXPECT_NEAR(double(got.lse[n]), double(lse[n]), scale) << "row " << n;
+    }
+    // Exactly one rank holds each label's logit.
+    const int64_t Vl = V / tp, S = kCrossEntropyStats;
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t r = 0; r < tp; ++r) {
+        const T target = got.gathered[n * S * tp + r * S + 2];
+        const bool owner = labels[n] / Vl == r;
+        EXPECT_EQ(target, owner ? logits[n * V + labels[n]] : T(0))
+            << "row " << n << " rank " << r;
+      }
+  }
+  // tp = 1 is the full kernel's own reduction: the same max and sum (the
+  // rescaling is exp(0) = 1), so the same bits.
+  const auto one = runShards(logits, labels, dloss, N, V, 1);
+  EXPECT_TRUE(bitwiseEqual(one.loss, loss));
+  EXPECT_TRUE(bitwiseEqual(one.lse, lse));
+  EXPECT_TRUE(bitwiseEqual(one.dlogits, dlogits));
+}
+
+TEST(CrossEntropyKernelTest, ShardsCombineToFullKernel) {
+  for (int64_t V : {12, 132}) { // blocks of 3 to 132 columns
+    checkShardsMatchFullKernel<float>(V, 1e-6);
+    checkShardsMatchFullKernel<double>(V, 1e-12);
+  }
+}
+
+TEST(CrossEntropyKernelTest, ShardedMeanReductionMatchesFullKernel) {
+  // The executor's `mean`: the average of the per-row losses, and
+  // dloss = 1 / N on every row; each rank does it on its own.
+  const int64_t N = 7, V = 12, tp = 3;
+  std::vector<double> logits;
+  std::vector<int32_t> labels;
+  shardCase(V, logits, labels);
+  const std::vector<double> dloss(N, 1.0 / double(N));
+  std::vector<double> loss(N), lse(N), dlogits(N * V);
+  crossEntropyForward<double>(logits.data(), labels.data(), N, V, loss.data(),
+                              lse.data());
+  crossEntropyBackward<double>(logits.data(), labels.data(), lse.data(),
+                               dloss.data(), N, V, dlogits.data());
+  const auto got = runShards(logits, labels, dloss, N, V, tp);
+  double full = 0.0, sharded = 0.0;
+  for (int64_t n = 0; n < N; ++n) {
+    full += loss[n];
+    sharded += got.loss[n];
+  }
+  EXPECT_NEAR(sharded / double(N), full / double(N), 1e-12 * full / N);
+  EXPECT_LT(relativeError(got.dlogits, dlogits), 1e-12);
+}
+
+TEST(CrossEntropyKernelTest, ShardIgnoresLabelsOutsideWithoutOutOfBounds) {
+  // Rank 1 of 3 of a 12-column vocabulary: columns [4, 8), between NaN
+  // guard columns, so reading outside the block would show as NaN.
+  const int64_t Vl = 4, offset = 4;
+  const std::vector<int32_t> labels = {
+      3, 4, 7, 8, -1, 1 << 30, -(1 << 30), std::numeric_limits<int32_t>::min()};
+  const int64_t N = int64_t(labels.size());
+  const auto local = convert<float>(randomVector(N * Vl, 40, -3.0, 3.0));
+  std::vector<float> padded(N * Vl + 2, NAN); // a NaN before and after
+  std::copy(local.begin(), local.end(), padded.begin() + 1);
+  std::vector<float> stats(N * kCrossEntropyStats, NAN);
+  crossEntropyShardStats<float>(padded.data() + 1, labels.data(), N, Vl, offset,
+                                stats.data());
+  for (int64_t n = 0; n < N; ++n) {
+    const float *st = stats.data() + n * kCrossEntropyStats;
+    const int64_t c = int64_t(labels[n]) - offset;
+    EXPECT_FALSE(std::isnan(st[0]) || std::isnan(st[1])) << "row " << n;
+    EXPECT_EQ(st[2], c >= 0 && c < Vl ? local[n * Vl + c] : 0.0f)
+        << "row " << n;
+  }
+  // The backward: only in-block labels subtract dloss, none is NaN.
+  const std::vector<float> lse(N, 2.0f), dloss(N, 1.0f);
+  std::vector<float> out(N * Vl + 2, NAN);
+  crossEntropyBackwardShard<float>(padded.data() + 1, labels.data(), lse.data(),
+                                   dloss.data(), N, Vl, offset, out.data() + 1);
+  EXPECT_TRUE(std::isnan(out[0]) && std::isnan(out[N * Vl + 1]));
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t v = 0; v < Vl; ++v) {
+      const float got = out[1 + n * Vl + v];
+      const float softmax = std::exp(local[n * Vl + v] - 2.0f);
+      const bool hit = int64_t(labels[n]) - offset == v;
+      EXPECT_NEAR(got, softmax - (hit ? 1.0f : 0.0f), 1e-6f)
+          << "row " << n << " column " << v;
+    }
 }
 
 } // namespace

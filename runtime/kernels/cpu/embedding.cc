@@ -20,39 +20,47 @@ Status validateIds(const int32_t *ids, int64_t count, int64_t V) {
   return Status::ok();
 }
 
+namespace {
+
+/// out[i,:] = table[ids[i] - rowOffset,:] for the ids in [rowOffset,
+/// rowOffset + V), |fill| for the others; the difference is taken in 64
+/// bits, so no id overflows into the table.
 template <typename T>
-void embeddingForward(const T *table, const int32_t *ids, int64_t count,
-                      int64_t V, int64_t H, T *out) {
+void gatherRows(const T *table, const int32_t *ids, int64_t count,
+                int64_t rowOffset, int64_t V, int64_t H, T fill, T *out) {
 #pragma omp parallel for schedule(static) if (detail::worthParallel(count * H))
   for (int64_t i = 0; i < count; ++i) {
-    const int32_t id = ids[i];
+    const int64_t row = int64_t(ids[i]) - rowOffset;
     T *o = out + i * H;
-    if (id >= 0 && id < V)
-      std::copy(table + int64_t(id) * H, table + (int64_t(id) + 1) * H, o);
+    if (row >= 0 && row < V)
+      std::copy(table + row * H, table + (row + 1) * H, o);
     else
-      std::fill(o, o + H, std::numeric_limits<T>::quiet_NaN());
+      std::fill(o, o + H, fill);
   }
 }
 
+/// dtable[v,:] (+)= sum over i with ids[i] == rowOffset + v of dout[i,:],
+/// v < V; other ids are skipped.
 template <typename T>
-void embeddingBackward(const T *dout, const int32_t *ids, int64_t count,
-                       int64_t V, int64_t H, T *dtable, bool accumulate) {
+void scatterAddRows(const T *dout, const int32_t *ids, int64_t count,
+                    int64_t rowOffset, int64_t V, int64_t H, T *dtable,
+                    bool accumulate) {
   if (!accumulate)
     detail::parallelChunks(V * H, 1 << 18, [&](int64_t s, int64_t e) {
       std::fill(dtable + s, dtable + e, T(0));
     });
-  // Column blocks of 64 own their
-  // slice of every table row; ids are visited in order within a block.
+  // Column blocks of 64 own their slice of every table row; ids are visited
+  // in order within a block.
   const int64_t blocks = (H + detail::kColumnBlock - 1) / detail::kColumnBlock;
 #pragma omp parallel for schedule(static) if (detail::worthParallel(count * H))
   for (int64_t blk = 0; blk < blocks; ++blk) {
     const int64_t h0 = blk * detail::kColumnBlock;
     const int64_t w = std::min(detail::kColumnBlock, H - h0);
     for (int64_t i = 0; i < count; ++i) {
-      const int32_t id = ids[i];
-      if (id < 0 || id >= V)
+      const int64_t row = int64_t(ids[i]) - rowOffset;
+      if (row < 0 || row >= V)
         continue;
-      T *__restrict d = dtable + int64_t(id) * H + h0;
+      T *__restrict d = dtable + row * H + h0;
       const T *__restrict g = dout + i * H + h0;
       for (int64_t j = 0; j < w; ++j)
         d[j] += g[j];
@@ -60,11 +68,45 @@ void embeddingBackward(const T *dout, const int32_t *ids, int64_t count,
   }
 }
 
+} // namespace
+
+template <typename T>
+void embeddingForward(const T *table, const int32_t *ids, int64_t count,
+                      int64_t V, int64_t H, T *out) {
+  gatherRows(table, ids, count, /*rowOffset=*/0, V, H,
+             std::numeric_limits<T>::quiet_NaN(), out);
+}
+
+template <typename T>
+void embeddingBackward(const T *dout, const int32_t *ids, int64_t count,
+                       int64_t V, int64_t H, T *dtable, bool accumulate) {
+  scatterAddRows(dout, ids, count, /*rowOffset=*/0, V, H, dtable, accumulate);
+}
+
+template <typename T>
+void embeddingForwardShard(const T *tableLocal, const int32_t *ids,
+                           int64_t count, int64_t vocabOffset, int64_t Vl,
+                           int64_t H, T *out) {
+  gatherRows(tableLocal, ids, count, vocabOffset, Vl, H, T(0), out);
+}
+
+template <typename T>
+void embeddingBackwardShard(const T *dout, const int32_t *ids, int64_t count,
+                            int64_t vocabOffset, int64_t Vl, int64_t H,
+                            T *dtableLocal, bool accumulate) {
+  scatterAddRows(dout, ids, count, vocabOffset, Vl, H, dtableLocal, accumulate);
+}
+
 #define STRATA_INSTANTIATE(T)                                                  \
   template void embeddingForward<T>(const T *, const int32_t *, int64_t,       \
                                     int64_t, int64_t, T *);                    \
   template void embeddingBackward<T>(const T *, const int32_t *, int64_t,      \
-                                     int64_t, int64_t, T *, bool);
+                                     int64_t, int64_t, T *, bool);             \
+  template void embeddingForwardShard<T>(const T *, const int32_t *, int64_t,  \
+                                         int64_t, int64_t, int64_t, T *);      \
+  template void embeddingBackwardShard<T>(const T *, const int32_t *, int64_t, \
+                                          int64_t, int64_t, int64_t, T *,      \
+                                          bool);
 STRATA_INSTANTIATE(float)
 STRATA_INSTANTIATE(double)
 #undef STRATA_INSTANTIATE

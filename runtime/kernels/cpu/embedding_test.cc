@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace strata::runtime::cpu {
 namespace {
 
@@ -89,6 +91,96 @@ TEST(EmbeddingKernelTest, BitwiseIndependentOfThreadCount) {
                              two.data());
   });
   EXPECT_TRUE(bitwiseEqual(one, two));
+}
+
+//===----------------------------------------------------------------------===//
+// Vocabulary-parallel shards
+//===----------------------------------------------------------------------===//
+
+/// Ids hitting every row of a 12-row table, with repeats, at the first and
+/// last row of every block for tp = 2, 3, 4 (blocks of 6, 4, 3 rows).
+const std::vector<int32_t> kShardIds = {0, 11, 2,  3, 4,  5, 6, 7, 8, 9,
+                                        3, 6,  11, 0, 10, 1, 8, 5, 9, 2};
+constexpr int64_t kShardV = 12, kShardH = 5;
+
+/// For tp = 1..4: the ranks' forward outputs summed on the host equal the
+/// full lookup, and their table gradients concatenated equal the full
+/// gradient (overwriting and accumulating), bitwise: each output row is one
+/// rank's row plus zeros, and each gradient row sums the same terms in the
+/// same order.
+template <typename T>
+void checkShardsMatchFullKernels() {
+  const int64_t V = kShardV, H = kShardH;
+  const int64_t count = int64_t(kShardIds.size());
+  const int32_t *ids = kShardIds.data();
+  const auto table = convert<T>(randomVector(V * H, 10));
+  const auto dout = convert<T>(randomVector(count * H, 11));
+  std::vector<T> full(count * H), fullGrad(V * H), fullAcc(V * H, T(0.5));
+  embeddingForward<T>(table.data(), ids, count, V, H, full.data());
+  embeddingBackward<T>(dout.data(), ids, count, V, H, fullGrad.data());
+  embeddingBackward<T>(dout.data(), ids, count, V, H, fullAcc.data(),
+                       /*accumulate=*/true);
+  for (int64_t tp = 1; tp <= 4; ++tp) {
+    SCOPED_TRACE("tp=" + std::to_string(tp));
+    const int64_t Vl = V / tp;
+    std::vector<T> sum(count * H, T(0)), grad(V * H, T(NAN)),
+        acc(V * H, T(0.5));
+    for (int64_t r = 0; r < tp; ++r) {
+      std::vector<T> out(count * H, T(NAN));
+      embeddingForwardShard<T>(table.data() + r * Vl * H, ids, count, r * Vl,
+                               Vl, H, out.data());
+      for (size_t i = 0; i < out.size(); ++i)
+        sum[i] += out[i];
+      embeddingBackwardShard<T>(dout.data(), ids, count, r * Vl, Vl, H,
+                                grad.data() + r * Vl * H);
+      embeddingBackwardShard<T>(dout.data(), ids, count, r * Vl, Vl, H,
+                                acc.data() + r * Vl * H, /*accumulate=*/true);
+    }
+    EXPECT_TRUE(bitwiseEqual(sum, full));
+    EXPECT_TRUE(bitwiseEqual(grad, fullGrad));
+    EXPECT_TRUE(bitwiseEqual(acc, fullAcc));
+  }
+}
+
+TEST(EmbeddingKernelTest, ShardsCombineToFullKernels) {
+  checkShardsMatchFullKernels<float>();
+  checkShardsMatchFullKernels<double>();
+}
+
+TEST(EmbeddingKernelTest, ShardIgnoresIdsOutsideWithoutOutOfBoundsAccess) {
+  // Rank 1 of 3 of a 12-row table: rows [4, 8). The shard sits between NaN
+  // guard rows, so a read outside it would show as NaN in |out| and a write
+  // would overwrite a guard.
+  const int64_t Vl = 4, H = kShardH, offset = 4;
+  const int32_t big = std::numeric_limits<int32_t>::max(),
+                small = std::numeric_limits<int32_t>::min();
+  const std::vector<int32_t> ids = {3,  4,       7,          8,   -1,
+                                    12, 1 << 30, -(1 << 30), big, small};
+  const int64_t count = int64_t(ids.size());
+  std::vector<float> table((Vl + 2) * H, NAN);
+  const auto local = convert<float>(randomVector(Vl * H, 12));
+  std::copy(local.begin(), local.end(), table.begin() + H);
+  std::vector<float> out(count * H, 1.0f);
+  embeddingForwardShard<float>(table.data() + H, ids.data(), count, offset, Vl,
+                               H, out.data());
+  for (int64_t i = 0; i < count; ++i)
+    for (int64_t h = 0; h < H; ++h) {
+      const int64_t row = int64_t(ids[i]) - offset;
+      const float want = row >= 0 && row < Vl ? local[row * H + h] : 0.0f;
+      EXPECT_EQ(out[i * H + h], want) << "id " << ids[i];
+    }
+  const auto dout = convert<float>(randomVector(count * H, 13));
+  std::vector<float> dtable((Vl + 2) * H, NAN);
+  embeddingBackwardShard<float>(dout.data(), ids.data(), count, offset, Vl, H,
+                                dtable.data() + H);
+  for (int64_t h = 0; h < H; ++h) {
+    EXPECT_TRUE(std::isnan(dtable[h]));                // guard before
+    EXPECT_TRUE(std::isnan(dtable[(Vl + 1) * H + h])); // guard after
+    EXPECT_EQ(dtable[H + h], dout[1 * H + h]);         // id 4: row 0
+    EXPECT_EQ(dtable[Vl * H + h], dout[2 * H + h]);    // id 7: row 3
+    EXPECT_EQ(dtable[2 * H + h], 0.0f);                // rows 1, 2: no id
+    EXPECT_EQ(dtable[3 * H + h], 0.0f);
+  }
 }
 
 } // namespace
