@@ -243,6 +243,13 @@ int mlir::strata::runCompile(const CompileOptions &options) {
     if (failed(pm.run(*module)))
       return 1;
   }
+  if (runs(CompilePhase::Partitioned)) {
+    TimingScope passTiming = rootTiming.nest("partitioning");
+    PassManager pm(&context);
+    pm.addPass(createPartitionPass());
+    if (failed(pm.run(*module)))
+      return 1;
+  }
 
   if (options.reportMemory) {
     TimingScope reportTiming = rootTiming.nest("memory plan");

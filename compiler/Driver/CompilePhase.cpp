@@ -21,6 +21,10 @@ llvm::ArrayRef<CompilePhaseInfo> mlir::strata::allCompilePhases() {
       {CompilePhase::Inference, "inference",
        "prefill and decode functions over a KV cache per attention layer",
        CompileMode::Infer},
+      {CompilePhase::Partitioned, "partitioned",
+       "the program of each rank over the device mesh: local shapes, "
+       "dist collectives (unchanged for one rank)",
+       std::nullopt},
   };
   return phases;
 }

@@ -36,6 +36,8 @@ enum class CompilePhase {
   Training,
   /// KV-cache inference: prefill and decode.
   Inference,
+  /// Each rank's program over the device mesh (strata-partition).
+  Partitioned,
 };
 
 struct CompilePhaseInfo {

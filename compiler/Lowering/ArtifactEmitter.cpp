@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Lowering/ArtifactEmitter.h"
 
+#include "dialects/dist/IR/DistOps.h"
 #include "dialects/tfm/IR/TfmOps.h"
 #include "runtime/artifact/artifact_checksum.h"
 #include "runtime/artifact/artifact_generated.h"
@@ -45,8 +46,65 @@ int64_t streamOf(std::optional<uint64_t> stream) {
   return stream ? static_cast<int64_t>(*stream) : -1;
 }
 
+/// The module's mesh axes, outermost first (empty: one rank).
+std::vector<std::string> meshAxesOf(ModuleOp module) {
+  std::vector<std::string> axes;
+  for (auto mesh : module.getOps<dist::MeshOp>())
+    for (Attribute axis : mesh.getAxes())
+      axes.push_back(cast<StringAttr>(axis).str());
+  return axes;
+}
+
+int64_t axisIndex(const std::vector<std::string> &axes, StringRef axis) {
+  for (size_t i = 0; i < axes.size(); ++i)
+    if (axes[i] == axis)
+      return static_cast<int64_t>(i);
+  return -1;
+}
+
+/// Bit i set for each of |names| that is mesh axis i.
+int64_t axisMask(const std::vector<std::string> &axes, ArrayAttr names) {
+  int64_t mask = 0;
+  for (Attribute name : names)
+    if (int64_t i = axisIndex(axes, cast<StringAttr>(name).getValue()); i >= 0)
+      mask |= int64_t(1) << i;
+  return mask;
+}
+
+int64_t reductionOf(dist::ReductionKind kind) {
+  return kind == dist::ReductionKind::max ? 1 : 0;
+}
+
+/// The mesh axis an op's computed block is selected by, or -1.
+int64_t shardAxisOf(Operation *op, const std::vector<std::string> &axes) {
+  StringAttr axis;
+  if (auto o = dyn_cast<tfm::EmbeddingOp>(op))
+    axis = o.getVocabShardAxisAttr();
+  else if (auto o = dyn_cast<tfm::EmbeddingGradOp>(op))
+    axis = o.getVocabShardAxisAttr();
+  else if (auto o = dyn_cast<tfm::AttentionOp>(op))
+    axis = o.getHeadShardAxisAttr();
+  else if (auto o = dyn_cast<tfm::AttentionGradOp>(op))
+    axis = o.getHeadShardAxisAttr();
+  else if (auto o = dyn_cast<tfm::VocabParallelStatsOp>(op))
+    axis = o.getShardAxisAttr();
+  else if (auto o = dyn_cast<tfm::VocabParallelCrossEntropyGradOp>(op))
+    axis = o.getShardAxisAttr();
+  return axis ? axisIndex(axes, axis.getValue()) : -1;
+}
+
+std::vector<int64_t> parameterList(ArrayAttr names,
+                                   const llvm::StringMap<int64_t> &index) {
+  std::vector<int64_t> list;
+  for (Attribute name : names)
+    list.push_back(
+        index.lookup(cast<SymbolRefAttr>(name).getRootReference().getValue()));
+  return list;
+}
+
 FailureOr<KernelCall> kernelFor(Operation *op,
-                                const llvm::StringMap<int64_t> &parameterIndex) {
+                                const llvm::StringMap<int64_t> &parameterIndex,
+                                const std::vector<std::string> &meshAxes) {
   using K = fb::Kernel;
   auto f64 = [](FloatAttr attr) { return attr ? attr.getValueAsDouble() : 0.0; };
   return llvm::TypeSwitch<Operation *, FailureOr<KernelCall>>(op)
@@ -163,7 +221,50 @@ FailureOr<KernelCall> kernelFor(Operation *op,
         return KernelCall{K::AccumulateGrad, {}, {}};
       })
       .Case([](tfm::ZeroGradsOp) { return KernelCall{K::ZeroGrads, {}, {}}; })
-      .Case([](tfm::GradNormOp) { return KernelCall{K::GradNorm, {}, {}}; })
+      .Case([&](tfm::GradNormOp o) -> FailureOr<KernelCall> {
+        if (!o.getParametersAttr())
+          return KernelCall{K::GradNorm, {}, {}};
+        if (o.getParametersAttr().empty())
+          return o.emitOpError() << "lists no parameters (the runtime reads "
+                                    "an empty list as all of them)";
+        return KernelCall{K::GradNorm,
+                          parameterList(o.getParametersAttr(), parameterIndex),
+                          {}};
+      })
+      .Case([&](tfm::GradSquareSumOp o) {
+        return KernelCall{K::GradSquareSum,
+                          parameterList(o.getParameters(), parameterIndex), {}};
+      })
+      .Case([](tfm::VocabParallelStatsOp) {
+        return KernelCall{K::VocabParallelStats, {}, {}};
+      })
+      .Case([](tfm::VocabParallelLossOp o) {
+        return KernelCall{K::VocabParallelLoss,
+                          {static_cast<int64_t>(o.getReduction())}, {}};
+      })
+      .Case([](tfm::VocabParallelCrossEntropyGradOp o) {
+        return KernelCall{K::VocabParallelCrossEntropyGrad,
+                          {static_cast<int64_t>(o.getReduction())}, {}};
+      })
+      .Case([&](dist::AllReduceOp o) {
+        return KernelCall{K::AllReduce,
+                          {axisMask(meshAxes, o.getAxes()),
+                           reductionOf(o.getReduction())},
+                          {}};
+      })
+      .Case([&](dist::AllGatherOp o) {
+        return KernelCall{K::AllGather,
+                          {axisMask(meshAxes, o.getAxes()),
+                           static_cast<int64_t>(o.getDim())},
+                          {}};
+      })
+      .Case([&](dist::ReduceScatterOp o) {
+        return KernelCall{K::ReduceScatter,
+                          {axisMask(meshAxes, o.getAxes()),
+                           static_cast<int64_t>(o.getDim()),
+                           reductionOf(o.getReduction())},
+                          {}};
+      })
       .Case([](tfm::ClipCoefficientOp) {
         return KernelCall{K::ClipCoefficient, {}, {}};
       })
@@ -208,6 +309,7 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
   std::vector<Type> bufferTypes(assignment.buffers.size());
   for (auto &[value, index] : assignment.bufferOf)
     bufferTypes[index] = value.getType();
+  const std::vector<std::string> meshAxes = meshAxesOf(module);
   llvm::StringMap<int64_t> parameterIndex;
   std::vector<flatbuffers::Offset<fb::Parameter>> parameters;
   for (auto parameter : module.getOps<tfm::ParameterOp>()) {
@@ -215,8 +317,21 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
         assignment.parameters.lookup(parameter.getSymName());
     for (int64_t slot : {slots.value, slots.grad, slots.adamM, slots.adamV})
       if (slot >= 0)
-        bufferTypes[slot] = parameter.getTensorType();
+        bufferTypes[slot] = parameter.getLocalType();
     parameterIndex[parameter.getSymName()] = parameters.size();
+    std::vector<int64_t> globalShape(parameter.getTensorType().getShape());
+    int32_t splitDim = -1, splitAxis = -1;
+    if (auto sharding =
+            parameter->getAttrOfType<dist::ShardingAttr>("dist.sharding"))
+      for (unsigned d = 0; d < sharding.getRank(); ++d)
+        if (SmallVector<StringRef> axes = sharding.getDimAxes(d); !axes.empty()) {
+          if (axes.size() != 1 || splitDim >= 0)
+            return parameter.emitError()
+                   << "is split over several mesh axes or dimensions, which "
+                      "the artifact format cannot record yet";
+          splitDim = static_cast<int32_t>(d);
+          splitAxis = static_cast<int32_t>(axisIndex(meshAxes, axes.front()));
+        }
     auto init = parameter.getInit();
     fb::InitKind kind = init.getKind() == tfm::InitKind::zeros ? fb::InitKind::Zeros
                         : init.getKind() == tfm::InitKind::ones
@@ -225,7 +340,8 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
     parameters.push_back(fb::CreateParameterDirect(
         b, parameter.getSymName().str().c_str(), slots.value, slots.grad,
         slots.adamM, slots.adamV, kind, init.getStd().convertToDouble(),
-        slots.grad >= 0, static_cast<bool>(parameter.getWeightDecay())));
+        slots.grad >= 0, static_cast<bool>(parameter.getWeightDecay()),
+        &globalShape, splitDim, splitAxis));
   }
   for (auto cache : module.getOps<tfm::KVCacheOp>())
     bufferTypes[assignment.kvCaches.lookup(cache.getSymName())] =
@@ -253,7 +369,7 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
           results.push_back(assignment.bufferOf.lookup(value));
         continue;
       }
-      FailureOr<KernelCall> call = kernelFor(&op, parameterIndex);
+      FailureOr<KernelCall> call = kernelFor(&op, parameterIndex, meshAxes);
       if (failed(call))
         return failure();
       std::vector<uint32_t> operands, outputs;
@@ -285,11 +401,32 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
         op.getLoc().print(los);
       instructions.push_back(fb::CreateInstructionDirect(
           b, call->kernel, &operands, &outputs, &call->ints, &call->floats,
-          location.c_str()));
+          location.c_str(), static_cast<int32_t>(shardAxisOf(&op, meshAxes))));
+    }
+    std::vector<int32_t> splitDims, splitAxes;
+    bool anySplit = false;
+    for (unsigned i = 0; i < function.getNumResults(); ++i) {
+      int32_t dim = -1, axis = -1;
+      if (auto sharding =
+              function.getResultAttrOfType<dist::ShardingAttr>(i, "dist.sharding"))
+        for (unsigned d = 0; d < sharding.getRank(); ++d)
+          if (SmallVector<StringRef> axes = sharding.getDimAxes(d);
+              !axes.empty()) {
+            if (axes.size() != 1 || dim >= 0)
+              return function.emitError()
+                     << "result " << i << " is split over several mesh axes "
+                        "or dimensions, which the artifact cannot record yet";
+            dim = static_cast<int32_t>(d);
+            axis = static_cast<int32_t>(axisIndex(meshAxes, axes.front()));
+          }
+      anySplit |= dim >= 0;
+      splitDims.push_back(dim);
+      splitAxes.push_back(axis);
     }
     functions.push_back(fb::CreateFunctionDirect(
         b, function.getSymName().str().c_str(), &arguments, &results,
-        &instructions));
+        &instructions, anySplit ? &splitDims : nullptr,
+        anySplit ? &splitAxes : nullptr));
   }
 
   std::vector<uint64_t> peaks(plan.peakBytes.begin(), plan.peakBytes.end());
@@ -300,12 +437,21 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
   if (auto attr = module->getAttrOfType<IntegerAttr>("tfm.micro_batches"))
     microBatches = attr.getInt();
   std::string name = module.getName() ? module.getName()->str() : "model";
+  std::vector<flatbuffers::Offset<flatbuffers::String>> meshAxisNames;
+  std::vector<int64_t> meshShape;
+  for (auto mesh : module.getOps<dist::MeshOp>()) {
+    for (const std::string &axis : meshAxes)
+      meshAxisNames.push_back(b.CreateString(axis));
+    meshShape.assign(mesh.getShape().begin(), mesh.getShape().end());
+  }
   auto root = fb::CreateArtifactDirect(
       b, ::strata::runtime::kArtifactVersionMajor,
       ::strata::runtime::kArtifactVersionMinor, name.c_str(),
       sources.description.c_str(), configJson(module).c_str(),
       sources.compileOptions.c_str(), static_cast<uint32_t>(microBatches),
-      &buffers, &parameters, &functions, memoryPlan);
+      &buffers, &parameters, &functions, memoryPlan,
+      meshShape.empty() ? nullptr : &meshAxisNames,
+      meshShape.empty() ? nullptr : &meshShape);
   fb::FinishSizePrefixedArtifactBuffer(b, root);
   std::vector<uint8_t> bytes(b.GetBufferPointer(),
                              b.GetBufferPointer() + b.GetSize());

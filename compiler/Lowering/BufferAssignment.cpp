@@ -86,14 +86,14 @@ FailureOr<BufferAssignment> Assigner::run(ModuleOp module) {
       module
           .walk([](Operation *op) {
             return isa<tfm::AccumulateGradOp, tfm::ZeroGradsOp,
-                       tfm::GradNormOp, tfm::AdamWOp>(op)
+                       tfm::GradNormOp, tfm::GradSquareSumOp, tfm::AdamWOp>(op)
                        ? WalkResult::interrupt()
                        : WalkResult::advance();
           })
           .wasInterrupted();
   for (auto parameter : module.getOps<tfm::ParameterOp>()) {
     std::string name = parameter.getSymName().str();
-    RankedTensorType type = parameter.getTensorType();
+    RankedTensorType type = parameter.getLocalType();
     ParameterSlots slots;
     slots.value = addBuffer(type, planning::BufferCategory::Parameter, name);
     if (usesSlots && parameter.getTrainable()) {

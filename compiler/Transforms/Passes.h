@@ -6,6 +6,7 @@
 #ifndef STRATA_COMPILER_TRANSFORMS_PASSES_H
 #define STRATA_COMPILER_TRANSFORMS_PASSES_H
 
+#include "dialects/dist/IR/DistDialect.h"
 #include "dialects/tfm/IR/TfmDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"

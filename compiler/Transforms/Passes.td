@@ -225,4 +225,49 @@ def FlattenLayersPass : Pass<"strata-tfm-flatten-layers", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::strata::tfm::TfmDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// Partitioning
+//===----------------------------------------------------------------------===//
+
+def PartitionPass : Pass<"strata-partition", "::mlir::ModuleOp"> {
+  let summary = "Splits the program over the device mesh (tensor parallelism)";
+  let description = [{
+    Turns a module on global shapes into the program each rank runs, for the
+    mesh of the module's `tfm.config` (`data_parallel_size`,
+    `pipeline_model_parallel_size`, `tensor_model_parallel_size`; this
+    version partitions tensor parallelism). Runs after the training or
+    inference phase, on `tfm.layer` regions intact.
+
+    1. Declares `dist.mesh @mesh axes = ["dp", "pp", "tp"]` and splits the
+       parameters by Megatron-LM's layout: query/key/value and MLP
+       up-projections by output features (heads), attention output and MLP
+       down-projections by input features, word embeddings and an untied
+       output layer by vocabulary. Each `tfm.parameter` gets `dist.sharding`
+       and `dist.local_type` (the block a rank holds).
+    2. Propagates dimension splits through each function, forward and
+       backward, with the ops' `ShardingRuleOpInterface`, until nothing
+       changes.
+    3. In program order, decides how each op runs: a split contracted
+       dimension leaves a partial sum; `dist.all_reduce` is inserted only
+       where a consumer needs the full value (a bias, a norm, a residual
+       add), and `dist.all_gather` where one needs a whole dimension. Every
+       value gets its local type. Embedding lookups of a split vocabulary
+       get `vocab_shard`, attention over split heads `head_shard` (dropout
+       masks by global head); `tfm.cross_entropy` of vocabulary-split logits
+       becomes `tfm.vocab_parallel_stats`, an all-gather of 3 numbers per
+       position and rank, and `tfm.vocab_parallel_loss` (its gradient
+       `tfm.vocab_parallel_cross_entropy_grad`), so no rank holds the full
+       logits; `tfm.grad_norm` adds the all-reduced sum of squares of the
+       split gradients (`tfm.grad_square_sum`) to that of the whole ones.
+
+    Per transformer layer this yields Megatron-LM's collectives: one
+    all-reduce after the attention output projection and one after the MLP
+    down-projection in the forward pass, one before each of the two norms'
+    gradients in the backward pass. A mesh of one rank leaves the module
+    unchanged. Splits that do not divide are errors, never truncation.
+  }];
+  let dependentDialects = ["::mlir::strata::tfm::TfmDialect",
+                           "::mlir::strata::dist::DistDialect"];
+}
+
 #endif // STRATA_COMPILER_TRANSFORMS_PASSES_TD

@@ -219,9 +219,19 @@ Status Checker::checkInstruction(const artifact::Function &function,
                  signature->minResults == signature->maxResults
                      ? ""
                      : " to " + std::to_string(signature->maxResults));
-  if (count(instruction.ints()) != signature->ints.size())
+  if (signature->intsAreParameterList) {
+    const uint32_t numParameters = count(root.parameters());
+    if (instruction.ints())
+      for (int64_t parameter : *instruction.ints())
+        if (parameter < 0 || parameter >= int64_t(numParameters) ||
+            !root.parameters()->Get(uint32_t(parameter))->trainable())
+          return error(where, " lists parameter ", parameter,
+                       ", which is not one of the ", numParameters,
+                       " parameters or is frozen");
+  } else if (count(instruction.ints()) != signature->ints.size()) {
     return error(where, " has ", count(instruction.ints()),
                  " integer attributes, expected ", signature->ints.size());
+  }
   if (count(instruction.floats()) != signature->floats.size())
     return error(where, " has ", count(instruction.floats()),
                  " float attributes, expected ", signature->floats.size());

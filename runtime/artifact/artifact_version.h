@@ -19,7 +19,7 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // 0.3: KV-cache inference: the buffer category KVCache and the kernels
 // CacheWrite, CachedAttention and TakePositions (strata-compile --mode
 // infer).
-inline constexpr uint16_t kArtifactVersionMinor = 3;
+inline constexpr uint16_t kArtifactVersionMinor = 4;
 
 } // namespace strata::runtime
 

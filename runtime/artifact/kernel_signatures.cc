@@ -67,8 +67,9 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       {Kernel::AccumulateGrad, "accumulate_grad", 1, 1, 1, 1, {}, {}},
       // () -> (): every gradient slot
       {Kernel::ZeroGrads, "zero_grads", 0, 0, 0, 0, {}, {}},
-      // () -> norm
-      {Kernel::GradNorm, "grad_norm", 0, 0, 1, 1, {}, {}},
+      // ([plus]) -> norm: sqrt(plus + sum of squares of the gradient slots
+      // of the listed parameters); no list means every trainable parameter
+      {Kernel::GradNorm, "grad_norm", 0, 1, 1, 1, {"parameters"}, {}, true},
       // (norm, max_norm) -> coefficient
       {Kernel::ClipCoefficient, "clip_coefficient", 2, 2, 1, 1, {}, {}},
       // (lr, beta1, beta2, eps, weight_decay, step, grad_scale) -> ()
@@ -109,6 +110,36 @@ const std::vector<KernelSignature> &allKernelSignatures() {
        {"scale"}},
       // (x[B,S,...], index[B] i32) -> y[B,1,...]: y[b,0] = x[b,index[b]]
       {Kernel::TakePositions, "take_positions", 2, 2, 1, 1, {}, {}},
+      // Partitioned programs (strata-partition). The instruction's
+      // shard_axis names the mesh axis whose coordinate c selects the
+      // vocabulary block [c * Vl, (c + 1) * Vl) of the local logits.
+      //
+      // (logits[N..., Vl], labels[N...] i32) -> stats[N..., 3]: per position
+      // the block's max m, sum exp(logit - m) and the label's logit if in the
+      // block, else 0 (crossEntropyShardStats)
+      {Kernel::VocabParallelStats, "vocab_parallel_stats", 2, 2, 1, 1, {}, {}},
+      // (gathered[N..., 3 * ranks]) -> (loss, lse[N...]): the loss reduced
+      // like CrossEntropy (crossEntropyCombineStats)
+      {Kernel::VocabParallelLoss, "vocab_parallel_loss", 1, 1, 2, 2,
+       {"reduction"}, {}},
+      // (logits, labels, lse, dloss) -> dlogits: (softmax - onehot) * g for
+      // the block (crossEntropyBackwardShard); may write over the logits
+      {Kernel::VocabParallelCrossEntropyGrad,
+       "vocab_parallel_cross_entropy_grad", 4, 4, 1, 1, {"reduction"}, {}},
+      // () -> sum: sum of squares of the listed parameters' gradient slots
+      {Kernel::GradSquareSum, "grad_square_sum", 0, 0, 1, 1, {"parameters"},
+       {}, true},
+      // Collectives over the ranks that differ only along the mesh axes in
+      // the bit mask |axes| (bit i = Artifact.mesh_axes[i]); reduction 0 =
+      // sum, 1 = max.
+      //
+      // (x) -> y: y = reduction over the group of x
+      {Kernel::AllReduce, "all_reduce", 1, 1, 1, 1, {"axes", "reduction"}, {}},
+      // (x) -> y: the group's x concatenated along dim in group order
+      {Kernel::AllGather, "all_gather", 1, 1, 1, 1, {"axes", "dim"}, {}},
+      // (x) -> y: block c (the rank's coordinate) along dim of the reduction
+      {Kernel::ReduceScatter, "reduce_scatter", 1, 1, 1, 1,
+       {"axes", "dim", "reduction"}, {}},
   };
   return signatures;
 }
