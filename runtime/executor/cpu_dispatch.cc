@@ -56,6 +56,14 @@ public:
   Status withContext(Status status) const {
     return status.isOk() ? status : status.withContext(i.where);
   }
+  /// The number of blocks of the instruction's split dimension and this
+  /// rank's block (1 and 0 when it computes the whole dimension).
+  int64_t blocks() const {
+    return i.shardAxis >= 0 && c.mesh ? c.mesh->shape[i.shardAxis] : 1;
+  }
+  int64_t block() const {
+    return i.shardAxis >= 0 && c.mesh ? c.mesh->coords[i.shardAxis] : 0;
+  }
 
 private:
   template <typename U> U *at(const BufferRef &ref) const {
@@ -64,6 +72,17 @@ private:
   const PreparedInstruction &i;
   const CpuRunContext &c;
 };
+
+/// The per-row loss gradient: dloss[n] (none), dloss / N (mean), dloss.
+template <typename T>
+void rowLossGradient(int64_t reduction, const T *dloss, int64_t N, T *rows) {
+  if (reduction == 0) {
+    std::memcpy(rows, dloss, sizeof(T) * N);
+    return;
+  }
+  const T g = reduction == 1 && N > 0 ? T(double(*dloss) / double(N)) : *dloss;
+  std::fill(rows, rows + N, g);
+}
 
 template <typename T>
 Status crossEntropy(const PreparedInstruction &p, const Args<T> &a) {
@@ -83,20 +102,56 @@ Status crossEntropy(const PreparedInstruction &p, const Args<T> &a) {
   }
   T *rows = a.scratch(), *lse = rows + N, *dloss = lse + N;
   cpu::crossEntropyForward<T>(a.in(0), a.ids(1), N, V, rows, lse);
-  if (reduction == 0) {
-    std::memcpy(dloss, a.in(2), sizeof(T) * N);
-  } else {
-    const T g = reduction == 1 && N > 0 ? T(a.scalar(2) / double(N))
-                                        : T(a.scalar(2));
-    std::fill(dloss, dloss + N, g);
-  }
+  rowLossGradient<T>(reduction, a.in(2), N, dloss);
   cpu::crossEntropyBackward<T>(a.in(0), a.ids(1), lse, dloss, N, V, a.out(0));
   return Status::ok();
+}
+
+/// The vocabulary-parallel cross-entropy: each rank's statistics, their
+/// combination after the all-gather, each rank's block of the gradient.
+template <typename T>
+Status vocabParallel(const PreparedInstruction &p, const Args<T> &a) {
+  const int64_t N = p.dims[0];
+  switch (p.kernel) {
+  case Kernel::VocabParallelStats: {
+    const int64_t Vl = p.dims[1];
+    STRATA_RETURN_IF_ERROR(
+        a.withContext(cpu::validateLabels(a.ids(1), N, Vl * a.blocks())));
+    cpu::crossEntropyShardStats<T>(a.in(0), a.ids(1), N, Vl, a.block() * Vl,
+                                   a.out(0));
+    return Status::ok();
+  }
+  case Kernel::VocabParallelLoss: {
+    const int64_t reduction = p.ints[0];
+    T *rows = reduction == 0 ? a.out(0) : a.scratch();
+    cpu::crossEntropyCombineStats<T>(a.in(0), N, p.dims[1], rows, a.out(1));
+    if (reduction != 0) {
+      double total = 0.0; // in order: deterministic
+      for (int64_t n = 0; n < N; ++n)
+        total += double(rows[n]);
+      *a.out(0) = T(reduction == 1 && N > 0 ? total / double(N) : total);
+    }
+    return Status::ok();
+  }
+  default: { // VocabParallelCrossEntropyGrad
+    const int64_t Vl = p.dims[1];
+    STRATA_RETURN_IF_ERROR(
+        a.withContext(cpu::validateLabels(a.ids(1), N, Vl * a.blocks())));
+    T *dloss = a.scratch();
+    rowLossGradient<T>(p.ints[0], a.in(3), N, dloss);
+    cpu::crossEntropyBackwardShard<T>(a.in(0), a.ids(1), a.in(2), dloss, N, Vl,
+                                      a.block() * Vl, a.out(0));
+    return Status::ok();
+  }
+  }
 }
 
 template <typename T>
 Status attention(const PreparedInstruction &p, const Args<T> &a) {
   cpu::AttentionParams params = p.attention;
+  // Heads split across ranks draw the dropout mask of their global heads.
+  params.maskHeads = params.queryHeads * a.blocks();
+  params.maskHeadOffset = params.queryHeads * a.block();
   params.dropout = a.dropoutRate(params.dropout);
   params.seed = a.seed();
   params.offset = params.dropout > 0.0 ? a.rngOffset() : 0;
@@ -188,15 +243,28 @@ Status optimizer(const PreparedInstruction &p, const Args<T> &a,
     for (uint32_t id : *c.gradientSlots)
       std::memset(slot(id), 0, buffers->Get(id)->size());
     return Status::ok();
-  case Kernel::GradNorm: {
+  case Kernel::GradNorm:
+  case Kernel::GradSquareSum: {
+    // The listed parameters' slots (GradNorm without a list: all).
     std::vector<const T *> tensors;
     std::vector<int64_t> sizes;
-    for (uint32_t id : *c.gradientSlots) {
+    auto add = [&](int64_t id) {
       tensors.push_back(slot(id));
       sizes.push_back(elements(id));
-    }
-    const double squared = cpu::globalNormSquared<T>(
+    };
+    if (p.parameterList.empty() && p.kernel == Kernel::GradNorm)
+      for (uint32_t id : *c.gradientSlots)
+        add(id);
+    for (int64_t parameter : p.parameterList)
+      add(c.root->parameters()->Get(uint32_t(parameter))->grad());
+    double squared = cpu::globalNormSquared<T>(
         tensors.data(), sizes.data(), static_cast<int64_t>(tensors.size()));
+    if (p.kernel == Kernel::GradSquareSum) {
+      *a.out(0) = T(squared);
+      return Status::ok();
+    }
+    if (!p.operands.empty()) // a sum of squares computed elsewhere
+      squared += a.scalar(0);
     *a.out(0) = T(std::sqrt(squared));
     return Status::ok();
   }
@@ -240,13 +308,23 @@ Status run(const PreparedInstruction &p, const CpuRunContext &c) {
   const int64_t *d = p.dims;
   switch (p.kernel) {
   case Kernel::Embedding:
-    STRATA_RETURN_IF_ERROR(a.withContext(cpu::validateIds(a.ids(1), d[0], d[1])));
-    cpu::embeddingForward<T>(a.in(0), a.ids(1), d[0], d[1], d[2], a.out(0));
+  case Kernel::EmbeddingGrad: {
+    // d = {count, V, H}: V is this rank's block of a split vocabulary.
+    STRATA_RETURN_IF_ERROR(
+        a.withContext(cpu::validateIds(a.ids(1), d[0], d[1] * a.blocks())));
+    const bool forward = p.kernel == Kernel::Embedding;
+    if (p.shardAxis < 0 && forward)
+      cpu::embeddingForward<T>(a.in(0), a.ids(1), d[0], d[1], d[2], a.out(0));
+    else if (p.shardAxis < 0)
+      cpu::embeddingBackward<T>(a.in(0), a.ids(1), d[0], d[1], d[2], a.out(0));
+    else if (forward)
+      cpu::embeddingForwardShard<T>(a.in(0), a.ids(1), d[0], a.block() * d[1],
+                                    d[1], d[2], a.out(0));
+    else
+      cpu::embeddingBackwardShard<T>(a.in(0), a.ids(1), d[0],
+                                     a.block() * d[1], d[1], d[2], a.out(0));
     return Status::ok();
-  case Kernel::EmbeddingGrad:
-    STRATA_RETURN_IF_ERROR(a.withContext(cpu::validateIds(a.ids(1), d[0], d[1])));
-    cpu::embeddingBackward<T>(a.in(0), a.ids(1), d[0], d[1], d[2], a.out(0));
-    return Status::ok();
+  }
   case Kernel::Matmul: // y[M,N] = x[M,K] w[N,K]^T
     cpu::gemm<T>(Transpose::kNo, Transpose::kYes, d[0], d[1], d[2], T(1),
                  a.in(0), d[2], a.in(1), d[2], T(0), a.out(0), d[1]);
@@ -344,9 +422,19 @@ Status run(const PreparedInstruction &p, const CpuRunContext &c) {
     return Status::ok();
   case Kernel::ZeroGrads:
   case Kernel::GradNorm:
+  case Kernel::GradSquareSum:
   case Kernel::ClipCoefficient:
   case Kernel::AdamW:
     return optimizer(p, a, c);
+  case Kernel::VocabParallelStats:
+  case Kernel::VocabParallelLoss:
+  case Kernel::VocabParallelCrossEntropyGrad:
+    return vocabParallel(p, a);
+  case Kernel::AllReduce:
+  case Kernel::AllGather:
+  case Kernel::ReduceScatter:
+    return Status::internal(p.where +
+                            ": collectives run in the executor, not here");
   case Kernel::BiasGelu:
     cpu::biasGeluForward<T>(a.in(0), a.in(1), d[0], d[1], a.gelu(), a.out(0));
     return Status::ok();

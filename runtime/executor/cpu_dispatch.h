@@ -13,6 +13,7 @@
 
 #include "runtime/artifact/artifact_generated.h"
 #include "runtime/executor/prepared_program.h"
+#include "runtime/executor/rank_mesh.h"
 #include "runtime/support/status.h"
 
 #include <cstdint>
@@ -31,6 +32,8 @@ struct CpuRunContext {
   uint64_t seed = 0;
   /// Philox offset of stream s in this call: rngBase + s.
   uint64_t rngBase = 0;
+  /// This rank's mesh coordinates (the blocks of split dimensions).
+  const RankMesh *mesh = nullptr;
 };
 
 /// Runs |instruction|; an error names it when an input value is out of

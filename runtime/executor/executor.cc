@@ -6,7 +6,9 @@
 #include "runtime/executor/executor.h"
 
 #include "runtime/artifact/kernel_signatures.h"
+#include "runtime/executor/collectives.h"
 #include "runtime/executor/cpu_dispatch.h"
+#include "runtime/executor/parameter_split.h"
 
 #include <omp.h>
 
@@ -32,7 +34,58 @@ io::DType toIoDType(artifact::DType dtype) {
 namespace {
 /// Random streams of one call: offsets rngBase + stream, stream < 2^16.
 constexpr uint64_t kStreamsPerCall = uint64_t(1) << 16;
+
+/// "dp=1 x pp=2 x tp=2"
+std::string describeMesh(const std::vector<std::string> &axes,
+                         const std::vector<int64_t> &shape) {
+  std::string text;
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i ? " x " : "") + (i < axes.size() ? axes[i] : "?") + "=" +
+            std::to_string(shape[i]);
+  return text;
+}
 } // namespace
+
+Status Executor::setUpMesh(const RankMesh *given) {
+  const auto &root = this->root();
+  std::vector<std::string> axes;
+  std::vector<int64_t> shape;
+  if (root.mesh_shape() && root.mesh_axes()) {
+    for (const auto *axis : *root.mesh_axes())
+      axes.push_back(axis->str());
+    shape.assign(root.mesh_shape()->begin(), root.mesh_shape()->end());
+  }
+  int64_t ranks = 1;
+  for (int64_t size : shape) {
+    if (size < 1)
+      return Status::dataLoss(artifact_.path() + ": mesh " +
+                              describeMesh(axes, shape) +
+                              " has an axis of size < 1");
+    ranks *= size;
+  }
+  if (given) {
+    if (given->shape != shape)
+      return Status::failedPrecondition(
+          artifact_.path() + " was compiled for the mesh " +
+          describeMesh(axes, shape) + " but this rank was set up for " +
+          describeMesh(given->axes, given->shape));
+    mesh_ = *given;
+    return Status::ok();
+  }
+  if (ranks != 1)
+    return Status::failedPrecondition(
+        artifact_.path() + " was compiled for " + std::to_string(ranks) +
+        " ranks (" + describeMesh(axes, shape) + "); start it with mpirun -np " +
+        std::to_string(ranks));
+  mesh_.axes = axes;
+  mesh_.shape = shape;
+  mesh_.coords.assign(shape.size(), 0);
+  for (size_t i = 0; i < shape.size(); ++i) {
+    ownedCommunicators_.push_back(std::make_unique<SingleProcessCommunicator>());
+    mesh_.communicators.push_back(ownedCommunicators_.back().get());
+  }
+  return Status::ok();
+}
 
 StatusOr<std::unique_ptr<Executor>>
 Executor::create(LoadedArtifact artifact, Device &device,
@@ -46,6 +99,8 @@ Executor::create(LoadedArtifact artifact, Device &device,
   const int threads = omp_get_max_threads();
   std::unique_ptr<Executor> executor(
       new Executor(std::move(artifact), options));
+  STRATA_RETURN_IF_ERROR(executor->setUpMesh(options.mesh));
+  executor->options_.mesh = &executor->mesh_;
   STRATA_ASSIGN_OR_RETURN(executor->functions_,
                           prepareProgram(executor->artifact_, threads));
   size_t scratch = 0;
@@ -59,6 +114,15 @@ Executor::create(LoadedArtifact artifact, Device &device,
                                 " is beyond the 65536 streams of a call");
     }
   const auto &root = executor->root();
+  if (root.parameters())
+    for (const artifact::Parameter *parameter : *root.parameters()) {
+      const auto *shape = root.buffers()->Get(parameter->value())->shape();
+      StatusOr<ParameterSplit> split = splitOf(
+          *parameter, std::vector<int64_t>(shape->begin(), shape->end()),
+          executor->mesh_);
+      if (!split.isOk())
+        return split.status().withContext(executor->artifact_.path());
+    }
   if (root.parameters())
     for (const artifact::Parameter *parameter : *root.parameters())
       if (parameter->grad() >= 0)
@@ -105,12 +169,16 @@ Status Executor::run(const PreparedFunction &function) {
   context.dropout = options_.dropout;
   context.seed = options_.seed;
   context.rngBase = rngCounter_ * kStreamsPerCall;
+  context.mesh = &mesh_;
   if (function.usesRandomness && options_.dropout)
     ++rngCounter_;
   for (const PreparedInstruction &instruction : function.instructions) {
     const auto start = options_.profile ? std::chrono::steady_clock::now()
                                         : std::chrono::steady_clock::time_point();
-    Status status = runOnCpu(instruction, context);
+    Status status =
+        isCollective(instruction.kernel)
+            ? runCollective(instruction, arena_.data(), scratch_.data(), mesh_)
+            : runOnCpu(instruction, context);
     if (!status.isOk())
       return status.withContext("function " + function.name);
     if (options_.profile) {
@@ -164,6 +232,41 @@ io::HostTensor Executor::read(uint32_t id) const {
                                              b.shape()->end()));
   std::memcpy(tensor.bytes(), data(id), tensor.byteSize());
   return tensor;
+}
+
+namespace {
+ParameterSplit resultSplit(const io::HostTensor &local, int dim, int axis,
+                           const RankMesh &mesh) {
+  ParameterSplit split;
+  split.localShape = split.globalShape = local.shape();
+  if (dim < 0 || axis < 0)
+    return split;
+  split.dim = dim;
+  split.axis = axis;
+  split.blocks = mesh.shape[axis];
+  split.block = mesh.coords[axis];
+  split.globalShape[dim] *= split.blocks;
+  return split;
+}
+} // namespace
+
+StatusOr<io::HostTensor> Executor::readResult(const PreparedFunction &function,
+                                              size_t index) const {
+  io::HostTensor local = read(function.results[index]);
+  const ParameterSplit split =
+      resultSplit(local, function.resultSplitDims[index],
+                  function.resultSplitAxes[index], mesh_);
+  return gatherBlocks(local, split, mesh_);
+}
+
+int64_t Executor::resultDimension(const PreparedFunction &function,
+                                  size_t index, int dim) const {
+  const artifact::Buffer &b = buffer(function.results[index]);
+  const int64_t local = b.shape()->Get(dim);
+  const int axis = function.resultSplitAxes[index];
+  return function.resultSplitDims[index] == dim && axis >= 0
+             ? local * mesh_.shape[axis]
+             : local;
 }
 
 } // namespace strata::runtime

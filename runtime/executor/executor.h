@@ -34,6 +34,7 @@
 #include "runtime/artifact/artifact_loader.h"
 #include "runtime/executor/device.h"
 #include "runtime/executor/prepared_program.h"
+#include "runtime/executor/rank_mesh.h"
 #include "runtime/io/host_tensor.h"
 #include "runtime/support/status.h"
 
@@ -56,6 +57,10 @@ struct ExecutorOptions {
   uint64_t seed = 0;
   /// Time every instruction (per kernel totals in profile()).
   bool profile = false;
+  /// This process's place in the artifact's mesh and its communicators
+  /// (must outlive the executor). Null: one rank, which an artifact
+  /// partitioned for several ranks refuses.
+  const RankMesh *mesh = nullptr;
 };
 
 /// Time spent per kernel over every run() of an executor.
@@ -108,6 +113,14 @@ public:
   Status write(uint32_t id, const io::HostTensor &tensor);
   /// A copy of buffer |id|.
   io::HostTensor read(uint32_t id) const;
+  /// Result |index| of |function| after a run, whole: a result split across
+  /// ranks is gathered from the ranks of its axis (which must all call this).
+  StatusOr<io::HostTensor> readResult(const PreparedFunction &function,
+                                      size_t index) const;
+  /// The whole size of dimension |dim| of result |index| (its local size
+  /// times the blocks it is split in).
+  int64_t resultDimension(const PreparedFunction &function, size_t index,
+                          int dim) const;
 
   /// Per-kernel totals, slowest first (empty unless options().profile).
   std::vector<KernelProfile> profile() const;
@@ -116,6 +129,10 @@ public:
   /// with dropout off leave the invocation counter alone.
   void setDropout(bool enabled) { options_.dropout = enabled; }
 
+  /// This rank's place in the mesh (one rank of a 1 x 1 x 1 mesh when the
+  /// artifact is not partitioned).
+  const RankMesh &mesh() const { return mesh_; }
+
   /// The dropout invocation counter (saved in training checkpoints).
   uint64_t rngCounter() const { return rngCounter_; }
   void setRngCounter(uint64_t counter) { rngCounter_ = counter; }
@@ -123,6 +140,7 @@ public:
 private:
   Executor(LoadedArtifact artifact, ExecutorOptions options)
       : artifact_(std::move(artifact)), options_(options) {}
+  Status setUpMesh(const RankMesh *given);
 
   LoadedArtifact artifact_;
   ExecutorOptions options_;
@@ -132,6 +150,9 @@ private:
   /// Gradient slots of the trainable parameters, for zero_grads/grad_norm.
   std::vector<uint32_t> gradientSlots_;
   uint64_t rngCounter_ = 0;
+  RankMesh mesh_;
+  /// The communicators of a single-rank mesh_ (when options.mesh is null).
+  std::vector<std::unique_ptr<Communicator>> ownedCommunicators_;
   /// Seconds and calls per artifact::Kernel value.
   std::vector<double> kernelSeconds_;
   std::vector<int64_t> kernelCalls_;

@@ -46,7 +46,7 @@ StatusOr<ModelProgram> ModelProgram::create(Executor &executor) {
                               io::shapeToString(tokenShape));
   program.microBatch_ = tokenShape[0];
   program.seq_ = tokenShape[1];
-  program.vocab_ = logitsShape[2];
+  program.vocab_ = executor.resultDimension(forward, 0, 2);
   program.microBatches_ = executor.root().micro_batches();
   if (program.microBatches_ < 1)
     return Status::dataLoss(path + ": micro_batches is 0");
@@ -154,8 +154,7 @@ StatusOr<Evaluation> ModelProgram::evaluate(const io::HostTensor &tokens,
                                             bool keepLogits) {
   STRATA_RETURN_IF_ERROR(checkTokens(tokens, microBatch_, "evaluation"));
   const int64_t rows = tokens.shape()[0];
-  const uint32_t logitsId = forward_->results[0];
-  const artifact::Buffer &logits = executor_->buffer(logitsId);
+  const artifact::Buffer &logits = executor_->buffer(forward_->results[0]);
   Evaluation out;
   if (keepLogits)
     out.logits = io::HostTensor(toIoDType(logits.dtype()), {rows, seq_, vocab_});
@@ -164,9 +163,12 @@ StatusOr<Evaluation> ModelProgram::evaluate(const io::HostTensor &tokens,
     writeMicroBatch(*forward_, tokens, row);
     STRATA_RETURN_IF_ERROR(executor_->run(*forward_));
     lossSum += readScalar(forward_->results[1]);
-    if (keepLogits)
-      std::memcpy(out.logits.bytes() + (row / microBatch_) * logits.size(),
-                  executor_->data(logitsId), logits.size());
+    if (keepLogits) {
+      STRATA_ASSIGN_OR_RETURN(io::HostTensor whole,
+                              executor_->readResult(*forward_, 0));
+      std::memcpy(out.logits.bytes() + (row / microBatch_) * whole.byteSize(),
+                  whole.bytes(), whole.byteSize());
+    }
   }
   out.loss = lossSum / double(rows / microBatch_);
   return out;

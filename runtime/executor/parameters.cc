@@ -5,11 +5,15 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/executor/parameters.h"
 
+#include "runtime/executor/parameter_split.h"
+
 #include "runtime/kernels/cpu/philox.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 #include <sstream>
@@ -41,9 +45,11 @@ double standardNormal(uint64_t seed, uint64_t offset, uint64_t index) {
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
 }
 
+/// Fills this rank's block of |parameter|: element i gets the value of its
+/// global element, so every split draws the single-rank initialization.
 template <typename T>
 void fill(T *out, int64_t n, const artifact::Parameter &parameter,
-          uint64_t seed) {
+          const ParameterSplit &split, uint64_t seed) {
   switch (parameter.init()) {
   case artifact::InitKind::Zeros:
     std::fill(out, out + n, T(0));
@@ -56,7 +62,8 @@ void fill(T *out, int64_t n, const artifact::Parameter &parameter,
     const double std = parameter.init_std();
 #pragma omp parallel for schedule(static) if (n > 65536)
     for (int64_t i = 0; i < n; ++i)
-      out[i] = T(std * standardNormal(seed, offset, static_cast<uint64_t>(i)));
+      out[i] = T(std * standardNormal(seed, offset,
+                                      split.globalIndex(uint64_t(i))));
     return;
   }
   }
@@ -85,7 +92,11 @@ io::ParameterTable parameterTable(const LoadedArtifact &artifact) {
     return table;
   for (const artifact::Parameter *parameter : *root.parameters()) {
     const artifact::Buffer &value = *root.buffers()->Get(parameter->value());
-    table.push_back({parameter->name()->str(), shapeOf(value),
+    std::vector<int64_t> shape = shapeOf(value);
+    if (parameter->global_shape()) // checkpoints hold global tensors
+      shape.assign(parameter->global_shape()->begin(),
+                   parameter->global_shape()->end());
+    table.push_back({parameter->name()->str(), shape,
                      toIoDType(value.dtype())});
   }
   return table;
@@ -128,15 +139,39 @@ void initializeParameters(Executor &executor, uint64_t seed) {
   for (const artifact::Parameter *parameter : *root.parameters()) {
     const artifact::Buffer &value = executor.buffer(parameter->value());
     uint8_t *data = executor.data(parameter->value());
+    const ParameterSplit split =
+        acceptedSplitOf(*parameter, shapeOf(value), executor.mesh());
     if (value.dtype() == artifact::DType::F64)
       fill(reinterpret_cast<double *>(data),
-           static_cast<int64_t>(value.size() / 8), *parameter, seed);
+           static_cast<int64_t>(value.size() / 8), *parameter, split, seed);
     else
       fill(reinterpret_cast<float *>(data),
-           static_cast<int64_t>(value.size() / 4), *parameter, seed);
+           static_cast<int64_t>(value.size() / 4), *parameter, split, seed);
   }
   zeroTrainingState(executor);
 }
+
+namespace {
+
+/// The global tensor of slot |id| of |parameter| (gathered from every rank
+/// of its axis when it is split).
+io::HostTensor readGlobal(const Executor &executor,
+                          const artifact::Parameter &parameter, uint32_t id) {
+  io::HostTensor local = executor.read(id);
+  const ParameterSplit split =
+      acceptedSplitOf(parameter, local.shape(), executor.mesh());
+  if (!split.isSplit())
+    return local;
+  StatusOr<io::HostTensor> global = gatherBlocks(local, split, executor.mesh());
+  if (!global.isOk()) {
+    // A peer rank died mid-gather: nothing sensible can be returned.
+    std::fprintf(stderr, "strata: %s\n", global.status().message().c_str());
+    std::exit(1);
+  }
+  return std::move(*global);
+}
+
+} // namespace
 
 io::TensorMap readParameters(const Executor &executor) {
   io::TensorMap params;
@@ -144,7 +179,7 @@ io::TensorMap readParameters(const Executor &executor) {
   if (root.parameters())
     for (const artifact::Parameter *parameter : *root.parameters())
       params.emplace(parameter->name()->str(),
-                     executor.read(parameter->value()));
+                     readGlobal(executor, *parameter, parameter->value()));
   return params;
 }
 
@@ -155,7 +190,8 @@ io::TensorMap readGradients(const Executor &executor) {
     for (const artifact::Parameter *parameter : *root.parameters())
       if (parameter->grad() >= 0)
         grads.emplace(parameter->name()->str(),
-                      executor.read(static_cast<uint32_t>(parameter->grad())));
+                      readGlobal(executor, *parameter,
+                                 static_cast<uint32_t>(parameter->grad())));
   return grads;
 }
 
@@ -168,9 +204,11 @@ io::TensorMap readOptimizerState(const Executor &executor) {
         continue;
       const std::string name = parameter->name()->str();
       state.emplace(name + ".exp_avg",
-                    executor.read(static_cast<uint32_t>(parameter->adam_m())));
+                    readGlobal(executor, *parameter,
+                               static_cast<uint32_t>(parameter->adam_m())));
       state.emplace(name + ".exp_avg_sq",
-                    executor.read(static_cast<uint32_t>(parameter->adam_v())));
+                    readGlobal(executor, *parameter,
+                               static_cast<uint32_t>(parameter->adam_v())));
     }
   return state;
 }
@@ -179,12 +217,17 @@ namespace {
 
 /// Writes |tensors| into the named buffers: exactly those names, each of
 /// the buffer's shape, converted to its dtype; one error lists everything.
-Status writeNamed(Executor &executor,
-                  const std::vector<std::pair<std::string, uint32_t>> &targets,
+struct Target {
+  std::string name;
+  uint32_t id;
+  const artifact::Parameter *parameter;
+};
+
+Status writeNamed(Executor &executor, const std::vector<Target> &targets,
                   const io::TensorMap &tensors, const std::string &source) {
   std::vector<std::string> problems;
   std::set<std::string> expected;
-  for (const auto &[name, id] : targets) {
+  for (const auto &[name, id, parameter] : targets) {
     expected.insert(name);
     auto it = tensors.find(name);
     if (it == tensors.end()) {
@@ -192,7 +235,9 @@ Status writeNamed(Executor &executor,
       continue;
     }
     const artifact::Buffer &buffer = executor.buffer(id);
-    const std::vector<int64_t> shape = shapeOf(buffer);
+    const ParameterSplit split =
+        acceptedSplitOf(*parameter, shapeOf(buffer), executor.mesh());
+    const std::vector<int64_t> &shape = split.globalShape;
     if (it->second.shape() != shape) {
       problems.push_back(name + " has shape " +
                          io::shapeToString(it->second.shape()) + ", expected " +
@@ -205,7 +250,8 @@ Status writeNamed(Executor &executor,
       problems.push_back(name + ": " + converted.status().message());
       continue;
     }
-    std::memcpy(executor.data(id), converted->bytes(), converted->byteSize());
+    const io::HostTensor block = localBlock(*converted, split);
+    std::memcpy(executor.data(id), block.bytes(), block.byteSize());
   }
   for (const auto &[name, tensor] : tensors)
     if (!expected.count(name))
@@ -224,27 +270,28 @@ Status writeNamed(Executor &executor,
 
 Status writeParameters(Executor &executor, const io::TensorMap &params,
                        const std::string &source) {
-  std::vector<std::pair<std::string, uint32_t>> targets;
+  std::vector<Target> targets;
   const auto &root = executor.root();
   if (root.parameters())
     for (const artifact::Parameter *parameter : *root.parameters())
-      targets.emplace_back(parameter->name()->str(), parameter->value());
+      targets.push_back(
+          {parameter->name()->str(), parameter->value(), parameter});
   return writeNamed(executor, targets, params, source);
 }
 
 Status writeOptimizerState(Executor &executor, const io::TensorMap &state,
                            const std::string &source) {
-  std::vector<std::pair<std::string, uint32_t>> targets;
+  std::vector<Target> targets;
   const auto &root = executor.root();
   if (root.parameters())
     for (const artifact::Parameter *parameter : *root.parameters()) {
       if (parameter->adam_m() < 0 || parameter->adam_v() < 0)
         continue;
       const std::string name = parameter->name()->str();
-      targets.emplace_back(name + ".exp_avg",
-                           static_cast<uint32_t>(parameter->adam_m()));
-      targets.emplace_back(name + ".exp_avg_sq",
-                           static_cast<uint32_t>(parameter->adam_v()));
+      targets.push_back({name + ".exp_avg",
+                         static_cast<uint32_t>(parameter->adam_m()), parameter});
+      targets.push_back({name + ".exp_avg_sq",
+                         static_cast<uint32_t>(parameter->adam_v()), parameter});
     }
   return writeNamed(executor, targets, state, source);
 }

@@ -166,6 +166,20 @@ private:
   }
   Status prepareCrossEntropy(bool backward);
   Status prepareOptimizer();
+  Status prepareParallelKernel();
+  Status prepareShardAxis();
+  Status prepareCollective();
+  /// The size of mesh axis |axis| (1 without a mesh).
+  int64_t meshAxisSize(int64_t axis) const {
+    const auto *shape = artifact.root().mesh_shape();
+    return shape && axis >= 0 && axis < int64_t(shape->size())
+               ? shape->Get(uint32_t(axis))
+               : 1;
+  }
+  int64_t meshAxisCount() const {
+    const auto *shape = artifact.root().mesh_shape();
+    return shape ? int64_t(shape->size()) : 0;
+  }
 
   const LoadedArtifact &artifact;
   const artifact::Function &function;
@@ -185,6 +199,8 @@ bool isIntegerOperand(Kernel kernel, size_t i) {
   case Kernel::CrossEntropy:
   case Kernel::CrossEntropyGrad:
   case Kernel::CacheWrite:
+  case Kernel::VocabParallelStats:
+  case Kernel::VocabParallelCrossEntropyGrad:
     return i == 1;
   case Kernel::CachedAttention:
     return i == 3;
@@ -259,6 +275,7 @@ StatusOr<PreparedInstruction> InstructionPreparer::prepare() {
     out.floats.assign(instruction.floats()->begin(),
                       instruction.floats()->end());
   STRATA_RETURN_IF_ERROR(checkTypes());
+  STRATA_RETURN_IF_ERROR(prepareShardAxis());
   STRATA_RETURN_IF_ERROR(prepareKernel());
   return std::move(out);
 }
@@ -489,6 +506,141 @@ Status InstructionPreparer::prepareOptimizer() {
   return Status::ok();
 }
 
+/// Which block of a split dimension this instruction computes is the rank's
+/// coordinate along shard_axis; only the kernels below read it.
+Status InstructionPreparer::prepareShardAxis() {
+  out.shardAxis = instruction.shard_axis();
+  if (out.shardAxis < 0)
+    return Status::ok();
+  if (out.shardAxis >= meshAxisCount())
+    return fail("shard axis ", out.shardAxis, " is not one of the ",
+                meshAxisCount(), " mesh axes");
+  switch (out.kernel) {
+  case Kernel::Embedding:
+  case Kernel::EmbeddingGrad:
+  case Kernel::Attention:
+  case Kernel::AttentionGrad:
+  case Kernel::VocabParallelStats:
+  case Kernel::VocabParallelCrossEntropyGrad:
+    return Status::ok();
+  default:
+    return fail("this kernel computes no block of a split dimension, but "
+                "names shard axis ", out.shardAxis);
+  }
+}
+
+/// AllReduce, AllGather, ReduceScatter over the ranks of one mesh axis.
+/// dims = {outer, block, group}: |outer| runs of |block| elements per rank
+/// along the gathered or scattered dimension (outer 1 along dimension 0).
+Status InstructionPreparer::prepareCollective() {
+  const int64_t mask = out.ints[0];
+  if (mask <= 0 || mask >= (int64_t(1) << meshAxisCount()))
+    return fail("collective over axes mask ", mask, " of a mesh with ",
+                meshAxisCount(), " axes");
+  if ((mask & (mask - 1)) != 0)
+    return fail("collectives over several mesh axes at once (mask ", mask,
+                ") are not supported yet");
+  out.collectiveAxes = mask;
+  int64_t axis = 0;
+  while (!((mask >> axis) & 1))
+    ++axis;
+  const int64_t group = meshAxisSize(axis);
+  const Shape x = in(0);
+  out.dims[2] = group;
+  if (out.kernel == Kernel::AllReduce) {
+    if (out.ints[1] != 0 && out.ints[1] != 1)
+      return fail("unknown reduction ", out.ints[1]);
+    out.dims[0] = 1;
+    out.dims[1] = product(x.begin(), x.end());
+    return checkResultShape(0, x);
+  }
+  const int64_t dim = out.ints[1];
+  if (dim < 0 || dim >= int64_t(x.size()))
+    return fail("dimension ", dim, " of ", operandText(0));
+  Shape y = x;
+  if (out.kernel == Kernel::AllGather) {
+    y[dim] *= group;
+  } else {
+    if (out.ints[2] != 0 && out.ints[2] != 1)
+      return fail("unknown reduction ", out.ints[2]);
+    if (x[dim] % group != 0)
+      return fail(operandText(0), " cannot be scattered in ", group,
+                  " blocks along dimension ", dim);
+    y[dim] /= group;
+  }
+  STRATA_RETURN_IF_ERROR(checkResultShape(0, y));
+  const Shape &local = out.kernel == Kernel::AllGather ? x : y;
+  out.dims[0] = product(local.begin(), local.begin() + dim);
+  out.dims[1] = product(local.begin() + dim, local.end());
+  // Other than along dimension 0 the blocks interleave: gather into (or
+  // scatter from) scratch in rank-major order and permute.
+  if (out.dims[0] > 1)
+    out.scratchBytes = floatBytes(out.dims[0] * out.dims[1] * group);
+  return Status::ok();
+}
+
+Status InstructionPreparer::prepareParallelKernel() {
+  switch (out.kernel) {
+  case Kernel::GradNorm:
+    if (numOperands() == 1)
+      STRATA_RETURN_IF_ERROR(checkScalar(operandId(0), "operand 0"));
+    out.parameterList = out.ints;
+    return checkScalar(resultId(0), "result 0");
+  case Kernel::GradSquareSum:
+    out.parameterList = out.ints;
+    return checkScalar(resultId(0), "result 0");
+  case Kernel::VocabParallelStats: {
+    if (out.shardAxis < 0)
+      return fail("vocabulary-parallel statistics without a shard axis");
+    const Shape logits = in(0), labels = in(1);
+    if (logits.empty() || slice(logits, 0, logits.size() - 1) != labels)
+      return fail(operandText(1), " should have the shape of ",
+                  operandText(0), " without its last (vocabulary) dimension");
+    out.dims[0] = product(labels.begin(), labels.end());
+    out.dims[1] = logits.back();
+    return checkResultShape(0, concat(labels, {3}));
+  }
+  case Kernel::VocabParallelLoss: {
+    const Shape gathered = in(0);
+    if (gathered.empty() || gathered.back() % 3 != 0 || gathered.back() == 0)
+      return fail(operandText(0),
+                  " should end in 3 statistics per rank of the group");
+    const Shape rows = slice(gathered, 0, gathered.size() - 1);
+    out.dims[0] = product(rows.begin(), rows.end());
+    out.dims[1] = gathered.back() / 3;
+    const int64_t reduction = out.ints[0];
+    if (reduction < 0 || reduction > 2)
+      return fail("unknown reduction ", reduction);
+    STRATA_RETURN_IF_ERROR(checkResultShape(0, reduction == 0 ? rows : Shape()));
+    STRATA_RETURN_IF_ERROR(checkResultShape(1, rows));
+    if (reduction != 0)
+      out.scratchBytes = floatBytes(out.dims[0]);
+    return Status::ok();
+  }
+  case Kernel::VocabParallelCrossEntropyGrad: {
+    if (out.shardAxis < 0)
+      return fail("vocabulary-parallel cross-entropy without a shard axis");
+    const Shape logits = in(0), labels = in(1);
+    if (logits.empty() || slice(logits, 0, logits.size() - 1) != labels)
+      return fail(operandText(1), " should have the shape of ",
+                  operandText(0), " without its last (vocabulary) dimension");
+    out.dims[0] = product(labels.begin(), labels.end());
+    out.dims[1] = logits.back();
+    const int64_t reduction = out.ints[0];
+    if (reduction < 0 || reduction > 2)
+      return fail("unknown reduction ", reduction);
+    STRATA_RETURN_IF_ERROR(checkOperandShape(2, labels));
+    STRATA_RETURN_IF_ERROR(
+        checkOperandShape(3, reduction == 0 ? labels : Shape()));
+    STRATA_RETURN_IF_ERROR(checkResultShape(0, logits));
+    out.scratchBytes = floatBytes(out.dims[0]); // the per-row dloss
+    return Status::ok();
+  }
+  default:
+    return prepareCollective();
+  }
+}
+
 Status InstructionPreparer::prepareKernel() {
   switch (out.kernel) {
   case Kernel::Embedding: {
@@ -593,7 +745,14 @@ Status InstructionPreparer::prepareKernel() {
   case Kernel::ZeroGrads:
     return Status::ok();
   case Kernel::GradNorm:
-    return checkScalar(resultId(0), "result 0");
+  case Kernel::GradSquareSum:
+  case Kernel::VocabParallelStats:
+  case Kernel::VocabParallelLoss:
+  case Kernel::VocabParallelCrossEntropyGrad:
+  case Kernel::AllReduce:
+  case Kernel::AllGather:
+  case Kernel::ReduceScatter:
+    return prepareParallelKernel();
   case Kernel::ClipCoefficient:
     STRATA_RETURN_IF_ERROR(checkScalar(operandId(0), "operand 0"));
     STRATA_RETURN_IF_ERROR(checkScalar(operandId(1), "operand 1"));
@@ -665,6 +824,37 @@ prepareProgram(const LoadedArtifact &artifact, int numThreads) {
     if (function->results())
       prepared.results.assign(function->results()->begin(),
                               function->results()->end());
+    prepared.resultSplitDims.assign(prepared.results.size(), -1);
+    prepared.resultSplitAxes.assign(prepared.results.size(), -1);
+    const auto *dims = function->result_split_dims();
+    const auto *axes = function->result_split_axes();
+    if (dims || axes) {
+      if (!dims || !axes || dims->size() != prepared.results.size() ||
+          axes->size() != prepared.results.size())
+        return Status::dataLoss(artifact.path() + ": function " +
+                                prepared.name +
+                                " has result splits that do not match its " +
+                                std::to_string(prepared.results.size()) +
+                                " results");
+      const int64_t meshAxes = artifact.root().mesh_shape()
+                                   ? artifact.root().mesh_shape()->size()
+                                   : 0;
+      for (size_t i = 0; i < prepared.results.size(); ++i) {
+        const int dim = dims->Get(i), axis = axes->Get(i);
+        const auto *shape =
+            artifact.root().buffers()->Get(prepared.results[i])->shape();
+        const int64_t rank = shape ? shape->size() : 0;
+        if ((dim >= 0) != (axis >= 0) || dim >= rank || axis >= meshAxes)
+          return Status::dataLoss(artifact.path() + ": function " +
+                                  prepared.name + " result " +
+                                  std::to_string(i) + " is split along " +
+                                  std::to_string(dim) + " over mesh axis " +
+                                  std::to_string(axis) +
+                                  ", which does not exist");
+        prepared.resultSplitDims[i] = dim;
+        prepared.resultSplitAxes[i] = axis;
+      }
+    }
     const size_t count =
         function->instructions() ? function->instructions()->size() : 0;
     for (size_t i = 0; i < count; ++i) {

@@ -54,6 +54,14 @@ struct PreparedInstruction {
   /// instruction updates.
   int64_t rngStream = -1;
   int64_t parameter = -1;
+  /// The mesh axis whose coordinate selects the block this instruction
+  /// computes (vocabulary or heads), -1 for none; for collectives, the bit
+  /// mask of the axes of the group.
+  int64_t shardAxis = -1;
+  int64_t collectiveAxes = 0;
+  /// The trainable parameters GradNorm and GradSquareSum read (empty for
+  /// GradNorm: all of them).
+  std::vector<int64_t> parameterList;
   /// Kernel scratch space, in bytes.
   size_t scratchBytes = 0;
   /// "instruction 12 (matmul at layers.0.attention.query)", for errors.
@@ -64,6 +72,10 @@ struct PreparedFunction {
   std::string name;
   std::vector<uint32_t> arguments;
   std::vector<uint32_t> results;
+  /// Per result: the dimension split across ranks and its mesh axis (-1:
+  /// every rank holds the whole result).
+  std::vector<int> resultSplitDims;
+  std::vector<int> resultSplitAxes;
   std::vector<PreparedInstruction> instructions;
   /// Whether some instruction draws random numbers (dropout).
   bool usesRandomness = false;

@@ -1,0 +1,92 @@
+//===- collectives.cc - AllReduce / AllGather / ReduceScatter -------------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/executor/collectives.h"
+
+#include <cstring>
+
+namespace strata::runtime {
+
+using artifact::Kernel;
+
+bool isCollective(Kernel kernel) {
+  return kernel == Kernel::AllReduce || kernel == Kernel::AllGather ||
+         kernel == Kernel::ReduceScatter;
+}
+
+namespace {
+
+int axisOfMask(int64_t mask) {
+  int axis = 0;
+  while (!((mask >> axis) & 1))
+    ++axis;
+  return axis;
+}
+
+/// Copies |runs| runs of |run| bytes from stride |from| to stride |to|.
+void copyRuns(const uint8_t *src, uint8_t *dst, int64_t runs, size_t run,
+              size_t from, size_t to) {
+  for (int64_t i = 0; i < runs; ++i)
+    std::memcpy(dst + i * to, src + i * from, run);
+}
+
+} // namespace
+
+Status runCollective(const PreparedInstruction &p, uint8_t *arena,
+                     uint8_t *scratch, const RankMesh &mesh) {
+  const int axis = axisOfMask(p.collectiveAxes);
+  if (axis >= static_cast<int>(mesh.communicators.size()) ||
+      !mesh.communicators[axis])
+    return Status::failedPrecondition(p.where + ": no communicator for mesh axis " +
+                                      std::to_string(axis));
+  Communicator &comm = *mesh.communicators[axis];
+  const ElementType type = p.isDouble ? ElementType::F64 : ElementType::F32;
+  const size_t element = p.isDouble ? 8 : 4;
+  uint8_t *x = arena + p.operands[0].offset;
+  uint8_t *y = arena + p.results[0].offset;
+  const int64_t outer = p.dims[0], block = p.dims[1], group = p.dims[2];
+  const size_t blockBytes = static_cast<size_t>(block) * element;
+  const size_t localBytes = static_cast<size_t>(outer) * blockBytes;
+  Status status = Status::ok();
+  switch (p.kernel) {
+  case Kernel::AllReduce: {
+    if (x != y)
+      std::memmove(y, x, localBytes);
+    status = comm.allReduce(y, static_cast<size_t>(outer * block), type,
+                            p.ints[1] == 1 ? ReduceOp::Max : ReduceOp::Sum);
+    break;
+  }
+  case Kernel::AllGather: {
+    // y[o][r][block] = x_r[o][block]
+    if (outer == 1) {
+      status = comm.allGather(x, y, static_cast<size_t>(block), type);
+      break;
+    }
+    status = comm.allGather(x, scratch, static_cast<size_t>(outer * block),
+                            type);
+    if (status.isOk())
+      for (int64_t r = 0; r < group; ++r)
+        copyRuns(scratch + r * localBytes, y + r * blockBytes, outer,
+                 blockBytes, blockBytes, group * blockBytes);
+    break;
+  }
+  default: { // ReduceScatter: y[o][block] = sum_r x_r[o][rank's block]
+    const ReduceOp op = p.ints[2] == 1 ? ReduceOp::Max : ReduceOp::Sum;
+    if (outer == 1) {
+      status = comm.reduceScatter(x, y, static_cast<size_t>(block), type, op);
+      break;
+    }
+    for (int64_t r = 0; r < group; ++r)
+      copyRuns(x + r * blockBytes, scratch + r * localBytes, outer, blockBytes,
+               group * blockBytes, blockBytes);
+    status = comm.reduceScatter(scratch, y, static_cast<size_t>(outer * block),
+                                type, op);
+    break;
+  }
+  }
+  return status.isOk() ? status : status.withContext(p.where);
+}
+
+} // namespace strata::runtime

@@ -1,0 +1,140 @@
+//===- parameter_split.cc - a rank's block of a split parameter -----------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/executor/parameter_split.h"
+
+#include <cstring>
+
+namespace strata::runtime {
+
+namespace {
+
+int64_t product(const std::vector<int64_t> &shape, size_t begin, size_t end) {
+  int64_t n = 1;
+  for (size_t i = begin; i < end && i < shape.size(); ++i)
+    n *= shape[i];
+  return n;
+}
+
+/// Copies |outer| runs of |run| bytes between strides.
+void copyRuns(const uint8_t *src, size_t srcStride, uint8_t *dst,
+              size_t dstStride, int64_t outer, size_t run) {
+  for (int64_t o = 0; o < outer; ++o)
+    std::memcpy(dst + o * dstStride, src + o * srcStride, run);
+}
+
+std::string shapeText(const std::vector<int64_t> &shape) {
+  return io::shapeToString(shape);
+}
+
+} // namespace
+
+uint64_t ParameterSplit::globalIndex(uint64_t local) const {
+  if (!isSplit())
+    return local;
+  const uint64_t inner = product(localShape, dim + 1, localShape.size());
+  const uint64_t rows = localShape[dim];
+  const uint64_t innerIndex = local % inner;
+  const uint64_t row = (local / inner) % rows;
+  const uint64_t outer = local / inner / rows;
+  const uint64_t globalRow = block * rows + row;
+  return (outer * globalShape[dim] + globalRow) * inner + innerIndex;
+}
+
+StatusOr<ParameterSplit> splitOf(const artifact::Parameter &parameter,
+                                 std::vector<int64_t> localShape,
+                                 const RankMesh &mesh) {
+  ParameterSplit split;
+  split.localShape = std::move(localShape);
+  split.globalShape = split.localShape;
+  if (parameter.global_shape())
+    split.globalShape.assign(parameter.global_shape()->begin(),
+                             parameter.global_shape()->end());
+  split.dim = parameter.split_dim();
+  split.axis = parameter.split_axis();
+  const std::string name = parameter.name() ? parameter.name()->str() : "?";
+  if (split.dim < 0) {
+    if (split.globalShape != split.localShape)
+      return Status::dataLoss("parameter " + name + " is not split but its " +
+                              "global shape " + shapeText(split.globalShape) +
+                              " differs from its buffer " +
+                              shapeText(split.localShape));
+    return split;
+  }
+  if (split.axis < 0 || split.axis >= static_cast<int>(mesh.shape.size()) ||
+      split.dim >= static_cast<int>(split.localShape.size()) ||
+      split.globalShape.size() != split.localShape.size())
+    return Status::dataLoss("parameter " + name + " is split along dimension " +
+                            std::to_string(split.dim) + " over mesh axis " +
+                            std::to_string(split.axis) +
+                            ", which does not fit its buffer " +
+                            shapeText(split.localShape) +
+                            " or the mesh");
+  split.blocks = mesh.shape[split.axis];
+  split.block = mesh.coords[split.axis];
+  std::vector<int64_t> expected = split.globalShape;
+  expected[split.dim] /= split.blocks;
+  if (expected != split.localShape ||
+      split.globalShape[split.dim] % split.blocks != 0)
+    return Status::dataLoss("parameter " + name + " of global shape " +
+                            shapeText(split.globalShape) + " in " +
+                            std::to_string(split.blocks) +
+                            " blocks does not fit its buffer " +
+                            shapeText(split.localShape));
+  return split;
+}
+
+ParameterSplit acceptedSplitOf(const artifact::Parameter &parameter,
+                               std::vector<int64_t> localShape,
+                               const RankMesh &mesh) {
+  StatusOr<ParameterSplit> split = splitOf(parameter, localShape, mesh);
+  if (split.isOk())
+    return std::move(*split);
+  ParameterSplit whole;
+  whole.localShape = whole.globalShape = std::move(localShape);
+  return whole;
+}
+
+io::HostTensor localBlock(const io::HostTensor &global,
+                          const ParameterSplit &split) {
+  if (!split.isSplit())
+    return global;
+  io::HostTensor local(global.dtype(), split.localShape);
+  const size_t element = io::dtypeSize(global.dtype());
+  const int64_t outer = product(split.localShape, 0, split.dim);
+  const size_t run =
+      product(split.localShape, split.dim, split.localShape.size()) * element;
+  copyRuns(global.bytes() + split.block * run, run * split.blocks,
+           local.bytes(), run, outer, run);
+  return local;
+}
+
+StatusOr<io::HostTensor> gatherBlocks(const io::HostTensor &local,
+                                      const ParameterSplit &split,
+                                      const RankMesh &mesh) {
+  if (!split.isSplit())
+    return local;
+  if (local.dtype() != io::DType::F32 && local.dtype() != io::DType::F64)
+    return Status::failedPrecondition("gathering a split " +
+                                 std::string(io::toString(local.dtype())) +
+                                 " parameter");
+  const ElementType type = local.dtype() == io::DType::F64 ? ElementType::F64
+                                                           : ElementType::F32;
+  io::HostTensor rankMajor(local.dtype(),
+                           {split.blocks, local.numElements()});
+  STRATA_RETURN_IF_ERROR(mesh.communicators[split.axis]->allGather(
+      local.bytes(), rankMajor.bytes(), local.numElements(), type));
+  io::HostTensor global(local.dtype(), split.globalShape);
+  const size_t element = io::dtypeSize(local.dtype());
+  const int64_t outer = product(split.localShape, 0, split.dim);
+  const size_t run =
+      product(split.localShape, split.dim, split.localShape.size()) * element;
+  for (int64_t r = 0; r < split.blocks; ++r)
+    copyRuns(rankMajor.bytes() + r * local.byteSize(), run,
+             global.bytes() + r * run, run * split.blocks, outer, run);
+  return global;
+}
+
+} // namespace strata::runtime
