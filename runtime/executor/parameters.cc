@@ -309,7 +309,11 @@ Status loadHfCheckpoint(Executor &executor, const std::string &path) {
 Status saveHfCheckpoint(const Executor &executor, const std::string &path,
                         const io::SafetensorsMetadata &metadata) {
   STRATA_ASSIGN_OR_RETURN(io::HfFamily family, hfFamilyOf(executor.artifact()));
-  return io::saveCheckpoint(path, readParameters(executor), family, metadata);
+  // Every rank gathers its split parameters; the first one writes.
+  io::TensorMap params = readParameters(executor);
+  if (!executor.mesh().isFirst())
+    return Status::ok();
+  return io::saveCheckpoint(path, params, family, metadata);
 }
 
 } // namespace strata::runtime

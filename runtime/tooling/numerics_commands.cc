@@ -9,6 +9,7 @@
 #include "runtime/io/hf_checkpoint.h"
 #include "runtime/io/npy.h"
 #include "runtime/io/safetensors.h"
+#include "runtime/tooling/rank_setup.h"
 
 #include <chrono>
 #include <cstdio>
@@ -49,6 +50,7 @@ StatusOr<std::unique_ptr<LoadedModel>> loadModel(const NumericsOptions &o) {
   executorOptions.dropout = false;
   executorOptions.seed = o.seed;
   executorOptions.profile = o.profile;
+  STRATA_ASSIGN_OR_RETURN(executorOptions.mesh, rankSetup().meshFor(artifact));
   STRATA_ASSIGN_OR_RETURN(
       model->executor,
       Executor::create(std::move(artifact), model->device, executorOptions));
@@ -86,6 +88,13 @@ io::HostTensor scalar(double value, io::DType dtype) {
   return t;
 }
 
+/// Writes |tensors| to |path| from the first rank only (every rank holds
+/// the same whole results).
+Status writeResults(const std::string &path, const io::TensorMap &tensors) {
+  return rankSetup().isFirstRank() ? io::writeSafetensors(path, tensors)
+                                   : Status::ok();
+}
+
 io::DType floatTypeOf(const Executor &executor) {
   const auto table = parameterTable(executor.artifact());
   return table.empty() ? io::DType::F32 : table.front().dtype;
@@ -105,7 +114,7 @@ Status runEvalCommand(const NumericsOptions &o) {
   std::printf("loss %.6f over %lld tokens\n", evaluation.loss,
               static_cast<long long>(tokens.shape()[0] *
                                      model->program->seqLength()));
-  return io::writeSafetensors(o.out, out);
+  return writeResults(o.out, out);
 }
 
 Status runGradCommand(const NumericsOptions &o) {
@@ -123,7 +132,7 @@ Status runGradCommand(const NumericsOptions &o) {
   for (auto &[name, grad] : hfGrads)
     out.emplace("grad." + name, std::move(grad));
   std::printf("loss %.6f, %zu gradients\n", loss, hfGrads.size());
-  return io::writeSafetensors(o.out, out);
+  return writeResults(o.out, out);
 }
 
 Status runTrainCommand(const NumericsOptions &o, const TrainOptions &train) {
@@ -172,7 +181,7 @@ Status runTrainCommand(const NumericsOptions &o, const TrainOptions &train) {
   if (!o.out.empty()) {
     io::TensorMap out;
     out.emplace("loss", std::move(losses));
-    STRATA_RETURN_IF_ERROR(io::writeSafetensors(o.out, out));
+    STRATA_RETURN_IF_ERROR(writeResults(o.out, out));
   }
   return Status::ok();
 }

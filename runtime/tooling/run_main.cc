@@ -3,6 +3,7 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/tooling/rank_setup.h"
 #include "runtime/tooling/run_main.h"
 
 #include "runtime/artifact/artifact_loader.h"
@@ -58,7 +59,15 @@ void addNumericsOptions(CLI::App *command, NumericsOptions &o,
 }
 
 int fail(const Status &status) {
-  std::cerr << "strata-run: error: " << status.message() << "\n";
+  RankSetup &ranks = rankSetup();
+  std::cerr << "strata-run: error";
+  if (ranks.worldSize() > 1)
+    std::cerr << " (rank " << ranks.worldRank() << " of " << ranks.worldSize()
+              << ")";
+  std::cerr << ": " << status.message() << "\n";
+  // The other ranks would wait for this one forever: end the job.
+  if (ranks.worldSize() > 1)
+    ranks.abortJob(1);
   return 1;
 }
 
@@ -270,6 +279,12 @@ int runStrataRunMain(int argc, char **argv) {
   } catch (const CLI::ParseError &error) {
     return app.exit(error);
   }
+  if (Status started = rankSetup().initialize(); !started.isOk())
+    return fail(started);
+  // Under mpirun every rank runs the command; the first one reports.
+  if (!rankSetup().isFirstRank() && !std::freopen("/dev/null", "w", stdout))
+    return fail(Status::internal("cannot silence the output of rank " +
+                                 std::to_string(rankSetup().worldRank())));
 
   if (*inspect) {
     StatusOr<LoadedArtifact> loaded = loadArtifact(inspectPath);
@@ -316,7 +331,10 @@ int runStrataRunMain(int argc, char **argv) {
       train.hyper.weightDecay = 0.0;
     status = runTrainCommand(trainOptions, train);
   }
-  return status.isOk() ? 0 : fail(status);
+  if (!status.isOk())
+    return fail(status);
+  rankSetup().shutDown();
+  return 0;
 }
 
 } // namespace strata::runtime

@@ -1,0 +1,58 @@
+//===- rank_setup.h - strata-run as one rank of an MPI job ------*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// `mpirun -np N strata-run ...` starts N copies; each is one rank of the
+// artifact's mesh. This object owns the process's MPI session and, once the
+// artifact is known, its per-axis communicators, and answers which rank
+// prints and writes files (the first). A plain start is a job of one rank.
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_RUNTIME_TOOLING_RANK_SETUP_H
+#define STRATA_RUNTIME_TOOLING_RANK_SETUP_H
+
+#include "runtime/artifact/artifact_loader.h"
+#include "runtime/executor/mesh_communicators.h"
+#include "runtime/executor/mpi_session.h"
+#include "runtime/executor/rank_mesh.h"
+#include "runtime/support/status.h"
+
+#include <memory>
+
+namespace strata::runtime {
+
+class RankSetup {
+public:
+  /// Starts MPI when an MPI launcher started the process.
+  Status initialize();
+
+  /// The mesh of |artifact| with this rank's communicators, set up on first
+  /// use (collective: every rank calls it). Null for a single-rank job of a
+  /// single-rank artifact. An error when the job's size does not match the
+  /// artifact's mesh.
+  StatusOr<const RankMesh *> meshFor(const LoadedArtifact &artifact);
+
+  int worldRank() const { return session_ ? session_->worldRank() : 0; }
+  int worldSize() const { return session_ ? session_->worldSize() : 1; }
+  /// The rank that prints results and writes files.
+  bool isFirstRank() const { return worldRank() == 0; }
+
+  /// Ends the whole job (every rank) with |code| after this rank failed, so
+  /// that no other rank waits for it forever.
+  [[noreturn]] void abortJob(int code);
+
+  /// Finalizes MPI (waits, bounded, for the other ranks).
+  void shutDown();
+
+private:
+  std::unique_ptr<MpiSession> session_;
+  std::unique_ptr<MeshCommunicators> communicators_;
+  RankMesh mesh_;
+};
+
+/// The process's rank setup (strata-run has one).
+RankSetup &rankSetup();
+
+} // namespace strata::runtime
+
+#endif // STRATA_RUNTIME_TOOLING_RANK_SETUP_H
