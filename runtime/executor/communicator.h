@@ -4,10 +4,12 @@
 //
 // The one interface the executor uses for every transfer between ranks. The
 // compiler decides which collective runs where; a communicator only moves
-// bytes. Implementations: SingleProcessCommunicator (one rank; here), an MPI
-// one for host buffers and an NCCL one for GPU buffers (parallelism issue).
-// Every operation of a multi-rank implementation must give up with
-// kUnavailable, naming the peer, when a rank has died, instead of hanging.
+// bytes. Implementations: SingleProcessCommunicator (one rank; here),
+// MpiCommunicator for host buffers (mpi_communicator.h), and an NCCL one for
+// GPU buffers (parallelism issue). MeshCommunicators hands out one per mesh
+// axis. Every operation of a multi-rank implementation must give up with
+// kUnavailable, naming the operation and the ranks, when a rank has died,
+// instead of hanging.
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_EXECUTOR_COMMUNICATOR_H

@@ -1,0 +1,331 @@
+//===- mpi_communicator.cc - collectives over MPI with deadlines ----------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/executor/mpi_communicator.h"
+
+#include <chrono>
+#include <climits>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+namespace strata::runtime {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Polling: MPI only progresses inside MPI calls, so a short spin keeps small
+// collectives fast; after it, sleeping between tests leaves the core to the
+// peers (ranks often outnumber cores on a test machine) at a cost of at most
+// one sleep of latency.
+constexpr auto kSpin = std::chrono::microseconds(100);
+constexpr auto kSleep = std::chrono::microseconds(100);
+
+std::string formatSeconds(double seconds, bool fixedOneDecimal) {
+  std::ostringstream out;
+  if (fixedOneDecimal) {
+    out.setf(std::ios::fixed);
+    out.precision(1);
+  }
+  out << seconds;
+  return out.str();
+}
+
+MPI_Datatype mpiType(ElementType type) {
+  return type == ElementType::F64 ? MPI_DOUBLE : MPI_FLOAT;
+}
+
+size_t byteSize(ElementType type) { return type == ElementType::F64 ? 8 : 4; }
+
+const char *typeName(ElementType type) {
+  return type == ElementType::F64 ? "f64" : "f32";
+}
+
+MPI_Op mpiOp(ReduceOp op) { return op == ReduceOp::Max ? MPI_MAX : MPI_SUM; }
+
+bool overlaps(const void *a, size_t aBytes, const void *b, size_t bBytes) {
+  auto x = reinterpret_cast<uintptr_t>(a), y = reinterpret_cast<uintptr_t>(b);
+  return aBytes != 0 && bBytes != 0 && x < y + bBytes && y < x + aBytes;
+}
+
+/// Polls |request| until it completes (Ok), MPI reports an error, or
+/// |timeoutSeconds| pass; then |timedOut| is set and the request is left
+/// outstanding (MPI forbids freeing or cancelling a collective's request).
+Status waitFor(MPI_Request &request, double timeoutSeconds,
+               MPI_Status *status,
+               const std::function<std::string()> &describe,
+               bool &timedOut) {
+  timedOut = false;
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point deadline =
+      start + std::chrono::duration_cast<Clock::duration>(
+                  std::chrono::duration<double>(timeoutSeconds));
+  for (;;) {
+    int done = 0;
+    int code = MPI_Test(&request, &done, status);
+    if (code != MPI_SUCCESS)
+      return mpiErrorStatus(code, describe());
+    if (done)
+      return Status::ok();
+    Clock::time_point now = Clock::now();
+    if (now >= deadline) {
+      timedOut = true;
+      double waited = std::chrono::duration<double>(now - start).count();
+      return Status::unavailable(
+          describe() + " did not complete within " +
+          formatSeconds(timeoutSeconds, false) + " s (gave up after " +
+          formatSeconds(waited, true) +
+          " s): a peer rank has likely died or stopped communicating");
+    }
+    if (now - start >= kSpin)
+      std::this_thread::sleep_for(kSleep);
+  }
+}
+
+} // namespace
+
+Status mpiErrorStatus(int code, const std::string &what) {
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  std::string reason = MPI_Error_string(code, text, &length) == MPI_SUCCESS
+                           ? std::string(text, length)
+                           : "MPI error " + std::to_string(code);
+  std::string message = what + " failed: " + reason;
+  int errorClass = code;
+  MPI_Error_class(code, &errorClass);
+  switch (errorClass) {
+  case MPI_ERR_ARG:
+  case MPI_ERR_BUFFER:
+  case MPI_ERR_COUNT:
+  case MPI_ERR_OP:
+  case MPI_ERR_RANK:
+  case MPI_ERR_TAG:
+  case MPI_ERR_TRUNCATE:
+  case MPI_ERR_TYPE:
+    return Status::invalidArgument(message);
+  default:
+    return Status::unavailable(message);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Construction
+//===----------------------------------------------------------------------===//
+
+MpiCommunicator::MpiCommunicator(MPI_Comm comm, std::string axisName,
+                                 double timeoutSeconds)
+    : comm_(comm), axisName_(std::move(axisName)),
+      timeoutSeconds_(timeoutSeconds) {
+  // Errors come back as codes that become Status; the default handler would
+  // abort the whole job without saying which operation failed.
+  MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+  MPI_Comm_rank(comm_, &rank_);
+  MPI_Comm_size(comm_, &size_);
+}
+
+MpiCommunicator::~MpiCommunicator() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  // A timed-out operation may still be pending on the communicator; leave
+  // it to the abort that must follow.
+  if (!finalized && failure_.empty())
+    MPI_Comm_free(&comm_);
+}
+
+StatusOr<std::unique_ptr<MpiCommunicator>>
+MpiCommunicator::duplicate(MPI_Comm comm, std::string axisName,
+                           double timeoutSeconds) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  auto describe = [&] {
+    return "creating the communicator for '" + axisName + "' (rank " +
+           std::to_string(rank) + " of " + std::to_string(size) + ")";
+  };
+  MPI_Comm copy = MPI_COMM_NULL;
+  MPI_Request request = MPI_REQUEST_NULL;
+  if (int code = MPI_Comm_idup(comm, &copy, &request); code != MPI_SUCCESS)
+    return mpiErrorStatus(code, describe());
+  bool timedOut = false;
+  STRATA_RETURN_IF_ERROR(waitFor(request, timeoutSeconds, MPI_STATUS_IGNORE,
+                                 describe, timedOut));
+  return std::unique_ptr<MpiCommunicator>(
+      new MpiCommunicator(copy, std::move(axisName), timeoutSeconds));
+}
+
+StatusOr<std::unique_ptr<MpiCommunicator>>
+MpiCommunicator::split(int color, int key, std::string axisName) {
+  Operation op{"split"};
+  STRATA_RETURN_IF_ERROR(barrier().withContext("before splitting off '" +
+                                               axisName + "'"));
+  MPI_Comm part = MPI_COMM_NULL;
+  if (int code = MPI_Comm_split(comm_, color, key, &part); code != MPI_SUCCESS)
+    return mpiErrorStatus(code, describe(op) + " into '" + axisName + "'");
+  return std::unique_ptr<MpiCommunicator>(
+      new MpiCommunicator(part, std::move(axisName), timeoutSeconds_));
+}
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+std::string MpiCommunicator::describe(const Operation &op) const {
+  std::string text = op.name;
+  if (op.peer)
+    text += " rank " + std::to_string(*op.peer);
+  text += " over '" + axisName_ + "' (rank " + std::to_string(rank_) +
+          " of " + std::to_string(size_);
+  if (op.unit)
+    text += ", " + std::to_string(op.count) + " " + op.unit;
+  return text + ")";
+}
+
+Status MpiCommunicator::checkUsable(const Operation &op) const {
+  if (!failure_.empty())
+    return Status::unavailable(describe(op) +
+                               " not started: an earlier operation failed: " +
+                               failure_);
+  if (op.count > size_t(INT_MAX))
+    return Status::invalidArgument(describe(op) + ": MPI counts at most " +
+                                   std::to_string(INT_MAX) + " per call");
+  return Status::ok();
+}
+
+Status MpiCommunicator::checkPeer(const Operation &op) const {
+  if (*op.peer < 0 || *op.peer >= size_ || *op.peer == rank_)
+    return Status::invalidArgument(
+        describe(op) + ": the peer must be another rank of the " +
+        std::to_string(size_) + " in '" + axisName_ + "'");
+  return Status::ok();
+}
+
+Status MpiCommunicator::complete(MPI_Request &request, const Operation &op,
+                                 MPI_Status *status) {
+  bool timedOut = false;
+  Status result = waitFor(
+      request, timeoutSeconds_, status, [&] { return describe(op); },
+      timedOut);
+  if (timedOut)
+    failure_ = result.message();
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// Operations
+//===----------------------------------------------------------------------===//
+
+Status MpiCommunicator::allReduce(void *data, size_t count, ElementType type,
+                                  ReduceOp reduce) {
+  Operation op{"all_reduce", count, typeName(type)};
+  STRATA_RETURN_IF_ERROR(checkUsable(op));
+  MPI_Request request = MPI_REQUEST_NULL;
+  if (int code = MPI_Iallreduce(MPI_IN_PLACE, data, int(count), mpiType(type),
+                                mpiOp(reduce), comm_, &request);
+      code != MPI_SUCCESS)
+    return mpiErrorStatus(code, describe(op));
+  return complete(request, op);
+}
+
+Status MpiCommunicator::allGather(const void *send, void *recv, size_t count,
+                                  ElementType type) {
+  Operation op{"all_gather", count, typeName(type)};
+  STRATA_RETURN_IF_ERROR(checkUsable(op));
+  const size_t bytes = count * byteSize(type);
+  char *out = static_cast<char *>(recv);
+  // MPI forbids aliased buffers: this rank's slot of |recv| is MPI_IN_PLACE,
+  // any other overlap goes through a copy.
+  const void *in = send;
+  std::unique_ptr<char[]> staging;
+  if (send == out + size_t(rank_) * bytes) {
+    in = MPI_IN_PLACE;
+  } else if (overlaps(send, bytes, recv, bytes * size_)) {
+    staging.reset(new char[bytes]);
+    std::memcpy(staging.get(), send, bytes);
+    in = staging.get();
+  }
+  MPI_Request request = MPI_REQUEST_NULL;
+  if (int code = MPI_Iallgather(in, int(count), mpiType(type), recv,
+                                int(count), mpiType(type), comm_, &request);
+      code != MPI_SUCCESS)
+    return mpiErrorStatus(code, describe(op));
+  Status status = complete(request, op);
+  if (!status.isOk())
+    staging.release(); // MPI may still read it
+  return status;
+}
+
+Status MpiCommunicator::reduceScatter(const void *send, void *recv,
+                                      size_t count, ElementType type,
+                                      ReduceOp reduce) {
+  Operation op{"reduce_scatter", count, typeName(type)};
+  STRATA_RETURN_IF_ERROR(checkUsable(op));
+  const size_t bytes = count * byteSize(type);
+  // send == recv is MPI_IN_PLACE (the input is the whole buffer, the result
+  // its first |count| elements); any other overlap goes through a copy.
+  const void *in = send;
+  std::unique_ptr<char[]> staging;
+  if (send == recv) {
+    in = MPI_IN_PLACE;
+  } else if (overlaps(send, bytes * size_, recv, bytes)) {
+    staging.reset(new char[bytes * size_]);
+    std::memcpy(staging.get(), send, bytes * size_);
+    in = staging.get();
+  }
+  MPI_Request request = MPI_REQUEST_NULL;
+  if (int code = MPI_Ireduce_scatter_block(in, recv, int(count), mpiType(type),
+                                           mpiOp(reduce), comm_, &request);
+      code != MPI_SUCCESS)
+    return mpiErrorStatus(code, describe(op));
+  Status status = complete(request, op);
+  if (!status.isOk())
+    staging.release(); // MPI may still read it
+  return status;
+}
+
+Status MpiCommunicator::send(const void *data, size_t bytes, int peer,
+                             int tag) {
+  Operation op{"send to", bytes, "bytes", peer};
+  STRATA_RETURN_IF_ERROR(checkUsable(op));
+  STRATA_RETURN_IF_ERROR(checkPeer(op));
+  MPI_Request request = MPI_REQUEST_NULL;
+  if (int code = MPI_Isend(data, int(bytes), MPI_BYTE, peer, tag, comm_,
+                           &request);
+      code != MPI_SUCCESS)
+    return mpiErrorStatus(code, describe(op));
+  return complete(request, op);
+}
+
+Status MpiCommunicator::recv(void *data, size_t bytes, int peer, int tag) {
+  Operation op{"recv from", bytes, "bytes", peer};
+  STRATA_RETURN_IF_ERROR(checkUsable(op));
+  STRATA_RETURN_IF_ERROR(checkPeer(op));
+  MPI_Request request = MPI_REQUEST_NULL;
+  if (int code = MPI_Irecv(data, int(bytes), MPI_BYTE, peer, tag, comm_,
+                           &request);
+      code != MPI_SUCCESS)
+    return mpiErrorStatus(code, describe(op));
+  MPI_Status status;
+  STRATA_RETURN_IF_ERROR(complete(request, op, &status));
+  int received = 0;
+  MPI_Get_count(&status, MPI_BYTE, &received);
+  if (size_t(received) != bytes)
+    return Status::invalidArgument(describe(op) + ": the peer sent " +
+                                   std::to_string(received) + " bytes");
+  return Status::ok();
+}
+
+Status MpiCommunicator::barrier() {
+  Operation op{"barrier"};
+  STRATA_RETURN_IF_ERROR(checkUsable(op));
+  MPI_Request request = MPI_REQUEST_NULL;
+  if (int code = MPI_Ibarrier(comm_, &request); code != MPI_SUCCESS)
+    return mpiErrorStatus(code, describe(op));
+  return complete(request, op);
+}
+
+} // namespace strata::runtime
