@@ -11,6 +11,12 @@ from the same checkpoint and tokens as the single-rank run, and compared with it
 logits, losses and parameters within 1e-5 relative (max |a - b| / max |b| per tensor),
 gradients within 1e-5 relative norm.
 
+Everything runs twice, in f32 and in f64. The parameters after training are compared in f64:
+AdamW divides each gradient element by its own running RMS, so an element whose gradient is
+rounding noise (the key bias's gradient is exactly zero in exact arithmetic: softmax ignores a
+shift shared by all keys) moves by about the learning rate in a direction set by the noise, in
+any two f32 runs that sum in different orders. In f64 such noise is far below AdamW's epsilon.
+
 Layouts are named like tp2 (tensor parallel 2). `--layouts` picks a subset; CI runs a
 representative subset (ctest e2e.parallel-equivalence), scripts/parallel-matrix.sh runs them all.
 
@@ -85,12 +91,13 @@ class Runner:
                   "--mca", "pml", "ob1", "--mca", "btl", "self,vader", "-np", str(ranks)]
         return e2e.run(mpirun + [str(c) for c in cmd], env=self.env)
 
-    def outputs(self, model, layout, sizes):
-        """Runs eval, grad and train for one model and layout; returns the output files."""
-        tag = f"{model}-{layout}"
+    def outputs(self, model, layout, sizes, precision):
+        """Runs eval, grad and train for one model, layout and precision; returns the
+        outputs."""
+        tag = f"{model}-{layout}-f{precision}"
         artifact = self.work / f"{tag}.strata"
         e2e.compile_artifact(self.args.strata_compile, MODELS / f"{model}.yaml", artifact,
-                             overrides(sizes))
+                             overrides(sizes) + [f"model.precision={precision}"])
         ranks = sizes["tp"] * sizes["pp"] * sizes["dp"]
         sr = [self.args.strata_run]
         common = ["--checkpoint", self.checkpoint(model), "--threads", "1"]
@@ -133,14 +140,15 @@ class Runner:
     checkpoints, tokens, train_tokens = {}, {}, {}
 
 
-def compare(model, layout, got, want, verbose):
+def compare(model, layout, got, want, verbose, precision):
     errors = []
 
     def check(what, value, limit=TOLERANCE):
         if verbose or value > limit:
-            print(f"    {model} {layout} {what}: {value:.2e}")
+            print(f"    {model} {layout} f{precision} {what}: {value:.2e}")
         if not value <= limit:
-            errors.append(f"{model} {layout}: {what} differs by {value:.2e} (limit {limit:.0e})")
+            errors.append(f"{model} {layout} f{precision}: {what} differs by {value:.2e} "
+                          f"(limit {limit:.0e})")
 
     check("logits max-rel", max_rel(got["eval"]["logits"], want["eval"]["logits"]))
     check("eval loss rel", max_rel(got["eval"]["loss"], want["eval"]["loss"]))
@@ -151,7 +159,7 @@ def compare(model, layout, got, want, verbose):
     check("train losses max-rel", max_rel(got["losses"]["loss"], want["losses"]["loss"]))
     if set(got["params"]) != set(want["params"]):
         errors.append(f"{model} {layout}: saved parameters differ in names")
-    else:
+    elif precision == 64:
         worst = max((max_rel(got["params"][k], want["params"][k]), k) for k in want["params"])
         check(f"parameters after {STEPS} steps max-rel ({worst[1]})", worst[0])
     return errors
@@ -178,13 +186,14 @@ def main(argv=None):
         runner = Runner(args, work)
         for model in args.models.split(","):
             runner.prepare(model)
-            want = runner.outputs(model, "single", parse_layout("tp1"))
-            for layout in layouts:
-                print(f"{model} {layout}: ", end="", flush=True)
-                got = runner.outputs(model, layout, parse_layout(layout))
-                found = compare(model, layout, got, want, args.verbose)
-                print("ok" if not found else "MISMATCH")
-                errors += found
+            for precision in (32, 64):
+                want = runner.outputs(model, "single", parse_layout("tp1"), precision)
+                for layout in layouts:
+                    print(f"{model} {layout} f{precision}: ", end="", flush=True)
+                    got = runner.outputs(model, layout, parse_layout(layout), precision)
+                    found = compare(model, layout, got, want, args.verbose, precision)
+                    print("ok" if not found else "MISMATCH")
+                    errors += found
     except e2e.E2EError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
