@@ -598,6 +598,15 @@ private:
   }
 
   LogicalResult partitionLayer(tfm::LayerOp layer) {
+    // Layers take complete values (as Megatron-LM's do): a partial sum is
+    // reduced before the layer, not inside it, so layer boundaries (future
+    // pipeline cuts) never carry pending sums.
+    for (unsigned i = 0; i < layer->getNumOperands(); ++i) {
+      TensorSharding complete = actualOf(layer->getOperand(i));
+      complete.partial.clear();
+      if (failed(reshardOperand(layer, i, complete)))
+        return failure();
+    }
     Block &body = layer.getBody().front();
     for (auto [operand, argument] :
          llvm::zip(layer.getInputs(), body.getArguments()))
