@@ -3,6 +3,7 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/tooling/rank_setup.h"
 #include "runtime/tooling/generate_command.h"
 
 #include "runtime/executor/parameters.h"
@@ -66,6 +67,7 @@ Status runGenerateCommand(const GenerateOptions &o) {
   executorOptions.numThreads = o.threads;
   executorOptions.dropout = false;
   executorOptions.profile = o.profile;
+  STRATA_ASSIGN_OR_RETURN(executorOptions.mesh, rankSetup().meshFor(artifact));
   STRATA_ASSIGN_OR_RETURN(
       std::unique_ptr<Executor> executor,
       Executor::create(std::move(artifact), device, executorOptions));

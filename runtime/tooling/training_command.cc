@@ -3,6 +3,7 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/tooling/rank_setup.h"
 #include "runtime/tooling/training_command.h"
 
 #include "runtime/data/corpus.h"
@@ -55,6 +56,7 @@ Status runDataTrainingCommand(DataTrainingOptions o) {
   executorOptions.numThreads = o.threads;
   executorOptions.dropout = true;
   executorOptions.seed = o.loop.seed;
+  STRATA_ASSIGN_OR_RETURN(executorOptions.mesh, rankSetup().meshFor(artifact));
   CpuDevice device;
   STRATA_ASSIGN_OR_RETURN(
       std::unique_ptr<Executor> executor,

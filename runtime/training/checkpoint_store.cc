@@ -9,6 +9,8 @@
 #include "runtime/io/file_io.h"
 #include "runtime/io/safetensors.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cerrno>
@@ -97,8 +99,21 @@ void pauseForFaultInjection() {
 
 std::string modelFingerprint(const Executor &executor) {
   const auto &root = executor.root();
+  // The model, not how it is run: a checkpoint saved under one parallel
+  // layout (or batch split, or recomputation) resumes under any other.
+  nlohmann::json config = nlohmann::json::parse(
+      root.config_json() ? root.config_json()->str() : std::string("{}"),
+      nullptr, /*allow_exceptions=*/false);
+  if (config.is_object())
+    for (const char *key :
+         {"tensor_model_parallel_size", "pipeline_model_parallel_size",
+          "virtual_pipeline_model_parallel_size", "data_parallel_size",
+          "sequence_parallel", "micro_batch_size",
+          "activations_checkpoint_granularity",
+          "activations_checkpoint_method", "activations_checkpoint_num_layers"})
+      config.erase(key);
   std::ostringstream table;
-  table << (root.config_json() ? root.config_json()->str() : "");
+  table << config.dump();
   for (const io::ParameterSpec &p : parameterTable(executor.artifact()))
     table << '|' << p.name << io::shapeToString(p.shape)
           << io::toString(p.dtype);
@@ -134,6 +149,15 @@ std::optional<std::string> CheckpointStore::latest() const {
 
 StatusOr<std::string> CheckpointStore::save(const Executor &executor,
                                             const TrainerState &state) {
+  const std::string final = (fs::path(directory_) / stepName(state.step)).string();
+  // Checkpoints hold the global tensors: every rank gathers its blocks, the
+  // first rank writes.
+  STRATA_ASSIGN_OR_RETURN(io::HfFamily family, hfFamilyOf(executor.artifact()));
+  const io::TensorMap params = readParameters(executor);
+  const io::TensorMap optimizer = readOptimizerState(executor);
+  if (!executor.mesh().isFirst())
+    return final;
+
   std::error_code ec;
   fs::create_directories(directory_, ec);
   if (ec)
@@ -145,7 +169,6 @@ StatusOr<std::string> CheckpointStore::save(const Executor &executor,
     if (entry.path().filename().string().rfind(".tmp-", 0) == 0)
       fs::remove_all(entry.path(), ec);
 
-  const std::string final = (fs::path(directory_) / stepName(state.step)).string();
   const std::string tmp =
       (fs::path(directory_) /
        (".tmp-" + stepName(state.step) + "-" + std::to_string(::getpid())))
@@ -163,12 +186,12 @@ StatusOr<std::string> CheckpointStore::save(const Executor &executor,
       {"model", state.model},
       {"data", state.data},
   };
-  Status status = saveHfCheckpoint(executor, tmp + "/" + kModelFile,
-                                   {{"strata_step", std::to_string(state.step)}});
+  Status status = io::saveCheckpoint(
+      tmp + "/" + kModelFile, params, family,
+      {{"strata_step", std::to_string(state.step)}});
   pauseForFaultInjection();
   if (status.isOk())
-    status = io::writeSafetensors(tmp + "/" + kTrainerFile,
-                                  readOptimizerState(executor), metadata);
+    status = io::writeSafetensors(tmp + "/" + kTrainerFile, optimizer, metadata);
   if (status.isOk())
     status = syncDirectory(tmp);
   if (!status.isOk()) {

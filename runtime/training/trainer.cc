@@ -129,7 +129,8 @@ StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
   std::string metricsPath = o.metricsPath;
   if (metricsPath.empty() && store)
     metricsPath = o.checkpointDir + "/metrics.jsonl";
-  if (!metricsPath.empty()) {
+  // One rank writes the metrics (every rank computes the same numbers).
+  if (!metricsPath.empty() && executor.mesh().isFirst()) {
     if (store) {
       std::error_code ec;
       std::filesystem::create_directories(o.checkpointDir, ec);
