@@ -231,6 +231,12 @@ FailureOr<KernelCall> kernelFor(Operation *op,
                           parameterList(o.getParametersAttr(), parameterIndex),
                           {}};
       })
+      .Case([&](tfm::ReduceGradsOp o) {
+        std::vector<int64_t> ints = {axisMask(meshAxes, o.getAxes())};
+        for (int64_t p : parameterList(o.getParameters(), parameterIndex))
+          ints.push_back(p);
+        return KernelCall{K::ReduceGradients, std::move(ints), {}};
+      })
       .Case([&](tfm::GradSquareSumOp o) {
         return KernelCall{K::GradSquareSum,
                           parameterList(o.getParameters(), parameterIndex), {}};

@@ -86,7 +86,8 @@ FailureOr<BufferAssignment> Assigner::run(ModuleOp module) {
       module
           .walk([](Operation *op) {
             return isa<tfm::AccumulateGradOp, tfm::ZeroGradsOp,
-                       tfm::GradNormOp, tfm::GradSquareSumOp, tfm::AdamWOp>(op)
+                       tfm::GradNormOp, tfm::GradSquareSumOp, tfm::ReduceGradsOp,
+                       tfm::AdamWOp>(op)
                        ? WalkResult::interrupt()
                        : WalkResult::advance();
           })

@@ -55,19 +55,42 @@ public:
         mesh(mesh) {}
 
   LogicalResult run() {
-    if (mesh.dp != 1 || mesh.pp != 1)
+    if (mesh.pp != 1)
       return module.emitError()
-             << "this version partitions tensor parallelism only; "
-                "data_parallel_size = "
-             << mesh.dp << " and pipeline_model_parallel_size = " << mesh.pp
-             << " must be 1";
+             << "this version partitions tensor and data parallelism; "
+                "pipeline_model_parallel_size = "
+             << mesh.pp << " must be 1";
     declareMesh();
     if (failed(splitParameters()))
       return failure();
     for (auto function : module.getOps<func::FuncOp>())
       if (failed(partitionFunction(function)))
         return failure();
+    addGradientReduction();
     return success();
+  }
+
+  /// Data parallelism: a function that sums every gradient slot across the
+  /// dp ranks, which the runtime calls once per step after the last
+  /// micro-batch (each micro-batch's loss scaled by 1 / (micro-batches x
+  /// dp), so the sum is the global batch's mean gradient).
+  void addGradientReduction() {
+    if (mesh.dp == 1 || !module.lookupSymbol("forward_backward"))
+      return;
+    SmallVector<Attribute> trainable;
+    for (auto parameter : module.getOps<tfm::ParameterOp>())
+      if (parameter.getTrainable())
+        trainable.push_back(FlatSymbolRefAttr::get(parameter.getSymNameAttr()));
+    builder.setInsertionPointToEnd(module.getBody());
+    auto function = func::FuncOp::create(builder, module.getLoc(),
+                                         "reduce_gradients",
+                                         builder.getFunctionType({}, {}));
+    Block *entry = function.addEntryBlock();
+    builder.setInsertionPointToStart(entry);
+    tfm::ReduceGradsOp::create(builder, module.getLoc(),
+                               builder.getArrayAttr(trainable), meshRef(),
+                               builder.getStrArrayAttr({"dp"}));
+    func::ReturnOp::create(builder, module.getLoc());
   }
 
 private:

@@ -219,11 +219,15 @@ Status Checker::checkInstruction(const artifact::Function &function,
                  signature->minResults == signature->maxResults
                      ? ""
                      : " to " + std::to_string(signature->maxResults));
-  if (signature->intsAreParameterList) {
+  if (signature->intsEndInParameterList) {
     const uint32_t numParameters = count(root.parameters());
-    if (instruction.ints())
-      for (int64_t parameter : *instruction.ints())
-        if (parameter < 0 || parameter >= int64_t(numParameters) ||
+    const uint32_t fixed = uint32_t(signature->ints.size() - 1);
+    if (count(instruction.ints()) < fixed)
+      return error(where, " has ", count(instruction.ints()),
+                   " integer attributes, expected at least ", fixed);
+    for (uint32_t i = fixed; i < count(instruction.ints()); ++i)
+      if (int64_t parameter = instruction.ints()->Get(i);
+          parameter < 0 || parameter >= int64_t(numParameters) ||
             !root.parameters()->Get(uint32_t(parameter))->trainable())
           return error(where, " lists parameter ", parameter,
                        ", which is not one of the ", numParameters,

@@ -140,6 +140,10 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       // (x) -> y: block c (the rank's coordinate) along dim of the reduction
       {Kernel::ReduceScatter, "reduce_scatter", 1, 1, 1, 1,
        {"axes", "dim", "reduction"}, {}},
+      // () -> (): the listed parameters' gradient slots summed in place
+      // across the group (data parallelism, once per step)
+      {Kernel::ReduceGradients, "reduce_gradients", 0, 0, 0, 0,
+       {"axes", "parameters"}, {}, true},
   };
   return signatures;
 }

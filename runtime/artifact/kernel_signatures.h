@@ -30,10 +30,10 @@ struct KernelSignature {
   /// Names of the integer and float attributes, in order.
   std::vector<std::string_view> ints;
   std::vector<std::string_view> floats;
-  /// The integer attributes are a list of parameter indices of any length
-  /// (|ints| names it) instead of fixed attributes; the loader checks each
-  /// index.
-  bool intsAreParameterList = false;
+  /// The last integer attribute (the last name in |ints|) is a list of
+  /// parameter indices of any length, after the fixed ones; the loader
+  /// checks each index.
+  bool intsEndInParameterList = false;
 };
 
 /// The signature of |kernel|, or null for a value outside the enum (a file

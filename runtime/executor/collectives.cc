@@ -13,7 +13,7 @@ using artifact::Kernel;
 
 bool isCollective(Kernel kernel) {
   return kernel == Kernel::AllReduce || kernel == Kernel::AllGather ||
-         kernel == Kernel::ReduceScatter;
+         kernel == Kernel::ReduceScatter || kernel == Kernel::ReduceGradients;
 }
 
 namespace {
@@ -35,7 +35,8 @@ void copyRuns(const uint8_t *src, uint8_t *dst, int64_t runs, size_t run,
 } // namespace
 
 Status runCollective(const PreparedInstruction &p, uint8_t *arena,
-                     uint8_t *scratch, const RankMesh &mesh) {
+                     uint8_t *scratch, const RankMesh &mesh,
+                     const artifact::Artifact &root) {
   const int axis = axisOfMask(p.collectiveAxes);
   if (axis >= static_cast<int>(mesh.communicators.size()) ||
       !mesh.communicators[axis])
@@ -43,6 +44,19 @@ Status runCollective(const PreparedInstruction &p, uint8_t *arena,
                                       std::to_string(axis));
   Communicator &comm = *mesh.communicators[axis];
   const ElementType type = p.isDouble ? ElementType::F64 : ElementType::F32;
+  if (p.kernel == Kernel::ReduceGradients) {
+    // One all-reduce per gradient slot, in place.
+    for (int64_t parameter : p.parameterList) {
+      const artifact::Buffer &slot = *root.buffers()->Get(
+          uint32_t(root.parameters()->Get(uint32_t(parameter))->grad()));
+      Status status = comm.allReduce(arena + slot.offset(),
+                                     slot.size() / (p.isDouble ? 8 : 4), type,
+                                     ReduceOp::Sum);
+      if (!status.isOk())
+        return status.withContext(p.where);
+    }
+    return Status::ok();
+  }
   const size_t element = p.isDouble ? 8 : 4;
   uint8_t *x = arena + p.operands[0].offset;
   uint8_t *y = arena + p.results[0].offset;

@@ -22,10 +22,12 @@ namespace strata::runtime {
 bool isCollective(artifact::Kernel kernel);
 
 /// Runs collective |instruction| on |arena| (|scratch| holds its
-/// scratchBytes). Errors from the communicator (a peer that died, a
-/// timeout) name the instruction.
+/// scratchBytes; |root| locates ReduceGradients' gradient slots). Errors
+/// from the communicator (a peer that died, a timeout) name the
+/// instruction.
 Status runCollective(const PreparedInstruction &instruction, uint8_t *arena,
-                     uint8_t *scratch, const RankMesh &mesh);
+                     uint8_t *scratch, const RankMesh &mesh,
+                     const artifact::Artifact &root);
 
 } // namespace strata::runtime
 

@@ -177,7 +177,8 @@ Status Executor::run(const PreparedFunction &function) {
                                         : std::chrono::steady_clock::time_point();
     Status status =
         isCollective(instruction.kernel)
-            ? runCollective(instruction, arena_.data(), scratch_.data(), mesh_)
+            ? runCollective(instruction, arena_.data(), scratch_.data(), mesh_,
+                            root())
             : runOnCpu(instruction, context);
     if (!status.isOk())
       return status.withContext("function " + function.name);

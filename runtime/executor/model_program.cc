@@ -50,6 +50,17 @@ StatusOr<ModelProgram> ModelProgram::create(Executor &executor) {
   program.microBatches_ = executor.root().micro_batches();
   if (program.microBatches_ < 1)
     return Status::dataLoss(path + ": micro_batches is 0");
+  const RankMesh &mesh = executor.mesh();
+  for (size_t axis = 0; axis < mesh.axes.size(); ++axis)
+    if (mesh.axes[axis] == "dp" && mesh.shape[axis] > 1) {
+      program.dataParallel_ = mesh.shape[axis];
+      program.dataParallelRank_ = mesh.coords[axis];
+      program.dataParallelGroup_ = mesh.communicators[axis];
+    }
+  program.reduceGradients_ = executor.findFunction("reduce_gradients");
+  if (program.dataParallel_ > 1 && !program.reduceGradients_)
+    return Status::dataLoss(path + ": a data-parallel artifact without a "
+                                   "reduce_gradients function");
 
   program.forwardBackward_ = executor.findFunction("forward_backward");
   if (!program.forwardBackward_)
@@ -180,15 +191,29 @@ StatusOr<double> ModelProgram::computeGradients(const io::HostTensor &tokens) {
         executor_->artifact().path() +
         " has no forward_backward function (compile with "
         "--compile-to=training)");
-  STRATA_RETURN_IF_ERROR(checkTokens(tokens, microBatch_, "a gradient"));
+  STRATA_RETURN_IF_ERROR(checkTokens(
+      tokens, microBatch_ * dataParallel_,
+      dataParallel_ > 1 ? "a gradient (micro-batch x data_parallel_size)"
+                        : "a gradient"));
+  // Every micro-batch of the global batch weighs 1 / chunks; this dp rank
+  // runs its own block of them, and the sum over dp ranks is the mean.
   const int64_t chunks = tokens.shape()[0] / microBatch_;
+  const int64_t localChunks = chunks / dataParallel_;
+  const int64_t firstChunk = dataParallelRank_ * localChunks;
   STRATA_RETURN_IF_ERROR(executor_->run(*zeroGrads_));
   double lossSum = 0.0;
-  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+  for (int64_t chunk = firstChunk; chunk < firstChunk + localChunks; ++chunk) {
     writeMicroBatch(*forwardBackward_, tokens, chunk * microBatch_);
     writeScalar(forwardBackward_->arguments[3], 1.0 / double(chunks));
     STRATA_RETURN_IF_ERROR(executor_->run(*forwardBackward_));
     lossSum += readScalar(forwardBackward_->results[0]);
+  }
+  if (dataParallel_ > 1) {
+    STRATA_RETURN_IF_ERROR(executor_->run(*reduceGradients_));
+    STRATA_RETURN_IF_ERROR(
+        dataParallelGroup_->allReduce(&lossSum, 1, ElementType::F64,
+                                      ReduceOp::Sum)
+            .withContext("the data-parallel loss"));
   }
   return lossSum / double(chunks);
 }

@@ -60,8 +60,13 @@ public:
   int64_t seqLength() const { return seq_; }
   /// The logits' last dimension (the padded vocabulary).
   int64_t vocabSize() const { return vocab_; }
+  /// Micro-batches each data-parallel rank accumulates per step.
   int64_t microBatches() const { return microBatches_; }
-  int64_t globalBatchSize() const { return microBatch_ * microBatches_; }
+  /// Data-parallel ranks (the mesh's dp axis; 1 without one).
+  int64_t dataParallelSize() const { return dataParallel_; }
+  int64_t globalBatchSize() const {
+    return microBatch_ * microBatches_ * dataParallel_;
+  }
   bool canTrain() const { return forwardBackward_ != nullptr; }
 
   /// Evaluates tokens [rows, seq + 1] (int32 or int64), rows a multiple of
@@ -70,8 +75,9 @@ public:
                                 bool keepLogits = true);
 
   /// Zeroes the gradient slots and accumulates the gradient of the mean loss
-  /// over tokens [rows, seq + 1] (rows a multiple of the micro-batch size);
-  /// returns that loss.
+  /// over tokens [rows, seq + 1] (rows a multiple of the micro-batch size
+  /// times the data-parallel size; each dp rank takes its block of rows and
+  /// the gradients are summed across the dp ranks); returns that loss.
   StatusOr<double> computeGradients(const io::HostTensor &tokens);
 
   /// One AdamW step (number |step|, from 1) on tokens [rows, seq + 1]: the
@@ -102,7 +108,12 @@ private:
   const PreparedFunction *forwardBackward_ = nullptr;
   const PreparedFunction *zeroGrads_ = nullptr;
   const PreparedFunction *optimizerStep_ = nullptr;
+  /// Sums the gradient slots across the dp ranks (absent without dp).
+  const PreparedFunction *reduceGradients_ = nullptr;
   int64_t microBatch_ = 0, seq_ = 0, vocab_ = 0, microBatches_ = 1;
+  int64_t dataParallel_ = 1, dataParallelRank_ = 0;
+  /// The communicator of the dp ranks (null without dp).
+  Communicator *dataParallelGroup_ = nullptr;
 };
 
 } // namespace strata::runtime

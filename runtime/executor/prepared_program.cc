@@ -169,6 +169,7 @@ private:
   Status prepareParallelKernel();
   Status prepareShardAxis();
   Status prepareCollective();
+  Status prepareCollectiveAxes(int64_t mask);
   /// The size of mesh axis |axis| (1 without a mesh).
   int64_t meshAxisSize(int64_t axis) const {
     const auto *shape = artifact.root().mesh_shape();
@@ -532,8 +533,7 @@ Status InstructionPreparer::prepareShardAxis() {
 /// AllReduce, AllGather, ReduceScatter over the ranks of one mesh axis.
 /// dims = {outer, block, group}: |outer| runs of |block| elements per rank
 /// along the gathered or scattered dimension (outer 1 along dimension 0).
-Status InstructionPreparer::prepareCollective() {
-  const int64_t mask = out.ints[0];
+Status InstructionPreparer::prepareCollectiveAxes(int64_t mask) {
   if (mask <= 0 || mask >= (int64_t(1) << meshAxisCount()))
     return fail("collective over axes mask ", mask, " of a mesh with ",
                 meshAxisCount(), " axes");
@@ -541,6 +541,12 @@ Status InstructionPreparer::prepareCollective() {
     return fail("collectives over several mesh axes at once (mask ", mask,
                 ") are not supported yet");
   out.collectiveAxes = mask;
+  return Status::ok();
+}
+
+Status InstructionPreparer::prepareCollective() {
+  const int64_t mask = out.ints[0];
+  STRATA_RETURN_IF_ERROR(prepareCollectiveAxes(mask));
   int64_t axis = 0;
   while (!((mask >> axis) & 1))
     ++axis;
@@ -589,6 +595,16 @@ Status InstructionPreparer::prepareParallelKernel() {
   case Kernel::GradSquareSum:
     out.parameterList = out.ints;
     return checkScalar(resultId(0), "result 0");
+  case Kernel::ReduceGradients: {
+    STRATA_RETURN_IF_ERROR(prepareCollectiveAxes(out.ints[0]));
+    out.parameterList.assign(out.ints.begin() + 1, out.ints.end());
+    const auto &parameters = *artifact.root().parameters();
+    for (int64_t parameter : out.parameterList)
+      if (buffer(parameters.Get(uint32_t(parameter))->value()).dtype() ==
+          DType::F64)
+        out.isDouble = true;
+    return Status::ok();
+  }
   case Kernel::VocabParallelStats: {
     if (out.shardAxis < 0)
       return fail("vocabulary-parallel statistics without a shard axis");
@@ -752,6 +768,7 @@ Status InstructionPreparer::prepareKernel() {
   case Kernel::AllReduce:
   case Kernel::AllGather:
   case Kernel::ReduceScatter:
+  case Kernel::ReduceGradients:
     return prepareParallelKernel();
   case Kernel::ClipCoefficient:
     STRATA_RETURN_IF_ERROR(checkScalar(operandId(0), "operand 0"));

@@ -17,7 +17,7 @@ rounding noise (the key bias's gradient is exactly zero in exact arithmetic: sof
 shift shared by all keys) moves by about the learning rate in a direction set by the noise, in
 any two f32 runs that sum in different orders. In f64 such noise is far below AdamW's epsilon.
 
-Layouts are named like tp2 (tensor parallel 2). `--layouts` picks a subset; CI runs a
+Layouts are named like tp2dp2 (tensor parallel 2 x data parallel 2; 4 ranks). `--layouts` picks a subset; CI runs a
 representative subset (ctest e2e.parallel-equivalence), scripts/parallel-matrix.sh runs them all.
 
 Usage:
@@ -41,11 +41,11 @@ STEPS = 5
 TOLERANCE = 1e-5
 # Clipping at a norm the gradients exceed, so the partitioned gradient norm matters.
 TRAIN_ARGS = ["--lr", "3e-3", "--weight-decay", "0.1", "--clip-grad", "0.5"]
-ALL_LAYOUTS = ["tp2", "tp4"]
+ALL_LAYOUTS = ["tp2", "tp4", "dp2", "tp2dp2", "tp4dp2"]
 
 
 def parse_layout(name):
-    """'tp2' -> {'tp': 2}; the overrides and rank count of a layout."""
+    """'tp2dp2' -> {'tp': 2, 'pp': 1, 'dp': 2}."""
     sizes = {"tp": 1, "pp": 1, "dp": 1}
     rest = name
     while rest:

@@ -76,13 +76,25 @@ LogicalResult VocabParallelCrossEntropyGradOp::verify() {
   return success();
 }
 
-LogicalResult
-GradSquareSumOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  for (Attribute name : getParameters()) {
+/// Every entry of |names| names a trainable tfm.parameter.
+static LogicalResult verifyTrainableList(Operation *op, ArrayAttr names,
+                                         SymbolTableCollection &symbolTable) {
+  for (Attribute name : names) {
     auto parameter = symbolTable.lookupNearestSymbolFrom<ParameterOp>(
-        *this, cast<SymbolRefAttr>(name));
+        op, cast<SymbolRefAttr>(name));
     if (!parameter || !parameter.getTrainable())
-      return emitOpError() << name << " does not name a trainable tfm.parameter";
+      return op->emitOpError()
+             << name << " does not name a trainable tfm.parameter";
   }
   return success();
+}
+
+LogicalResult
+GradSquareSumOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  return verifyTrainableList(*this, getParameters(), symbolTable);
+}
+
+LogicalResult
+ReduceGradsOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  return verifyTrainableList(*this, getParameters(), symbolTable);
 }

@@ -116,4 +116,28 @@ def Tfm_GradSquareSumOp : Tfm_Op<"grad_square_sum", [
   let assemblyFormat = "$parameters attr-dict `:` type($sum)";
 }
 
+def Tfm_ReduceGradsOp : Tfm_Op<"reduce_grads", [
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "Sums gradient slots across the ranks of mesh axes";
+  let description = [{
+    Data parallelism: every rank of a `dp` group accumulated the gradients
+    of its own micro-batches (each scaled by 1 / (micro-batches x dp)); this
+    sums the listed parameters' gradient slots, in place, across the ranks
+    that differ only along `axes`, so every rank then holds the gradient of
+    the whole global batch. One call per training step, after the last
+    micro-batch (Megatron-LM's gradient all-reduce).
+
+    **Created by:** the partitioner, as the function `reduce_gradients`
+    when the mesh has `dp > 1`. **Removed by:** the lowering to the runtime
+    artifact (a ReduceGradients instruction; the runtime may bucket it).
+
+    ```mlir
+    tfm.reduce_grads [@final_norm.weight, @final_norm.bias] on @mesh axes = ["dp"]
+    ```
+  }];
+  let arguments = (ins SymbolRefArrayAttr:$parameters,
+                       FlatSymbolRefAttr:$mesh, StrArrayAttr:$axes);
+  let assemblyFormat = "$parameters `on` $mesh `axes` `=` $axes attr-dict";
+}
+
 #endif // STRATA_DIALECTS_TFM_IR_TFMPARALLELOPS_TD
