@@ -7,6 +7,7 @@
 
 #include "compiler/Driver/InferenceModule.h"
 #include "compiler/Driver/MemoryReport.h"
+#include "compiler/Driver/ParallelReport.h"
 #include "compiler/Lowering/ArtifactEmitter.h"
 #include "compiler/Lowering/PlannedProgram.h"
 #include "compiler/Registration.h"
@@ -251,6 +252,11 @@ int mlir::strata::runCompile(const CompileOptions &options) {
       return 1;
   }
 
+  if (options.reportParallel) {
+    TimingScope reportTiming = rootTiming.nest("parallel report");
+    if (failed(printParallelReport(*module, llvm::outs())))
+      return 1;
+  }
   if (options.reportMemory) {
     TimingScope reportTiming = rootTiming.nest("memory plan");
     if (failed(printMemoryReport(*module, llvm::outs())))
@@ -330,7 +336,11 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
                "  memory: the static memory plan's arena size and peak bytes "
                "by category (parameters, gradients, optimizer state, "
                "activations, workspace, inputs, outputs), the activation sum "
-               "without reuse and the lower bound"));
+               "without reuse and the lower bound\n"
+               "  parallel: the device mesh; per rank its coordinates, "
+               "pipeline stage, layers, parameter bytes and peak memory by "
+               "category; the collectives of one training step with their "
+               "payload and the bytes each rank sends"));
   cl::opt<bool> verbose(
       "verbose", cl::cat(category),
       cl::desc("Also list the keys that are accepted but not used by the "
@@ -431,12 +441,13 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
   }
   options.outputPath = outputPath;
   if (report.getNumOccurrences()) {
-    if (report != "memory") {
+    if (report != "memory" && report != "parallel") {
       llvm::WithColor::error(llvm::errs(), "strata-compile")
-          << "unknown report '" << report << "'; expected: memory\n";
+          << "unknown report '" << report << "'; expected: memory, parallel\n";
       return 1;
     }
-    options.reportMemory = true;
+    options.reportMemory = report == "memory";
+    options.reportParallel = report == "parallel";
     options.writeIR = outputPath.getNumOccurrences() > 0;
   }
   options.verbose = verbose;

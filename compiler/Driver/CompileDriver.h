@@ -38,6 +38,7 @@ struct CompileOptions {
   /// Print the memory plan's peaks by category (--report=memory); the IR
   /// is then written only where -o names a file.
   bool reportMemory = false;
+  bool reportParallel = false;
   bool writeIR = true;
   /// Where phase timings go (--mlir-timing); null for none.
   DefaultTimingManager *timing = nullptr;

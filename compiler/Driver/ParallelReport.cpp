@@ -1,0 +1,177 @@
+//===- ParallelReport.cpp - strata-compile --report=parallel --------------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Driver/ParallelReport.h"
+
+#include "compiler/Lowering/PlannedProgram.h"
+#include "dialects/dist/IR/DistOps.h"
+#include "dialects/tfm/IR/TfmOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/Format.h"
+
+#include <map>
+
+using namespace mlir;
+using namespace mlir::strata;
+namespace planning = ::strata::planning;
+
+namespace {
+
+int64_t bytesOf(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor)
+    return 0;
+  const int64_t width = (tensor.getElementTypeBitWidth() + 7) / 8;
+  return tensor.getNumElements() * width;
+}
+
+std::string mib(double bytes) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::format("%.2f MiB", bytes / (1024.0 * 1024.0));
+  return text;
+}
+
+struct MeshInfo {
+  SmallVector<std::string> axes{"dp", "pp", "tp"};
+  SmallVector<int64_t> shape{1, 1, 1};
+  int64_t ranks() const {
+    int64_t n = 1;
+    for (int64_t s : shape)
+      n *= s;
+    return n;
+  }
+  int64_t sizeOf(ArrayAttr names) const {
+    int64_t n = 1;
+    for (Attribute name : names)
+      for (size_t i = 0; i < axes.size(); ++i)
+        if (axes[i] == cast<StringAttr>(name).getValue())
+          n *= shape[i];
+    return n;
+  }
+};
+
+MeshInfo meshOf(ModuleOp module) {
+  MeshInfo info;
+  for (auto mesh : module.getOps<dist::MeshOp>()) {
+    info.axes.clear();
+    for (Attribute axis : mesh.getAxes())
+      info.axes.push_back(cast<StringAttr>(axis).str());
+    info.shape.assign(mesh.getShape().begin(), mesh.getShape().end());
+  }
+  return info;
+}
+
+/// One kind of collective in one function.
+struct CollectiveTally {
+  int64_t count = 0;
+  int64_t payload = 0; // bytes of the (larger) full tensor, per call
+  int64_t sent = 0;    // bytes one rank sends, per call (ring algorithms)
+};
+
+/// Ring algorithms: all-reduce sends 2 (n-1)/n of the tensor, all-gather and
+/// reduce-scatter (n-1)/n of the whole (gathered) tensor.
+void tally(Operation *op, const MeshInfo &mesh,
+           std::map<std::string, CollectiveTally> &out) {
+  auto add = [&](StringRef kind, int64_t whole, int64_t group, double factor) {
+    CollectiveTally &t = out[kind.str()];
+    ++t.count;
+    t.payload += whole;
+    if (group > 1)
+      t.sent += static_cast<int64_t>(factor * double(group - 1) / double(group) *
+                                     double(whole));
+  };
+  if (auto o = dyn_cast<dist::AllReduceOp>(op))
+    add("all_reduce", bytesOf(o.getType()), mesh.sizeOf(o.getAxes()), 2.0);
+  else if (auto o = dyn_cast<dist::AllGatherOp>(op))
+    add("all_gather", bytesOf(o.getType()), mesh.sizeOf(o.getAxes()), 1.0);
+  else if (auto o = dyn_cast<dist::ReduceScatterOp>(op))
+    add("reduce_scatter", bytesOf(o.getInput().getType()),
+        mesh.sizeOf(o.getAxes()), 1.0);
+  else if (auto o = dyn_cast<tfm::ReduceGradsOp>(op)) {
+    auto module = op->getParentOfType<ModuleOp>();
+    for (Attribute name : o.getParameters())
+      if (auto parameter = module.lookupSymbol<tfm::ParameterOp>(
+              cast<SymbolRefAttr>(name).getRootReference()))
+        add("reduce_grads (all_reduce)", bytesOf(parameter.getLocalType()),
+            mesh.sizeOf(o.getAxes()), 2.0);
+  }
+}
+
+} // namespace
+
+LogicalResult mlir::strata::printParallelReport(ModuleOp module,
+                                                llvm::raw_ostream &os) {
+  FailureOr<PlannedProgram> program = planProgram(module);
+  if (failed(program))
+    return failure();
+  const planning::MemoryPlan &plan = program->plan;
+  const MeshInfo mesh = meshOf(module);
+
+  int64_t layers = 0;
+  if (auto config = module->getAttrOfType<DictionaryAttr>("tfm.config"))
+    if (auto n = config.getAs<IntegerAttr>("num_layers"))
+      layers = n.getInt();
+  int64_t microBatches = 1;
+  if (auto attr = module->getAttrOfType<IntegerAttr>("tfm.micro_batches"))
+    microBatches = attr.getInt();
+
+  StringRef name = module.getName() ? *module.getName() : "module";
+  os << "parallel layout of " << name << ": ";
+  for (size_t i = 0; i < mesh.axes.size(); ++i)
+    os << (i ? " x " : "") << mesh.axes[i] << "=" << mesh.shape[i];
+  os << " = " << mesh.ranks() << " ranks\n\n";
+
+  os << "per rank (peak bytes of the static memory plan):\n";
+  os << llvm::format("  %5s %4s %4s %4s %6s %8s", "rank", "dp", "pp", "tp",
+                     "stage", "layers");
+  for (planning::BufferCategory category : planning::kAllBufferCategories)
+    os << llvm::format(" %16s",
+                       planning::stringifyBufferCategory(category));
+  os << llvm::format(" %12s\n", "arena");
+  for (int64_t rank = 0; rank < mesh.ranks(); ++rank) {
+    SmallVector<int64_t> coords(mesh.shape.size());
+    for (int64_t i = int64_t(mesh.shape.size()) - 1, r = rank; i >= 0; --i) {
+      coords[i] = r % mesh.shape[i];
+      r /= mesh.shape[i];
+    }
+    std::string layerRange =
+        layers > 0 ? "0-" + std::to_string(layers - 1) : std::string("-");
+    os << llvm::format("  %5lld %4lld %4lld %4lld %6lld %8s", (long long)rank,
+                       (long long)coords[0], (long long)coords[1],
+                       (long long)coords[2], (long long)coords[1],
+                       layerRange.c_str());
+    for (planning::BufferCategory category : planning::kAllBufferCategories)
+      os << llvm::format(" %16s", mib(double(plan.peak(category))).c_str());
+    os << llvm::format(" %12s\n", mib(double(plan.arenaBytes)).c_str());
+  }
+
+  os << "\ncollectives of one training step (every rank; forward_backward runs "
+     << microBatches << " time" << (microBatches == 1 ? "" : "s")
+     << " per step):\n";
+  os << llvm::format("  %-18s %-26s %8s %16s %16s\n", "function", "collective",
+                     "calls", "payload", "sent per rank");
+  int64_t stepSent = 0;
+  for (auto function : module.getOps<func::FuncOp>()) {
+    std::map<std::string, CollectiveTally> tallies;
+    function.walk([&](Operation *op) { tally(op, mesh, tallies); });
+    const int64_t calls =
+        function.getSymName() == "forward_backward" ? microBatches : 1;
+    for (const auto &[kind, t] : tallies) {
+      os << llvm::format("  %-18s %-26s %8lld %16s %16s\n",
+                         function.getSymName().str().c_str(), kind.c_str(),
+                         (long long)(t.count * calls),
+                         mib(double(t.payload * calls)).c_str(),
+                         mib(double(t.sent * calls)).c_str());
+      if (function.getSymName() != "forward")
+        stepSent += t.sent * calls;
+    }
+  }
+  os << "  per training step, each rank sends " << mib(double(stepSent))
+     << " (forward_backward, optimizer_step, reduce_gradients)\n";
+  return success();
+}
