@@ -126,17 +126,34 @@ public:
   void take(const std::vector<std::vector<int>> &factorsOf,
             const std::vector<TensorSharding> &tensors) {
     for (size_t t = 0; t < tensors.size() && t < factorsOf.size(); ++t)
-      for (size_t d = 0; d < factorsOf[t].size() && d < tensors[t].dims.size();
-           ++d) {
-        const int f = factorsOf[t][d];
-        const AxisList &split = tensors[t].dims[d];
-        if (f < 0 || split.empty() || !factorAxes[f].empty() ||
-            rule.factors[f] == FactorKind::Whole || anyUsed(split) ||
-            !divides(f, split))
-          continue;
-        factorAxes[f] = split;
-        used.insert(split.begin(), split.end());
-      }
+      takeTensor(factorsOf[t], tensors[t]);
+  }
+
+  /// The rule's priority tensors first.
+  void takePriority(const std::vector<TensorSharding> &operands,
+                    const std::vector<TensorSharding> &results) {
+    for (int ref : rule.priority) {
+      if (ref >= 0 && size_t(ref) < operands.size() &&
+          size_t(ref) < rule.operands.size())
+        takeTensor(rule.operands[ref], operands[ref]);
+      else if (ref < 0 && size_t(-ref - 1) < results.size() &&
+               size_t(-ref - 1) < rule.results.size())
+        takeTensor(rule.results[-ref - 1], results[-ref - 1]);
+    }
+  }
+
+  void takeTensor(const std::vector<int> &factorsOf,
+                  const TensorSharding &tensor) {
+    for (size_t d = 0; d < factorsOf.size() && d < tensor.dims.size(); ++d) {
+      const int f = factorsOf[d];
+      const AxisList &split = tensor.dims[d];
+      if (f < 0 || split.empty() || !factorAxes[f].empty() ||
+          rule.factors[f] == FactorKind::Whole || anyUsed(split) ||
+          !divides(f, split))
+        continue;
+      factorAxes[f] = split;
+      used.insert(split.begin(), split.end());
+    }
   }
 
   const std::vector<AxisList> &result() const { return factorAxes; }
@@ -213,6 +230,7 @@ bool propagate(const ShardingRule &rule, const OpShapes &shapes,
                const AxisSizes &axes, std::vector<TensorSharding> &operands,
                std::vector<TensorSharding> &results) {
   FactorAssignment assignment(rule, shapes, axes);
+  assignment.takePriority(operands, results);
   assignment.take(rule.operands, operands);
   assignment.take(rule.results, results);
   bool changed = spread(rule.operands, assignment.result(), operands);
@@ -225,6 +243,7 @@ Resolution resolve(const ShardingRule &rule, const OpShapes &shapes,
                    const std::vector<TensorSharding> &operands,
                    const std::vector<TensorSharding> &results) {
   FactorAssignment assignment(rule, shapes, axes);
+  assignment.takePriority(operands, results);
   assignment.take(rule.results, results);
   assignment.take(rule.operands, operands);
   Resolution resolution;

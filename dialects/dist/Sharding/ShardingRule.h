@@ -83,6 +83,12 @@ struct ShardingRule {
   Linearity linearity = Linearity::None;
   /// For Linearity::EachListed: the operands the op is linear in.
   std::vector<bool> linearOperands;
+  /// Tensors whose splits win when two tensors want one mesh axis for
+  /// different factors, considered first in this order: operand i as i,
+  /// result j as -(j + 1). Parameters and their gradients go here, so that
+  /// Megatron's weight layout prevails over an activation's sequence split
+  /// (which is then gathered).
+  std::vector<int> priority;
 
   /// Builds a rule from an einsum-like spec, "btk,nk->btn": one letter per
   /// dimension and tensor, the same letter for the same factor, '_' for a

@@ -164,6 +164,28 @@ TEST(ShardingRule, AnAxisSplitsOneFactorOnly) {
   EXPECT_EQ(r.operands[1], TensorSharding::replicated(2));
 }
 
+TEST(ShardingRule, PriorityTensorsWinAnAxis) {
+  // Sequence parallelism: x[b,t,k] split on t over tp meets a
+  // column-parallel w split on n over tp. The weight has priority: y is
+  // split on n and x must be gathered along t.
+  ShardingRule rule = matmulRule();
+  rule.priority = {1};
+  const OpShapes shapes = {{{2, 8, 16}, {32, 16}}, {{2, 8, 32}}};
+  std::vector<TensorSharding> operands = {split(3, 1), split(2, 0)};
+  std::vector<TensorSharding> results = {TensorSharding::replicated(3)};
+  propagate(rule, shapes, kMesh, operands, results);
+  EXPECT_EQ(results[0], split(3, 2));
+  Resolution r = resolve(rule, shapes, kMesh, operands, results);
+  EXPECT_EQ(r.operands[0], TensorSharding::replicated(3));
+  EXPECT_EQ(r.operands[1], split(2, 0));
+
+  // Without priority the activation's split would win.
+  std::vector<TensorSharding> plain = {split(3, 1), split(2, 0)};
+  results = {TensorSharding::replicated(3)};
+  propagate(matmulRule(), shapes, kMesh, plain, results);
+  EXPECT_EQ(results[0], split(3, 1));
+}
+
 TEST(ShardingRule, Str) {
   TensorSharding s = split(2, 1);
   s.partial = {"dp"};
