@@ -501,22 +501,6 @@ TEST(AttentionKernelTest, KeyBatchStrideReadsTheLeadingRowsOfEachBatch) {
 // Query heads sharded over tensor-parallel ranks: maskHeads, maskHeadOffset
 //===----------------------------------------------------------------------===//
 
-/// Entries [begin, begin + count) of the middle dimension of a row-major
-/// x[outer, dim, inner]: a rank's heads of q, k, v, out (dim = heads, inner =
-/// D or E) or of lse (dim = H, inner = S).
-template <typename T>
-std::vector<T> sliceMiddle(const std::vector<T> &x, int64_t dim, int64_t inner,
-                           int64_t begin, int64_t count) {
-  const int64_t outer = int64_t(x.size()) / (dim * inner);
-  std::vector<T> out;
-  out.reserve(size_t(outer * count * inner));
-  for (int64_t o = 0; o < outer; ++o) {
-    const auto first = x.begin() + (o * dim + begin) * inner;
-    out.insert(out.end(), first, first + count * inner);
-  }
-  return out;
-}
-
 /// Rank r of tp's share of attention |p|: query heads [r * H/tp, (r+1) *
 /// H/tp) with the dropout mask of those global heads, and the key/value
 /// groups they read: G/tp of them when tp divides G, else (G = 1) the one

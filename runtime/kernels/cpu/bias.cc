@@ -8,6 +8,8 @@
 #include "runtime/kernels/cpu/kernel_util.h"
 #include "runtime/kernels/cpu/philox.h"
 
+#include <cassert>
+
 namespace strata::runtime::cpu {
 namespace {
 
@@ -19,16 +21,17 @@ void forRows(int64_t N, int64_t H, F fn) {
     fn(n);
 }
 
-/// Applies |mask| (element index n * H + h) to a row: out[h] = in[h] * m[h].
-/// With a bias and residual: out = residual + (in + b) * m.
+/// Applies |mask| (element index indexing.global(n * H + h)) to a row:
+/// out[h] = in[h] * m[h]. With a bias and residual: out = residual +
+/// (in + b) * m.
 template <typename T>
-void maskedRow(const DropoutMask &mask, int64_t n, int64_t H, const T *in,
-               const T *b, const T *residual, T *out) {
+void maskedRow(const DropoutMask &mask, const MaskIndexing &indexing, int64_t n,
+               int64_t H, const T *in, const T *b, const T *residual, T *out) {
   constexpr int64_t kRun = 256;
   T m[kRun];
   for (int64_t h0 = 0; h0 < H; h0 += kRun) {
     const int64_t len = std::min(kRun, H - h0);
-    mask.multipliers(uint64_t(n * H + h0), len, m);
+    mask.multipliers(indexing, n * H + h0, len, m);
     if (residual) {
       if (b)
         for (int64_t j = 0; j < len; ++j)
@@ -110,20 +113,24 @@ void biasGeluBackward(const T *x, const T *b, const T *dy, int64_t N,
 template <typename T>
 void biasDropoutResidualForward(const T *x, const T *b, const T *residual,
                                 int64_t N, int64_t H, double p, uint64_t seed,
-                                uint64_t offset, T *y) {
+                                uint64_t offset, T *y,
+                                const MaskIndexing &indexing) {
+  assert(indexing.fits(N * H) && "mask indexing does not describe the tensor");
   const DropoutMask mask(p, seed, offset);
   forRows(N, H, [&](int64_t n) {
-    maskedRow(mask, n, H, x + n * H, b, residual + n * H, y + n * H);
+    maskedRow(mask, indexing, n, H, x + n * H, b, residual + n * H, y + n * H);
   });
 }
 
 template <typename T>
 void biasDropoutResidualBackward(const T *dy, int64_t N, int64_t H, double p,
-                                 uint64_t seed, uint64_t offset, T *dx,
-                                 T *db) {
+                                 uint64_t seed, uint64_t offset, T *dx, T *db,
+                                 const MaskIndexing &indexing) {
+  assert(indexing.fits(N * H) && "mask indexing does not describe the tensor");
   const DropoutMask mask(p, seed, offset);
   forRows(N, H, [&](int64_t n) {
-    maskedRow<T>(mask, n, H, dy + n * H, nullptr, nullptr, dx + n * H);
+    maskedRow<T>(mask, indexing, n, H, dy + n * H, nullptr, nullptr,
+                 dx + n * H);
   });
   if (db)
     detail::columnSums(dx, N, H, H, db);
@@ -137,12 +144,12 @@ void biasDropoutResidualBackward(const T *dy, int64_t N, int64_t H, double p,
                                    GeluApproximation, T *);                    \
   template void biasGeluBackward<T>(const T *, const T *, const T *, int64_t, \
                                     int64_t, GeluApproximation, T *, T *);     \
-  template void biasDropoutResidualForward<T>(const T *, const T *, const T *, \
-                                              int64_t, int64_t, double,        \
-                                              uint64_t, uint64_t, T *);        \
-  template void biasDropoutResidualBackward<T>(const T *, int64_t, int64_t,    \
-                                               double, uint64_t, uint64_t,     \
-                                               T *, T *);
+  template void biasDropoutResidualForward<T>(                                \
+      const T *, const T *, const T *, int64_t, int64_t, double, uint64_t,     \
+      uint64_t, T *, const MaskIndexing &);                                    \
+  template void biasDropoutResidualBackward<T>(                                \
+      const T *, int64_t, int64_t, double, uint64_t, uint64_t, T *, T *,       \
+      const MaskIndexing &);
 STRATA_INSTANTIATE(float)
 STRATA_INSTANTIATE(double)
 #undef STRATA_INSTANTIATE

@@ -12,6 +12,7 @@
 #define STRATA_RUNTIME_KERNELS_CPU_BIAS_H
 
 #include "runtime/kernels/cpu/activation.h"
+#include "runtime/kernels/cpu/mask_indexing.h"
 
 #include <cstdint>
 
@@ -37,19 +38,26 @@ void biasGeluBackward(const T *x, const T *b, const T *dy, int64_t N,
                       int64_t H, GeluApproximation approx, T *dx, T *db);
 
 /// y[n,h] = residual[n,h] + dropout(x[n,h] + b[h]), the dropout mask of
-/// element index n * H + h of stream (|seed|, |offset|) with probability |p|
-/// (dropout.h). |b| may be null (no bias); |y| may alias |x| or |residual|.
+/// element index indexing.global(n * H + h) of stream (|seed|, |offset|)
+/// with probability |p| (dropout.h). |indexing| (mask_indexing.h) describes
+/// x as a block of a split tensor in that tensor's own dimensions (x[N, H]
+/// is a view of it: outer * rows * inner = N * H), the identity by default.
+/// |b| may be null (no bias); |y| may alias |x| or |residual|.
 template <typename T>
 void biasDropoutResidualForward(const T *x, const T *b, const T *residual,
                                 int64_t N, int64_t H, double p, uint64_t seed,
-                                uint64_t offset, T *y);
+                                uint64_t offset, T *y,
+                                const MaskIndexing &indexing = {});
 
 /// dx[n,h] = dropout mask applied to dy[n,h] (the forward's mask, scaled by
-/// 1/(1-p)), db[h] = sum_n dx[n,h]; the residual's gradient is dy itself.
-/// Overwrites; |db| may be null; |dx| may alias |dy|.
+/// 1/(1-p), with the forward's |indexing|), db[h] = sum_n dx[n,h]; the
+/// residual's gradient is dy itself. Overwrites; |db| may be null; |dx| may
+/// alias |dy|. With the rows split over ranks (N a block of the global
+/// rows), db is the rank's partial sum, to be summed over the ranks.
 template <typename T>
 void biasDropoutResidualBackward(const T *dy, int64_t N, int64_t H, double p,
-                                 uint64_t seed, uint64_t offset, T *dx, T *db);
+                                 uint64_t seed, uint64_t offset, T *dx, T *db,
+                                 const MaskIndexing &indexing = {});
 
 } // namespace strata::runtime::cpu
 

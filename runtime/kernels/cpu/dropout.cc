@@ -8,19 +8,22 @@
 #include "runtime/kernels/cpu/kernel_util.h"
 #include "runtime/kernels/cpu/philox.h"
 
+#include <cassert>
+
 namespace strata::runtime::cpu {
 namespace {
 
 template <typename T>
 void applyMask(const T *x, T *y, int64_t n, double p, uint64_t seed,
-               uint64_t offset) {
+               uint64_t offset, const MaskIndexing &indexing) {
+  assert(indexing.fits(n) && "mask indexing does not describe the tensor");
   const DropoutMask mask(p, seed, offset);
   detail::parallelChunks(n, detail::kElementwiseGrain, [&](int64_t b, int64_t e) {
     constexpr int64_t kRun = 256;
     T m[kRun];
     for (int64_t i0 = b; i0 < e; i0 += kRun) {
       const int64_t len = std::min(kRun, e - i0);
-      mask.multipliers(uint64_t(i0), len, m);
+      mask.multipliers(indexing, i0, len, m);
       for (int64_t i = 0; i < len; ++i)
         y[i0 + i] = x[i0 + i] * m[i];
     }
@@ -31,23 +34,23 @@ void applyMask(const T *x, T *y, int64_t n, double p, uint64_t seed,
 
 template <typename T>
 void dropoutForward(const T *x, T *y, int64_t n, double p, uint64_t seed,
-                    uint64_t offset) {
-  applyMask(x, y, n, p, seed, offset);
+                    uint64_t offset, const MaskIndexing &indexing) {
+  applyMask(x, y, n, p, seed, offset, indexing);
 }
 
 template <typename T>
 void dropoutBackward(const T *dy, T *dx, int64_t n, double p, uint64_t seed,
-                     uint64_t offset) {
-  applyMask(dy, dx, n, p, seed, offset);
+                     uint64_t offset, const MaskIndexing &indexing) {
+  applyMask(dy, dx, n, p, seed, offset, indexing);
 }
 
-template void dropoutForward<float>(const float *, float *, int64_t, double,
-                                    uint64_t, uint64_t);
-template void dropoutForward<double>(const double *, double *, int64_t,
-                                     double, uint64_t, uint64_t);
-template void dropoutBackward<float>(const float *, float *, int64_t, double,
-                                     uint64_t, uint64_t);
-template void dropoutBackward<double>(const double *, double *, int64_t,
-                                      double, uint64_t, uint64_t);
+#define STRATA_INSTANTIATE(T)                                                  \
+  template void dropoutForward<T>(const T *, T *, int64_t, double, uint64_t,   \
+                                  uint64_t, const MaskIndexing &);             \
+  template void dropoutBackward<T>(const T *, T *, int64_t, double, uint64_t,  \
+                                   uint64_t, const MaskIndexing &);
+STRATA_INSTANTIATE(float)
+STRATA_INSTANTIATE(double)
+#undef STRATA_INSTANTIATE
 
 } // namespace strata::runtime::cpu

@@ -105,9 +105,22 @@ void DropoutMask::multipliers(uint64_t firstIndex, int64_t n, T *out) const {
   });
 }
 
+template <typename T>
+void DropoutMask::multipliers(const MaskIndexing &indexing, int64_t firstLocal,
+                              int64_t n, T *out) const {
+  indexing.forEachRun(firstLocal, firstLocal + n,
+                      [&](int64_t local, uint64_t global, int64_t len) {
+                        multipliers(global, len, out + (local - firstLocal));
+                      });
+}
+
 template void DropoutMask::multipliers<float>(uint64_t, int64_t,
                                               float *) const;
 template void DropoutMask::multipliers<double>(uint64_t, int64_t,
                                                double *) const;
+template void DropoutMask::multipliers<float>(const MaskIndexing &, int64_t,
+                                              int64_t, float *) const;
+template void DropoutMask::multipliers<double>(const MaskIndexing &, int64_t,
+                                               int64_t, double *) const;
 
 } // namespace strata::runtime::cpu

@@ -16,7 +16,8 @@
 //                 key = {lo(seed), hi(seed)}),
 // where lo/hi are the low and high 32 bits. The compiler gives every dropout
 // site and step its own |offset|; |index| is the element's position in the
-// row-major tensor (for attention, in the [B, H, S, T] probability tensor).
+// row-major tensor (for attention, in the [B, H, S, T] probability tensor;
+// for a tensor split over ranks, in the global tensor: mask_indexing.h).
 //
 // Usage:
 //   DropoutMask mask(0.1, seed, offset);
@@ -25,6 +26,8 @@
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_KERNELS_CPU_PHILOX_H
 #define STRATA_RUNTIME_KERNELS_CPU_PHILOX_H
+
+#include "runtime/kernels/cpu/mask_indexing.h"
 
 #include <array>
 #include <cstdint>
@@ -91,6 +94,13 @@ public:
   /// of the mask over a contiguous run of elements.
   template <typename T>
   void multipliers(uint64_t firstIndex, int64_t n, T *out) const;
+  /// out[i] = keep(indexing.global(firstLocal + i)) ? scale : 0 for i < |n|:
+  /// the multipliers of a contiguous run of local elements of a tensor that
+  /// is one block of a split one (mask_indexing.h), drawn per run of
+  /// contiguous global positions.
+  template <typename T>
+  void multipliers(const MaskIndexing &indexing, int64_t firstLocal, int64_t n,
+                   T *out) const;
 
   bool enabled() const { return threshold_ != 0; }
   double probability() const { return p_; }

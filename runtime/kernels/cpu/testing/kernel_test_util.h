@@ -2,12 +2,15 @@
 //
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
-// Random inputs, error measures, central finite differences and thread-count
-// control for the *_test.cc files beside the kernels.
+// Random inputs, error measures, central finite differences, thread-count
+// control and blocks of split tensors for the *_test.cc files beside the
+// kernels.
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_KERNELS_CPU_TESTING_KERNEL_TEST_UTIL_H
 #define STRATA_RUNTIME_KERNELS_CPU_TESTING_KERNEL_TEST_UTIL_H
+
+#include "runtime/kernels/cpu/mask_indexing.h"
 
 #include <gtest/gtest.h>
 #include <omp.h>
@@ -21,6 +24,7 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <unistd.h>
@@ -102,6 +106,89 @@ template <typename T>
 bool bitwiseEqual(const std::vector<T> &a, const std::vector<T> &b) {
   return a.size() == b.size() &&
          std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
+
+/// Entries [begin, begin + count) of the middle dimension of a row-major
+/// x[outer, dim, inner]: e.g. a rank's heads of q, k, v, out (dim = heads,
+/// inner = D or E) or of lse (dim = H, inner = S).
+template <typename T>
+std::vector<T> sliceMiddle(const std::vector<T> &x, int64_t dim, int64_t inner,
+                           int64_t begin, int64_t count) {
+  const int64_t outer = int64_t(x.size()) / (dim * inner);
+  std::vector<T> out;
+  out.reserve(size_t(outer * count * inner));
+  for (int64_t o = 0; o < outer; ++o) {
+    const auto first = x.begin() + (o * dim + begin) * inner;
+    out.insert(out.end(), first, first + count * inner);
+  }
+  return out;
+}
+
+/// Rank |rank| of |ranks|'s block of a row-major tensor of global shape
+/// |dims| split along dimension |dim|: rows [begin, end) there, with
+/// begin = rank * D / ranks, end = (rank + 1) * D / ranks (D = dims[dim]:
+/// uneven blocks, some empty, when ranks does not divide D).
+struct SplitBlock {
+  std::vector<int64_t> dims;
+  int dim, ranks, rank;
+  int64_t begin, end;
+
+  int64_t rows() const { return end - begin; }
+  int64_t outer() const {
+    int64_t n = 1;
+    for (int d = 0; d < dim; ++d)
+      n *= dims[d];
+    return n;
+  }
+  int64_t inner() const {
+    int64_t n = 1;
+    for (size_t d = size_t(dim) + 1; d < dims.size(); ++d)
+      n *= dims[d];
+    return n;
+  }
+  /// The shape of the rank's local tensor.
+  std::vector<int64_t> localDims() const {
+    std::vector<int64_t> local = dims;
+    local[dim] = rows();
+    return local;
+  }
+  int64_t localSize() const { return outer() * rows() * inner(); }
+  /// The mask indexing of the local tensor.
+  MaskIndexing indexing() const {
+    const std::vector<int64_t> local = localDims();
+    return MaskIndexing::split(local.data(), int(local.size()), dim, dims[dim],
+                               begin);
+  }
+  /// Whether every local element sits at its own global position (an empty
+  /// block or a leading one with nothing before it), so that a kernel
+  /// without the indexing happens to draw the right mask.
+  bool keepsPositions() const {
+    return rows() == 0 || (begin == 0 && (outer() == 1 || rows() == dims[dim]));
+  }
+  /// The rank's block of a global tensor |x|.
+  template <typename T>
+  std::vector<T> slice(const std::vector<T> &x) const {
+    return sliceMiddle(x, dims[dim], inner(), begin, rows());
+  }
+  std::string describe() const {
+    return "dim " + std::to_string(dim) + ", rank " + std::to_string(rank) +
+           " of " + std::to_string(ranks) + ": rows [" + std::to_string(begin) +
+           ", " + std::to_string(end) + ")";
+  }
+};
+
+/// Every rank's block of a tensor of shape |dims| split along each of its
+/// dimensions over 1..|maxRanks| ranks, by dimension, then rank count, then
+/// rank.
+inline std::vector<SplitBlock> splitBlocks(const std::vector<int64_t> &dims,
+                                           int maxRanks) {
+  std::vector<SplitBlock> blocks;
+  for (int dim = 0; dim < int(dims.size()); ++dim)
+    for (int ranks = 1; ranks <= maxRanks; ++ranks)
+      for (int rank = 0; rank < ranks; ++rank)
+        blocks.push_back({dims, dim, ranks, rank, rank * dims[dim] / ranks,
+                          (rank + 1) * dims[dim] / ranks});
+  return blocks;
 }
 
 /// Runs |script| with the python3 named by STRATA_PYTHON3 (set by the test
