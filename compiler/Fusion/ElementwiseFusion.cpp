@@ -164,8 +164,11 @@ bool mlir::strata::fuseBiasDropoutAdd(tfm::BiasAddOp biasAdd,
       dropout ? dropout.getRateAttr() : builder.getF64FloatAttr(0.0);
   IntegerAttr stream = dropout ? dropout.getRngStreamAttr() : IntegerAttr();
   auto fused =
-      tfm::BiasDropoutAddOp::create(builder, add.getLoc(), biasAdd.getInput(),
-                                    biasAdd.getBias(), residual, rate, stream);
+      tfm::BiasDropoutAddOp::create(
+          builder, add.getLoc(), biasAdd.getInput(), biasAdd.getBias(),
+          residual, rate, stream,
+          dropout ? dropout.getMaskSplitDimAttr() : IntegerAttr(),
+          dropout ? dropout.getMaskSplitAxisAttr() : StringAttr());
   add.getResult().replaceAllUsesWith(fused.getResult());
   add.erase();
   if (dropout)
@@ -191,7 +194,8 @@ bool mlir::strata::fuseDropoutBiasGrad(tfm::DropoutOp dropout,
   OpBuilder builder(dropout);
   auto fused = tfm::BiasDropoutAddGradOp::create(
       builder, dropout.getLoc(), dx.getType(), biasGrads[0].getType(),
-      dropout.getInput(), dropout.getRateAttr(), dropout.getRngStreamAttr());
+      dropout.getInput(), dropout.getRateAttr(), dropout.getRngStreamAttr(),
+      dropout.getMaskSplitDimAttr(), dropout.getMaskSplitAxisAttr());
   for (tfm::BiasGradOp biasGrad : biasGrads) {
     biasGrad.getResult().replaceAllUsesWith(fused.getBiasGrad());
     biasGrad.erase();

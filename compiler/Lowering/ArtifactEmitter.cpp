@@ -90,7 +90,25 @@ int64_t shardAxisOf(Operation *op, const std::vector<std::string> &axes) {
     axis = o.getShardAxisAttr();
   else if (auto o = dyn_cast<tfm::VocabParallelCrossEntropyGradOp>(op))
     axis = o.getShardAxisAttr();
+  else if (auto o = dyn_cast<tfm::DropoutOp>(op))
+    axis = o.getMaskSplitAxisAttr();
+  else if (auto o = dyn_cast<tfm::BiasDropoutAddOp>(op))
+    axis = o.getMaskSplitAxisAttr();
+  else if (auto o = dyn_cast<tfm::BiasDropoutAddGradOp>(op))
+    axis = o.getMaskSplitAxisAttr();
   return axis ? axisIndex(axes, axis.getValue()) : -1;
+}
+
+/// The split dimension of a dropout's tensor, or -1.
+int64_t shardDimOf(Operation *op) {
+  IntegerAttr dim;
+  if (auto o = dyn_cast<tfm::DropoutOp>(op))
+    dim = o.getMaskSplitDimAttr();
+  else if (auto o = dyn_cast<tfm::BiasDropoutAddOp>(op))
+    dim = o.getMaskSplitDimAttr();
+  else if (auto o = dyn_cast<tfm::BiasDropoutAddGradOp>(op))
+    dim = o.getMaskSplitDimAttr();
+  return dim ? dim.getInt() : -1;
 }
 
 std::vector<int64_t> parameterList(ArrayAttr names,
@@ -264,6 +282,12 @@ FailureOr<KernelCall> kernelFor(Operation *op,
                            static_cast<int64_t>(o.getDim())},
                           {}};
       })
+      .Case([&](dist::SliceOp o) {
+        return KernelCall{K::LocalSlice,
+                          {axisMask(meshAxes, o.getAxes()),
+                           static_cast<int64_t>(o.getDim())},
+                          {}};
+      })
       .Case([&](dist::ReduceScatterOp o) {
         return KernelCall{K::ReduceScatter,
                           {axisMask(meshAxes, o.getAxes()),
@@ -407,7 +431,8 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
         op.getLoc().print(los);
       instructions.push_back(fb::CreateInstructionDirect(
           b, call->kernel, &operands, &outputs, &call->ints, &call->floats,
-          location.c_str(), static_cast<int32_t>(shardAxisOf(&op, meshAxes))));
+          location.c_str(), static_cast<int32_t>(shardAxisOf(&op, meshAxes)),
+          static_cast<int32_t>(shardDimOf(&op))));
     }
     std::vector<int32_t> splitDims, splitAxes;
     bool anySplit = false;

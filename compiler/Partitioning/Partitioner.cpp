@@ -52,7 +52,11 @@ public:
   ModulePartitioner(ModuleOp module, const MeshShape &mesh)
       : module(module), builder(module.getContext()),
         axes{{"dp", mesh.dp}, {"pp", mesh.pp}, {"tp", mesh.tp}},
-        mesh(mesh) {}
+        mesh(mesh) {
+    if (auto config = module->getAttrOfType<DictionaryAttr>("tfm.config"))
+      if (auto sp = config.getAs<BoolAttr>("sequence_parallel"))
+        sequenceParallel = sp.getValue() && mesh.tp > 1;
+  }
 
   LogicalResult run() {
     if (mesh.pp != 1)
@@ -215,7 +219,7 @@ private:
                   parameterSharding(accumulate.getName()));
     if (auto layer = dyn_cast<tfm::LayerOp>(op)) {
       Block &body = layer.getBody().front();
-      bool changed = false;
+      bool changed = sequenceParallel && seedSequenceSplit(layer);
       for (auto [operand, argument] :
            llvm::zip(layer.getInputs(), body.getArguments()))
         changed |= unify(operand, argument);
@@ -247,6 +251,35 @@ private:
     for (auto [v, s] : llvm::zip(op->getResults(), results))
       splitOf(v).dims = s.dims;
     return true;
+  }
+
+  /// Sequence parallelism (Megatron-LM): the residual stream between the
+  /// tensor-parallel regions is split along the sequence (dimension 1) over
+  /// tp: a forward layer's input and output, a backward layer's incoming and
+  /// outgoing gradient. Propagation carries the split through norms,
+  /// dropout and residual adds; the weights' splits win at the matmuls,
+  /// where the sequence is gathered (and partial sums reduce-scattered).
+  bool seedSequenceSplit(tfm::LayerOp layer) {
+    Block &body = layer.getBody().front();
+    auto seedValue = [&](Value value) {
+      auto type = dyn_cast<RankedTensorType>(value.getType());
+      if (!type || type.getRank() != 3)
+        return false;
+      TensorSharding split = TensorSharding::replicated(3);
+      split.dims[1] = {"tp"};
+      return seed(value, split);
+    };
+    bool changed = false;
+    const unsigned in = layer.getBackward() ? layer.getNumOperands() - 1 : 0;
+    if (in < layer.getNumOperands()) {
+      changed |= seedValue(layer->getOperand(in));
+      changed |= seedValue(body.getArgument(in));
+    }
+    if (layer->getNumResults() > 0) {
+      changed |= seedValue(layer->getResult(0));
+      changed |= seedValue(body.getTerminator()->getOperand(0));
+    }
+    return changed;
   }
 
   void propagateFunction(func::FuncOp function) {
@@ -302,8 +335,9 @@ private:
   }
 
   /// |value| with sharding |target|, through collectives inserted before
-  /// |user|. Only reductions and gathers: a whole dimension is never split
-  /// here (propagation leaves none to split in the layouts Strata emits).
+  /// |user|: partial sums reduced (reduce-scatter where the consumer splits
+  /// a dimension over the same axis, else all-reduce), split dimensions the
+  /// consumer needs whole gathered, whole dimensions it needs split sliced.
   FailureOr<Value> reshard(Value value, const TensorSharding &target,
                            Operation *user) {
     TensorSharding current = actualOf(value);
@@ -319,10 +353,35 @@ private:
     const RankedTensorType global = globalTypeOf(value);
     Value cur = value;
     AxisList reduce;
-    for (const std::string &axis : current.partial)
-      if (std::find(target.partial.begin(), target.partial.end(), axis) ==
+    for (const std::string &axis : current.partial) {
+      if (std::find(target.partial.begin(), target.partial.end(), axis) !=
           target.partial.end())
+        continue;
+      // A partial sum whose consumer wants a dimension split over the same
+      // axis: one reduce-scatter (sequence parallelism's exit from a
+      // row-parallel matmul) instead of an all-reduce.
+      std::optional<size_t> scatterDim;
+      for (size_t d = 0; d < target.dims.size(); ++d)
+        if (target.dims[d] == AxisList{axis} && current.dims[d].empty())
+          scatterDim = d;
+      if (!scatterDim) {
         reduce.push_back(axis);
+        continue;
+      }
+      TensorSharding scattered = current;
+      scattered.partial.erase(std::find(scattered.partial.begin(),
+                                        scattered.partial.end(), axis));
+      scattered.dims[*scatterDim] = {axis};
+      cur = dist::ReduceScatterOp::create(
+          builder, user->getLoc(), localType(global, scattered), cur,
+          meshRef(), strArray({axis}),
+          builder.getI64IntegerAttr(static_cast<int64_t>(*scatterDim)),
+          dist::ReductionKindAttr::get(builder.getContext(),
+                                       dist::ReductionKind::sum));
+      current = scattered;
+      globalTypes[cur] = global;
+      actual[cur] = current;
+    }
     if (!reduce.empty()) {
       cur = dist::AllReduceOp::create(
           builder, user->getLoc(), cur.getType(), cur, meshRef(),
@@ -346,6 +405,20 @@ private:
           builder, user->getLoc(), localType(global, gathered), cur, meshRef(),
           strArray(current.dims[d]), builder.getI64IntegerAttr(d));
       current = gathered;
+      globalTypes[cur] = global;
+      actual[cur] = current;
+    }
+    // Whole dimensions the consumer wants split: each rank takes its block.
+    for (size_t d = 0; d < current.dims.size(); ++d) {
+      if (!current.dims[d].empty() || target.dims[d].empty())
+        continue;
+      TensorSharding sliced = current;
+      sliced.dims[d] = target.dims[d];
+      cur = dist::SliceOp::create(builder, user->getLoc(),
+                                  localType(global, sliced), cur, meshRef(),
+                                  strArray(target.dims[d]),
+                                  builder.getI64IntegerAttr(d));
+      current = sliced;
       globalTypes[cur] = global;
       actual[cur] = current;
     }
@@ -431,6 +504,14 @@ private:
     } else if (auto grad = dyn_cast<tfm::AttentionGradOp>(op)) {
       if (StringAttr axis = first(resolution.operands[0].dims[2]))
         grad.setHeadShardAxisAttr(axis);
+    } else if (auto dropout = dyn_cast<tfm::DropoutOp>(op)) {
+      // A split tensor draws the mask bits of its global elements.
+      const TensorSharding &input = resolution.operands[0];
+      for (size_t d = 0; d < input.dims.size(); ++d)
+        if (StringAttr axis = first(input.dims[d])) {
+          dropout.setMaskSplitDimAttr(builder.getI64IntegerAttr(d));
+          dropout.setMaskSplitAxisAttr(axis);
+        }
     }
   }
 
@@ -684,6 +765,7 @@ private:
   std::map<std::tuple<void *, void *, std::string>, Value> converted;
   llvm::DenseMap<Value, Value> lseOfLogits;
   bool unevenSplit = false;
+  bool sequenceParallel = false;
 };
 
 } // namespace

@@ -91,7 +91,9 @@ private:
       return x;
     return tfm::DropoutOp::create(builder, x.getLoc(), x,
                                   builder.getF64FloatAttr(rate),
-                                  /*rng_stream=*/IntegerAttr());
+                                  /*rng_stream=*/IntegerAttr(),
+                                  /*mask_split_dim=*/IntegerAttr(),
+                                  /*mask_split_axis=*/StringAttr());
   }
   void emitLayer(int64_t index, Value &hidden, Value positions);
   DictionaryAttr configAttr();

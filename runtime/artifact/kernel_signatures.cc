@@ -144,6 +144,9 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       // across the group (data parallelism, once per step)
       {Kernel::ReduceGradients, "reduce_gradients", 0, 0, 0, 0,
        {"axes", "parameters"}, {}, true},
+      // (x) -> y: block c (the rank's coordinate) of x along dim; no
+      // communication
+      {Kernel::LocalSlice, "local_slice", 1, 1, 1, 1, {"axes", "dim"}, {}},
   };
   return signatures;
 }

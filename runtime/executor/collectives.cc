@@ -13,7 +13,8 @@ using artifact::Kernel;
 
 bool isCollective(Kernel kernel) {
   return kernel == Kernel::AllReduce || kernel == Kernel::AllGather ||
-         kernel == Kernel::ReduceScatter || kernel == Kernel::ReduceGradients;
+         kernel == Kernel::ReduceScatter || kernel == Kernel::ReduceGradients ||
+         kernel == Kernel::LocalSlice;
 }
 
 namespace {
@@ -43,6 +44,14 @@ Status runCollective(const PreparedInstruction &p, uint8_t *arena,
     return Status::failedPrecondition(p.where + ": no communicator for mesh axis " +
                                       std::to_string(axis));
   Communicator &comm = *mesh.communicators[axis];
+  if (p.kernel == Kernel::LocalSlice) {
+    // y[o][block] = x[o][c * block + ...], c this rank's coordinate.
+    const int64_t outer = p.dims[0];
+    const size_t run = static_cast<size_t>(p.dims[1] * p.dims[3]);
+    copyRuns(arena + p.operands[0].offset + mesh.coords[axis] * run,
+             arena + p.results[0].offset, outer, run, run * p.dims[2], run);
+    return Status::ok();
+  }
   const ElementType type = p.isDouble ? ElementType::F64 : ElementType::F32;
   if (p.kernel == Kernel::ReduceGradients) {
     // One all-reduce per gradient slot, in place.

@@ -64,6 +64,16 @@ public:
   int64_t block() const {
     return i.shardAxis >= 0 && c.mesh ? c.mesh->coords[i.shardAxis] : 0;
   }
+  /// Dropout of a split tensor: the mask bits of its global elements.
+  cpu::MaskIndexing maskIndexing() const {
+    if (i.shardDim < 0)
+      return {};
+    const int64_t rows = i.maskShape[i.shardDim];
+    return cpu::MaskIndexing::split(i.maskShape.data(),
+                                    static_cast<int>(i.maskShape.size()),
+                                    static_cast<int>(i.shardDim),
+                                    rows * blocks(), rows * block());
+  }
 
 private:
   template <typename U> U *at(const BufferRef &ref) const {
@@ -402,7 +412,7 @@ Status run(const PreparedInstruction &p, const CpuRunContext &c) {
     const double rate = a.dropoutRate(p.floats[0]);
     if (rate > 0.0)
       cpu::dropoutForward<T>(a.in(0), a.out(0), a.inSize(0), rate, c.seed,
-                             a.rngOffset());
+                             a.rngOffset(), a.maskIndexing());
     else if (a.in(0) != a.out(0))
       std::memmove(a.out(0), a.in(0), sizeof(T) * a.inSize(0));
     return Status::ok();
@@ -433,6 +443,8 @@ Status run(const PreparedInstruction &p, const CpuRunContext &c) {
   case Kernel::AllReduce:
   case Kernel::AllGather:
   case Kernel::ReduceScatter:
+  case Kernel::ReduceGradients:
+  case Kernel::LocalSlice:
     return Status::internal(p.where +
                             ": collectives run in the executor, not here");
   case Kernel::BiasGelu:
@@ -445,12 +457,14 @@ Status run(const PreparedInstruction &p, const CpuRunContext &c) {
   case Kernel::BiasDropoutAdd:
     cpu::biasDropoutResidualForward<T>(a.in(0), a.in(1), a.in(2), d[0], d[1],
                                        a.dropoutRate(p.floats[0]), c.seed,
-                                       a.rngOffset(), a.out(0));
+                                       a.rngOffset(), a.out(0),
+                                       a.maskIndexing());
     return Status::ok();
   case Kernel::BiasDropoutAddGrad:
     cpu::biasDropoutResidualBackward<T>(a.in(0), d[0], d[1],
                                         a.dropoutRate(p.floats[0]), c.seed,
-                                        a.rngOffset(), a.out(0), a.out(1));
+                                        a.rngOffset(), a.out(0), a.out(1),
+                                        a.maskIndexing());
     return Status::ok();
   case Kernel::CacheWrite:
     return cacheWrite(p, a);

@@ -211,6 +211,14 @@ bool isIntegerOperand(Kernel kernel, size_t i) {
 }
 
 Status InstructionPreparer::checkTypes() {
+  // A slice moves ids as well as floats: same type in and out.
+  if (out.kernel == Kernel::LocalSlice) {
+    if (buffer(operandId(0)).dtype() != buffer(resultId(0)).dtype())
+      return fail(resultText(0), " should have the element type of ",
+                  operandText(0));
+    out.dims[3] = dtypeSize(buffer(operandId(0)).dtype());
+    return Status::ok();
+  }
   std::optional<DType> floatType;
   auto check = [&](uint32_t id, bool integer,
                    const std::string &what) -> Status {
@@ -524,6 +532,17 @@ Status InstructionPreparer::prepareShardAxis() {
   case Kernel::VocabParallelStats:
   case Kernel::VocabParallelCrossEntropyGrad:
     return Status::ok();
+  case Kernel::Dropout:
+  case Kernel::BiasDropoutAdd:
+  case Kernel::BiasDropoutAddGrad: {
+    out.shardDim = instruction.shard_dim();
+    out.maskShape = in(0);
+    if (out.shardDim < 0 || out.shardDim >= int64_t(out.maskShape.size()))
+      return fail("dropout of a tensor split over mesh axis ", out.shardAxis,
+                  " along dimension ", out.shardDim, ", which ",
+                  operandText(0), " does not have");
+    return Status::ok();
+  }
   default:
     return fail("this kernel computes no block of a split dimension, but "
                 "names shard axis ", out.shardAxis);
@@ -566,6 +585,11 @@ Status InstructionPreparer::prepareCollective() {
   Shape y = x;
   if (out.kernel == Kernel::AllGather) {
     y[dim] *= group;
+  } else if (out.kernel == Kernel::LocalSlice) {
+    if (x[dim] % group != 0)
+      return fail(operandText(0), " cannot be sliced in ", group,
+                  " blocks along dimension ", dim);
+    y[dim] /= group;
   } else {
     if (out.ints[2] != 0 && out.ints[2] != 1)
       return fail("unknown reduction ", out.ints[2]);
@@ -580,7 +604,7 @@ Status InstructionPreparer::prepareCollective() {
   out.dims[1] = product(local.begin() + dim, local.end());
   // Other than along dimension 0 the blocks interleave: gather into (or
   // scatter from) scratch in rank-major order and permute.
-  if (out.dims[0] > 1)
+  if (out.dims[0] > 1 && out.kernel != Kernel::LocalSlice)
     out.scratchBytes = floatBytes(out.dims[0] * out.dims[1] * group);
   return Status::ok();
 }
@@ -769,6 +793,7 @@ Status InstructionPreparer::prepareKernel() {
   case Kernel::AllGather:
   case Kernel::ReduceScatter:
   case Kernel::ReduceGradients:
+  case Kernel::LocalSlice:
     return prepareParallelKernel();
   case Kernel::ClipCoefficient:
     STRATA_RETURN_IF_ERROR(checkScalar(operandId(0), "operand 0"));

@@ -59,6 +59,10 @@ struct PreparedInstruction {
   /// mask of the axes of the group.
   int64_t shardAxis = -1;
   int64_t collectiveAxes = 0;
+  /// Dropout kernels of a split tensor: the split dimension and the local
+  /// shape (the mask is drawn by global element index).
+  int64_t shardDim = -1;
+  std::vector<int64_t> maskShape;
   /// The trainable parameters GradNorm and GradSquareSum read (empty for
   /// GradNorm: all of them).
   std::vector<int64_t> parameterList;

@@ -17,7 +17,8 @@ rounding noise (the key bias's gradient is exactly zero in exact arithmetic: sof
 shift shared by all keys) moves by about the learning rate in a direction set by the noise, in
 any two f32 runs that sum in different orders. In f64 such noise is far below AdamW's epsilon.
 
-Layouts are named like tp2dp2 (tensor parallel 2 x data parallel 2; 4 ranks). `--layouts` picks a subset; CI runs a
+Layouts are named like tp2dp2 (tensor parallel 2 x data parallel 2; 4 ranks); a trailing sp
+adds sequence parallelism. `--layouts` picks a subset; CI runs a
 representative subset (ctest e2e.parallel-equivalence), scripts/parallel-matrix.sh runs them all.
 
 Usage:
@@ -41,13 +42,15 @@ STEPS = 5
 TOLERANCE = 1e-5
 # Clipping at a norm the gradients exceed, so the partitioned gradient norm matters.
 TRAIN_ARGS = ["--lr", "3e-3", "--weight-decay", "0.1", "--clip-grad", "0.5"]
-ALL_LAYOUTS = ["tp2", "tp4", "dp2", "tp2dp2", "tp4dp2"]
+ALL_LAYOUTS = ["tp2", "tp4", "dp2", "tp2dp2", "tp4dp2", "tp2sp", "tp4sp", "tp2dp2sp"]
 
 
 def parse_layout(name):
-    """'tp2dp2' -> {'tp': 2, 'pp': 1, 'dp': 2}."""
-    sizes = {"tp": 1, "pp": 1, "dp": 1}
+    """'tp2dp2sp' -> {'tp': 2, 'pp': 1, 'dp': 2, 'sp': True}."""
+    sizes = {"tp": 1, "pp": 1, "dp": 1, "sp": False}
     rest = name
+    if rest.endswith("sp"):
+        sizes["sp"], rest = True, rest[:-2]
     while rest:
         for axis in ("tp", "pp", "dp"):
             if rest.startswith(axis):
@@ -66,6 +69,7 @@ def overrides(sizes):
     ranks = sizes["tp"] * sizes["pp"] * sizes["dp"]
     return [f"model.tensor_model_parallel_size={sizes['tp']}",
             f"model.pipeline_model_parallel_size={sizes['pp']}",
+            f"model.sequence_parallel={'true' if sizes['sp'] else 'false'}",
             f"trainer.devices={ranks}"]
 
 

@@ -3,7 +3,8 @@
 
 tests/e2e/models/tp-train.yaml trains on the bundled corpus (dropout on) under mpirun:
   * a reference run at tensor parallel 2 for 6 steps (checkpoints at 3 and 6);
-  * its step-3 checkpoint resumed at tensor parallel 4, and on a single rank, to step 6.
+  * its step-3 checkpoint resumed at tensor parallel 4, on a single rank, and at tensor
+    parallel 2 with sequence parallelism (dropout masks of sequence-split tensors), to step 6.
 The losses of steps 4-6 must equal the reference's within 1e-5 relative: the checkpoint holds
 the global tensors (parameters and AdamW moments), the data order and the dropout counter, and
 dropout masks are drawn by global element index, so a layout change changes nothing but
@@ -42,11 +43,12 @@ def losses(directory):
     return out
 
 
-def train(args, work, tp, directory, resume=False):
-    artifact = work / f"tp-train-tp{tp}.strata"
+def train(args, work, tp, directory, resume=False, sp=False):
+    artifact = work / f"tp-train-tp{tp}{'sp' if sp else ''}.strata"
     if not artifact.exists():
         e2e.compile_artifact(args.strata_compile, MODEL, artifact,
-                             [f"model.tensor_model_parallel_size={tp}", f"trainer.devices={tp}"])
+                             [f"model.tensor_model_parallel_size={tp}", f"trainer.devices={tp}",
+                              f"model.sequence_parallel={'true' if sp else 'false'}"])
     cmd = mpirun(args, tp) + [args.strata_run, "train", artifact, "--data", CORPUS,
                               "--steps", "6", "--save-every", "3", "--checkpoint-dir", directory,
                               "--seed", "11", "--threads", "1"]
@@ -68,18 +70,19 @@ def main(argv=None):
         reference = work / "tp2"
         train(args, work, 2, reference)
         want = losses(reference)
-        for tp in (4, 1):
-            resumed = work / f"tp2-then-tp{tp}"
+        for tp, sp in ((4, False), (1, False), (2, True)):
+            layout = f"tp {tp}{' sp' if sp else ''}"
+            resumed = work / f"tp2-then-tp{tp}{'sp' if sp else ''}"
             resumed.mkdir()
             shutil.copytree(reference / "step-00000003", resumed / "step-00000003")
-            train(args, work, tp, resumed, resume=True)
+            train(args, work, tp, resumed, resume=True, sp=sp)
             got = losses(resumed)
             for step in (4, 5, 6):
                 rel = abs(got[step] - want[step]) / abs(want[step])
-                print(f"tp 2 -> {tp}: step {step} loss {got[step]:.7f} vs {want[step]:.7f} "
-                      f"(rel {rel:.1e})")
+                print(f"tp 2 -> {layout}: step {step} loss {got[step]:.7f} vs "
+                      f"{want[step]:.7f} (rel {rel:.1e})")
                 if not rel <= TOLERANCE:
-                    failures.append(f"tp 2 -> {tp} step {step}: rel {rel:.1e}")
+                    failures.append(f"tp 2 -> {layout} step {step}: rel {rel:.1e}")
     except e2e.E2EError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

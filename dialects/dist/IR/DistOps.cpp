@@ -291,6 +291,40 @@ ReduceScatterOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 }
 
 //===----------------------------------------------------------------------===//
+// SliceOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SliceOp::verify() {
+  if (failed(verifyAxesAttr(*this, getAxes())))
+    return failure();
+  return verifyRankAndDims(*this, getInput().getType(), getResult().getType(),
+                           {{"dim", getDimAttr().getInt()}});
+}
+
+LogicalResult SliceOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  FailureOr<MeshOp> mesh = lookupMesh(*this, symbolTable, getMeshAttr());
+  if (failed(mesh))
+    return failure();
+  FailureOr<int64_t> size = verifyGroup(*this, *mesh, getAxes());
+  if (failed(size))
+    return failure();
+  std::string group = describeAxisGroup(axisNames(getAxes()), *size);
+  RankedTensorType input = cast<RankedTensorType>(getInput().getType());
+  int64_t dim = getDimAttr().getInt();
+  FailureOr<int64_t> quotient = divideDim(*this, group, input, dim, *size);
+  if (failed(quotient))
+    return failure();
+  SmallVector<int64_t> expected(input.getShape());
+  SmallVector<std::string> how(input.getRank(), "as the operand's");
+  expected[dim] = *quotient;
+  how[dim] =
+      std::to_string(input.getDimSize(dim)) + " / " + std::to_string(*size);
+  return checkResultShape(*this, group, input,
+                          cast<RankedTensorType>(getResult().getType()),
+                          expected, how);
+}
+
+//===----------------------------------------------------------------------===//
 // AllToAllOp
 //===----------------------------------------------------------------------===//
 

@@ -221,6 +221,42 @@ def Dist_ReduceScatterOp : Dist_CollectiveOp<"reduce_scatter"> {
   }];
 }
 
+def Dist_SliceOp : Dist_CollectiveOp<"slice", [Pure]> {
+  let summary = "This rank's block of a value every rank of a group holds";
+  let description = [{
+    Each rank of the group takes block `c` (its coordinate along `axes`) of
+    dimension `dim` of a value the whole group holds: no communication. The
+    result's `dim` is the operand's divided by the group size.
+
+    **Created by:** the partitioner, where a consumer computes on a split
+    dimension of a whole value (under sequence parallelism: the position ids
+    of the sequence block a rank embeds). **Removed by:** the lowering to
+    the runtime artifact (a LocalSlice instruction).
+
+    Example:
+
+    ```mlir
+    %1 = dist.slice %0 on @mesh axes = ["tp"] dim = 1 : tensor<2x512xi32> -> tensor<2x128xi32>
+    ```
+
+    **Constraints:** `axes` is non-empty, its axes exist and are unique;
+    operand and result have the same rank and element type; the operand's
+    `dim` is divisible by the product of the sizes of `axes`, the result's
+    `dim` is the quotient, and its other dimensions equal the operand's.
+  }];
+  let arguments = (ins
+    AnyRankedTensor:$input,
+    FlatSymbolRefAttr:$mesh,
+    StrArrayAttr:$axes,
+    I64Attr:$dim
+  );
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `on` $mesh `axes` `=` $axes `dim` `=` $dim attr-dict
+    `:` type($input) `->` type($result)
+  }];
+}
+
 def Dist_AllToAllOp : Dist_CollectiveOp<"all_to_all"> {
   let summary = "Exchanges slices so that a different dimension is split";
   let description = [{

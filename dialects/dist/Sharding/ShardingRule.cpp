@@ -142,6 +142,11 @@ public:
     }
   }
 
+  /// Axes no factor may take (partial sums that pass through the op).
+  void reserve(const std::set<std::string> &axes) {
+    reserved.insert(axes.begin(), axes.end());
+  }
+
   void takeTensor(const std::vector<int> &factorsOf,
                   const TensorSharding &tensor) {
     for (size_t d = 0; d < factorsOf.size() && d < tensor.dims.size(); ++d) {
@@ -150,6 +155,10 @@ public:
       if (f < 0 || split.empty() || !factorAxes[f].empty() ||
           rule.factors[f] == FactorKind::Whole || anyUsed(split) ||
           !divides(f, split))
+        continue;
+      if (std::any_of(split.begin(), split.end(), [&](const std::string &a) {
+            return reserved.count(a) != 0;
+          }))
         continue;
       factorAxes[f] = split;
       used.insert(split.begin(), split.end());
@@ -185,6 +194,7 @@ private:
   const AxisSizes &axes;
   std::vector<AxisList> factorAxes;
   std::set<std::string> used;
+  std::set<std::string> reserved;
 };
 
 bool contains(const AxisList &list, const std::string &axis) {
@@ -224,6 +234,38 @@ bool spread(const std::vector<std::vector<int>> &factorsOf,
   return changed;
 }
 
+/// The partial axes that may pass through the op by its linearity and are
+/// not split by any operand or already taken.
+std::set<std::string> passablePartials(const ShardingRule &rule,
+                                       const std::vector<TensorSharding> &operands,
+                                       const FactorAssignment &assignment) {
+  std::set<std::string> passable;
+  std::set<std::string> splitByOperands;
+  for (const TensorSharding &operand : operands)
+    for (const AxisList &dim : operand.dims)
+      splitByOperands.insert(dim.begin(), dim.end());
+  std::set<std::string> candidates;
+  for (const TensorSharding &operand : operands)
+    candidates.insert(operand.partial.begin(), operand.partial.end());
+  for (const std::string &axis : candidates) {
+    if (splitByOperands.count(axis) || assignment.isUsed(axis))
+      continue;
+    bool passes = false;
+    if (rule.linearity == Linearity::Joint)
+      passes = std::all_of(operands.begin(), operands.end(),
+                           [&](const TensorSharding &o) {
+                             return contains(o.partial, axis);
+                           });
+    else if (rule.linearity == Linearity::EachListed)
+      for (size_t i = 0; i < operands.size(); ++i)
+        passes |= i < rule.linearOperands.size() && rule.linearOperands[i] &&
+                  contains(operands[i].partial, axis);
+    if (passes)
+      passable.insert(axis);
+  }
+  return passable;
+}
+
 } // namespace
 
 bool propagate(const ShardingRule &rule, const OpShapes &shapes,
@@ -244,6 +286,11 @@ Resolution resolve(const ShardingRule &rule, const OpShapes &shapes,
                    const std::vector<TensorSharding> &results) {
   FactorAssignment assignment(rule, shapes, axes);
   assignment.takePriority(operands, results);
+  // A partial sum the op is linear in stays pending rather than being
+  // reduced here to honour a split the results merely propagated: summing
+  // partials first and reducing once later is cheaper (the three input
+  // gradients of q, k and v: one reduce-scatter, not three).
+  assignment.reserve(passablePartials(rule, operands, assignment));
   assignment.take(rule.results, results);
   assignment.take(rule.operands, operands);
   Resolution resolution;

@@ -186,6 +186,26 @@ TEST(ShardingRule, PriorityTensorsWinAnAxis) {
   EXPECT_EQ(results[0], split(3, 1));
 }
 
+TEST(ShardingRule, PendingSumsPassRatherThanHonourAPropagatedSplit) {
+  // Sequence parallelism's backward: the sum of two partial input gradients
+  // whose consumer wants the sequence split. The add keeps the sum pending
+  // (one reduce-scatter later) instead of reduce-scattering each operand.
+  ShardingRule add = ShardingRule::elementwise(2, 1, 3);
+  add.linearity = Linearity::Joint;
+  const OpShapes shapes = {{{2, 8, 16}, {2, 8, 16}}, {{2, 8, 16}}};
+  Resolution r = resolve(add, shapes, kMesh, {partialOver(3), partialOver(3)},
+                         {split(3, 1)});
+  EXPECT_EQ(r.operands[0], partialOver(3));
+  EXPECT_EQ(r.results[0], partialOver(3));
+
+  // A whole operand: the partial one is brought to the result's split.
+  Resolution mixed = resolve(add, shapes, kMesh,
+                             {TensorSharding::replicated(3), partialOver(3)},
+                             {split(3, 1)});
+  EXPECT_EQ(mixed.operands[1], split(3, 1));
+  EXPECT_EQ(mixed.results[0], split(3, 1));
+}
+
 TEST(ShardingRule, Str) {
   TensorSharding s = split(2, 1);
   s.partial = {"dp"};

@@ -131,11 +131,14 @@ def Tfm_BiasDropoutAddOp : Tfm_Op<"bias_dropout_add", [
     Tfm_FloatTensor:$bias,
     Tfm_FloatTensor:$residual,
     F64Attr:$rate,
-    OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$rng_stream
+    OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$rng_stream,
+    OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$mask_split_dim,
+    OptionalAttr<StrAttr>:$mask_split_axis
   );
   let results = (outs Tfm_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $bias `,` $residual `rate` $rate (`stream` $rng_stream^)?
+    (`split` $mask_split_dim^ `over` $mask_split_axis)?
     attr-dict `:` type($input) `,` type($bias)
   }];
   let hasVerifier = 1;
@@ -172,11 +175,14 @@ def Tfm_BiasDropoutAddGradOp : Tfm_Op<"bias_dropout_add_grad", [
   let arguments = (ins
     Tfm_FloatTensor:$result_grad,
     F64Attr:$rate,
-    OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$rng_stream
+    OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$rng_stream,
+    OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$mask_split_dim,
+    OptionalAttr<StrAttr>:$mask_split_axis
   );
   let results = (outs Tfm_FloatTensor:$input_grad, Tfm_FloatTensor:$bias_grad);
   let assemblyFormat = [{
-    $result_grad `rate` $rate (`stream` $rng_stream^)? attr-dict `:`
+    $result_grad `rate` $rate (`stream` $rng_stream^)?
+    (`split` $mask_split_dim^ `over` $mask_split_axis)? attr-dict `:`
     type($result_grad) `->` type($bias_grad)
   }];
   let hasVerifier = 1;

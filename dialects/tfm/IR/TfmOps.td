@@ -564,11 +564,15 @@ def Tfm_DropoutOp : Tfm_Op<"dropout", [DeclareOpInterfaceMethods<Tfm_VJPOpInterf
   let arguments = (ins
     Tfm_FloatTensor:$input,
     F64Attr:$rate,
-    OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$rng_stream
+    OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$rng_stream,
+    OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$mask_split_dim,
+    OptionalAttr<StrAttr>:$mask_split_axis
   );
   let results = (outs Tfm_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `rate` $rate (`stream` $rng_stream^)? attr-dict `:` type($input)
+    $input `rate` $rate (`stream` $rng_stream^)?
+    (`split` $mask_split_dim^ `over` $mask_split_axis)? attr-dict `:`
+    type($input)
   }];
   let hasVerifier = 1;
 }

@@ -59,6 +59,14 @@ std::optional<ShardingRule> linearIn(std::optional<ShardingRule> rule,
   return rule;
 }
 
+/// Parameters (and their gradients) first: see ShardingRule::priority.
+std::optional<ShardingRule> withPriority(std::optional<ShardingRule> rule,
+                                         std::vector<int> priority) {
+  if (rule)
+    rule->priority = std::move(priority);
+  return rule;
+}
+
 std::optional<ShardingRule> elementwise(Operation *op) {
   const size_t rank = rankOf(op->getResult(0));
   for (Value v : op->getOperands())
@@ -80,7 +88,7 @@ std::optional<ShardingRule> rule(MatmulOp op) {
   const int64_t out = rankOf(op.getWeight()) - c;
   const std::string B = letters(kBatch, batch), N = letters(kOut, out),
                     K = letters(kIn, c);
-  return linearIn(ruleFor(op, B + K + "," + N + K + "->" + B + N), {0, 1});
+  return withPriority(linearIn(ruleFor(op, B + K + "," + N + K + "->" + B + N), {0, 1}), {1});
 }
 
 std::optional<ShardingRule> rule(MatmulGradInputOp op) {
@@ -89,7 +97,7 @@ std::optional<ShardingRule> rule(MatmulGradInputOp op) {
   const int64_t c = rankOf(op.getWeight()) - o;
   const std::string B = letters(kBatch, batch), N = letters(kOut, o),
                     K = letters(kIn, c);
-  return linearIn(ruleFor(op, B + N + "," + N + K + "->" + B + K), {0, 1});
+  return withPriority(linearIn(ruleFor(op, B + N + "," + N + K + "->" + B + K), {0, 1}), {1});
 }
 
 std::optional<ShardingRule> rule(MatmulGradWeightOp op) {
@@ -97,33 +105,33 @@ std::optional<ShardingRule> rule(MatmulGradWeightOp op) {
   const std::string B = letters(kBatch, b),
                     N = letters(kOut, rankOf(op.getResultGrad()) - b),
                     K = letters(kIn, rankOf(op.getInput()) - b);
-  return linearIn(ruleFor(op, B + N + "," + B + K + "->" + N + K), {0, 1});
+  return withPriority(linearIn(ruleFor(op, B + N + "," + B + K + "->" + N + K), {0, 1}), {-1});
 }
 
 std::optional<ShardingRule> rule(BiasAddOp op) {
   const int64_t features = rankOf(op.getBias());
   const std::string B = batchOf(op.getInput(), features),
                     N = letters(kOut, features);
-  return ruleFor(op, B + N + "," + N + "->" + B + N);
+  return withPriority(ruleFor(op, B + N + "," + N + "->" + B + N), {1});
 }
 
 std::optional<ShardingRule> rule(BiasGradOp op) {
   const int64_t features = rankOf(op.getBiasGrad());
   const std::string B = batchOf(op.getResultGrad(), features),
                     N = letters(kOut, features);
-  return ruleFor(op, B + N + "->" + N);
+  return withPriority(ruleFor(op, B + N + "->" + N), {-1});
 }
 
 // Embedding tables are [vocabulary v, hidden h]; a split vocabulary makes
 // each rank's lookup a partial sum (rows outside its block are zero).
 std::optional<ShardingRule> rule(EmbeddingOp op) {
   const std::string B = letters(kBatch, rankOf(op.getIds()));
-  return linearIn(ruleFor(op, "vh," + B + "->" + B + "h"), {0});
+  return withPriority(linearIn(ruleFor(op, "vh," + B + "->" + B + "h"), {0}), {0});
 }
 
 std::optional<ShardingRule> rule(EmbeddingGradOp op) {
   const std::string B = letters(kBatch, rankOf(op.getIds()));
-  return linearIn(ruleFor(op, B + "h," + B + "->vh"), {0});
+  return withPriority(linearIn(ruleFor(op, B + "h," + B + "->vh"), {0}), {-1});
 }
 
 std::optional<ShardingRule> rule(LayerNormOp op) {

@@ -234,7 +234,8 @@ LogicalResult DropoutOp::buildVJP(OpBuilder &builder,
   // The same mask and scale applied to the gradient.
   operandGrads.push_back(
       dy ? DropoutOp::create(builder, getLoc(), dy, getRateAttr(),
-                             getRngStreamAttr())
+                             getRngStreamAttr(), getMaskSplitDimAttr(),
+                             getMaskSplitAxisAttr())
                .getResult()
          : Value());
   return success();
