@@ -61,7 +61,7 @@ StatusOr<Generator> Generator::create(Executor &executor) {
   g.batch_ = prefillShape[0];
   g.prefill_len_ = prefillShape[1];
   g.prefillSelectsLast_ = g.prefill_->arguments.size() == 3;
-  g.vocab_ = shapeOf(executor.buffer(g.prefill_->results[0]))[2];
+  g.vocab_ = executor.resultDimension(*g.prefill_, 0, 2);
   for (const artifact::Buffer *buffer : *executor.root().buffers())
     if (buffer->category() == artifact::BufferCategory::KVCache &&
         buffer->shape()->size() >= 2)
@@ -84,7 +84,12 @@ StatusOr<const float *> Generator::run(const PreparedFunction &function,
   std::memcpy(executor_->data(function.arguments[1]), positions.data(),
               positions.size() * sizeof(int32_t));
   STRATA_RETURN_IF_ERROR(executor_->run(function));
-  return reinterpret_cast<const float *>(executor_->data(function.results[0]));
+  if (function.resultSplitDims[0] < 0)
+    return reinterpret_cast<const float *>(
+        executor_->data(function.results[0]));
+  // Vocabulary-parallel logits: gathered from the tensor-parallel ranks.
+  STRATA_ASSIGN_OR_RETURN(gatheredLogits_, executor_->readResult(function, 0));
+  return gatheredLogits_.data<float>();
 }
 
 StatusOr<std::vector<std::vector<int32_t>>>

@@ -78,6 +78,8 @@ private:
   /// prefill(tokens, positions, last) -> logits [B, 1, V] of one position
   /// per row (the derivation's default), or all positions without `last`.
   bool prefillSelectsLast_ = false;
+  /// The last call's logits when the vocabulary is split across ranks.
+  io::HostTensor gatheredLogits_;
 };
 
 } // namespace strata::runtime::inference
