@@ -375,7 +375,7 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
   }
   for (auto cache : module.getOps<tfm::KVCacheOp>())
     bufferTypes[assignment.kvCaches.lookup(cache.getSymName())] =
-        cache.getTensorType();
+        cache.getLocalType();
   for (const planning::Buffer &buffer : assignment.buffers) {
     auto type = cast<RankedTensorType>(bufferTypes[buffer.id]);
     std::vector<int64_t> shape(type.getShape());

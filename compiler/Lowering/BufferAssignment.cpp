@@ -110,7 +110,7 @@ FailureOr<BufferAssignment> Assigner::run(ModuleOp module) {
   for (auto cache : module.getOps<tfm::KVCacheOp>()) {
     std::string name = cache.getSymName().str();
     result.kvCaches[name] = addBuffer(
-        cache.getTensorType(), planning::BufferCategory::KVCache, name);
+        cache.getLocalType(), planning::BufferCategory::KVCache, name);
   }
   for (auto function : module.getOps<func::FuncOp>())
     if (failed(assignFunction(function)))

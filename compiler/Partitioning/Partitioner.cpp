@@ -67,11 +67,55 @@ public:
     declareMesh();
     if (failed(splitParameters()))
       return failure();
+    // KV caches are shared by the functions (prefill, decode): their splits
+    // come from propagating every function first.
+    for (auto function : module.getOps<func::FuncOp>()) {
+      splits.clear();
+      propagateFunction(function);
+    }
+    splitKVCaches();
     for (auto function : module.getOps<func::FuncOp>())
       if (failed(partitionFunction(function)))
         return failure();
     addGradientReduction();
     return success();
+  }
+
+  /// Under tensor parallelism each rank caches the keys and values of its
+  /// own heads' groups: the split propagation gave the cache writes.
+  void splitKVCaches() {
+    for (auto cache : module.getOps<tfm::KVCacheOp>()) {
+      auto it = cacheSplits.find(cache.getSymName());
+      if (it == cacheSplits.end() || !it->second.isSplit())
+        continue;
+      cache->setAttr(kShardingAttr, toAttr(it->second));
+      cache->setAttr("dist.local_type",
+                     TypeAttr::get(localType(cache.getTensorType(), it->second)));
+    }
+  }
+
+  TensorSharding &cacheSplit(StringRef name) {
+    auto it = cacheSplits.find(name);
+    if (it == cacheSplits.end())
+      it = cacheSplits.emplace(name.str(), TensorSharding::replicated(4)).first;
+    return it->second;
+  }
+
+  /// Copies the split of dimension |dim| between |value| and |cache| (the
+  /// heads of cached attention's query, the groups of a cache write).
+  bool unifyWithCache(Value value, TensorSharding &cache, size_t dim) {
+    TensorSharding &v = splitOf(value);
+    if (v.dims.size() <= dim)
+      return false;
+    if (v.dims[dim].empty() && !cache.dims[dim].empty()) {
+      v.dims[dim] = cache.dims[dim];
+      return true;
+    }
+    if (cache.dims[dim].empty() && !v.dims[dim].empty()) {
+      cache.dims[dim] = v.dims[dim];
+      return true;
+    }
+    return false;
   }
 
   /// Data parallelism: a function that sums every gradient slot across the
@@ -217,6 +261,16 @@ private:
     if (auto accumulate = dyn_cast<tfm::AccumulateGradOp>(op))
       return seed(accumulate.getValue(),
                   parameterSharding(accumulate.getName()));
+    if (auto write = dyn_cast<tfm::CacheWriteOp>(op))
+      return unifyWithCache(write.getValues(), cacheSplit(write.getCache()), 2);
+    if (auto cached = dyn_cast<tfm::CachedAttentionOp>(op)) {
+      bool changed =
+          unifyWithCache(cached.getQuery(), cacheSplit(cached.getKeyCache()), 2);
+      changed |= unifyWithCache(cached.getQuery(),
+                                cacheSplit(cached.getValueCache()), 2);
+      changed |= unify(cached.getResult(), cached.getQuery());
+      return changed;
+    }
     if (auto layer = dyn_cast<tfm::LayerOp>(op)) {
       Block &body = layer.getBody().front();
       bool changed = sequenceParallel && seedSequenceSplit(layer);
@@ -674,6 +728,22 @@ private:
       return reshardOperand(op, 0, parameterSharding(accumulate.getName()));
     if (auto layer = dyn_cast<tfm::LayerOp>(op))
       return partitionLayer(layer);
+    if (auto write = dyn_cast<tfm::CacheWriteOp>(op)) {
+      TensorSharding values = cacheSplit(write.getCache());
+      return failure(failed(reshardOperand(op, 0, values)) ||
+                     failed(reshardOperand(op, 1,
+                                           TensorSharding::replicated(2))));
+    }
+    if (auto cached = dyn_cast<tfm::CachedAttentionOp>(op)) {
+      // q[b,s,h,d] with the caches' split of heads; out like q.
+      TensorSharding query = TensorSharding::replicated(4);
+      query.dims[2] = cacheSplit(cached.getKeyCache()).dims[2];
+      if (failed(reshardOperand(op, 0, query)) ||
+          failed(reshardOperand(op, 1, TensorSharding::replicated(2))))
+        return failure();
+      setSharding(cached.getResult(), cached.getType(), query);
+      return success();
+    }
     if (isa<tfm::YieldOp>(op))
       return success();
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
@@ -764,6 +834,8 @@ private:
   llvm::DenseMap<Value, RankedTensorType> globalTypes;
   std::map<std::tuple<void *, void *, std::string>, Value> converted;
   llvm::DenseMap<Value, Value> lseOfLogits;
+  /// The split of each KV cache (by symbol), shared by every function.
+  std::map<std::string, TensorSharding, std::less<>> cacheSplits;
   bool unevenSplit = false;
   bool sequenceParallel = false;
 };

@@ -8,7 +8,9 @@ tests/e2e/models/tp-train.yaml trains on the bundled corpus (dropout on) under m
 The losses of steps 4-6 must equal the reference's within 1e-5 relative: the checkpoint holds
 the global tensors (parameters and AdamW moments), the data order and the dropout counter, and
 dropout masks are drawn by global element index, so a layout change changes nothing but
-rounding.
+rounding. Finally the reference's last checkpoint generates 12 greedy tokens at tensor parallel
+1, 2 and 4 (inference artifacts: each rank caches its heads' keys and values); the tokens must
+be the same.
 
 Usage: reshard_resume.py --strata-compile build/bin/strata-compile --strata-run build/bin/strata-run
 """
@@ -55,6 +57,24 @@ def train(args, work, tp, directory, resume=False, sp=False):
     e2e.run(cmd + (["--resume"] if resume else []), env={"OMP_NUM_THREADS": "1"})
 
 
+def compare_generation(args, work, checkpoint):
+    ids = {}
+    for tp in (1, 2, 4):
+        artifact = work / f"tp-train-infer-tp{tp}.strata"
+        e2e.compile_artifact(args.strata_compile, MODEL, artifact,
+                             [f"model.tensor_model_parallel_size={tp}", f"trainer.devices={tp}",
+                              "model.micro_batch_size=1", "--mode", "infer"])
+        out = e2e.run(mpirun(args, tp) + [
+            args.strata_run, "generate", artifact, "--checkpoint",
+            checkpoint / "model.safetensors", "--prompt", "Call me Ishmael.",
+            "--max-new-tokens", "12", "--print-ids", "--threads", "1"],
+            env={"OMP_NUM_THREADS": "1"})
+        ids[tp] = [line for line in out.splitlines() if line.startswith("ids:")]
+        print(f"generate at tp {tp}: {ids[tp][0] if ids[tp] else '(no ids)'}")
+    return [f"generate at tp {tp} differs from tp 1" for tp in (2, 4)
+            if not ids[tp] or ids[tp] != ids[1]]
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--strata-compile", required=True)
@@ -83,6 +103,7 @@ def main(argv=None):
                       f"{want[step]:.7f} (rel {rel:.1e})")
                 if not rel <= TOLERANCE:
                     failures.append(f"tp 2 -> {layout} step {step}: rel {rel:.1e}")
+        failures += compare_generation(args, work, reference / "step-00000006")
     except e2e.E2EError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -91,7 +91,7 @@ CacheWriteOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
       lookupCache(*this, getCacheAttr(), "cache", symbolTable);
   if (failed(cache))
     return failure();
-  ArrayRef<int64_t> c = cache->getTensorType().getShape();
+  ArrayRef<int64_t> c = cache->getLocalType().getShape();
   ArrayRef<int64_t> v = shapeOf(getValues());
   if (!dimsAgree(v[0], c[0]) || !dimsAgree(v[2], c[2]) ||
       !dimsAgree(v[3], c[3]))
@@ -163,8 +163,8 @@ CachedAttentionOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   if (failed(valueCache))
     return failure();
   ArrayRef<int64_t> q = shapeOf(getQuery());
-  ArrayRef<int64_t> k = keyCache->getTensorType().getShape();
-  ArrayRef<int64_t> v = valueCache->getTensorType().getShape();
+  ArrayRef<int64_t> k = keyCache->getLocalType().getShape();
+  ArrayRef<int64_t> v = valueCache->getLocalType().getShape();
   if (!dimsAgree(q[0], k[0]) || !dimsAgree(q[3], k[3]))
     return emitOpError() << "expected key cache @" << getKeyCache() << " "
                          << formatShape(k) << " to have the query's batch "

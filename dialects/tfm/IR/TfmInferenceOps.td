@@ -54,6 +54,15 @@ def Tfm_KVCacheOp : Tfm_Op<"kv_cache", [
     ::mlir::RankedTensorType getTensorType() {
       return ::llvm::cast<::mlir::RankedTensorType>(getType());
     }
+    /// The block each rank holds once partitioned (the partitioner sets the
+    /// discardable `dist.local_type`; under tensor parallelism a rank
+    /// caches the key/value groups of its heads), the declared type before.
+    ::mlir::RankedTensorType getLocalType() {
+      if (auto local = (*this)->getAttrOfType<::mlir::TypeAttr>(
+              "dist.local_type"))
+        return ::llvm::cast<::mlir::RankedTensorType>(local.getValue());
+      return getTensorType();
+    }
   }];
   let hasVerifier = 1;
 }
