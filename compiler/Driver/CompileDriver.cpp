@@ -232,6 +232,11 @@ int mlir::strata::runCompile(const CompileOptions &options) {
     TimingScope passTiming = rootTiming.nest("training");
     PassManager pm(&context);
     pm.addPass(createDeriveTrainingPass());
+    // Activation recomputation (tfm.config activations_checkpoint_*) works
+    // on the layer regions that training derivation makes, and before
+    // partitioning so that the partitioner sees the recomputed ops like any
+    // other (it would work after it, too).
+    pm.addPass(createRecomputeActivationsPass());
     if (failed(pm.run(*module)))
       return 1;
   }

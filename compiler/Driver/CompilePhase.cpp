@@ -16,7 +16,8 @@ llvm::ArrayRef<CompilePhaseInfo> mlir::strata::allCompilePhases() {
        std::nullopt},
       {CompilePhase::Training, "training",
        "the training step derived by reverse-mode differentiation "
-       "(forward_backward, zero_grads, optimizer_step)",
+       "(forward_backward, zero_grads, optimizer_step), layers recomputed "
+       "in the backward pass as activations_checkpoint_* ask",
        CompileMode::Train},
       {CompilePhase::Inference, "inference",
        "prefill and decode functions over a KV cache per attention layer",

@@ -62,6 +62,92 @@ def DeriveTrainingPass : Pass<"strata-tfm-derive-training", "::mlir::ModuleOp"> 
                            "::mlir::func::FuncDialect"];
 }
 
+def RecomputeActivationsPass : Pass<"strata-tfm-recompute", "::mlir::ModuleOp"> {
+  let summary = "Recomputes layers' activations in the backward pass instead of storing them";
+  let description = [{
+    Activation recomputation as NeMo and Megatron-LM configure it, read
+    from the module's `tfm.config` (`activations_checkpoint_granularity`,
+    `activations_checkpoint_method`, `activations_checkpoint_num_layers`).
+    Runs after `strata-tfm-derive-training`, on `tfm.layer` regions intact
+    (before or after `strata-partition`: it only relies on forward layers
+    and their `backward` twins).
+
+    * `full`: for each recompute group of consecutive layers, only the
+      group's input (and the other values its first layer reads from
+      outside, such as the positions) is kept for the backward pass. The
+      forward layers yield their outputs only; the backward twin of the
+      group's last layer, which runs first, takes the stored inputs,
+      re-runs clones of the group's forward layer bodies, then its own
+      backward ops, and hands the values the group's other backward layers
+      read to them as extra results. Clones nothing reads (the layer
+      output, and the ops only it needed) are removed again. Cloned ops
+      keep their dropout
+      `stream` numbers, so the recomputed values are bit for bit the
+      forward pass's, and carry the unit attribute `tfm.recomputed`, which
+      also keeps `cse` (after `strata-tfm-flatten-layers`) from merging
+      them back into the forward ops. Groups: `uniform` with
+      `activations_checkpoint_num_layers` n makes groups of n consecutive
+      layers (layers 0..n-1, n..2n-1, ...; the last may be shorter), as
+      Megatron-LM's uniform method does; `block` with n recomputes each of
+      the first n layers on its own and leaves the others storing their
+      activations (one pipeline stage: the first n layers of the model).
+    * `selective`: Megatron-LM recomputes the attention core (QK^T,
+      softmax, dropout, the product with V). `tfm.attention` is already
+      fused FlashAttention-style: it keeps only the log-sum-exp, never the
+      [batch, heads, seq, seq] probabilities, and its backward redraws the
+      dropout mask from its stream, so the attention core stores nothing
+      to recompute; the pass leaves the module unchanged.
+    * null (the default): nothing changes.
+
+    Only functions with backward layers change (`forward_backward`; the
+    evaluation function `forward` keeps its layers), and a function that
+    already has `tfm.recomputed` ops is not rewritten again.
+    `strata-compile` runs the pass in its `training` phase, right after
+    `strata-tfm-derive-training` and before partitioning, which then gives
+    the recomputed ops their collectives like any others. The algorithms
+    are plain functions in
+    `compiler/Recompute/RecomputePolicy.h` and `LayerRecompute.h`.
+
+    Input (`uniform`, n = 1; abridged):
+
+    ```mlir
+    %h:3 = tfm.layer 0 (%x) : (tensor<2x3x6xf32>) -> (tensor<2x3x6xf32>, tensor<2x3x6xf32>, tensor<2x3x6xf32>) {
+    ^bb0(%in: tensor<2x3x6xf32>):
+      %n = tfm.rms_norm %in, %g epsilon 1.000000e-05 : tensor<2x3x6xf32>, tensor<6xf32>
+      %d = tfm.dropout %n rate 1.000000e-01 stream 0 : tensor<2x3x6xf32>
+      %y = tfm.matmul %d, %w : tensor<2x3x6xf32>, tensor<6x6xf32> -> tensor<2x3x6xf32>
+      ...
+      tfm.yield %r, %y, %d : tensor<2x3x6xf32>, tensor<2x3x6xf32>, tensor<2x3x6xf32>
+    }
+    ...
+    %dx = tfm.layer 0 backward (%h#1, %h#2, %x, %dh) : ... {
+    ^bb0(%y: tensor<2x3x6xf32>, %d: tensor<2x3x6xf32>, %in: tensor<2x3x6xf32>, %dy: tensor<2x3x6xf32>):
+      %dz = tfm.silu_grad %y, %dy : tensor<2x3x6xf32>
+      ...
+    }
+    ```
+
+    Output:
+
+    ```mlir
+    %h = tfm.layer 0 (%x) : (tensor<2x3x6xf32>) -> tensor<2x3x6xf32> {
+      ...
+      tfm.yield %r : tensor<2x3x6xf32>
+    }
+    ...
+    %dx = tfm.layer 0 backward (%x, %dh) : (tensor<2x3x6xf32>, tensor<2x3x6xf32>) -> tensor<2x3x6xf32> {
+    ^bb0(%in: tensor<2x3x6xf32>, %dy: tensor<2x3x6xf32>):
+      %n = tfm.rms_norm %in, %g epsilon 1.000000e-05 {tfm.recomputed} : tensor<2x3x6xf32>, tensor<6xf32>
+      %d = tfm.dropout %n rate 1.000000e-01 stream 0 {tfm.recomputed} : tensor<2x3x6xf32>
+      %y = tfm.matmul %d, %w {tfm.recomputed} : tensor<2x3x6xf32>, tensor<6x6xf32> -> tensor<2x3x6xf32>
+      %dz = tfm.silu_grad %y, %dy : tensor<2x3x6xf32>
+      ...
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::strata::tfm::TfmDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Phase "inference"
 //===----------------------------------------------------------------------===//
