@@ -18,7 +18,7 @@ shift shared by all keys) moves by about the learning rate in a direction set by
 any two f32 runs that sum in different orders. In f64 such noise is far below AdamW's epsilon.
 
 Layouts are named like tp2dp2 (tensor parallel 2 x data parallel 2; 4 ranks); a trailing sp
-adds sequence parallelism. `--layouts` picks a subset; CI runs a
+adds sequence parallelism, a suffix -full or -selective activation recomputation. `--layouts` picks a subset; CI runs a
 representative subset (ctest e2e.parallel-equivalence), scripts/parallel-matrix.sh runs them all.
 
 Usage:
@@ -42,13 +42,18 @@ STEPS = 5
 TOLERANCE = 1e-5
 # Clipping at a norm the gradients exceed, so the partitioned gradient norm matters.
 TRAIN_ARGS = ["--lr", "3e-3", "--weight-decay", "0.1", "--clip-grad", "0.5"]
-ALL_LAYOUTS = ["tp2", "tp4", "dp2", "tp2dp2", "tp4dp2", "tp2sp", "tp4sp", "tp2dp2sp"]
+ALL_LAYOUTS = ["tp2", "tp4", "dp2", "tp2dp2", "tp4dp2", "tp2sp", "tp4sp", "tp2dp2sp",
+               "tp2-full", "tp2sp-full", "tp4dp2-selective"]
 
 
 def parse_layout(name):
-    """'tp2dp2sp' -> {'tp': 2, 'pp': 1, 'dp': 2, 'sp': True}."""
-    sizes = {"tp": 1, "pp": 1, "dp": 1, "sp": False}
+    """'tp2dp2sp-full' -> {'tp': 2, 'pp': 1, 'dp': 2, 'sp': True, 'recompute': 'full'}."""
+    sizes = {"tp": 1, "pp": 1, "dp": 1, "sp": False, "recompute": None}
     rest = name
+    if "-" in rest:
+        rest, sizes["recompute"] = rest.split("-", 1)
+        if sizes["recompute"] not in ("full", "selective"):
+            raise e2e.E2EError(f"unknown recomputation in layout {name!r}")
     if rest.endswith("sp"):
         sizes["sp"], rest = True, rest[:-2]
     while rest:
@@ -67,10 +72,17 @@ def parse_layout(name):
 
 def overrides(sizes):
     ranks = sizes["tp"] * sizes["pp"] * sizes["dp"]
+    extra = []
+    if sizes["recompute"] == "full":  # every layer's input stored, the layer recomputed
+        extra = ["model.activations_checkpoint_granularity=full",
+                 "model.activations_checkpoint_method=uniform",
+                 "model.activations_checkpoint_num_layers=1"]
+    elif sizes["recompute"] == "selective":
+        extra = ["model.activations_checkpoint_granularity=selective"]
     return [f"model.tensor_model_parallel_size={sizes['tp']}",
             f"model.pipeline_model_parallel_size={sizes['pp']}",
             f"model.sequence_parallel={'true' if sizes['sp'] else 'false'}",
-            f"trainer.devices={ranks}"]
+            f"trainer.devices={ranks}"] + extra
 
 
 def max_rel(a, b):
