@@ -6,6 +6,7 @@
 #include "runtime/executor/collectives.h"
 
 #include <cstring>
+#include <vector>
 
 namespace strata::runtime {
 
@@ -33,6 +34,50 @@ void copyRuns(const uint8_t *src, uint8_t *dst, int64_t runs, size_t run,
     std::memcpy(dst + i * to, src + i * from, run);
 }
 
+/// The gradient slots packed into buckets of at most scratchBytes (slots
+/// larger than that go alone, in place): one all-reduce per bucket instead
+/// of one per parameter.
+Status reduceGradients(const PreparedInstruction &p, uint8_t *arena,
+                       uint8_t *scratch, Communicator &comm, ElementType type,
+                       const artifact::Artifact &root) {
+  const size_t element = elementSize(type);
+  std::vector<const artifact::Buffer *> bucket;
+  size_t filled = 0;
+  auto flush = [&]() -> Status {
+    if (bucket.empty())
+      return Status::ok();
+    Status status = Status::ok();
+    if (bucket.size() == 1) {
+      status = comm.allReduce(arena + bucket[0]->offset(),
+                              bucket[0]->size() / element, type, ReduceOp::Sum);
+    } else {
+      size_t at = 0;
+      for (const artifact::Buffer *slot : bucket) {
+        std::memcpy(scratch + at, arena + slot->offset(), slot->size());
+        at += slot->size();
+      }
+      status = comm.allReduce(scratch, at / element, type, ReduceOp::Sum);
+      at = 0;
+      for (const artifact::Buffer *slot : bucket) {
+        std::memcpy(arena + slot->offset(), scratch + at, slot->size());
+        at += slot->size();
+      }
+    }
+    bucket.clear();
+    filled = 0;
+    return status.isOk() ? status : status.withContext(p.where);
+  };
+  for (int64_t parameter : p.parameterList) {
+    const artifact::Buffer *slot = root.buffers()->Get(
+        uint32_t(root.parameters()->Get(uint32_t(parameter))->grad()));
+    if (filled + slot->size() > p.scratchBytes)
+      STRATA_RETURN_IF_ERROR(flush());
+    bucket.push_back(slot);
+    filled += slot->size();
+  }
+  return flush();
+}
+
 } // namespace
 
 Status runCollective(const PreparedInstruction &p, uint8_t *arena,
@@ -53,19 +98,8 @@ Status runCollective(const PreparedInstruction &p, uint8_t *arena,
     return Status::ok();
   }
   const ElementType type = p.isDouble ? ElementType::F64 : ElementType::F32;
-  if (p.kernel == Kernel::ReduceGradients) {
-    // One all-reduce per gradient slot, in place.
-    for (int64_t parameter : p.parameterList) {
-      const artifact::Buffer &slot = *root.buffers()->Get(
-          uint32_t(root.parameters()->Get(uint32_t(parameter))->grad()));
-      Status status = comm.allReduce(arena + slot.offset(),
-                                     slot.size() / (p.isDouble ? 8 : 4), type,
-                                     ReduceOp::Sum);
-      if (!status.isOk())
-        return status.withContext(p.where);
-    }
-    return Status::ok();
-  }
+  if (p.kernel == Kernel::ReduceGradients)
+    return reduceGradients(p, arena, scratch, comm, type, root);
   const size_t element = p.isDouble ? 8 : 4;
   uint8_t *x = arena + p.operands[0].offset;
   uint8_t *y = arena + p.results[0].offset;

@@ -623,10 +623,15 @@ Status InstructionPreparer::prepareParallelKernel() {
     STRATA_RETURN_IF_ERROR(prepareCollectiveAxes(out.ints[0]));
     out.parameterList.assign(out.ints.begin() + 1, out.ints.end());
     const auto &parameters = *artifact.root().parameters();
-    for (int64_t parameter : out.parameterList)
-      if (buffer(parameters.Get(uint32_t(parameter))->value()).dtype() ==
-          DType::F64)
+    size_t total = 0;
+    for (int64_t parameter : out.parameterList) {
+      const auto &grad = buffer(parameters.Get(uint32_t(parameter))->grad());
+      if (grad.dtype() == DType::F64)
         out.isDouble = true;
+      total += grad.size();
+    }
+    // Buckets of up to 16 MiB (or all the gradients, when smaller).
+    out.scratchBytes = std::min<size_t>(total, size_t(16) << 20);
     return Status::ok();
   }
   case Kernel::VocabParallelStats: {
