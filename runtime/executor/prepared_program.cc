@@ -170,6 +170,7 @@ private:
   Status prepareShardAxis();
   Status prepareCollective();
   Status prepareCollectiveAxes(int64_t mask);
+  Status prepareVocabularyBlock(const char *what);
   /// The size of mesh axis |axis| (1 without a mesh).
   int64_t meshAxisSize(int64_t axis) const {
     const auto *shape = artifact.root().mesh_shape();
@@ -609,6 +610,20 @@ Status InstructionPreparer::prepareCollective() {
   return Status::ok();
 }
 
+/// (logits[N..., Vl], labels[N...], ...) of a vocabulary-parallel kernel:
+/// dims = {N, Vl}.
+Status InstructionPreparer::prepareVocabularyBlock(const char *what) {
+  if (out.shardAxis < 0)
+    return fail("vocabulary-parallel ", what, " without a shard axis");
+  const Shape logits = in(0), labels = in(1);
+  if (logits.empty() || slice(logits, 0, logits.size() - 1) != labels)
+    return fail(operandText(1), " should have the shape of ", operandText(0),
+                " without its last (vocabulary) dimension");
+  out.dims[0] = product(labels.begin(), labels.end());
+  out.dims[1] = logits.back();
+  return Status::ok();
+}
+
 Status InstructionPreparer::prepareParallelKernel() {
   switch (out.kernel) {
   case Kernel::GradNorm:
@@ -634,17 +649,9 @@ Status InstructionPreparer::prepareParallelKernel() {
     out.scratchBytes = std::min<size_t>(total, size_t(16) << 20);
     return Status::ok();
   }
-  case Kernel::VocabParallelStats: {
-    if (out.shardAxis < 0)
-      return fail("vocabulary-parallel statistics without a shard axis");
-    const Shape logits = in(0), labels = in(1);
-    if (logits.empty() || slice(logits, 0, logits.size() - 1) != labels)
-      return fail(operandText(1), " should have the shape of ",
-                  operandText(0), " without its last (vocabulary) dimension");
-    out.dims[0] = product(labels.begin(), labels.end());
-    out.dims[1] = logits.back();
-    return checkResultShape(0, concat(labels, {3}));
-  }
+  case Kernel::VocabParallelStats:
+    STRATA_RETURN_IF_ERROR(prepareVocabularyBlock("statistics"));
+    return checkResultShape(0, concat(in(1), {3}));
   case Kernel::VocabParallelLoss: {
     const Shape gathered = in(0);
     if (gathered.empty() || gathered.back() % 3 != 0 || gathered.back() == 0)
@@ -663,21 +670,15 @@ Status InstructionPreparer::prepareParallelKernel() {
     return Status::ok();
   }
   case Kernel::VocabParallelCrossEntropyGrad: {
-    if (out.shardAxis < 0)
-      return fail("vocabulary-parallel cross-entropy without a shard axis");
-    const Shape logits = in(0), labels = in(1);
-    if (logits.empty() || slice(logits, 0, logits.size() - 1) != labels)
-      return fail(operandText(1), " should have the shape of ",
-                  operandText(0), " without its last (vocabulary) dimension");
-    out.dims[0] = product(labels.begin(), labels.end());
-    out.dims[1] = logits.back();
+    STRATA_RETURN_IF_ERROR(prepareVocabularyBlock("cross-entropy"));
+    const Shape labels = in(1);
     const int64_t reduction = out.ints[0];
     if (reduction < 0 || reduction > 2)
       return fail("unknown reduction ", reduction);
     STRATA_RETURN_IF_ERROR(checkOperandShape(2, labels));
     STRATA_RETURN_IF_ERROR(
         checkOperandShape(3, reduction == 0 ? labels : Shape()));
-    STRATA_RETURN_IF_ERROR(checkResultShape(0, logits));
+    STRATA_RETURN_IF_ERROR(checkResultShape(0, in(0)));
     out.scratchBytes = floatBytes(out.dims[0]); // the per-row dloss
     return Status::ok();
   }

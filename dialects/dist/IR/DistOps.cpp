@@ -267,18 +267,22 @@ LogicalResult ReduceScatterOp::verify() {
                            {{"dim", getDimAttr().getInt()}});
 }
 
-LogicalResult
-ReduceScatterOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  FailureOr<MeshOp> mesh = lookupMesh(*this, symbolTable, getMeshAttr());
+/// The result of an op that divides dimension |dim| of |input| among the
+/// group of |axes| (reduce_scatter, slice): that dimension over the group
+/// size, the others as the operand's.
+static LogicalResult
+verifyDividedResult(Operation *op, SymbolTableCollection &symbolTable,
+                    FlatSymbolRefAttr meshName, ArrayAttr axes,
+                    RankedTensorType input, RankedTensorType result,
+                    int64_t dim) {
+  FailureOr<MeshOp> mesh = lookupMesh(op, symbolTable, meshName);
   if (failed(mesh))
     return failure();
-  FailureOr<int64_t> size = verifyGroup(*this, *mesh, getAxes());
+  FailureOr<int64_t> size = verifyGroup(op, *mesh, axes);
   if (failed(size))
     return failure();
-  std::string group = describeAxisGroup(axisNames(getAxes()), *size);
-  RankedTensorType input = getInput().getType();
-  int64_t dim = getDimAttr().getInt();
-  FailureOr<int64_t> quotient = divideDim(*this, group, input, dim, *size);
+  std::string group = describeAxisGroup(axisNames(axes), *size);
+  FailureOr<int64_t> quotient = divideDim(op, group, input, dim, *size);
   if (failed(quotient))
     return failure();
   SmallVector<int64_t> expected(input.getShape());
@@ -286,8 +290,14 @@ ReduceScatterOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   expected[dim] = *quotient;
   how[dim] =
       std::to_string(input.getDimSize(dim)) + " / " + std::to_string(*size);
-  return checkResultShape(*this, group, input, getResult().getType(), expected,
-                          how);
+  return checkResultShape(op, group, input, result, expected, how);
+}
+
+LogicalResult
+ReduceScatterOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  return verifyDividedResult(*this, symbolTable, getMeshAttr(), getAxes(),
+                             getInput().getType(), getResult().getType(),
+                             getDimAttr().getInt());
 }
 
 //===----------------------------------------------------------------------===//
@@ -302,26 +312,10 @@ LogicalResult SliceOp::verify() {
 }
 
 LogicalResult SliceOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  FailureOr<MeshOp> mesh = lookupMesh(*this, symbolTable, getMeshAttr());
-  if (failed(mesh))
-    return failure();
-  FailureOr<int64_t> size = verifyGroup(*this, *mesh, getAxes());
-  if (failed(size))
-    return failure();
-  std::string group = describeAxisGroup(axisNames(getAxes()), *size);
-  RankedTensorType input = cast<RankedTensorType>(getInput().getType());
-  int64_t dim = getDimAttr().getInt();
-  FailureOr<int64_t> quotient = divideDim(*this, group, input, dim, *size);
-  if (failed(quotient))
-    return failure();
-  SmallVector<int64_t> expected(input.getShape());
-  SmallVector<std::string> how(input.getRank(), "as the operand's");
-  expected[dim] = *quotient;
-  how[dim] =
-      std::to_string(input.getDimSize(dim)) + " / " + std::to_string(*size);
-  return checkResultShape(*this, group, input,
-                          cast<RankedTensorType>(getResult().getType()),
-                          expected, how);
+  return verifyDividedResult(*this, symbolTable, getMeshAttr(), getAxes(),
+                             cast<RankedTensorType>(getInput().getType()),
+                             cast<RankedTensorType>(getResult().getType()),
+                             getDimAttr().getInt());
 }
 
 //===----------------------------------------------------------------------===//

@@ -65,15 +65,9 @@ LogicalResult VocabParallelCrossEntropyGradOp::verify() {
     return emitOpError() << "expected lse of shape "
                          << formatShape(getLabels().getType()) << ", got "
                          << formatShape(getLse().getType());
-  ArrayRef<int64_t> expected = getReduction() == Reduction::none
-                                   ? shapeOf(getLabels())
-                                   : ArrayRef<int64_t>{};
-  if (!shapesAgree(expected, shapeOf(getLossGrad())))
-    return emitOpError() << "expected a loss gradient of shape "
-                         << formatShape(expected) << " for reduction "
-                         << stringifyReduction(getReduction()) << ", got "
-                         << formatShape(getLossGrad().getType());
-  return success();
+  return verifyLossGradShape(*this, getReduction() == Reduction::none,
+                             stringifyReduction(getReduction()), getLabels(),
+                             getLossGrad());
 }
 
 /// Every entry of |names| names a trainable tfm.parameter.

@@ -145,6 +145,21 @@ LogicalResult verifyAttentionOperands(Operation *op, Value query, Value key,
                                       Value value, Value result, Value lse,
                                       bool causal);
 
+/// A cross-entropy loss gradient has the labels' shape for reduction
+/// `none` (|perPosition|) and is a scalar otherwise.
+inline LogicalResult verifyLossGradShape(Operation *op, bool perPosition,
+                                         StringRef reduction, Value labels,
+                                         Value lossGrad) {
+  ArrayRef<int64_t> expected =
+      perPosition ? shapeOf(labels) : ArrayRef<int64_t>{};
+  if (!shapesAgree(expected, shapeOf(lossGrad)))
+    return op->emitOpError()
+           << "expected a loss gradient of shape " << formatShape(expected)
+           << " for reduction " << reduction << ", got "
+           << formatShape(lossGrad.getType());
+  return success();
+}
+
 } // namespace mlir::strata::tfm::detail
 
 #endif // STRATA_DIALECTS_TFM_IR_TFMSHAPEUTILS_H

@@ -156,15 +156,9 @@ LogicalResult CrossEntropyGradOp::verify() {
                          << expectedElement << " for " << logitsElement
                          << " logits, got "
                          << getElementTypeOrSelf(getLossGrad().getType());
-  ArrayRef<int64_t> expected = getReduction() == Reduction::none
-                                   ? shapeOf(getLabels())
-                                   : ArrayRef<int64_t>{};
-  if (!shapesAgree(expected, shapeOf(getLossGrad())))
-    return emitOpError() << "expected a loss gradient of shape "
-                         << formatShape(expected) << " for reduction "
-                         << stringifyReduction(getReduction()) << ", got "
-                         << formatShape(getLossGrad().getType());
-  return success();
+  return verifyLossGradShape(*this, getReduction() == Reduction::none,
+                             stringifyReduction(getReduction()), getLabels(),
+                             getLossGrad());
 }
 
 LogicalResult
