@@ -186,6 +186,9 @@ int mlir::strata::runCompile(const CompileOptions &options) {
   registerStrataDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  // Errors name the model part and the values at fault; a dump of the whole
+  // module under each one would bury them.
+  context.printOpOnDiagnostic(false);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnosticHandler(sourceMgr, &context);
 

@@ -61,9 +61,11 @@ public:
   LogicalResult run() {
     if (mesh.pp != 1)
       return module.emitError()
-             << "this version partitions tensor and data parallelism; "
-                "pipeline_model_parallel_size = "
-             << mesh.pp << " must be 1";
+             << "pipeline parallelism is not implemented yet: "
+                "pipeline_model_parallel_size is "
+             << mesh.pp
+             << "; use tensor_model_parallel_size and data parallelism "
+                "(trainer.devices) instead";
     declareMesh();
     if (failed(splitParameters()))
       return failure();
