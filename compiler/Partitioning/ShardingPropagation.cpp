@@ -1,0 +1,157 @@
+//===- ShardingPropagation.cpp - splits through ops and regions -------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Partitioning/PartitionerImpl.h"
+
+using namespace mlir;
+using namespace mlir::strata;
+using namespace mlir::strata::partitioning;
+
+/// Copies split dimensions between two values that must agree (layer
+/// operands and block arguments, yields and layer results).
+bool ShardingPropagation::unify(Value a, Value b) {
+  if (!isTensor(a) || !isTensor(b))
+    return false;
+  TensorSharding &x = splitOf(a), &y = splitOf(b);
+  bool changed = false;
+  for (size_t d = 0; d < x.dims.size() && d < y.dims.size(); ++d) {
+    if (x.dims[d].empty() && !y.dims[d].empty()) {
+      x.dims[d] = y.dims[d];
+      changed = true;
+    } else if (y.dims[d].empty() && !x.dims[d].empty()) {
+      y.dims[d] = x.dims[d];
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+bool ShardingPropagation::seed(Value value, const TensorSharding &sharding) {
+  TensorSharding &current = splitOf(value);
+  bool changed = false;
+  for (size_t d = 0; d < current.dims.size() && d < sharding.dims.size();
+       ++d)
+    if (current.dims[d].empty() && !sharding.dims[d].empty()) {
+      current.dims[d] = sharding.dims[d];
+      changed = true;
+    }
+  return changed;
+}
+
+/// Copies the split of dimension |dim| between |value| and |cache| (the
+/// heads of cached attention's query, the groups of a cache write).
+bool ShardingPropagation::unifyWithCache(Value value, TensorSharding &cache, size_t dim) {
+  TensorSharding &v = splitOf(value);
+  if (v.dims.size() <= dim)
+    return false;
+  if (v.dims[dim].empty() && !cache.dims[dim].empty()) {
+    v.dims[dim] = cache.dims[dim];
+    return true;
+  }
+  if (cache.dims[dim].empty() && !v.dims[dim].empty()) {
+    cache.dims[dim] = v.dims[dim];
+    return true;
+  }
+  return false;
+}
+
+bool ShardingPropagation::propagateOp(Operation *op) {
+  if (auto ref = dyn_cast<tfm::ParamRefOp>(op))
+    return seed(ref.getResult(), parameterSharding(ref.getName()));
+  if (auto accumulate = dyn_cast<tfm::AccumulateGradOp>(op))
+    return seed(accumulate.getValue(),
+                parameterSharding(accumulate.getName()));
+  if (auto write = dyn_cast<tfm::CacheWriteOp>(op))
+    return unifyWithCache(write.getValues(), cacheSplit(write.getCache()), 2);
+  if (auto cached = dyn_cast<tfm::CachedAttentionOp>(op)) {
+    bool changed =
+        unifyWithCache(cached.getQuery(), cacheSplit(cached.getKeyCache()), 2);
+    changed |= unifyWithCache(cached.getQuery(),
+                              cacheSplit(cached.getValueCache()), 2);
+    changed |= unify(cached.getResult(), cached.getQuery());
+    return changed;
+  }
+  if (auto layer = dyn_cast<tfm::LayerOp>(op)) {
+    Block &body = layer.getBody().front();
+    bool changed = sequenceParallel && seedSequenceSplit(layer);
+    for (auto [operand, argument] :
+         llvm::zip(layer.getInputs(), body.getArguments()))
+      changed |= unify(operand, argument);
+    for (auto [result, yielded] :
+         llvm::zip(layer.getResults(), body.getTerminator()->getOperands()))
+      changed |= unify(result, yielded);
+    return changed;
+  }
+  auto interface = dyn_cast<tfm::ShardingRuleOpInterface>(op);
+  if (!interface)
+    return false;
+  std::optional<ShardingRule> rule = interface.getShardingRule();
+  if (!rule)
+    return false;
+  std::vector<TensorSharding> operands, results;
+  OpShapes shapes;
+  for (Value v : op->getOperands()) {
+    operands.push_back(splitOf(v));
+    shapes.operands.push_back(shapeVector(v.getType()));
+  }
+  for (Value v : op->getResults()) {
+    results.push_back(splitOf(v));
+    shapes.results.push_back(shapeVector(v.getType()));
+  }
+  if (!::strata::sharding::propagate(*rule, shapes, axes, operands, results))
+    return false;
+  for (auto [v, s] : llvm::zip(op->getOperands(), operands))
+    splitOf(v).dims = s.dims;
+  for (auto [v, s] : llvm::zip(op->getResults(), results))
+    splitOf(v).dims = s.dims;
+  return true;
+}
+
+/// Sequence parallelism (Megatron-LM): the residual stream between the
+/// tensor-parallel regions is split along the sequence (dimension 1) over
+/// tp: a forward layer's input and output, a backward layer's incoming and
+/// outgoing gradient. Propagation carries the split through norms,
+/// dropout and residual adds; the weights' splits win at the matmuls,
+/// where the sequence is gathered (and partial sums reduce-scattered).
+bool ShardingPropagation::seedSequenceSplit(tfm::LayerOp layer) {
+  Block &body = layer.getBody().front();
+  auto seedValue = [&](Value value) {
+    auto type = dyn_cast<RankedTensorType>(value.getType());
+    if (!type || type.getRank() != 3)
+      return false;
+    TensorSharding split = TensorSharding::replicated(3);
+    split.dims[1] = {"tp"};
+    return seed(value, split);
+  };
+  bool changed = false;
+  const unsigned in = layer.getBackward() ? layer.getNumOperands() - 1 : 0;
+  if (in < layer.getNumOperands()) {
+    changed |= seedValue(layer->getOperand(in));
+    changed |= seedValue(body.getArgument(in));
+  }
+  if (layer->getNumResults() > 0) {
+    changed |= seedValue(layer->getResult(0));
+    changed |= seedValue(body.getTerminator()->getOperand(0));
+  }
+  return changed;
+}
+
+void ShardingPropagation::propagateFunction(func::FuncOp function) {
+  SmallVector<Operation *> ops;
+  function.walk([&](Operation *op) { ops.push_back(op); });
+  // Alternate forward and backward sweeps: splits enter at the parameters
+  // (forward) and at gradient slots (backward).
+  for (int sweep = 0; sweep < 64; ++sweep) {
+    bool changed = false;
+    if (sweep % 2 == 0)
+      for (Operation *op : ops)
+        changed |= propagateOp(op);
+    else
+      for (Operation *op : llvm::reverse(ops))
+        changed |= propagateOp(op);
+    if (!changed && sweep > 0)
+      break;
+  }
+}
