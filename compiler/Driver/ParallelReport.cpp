@@ -82,8 +82,8 @@ void tally(Operation *op, const MeshInfo &mesh,
     ++t.count;
     t.payload += whole;
     if (group > 1)
-      t.sent += static_cast<int64_t>(factor * double(group - 1) / double(group) *
-                                     double(whole));
+      t.sent += static_cast<int64_t>(factor * double(group - 1) /
+                                     double(group) * double(whole));
   };
   if (auto o = dyn_cast<dist::AllReduceOp>(op))
     add("all_reduce", bytesOf(o.getType()), mesh.sizeOf(o.getAxes()), 2.0);
@@ -130,8 +130,7 @@ LogicalResult mlir::strata::printParallelReport(ModuleOp module,
   os << llvm::format("  %5s %4s %4s %4s %6s %8s", "rank", "dp", "pp", "tp",
                      "stage", "layers");
   for (planning::BufferCategory category : planning::kAllBufferCategories)
-    os << llvm::format(" %16s",
-                       planning::stringifyBufferCategory(category));
+    os << llvm::format(" %16s", planning::stringifyBufferCategory(category));
   os << llvm::format(" %12s\n", "arena");
   for (int64_t rank = 0; rank < mesh.ranks(); ++rank) {
     SmallVector<int64_t> coords(mesh.shape.size());

@@ -23,14 +23,14 @@ std::optional<unsigned> megatronSplitDim(std::string_view name) {
   };
   // Longest suffixes first: "attention.output.weight" before "output.weight".
   static constexpr Entry kEntries[] = {
-      {".attention.query.weight", 0u}, {".attention.query.bias", 0u},
-      {".attention.key.weight", 0u},   {".attention.key.bias", 0u},
-      {".attention.value.weight", 0u}, {".attention.value.bias", 0u},
+      {".attention.query.weight", 0u},  {".attention.query.bias", 0u},
+      {".attention.key.weight", 0u},    {".attention.key.bias", 0u},
+      {".attention.value.weight", 0u},  {".attention.value.bias", 0u},
       {".attention.output.weight", 1u}, {".attention.output.bias", {}},
-      {".mlp.fc1.weight", 0u},         {".mlp.fc1.bias", 0u},
-      {".mlp.gate.weight", 0u},        {".mlp.gate.bias", 0u},
-      {".mlp.up.weight", 0u},          {".mlp.up.bias", 0u},
-      {".mlp.fc2.weight", 1u},         {".mlp.fc2.bias", {}},
+      {".mlp.fc1.weight", 0u},          {".mlp.fc1.bias", 0u},
+      {".mlp.gate.weight", 0u},         {".mlp.gate.bias", 0u},
+      {".mlp.up.weight", 0u},           {".mlp.up.bias", 0u},
+      {".mlp.fc2.weight", 1u},          {".mlp.fc2.bias", {}},
   };
   for (const Entry &entry : kEntries)
     if (endsWith(name, entry.suffix))

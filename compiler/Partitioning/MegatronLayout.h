@@ -1,4 +1,5 @@
-//===- MegatronLayout.h - which parameters tensor parallelism splits -*- C++ -*-===//
+//===- MegatronLayout.h - which parameters tensor parallelism splits -*- C++
+//-*-===//
 //
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //

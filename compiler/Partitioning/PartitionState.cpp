@@ -10,8 +10,10 @@ using namespace mlir::strata;
 using namespace mlir::strata::partitioning;
 
 PartitionState::PartitionState(ModuleOp module, const MeshShape &mesh)
-    : module(module), builder(module.getContext()),
-      axes{{"dp", mesh.dp}, {"pp", mesh.pp}, {"tp", mesh.tp}}, mesh(mesh) {
+    : module(module), builder(module.getContext()), axes{{"dp", mesh.dp},
+                                                         {"pp", mesh.pp},
+                                                         {"tp", mesh.tp}},
+      mesh(mesh) {
   if (auto config = module->getAttrOfType<DictionaryAttr>("tfm.config"))
     if (auto sp = config.getAs<BoolAttr>("sequence_parallel"))
       sequenceParallel = sp.getValue() && mesh.tp > 1;
@@ -22,8 +24,8 @@ dist::ShardingAttr PartitionState::toAttr(const TensorSharding &sharding) {
   for (const AxisList &list : sharding.dims)
     dims.push_back(strArray(list));
   return dist::ShardingAttr::get(
-      builder.getContext(), FlatSymbolRefAttr::get(builder.getContext(),
-                                                   kMeshName),
+      builder.getContext(),
+      FlatSymbolRefAttr::get(builder.getContext(), kMeshName),
       builder.getArrayAttr(dims), strArray(sharding.partial));
 }
 
@@ -33,7 +35,7 @@ ArrayAttr PartitionState::strArray(const AxisList &list) {
 }
 
 RankedTensorType PartitionState::localType(RankedTensorType global,
-                           const TensorSharding &sharding) {
+                                           const TensorSharding &sharding) {
   SmallVector<int64_t> shape(global.getShape());
   for (size_t d = 0; d < sharding.dims.size() && d < shape.size(); ++d)
     shape[d] /= ::strata::sharding::groupSize(axes, sharding.dims[d]);
@@ -59,9 +61,9 @@ TensorSharding &PartitionState::splitOf(Value value) {
   auto it = splits.find(value);
   if (it == splits.end())
     it = splits
-             .try_emplace(value, TensorSharding::replicated(
-                                     cast<RankedTensorType>(value.getType())
-                                         .getRank()))
+             .try_emplace(
+                 value, TensorSharding::replicated(
+                            cast<RankedTensorType>(value.getType()).getRank()))
              .first;
   return it->second;
 }
@@ -81,7 +83,7 @@ RankedTensorType PartitionState::globalTypeOf(Value value) {
 }
 
 void PartitionState::setSharding(Value value, RankedTensorType global,
-                 const TensorSharding &sharding) {
+                                 const TensorSharding &sharding) {
   globalTypes[value] = global;
   actual[value] = sharding;
   for (size_t d = 0; d < sharding.dims.size(); ++d) {

@@ -62,9 +62,9 @@ void ModulePartitioner::addGradientReduction() {
     if (parameter.getTrainable())
       trainable.push_back(FlatSymbolRefAttr::get(parameter.getSymNameAttr()));
   builder.setInsertionPointToEnd(module.getBody());
-  auto function = func::FuncOp::create(builder, module.getLoc(),
-                                       "reduce_gradients",
-                                       builder.getFunctionType({}, {}));
+  auto function =
+      func::FuncOp::create(builder, module.getLoc(), "reduce_gradients",
+                           builder.getFunctionType({}, {}));
   Block *entry = function.addEntryBlock();
   builder.setInsertionPointToStart(entry);
   tfm::ReduceGradsOp::create(builder, module.getLoc(),
@@ -75,10 +75,10 @@ void ModulePartitioner::addGradientReduction() {
 
 void ModulePartitioner::declareMesh() {
   builder.setInsertionPointToStart(module.getBody());
-  dist::MeshOp::create(builder, module.getLoc(), kMeshName,
-                       builder.getStrArrayAttr({"dp", "pp", "tp"}),
-                       builder.getDenseI64ArrayAttr(
-                           {mesh.dp, mesh.pp, mesh.tp}));
+  dist::MeshOp::create(
+      builder, module.getLoc(), kMeshName,
+      builder.getStrArrayAttr({"dp", "pp", "tp"}),
+      builder.getDenseI64ArrayAttr({mesh.dp, mesh.pp, mesh.tp}));
 }
 
 LogicalResult ModulePartitioner::splitParameters() {
@@ -92,9 +92,8 @@ LogicalResult ModulePartitioner::splitParameters() {
         return parameter.emitError()
                << "cannot split parameter @" << parameter.getSymName()
                << " of shape " << type << " along dimension " << *dim
-               << " over tensor_model_parallel_size = " << mesh.tp
-               << ": " << type.getDimSize(*dim) << " is not divisible by "
-               << mesh.tp;
+               << " over tensor_model_parallel_size = " << mesh.tp << ": "
+               << type.getDimSize(*dim) << " is not divisible by " << mesh.tp;
       sharding.dims[*dim] = {"tp"};
     }
     parameterShardings[parameter.getSymName().str()] = sharding;
@@ -105,7 +104,8 @@ LogicalResult ModulePartitioner::splitParameters() {
   return success();
 }
 
-LogicalResult ModulePartitioner::partitionByRule(Operation *op, const ShardingRule &rule) {
+LogicalResult ModulePartitioner::partitionByRule(Operation *op,
+                                                 const ShardingRule &rule) {
   std::vector<TensorSharding> operands, results;
   OpShapes shapes;
   for (Value v : op->getOperands()) {
@@ -121,8 +121,7 @@ LogicalResult ModulePartitioner::partitionByRule(Operation *op, const ShardingRu
   for (unsigned i = 0; i < op->getNumOperands(); ++i)
     if (failed(reshardOperand(op, i, resolution.operands[i])))
       return failure();
-  for (auto [value, sharding] :
-       llvm::zip(op->getResults(), resolution.results))
+  for (auto [value, sharding] : llvm::zip(op->getResults(), resolution.results))
     setSharding(value, cast<RankedTensorType>(value.getType()), sharding);
   markShardedPositions(op, resolution);
   return success();
@@ -131,7 +130,8 @@ LogicalResult ModulePartitioner::partitionByRule(Operation *op, const ShardingRu
 /// Ops whose local computation depends on the rank's block: the embedding
 /// offsets its ids by the vocabulary block, attention draws its dropout
 /// mask by global head.
-void ModulePartitioner::markShardedPositions(Operation *op, const Resolution &resolution) {
+void ModulePartitioner::markShardedPositions(Operation *op,
+                                             const Resolution &resolution) {
   auto first = [&](const AxisList &list) -> StringAttr {
     return list.empty() ? StringAttr() : builder.getStringAttr(list.front());
   };
@@ -170,9 +170,9 @@ LogicalResult ModulePartitioner::partitionOp(Operation *op) {
     return partitionLayer(layer);
   if (auto write = dyn_cast<tfm::CacheWriteOp>(op)) {
     TensorSharding values = cacheSplit(write.getCache());
-    return failure(failed(reshardOperand(op, 0, values)) ||
-                   failed(reshardOperand(op, 1,
-                                         TensorSharding::replicated(2))));
+    return failure(
+        failed(reshardOperand(op, 0, values)) ||
+        failed(reshardOperand(op, 1, TensorSharding::replicated(2))));
   }
   if (auto cached = dyn_cast<tfm::CachedAttentionOp>(op)) {
     // q[b,s,h,d] with the caches' split of heads; out like q.
@@ -253,9 +253,9 @@ LogicalResult ModulePartitioner::partitionFunction(func::FuncOp function) {
     return failure();
   // Results: local types, and their split for the runtime to gather.
   auto ret = cast<func::ReturnOp>(function.getBody().front().getTerminator());
-  function.setType(FunctionType::get(
-      builder.getContext(), function.getArgumentTypes(),
-      ret.getOperandTypes()));
+  function.setType(FunctionType::get(builder.getContext(),
+                                     function.getArgumentTypes(),
+                                     ret.getOperandTypes()));
   for (unsigned i = 0; i < ret.getNumOperands(); ++i) {
     Value value = ret.getOperand(i);
     if (isTensor(value) && actualOf(value).isSplit())

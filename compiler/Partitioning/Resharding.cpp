@@ -14,7 +14,7 @@ using namespace mlir::strata::partitioning;
 /// a dimension over the same axis, else all-reduce), split dimensions the
 /// consumer needs whole gathered, whole dimensions it needs split sliced.
 FailureOr<Value> Resharding::reshard(Value value, const TensorSharding &target,
-                         Operation *user) {
+                                     Operation *user) {
   TensorSharding current = actualOf(value);
   if (current == target)
     return value;
@@ -44,12 +44,12 @@ FailureOr<Value> Resharding::reshard(Value value, const TensorSharding &target,
       continue;
     }
     TensorSharding scattered = current;
-    scattered.partial.erase(std::find(scattered.partial.begin(),
-                                      scattered.partial.end(), axis));
+    scattered.partial.erase(
+        std::find(scattered.partial.begin(), scattered.partial.end(), axis));
     scattered.dims[*scatterDim] = {axis};
     cur = dist::ReduceScatterOp::create(
-        builder, user->getLoc(), localType(global, scattered), cur,
-        meshRef(), strArray({axis}),
+        builder, user->getLoc(), localType(global, scattered), cur, meshRef(),
+        strArray({axis}),
         builder.getI64IntegerAttr(static_cast<int64_t>(*scatterDim)),
         dist::ReductionKindAttr::get(builder.getContext(),
                                      dist::ReductionKind::sum));
@@ -89,10 +89,9 @@ FailureOr<Value> Resharding::reshard(Value value, const TensorSharding &target,
       continue;
     TensorSharding sliced = current;
     sliced.dims[d] = target.dims[d];
-    cur = dist::SliceOp::create(builder, user->getLoc(),
-                                localType(global, sliced), cur, meshRef(),
-                                strArray(target.dims[d]),
-                                builder.getI64IntegerAttr(d));
+    cur = dist::SliceOp::create(
+        builder, user->getLoc(), localType(global, sliced), cur, meshRef(),
+        strArray(target.dims[d]), builder.getI64IntegerAttr(d));
     current = sliced;
     globalTypes[cur] = global;
     actual[cur] = current;
@@ -107,7 +106,7 @@ FailureOr<Value> Resharding::reshard(Value value, const TensorSharding &target,
 }
 
 LogicalResult Resharding::reshardOperand(Operation *op, unsigned index,
-                             const TensorSharding &target) {
+                                         const TensorSharding &target) {
   FailureOr<Value> value = reshard(op->getOperand(index), target, op);
   if (failed(value))
     return failure();

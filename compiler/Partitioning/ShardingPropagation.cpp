@@ -31,8 +31,7 @@ bool ShardingPropagation::unify(Value a, Value b) {
 bool ShardingPropagation::seed(Value value, const TensorSharding &sharding) {
   TensorSharding &current = splitOf(value);
   bool changed = false;
-  for (size_t d = 0; d < current.dims.size() && d < sharding.dims.size();
-       ++d)
+  for (size_t d = 0; d < current.dims.size() && d < sharding.dims.size(); ++d)
     if (current.dims[d].empty() && !sharding.dims[d].empty()) {
       current.dims[d] = sharding.dims[d];
       changed = true;
@@ -42,7 +41,8 @@ bool ShardingPropagation::seed(Value value, const TensorSharding &sharding) {
 
 /// Copies the split of dimension |dim| between |value| and |cache| (the
 /// heads of cached attention's query, the groups of a cache write).
-bool ShardingPropagation::unifyWithCache(Value value, TensorSharding &cache, size_t dim) {
+bool ShardingPropagation::unifyWithCache(Value value, TensorSharding &cache,
+                                         size_t dim) {
   TensorSharding &v = splitOf(value);
   if (v.dims.size() <= dim)
     return false;
@@ -61,8 +61,7 @@ bool ShardingPropagation::propagateOp(Operation *op) {
   if (auto ref = dyn_cast<tfm::ParamRefOp>(op))
     return seed(ref.getResult(), parameterSharding(ref.getName()));
   if (auto accumulate = dyn_cast<tfm::AccumulateGradOp>(op))
-    return seed(accumulate.getValue(),
-                parameterSharding(accumulate.getName()));
+    return seed(accumulate.getValue(), parameterSharding(accumulate.getName()));
   if (auto write = dyn_cast<tfm::CacheWriteOp>(op))
     return unifyWithCache(write.getValues(), cacheSplit(write.getCache()), 2);
   if (auto cached = dyn_cast<tfm::CachedAttentionOp>(op)) {

@@ -21,8 +21,8 @@ std::optional<AxisList> SplitForms::vocabularySplit(Value logits) {
 
 /// Logits split only along the vocabulary and complete; labels whole.
 LogicalResult SplitForms::prepareVocabularyParallel(Operation *op, Value logits,
-                                        unsigned labelsIndex,
-                                        const AxisList &vocabAxes) {
+                                                    unsigned labelsIndex,
+                                                    const AxisList &vocabAxes) {
   TensorSharding target =
       TensorSharding::replicated(globalTypeOf(logits).getRank());
   target.dims.back() = vocabAxes;
@@ -39,11 +39,10 @@ LogicalResult SplitForms::prepareVocabularyParallel(Operation *op, Value logits,
 }
 
 /// stats -> all_gather -> loss, lse at the builder's insertion point.
-std::pair<Value, Value> SplitForms::buildVocabParallelLoss(Location loc, Value logits,
-                                               Value labels,
-                                               tfm::Reduction reduction,
-                                               Type lossType,
-                                               const AxisList &vocabAxes) {
+std::pair<Value, Value>
+SplitForms::buildVocabParallelLoss(Location loc, Value logits, Value labels,
+                                   tfm::Reduction reduction, Type lossType,
+                                   const AxisList &vocabAxes) {
   auto labelsType = cast<RankedTensorType>(labels.getType());
   Type element = getElementTypeOrSelf(lossType);
   SmallVector<int64_t> statsShape(labelsType.getShape());
@@ -59,13 +58,13 @@ std::pair<Value, Value> SplitForms::buildVocabParallelLoss(Location loc, Value l
       meshRef(), strArray(vocabAxes),
       builder.getI64IntegerAttr(statsShape.size() - 1));
   auto lseType = RankedTensorType::get(labelsType.getShape(), element);
-  auto loss = tfm::VocabParallelLossOp::create(
-      builder, loc, lossType, lseType, reduction, gathered);
+  auto loss = tfm::VocabParallelLossOp::create(builder, loc, lossType, lseType,
+                                               reduction, gathered);
   return {loss.getLoss(), loss.getLse()};
 }
 
 LogicalResult SplitForms::partitionCrossEntropy(tfm::CrossEntropyOp op,
-                                    const AxisList &vocabAxes) {
+                                                const AxisList &vocabAxes) {
   if (failed(prepareVocabularyParallel(op, op.getLogits(), 1, vocabAxes)))
     return failure();
   builder.setInsertionPoint(op);
@@ -82,13 +81,12 @@ LogicalResult SplitForms::partitionCrossEntropy(tfm::CrossEntropyOp op,
 }
 
 LogicalResult SplitForms::partitionCrossEntropyGrad(tfm::CrossEntropyGradOp op,
-                                        const AxisList &vocabAxes) {
+                                                    const AxisList &vocabAxes) {
   if (failed(prepareVocabularyParallel(op, op.getLogits(), 1, vocabAxes)) ||
       failed(reshardOperand(
           op, 2,
           TensorSharding::replicated(
-              cast<RankedTensorType>(op.getLossGrad().getType())
-                  .getRank()))))
+              cast<RankedTensorType>(op.getLossGrad().getType()).getRank()))))
     return failure();
   builder.setInsertionPoint(op);
   Value lse = lseOfLogits.lookup(op.getLogits());
@@ -123,8 +121,7 @@ LogicalResult SplitForms::partitionGradNorm(tfm::GradNormOp op) {
   for (auto parameter : module.getOps<tfm::ParameterOp>()) {
     if (!parameter.getTrainable())
       continue;
-    const TensorSharding &sharding =
-        parameterSharding(parameter.getSymName());
+    const TensorSharding &sharding = parameterSharding(parameter.getSymName());
     auto ref = FlatSymbolRefAttr::get(parameter.getSymNameAttr());
     if (sharding.isSplit()) {
       split.push_back(ref);

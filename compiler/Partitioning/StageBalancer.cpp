@@ -81,8 +81,8 @@ std::optional<StagePlan> balanceStages(const PipelineCosts &costs,
   for (int64_t c = 1; c < chunks; ++c)
     for (int64_t j = c + 1; j <= layers; ++j)
       for (int64_t i = c; i < j; ++i)
-        best[c][j] = std::min(best[c][j],
-                              std::max(best[c - 1][i], cost(c, i, j)));
+        best[c][j] =
+            std::min(best[c][j], std::max(best[c - 1][i], cost(c, i, j)));
   const double bound = best[chunks - 1][layers] * (1.0 + 1e-9) + 1e-12;
 
   // Pass 2: among the plans within that bound, the most even layer counts

@@ -86,8 +86,8 @@ Status runCollective(const PreparedInstruction &p, uint8_t *arena,
   const int axis = axisOfMask(p.collectiveAxes);
   if (axis >= static_cast<int>(mesh.communicators.size()) ||
       !mesh.communicators[axis])
-    return Status::failedPrecondition(p.where + ": no communicator for mesh axis " +
-                                      std::to_string(axis));
+    return Status::failedPrecondition(
+        p.where + ": no communicator for mesh axis " + std::to_string(axis));
   Communicator &comm = *mesh.communicators[axis];
   if (p.kernel == Kernel::LocalSlice) {
     // y[o][block] = x[o][c * block + ...], c this rank's coordinate.
@@ -121,8 +121,8 @@ Status runCollective(const PreparedInstruction &p, uint8_t *arena,
       status = comm.allGather(x, y, static_cast<size_t>(block), type);
       break;
     }
-    status = comm.allGather(x, scratch, static_cast<size_t>(outer * block),
-                            type);
+    status =
+        comm.allGather(x, scratch, static_cast<size_t>(outer * block), type);
     if (status.isOk())
       for (int64_t r = 0; r < group; ++r)
         copyRuns(scratch + r * localBytes, y + r * blockBytes, outer,

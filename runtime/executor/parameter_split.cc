@@ -70,19 +70,17 @@ StatusOr<ParameterSplit> splitOf(const artifact::Parameter &parameter,
                             std::to_string(split.dim) + " over mesh axis " +
                             std::to_string(split.axis) +
                             ", which does not fit its buffer " +
-                            shapeText(split.localShape) +
-                            " or the mesh");
+                            shapeText(split.localShape) + " or the mesh");
   split.blocks = mesh.shape[split.axis];
   split.block = mesh.coords[split.axis];
   std::vector<int64_t> expected = split.globalShape;
   expected[split.dim] /= split.blocks;
   if (expected != split.localShape ||
       split.globalShape[split.dim] % split.blocks != 0)
-    return Status::dataLoss("parameter " + name + " of global shape " +
-                            shapeText(split.globalShape) + " in " +
-                            std::to_string(split.blocks) +
-                            " blocks does not fit its buffer " +
-                            shapeText(split.localShape));
+    return Status::dataLoss(
+        "parameter " + name + " of global shape " +
+        shapeText(split.globalShape) + " in " + std::to_string(split.blocks) +
+        " blocks does not fit its buffer " + shapeText(split.localShape));
   return split;
 }
 
@@ -118,12 +116,11 @@ StatusOr<io::HostTensor> gatherBlocks(const io::HostTensor &local,
     return local;
   if (local.dtype() != io::DType::F32 && local.dtype() != io::DType::F64)
     return Status::failedPrecondition("gathering a split " +
-                                 std::string(io::toString(local.dtype())) +
-                                 " parameter");
-  const ElementType type = local.dtype() == io::DType::F64 ? ElementType::F64
-                                                           : ElementType::F32;
-  io::HostTensor rankMajor(local.dtype(),
-                           {split.blocks, local.numElements()});
+                                      std::string(io::toString(local.dtype())) +
+                                      " parameter");
+  const ElementType type =
+      local.dtype() == io::DType::F64 ? ElementType::F64 : ElementType::F32;
+  io::HostTensor rankMajor(local.dtype(), {split.blocks, local.numElements()});
   STRATA_RETURN_IF_ERROR(mesh.communicators[split.axis]->allGather(
       local.bytes(), rankMajor.bytes(), local.numElements(), type));
   io::HostTensor global(local.dtype(), split.globalShape);

@@ -40,9 +40,15 @@ StatusOr<const RankMesh *> RankSetup::meshFor(const LoadedArtifact &artifact) {
         return Status::dataLoss(artifact.path() + ": mesh axis '" + name +
                                 "' has size " + std::to_string(size));
       switch (*axis) {
-      case MeshAxis::DP: shape.dp = int(size); break;
-      case MeshAxis::PP: shape.pp = int(size); break;
-      case MeshAxis::TP: shape.tp = int(size); break;
+      case MeshAxis::DP:
+        shape.dp = int(size);
+        break;
+      case MeshAxis::PP:
+        shape.pp = int(size);
+        break;
+      case MeshAxis::TP:
+        shape.tp = int(size);
+        break;
       }
       axes.push_back(name);
       sizes.push_back(size);

@@ -38,11 +38,9 @@ std::string TensorSharding::str() const {
   return os.str();
 }
 
-std::optional<ShardingRule>
-ShardingRule::fromSpec(const std::string &spec,
-                       const std::vector<size_t> &operandRanks,
-                       const std::vector<size_t> &resultRanks,
-                       const std::string &whole) {
+std::optional<ShardingRule> ShardingRule::fromSpec(
+    const std::string &spec, const std::vector<size_t> &operandRanks,
+    const std::vector<size_t> &resultRanks, const std::string &whole) {
   const size_t arrow = spec.find("->");
   if (arrow == std::string::npos)
     return std::nullopt;
@@ -236,9 +234,10 @@ bool spread(const std::vector<std::vector<int>> &factorsOf,
 
 /// The partial axes that may pass through the op by its linearity and are
 /// not split by any operand or already taken.
-std::set<std::string> passablePartials(const ShardingRule &rule,
-                                       const std::vector<TensorSharding> &operands,
-                                       const FactorAssignment &assignment) {
+std::set<std::string>
+passablePartials(const ShardingRule &rule,
+                 const std::vector<TensorSharding> &operands,
+                 const FactorAssignment &assignment) {
   std::set<std::string> passable;
   std::set<std::string> splitByOperands;
   for (const TensorSharding &operand : operands)
@@ -252,10 +251,9 @@ std::set<std::string> passablePartials(const ShardingRule &rule,
       continue;
     bool passes = false;
     if (rule.linearity == Linearity::Joint)
-      passes = std::all_of(operands.begin(), operands.end(),
-                           [&](const TensorSharding &o) {
-                             return contains(o.partial, axis);
-                           });
+      passes = std::all_of(
+          operands.begin(), operands.end(),
+          [&](const TensorSharding &o) { return contains(o.partial, axis); });
     else if (rule.linearity == Linearity::EachListed)
       for (size_t i = 0; i < operands.size(); ++i)
         passes |= i < rule.linearOperands.size() && rule.linearOperands[i] &&

@@ -127,9 +127,9 @@ TEST(ShardingRule, JointLinearityKeepsSumOfPartials) {
   EXPECT_EQ(both.operands[0], partialOver(3));
   EXPECT_EQ(both.results[0], partialOver(3));
 
-  Resolution mixed = resolve(add, shapes, kMesh,
-                             {TensorSharding::replicated(3), partialOver(3)},
-                             results);
+  Resolution mixed =
+      resolve(add, shapes, kMesh,
+              {TensorSharding::replicated(3), partialOver(3)}, results);
   EXPECT_EQ(mixed.operands[1], TensorSharding::replicated(3));
   EXPECT_EQ(mixed.results[0], TensorSharding::replicated(3));
 }
@@ -145,9 +145,9 @@ TEST(ShardingRule, NonlinearOpReducesPartialOperands) {
 
 TEST(ShardingRule, LinearOperandPassesPartialButNotTwice) {
   const ShardingRule rule = matmulRule();
-  Resolution r = resolve(rule, kMatmulShapes, kMesh,
-                         {partialOver(3), partialOver(2)},
-                         {TensorSharding::replicated(3)});
+  Resolution r =
+      resolve(rule, kMatmulShapes, kMesh, {partialOver(3), partialOver(2)},
+              {TensorSharding::replicated(3)});
   EXPECT_EQ(r.operands[0], partialOver(3));
   EXPECT_EQ(r.operands[1], TensorSharding::replicated(2));
   EXPECT_EQ(r.results[0], partialOver(3));
@@ -199,9 +199,9 @@ TEST(ShardingRule, PendingSumsPassRatherThanHonourAPropagatedSplit) {
   EXPECT_EQ(r.results[0], partialOver(3));
 
   // A whole operand: the partial one is brought to the result's split.
-  Resolution mixed = resolve(add, shapes, kMesh,
-                             {TensorSharding::replicated(3), partialOver(3)},
-                             {split(3, 1)});
+  Resolution mixed =
+      resolve(add, shapes, kMesh,
+              {TensorSharding::replicated(3), partialOver(3)}, {split(3, 1)});
   EXPECT_EQ(mixed.operands[1], split(3, 1));
   EXPECT_EQ(mixed.results[0], split(3, 1));
 }

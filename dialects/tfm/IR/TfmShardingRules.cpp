@@ -88,7 +88,8 @@ std::optional<ShardingRule> rule(MatmulOp op) {
   const int64_t out = rankOf(op.getWeight()) - c;
   const std::string B = letters(kBatch, batch), N = letters(kOut, out),
                     K = letters(kIn, c);
-  return withPriority(linearIn(ruleFor(op, B + K + "," + N + K + "->" + B + N), {0, 1}), {1});
+  return withPriority(
+      linearIn(ruleFor(op, B + K + "," + N + K + "->" + B + N), {0, 1}), {1});
 }
 
 std::optional<ShardingRule> rule(MatmulGradInputOp op) {
@@ -97,7 +98,8 @@ std::optional<ShardingRule> rule(MatmulGradInputOp op) {
   const int64_t c = rankOf(op.getWeight()) - o;
   const std::string B = letters(kBatch, batch), N = letters(kOut, o),
                     K = letters(kIn, c);
-  return withPriority(linearIn(ruleFor(op, B + N + "," + N + K + "->" + B + K), {0, 1}), {1});
+  return withPriority(
+      linearIn(ruleFor(op, B + N + "," + N + K + "->" + B + K), {0, 1}), {1});
 }
 
 std::optional<ShardingRule> rule(MatmulGradWeightOp op) {
@@ -105,7 +107,8 @@ std::optional<ShardingRule> rule(MatmulGradWeightOp op) {
   const std::string B = letters(kBatch, b),
                     N = letters(kOut, rankOf(op.getResultGrad()) - b),
                     K = letters(kIn, rankOf(op.getInput()) - b);
-  return withPriority(linearIn(ruleFor(op, B + N + "," + B + K + "->" + N + K), {0, 1}), {-1});
+  return withPriority(
+      linearIn(ruleFor(op, B + N + "," + B + K + "->" + N + K), {0, 1}), {-1});
 }
 
 std::optional<ShardingRule> rule(BiasAddOp op) {
@@ -126,7 +129,8 @@ std::optional<ShardingRule> rule(BiasGradOp op) {
 // each rank's lookup a partial sum (rows outside its block are zero).
 std::optional<ShardingRule> rule(EmbeddingOp op) {
   const std::string B = letters(kBatch, rankOf(op.getIds()));
-  return withPriority(linearIn(ruleFor(op, "vh," + B + "->" + B + "h"), {0}), {0});
+  return withPriority(linearIn(ruleFor(op, "vh," + B + "->" + B + "h"), {0}),
+                      {0});
 }
 
 std::optional<ShardingRule> rule(EmbeddingGradOp op) {
@@ -136,9 +140,8 @@ std::optional<ShardingRule> rule(EmbeddingGradOp op) {
 
 std::optional<ShardingRule> rule(LayerNormOp op) {
   const std::string B = batchOf(op.getInput(), 1);
-  return ruleFor(op, op.getBias() ? B + "h,h,h->" + B + "h"
-                                  : B + "h,h->" + B + "h",
-                 "h");
+  return ruleFor(
+      op, op.getBias() ? B + "h,h,h->" + B + "h" : B + "h,h->" + B + "h", "h");
 }
 
 std::optional<ShardingRule> rule(RMSNormOp op) {
@@ -200,9 +203,8 @@ struct RuleModel
 
 /// Elementwise ops over operands and results of one shape.
 template <typename OpT, Linearity linearity = Linearity::None>
-struct ElementwiseModel
-    : public ShardingRuleOpInterface::ExternalModel<
-          ElementwiseModel<OpT, linearity>, OpT> {
+struct ElementwiseModel : public ShardingRuleOpInterface::ExternalModel<
+                              ElementwiseModel<OpT, linearity>, OpT> {
   std::optional<ShardingRule> getShardingRule(Operation *op) const {
     std::optional<ShardingRule> r = elementwise(op);
     if (r && linearity != Linearity::None) {
