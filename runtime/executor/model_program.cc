@@ -201,13 +201,23 @@ StatusOr<double> ModelProgram::computeGradients(const io::HostTensor &tokens) {
   const int64_t localChunks = chunks / dataParallel_;
   const int64_t firstChunk = dataParallelRank_ * localChunks;
   STRATA_RETURN_IF_ERROR(executor_->run(*zeroGrads_));
+  // Dropout masks are drawn per global micro-batch (the counter of the
+  // step's first call plus the micro-batch's index in the global batch), so
+  // a dp rank drops exactly what a single rank does for the same rows.
+  const bool draws =
+      forwardBackward_->usesRandomness && executor_->options().dropout;
+  const uint64_t firstCall = executor_->rngCounter();
   double lossSum = 0.0;
   for (int64_t chunk = firstChunk; chunk < firstChunk + localChunks; ++chunk) {
     writeMicroBatch(*forwardBackward_, tokens, chunk * microBatch_);
     writeScalar(forwardBackward_->arguments[3], 1.0 / double(chunks));
+    if (draws)
+      executor_->setRngCounter(firstCall + uint64_t(chunk));
     STRATA_RETURN_IF_ERROR(executor_->run(*forwardBackward_));
     lossSum += readScalar(forwardBackward_->results[0]);
   }
+  if (draws)
+    executor_->setRngCounter(firstCall + uint64_t(chunks));
   if (dataParallel_ > 1) {
     STRATA_RETURN_IF_ERROR(executor_->run(*reduceGradients_));
     STRATA_RETURN_IF_ERROR(

@@ -3,8 +3,9 @@
 
 tests/e2e/models/tp-train.yaml trains on the bundled corpus (dropout on) under mpirun:
   * a reference run at tensor parallel 2 for 6 steps (checkpoints at 3 and 6);
-  * its step-3 checkpoint resumed at tensor parallel 4, on a single rank, and at tensor
-    parallel 2 with sequence parallelism (dropout masks of sequence-split tensors), to step 6.
+  * its step-3 checkpoint resumed at tensor parallel 4, on a single rank, at tensor parallel 2
+    with sequence parallelism (dropout masks of sequence-split tensors) and at data parallel 2
+    (each rank trains half the batch; masks drawn per global micro-batch), to step 6.
 The losses of steps 4-6 must equal the reference's within 1e-5 relative: the checkpoint holds
 the global tensors (parameters and AdamW moments), the data order and the dropout counter, and
 dropout masks are drawn by global element index, so a layout change changes nothing but
@@ -45,13 +46,14 @@ def losses(directory):
     return out
 
 
-def train(args, work, tp, directory, resume=False, sp=False):
-    artifact = work / f"tp-train-tp{tp}{'sp' if sp else ''}.strata"
+def train(args, work, tp, directory, resume=False, sp=False, dp=1):
+    artifact = work / f"tp-train-tp{tp}{'sp' if sp else ''}-dp{dp}.strata"
     if not artifact.exists():
         e2e.compile_artifact(args.strata_compile, MODEL, artifact,
-                             [f"model.tensor_model_parallel_size={tp}", f"trainer.devices={tp}",
+                             [f"model.tensor_model_parallel_size={tp}",
+                              f"trainer.devices={tp * dp}",
                               f"model.sequence_parallel={'true' if sp else 'false'}"])
-    cmd = mpirun(args, tp) + [args.strata_run, "train", artifact, "--data", CORPUS,
+    cmd = mpirun(args, tp * dp) + [args.strata_run, "train", artifact, "--data", CORPUS,
                               "--steps", "6", "--save-every", "3", "--checkpoint-dir", directory,
                               "--seed", "11", "--threads", "1"]
     e2e.run(cmd + (["--resume"] if resume else []), env={"OMP_NUM_THREADS": "1"})
@@ -90,12 +92,12 @@ def main(argv=None):
         reference = work / "tp2"
         train(args, work, 2, reference)
         want = losses(reference)
-        for tp, sp in ((4, False), (1, False), (2, True)):
-            layout = f"tp {tp}{' sp' if sp else ''}"
-            resumed = work / f"tp2-then-tp{tp}{'sp' if sp else ''}"
+        for tp, sp, dp in ((4, False, 1), (1, False, 1), (2, True, 1), (1, False, 2)):
+            layout = f"tp {tp}{' sp' if sp else ''}{f' dp {dp}' if dp > 1 else ''}"
+            resumed = work / f"tp2-then-tp{tp}{'sp' if sp else ''}-dp{dp}"
             resumed.mkdir()
             shutil.copytree(reference / "step-00000003", resumed / "step-00000003")
-            train(args, work, tp, resumed, resume=True, sp=sp)
+            train(args, work, tp, resumed, resume=True, sp=sp, dp=dp)
             got = losses(resumed)
             for step in (4, 5, 6):
                 rel = abs(got[step] - want[step]) / abs(want[step])
