@@ -3,7 +3,6 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/tooling/rank_setup.h"
 #include "runtime/tooling/run_main.h"
 
 #include "runtime/artifact/artifact_loader.h"
@@ -11,11 +10,14 @@
 #include "runtime/tooling/inspect.h"
 #include "runtime/tooling/generate_command.h"
 #include "runtime/tooling/numerics_commands.h"
+#include "runtime/tooling/rank_setup.h"
 #include "runtime/tooling/training_command.h"
 
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <iostream>
+#include <string>
 
 namespace strata::runtime {
 
@@ -60,11 +62,14 @@ void addNumericsOptions(CLI::App *command, NumericsOptions &o,
 
 int fail(const Status &status) {
   RankSetup &ranks = rankSetup();
-  std::cerr << "strata-run: error";
+  // One write per message: ranks printing at once do not interleave.
+  std::string line = "strata-run: error";
   if (ranks.worldSize() > 1)
-    std::cerr << " (rank " << ranks.worldRank() << " of " << ranks.worldSize()
-              << ")";
-  std::cerr << ": " << status.message() << "\n";
+    line += " (rank " + std::to_string(ranks.worldRank()) + " of " +
+            std::to_string(ranks.worldSize()) + ")";
+  line += ": " + status.message() + "\n";
+  std::fputs(line.c_str(), stderr);
+  std::fflush(stderr);
   // The other ranks would wait for this one forever: end the job.
   if (ranks.worldSize() > 1)
     ranks.abortJob(1);

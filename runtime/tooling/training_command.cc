@@ -3,8 +3,9 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/tooling/rank_setup.h"
 #include "runtime/tooling/training_command.h"
+
+#include "runtime/tooling/rank_setup.h"
 
 #include "runtime/data/corpus.h"
 #include "runtime/executor/parameters.h"
