@@ -81,6 +81,13 @@ int fail(const Status &status) {
 int runStrataRunMain(int argc, char **argv) {
   CLI::App app{"strata-run: loads a compiled Strata artifact (.strata) and "
                "runs it"};
+  app.footer(
+      "An artifact compiled for several ranks (strata-compile --tp/--sp, "
+      "trainer.devices) runs under\n  mpirun -np <ranks> strata-run ...\n"
+      "Every rank runs the command; the first prints and writes the files; a "
+      "rank that fails ends the job.\nEnvironment: STRATA_COMM_TIMEOUT_S "
+      "(default 300): seconds any transfer between ranks may take before the "
+      "job gives up; OMP_NUM_THREADS: kernel threads when --threads is 0.");
   app.require_subcommand(1);
   app.set_version_flag("--version", "strata-run (Strata) 0.1.0");
 
