@@ -239,25 +239,7 @@ void dropUnusedResults(tfm::LayerOp layer) {
   for (OpResult result : layer.getResults())
     if (result.use_empty())
       unused.set(result.getResultNumber());
-  if (unused.none())
-    return;
-  auto yield = cast<tfm::YieldOp>(layer.getBody().front().getTerminator());
-  yield->eraseOperands(unused);
-  SmallVector<Type> types;
-  for (OpResult result : layer.getResults())
-    if (!unused.test(result.getResultNumber()))
-      types.push_back(result.getType());
-  OpBuilder builder(layer);
-  auto replacement =
-      tfm::LayerOp::create(builder, layer.getLoc(), layer.getIndex(),
-                           layer.getInputs(), types, layer.getBackward());
-  replacement->setAttrs(layer->getAttrs());
-  replacement.getBody().takeBody(layer.getBody());
-  unsigned next = 0;
-  for (OpResult result : layer.getResults())
-    if (!unused.test(result.getResultNumber()))
-      result.replaceAllUsesWith(replacement.getResult(next++));
-  layer.erase();
+  tfm::eraseLayerResults(layer, unused);
 }
 
 /// Dead-code removal can leave a backward layer with saved values it no

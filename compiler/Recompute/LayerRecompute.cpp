@@ -230,24 +230,9 @@ tfm::LayerOp mlir::strata::dropUnusedResults(tfm::LayerOp layer) {
       unused.set(result.getResultNumber());
   if (unused.none())
     return layer;
-  Block &body = layer.getBody().front();
-  body.getTerminator()->eraseOperands(unused);
-  eraseDeadOps(body);
-  SmallVector<Type> types;
-  for (OpResult result : layer.getResults())
-    if (!unused.test(result.getResultNumber()))
-      types.push_back(result.getType());
-  OpBuilder builder(layer);
-  auto replacement =
-      tfm::LayerOp::create(builder, layer.getLoc(), layer.getIndex(),
-                           layer.getInputs(), types, layer.getBackward());
-  replacement->setDiscardableAttrs(layer->getDiscardableAttrDictionary());
-  replacement.getBody().takeBody(layer.getBody());
-  unsigned next = 0;
-  for (OpResult result : layer.getResults())
-    if (!unused.test(result.getResultNumber()))
-      result.replaceAllUsesWith(replacement.getResult(next++));
-  layer.erase();
+  tfm::LayerOp replacement = tfm::eraseLayerResults(layer, unused);
+  // The ops that only computed the dropped values.
+  eraseDeadOps(replacement.getBody().front());
   return replacement;
 }
 

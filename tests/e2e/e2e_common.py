@@ -82,6 +82,22 @@ def parallel(fn, items, jobs):
         return list(pool.map(fn, items))
 
 
+def mpi_tool_args(doc, argv=None):
+    """The arguments of an mpirun test (--strata-compile, --strata-run, --mpirun); None when
+    there is no mpirun (the caller skips)."""
+    import argparse
+    import shutil
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    p.add_argument("--strata-compile", required=True)
+    p.add_argument("--strata-run", required=True)
+    p.add_argument("--mpirun", default=shutil.which("mpirun") or "mpirun")
+    args = p.parse_args(argv)
+    if not shutil.which(args.mpirun):
+        print(f"skipped: no {args.mpirun}")
+        return None
+    return args
+
+
 def strata_env(threads=2):
     """Environment of strata-run: its OpenMP threads (kept if the caller set them)."""
     return {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(threads))}

@@ -9,7 +9,6 @@ other rank) must exit non-zero within 60 seconds, never hang. Run for each of th
 
 Usage: rank_failure.py --strata-compile build/bin/strata-compile --strata-run build/bin/strata-run
 """
-import argparse
 import os
 import shutil
 import signal
@@ -89,13 +88,8 @@ def kill_rank(args, work, artifact, victim):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--strata-compile", required=True)
-    p.add_argument("--strata-run", required=True)
-    p.add_argument("--mpirun", default=shutil.which("mpirun") or "mpirun")
-    args = p.parse_args(argv)
-    if not shutil.which(args.mpirun):
-        print(f"skipped: no {args.mpirun}")
+    args = e2e.mpi_tool_args(__doc__, argv)
+    if args is None:
         return e2e.SKIP
     work = Path(tempfile.mkdtemp(prefix="strata-rank-failure-"))
     try:

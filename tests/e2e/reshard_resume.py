@@ -15,7 +15,6 @@ be the same.
 
 Usage: reshard_resume.py --strata-compile build/bin/strata-compile --strata-run build/bin/strata-run
 """
-import argparse
 import json
 import shutil
 import sys
@@ -78,13 +77,8 @@ def compare_generation(args, work, checkpoint):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--strata-compile", required=True)
-    p.add_argument("--strata-run", required=True)
-    p.add_argument("--mpirun", default=shutil.which("mpirun") or "mpirun")
-    args = p.parse_args(argv)
-    if not shutil.which(args.mpirun):
-        print(f"skipped: no {args.mpirun}")
+    args = e2e.mpi_tool_args(__doc__, argv)
+    if args is None:
         return e2e.SKIP
     work = Path(tempfile.mkdtemp(prefix="strata-reshard-"))
     failures = []

@@ -71,6 +71,29 @@ ParamRefOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 // LayerOp
 //===----------------------------------------------------------------------===//
 
+LayerOp mlir::strata::tfm::eraseLayerResults(LayerOp layer,
+                                             const llvm::BitVector &drop) {
+  if (drop.none())
+    return layer;
+  layer.getBody().front().getTerminator()->eraseOperands(drop);
+  SmallVector<Type> types;
+  for (OpResult result : layer.getResults())
+    if (!drop.test(result.getResultNumber()))
+      types.push_back(result.getType());
+  OpBuilder builder(layer);
+  auto replacement =
+      LayerOp::create(builder, layer.getLoc(), layer.getIndex(),
+                      layer.getInputs(), types, layer.getBackward());
+  replacement->setDiscardableAttrs(layer->getDiscardableAttrDictionary());
+  replacement.getBody().takeBody(layer.getBody());
+  unsigned next = 0;
+  for (OpResult result : layer.getResults())
+    if (!drop.test(result.getResultNumber()))
+      result.replaceAllUsesWith(replacement.getResult(next++));
+  layer.erase();
+  return replacement;
+}
+
 void LayerOp::build(OpBuilder &builder, OperationState &state, int64_t index,
                     ValueRange inputs, TypeRange resultTypes, bool backward) {
   state.addAttribute(getIndexAttrName(state.name),

@@ -12,6 +12,7 @@
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/BitVector.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/SymbolTable.h"
@@ -29,6 +30,11 @@
 #include "dialects/tfm/IR/TfmOps.h.inc"
 
 namespace mlir::strata::tfm {
+/// Replaces |layer| by a layer without the results in |drop| (which must
+/// have no uses) and without their yielded values; the other results keep
+/// their uses. Returns the new layer (|layer| itself when |drop| is empty).
+LayerOp eraseLayerResults(LayerOp layer, const llvm::BitVector &drop);
+
 /// Attaches ShardingRuleOpInterface to the tfm ops (TfmShardingRules.cpp);
 /// called when the dialect is loaded.
 void registerShardingRules(MLIRContext &context);
