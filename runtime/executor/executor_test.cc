@@ -107,11 +107,15 @@ TEST(ExecutorTest, InitializationIsDeterministicAndHasTheRequestedStd) {
   ASSERT_TRUE(a.isOk() && b.isOk());
   initializeParameters(**a, 7);
   initializeParameters(**b, 7);
-  const io::TensorMap pa = readParameters(**a), pb = readParameters(**b);
+  StatusOr<io::TensorMap> ra = readParameters(**a), rb = readParameters(**b);
+  ASSERT_TRUE(ra.isOk() && rb.isOk());
+  const io::TensorMap &pa = *ra, &pb = *rb;
   ASSERT_EQ(pa.count("w"), 1u);
   EXPECT_TRUE(pa.at("w").bitwiseEquals(pb.at("w")));
   initializeParameters(**b, 8);
-  EXPECT_FALSE(pa.at("w").bitwiseEquals(readParameters(**b).at("w")));
+  StatusOr<io::TensorMap> after = readParameters(**b);
+  ASSERT_TRUE(after.isOk());
+  EXPECT_FALSE(pa.at("w").bitwiseEquals((*after).at("w")));
   double sumSquares = 0.0;
   for (int i = 0; i < 32; ++i)
     sumSquares += std::pow(pa.at("w").data<float>()[i], 2);

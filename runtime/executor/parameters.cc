@@ -12,8 +12,6 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <set>
 #include <sstream>
@@ -62,8 +60,8 @@ void fill(T *out, int64_t n, const artifact::Parameter &parameter,
     const double std = parameter.init_std();
 #pragma omp parallel for schedule(static) if (n > 65536)
     for (int64_t i = 0; i < n; ++i)
-      out[i] = T(std * standardNormal(seed, offset,
-                                      split.globalIndex(uint64_t(i))));
+      out[i] =
+          T(std * standardNormal(seed, offset, split.globalIndex(uint64_t(i))));
     return;
   }
   }
@@ -96,8 +94,8 @@ io::ParameterTable parameterTable(const LoadedArtifact &artifact) {
     if (parameter->global_shape()) // checkpoints hold global tensors
       shape.assign(parameter->global_shape()->begin(),
                    parameter->global_shape()->end());
-    table.push_back({parameter->name()->str(), shape,
-                     toIoDType(value.dtype())});
+    table.push_back(
+        {parameter->name()->str(), shape, toIoDType(value.dtype())});
   }
   return table;
 }
@@ -154,62 +152,74 @@ void initializeParameters(Executor &executor, uint64_t seed) {
 namespace {
 
 /// The global tensor of slot |id| of |parameter| (gathered from every rank
-/// of its axis when it is split).
-io::HostTensor readGlobal(const Executor &executor,
-                          const artifact::Parameter &parameter, uint32_t id) {
+/// of its axis when it is split: collective).
+StatusOr<io::HostTensor> readGlobal(const Executor &executor,
+                                    const artifact::Parameter &parameter,
+                                    uint32_t id) {
   io::HostTensor local = executor.read(id);
   const ParameterSplit split =
       acceptedSplitOf(parameter, local.shape(), executor.mesh());
-  if (!split.isSplit())
-    return local;
-  StatusOr<io::HostTensor> global = gatherBlocks(local, split, executor.mesh());
-  if (!global.isOk()) {
-    // A peer rank died mid-gather: nothing sensible can be returned.
-    std::fprintf(stderr, "strata: %s\n", global.status().message().c_str());
-    std::exit(1);
-  }
-  return std::move(*global);
+  return gatherBlocks(local, split, executor.mesh());
+}
+
+/// Every parameter's slot |slotOf| (-1: none) as global tensors, named by
+/// |nameOf|.
+template <typename SlotOf, typename NameOf>
+StatusOr<io::TensorMap> readSlots(const Executor &executor, SlotOf slotOf,
+                                  NameOf nameOf) {
+  io::TensorMap out;
+  const auto &root = executor.root();
+  if (root.parameters())
+    for (const artifact::Parameter *parameter : *root.parameters()) {
+      const int64_t id = slotOf(*parameter);
+      if (id < 0)
+        continue;
+      STRATA_ASSIGN_OR_RETURN(
+          io::HostTensor tensor,
+          readGlobal(executor, *parameter, static_cast<uint32_t>(id)));
+      out.emplace(nameOf(*parameter), std::move(tensor));
+    }
+  return out;
+}
+
+std::string nameOf(const artifact::Parameter &parameter) {
+  return parameter.name()->str();
 }
 
 } // namespace
 
-io::TensorMap readParameters(const Executor &executor) {
-  io::TensorMap params;
-  const auto &root = executor.root();
-  if (root.parameters())
-    for (const artifact::Parameter *parameter : *root.parameters())
-      params.emplace(parameter->name()->str(),
-                     readGlobal(executor, *parameter, parameter->value()));
-  return params;
+StatusOr<io::TensorMap> readParameters(const Executor &executor) {
+  return readSlots(
+      executor, [](const artifact::Parameter &p) { return int64_t(p.value()); },
+      nameOf);
 }
 
-io::TensorMap readGradients(const Executor &executor) {
-  io::TensorMap grads;
-  const auto &root = executor.root();
-  if (root.parameters())
-    for (const artifact::Parameter *parameter : *root.parameters())
-      if (parameter->grad() >= 0)
-        grads.emplace(parameter->name()->str(),
-                      readGlobal(executor, *parameter,
-                                 static_cast<uint32_t>(parameter->grad())));
-  return grads;
+StatusOr<io::TensorMap> readGradients(const Executor &executor) {
+  return readSlots(
+      executor, [](const artifact::Parameter &p) { return int64_t(p.grad()); },
+      nameOf);
 }
 
-io::TensorMap readOptimizerState(const Executor &executor) {
-  io::TensorMap state;
-  const auto &root = executor.root();
-  if (root.parameters())
-    for (const artifact::Parameter *parameter : *root.parameters()) {
-      if (parameter->adam_m() < 0 || parameter->adam_v() < 0)
-        continue;
-      const std::string name = parameter->name()->str();
-      state.emplace(name + ".exp_avg",
-                    readGlobal(executor, *parameter,
-                               static_cast<uint32_t>(parameter->adam_m())));
-      state.emplace(name + ".exp_avg_sq",
-                    readGlobal(executor, *parameter,
-                               static_cast<uint32_t>(parameter->adam_v())));
-    }
+StatusOr<io::TensorMap> readOptimizerState(const Executor &executor) {
+  auto bothMoments = [](const artifact::Parameter &p) {
+    return p.adam_m() < 0 || p.adam_v() < 0 ? int64_t(-1) : int64_t(p.adam_m());
+  };
+  STRATA_ASSIGN_OR_RETURN(
+      io::TensorMap state,
+      readSlots(executor, bothMoments, [](const artifact::Parameter &p) {
+        return nameOf(p) + ".exp_avg";
+      }));
+  STRATA_ASSIGN_OR_RETURN(io::TensorMap second,
+                          readSlots(
+                              executor,
+                              [&](const artifact::Parameter &p) {
+                                return bothMoments(p) < 0 ? int64_t(-1)
+                                                          : int64_t(p.adam_v());
+                              },
+                              [](const artifact::Parameter &p) {
+                                return nameOf(p) + ".exp_avg_sq";
+                              }));
+  state.merge(second);
   return state;
 }
 
@@ -289,9 +299,11 @@ Status writeOptimizerState(Executor &executor, const io::TensorMap &state,
         continue;
       const std::string name = parameter->name()->str();
       targets.push_back({name + ".exp_avg",
-                         static_cast<uint32_t>(parameter->adam_m()), parameter});
+                         static_cast<uint32_t>(parameter->adam_m()),
+                         parameter});
       targets.push_back({name + ".exp_avg_sq",
-                         static_cast<uint32_t>(parameter->adam_v()), parameter});
+                         static_cast<uint32_t>(parameter->adam_v()),
+                         parameter});
     }
   return writeNamed(executor, targets, state, source);
 }
@@ -310,7 +322,7 @@ Status saveHfCheckpoint(const Executor &executor, const std::string &path,
                         const io::SafetensorsMetadata &metadata) {
   STRATA_ASSIGN_OR_RETURN(io::HfFamily family, hfFamilyOf(executor.artifact()));
   // Every rank gathers its split parameters; the first one writes.
-  io::TensorMap params = readParameters(executor);
+  STRATA_ASSIGN_OR_RETURN(io::TensorMap params, readParameters(executor));
   if (!executor.mesh().isFirst())
     return Status::ok();
   return io::saveCheckpoint(path, params, family, metadata);

@@ -38,14 +38,17 @@ StatusOr<io::HfFamily> hfFamilyOf(const LoadedArtifact &artifact);
 /// gradient slots and AdamW moments.
 void initializeParameters(Executor &executor, uint64_t seed);
 
-/// Every parameter, by Strata name.
-io::TensorMap readParameters(const Executor &executor);
+/// Every parameter, by Strata name, in the global layout: a parameter split
+/// across ranks is gathered from the ranks of its mesh axis, so every rank
+/// of a partitioned job must call these together; a failed transfer (a rank
+/// that died) is an error.
+StatusOr<io::TensorMap> readParameters(const Executor &executor);
 
 /// Every trainable parameter's gradient slot, by the parameter's Strata name.
-io::TensorMap readGradients(const Executor &executor);
+StatusOr<io::TensorMap> readGradients(const Executor &executor);
 
 /// The AdamW moments, as "<name>.exp_avg" / "<name>.exp_avg_sq".
-io::TensorMap readOptimizerState(const Executor &executor);
+StatusOr<io::TensorMap> readOptimizerState(const Executor &executor);
 Status writeOptimizerState(Executor &executor, const io::TensorMap &state,
                            const std::string &source);
 

@@ -124,9 +124,9 @@ Status runGradCommand(const NumericsOptions &o) {
                           model->program->computeGradients(tokens));
   STRATA_ASSIGN_OR_RETURN(io::HfFamily family,
                           hfFamilyOf(model->executor->artifact()));
-  STRATA_ASSIGN_OR_RETURN(
-      io::TensorMap hfGrads,
-      io::toHuggingFace(readGradients(*model->executor), family));
+  STRATA_ASSIGN_OR_RETURN(io::TensorMap grads, readGradients(*model->executor));
+  STRATA_ASSIGN_OR_RETURN(io::TensorMap hfGrads,
+                          io::toHuggingFace(grads, family));
   io::TensorMap out;
   out.emplace("loss", scalar(loss, floatTypeOf(*model->executor)));
   for (auto &[name, grad] : hfGrads)

@@ -12,11 +12,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cerrno>
 #include <cstdio>
-#include <filesystem>
+#include <cstdlib>
 #include <fcntl.h>
+#include <filesystem>
 #include <sstream>
 #include <unistd.h>
 
@@ -31,7 +31,8 @@ constexpr const char *kModelFile = "model.safetensors";
 constexpr const char *kTrainerFile = "trainer.safetensors";
 constexpr const char *kFormat = "strata-trainer-1";
 
-uint64_t fnv1a(const std::string &text, uint64_t hash = 14695981039346656037ull) {
+uint64_t fnv1a(const std::string &text,
+               uint64_t hash = 14695981039346656037ull) {
   for (unsigned char c : text) {
     hash ^= c;
     hash *= 1099511628211ull;
@@ -85,7 +86,8 @@ StatusOr<int64_t> parseInt(const io::SafetensorsMetadata &metadata,
 }
 
 /// Tests that kill training during a save widen the window between the two
-/// files with $STRATA_FAULT_CHECKPOINT_PAUSE_MS (tests/e2e/resume_after_kill.py).
+/// files with $STRATA_FAULT_CHECKPOINT_PAUSE_MS
+/// (tests/e2e/resume_after_kill.py).
 void pauseForFaultInjection() {
   static const long pauseMs = [] {
     const char *value = std::getenv("STRATA_FAULT_CHECKPOINT_PAUSE_MS");
@@ -109,8 +111,8 @@ std::string modelFingerprint(const Executor &executor) {
          {"tensor_model_parallel_size", "pipeline_model_parallel_size",
           "virtual_pipeline_model_parallel_size", "data_parallel_size",
           "sequence_parallel", "micro_batch_size",
-          "activations_checkpoint_granularity",
-          "activations_checkpoint_method", "activations_checkpoint_num_layers"})
+          "activations_checkpoint_granularity", "activations_checkpoint_method",
+          "activations_checkpoint_num_layers"})
       config.erase(key);
   std::ostringstream table;
   table << config.dump();
@@ -120,7 +122,8 @@ std::string modelFingerprint(const Executor &executor) {
   char hash[17];
   std::snprintf(hash, sizeof(hash), "%016llx",
                 static_cast<unsigned long long>(fnv1a(table.str())));
-  const std::string name = root.model_name() ? root.model_name()->str() : "model";
+  const std::string name =
+      root.model_name() ? root.model_name()->str() : "model";
   return name + "@" + hash;
 }
 
@@ -149,21 +152,23 @@ std::optional<std::string> CheckpointStore::latest() const {
 
 StatusOr<std::string> CheckpointStore::save(const Executor &executor,
                                             const TrainerState &state) {
-  const std::string final = (fs::path(directory_) / stepName(state.step)).string();
+  const std::string final =
+      (fs::path(directory_) / stepName(state.step)).string();
   // Checkpoints hold the global tensors: every rank gathers its blocks, the
   // first rank writes.
   STRATA_ASSIGN_OR_RETURN(io::HfFamily family, hfFamilyOf(executor.artifact()));
-  const io::TensorMap params = readParameters(executor);
-  const io::TensorMap optimizer = readOptimizerState(executor);
+  STRATA_ASSIGN_OR_RETURN(const io::TensorMap params, readParameters(executor));
+  STRATA_ASSIGN_OR_RETURN(const io::TensorMap optimizer,
+                          readOptimizerState(executor));
   if (!executor.mesh().isFirst())
     return final;
 
   std::error_code ec;
   fs::create_directories(directory_, ec);
   if (ec)
-    return Status::unavailable(directory_ +
-                               ": cannot create the checkpoint directory: " +
-                               ec.message());
+    return Status::unavailable(
+        directory_ +
+        ": cannot create the checkpoint directory: " + ec.message());
   // Leftovers of a save that crashed.
   for (const auto &entry : fs::directory_iterator(directory_, ec))
     if (entry.path().filename().string().rfind(".tmp-", 0) == 0)
@@ -186,12 +191,13 @@ StatusOr<std::string> CheckpointStore::save(const Executor &executor,
       {"model", state.model},
       {"data", state.data},
   };
-  Status status = io::saveCheckpoint(
-      tmp + "/" + kModelFile, params, family,
-      {{"strata_step", std::to_string(state.step)}});
+  Status status =
+      io::saveCheckpoint(tmp + "/" + kModelFile, params, family,
+                         {{"strata_step", std::to_string(state.step)}});
   pauseForFaultInjection();
   if (status.isOk())
-    status = io::writeSafetensors(tmp + "/" + kTrainerFile, optimizer, metadata);
+    status =
+        io::writeSafetensors(tmp + "/" + kTrainerFile, optimizer, metadata);
   if (status.isOk())
     status = syncDirectory(tmp);
   if (!status.isOk()) {
@@ -209,8 +215,9 @@ StatusOr<std::string> CheckpointStore::save(const Executor &executor,
     fs::rename(tmp, final, ec);
   }
   if (ec)
-    return Status::unavailable(final + ": cannot move the checkpoint into "
-                                       "place: " +
+    return Status::unavailable(final +
+                               ": cannot move the checkpoint into "
+                               "place: " +
                                ec.message());
   STRATA_RETURN_IF_ERROR(syncDirectory(directory_));
   if (keepLast_ > 0) {
@@ -238,8 +245,9 @@ StatusOr<TrainerState> CheckpointStore::load(Executor &executor,
   const io::SafetensorsMetadata &m = trainer.metadata;
   auto format = m.find("format");
   if (format == m.end() || format->second != kFormat)
-    return Status::dataLoss(trainerPath + ": not a Strata trainer state "
-                                          "(format '" +
+    return Status::dataLoss(trainerPath +
+                            ": not a Strata trainer state "
+                            "(format '" +
                             (format == m.end() ? "" : format->second) +
                             "', expected '" + kFormat + "')");
   TrainerState state;
