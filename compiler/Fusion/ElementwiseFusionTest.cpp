@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Fusion/ElementwiseFusion.h"
 
+#include "compiler/Testing/TinyModels.h"
 #include "compiler/Transforms/Passes.h"
 #include "frontends/tfmgen/TfmGen.h"
 
@@ -20,33 +21,11 @@ using ::strata::frontend::ModelDescription;
 
 namespace {
 
-ModelDescription tinyGpt() {
-  ModelDescription d;
-  d.name = "tiny";
-  d.numLayers = 2;
-  d.hiddenSize = 30;
-  d.ffnHiddenSize = 90;
-  d.numAttentionHeads = 3;
-  d.numQueryGroups = 3;
-  d.headDim = 10;
-  d.seqLength = 11;
-  d.maxPositionEmbeddings = 11;
-  d.paddedVocabSize = 37;
-  d.microBatchSize = 2;
-  d.globalBatchSize = 2;
-  return d;
-}
+ModelDescription tinyGpt() { return ::strata::testing::tinyGpt(); }
 
 ModelDescription tinyLlama() {
-  ModelDescription d = tinyGpt();
-  d.normalization = ::strata::frontend::Normalization::RMSNorm;
-  d.activation = ::strata::frontend::Activation::SwiGLU;
-  d.positionEmbedding = ::strata::frontend::PositionEmbedding::Rope;
-  d.shareEmbeddingsAndOutputWeights = false;
-  d.bias = false;
-  d.hiddenDropout = 0.0;
-  d.attentionDropout = 0.0;
-  return d;
+  return ::strata::testing::withDropout(
+      ::strata::testing::tinyLlama(::strata::testing::tinyGpt()), 0.0);
 }
 
 class ElementwiseFusionTest : public ::testing::Test {

@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Inference/InferenceDerivation.h"
+#include "compiler/Testing/TinyModels.h"
 
 #include "compiler/Transforms/Passes.h"
 #include "frontends/tfmgen/TfmGen.h"
@@ -21,34 +22,16 @@ using ::strata::frontend::ModelDescription;
 namespace {
 
 ModelDescription tinyGpt() {
-  ModelDescription d;
-  d.name = "tiny";
-  d.numLayers = 2;
-  d.hiddenSize = 30;
-  d.ffnHiddenSize = 90;
-  d.numAttentionHeads = 3;
-  d.numQueryGroups = 3;
-  d.headDim = 10;
-  d.seqLength = 11;
+  ModelDescription d =
+      ::strata::testing::withDropout(::strata::testing::tinyGpt());
   d.maxPositionEmbeddings = 16;
-  d.paddedVocabSize = 37;
-  d.microBatchSize = 2;
-  d.globalBatchSize = 2;
-  d.hiddenDropout = 0.1;
-  d.attentionDropout = 0.1;
   return d;
 }
 
 ModelDescription tinyLlama() {
-  ModelDescription d = tinyGpt();
-  d.normalization = ::strata::frontend::Normalization::RMSNorm;
-  d.activation = ::strata::frontend::Activation::SwiGLU;
-  d.positionEmbedding = ::strata::frontend::PositionEmbedding::Rope;
-  d.shareEmbeddingsAndOutputWeights = false;
-  d.bias = false;
+  ModelDescription d = ::strata::testing::withDropout(
+      ::strata::testing::tinyLlama(tinyGpt()), 0.0);
   d.numQueryGroups = 1;
-  d.hiddenDropout = 0.0;
-  d.attentionDropout = 0.0;
   return d;
 }
 

@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Lowering/BufferAssignment.h"
+#include "compiler/Testing/TinyModels.h"
 
 #include "compiler/Lowering/PlannedProgram.h"
 #include "compiler/Transforms/Passes.h"
@@ -24,20 +25,7 @@ namespace planning = ::strata::planning;
 namespace {
 
 ::strata::frontend::ModelDescription tinyGpt() {
-  ::strata::frontend::ModelDescription d;
-  d.name = "tiny";
-  d.numLayers = 3;
-  d.hiddenSize = 30;
-  d.ffnHiddenSize = 90;
-  d.numAttentionHeads = 3;
-  d.numQueryGroups = 3;
-  d.headDim = 10;
-  d.seqLength = 11;
-  d.maxPositionEmbeddings = 11;
-  d.paddedVocabSize = 37;
-  d.microBatchSize = 2;
-  d.globalBatchSize = 2;
-  return d;
+  return ::strata::testing::tinyGpt(/*layers=*/3);
 }
 
 class BufferAssignmentTest : public ::testing::Test {
@@ -140,7 +128,7 @@ TEST_F(BufferAssignmentTest, LogitsReadLaterAreNotOverwritten) {
       %d2 = tfm.cross_entropy_grad mean %m, %labels, %g : tensor<2x5xf32>, tensor<2xi32>, tensor<f32>
       return %l, %d1, %d2 : tensor<2x5xf32>, tensor<2x5xf32>, tensor<2x5xf32>
     })mlir",
-                                                           &context);
+                                                             &context);
   ASSERT_TRUE(module);
   FailureOr<BufferAssignment> assignment = assignBuffers(*module);
   ASSERT_TRUE(succeeded(assignment));
@@ -171,14 +159,14 @@ TEST_F(BufferAssignmentTest, FusedOpsGetABufferPerResult) {
     int64_t dx = program->assignment.bufferOf.lookup(op->getResult(0));
     int64_t db = program->assignment.bufferOf.lookup(op->getResult(1));
     EXPECT_NE(dx, db);
-    EXPECT_EQ(program->assignment.buffers[dx].size,
-              cast<RankedTensorType>(op->getResult(0).getType())
-                      .getNumElements() *
-                  sizeof(float));
-    EXPECT_EQ(program->assignment.buffers[db].size,
-              cast<RankedTensorType>(op->getResult(1).getType())
-                      .getNumElements() *
-                  sizeof(float));
+    EXPECT_EQ(
+        program->assignment.buffers[dx].size,
+        cast<RankedTensorType>(op->getResult(0).getType()).getNumElements() *
+            sizeof(float));
+    EXPECT_EQ(
+        program->assignment.buffers[db].size,
+        cast<RankedTensorType>(op->getResult(1).getType()).getNumElements() *
+            sizeof(float));
   });
   // Per layer: fc1's GELU gradient and two dropout gradients.
   EXPECT_EQ(fused, 3 * 3);

@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Recompute/LayerRecompute.h"
+#include "compiler/Testing/TinyModels.h"
 
 #include "compiler/Lowering/PlannedProgram.h"
 #include "compiler/Transforms/Passes.h"
@@ -28,32 +29,15 @@ constexpr int64_t kBatch = 2, kHeads = 3, kSeq = 11;
 
 /// A GPT with dropout on, so that streams matter.
 fe::ModelDescription tinyGpt(int64_t layers) {
-  fe::ModelDescription d;
-  d.name = "tiny";
-  d.numLayers = layers;
-  d.hiddenSize = 30;
-  d.ffnHiddenSize = 90;
-  d.numAttentionHeads = kHeads;
-  d.numQueryGroups = kHeads;
-  d.headDim = 10;
-  d.seqLength = kSeq;
+  fe::ModelDescription d =
+      ::strata::testing::withDropout(::strata::testing::tinyGpt(layers));
   d.maxPositionEmbeddings = 16;
-  d.paddedVocabSize = 37;
-  d.microBatchSize = kBatch;
-  d.globalBatchSize = kBatch;
-  d.hiddenDropout = 0.1;
-  d.attentionDropout = 0.1;
   return d;
 }
 
 /// A Llama: its layers also take the positions (rotary embeddings).
 fe::ModelDescription tinyLlama(int64_t layers) {
-  fe::ModelDescription d = tinyGpt(layers);
-  d.normalization = fe::Normalization::RMSNorm;
-  d.activation = fe::Activation::SwiGLU;
-  d.positionEmbedding = fe::PositionEmbedding::Rope;
-  d.shareEmbeddingsAndOutputWeights = false;
-  d.bias = false;
+  fe::ModelDescription d = ::strata::testing::tinyLlama(tinyGpt(layers));
   d.numQueryGroups = 1;
   return d;
 }
