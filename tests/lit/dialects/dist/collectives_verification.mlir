@@ -274,3 +274,31 @@ func.func @f(%arg0: tensor<8x768xf32>) {
   %0 = dist.broadcast %arg0 on @mesh axes = ["dp", "dp"] root = 0 : tensor<8x768xf32>
   return
 }
+
+// -----
+
+// dist.slice: a rank's block, dimension divided by the group size.
+
+dist.mesh @mesh axes = ["dp", "pp", "tp"] shape = [2, 2, 4]
+func.func @f(%arg0: tensor<2x512xi32>) -> tensor<2x128xi32> {
+  %0 = dist.slice %arg0 on @mesh axes = ["tp"] dim = 1 : tensor<2x512xi32> -> tensor<2x128xi32>
+  return %0 : tensor<2x128xi32>
+}
+
+// -----
+
+dist.mesh @mesh axes = ["dp", "pp", "tp"] shape = [2, 2, 4]
+func.func @f(%arg0: tensor<2x510xi32>) {
+  // expected-error @+1 {{'dist.slice' op along axis 'tp' of size 4: dimension 1 of size 510 is not divisible by 4}}
+  %0 = dist.slice %arg0 on @mesh axes = ["tp"] dim = 1 : tensor<2x510xi32> -> tensor<2x127xi32>
+  return
+}
+
+// -----
+
+dist.mesh @mesh axes = ["dp", "pp", "tp"] shape = [2, 2, 4]
+func.func @f(%arg0: tensor<2x512xi32>) {
+  // expected-error @+1 {{'dist.slice' op along axis 'tp' of size 4: expected result dimension 1 of size 128 (512 / 4), got 256}}
+  %0 = dist.slice %arg0 on @mesh axes = ["tp"] dim = 1 : tensor<2x512xi32> -> tensor<2x256xi32>
+  return
+}
