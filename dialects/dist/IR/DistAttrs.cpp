@@ -161,11 +161,9 @@ SmallVector<StringRef> ShardingAttr::getPartialAxes() const {
 // Checks against a mesh and a tensor type
 //===----------------------------------------------------------------------===//
 
-/// The product of the sizes of |axes| in |mesh|, or failure after reporting
-/// an axis the mesh lacks.
-static FailureOr<int64_t>
-groupSize(function_ref<InFlightDiagnostic()> emitError, MeshOp mesh,
-          ArrayRef<StringRef> axes) {
+FailureOr<int64_t>
+mlir::strata::dist::groupSize(function_ref<InFlightDiagnostic()> emitError,
+                              MeshOp mesh, ArrayRef<StringRef> axes) {
   int64_t size = 1;
   for (StringRef axis : axes) {
     std::optional<int64_t> axisSize = mesh.getAxisSize(axis);

@@ -59,22 +59,19 @@ static LogicalResult verifyAxesAttr(Operation *op, ArrayAttr axes) {
 /// axis the mesh lacks.
 static FailureOr<int64_t> verifyGroup(Operation *op, MeshOp mesh,
                                       ArrayAttr axes) {
-  int64_t size = 1;
-  for (StringRef axis : axisNames(axes)) {
-    std::optional<int64_t> axisSize = mesh.getAxisSize(axis);
-    if (!axisSize) {
-      InFlightDiagnostic diag = op->emitOpError();
-      diag << "mesh @" << mesh.getSymName() << " has no axis '" << axis
-           << "' (its axes are ";
-      llvm::interleaveComma(mesh.getAxes(), diag, [&](Attribute name) {
-        diag << "'" << cast<StringAttr>(name).getValue() << "'";
-      });
-      diag << ")";
-      return diag;
-    }
-    size *= *axisSize;
-  }
-  return size;
+  return groupSize([op] { return op->emitOpError(); }, mesh, axisNames(axes));
+}
+
+/// The size of the group |axes| of the mesh @|meshName| names, or failure
+/// after reporting a missing mesh or axis.
+static FailureOr<int64_t> lookupGroup(Operation *op,
+                                      SymbolTableCollection &symbolTable,
+                                      FlatSymbolRefAttr meshName,
+                                      ArrayAttr axes) {
+  FailureOr<MeshOp> mesh = lookupMesh(op, symbolTable, meshName);
+  if (failed(mesh))
+    return failure();
+  return verifyGroup(op, *mesh, axes);
 }
 
 /// Same rank and element type, and |dims| are dimensions of the operand.
@@ -219,10 +216,7 @@ LogicalResult AllReduceOp::verify() { return verifyAxesAttr(*this, getAxes()); }
 
 LogicalResult
 AllReduceOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  FailureOr<MeshOp> mesh = lookupMesh(*this, symbolTable, getMeshAttr());
-  if (failed(mesh))
-    return failure();
-  return verifyGroup(*this, *mesh, getAxes());
+  return lookupGroup(*this, symbolTable, getMeshAttr(), getAxes());
 }
 
 //===----------------------------------------------------------------------===//
@@ -238,10 +232,8 @@ LogicalResult AllGatherOp::verify() {
 
 LogicalResult
 AllGatherOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  FailureOr<MeshOp> mesh = lookupMesh(*this, symbolTable, getMeshAttr());
-  if (failed(mesh))
-    return failure();
-  FailureOr<int64_t> size = verifyGroup(*this, *mesh, getAxes());
+  FailureOr<int64_t> size =
+      lookupGroup(*this, symbolTable, getMeshAttr(), getAxes());
   if (failed(size))
     return failure();
   std::string group = describeAxisGroup(axisNames(getAxes()), *size);
@@ -270,15 +262,12 @@ LogicalResult ReduceScatterOp::verify() {
 /// The result of an op that divides dimension |dim| of |input| among the
 /// group of |axes| (reduce_scatter, slice): that dimension over the group
 /// size, the others as the operand's.
-static LogicalResult
-verifyDividedResult(Operation *op, SymbolTableCollection &symbolTable,
-                    FlatSymbolRefAttr meshName, ArrayAttr axes,
-                    RankedTensorType input, RankedTensorType result,
-                    int64_t dim) {
-  FailureOr<MeshOp> mesh = lookupMesh(op, symbolTable, meshName);
-  if (failed(mesh))
-    return failure();
-  FailureOr<int64_t> size = verifyGroup(op, *mesh, axes);
+static LogicalResult verifyDividedResult(Operation *op,
+                                         SymbolTableCollection &symbolTable,
+                                         FlatSymbolRefAttr meshName,
+                                         ArrayAttr axes, RankedTensorType input,
+                                         RankedTensorType result, int64_t dim) {
+  FailureOr<int64_t> size = lookupGroup(op, symbolTable, meshName, axes);
   if (failed(size))
     return failure();
   std::string group = describeAxisGroup(axisNames(axes), *size);
@@ -331,10 +320,8 @@ LogicalResult AllToAllOp::verify() {
 }
 
 LogicalResult AllToAllOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  FailureOr<MeshOp> mesh = lookupMesh(*this, symbolTable, getMeshAttr());
-  if (failed(mesh))
-    return failure();
-  FailureOr<int64_t> size = verifyGroup(*this, *mesh, getAxes());
+  FailureOr<int64_t> size =
+      lookupGroup(*this, symbolTable, getMeshAttr(), getAxes());
   if (failed(size))
     return failure();
   std::string group = describeAxisGroup(axisNames(getAxes()), *size);
@@ -373,10 +360,8 @@ LogicalResult BroadcastOp::verify() {
 
 LogicalResult
 BroadcastOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  FailureOr<MeshOp> mesh = lookupMesh(*this, symbolTable, getMeshAttr());
-  if (failed(mesh))
-    return failure();
-  FailureOr<int64_t> size = verifyGroup(*this, *mesh, getAxes());
+  FailureOr<int64_t> size =
+      lookupGroup(*this, symbolTable, getMeshAttr(), getAxes());
   if (failed(size))
     return failure();
   if (getRootAttr().getInt() >= *size)

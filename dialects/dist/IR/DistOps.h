@@ -47,6 +47,11 @@ FailureOr<RankedTensorType>
 getLocalType(function_ref<InFlightDiagnostic()> emitError,
              RankedTensorType type, ShardingAttr sharding, MeshOp mesh);
 
+/// The product of the sizes of |axes| in |mesh|, or failure after reporting
+/// through |emitError| an axis the mesh lacks (naming the mesh's axes).
+FailureOr<int64_t> groupSize(function_ref<InFlightDiagnostic()> emitError,
+                             MeshOp mesh, ArrayRef<StringRef> axes);
+
 /// "axis 'tp' of size 4" or "axes 'dp', 'tp' of size 8": how diagnostics
 /// name a group of mesh axes whose sizes multiply to |size|.
 std::string describeAxisGroup(ArrayRef<StringRef> axes, int64_t size);
