@@ -19,7 +19,11 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // 0.3: KV-cache inference: the buffer category KVCache and the kernels
 // CacheWrite, CachedAttention and TakePositions (strata-compile --mode
 // infer).
-inline constexpr uint16_t kArtifactVersionMinor = 4;
+// 0.4: partitioned programs: the mesh, parameter splits, shard axes and
+// the collective kernels.
+// 0.5: pipeline parallelism: one program per stage (pipeline_stages), the
+// kernels Send and Recv, parameters shared between stages.
+inline constexpr uint16_t kArtifactVersionMinor = 5;
 
 } // namespace strata::runtime
 

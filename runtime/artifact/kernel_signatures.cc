@@ -147,6 +147,14 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       // (x) -> y: block c (the rank's coordinate) of x along dim; no
       // communication
       {Kernel::LocalSlice, "local_slice", 1, 1, 1, 1, {"axes", "dim"}, {}},
+      // Pipeline transfers over the pp axis (bit mask |axes|) to or from the
+      // rank whose coordinate is this rank's plus |offset| (modulo the
+      // axis size); a Recv matches the Send with the same |tag|.
+      //
+      // (x) -> (): x is copied out and sent without waiting for the peer
+      {Kernel::Send, "send", 1, 1, 0, 0, {"axes", "offset", "tag"}, {}},
+      // () -> y: waits (bounded) for the peer's x
+      {Kernel::Recv, "recv", 0, 0, 1, 1, {"axes", "offset", "tag"}, {}},
   };
   return signatures;
 }
