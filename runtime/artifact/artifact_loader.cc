@@ -48,8 +48,8 @@ template <typename T> bool isAligned(const flatbuffers::Vector<T> *vector) {
 /// Builds "file: message" statuses for one artifact.
 class Checker {
 public:
-  Checker(const std::string &path, const Artifact &root)
-      : path(path), root(root) {}
+  Checker(const std::string &path, const Artifact &root, bool allowStages)
+      : path(path), root(root), allowStages(allowStages) {}
 
   Status check();
 
@@ -61,6 +61,7 @@ private:
     return Status::dataLoss(os.str());
   }
 
+  Status checkPipelineRoot();
   Status checkBuffers();
   Status checkParameters();
   Status checkFunctions();
@@ -73,6 +74,8 @@ private:
 
   const std::string &path;
   const Artifact &root;
+  /// False for a stage's program: stages do not nest.
+  bool allowStages;
   uint64_t arenaSize = 0;
 };
 
@@ -86,6 +89,11 @@ Status Checker::check() {
         std::to_string(kArtifactVersionMajor) + ".0 to " +
         std::to_string(kArtifactVersionMajor) + "." +
         std::to_string(kArtifactVersionMinor) + "; recompile the model");
+  if (root.pipeline_stages() && root.pipeline_stages()->size() > 0) {
+    if (!allowStages)
+      return error("holds pipeline stages of its own");
+    return checkPipelineRoot();
+  }
   if (!root.buffers() || !root.functions() || !root.plan())
     return error("missing ", !root.buffers() ? "buffers"
                              : !root.functions() ? "functions"
@@ -96,6 +104,37 @@ Status Checker::check() {
   STRATA_RETURN_IF_ERROR(checkBuffers());
   STRATA_RETURN_IF_ERROR(checkParameters());
   return checkFunctions();
+}
+
+/// A pipeline root holds only what every stage shares (the model, the mesh,
+/// micro-batches); a program of its own beside stages would leave it open
+/// which one a rank runs.
+Status Checker::checkPipelineRoot() {
+  const std::string stages =
+      std::to_string(root.pipeline_stages()->size()) + " pipeline stages";
+  auto count = [](const auto *vector) -> uint32_t {
+    return vector ? vector->size() : 0;
+  };
+  if (count(root.buffers()) || count(root.functions()) ||
+      count(root.parameters()))
+    return error("holds ", stages, " and also a program of its own (",
+                 count(root.buffers()), " buffers, ", count(root.functions()),
+                 " functions, ", count(root.parameters()), " parameters)");
+  if (root.pipeline_stage() != -1)
+    return error("holds ", stages, " but is itself pipeline stage ",
+                 root.pipeline_stage());
+  if (!root.mesh_axes() || !root.mesh_shape() ||
+      root.mesh_axes()->size() != root.mesh_shape()->size() ||
+      !isAligned(root.mesh_shape()))
+    return error("holds ", stages, " but no valid mesh");
+  for (uint32_t i = 0; i < root.mesh_axes()->size(); ++i)
+    if (root.mesh_axes()->Get(i)->str() == "pp") {
+      if (root.mesh_shape()->Get(i) != int64_t(root.pipeline_stages()->size()))
+        return error("holds ", stages, " but its mesh's pp axis has size ",
+                     root.mesh_shape()->Get(i));
+      return Status::ok();
+    }
+  return error("holds ", stages, " but its mesh has no pp axis");
 }
 
 Status Checker::checkBuffers() {
@@ -281,14 +320,68 @@ Status Checker::checkFunctions() {
 
 const artifact::Function *
 LoadedArtifact::findFunction(const std::string &name) const {
+  if (!root_->functions())
+    return nullptr;
   for (const artifact::Function *function : *root_->functions())
     if (function->name()->str() == name)
       return function;
   return nullptr;
 }
 
-StatusOr<LoadedArtifact> loadArtifactFromBytes(std::vector<uint8_t> bytes,
-                                               const std::string &path) {
+bool LoadedArtifact::isPipelineRoot() const {
+  return root_->pipeline_stages() && root_->pipeline_stages()->size() > 0;
+}
+
+const std::vector<LoadedArtifact> &LoadedArtifact::pipelineStages() const {
+  static const std::vector<LoadedArtifact> none;
+  return stages_ ? *stages_ : none;
+}
+
+StatusOr<LoadedArtifact> LoadedArtifact::pipelineStage(int64_t stage) const {
+  if (!isPipelineRoot())
+    return Status::failedPrecondition(path_ +
+                                      " is not a pipeline-parallel artifact");
+  if (stage < 0 || stage >= int64_t(stages_->size()))
+    return Status::invalidArgument(path_ + ": pipeline stage " +
+                                   std::to_string(stage) +
+                                   " does not exist (the artifact has " +
+                                   std::to_string(stages_->size()) + ")");
+  LoadedArtifact selected = (*stages_)[size_t(stage)];
+  selected.stages_ = stages_;
+  return selected;
+}
+
+namespace {
+
+std::vector<std::string> meshAxesOf(const Artifact &root) {
+  std::vector<std::string> axes;
+  if (root.mesh_axes())
+    for (const auto *axis : *root.mesh_axes())
+      axes.push_back(axis->str());
+  return axes;
+}
+
+std::vector<int64_t> meshShapeOf(const Artifact &root) {
+  if (!root.mesh_shape())
+    return {};
+  return std::vector<int64_t>(root.mesh_shape()->begin(),
+                              root.mesh_shape()->end());
+}
+
+} // namespace
+
+/// Builds LoadedArtifacts (their fields are private to it).
+struct ArtifactReader {
+  /// Checks |bytes| as one file; |allowStages| is false for a stage.
+  static StatusOr<LoadedArtifact>
+  load(std::vector<uint8_t> bytes, const std::string &path, bool allowStages);
+  static StatusOr<std::vector<LoadedArtifact>>
+  loadStages(const Artifact &root, const std::string &path);
+};
+
+StatusOr<LoadedArtifact> ArtifactReader::load(std::vector<uint8_t> bytes,
+                                              const std::string &path,
+                                              bool allowStages) {
   // A .strata file is a size-prefixed FlatBuffer: the 4-byte prefix lets a
   // truncated file be told from one that merely ends in padding.
   if (bytes.size() < 12)
@@ -331,8 +424,62 @@ StatusOr<LoadedArtifact> loadArtifactFromBytes(std::vector<uint8_t> bytes,
   loaded.path_ = path;
   loaded.bytes_ = std::make_shared<std::vector<uint8_t>>(std::move(bytes));
   loaded.root_ = artifact::GetSizePrefixedArtifact(loaded.bytes_->data());
-  STRATA_RETURN_IF_ERROR(Checker(path, *loaded.root_).check());
+  STRATA_RETURN_IF_ERROR(Checker(path, *loaded.root_, allowStages).check());
+  if (loaded.isPipelineRoot()) {
+    STRATA_ASSIGN_OR_RETURN(std::vector<LoadedArtifact> stages,
+                            loadStages(*loaded.root_, path));
+    loaded.stages_ =
+        std::make_shared<const std::vector<LoadedArtifact>>(std::move(stages));
+  }
   return loaded;
+}
+
+/// Loads every stage of a checked pipeline root like a file of its own and
+/// checks that it is the stage its place says and shares the root's mesh
+/// and micro-batches (and the first stage's chunk count).
+StatusOr<std::vector<LoadedArtifact>>
+ArtifactReader::loadStages(const Artifact &root, const std::string &path) {
+  std::vector<LoadedArtifact> stages;
+  const auto &entries = *root.pipeline_stages();
+  for (uint32_t s = 0; s < entries.size(); ++s) {
+    const std::string stagePath =
+        path + " (pipeline stage " + std::to_string(s) + ")";
+    const auto *bytes = entries.Get(s)->artifact();
+    if (!bytes || bytes->size() == 0)
+      return Status::dataLoss(stagePath + ": the stage holds no program");
+    StatusOr<LoadedArtifact> stage =
+        load(std::vector<uint8_t>(bytes->begin(), bytes->end()), stagePath,
+             /*allowStages=*/false);
+    if (!stage.isOk())
+      return stage.status();
+    const Artifact &program = stage->root();
+    auto bad = [&](const std::string &what) {
+      return Status::dataLoss(stagePath + ": " + what);
+    };
+    if (program.pipeline_stage() != int32_t(s))
+      return bad("declares pipeline_stage " +
+                 std::to_string(program.pipeline_stage()) + ", expected " +
+                 std::to_string(s));
+    if (meshAxesOf(program) != meshAxesOf(root) ||
+        meshShapeOf(program) != meshShapeOf(root))
+      return bad("has another mesh than the pipeline artifact");
+    if (program.micro_batches() != root.micro_batches())
+      return bad("has " + std::to_string(program.micro_batches()) +
+                 " micro-batches, the pipeline artifact " +
+                 std::to_string(root.micro_batches()));
+    const uint32_t chunks = program.pipeline_chunks();
+    const uint32_t first = s > 0 ? stages.front().root().pipeline_chunks() : 1;
+    if (chunks < 1 || (s > 0 && chunks != first))
+      return bad("has " + std::to_string(chunks) + " model chunks" +
+                 (s > 0 ? ", stage 0 has " + std::to_string(first) : ""));
+    stages.push_back(std::move(*stage));
+  }
+  return stages;
+}
+
+StatusOr<LoadedArtifact> loadArtifactFromBytes(std::vector<uint8_t> bytes,
+                                               const std::string &path) {
+  return ArtifactReader::load(std::move(bytes), path, /*allowStages=*/true);
 }
 
 StatusOr<LoadedArtifact> loadArtifact(const std::string &path) {

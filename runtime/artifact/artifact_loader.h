@@ -9,6 +9,12 @@
 // bit-flipped or wrong-version file is a Status naming the file and the
 // values at fault, never a crash.
 //
+// A pipeline-parallel artifact (format 0.5) is a root holding one complete
+// artifact per stage and no program of its own; loading the root checks
+// every stage as it checks a file (checksum, verifier, plan, instructions)
+// and that the stages fit the root (one per pp coordinate, the same mesh
+// and micro-batches). A rank then runs pipelineStage(its pp coordinate).
+//
 // Usage:
 //   STRATA_ASSIGN_OR_RETURN(LoadedArtifact artifact, loadArtifact(path));
 //   const artifact::Artifact &root = artifact.root();
@@ -34,6 +40,8 @@ inline constexpr uint64_t kArtifactBufferAlignment = 64;
 /// Bytes of one element of |dtype|, or 0 for a value outside the enum.
 uint64_t dtypeSize(artifact::DType dtype);
 
+struct ArtifactReader;
+
 class LoadedArtifact {
 public:
   const artifact::Artifact &root() const { return *root_; }
@@ -41,12 +49,25 @@ public:
   /// The function named |name|, or null.
   const artifact::Function *findFunction(const std::string &name) const;
 
+  /// Whether this is a pipeline-parallel root (stages, no program).
+  bool isPipelineRoot() const;
+  /// The checked stage programs of a pipeline-parallel model in stage order:
+  /// a root's own, and for a stage taken with pipelineStage() its siblings
+  /// (itself included), so a stage can see the whole model's parameters.
+  /// Empty otherwise.
+  const std::vector<LoadedArtifact> &pipelineStages() const;
+  /// Stage |stage| of a pipeline root (the program of the ranks whose pp
+  /// coordinate is |stage|); an error naming the stage count otherwise.
+  StatusOr<LoadedArtifact> pipelineStage(int64_t stage) const;
+
 private:
-  friend StatusOr<LoadedArtifact> loadArtifactFromBytes(std::vector<uint8_t>,
-                                                        const std::string &);
+  friend struct ArtifactReader; // artifact_loader.cc
   std::string path_;
   std::shared_ptr<std::vector<uint8_t>> bytes_;
   const artifact::Artifact *root_ = nullptr;
+  /// The stages of the pipeline this artifact is the root or a stage of
+  /// (their own stages_ are null, so nothing owns itself).
+  std::shared_ptr<const std::vector<LoadedArtifact>> stages_;
 };
 
 /// Reads and checks the artifact at |path|.

@@ -174,6 +174,141 @@ TEST(ArtifactLoaderTest, ParameterSlotsMatchTrainability) {
                              "0 (adamw) updates parameter 3 of 1");
 }
 
+//===----------------------------------------------------------------------===//
+// Pipeline-parallel roots
+//===----------------------------------------------------------------------===//
+
+using testing_support::buildPipelineArtifact;
+using testing_support::PipelineSpec;
+using testing_support::stageSpec;
+
+std::string pipelineError(const PipelineSpec &spec) {
+  auto loaded = loadArtifactFromBytes(buildPipelineArtifact(spec), "p.strata");
+  return loaded.isOk() ? "ok" : loaded.status().message();
+}
+
+TEST(ArtifactLoaderTest, PipelineRootLoadsEveryStage) {
+  auto loaded = loadArtifactFromBytes(buildPipelineArtifact({}), "p.strata");
+  ASSERT_TRUE(loaded.isOk()) << loaded.status().toString();
+  EXPECT_TRUE(loaded->isPipelineRoot());
+  EXPECT_EQ(loaded->findFunction("forward"), nullptr);
+  ASSERT_EQ(loaded->pipelineStages().size(), 2u);
+  auto stage = loaded->pipelineStage(1);
+  ASSERT_TRUE(stage.isOk()) << stage.status().toString();
+  EXPECT_FALSE(stage->isPipelineRoot());
+  EXPECT_EQ(stage->path(), "p.strata (pipeline stage 1)");
+  EXPECT_EQ(stage->root().pipeline_stage(), 1);
+  EXPECT_EQ(stage->root().parameters()->Get(0)->name()->str(), "w1");
+  EXPECT_NE(stage->findFunction("forward"), nullptr);
+  // A stage sees its siblings (the whole model's parameters).
+  ASSERT_EQ(stage->pipelineStages().size(), 2u);
+  EXPECT_EQ(stage->pipelineStages()[0].root().pipeline_stage(), 0);
+  EXPECT_EQ(loaded->pipelineStage(2).status().message(),
+            "p.strata: pipeline stage 2 does not exist (the artifact has 2)");
+  auto plain = loadArtifactFromBytes(buildArtifact({}), "m.strata");
+  ASSERT_TRUE(plain.isOk());
+  EXPECT_FALSE(plain->isPipelineRoot());
+  EXPECT_TRUE(plain->pipelineStages().empty());
+  EXPECT_FALSE(plain->pipelineStage(0).isOk());
+}
+
+TEST(ArtifactLoaderTest, CorruptStageIsAnErrorNamingTheStage) {
+  PipelineSpec spec;
+  std::vector<uint8_t> good = buildArtifact(stageSpec(spec, 0));
+  std::vector<uint8_t> flipped = buildArtifact(stageSpec(spec, 1));
+  flipped[flipped.size() / 2] ^= 0x10;
+  spec.stages = {good, flipped};
+  EXPECT_NE(pipelineError(spec).find("p.strata (pipeline stage 1): the "
+                                     "artifact is corrupt: checksum mismatch"),
+            std::string::npos)
+      << pipelineError(spec);
+  std::vector<uint8_t> cut = buildArtifact(stageSpec(spec, 1));
+  cut.resize(cut.size() - 5);
+  spec.stages = {good, cut};
+  EXPECT_NE(pipelineError(spec).find("p.strata (pipeline stage 1): the "
+                                     "artifact declares"),
+            std::string::npos)
+      << pipelineError(spec);
+  spec.stages = {good, std::vector<uint8_t>(64, 'x')};
+  EXPECT_NE(pipelineError(spec).find("p.strata (pipeline stage 1): not a "
+                                     "Strata artifact"),
+            std::string::npos);
+  spec.stages = {good, {}};
+  EXPECT_EQ(pipelineError(spec),
+            "p.strata (pipeline stage 1): the stage holds no program");
+  // A stage whose program breaks a check names the stage too.
+  testing_support::Spec broken = stageSpec(spec, 1);
+  broken.matmulOperands = {4, 17};
+  spec.stages = {good, buildArtifact(broken)};
+  EXPECT_EQ(pipelineError(spec),
+            "p.strata (pipeline stage 1): function 'forward' instruction 0 "
+            "(matmul) refers to buffer 17 of 7");
+}
+
+TEST(ArtifactLoaderTest, EveryBitFlipOfAPipelineFileIsRejected) {
+  const std::vector<uint8_t> bytes = buildPipelineArtifact({});
+  for (size_t byte = 0; byte < bytes.size(); byte += 7) {
+    std::vector<uint8_t> mutated = bytes;
+    mutated[byte] ^= 0x04;
+    EXPECT_FALSE(loadArtifactFromBytes(mutated, "p.strata").isOk())
+        << "byte " << byte;
+  }
+}
+
+TEST(ArtifactLoaderTest, PipelineRootWithAProgramIsCorrupt) {
+  PipelineSpec spec;
+  spec.rootProgram = true;
+  EXPECT_EQ(pipelineError(spec),
+            "p.strata: holds 2 pipeline stages and also a program of its own "
+            "(1 buffers, 1 functions, 0 parameters)");
+}
+
+TEST(ArtifactLoaderTest, StagesMustFitTheMesh) {
+  PipelineSpec spec;
+  spec.stages = {buildArtifact(stageSpec(spec, 0)),
+                 buildArtifact(stageSpec(spec, 1))};
+  PipelineSpec three = spec;
+  three.meshShape = {1, 3, 1};
+  EXPECT_EQ(pipelineError(three), "p.strata: holds 2 pipeline stages but its "
+                                  "mesh's pp axis has size 3");
+  PipelineSpec noPipeline = spec;
+  noPipeline.meshAxes = {"dp", "tp"};
+  noPipeline.meshShape = {2, 1};
+  EXPECT_EQ(pipelineError(noPipeline),
+            "p.strata: holds 2 pipeline stages but its mesh has no pp axis");
+  PipelineSpec swapped = spec;
+  swapped.stages = {spec.stages[1], spec.stages[0]};
+  EXPECT_EQ(pipelineError(swapped), "p.strata (pipeline stage 0): declares "
+                                    "pipeline_stage 1, expected 0");
+  testing_support::Spec other = stageSpec(spec, 1);
+  other.meshShape = {2, 2, 1};
+  PipelineSpec otherMesh = spec;
+  otherMesh.stages[1] = buildArtifact(other);
+  EXPECT_EQ(pipelineError(otherMesh), "p.strata (pipeline stage 1): has "
+                                      "another mesh than the pipeline "
+                                      "artifact");
+  other = stageSpec(spec, 1);
+  other.microBatches = 8;
+  PipelineSpec otherBatches = spec;
+  otherBatches.stages[1] = buildArtifact(other);
+  EXPECT_EQ(pipelineError(otherBatches),
+            "p.strata (pipeline stage 1): has 8 micro-batches, the pipeline "
+            "artifact 4");
+  other = stageSpec(spec, 1);
+  other.pipelineChunks = 2;
+  PipelineSpec otherChunks = spec;
+  otherChunks.stages[1] = buildArtifact(other);
+  EXPECT_EQ(pipelineError(otherChunks), "p.strata (pipeline stage 1): has 2 "
+                                        "model chunks, stage 0 has 1");
+}
+
+TEST(ArtifactLoaderTest, StagesDoNotNest) {
+  PipelineSpec spec;
+  spec.stages = {buildArtifact(stageSpec(spec, 0)), buildPipelineArtifact({})};
+  EXPECT_EQ(pipelineError(spec),
+            "p.strata (pipeline stage 1): holds pipeline stages of its own");
+}
+
 TEST(ArtifactLoaderTest, MissingFileIsNotFound) {
   auto loaded = loadArtifact("/nonexistent/dir/m.strata");
   ASSERT_FALSE(loaded.isOk());

@@ -30,11 +30,12 @@ std::vector<uint8_t> buildArtifact(const Spec &spec) {
       buffer("lr", fb::BufferCategory::Input, {}, 640, 4),         // 6
   };
   std::vector<flatbuffers::Offset<fb::Parameter>> parameters = {
-      fb::CreateParameterDirect(b, "w", 0, spec.gradSlot,
-                                spec.weightTrainable ? 2 : -1,
-                                spec.weightTrainable ? 3 : -1,
-                                fb::InitKind::Normal, 0.02,
-                                spec.weightTrainable, true)};
+      fb::CreateParameterDirect(
+          b, spec.weightName.c_str(), 0, spec.gradSlot,
+          spec.weightTrainable ? 2 : -1, spec.weightTrainable ? 3 : -1,
+          fb::InitKind::Normal, 0.02, spec.weightTrainable, true,
+          spec.weightGlobalShape.empty() ? nullptr : &spec.weightGlobalShape,
+          spec.splitDim, spec.splitAxis, spec.sharedWithStage)};
   std::vector<uint32_t> results = {5};
   std::vector<flatbuffers::Offset<fb::Instruction>> forward = {
       fb::CreateInstructionDirect(b, spec.matmulKernel, &spec.matmulOperands,
@@ -52,9 +53,63 @@ std::vector<uint8_t> buildArtifact(const Spec &spec) {
                                &optimizer)};
   std::vector<uint64_t> peaks(7, 0);
   auto plan = fb::CreateMemoryPlanDirect(b, spec.arenaSize, &peaks, 96, 96);
+  std::vector<flatbuffers::Offset<flatbuffers::String>> axes;
+  for (const std::string &axis : spec.meshAxes)
+    axes.push_back(b.CreateString(axis));
   auto root = fb::CreateArtifactDirect(
       b, spec.versionMajor, spec.versionMinor, "tiny", "model: {}", "{}", "{}",
-      1, &buffers, &parameters, &functions, plan);
+      spec.microBatches, &buffers, &parameters, &functions, plan,
+      spec.meshAxes.empty() ? nullptr : &axes,
+      spec.meshShape.empty() ? nullptr : &spec.meshShape, nullptr,
+      spec.pipelineStage, spec.pipelineChunks);
+  fb::FinishSizePrefixedArtifactBuffer(b, root);
+  std::vector<uint8_t> bytes(b.GetBufferPointer(),
+                             b.GetBufferPointer() + b.GetSize());
+  appendArtifactChecksum(bytes);
+  return bytes;
+}
+
+Spec stageSpec(const PipelineSpec &pipeline, int32_t stage) {
+  Spec spec;
+  spec.meshAxes = pipeline.meshAxes;
+  spec.meshShape = pipeline.meshShape;
+  spec.microBatches = pipeline.microBatches;
+  spec.pipelineStage = stage;
+  spec.weightName = "w" + std::to_string(stage);
+  return spec;
+}
+
+std::vector<uint8_t> buildPipelineArtifact(const PipelineSpec &spec) {
+  std::vector<std::vector<uint8_t>> programs = spec.stages;
+  if (programs.empty())
+    for (size_t i = 0; i < spec.meshAxes.size(); ++i)
+      if (spec.meshAxes[i] == "pp")
+        for (int32_t s = 0; s < spec.meshShape[i]; ++s)
+          programs.push_back(buildArtifact(stageSpec(spec, s)));
+  flatbuffers::FlatBufferBuilder b;
+  std::vector<flatbuffers::Offset<fb::PipelineStage>> stages;
+  for (const std::vector<uint8_t> &program : programs)
+    stages.push_back(fb::CreatePipelineStageDirect(b, &program));
+  std::vector<flatbuffers::Offset<flatbuffers::String>> axes;
+  for (const std::string &axis : spec.meshAxes)
+    axes.push_back(b.CreateString(axis));
+  // A root with a program of its own besides its stages is corrupt; tests
+  // build one from buildArtifact's program.
+  std::vector<flatbuffers::Offset<fb::Buffer>> buffers;
+  std::vector<flatbuffers::Offset<fb::Function>> functions;
+  if (spec.rootProgram) {
+    std::vector<int64_t> shape = {2, 8};
+    buffers.push_back(fb::CreateBufferDirect(b, "x", fb::BufferCategory::Input,
+                                             fb::DType::F32, &shape, 0, 64));
+    std::vector<uint32_t> args = {0};
+    functions.push_back(
+        fb::CreateFunctionDirect(b, "forward", &args, nullptr, nullptr));
+  }
+  auto root = fb::CreateArtifactDirect(
+      b, kArtifactVersionMajor, kArtifactVersionMinor, "tiny", "model: {}",
+      "{}", "{}", spec.microBatches, spec.rootProgram ? &buffers : nullptr,
+      nullptr, spec.rootProgram ? &functions : nullptr, 0, &axes,
+      &spec.meshShape, &stages);
   fb::FinishSizePrefixedArtifactBuffer(b, root);
   std::vector<uint8_t> bytes(b.GetBufferPointer(),
                              b.GetBufferPointer() + b.GetSize());

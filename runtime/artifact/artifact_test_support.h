@@ -13,6 +13,7 @@
 #include "runtime/artifact/artifact_loader.h"
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace strata::runtime::testing_support {
@@ -31,6 +32,19 @@ struct Spec {
   bool weightTrainable = true;
   int32_t gradSlot = 1;
   int64_t adamwParameter = 0;
+  std::string weightName = "w";
+  int32_t sharedWithStage = -1;
+  // The weight as block c of a split one (coordinate c along mesh axis
+  // splitAxis): its global shape and split dimension.
+  std::vector<int64_t> weightGlobalShape;
+  int32_t splitDim = -1;
+  int32_t splitAxis = -1;
+  // The mesh (none by default) and the pipeline fields of a stage program.
+  std::vector<std::string> meshAxes;
+  std::vector<int64_t> meshShape;
+  int32_t pipelineStage = -1;
+  uint32_t pipelineChunks = 1;
+  uint32_t microBatches = 1;
 };
 
 /// The size-prefixed bytes of the artifact |spec| describes.
@@ -50,6 +64,24 @@ struct CacheSpec {
 };
 
 std::vector<uint8_t> buildCacheArtifact(const CacheSpec &spec);
+
+/// Knobs of a pipeline-parallel root: |stages| stage programs (by default
+/// buildArtifact's with the root's mesh, stage s's pipeline_stage and the
+/// weight named "w<s>"), no program of its own.
+struct PipelineSpec {
+  std::vector<std::string> meshAxes = {"dp", "pp", "tp"};
+  std::vector<int64_t> meshShape = {1, 2, 1};
+  uint32_t microBatches = 4;
+  /// The stage programs' bytes; empty: the defaults above, one per pp.
+  std::vector<std::vector<uint8_t>> stages;
+  /// Also give the root the program of buildArtifact({}) (corrupt).
+  bool rootProgram = false;
+};
+
+/// The stage Spec buildPipelineArtifact uses for stage |stage| of |pipeline|.
+Spec stageSpec(const PipelineSpec &pipeline, int32_t stage);
+
+std::vector<uint8_t> buildPipelineArtifact(const PipelineSpec &spec);
 
 } // namespace strata::runtime::testing_support
 
