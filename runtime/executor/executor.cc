@@ -94,6 +94,13 @@ Executor::create(LoadedArtifact artifact, Device &device,
     return Status::failedPrecondition(
         "the executor runs CPU kernels; device " + device.name() +
         " is not host-accessible");
+  // A pipeline root has no program; each rank runs its stage's
+  // (RankSetup::loadArtifact picks it).
+  if (artifact.isPipelineRoot())
+    return Status::failedPrecondition(
+        artifact.path() + " is a pipeline-parallel artifact of " +
+        std::to_string(artifact.pipelineStages().size()) +
+        " stages; a rank runs the program of its stage");
   if (options.numThreads > 0)
     omp_set_num_threads(options.numThreads);
   const int threads = omp_get_max_threads();

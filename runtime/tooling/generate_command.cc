@@ -62,16 +62,21 @@ Status runGenerateCommand(const GenerateOptions &o) {
   STRATA_ASSIGN_OR_RETURN(
       tokenizer::Tokenizer tokenizer,
       tokenizer::Tokenizer::load(resolveTokenizerDirectory(o.tokenizer)));
-  STRATA_ASSIGN_OR_RETURN(LoadedArtifact artifact, loadArtifact(o.artifact));
+  STRATA_ASSIGN_OR_RETURN(
+      RankArtifact loaded,
+      rankSetup().loadArtifact(
+          o.artifact, "inference does not run under pipeline parallelism: "
+                      "compile the model with --mode infer at pp 1 (tensor "
+                      "parallelism is fine) and load the checkpoint"));
   CpuDevice device;
   ExecutorOptions executorOptions;
   executorOptions.numThreads = o.threads;
   executorOptions.dropout = false;
   executorOptions.profile = o.profile;
-  STRATA_ASSIGN_OR_RETURN(executorOptions.mesh, rankSetup().meshFor(artifact));
+  executorOptions.mesh = loaded.mesh;
   STRATA_ASSIGN_OR_RETURN(
       std::unique_ptr<Executor> executor,
-      Executor::create(std::move(artifact), device, executorOptions));
+      Executor::create(std::move(loaded.artifact), device, executorOptions));
   if (o.checkpoint.empty())
     return Status::invalidArgument("generate needs --checkpoint (a trained "
                                    "model's model.safetensors)");

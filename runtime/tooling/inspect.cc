@@ -12,13 +12,25 @@
 
 namespace strata::runtime {
 
-void printArtifactSummary(const LoadedArtifact &loaded, std::ostream &os) {
-  const artifact::Artifact &root = loaded.root();
-  os << "artifact " << loaded.path() << "\n";
-  os << "  model          "
-     << (root.model_name() ? root.model_name()->str() : "") << "\n";
-  os << "  format         " << root.version_major() << "."
-     << root.version_minor() << "\n";
+namespace {
+
+/// "dp=1 x pp=2 x tp=2", or "" without a mesh.
+std::string meshText(const artifact::Artifact &root) {
+  std::string text;
+  if (!root.mesh_axes() || !root.mesh_shape())
+    return text;
+  for (uint32_t i = 0; i < root.mesh_shape()->size(); ++i)
+    text += (i ? " x " : "") +
+            (i < root.mesh_axes()->size() ? root.mesh_axes()->Get(i)->str()
+                                          : std::string("?")) +
+            "=" + std::to_string(root.mesh_shape()->Get(i));
+  return text;
+}
+
+/// Parameters, the memory plan and the functions of one program, each line
+/// starting with |indent|.
+void printProgram(const artifact::Artifact &root, const std::string &indent,
+                  std::ostream &os) {
   uint64_t elements = 0, trainable = 0;
   size_t numParameters = root.parameters() ? root.parameters()->size() : 0;
   for (size_t i = 0; i < numParameters; ++i) {
@@ -28,11 +40,11 @@ void printArtifactSummary(const LoadedArtifact &loaded, std::ostream &os) {
     elements += n;
     trainable += p->trainable() ? n : 0;
   }
-  os << "  parameters     " << numParameters << " tensors, " << elements
+  os << indent << "parameters     " << numParameters << " tensors, " << elements
      << " elements (" << trainable << " trainable)\n";
-  os << "  micro-batches  " << root.micro_batches() << "\n";
-  os << "  arena          " << root.plan()->arena_size() << " bytes\n";
-  os << "  transients     " << root.plan()->transient_sum()
+  os << indent << "micro-batches  " << root.micro_batches() << "\n";
+  os << indent << "arena          " << root.plan()->arena_size() << " bytes\n";
+  os << indent << "transients     " << root.plan()->transient_sum()
      << " bytes without reuse, " << root.plan()->lower_bound()
      << " bytes live at the fullest instruction\n";
   static const char *const categories[] = {
@@ -41,7 +53,7 @@ void printArtifactSummary(const LoadedArtifact &loaded, std::ostream &os) {
   constexpr size_t kCategories = sizeof(categories) / sizeof(categories[0]);
   if (const auto *peaks = root.plan()->peak_by_category())
     for (size_t i = 0; i < peaks->size() && i < kCategories; ++i)
-      os << "    " << std::left << std::setw(16) << categories[i]
+      os << indent << "  " << std::left << std::setw(16) << categories[i]
          << std::right << std::setw(14) << peaks->Get(i) << " bytes\n";
   for (const artifact::Function *function : *root.functions()) {
     size_t count =
@@ -51,7 +63,7 @@ void printArtifactSummary(const LoadedArtifact &loaded, std::ostream &os) {
       for (const artifact::Instruction *instruction :
            *function->instructions())
         ++perKernel[lookupKernelSignature(instruction->kernel())->name];
-    os << "  function " << function->name()->str() << ": " << count
+    os << indent << "function " << function->name()->str() << ": " << count
        << " instructions";
     const char *separator = " (";
     for (const auto &[name, n] : perKernel) {
@@ -59,6 +71,37 @@ void printArtifactSummary(const LoadedArtifact &loaded, std::ostream &os) {
       separator = ", ";
     }
     os << (perKernel.empty() ? "" : ")") << "\n";
+  }
+}
+
+} // namespace
+
+void printArtifactSummary(const LoadedArtifact &loaded, std::ostream &os) {
+  const artifact::Artifact &root = loaded.root();
+  os << "artifact " << loaded.path() << "\n";
+  os << "  model          "
+     << (root.model_name() ? root.model_name()->str() : "") << "\n";
+  os << "  format         " << root.version_major() << "."
+     << root.version_minor() << "\n";
+  if (const std::string mesh = meshText(root); !mesh.empty())
+    os << "  mesh           " << mesh << "\n";
+  if (!loaded.isPipelineRoot()) {
+    printProgram(root, "  ", os);
+    return;
+  }
+  const std::vector<LoadedArtifact> &stages = loaded.pipelineStages();
+  os << "  micro-batches  " << root.micro_batches() << "\n";
+  os << "  pipeline       " << stages.size() << " stages, "
+     << stages.front().root().pipeline_chunks() << " model chunks each\n";
+  for (size_t s = 0; s < stages.size(); ++s) {
+    const artifact::Artifact &stage = stages[s].root();
+    os << "  stage " << s << "\n";
+    printProgram(stage, "    ", os);
+    if (stage.parameters())
+      for (const artifact::Parameter *p : *stage.parameters())
+        if (p->shared_with_stage() >= 0)
+          os << "    shares " << p->name()->str() << " with stage "
+             << p->shared_with_stage() << "\n";
   }
 }
 

@@ -12,8 +12,9 @@
 
 namespace strata::runtime {
 
-/// Prints what an artifact holds: model, format version, parameters, the
-/// memory plan by category and each function's instructions per kernel.
+/// Prints what an artifact holds: model, format version, mesh, parameters,
+/// the memory plan by category and each function's instructions per kernel;
+/// for a pipeline-parallel artifact, each stage's.
 void printArtifactSummary(const LoadedArtifact &artifact, std::ostream &os);
 
 } // namespace strata::runtime

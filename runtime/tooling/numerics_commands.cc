@@ -44,16 +44,17 @@ struct LoadedModel {
 
 StatusOr<std::unique_ptr<LoadedModel>> loadModel(const NumericsOptions &o) {
   auto model = std::make_unique<LoadedModel>();
-  STRATA_ASSIGN_OR_RETURN(LoadedArtifact artifact, loadArtifact(o.artifact));
+  STRATA_ASSIGN_OR_RETURN(RankArtifact loaded,
+                          rankSetup().loadArtifact(o.artifact));
   ExecutorOptions executorOptions;
   executorOptions.numThreads = o.threads;
   executorOptions.dropout = false;
   executorOptions.seed = o.seed;
   executorOptions.profile = o.profile;
-  STRATA_ASSIGN_OR_RETURN(executorOptions.mesh, rankSetup().meshFor(artifact));
-  STRATA_ASSIGN_OR_RETURN(
-      model->executor,
-      Executor::create(std::move(artifact), model->device, executorOptions));
+  executorOptions.mesh = loaded.mesh;
+  STRATA_ASSIGN_OR_RETURN(model->executor,
+                          Executor::create(std::move(loaded.artifact),
+                                           model->device, executorOptions));
   if (o.checkpoint.empty())
     initializeParameters(*model->executor, o.seed);
   else
@@ -125,6 +126,9 @@ Status runGradCommand(const NumericsOptions &o) {
   STRATA_ASSIGN_OR_RETURN(io::HfFamily family,
                           hfFamilyOf(model->executor->artifact()));
   STRATA_ASSIGN_OR_RETURN(io::TensorMap grads, readGradients(*model->executor));
+  // Only the first rank holds every stage's gradients (pipeline parallel).
+  if (!rankSetup().isFirstRank())
+    return Status::ok();
   STRATA_ASSIGN_OR_RETURN(io::TensorMap hfGrads,
                           io::toHuggingFace(grads, family));
   io::TensorMap out;

@@ -75,6 +75,43 @@ StatusOr<const RankMesh *> RankSetup::meshFor(const LoadedArtifact &artifact) {
   return &mesh_;
 }
 
+StatusOr<RankArtifact>
+RankSetup::loadArtifact(const std::string &path,
+                        const std::string &pipelineRefusal) {
+  STRATA_ASSIGN_OR_RETURN(LoadedArtifact loaded, runtime::loadArtifact(path));
+  if (loaded.isPipelineRoot() && !pipelineRefusal.empty())
+    return Status::failedPrecondition(
+        path + " is pipeline parallel (" +
+        std::to_string(loaded.pipelineStages().size()) + " stages); " +
+        pipelineRefusal);
+  RankArtifact out;
+  STRATA_ASSIGN_OR_RETURN(out.mesh, meshFor(loaded));
+  if (!loaded.isPipelineRoot()) {
+    out.artifact = std::move(loaded);
+    return out;
+  }
+  // The loader checked that the root's pp axis has one stage per
+  // coordinate and that stage s says it is stage s.
+  int64_t stage = 0, stages = 1;
+  if (out.mesh)
+    for (size_t i = 0; i < out.mesh->axes.size(); ++i)
+      if (out.mesh->axes[i] == "pp") {
+        stage = out.mesh->coords[i];
+        stages = out.mesh->shape[i];
+      }
+  if (stages != int64_t(loaded.pipelineStages().size()))
+    return Status::dataLoss(
+        path + ": " + std::to_string(loaded.pipelineStages().size()) +
+        " pipeline stages for a pp axis of size " + std::to_string(stages));
+  STRATA_ASSIGN_OR_RETURN(out.artifact, loaded.pipelineStage(stage));
+  if (out.artifact.root().pipeline_stage() != stage)
+    return Status::dataLoss(
+        out.artifact.path() + ": declares pipeline_stage " +
+        std::to_string(out.artifact.root().pipeline_stage()) +
+        " for the ranks of pp coordinate " + std::to_string(stage));
+  return out;
+}
+
 void RankSetup::abortJob(int code) {
   std::fflush(stdout);
   std::fflush(stderr);

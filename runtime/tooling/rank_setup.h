@@ -18,8 +18,18 @@
 #include "runtime/support/status.h"
 
 #include <memory>
+#include <string>
 
 namespace strata::runtime {
+
+/// The program one rank runs and its place in the mesh.
+struct RankArtifact {
+  /// The artifact, or under pipeline parallelism this rank's stage program
+  /// (whose pipelineStages() are the whole model's).
+  LoadedArtifact artifact;
+  /// Null for a single-rank job of a single-rank artifact.
+  const RankMesh *mesh = nullptr;
+};
 
 class RankSetup {
 public:
@@ -31,6 +41,15 @@ public:
   /// single-rank artifact. An error when the job's size does not match the
   /// artifact's mesh.
   StatusOr<const RankMesh *> meshFor(const LoadedArtifact &artifact);
+
+  /// Loads and checks the artifact at |path|, sets up the mesh (meshFor;
+  /// collective) and, for a pipeline-parallel artifact, continues with the
+  /// stage of this rank's pp coordinate. Every command that runs a program
+  /// loads through here. A command that cannot run a pipeline passes
+  /// |pipelineRefusal|, what to do instead, and a pipeline-parallel artifact
+  /// is then an error before any mesh is set up.
+  StatusOr<RankArtifact> loadArtifact(const std::string &path,
+                                      const std::string &pipelineRefusal = "");
 
   int worldRank() const { return session_ ? session_->worldRank() : 0; }
   int worldSize() const { return session_ ? session_->worldSize() : 1; }

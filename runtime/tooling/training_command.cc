@@ -52,16 +52,17 @@ std::string resolveTokenizerDirectory(const std::string &flag) {
 
 Status runDataTrainingCommand(DataTrainingOptions o) {
   std::FILE *out = stdout;
-  STRATA_ASSIGN_OR_RETURN(LoadedArtifact artifact, loadArtifact(o.artifact));
+  STRATA_ASSIGN_OR_RETURN(RankArtifact loaded,
+                          rankSetup().loadArtifact(o.artifact));
   ExecutorOptions executorOptions;
   executorOptions.numThreads = o.threads;
   executorOptions.dropout = true;
   executorOptions.seed = o.loop.seed;
-  STRATA_ASSIGN_OR_RETURN(executorOptions.mesh, rankSetup().meshFor(artifact));
+  executorOptions.mesh = loaded.mesh;
   CpuDevice device;
   STRATA_ASSIGN_OR_RETURN(
       std::unique_ptr<Executor> executor,
-      Executor::create(std::move(artifact), device, executorOptions));
+      Executor::create(std::move(loaded.artifact), device, executorOptions));
   STRATA_ASSIGN_OR_RETURN(ModelProgram program, ModelProgram::create(*executor));
   if (!program.canTrain())
     return Status::failedPrecondition(
