@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/executor/model_program.h"
 
+#include "runtime/executor/pipeline_program.h"
+
 #include <cstring>
 #include <sstream>
 
@@ -21,8 +23,31 @@ std::vector<int64_t> shapeOf(const artifact::Buffer &buffer) {
 StatusOr<ModelProgram> ModelProgram::create(Executor &executor) {
   ModelProgram program(executor);
   const std::string &path = executor.artifact().path();
-  STRATA_ASSIGN_OR_RETURN(program.forward_, executor.function("forward"));
-  const PreparedFunction &forward = *program.forward_;
+  program.microBatches_ = executor.root().micro_batches();
+  if (program.microBatches_ < 1)
+    return Status::dataLoss(path + ": micro_batches is 0");
+  program.dataParallel_ = dataParallelOf(executor.mesh());
+  if (executor.root().pipeline_stage() >= 0) {
+    STRATA_ASSIGN_OR_RETURN(
+        std::unique_ptr<PipelineProgram> pipeline,
+        PipelineProgram::create(executor, program.dataParallel_));
+    program.microBatch_ = pipeline->microBatchSize();
+    program.seq_ = pipeline->seqLength();
+    program.vocab_ = pipeline->vocabSize();
+    program.pipeline_ = std::move(pipeline);
+  } else {
+    STRATA_RETURN_IF_ERROR(program.checkSingleStage());
+  }
+  if (program.canTrain())
+    STRATA_RETURN_IF_ERROR(program.checkOptimizerStep());
+  return program;
+}
+
+Status ModelProgram::checkSingleStage() {
+  Executor &executor = *executor_;
+  const std::string &path = executor.artifact().path();
+  STRATA_ASSIGN_OR_RETURN(forward_, executor.function("forward"));
+  const PreparedFunction &forward = *forward_;
   auto bad = [&](const PreparedFunction &f, const std::string &what) {
     return Status::dataLoss(path + ": function " + f.name + " " + what);
   };
@@ -44,46 +69,47 @@ StatusOr<ModelProgram> ModelProgram::create(Executor &executor) {
         executor.buffer(id).dtype() != artifact::DType::I32)
       return bad(forward, "arguments should all be I32 " +
                               io::shapeToString(tokenShape));
-  program.microBatch_ = tokenShape[0];
-  program.seq_ = tokenShape[1];
-  program.vocab_ = executor.resultDimension(forward, 0, 2);
-  program.microBatches_ = executor.root().micro_batches();
-  if (program.microBatches_ < 1)
-    return Status::dataLoss(path + ": micro_batches is 0");
-  const RankMesh &mesh = executor.mesh();
-  for (size_t axis = 0; axis < mesh.axes.size(); ++axis)
-    if (mesh.axes[axis] == "dp" && mesh.shape[axis] > 1) {
-      program.dataParallel_ = mesh.shape[axis];
-      program.dataParallelRank_ = mesh.coords[axis];
-      program.dataParallelGroup_ = mesh.communicators[axis];
-    }
-  program.reduceGradients_ = executor.findFunction("reduce_gradients");
-  if (program.dataParallel_ > 1 && !program.reduceGradients_)
+  microBatch_ = tokenShape[0];
+  seq_ = tokenShape[1];
+  vocab_ = executor.resultDimension(forward, 0, 2);
+  reduceGradients_ = executor.findFunction("reduce_gradients");
+  if (dataParallel_.size > 1 && !reduceGradients_)
     return Status::dataLoss(path + ": a data-parallel artifact without a "
                                    "reduce_gradients function");
 
-  program.forwardBackward_ = executor.findFunction("forward_backward");
-  if (!program.forwardBackward_)
-    return program;
-  const PreparedFunction &fb = *program.forwardBackward_;
+  forwardBackward_ = executor.findFunction("forward_backward");
+  if (!forwardBackward_)
+    return Status::ok();
+  const PreparedFunction &fb = *forwardBackward_;
   if (fb.arguments.size() != 4 || fb.results.size() != 1)
     return bad(fb, "should take (tokens, positions, labels, loss_scale) and "
                    "return the loss");
   for (size_t i = 0; i < 3; ++i)
     if (shapeOf(executor.buffer(fb.arguments[i])) != tokenShape)
       return bad(fb, "takes tokens of another shape than forward");
-  STRATA_ASSIGN_OR_RETURN(program.zeroGrads_, executor.function("zero_grads"));
-  STRATA_ASSIGN_OR_RETURN(program.optimizerStep_,
-                          executor.function("optimizer_step"));
-  if (program.optimizerStep_->arguments.size() != 7 ||
-      program.optimizerStep_->results.size() != 1)
-    return bad(*program.optimizerStep_,
-               "should take (lr, beta1, beta2, eps, weight_decay, "
+  STRATA_ASSIGN_OR_RETURN(zeroGrads_, executor.function("zero_grads"));
+  return Status::ok();
+}
+
+Status ModelProgram::checkOptimizerStep() {
+  STRATA_ASSIGN_OR_RETURN(optimizerStep_,
+                          executor_->function("optimizer_step"));
+  auto bad = [&](const std::string &what) {
+    return Status::dataLoss(executor_->artifact().path() + ": function " +
+                            optimizerStep_->name + " " + what);
+  };
+  if (optimizerStep_->arguments.size() != 7 ||
+      optimizerStep_->results.size() != 1)
+    return bad("should take (lr, beta1, beta2, eps, weight_decay, "
                "max_grad_norm, step) and return the gradient norm");
-  for (uint32_t id : program.optimizerStep_->arguments)
-    if (!shapeOf(executor.buffer(id)).empty())
-      return bad(*program.optimizerStep_, "arguments should be scalars");
-  return program;
+  for (uint32_t id : optimizerStep_->arguments)
+    if (!shapeOf(executor_->buffer(id)).empty())
+      return bad("arguments should be scalars");
+  return Status::ok();
+}
+
+bool ModelProgram::canTrain() const {
+  return pipeline_ ? pipeline_->canTrain() : forwardBackward_ != nullptr;
 }
 
 Status ModelProgram::checkTokens(const io::HostTensor &tokens,
@@ -117,53 +143,11 @@ Status ModelProgram::checkTokens(const io::HostTensor &tokens,
   return Status::ok();
 }
 
-void ModelProgram::writeMicroBatch(const PreparedFunction &function,
-                                   const io::HostTensor &tokens, int64_t row) {
-  auto *ids = reinterpret_cast<int32_t *>(executor_->data(function.arguments[0]));
-  auto *positions =
-      reinterpret_cast<int32_t *>(executor_->data(function.arguments[1]));
-  auto *labels =
-      reinterpret_cast<int32_t *>(executor_->data(function.arguments[2]));
-  const int64_t width = seq_ + 1;
-  auto token = [&](int64_t r, int64_t s) -> int32_t {
-    const int64_t i = (row + r) * width + s;
-    return tokens.dtype() == io::DType::I32
-               ? tokens.data<int32_t>()[i]
-               : static_cast<int32_t>(tokens.data<int64_t>()[i]);
-  };
-  for (int64_t r = 0; r < microBatch_; ++r)
-    for (int64_t s = 0; s < seq_; ++s) {
-      ids[r * seq_ + s] = token(r, s);
-      labels[r * seq_ + s] = token(r, s + 1);
-      positions[r * seq_ + s] = static_cast<int32_t>(s);
-    }
-}
-
-void ModelProgram::writeScalar(uint32_t id, double value) {
-  uint8_t *data = executor_->data(id);
-  if (executor_->buffer(id).dtype() == artifact::DType::F64)
-    std::memcpy(data, &value, sizeof(double));
-  else {
-    const float f = static_cast<float>(value);
-    std::memcpy(data, &f, sizeof(float));
-  }
-}
-
-double ModelProgram::readScalar(uint32_t id) const {
-  const uint8_t *data = executor_->data(id);
-  if (executor_->buffer(id).dtype() == artifact::DType::F64) {
-    double d;
-    std::memcpy(&d, data, sizeof(double));
-    return d;
-  }
-  float f;
-  std::memcpy(&f, data, sizeof(float));
-  return f;
-}
-
 StatusOr<Evaluation> ModelProgram::evaluate(const io::HostTensor &tokens,
                                             bool keepLogits) {
   STRATA_RETURN_IF_ERROR(checkTokens(tokens, microBatch_, "evaluation"));
+  if (pipeline_)
+    return pipeline_->evaluate(tokens, keepLogits);
   const int64_t rows = tokens.shape()[0];
   const artifact::Buffer &logits = executor_->buffer(forward_->results[0]);
   Evaluation out;
@@ -171,9 +155,9 @@ StatusOr<Evaluation> ModelProgram::evaluate(const io::HostTensor &tokens,
     out.logits = io::HostTensor(toIoDType(logits.dtype()), {rows, seq_, vocab_});
   double lossSum = 0.0;
   for (int64_t row = 0; row < rows; row += microBatch_) {
-    writeMicroBatch(*forward_, tokens, row);
+    writeMicroBatch(*executor_, *forward_, tokens, row, microBatch_, seq_);
     STRATA_RETURN_IF_ERROR(executor_->run(*forward_));
-    lossSum += readScalar(forward_->results[1]);
+    lossSum += readScalar(*executor_, forward_->results[1]);
     if (keepLogits) {
       STRATA_ASSIGN_OR_RETURN(io::HostTensor whole,
                               executor_->readResult(*forward_, 0));
@@ -186,20 +170,23 @@ StatusOr<Evaluation> ModelProgram::evaluate(const io::HostTensor &tokens,
 }
 
 StatusOr<double> ModelProgram::computeGradients(const io::HostTensor &tokens) {
-  if (!forwardBackward_)
+  if (!canTrain())
     return Status::failedPrecondition(
         executor_->artifact().path() +
-        " has no forward_backward function (compile with "
-        "--compile-to=training)");
+        (pipeline_ ? " has no forward_step / backward_step functions"
+                   : " has no forward_backward function") +
+        " (compile with --compile-to=training)");
   STRATA_RETURN_IF_ERROR(checkTokens(
-      tokens, microBatch_ * dataParallel_,
-      dataParallel_ > 1 ? "a gradient (micro-batch x data_parallel_size)"
-                        : "a gradient"));
+      tokens, microBatch_ * dataParallel_.size,
+      dataParallel_.size > 1 ? "a gradient (micro-batch x data_parallel_size)"
+                             : "a gradient"));
+  if (pipeline_)
+    return pipeline_->computeGradients(tokens);
   // Every micro-batch of the global batch weighs 1 / chunks; this dp rank
   // runs its own block of them, and the sum over dp ranks is the mean.
   const int64_t chunks = tokens.shape()[0] / microBatch_;
-  const int64_t localChunks = chunks / dataParallel_;
-  const int64_t firstChunk = dataParallelRank_ * localChunks;
+  const int64_t localChunks = chunks / dataParallel_.size;
+  const int64_t firstChunk = dataParallel_.rank * localChunks;
   STRATA_RETURN_IF_ERROR(executor_->run(*zeroGrads_));
   // Dropout masks are drawn per global micro-batch (the counter of the
   // step's first call plus the micro-batch's index in the global batch), so
@@ -209,20 +196,22 @@ StatusOr<double> ModelProgram::computeGradients(const io::HostTensor &tokens) {
   const uint64_t firstCall = executor_->rngCounter();
   double lossSum = 0.0;
   for (int64_t chunk = firstChunk; chunk < firstChunk + localChunks; ++chunk) {
-    writeMicroBatch(*forwardBackward_, tokens, chunk * microBatch_);
-    writeScalar(forwardBackward_->arguments[3], 1.0 / double(chunks));
+    writeMicroBatch(*executor_, *forwardBackward_, tokens, chunk * microBatch_,
+                    microBatch_, seq_);
+    writeScalar(*executor_, forwardBackward_->arguments[3],
+                1.0 / double(chunks));
     if (draws)
       executor_->setRngCounter(firstCall + uint64_t(chunk));
     STRATA_RETURN_IF_ERROR(executor_->run(*forwardBackward_));
-    lossSum += readScalar(forwardBackward_->results[0]);
+    lossSum += readScalar(*executor_, forwardBackward_->results[0]);
   }
   if (draws)
     executor_->setRngCounter(firstCall + uint64_t(chunks));
-  if (dataParallel_ > 1) {
+  if (dataParallel_.size > 1) {
     STRATA_RETURN_IF_ERROR(executor_->run(*reduceGradients_));
     STRATA_RETURN_IF_ERROR(
-        dataParallelGroup_->allReduce(&lossSum, 1, ElementType::F64,
-                                      ReduceOp::Sum)
+        dataParallel_.group
+            ->allReduce(&lossSum, 1, ElementType::F64, ReduceOp::Sum)
             .withContext("the data-parallel loss"));
   }
   return lossSum / double(chunks);
@@ -231,7 +220,7 @@ StatusOr<double> ModelProgram::computeGradients(const io::HostTensor &tokens) {
 StatusOr<StepResult> ModelProgram::trainStep(const io::HostTensor &tokens,
                                              const AdamWHyperparameters &hyper,
                                              int64_t step) {
-  if (!forwardBackward_)
+  if (!canTrain())
     return computeGradients(tokens).status();
   StepResult result;
   STRATA_ASSIGN_OR_RETURN(result.loss, computeGradients(tokens));
@@ -241,9 +230,9 @@ StatusOr<StepResult> ModelProgram::trainStep(const io::HostTensor &tokens,
                             hyper.weightDecay,  hyper.clipGradNorm,
                             static_cast<double>(step)};
   for (size_t i = 0; i < 7; ++i)
-    writeScalar(args[i], values[i]);
+    writeScalar(*executor_, args[i], values[i]);
   STRATA_RETURN_IF_ERROR(executor_->run(*optimizerStep_));
-  result.gradNorm = readScalar(optimizerStep_->results[0]);
+  result.gradNorm = readScalar(*executor_, optimizerStep_->results[0]);
   return result;
 }
 

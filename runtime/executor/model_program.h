@@ -1,4 +1,5 @@
-//===- model_program.h - a compiled language model's entry points -*- C++ -*-===//
+//===- model_program.h - a compiled language model's entry points -*- C++
+//-*-===//
 //
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
@@ -16,17 +17,26 @@
 // accumulates the gradients of the artifact's micro-batches with loss
 // scale 1 / micro-batches, so the loss is the mean over the global batch.
 //
+// A pipeline stage's artifact has per-chunk functions instead
+// (pipeline_program.h); ModelProgram then hands evaluation and gradients to
+// a PipelineProgram and keeps the same interface, so the tools and the
+// training loop run every layout alike.
+//
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_EXECUTOR_MODEL_PROGRAM_H
 #define STRATA_RUNTIME_EXECUTOR_MODEL_PROGRAM_H
 
+#include "runtime/executor/batch_feed.h"
 #include "runtime/executor/executor.h"
 #include "runtime/io/host_tensor.h"
 #include "runtime/support/status.h"
 
 #include <cstdint>
+#include <memory>
 
 namespace strata::runtime {
+
+class PipelineProgram;
 
 struct AdamWHyperparameters {
   double learningRate = 1e-3;
@@ -63,11 +73,13 @@ public:
   /// Micro-batches each data-parallel rank accumulates per step.
   int64_t microBatches() const { return microBatches_; }
   /// Data-parallel ranks (the mesh's dp axis; 1 without one).
-  int64_t dataParallelSize() const { return dataParallel_; }
+  int64_t dataParallelSize() const { return dataParallel_.size; }
   int64_t globalBatchSize() const {
-    return microBatch_ * microBatches_ * dataParallel_;
+    return microBatch_ * microBatches_ * dataParallel_.size;
   }
-  bool canTrain() const { return forwardBackward_ != nullptr; }
+  bool canTrain() const;
+  /// The pipeline driver of a pipeline stage's artifact (null otherwise).
+  const PipelineProgram *pipeline() const { return pipeline_.get(); }
 
   /// Evaluates tokens [rows, seq + 1] (int32 or int64), rows a multiple of
   /// the micro-batch size.
@@ -96,14 +108,13 @@ public:
 
 private:
   explicit ModelProgram(Executor &executor) : executor_(&executor) {}
-  /// Fills tokens/positions/labels of |function| from rows
-  /// [row, row + micro-batch) of |tokens|.
-  void writeMicroBatch(const PreparedFunction &function,
-                       const io::HostTensor &tokens, int64_t row);
-  void writeScalar(uint32_t id, double value);
-  double readScalar(uint32_t id) const;
+  /// The forward and forward_backward checks of a single-stage artifact.
+  Status checkSingleStage();
+  /// optimizer_step's signature.
+  Status checkOptimizerStep();
 
   Executor *executor_;
+  std::shared_ptr<PipelineProgram> pipeline_;
   const PreparedFunction *forward_ = nullptr;
   const PreparedFunction *forwardBackward_ = nullptr;
   const PreparedFunction *zeroGrads_ = nullptr;
@@ -111,9 +122,7 @@ private:
   /// Sums the gradient slots across the dp ranks (absent without dp).
   const PreparedFunction *reduceGradients_ = nullptr;
   int64_t microBatch_ = 0, seq_ = 0, vocab_ = 0, microBatches_ = 1;
-  int64_t dataParallel_ = 1, dataParallelRank_ = 0;
-  /// The communicator of the dp ranks (null without dp).
-  Communicator *dataParallelGroup_ = nullptr;
+  DataParallel dataParallel_;
 };
 
 } // namespace strata::runtime

@@ -5,7 +5,9 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/executor/parameters.h"
 
+#include "runtime/executor/model_parameters.h"
 #include "runtime/executor/parameter_split.h"
+#include "runtime/executor/pipeline_group.h"
 
 #include "runtime/kernels/cpu/philox.h"
 
@@ -85,18 +87,8 @@ void zeroTrainingState(Executor &executor) {
 
 io::ParameterTable parameterTable(const LoadedArtifact &artifact) {
   io::ParameterTable table;
-  const auto &root = artifact.root();
-  if (!root.parameters())
-    return table;
-  for (const artifact::Parameter *parameter : *root.parameters()) {
-    const artifact::Buffer &value = *root.buffers()->Get(parameter->value());
-    std::vector<int64_t> shape = shapeOf(value);
-    if (parameter->global_shape()) // checkpoints hold global tensors
-      shape.assign(parameter->global_shape()->begin(),
-                   parameter->global_shape()->end());
-    table.push_back(
-        {parameter->name()->str(), shape, toIoDType(value.dtype())});
-  }
+  for (const ModelParameter &parameter : modelParameters(artifact))
+    table.push_back({parameter.name, parameter.globalShape, parameter.dtype});
   return table;
 }
 
@@ -163,22 +155,40 @@ StatusOr<io::HostTensor> readGlobal(const Executor &executor,
 }
 
 /// Every parameter's slot |slotOf| (-1: none) as global tensors, named by
-/// |nameOf|.
+/// |nameOf|. Under pipeline parallelism each stage reads the parameters it
+/// owns and the ranks beside the first send theirs to it, all in the model's
+/// parameter order, so the first rank ends with every tensor once.
 template <typename SlotOf, typename NameOf>
 StatusOr<io::TensorMap> readSlots(const Executor &executor, SlotOf slotOf,
                                   NameOf nameOf) {
   io::TensorMap out;
-  const auto &root = executor.root();
-  if (root.parameters())
-    for (const artifact::Parameter *parameter : *root.parameters()) {
-      const int64_t id = slotOf(*parameter);
-      if (id < 0)
-        continue;
+  const PipelineGroup group = pipelineGroupOf(executor.mesh());
+  for (const ModelParameter &parameter : modelParameters(executor.artifact())) {
+    // Every rank sees the owner's entry, so all agree on what moves.
+    const int64_t id = slotOf(*parameter.owner);
+    if (id < 0)
+      continue;
+    const std::string name = nameOf(*parameter.owner);
+    if (parameter.ownerStage == group.stage) {
       STRATA_ASSIGN_OR_RETURN(
           io::HostTensor tensor,
-          readGlobal(executor, *parameter, static_cast<uint32_t>(id)));
-      out.emplace(nameOf(*parameter), std::move(tensor));
+          readGlobal(executor, *parameter.owner, static_cast<uint32_t>(id)));
+      if (!group.isFirstStage() && group.besideFirst)
+        STRATA_RETURN_IF_ERROR(
+            sendToStage(group, tensor.bytes(), tensor.byteSize(), 0,
+                        PipelineTag::Parameter)
+                .withContext("sending " + name + " to the first rank"));
+      out.emplace(name, std::move(tensor));
+    } else if (group.isFirstRank()) {
+      io::HostTensor tensor(parameter.dtype, parameter.globalShape);
+      STRATA_RETURN_IF_ERROR(
+          recvFromStage(group, tensor.bytes(), tensor.byteSize(),
+                        parameter.ownerStage, PipelineTag::Parameter)
+              .withContext("receiving " + name + " from pipeline stage " +
+                           std::to_string(parameter.ownerStage)));
+      out.emplace(name, std::move(tensor));
     }
+  }
   return out;
 }
 
@@ -225,8 +235,10 @@ StatusOr<io::TensorMap> readOptimizerState(const Executor &executor) {
 
 namespace {
 
-/// Writes |tensors| into the named buffers: exactly those names, each of
-/// the buffer's shape, converted to its dtype; one error lists everything.
+/// Writes |tensors| into the named buffers: every target's name (each of
+/// the buffer's shape, converted to its dtype) and nothing but those and
+/// the |expected| names (other stages' tensors); one error lists
+/// everything.
 struct Target {
   std::string name;
   uint32_t id;
@@ -234,9 +246,9 @@ struct Target {
 };
 
 Status writeNamed(Executor &executor, const std::vector<Target> &targets,
-                  const io::TensorMap &tensors, const std::string &source) {
+                  const io::TensorMap &tensors, const std::string &source,
+                  std::set<std::string> expected) {
   std::vector<std::string> problems;
-  std::set<std::string> expected;
   for (const auto &[name, id, parameter] : targets) {
     expected.insert(name);
     auto it = tensors.find(name);
@@ -276,6 +288,10 @@ Status writeNamed(Executor &executor, const std::vector<Target> &targets,
   return Status::invalidArgument(os.str());
 }
 
+bool hasMoments(const artifact::Parameter &parameter) {
+  return parameter.adam_m() >= 0 && parameter.adam_v() >= 0;
+}
+
 } // namespace
 
 Status writeParameters(Executor &executor, const io::TensorMap &params,
@@ -286,7 +302,11 @@ Status writeParameters(Executor &executor, const io::TensorMap &params,
     for (const artifact::Parameter *parameter : *root.parameters())
       targets.push_back(
           {parameter->name()->str(), parameter->value(), parameter});
-  return writeNamed(executor, targets, params, source);
+  // Other stages' parameters are expected in |params| too (global files).
+  std::set<std::string> known;
+  for (const ModelParameter &parameter : modelParameters(executor.artifact()))
+    known.insert(parameter.name);
+  return writeNamed(executor, targets, params, source, std::move(known));
 }
 
 Status writeOptimizerState(Executor &executor, const io::TensorMap &state,
@@ -295,7 +315,7 @@ Status writeOptimizerState(Executor &executor, const io::TensorMap &state,
   const auto &root = executor.root();
   if (root.parameters())
     for (const artifact::Parameter *parameter : *root.parameters()) {
-      if (parameter->adam_m() < 0 || parameter->adam_v() < 0)
+      if (!hasMoments(*parameter))
         continue;
       const std::string name = parameter->name()->str();
       targets.push_back({name + ".exp_avg",
@@ -305,7 +325,13 @@ Status writeOptimizerState(Executor &executor, const io::TensorMap &state,
                          static_cast<uint32_t>(parameter->adam_v()),
                          parameter});
     }
-  return writeNamed(executor, targets, state, source);
+  std::set<std::string> known;
+  for (const ModelParameter &parameter : modelParameters(executor.artifact()))
+    if (hasMoments(*parameter.owner)) {
+      known.insert(parameter.name + ".exp_avg");
+      known.insert(parameter.name + ".exp_avg_sq");
+    }
+  return writeNamed(executor, targets, state, source, std::move(known));
 }
 
 Status loadHfCheckpoint(Executor &executor, const std::string &path) {

@@ -27,7 +27,9 @@
 
 namespace strata::runtime {
 
-/// Names, shapes and dtypes of the artifact's parameters.
+/// Names, global shapes and dtypes of the model's parameters: a pipeline
+/// stage's table is the whole model's (every stage's, model_parameters.h),
+/// so checkpoints and fingerprints do not depend on the layout.
 io::ParameterTable parameterTable(const LoadedArtifact &artifact);
 
 /// The Hugging Face family of the model (from the artifact's configuration:
@@ -41,7 +43,9 @@ void initializeParameters(Executor &executor, uint64_t seed);
 /// Every parameter, by Strata name, in the global layout: a parameter split
 /// across ranks is gathered from the ranks of its mesh axis, so every rank
 /// of a partitioned job must call these together; a failed transfer (a rank
-/// that died) is an error.
+/// that died) is an error. Under pipeline parallelism the mesh's first rank
+/// receives every stage's parameters (a shared one once, from the lower
+/// stage); the other ranks get those their stage owns.
 StatusOr<io::TensorMap> readParameters(const Executor &executor);
 
 /// Every trainable parameter's gradient slot, by the parameter's Strata name.
@@ -52,10 +56,11 @@ StatusOr<io::TensorMap> readOptimizerState(const Executor &executor);
 Status writeOptimizerState(Executor &executor, const io::TensorMap &state,
                            const std::string &source);
 
-/// Sets every parameter from |params| (Strata names): exactly the
-/// artifact's parameters, each of its shape; floating-point values are
-/// converted to the parameter's dtype. One error lists every missing,
-/// extra and mis-shaped tensor, naming |source|.
+/// Sets every parameter from |params| (Strata names): exactly the model's
+/// parameters, each of its shape; floating-point values are converted to
+/// the parameter's dtype. A pipeline stage takes its own and leaves the
+/// other stages'. One error lists every missing, extra and mis-shaped
+/// tensor, naming |source|.
 Status writeParameters(Executor &executor, const io::TensorMap &params,
                        const std::string &source);
 
