@@ -361,10 +361,12 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
                "  memory: the static memory plan's arena size and peak bytes "
                "by category (parameters, gradients, optimizer state, "
                "activations, workspace, inputs, outputs), the activation sum "
-               "without reuse and the lower bound\n"
+               "without reuse and the lower bound; under pipeline parallelism one "
+               "plan per stage plus the saved values of its micro-batches in "
+               "flight\n"
                "  parallel: the device mesh; per rank its coordinates, "
-               "pipeline stage, layers, parameter bytes and peak memory by "
-               "category; the collectives of one training step with their "
+               "pipeline stage, layers, parameter bytes, peak memory by "
+               "category and saved values in flight; the collectives of one training step with their "
                "payload and the bytes each rank sends"));
   cl::opt<bool> verbose(
       "verbose", cl::cat(category),

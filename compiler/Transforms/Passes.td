@@ -316,13 +316,13 @@ def FlattenLayersPass : Pass<"strata-tfm-flatten-layers", "::mlir::ModuleOp"> {
 //===----------------------------------------------------------------------===//
 
 def PartitionPass : Pass<"strata-partition", "::mlir::ModuleOp"> {
-  let summary = "Splits the program over the device mesh (tensor parallelism)";
+  let summary = "Splits the program over the device mesh (tensor, sequence and data parallelism)";
   let description = [{
     Turns a module on global shapes into the program each rank runs, for the
     mesh of the module's `tfm.config` (`data_parallel_size`,
-    `pipeline_model_parallel_size`, `tensor_model_parallel_size`; this
-    version partitions tensor parallelism). Runs after the training or
-    inference phase, on `tfm.layer` regions intact.
+    `pipeline_model_parallel_size`, `tensor_model_parallel_size`; the
+    pipeline stages are cut afterwards by `strata-pipeline`). Runs after the
+    training or inference phase, on `tfm.layer` regions intact.
 
     1. Declares `dist.mesh @mesh axes = ["dp", "pp", "tp"]` and splits the
        parameters by Megatron-LM's layout: query/key/value and MLP
