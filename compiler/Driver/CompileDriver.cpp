@@ -10,6 +10,7 @@
 #include "compiler/Driver/ParallelReport.h"
 #include "compiler/Lowering/ArtifactEmitter.h"
 #include "compiler/Lowering/PlannedProgram.h"
+#include "compiler/Pipeline/StagePrograms.h"
 #include "compiler/Registration.h"
 #include "compiler/Transforms/Passes.h"
 #include "frontends/model/ModelDescriptionParser.h"
@@ -66,8 +67,7 @@ OwningOpRef<ModuleOp> loadModelDescription(const CompileOptions &options,
                                            MLIRContext &context,
                                            std::string &descriptionText) {
   fe::ParseResult result =
-      fe::parseModelDescriptionFile(options.inputPath,
-                                                  options.overrides);
+      fe::parseModelDescriptionFile(options.inputPath, options.overrides);
   std::string sourceText =
       result.description ? result.description->sourceText : std::string();
   if (!result.description) {
@@ -83,8 +83,7 @@ OwningOpRef<ModuleOp> loadModelDescription(const CompileOptions &options,
     std::vector<std::string> paths;
     for (const auto &key : result.description->recordedKeys)
       paths.push_back(key.path);
-    llvm::errs() << options.inputPath << ": note: "
-                 << paths.size()
+    llvm::errs() << options.inputPath << ": note: " << paths.size()
                  << " keys accepted but not used by the compiler yet "
                     "(kept in the module's tfm.recorded_keys): "
                  << llvm::join(paths, ", ") << "\n";
@@ -118,9 +117,6 @@ OwningOpRef<ModuleOp> loadMlir(const CompileOptions &options,
 /// Plans |module| and writes it as an artifact to options.outputPath.
 int writeArtifact(const CompileOptions &options, ModuleOp module,
                   const std::string &descriptionText) {
-  FailureOr<PlannedProgram> program = planProgram(module);
-  if (failed(program))
-    return 1;
   llvm::json::Object compileOptions;
   compileOptions["input"] = options.inputPath;
   compileOptions["compile_to"] = toString(options.compileTo).str();
@@ -136,9 +132,30 @@ int writeArtifact(const CompileOptions &options, ModuleOp module,
   sources.compileOptions.clear();
   llvm::raw_string_ostream(sources.compileOptions)
       << llvm::json::Value(std::move(compileOptions));
-  FailureOr<std::vector<uint8_t>> bytes =
-      emitArtifact(*program->module, program->assignment, program->plan,
-                   sources);
+  // A pipeline-parallel module holds one program per stage: each is
+  // planned and emitted on its own and nested in the artifact.
+  auto emitProgram = [&](ModuleOp program) -> FailureOr<std::vector<uint8_t>> {
+    FailureOr<PlannedProgram> planned = planProgram(program);
+    if (failed(planned))
+      return failure();
+    return emitArtifact(*planned->module, planned->assignment, planned->plan,
+                        sources);
+  };
+  FailureOr<std::vector<uint8_t>> bytes;
+  SmallVector<ModuleOp> stages = pipeline::pipelineStages(module);
+  if (stages.empty()) {
+    bytes = emitProgram(module);
+  } else {
+    sources.modelName = module.getName() ? module.getName()->str() : "model";
+    std::vector<std::vector<uint8_t>> stageBytes;
+    for (ModuleOp stage : stages) {
+      FailureOr<std::vector<uint8_t>> stageArtifact = emitProgram(stage);
+      if (failed(stageArtifact))
+        return 1;
+      stageBytes.push_back(std::move(*stageArtifact));
+    }
+    bytes = emitPipelineArtifact(module, stageBytes, sources);
+  }
   if (failed(bytes))
     return 1;
   std::string error;
@@ -167,8 +184,8 @@ int mlir::strata::runCompile(const CompileOptions &options) {
   if (*kind == InputKind::Mlir && !options.overrides.empty()) {
     llvm::WithColor::error(llvm::errs(), "strata-compile")
         << "overrides such as '" << options.overrides.front()
-        << "' apply to YAML model descriptions, not to '"
-        << options.inputPath << "'\n";
+        << "' apply to YAML model descriptions, not to '" << options.inputPath
+        << "'\n";
     return 1;
   }
   if (*kind == InputKind::Mlir && options.prefillLength > 0) {
@@ -223,8 +240,7 @@ int mlir::strata::runCompile(const CompileOptions &options) {
     llvm::WithColor::error(llvm::errs(), "strata-compile")
         << "'" << options.inputPath << "' is a module of phase '"
         << toString(reached) << "' (--mode " << toString(*reachedMode)
-        << "), which --mode " << toString(options.mode)
-        << " cannot continue\n";
+        << "), which --mode " << toString(options.mode) << " cannot continue\n";
     return 1;
   }
   auto runs = [&](CompilePhase phase) {
@@ -256,6 +272,7 @@ int mlir::strata::runCompile(const CompileOptions &options) {
     TimingScope passTiming = rootTiming.nest("partitioning");
     PassManager pm(&context);
     pm.addPass(createPartitionPass());
+    pm.addPass(createPipelineStagesPass());
     if (failed(pm.run(*module)))
       return 1;
   }
@@ -344,10 +361,12 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
                "  memory: the static memory plan's arena size and peak bytes "
                "by category (parameters, gradients, optimizer state, "
                "activations, workspace, inputs, outputs), the activation sum "
-               "without reuse and the lower bound\n"
+               "without reuse and the lower bound; under pipeline parallelism one "
+               "plan per stage plus the saved values of its micro-batches in "
+               "flight\n"
                "  parallel: the device mesh; per rank its coordinates, "
-               "pipeline stage, layers, parameter bytes and peak memory by "
-               "category; the collectives of one training step with their "
+               "pipeline stage, layers, parameter bytes, peak memory by "
+               "category and saved values in flight; the collectives of one training step with their "
                "payload and the bytes each rank sends"));
   cl::opt<bool> verbose(
       "verbose", cl::cat(category),
@@ -364,15 +383,15 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
   cl::OptionCategory irCategory("IR printing and timing options");
   auto &registered = cl::getRegisteredOptions();
   for (llvm::StringRef name :
-       {"mlir-print-debuginfo", "mlir-pretty-debuginfo", "mlir-print-op-generic",
-        "mlir-print-local-scope", "mlir-elide-elementsattrs-if-larger",
-        "mlir-timing", "mlir-timing-display"})
+       {"mlir-print-debuginfo", "mlir-pretty-debuginfo",
+        "mlir-print-op-generic", "mlir-print-local-scope",
+        "mlir-elide-elementsattrs-if-larger", "mlir-timing",
+        "mlir-timing-display"})
     if (cl::Option *option = registered.lookup(name))
       option->addCategory(irCategory);
   cl::HideUnrelatedOptions({&category, &irCategory});
-  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
-    os << "strata-compile (Strata) 0.1.0\n";
-  });
+  cl::SetVersionPrinter(
+      [](llvm::raw_ostream &os) { os << "strata-compile (Strata) 0.1.0\n"; });
   cl::ParseCommandLineOptions(
       argc, argv,
       "strata-compile: compiles a transformer model description into "

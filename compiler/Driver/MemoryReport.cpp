@@ -5,7 +5,9 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Driver/MemoryReport.h"
 
+#include "compiler/Driver/StageMemory.h"
 #include "compiler/Lowering/PlannedProgram.h"
+#include "compiler/Pipeline/StagePrograms.h"
 
 #include "llvm/Support/Format.h"
 
@@ -21,22 +23,19 @@ void printBytes(llvm::raw_ostream &os, size_t bytes) {
 
 } // namespace
 
-LogicalResult mlir::strata::printMemoryReport(ModuleOp module,
-                                              llvm::raw_ostream &os) {
-  FailureOr<PlannedProgram> program = planProgram(module);
-  if (failed(program))
-    return failure();
-  const BufferAssignment *assignment = &program->assignment;
-  const planning::MemoryPlan *plan = &program->plan;
+namespace {
 
-  StringRef name = module.getName() ? *module.getName() : "module";
+void printPlan(llvm::raw_ostream &os, StringRef name,
+               const BufferAssignment *assignment,
+               const planning::MemoryPlan *plan) {
   os << "memory plan of " << name << " (" << assignment->buffers.size()
      << " buffers, one arena)\n";
   os << "  arena              ";
   printBytes(os, plan->arenaBytes);
   os << "\n";
   for (planning::BufferCategory category : planning::kAllBufferCategories) {
-    os << "  " << llvm::left_justify(planning::stringifyBufferCategory(category), 18)
+    os << "  "
+       << llvm::left_justify(planning::stringifyBufferCategory(category), 18)
        << " ";
     printBytes(os, plan->peak(category));
     os << (planning::isPersistent(category) ? "  (persistent)" : "  (peak)")
@@ -49,5 +48,44 @@ LogicalResult mlir::strata::printMemoryReport(ModuleOp module,
   os << "\n  lower bound        ";
   printBytes(os, plan->transientLowerBound);
   os << llvm::format("  (plan / bound = %.3f)\n", plan->lowerBoundRatio());
+}
+
+} // namespace
+
+LogicalResult mlir::strata::printMemoryReport(ModuleOp module,
+                                              llvm::raw_ostream &os) {
+  StringRef name = module.getName() ? *module.getName() : "module";
+  SmallVector<ModuleOp> stages = pipeline::pipelineStages(module);
+  if (stages.empty()) {
+    FailureOr<PlannedProgram> program = planProgram(module);
+    if (failed(program))
+      return failure();
+    printPlan(os, name, &program->assignment, &program->plan);
+    return success();
+  }
+  // One plan per pipeline stage, plus the saved values its in-flight
+  // micro-batches keep beside the arena.
+  for (ModuleOp stage : stages) {
+    FailureOr<StageMemory> memory =
+        planStage(stage, static_cast<int64_t>(stages.size()));
+    if (failed(memory))
+      return failure();
+    const std::string title = name.str() + ", pipeline stage " +
+                              std::to_string(memory->stage) + " (layers " +
+                              memory->layerRanges() + ")";
+    printPlan(os, title, &memory->program.assignment, &memory->program.plan);
+    for (size_t c = 0; c < memory->savedBytes.size(); ++c)
+      os << "  chunk " << c << ": " << memory->inFlight[c]
+         << " micro-batches in flight x "
+         << llvm::format("%.2f MiB", memory->savedBytes[c] / (1024.0 * 1024.0))
+         << " saved\n";
+    os << "  in flight          ";
+    printBytes(os, size_t(memory->inFlightBytes()));
+    os << "  (saved values)\n  activation total   ";
+    printBytes(os, size_t(memory->inFlightBytes()) +
+                       memory->program.plan.peak(
+                           planning::BufferCategory::Activation));
+    os << "  (in flight + peak)\n\n";
+  }
   return success();
 }

@@ -5,7 +5,9 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Driver/ParallelReport.h"
 
+#include "compiler/Driver/StageMemory.h"
 #include "compiler/Lowering/PlannedProgram.h"
+#include "compiler/Pipeline/StagePrograms.h"
 #include "dialects/dist/IR/DistOps.h"
 #include "dialects/tfm/IR/TfmOps.h"
 
@@ -92,6 +94,10 @@ void tally(Operation *op, const MeshInfo &mesh,
   else if (auto o = dyn_cast<dist::ReduceScatterOp>(op))
     add("reduce_scatter", bytesOf(o.getInput().getType()),
         mesh.sizeOf(o.getAxes()), 1.0);
+  else if (auto o = dyn_cast<dist::SendOp>(op))
+    add("send", bytesOf(o.getInput().getType()), 2, 2.0);
+  else if (auto o = dyn_cast<dist::RecvOp>(op))
+    add("recv", bytesOf(o.getType()), 1, 0.0);
   else if (auto o = dyn_cast<tfm::ReduceGradsOp>(op)) {
     auto module = op->getParentOfType<ModuleOp>();
     for (Attribute name : o.getParameters())
@@ -106,16 +112,26 @@ void tally(Operation *op, const MeshInfo &mesh,
 
 LogicalResult mlir::strata::printParallelReport(ModuleOp module,
                                                 llvm::raw_ostream &os) {
-  FailureOr<PlannedProgram> program = planProgram(module);
-  if (failed(program))
-    return failure();
-  const planning::MemoryPlan &plan = program->plan;
-  const MeshInfo mesh = meshOf(module);
+  // One program for every rank, or one per pipeline stage.
+  std::vector<StageMemory> stages;
+  SmallVector<ModuleOp> stageModules = pipeline::pipelineStages(module);
+  if (stageModules.empty())
+    stageModules.push_back(module);
+  for (ModuleOp stage : stageModules) {
+    FailureOr<StageMemory> planned =
+        planStage(stage, static_cast<int64_t>(stageModules.size()));
+    if (failed(planned))
+      return failure();
+    stages.push_back(std::move(*planned));
+  }
+  const MeshInfo mesh = meshOf(stageModules.front());
 
   int64_t layers = 0;
   if (auto config = module->getAttrOfType<DictionaryAttr>("tfm.config"))
     if (auto n = config.getAs<IntegerAttr>("num_layers"))
       layers = n.getInt();
+  if (stages.size() == 1 && stages[0].layers.empty() && layers > 0)
+    stages[0].layers.push_back({0, layers});
   int64_t microBatches = 1;
   if (auto attr = module->getAttrOfType<IntegerAttr>("tfm.micro_batches"))
     microBatches = attr.getInt();
@@ -126,51 +142,64 @@ LogicalResult mlir::strata::printParallelReport(ModuleOp module,
     os << (i ? " x " : "") << mesh.axes[i] << "=" << mesh.shape[i];
   os << " = " << mesh.ranks() << " ranks\n\n";
 
-  os << "per rank (peak bytes of the static memory plan):\n";
+  os << "per rank (peak bytes of the static memory plan; in flight: the saved "
+        "values of the micro-batches a pipeline stage holds between their "
+        "forward and backward passes):\n";
   os << llvm::format("  %5s %4s %4s %4s %6s %8s", "rank", "dp", "pp", "tp",
                      "stage", "layers");
   for (planning::BufferCategory category : planning::kAllBufferCategories)
     os << llvm::format(" %16s", planning::stringifyBufferCategory(category));
-  os << llvm::format(" %12s\n", "arena");
+  os << llvm::format(" %12s %12s\n", "in flight", "arena");
   for (int64_t rank = 0; rank < mesh.ranks(); ++rank) {
     SmallVector<int64_t> coords(mesh.shape.size());
     for (int64_t i = int64_t(mesh.shape.size()) - 1, r = rank; i >= 0; --i) {
       coords[i] = r % mesh.shape[i];
       r /= mesh.shape[i];
     }
-    std::string layerRange =
-        layers > 0 ? "0-" + std::to_string(layers - 1) : std::string("-");
+    const StageMemory &stage =
+        stages[stages.size() == 1 ? 0 : size_t(coords[1])];
+    const planning::MemoryPlan &plan = stage.program.plan;
+    std::string layerRange = stage.layerRanges();
     os << llvm::format("  %5lld %4lld %4lld %4lld %6lld %8s", (long long)rank,
                        (long long)coords[0], (long long)coords[1],
                        (long long)coords[2], (long long)coords[1],
-                       layerRange.c_str());
+                       layerRange.empty() ? "-" : layerRange.c_str());
     for (planning::BufferCategory category : planning::kAllBufferCategories)
       os << llvm::format(" %16s", mib(double(plan.peak(category))).c_str());
-    os << llvm::format(" %12s\n", mib(double(plan.arenaBytes)).c_str());
+    os << llvm::format(" %12s %12s\n",
+                       mib(double(stage.inFlightBytes())).c_str(),
+                       mib(double(plan.arenaBytes)).c_str());
   }
 
-  os << "\ncollectives of one training step (every rank; forward_backward runs "
+  os << "\ncollectives of one training step (forward_backward, or each "
+        "pipeline stage's forward_step and backward_step, runs "
      << microBatches << " time" << (microBatches == 1 ? "" : "s")
      << " per step):\n";
-  os << llvm::format("  %-18s %-26s %8s %16s %16s\n", "function", "collective",
-                     "calls", "payload", "sent per rank");
-  int64_t stepSent = 0;
-  for (auto function : module.getOps<func::FuncOp>()) {
-    std::map<std::string, CollectiveTally> tallies;
-    function.walk([&](Operation *op) { tally(op, mesh, tallies); });
-    const int64_t calls =
-        function.getSymName() == "forward_backward" ? microBatches : 1;
-    for (const auto &[kind, t] : tallies) {
-      os << llvm::format("  %-18s %-26s %8lld %16s %16s\n",
-                         function.getSymName().str().c_str(), kind.c_str(),
-                         (long long)(t.count * calls),
-                         mib(double(t.payload * calls)).c_str(),
-                         mib(double(t.sent * calls)).c_str());
-      if (function.getSymName() != "forward")
-        stepSent += t.sent * calls;
+  os << llvm::format("  %-5s %-18s %-26s %8s %16s %16s\n", "stage", "function",
+                     "collective", "calls", "payload", "sent per rank");
+  for (size_t s = 0; s < stageModules.size(); ++s) {
+    int64_t stepSent = 0;
+    for (auto function : stageModules[s].getOps<func::FuncOp>()) {
+      std::map<std::string, CollectiveTally> tallies;
+      function.walk([&](Operation *op) { tally(op, mesh, tallies); });
+      StringRef fname = function.getSymName();
+      const bool perMicroBatch = fname == "forward_backward" ||
+                                 fname.starts_with("forward_step.") ||
+                                 fname.starts_with("backward_step.");
+      const int64_t calls = perMicroBatch ? microBatches : 1;
+      for (const auto &[kind, t] : tallies) {
+        os << llvm::format("  %-5zu %-18s %-26s %8lld %16s %16s\n", s,
+                           fname.str().c_str(), kind.c_str(),
+                           (long long)(t.count * calls),
+                           mib(double(t.payload * calls)).c_str(),
+                           mib(double(t.sent * calls)).c_str());
+        if (fname != "forward" && !fname.starts_with("forward."))
+          stepSent += t.sent * calls;
+      }
     }
+    os << "  per training step, each rank"
+       << (stageModules.size() > 1 ? " of stage " + std::to_string(s) : "")
+       << " sends " << mib(double(stepSent)) << "\n";
   }
-  os << "  per training step, each rank sends " << mib(double(stepSent))
-     << " (forward_backward, optimizer_step, reduce_gradients)\n";
   return success();
 }

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Lowering/ArtifactEmitter.h"
 
+#include "compiler/Pipeline/StagePrograms.h"
 #include "dialects/dist/IR/DistOps.h"
 #include "dialects/tfm/IR/TfmOps.h"
 #include "runtime/artifact/artifact_checksum.h"
@@ -27,11 +28,16 @@ namespace planning = ::strata::planning;
 namespace {
 
 fb::DType dtypeOf(Type element) {
-  if (element.isF64()) return fb::DType::F64;
-  if (element.isBF16()) return fb::DType::BF16;
-  if (element.isF16()) return fb::DType::F16;
-  if (element.isInteger(32)) return fb::DType::I32;
-  if (element.isInteger(64)) return fb::DType::I64;
+  if (element.isF64())
+    return fb::DType::F64;
+  if (element.isBF16())
+    return fb::DType::BF16;
+  if (element.isF16())
+    return fb::DType::F16;
+  if (element.isInteger(32))
+    return fb::DType::I32;
+  if (element.isInteger(64))
+    return fb::DType::I64;
   return fb::DType::F32;
 }
 
@@ -124,9 +130,13 @@ FailureOr<KernelCall> kernelFor(Operation *op,
                                 const llvm::StringMap<int64_t> &parameterIndex,
                                 const std::vector<std::string> &meshAxes) {
   using K = fb::Kernel;
-  auto f64 = [](FloatAttr attr) { return attr ? attr.getValueAsDouble() : 0.0; };
+  auto f64 = [](FloatAttr attr) {
+    return attr ? attr.getValueAsDouble() : 0.0;
+  };
   return llvm::TypeSwitch<Operation *, FailureOr<KernelCall>>(op)
-      .Case([](tfm::EmbeddingOp) { return KernelCall{K::Embedding, {}, {}}; })
+      .Case([](tfm::EmbeddingOp) {
+        return KernelCall{K::Embedding, {}, {}};
+      })
       .Case([](tfm::EmbeddingGradOp) {
         return KernelCall{K::EmbeddingGrad, {}, {}};
       })
@@ -134,15 +144,19 @@ FailureOr<KernelCall> kernelFor(Operation *op,
         return KernelCall{K::Matmul, {o.getNumContractingDims()}, {}};
       })
       .Case([](tfm::MatmulGradInputOp o) {
-        return KernelCall{K::MatmulGradInput,
-                          {static_cast<int64_t>(o.getOutputDims())}, {}};
+        return KernelCall{
+            K::MatmulGradInput, {static_cast<int64_t>(o.getOutputDims())}, {}};
       })
       .Case([](tfm::MatmulGradWeightOp o) {
-        return KernelCall{K::MatmulGradWeight,
-                          {static_cast<int64_t>(o.getBatchDims())}, {}};
+        return KernelCall{
+            K::MatmulGradWeight, {static_cast<int64_t>(o.getBatchDims())}, {}};
       })
-      .Case([](tfm::BiasAddOp) { return KernelCall{K::BiasAdd, {}, {}}; })
-      .Case([](tfm::BiasGradOp) { return KernelCall{K::BiasGrad, {}, {}}; })
+      .Case([](tfm::BiasAddOp) {
+        return KernelCall{K::BiasAdd, {}, {}};
+      })
+      .Case([](tfm::BiasGradOp) {
+        return KernelCall{K::BiasGrad, {}, {}};
+      })
       .Case([&](tfm::LayerNormOp o) {
         return KernelCall{K::LayerNorm, {}, {f64(o.getEpsilonAttr())}};
       })
@@ -156,10 +170,10 @@ FailureOr<KernelCall> kernelFor(Operation *op,
         return KernelCall{K::RMSNormGrad, {}, {f64(o.getEpsilonAttr())}};
       })
       .Case([&](tfm::RotaryEmbeddingOp o) {
-        return KernelCall{K::RotaryEmbedding,
-                          {static_cast<int64_t>(o.getRotaryDims()),
-                           o.getInverse() ? 1 : 0},
-                          {f64(o.getBaseAttr())}};
+        return KernelCall{
+            K::RotaryEmbedding,
+            {static_cast<int64_t>(o.getRotaryDims()), o.getInverse() ? 1 : 0},
+            {f64(o.getBaseAttr())}};
       })
       .Case([&](tfm::AttentionOp o) {
         return KernelCall{K::Attention,
@@ -173,7 +187,9 @@ FailureOr<KernelCall> kernelFor(Operation *op,
       })
       .Case([](tfm::GeluOp o) {
         return KernelCall{
-            K::Gelu, {o.getApproximation() == tfm::GeluApproximation::tanh}, {}};
+            K::Gelu,
+            {o.getApproximation() == tfm::GeluApproximation::tanh},
+            {}};
       })
       .Case([](tfm::GeluGradOp o) {
         return KernelCall{
@@ -181,15 +197,25 @@ FailureOr<KernelCall> kernelFor(Operation *op,
             {o.getApproximation() == tfm::GeluApproximation::tanh},
             {}};
       })
-      .Case([](tfm::SiluOp) { return KernelCall{K::Silu, {}, {}}; })
-      .Case([](tfm::SiluGradOp) { return KernelCall{K::SiluGrad, {}, {}}; })
-      .Case([](tfm::SwiGLUOp) { return KernelCall{K::SwiGLU, {}, {}}; })
-      .Case([](tfm::SwiGLUGradOp) { return KernelCall{K::SwiGLUGrad, {}, {}}; })
-      .Case([&](tfm::DropoutOp o) {
-        return KernelCall{K::Dropout, {streamOf(o.getRngStream())},
-                          {f64(o.getRateAttr())}};
+      .Case([](tfm::SiluOp) {
+        return KernelCall{K::Silu, {}, {}};
       })
-      .Case([](tfm::AddOp) { return KernelCall{K::Add, {}, {}}; })
+      .Case([](tfm::SiluGradOp) {
+        return KernelCall{K::SiluGrad, {}, {}};
+      })
+      .Case([](tfm::SwiGLUOp) {
+        return KernelCall{K::SwiGLU, {}, {}};
+      })
+      .Case([](tfm::SwiGLUGradOp) {
+        return KernelCall{K::SwiGLUGrad, {}, {}};
+      })
+      .Case([&](tfm::DropoutOp o) {
+        return KernelCall{
+            K::Dropout, {streamOf(o.getRngStream())}, {f64(o.getRateAttr())}};
+      })
+      .Case([](tfm::AddOp) {
+        return KernelCall{K::Add, {}, {}};
+      })
       // The fused ops of strata-tfm-fuse-elementwise; operands and results
       // in op order.
       .Case([](tfm::BiasGeluOp o) {
@@ -205,7 +231,8 @@ FailureOr<KernelCall> kernelFor(Operation *op,
             {}};
       })
       .Case([&](tfm::BiasDropoutAddOp o) {
-        return KernelCall{K::BiasDropoutAdd, {streamOf(o.getRngStream())},
+        return KernelCall{K::BiasDropoutAdd,
+                          {streamOf(o.getRngStream())},
                           {f64(o.getRateAttr())}};
       })
       .Case([&](tfm::BiasDropoutAddGradOp o) {
@@ -215,7 +242,9 @@ FailureOr<KernelCall> kernelFor(Operation *op,
       })
       // KV-cache inference (strata-tfm-derive-inference): the caches are
       // buffers of their own, see the operand lists below.
-      .Case([](tfm::CacheWriteOp) { return KernelCall{K::CacheWrite, {}, {}}; })
+      .Case([](tfm::CacheWriteOp) {
+        return KernelCall{K::CacheWrite, {}, {}};
+      })
       .Case([](tfm::TakePositionsOp) {
         return KernelCall{K::TakePositions, {}, {}};
       })
@@ -225,20 +254,23 @@ FailureOr<KernelCall> kernelFor(Operation *op,
                           {f64(o.getScaleAttr())}};
       })
       // Reshapes of contiguous memory: a copy until buffers alias.
-      .Case<tfm::SplitHeadsOp, tfm::MergeHeadsOp>(
-          [](Operation *) { return KernelCall{K::Copy, {}, {}}; })
+      .Case<tfm::SplitHeadsOp, tfm::MergeHeadsOp>([](Operation *) {
+        return KernelCall{K::Copy, {}, {}};
+      })
       .Case([](tfm::CrossEntropyOp o) {
-        return KernelCall{K::CrossEntropy,
-                          {static_cast<int64_t>(o.getReduction())}, {}};
+        return KernelCall{
+            K::CrossEntropy, {static_cast<int64_t>(o.getReduction())}, {}};
       })
       .Case([](tfm::CrossEntropyGradOp o) {
-        return KernelCall{K::CrossEntropyGrad,
-                          {static_cast<int64_t>(o.getReduction())}, {}};
+        return KernelCall{
+            K::CrossEntropyGrad, {static_cast<int64_t>(o.getReduction())}, {}};
       })
       .Case([](tfm::AccumulateGradOp) {
         return KernelCall{K::AccumulateGrad, {}, {}};
       })
-      .Case([](tfm::ZeroGradsOp) { return KernelCall{K::ZeroGrads, {}, {}}; })
+      .Case([](tfm::ZeroGradsOp) {
+        return KernelCall{K::ZeroGrads, {}, {}};
+      })
       .Case([&](tfm::GradNormOp o) -> FailureOr<KernelCall> {
         if (!o.getParametersAttr())
           return KernelCall{K::GradNorm, {}, {}};
@@ -257,42 +289,56 @@ FailureOr<KernelCall> kernelFor(Operation *op,
       })
       .Case([&](tfm::GradSquareSumOp o) {
         return KernelCall{K::GradSquareSum,
-                          parameterList(o.getParameters(), parameterIndex), {}};
+                          parameterList(o.getParameters(), parameterIndex),
+                          {}};
       })
       .Case([](tfm::VocabParallelStatsOp) {
         return KernelCall{K::VocabParallelStats, {}, {}};
       })
       .Case([](tfm::VocabParallelLossOp o) {
-        return KernelCall{K::VocabParallelLoss,
-                          {static_cast<int64_t>(o.getReduction())}, {}};
+        return KernelCall{
+            K::VocabParallelLoss, {static_cast<int64_t>(o.getReduction())}, {}};
       })
       .Case([](tfm::VocabParallelCrossEntropyGradOp o) {
         return KernelCall{K::VocabParallelCrossEntropyGrad,
-                          {static_cast<int64_t>(o.getReduction())}, {}};
+                          {static_cast<int64_t>(o.getReduction())},
+                          {}};
       })
       .Case([&](dist::AllReduceOp o) {
-        return KernelCall{K::AllReduce,
-                          {axisMask(meshAxes, o.getAxes()),
-                           reductionOf(o.getReduction())},
-                          {}};
+        return KernelCall{
+            K::AllReduce,
+            {axisMask(meshAxes, o.getAxes()), reductionOf(o.getReduction())},
+            {}};
       })
       .Case([&](dist::AllGatherOp o) {
-        return KernelCall{K::AllGather,
-                          {axisMask(meshAxes, o.getAxes()),
-                           static_cast<int64_t>(o.getDim())},
-                          {}};
+        return KernelCall{
+            K::AllGather,
+            {axisMask(meshAxes, o.getAxes()), static_cast<int64_t>(o.getDim())},
+            {}};
       })
       .Case([&](dist::SliceOp o) {
-        return KernelCall{K::LocalSlice,
-                          {axisMask(meshAxes, o.getAxes()),
-                           static_cast<int64_t>(o.getDim())},
-                          {}};
+        return KernelCall{
+            K::LocalSlice,
+            {axisMask(meshAxes, o.getAxes()), static_cast<int64_t>(o.getDim())},
+            {}};
       })
       .Case([&](dist::ReduceScatterOp o) {
         return KernelCall{K::ReduceScatter,
                           {axisMask(meshAxes, o.getAxes()),
                            static_cast<int64_t>(o.getDim()),
                            reductionOf(o.getReduction())},
+                          {}};
+      })
+      .Case([&](dist::SendOp o) {
+        return KernelCall{K::Send,
+                          {int64_t(1) << axisIndex(meshAxes, "pp"),
+                           o.getOffset(), o.getTag()},
+                          {}};
+      })
+      .Case([&](dist::RecvOp o) {
+        return KernelCall{K::Recv,
+                          {int64_t(1) << axisIndex(meshAxes, "pp"),
+                           o.getOffset(), o.getTag()},
                           {}};
       })
       .Case([](tfm::ClipCoefficientOp) {
@@ -354,7 +400,8 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
     if (auto sharding =
             parameter->getAttrOfType<dist::ShardingAttr>("dist.sharding"))
       for (unsigned d = 0; d < sharding.getRank(); ++d)
-        if (SmallVector<StringRef> axes = sharding.getDimAxes(d); !axes.empty()) {
+        if (SmallVector<StringRef> axes = sharding.getDimAxes(d);
+            !axes.empty()) {
           if (axes.size() != 1 || splitDim >= 0)
             return parameter.emitError()
                    << "is split over several mesh axes or dimensions, which "
@@ -363,15 +410,21 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
           splitAxis = static_cast<int32_t>(axisIndex(meshAxes, axes.front()));
         }
     auto init = parameter.getInit();
-    fb::InitKind kind = init.getKind() == tfm::InitKind::zeros ? fb::InitKind::Zeros
-                        : init.getKind() == tfm::InitKind::ones
-                            ? fb::InitKind::Ones
-                            : fb::InitKind::Normal;
+    fb::InitKind kind =
+        init.getKind() == tfm::InitKind::zeros  ? fb::InitKind::Zeros
+        : init.getKind() == tfm::InitKind::ones ? fb::InitKind::Ones
+                                                : fb::InitKind::Normal;
     parameters.push_back(fb::CreateParameterDirect(
         b, parameter.getSymName().str().c_str(), slots.value, slots.grad,
         slots.adamM, slots.adamV, kind, init.getStd().convertToDouble(),
         slots.grad >= 0, static_cast<bool>(parameter.getWeightDecay()),
-        &globalShape, splitDim, splitAxis));
+        &globalShape, splitDim, splitAxis,
+        parameter->hasAttr("dist.shared_with_stage")
+            ? static_cast<int32_t>(
+                  parameter
+                      ->getAttrOfType<IntegerAttr>("dist.shared_with_stage")
+                      .getInt())
+            : -1));
   }
   for (auto cache : module.getOps<tfm::KVCacheOp>())
     bufferTypes[assignment.kvCaches.lookup(cache.getSymName())] =
@@ -379,10 +432,11 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
   for (const planning::Buffer &buffer : assignment.buffers) {
     auto type = cast<RankedTensorType>(bufferTypes[buffer.id]);
     std::vector<int64_t> shape(type.getShape());
-    buffers.push_back(fb::CreateBufferDirect(
-        b, buffer.name.c_str(), static_cast<fb::BufferCategory>(buffer.category),
-        dtypeOf(type.getElementType()), &shape, plan.offsets[buffer.id],
-        buffer.size));
+    buffers.push_back(
+        fb::CreateBufferDirect(b, buffer.name.c_str(),
+                               static_cast<fb::BufferCategory>(buffer.category),
+                               dtypeOf(type.getElementType()), &shape,
+                               plan.offsets[buffer.id], buffer.size));
   }
 
   std::vector<flatbuffers::Offset<fb::Function>> functions;
@@ -417,12 +471,11 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
       // CachedAttention (q, key_cache, value_cache, positions) -> out: the
       // caches go between the op's operands (q, positions).
       if (auto cached = dyn_cast<tfm::CachedAttentionOp>(op))
-        operands.insert(
-            operands.begin() + 1,
-            {static_cast<uint32_t>(
-                 assignment.kvCaches.lookup(cached.getKeyCache())),
-             static_cast<uint32_t>(
-                 assignment.kvCaches.lookup(cached.getValueCache()))});
+        operands.insert(operands.begin() + 1,
+                        {static_cast<uint32_t>(
+                             assignment.kvCaches.lookup(cached.getKeyCache())),
+                         static_cast<uint32_t>(assignment.kvCaches.lookup(
+                             cached.getValueCache()))});
       std::string location;
       llvm::raw_string_ostream los(location);
       if (auto name = dyn_cast<NameLoc>(op.getLoc()))
@@ -438,14 +491,15 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
     bool anySplit = false;
     for (unsigned i = 0; i < function.getNumResults(); ++i) {
       int32_t dim = -1, axis = -1;
-      if (auto sharding =
-              function.getResultAttrOfType<dist::ShardingAttr>(i, "dist.sharding"))
+      if (auto sharding = function.getResultAttrOfType<dist::ShardingAttr>(
+              i, "dist.sharding"))
         for (unsigned d = 0; d < sharding.getRank(); ++d)
           if (SmallVector<StringRef> axes = sharding.getDimAxes(d);
               !axes.empty()) {
             if (axes.size() != 1 || dim >= 0)
               return function.emitError()
-                     << "result " << i << " is split over several mesh axes "
+                     << "result " << i
+                     << " is split over several mesh axes "
                         "or dimensions, which the artifact cannot record yet";
             dim = static_cast<int32_t>(d);
             axis = static_cast<int32_t>(axisIndex(meshAxes, axes.front()));
@@ -461,13 +515,21 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
   }
 
   std::vector<uint64_t> peaks(plan.peakBytes.begin(), plan.peakBytes.end());
-  auto memoryPlan = fb::CreateMemoryPlanDirect(
-      b, plan.arenaBytes, &peaks, plan.transientSumBytes,
-      plan.transientLowerBound);
+  auto memoryPlan = fb::CreateMemoryPlanDirect(b, plan.arenaBytes, &peaks,
+                                               plan.transientSumBytes,
+                                               plan.transientLowerBound);
   int64_t microBatches = 1;
   if (auto attr = module->getAttrOfType<IntegerAttr>("tfm.micro_batches"))
     microBatches = attr.getInt();
-  std::string name = module.getName() ? module.getName()->str() : "model";
+  std::string name = !sources.modelName.empty() ? sources.modelName
+                     : module.getName()         ? module.getName()->str()
+                                                : "model";
+  int32_t pipelineStage = -1;
+  uint32_t pipelineChunks = 1;
+  if (auto stage = module->getAttrOfType<IntegerAttr>("dist.pipeline_stage"))
+    pipelineStage = static_cast<int32_t>(stage.getInt());
+  if (auto chunks = module->getAttrOfType<IntegerAttr>("dist.pipeline_chunks"))
+    pipelineChunks = static_cast<uint32_t>(chunks.getInt());
   std::vector<flatbuffers::Offset<flatbuffers::String>> meshAxisNames;
   std::vector<int64_t> meshShape;
   for (auto mesh : module.getOps<dist::MeshOp>()) {
@@ -482,7 +544,45 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
       sources.compileOptions.c_str(), static_cast<uint32_t>(microBatches),
       &buffers, &parameters, &functions, memoryPlan,
       meshShape.empty() ? nullptr : &meshAxisNames,
-      meshShape.empty() ? nullptr : &meshShape);
+      meshShape.empty() ? nullptr : &meshShape, /*pipeline_stages=*/nullptr,
+      pipelineStage, pipelineChunks);
+  fb::FinishSizePrefixedArtifactBuffer(b, root);
+  std::vector<uint8_t> bytes(b.GetBufferPointer(),
+                             b.GetBufferPointer() + b.GetSize());
+  ::strata::runtime::appendArtifactChecksum(bytes);
+  return bytes;
+}
+
+FailureOr<std::vector<uint8_t>> mlir::strata::emitPipelineArtifact(
+    ModuleOp module, const std::vector<std::vector<uint8_t>> &stages,
+    const ArtifactSources &sources) {
+  flatbuffers::FlatBufferBuilder b;
+  std::vector<flatbuffers::Offset<fb::PipelineStage>> stageTables;
+  for (const std::vector<uint8_t> &stage : stages)
+    stageTables.push_back(fb::CreatePipelineStageDirect(b, &stage));
+  int64_t microBatches = 1;
+  if (auto attr = module->getAttrOfType<IntegerAttr>("tfm.micro_batches"))
+    microBatches = attr.getInt();
+  std::vector<flatbuffers::Offset<flatbuffers::String>> meshAxisNames;
+  std::vector<int64_t> meshShape;
+  ModuleOp first = pipeline::pipelineStages(module).front();
+  for (auto mesh : first.getOps<dist::MeshOp>()) {
+    for (const std::string &axis : meshAxesOf(first))
+      meshAxisNames.push_back(b.CreateString(axis));
+    meshShape.assign(mesh.getShape().begin(), mesh.getShape().end());
+  }
+  uint32_t chunks = 1;
+  if (auto attr = first->getAttrOfType<IntegerAttr>("dist.pipeline_chunks"))
+    chunks = static_cast<uint32_t>(attr.getInt());
+  std::string name = module.getName() ? module.getName()->str() : "model";
+  auto root = fb::CreateArtifactDirect(
+      b, ::strata::runtime::kArtifactVersionMajor,
+      ::strata::runtime::kArtifactVersionMinor, name.c_str(),
+      sources.description.c_str(), configJson(module).c_str(),
+      sources.compileOptions.c_str(), static_cast<uint32_t>(microBatches),
+      /*buffers=*/nullptr, /*parameters=*/nullptr, /*functions=*/nullptr,
+      /*plan=*/0, &meshAxisNames, &meshShape, &stageTables,
+      /*pipeline_stage=*/-1, chunks);
   fb::FinishSizePrefixedArtifactBuffer(b, root);
   std::vector<uint8_t> bytes(b.GetBufferPointer(),
                              b.GetBufferPointer() + b.GetSize());

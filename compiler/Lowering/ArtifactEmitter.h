@@ -24,6 +24,8 @@ struct ArtifactSources {
   std::string description;
   /// The compile options, as JSON.
   std::string compileOptions = "{}";
+  /// The artifact's model name; empty: the module's name.
+  std::string modelName;
 };
 
 /// The size-prefixed artifact bytes, or failure with a diagnostic at the op
@@ -32,6 +34,14 @@ FailureOr<std::vector<uint8_t>>
 emitArtifact(ModuleOp module, const BufferAssignment &assignment,
              const ::strata::planning::MemoryPlan &plan,
              const ArtifactSources &sources);
+
+/// The artifact of a pipeline-parallel |module| (its body the stage modules
+/// of strata-pipeline): no program of its own, |stages| (each stage's
+/// emitArtifact bytes, in stage order) nested.
+FailureOr<std::vector<uint8_t>>
+emitPipelineArtifact(ModuleOp module,
+                     const std::vector<std::vector<uint8_t>> &stages,
+                     const ArtifactSources &sources);
 
 } // namespace mlir::strata
 

@@ -51,13 +51,13 @@ private:
       result.buffers[it->second].lastUse = instruction;
   }
   LogicalResult assignFunction(func::FuncOp function);
+  void shareSavedValueBuffers(ModuleOp module);
 
   BufferAssignment result;
   int64_t instruction = 0;
 };
 
-std::optional<int64_t> Assigner::inPlaceBuffer(Operation &op,
-                                               OpResult value) {
+std::optional<int64_t> Assigner::inPlaceBuffer(Operation &op, OpResult value) {
   // cross_entropy_grad may write the logits' gradient over the logits (the
   // kernel reads each row before it writes it): in training the logits,
   // the largest activation, die there.
@@ -66,9 +66,8 @@ std::optional<int64_t> Assigner::inPlaceBuffer(Operation &op,
     return std::nullopt;
   Value logits = crossEntropyGrad.getLogits();
   auto it = result.bufferOf.find(logits);
-  if (it == result.bufferOf.end() ||
-      result.buffers[it->second].category !=
-          planning::BufferCategory::Activation)
+  if (it == result.bufferOf.end() || result.buffers[it->second].category !=
+                                         planning::BufferCategory::Activation)
     return std::nullopt;
   bool diesHere = llvm::all_of(logits.getUsers(), [&](Operation *user) {
     return user == &op ||
@@ -79,15 +78,49 @@ std::optional<int64_t> Assigner::inPlaceBuffer(Operation &op,
   return it->second;
 }
 
+/// A pipeline stage's backward_step.<c> takes the saved values that
+/// forward_step.<c> returns last. The runtime copies them into its stash
+/// right after the forward step and back right before the backward step,
+/// so the results and the arguments never hold different data at once: one
+/// buffer serves both.
+void Assigner::shareSavedValueBuffers(ModuleOp module) {
+  for (auto backward : module.getOps<func::FuncOp>()) {
+    StringRef name = backward.getSymName();
+    if (!name.consume_front("backward_step."))
+      continue;
+    auto forward =
+        module.lookupSymbol<func::FuncOp>(("forward_step." + name).str());
+    if (!forward)
+      continue;
+    SmallVector<BlockArgument> saved;
+    for (BlockArgument arg : backward.getArguments())
+      if (auto attr = backward.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                            "tfm.name");
+          attr && attr.getValue() == "saved")
+        saved.push_back(arg);
+    auto ret = cast<func::ReturnOp>(forward.getBody().front().getTerminator());
+    if (saved.size() > ret.getNumOperands())
+      continue;
+    const size_t first = ret.getNumOperands() - saved.size();
+    for (auto [i, arg] : llvm::enumerate(saved)) {
+      const int64_t produced =
+          result.bufferOf.lookup(ret.getOperand(first + i));
+      planning::Buffer &argument = result.buffers[result.bufferOf.lookup(arg)];
+      if (argument.size == result.buffers[produced].size)
+        argument.aliasOf = produced;
+    }
+  }
+}
+
 FailureOr<BufferAssignment> Assigner::run(ModuleOp module) {
   // Gradient and moment slots exist only where a function uses them: an
   // evaluation-only module keeps just the parameters.
   bool usesSlots =
       module
           .walk([](Operation *op) {
-            return isa<tfm::AccumulateGradOp, tfm::ZeroGradsOp,
-                       tfm::GradNormOp, tfm::GradSquareSumOp, tfm::ReduceGradsOp,
-                       tfm::AdamWOp>(op)
+            return isa<tfm::AccumulateGradOp, tfm::ZeroGradsOp, tfm::GradNormOp,
+                       tfm::GradSquareSumOp, tfm::ReduceGradsOp, tfm::AdamWOp>(
+                       op)
                        ? WalkResult::interrupt()
                        : WalkResult::advance();
           })
@@ -109,12 +142,13 @@ FailureOr<BufferAssignment> Assigner::run(ModuleOp module) {
   }
   for (auto cache : module.getOps<tfm::KVCacheOp>()) {
     std::string name = cache.getSymName().str();
-    result.kvCaches[name] = addBuffer(
-        cache.getLocalType(), planning::BufferCategory::KVCache, name);
+    result.kvCaches[name] = addBuffer(cache.getLocalType(),
+                                      planning::BufferCategory::KVCache, name);
   }
   for (auto function : module.getOps<func::FuncOp>())
     if (failed(assignFunction(function)))
       return failure();
+  shareSavedValueBuffers(module);
   return std::move(result);
 }
 
@@ -125,9 +159,9 @@ LogicalResult Assigner::assignFunction(func::FuncOp function) {
       return function.emitOpError()
              << "argument #" << arg.getArgNumber()
              << " is not a ranked tensor and cannot be given a buffer";
-    result.bufferOf[arg] = addBuffer(arg, planning::BufferCategory::Input,
-                                     prefix + "arg" +
-                                         std::to_string(arg.getArgNumber()));
+    result.bufferOf[arg] =
+        addBuffer(arg, planning::BufferCategory::Input,
+                  prefix + "arg" + std::to_string(arg.getArgNumber()));
   }
   for (Operation &op : function.getBody().front()) {
     if (isa<tfm::LayerOp>(op))

@@ -13,13 +13,6 @@ using namespace mlir::strata;
 using namespace mlir::strata::partitioning;
 
 LogicalResult ModulePartitioner::run() {
-  if (mesh.pp != 1)
-    return module.emitError()
-           << "pipeline parallelism is not implemented yet: "
-              "pipeline_model_parallel_size is "
-           << mesh.pp
-           << "; use tensor_model_parallel_size and data parallelism "
-              "(trainer.devices) instead";
   declareMesh();
   if (failed(splitParameters()))
     return failure();

@@ -316,13 +316,13 @@ def FlattenLayersPass : Pass<"strata-tfm-flatten-layers", "::mlir::ModuleOp"> {
 //===----------------------------------------------------------------------===//
 
 def PartitionPass : Pass<"strata-partition", "::mlir::ModuleOp"> {
-  let summary = "Splits the program over the device mesh (tensor parallelism)";
+  let summary = "Splits the program over the device mesh (tensor, sequence and data parallelism)";
   let description = [{
     Turns a module on global shapes into the program each rank runs, for the
     mesh of the module's `tfm.config` (`data_parallel_size`,
-    `pipeline_model_parallel_size`, `tensor_model_parallel_size`; this
-    version partitions tensor parallelism). Runs after the training or
-    inference phase, on `tfm.layer` regions intact.
+    `pipeline_model_parallel_size`, `tensor_model_parallel_size`; the
+    pipeline stages are cut afterwards by `strata-pipeline`). Runs after the
+    training or inference phase, on `tfm.layer` regions intact.
 
     1. Declares `dist.mesh @mesh axes = ["dp", "pp", "tp"]` and splits the
        parameters by Megatron-LM's layout: query/key/value and MLP
@@ -351,6 +351,44 @@ def PartitionPass : Pass<"strata-partition", "::mlir::ModuleOp"> {
     down-projection in the forward pass, one before each of the two norms'
     gradients in the backward pass. A mesh of one rank leaves the module
     unchanged. Splits that do not divide are errors, never truncation.
+  }];
+  let dependentDialects = ["::mlir::strata::tfm::TfmDialect",
+                           "::mlir::strata::dist::DistDialect"];
+}
+
+def PipelineStagesPass : Pass<"strata-pipeline", "::mlir::ModuleOp"> {
+  let summary = "Cuts the partitioned program into one program per pipeline stage";
+  let description = [{
+    Runs after `strata-partition` when `pipeline_model_parallel_size` (pp) is
+    above 1 (otherwise it leaves the module alone). The module's body is
+    replaced by pp nested modules, `module @stage<s> attributes
+    {dist.pipeline_stage = s}`, each the complete program of the ranks with
+    pp coordinate s:
+
+    1. The layers are cut into pp x v contiguous chunks (v =
+       `virtual_pipeline_model_parallel_size`) that minimize the slowest
+       chunk's cost (the forward flops of its layers; the embedding counts
+       on the first chunk, the head and loss on the last). Chunk g runs on
+       stage g mod pp as its local chunk g / pp: v > 1 is the interleaved
+       schedule, which needs the micro-batches per step to be a multiple of
+       pp.
+    2. `forward` becomes `forward.<c>` per local chunk, `forward_backward`
+       becomes `forward_step.<c>` (the chunk's forward pass, returning its
+       *saved values*: what its backward pass reads) and `backward_step.<c>`
+       (forward_backward's arguments, then the saved values). Values that
+       cross to the next chunk forward, or to the previous chunk backward,
+       become `dist.send` / `dist.recv` pairs over the pp axis, one tag per
+       value; parameter reads are repeated where they are used.
+    3. Each stage keeps the parameters its pieces use; a parameter two
+       stages use (tied word embeddings) carries `dist.shared_with_stage` on
+       both, and the runtime sums the two gradient copies before the update.
+    4. `zero_grads`, `reduce_gradients` and `optimizer_step` keep the
+       stage's parameters; the gradient norm sums every stage's sum of
+       squares with a `dist.all_reduce` over pp (a shared parameter counts
+       once, on its lower stage).
+
+    The runtime runs the pieces in the 1F1B (or interleaved) order and keeps
+    the saved values of each micro-batch in flight (docs/parallelism.md).
   }];
   let dependentDialects = ["::mlir::strata::tfm::TfmDialect",
                            "::mlir::strata::dist::DistDialect"];

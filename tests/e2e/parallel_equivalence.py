@@ -17,9 +17,13 @@ rounding noise (the key bias's gradient is exactly zero in exact arithmetic: sof
 shift shared by all keys) moves by about the learning rate in a direction set by the noise, in
 any two f32 runs that sum in different orders. In f64 such noise is far below AdamW's epsilon.
 
-Layouts are named like tp2dp2 (tensor parallel 2 x data parallel 2; 4 ranks); a trailing sp
-adds sequence parallelism, a suffix -full or -selective activation recomputation. `--layouts` picks a subset; CI runs a
-representative subset (ctest e2e.parallel-equivalence), scripts/parallel-matrix.sh runs them all.
+Layouts are named like tp2dp2 (tensor parallel 2 x data parallel 2; 4 ranks) or tp2pp2
+(pipeline parallel 2), pp2v2 (the interleaved schedule with 2 model chunks per stage); a trailing
+sp adds sequence parallelism, a suffix -full or -selective activation recomputation. Layouts with
+pipeline parallelism run a deeper variant of the models (4 layers, 4 micro-batches of 2 per step,
+so 1F1B has a steady state), compared with the single-rank run of that same variant.
+`--layouts` picks a subset; CI runs a representative subset (ctest e2e.parallel-equivalence),
+scripts/parallel-matrix.sh runs them all.
 
 Usage:
   parallel_equivalence.py --strata-compile build/bin/strata-compile \\
@@ -43,12 +47,17 @@ TOLERANCE = 1e-5
 # Clipping at a norm the gradients exceed, so the partitioned gradient norm matters.
 TRAIN_ARGS = ["--lr", "3e-3", "--weight-decay", "0.1", "--clip-grad", "0.5"]
 ALL_LAYOUTS = ["tp2", "tp4", "dp2", "tp2dp2", "tp4dp2", "tp2sp", "tp4sp", "tp2dp2sp",
-               "tp2-full", "tp2sp-full", "tp4dp2-selective"]
+               "tp2-full", "tp2sp-full", "tp4dp2-selective",
+               "pp2", "pp4", "tp2pp2", "pp2dp2", "tp2pp2dp2", "tp2pp4", "pp4dp2", "tp2pp2sp",
+               "pp2-full", "tp2pp2-selective", "pp2v2", "tp2pp2v2"]
+# The pipeline layouts' model variant: enough layers for pp 4 (and pp 2 x 2 chunks), enough
+# micro-batches for a 1F1B steady state.
+DEEP = ["model.num_layers=4", "model.global_batch_size=8"]
 
 
 def parse_layout(name):
-    """'tp2dp2sp-full' -> {'tp': 2, 'pp': 1, 'dp': 2, 'sp': True, 'recompute': 'full'}."""
-    sizes = {"tp": 1, "pp": 1, "dp": 1, "sp": False, "recompute": None}
+    """'tp2dp2sp-full' -> {'tp': 2, 'pp': 1, 'dp': 2, 'v': 1, 'sp': True, 'recompute': 'full'}."""
+    sizes = {"tp": 1, "pp": 1, "dp": 1, "v": 1, "sp": False, "recompute": None}
     rest = name
     if "-" in rest:
         rest, sizes["recompute"] = rest.split("-", 1)
@@ -57,7 +66,7 @@ def parse_layout(name):
     if rest.endswith("sp"):
         sizes["sp"], rest = True, rest[:-2]
     while rest:
-        for axis in ("tp", "pp", "dp"):
+        for axis in ("tp", "pp", "dp", "v"):
             if rest.startswith(axis):
                 digits = ""
                 rest = rest[len(axis):]
@@ -81,8 +90,17 @@ def overrides(sizes):
         extra = ["model.activations_checkpoint_granularity=selective"]
     return [f"model.tensor_model_parallel_size={sizes['tp']}",
             f"model.pipeline_model_parallel_size={sizes['pp']}",
+            f"model.virtual_pipeline_model_parallel_size={sizes['v']}",
             f"model.sequence_parallel={'true' if sizes['sp'] else 'false'}",
             f"trainer.devices={ranks}"] + extra
+
+
+def model_file(model):
+    return MODELS / f"{model.split(':')[0]}.yaml"
+
+
+def variant_overrides(model):
+    return DEEP if model.endswith(":deep") else []
 
 
 def max_rel(a, b):
@@ -108,12 +126,13 @@ class Runner:
         return e2e.run(mpirun + [str(c) for c in cmd], env=self.env)
 
     def outputs(self, model, layout, sizes, precision):
-        """Runs eval, grad and train for one model, layout and precision; returns the
-        outputs."""
-        tag = f"{model}-{layout}-f{precision}"
+        """Runs eval, grad and train for one model (a name, or name:deep for the pipeline
+        variant), layout and precision; returns the outputs."""
+        tag = f"{model.replace(':', '-')}-{layout}-f{precision}"
         artifact = self.work / f"{tag}.strata"
-        e2e.compile_artifact(self.args.strata_compile, MODELS / f"{model}.yaml", artifact,
-                             overrides(sizes) + [f"model.precision={precision}"])
+        e2e.compile_artifact(self.args.strata_compile, model_file(model), artifact,
+                             overrides(sizes) + [f"model.precision={precision}"] +
+                             variant_overrides(model))
         ranks = sizes["tp"] * sizes["pp"] * sizes["dp"]
         sr = [self.args.strata_run]
         common = ["--checkpoint", self.checkpoint(model), "--threads", "1"]
@@ -133,19 +152,22 @@ class Runner:
 
     def prepare(self, model):
         """A random checkpoint (norm weights and biases too) and token batches."""
-        single = self.work / f"{model}-init.strata"
-        e2e.compile_artifact(self.args.strata_compile, MODELS / f"{model}.yaml", single)
-        init = self.work / f"{model}-init.safetensors"
-        tokens = self.work / f"{model}-tokens.npy"
-        config = e2e.compile_config(self.args.strata_compile, MODELS / f"{model}.yaml")
+        name = model.replace(":", "-")
+        single = self.work / f"{name}-init.strata"
+        e2e.compile_artifact(self.args.strata_compile, model_file(model), single,
+                             variant_overrides(model))
+        init = self.work / f"{name}-init.safetensors"
+        tokens = self.work / f"{name}-tokens.npy"
+        config = e2e.compile_config(self.args.strata_compile, model_file(model),
+                                    variant_overrides(model))
         vocab, seq = config["padded_vocab_size"], config["seq_length"]
         batch = config["global_batch_size"]
         np.save(tokens, e2e.make_tokens(vocab, batch, seq, seed=1))
-        train_tokens = self.work / f"{model}-train-tokens.npy"
+        train_tokens = self.work / f"{name}-train-tokens.npy"
         np.save(train_tokens, e2e.make_tokens(vocab, batch * STEPS, seq, seed=2))
         # A checkpoint: one training step from the seeded initialization moves norms and
         # biases off their 1/0 initial values.
-        one_step = self.work / f"{model}-one-step-tokens.npy"
+        one_step = self.work / f"{name}-one-step-tokens.npy"
         np.save(one_step, e2e.make_tokens(vocab, batch, seq, seed=3))
         e2e.run([self.args.strata_run, "train", single, "--tokens", one_step, "--steps", "1",
                  "--lr", "5e-2", "--save", init, "--seed", "7"], env=self.env)
@@ -181,6 +203,13 @@ def compare(model, layout, got, want, verbose, precision):
     return errors
 
 
+def variants(model, layouts):
+    """(model variant, its layouts): the pipeline layouts run the deep variant."""
+    flat = [n for n in layouts if parse_layout(n)["pp"] == 1]
+    deep = [n for n in layouts if parse_layout(n)["pp"] > 1]
+    return [(m, chosen) for m, chosen in ((model, flat), (model + ":deep", deep)) if chosen]
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--strata-compile", required=True)
@@ -200,16 +229,17 @@ def main(argv=None):
     errors = []
     try:
         runner = Runner(args, work)
-        for model in args.models.split(","):
-            runner.prepare(model)
-            for precision in (32, 64):
-                want = runner.outputs(model, "single", parse_layout("tp1"), precision)
-                for layout in layouts:
-                    print(f"{model} {layout} f{precision}: ", end="", flush=True)
-                    got = runner.outputs(model, layout, parse_layout(layout), precision)
-                    found = compare(model, layout, got, want, args.verbose, precision)
-                    print("ok" if not found else "MISMATCH")
-                    errors += found
+        for base in args.models.split(","):
+            for model, chosen in variants(base, layouts):
+                runner.prepare(model)
+                for precision in (32, 64):
+                    want = runner.outputs(model, "single", parse_layout("tp1"), precision)
+                    for layout in chosen:
+                        print(f"{model} {layout} f{precision}: ", end="", flush=True)
+                        got = runner.outputs(model, layout, parse_layout(layout), precision)
+                        found = compare(model, layout, got, want, args.verbose, precision)
+                        print("ok" if not found else "MISMATCH")
+                        errors += found
     except e2e.E2EError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

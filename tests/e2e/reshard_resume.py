@@ -5,7 +5,10 @@ tests/e2e/models/tp-train.yaml trains on the bundled corpus (dropout on) under m
   * a reference run at tensor parallel 2 for 6 steps (checkpoints at 3 and 6);
   * its step-3 checkpoint resumed at tensor parallel 4, on a single rank, at tensor parallel 2
     with sequence parallelism (dropout masks of sequence-split tensors) and at data parallel 2
-    (each rank trains half the batch; masks drawn per global micro-batch), to step 6.
+    (each rank trains half the batch; masks drawn per global micro-batch), to step 6;
+  * a run at tensor parallel 2 x pipeline parallel 2 (4 ranks, two stages of one layer each,
+    the tied embeddings on both) for 6 steps, its step-3 checkpoint resumed at tensor parallel 4
+    x pipeline parallel 1.
 The losses of steps 4-6 must equal the reference's within 1e-5 relative: the checkpoint holds
 the global tensors (parameters and AdamW moments), the data order and the dropout counter, and
 dropout masks are drawn by global element index, so a layout change changes nothing but
@@ -45,14 +48,15 @@ def losses(directory):
     return out
 
 
-def train(args, work, tp, directory, resume=False, sp=False, dp=1):
-    artifact = work / f"tp-train-tp{tp}{'sp' if sp else ''}-dp{dp}.strata"
+def train(args, work, tp, directory, resume=False, sp=False, dp=1, pp=1):
+    artifact = work / f"tp-train-tp{tp}{'sp' if sp else ''}-dp{dp}-pp{pp}.strata"
     if not artifact.exists():
         e2e.compile_artifact(args.strata_compile, MODEL, artifact,
                              [f"model.tensor_model_parallel_size={tp}",
-                              f"trainer.devices={tp * dp}",
+                              f"model.pipeline_model_parallel_size={pp}",
+                              f"trainer.devices={tp * dp * pp}",
                               f"model.sequence_parallel={'true' if sp else 'false'}"])
-    cmd = mpirun(args, tp * dp) + [args.strata_run, "train", artifact, "--data", CORPUS,
+    cmd = mpirun(args, tp * dp * pp) + [args.strata_run, "train", artifact, "--data", CORPUS,
                               "--steps", "6", "--save-every", "3", "--checkpoint-dir", directory,
                               "--seed", "11", "--threads", "1"]
     e2e.run(cmd + (["--resume"] if resume else []), env={"OMP_NUM_THREADS": "1"})
@@ -99,6 +103,22 @@ def main(argv=None):
                       f"{want[step]:.7f} (rel {rel:.1e})")
                 if not rel <= TOLERANCE:
                     failures.append(f"tp 2 -> {layout} step {step}: rel {rel:.1e}")
+        # Pipeline parallelism: trained at tp 2 x pp 2, resumed at tp 4 x pp 1, against the
+        # run that stayed at tp 2 x pp 2.
+        pipelined = work / "tp2pp2"
+        train(args, work, 2, pipelined, pp=2)
+        want_pp = losses(pipelined)
+        resumed = work / "tp2pp2-then-tp4"
+        resumed.mkdir()
+        shutil.copytree(pipelined / "step-00000003", resumed / "step-00000003")
+        train(args, work, 4, resumed, resume=True)
+        got = losses(resumed)
+        for step in (4, 5, 6):
+            rel = abs(got[step] - want_pp[step]) / abs(want_pp[step])
+            print(f"tp 2 x pp 2 -> tp 4: step {step} loss {got[step]:.7f} vs "
+                  f"{want_pp[step]:.7f} (rel {rel:.1e})")
+            if not rel <= TOLERANCE:
+                failures.append(f"tp 2 x pp 2 -> tp 4 step {step}: rel {rel:.1e}")
         failures += compare_generation(args, work, reference / "step-00000006")
     except e2e.E2EError as e:
         print(f"error: {e}", file=sys.stderr)

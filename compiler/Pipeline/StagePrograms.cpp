@@ -1,0 +1,382 @@
+//===- StagePrograms.cpp - the partitioned module per pipeline stage ------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Pipeline/StagePrograms.h"
+
+#include "compiler/Partitioning/Partitioner.h"
+#include "compiler/Partitioning/StageBalancer.h"
+#include "compiler/Pipeline/FunctionSplitter.h"
+#include "compiler/Pipeline/PipelineCosts.h"
+#include "dialects/dist/IR/DistOps.h"
+#include "dialects/tfm/IR/TfmOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include <map>
+#include <set>
+#include <string>
+
+using namespace mlir;
+using namespace mlir::strata;
+using namespace mlir::strata::pipeline;
+
+namespace {
+
+constexpr llvm::StringLiteral kMeshName = "mesh";
+/// Transfers of forward_backward's pieces are tagged from here, those of
+/// forward from 0.
+constexpr int64_t kTrainingTagBase = 1 << 14;
+
+int64_t configInt(ModuleOp module, StringRef key, int64_t fallback) {
+  auto config = module->getAttrOfType<DictionaryAttr>("tfm.config");
+  if (config)
+    if (auto value = config.getAs<IntegerAttr>(key))
+      return value.getInt() > 0 ? value.getInt() : fallback;
+  return fallback;
+}
+
+std::optional<unsigned> argumentNamed(func::FuncOp function, StringRef name) {
+  for (unsigned i = 0; i < function.getNumArguments(); ++i)
+    if (auto attr = function.getArgAttrOfType<StringAttr>(i, "tfm.name"))
+      if (attr.getValue() == name)
+        return i;
+  return std::nullopt;
+}
+
+/// The parameter symbols |op| and its nested ops name.
+std::set<std::string> parametersUsed(Operation *op,
+                                     const std::set<std::string> &parameters) {
+  std::set<std::string> used;
+  if (auto uses = SymbolTable::getSymbolUses(op))
+    for (const SymbolTable::SymbolUse &use : *uses) {
+      std::string name = use.getSymbolRef().getRootReference().str();
+      if (parameters.count(name))
+        used.insert(name);
+    }
+  return used;
+}
+
+ArrayAttr filterParameters(ArrayAttr list,
+                           llvm::function_ref<bool(StringRef)> keep) {
+  SmallVector<Attribute> kept;
+  for (Attribute attr : list)
+    if (keep(cast<FlatSymbolRefAttr>(attr).getValue()))
+      kept.push_back(attr);
+  return ArrayAttr::get(list.getContext(), kept);
+}
+
+/// Keeps the ops of |function| that concern |stageParameters|: parameter
+/// lists are filtered (lists of the gradient norm also drop |notCounted|),
+/// an op naming another stage's parameter is dropped.
+void keepStageParameters(func::FuncOp function,
+                         const std::set<std::string> &allParameters,
+                         const std::set<std::string> &stageParameters,
+                         const std::set<std::string> &notCounted) {
+  SmallVector<Operation *> dropped;
+  function.walk([&](Operation *op) {
+    if (auto list = op->getAttrOfType<ArrayAttr>("parameters")) {
+      const bool isNorm = isa<tfm::GradSquareSumOp, tfm::GradNormOp>(op);
+      op->setAttr("parameters", filterParameters(list, [&](StringRef name) {
+                    return stageParameters.count(name.str()) &&
+                           !(isNorm && notCounted.count(name.str()));
+                  }));
+      return;
+    }
+    for (NamedAttribute attr : op->getAttrs())
+      if (auto ref = dyn_cast<FlatSymbolRefAttr>(attr.getValue()))
+        if (allParameters.count(ref.getValue().str()) &&
+            !stageParameters.count(ref.getValue().str())) {
+          dropped.push_back(op);
+          return;
+        }
+  });
+  for (Operation *op : dropped)
+    op->erase();
+}
+
+/// The gradient norm of every stage: this stage's sum of squares (its
+/// tensor-parallel part already summed over tp) summed over pp.
+/// |counted|: the stage's trainable parameters that count in the norm
+/// (what a grad_norm without a list means).
+void sumGradNormOverStages(func::FuncOp function, ArrayAttr counted) {
+  SmallVector<tfm::GradNormOp> norms(function.getOps<tfm::GradNormOp>());
+  for (tfm::GradNormOp norm : norms) {
+    OpBuilder builder(norm);
+    Location loc = norm.getLoc();
+    Type scalar = norm.getType();
+    ArrayAttr listed = norm.getParametersAttr() ? norm.getParametersAttr()
+                       : norm.getPlus()         ? builder.getArrayAttr({})
+                                                : counted;
+    Value sum = tfm::GradSquareSumOp::create(builder, loc, scalar, listed);
+    if (Value plus = norm.getPlus())
+      sum = tfm::AddOp::create(builder, loc, scalar, sum, plus);
+    Value all = dist::AllReduceOp::create(
+        builder, loc, scalar, sum,
+        FlatSymbolRefAttr::get(builder.getContext(), kMeshName),
+        builder.getStrArrayAttr({"pp"}),
+        dist::ReductionKindAttr::get(builder.getContext(),
+                                     dist::ReductionKind::sum));
+    Value global =
+        tfm::GradNormOp::create(builder, loc, scalar, ArrayAttr(), all);
+    norm.getResult().replaceAllUsesWith(global);
+    norm.erase();
+  }
+}
+
+/// A gradient that sums the contributions of two uses (tied embeddings: the
+/// head's on the last chunk and the embedding's on the first) accumulates
+/// each contribution on its own, so that each chunk adds its part into its
+/// stage's copy of the gradient slot.
+void accumulateSummandsSeparately(func::FuncOp function) {
+  SmallVector<tfm::AccumulateGradOp> worklist(
+      function.getOps<tfm::AccumulateGradOp>());
+  while (!worklist.empty()) {
+    tfm::AccumulateGradOp accumulate = worklist.pop_back_val();
+    auto sum = accumulate.getValue().getDefiningOp<tfm::AddOp>();
+    if (!sum || !sum->hasOneUse())
+      continue;
+    OpBuilder builder(accumulate);
+    for (Value summand : {sum.getLhs(), sum.getRhs()})
+      worklist.push_back(tfm::AccumulateGradOp::create(
+          builder, accumulate.getLoc(), accumulate.getNameAttr(), summand));
+    accumulate.erase();
+    sum.erase();
+  }
+}
+
+class StageBuilder {
+public:
+  explicit StageBuilder(ModuleOp module) : module(module) {}
+
+  LogicalResult run() {
+    const MeshShape mesh = meshShapeOf(module);
+    stages = mesh.pp;
+    virtualChunks =
+        configInt(module, "virtual_pipeline_model_parallel_size", 1);
+    if (module.lookupSymbol("prefill") || module.lookupSymbol("decode"))
+      return module.emitError()
+             << "pipeline parallelism (pipeline_model_parallel_size = "
+             << stages
+             << ") applies to training; compile --mode infer with "
+                "pipeline_model_parallel_size 1 (a checkpoint trained under "
+                "any layout loads there)";
+    auto forward = module.lookupSymbol<func::FuncOp>("forward");
+    if (!forward)
+      return module.emitError() << "pipeline splitting needs the forward "
+                                   "function of a training module";
+    if (failed(planChunks(forward)))
+      return failure();
+    if (failed(splitFunctions(forward)))
+      return failure();
+    createStageModules();
+    if (failed(assignParameters()))
+      return failure();
+    for (unsigned s = 0; s < stages; ++s)
+      finishStage(s);
+    // The module now holds only the stages.
+    for (Operation &op : llvm::make_early_inc_range(*module.getBody()))
+      if (!llvm::is_contained(stageModules, dyn_cast<ModuleOp>(op)))
+        op.erase();
+    return success();
+  }
+
+private:
+  LogicalResult planChunks(func::FuncOp forward) {
+    const int64_t chunks = stages * virtualChunks;
+    std::string error;
+    auto plan = ::strata::partitioning::balanceStages(
+        layerCosts(forward), stages, virtualChunks, &error);
+    if (!plan)
+      return module.emitError()
+             << "cannot cut the model into pipeline_model_parallel_size ("
+             << stages << ") x virtual_pipeline_model_parallel_size ("
+             << virtualChunks << ") = " << chunks << " chunks: " << error;
+    const int64_t microBatches =
+        module->getAttrOfType<IntegerAttr>("tfm.micro_batches")
+            ? module->getAttrOfType<IntegerAttr>("tfm.micro_batches").getInt()
+            : 1;
+    if (virtualChunks > 1 && microBatches % stages != 0)
+      return module.emitError()
+             << "the interleaved pipeline schedule "
+                "(virtual_pipeline_model_parallel_size = "
+             << virtualChunks << ") needs the micro-batches per step ("
+             << microBatches
+             << " = global_batch_size / (micro_batch_size x data parallel "
+                "size)) to be a multiple of pipeline_model_parallel_size ("
+             << stages << ")";
+    for (size_t g = 0; g < plan->firstLayer.size(); ++g)
+      for (int64_t i = 0; i < plan->layerCount[g]; ++i)
+        options.chunkOfLayer.push_back(int64_t(g));
+    options.chunks = chunks;
+    layersOfChunk.assign(plan->firstLayer.size(), {});
+    for (size_t g = 0; g < plan->firstLayer.size(); ++g)
+      layersOfChunk[g] = {plan->firstLayer[g], plan->layerCount[g]};
+    return success();
+  }
+
+  LogicalResult splitFunctions(func::FuncOp forward) {
+    SplitOptions eval = options;
+    eval.forwardName = "forward";
+    eval.tagBase = 0;
+    FailureOr<SplitPieces> evalPieces = splitFunction(forward, eval);
+    if (failed(evalPieces))
+      return failure();
+    for (auto [g, piece] : llvm::enumerate(evalPieces->forward))
+      pieces.push_back({int64_t(g), piece});
+    auto training = module.lookupSymbol<func::FuncOp>("forward_backward");
+    if (!training)
+      return success();
+    SplitOptions step = options;
+    step.forwardName = "forward_step";
+    step.backwardName = "backward_step";
+    step.tagBase = kTrainingTagBase;
+    step.backwardSeed = argumentNamed(training, "loss_scale");
+    accumulateSummandsSeparately(training);
+    if (!step.backwardSeed)
+      return training.emitError()
+             << "forward_backward has no loss_scale argument to split its "
+                "backward part at";
+    FailureOr<SplitPieces> stepPieces = splitFunction(training, step);
+    if (failed(stepPieces))
+      return failure();
+    for (int64_t g = 0; g < options.chunks; ++g) {
+      pieces.push_back({g, stepPieces->forward[g]});
+      pieces.push_back({g, stepPieces->backward[g]});
+    }
+    return success();
+  }
+
+  void createStageModules() {
+    OpBuilder builder(module.getContext());
+    builder.setInsertionPointToEnd(module.getBody());
+    for (unsigned s = 0; s < stages; ++s) {
+      auto stage = ModuleOp::create(builder, module.getLoc(),
+                                    StringRef("stage" + std::to_string(s)));
+      for (NamedAttribute attr : module->getAttrs())
+        if (attr.getName() != SymbolTable::getSymbolAttrName())
+          stage->setAttr(attr.getName(), attr.getValue());
+      stage->setAttr(kStageAttr, builder.getI64IntegerAttr(s));
+      stage->setAttr(kChunksAttr, builder.getI64IntegerAttr(virtualChunks));
+      SmallVector<int64_t> layers;
+      for (int64_t c = 0; c < virtualChunks; ++c) {
+        auto [first, count] = layersOfChunk[c * stages + s];
+        layers.append({first, count});
+      }
+      stage->setAttr(kStageLayersAttr, builder.getDenseI64ArrayAttr(layers));
+      stageModules.push_back(stage);
+    }
+    // The stage's pieces, named by the stage's local chunk.
+    for (auto &[g, piece] : pieces) {
+      const int64_t s = g % stages, c = g / stages;
+      StringRef base = piece.getSymName().split('.').first;
+      piece.setSymName((base + "." + std::to_string(c)).str());
+      piece->moveBefore(stageModules[s].getBody(),
+                        stageModules[s].getBody()->end());
+    }
+  }
+
+  LogicalResult assignParameters() {
+    std::set<std::string> allParameters;
+    for (auto parameter : module.getOps<tfm::ParameterOp>())
+      allParameters.insert(parameter.getSymName().str());
+    stageParameters.assign(stages, {});
+    std::map<std::string, SmallVector<unsigned>> stagesOf;
+    for (unsigned s = 0; s < stages; ++s) {
+      for (auto function : stageModules[s].getOps<func::FuncOp>())
+        for (const std::string &name : parametersUsed(function, allParameters))
+          stageParameters[s].insert(name);
+      for (const std::string &name : stageParameters[s])
+        stagesOf[name].push_back(s);
+    }
+    for (auto &[name, users] : stagesOf) {
+      if (users.size() > 2)
+        return module.emitError()
+               << "parameter @" << name << " is used by " << users.size()
+               << " pipeline stages; at most two stages may share one (tied "
+                  "embeddings on the first and the last)";
+      if (users.size() == 2) {
+        sharedWith[{users[0], name}] = users[1];
+        sharedWith[{users[1], name}] = users[0];
+      }
+    }
+    return success();
+  }
+
+  void finishStage(unsigned s) {
+    ModuleOp stage = stageModules[s];
+    OpBuilder builder(module.getContext());
+    builder.setInsertionPointToStart(stage.getBody());
+    std::set<std::string> allParameters;
+    for (Operation &op : *module.getBody()) {
+      if (isa<ModuleOp>(op))
+        continue;
+      if (auto parameter = dyn_cast<tfm::ParameterOp>(op)) {
+        std::string name = parameter.getSymName().str();
+        allParameters.insert(name);
+        if (!stageParameters[s].count(name))
+          continue;
+        Operation *copy = builder.clone(op);
+        if (auto it = sharedWith.find({s, name}); it != sharedWith.end())
+          copy->setAttr(kSharedWithStageAttr,
+                        builder.getI64IntegerAttr(it->second));
+        continue;
+      }
+      if (isa<dist::MeshOp>(op))
+        builder.clone(op);
+    }
+    // A shared parameter counts in the gradient norm on its lower stage.
+    std::set<std::string> notCounted;
+    for (const auto &[key, other] : sharedWith)
+      if (key.first == s && other < s)
+        notCounted.insert(key.second);
+    builder.setInsertionPointToEnd(stage.getBody());
+    for (StringRef name : {"zero_grads", "reduce_gradients", "optimizer_step"})
+      if (auto function = module.lookupSymbol<func::FuncOp>(name)) {
+        auto copy = cast<func::FuncOp>(builder.clone(*function));
+        keepStageParameters(copy, allParameters, stageParameters[s],
+                            notCounted);
+        if (name == "optimizer_step")
+          sumGradNormOverStages(copy, countedInNorm(stage, notCounted));
+      }
+  }
+
+  ArrayAttr countedInNorm(ModuleOp stage,
+                          const std::set<std::string> &notCounted) {
+    SmallVector<Attribute> counted;
+    for (auto parameter : stage.getOps<tfm::ParameterOp>())
+      if (parameter.getTrainable() &&
+          !notCounted.count(parameter.getSymName().str()))
+        counted.push_back(FlatSymbolRefAttr::get(parameter.getSymNameAttr()));
+    return ArrayAttr::get(module.getContext(), counted);
+  }
+
+  ModuleOp module;
+  unsigned stages = 1;
+  int64_t virtualChunks = 1;
+  SplitOptions options;
+  std::vector<std::pair<int64_t, int64_t>> layersOfChunk;
+  /// (global chunk, piece) of every split function.
+  std::vector<std::pair<int64_t, func::FuncOp>> pieces;
+  SmallVector<ModuleOp> stageModules;
+  std::vector<std::set<std::string>> stageParameters;
+  std::map<std::pair<unsigned, std::string>, unsigned> sharedWith;
+};
+
+} // namespace
+
+SmallVector<ModuleOp> mlir::strata::pipeline::pipelineStages(ModuleOp module) {
+  SmallVector<ModuleOp> stages;
+  for (auto nested : module.getOps<ModuleOp>())
+    if (nested->hasAttr(kStageAttr))
+      stages.push_back(nested);
+  return stages;
+}
+
+LogicalResult mlir::strata::pipeline::buildPipelineStages(ModuleOp module) {
+  if (meshShapeOf(module).pp == 1 || !pipelineStages(module).empty())
+    return success();
+  return StageBuilder(module).run();
+}
