@@ -1,0 +1,67 @@
+//===- pipeline_schedule.h - 1F1B and interleaved 1F1B orders ---*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// The order in which one pipeline stage runs the forward and backward passes
+// of a training step's micro-batches. Plain C++ (StrataPipelineSchedule
+// needs only Status), so the compiler, which sizes the saved-activation
+// slots, and the runtime, which runs the steps, share one definition.
+//
+// Stage s of S holds model chunks c in [0, C) (virtual stages): chunk c is
+// global chunk c * S + s. A micro-batch's forward runs the global chunks in
+// increasing order, its backward in decreasing order; between stages the
+// activations and their gradients travel by Send (which never blocks) and
+// Recv (which waits). pipeline_schedule_test.cc simulates every stage
+// together under exactly those rules and checks that no order deadlocks.
+//
+// Usage:
+//   STRATA_ASSIGN_OR_RETURN(auto actions,
+//                           pipelineSchedule(stages, stage, chunks, m));
+//   for (const PipelineAction &action : actions)
+//     run(action.kind == PipelineAction::Kind::Forward ? "forward_step."
+//                                                      : "backward_step.",
+//         action.chunk, action.microBatch);
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_RUNTIME_EXECUTOR_PIPELINE_SCHEDULE_H
+#define STRATA_RUNTIME_EXECUTOR_PIPELINE_SCHEDULE_H
+
+#include "runtime/support/status.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace strata::runtime {
+
+struct PipelineAction {
+  enum class Kind { Forward, Backward };
+  Kind kind;
+  int chunk;          // model chunk on this stage, in [0, chunks)
+  int64_t microBatch; // in [0, microBatches)
+
+  bool operator==(const PipelineAction &other) const {
+    return kind == other.kind && chunk == other.chunk &&
+           microBatch == other.microBatch;
+  }
+};
+
+/// The order in which pipeline stage |stage| of |stages| runs the forward
+/// and backward passes of |microBatches| micro-batches over its |chunks|
+/// model chunks: 1F1B (PipeDream-Flush, Megatron-LM's
+/// forward_backward_pipelining_without_interleaving) when chunks == 1,
+/// Megatron-LM's interleaved 1F1B (forward_backward_pipelining_with_
+/// interleaving) when chunks > 1, which needs |microBatches| to be a
+/// multiple of |stages|. kInvalidArgument naming the values otherwise, or
+/// when a count is not positive or |stage| is outside [0, stages).
+StatusOr<std::vector<PipelineAction>>
+pipelineSchedule(int stages, int stage, int chunks, int64_t microBatches);
+
+/// Per chunk, the most micro-batches whose forward ran and backward did not
+/// yet, at any point of |schedule|: the saved-activation slots the stage
+/// needs. Actions of chunks outside [0, chunks) are ignored.
+std::vector<int64_t>
+inFlightMicroBatches(const std::vector<PipelineAction> &schedule, int chunks);
+
+} // namespace strata::runtime
+
+#endif // STRATA_RUNTIME_EXECUTOR_PIPELINE_SCHEDULE_H
