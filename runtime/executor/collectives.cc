@@ -1,4 +1,4 @@
-//===- collectives.cc - AllReduce / AllGather / ReduceScatter -------------===//
+//===- collectives.cc - collectives and pipeline transfers ----------------===//
 //
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
@@ -15,7 +15,8 @@ using artifact::Kernel;
 bool isCollective(Kernel kernel) {
   return kernel == Kernel::AllReduce || kernel == Kernel::AllGather ||
          kernel == Kernel::ReduceScatter || kernel == Kernel::ReduceGradients ||
-         kernel == Kernel::LocalSlice;
+         kernel == Kernel::LocalSlice || kernel == Kernel::Send ||
+         kernel == Kernel::Recv;
 }
 
 namespace {
@@ -89,6 +90,20 @@ Status runCollective(const PreparedInstruction &p, uint8_t *arena,
     return Status::failedPrecondition(
         p.where + ": no communicator for mesh axis " + std::to_string(axis));
   Communicator &comm = *mesh.communicators[axis];
+  if (p.kernel == Kernel::Send || p.kernel == Kernel::Recv) {
+    // The peer's coordinate is this rank's plus the offset, wrapping around
+    // (the interleaved schedule's last stage sends to the first).
+    const int64_t size = comm.size();
+    const int peer =
+        static_cast<int>(((comm.rank() + p.ints[1]) % size + size) % size);
+    const int tag = static_cast<int>(p.ints[2]);
+    const size_t bytes = static_cast<size_t>(p.dims[0]);
+    Status status =
+        p.kernel == Kernel::Send
+            ? comm.sendAsync(arena + p.operands[0].offset, bytes, peer, tag)
+            : comm.recv(arena + p.results[0].offset, bytes, peer, tag);
+    return status.isOk() ? status : status.withContext(p.where);
+  }
   if (p.kernel == Kernel::LocalSlice) {
     // y[o][block] = x[o][c * block + ...], c this rank's coordinate.
     const int64_t outer = p.dims[0];

@@ -1,4 +1,4 @@
-//===- collectives.h - AllReduce / AllGather / ReduceScatter ----*- C++ -*-===//
+//===- collectives.h - collectives and pipeline transfers -------*- C++ -*-===//
 //
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
@@ -6,6 +6,12 @@
 // on the arena, through the rank's communicator of the instruction's mesh
 // axis. Gathers and scatters along a dimension other than the first go
 // through scratch in rank-major order, which is what the communicator moves.
+//
+// Send and Recv move a buffer between pipeline stages: Send copies it out
+// and returns (Communicator::sendAsync, so the next call may reuse the
+// arena and neighbouring stages may send to each other at once); Recv waits
+// (bounded) for it. Whoever drives the stage calls completeSends before the
+// step ends (Executor::completeSends).
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_EXECUTOR_COLLECTIVES_H

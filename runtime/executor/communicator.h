@@ -44,13 +44,25 @@ public:
   /// recv[i] = op over ranks of send_r[rank() * count + i].
   virtual Status reduceScatter(const void *send, void *recv, size_t count,
                                ElementType type, ReduceOp op) = 0;
+  /// Returns once |peer| has received the |bytes| bytes of |data|.
   virtual Status send(const void *data, size_t bytes, int peer, int tag) = 0;
+  /// Sends a copy of |bytes| bytes of |data| to |peer| without waiting for
+  /// the peer to receive it: returns once the payload is copied out (the
+  /// caller may overwrite |data| at once). Pipeline stages send to each
+  /// other at the same time (1F1B), which blocking sends would deadlock.
+  virtual Status sendAsync(const void *data, size_t bytes, int peer,
+                           int tag) = 0;
+  /// Waits (bounded, like every operation) until every sendAsync so far was
+  /// received.
+  virtual Status completeSends() = 0;
+  /// Waits for the message of |peer| with |tag| (from send or sendAsync;
+  /// messages of one peer and tag arrive in the order they were sent).
   virtual Status recv(void *data, size_t bytes, int peer, int tag) = 0;
   virtual Status barrier() = 0;
 };
 
 /// The communicator of a run with one rank: collectives are copies (or
-/// nothing), and send/recv are errors because there is no peer.
+/// nothing), and send/sendAsync/recv are errors because there is no peer.
 class SingleProcessCommunicator final : public Communicator {
 public:
   int rank() const override { return 0; }
@@ -62,6 +74,8 @@ public:
   Status reduceScatter(const void *send, void *recv, size_t count,
                        ElementType type, ReduceOp op) override;
   Status send(const void *data, size_t bytes, int peer, int tag) override;
+  Status sendAsync(const void *data, size_t bytes, int peer, int tag) override;
+  Status completeSends() override { return Status::ok(); }
   Status recv(void *data, size_t bytes, int peer, int tag) override;
   Status barrier() override { return Status::ok(); }
 };

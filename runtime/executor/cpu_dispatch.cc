@@ -445,6 +445,8 @@ Status run(const PreparedInstruction &p, const CpuRunContext &c) {
   case Kernel::ReduceScatter:
   case Kernel::ReduceGradients:
   case Kernel::LocalSlice:
+  case Kernel::Send:
+  case Kernel::Recv:
     return Status::internal(p.where +
                             ": collectives run in the executor, not here");
   case Kernel::BiasGelu:

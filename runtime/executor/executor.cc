@@ -204,6 +204,13 @@ Status Executor::run(const PreparedFunction &function) {
   return Status::ok();
 }
 
+Status Executor::completeSends() {
+  for (Communicator *comm : mesh_.communicators)
+    if (comm)
+      STRATA_RETURN_IF_ERROR(comm->completeSends());
+  return Status::ok();
+}
+
 std::vector<KernelProfile> Executor::profile() const {
   std::vector<KernelProfile> out;
   for (size_t k = 0; k < kernelSeconds_.size(); ++k)

@@ -122,6 +122,12 @@ public:
   int64_t resultDimension(const PreparedFunction &function, size_t index,
                           int dim) const;
 
+  /// Waits (bounded) until the peers received what every Send instruction
+  /// run so far sent (Communicator::completeSends on each mesh axis). Send
+  /// returns before its peer receives; a pipeline driver calls this once per
+  /// step, after its last Send, so that no message outlives the step.
+  Status completeSends();
+
   /// Per-kernel totals, slowest first (empty unless options().profile).
   std::vector<KernelProfile> profile() const;
 

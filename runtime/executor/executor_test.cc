@@ -3,18 +3,24 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 // Hand-built artifacts (artifact_test_support.h): a matmul y[2,4] = x[2,8]
-// w[4,8]^T and an AdamW step. Whole compiled models are exercised by
-// tests/executor (which needs the compiler) and tests/e2e.
+// w[4,8]^T and an AdamW step; and here, pipeline stages whose Send and Recv
+// go through an in-process communicator. Whole compiled models are
+// exercised by tests/executor (which needs the compiler) and tests/e2e.
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/executor/executor.h"
 
+#include "runtime/artifact/artifact_checksum.h"
 #include "runtime/artifact/artifact_test_support.h"
 #include "runtime/executor/parameters.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <tuple>
 
 namespace strata::runtime {
 namespace {
@@ -294,6 +300,201 @@ TEST(ExecutorTest, CacheKernelsNeedKVCacheBuffers) {
   EXPECT_NE(made.status().message().find("cached attention with causal = 0"),
             std::string::npos)
       << made.status().message();
+}
+
+//===----------------------------------------------------------------------===//
+// Send and Recv between pipeline stages
+//===----------------------------------------------------------------------===//
+
+/// The pp axis of a two-stage pipeline in one process: sendAsync queues a
+/// copy for the peer, recv takes the oldest message of (peer, tag) or fails
+/// (the stages run one after the other, so a missing message is a bug).
+struct Mailboxes {
+  std::map<std::tuple<int, int, int>, std::deque<std::vector<uint8_t>>>
+      queues; // (from, to, tag)
+  int completeSendsCalls = 0;
+};
+
+class LoopbackCommunicator final : public Communicator {
+public:
+  LoopbackCommunicator(Mailboxes &mail, int rank, int size)
+      : mail_(mail), rank_(rank), size_(size) {}
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  Status allReduce(void *, size_t, ElementType, ReduceOp) override {
+    return unused();
+  }
+  Status allGather(const void *, void *, size_t, ElementType) override {
+    return unused();
+  }
+  Status reduceScatter(const void *, void *, size_t, ElementType,
+                       ReduceOp) override {
+    return unused();
+  }
+  Status send(const void *data, size_t bytes, int peer, int tag) override {
+    return sendAsync(data, bytes, peer, tag);
+  }
+  Status sendAsync(const void *data, size_t bytes, int peer, int tag) override {
+    const auto *begin = static_cast<const uint8_t *>(data);
+    mail_.queues[{rank_, peer, tag}].emplace_back(begin, begin + bytes);
+    return Status::ok();
+  }
+  Status completeSends() override {
+    ++mail_.completeSendsCalls;
+    return Status::ok();
+  }
+  Status recv(void *data, size_t bytes, int peer, int tag) override {
+    auto &queue = mail_.queues[{peer, rank_, tag}];
+    if (queue.empty())
+      return Status::unavailable("nothing from rank " + std::to_string(peer) +
+                                 " with tag " + std::to_string(tag));
+    if (queue.front().size() != bytes)
+      return Status::invalidArgument(
+          "the peer sent " + std::to_string(queue.front().size()) + " bytes");
+    std::memcpy(data, queue.front().data(), bytes);
+    queue.pop_front();
+    return Status::ok();
+  }
+  Status barrier() override { return unused(); }
+
+private:
+  static Status unused() { return Status::internal("not used by the test"); }
+  Mailboxes &mail_;
+  int rank_, size_;
+};
+
+/// A stage program on a dp=1 x pp=2 x tp=1 mesh: function "send" sends x
+/// [2,3] (buffer 0) and "recv" receives y [2,3] (buffer 1), both over
+/// |axes| with |offset| and tag 7 (the Recv's offset is the opposite).
+std::vector<uint8_t> buildStageArtifact(int64_t axes, int64_t offset,
+                                        int64_t tag = 7) {
+  namespace fb = ::strata::artifact;
+  flatbuffers::FlatBufferBuilder b;
+  std::vector<int64_t> shape = {2, 3};
+  std::vector<flatbuffers::Offset<fb::Buffer>> buffers = {
+      fb::CreateBufferDirect(b, "x", fb::BufferCategory::Input, fb::DType::F32,
+                             &shape, 0, 24),
+      fb::CreateBufferDirect(b, "y", fb::BufferCategory::Output, fb::DType::F32,
+                             &shape, 64, 24)};
+  std::vector<uint32_t> x = {0}, y = {1};
+  std::vector<int64_t> sendInts = {axes, offset, tag},
+                       recvInts = {axes, -offset, tag};
+  using Instructions = std::vector<flatbuffers::Offset<fb::Instruction>>;
+  Instructions send = {fb::CreateInstructionDirect(
+      b, fb::Kernel::Send, &x, nullptr, &sendInts, nullptr, "stage.output")};
+  Instructions recv = {fb::CreateInstructionDirect(
+      b, fb::Kernel::Recv, nullptr, &y, &recvInts, nullptr, "stage.input")};
+  std::vector<flatbuffers::Offset<fb::Function>> functions = {
+      fb::CreateFunctionDirect(b, "send", &x, nullptr, &send),
+      fb::CreateFunctionDirect(b, "recv", nullptr, &y, &recv)};
+  std::vector<uint64_t> peaks(8, 0);
+  auto plan = fb::CreateMemoryPlanDirect(b, 128, &peaks, 0, 0);
+  std::vector<flatbuffers::Offset<flatbuffers::String>> axisNames = {
+      b.CreateString("dp"), b.CreateString("pp"), b.CreateString("tp")};
+  std::vector<int64_t> meshShape = {1, 2, 1};
+  std::vector<flatbuffers::Offset<fb::Parameter>> parameters;
+  auto root = fb::CreateArtifactDirect(
+      b, kArtifactVersionMajor, kArtifactVersionMinor, "stage", "model: {}",
+      "{}", "{}", 1, &buffers, &parameters, &functions, plan, &axisNames,
+      &meshShape);
+  fb::FinishSizePrefixedArtifactBuffer(b, root);
+  std::vector<uint8_t> bytes(b.GetBufferPointer(),
+                             b.GetBufferPointer() + b.GetSize());
+  appendArtifactChecksum(bytes);
+  return bytes;
+}
+
+/// The two stages of a pp=2 mesh, communicating through |mail|.
+struct TwoStages {
+  explicit TwoStages(Mailboxes &mail) {
+    for (int stage = 0; stage < 2; ++stage) {
+      pp[stage] = std::make_unique<LoopbackCommunicator>(mail, stage, 2);
+      mesh[stage].axes = {"dp", "pp", "tp"};
+      mesh[stage].shape = {1, 2, 1};
+      mesh[stage].coords = {0, stage, 0};
+      mesh[stage].communicators = {&single, pp[stage].get(), &single};
+    }
+  }
+  StatusOr<std::unique_ptr<Executor>>
+  executor(int stage, const std::vector<uint8_t> &bytes,
+           CpuDevice &device) const {
+    STRATA_ASSIGN_OR_RETURN(LoadedArtifact artifact,
+                            loadArtifactFromBytes(bytes, "stage.strata"));
+    ExecutorOptions options;
+    options.mesh = &mesh[stage];
+    return Executor::create(std::move(artifact), device, options);
+  }
+  SingleProcessCommunicator single;
+  std::unique_ptr<LoopbackCommunicator> pp[2];
+  RankMesh mesh[2];
+};
+
+io::HostTensor filled(float first) {
+  io::HostTensor t(io::DType::F32, {2, 3});
+  for (int i = 0; i < 6; ++i)
+    t.data<float>()[i] = first + float(i);
+  return t;
+}
+
+TEST(ExecutorTest, SendAndRecvMoveBuffersBetweenStages) {
+  CpuDevice device;
+  Mailboxes mail;
+  TwoStages stages(mail);
+  // Offset +1: stage 0 sends to stage 1, and stage 1 (wrapping around, as
+  // the interleaved schedule's last stage does) to stage 0.
+  const std::vector<uint8_t> bytes = buildStageArtifact(/*axes=*/2, +1);
+  auto first = stages.executor(0, bytes, device);
+  auto second = stages.executor(1, bytes, device);
+  ASSERT_TRUE(first.isOk()) << first.status().toString();
+  ASSERT_TRUE(second.isOk()) << second.status().toString();
+  ASSERT_TRUE((*first)->write(0, filled(10.0f)).isOk());
+  ASSERT_TRUE((*second)->write(0, filled(20.0f)).isOk());
+  ASSERT_TRUE((*first)->run("send").isOk());
+  // The arena may be reused at once: the message holds a copy.
+  ASSERT_TRUE((*first)->write(0, filled(-1.0f)).isOk());
+  ASSERT_TRUE((*second)->run("send").isOk());
+  EXPECT_EQ(mail.queues[std::make_tuple(0, 1, 7)].size(), 1u);
+  EXPECT_EQ(mail.queues[std::make_tuple(1, 0, 7)].size(), 1u);
+  ASSERT_TRUE((*first)->run("recv").isOk());
+  ASSERT_TRUE((*second)->run("recv").isOk());
+  EXPECT_TRUE((*first)->read(1).bitwiseEquals(filled(20.0f)));
+  EXPECT_TRUE((*second)->read(1).bitwiseEquals(filled(10.0f)));
+  ASSERT_TRUE((*first)->completeSends().isOk());
+  EXPECT_EQ(mail.completeSendsCalls, 1);
+
+  // A Recv with nothing to receive fails naming the instruction.
+  Status nothing = (*first)->run("recv");
+  EXPECT_EQ(nothing.code(), StatusCode::kUnavailable);
+  EXPECT_NE(nothing.message().find("instruction 0 (recv at stage.input)"),
+            std::string::npos)
+      << nothing.message();
+  EXPECT_NE(nothing.message().find("nothing from rank 1 with tag 7"),
+            std::string::npos)
+      << nothing.message();
+}
+
+TEST(ExecutorTest, SendAndRecvAreCheckedBeforeRunning) {
+  CpuDevice device;
+  Mailboxes mail;
+  TwoStages stages(mail);
+  auto refused = [&](const std::vector<uint8_t> &bytes) {
+    auto executor = stages.executor(0, bytes, device);
+    EXPECT_FALSE(executor.isOk());
+    return executor.isOk() ? std::string() : executor.status().message();
+  };
+  // Offset 2 on an axis of 2 ranks: the rank itself.
+  std::string self = refused(buildStageArtifact(2, 2));
+  EXPECT_NE(self.find("instruction 0 (send at stage.output): offset 2 along "
+                      "mesh axis 1 of size 2 names this rank itself"),
+            std::string::npos)
+      << self;
+  std::string tag = refused(buildStageArtifact(2, 1, -1));
+  EXPECT_NE(tag.find("tag -1 is outside [0, 2147483647]"), std::string::npos)
+      << tag;
+  std::string axes = refused(buildStageArtifact(8, 1));
+  EXPECT_NE(axes.find("collective over axes mask 8 of a mesh with 3 axes"),
+            std::string::npos)
+      << axes;
 }
 
 } // namespace

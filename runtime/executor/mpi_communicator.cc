@@ -53,23 +53,19 @@ bool overlaps(const void *a, size_t aBytes, const void *b, size_t bBytes) {
   return aBytes != 0 && bBytes != 0 && x < y + bBytes && y < x + aBytes;
 }
 
-/// Polls |request| until it completes (Ok), MPI reports an error, or
-/// |timeoutSeconds| pass; then |timedOut| is set and the request is left
-/// outstanding (MPI forbids freeing or cancelling a collective's request).
-Status waitFor(MPI_Request &request, double timeoutSeconds,
-               MPI_Status *status,
-               const std::function<std::string()> &describe,
-               bool &timedOut) {
+/// Calls |poll| (which sets |done|, or fails) until it is done or
+/// |timeoutSeconds| pass; then |timedOut| is set.
+template <typename Poll>
+Status pollUntil(Poll poll, double timeoutSeconds,
+                 const std::function<std::string()> &describe, bool &timedOut) {
   timedOut = false;
   const Clock::time_point start = Clock::now();
   const Clock::time_point deadline =
       start + std::chrono::duration_cast<Clock::duration>(
                   std::chrono::duration<double>(timeoutSeconds));
   for (;;) {
-    int done = 0;
-    int code = MPI_Test(&request, &done, status);
-    if (code != MPI_SUCCESS)
-      return mpiErrorStatus(code, describe());
+    bool done = false;
+    STRATA_RETURN_IF_ERROR(poll(done));
     if (done)
       return Status::ok();
     Clock::time_point now = Clock::now();
@@ -85,6 +81,21 @@ Status waitFor(MPI_Request &request, double timeoutSeconds,
     if (now - start >= kSpin)
       std::this_thread::sleep_for(kSleep);
   }
+}
+
+/// Polls |request| until it completes (Ok), MPI reports an error, or
+/// |timeoutSeconds| pass; then |timedOut| is set and the request is left
+/// outstanding (MPI forbids freeing or cancelling a collective's request).
+Status waitFor(MPI_Request &request, double timeoutSeconds, MPI_Status *status,
+               const std::function<std::string()> &describe, bool &timedOut) {
+  auto test = [&](bool &done) {
+    int flag = 0;
+    if (int code = MPI_Test(&request, &flag, status); code != MPI_SUCCESS)
+      return mpiErrorStatus(code, describe());
+    done = flag != 0;
+    return Status::ok();
+  };
+  return pollUntil(test, timeoutSeconds, describe, timedOut);
 }
 
 } // namespace
@@ -131,6 +142,22 @@ MpiCommunicator::MpiCommunicator(MPI_Comm comm, std::string axisName,
 MpiCommunicator::~MpiCommunicator() {
   int finalized = 0;
   MPI_Finalized(&finalized);
+  // Never waits: a send still in flight (completeSends was not called, or a
+  // peer is gone) is left to MPI with its staging leaked, since MPI reads it
+  // until the peer receives.
+  for (PendingSend &send : sends_) {
+    int done = 0;
+    if (finalized || !failure_.empty()) {
+      (void)send.staging.data.release();
+      continue;
+    }
+    if (MPI_Test(&send.request, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS &&
+        done)
+      continue;
+    if (send.request != MPI_REQUEST_NULL)
+      MPI_Request_free(&send.request); // allowed for point-to-point requests
+    (void)send.staging.data.release();
+  }
   // A timed-out operation may still be pending on the communicator; leave
   // it to the abort that must follow.
   if (!finalized && failure_.empty())
@@ -182,6 +209,8 @@ std::string MpiCommunicator::describe(const Operation &op) const {
           " of " + std::to_string(size_);
   if (op.unit)
     text += ", " + std::to_string(op.count) + " " + op.unit;
+  if (op.tag)
+    text += ", tag " + std::to_string(*op.tag);
   return text + ")";
 }
 
@@ -202,6 +231,68 @@ Status MpiCommunicator::checkPeer(const Operation &op) const {
         describe(op) + ": the peer must be another rank of the " +
         std::to_string(size_) + " in '" + axisName_ + "'");
   return Status::ok();
+}
+
+MpiCommunicator::Staging MpiCommunicator::takeStaging(size_t bytes) {
+  // The smallest free buffer that fits; if none does, the largest is
+  // replaced, so the free list never outgrows the most sends in flight.
+  size_t best = freeStaging_.size(), largest = freeStaging_.size();
+  for (size_t i = 0; i < freeStaging_.size(); ++i) {
+    const size_t capacity = freeStaging_[i].capacity;
+    if (capacity >= bytes &&
+        (best == freeStaging_.size() || capacity < freeStaging_[best].capacity))
+      best = i;
+    if (largest == freeStaging_.size() ||
+        capacity > freeStaging_[largest].capacity)
+      largest = i;
+  }
+  Staging staging;
+  const size_t pick = best != freeStaging_.size() ? best : largest;
+  if (pick != freeStaging_.size()) {
+    staging = std::move(freeStaging_[pick]);
+    freeStaging_[pick] = std::move(freeStaging_.back());
+    freeStaging_.pop_back();
+  }
+  if (staging.capacity < bytes || !staging.data) {
+    staging.data.reset(new unsigned char[bytes ? bytes : 1]);
+    staging.capacity = bytes;
+  }
+  return staging;
+}
+
+Status MpiCommunicator::reapSends() {
+  size_t kept = 0;
+  Status result = Status::ok();
+  for (size_t i = 0; i < sends_.size(); ++i) {
+    PendingSend &send = sends_[i];
+    int done = 0;
+    if (result.isOk()) {
+      if (int code = MPI_Test(&send.request, &done, MPI_STATUS_IGNORE);
+          code != MPI_SUCCESS) {
+        Operation op{"send to", send.bytes, "bytes", send.peer, send.tag};
+        result = mpiErrorStatus(code, describe(op));
+      }
+    }
+    if (done)
+      freeStaging_.push_back(std::move(send.staging));
+    else if (kept != i)
+      sends_[kept++] = std::move(send);
+    else
+      ++kept;
+  }
+  sends_.resize(kept);
+  if (!result.isOk()) {
+    // MPI's state of the failed send is unknown: stop using the communicator.
+    failure_ = result.message();
+    abandonSends();
+  }
+  return result;
+}
+
+void MpiCommunicator::abandonSends() {
+  for (PendingSend &send : sends_)
+    (void)send.staging.data.release();
+  sends_.clear();
 }
 
 Status MpiCommunicator::complete(MPI_Request &request, const Operation &op,
@@ -289,7 +380,7 @@ Status MpiCommunicator::reduceScatter(const void *send, void *recv,
 
 Status MpiCommunicator::send(const void *data, size_t bytes, int peer,
                              int tag) {
-  Operation op{"send to", bytes, "bytes", peer};
+  Operation op{"send to", bytes, "bytes", peer, tag};
   STRATA_RETURN_IF_ERROR(checkUsable(op));
   STRATA_RETURN_IF_ERROR(checkPeer(op));
   MPI_Request request = MPI_REQUEST_NULL;
@@ -300,8 +391,55 @@ Status MpiCommunicator::send(const void *data, size_t bytes, int peer,
   return complete(request, op);
 }
 
+Status MpiCommunicator::sendAsync(const void *data, size_t bytes, int peer,
+                                  int tag) {
+  Operation op{"send to", bytes, "bytes", peer, tag};
+  STRATA_RETURN_IF_ERROR(checkUsable(op));
+  STRATA_RETURN_IF_ERROR(checkPeer(op));
+  STRATA_RETURN_IF_ERROR(reapSends());
+  PendingSend send{MPI_REQUEST_NULL, takeStaging(bytes), bytes, peer, tag};
+  if (bytes != 0)
+    std::memcpy(send.staging.data.get(), data, bytes);
+  if (int code = MPI_Isend(send.staging.data.get(), int(bytes), MPI_BYTE, peer,
+                           tag, comm_, &send.request);
+      code != MPI_SUCCESS) {
+    freeStaging_.push_back(std::move(send.staging));
+    return mpiErrorStatus(code, describe(op));
+  }
+  sends_.push_back(std::move(send));
+  return Status::ok();
+}
+
+Status MpiCommunicator::completeSends() {
+  Operation op{"complete_sends"};
+  STRATA_RETURN_IF_ERROR(checkUsable(op));
+  if (sends_.empty())
+    return Status::ok();
+  // Names the oldest send still pending when the wait gives up.
+  auto describePending = [&] {
+    const PendingSend &oldest = sends_.front();
+    Operation send{"send to", oldest.bytes, "bytes", oldest.peer, oldest.tag};
+    std::string text = "complete_sends: " + describe(send);
+    if (sends_.size() > 1)
+      text += " and " + std::to_string(sends_.size() - 1) + " later sends";
+    return text;
+  };
+  auto reaped = [&](bool &done) {
+    STRATA_RETURN_IF_ERROR(reapSends());
+    done = sends_.empty();
+    return Status::ok();
+  };
+  bool timedOut = false;
+  Status status = pollUntil(reaped, timeoutSeconds_, describePending, timedOut);
+  if (timedOut) {
+    failure_ = status.message();
+    abandonSends();
+  }
+  return status;
+}
+
 Status MpiCommunicator::recv(void *data, size_t bytes, int peer, int tag) {
-  Operation op{"recv from", bytes, "bytes", peer};
+  Operation op{"recv from", bytes, "bytes", peer, tag};
   STRATA_RETURN_IF_ERROR(checkUsable(op));
   STRATA_RETURN_IF_ERROR(checkPeer(op));
   MPI_Request request = MPI_REQUEST_NULL;

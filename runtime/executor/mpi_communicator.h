@@ -18,6 +18,12 @@
 // once) and MPI may still write the buffers of the abandoned operation: the
 // only sensible next step is to abort.
 //
+// sendAsync copies the payload into a staging buffer the communicator owns
+// and starts an MPI_Isend; the request is reaped by later sendAsync calls
+// and by completeSends, which return the staging buffer to a free list (no
+// allocation per send once the sizes repeat). Pending sends progress inside
+// MPI during any other operation, such as a recv from the same peer.
+//
 // Usage:
 //   STRATA_ASSIGN_OR_RETURN(auto world, MpiCommunicator::duplicate(
 //       MPI_COMM_WORLD, "world", session.commTimeoutSeconds()));
@@ -36,6 +42,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace strata::runtime {
 
@@ -70,8 +77,15 @@ public:
   Status reduceScatter(const void *send, void *recv, size_t count,
                        ElementType type, ReduceOp op) override;
   Status send(const void *data, size_t bytes, int peer, int tag) override;
+  Status sendAsync(const void *data, size_t bytes, int peer, int tag) override;
+  Status completeSends() override;
   Status recv(void *data, size_t bytes, int peer, int tag) override;
   Status barrier() override;
+
+  /// sendAsync calls not yet known to be received, and staging buffers
+  /// ready for reuse (for tests).
+  size_t pendingSends() const { return sends_.size(); }
+  size_t freeStagingBuffers() const { return freeStaging_.size(); }
 
 private:
   /// What an operation is, for messages: "all_reduce over 'tp' (rank 1 of
@@ -81,6 +95,20 @@ private:
     size_t count = 0;
     const char *unit = nullptr; // "f32", "f64", "bytes"; null: no count
     std::optional<int> peer;    // send/recv only
+    std::optional<int> tag;     // send/recv only
+  };
+
+  /// A copy of a payload that MPI reads until its send completes.
+  struct Staging {
+    std::unique_ptr<unsigned char[]> data;
+    size_t capacity = 0;
+  };
+  struct PendingSend {
+    MPI_Request request = MPI_REQUEST_NULL;
+    Staging staging;
+    size_t bytes = 0;
+    int peer = 0;
+    int tag = 0;
   };
 
   MpiCommunicator(MPI_Comm comm, std::string axisName, double timeoutSeconds);
@@ -92,6 +120,14 @@ private:
   Status complete(MPI_Request &request, const Operation &op,
                   MPI_Status *status = MPI_STATUS_IGNORE);
   Status checkPeer(const Operation &op) const;
+  /// A free staging buffer of at least |bytes| (allocating only when none
+  /// is large enough).
+  Staging takeStaging(size_t bytes);
+  /// Tests every pending send once, recycling the staging of those done.
+  Status reapSends();
+  /// Leaks the staging of every pending send: after a failure MPI may still
+  /// read them.
+  void abandonSends();
 
   MPI_Comm comm_;
   int rank_ = 0;
@@ -99,6 +135,8 @@ private:
   std::string axisName_;
   double timeoutSeconds_;
   std::string failure_; // why this communicator is unusable; empty if it is
+  std::vector<PendingSend> sends_; // oldest first
+  std::vector<Staging> freeStaging_;
 };
 
 /// The Status for MPI error |code| returned by the operation |what|:

@@ -13,6 +13,7 @@
 #include "runtime/executor/mpi_communicator.h"
 #include "runtime/executor/mpi_session.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -197,6 +198,160 @@ void testSendRecv(Communicator &world) {
         StatusCode::kInvalidArgument);
 }
 
+std::vector<unsigned char> pattern(size_t bytes, int seed) {
+  std::vector<unsigned char> data(bytes);
+  for (size_t i = 0; i < bytes; ++i)
+    data[i] = static_cast<unsigned char>(seed * 37 + i * 7 + (i >> 10));
+  return data;
+}
+
+// sendAsync returns before the peer receives: neighbours that both send
+// first (1F1B stages do) cannot deadlock, whatever the payload size.
+void testSendAsync(MpiCommunicator &world) {
+  const int n = world.size();
+  const size_t large = size_t(1) << 20; // past any eager limit: rendezvous
+
+  // Pairs (0,1), (2,3): both send, then both receive.
+  if (n % 2 == 0) {
+    const int peer = rank ^ 1;
+    std::vector<unsigned char> mine = pattern(large, rank), theirs(large, 0);
+    CHECK_OK(world.sendAsync(mine.data(), large, peer, 1));
+    // The payload was copied out: overwriting the source changes nothing.
+    std::fill(mine.begin(), mine.end(), 0xEE);
+    CHECK_OK(world.recv(theirs.data(), large, peer, 1));
+    CHECK(theirs == pattern(large, peer));
+    CHECK_OK(world.completeSends());
+    CHECK(world.pendingSends() == 0);
+  }
+
+  // A ring (the interleaved schedule's last stage sends to the first):
+  // every rank sends to its successor before receiving from its predecessor.
+  const int next = (rank + 1) % n, previous = (rank + n - 1) % n;
+  std::vector<unsigned char> forward = pattern(large, 10 + rank),
+                             fromPrevious(large, 0);
+  CHECK_OK(world.sendAsync(forward.data(), large, next, 2));
+  CHECK_OK(world.recv(fromPrevious.data(), large, previous, 2));
+  CHECK(fromPrevious == pattern(large, 10 + previous));
+  CHECK_OK(world.completeSends());
+
+  // Many tags, received in the reverse order, from one reused source
+  // buffer. Sizes differ (staging buffers are matched by size) and all are
+  // rendezvous, so no send completes before the last is posted: each round
+  // holds exactly |tags| staging buffers.
+  const int tags = 12;
+  auto sizeOf = [](int t) { return (size_t(64) << 10 << (t % 4)) + 8 * t; };
+  std::vector<unsigned char> source;
+  for (int round = 0; round < 2; ++round) {
+    for (int t = 0; t < tags; ++t) {
+      source = pattern(sizeOf(t), rank * 100 + t);
+      CHECK_OK(world.sendAsync(source.data(), source.size(), next, 100 + t));
+    }
+    bool inOrder = true;
+    for (int t = tags - 1; t >= 0; --t) {
+      std::vector<unsigned char> got(sizeOf(t), 0);
+      CHECK_OK(world.recv(got.data(), got.size(), previous, 100 + t));
+      inOrder &= got == pattern(sizeOf(t), previous * 100 + t);
+    }
+    CHECK(inOrder);
+    CHECK_OK(world.completeSends());
+    CHECK(world.pendingSends() == 0);
+    // Every staging buffer is free again, and the second round reused the
+    // first round's (and the two earlier 1 MiB ones) instead of adding more.
+    check(world.freeStagingBuffers() == size_t(tags), "staging reused",
+          __LINE__, std::to_string(world.freeStagingBuffers()) + " buffers");
+  }
+
+  // Messages of one peer and tag arrive in the order they were sent, from
+  // sendAsync and send alike.
+  std::vector<int> values = {1, 2, 3};
+  for (int &value : values) {
+    int payload = value * 10 + rank;
+    CHECK_OK(world.sendAsync(&payload, sizeof(payload), next, 3));
+  }
+  bool ordered = true;
+  for (int value : values) {
+    int got = -1;
+    CHECK_OK(world.recv(&got, sizeof(got), previous, 3));
+    ordered &= got == value * 10 + previous;
+  }
+  CHECK(ordered);
+  CHECK_OK(world.completeSends());
+  CHECK_OK(world.completeSends()); // nothing pending: returns at once
+
+  // Bad peers are refused without communicating.
+  Status self = world.sendAsync(values.data(), 4, rank, 0);
+  CHECK(self.code() == StatusCode::kInvalidArgument);
+  CHECK_CONTAINS(self.message(), "send to rank " + std::to_string(rank));
+  CHECK_CONTAINS(self.message(), "must be another rank");
+  CHECK(world.sendAsync(values.data(), 4, n, 0).code() ==
+        StatusCode::kInvalidArgument);
+  CHECK_OK(world.barrier());
+}
+
+// completeSends gives up on a send nobody receives, naming it; the message
+// still arrives once the peer receives (its staging stays valid). A
+// communicator destroyed with a send in flight returns at once.
+void testSendAsyncTimeout(Communicator &world) {
+  const double timeout = 1.0;
+  const size_t bytes = size_t(1) << 20;
+  {
+    auto quick = duplicateWorld("pp", timeout);
+    if (!quick)
+      return;
+    if (rank == 0) {
+      std::vector<unsigned char> data = pattern(bytes, 7);
+      CHECK_OK(quick->sendAsync(data.data(), bytes, 1, 3));
+      auto start = std::chrono::steady_clock::now();
+      Status late = quick->completeSends();
+      double waited = std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - start)
+                          .count();
+      CHECK(late.code() == StatusCode::kUnavailable);
+      const std::string ranks = std::to_string(world.size());
+      std::string prefix =
+          "complete_sends: send to rank 1 over 'pp' (rank 0 of " + ranks +
+          ", 1048576 bytes, tag 3) did not complete within 1 s";
+      check(late.message().rfind(prefix, 0) == 0, "timeout message", __LINE__,
+            late.message());
+      check(waited >= timeout && waited < timeout + 2.0, "bounded wait",
+            __LINE__, std::to_string(waited) + " s");
+      Status after = quick->sendAsync(data.data(), 4, 1, 4);
+      CHECK(after.code() == StatusCode::kUnavailable);
+      CHECK_CONTAINS(after.message(), "an earlier operation failed");
+    }
+    CHECK_OK(world.barrier());
+    if (rank == 1) {
+      std::vector<unsigned char> got(bytes, 0);
+      CHECK_OK(quick->recv(got.data(), bytes, 0, 3));
+      CHECK(got == pattern(bytes, 7));
+    }
+    CHECK_OK(world.barrier());
+  }
+  {
+    auto quick = duplicateWorld("pp", timeout);
+    if (!quick)
+      return;
+    if (rank == 0) {
+      std::vector<unsigned char> data = pattern(bytes, 8);
+      CHECK_OK(quick->sendAsync(data.data(), bytes, 1, 5));
+      auto start = std::chrono::steady_clock::now();
+      quick.reset();
+      double took = std::chrono::duration<double>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+      check(took < 0.5, "destructor returns at once", __LINE__,
+            std::to_string(took) + " s");
+    }
+    CHECK_OK(world.barrier());
+    if (rank == 1) {
+      std::vector<unsigned char> got(bytes, 0);
+      CHECK_OK(quick->recv(got.data(), bytes, 0, 5));
+      CHECK(got == pattern(bytes, 8));
+    }
+    CHECK_OK(world.barrier());
+  }
+}
+
 // A communicator whose operation times out reports it and refuses all later
 // work; the peers, who join late, still complete theirs.
 void testTimeout(Communicator &world) {
@@ -322,8 +477,10 @@ int main() {
     testAllGather(*world);
     testReduceScatter(*world);
     testSendRecv(*world);
+    testSendAsync(*world);
     CHECK_OK(world->barrier());
     testTimeout(*world);
+    testSendAsyncTimeout(*world);
     testMesh(**session);
 
     double total = failures;

@@ -50,8 +50,8 @@ pipelineSchedule(int stages, int stage, int chunks, int64_t microBatches) {
     int chunk = static_cast<int>((k / stages) % chunks);
     if (kind == Kind::Backward)
       chunk = chunks - 1 - chunk;
-    const int64_t microBatch = (k / (int64_t(stages) * chunks)) * stages +
-                               k % stages;
+    const int64_t microBatch =
+        (k / (int64_t(stages) * chunks)) * stages + k % stages;
     return PipelineAction{kind, chunk, microBatch};
   };
 

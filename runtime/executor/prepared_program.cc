@@ -8,6 +8,7 @@
 #include "runtime/artifact/kernel_signatures.h"
 
 #include <algorithm>
+#include <climits>
 #include <functional>
 #include <numeric>
 #include <sstream>
@@ -170,6 +171,7 @@ private:
   Status prepareShardAxis();
   Status prepareCollective();
   Status prepareCollectiveAxes(int64_t mask);
+  Status preparePointToPoint();
   Status prepareVocabularyBlock(const char *what);
   /// The size of mesh axis |axis| (1 without a mesh).
   int64_t meshAxisSize(int64_t axis) const {
@@ -212,6 +214,9 @@ bool isIntegerOperand(Kernel kernel, size_t i) {
 }
 
 Status InstructionPreparer::checkTypes() {
+  // Send and Recv move bytes of any type.
+  if (out.kernel == Kernel::Send || out.kernel == Kernel::Recv)
+    return Status::ok();
   // A slice moves ids as well as floats: same type in and out.
   if (out.kernel == Kernel::LocalSlice) {
     if (buffer(operandId(0)).dtype() != buffer(resultId(0)).dtype())
@@ -610,6 +615,25 @@ Status InstructionPreparer::prepareCollective() {
   return Status::ok();
 }
 
+/// Send and Recv to the rank |offset| further along one mesh axis (modulo
+/// its size): dims = {bytes}.
+Status InstructionPreparer::preparePointToPoint() {
+  const int64_t mask = out.ints[0], offset = out.ints[1], tag = out.ints[2];
+  STRATA_RETURN_IF_ERROR(prepareCollectiveAxes(mask));
+  int64_t axis = 0;
+  while (!((mask >> axis) & 1))
+    ++axis;
+  const int64_t group = meshAxisSize(axis);
+  if (offset % group == 0)
+    return fail("offset ", offset, " along mesh axis ", axis, " of size ",
+                group, " names this rank itself");
+  if (tag < 0 || tag > INT_MAX)
+    return fail("tag ", tag, " is outside [0, ", INT_MAX, "]");
+  const bool send = out.kernel == Kernel::Send;
+  out.dims[0] = int64_t(buffer(send ? operandId(0) : resultId(0)).size());
+  return Status::ok();
+}
+
 /// (logits[N..., Vl], labels[N...], ...) of a vocabulary-parallel kernel:
 /// dims = {N, Vl}.
 Status InstructionPreparer::prepareVocabularyBlock(const char *what) {
@@ -682,6 +706,9 @@ Status InstructionPreparer::prepareParallelKernel() {
     out.scratchBytes = floatBytes(out.dims[0]); // the per-row dloss
     return Status::ok();
   }
+  case Kernel::Send:
+  case Kernel::Recv:
+    return preparePointToPoint();
   default:
     return prepareCollective();
   }
@@ -800,6 +827,8 @@ Status InstructionPreparer::prepareKernel() {
   case Kernel::ReduceScatter:
   case Kernel::ReduceGradients:
   case Kernel::LocalSlice:
+  case Kernel::Send:
+  case Kernel::Recv:
     return prepareParallelKernel();
   case Kernel::ClipCoefficient:
     STRATA_RETURN_IF_ERROR(checkScalar(operandId(0), "operand 0"));

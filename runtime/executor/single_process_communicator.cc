@@ -40,6 +40,11 @@ Status SingleProcessCommunicator::send(const void *, size_t, int peer, int) {
                                     "other rank");
 }
 
+Status SingleProcessCommunicator::sendAsync(const void *data, size_t bytes,
+                                            int peer, int tag) {
+  return send(data, bytes, peer, tag);
+}
+
 Status SingleProcessCommunicator::recv(void *, size_t, int peer, int) {
   return Status::failedPrecondition("receive from rank " +
                                     std::to_string(peer) +
