@@ -194,13 +194,6 @@ void PipelineProgram::useCounterOf(int64_t global) {
     executor_->setRngCounter(firstCounter_ + uint64_t(global));
 }
 
-Status PipelineProgram::completeSends() {
-  // TODO(helper-p2p): executor_->completeSends() once the Send/Recv kernels
-  // and Communicator::completeSends land on main: waits until the peers
-  // received every activation this stage sent in the step.
-  return Status::ok();
-}
-
 StatusOr<Evaluation> PipelineProgram::evaluate(const io::HostTensor &tokens,
                                                bool keepLogits) {
   const int64_t rows = tokens.shape()[0];
@@ -231,7 +224,8 @@ StatusOr<Evaluation> PipelineProgram::evaluate(const io::HostTensor &tokens,
                   whole.byteSize());
     }
   }
-  STRATA_RETURN_IF_ERROR(completeSends());
+  // No message outlives the evaluation.
+  STRATA_RETURN_IF_ERROR(executor_->completeSends());
   useCounterOf(microBatches);
   STRATA_RETURN_IF_ERROR(
       shareEvaluation(lossSum, keepLogits ? &out.logits : nullptr));
@@ -336,7 +330,8 @@ PipelineProgram::computeGradients(const io::HostTensor &tokens) {
     else
       STRATA_RETURN_IF_ERROR(runBackwardStep(call, 1.0 / double(microBatches)));
   }
-  STRATA_RETURN_IF_ERROR(completeSends());
+  // No message outlives the step.
+  STRATA_RETURN_IF_ERROR(executor_->completeSends());
   useCounterOf(microBatches);
   if (dataParallel_.size > 1)
     STRATA_RETURN_IF_ERROR(executor_->run(*reduceGradients_));

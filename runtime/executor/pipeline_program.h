@@ -100,7 +100,6 @@ private:
   void useCounterOf(int64_t global);
   /// Sends the last stage's loss (and logits) to every other stage.
   Status shareEvaluation(double &lossSum, io::HostTensor *logits);
-  Status completeSends();
 
   Executor *executor_;
   PipelineGroup group_;
