@@ -69,6 +69,7 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       {Kernel::ZeroGrads, "zero_grads", 0, 0, 0, 0, {}, {}},
       // ([plus]) -> norm: sqrt(plus + sum of squares of the gradient slots
       // of the listed parameters); no list means every trainable parameter
+      // without plus, none with it (plus is then the whole sum)
       {Kernel::GradNorm, "grad_norm", 0, 1, 1, 1, {"parameters"}, {}, true},
       // (norm, max_norm) -> coefficient
       {Kernel::ClipCoefficient, "clip_coefficient", 2, 2, 1, 1, {}, {}},

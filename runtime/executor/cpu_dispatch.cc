@@ -255,14 +255,18 @@ Status optimizer(const PreparedInstruction &p, const Args<T> &a,
     return Status::ok();
   case Kernel::GradNorm:
   case Kernel::GradSquareSum: {
-    // The listed parameters' slots (GradNorm without a list: all).
+    // The listed parameters' slots. GradNorm with neither a list nor a sum
+    // computed elsewhere: all; with only such a sum (a pipeline stage's
+    // norm, every stage's squares all-reduced over pp): none, or the
+    // stage's own would count twice.
     std::vector<const T *> tensors;
     std::vector<int64_t> sizes;
     auto add = [&](int64_t id) {
       tensors.push_back(slot(id));
       sizes.push_back(elements(id));
     };
-    if (p.parameterList.empty() && p.kernel == Kernel::GradNorm)
+    if (p.parameterList.empty() && p.kernel == Kernel::GradNorm &&
+        p.operands.empty())
       for (uint32_t id : *c.gradientSlots)
         add(id);
     for (int64_t parameter : p.parameterList)
