@@ -8,7 +8,8 @@ tests/e2e/models/tp-train.yaml trains on the bundled corpus (dropout on) under m
     (each rank trains half the batch; masks drawn per global micro-batch), to step 6;
   * a run at tensor parallel 2 x pipeline parallel 2 (4 ranks, two stages of one layer each,
     the tied embeddings on both) for 6 steps, its step-3 checkpoint resumed at tensor parallel 4
-    x pipeline parallel 1.
+    x pipeline parallel 1; and the reference's step-3 checkpoint resumed at tensor parallel 2 x
+    pipeline parallel 2.
 The losses of steps 4-6 must equal the reference's within 1e-5 relative: the checkpoint holds
 the global tensors (parameters and AdamW moments), the data order and the dropout counter, and
 dropout masks are drawn by global element index, so a layout change changes nothing but
@@ -119,6 +120,19 @@ def main(argv=None):
                   f"{want_pp[step]:.7f} (rel {rel:.1e})")
             if not rel <= TOLERANCE:
                 failures.append(f"tp 2 x pp 2 -> tp 4 step {step}: rel {rel:.1e}")
+        # And back: the tp 2 reference's checkpoint resumed at tp 2 x pp 2 (each stage takes
+        # its own parameters and moments from the global files).
+        resumed = work / "tp2-then-tp2pp2"
+        resumed.mkdir()
+        shutil.copytree(reference / "step-00000003", resumed / "step-00000003")
+        train(args, work, 2, resumed, resume=True, pp=2)
+        got = losses(resumed)
+        for step in (4, 5, 6):
+            rel = abs(got[step] - want[step]) / abs(want[step])
+            print(f"tp 2 -> tp 2 x pp 2: step {step} loss {got[step]:.7f} vs "
+                  f"{want[step]:.7f} (rel {rel:.1e})")
+            if not rel <= TOLERANCE:
+                failures.append(f"tp 2 -> tp 2 x pp 2 step {step}: rel {rel:.1e}")
         failures += compare_generation(args, work, reference / "step-00000006")
     except e2e.E2EError as e:
         print(f"error: {e}", file=sys.stderr)
