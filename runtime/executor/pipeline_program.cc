@@ -18,6 +18,11 @@ std::vector<int64_t> shapeOf(const artifact::Buffer &buffer) {
   return std::vector<int64_t>(buffer.shape()->begin(), buffer.shape()->end());
 }
 
+/// backward_step.c takes forward_backward's arguments (tokens, positions,
+/// labels, loss_scale), then forward_step.c's saved values.
+constexpr size_t kLossScaleArgument = 3;
+constexpr size_t kFirstSavedArgument = 4;
+
 std::string chunkName(const char *function, int chunk) {
   return std::string(function) + "." + std::to_string(chunk);
 }
@@ -165,20 +170,24 @@ Status PipelineProgram::checkChunk(int c) {
       (isLossChunk(c) && !shapeOf(executor.buffer(step.results[0])).empty()))
     return bad(step, "should return the micro-batch's loss first");
   const size_t saved = step.results.size() - chunk.firstSaved;
-  if (back.arguments.size() != 1 + saved || !back.results.empty())
-    return bad(back, "should take (loss_scale, the " + std::to_string(saved) +
-                         " values " + step.name +
+  if (back.arguments.size() != kFirstSavedArgument + saved ||
+      !back.results.empty())
+    return bad(back, "should take (tokens, positions, labels, loss_scale, "
+                     "the " +
+                         std::to_string(saved) + " values " + step.name +
                          " saves) and return nothing, takes " +
                          std::to_string(back.arguments.size()) + " arguments");
-  if (!shapeOf(executor.buffer(back.arguments[0])).empty())
-    return bad(back, "should take a scalar loss_scale first");
+  STRATA_RETURN_IF_ERROR(checkInputs(back));
+  if (!shapeOf(executor.buffer(back.arguments[kLossScaleArgument])).empty())
+    return bad(back, "should take a scalar loss_scale after the labels");
   chunk.savedBytes = 0;
   for (size_t k = 0; k < saved; ++k) {
     const artifact::Buffer &out =
         executor.buffer(step.results[chunk.firstSaved + k]);
-    const artifact::Buffer &in = executor.buffer(back.arguments[1 + k]);
+    const size_t argument = kFirstSavedArgument + k;
+    const artifact::Buffer &in = executor.buffer(back.arguments[argument]);
     if (shapeOf(out) != shapeOf(in) || out.dtype() != in.dtype())
-      return bad(back, "argument " + std::to_string(1 + k) + " is " +
+      return bad(back, "argument " + std::to_string(argument) + " is " +
                            io::toString(toIoDType(in.dtype())) + " " +
                            io::shapeToString(shapeOf(in)) + " but " +
                            step.name + " saves " +
@@ -281,16 +290,20 @@ Status PipelineProgram::runForwardStep(const StepCall &call,
 }
 
 Status PipelineProgram::runBackwardStep(const StepCall &call,
+                                        const io::HostTensor &tokens,
                                         double lossScale) {
   const PreparedFunction &step = *chunks_[call.chunk].backwardStep;
   STRATA_ASSIGN_OR_RETURN(const uint8_t *slot,
                           stash_.find(call.chunk, call.local));
-  for (size_t k = 1; k < step.arguments.size(); ++k) {
+  for (size_t k = kFirstSavedArgument; k < step.arguments.size(); ++k) {
     const size_t bytes = executor_->buffer(step.arguments[k]).size();
     std::memcpy(executor_->data(step.arguments[k]), slot, bytes);
     slot += bytes;
   }
-  writeScalar(*executor_, step.arguments[0], lossScale);
+  // The labels (the loss's gradient) and, under recomputation, the tokens.
+  writeMicroBatch(*executor_, step, tokens, call.global * microBatch_,
+                  microBatch_, seq_);
+  writeScalar(*executor_, step.arguments[kLossScaleArgument], lossScale);
   // The forward step's counter: recomputation redraws its masks.
   useCounterOf(call.global);
   STRATA_RETURN_IF_ERROR(executor_->run(step));
@@ -328,7 +341,8 @@ PipelineProgram::computeGradients(const io::HostTensor &tokens) {
     if (action.kind == PipelineAction::Kind::Forward)
       STRATA_RETURN_IF_ERROR(runForwardStep(call, tokens, lossSum));
     else
-      STRATA_RETURN_IF_ERROR(runBackwardStep(call, 1.0 / double(microBatches)));
+      STRATA_RETURN_IF_ERROR(
+          runBackwardStep(call, tokens, 1.0 / double(microBatches)));
   }
   // No message outlives the step.
   STRATA_RETURN_IF_ERROR(executor_->completeSends());

@@ -9,7 +9,7 @@
 //   forward.c(tokens, positions, labels) -> (logits, loss) on the last
 //       global chunk, () on the others
 //   forward_step.c(tokens, positions, labels) -> ([loss,] saved...)
-//   backward_step.c(loss_scale, saved...)
+//   backward_step.c(tokens, positions, labels, loss_scale, saved...)
 //       (adds the micro-batch's gradients into the gradient slots)
 //   zero_grads(), reduce_gradients() (dp), optimizer_step(...)
 // Activations and their gradients travel inside the functions (Recv at the
@@ -94,7 +94,8 @@ private:
   };
   Status runForwardStep(const StepCall &call, const io::HostTensor &tokens,
                         double &lossSum);
-  Status runBackwardStep(const StepCall &call, double lossScale);
+  Status runBackwardStep(const StepCall &call, const io::HostTensor &tokens,
+                         double lossScale);
   /// Before a call for global micro-batch |global|: its dropout counter,
   /// the one a single rank uses (the step's first counter + |global|).
   void useCounterOf(int64_t global);
