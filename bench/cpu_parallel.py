@@ -7,7 +7,9 @@ trains the same model) is trained for a few steps on random tokens with `strata-
 ratio to the single-rank time shows what partitioning costs or gains here: on a 2-core machine
 tensor parallelism only splits the GEMMs the single rank already runs on both cores, so this
 measures the partitioned program's overhead (collectives through shared memory, smaller
-GEMMs), not a speed-up across machines.
+GEMMs), not a speed-up across machines. Pipeline parallelism splits the layers instead: each
+rank runs half the layers on one core, and the 1F1B bubble and the saved values' copies are its
+cost (compared with one rank at the same micro-batch size).
 
 Usage: bench/cpu_parallel.py [--build build] [--steps 6] [--cores 2]
 """
@@ -39,7 +41,11 @@ def main():
     n = args.cores
     layouts = [("1 rank", 1, []), (f"tp {n}", n, [f"--tp={n}"]),
                (f"tp {n} sp", n, [f"--tp={n}", "--sp"]),
-               (f"dp {n}", n, [f"model.micro_batch_size={8 // n}"])]
+               (f"dp {n}", n, [f"model.micro_batch_size={8 // n}"]),
+               # 1F1B over 8 micro-batches of 1 (bubble (pp - 1) / (m + pp - 1)),
+               # against one rank running the same micro-batches.
+               ("1 rank mb 1", 1, ["model.micro_batch_size=1"]),
+               (f"pp {n} mb 1", n, [f"--pp={n}", "model.micro_batch_size=1"])]
     rows = []
     try:
         tokens = work / "tokens.npy"
@@ -65,9 +71,11 @@ def main():
     finally:
         shutil.rmtree(work, ignore_errors=True)
     base = rows[0][3]
-    print(f"{'layout':<10} {'ranks':>5} {'threads':>7} {'s/step':>8} {'vs 1 rank':>10}")
+    print(f"{'layout':<12} {'ranks':>5} {'threads':>7} {'s/step':>8} {'vs 1 rank':>10}")
     for name, ranks, threads, step in rows:
-        print(f"{name:<10} {ranks:>5} {threads:>7} {step:>8.3f} {base / step:>9.2f}x")
+        if name == "1 rank mb 1":
+            base = step
+        print(f"{name:<12} {ranks:>5} {threads:>7} {step:>8.3f} {base / step:>9.2f}x")
 
 
 if __name__ == "__main__":

@@ -274,7 +274,9 @@ FailureOr<KernelCall> kernelFor(Operation *op,
       .Case([&](tfm::GradNormOp o) -> FailureOr<KernelCall> {
         if (!o.getParametersAttr())
           return KernelCall{K::GradNorm, {}, {}};
-        if (o.getParametersAttr().empty())
+        // The runtime reads an empty list as every slot, unless a sum
+        // computed elsewhere comes with it (a pipeline stage's norm).
+        if (o.getParametersAttr().empty() && !o.getPlus())
           return o.emitOpError() << "lists no parameters (the runtime reads "
                                     "an empty list as all of them)";
         return KernelCall{K::GradNorm,
@@ -332,13 +334,15 @@ FailureOr<KernelCall> kernelFor(Operation *op,
       .Case([&](dist::SendOp o) {
         return KernelCall{K::Send,
                           {int64_t(1) << axisIndex(meshAxes, "pp"),
-                           o.getOffset(), o.getTag()},
+                           static_cast<int64_t>(o.getOffset()),
+                           static_cast<int64_t>(o.getTag())},
                           {}};
       })
       .Case([&](dist::RecvOp o) {
         return KernelCall{K::Recv,
                           {int64_t(1) << axisIndex(meshAxes, "pp"),
-                           o.getOffset(), o.getTag()},
+                           static_cast<int64_t>(o.getOffset()),
+                           static_cast<int64_t>(o.getTag())},
                           {}};
       })
       .Case([](tfm::ClipCoefficientOp) {

@@ -119,8 +119,8 @@ void sumGradNormOverStages(func::FuncOp function, ArrayAttr counted) {
         builder.getStrArrayAttr({"pp"}),
         dist::ReductionKindAttr::get(builder.getContext(),
                                      dist::ReductionKind::sum));
-    Value global =
-        tfm::GradNormOp::create(builder, loc, scalar, ArrayAttr(), all);
+    Value global = tfm::GradNormOp::create(builder, loc, scalar,
+                                           builder.getArrayAttr({}), all);
     norm.getResult().replaceAllUsesWith(global);
     norm.erase();
   }

@@ -5,7 +5,8 @@
 parallel 2 (two collectives per layer and direction, so the ranks wait on each other all the
 time). Once training is under way, one rank is killed with SIGKILL; the job (mpirun and every
 other rank) must exit non-zero within 60 seconds, never hang. Run for each of the two ranks
-(rank 0 writes the metrics and checkpoints, rank 1 only computes).
+(rank 0 writes the metrics and checkpoints, rank 1 only computes), then for the last stage of
+a pipeline-parallel 2 job (send/recv between the stages).
 
 Usage: rank_failure.py --strata-compile build/bin/strata-compile --strata-run build/bin/strata-run
 """
@@ -44,7 +45,7 @@ def rank_pid(marker, rank):
 
 
 def kill_rank(args, work, artifact, victim):
-    directory = work / f"run-kill-{victim}"
+    directory = work / f"run-kill-{artifact.stem}-{victim}"
     cmd = [args.mpirun, "--allow-run-as-root", "--oversubscribe", "--mca", "pml", "ob1",
            "--mca", "btl", "self,vader", "-np", "2", args.strata_run, "train", str(artifact),
            "--data", str(CORPUS), "--steps", "100000", "--checkpoint-dir", str(directory),
@@ -98,6 +99,12 @@ def main(argv=None):
                              ["model.tensor_model_parallel_size=2", "trainer.devices=2"])
         for victim in (1, 0):
             kill_rank(args, work, artifact, victim)
+        # Pipeline parallel 2: the stages wait on each other's sends and receives; the last
+        # stage dies.
+        pipelined = work / "tp-train-pp2.strata"
+        e2e.compile_artifact(args.strata_compile, MODEL, pipelined,
+                             ["model.pipeline_model_parallel_size=2", "trainer.devices=2"])
+        kill_rank(args, work, pipelined, 1)
     except e2e.E2EError as e:
         print(f"FAIL: {e}", file=sys.stderr)
         return 1

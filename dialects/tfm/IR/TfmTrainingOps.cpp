@@ -178,3 +178,12 @@ LogicalResult AdamWOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   return failure(
       failed(lookupTrainableParameter(*this, getNameAttr(), symbolTable)));
 }
+
+LogicalResult GradNormOp::verify() {
+  // Without a list the norm reads every slot; a sum from elsewhere would
+  // count the split ones twice.
+  if (getPlus() && !getParametersAttr())
+    return emitOpError("with a 'plus' sum lists the parameters it reads "
+                       "('of [...]', possibly empty)");
+  return success();
+}

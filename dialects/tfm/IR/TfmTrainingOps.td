@@ -333,13 +333,16 @@ def Tfm_GradNormOp : Tfm_Op<"grad_norm"> {
 
     In a partitioned program the sum is split: `of` lists the parameters
     whose gradient slots are read here (every trainable parameter when
-    absent) and `plus` is a sum of squares computed elsewhere (by
-    `tfm.grad_square_sum` over the split parameters, completed by an
-    all-reduce), added before the square root.
+    absent, which needs `plus` absent too) and `plus` is a sum of squares
+    computed elsewhere (by `tfm.grad_square_sum` over the split parameters,
+    completed by an all-reduce), added before the square root. A pipeline
+    stage's norm reads no slot itself (`of []`): its `plus` is every
+    stage's sum, all-reduced over pp.
 
     ```mlir
     %norm = tfm.grad_norm : tensor<f32>
     %norm = tfm.grad_norm of [@final_norm.weight] plus %split(tensor<f32>) : tensor<f32>
+    %norm = tfm.grad_norm of [] plus %all_stages(tensor<f32>) : tensor<f32>
     ```
   }];
   let arguments = (ins OptionalAttr<SymbolRefArrayAttr>:$parameters,
@@ -349,6 +352,7 @@ def Tfm_GradNormOp : Tfm_Op<"grad_norm"> {
     (`of` $parameters^)? (`plus` $plus^ `(` type($plus) `)`)? attr-dict `:`
     type($norm)
   }];
+  let hasVerifier = 1;
 }
 
 def Tfm_ClipCoefficientOp : Tfm_Op<"clip_coefficient", [

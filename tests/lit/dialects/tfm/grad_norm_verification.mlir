@@ -15,3 +15,21 @@ func.func @bf16_norm() {
   %0 = tfm.grad_norm : tensor<bf16>
   return
 }
+
+// -----
+
+// A sum from elsewhere needs the list of the slots read here (an empty list
+// reads none): without one every slot would count on top of the sum.
+
+func.func @plus_without_list(%sum: tensor<f32>) {
+  // expected-error @+1 {{'tfm.grad_norm' op with a 'plus' sum lists the parameters it reads ('of [...]', possibly empty)}}
+  %0 = tfm.grad_norm plus %sum(tensor<f32>) : tensor<f32>
+  return
+}
+
+// -----
+
+func.func @plus_with_empty_list(%sum: tensor<f32>) -> tensor<f32> {
+  %0 = tfm.grad_norm of [] plus %sum(tensor<f32>) : tensor<f32>
+  return %0 : tensor<f32>
+}
