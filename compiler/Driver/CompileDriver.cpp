@@ -354,6 +354,11 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
   cl::opt<bool> sp("sp", cl::cat(category),
                    cl::desc("Sequence parallelism; the same as "
                             "model.sequence_parallel=true"));
+  cl::opt<bool> distributedOptimizer(
+      "distributed-optimizer", cl::cat(category),
+      cl::desc("The distributed optimizer (ZeRO stage 1): each data-parallel "
+               "rank keeps the AdamW state of 1/dp of every parameter; the "
+               "same as model.optim.name=distributed_fused_adam"));
   cl::opt<std::string> report(
       "report", cl::cat(category), cl::value_desc("kind"),
       cl::desc("Print a report to standard output instead of the IR (the IR "
@@ -419,6 +424,8 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
                                 std::to_string(pp));
   if (sp)
     options.overrides.push_back("model.sequence_parallel=true");
+  if (distributedOptimizer)
+    options.overrides.push_back("model.optim.name=distributed_fused_adam");
   std::optional<CompileMode> parsedMode = parseCompileMode(mode);
   if (!parsedMode) {
     llvm::WithColor::error(llvm::errs(), "strata-compile")

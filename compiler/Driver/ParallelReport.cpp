@@ -87,6 +87,16 @@ void tally(Operation *op, const MeshInfo &mesh,
       t.sent += static_cast<int64_t>(factor * double(group - 1) /
                                      double(group) * double(whole));
   };
+  // One collective per listed parameter's local tensor (the runtime
+  // buckets them; the bytes are the same).
+  auto perParameter = [&](StringRef kind, ArrayAttr names, ArrayAttr axes,
+                          double factor) {
+    auto module = op->getParentOfType<ModuleOp>();
+    for (Attribute name : names)
+      if (auto parameter = module.lookupSymbol<tfm::ParameterOp>(
+              cast<SymbolRefAttr>(name).getRootReference()))
+        add(kind, bytesOf(parameter.getLocalType()), mesh.sizeOf(axes), factor);
+  };
   if (auto o = dyn_cast<dist::AllReduceOp>(op))
     add("all_reduce", bytesOf(o.getType()), mesh.sizeOf(o.getAxes()), 2.0);
   else if (auto o = dyn_cast<dist::AllGatherOp>(op))
@@ -98,14 +108,14 @@ void tally(Operation *op, const MeshInfo &mesh,
     add("send", bytesOf(o.getInput().getType()), 2, 2.0);
   else if (auto o = dyn_cast<dist::RecvOp>(op))
     add("recv", bytesOf(o.getType()), 1, 0.0);
-  else if (auto o = dyn_cast<tfm::ReduceGradsOp>(op)) {
-    auto module = op->getParentOfType<ModuleOp>();
-    for (Attribute name : o.getParameters())
-      if (auto parameter = module.lookupSymbol<tfm::ParameterOp>(
-              cast<SymbolRefAttr>(name).getRootReference()))
-        add("reduce_grads (all_reduce)", bytesOf(parameter.getLocalType()),
-            mesh.sizeOf(o.getAxes()), 2.0);
-  }
+  else if (auto o = dyn_cast<tfm::ReduceGradsOp>(op))
+    perParameter("reduce_grads (all_reduce)", o.getParameters(), o.getAxes(),
+                 2.0);
+  else if (auto o = dyn_cast<tfm::ReduceScatterGradsOp>(op))
+    perParameter("reduce_scatter_grads", o.getParameters(), o.getAxes(), 1.0);
+  else if (auto o = dyn_cast<tfm::GatherParamsOp>(op))
+    perParameter("gather_params (all_gather)", o.getParameters(), o.getAxes(),
+                 1.0);
 }
 
 } // namespace

@@ -102,6 +102,10 @@ int64_t shardAxisOf(Operation *op, const std::vector<std::string> &axes) {
     axis = o.getMaskSplitAxisAttr();
   else if (auto o = dyn_cast<tfm::BiasDropoutAddGradOp>(op))
     axis = o.getMaskSplitAxisAttr();
+  else if (auto o = dyn_cast<tfm::AdamWOp>(op))
+    axis = o.getShardAxisAttr();
+  else if (auto o = dyn_cast<tfm::GradSquareSumOp>(op))
+    axis = o.getShardAxisAttr();
   return axis ? axisIndex(axes, axis.getValue()) : -1;
 }
 
@@ -289,6 +293,18 @@ FailureOr<KernelCall> kernelFor(Operation *op,
           ints.push_back(p);
         return KernelCall{K::ReduceGradients, std::move(ints), {}};
       })
+      .Case([&](tfm::ReduceScatterGradsOp o) {
+        std::vector<int64_t> ints = {axisMask(meshAxes, o.getAxes())};
+        for (int64_t p : parameterList(o.getParameters(), parameterIndex))
+          ints.push_back(p);
+        return KernelCall{K::ReduceScatterGradients, std::move(ints), {}};
+      })
+      .Case([&](tfm::GatherParamsOp o) {
+        std::vector<int64_t> ints = {axisMask(meshAxes, o.getAxes())};
+        for (int64_t p : parameterList(o.getParameters(), parameterIndex))
+          ints.push_back(p);
+        return KernelCall{K::GatherParameters, std::move(ints), {}};
+      })
       .Case([&](tfm::GradSquareSumOp o) {
         return KernelCall{K::GradSquareSum,
                           parameterList(o.getParameters(), parameterIndex),
@@ -395,9 +411,12 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
   for (auto parameter : module.getOps<tfm::ParameterOp>()) {
     const ParameterSlots &slots =
         assignment.parameters.lookup(parameter.getSymName());
-    for (int64_t slot : {slots.value, slots.grad, slots.adamM, slots.adamV})
+    for (int64_t slot : {slots.value, slots.grad})
       if (slot >= 0)
         bufferTypes[slot] = parameter.getLocalType();
+    for (int64_t slot : {slots.adamM, slots.adamV})
+      if (slot >= 0)
+        bufferTypes[slot] = parameter.getOptimizerLocalType();
     parameterIndex[parameter.getSymName()] = parameters.size();
     std::vector<int64_t> globalShape(parameter.getTensorType().getShape());
     int32_t splitDim = -1, splitAxis = -1;
@@ -428,6 +447,10 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
                   parameter
                       ->getAttrOfType<IntegerAttr>("dist.shared_with_stage")
                       .getInt())
+            : -1,
+        parameter.getOptimizerShardAxis()
+            ? static_cast<int32_t>(axisIndex(
+                  meshAxes, parameter.getOptimizerShardAxis().getValue()))
             : -1));
   }
   for (auto cache : module.getOps<tfm::KVCacheOp>())

@@ -119,8 +119,9 @@ FailureOr<BufferAssignment> Assigner::run(ModuleOp module) {
       module
           .walk([](Operation *op) {
             return isa<tfm::AccumulateGradOp, tfm::ZeroGradsOp, tfm::GradNormOp,
-                       tfm::GradSquareSumOp, tfm::ReduceGradsOp, tfm::AdamWOp>(
-                       op)
+                       tfm::GradSquareSumOp, tfm::ReduceGradsOp,
+                       tfm::ReduceScatterGradsOp, tfm::GatherParamsOp,
+                       tfm::AdamWOp>(op)
                        ? WalkResult::interrupt()
                        : WalkResult::advance();
           })
@@ -133,9 +134,11 @@ FailureOr<BufferAssignment> Assigner::run(ModuleOp module) {
     if (usesSlots && parameter.getTrainable()) {
       slots.grad =
           addBuffer(type, planning::BufferCategory::Gradient, name + ".grad");
-      slots.adamM = addBuffer(type, planning::BufferCategory::OptimizerState,
+      // The distributed optimizer keeps the moments of one block.
+      RankedTensorType moments = parameter.getOptimizerLocalType();
+      slots.adamM = addBuffer(moments, planning::BufferCategory::OptimizerState,
                               name + ".adam_m");
-      slots.adamV = addBuffer(type, planning::BufferCategory::OptimizerState,
+      slots.adamV = addBuffer(moments, planning::BufferCategory::OptimizerState,
                               name + ".adam_v");
     }
     result.parameters[name] = slots;

@@ -14,9 +14,12 @@ PartitionState::PartitionState(ModuleOp module, const MeshShape &mesh)
                                                          {"pp", mesh.pp},
                                                          {"tp", mesh.tp}},
       mesh(mesh) {
-  if (auto config = module->getAttrOfType<DictionaryAttr>("tfm.config"))
+  if (auto config = module->getAttrOfType<DictionaryAttr>("tfm.config")) {
     if (auto sp = config.getAs<BoolAttr>("sequence_parallel"))
       sequenceParallel = sp.getValue() && mesh.tp > 1;
+    if (auto zero = config.getAs<BoolAttr>("use_distributed_optimizer"))
+      distributedOptimizer = zero.getValue() && mesh.dp > 1;
+  }
 }
 
 dist::ShardingAttr PartitionState::toAttr(const TensorSharding &sharding) {

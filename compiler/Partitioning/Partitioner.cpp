@@ -16,6 +16,7 @@ LogicalResult ModulePartitioner::run() {
   declareMesh();
   if (failed(splitParameters()))
     return failure();
+  shardOptimizerState();
   // KV caches are shared by the functions (prefill, decode): their splits
   // come from propagating every function first.
   for (auto function : module.getOps<func::FuncOp>()) {
@@ -27,6 +28,7 @@ LogicalResult ModulePartitioner::run() {
     if (failed(partitionFunction(function)))
       return failure();
   addGradientReduction();
+  finishShardedOptimizerStep();
   return success();
 }
 
@@ -41,29 +43,6 @@ void ModulePartitioner::splitKVCaches() {
     cache->setAttr("dist.local_type",
                    TypeAttr::get(localType(cache.getTensorType(), it->second)));
   }
-}
-
-/// Data parallelism: a function that sums every gradient slot across the
-/// dp ranks, which the runtime calls once per step after the last
-/// micro-batch (each micro-batch's loss scaled by 1 / (micro-batches x
-/// dp), so the sum is the global batch's mean gradient).
-void ModulePartitioner::addGradientReduction() {
-  if (mesh.dp == 1 || !module.lookupSymbol("forward_backward"))
-    return;
-  SmallVector<Attribute> trainable;
-  for (auto parameter : module.getOps<tfm::ParameterOp>())
-    if (parameter.getTrainable())
-      trainable.push_back(FlatSymbolRefAttr::get(parameter.getSymNameAttr()));
-  builder.setInsertionPointToEnd(module.getBody());
-  auto function =
-      func::FuncOp::create(builder, module.getLoc(), "reduce_gradients",
-                           builder.getFunctionType({}, {}));
-  Block *entry = function.addEntryBlock();
-  builder.setInsertionPointToStart(entry);
-  tfm::ReduceGradsOp::create(builder, module.getLoc(),
-                             builder.getArrayAttr(trainable), meshRef(),
-                             builder.getStrArrayAttr({"dp"}));
-  func::ReturnOp::create(builder, module.getLoc());
 }
 
 void ModulePartitioner::declareMesh() {

@@ -16,7 +16,9 @@
 //   SplitForms           ops whose split form differs from the global op:
 //                        vocabulary-parallel cross-entropy, the gradient norm
 //                        (SplitForms.cpp)
-//   ModulePartitioner    the walk over the module (Partitioner.cpp)
+//   ModulePartitioner    the walk over the module (Partitioner.cpp), the
+//                        data-parallel gradient reduction and the
+//                        distributed optimizer (DistributedOptimizer.cpp)
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_COMPILER_PARTITIONING_PARTITIONERIMPL_H
@@ -32,6 +34,7 @@
 #include "llvm/ADT/DenseMap.h"
 
 #include <map>
+#include <set>
 #include <string>
 #include <tuple>
 
@@ -100,8 +103,13 @@ public:
   llvm::DenseMap<Value, Value> lseOfLogits;
   /// The split of each KV cache (by symbol), shared by every function.
   std::map<std::string, TensorSharding, std::less<>> cacheSplits;
+  /// The distributed optimizer (tfm.config use_distributed_optimizer, a
+  /// training module, dp > 1): the parameters whose AdamW state is split
+  /// over dp (dist.optimizer_shard_axis).
+  std::set<std::string, std::less<>> optimizerShards;
   bool unevenSplit = false;
   bool sequenceParallel = false;
+  bool distributedOptimizer = false;
 };
 
 /// Dimension splits, before any op is rewritten.
@@ -197,8 +205,21 @@ public:
   /// Data parallelism: a function that sums every gradient slot across the
   /// dp ranks, which the runtime calls once per step after the last
   /// micro-batch (each micro-batch's loss scaled by 1 / (micro-batches x
-  /// dp), so the sum is the global batch's mean gradient).
+  /// dp), so the sum is the global batch's mean gradient). Under the
+  /// distributed optimizer the sharded parameters' slots are
+  /// reduce-scattered instead (DistributedOptimizer.cpp).
   void addGradientReduction();
+
+  /// The distributed optimizer (ZeRO stage 1), before the functions are
+  /// partitioned: every trainable parameter whose local element count
+  /// divides by dp keeps the AdamW moments of one 1-D block of it
+  /// (DistributedOptimizer.cpp).
+  void shardOptimizerState();
+
+  /// After partitioning: optimizer_step updates the sharded parameters'
+  /// blocks (tfm.adamw ... shard "dp") and then all-gathers them over dp
+  /// (tfm.gather_params).
+  void finishShardedOptimizerStep();
 
   void declareMesh();
 

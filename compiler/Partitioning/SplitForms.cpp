@@ -112,38 +112,63 @@ LogicalResult SplitForms::partitionCrossEntropyGrad(tfm::CrossEntropyGradOp op,
 }
 
 /// grad_norm over split and whole parameters: the split ones' sum of
-/// squares is a partial sum over their axes.
+/// squares is a partial sum over their axes. Under the distributed optimizer
+/// each dp rank counts only its block of a sharded parameter's slot (the
+/// block tfm.reduce_scatter_grads completed), and those sums are completed
+/// over dp (and first over tp for tensor-parallel parameters: the runtime's
+/// all-reduce runs over one axis).
 LogicalResult SplitForms::partitionGradNorm(tfm::GradNormOp op) {
   if (op.getParametersAttr() || op.getPlus())
     return partitionReplicated(op);
-  SmallVector<Attribute> split, whole;
+  SmallVector<Attribute> split, whole, splitBlocks, wholeBlocks;
   std::set<std::string> splitAxes;
   for (auto parameter : module.getOps<tfm::ParameterOp>()) {
     if (!parameter.getTrainable())
       continue;
     const TensorSharding &sharding = parameterSharding(parameter.getSymName());
+    const bool block = optimizerShards.count(parameter.getSymName()) > 0;
     auto ref = FlatSymbolRefAttr::get(parameter.getSymNameAttr());
     if (sharding.isSplit()) {
-      split.push_back(ref);
+      (block ? splitBlocks : split).push_back(ref);
       for (const AxisList &list : sharding.dims)
         splitAxes.insert(list.begin(), list.end());
     } else {
-      whole.push_back(ref);
+      (block ? wholeBlocks : whole).push_back(ref);
     }
   }
-  if (split.empty())
+  if (split.empty() && splitBlocks.empty() && wholeBlocks.empty())
     return partitionReplicated(op);
   builder.setInsertionPoint(op);
+  Location loc = op.getLoc();
   Type scalar = op.getType();
-  Value sum = tfm::GradSquareSumOp::create(builder, op.getLoc(), scalar,
-                                           builder.getArrayAttr(split));
-  Value reduced = dist::AllReduceOp::create(
-      builder, op.getLoc(), scalar, sum, meshRef(),
-      strArray(AxisList(splitAxes.begin(), splitAxes.end())),
-      dist::ReductionKindAttr::get(builder.getContext(),
-                                   dist::ReductionKind::sum));
-  Value norm = tfm::GradNormOp::create(builder, op.getLoc(), scalar,
-                                       builder.getArrayAttr(whole), reduced);
+  auto squares = [&](ArrayRef<Attribute> list, StringAttr shard) -> Value {
+    return tfm::GradSquareSumOp::create(builder, loc, scalar,
+                                        builder.getArrayAttr(list), shard);
+  };
+  auto allReduce = [&](Value value, const AxisList &over) -> Value {
+    return dist::AllReduceOp::create(
+        builder, loc, scalar, value, meshRef(), strArray(over),
+        dist::ReductionKindAttr::get(builder.getContext(),
+                                     dist::ReductionKind::sum));
+  };
+  auto add = [&](Value sum, Value term) -> Value {
+    return sum ? tfm::AddOp::create(builder, loc, scalar, sum, term) : term;
+  };
+  const AxisList tensorAxes(splitAxes.begin(), splitAxes.end());
+  Value plus;
+  if (!split.empty())
+    plus = allReduce(squares(split, StringAttr()), tensorAxes);
+  if (!splitBlocks.empty() || !wholeBlocks.empty()) {
+    StringAttr dp = builder.getStringAttr("dp");
+    Value blocks;
+    if (!splitBlocks.empty())
+      blocks = allReduce(squares(splitBlocks, dp), tensorAxes);
+    if (!wholeBlocks.empty())
+      blocks = add(blocks, squares(wholeBlocks, dp));
+    plus = add(plus, allReduce(blocks, {"dp"}));
+  }
+  Value norm = tfm::GradNormOp::create(builder, loc, scalar,
+                                       builder.getArrayAttr(whole), plus);
   op.getResult().replaceAllUsesWith(norm);
   op.erase();
   return success();

@@ -110,7 +110,8 @@ void sumGradNormOverStages(func::FuncOp function, ArrayAttr counted) {
     ArrayAttr listed = norm.getParametersAttr() ? norm.getParametersAttr()
                        : norm.getPlus()         ? builder.getArrayAttr({})
                                                 : counted;
-    Value sum = tfm::GradSquareSumOp::create(builder, loc, scalar, listed);
+    Value sum = tfm::GradSquareSumOp::create(builder, loc, scalar, listed,
+                                             /*shard_axis=*/StringAttr());
     if (Value plus = norm.getPlus())
       sum = tfm::AddOp::create(builder, loc, scalar, sum, plus);
     Value all = dist::AllReduceOp::create(

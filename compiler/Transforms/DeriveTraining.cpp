@@ -181,7 +181,7 @@ private:
         tfm::AdamWOp::create(builder, parameter.getLoc(),
                              FlatSymbolRefAttr::get(parameter.getSymNameAttr()),
                              arg(0), arg(1), arg(2), arg(3), arg(4), arg(6),
-                             coefficient);
+                             coefficient, /*shard_axis=*/StringAttr());
     func::ReturnOp::create(builder, loc, norm);
   }
 };

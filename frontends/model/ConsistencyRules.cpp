@@ -163,6 +163,11 @@ void RuleChecker::architecture() {
   d.pipelineParallelSize = s.pipelineParallelSize.valueOr(1);
   d.virtualPipelineParallelSize = s.virtualPipelineParallelSize.valueOr(1);
   d.recordedKeys = s.recordedKeys;
+  // NeMo's names of Megatron's distributed optimizer (Apex's and
+  // Megatron-core's); any other name is plain AdamW.
+  d.distributedOptimizer =
+      s.optimizerName.has() && (*s.optimizerName == "distributed_fused_adam" ||
+                                *s.optimizerName == "mcore_distributed_optim");
 
   if (s.kvChannels.has()) {
     d.headDim = *s.kvChannels;

@@ -238,6 +238,26 @@ TEST(ConsistencyRulesTest, SequenceParallelNeedsTensorParallel) {
   EXPECT_TRUE(d.sequenceParallel);
 }
 
+TEST(ConsistencyRulesTest, DistributedOptimizerFromTheOptimizerName) {
+  // NeMo's names of Megatron's distributed optimizer; the rest of `optim`
+  // stays recorded.
+  for (const char *name :
+       {"distributed_fused_adam", "mcore_distributed_optim"}) {
+    ModelDescription d = parseOk(baseModel(std::string("  optim:\n    name: ") +
+                                           name + "\n    lr: 1e-4\n"));
+    EXPECT_TRUE(d.distributedOptimizer) << name;
+    ASSERT_FALSE(d.recordedKeys.empty());
+    EXPECT_EQ(d.recordedKeys.back().path, "model.optim");
+  }
+  EXPECT_FALSE(parseOk(baseModel("  optim:\n    name: fused_adam\n"))
+                   .distributedOptimizer);
+  EXPECT_FALSE(parseOk(baseModel()).distributedOptimizer);
+  EXPECT_TRUE(parseOk(baseModel(), {"model.optim.name=distributed_fused_adam"})
+                  .distributedOptimizer);
+  ParseResult r = parse(baseModel("  optim:\n    name: [adam]\n"));
+  EXPECT_TRUE(hasError(r, 9, "optim.name must be a string"));
+}
+
 TEST(ConsistencyRulesTest, SequenceParallelSplitsTheSequence) {
   ParseResult r = parse(sized(768, 12, "  sequence_parallel: true\n"
                                        "  tensor_model_parallel_size: 4\n"

@@ -165,7 +165,7 @@ const std::vector<KeyInfo> &table(Section section) {
       {"ub_tp_comm_overlap_cfg", R},
       {"gc_interval", R},
       {"data", R},
-      {"optim", R},
+      {"optim", R}, // optim.name is read: distributed_fused_adam
       {"nsys_profile", R},
   };
   static const std::vector<KeyInfo> tokenizer = {

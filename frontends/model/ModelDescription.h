@@ -82,6 +82,10 @@ struct ModelDescription {
   int64_t virtualPipelineParallelSize = 1;  // 1 = no interleaving
   int64_t dataParallelSize = 1;   // devices * num_nodes / (tp * pp)
   bool sequenceParallel = false;
+  /// optim.name distributed_fused_adam (NeMo; Megatron-LM's
+  /// --use-distributed-optimizer): each data-parallel rank keeps the AdamW
+  /// state of 1/dp of every parameter. No effect with dp = 1.
+  bool distributedOptimizer = false;
   RecomputeGranularity recomputeGranularity = RecomputeGranularity::None;
   RecomputeMethod recomputeMethod = RecomputeMethod::None;
   int64_t recomputeNumLayers = 0;

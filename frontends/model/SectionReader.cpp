@@ -232,6 +232,14 @@ void SectionReader::readModel(const ResolvedValue &model) {
     }
     if (info->use == KeyUse::Recorded) {
       record("model." + entry.key, *info, *entry.value);
+      // Of the optimizer's settings only its name changes the program
+      // (distributed_fused_adam: the distributed optimizer); the runtime
+      // takes the hyperparameters.
+      if (entry.key == "optim" && entry.value->isMapping())
+        if (const YamlEntry *name = entry.value->find("name"))
+          if (std::optional<ResolvedValue> value =
+                  resolveUsed("optim.name", *name->value))
+            readString("optim.name", *value, s.optimizerName);
       continue;
     }
     std::optional<ResolvedValue> value = resolveUsed(entry.key, *entry.value);

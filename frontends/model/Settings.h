@@ -72,6 +72,8 @@ struct Settings {
       virtualPipelineParallelSize, recomputeNumLayers, microBatchSize,
       globalBatchSize;
   Given<bool> sequenceParallel;
+  /// model.optim.name (the rest of `optim` is recorded only).
+  Given<std::string> optimizerName;
   Given<RecomputeGranularity> recomputeGranularity;
   Given<RecomputeMethod> recomputeMethod;
   Given<Precision> modelPrecision;

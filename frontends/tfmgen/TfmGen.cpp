@@ -303,6 +303,7 @@ DictionaryAttr TfmEmitter::configAttr() {
       i64(d.virtualPipelineParallelSize));
   add("data_parallel_size", i64(d.dataParallelSize));
   add("sequence_parallel", builder.getBoolAttr(d.sequenceParallel));
+  add("use_distributed_optimizer", builder.getBoolAttr(d.distributedOptimizer));
   add("activations_checkpoint_granularity",
       str(toString(d.recomputeGranularity)));
   add("activations_checkpoint_method", str(toString(d.recomputeMethod)));

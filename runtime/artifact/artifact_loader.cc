@@ -11,6 +11,7 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -197,6 +198,18 @@ Status Checker::checkParameters() {
     if (buffer(p.value()).category() != BufferCategory::Parameter)
       return error(where, " value buffer ", p.value(),
                    " is not in the parameter category");
+    // The distributed optimizer: moments of one of S blocks of the value.
+    uint64_t momentBlocks = 1;
+    if (p.optimizer_split_axis() >= 0) {
+      const uint32_t axes = root.mesh_shape() ? root.mesh_shape()->size() : 0;
+      if (uint32_t(p.optimizer_split_axis()) >= axes)
+        return error(where, " splits its optimizer state over mesh axis ",
+                     p.optimizer_split_axis(), " of ", axes);
+      const int64_t size = root.mesh_shape()->Get(p.optimizer_split_axis());
+      if (size < 1)
+        return error(where, " splits its optimizer state over an empty axis");
+      momentBlocks = uint64_t(size);
+    }
     auto checkSlot = [&](int32_t slot, BufferCategory category,
                          const char *what) -> Status {
       if (slot < 0) {
@@ -211,11 +224,17 @@ Status Checker::checkParameters() {
       if (slotBuffer.category() != category)
         return error(where, " ", what, " buffer ", slot,
                      " has the wrong category");
-      if (slotBuffer.size() != buffer(p.value()).size() ||
+      const uint64_t blocks =
+          category == BufferCategory::OptimizerState ? momentBlocks : 1;
+      const uint64_t valueBytes = buffer(p.value()).size();
+      const uint64_t elements =
+          valueBytes / std::max<uint64_t>(1, dtypeSize(slotBuffer.dtype()));
+      if (elements % blocks != 0 || slotBuffer.size() != valueBytes / blocks ||
           slotBuffer.dtype() != buffer(p.value()).dtype())
         return error(where, " ", what, " buffer ", slot, " has ",
-                     slotBuffer.size(), " bytes, the parameter ",
-                     buffer(p.value()).size());
+                     slotBuffer.size(), " bytes, the parameter ", valueBytes,
+                     blocks > 1 ? " in " + std::to_string(blocks) + " blocks"
+                                : std::string());
       return Status::ok();
     };
     STRATA_RETURN_IF_ERROR(

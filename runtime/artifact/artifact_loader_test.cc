@@ -174,6 +174,24 @@ TEST(ArtifactLoaderTest, ParameterSlotsMatchTrainability) {
                              "0 (adamw) updates parameter 3 of 1");
 }
 
+TEST(ArtifactLoaderTest, SplitMomentsHoldOneBlockOfTheParameter) {
+  // The distributed optimizer over dp = 2: moments of 16 of the 32 floats.
+  Spec spec;
+  spec.meshAxes = {"dp"};
+  spec.meshShape = {2};
+  spec.optimizerSplitAxis = 0;
+  spec.momentShape = {16};
+  spec.momentSize = 64;
+  EXPECT_EQ(loadError(spec), "ok");
+  spec.momentShape = {4, 8};
+  spec.momentSize = 128;
+  EXPECT_EQ(loadError(spec), "m.strata: parameter 0 'w' first moment buffer 2 "
+                             "has 128 bytes, the parameter 128 in 2 blocks");
+  spec.optimizerSplitAxis = 1;
+  EXPECT_EQ(loadError(spec), "m.strata: parameter 0 'w' splits its optimizer "
+                             "state over mesh axis 1 of 1");
+}
+
 //===----------------------------------------------------------------------===//
 // Pipeline-parallel roots
 //===----------------------------------------------------------------------===//

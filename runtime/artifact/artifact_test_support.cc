@@ -23,8 +23,10 @@ std::vector<uint8_t> buildArtifact(const Spec &spec) {
       buffer("w", fb::BufferCategory::Parameter, spec.weightShape,
              spec.weightOffset, spec.weightSize),                  // 0
       buffer("w.grad", fb::BufferCategory::Gradient, {4, 8}, 128, 128),  // 1
-      buffer("w.m", fb::BufferCategory::OptimizerState, {4, 8}, 256, 128),
-      buffer("w.v", fb::BufferCategory::OptimizerState, {4, 8}, 384, 128),
+      buffer("w.m", fb::BufferCategory::OptimizerState, spec.momentShape, 256,
+             spec.momentSize),
+      buffer("w.v", fb::BufferCategory::OptimizerState, spec.momentShape, 384,
+             spec.momentSize),
       buffer("x", fb::BufferCategory::Input, {2, 8}, 512, 64),     // 4
       buffer("y", fb::BufferCategory::Output, {2, 4}, 576, 32),    // 5
       buffer("lr", fb::BufferCategory::Input, {}, 640, 4),         // 6
@@ -35,7 +37,8 @@ std::vector<uint8_t> buildArtifact(const Spec &spec) {
           spec.weightTrainable ? 2 : -1, spec.weightTrainable ? 3 : -1,
           fb::InitKind::Normal, 0.02, spec.weightTrainable, true,
           spec.weightGlobalShape.empty() ? nullptr : &spec.weightGlobalShape,
-          spec.splitDim, spec.splitAxis, spec.sharedWithStage)};
+          spec.splitDim, spec.splitAxis, spec.sharedWithStage,
+          spec.optimizerSplitAxis)};
   std::vector<uint32_t> results = {5};
   std::vector<flatbuffers::Offset<fb::Instruction>> forward = {
       fb::CreateInstructionDirect(b, spec.matmulKernel, &spec.matmulOperands,

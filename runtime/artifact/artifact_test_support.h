@@ -34,6 +34,11 @@ struct Spec {
   int64_t adamwParameter = 0;
   std::string weightName = "w";
   int32_t sharedWithStage = -1;
+  // The distributed optimizer: the mesh axis the moments are split over and
+  // the moments' buffers (w.m and w.v).
+  int32_t optimizerSplitAxis = -1;
+  std::vector<int64_t> momentShape = {4, 8};
+  uint64_t momentSize = 128;
   // The weight as block c of a split one (coordinate c along mesh axis
   // splitAxis): its global shape and split dimension.
   std::vector<int64_t> weightGlobalShape;

@@ -22,7 +22,10 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // 0.4: partitioned programs: the mesh, parameter splits, shard axes and
 // the collective kernels.
 // 0.5: pipeline parallelism: one program per stage (pipeline_stages), the
-// kernels Send and Recv, parameters shared between stages.
+// kernels Send and Recv, parameters shared between stages; the distributed
+// optimizer (Parameter.optimizer_split_axis, the kernels
+// ReduceScatterGradients and GatherParameters, AdamW and GradSquareSum on
+// a shard axis).
 inline constexpr uint16_t kArtifactVersionMinor = 5;
 
 } // namespace strata::runtime

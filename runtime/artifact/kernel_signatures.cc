@@ -73,7 +73,10 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       {Kernel::GradNorm, "grad_norm", 0, 1, 1, 1, {"parameters"}, {}, true},
       // (norm, max_norm) -> coefficient
       {Kernel::ClipCoefficient, "clip_coefficient", 2, 2, 1, 1, {}, {}},
-      // (lr, beta1, beta2, eps, weight_decay, step, grad_scale) -> ()
+      // (lr, beta1, beta2, eps, weight_decay, step, grad_scale) -> (); with
+      // a shard_axis (the parameter's optimizer_split_axis) only the rank's
+      // block of the parameter and gradient slot, the moments being that
+      // block's
       {Kernel::AdamW, "adamw", 7, 7, 0, 0, {"parameter"}, {}},
       // The fused kernels (tfm.bias_gelu etc., strata-tfm-fuse-elementwise).
       // With x[N, H] and bias[H] as in BiasAdd (H = the bias's element
@@ -128,6 +131,7 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       {Kernel::VocabParallelCrossEntropyGrad,
        "vocab_parallel_cross_entropy_grad", 4, 4, 1, 1, {"reduction"}, {}},
       // () -> sum: sum of squares of the listed parameters' gradient slots
+      // (with a shard_axis: of the rank's block of each, as AdamW's)
       {Kernel::GradSquareSum, "grad_square_sum", 0, 0, 1, 1, {"parameters"},
        {}, true},
       // Collectives over the ranks that differ only along the mesh axes in
@@ -156,6 +160,19 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       {Kernel::Send, "send", 1, 1, 0, 0, {"axes", "offset", "tag"}, {}},
       // () -> y: waits (bounded) for the peer's x
       {Kernel::Recv, "recv", 0, 0, 1, 1, {"axes", "offset", "tag"}, {}},
+      // The distributed optimizer, over the one mesh axis of |axes| (the
+      // listed parameters' optimizer_split_axis, size S); the rank with
+      // coordinate c owns block c of every listed buffer seen flat (n / S
+      // of its n elements).
+      //
+      // () -> (): each listed gradient slot summed across the group into
+      // block c (the rest of the slot is left undefined)
+      {Kernel::ReduceScatterGradients, "reduce_scatter_gradients", 0, 0, 0, 0,
+       {"axes", "parameters"}, {}, true},
+      // () -> (): block c of each listed parameter's value copied to every
+      // rank of the group (an all-gather in place)
+      {Kernel::GatherParameters, "gather_parameters", 0, 0, 0, 0,
+       {"axes", "parameters"}, {}, true},
   };
   return signatures;
 }

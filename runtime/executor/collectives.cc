@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/executor/collectives.h"
 
+#include "runtime/executor/optimizer_shards.h"
+
 #include <cstring>
 #include <vector>
 
@@ -16,7 +18,8 @@ bool isCollective(Kernel kernel) {
   return kernel == Kernel::AllReduce || kernel == Kernel::AllGather ||
          kernel == Kernel::ReduceScatter || kernel == Kernel::ReduceGradients ||
          kernel == Kernel::LocalSlice || kernel == Kernel::Send ||
-         kernel == Kernel::Recv;
+         kernel == Kernel::Recv || kernel == Kernel::ReduceScatterGradients ||
+         kernel == Kernel::GatherParameters;
 }
 
 namespace {
@@ -115,6 +118,10 @@ Status runCollective(const PreparedInstruction &p, uint8_t *arena,
   const ElementType type = p.isDouble ? ElementType::F64 : ElementType::F32;
   if (p.kernel == Kernel::ReduceGradients)
     return reduceGradients(p, arena, scratch, comm, type, root);
+  if (p.kernel == Kernel::ReduceScatterGradients)
+    return reduceScatterGradients(p, arena, scratch, comm, type, root);
+  if (p.kernel == Kernel::GatherParameters)
+    return gatherParameters(p, arena, scratch, comm, type, root);
   const size_t element = p.isDouble ? 8 : 4;
   uint8_t *x = arena + p.operands[0].offset;
   uint8_t *y = arena + p.results[0].offset;

@@ -258,12 +258,14 @@ Status optimizer(const PreparedInstruction &p, const Args<T> &a,
     // The listed parameters' slots. GradNorm with neither a list nor a sum
     // computed elsewhere: all; with only such a sum (a pipeline stage's
     // norm, every stage's squares all-reduced over pp): none, or the
-    // stage's own would count twice.
+    // stage's own would count twice. With a shard axis (the distributed
+    // optimizer), the rank's block of each slot.
     std::vector<const T *> tensors;
     std::vector<int64_t> sizes;
     auto add = [&](int64_t id) {
-      tensors.push_back(slot(id));
-      sizes.push_back(elements(id));
+      const int64_t n = elements(id) / a.blocks();
+      tensors.push_back(slot(id) + a.block() * n);
+      sizes.push_back(n);
     };
     if (p.parameterList.empty() && p.kernel == Kernel::GradNorm &&
         p.operands.empty())
@@ -304,13 +306,17 @@ Status optimizer(const PreparedInstruction &p, const Args<T> &a,
       return Status::invalidArgument(p.where + ": AdamW step " +
                                      std::to_string(step) +
                                      " should be at least 1");
-    T *grad = slot(parameter.grad());
-    const int64_t n = elements(parameter.value());
+    // The distributed optimizer: the block of the parameter and gradient
+    // slot the moments (n elements) belong to.
+    const int64_t n = elements(parameter.adam_m());
+    const int64_t offset = a.block() * n;
+    T *grad = slot(parameter.grad()) + offset;
     if (gradScale != 1.0)
       cpu::scaleInPlace<T>(grad, n, T(gradScale));
-    cpu::adamwStep<T>(slot(parameter.value()), grad, slot(parameter.adam_m()),
-                      slot(parameter.adam_v()), n, config,
-                      static_cast<int64_t>(step), parameter.weight_decay());
+    cpu::adamwStep<T>(slot(parameter.value()) + offset, grad,
+                      slot(parameter.adam_m()), slot(parameter.adam_v()), n,
+                      config, static_cast<int64_t>(step),
+                      parameter.weight_decay());
     return Status::ok();
   }
   }
@@ -451,6 +457,8 @@ Status run(const PreparedInstruction &p, const CpuRunContext &c) {
   case Kernel::LocalSlice:
   case Kernel::Send:
   case Kernel::Recv:
+  case Kernel::ReduceScatterGradients:
+  case Kernel::GatherParameters:
     return Status::internal(p.where +
                             ": collectives run in the executor, not here");
   case Kernel::BiasGelu:

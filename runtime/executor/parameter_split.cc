@@ -134,4 +134,53 @@ StatusOr<io::HostTensor> gatherBlocks(const io::HostTensor &local,
   return global;
 }
 
+namespace {
+
+/// |tensor|'s elements in a tensor of |shape| (the same element count).
+io::HostTensor reshaped(const io::HostTensor &tensor,
+                        std::vector<int64_t> shape) {
+  io::HostTensor out(tensor.dtype(), std::move(shape));
+  std::memcpy(out.bytes(), tensor.bytes(), out.byteSize());
+  return out;
+}
+
+} // namespace
+
+ParameterSplit optimizerSplitOf(const artifact::Parameter &parameter,
+                                const std::vector<int64_t> &localShape,
+                                const RankMesh &mesh) {
+  const int64_t n = product(localShape, 0, localShape.size());
+  ParameterSplit split;
+  split.localShape = split.globalShape = {n};
+  const int axis = parameter.optimizer_split_axis();
+  if (axis < 0 || axis >= static_cast<int>(mesh.shape.size()) ||
+      mesh.shape[axis] < 1 || n % mesh.shape[axis] != 0)
+    return split;
+  split.dim = 0;
+  split.axis = axis;
+  split.blocks = mesh.shape[axis];
+  split.block = mesh.coords[axis];
+  split.localShape = {n / split.blocks};
+  return split;
+}
+
+StatusOr<io::HostTensor> gatherOptimizerBlocks(
+    const io::HostTensor &blocks, bool fromWhole, const ParameterSplit &split,
+    const std::vector<int64_t> &localShape, const RankMesh &mesh) {
+  if (!split.isSplit())
+    return blocks;
+  const io::HostTensor own =
+      fromWhole ? localBlock(reshaped(blocks, split.globalShape), split)
+                : reshaped(blocks, split.localShape);
+  STRATA_ASSIGN_OR_RETURN(io::HostTensor flat, gatherBlocks(own, split, mesh));
+  return reshaped(flat, localShape);
+}
+
+io::HostTensor optimizerBlock(const io::HostTensor &local,
+                              const ParameterSplit &split) {
+  if (!split.isSplit())
+    return local;
+  return localBlock(reshaped(local, split.globalShape), split);
+}
+
 } // namespace strata::runtime

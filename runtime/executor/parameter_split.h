@@ -57,6 +57,39 @@ StatusOr<io::HostTensor> gatherBlocks(const io::HostTensor &local,
                                       const ParameterSplit &split,
                                       const RankMesh &mesh);
 
+//===----------------------------------------------------------------------===//
+// The distributed optimizer
+//===----------------------------------------------------------------------===//
+//
+// With Parameter.optimizer_split_axis, the rank's (tensor-parallel local)
+// parameter of n elements, seen flat, is S blocks of n / S along that axis;
+// the rank with coordinate c keeps the AdamW moments of block c (1-D
+// buffers of n / S elements), and its gradient slot is complete in block c
+// only once the gradients are reduce-scattered. Checkpoints hold global
+// moments: these helpers convert between the blocks and the local tensor,
+// which the tensor-parallel split then converts to the global one.
+
+/// The optimizer split of |parameter| whose value buffer has |localShape|:
+/// a split of the 1-D local tensor (dimension 0 over the optimizer axis),
+/// or none (isSplit() false) when its optimizer state is whole.
+ParameterSplit optimizerSplitOf(const artifact::Parameter &parameter,
+                                const std::vector<int64_t> &localShape,
+                                const RankMesh &mesh);
+
+/// The local tensor of |localShape| from every rank's optimizer block:
+/// |blocks| is this rank's block (of n / S elements) or, with |fromWhole|, a
+/// tensor of the local shape whose block c is this rank's part (a
+/// reduce-scattered gradient slot). An all-gather over the split's axis, so
+/// every rank of that axis must call it. Without a split, |blocks| as it is.
+StatusOr<io::HostTensor> gatherOptimizerBlocks(
+    const io::HostTensor &blocks, bool fromWhole, const ParameterSplit &split,
+    const std::vector<int64_t> &localShape, const RankMesh &mesh);
+
+/// This rank's optimizer block (1-D) of local tensor |local|; |local| itself
+/// without a split.
+io::HostTensor optimizerBlock(const io::HostTensor &local,
+                              const ParameterSplit &split);
+
 } // namespace strata::runtime
 
 #endif // STRATA_RUNTIME_EXECUTOR_PARAMETER_SPLIT_H

@@ -144,11 +144,22 @@ void initializeParameters(Executor &executor, uint64_t seed) {
 namespace {
 
 /// The global tensor of slot |id| of |parameter| (gathered from every rank
-/// of its axis when it is split: collective).
+/// of its axis when it is split: collective). Under the distributed
+/// optimizer the moments and the reduce-scattered gradient hold one block
+/// each: gathered over the optimizer's axis first.
 StatusOr<io::HostTensor> readGlobal(const Executor &executor,
                                     const artifact::Parameter &parameter,
                                     uint32_t id) {
   io::HostTensor local = executor.read(id);
+  const std::vector<int64_t> shape =
+      shapeOf(executor.buffer(parameter.value()));
+  if (id != parameter.value()) {
+    STRATA_ASSIGN_OR_RETURN(
+        local, gatherOptimizerBlocks(
+                   local, int64_t(id) == parameter.grad(),
+                   optimizerSplitOf(parameter, shape, executor.mesh()), shape,
+                   executor.mesh()));
+  }
   const ParameterSplit split =
       acceptedSplitOf(parameter, local.shape(), executor.mesh());
   return gatherBlocks(local, split, executor.mesh());
@@ -257,8 +268,10 @@ Status writeNamed(Executor &executor, const std::vector<Target> &targets,
       continue;
     }
     const artifact::Buffer &buffer = executor.buffer(id);
+    const std::vector<int64_t> local =
+        shapeOf(executor.buffer(parameter->value()));
     const ParameterSplit split =
-        acceptedSplitOf(*parameter, shapeOf(buffer), executor.mesh());
+        acceptedSplitOf(*parameter, local, executor.mesh());
     const std::vector<int64_t> &shape = split.globalShape;
     if (it->second.shape() != shape) {
       problems.push_back(name + " has shape " +
@@ -272,7 +285,13 @@ Status writeNamed(Executor &executor, const std::vector<Target> &targets,
       problems.push_back(name + ": " + converted.status().message());
       continue;
     }
-    const io::HostTensor block = localBlock(*converted, split);
+    // A moment under the distributed optimizer: the rank's block of it.
+    const io::HostTensor block =
+        id == parameter->value()
+            ? localBlock(*converted, split)
+            : optimizerBlock(
+                  localBlock(*converted, split),
+                  optimizerSplitOf(*parameter, local, executor.mesh()));
     std::memcpy(executor.data(id), block.bytes(), block.byteSize());
   }
   for (const auto &[name, tensor] : tensors)

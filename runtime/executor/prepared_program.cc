@@ -167,6 +167,7 @@ private:
   }
   Status prepareCrossEntropy(bool backward);
   Status prepareOptimizer();
+  Status checkOptimizerShards(int64_t axis);
   Status prepareParallelKernel();
   Status prepareShardAxis();
   Status prepareCollective();
@@ -518,6 +519,33 @@ Status InstructionPreparer::prepareOptimizer() {
     out.isDouble = true;
   for (size_t i = 0; i < numOperands(); ++i)
     STRATA_RETURN_IF_ERROR(checkScalar(operandId(i), "operand " + std::to_string(i)));
+  // The distributed optimizer updates the block its moments hold (the
+  // loader checked their size).
+  if (parameter.optimizer_split_axis() != out.shardAxis)
+    return fail("updates ", out.shardAxis < 0 ? "all" : "one block", " of '",
+                parameter.name()->str(), "', whose optimizer state is ",
+                parameter.optimizer_split_axis() < 0
+                    ? std::string("whole")
+                    : "split over mesh axis " +
+                          std::to_string(parameter.optimizer_split_axis()));
+  return Status::ok();
+}
+
+/// The distributed optimizer's kernels (GradSquareSum with a shard axis,
+/// ReduceScatterGradients, GatherParameters): every listed parameter's
+/// optimizer state is split over mesh axis |axis|.
+Status InstructionPreparer::checkOptimizerShards(int64_t axis) {
+  const auto &parameters = *artifact.root().parameters();
+  for (int64_t parameter : out.parameterList) {
+    const artifact::Parameter &p = *parameters.Get(uint32_t(parameter));
+    if (p.optimizer_split_axis() != axis)
+      return fail("needs the optimizer state of '", p.name()->str(),
+                  "' split over mesh axis ", axis, ", but it is ",
+                  p.optimizer_split_axis() < 0
+                      ? std::string("whole")
+                      : "split over mesh axis " +
+                            std::to_string(p.optimizer_split_axis()));
+  }
   return Status::ok();
 }
 
@@ -537,6 +565,8 @@ Status InstructionPreparer::prepareShardAxis() {
   case Kernel::AttentionGrad:
   case Kernel::VocabParallelStats:
   case Kernel::VocabParallelCrossEntropyGrad:
+  case Kernel::AdamW:         // the distributed optimizer's block
+  case Kernel::GradSquareSum: // (checked with the parameters)
     return Status::ok();
   case Kernel::Dropout:
   case Kernel::BiasDropoutAdd:
@@ -657,17 +687,30 @@ Status InstructionPreparer::prepareParallelKernel() {
     return checkScalar(resultId(0), "result 0");
   case Kernel::GradSquareSum:
     out.parameterList = out.ints;
+    if (out.shardAxis >= 0)
+      STRATA_RETURN_IF_ERROR(checkOptimizerShards(out.shardAxis));
     return checkScalar(resultId(0), "result 0");
-  case Kernel::ReduceGradients: {
+  case Kernel::ReduceGradients:
+  case Kernel::ReduceScatterGradients:
+  case Kernel::GatherParameters: {
     STRATA_RETURN_IF_ERROR(prepareCollectiveAxes(out.ints[0]));
     out.parameterList.assign(out.ints.begin() + 1, out.ints.end());
+    if (out.kernel != Kernel::ReduceGradients) {
+      int64_t axis = 0;
+      while (!((out.collectiveAxes >> axis) & 1))
+        ++axis;
+      STRATA_RETURN_IF_ERROR(checkOptimizerShards(axis));
+    }
     const auto &parameters = *artifact.root().parameters();
     size_t total = 0;
     for (int64_t parameter : out.parameterList) {
-      const auto &grad = buffer(parameters.Get(uint32_t(parameter))->grad());
-      if (grad.dtype() == DType::F64)
+      const artifact::Parameter &p = *parameters.Get(uint32_t(parameter));
+      const auto &slot =
+          buffer(out.kernel == Kernel::GatherParameters ? p.value()
+                                                        : uint32_t(p.grad()));
+      if (slot.dtype() == DType::F64)
         out.isDouble = true;
-      total += grad.size();
+      total += slot.size();
     }
     // Buckets of up to 16 MiB (or all the gradients, when smaller).
     out.scratchBytes = std::min<size_t>(total, size_t(16) << 20);
@@ -829,6 +872,8 @@ Status InstructionPreparer::prepareKernel() {
   case Kernel::LocalSlice:
   case Kernel::Send:
   case Kernel::Recv:
+  case Kernel::ReduceScatterGradients:
+  case Kernel::GatherParameters:
     return prepareParallelKernel();
   case Kernel::ClipCoefficient:
     STRATA_RETURN_IF_ERROR(checkScalar(operandId(0), "operand 0"));

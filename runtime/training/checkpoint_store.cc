@@ -110,7 +110,7 @@ std::string modelFingerprint(const Executor &executor) {
     for (const char *key :
          {"tensor_model_parallel_size", "pipeline_model_parallel_size",
           "virtual_pipeline_model_parallel_size", "data_parallel_size",
-          "sequence_parallel", "micro_batch_size",
+          "sequence_parallel", "use_distributed_optimizer", "micro_batch_size",
           "activations_checkpoint_granularity", "activations_checkpoint_method",
           "activations_checkpoint_num_layers"})
       config.erase(key);

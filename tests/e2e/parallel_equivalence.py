@@ -19,7 +19,9 @@ any two f32 runs that sum in different orders. In f64 such noise is far below Ad
 
 Layouts are named like tp2dp2 (tensor parallel 2 x data parallel 2; 4 ranks) or tp2pp2
 (pipeline parallel 2), pp2v2 (the interleaved schedule with 2 model chunks per stage); a trailing
-sp adds sequence parallelism, a suffix -full or -selective activation recomputation. Layouts with
+sp adds sequence parallelism, a suffix -full or -selective activation recomputation, a suffix
+-dopt the distributed optimizer (AdamW moments split over dp; model.optim.name=
+distributed_fused_adam). Layouts with
 pipeline parallelism run a deeper variant of the models (4 layers, 4 micro-batches of 2 per step,
 so 1F1B has a steady state), compared with the single-rank run of that same variant.
 `--layouts` picks a subset; CI runs a representative subset (ctest e2e.parallel-equivalence),
@@ -49,20 +51,26 @@ TRAIN_ARGS = ["--lr", "3e-3", "--weight-decay", "0.1", "--clip-grad", "0.5"]
 ALL_LAYOUTS = ["tp2", "tp4", "dp2", "tp2dp2", "tp4dp2", "tp2sp", "tp4sp", "tp2dp2sp",
                "tp2-full", "tp2sp-full", "tp4dp2-selective",
                "pp2", "pp4", "tp2pp2", "pp2dp2", "tp2pp2dp2", "tp2pp4", "pp4dp2", "tp2pp2sp",
-               "pp2-full", "tp2pp2-selective", "pp2v2", "tp2pp2v2"]
+               "pp2-full", "tp2pp2-selective", "pp2v2", "tp2pp2v2",
+               "dp2-dopt", "tp2dp2-dopt", "tp4dp2-dopt", "tp2dp2sp-dopt", "pp2dp2-dopt",
+               "tp2pp2dp2-dopt", "pp2v2dp2-dopt"]
 # The pipeline layouts' model variant: enough layers for pp 4 (and pp 2 x 2 chunks), enough
 # micro-batches for a 1F1B steady state.
 DEEP = ["model.num_layers=4", "model.global_batch_size=8"]
 
 
 def parse_layout(name):
-    """'tp2dp2sp-full' -> {'tp': 2, 'pp': 1, 'dp': 2, 'v': 1, 'sp': True, 'recompute': 'full'}."""
-    sizes = {"tp": 1, "pp": 1, "dp": 1, "v": 1, "sp": False, "recompute": None}
-    rest = name
-    if "-" in rest:
-        rest, sizes["recompute"] = rest.split("-", 1)
-        if sizes["recompute"] not in ("full", "selective"):
-            raise e2e.E2EError(f"unknown recomputation in layout {name!r}")
+    """'tp2dp2sp-full-dopt' -> {'tp': 2, 'pp': 1, 'dp': 2, 'v': 1, 'sp': True,
+    'recompute': 'full', 'dopt': True}."""
+    sizes = {"tp": 1, "pp": 1, "dp": 1, "v": 1, "sp": False, "recompute": None, "dopt": False}
+    rest, *suffixes = name.split("-")
+    for suffix in suffixes:
+        if suffix in ("full", "selective"):
+            sizes["recompute"] = suffix
+        elif suffix == "dopt":
+            sizes["dopt"] = True
+        else:
+            raise e2e.E2EError(f"unknown suffix -{suffix} in layout {name!r}")
     if rest.endswith("sp"):
         sizes["sp"], rest = True, rest[:-2]
     while rest:
@@ -88,6 +96,8 @@ def overrides(sizes):
                  "model.activations_checkpoint_num_layers=1"]
     elif sizes["recompute"] == "selective":
         extra = ["model.activations_checkpoint_granularity=selective"]
+    if sizes["dopt"]:  # NeMo's name of Megatron's distributed optimizer
+        extra = extra + ["model.optim.name=distributed_fused_adam"]
     return [f"model.tensor_model_parallel_size={sizes['tp']}",
             f"model.pipeline_model_parallel_size={sizes['pp']}",
             f"model.virtual_pipeline_model_parallel_size={sizes['v']}",

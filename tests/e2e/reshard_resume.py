@@ -5,7 +5,12 @@ tests/e2e/models/tp-train.yaml trains on the bundled corpus (dropout on) under m
   * a reference run at tensor parallel 2 for 6 steps (checkpoints at 3 and 6);
   * its step-3 checkpoint resumed at tensor parallel 4, on a single rank, at tensor parallel 2
     with sequence parallelism (dropout masks of sequence-split tensors) and at data parallel 2
-    (each rank trains half the batch; masks drawn per global micro-batch), to step 6;
+    (each rank trains half the batch; masks drawn per global micro-batch), and at data parallel
+    2 and pipeline parallel 2 x data parallel 2 with the distributed optimizer (AdamW moments
+    split over dp: each rank loads its block of the global moments), to step 6;
+  * runs at tensor parallel 2 x data parallel 2 and pipeline parallel 2 x data parallel 2 with
+    the distributed optimizer for 6 steps (equal to the reference), their step-3 checkpoints
+    (moments gathered over dp, then tp or pp) resumed at tensor parallel 2 without it;
   * a run at tensor parallel 2 x pipeline parallel 2 (4 ranks, two stages of one layer each,
     the tied embeddings on both) for 6 steps, its step-3 checkpoint resumed at tensor parallel 4
     x pipeline parallel 1; and the reference's step-3 checkpoint resumed at tensor parallel 2 x
@@ -49,18 +54,30 @@ def losses(directory):
     return out
 
 
-def train(args, work, tp, directory, resume=False, sp=False, dp=1, pp=1):
-    artifact = work / f"tp-train-tp{tp}{'sp' if sp else ''}-dp{dp}-pp{pp}.strata"
+def train(args, work, tp, directory, resume=False, sp=False, dp=1, pp=1, dopt=False):
+    artifact = work / (f"tp-train-tp{tp}{'sp' if sp else ''}-dp{dp}-pp{pp}"
+                       f"{'-dopt' if dopt else ''}.strata")
     if not artifact.exists():
         e2e.compile_artifact(args.strata_compile, MODEL, artifact,
                              [f"model.tensor_model_parallel_size={tp}",
                               f"model.pipeline_model_parallel_size={pp}",
                               f"trainer.devices={tp * dp * pp}",
-                              f"model.sequence_parallel={'true' if sp else 'false'}"])
+                              f"model.sequence_parallel={'true' if sp else 'false'}"] +
+                             (["model.optim.name=distributed_fused_adam"] if dopt else []))
     cmd = mpirun(args, tp * dp * pp) + [args.strata_run, "train", artifact, "--data", CORPUS,
                               "--steps", "6", "--save-every", "3", "--checkpoint-dir", directory,
                               "--seed", "11", "--threads", "1"]
     e2e.run(cmd + (["--resume"] if resume else []), env={"OMP_NUM_THREADS": "1"})
+
+
+def compare_losses(what, got, want, steps):
+    failures = []
+    for step in steps:
+        rel = abs(got[step] - want[step]) / abs(want[step])
+        print(f"{what}: step {step} loss {got[step]:.7f} vs {want[step]:.7f} (rel {rel:.1e})")
+        if not rel <= TOLERANCE:
+            failures.append(f"{what} step {step}: rel {rel:.1e}")
+    return failures
 
 
 def compare_generation(args, work, checkpoint):
@@ -91,19 +108,32 @@ def main(argv=None):
         reference = work / "tp2"
         train(args, work, 2, reference)
         want = losses(reference)
-        for tp, sp, dp in ((4, False, 1), (1, False, 1), (2, True, 1), (1, False, 2)):
-            layout = f"tp {tp}{' sp' if sp else ''}{f' dp {dp}' if dp > 1 else ''}"
-            resumed = work / f"tp2-then-tp{tp}{'sp' if sp else ''}-dp{dp}"
+        for tp, sp, dp, pp, dopt in ((4, False, 1, 1, False), (1, False, 1, 1, False),
+                                     (2, True, 1, 1, False), (1, False, 2, 1, False),
+                                     (1, False, 2, 1, True), (1, False, 2, 2, True)):
+            layout = (f"tp {tp}{' sp' if sp else ''}{f' dp {dp}' if dp > 1 else ''}"
+                      f"{f' pp {pp}' if pp > 1 else ''}"
+                      f"{' distributed optimizer' if dopt else ''}")
+            resumed = work / (f"tp2-then-tp{tp}{'sp' if sp else ''}-dp{dp}-pp{pp}"
+                              f"{'-dopt' if dopt else ''}")
             resumed.mkdir()
             shutil.copytree(reference / "step-00000003", resumed / "step-00000003")
-            train(args, work, tp, resumed, resume=True, sp=sp, dp=dp)
-            got = losses(resumed)
-            for step in (4, 5, 6):
-                rel = abs(got[step] - want[step]) / abs(want[step])
-                print(f"tp 2 -> {layout}: step {step} loss {got[step]:.7f} vs "
-                      f"{want[step]:.7f} (rel {rel:.1e})")
-                if not rel <= TOLERANCE:
-                    failures.append(f"tp 2 -> {layout} step {step}: rel {rel:.1e}")
+            train(args, work, tp, resumed, resume=True, sp=sp, dp=dp, pp=pp, dopt=dopt)
+            failures += compare_losses(f"tp 2 -> {layout}", losses(resumed), want, (4, 5, 6))
+        # The distributed optimizer's checkpoints (moments gathered over dp, then tp or pp):
+        # trained with it for 6 steps (the reference's losses), resumed at tp 2 without it.
+        for tp, pp in ((2, 1), (1, 2)):
+            layout = f"tp {tp} x pp {pp} x dp 2 distributed optimizer"
+            zero = work / f"tp{tp}pp{pp}dp2-dopt"
+            train(args, work, tp, zero, dp=2, pp=pp, dopt=True)
+            want_zero = losses(zero)
+            failures += compare_losses(f"{layout} vs tp 2", want_zero, want, range(1, 7))
+            resumed = work / f"tp{tp}pp{pp}dp2-dopt-then-tp2"
+            resumed.mkdir()
+            shutil.copytree(zero / "step-00000003", resumed / "step-00000003")
+            train(args, work, 2, resumed, resume=True)
+            failures += compare_losses(f"{layout} -> tp 2", losses(resumed), want_zero,
+                                       (4, 5, 6))
         # Pipeline parallelism: trained at tp 2 x pp 2, resumed at tp 4 x pp 1, against the
         # run that stayed at tp 2 x pp 2.
         pipelined = work / "tp2pp2"

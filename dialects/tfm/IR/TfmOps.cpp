@@ -41,6 +41,28 @@ LogicalResult ParameterOp::verify() {
       return emitOpError() << "expected every dimension of parameter @"
                            << getSymName() << " to be at least 1, got "
                            << dim << " for dimension " << i;
+  // The distributed optimizer's moments: one 1-D block of the local
+  // parameter.
+  auto optimizerType =
+      (*this)->getAttrOfType<TypeAttr>(getOptimizerLocalTypeAttrName());
+  if (static_cast<bool>(getOptimizerShardAxis()) !=
+      static_cast<bool>(optimizerType))
+    return emitOpError() << "expected " << getOptimizerShardAxisAttrName()
+                         << " and " << getOptimizerLocalTypeAttrName()
+                         << " together";
+  if (optimizerType) {
+    auto block = dyn_cast<RankedTensorType>(optimizerType.getValue());
+    RankedTensorType local = getLocalType();
+    if (!block || block.getRank() != 1 ||
+        block.getElementType() != local.getElementType() ||
+        !block.hasStaticShape() || block.getNumElements() < 1 ||
+        local.getNumElements() % block.getNumElements() != 0)
+      return emitOpError() << "expected an optimizer block of a 1-D tensor "
+                              "whose size divides the "
+                           << local.getNumElements()
+                           << " elements of the local type " << local
+                           << ", got " << optimizerType.getValue();
+  }
   return success();
 }
 

@@ -73,6 +73,31 @@ def Tfm_ParameterOp : Tfm_Op<"parameter", [
         return ::llvm::cast<::mlir::RankedTensorType>(local.getValue());
       return getTensorType();
     }
+    /// The distributed optimizer (ZeRO stage 1): the discardable attribute
+    /// naming the mesh axis (a StringAttr, "dp") over which the AdamW state
+    /// of this parameter is split. Rank c of that axis keeps the moments of
+    /// block c of the flattened local parameter (`dist.optimizer_local_type`,
+    /// a 1-D TypeAttr of numel / axis size elements), updates that block and
+    /// all-gathers the parameter (tfm.gather_params).
+    static ::llvm::StringRef getOptimizerShardAxisAttrName() {
+      return "dist.optimizer_shard_axis";
+    }
+    static ::llvm::StringRef getOptimizerLocalTypeAttrName() {
+      return "dist.optimizer_local_type";
+    }
+    /// The mesh axis the optimizer state is split over, or null.
+    ::mlir::StringAttr getOptimizerShardAxis() {
+      return (*this)->getAttrOfType<::mlir::StringAttr>(
+          getOptimizerShardAxisAttrName());
+    }
+    /// The type of each AdamW moment slot: the rank's block under the
+    /// distributed optimizer, else the local type.
+    ::mlir::RankedTensorType getOptimizerLocalType() {
+      if (auto local = (*this)->getAttrOfType<::mlir::TypeAttr>(
+              getOptimizerLocalTypeAttrName()))
+        return ::llvm::cast<::mlir::RankedTensorType>(local.getValue());
+      return getLocalType();
+    }
   }];
   let hasVerifier = 1;
 }

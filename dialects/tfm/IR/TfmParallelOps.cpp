@@ -83,12 +83,59 @@ static LogicalResult verifyTrainableList(Operation *op, ArrayAttr names,
   return success();
 }
 
+/// Every entry of |names| names a trainable tfm.parameter whose optimizer
+/// state is split over mesh axis |axis|.
+static LogicalResult verifyOptimizerShards(Operation *op, ArrayAttr names,
+                                           StringRef axis,
+                                           SymbolTableCollection &symbolTable) {
+  if (failed(verifyTrainableList(op, names, symbolTable)))
+    return failure();
+  for (Attribute name : names) {
+    auto parameter = symbolTable.lookupNearestSymbolFrom<ParameterOp>(
+        op, cast<SymbolRefAttr>(name));
+    StringAttr split = parameter.getOptimizerShardAxis();
+    if (!split || split.getValue() != axis)
+      return op->emitOpError()
+             << "expected the optimizer state of " << name
+             << " to be split over mesh axis \"" << axis << "\", but it is "
+             << (split ? "split over \"" + split.str() + "\""
+                       : std::string("whole"));
+  }
+  return success();
+}
+
+/// The single axis of a distributed-optimizer collective.
+static FailureOr<StringRef> singleAxis(Operation *op, ArrayAttr axes) {
+  if (axes.size() != 1)
+    return op->emitOpError() << "expected one mesh axis, got " << axes;
+  return cast<StringAttr>(axes[0]).getValue();
+}
+
 LogicalResult
 GradSquareSumOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  if (StringAttr axis = getShardAxisAttr())
+    return verifyOptimizerShards(*this, getParameters(), axis.getValue(),
+                                 symbolTable);
   return verifyTrainableList(*this, getParameters(), symbolTable);
 }
 
 LogicalResult
 ReduceGradsOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   return verifyTrainableList(*this, getParameters(), symbolTable);
+}
+
+LogicalResult
+ReduceScatterGradsOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  FailureOr<StringRef> axis = singleAxis(*this, getAxes());
+  return failure(failed(axis) ||
+                 failed(verifyOptimizerShards(*this, getParameters(), *axis,
+                                              symbolTable)));
+}
+
+LogicalResult
+GatherParamsOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  FailureOr<StringRef> axis = singleAxis(*this, getAxes());
+  return failure(failed(axis) ||
+                 failed(verifyOptimizerShards(*this, getParameters(), *axis,
+                                              symbolTable)));
 }

@@ -4,8 +4,10 @@
 //
 // The per-rank forms the partitioner (strata-partition) gives computations
 // whose split version is not the global op on local shapes: the
-// vocabulary-parallel cross-entropy of Megatron-LM and the gradient-norm
-// partial sums. Never written by the frontend.
+// vocabulary-parallel cross-entropy of Megatron-LM, the gradient-norm
+// partial sums, and the data-parallel gradient reduction (all-reduced, or
+// reduce-scattered and the parameters all-gathered under the distributed
+// optimizer). Never written by the frontend.
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_DIALECTS_TFM_IR_TFMPARALLELOPS_TD
@@ -105,15 +107,29 @@ def Tfm_GradSquareSumOp : Tfm_Op<"grad_square_sum", [
     across ranks, so the result is a partial sum that an all-reduce
     completes before `tfm.grad_norm ... plus` takes its square root.
 
+    With `shard` (the distributed optimizer), only the rank's block of each
+    slot counts: elements `[c * n / S, (c + 1) * n / S)` of the flattened
+    slot of `n` elements, `S` the size of mesh axis `shard` and `c` the
+    rank's coordinate along it (the block `tfm.reduce_scatter_grads`
+    completed); an all-reduce over that axis completes the sum.
+
     **Created by:** the partitioner, from `tfm.grad_norm`.
 
     ```mlir
     %s = tfm.grad_square_sum [@layers.0.mlp.fc1.weight] : tensor<f32>
+    %b = tfm.grad_square_sum [@layers.0.mlp.fc1.weight] shard "dp" : tensor<f32>
     ```
+
+    **Constraints:** every listed symbol names a trainable `tfm.parameter`;
+    with `shard`, one whose optimizer state is split over that axis
+    (`dist.optimizer_shard_axis`).
   }];
-  let arguments = (ins SymbolRefArrayAttr:$parameters);
+  let arguments = (ins SymbolRefArrayAttr:$parameters,
+                       OptionalAttr<StrAttr>:$shard_axis);
   let results = (outs Tfm_ScalarTensor:$sum);
-  let assemblyFormat = "$parameters attr-dict `:` type($sum)";
+  let assemblyFormat = [{
+    $parameters (`shard` $shard_axis^)? attr-dict `:` type($sum)
+  }];
 }
 
 def Tfm_ReduceGradsOp : Tfm_Op<"reduce_grads", [
@@ -134,6 +150,66 @@ def Tfm_ReduceGradsOp : Tfm_Op<"reduce_grads", [
     ```mlir
     tfm.reduce_grads [@final_norm.weight, @final_norm.bias] on @mesh axes = ["dp"]
     ```
+  }];
+  let arguments = (ins SymbolRefArrayAttr:$parameters,
+                       FlatSymbolRefAttr:$mesh, StrArrayAttr:$axes);
+  let assemblyFormat = "$parameters `on` $mesh `axes` `=` $axes attr-dict";
+}
+
+def Tfm_ReduceScatterGradsOp : Tfm_Op<"reduce_scatter_grads", [
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "Sums gradient slots across a mesh axis, one block per rank";
+  let description = [{
+    The distributed optimizer's gradient reduction (Megatron-LM's
+    `--use-distributed-optimizer`, ZeRO stage 1): instead of all-reducing,
+    each listed parameter's gradient slot is reduce-scattered across the
+    ranks that differ only along the one axis of `axes`. Seen flat, a slot
+    of `n` elements is `S` blocks of `n / S` (`S` the axis size); afterwards
+    block `c` of the slot of the rank with coordinate `c` holds the sum of
+    every rank's block `c`, which is all that rank's optimizer update reads
+    (`tfm.adamw ... shard`). The other blocks of the slot are left
+    undefined. Each rank sends and receives half of what an all-reduce
+    moves.
+
+    **Created by:** the partitioner, in the function `reduce_gradients`,
+    for the parameters whose optimizer state it splits (the others keep
+    `tfm.reduce_grads`). **Removed by:** the lowering to the runtime
+    artifact (a ReduceScatterGradients instruction; the runtime buckets
+    small slots).
+
+    ```mlir
+    tfm.reduce_scatter_grads [@final_norm.weight, @final_norm.bias] on @mesh axes = ["dp"]
+    ```
+
+    **Constraints:** one axis; every listed symbol names a trainable
+    `tfm.parameter` whose optimizer state is split over that axis
+    (`dist.optimizer_shard_axis`).
+  }];
+  let arguments = (ins SymbolRefArrayAttr:$parameters,
+                       FlatSymbolRefAttr:$mesh, StrArrayAttr:$axes);
+  let assemblyFormat = "$parameters `on` $mesh `axes` `=` $axes attr-dict";
+}
+
+def Tfm_GatherParamsOp : Tfm_Op<"gather_params", [
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "All-gathers the blocks of parameters the ranks updated";
+  let description = [{
+    The end of a distributed-optimizer step: the rank with coordinate `c`
+    along the one axis of `axes` updated block `c` of each listed parameter
+    (`tfm.adamw ... shard`, the flattened parameter in `S` blocks); this
+    copies every rank's block into the same place on every rank of the
+    group (an all-gather in place), so every rank again holds the whole
+    (local) parameter for the next forward pass.
+
+    **Created by:** the partitioner, at the end of `optimizer_step`.
+    **Removed by:** the lowering to the runtime artifact (a
+    GatherParameters instruction; the runtime buckets small parameters).
+
+    ```mlir
+    tfm.gather_params [@final_norm.weight, @final_norm.bias] on @mesh axes = ["dp"]
+    ```
+
+    **Constraints:** as `tfm.reduce_scatter_grads`.
   }];
   let arguments = (ins SymbolRefArrayAttr:$parameters,
                        FlatSymbolRefAttr:$mesh, StrArrayAttr:$axes);

@@ -175,8 +175,20 @@ AccumulateGradOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 }
 
 LogicalResult AdamWOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  return failure(
-      failed(lookupTrainableParameter(*this, getNameAttr(), symbolTable)));
+  FailureOr<ParameterOp> parameter =
+      lookupTrainableParameter(*this, getNameAttr(), symbolTable);
+  if (failed(parameter))
+    return failure();
+  // The moments have the block's size exactly when the update is a block's.
+  StringAttr split = parameter->getOptimizerShardAxis();
+  if (split != getShardAxisAttr())
+    return emitOpError() << "updates "
+                         << (getShardAxisAttr() ? "a block" : "the whole")
+                         << " of @" << getName()
+                         << ", whose optimizer state is "
+                         << (split ? "split over mesh axis " + split.str()
+                                   : std::string("whole"));
+  return success();
 }
 
 LogicalResult GradNormOp::verify() {

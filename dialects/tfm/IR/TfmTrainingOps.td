@@ -392,20 +392,32 @@ def Tfm_AdamWOp : Tfm_Op<"adamw", [
     `step` counts from 1. The hyperparameters are operands so that a
     schedule can change them every step without recompiling.
 
+    Under the distributed optimizer (`shard`, set by the partitioner) the
+    update covers one block: with `n` the element count of the rank's
+    (local) parameter, `S` the size of mesh axis `shard` and `c` the rank's
+    coordinate along it, elements `[c * n / S, (c + 1) * n / S)` of the
+    flattened parameter and gradient slot; the moments hold that block only
+    (`dist.optimizer_local_type` of the parameter). `tfm.gather_params`
+    then brings every rank's block to the whole group.
+
     ```mlir
     tfm.adamw @"layers.0.mlp.fc1.weight" lr %lr beta1 %b1 beta2 %b2 eps %eps weight_decay %wd step %step grad_scale %c : tensor<f32>
+    tfm.adamw @"layers.0.mlp.fc1.weight" shard "dp" lr %lr beta1 %b1 beta2 %b2 eps %eps weight_decay %wd step %step grad_scale %c : tensor<f32>
     ```
 
-    **Constraints:** the symbol names a trainable `tfm.parameter`.
+    **Constraints:** the symbol names a trainable `tfm.parameter`; `shard`
+    is present exactly when the parameter's `dist.optimizer_shard_axis` is,
+    and equal to it.
   }];
   let arguments = (ins FlatSymbolRefAttr:$name, Tfm_ScalarTensor:$lr,
                        Tfm_ScalarTensor:$beta1, Tfm_ScalarTensor:$beta2,
                        Tfm_ScalarTensor:$eps, Tfm_ScalarTensor:$weight_decay,
-                       Tfm_ScalarTensor:$step, Tfm_ScalarTensor:$grad_scale);
+                       Tfm_ScalarTensor:$step, Tfm_ScalarTensor:$grad_scale,
+                       OptionalAttr<StrAttr>:$shard_axis);
   let assemblyFormat = [{
-    $name `lr` $lr `beta1` $beta1 `beta2` $beta2 `eps` $eps `weight_decay`
-    $weight_decay `step` $step `grad_scale` $grad_scale attr-dict `:`
-    type($lr)
+    $name (`shard` $shard_axis^)? `lr` $lr `beta1` $beta1 `beta2` $beta2 `eps`
+    $eps `weight_decay` $weight_decay `step` $step `grad_scale` $grad_scale
+    attr-dict `:` type($lr)
   }];
 }
 

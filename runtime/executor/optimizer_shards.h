@@ -1,0 +1,76 @@
+//===- optimizer_shards.h - distributed optimizer collectives ---*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// The distributed optimizer (ZeRO stage 1, Parameter.optimizer_split_axis):
+// over a group of S ranks, a buffer of n elements seen flat is S contiguous
+// blocks of n / S, and the rank with coordinate c owns block c of every
+// split parameter. Two instructions move the blocks:
+//
+//   ReduceScatterGradients  each gradient slot summed over the group into
+//                           the owner's block (after the micro-batches)
+//   GatherParameters        each owner's updated block of the parameter
+//                           copied to every rank (after the AdamW updates)
+//
+// Slots of up to the instruction's scratch size are packed into buckets
+// (one collective per bucket, in rank-major order through scratch); larger
+// slots go alone, in place.
+//
+// Usage (the executor's runCollective):
+//   if (p.kernel == Kernel::ReduceScatterGradients)
+//     return reduceScatterGradients(p, arena, scratch, comm, type, root);
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_RUNTIME_EXECUTOR_OPTIMIZER_SHARDS_H
+#define STRATA_RUNTIME_EXECUTOR_OPTIMIZER_SHARDS_H
+
+#include "runtime/artifact/artifact_generated.h"
+#include "runtime/executor/communicator.h"
+#include "runtime/executor/prepared_program.h"
+#include "runtime/support/status.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace strata::runtime {
+
+/// Slots [begin, end) of a list, moved by one collective; |alone| for a
+/// single slot larger than the bucket capacity (moved in place).
+struct SlotBucket {
+  size_t begin = 0, end = 0;
+  bool alone = false;
+};
+
+/// Consecutive slots of |bytes| packed into buckets of at most |capacity|
+/// bytes, in order; a slot larger than |capacity| gets a bucket of its own.
+std::vector<SlotBucket> bucketSlots(const std::vector<size_t> &bytes,
+                                    size_t capacity);
+
+/// out[offset(t) ...] = block |rank| of slot t (of |bytes[t]| bytes in
+/// |group| blocks), for every slot t, offset(t) being the sum of the earlier
+/// slots' block sizes: rank |rank|'s part of the rank-major layout a
+/// reduce-scatter scatters from and an all-gather gathers to. Each slot's
+/// size divides by |group|.
+void packBlocks(const std::vector<uint8_t *> &slots,
+                const std::vector<size_t> &bytes, int64_t group, int64_t rank,
+                uint8_t *out);
+
+/// The inverse of packBlocks: block |rank| of slot t = in[offset(t) ...].
+void unpackBlocks(const uint8_t *in, const std::vector<size_t> &bytes,
+                  int64_t group, int64_t rank,
+                  const std::vector<uint8_t *> &slots);
+
+/// ReduceScatterGradients over |comm| (the group of the instruction's axis).
+Status reduceScatterGradients(const PreparedInstruction &p, uint8_t *arena,
+                              uint8_t *scratch, Communicator &comm,
+                              ElementType type, const artifact::Artifact &root);
+
+/// GatherParameters over |comm|.
+Status gatherParameters(const PreparedInstruction &p, uint8_t *arena,
+                        uint8_t *scratch, Communicator &comm, ElementType type,
+                        const artifact::Artifact &root);
+
+} // namespace strata::runtime
+
+#endif // STRATA_RUNTIME_EXECUTOR_OPTIMIZER_SHARDS_H
