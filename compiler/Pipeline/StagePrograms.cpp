@@ -110,10 +110,16 @@ void sumGradNormOverStages(func::FuncOp function, ArrayAttr counted) {
     ArrayAttr listed = norm.getParametersAttr() ? norm.getParametersAttr()
                        : norm.getPlus()         ? builder.getArrayAttr({})
                                                 : counted;
-    Value sum = tfm::GradSquareSumOp::create(builder, loc, scalar, listed,
-                                             /*shard_axis=*/StringAttr());
-    if (Value plus = norm.getPlus())
-      sum = tfm::AddOp::create(builder, loc, scalar, sum, plus);
+    // This stage's squares: the listed slots plus the sum from elsewhere
+    // (either may be absent).
+    Value sum = norm.getPlus();
+    if (!listed.empty() || !sum) {
+      Value squares = tfm::GradSquareSumOp::create(builder, loc, scalar, listed,
+                                                   /*shard_axis=*/StringAttr());
+      sum = sum ? tfm::AddOp::create(builder, loc, scalar, squares, sum)
+                      .getResult()
+                : squares;
+    }
     Value all = dist::AllReduceOp::create(
         builder, loc, scalar, sum,
         FlatSymbolRefAttr::get(builder.getContext(), kMeshName),
