@@ -50,7 +50,8 @@ TOLERANCE = 1e-5
 TRAIN_ARGS = ["--lr", "3e-3", "--weight-decay", "0.1", "--clip-grad", "0.5"]
 ALL_LAYOUTS = ["tp2", "tp4", "dp2", "tp2dp2", "tp4dp2", "tp2sp", "tp4sp", "tp2dp2sp",
                "tp2-full", "tp2sp-full", "tp4dp2-selective",
-               "pp2", "pp4", "tp2pp2", "pp2dp2", "tp2pp2dp2", "tp2pp4", "pp4dp2", "tp2pp2sp",
+               "pp2", "pp4", "tp2pp2", "tp4pp2", "pp2dp2", "tp2pp2dp2", "tp2pp4", "pp4dp2",
+               "tp2pp2sp",
                "pp2-full", "tp2pp2-selective", "pp2v2", "tp2pp2v2",
                "dp2-dopt", "tp2dp2-dopt", "tp4dp2-dopt", "tp2dp2sp-dopt", "pp2dp2-dopt",
                "tp2pp2dp2-dopt", "pp2v2dp2-dopt"]
