@@ -361,18 +361,20 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
                "same as model.optim.name=distributed_fused_adam"));
   cl::opt<std::string> report(
       "report", cl::cat(category), cl::value_desc("kind"),
-      cl::desc("Print a report to standard output instead of the IR (the IR "
-               "is still written when -o names a file). Kinds:\n"
-               "  memory: the static memory plan's arena size and peak bytes "
-               "by category (parameters, gradients, optimizer state, "
-               "activations, workspace, inputs, outputs), the activation sum "
-               "without reuse and the lower bound; under pipeline parallelism one "
-               "plan per stage plus the saved values of its micro-batches in "
-               "flight\n"
-               "  parallel: the device mesh; per rank its coordinates, "
-               "pipeline stage, layers, parameter bytes, peak memory by "
-               "category and saved values in flight; the collectives of one training step with their "
-               "payload and the bytes each rank sends"));
+      cl::desc(
+          "Print a report to standard output instead of the IR (the IR "
+          "is still written when -o names a file). Kinds:\n"
+          "  memory: the static memory plan's arena size and peak bytes "
+          "by category (parameters, gradients, optimizer state, "
+          "activations, workspace, inputs, outputs), the activation sum "
+          "without reuse and the lower bound; under pipeline parallelism one "
+          "plan per stage plus the saved values of its micro-batches in "
+          "flight\n"
+          "  parallel: the device mesh; per rank its coordinates, "
+          "pipeline stage, layers, parameter bytes, peak memory by "
+          "category and saved values in flight; the collectives of one "
+          "training step with their "
+          "payload and the bytes each rank sends"));
   cl::opt<bool> verbose(
       "verbose", cl::cat(category),
       cl::desc("Also list the keys that are accepted but not used by the "

@@ -23,14 +23,6 @@ namespace planning = ::strata::planning;
 
 namespace {
 
-int64_t bytesOf(Type type) {
-  auto tensor = dyn_cast<RankedTensorType>(type);
-  if (!tensor)
-    return 0;
-  const int64_t width = (tensor.getElementTypeBitWidth() + 7) / 8;
-  return tensor.getNumElements() * width;
-}
-
 std::string mib(double bytes) {
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -95,19 +87,20 @@ void tally(Operation *op, const MeshInfo &mesh,
     for (Attribute name : names)
       if (auto parameter = module.lookupSymbol<tfm::ParameterOp>(
               cast<SymbolRefAttr>(name).getRootReference()))
-        add(kind, bytesOf(parameter.getLocalType()), mesh.sizeOf(axes), factor);
+        add(kind, tensorBytes(parameter.getLocalType()), mesh.sizeOf(axes),
+            factor);
   };
   if (auto o = dyn_cast<dist::AllReduceOp>(op))
-    add("all_reduce", bytesOf(o.getType()), mesh.sizeOf(o.getAxes()), 2.0);
+    add("all_reduce", tensorBytes(o.getType()), mesh.sizeOf(o.getAxes()), 2.0);
   else if (auto o = dyn_cast<dist::AllGatherOp>(op))
-    add("all_gather", bytesOf(o.getType()), mesh.sizeOf(o.getAxes()), 1.0);
+    add("all_gather", tensorBytes(o.getType()), mesh.sizeOf(o.getAxes()), 1.0);
   else if (auto o = dyn_cast<dist::ReduceScatterOp>(op))
-    add("reduce_scatter", bytesOf(o.getInput().getType()),
+    add("reduce_scatter", tensorBytes(o.getInput().getType()),
         mesh.sizeOf(o.getAxes()), 1.0);
   else if (auto o = dyn_cast<dist::SendOp>(op))
-    add("send", bytesOf(o.getInput().getType()), 2, 2.0);
+    add("send", tensorBytes(o.getInput().getType()), 2, 2.0);
   else if (auto o = dyn_cast<dist::RecvOp>(op))
-    add("recv", bytesOf(o.getType()), 1, 0.0);
+    add("recv", tensorBytes(o.getType()), 1, 0.0);
   else if (auto o = dyn_cast<tfm::ReduceGradsOp>(op))
     perParameter("reduce_grads (all_reduce)", o.getParameters(), o.getAxes(),
                  2.0);

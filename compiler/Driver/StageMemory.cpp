@@ -15,13 +15,6 @@ using namespace mlir::strata;
 
 namespace {
 
-int64_t bytesOf(Type type) {
-  auto tensor = dyn_cast<RankedTensorType>(type);
-  if (!tensor)
-    return 0;
-  return tensor.getNumElements() * ((tensor.getElementTypeBitWidth() + 7) / 8);
-}
-
 int64_t intAttr(ModuleOp module, StringRef name, int64_t fallback) {
   if (auto attr = module->getAttrOfType<IntegerAttr>(name))
     return attr.getInt();
@@ -29,6 +22,13 @@ int64_t intAttr(ModuleOp module, StringRef name, int64_t fallback) {
 }
 
 } // namespace
+
+int64_t mlir::strata::tensorBytes(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor)
+    return 0;
+  return tensor.getNumElements() * ((tensor.getElementTypeBitWidth() + 7) / 8);
+}
 
 std::string StageMemory::layerRanges() const {
   std::string text;
@@ -67,7 +67,7 @@ FailureOr<StageMemory> mlir::strata::planStage(ModuleOp stage, int64_t stages) {
     for (unsigned i = 0; i < backward.getNumArguments(); ++i)
       if (auto name = backward.getArgAttrOfType<StringAttr>(i, "tfm.name");
           name && name.getValue() == "saved")
-        memory.savedBytes[c] += bytesOf(backward.getArgument(i).getType());
+        memory.savedBytes[c] += tensorBytes(backward.getArgument(i).getType());
   }
   if (!training)
     return memory;

@@ -42,6 +42,9 @@ struct StageMemory {
   std::string layerRanges() const;
 };
 
+/// Bytes of a ranked tensor type (0 for anything else).
+int64_t tensorBytes(Type type);
+
 /// Plans |stage| (a module of strata-pipeline) and counts its in-flight
 /// saved values under the schedule of |stages| stages.
 FailureOr<StageMemory> planStage(ModuleOp stage, int64_t stages);

@@ -286,7 +286,6 @@ private:
   }
 
   LogicalResult assignParameters() {
-    std::set<std::string> allParameters;
     for (auto parameter : module.getOps<tfm::ParameterOp>())
       allParameters.insert(parameter.getSymName().str());
     stageParameters.assign(stages, {});
@@ -316,13 +315,11 @@ private:
     ModuleOp stage = stageModules[s];
     OpBuilder builder(module.getContext());
     builder.setInsertionPointToStart(stage.getBody());
-    std::set<std::string> allParameters;
     for (Operation &op : *module.getBody()) {
       if (isa<ModuleOp>(op))
         continue;
       if (auto parameter = dyn_cast<tfm::ParameterOp>(op)) {
         std::string name = parameter.getSymName().str();
-        allParameters.insert(name);
         if (!stageParameters[s].count(name))
           continue;
         Operation *copy = builder.clone(op);
@@ -368,6 +365,8 @@ private:
   /// (global chunk, piece) of every split function.
   std::vector<std::pair<int64_t, func::FuncOp>> pieces;
   SmallVector<ModuleOp> stageModules;
+  /// Every parameter of the module, and those each stage uses.
+  std::set<std::string> allParameters;
   std::vector<std::set<std::string>> stageParameters;
   std::map<std::pair<unsigned, std::string>, unsigned> sharedWith;
 };

@@ -3,6 +3,7 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/executor/fake_peer_communicator.h"
 #include "runtime/executor/optimizer_shards.h"
 
 #include <gtest/gtest.h>
@@ -52,13 +53,8 @@ TEST(OptimizerShardsTest, PackBlocksIsRankMajorAndUnpackInvertsIt) {
 /// Rank 1 of 2 whose peer holds the same data as this rank: a
 /// reduce-scatter doubles this rank's block; an all-gather fills the peer's
 /// block with -1.
-class MirrorPeer final : public Communicator {
+class MirrorPeer final : public FakePeerCommunicator {
 public:
-  int rank() const override { return 1; }
-  int size() const override { return 2; }
-  Status allReduce(void *, size_t, ElementType, ReduceOp) override {
-    return Status::internal("unused");
-  }
   Status allGather(const void *send, void *recv, size_t count,
                    ElementType) override {
     auto *out = static_cast<float *>(recv);
@@ -79,17 +75,6 @@ public:
     ++calls;
     return Status::ok();
   }
-  Status send(const void *, size_t, int, int) override {
-    return Status::internal("unused");
-  }
-  Status sendAsync(const void *, size_t, int, int) override {
-    return Status::internal("unused");
-  }
-  Status completeSends() override { return Status::ok(); }
-  Status recv(void *, size_t, int, int) override {
-    return Status::internal("unused");
-  }
-  Status barrier() override { return Status::ok(); }
   int calls = 0;
 };
 

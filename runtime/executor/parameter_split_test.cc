@@ -3,6 +3,7 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/executor/fake_peer_communicator.h"
 #include "runtime/executor/parameter_split.h"
 
 #include <gtest/gtest.h>
@@ -28,13 +29,8 @@ struct OneParameter {
 };
 
 /// Rank 1 of 2 whose peer's block holds -1 everywhere.
-class PeerOfMinusOnes final : public Communicator {
+class PeerOfMinusOnes final : public FakePeerCommunicator {
 public:
-  int rank() const override { return 1; }
-  int size() const override { return 2; }
-  Status allReduce(void *, size_t, ElementType, ReduceOp) override {
-    return Status::internal("unused");
-  }
   Status allGather(const void *send, void *recv, size_t count,
                    ElementType) override {
     auto *out = static_cast<float *>(recv);
@@ -42,21 +38,6 @@ public:
     std::memcpy(out + count, send, count * sizeof(float));
     return Status::ok();
   }
-  Status reduceScatter(const void *, void *, size_t, ElementType,
-                       ReduceOp) override {
-    return Status::internal("unused");
-  }
-  Status send(const void *, size_t, int, int) override {
-    return Status::internal("unused");
-  }
-  Status sendAsync(const void *, size_t, int, int) override {
-    return Status::internal("unused");
-  }
-  Status completeSends() override { return Status::ok(); }
-  Status recv(void *, size_t, int, int) override {
-    return Status::internal("unused");
-  }
-  Status barrier() override { return Status::ok(); }
 };
 
 /// Mesh dp=2 x pp=1 x tp=2 at coordinates (1, 0, 0).

@@ -340,7 +340,9 @@ def Dist_SendOp : Dist_Op<"send", [
   let summary = "Sends a tensor to another pipeline stage";
   let description = [{
     Sends the operand to the rank whose `pp` coordinate is this rank's plus
-    `offset` (its other coordinates are the same). The matching `dist.recv`
+    `offset`, modulo the `pp` size (the interleaved schedule's last stage
+    sends its chunk's output on to the first); its other coordinates are
+    the same. The matching `dist.recv`
     on that rank has the opposite offset and the same `tag`.
 
     **Created by:** pipeline-stage splitting, for every value that crosses a
@@ -375,7 +377,7 @@ def Dist_RecvOp : Dist_Op<"recv", [
   let summary = "Receives a tensor from another pipeline stage";
   let description = [{
     Receives a tensor from the rank whose `pp` coordinate is this rank's
-    plus `offset`; the sender's `dist.send` has the opposite offset and the
+    plus `offset` (modulo the `pp` size); the sender's `dist.send` has the opposite offset and the
     same `tag`. The result type is the local shape of the value sent.
 
     **Created by:** pipeline-stage splitting. **Removed by:** the lowering to
