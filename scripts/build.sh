@@ -7,6 +7,8 @@ build=${STRATA_BUILD_DIR:-$root/build}
 jobs=${STRATA_JOBS:-$(nproc)}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+# Paths relative to the tree: git worktrees of the project share the cache.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
 
 if [[ ! -f $build/build.ninja || $# -gt 0 ]]; then
   cmake -G Ninja -S "$root" -B "$build" \
