@@ -26,7 +26,8 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // optimizer (Parameter.optimizer_split_axis, the kernels
 // ReduceScatterGradients and GatherParameters, AdamW and GradSquareSum on
 // a shard axis).
-inline constexpr uint16_t kArtifactVersionMinor = 5;
+// 0.6: the compile target (Artifact.target).
+inline constexpr uint16_t kArtifactVersionMinor = 6;
 
 } // namespace strata::runtime
 
