@@ -9,6 +9,8 @@
 // dialect keeps in f32 for 16-bit programs (losses, log-sum-exps, norm
 // statistics) are held to f32's bound. The double kernels themselves are
 // checked against finite differences and PyTorch in the per-kernel tests.
+// STRATA_PRINT_ERRORS=1 prints every comparison's two errors (to
+// recalibrate testing/tolerance.h).
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/kernels/cpu/activation.h"
@@ -27,6 +29,9 @@
 #include "runtime/kernels/cpu/testing/tolerance.h"
 
 #include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
 
 namespace strata::runtime::cpu {
 namespace {
@@ -53,13 +58,15 @@ template <typename T, typename Got>
                                  const std::vector<double> &ref) {
   Errors e;
   const bool ok = withinTolerance<T>(got, ref, &e);
-  if (getenv("STRATA_PRINT_ERRORS"))
-    printf("ERR %s %g %g\n", typeid(T).name(), e.maxRelative, e.nmse);
+  if (std::getenv("STRATA_PRINT_ERRORS")) // to recalibrate tolerance.h
+    std::printf("errors %s %g %g\n", elementTypeName<T>(), e.maxRelative,
+                e.nmse);
   if (ok)
     return ::testing::AssertionSuccess();
   constexpr Tolerance tol = toleranceFor<T>();
   return ::testing::AssertionFailure()
-         << "max relative error " << e.maxRelative << " (bound "
+         << elementTypeName<T>() << ": max relative error " << e.maxRelative
+         << " (bound "
          << tol.maxRelative << "), nmse " << e.nmse << " (bound " << tol.nmse
          << ")";
 }

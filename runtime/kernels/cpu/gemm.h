@@ -17,7 +17,9 @@
 // AVX-512, and without it bf16 takes the f16 path. f16: oneDNN 2.6 has no
 // f16 GEMM on CPUs without AVX512-FP16, so each block widens panels of 256
 // k of A and B to f32 and calls dnnl_sgemm per panel, into an f32 block
-// rounded once. gemmToFloat() is the same product left in f32.
+// rounded once. gemmToFloat() is the same product left in f32. The 16-bit
+// paths keep per-thread f32 scratch between calls (a block of C, up to
+// 512 x 1024 floats, and for f16 the two panels).
 //
 // Usage:
 //   // y[tokens, out] = x[tokens, in] * w[out, in]^T

@@ -62,6 +62,19 @@ constexpr double unitRoundoff() {
     return std::numeric_limits<T>::epsilon() / 2;
 }
 
+/// "f32", "f64", "bf16", "f16": the dialect's spelling, for messages.
+template <typename T>
+constexpr const char *elementTypeName() {
+  if constexpr (std::is_same_v<T, bf16>)
+    return "bf16";
+  else if constexpr (std::is_same_v<T, f16>)
+    return "f16";
+  else if constexpr (std::is_same_v<T, float>)
+    return "f32";
+  else
+    return "f64";
+}
+
 struct Tolerance {
   double maxRelative;
   double nmse;
