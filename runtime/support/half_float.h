@@ -37,24 +37,17 @@
 #ifndef STRATA_RUNTIME_SUPPORT_HALF_FLOAT_H
 #define STRATA_RUNTIME_SUPPORT_HALF_FLOAT_H
 
+#include "runtime/support/bit_cast.h"
+
 #include <cstdint>
-#include <cstring>
 #include <type_traits>
 
 namespace strata::runtime {
 
 namespace half_float_detail {
 
-inline uint32_t floatBits(float f) {
-  uint32_t b;
-  std::memcpy(&b, &f, sizeof(b));
-  return b;
-}
-inline float floatFromBits(uint32_t b) {
-  float f;
-  std::memcpy(&f, &b, sizeof(f));
-  return f;
-}
+inline uint32_t floatBits(float f) { return bitCast<uint32_t>(f); }
+inline float floatFromBits(uint32_t b) { return bitCast<float>(b); }
 
 /// bf16 bits -> float: the bf16 is the top half of the float.
 inline float bf16BitsToFloat(uint16_t h) {

@@ -19,6 +19,7 @@
 #define STRATA_RUNTIME_KERNELS_CPU_KERNEL_UTIL_H
 
 #include "runtime/kernels/cpu/element_type.h"
+#include "runtime/support/bit_cast.h"
 
 #include <omp.h>
 
@@ -60,14 +61,10 @@ namespace strata::runtime::cpu::detail {
 //===----------------------------------------------------------------------===//
 
 STRATA_ALWAYS_INLINE float bitsToFloat(int32_t bits) {
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
+  return bitCast<float>(bits);
 }
 STRATA_ALWAYS_INLINE int32_t floatToBits(float f) {
-  int32_t bits;
-  std::memcpy(&bits, &f, sizeof(bits));
-  return bits;
+  return bitCast<int32_t>(f);
 }
 
 /// exp(x) for float with a relative error below 2 ulp for x in [-87, 88]

@@ -8,6 +8,7 @@
 #include "runtime/kernels/cpu/adamw.h"
 #include "runtime/kernels/cpu/elementwise.h"
 #include "runtime/kernels/cpu/testing/kernel_test_util.h"
+#include "runtime/support/bit_cast.h"
 
 #include <gtest/gtest.h>
 
@@ -51,11 +52,10 @@ template <typename T>
 uint64_t bitsOf(T x) {
   if constexpr (kIsHalf<T>)
     return x.bits;
-  else {
-    uint64_t b = 0;
-    std::memcpy(&b, &x, sizeof(T));
-    return b;
-  }
+  else if constexpr (std::is_same_v<T, float>)
+    return bitCast<uint32_t>(x);
+  else
+    return bitCast<uint64_t>(x);
 }
 
 /// x as To, the slow way: from the double holding the From value exactly,
