@@ -26,7 +26,10 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // optimizer (Parameter.optimizer_split_axis, the kernels
 // ReduceScatterGradients and GatherParameters, AdamW and GradSquareSum on
 // a shard axis).
-inline constexpr uint16_t kArtifactVersionMinor = 5;
+// 0.6: the pipeline stash in the arena: the buffer category PipelineStash,
+// Artifact.pipeline_stash_slots and one variant of a chunk's step functions
+// per stash slot (forward_step.c.s, backward_step.c.s).
+inline constexpr uint16_t kArtifactVersionMinor = 6;
 
 } // namespace strata::runtime
 

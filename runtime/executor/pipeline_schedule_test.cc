@@ -168,6 +168,68 @@ TEST(PipelineScheduleTest, InFlightCountsPerChunk) {
   EXPECT_EQ(inFlightMicroBatches({}, 2), (std::vector<int64_t>{0, 0}));
 }
 
+TEST(PipelineScheduleTest, StashSlotsReuseTheLowestFreeSlot) {
+  // Stage 0 of 2 stages: micro-batch 2 takes the slot micro-batch 0 freed.
+  auto slots = stashSlots(scheduleOf(2, 0, 1, 4), 1);
+  ASSERT_TRUE(slots.isOk()) << slots.status().toString();
+  // F0 F1 B0 F2 B1 F3 B2 B3
+  EXPECT_EQ(*slots, (std::vector<int64_t>{0, 1, 0, 0, 1, 1, 0, 1}));
+}
+
+TEST(PipelineScheduleTest, StashSlotsAreAsManyAsInFlightAndPairUp) {
+  for (int stages = 1; stages <= 4; ++stages)
+    for (int chunks = 1; chunks <= 3; ++chunks)
+      for (int64_t m = 1; m <= 12; ++m) {
+        if (chunks > 1 && m % stages != 0)
+          continue;
+        for (int stage = 0; stage < stages; ++stage) {
+          SCOPED_TRACE(testing::Message()
+                       << "stages " << stages << " stage " << stage
+                       << " chunks " << chunks << " m " << m);
+          std::vector<PipelineAction> schedule =
+              scheduleOf(stages, stage, chunks, m);
+          auto slots = stashSlots(schedule, chunks);
+          ASSERT_TRUE(slots.isOk()) << slots.status().toString();
+          ASSERT_EQ(slots->size(), schedule.size());
+          std::vector<int64_t> used(chunks, 0);
+          // Per chunk and slot, the micro-batch in it (-1: none).
+          std::vector<std::vector<int64_t>> in(chunks,
+                                               std::vector<int64_t>(64, -1));
+          for (size_t i = 0; i < schedule.size(); ++i) {
+            const PipelineAction &a = schedule[i];
+            const int64_t slot = (*slots)[i];
+            ASSERT_GE(slot, 0);
+            ASSERT_LT(slot, 64);
+            used[a.chunk] = std::max(used[a.chunk], slot + 1);
+            int64_t &holder = in[a.chunk][slot];
+            if (a.kind == Kind::Forward) {
+              EXPECT_EQ(holder, -1) << text({a}) << " takes a held slot";
+              holder = a.microBatch;
+            } else {
+              EXPECT_EQ(holder, a.microBatch) << text({a});
+              holder = -1;
+            }
+          }
+          EXPECT_EQ(used, inFlightMicroBatches(schedule, chunks));
+        }
+      }
+}
+
+TEST(PipelineScheduleTest, StashSlotsRejectBrokenSchedules) {
+  auto orphan = stashSlots({F(0, 0), B(0, 1)}, 1);
+  EXPECT_EQ(orphan.status().message(),
+            "stash slots: the backward of micro-batch 1 on chunk 0 has no "
+            "forward before it");
+  auto twice = stashSlots({F(0, 0), F(0, 0)}, 1);
+  EXPECT_EQ(twice.status().message(),
+            "stash slots: the forward of micro-batch 0 on chunk 0 runs again "
+            "before its backward");
+  auto outside = stashSlots({F(2, 0)}, 2);
+  EXPECT_EQ(outside.status().message(),
+            "stash slots: the forward of micro-batch 0 on chunk 2 is outside "
+            "chunks [0, 2)");
+}
+
 //===----------------------------------------------------------------------===//
 // Simulation of all stages together
 //===----------------------------------------------------------------------===//
