@@ -16,7 +16,6 @@
 #include "runtime/artifact/artifact_version.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
@@ -394,6 +393,57 @@ const StashChunk *stashOf(func::FuncOp function,
   return &assignment.stash[chunk];
 }
 
+/// Appends function |name| to |functions|, or for a pipeline step of a chunk
+/// with |stash|, one variant name.s per stash slot s: its saved values in
+/// slot s's buffers. The instructions that touch no saved value are one
+/// table that every variant shares.
+void emitFunction(flatbuffers::FlatBufferBuilder &b, const std::string &name,
+                  const std::vector<PendingInstruction> &pending,
+                  const std::vector<uint32_t> &arguments,
+                  const std::vector<uint32_t> &results,
+                  const std::vector<int32_t> *splitDims,
+                  const std::vector<int32_t> *splitAxes,
+                  const StashChunk *stash,
+                  std::vector<flatbuffers::Offset<fb::Function>> &functions) {
+  std::vector<flatbuffers::Offset<fb::Instruction>> shared(pending.size());
+  for (size_t s = 0; s < (stash ? stash->slots.size() : 1); ++s) {
+    // Slot 0's saved-value buffers to slot s's.
+    llvm::DenseMap<uint32_t, uint32_t> slotBuffer;
+    if (stash)
+      for (auto [i, id] : llvm::enumerate(stash->slots[s]))
+        slotBuffer[uint32_t(stash->slots[0][i])] = uint32_t(id);
+    auto inSlot = [&](std::vector<uint32_t> ids) {
+      for (uint32_t &id : ids)
+        id = slotBuffer.lookup_or(id, id);
+      return ids;
+    };
+    auto isSaved = [&](uint32_t id) { return slotBuffer.contains(id); };
+    std::vector<flatbuffers::Offset<fb::Instruction>> instructions;
+    for (auto [i, instruction] : llvm::enumerate(pending)) {
+      if (!shared[i].IsNull()) {
+        instructions.push_back(shared[i]);
+        continue;
+      }
+      std::vector<uint32_t> operands = inSlot(instruction.operands);
+      std::vector<uint32_t> outputs = inSlot(instruction.results);
+      const KernelCall &call = instruction.call;
+      instructions.push_back(fb::CreateInstructionDirect(
+          b, call.kernel, &operands, &outputs, &call.ints, &call.floats,
+          instruction.location.c_str(), instruction.shardAxis,
+          instruction.shardDim));
+      if (!llvm::any_of(instruction.operands, isSaved) &&
+          !llvm::any_of(instruction.results, isSaved))
+        shared[i] = instructions.back();
+    }
+    std::vector<uint32_t> slotArguments = inSlot(arguments);
+    std::vector<uint32_t> slotResults = inSlot(results);
+    const std::string variant = stash ? name + "." + std::to_string(s) : name;
+    functions.push_back(fb::CreateFunctionDirect(
+        b, variant.c_str(), &slotArguments, &slotResults, &instructions,
+        splitDims, splitAxes));
+  }
+}
+
 std::string configJson(ModuleOp module) {
   llvm::json::Object object;
   if (auto config = module->getAttrOfType<DictionaryAttr>("tfm.config"))
@@ -563,53 +613,10 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
       splitAxes.push_back(axis);
     }
 
-    // One function, or a pipeline step's variant per stash slot, which
-    // share the instructions that touch no saved value.
-    const StashChunk *stash = stashOf(function, assignment);
-    llvm::DenseSet<uint32_t> saved;
-    if (stash)
-      saved.insert(stash->slots[0].begin(), stash->slots[0].end());
-    auto touchesStash = [&](const PendingInstruction &instruction) {
-      auto isSaved = [&](uint32_t id) { return saved.contains(id); };
-      return llvm::any_of(instruction.operands, isSaved) ||
-             llvm::any_of(instruction.results, isSaved);
-    };
-    std::vector<flatbuffers::Offset<fb::Instruction>> shared(pending.size());
-    for (size_t s = 0; s < (stash ? stash->slots.size() : 1); ++s) {
-      llvm::DenseMap<uint32_t, uint32_t> slotBuffer;
-      if (stash)
-        for (auto [i, id] : llvm::enumerate(stash->slots[s]))
-          slotBuffer[uint32_t(stash->slots[0][i])] = uint32_t(id);
-      auto inSlot = [&](std::vector<uint32_t> ids) {
-        for (uint32_t &id : ids)
-          id = slotBuffer.lookup_or(id, id);
-        return ids;
-      };
-      std::vector<flatbuffers::Offset<fb::Instruction>> instructions;
-      for (auto [i, instruction] : llvm::enumerate(pending)) {
-        if (!shared[i].IsNull()) {
-          instructions.push_back(shared[i]);
-          continue;
-        }
-        std::vector<uint32_t> operands = inSlot(instruction.operands);
-        std::vector<uint32_t> outputs = inSlot(instruction.results);
-        const KernelCall &call = instruction.call;
-        instructions.push_back(fb::CreateInstructionDirect(
-            b, call.kernel, &operands, &outputs, &call.ints, &call.floats,
-            instruction.location.c_str(), instruction.shardAxis,
-            instruction.shardDim));
-        if (!touchesStash(instruction))
-          shared[i] = instructions.back();
-      }
-      std::vector<uint32_t> slotArguments = inSlot(arguments);
-      std::vector<uint32_t> slotResults = inSlot(results);
-      std::string name = function.getSymName().str();
-      if (stash)
-        name += "." + std::to_string(s);
-      functions.push_back(fb::CreateFunctionDirect(
-          b, name.c_str(), &slotArguments, &slotResults, &instructions,
-          anySplit ? &splitDims : nullptr, anySplit ? &splitAxes : nullptr));
-    }
+    emitFunction(b, function.getSymName().str(), pending, arguments, results,
+                 anySplit ? &splitDims : nullptr,
+                 anySplit ? &splitAxes : nullptr,
+                 stashOf(function, assignment), functions);
   }
 
   std::vector<uint64_t> peaks(plan.peakBytes.begin(), plan.peakBytes.end());

@@ -164,6 +164,10 @@ Status PipelineProgram::checkChunk(int c) {
     chunk.forwardSteps.push_back(step);
     chunk.backwardSteps.push_back(back);
   }
+  if (count == 0 && executor.findFunction(chunkName("forward_step", c)))
+    return Status::failedPrecondition(
+        path + ": the pipeline stage keeps its saved values outside the "
+               "arena (artifact format 0.5); recompile the model");
   if (count == 0)
     return Status::ok();
   const PreparedFunction &step = *chunk.forwardSteps.front();
@@ -311,8 +315,8 @@ PipelineProgram::computeGradients(const io::HostTensor &tokens) {
       return Status::invalidArgument(
           path + ": a step of " + std::to_string(local) +
           " micro-batches per data-parallel rank keeps " +
-          std::to_string(inFlight[c]) + " of chunk " + std::to_string(c) +
-          " in flight, but the stage's stash has " +
+          std::to_string(inFlight[c]) + " micro-batches of chunk " +
+          std::to_string(c) + " in flight, but the stage's stash has " +
           std::to_string(chunks_[c].forwardSteps.size()) +
           " slots (compiled for " +
           std::to_string(executor_->root().micro_batches()) +
