@@ -34,8 +34,8 @@ struct StageMemory {
 
   /// Bytes of the stash (all chunks' slots), part of the arena.
   int64_t stashBytes() const {
-    return int64_t(program.plan.peak(
-        ::strata::planning::BufferCategory::PipelineStash));
+    return int64_t(
+        program.plan.peak(::strata::planning::BufferCategory::PipelineStash));
   }
   /// "3-5" or "0-1,4-5" (chunks of the interleaved schedule).
   std::string layerRanges() const;

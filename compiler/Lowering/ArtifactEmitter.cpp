@@ -615,8 +615,8 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
 
     emitFunction(b, function.getSymName().str(), pending, arguments, results,
                  anySplit ? &splitDims : nullptr,
-                 anySplit ? &splitAxes : nullptr,
-                 stashOf(function, assignment), functions);
+                 anySplit ? &splitAxes : nullptr, stashOf(function, assignment),
+                 functions);
   }
 
   std::vector<uint64_t> peaks(plan.peakBytes.begin(), plan.peakBytes.end());
@@ -653,7 +653,8 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
       &buffers, &parameters, &functions, memoryPlan,
       meshShape.empty() ? nullptr : &meshAxisNames,
       meshShape.empty() ? nullptr : &meshShape, /*pipeline_stages=*/nullptr,
-      pipelineStage, pipelineChunks, stashSlots.empty() ? nullptr : &stashSlots);
+      pipelineStage, pipelineChunks,
+      stashSlots.empty() ? nullptr : &stashSlots);
   fb::FinishSizePrefixedArtifactBuffer(b, root);
   std::vector<uint8_t> bytes(b.GetBufferPointer(),
                              b.GetBufferPointer() + b.GetSize());

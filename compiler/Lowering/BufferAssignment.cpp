@@ -99,19 +99,17 @@ LogicalResult Assigner::assignStash(ModuleOp module) {
       module->getAttrOfType<DenseI64ArrayAttr>(pipeline::kStashSlotsAttr);
   if (!slots || int64_t(slots.size()) != chunks)
     return module.emitError()
-           << "has the step functions of " << chunks
-           << " pipeline chunks but " << (slots ? slots.size() : 0)
-           << " chunks' stash slots (" << pipeline::kStashSlotsAttr
-           << ", set by strata-pipeline)";
+           << "has the step functions of " << chunks << " pipeline chunks but "
+           << (slots ? slots.size() : 0) << " chunks' stash slots ("
+           << pipeline::kStashSlotsAttr << ", set by strata-pipeline)";
   for (auto [c, count] : llvm::enumerate(slots.asArrayRef())) {
     const std::string suffix = "." + std::to_string(c);
     auto forward = module.lookupSymbol<func::FuncOp>("forward_step" + suffix);
-    auto backward =
-        module.lookupSymbol<func::FuncOp>("backward_step" + suffix);
+    auto backward = module.lookupSymbol<func::FuncOp>("backward_step" + suffix);
     if (!forward || !backward)
-      return module.emitError() << "has no forward_step" << suffix
-                                << " and backward_step" << suffix
-                                << " for the stash slots of chunk " << c;
+      return module.emitError()
+             << "has no forward_step" << suffix << " and backward_step"
+             << suffix << " for the stash slots of chunk " << c;
     if (count < 1)
       return module.emitError()
              << "has " << count << " stash slots for chunk " << c;
@@ -141,8 +139,8 @@ LogicalResult Assigner::assignStash(ModuleOp module) {
       if (buffer.category != planning::BufferCategory::Output || aliased ||
           value.getType() != arg.getType())
         return forward.emitOpError()
-               << "saves value " << i << " in buffer '" << buffer.name
-               << "' (" << planning::stringifyBufferCategory(buffer.category)
+               << "saves value " << i << " in buffer '" << buffer.name << "' ("
+               << planning::stringifyBufferCategory(buffer.category)
                << (aliased ? ", overwritten in place" : "")
                << "), which cannot be a stash slot of " << arg.getType();
       buffer.category = planning::BufferCategory::PipelineStash;

@@ -45,6 +45,21 @@ protected:
     EXPECT_TRUE(succeeded(pm.run(*module)));
     return module;
   }
+  /// The tiny GPT of |layers| layers and |microBatches| micro-batches of 2
+  /// cut into 2 pipeline stages (strata-pipeline).
+  OwningOpRef<ModuleOp> pipelineModule(int64_t layers, int64_t microBatches) {
+    ::strata::frontend::ModelDescription d = ::strata::testing::tinyGpt(layers);
+    d.pipelineParallelSize = 2;
+    d.globalBatchSize = 2 * microBatches;
+    OwningOpRef<ModuleOp> module =
+        ::strata::frontend::emitTfmModule(d, context);
+    PassManager pm(&context);
+    pm.addPass(createDeriveTrainingPass());
+    pm.addPass(createPartitionPass());
+    pm.addPass(createPipelineStagesPass());
+    EXPECT_TRUE(succeeded(pm.run(*module)));
+    return module;
+  }
   MLIRContext context;
 };
 
@@ -190,15 +205,8 @@ TEST_F(BufferAssignmentTest, LayersMustBeFlattenedFirst) {
 /// values in flight under 1F1B, stage 1 one: each slot its own buffers in
 /// the arena, the backward step's saved arguments slot 0's.
 TEST_F(BufferAssignmentTest, PipelineStagesKeepTheirStashInTheArena) {
-  ::strata::frontend::ModelDescription d = ::strata::testing::tinyGpt(4);
-  d.pipelineParallelSize = 2;
-  d.globalBatchSize = 8;
-  OwningOpRef<ModuleOp> module = ::strata::frontend::emitTfmModule(d, context);
-  PassManager pm(&context);
-  pm.addPass(createDeriveTrainingPass());
-  pm.addPass(createPartitionPass());
-  pm.addPass(createPipelineStagesPass());
-  ASSERT_TRUE(succeeded(pm.run(*module)));
+  OwningOpRef<ModuleOp> module =
+      pipelineModule(/*layers=*/4, /*microBatches=*/4);
   SmallVector<ModuleOp> stages = pipeline::pipelineStages(*module);
   ASSERT_EQ(stages.size(), 2u);
   for (auto [s, stage] : llvm::enumerate(stages)) {
@@ -207,8 +215,7 @@ TEST_F(BufferAssignmentTest, PipelineStagesKeepTheirStashInTheArena) {
     ASSERT_TRUE(succeeded(program));
     const BufferAssignment &assignment = program->assignment;
     ASSERT_EQ(assignment.stash.size(), 1u);
-    const std::vector<std::vector<int64_t>> &slots =
-        assignment.stash[0].slots;
+    const std::vector<std::vector<int64_t>> &slots = assignment.stash[0].slots;
     ASSERT_EQ(slots.size(), 2 - s);
     auto backward =
         program->module->lookupSymbol<func::FuncOp>("backward_step.0");
@@ -236,14 +243,8 @@ TEST_F(BufferAssignmentTest, PipelineStagesKeepTheirStashInTheArena) {
 }
 
 TEST_F(BufferAssignmentTest, PipelineStepsNeedTheirStashSlots) {
-  ::strata::frontend::ModelDescription d = ::strata::testing::tinyGpt(2);
-  d.pipelineParallelSize = 2;
-  OwningOpRef<ModuleOp> module = ::strata::frontend::emitTfmModule(d, context);
-  PassManager pm(&context);
-  pm.addPass(createDeriveTrainingPass());
-  pm.addPass(createPartitionPass());
-  pm.addPass(createPipelineStagesPass());
-  ASSERT_TRUE(succeeded(pm.run(*module)));
+  OwningOpRef<ModuleOp> module =
+      pipelineModule(/*layers=*/2, /*microBatches=*/1);
   ModuleOp stage = pipeline::pipelineStages(*module).front();
   stage->removeAttr(pipeline::kStashSlotsAttr);
   std::string message;

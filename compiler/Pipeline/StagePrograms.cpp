@@ -304,8 +304,7 @@ private:
       std::vector<int64_t> slots = ::strata::runtime::inFlightMicroBatches(
           *schedule, int(virtualChunks));
       stageModules[s]->setAttr(
-          kStashSlotsAttr,
-          DenseI64ArrayAttr::get(module.getContext(), slots));
+          kStashSlotsAttr, DenseI64ArrayAttr::get(module.getContext(), slots));
     }
     return success();
   }

@@ -396,8 +396,7 @@ Status Checker::checkSlotVariant(const artifact::Function &base,
       !sameList(base.results(), variant.results()))
     return error(where, " takes or returns other buffers than '",
                  base.name()->str(), "' besides the saved values");
-  const uint32_t count =
-      base.instructions() ? base.instructions()->size() : 0;
+  const uint32_t count = base.instructions() ? base.instructions()->size() : 0;
   if (count != (variant.instructions() ? variant.instructions()->size() : 0))
     return error(where, " has ",
                  variant.instructions() ? variant.instructions()->size() : 0,
@@ -436,7 +435,8 @@ Status Checker::checkStash() {
     const artifact::Function *backward0 =
         function("backward_step" + chunk + "0");
     for (uint32_t s = 0; s < slots->Get(c); ++s) {
-      const std::string forwardName = "forward_step" + chunk + std::to_string(s);
+      const std::string forwardName =
+          "forward_step" + chunk + std::to_string(s);
       const std::string backwardName =
           "backward_step" + chunk + std::to_string(s);
       const artifact::Function *forward = function(forwardName);
@@ -446,7 +446,8 @@ Status Checker::checkStash() {
                      " but no function '",
                      !forward ? forwardName : backwardName, "'");
       std::vector<uint32_t> saved, read;
-      STRATA_RETURN_IF_ERROR(checkSlotVariant(*forward0, *forward, true, saved));
+      STRATA_RETURN_IF_ERROR(
+          checkSlotVariant(*forward0, *forward, true, saved));
       STRATA_RETURN_IF_ERROR(
           checkSlotVariant(*backward0, *backward, false, read));
       if (saved != read)
@@ -456,8 +457,8 @@ Status Checker::checkStash() {
       for (uint32_t b : saved) {
         auto [it, inserted] = owner.emplace(b, std::make_pair(c, s));
         if (!inserted)
-          return error("buffer ", b, " is in stash slot ", s, " of chunk ",
-                       c, " and slot ", it->second.second, " of chunk ",
+          return error("buffer ", b, " is in stash slot ", s, " of chunk ", c,
+                       " and slot ", it->second.second, " of chunk ",
                        it->second.first);
       }
     }
@@ -471,7 +472,8 @@ Status Checker::checkStash() {
            std::make_pair(buffer(b).offset(), b);
   });
   for (size_t i = 1; i < byOffset.size(); ++i) {
-    const artifact::Buffer &a = buffer(byOffset[i - 1]), &b = buffer(byOffset[i]);
+    const artifact::Buffer &a = buffer(byOffset[i - 1]),
+                           &b = buffer(byOffset[i]);
     if (a.offset() + a.size() > b.offset())
       return error("stash buffers ", byOffset[i - 1], " and ", byOffset[i],
                    " overlap in the arena");

@@ -51,14 +51,14 @@ TEST(ArtifactLoaderTest, EverySignatureMatchesItsEnumValue) {
 }
 
 std::string stashError(const testing_support::StashSpec &spec) {
-  auto loaded = loadArtifactFromBytes(
-      testing_support::buildStashArtifact(spec), "stage.strata");
+  auto loaded = loadArtifactFromBytes(testing_support::buildStashArtifact(spec),
+                                      "stage.strata");
   return loaded.isOk() ? "ok" : loaded.status().message();
 }
 
 TEST(ArtifactLoaderTest, StashSlotVariantsLoad) {
-  auto loaded = loadArtifactFromBytes(
-      testing_support::buildStashArtifact({}), "stage.strata");
+  auto loaded = loadArtifactFromBytes(testing_support::buildStashArtifact({}),
+                                      "stage.strata");
   ASSERT_TRUE(loaded.isOk()) << loaded.status().toString();
   EXPECT_EQ(loaded->root().pipeline_stash_slots()->Get(0), 2u);
   EXPECT_NE(loaded->findFunction("backward_step.0.1"), nullptr);

@@ -214,12 +214,12 @@ std::vector<uint8_t> buildStashArtifact(const StashSpec &spec) {
     std::vector<uint32_t> forwardArgs = {0, 1, 2},
                           backwardArgs = {0, 1, 2, 4, read};
     const std::string slot = ".0." + std::to_string(s);
-    functions.push_back(fb::CreateFunctionDirect(
-        b, ("forward_step" + slot).c_str(), &forwardArgs, &savedList,
-        &forward));
-    functions.push_back(fb::CreateFunctionDirect(
-        b, ("backward_step" + slot).c_str(), &backwardArgs, nullptr,
-        &backward));
+    functions.push_back(
+        fb::CreateFunctionDirect(b, ("forward_step" + slot).c_str(),
+                                 &forwardArgs, &savedList, &forward));
+    functions.push_back(
+        fb::CreateFunctionDirect(b, ("backward_step" + slot).c_str(),
+                                 &backwardArgs, nullptr, &backward));
   }
   std::vector<uint64_t> peaks(9, 0);
   auto plan = fb::CreateMemoryPlanDirect(b, 1024, &peaks, 0, 0);
@@ -231,9 +231,8 @@ std::vector<uint8_t> buildStashArtifact(const StashSpec &spec) {
   std::vector<int64_t> meshShape = {1, 2, 1};
   auto root = fb::CreateArtifactDirect(
       b, kArtifactVersionMajor, kArtifactVersionMinor, "stash", "model: {}",
-      "{}", "{}", 4, &buffers, &parameters, &functions, plan, &axes,
-      &meshShape, nullptr, /*pipeline_stage=*/0, /*pipeline_chunks=*/1,
-      &spec.stashSlots);
+      "{}", "{}", 4, &buffers, &parameters, &functions, plan, &axes, &meshShape,
+      nullptr, /*pipeline_stage=*/0, /*pipeline_chunks=*/1, &spec.stashSlots);
   fb::FinishSizePrefixedArtifactBuffer(b, root);
   std::vector<uint8_t> bytes(b.GetBufferPointer(),
                              b.GetBufferPointer() + b.GetSize());

@@ -152,7 +152,8 @@ Status PipelineProgram::checkChunk(int c) {
   // A training stage's step functions: one variant per stash slot, which
   // the loader checked are slot 0's with other saved-value buffers.
   const auto *slots = executor.root().pipeline_stash_slots();
-  const uint32_t count = slots && uint32_t(c) < slots->size() ? slots->Get(c) : 0;
+  const uint32_t count =
+      slots && uint32_t(c) < slots->size() ? slots->Get(c) : 0;
   for (uint32_t s = 0; s < count; ++s) {
     const std::string slot = "." + std::to_string(s);
     STRATA_ASSIGN_OR_RETURN(
@@ -280,8 +281,7 @@ Status PipelineProgram::runBackwardStep(const StepCall &call,
                                         const io::HostTensor &tokens,
                                         double lossScale) {
   // The saved values wait in the slot's buffers, which this variant reads.
-  const PreparedFunction &step =
-      *chunks_[call.chunk].backwardSteps[call.slot];
+  const PreparedFunction &step = *chunks_[call.chunk].backwardSteps[call.slot];
   // The labels (the loss's gradient) and, under recomputation, the tokens.
   writeMicroBatch(*executor_, step, tokens, call.global * microBatch_,
                   microBatch_, seq_);
