@@ -27,7 +27,10 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // ReduceScatterGradients and GatherParameters, AdamW and GradSquareSum on
 // a shard axis).
 // 0.6: the compile target (Artifact.target).
-inline constexpr uint16_t kArtifactVersionMinor = 6;
+// 0.7: the pipeline stash in the arena: the buffer category PipelineStash,
+// Artifact.pipeline_stash_slots and one variant of a chunk's step functions
+// per stash slot (forward_step.c.s, backward_step.c.s).
+inline constexpr uint16_t kArtifactVersionMinor = 7;
 
 } // namespace strata::runtime
 
