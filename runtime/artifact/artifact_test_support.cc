@@ -232,7 +232,8 @@ std::vector<uint8_t> buildStashArtifact(const StashSpec &spec) {
   auto root = fb::CreateArtifactDirect(
       b, kArtifactVersionMajor, kArtifactVersionMinor, "stash", "model: {}",
       "{}", "{}", 4, &buffers, &parameters, &functions, plan, &axes, &meshShape,
-      nullptr, /*pipeline_stage=*/0, /*pipeline_chunks=*/1, &spec.stashSlots);
+      nullptr, /*pipeline_stage=*/0, /*pipeline_chunks=*/1, /*target=*/"cpu",
+      &spec.stashSlots);
   fb::FinishSizePrefixedArtifactBuffer(b, root);
   std::vector<uint8_t> bytes(b.GetBufferPointer(),
                              b.GetBufferPointer() + b.GetSize());
