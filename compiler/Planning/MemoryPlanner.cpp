@@ -262,6 +262,7 @@ bool isPersistent(BufferCategory category) {
   case BufferCategory::Input:
   case BufferCategory::Output:
   case BufferCategory::KVCache:
+  case BufferCategory::MainParameter:
     return true;
   }
   return true;
@@ -285,6 +286,8 @@ const char *stringifyBufferCategory(BufferCategory category) {
     return "output";
   case BufferCategory::KVCache:
     return "kv_cache";
+  case BufferCategory::MainParameter:
+    return "main_parameter";
   }
   return "unknown";
 }

@@ -26,9 +26,9 @@ namespace strata::planning {
 // Buffers
 //===----------------------------------------------------------------------===//
 
-/// What a buffer holds. Parameter, Gradient, OptimizerState, Input, Output
-/// and KVCache are persistent: they live for the whole program and across
-/// calls, so each is pinned to its own region. Activation and Workspace are transient: they
+/// What a buffer holds. Parameter, Gradient, OptimizerState, Input, Output,
+/// KVCache and MainParameter are persistent: they live for the whole program
+/// and across calls, so each is pinned to its own region. Activation and Workspace are transient: they
 /// live only over their interval and share memory with buffers whose
 /// intervals do not overlap theirs.
 enum class BufferCategory : uint8_t {
@@ -41,8 +41,11 @@ enum class BufferCategory : uint8_t {
   Output,
   /// An attention layer's key or value cache (inference).
   KVCache,
+  /// The f32 copy of a bf16/f16 parameter that the optimizer updates (mixed
+  /// precision O2); the rank's block under the distributed optimizer.
+  MainParameter,
 };
-inline constexpr size_t kNumBufferCategories = 8;
+inline constexpr size_t kNumBufferCategories = 9;
 
 /// All categories in declaration order, for iterating over peaks.
 inline constexpr std::array<BufferCategory, kNumBufferCategories>
@@ -50,21 +53,23 @@ inline constexpr std::array<BufferCategory, kNumBufferCategories>
         BufferCategory::Parameter,      BufferCategory::Gradient,
         BufferCategory::OptimizerState, BufferCategory::Activation,
         BufferCategory::Workspace,      BufferCategory::Input,
-        BufferCategory::Output,         BufferCategory::KVCache};
+        BufferCategory::Output,         BufferCategory::KVCache,
+        BufferCategory::MainParameter};
 
 /// The order in which persistent categories are laid out at the start of the
 /// arena (each category's buffers by ascending id).
-inline constexpr std::array<BufferCategory, 6> kPersistentLayoutOrder = {
-    BufferCategory::Parameter,      BufferCategory::Gradient,
-    BufferCategory::OptimizerState, BufferCategory::KVCache,
-    BufferCategory::Input,          BufferCategory::Output};
+inline constexpr std::array<BufferCategory, 7> kPersistentLayoutOrder = {
+    BufferCategory::Parameter,      BufferCategory::MainParameter,
+    BufferCategory::Gradient,       BufferCategory::OptimizerState,
+    BufferCategory::KVCache,        BufferCategory::Input,
+    BufferCategory::Output};
 
 /// True for the categories that live for the whole program.
 bool isPersistent(BufferCategory category);
 
 /// Lower-case name for reports and diagnostics: "parameter", "gradient",
 /// "optimizer_state", "activation", "workspace", "input", "output",
-/// "kv_cache".
+/// "kv_cache", "main_parameter".
 const char *stringifyBufferCategory(BufferCategory category);
 
 /// One buffer of the program.
