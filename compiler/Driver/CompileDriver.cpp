@@ -36,6 +36,8 @@
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <optional>
+
 using namespace mlir;
 using namespace mlir::strata;
 namespace cl = llvm::cl;
@@ -121,6 +123,7 @@ int writeArtifact(const CompileOptions &options, ModuleOp module,
   compileOptions["input"] = options.inputPath;
   compileOptions["compile_to"] = toString(options.compileTo).str();
   compileOptions["mode"] = toString(options.mode).str();
+  compileOptions["target"] = options.target;
   if (options.prefillLength > 0)
     compileOptions["prefill_length"] = options.prefillLength;
   llvm::json::Array overrides;
@@ -129,6 +132,7 @@ int writeArtifact(const CompileOptions &options, ModuleOp module,
   compileOptions["overrides"] = std::move(overrides);
   ArtifactSources sources;
   sources.description = descriptionText;
+  sources.target = options.target;
   sources.compileOptions.clear();
   llvm::raw_string_ostream(sources.compileOptions)
       << llvm::json::Value(std::move(compileOptions));
@@ -168,6 +172,15 @@ int writeArtifact(const CompileOptions &options, ModuleOp module,
                      bytes->size());
   output->keep();
   return 0;
+}
+
+/// Why |target| is not a target strata-compile knows, or nothing.
+std::optional<std::string> checkTarget(llvm::StringRef target) {
+  if (target == "cpu" || target == "cuda" || target == "cuda:sm_90" ||
+      target == "cuda:sm_80")
+    return std::nullopt;
+  return "unknown --target '" + target.str() +
+         "'; use cpu, cuda, cuda:sm_90 or cuda:sm_80";
 }
 
 } // namespace
@@ -345,6 +358,12 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
       cl::desc("With --mode infer: the tokens per sequence one prefill call "
                "takes (default: seq_length, at most 128); longer prompts "
                "are prefilled in chunks"));
+  cl::opt<std::string> target(
+      "target", cl::cat(category), cl::value_desc("device"), cl::init("cpu"),
+      cl::desc("The device the artifact runs on, recorded in it (strata-run "
+               "refuses it on another kind of device): cpu (the default), or "
+               "cuda, cuda:sm_90, cuda:sm_80 (NVIDIA GPUs; the CUDA runtime "
+               "backend is not built yet)"));
   cl::opt<unsigned> tp("tp", cl::cat(category), cl::value_desc("N"),
                        cl::desc("Tensor-parallel size; the same as the "
                                 "override model.tensor_model_parallel_size=N"));
@@ -475,6 +494,11 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
     }
     options.prefillLength = prefillLength;
   }
+  if (std::optional<std::string> error = checkTarget(target)) {
+    llvm::WithColor::error(llvm::errs(), "strata-compile") << *error << "\n";
+    return 1;
+  }
+  options.target = target;
   options.outputPath = outputPath;
   if (report.getNumOccurrences()) {
     if (report != "memory" && report != "parallel") {

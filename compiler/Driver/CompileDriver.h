@@ -39,6 +39,9 @@ struct CompileOptions {
   /// is then written only where -o names a file.
   bool reportMemory = false;
   bool reportParallel = false;
+  /// The device the artifact runs on (--target): "cpu" or
+  /// "cuda[:sm_80|sm_90]".
+  std::string target = "cpu";
   bool writeIR = true;
   /// Where phase timings go (--mlir-timing); null for none.
   DefaultTimingManager *timing = nullptr;

@@ -588,7 +588,7 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
       &buffers, &parameters, &functions, memoryPlan,
       meshShape.empty() ? nullptr : &meshAxisNames,
       meshShape.empty() ? nullptr : &meshShape, /*pipeline_stages=*/nullptr,
-      pipelineStage, pipelineChunks);
+      pipelineStage, pipelineChunks, sources.target.c_str());
   fb::FinishSizePrefixedArtifactBuffer(b, root);
   std::vector<uint8_t> bytes(b.GetBufferPointer(),
                              b.GetBufferPointer() + b.GetSize());
@@ -625,7 +625,7 @@ FailureOr<std::vector<uint8_t>> mlir::strata::emitPipelineArtifact(
       sources.compileOptions.c_str(), static_cast<uint32_t>(microBatches),
       /*buffers=*/nullptr, /*parameters=*/nullptr, /*functions=*/nullptr,
       /*plan=*/0, &meshAxisNames, &meshShape, &stageTables,
-      /*pipeline_stage=*/-1, chunks);
+      /*pipeline_stage=*/-1, chunks, sources.target.c_str());
   fb::FinishSizePrefixedArtifactBuffer(b, root);
   std::vector<uint8_t> bytes(b.GetBufferPointer(),
                              b.GetBufferPointer() + b.GetSize());

@@ -26,6 +26,8 @@ struct ArtifactSources {
   std::string compileOptions = "{}";
   /// The artifact's model name; empty: the module's name.
   std::string modelName;
+  /// The device it is compiled for (strata-compile --target).
+  std::string target = "cpu";
 };
 
 /// The size-prefixed artifact bytes, or failure with a diagnostic at the op

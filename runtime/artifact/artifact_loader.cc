@@ -24,6 +24,24 @@ namespace strata::runtime {
 using artifact::Artifact;
 using artifact::BufferCategory;
 
+DType toRuntimeDType(artifact::DType dtype) {
+  switch (dtype) {
+  case artifact::DType::F32:
+    return DType::F32;
+  case artifact::DType::F64:
+    return DType::F64;
+  case artifact::DType::BF16:
+    return DType::BF16;
+  case artifact::DType::F16:
+    return DType::F16;
+  case artifact::DType::I32:
+    return DType::I32;
+  case artifact::DType::I64:
+    return DType::I64;
+  }
+  return DType::F32;
+}
+
 uint64_t dtypeSize(artifact::DType dtype) {
   switch (dtype) {
   case artifact::DType::F32: return 4;

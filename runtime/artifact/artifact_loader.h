@@ -25,6 +25,7 @@
 
 #include "runtime/artifact/artifact_generated.h"
 #include "runtime/artifact/artifact_version.h"
+#include "runtime/support/dtype.h"
 #include "runtime/support/status.h"
 
 #include <cstdint>
@@ -39,6 +40,9 @@ inline constexpr uint64_t kArtifactBufferAlignment = 64;
 
 /// Bytes of one element of |dtype|, or 0 for a value outside the enum.
 uint64_t dtypeSize(artifact::DType dtype);
+
+/// The runtime element type of an artifact element type (the same list).
+DType toRuntimeDType(artifact::DType dtype);
 
 struct ArtifactReader;
 

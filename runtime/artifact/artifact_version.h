@@ -26,11 +26,12 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // optimizer (Parameter.optimizer_split_axis, the kernels
 // ReduceScatterGradients and GatherParameters, AdamW and GradSquareSum on
 // a shard axis).
-// 0.6: mixed precision: the buffer category MainParameter,
+// 0.6: the compile target (Artifact.target).
+// 0.7: mixed precision: the buffer category MainParameter,
 // Parameter.main_value (gradient and moment slots then F32 beside a BF16/F16
 // parameter), the kernels Cast, ParamFromMain and Unscale, and AdamW's
 // optional operand that skips a step with a non-finite gradient norm.
-inline constexpr uint16_t kArtifactVersionMinor = 6;
+inline constexpr uint16_t kArtifactVersionMinor = 7;
 
 } // namespace strata::runtime
 

@@ -5,18 +5,20 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/executor/batch_feed.h"
 
-#include <cstring>
+#include <vector>
 
 namespace strata::runtime {
 
-void writeMicroBatch(Executor &executor, const PreparedFunction &function,
-                     const io::HostTensor &tokens, int64_t row,
-                     int64_t microBatch, int64_t seq) {
-  auto *ids = reinterpret_cast<int32_t *>(executor.data(function.arguments[0]));
-  auto *positions =
-      reinterpret_cast<int32_t *>(executor.data(function.arguments[1]));
-  auto *labels =
-      reinterpret_cast<int32_t *>(executor.data(function.arguments[2]));
+Status writeMicroBatch(Executor &executor, const PreparedFunction &function,
+                       const io::HostTensor &tokens, int64_t row,
+                       int64_t microBatch, int64_t seq) {
+  // Built on the host, then copied to the device: three small copies per
+  // micro-batch. The vectors are reused (thread_local) across calls.
+  thread_local std::vector<int32_t> ids, positions, labels;
+  const size_t count = size_t(microBatch * seq);
+  ids.resize(count);
+  positions.resize(count);
+  labels.resize(count);
   const int64_t width = seq + 1;
   auto token = [&](int64_t r, int64_t s) -> int32_t {
     const int64_t i = (row + r) * width + s;
@@ -30,28 +32,30 @@ void writeMicroBatch(Executor &executor, const PreparedFunction &function,
       labels[r * seq + s] = token(r, s + 1);
       positions[r * seq + s] = static_cast<int32_t>(s);
     }
+  const size_t bytes = count * sizeof(int32_t);
+  STRATA_RETURN_IF_ERROR(
+      executor.writeBytes(function.arguments[0], ids.data(), bytes));
+  STRATA_RETURN_IF_ERROR(
+      executor.writeBytes(function.arguments[1], positions.data(), bytes));
+  return executor.writeBytes(function.arguments[2], labels.data(), bytes);
 }
 
-void writeScalar(Executor &executor, uint32_t id, double value) {
-  uint8_t *data = executor.data(id);
+Status writeScalar(Executor &executor, uint32_t id, double value) {
   if (executor.buffer(id).dtype() == artifact::DType::F64)
-    std::memcpy(data, &value, sizeof(double));
-  else {
-    const float f = static_cast<float>(value);
-    std::memcpy(data, &f, sizeof(float));
-  }
+    return executor.writeBytes(id, &value, sizeof(double));
+  const float f = static_cast<float>(value);
+  return executor.writeBytes(id, &f, sizeof(float));
 }
 
-double readScalar(const Executor &executor, uint32_t id) {
-  const uint8_t *data = executor.data(id);
+StatusOr<double> readScalar(const Executor &executor, uint32_t id) {
   if (executor.buffer(id).dtype() == artifact::DType::F64) {
-    double d;
-    std::memcpy(&d, data, sizeof(double));
+    double d = 0.0;
+    STRATA_RETURN_IF_ERROR(executor.readBytes(id, &d, sizeof(double)));
     return d;
   }
-  float f;
-  std::memcpy(&f, data, sizeof(float));
-  return f;
+  float f = 0.0f;
+  STRATA_RETURN_IF_ERROR(executor.readBytes(id, &f, sizeof(float)));
+  return double(f);
 }
 
 DataParallel dataParallelOf(const RankMesh &mesh) {

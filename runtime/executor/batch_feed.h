@@ -22,13 +22,13 @@ namespace strata::runtime {
 /// Fills the first three arguments of |function| (tokens, positions,
 /// labels; I32 [microBatch, seq]) from rows [row, row + microBatch) of
 /// |tokens| (int32 or int64 [rows, seq + 1], checked by the caller).
-void writeMicroBatch(Executor &executor, const PreparedFunction &function,
-                     const io::HostTensor &tokens, int64_t row,
-                     int64_t microBatch, int64_t seq);
+Status writeMicroBatch(Executor &executor, const PreparedFunction &function,
+                       const io::HostTensor &tokens, int64_t row,
+                       int64_t microBatch, int64_t seq);
 
 /// Buffer |id| (an F32 or F64 scalar) set to / read as a double.
-void writeScalar(Executor &executor, uint32_t id, double value);
-double readScalar(const Executor &executor, uint32_t id);
+Status writeScalar(Executor &executor, uint32_t id, double value);
+StatusOr<double> readScalar(const Executor &executor, uint32_t id);
 
 /// The mesh's dp axis as seen from one rank.
 struct DataParallel {

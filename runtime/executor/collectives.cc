@@ -7,12 +7,9 @@
 
 #include "runtime/executor/optimizer_shards.h"
 
-#include <cstring>
 #include <vector>
 
 namespace strata::runtime {
-
-using artifact::Kernel;
 
 bool isCollective(Kernel kernel) {
   return kernel == Kernel::AllReduce || kernel == Kernel::AllGather ||
@@ -24,147 +21,123 @@ bool isCollective(Kernel kernel) {
 
 namespace {
 
-int axisOfMask(int64_t mask) {
-  int axis = 0;
-  while (!((mask >> axis) & 1))
-    ++axis;
-  return axis;
-}
-
-/// Copies |runs| runs of |run| bytes from stride |from| to stride |to|.
-void copyRuns(const uint8_t *src, uint8_t *dst, int64_t runs, size_t run,
-              size_t from, size_t to) {
-  for (int64_t i = 0; i < runs; ++i)
-    std::memcpy(dst + i * to, src + i * from, run);
-}
-
-/// The gradient slots packed into buckets of at most scratchBytes (slots
+/// The gradient slots packed into buckets of at most bucketBytes (slots
 /// larger than that go alone, in place): one all-reduce per bucket instead
 /// of one per parameter.
-Status reduceGradients(const PreparedInstruction &p, uint8_t *arena,
-                       uint8_t *scratch, Communicator &comm, ElementType type,
-                       const artifact::Artifact &root) {
-  const size_t element = elementSize(type);
-  std::vector<const artifact::Buffer *> bucket;
-  size_t filled = 0;
-  auto flush = [&]() -> Status {
-    if (bucket.empty())
-      return Status::ok();
-    Status status = Status::ok();
-    if (bucket.size() == 1) {
-      status = comm.allReduce(arena + bucket[0]->offset(),
-                              bucket[0]->size() / element, type, ReduceOp::Sum);
-    } else {
-      size_t at = 0;
-      for (const artifact::Buffer *slot : bucket) {
-        std::memcpy(scratch + at, arena + slot->offset(), slot->size());
-        at += slot->size();
-      }
-      status = comm.allReduce(scratch, at / element, type, ReduceOp::Sum);
-      at = 0;
-      for (const artifact::Buffer *slot : bucket) {
-        std::memcpy(arena + slot->offset(), scratch + at, slot->size());
-        at += slot->size();
-      }
+Status reduceGradients(const KernelDescriptor &p, const CollectiveContext &c,
+                       DeviceCommunicator &comm) {
+  const auto &shape = p.as<CollectiveShape>();
+  const size_t element = dtypeSize(p.dtype);
+  std::vector<size_t> bytes;
+  for (const BufferRef &slot : shape.slots)
+    bytes.push_back(slot.bytes());
+  for (const SlotBucket &bucket : bucketSlots(bytes, shape.bucketBytes)) {
+    if (bucket.alone) {
+      const BufferRef &slot = shape.slots[bucket.begin];
+      STRATA_RETURN_IF_ERROR(comm.allReduce(c.arena + slot.offset,
+                                            slot.bytes() / element, p.dtype,
+                                            ReduceOp::Sum, c.stream));
+      continue;
     }
-    bucket.clear();
-    filled = 0;
-    return status.isOk() ? status : status.withContext(p.where);
-  };
-  for (int64_t parameter : p.parameterList) {
-    const artifact::Buffer *slot = root.buffers()->Get(
-        uint32_t(root.parameters()->Get(uint32_t(parameter))->grad()));
-    if (filled + slot->size() > p.scratchBytes)
-      STRATA_RETURN_IF_ERROR(flush());
-    bucket.push_back(slot);
-    filled += slot->size();
+    size_t at = 0;
+    for (size_t t = bucket.begin; t < bucket.end; ++t) {
+      const BufferRef &slot = shape.slots[t];
+      STRATA_RETURN_IF_ERROR(c.device.copy(
+          c.scratch + at, c.arena + slot.offset, slot.bytes(), c.stream));
+      at += slot.bytes();
+    }
+    STRATA_RETURN_IF_ERROR(comm.allReduce(c.scratch, at / element, p.dtype,
+                                          ReduceOp::Sum, c.stream));
+    at = 0;
+    for (size_t t = bucket.begin; t < bucket.end; ++t) {
+      const BufferRef &slot = shape.slots[t];
+      STRATA_RETURN_IF_ERROR(c.device.copy(
+          c.arena + slot.offset, c.scratch + at, slot.bytes(), c.stream));
+      at += slot.bytes();
+    }
   }
-  return flush();
+  return Status::ok();
 }
 
-} // namespace
-
-Status runCollective(const PreparedInstruction &p, uint8_t *arena,
-                     uint8_t *scratch, const RankMesh &mesh,
-                     const artifact::Artifact &root) {
-  const int axis = axisOfMask(p.collectiveAxes);
-  if (axis >= static_cast<int>(mesh.communicators.size()) ||
-      !mesh.communicators[axis])
-    return Status::failedPrecondition(
-        p.where + ": no communicator for mesh axis " + std::to_string(axis));
-  Communicator &comm = *mesh.communicators[axis];
+Status runOn(const KernelDescriptor &p, const CollectiveContext &c,
+             DeviceCommunicator &comm) {
+  const auto &shape = p.as<CollectiveShape>();
   if (p.kernel == Kernel::Send || p.kernel == Kernel::Recv) {
     // The peer's coordinate is this rank's plus the offset, wrapping around
     // (the interleaved schedule's last stage sends to the first).
     const int64_t size = comm.size();
-    const int peer =
-        static_cast<int>(((comm.rank() + p.ints[1]) % size + size) % size);
-    const int tag = static_cast<int>(p.ints[2]);
-    const size_t bytes = static_cast<size_t>(p.dims[0]);
-    Status status =
-        p.kernel == Kernel::Send
-            ? comm.sendAsync(arena + p.operands[0].offset, bytes, peer, tag)
-            : comm.recv(arena + p.results[0].offset, bytes, peer, tag);
-    return status.isOk() ? status : status.withContext(p.where);
+    const int peer = static_cast<int>(
+        ((comm.rank() + shape.peerOffset) % size + size) % size);
+    const int tag = static_cast<int>(shape.tag);
+    return p.kernel == Kernel::Send
+               ? comm.sendAsync(c.arena + p.operands[0].offset, shape.bytes,
+                                peer, tag, c.stream)
+               : comm.recv(c.arena + p.results[0].offset, shape.bytes, peer,
+                           tag, c.stream);
   }
+  const size_t element = dtypeSize(p.dtype);
+  const size_t blockBytes = size_t(shape.block) * element;
+  const size_t localBytes = size_t(shape.outer) * blockBytes;
+  const int64_t outer = shape.outer, group = shape.group;
   if (p.kernel == Kernel::LocalSlice) {
     // y[o][block] = x[o][c * block + ...], c this rank's coordinate.
-    const int64_t outer = p.dims[0];
-    const size_t run = static_cast<size_t>(p.dims[1] * p.dims[3]);
-    copyRuns(arena + p.operands[0].offset + mesh.coords[axis] * run,
-             arena + p.results[0].offset, outer, run, run * p.dims[2], run);
-    return Status::ok();
+    return c.device.copy2D(
+        c.arena + p.results[0].offset, blockBytes,
+        c.arena + p.operands[0].offset + size_t(shape.sliceBlock) * blockBytes,
+        blockBytes * size_t(group), blockBytes, size_t(outer), c.stream);
   }
-  const ElementType type = p.isDouble ? ElementType::F64 : ElementType::F32;
   if (p.kernel == Kernel::ReduceGradients)
-    return reduceGradients(p, arena, scratch, comm, type, root);
+    return reduceGradients(p, c, comm);
   if (p.kernel == Kernel::ReduceScatterGradients)
-    return reduceScatterGradients(p, arena, scratch, comm, type, root);
+    return reduceScatterGradients(p, c, comm);
   if (p.kernel == Kernel::GatherParameters)
-    return gatherParameters(p, arena, scratch, comm, type, root);
-  const size_t element = p.isDouble ? 8 : 4;
-  uint8_t *x = arena + p.operands[0].offset;
-  uint8_t *y = arena + p.results[0].offset;
-  const int64_t outer = p.dims[0], block = p.dims[1], group = p.dims[2];
-  const size_t blockBytes = static_cast<size_t>(block) * element;
-  const size_t localBytes = static_cast<size_t>(outer) * blockBytes;
-  Status status = Status::ok();
+    return gatherParameters(p, c, comm);
+  const DevicePtr x = c.arena + p.operands[0].offset;
+  const DevicePtr y = c.arena + p.results[0].offset;
+  const ReduceOp op = shape.reduceMax ? ReduceOp::Max : ReduceOp::Sum;
   switch (p.kernel) {
-  case Kernel::AllReduce: {
+  case Kernel::AllReduce:
     if (x != y)
-      std::memmove(y, x, localBytes);
-    status = comm.allReduce(y, static_cast<size_t>(outer * block), type,
-                            p.ints[1] == 1 ? ReduceOp::Max : ReduceOp::Sum);
-    break;
-  }
+      STRATA_RETURN_IF_ERROR(c.device.copy(y, x, localBytes, c.stream));
+    return comm.allReduce(y, size_t(outer * shape.block), p.dtype, op,
+                          c.stream);
   case Kernel::AllGather: {
     // y[o][r][block] = x_r[o][block]
-    if (outer == 1) {
-      status = comm.allGather(x, y, static_cast<size_t>(block), type);
-      break;
-    }
-    status =
-        comm.allGather(x, scratch, static_cast<size_t>(outer * block), type);
-    if (status.isOk())
-      for (int64_t r = 0; r < group; ++r)
-        copyRuns(scratch + r * localBytes, y + r * blockBytes, outer,
-                 blockBytes, blockBytes, group * blockBytes);
-    break;
+    if (outer == 1)
+      return comm.allGather(x, y, size_t(shape.block), p.dtype, c.stream);
+    STRATA_RETURN_IF_ERROR(comm.allGather(
+        x, c.scratch, size_t(outer * shape.block), p.dtype, c.stream));
+    for (int64_t r = 0; r < group; ++r)
+      STRATA_RETURN_IF_ERROR(c.device.copy2D(
+          y + size_t(r) * blockBytes, size_t(group) * blockBytes,
+          c.scratch + size_t(r) * localBytes, blockBytes, blockBytes,
+          size_t(outer), c.stream));
+    return Status::ok();
   }
   default: { // ReduceScatter: y[o][block] = sum_r x_r[o][rank's block]
-    const ReduceOp op = p.ints[2] == 1 ? ReduceOp::Max : ReduceOp::Sum;
-    if (outer == 1) {
-      status = comm.reduceScatter(x, y, static_cast<size_t>(block), type, op);
-      break;
-    }
+    if (outer == 1)
+      return comm.reduceScatter(x, y, size_t(shape.block), p.dtype, op,
+                                c.stream);
     for (int64_t r = 0; r < group; ++r)
-      copyRuns(x + r * blockBytes, scratch + r * localBytes, outer, blockBytes,
-               group * blockBytes, blockBytes);
-    status = comm.reduceScatter(scratch, y, static_cast<size_t>(outer * block),
-                                type, op);
-    break;
+      STRATA_RETURN_IF_ERROR(c.device.copy2D(
+          c.scratch + size_t(r) * localBytes, blockBytes,
+          x + size_t(r) * blockBytes, size_t(group) * blockBytes, blockBytes,
+          size_t(outer), c.stream));
+    return comm.reduceScatter(c.scratch, y, size_t(outer * shape.block),
+                              p.dtype, op, c.stream);
   }
   }
+}
+
+} // namespace
+
+Status runCollective(const KernelDescriptor &p, const CollectiveContext &c) {
+  const int axis = p.as<CollectiveShape>().axis;
+  if (axis < 0 || axis >= static_cast<int>(c.communicators.size()) ||
+      !c.communicators[axis])
+    return Status::failedPrecondition(
+        p.where + ": no communicator for mesh axis " + std::to_string(axis));
+  Status status = runOn(p, c, *c.communicators[axis]);
   return status.isOk() ? status : status.withContext(p.where);
 }
 

@@ -3,37 +3,48 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 // The collective instructions of a partitioned artifact (kernel_signatures.cc)
-// on the arena, through the rank's communicator of the instruction's mesh
-// axis. Gathers and scatters along a dimension other than the first go
-// through scratch in rank-major order, which is what the communicator moves.
+// on the arena, through the rank's device communicator of the instruction's
+// mesh axis, with the device's copies: the same code for every backend.
+// Gathers and scatters along a dimension other than the first go through
+// scratch in rank-major order, which is what the communicator moves.
 //
 // Send and Recv move a buffer between pipeline stages: Send copies it out
-// and returns (Communicator::sendAsync, so the next call may reuse the
-// arena and neighbouring stages may send to each other at once); Recv waits
-// (bounded) for it. Whoever drives the stage calls completeSends before the
-// step ends (Executor::completeSends).
+// and returns (sendAsync, so the next call may reuse the arena and
+// neighbouring stages may send to each other at once); Recv waits (bounded)
+// for it. Whoever drives the stage calls completeSends before the step ends
+// (Executor::completeSends).
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_EXECUTOR_COLLECTIVES_H
 #define STRATA_RUNTIME_EXECUTOR_COLLECTIVES_H
 
-#include "runtime/executor/prepared_program.h"
-#include "runtime/executor/rank_mesh.h"
+#include "runtime/backends/device.h"
+#include "runtime/backends/device_communicator.h"
+#include "runtime/backends/kernel_descriptor.h"
 #include "runtime/support/status.h"
 
-#include <cstdint>
+#include <vector>
 
 namespace strata::runtime {
 
-bool isCollective(artifact::Kernel kernel);
+bool isCollective(Kernel kernel);
 
-/// Runs collective |instruction| on |arena| (|scratch| holds its
-/// scratchBytes; |root| locates ReduceGradients' gradient slots). Errors
-/// from the communicator (a peer that died, a timeout) name the
-/// instruction.
-Status runCollective(const PreparedInstruction &instruction, uint8_t *arena,
-                     uint8_t *scratch, const RankMesh &mesh,
-                     const artifact::Artifact &root);
+/// Where a collective instruction runs: the device and stream that order
+/// it, the arena and the workspace (device memory, the workspace at least
+/// the descriptor's scratchBytes), and the rank's device communicator of
+/// each mesh axis.
+struct CollectiveContext {
+  Device &device;
+  Stream &stream;
+  DevicePtr arena;
+  DevicePtr scratch;
+  const std::vector<DeviceCommunicator *> &communicators;
+};
+
+/// Runs collective |descriptor|. Errors from the communicator (a peer that
+/// died, a timeout) name the instruction.
+Status runCollective(const KernelDescriptor &descriptor,
+                     const CollectiveContext &context);
 
 } // namespace strata::runtime
 

@@ -15,6 +15,7 @@
 #ifndef STRATA_RUNTIME_EXECUTOR_COMMUNICATOR_H
 #define STRATA_RUNTIME_EXECUTOR_COMMUNICATOR_H
 
+#include "runtime/support/dtype.h"
 #include "runtime/support/status.h"
 
 #include <cstddef>
@@ -22,10 +23,10 @@
 
 namespace strata::runtime {
 
-enum class ElementType { F32, F64 };
+/// Element types of collectives: the runtime's (the MPI communicator sums
+/// BF16 and F16 in f32). ElementType is the older name.
+using ElementType = DType;
 enum class ReduceOp { Sum, Max };
-
-size_t elementSize(ElementType type);
 
 class Communicator {
 public:

@@ -7,10 +7,7 @@
 
 #include "runtime/artifact/kernel_signatures.h"
 #include "runtime/executor/collectives.h"
-#include "runtime/executor/cpu_dispatch.h"
 #include "runtime/executor/parameter_split.h"
-
-#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
@@ -18,18 +15,6 @@
 #include <sstream>
 
 namespace strata::runtime {
-
-io::DType toIoDType(artifact::DType dtype) {
-  switch (dtype) {
-  case artifact::DType::F32: return io::DType::F32;
-  case artifact::DType::F64: return io::DType::F64;
-  case artifact::DType::BF16: return io::DType::BF16;
-  case artifact::DType::F16: return io::DType::F16;
-  case artifact::DType::I32: return io::DType::I32;
-  case artifact::DType::I64: return io::DType::I64;
-  }
-  return io::DType::F32;
-}
 
 namespace {
 /// Random streams of one call: offsets rngBase + stream, stream < 2^16.
@@ -87,13 +72,37 @@ Status Executor::setUpMesh(const RankMesh *given) {
   return Status::ok();
 }
 
-StatusOr<std::unique_ptr<Executor>>
-Executor::create(LoadedArtifact artifact, Device &device,
-                 const ExecutorOptions &options) {
-  if (!device.hostAccessible())
+Status Executor::checkTarget() const {
+  // Artifacts before format 0.6 name no target: they were compiled for the
+  // CPU.
+  const std::string target = root().target() && root().target()->size()
+                                 ? root().target()->str()
+                                 : "cpu";
+  const std::string kind = target.substr(0, target.find(':'));
+  if (kind != backend_->device().kind())
     return Status::failedPrecondition(
-        "the executor runs CPU kernels; device " + device.name() +
-        " is not host-accessible");
+        artifact_.path() + " was compiled for target '" + target +
+        "' and cannot run on device '" + backend_->device().name() +
+        "'; compile it with strata-compile --target " +
+        backend_->device().kind() + ", or run it with --device " + kind);
+  return Status::ok();
+}
+
+Status Executor::checkBackendRunsEverything() {
+  for (const PreparedFunction &function : functions_)
+    for (const KernelDescriptor &instruction : function.instructions) {
+      if (isCollective(instruction.kernel))
+        continue;
+      if (!backend_->supports(instruction.kernel, instruction.dtype))
+        return unsupportedKernel(instruction, *backend_)
+            .withContext(artifact_.path() + ": function " + function.name);
+    }
+  return Status::ok();
+}
+
+StatusOr<std::unique_ptr<Executor>>
+Executor::create(LoadedArtifact artifact, Backend &backend,
+                 const ExecutorOptions &options) {
   // A pipeline root has no program; each rank runs its stage's
   // (RankSetup::loadArtifact picks it).
   if (artifact.isPipelineRoot())
@@ -101,19 +110,22 @@ Executor::create(LoadedArtifact artifact, Device &device,
         artifact.path() + " is a pipeline-parallel artifact of " +
         std::to_string(artifact.pipelineStages().size()) +
         " stages; a rank runs the program of its stage");
-  if (options.numThreads > 0)
-    omp_set_num_threads(options.numThreads);
-  const int threads = omp_get_max_threads();
   std::unique_ptr<Executor> executor(
-      new Executor(std::move(artifact), options));
+      new Executor(std::move(artifact), backend, options));
+  STRATA_RETURN_IF_ERROR(executor->checkTarget());
   STRATA_RETURN_IF_ERROR(executor->setUpMesh(options.mesh));
   executor->options_.mesh = &executor->mesh_;
-  STRATA_ASSIGN_OR_RETURN(executor->functions_,
-                          prepareProgram(executor->artifact_, threads));
-  size_t scratch = 0;
+  STRATA_ASSIGN_OR_RETURN(
+      executor->functions_,
+      prepareProgram(executor->artifact_, executor->mesh_.coords));
+  STRATA_RETURN_IF_ERROR(executor->checkBackendRunsEverything());
+  size_t workspace = 0;
   for (const PreparedFunction &function : executor->functions_)
-    for (const PreparedInstruction &instruction : function.instructions) {
-      scratch = std::max(scratch, instruction.scratchBytes);
+    for (const KernelDescriptor &instruction : function.instructions) {
+      const size_t own = isCollective(instruction.kernel)
+                             ? 0
+                             : backend.workspaceBytes(instruction);
+      workspace = std::max(workspace, instruction.scratchBytes + own);
       if (instruction.rngStream >= static_cast<int64_t>(kStreamsPerCall))
         return Status::dataLoss(executor->artifact_.path() + ": " +
                                 instruction.where + ": random stream " +
@@ -130,15 +142,25 @@ Executor::create(LoadedArtifact artifact, Device &device,
       if (!split.isOk())
         return split.status().withContext(executor->artifact_.path());
     }
-  if (root.parameters())
-    for (const artifact::Parameter *parameter : *root.parameters())
-      if (parameter->grad() >= 0)
-        executor->gradientSlots_.push_back(
-            static_cast<uint32_t>(parameter->grad()));
+  for (Communicator *host : executor->mesh_.communicators) {
+    if (!host) {
+      executor->deviceCommunicatorList_.push_back(nullptr);
+      continue;
+    }
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<DeviceCommunicator> adapted,
+                            backend.adaptCommunicator(*host));
+    executor->deviceCommunicatorList_.push_back(adapted.get());
+    executor->deviceCommunicators_.push_back(std::move(adapted));
+  }
   const uint64_t arenaSize = root.plan()->arena_size();
-  STRATA_ASSIGN_OR_RETURN(executor->arena_,
-                          device.allocate(arenaSize, kArtifactBufferAlignment));
-  STRATA_ASSIGN_OR_RETURN(executor->scratch_, device.allocate(scratch, 64));
+  Device &device = backend.device();
+  StatusOr<DeviceMemory> arena =
+      device.allocate(arenaSize, kArtifactBufferAlignment);
+  if (!arena.isOk())
+    return arena.status().withContext(executor->artifact_.path() +
+                                      ": the memory plan's arena");
+  executor->arena_ = std::move(*arena);
+  STRATA_ASSIGN_OR_RETURN(executor->workspace_, device.allocate(workspace, 64));
   return executor;
 }
 
@@ -168,28 +190,31 @@ Status Executor::run(std::string_view name) {
 }
 
 Status Executor::run(const PreparedFunction &function) {
-  CpuRunContext context;
-  context.arena = arena_.data();
-  context.scratch = scratch_.data();
-  context.root = &root();
-  context.gradientSlots = &gradientSlots_;
+  KernelRunContext context;
+  context.arena = arena_.base();
+  context.workspace = workspace_.base();
+  context.workspaceBytes = workspace_.size();
   context.dropout = options_.dropout;
   context.seed = options_.seed;
   context.rngBase = rngCounter_ * kStreamsPerCall;
-  context.mesh = &mesh_;
   if (function.usesRandomness && options_.dropout)
     ++rngCounter_;
-  for (const PreparedInstruction &instruction : function.instructions) {
+  Device &device = backend_->device();
+  Stream &stream = device.defaultStream();
+  const CollectiveContext collectives{device, stream, arena_.base(),
+                                      workspace_.base(),
+                                      deviceCommunicatorList_};
+  for (const KernelDescriptor &instruction : function.instructions) {
     const auto start = options_.profile ? std::chrono::steady_clock::now()
                                         : std::chrono::steady_clock::time_point();
-    Status status =
-        isCollective(instruction.kernel)
-            ? runCollective(instruction, arena_.data(), scratch_.data(), mesh_,
-                            root())
-            : runOnCpu(instruction, context);
+    Status status = isCollective(instruction.kernel)
+                        ? runCollective(instruction, collectives)
+                        : backend_->run(instruction, context, stream);
     if (!status.isOk())
       return status.withContext("function " + function.name);
     if (options_.profile) {
+      // Time the kernel itself, not its queueing.
+      STRATA_RETURN_IF_ERROR(device.synchronize(stream));
       const size_t kernel = static_cast<size_t>(instruction.kernel);
       if (kernel >= kernelSeconds_.size()) {
         kernelSeconds_.resize(kernel + 1, 0.0);
@@ -201,11 +226,13 @@ Status Executor::run(const PreparedFunction &function) {
       ++kernelCalls_[kernel];
     }
   }
-  return Status::ok();
+  Status status = device.synchronize(stream);
+  return status.isOk() ? status
+                       : status.withContext("function " + function.name);
 }
 
 Status Executor::completeSends() {
-  for (Communicator *comm : mesh_.communicators)
+  for (DeviceCommunicator *comm : deviceCommunicatorList_)
     if (comm)
       STRATA_RETURN_IF_ERROR(comm->completeSends());
   return Status::ok();
@@ -227,6 +254,19 @@ std::vector<KernelProfile> Executor::profile() const {
   return out;
 }
 
+StatusOr<DevicePtr> Executor::addressOf(uint32_t id, size_t bytes) const {
+  const auto *buffers = root().buffers();
+  if (!buffers || id >= buffers->size())
+    return Status::internal(artifact_.path() + ": no buffer " +
+                            std::to_string(id));
+  const artifact::Buffer &b = buffer(id);
+  if (bytes > b.size())
+    return Status::internal("buffer '" + b.name()->str() + "' holds " +
+                            std::to_string(b.size()) + " bytes, not " +
+                            std::to_string(bytes));
+  return arena_.at(b.offset());
+}
+
 Status Executor::write(uint32_t id, const io::HostTensor &tensor) {
   const artifact::Buffer &b = buffer(id);
   const std::vector<int64_t> shape(b.shape()->begin(), b.shape()->end());
@@ -236,17 +276,35 @@ Status Executor::write(uint32_t id, const io::HostTensor &tensor) {
         io::toString(toIoDType(b.dtype())) + " " + io::shapeToString(shape) +
         ", got " + io::toString(tensor.dtype()) + " " +
         io::shapeToString(tensor.shape()));
-  std::memcpy(data(id), tensor.bytes(), tensor.byteSize());
-  return Status::ok();
+  return writeBytes(id, tensor.bytes(), tensor.byteSize());
 }
 
-io::HostTensor Executor::read(uint32_t id) const {
+Status Executor::writeBytes(uint32_t id, const void *data, size_t bytes) {
+  STRATA_ASSIGN_OR_RETURN(DevicePtr at, addressOf(id, bytes));
+  Device &device = backend_->device();
+  return device.copyToDevice(at, data, bytes, device.defaultStream());
+}
+
+StatusOr<io::HostTensor> Executor::read(uint32_t id) const {
   const artifact::Buffer &b = buffer(id);
   io::HostTensor tensor(toIoDType(b.dtype()),
                         std::vector<int64_t>(b.shape()->begin(),
                                              b.shape()->end()));
-  std::memcpy(tensor.bytes(), data(id), tensor.byteSize());
+  STRATA_RETURN_IF_ERROR(readBytes(id, tensor.bytes(), tensor.byteSize()));
   return tensor;
+}
+
+Status Executor::readBytes(uint32_t id, void *data, size_t bytes) const {
+  STRATA_ASSIGN_OR_RETURN(DevicePtr at, addressOf(id, bytes));
+  Device &device = backend_->device();
+  return device.copyToHost(data, at, bytes, device.defaultStream());
+}
+
+Status Executor::zero(uint32_t id) {
+  const size_t bytes = buffer(id).size();
+  STRATA_ASSIGN_OR_RETURN(DevicePtr at, addressOf(id, bytes));
+  Device &device = backend_->device();
+  return device.zero(at, bytes, device.defaultStream());
 }
 
 namespace {
@@ -267,7 +325,7 @@ ParameterSplit resultSplit(const io::HostTensor &local, int dim, int axis,
 
 StatusOr<io::HostTensor> Executor::readResult(const PreparedFunction &function,
                                               size_t index) const {
-  io::HostTensor local = read(function.results[index]);
+  STRATA_ASSIGN_OR_RETURN(io::HostTensor local, read(function.results[index]));
   const ParameterSplit split =
       resultSplit(local, function.resultSplitDims[index],
                   function.resultSplitAxes[index], mesh_);

@@ -2,16 +2,20 @@
 //
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
-// An Executor owns one rank's memory for one artifact: the arena, exactly
-// the size of the compiled memory plan, with every buffer at its planned
-// offset, and one kernel scratch region sized for the hungriest instruction.
-// Both are allocated once, when the executor is created, after every
-// instruction has been checked (prepared_program.h); running a function
-// then only calls kernels.
+// An Executor owns one rank's memory for one artifact on one backend
+// (runtime/backends): the arena, exactly the size of the compiled memory
+// plan, with every buffer at its planned offset, and one workspace sized
+// for the hungriest instruction. Both are allocated once, on the backend's
+// device, when the executor is created, after every instruction has been
+// checked and turned into a kernel descriptor (prepared_program.h) and the
+// backend has said it runs every one (an error naming the first it does
+// not); running a function then only calls the backend's kernels and the
+// collectives.
 //
 // Callers fill a function's argument buffers, run it, and read its result
-// buffers (write()/read()). Parameters, their gradients and AdamW moments
-// are persistent buffers that keep their values between calls.
+// buffers (write()/read(): copies, since the arena may be GPU memory the
+// host cannot touch). Parameters, their gradients and AdamW moments are
+// persistent buffers that keep their values between calls.
 //
 // Randomness: dropout masks come from counter-based Philox streams. A call
 // of a function that draws random numbers uses the seed and the executor's
@@ -20,9 +24,9 @@
 // runs with the same seed and counter are bitwise equal.
 //
 // Usage:
-//   CpuDevice device;
+//   STRATA_ASSIGN_OR_RETURN(auto backend, createBackend("cpu"));
 //   STRATA_ASSIGN_OR_RETURN(auto executor,
-//                           Executor::create(std::move(artifact), device, {}));
+//                           Executor::create(std::move(artifact), *backend));
 //   STRATA_RETURN_IF_ERROR(executor->write(tokensBuffer, tokens));
 //   STRATA_RETURN_IF_ERROR(executor->run("forward"));
 //   STRATA_ASSIGN_OR_RETURN(io::HostTensor loss, executor->read(lossBuffer));
@@ -32,7 +36,7 @@
 #define STRATA_RUNTIME_EXECUTOR_EXECUTOR_H
 
 #include "runtime/artifact/artifact_loader.h"
-#include "runtime/executor/device.h"
+#include "runtime/backends/backend.h"
 #include "runtime/executor/prepared_program.h"
 #include "runtime/executor/rank_mesh.h"
 #include "runtime/io/host_tensor.h"
@@ -47,8 +51,6 @@
 namespace strata::runtime {
 
 struct ExecutorOptions {
-  /// Kernel threads; 0 keeps OpenMP's default (OMP_NUM_THREADS or all cores).
-  int numThreads = 0;
   /// With false, dropout (and attention dropout) passes values through
   /// unchanged: evaluation, and the numerics interface that compares with a
   /// reference.
@@ -71,14 +73,18 @@ struct KernelProfile {
 };
 
 /// io::DType of an artifact element type.
-io::DType toIoDType(artifact::DType dtype);
+inline io::DType toIoDType(artifact::DType dtype) {
+  return toRuntimeDType(dtype);
+}
 
 class Executor {
 public:
-  /// Prepares every function of |artifact| and allocates the arena and the
-  /// scratch space on |device| (which must outlive the executor).
+  /// Prepares every function of |artifact|, checks that |backend| runs
+  /// every instruction and allocates the arena and the workspace on its
+  /// device (|backend| must outlive the executor). An artifact compiled for
+  /// another kind of device than |backend|'s is an error naming both.
   static StatusOr<std::unique_ptr<Executor>>
-  create(LoadedArtifact artifact, Device &device,
+  create(LoadedArtifact artifact, Backend &backend,
          const ExecutorOptions &options = {});
 
   const LoadedArtifact &artifact() const { return artifact_; }
@@ -87,7 +93,9 @@ public:
 
   /// The arena's size: the memory plan's arena_size, to the byte.
   size_t arenaBytes() const { return arena_.size(); }
-  size_t scratchBytes() const { return scratch_.size(); }
+  size_t scratchBytes() const { return workspace_.size(); }
+  Backend &backend() const { return *backend_; }
+  Device &device() const { return backend_->device(); }
 
   /// The function named |name|, or null.
   const PreparedFunction *findFunction(std::string_view name) const;
@@ -103,16 +111,19 @@ public:
   const artifact::Buffer &buffer(uint32_t id) const {
     return *root().buffers()->Get(id);
   }
-  uint8_t *data(uint32_t id) { return arena_.data() + buffer(id).offset(); }
-  const uint8_t *data(uint32_t id) const {
-    return arena_.data() + buffer(id).offset();
-  }
 
   /// Copies |tensor| into buffer |id|; its dtype and shape must be the
   /// buffer's (an error naming both otherwise).
   Status write(uint32_t id, const io::HostTensor &tensor);
+  /// Copies |bytes| bytes from host memory into buffer |id| (from its start;
+  /// at most the buffer's size).
+  Status writeBytes(uint32_t id, const void *data, size_t bytes);
   /// A copy of buffer |id|.
-  io::HostTensor read(uint32_t id) const;
+  StatusOr<io::HostTensor> read(uint32_t id) const;
+  /// Copies the first |bytes| bytes of buffer |id| to host memory.
+  Status readBytes(uint32_t id, void *data, size_t bytes) const;
+  /// Sets buffer |id| to zeros.
+  Status zero(uint32_t id);
   /// Result |index| of |function| after a run, whole: a result split across
   /// ranks is gathered from the ranks of its axis (which must all call this).
   StatusOr<io::HostTensor> readResult(const PreparedFunction &function,
@@ -144,21 +155,27 @@ public:
   void setRngCounter(uint64_t counter) { rngCounter_ = counter; }
 
 private:
-  Executor(LoadedArtifact artifact, ExecutorOptions options)
-      : artifact_(std::move(artifact)), options_(options) {}
+  Executor(LoadedArtifact artifact, Backend &backend, ExecutorOptions options)
+      : artifact_(std::move(artifact)), backend_(&backend), options_(options) {}
   Status setUpMesh(const RankMesh *given);
+  Status checkTarget() const;
+  Status checkBackendRunsEverything();
+  /// Buffer |id|'s address and a check that |bytes| fit it.
+  StatusOr<DevicePtr> addressOf(uint32_t id, size_t bytes) const;
 
   LoadedArtifact artifact_;
+  Backend *backend_;
   ExecutorOptions options_;
   std::vector<PreparedFunction> functions_;
   DeviceMemory arena_;
-  DeviceMemory scratch_;
-  /// Gradient slots of the trainable parameters, for zero_grads/grad_norm.
-  std::vector<uint32_t> gradientSlots_;
+  DeviceMemory workspace_;
   uint64_t rngCounter_ = 0;
   RankMesh mesh_;
   /// The communicators of a single-rank mesh_ (when options.mesh is null).
   std::vector<std::unique_ptr<Communicator>> ownedCommunicators_;
+  /// Per mesh axis, the device's communicator over mesh_'s host one.
+  std::vector<std::unique_ptr<DeviceCommunicator>> deviceCommunicators_;
+  std::vector<DeviceCommunicator *> deviceCommunicatorList_;
   /// Seconds and calls per artifact::Kernel value.
   std::vector<double> kernelSeconds_;
   std::vector<int64_t> kernelCalls_;

@@ -8,6 +8,7 @@
 // exercised by tests/executor (which needs the compiler) and tests/e2e.
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/backends/cpu_test_backend.h"
 #include "runtime/executor/executor.h"
 
 #include "runtime/artifact/artifact_checksum.h"
@@ -29,14 +30,15 @@ using testing_support::buildArtifact;
 using testing_support::Spec;
 
 StatusOr<std::unique_ptr<Executor>> executorFor(const Spec &spec,
-                                                CpuDevice &device) {
+                                                Backend &device) {
   STRATA_ASSIGN_OR_RETURN(LoadedArtifact artifact,
                           loadArtifactFromBytes(buildArtifact(spec), "t.strata"));
   return Executor::create(std::move(artifact), device, {});
 }
 
 TEST(ExecutorTest, ArenaIsExactlyThePlannedSize) {
-  CpuDevice device;
+  std::unique_ptr<Backend> backend = cpuTestBackend();
+  Backend &device = *backend;
   Spec spec;
   spec.arenaSize = 1024;
   auto executor = executorFor(spec, device);
@@ -45,7 +47,8 @@ TEST(ExecutorTest, ArenaIsExactlyThePlannedSize) {
 }
 
 TEST(ExecutorTest, MatmulComputesXTimesWTransposed) {
-  CpuDevice device;
+  std::unique_ptr<Backend> backend = cpuTestBackend();
+  Backend &device = *backend;
   auto made = executorFor(Spec(), device);
   ASSERT_TRUE(made.isOk()) << made.status().toString();
   Executor &executor = **made;
@@ -57,7 +60,7 @@ TEST(ExecutorTest, MatmulComputesXTimesWTransposed) {
   ASSERT_TRUE(executor.write(0, w).isOk());
   ASSERT_TRUE(executor.write(4, x).isOk());
   ASSERT_TRUE(executor.run("forward").isOk());
-  io::HostTensor y = executor.read(5);
+  io::HostTensor y = executor.read(5).value();
   for (int m = 0; m < 2; ++m)
     for (int n = 0; n < 4; ++n) {
       double expected = 0.0;
@@ -69,7 +72,8 @@ TEST(ExecutorTest, MatmulComputesXTimesWTransposed) {
 }
 
 TEST(ExecutorTest, MisShapedMatmulIsRejectedBeforeRunning) {
-  CpuDevice device;
+  std::unique_ptr<Backend> backend = cpuTestBackend();
+  Backend &device = *backend;
   Spec spec;
   spec.matmulOperands = {0, 4}; // w[4,8] x[2,8]^T is [4,2], y is [2,4]
   auto executor = executorFor(spec, device);
@@ -85,7 +89,8 @@ TEST(ExecutorTest, MisShapedMatmulIsRejectedBeforeRunning) {
 }
 
 TEST(ExecutorTest, ContractedDimensionsMustAgree) {
-  CpuDevice device;
+  std::unique_ptr<Backend> backend = cpuTestBackend();
+  Backend &device = *backend;
   Spec spec;
   spec.matmulInts = {2}; // contracting 2 dims of x[2,8]: more than it has
   auto executor = executorFor(spec, device);
@@ -96,7 +101,8 @@ TEST(ExecutorTest, ContractedDimensionsMustAgree) {
 }
 
 TEST(ExecutorTest, WriteRejectsTensorsOfAnotherShapeOrType) {
-  CpuDevice device;
+  std::unique_ptr<Backend> backend = cpuTestBackend();
+  Backend &device = *backend;
   auto made = executorFor(Spec(), device);
   ASSERT_TRUE(made.isOk());
   Status wrongShape = (*made)->write(4, io::HostTensor(io::DType::F32, {8, 2}));
@@ -108,17 +114,18 @@ TEST(ExecutorTest, WriteRejectsTensorsOfAnotherShapeOrType) {
 }
 
 TEST(ExecutorTest, InitializationIsDeterministicAndHasTheRequestedStd) {
-  CpuDevice device;
+  std::unique_ptr<Backend> backend = cpuTestBackend();
+  Backend &device = *backend;
   auto a = executorFor(Spec(), device), b = executorFor(Spec(), device);
   ASSERT_TRUE(a.isOk() && b.isOk());
-  initializeParameters(**a, 7);
-  initializeParameters(**b, 7);
+  ASSERT_TRUE(initializeParameters(**a, 7).isOk());
+  ASSERT_TRUE(initializeParameters(**b, 7).isOk());
   StatusOr<io::TensorMap> ra = readParameters(**a), rb = readParameters(**b);
   ASSERT_TRUE(ra.isOk() && rb.isOk());
   const io::TensorMap &pa = *ra, &pb = *rb;
   ASSERT_EQ(pa.count("w"), 1u);
   EXPECT_TRUE(pa.at("w").bitwiseEquals(pb.at("w")));
-  initializeParameters(**b, 8);
+  ASSERT_TRUE(initializeParameters(**b, 8).isOk());
   StatusOr<io::TensorMap> after = readParameters(**b);
   ASSERT_TRUE(after.isOk());
   EXPECT_FALSE(pa.at("w").bitwiseEquals((*after).at("w")));
@@ -132,7 +139,8 @@ TEST(ExecutorTest, InitializationIsDeterministicAndHasTheRequestedStd) {
 }
 
 TEST(ExecutorTest, WriteParametersListsEveryProblem) {
-  CpuDevice device;
+  std::unique_ptr<Backend> backend = cpuTestBackend();
+  Backend &device = *backend;
   auto made = executorFor(Spec(), device);
   ASSERT_TRUE(made.isOk());
   io::TensorMap params;
@@ -151,7 +159,8 @@ TEST(ExecutorTest, WriteParametersListsEveryProblem) {
 }
 
 TEST(ExecutorTest, UnknownFunctionNamesTheOnesThatExist) {
-  CpuDevice device;
+  std::unique_ptr<Backend> backend = cpuTestBackend();
+  Backend &device = *backend;
   auto made = executorFor(Spec(), device);
   ASSERT_TRUE(made.isOk());
   Status status = (*made)->run("forward_backward");
@@ -168,7 +177,7 @@ using testing_support::buildCacheArtifact;
 using testing_support::CacheSpec;
 
 StatusOr<std::unique_ptr<Executor>> cacheExecutorFor(const CacheSpec &spec,
-                                                     CpuDevice &device) {
+                                                     Backend &device) {
   STRATA_ASSIGN_OR_RETURN(
       LoadedArtifact artifact,
       loadArtifactFromBytes(buildCacheArtifact(spec), "c.strata"));
@@ -193,7 +202,8 @@ Status decodeStep(Executor &executor, const std::vector<int32_t> &positions,
 }
 
 TEST(ExecutorTest, DecodeWritesTheCacheAndAttendsItsPrefix) {
-  CpuDevice device;
+  std::unique_ptr<Backend> backend = cpuTestBackend();
+  Backend &device = *backend;
   auto made = cacheExecutorFor(CacheSpec(), device);
   ASSERT_TRUE(made.isOk()) << made.status().toString();
   Executor &executor = **made;
@@ -209,8 +219,8 @@ TEST(ExecutorTest, DecodeWritesTheCacheAndAttendsItsPrefix) {
     Status status =
         decodeStep(executor, steps[step], int(step) * 11 + 1, &q, &k, &v);
     ASSERT_TRUE(status.isOk()) << status.toString();
-    const io::HostTensor out = executor.read(6);
-    const io::HostTensor keyCache = executor.read(0);
+    const io::HostTensor out = executor.read(6).value();
+    const io::HostTensor keyCache = executor.read(0).value();
     for (int b = 0; b < 2; ++b) {
       const int position = steps[step][b];
       for (int d = 0; d < 2; ++d) {
@@ -243,11 +253,12 @@ TEST(ExecutorTest, DecodeWritesTheCacheAndAttendsItsPrefix) {
 }
 
 TEST(ExecutorTest, PositionsOutsideTheCacheAreRejectedBeforeAnyWrite) {
-  CpuDevice device;
+  std::unique_ptr<Backend> backend = cpuTestBackend();
+  Backend &device = *backend;
   auto made = cacheExecutorFor(CacheSpec(), device);
   ASSERT_TRUE(made.isOk()) << made.status().toString();
   Executor &executor = **made;
-  const io::HostTensor before = executor.read(0);
+  const io::HostTensor before = executor.read(0).value();
   io::HostTensor q(io::DType::F32, {2, 1, 2, 2}),
       k(io::DType::F32, {2, 1, 1, 2}), v(io::DType::F32, {2, 1, 1, 2});
   for (const std::vector<int32_t> &positions :
@@ -266,12 +277,13 @@ TEST(ExecutorTest, PositionsOutsideTheCacheAreRejectedBeforeAnyWrite) {
               std::string::npos)
         << status.message();
     // Sequence 0's valid position was not written either.
-    EXPECT_TRUE(executor.read(0).bitwiseEquals(before));
+    EXPECT_TRUE(executor.read(0).value().bitwiseEquals(before));
   }
 }
 
 TEST(ExecutorTest, CacheKernelsNeedKVCacheBuffers) {
-  CpuDevice device;
+  std::unique_ptr<Backend> backend = cpuTestBackend();
+  Backend &device = *backend;
   CacheSpec spec;
   spec.cacheCategory = artifact::BufferCategory::Activation;
   auto made = cacheExecutorFor(spec, device);
@@ -417,7 +429,7 @@ struct TwoStages {
   }
   StatusOr<std::unique_ptr<Executor>>
   executor(int stage, const std::vector<uint8_t> &bytes,
-           CpuDevice &device) const {
+           Backend &device) const {
     STRATA_ASSIGN_OR_RETURN(LoadedArtifact artifact,
                             loadArtifactFromBytes(bytes, "stage.strata"));
     ExecutorOptions options;
@@ -437,7 +449,8 @@ io::HostTensor filled(float first) {
 }
 
 TEST(ExecutorTest, SendAndRecvMoveBuffersBetweenStages) {
-  CpuDevice device;
+  std::unique_ptr<Backend> backend = cpuTestBackend();
+  Backend &device = *backend;
   Mailboxes mail;
   TwoStages stages(mail);
   // Offset +1: stage 0 sends to stage 1, and stage 1 (wrapping around, as
@@ -457,8 +470,8 @@ TEST(ExecutorTest, SendAndRecvMoveBuffersBetweenStages) {
   EXPECT_EQ(mail.queues[std::make_tuple(1, 0, 7)].size(), 1u);
   ASSERT_TRUE((*first)->run("recv").isOk());
   ASSERT_TRUE((*second)->run("recv").isOk());
-  EXPECT_TRUE((*first)->read(1).bitwiseEquals(filled(20.0f)));
-  EXPECT_TRUE((*second)->read(1).bitwiseEquals(filled(10.0f)));
+  EXPECT_TRUE((*first)->read(1).value().bitwiseEquals(filled(20.0f)));
+  EXPECT_TRUE((*second)->read(1).value().bitwiseEquals(filled(10.0f)));
   ASSERT_TRUE((*first)->completeSends().isOk());
   EXPECT_EQ(mail.completeSendsCalls, 1);
 
@@ -474,7 +487,8 @@ TEST(ExecutorTest, SendAndRecvMoveBuffersBetweenStages) {
 }
 
 TEST(ExecutorTest, SendAndRecvAreCheckedBeforeRunning) {
-  CpuDevice device;
+  std::unique_ptr<Backend> backend = cpuTestBackend();
+  Backend &device = *backend;
   Mailboxes mail;
   TwoStages stages(mail);
   auto refused = [&](const std::vector<uint8_t> &bytes) {

@@ -7,6 +7,7 @@
 // (pipeline_mpi_test.cc).
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/backends/cpu_test_backend.h"
 #include "runtime/executor/model_parameters.h"
 
 #include "runtime/artifact/artifact_test_support.h"
@@ -80,7 +81,8 @@ TEST(ModelParametersTest, ASharedParameterBelongsToTheLowerStage) {
 struct StageExecutor {
   SingleProcessCommunicator dp, pp, tp;
   RankMesh mesh;
-  CpuDevice device;
+  std::unique_ptr<Backend> backend = cpuTestBackend();
+  Backend &device = *backend;
   std::unique_ptr<Executor> executor;
 
   StageExecutor(const LoadedArtifact &root, int64_t stage) {
@@ -111,7 +113,7 @@ TEST(ModelParametersTest, AStageTakesItsOwnFromAGlobalMap) {
   global.emplace("w0", w0);
   global.emplace("w1", w1);
   ASSERT_TRUE(writeParameters(*stage.executor, global, "ckpt").isOk());
-  EXPECT_EQ(stage.executor->read(0).data<float>()[5], -5.0f);
+  EXPECT_EQ(stage.executor->read(0).value().data<float>()[5], -5.0f);
   // Another stage's name is expected, anything else is not, and the stage's
   // own is required.
   io::TensorMap extra = global;
@@ -129,7 +131,8 @@ TEST(ModelParametersTest, AStageTakesItsOwnFromAGlobalMap) {
 
 TEST(ModelParametersTest, APipelineRootIsNoExecutorProgram) {
   const LoadedArtifact root = load(buildPipelineArtifact({}));
-  CpuDevice device;
+  std::unique_ptr<Backend> backend = cpuTestBackend();
+  Backend &device = *backend;
   StatusOr<std::unique_ptr<Executor>> refused = Executor::create(root, device);
   ASSERT_FALSE(refused.isOk());
   EXPECT_EQ(refused.status().message(),

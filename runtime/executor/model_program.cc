@@ -155,9 +155,12 @@ StatusOr<Evaluation> ModelProgram::evaluate(const io::HostTensor &tokens,
     out.logits = io::HostTensor(toIoDType(logits.dtype()), {rows, seq_, vocab_});
   double lossSum = 0.0;
   for (int64_t row = 0; row < rows; row += microBatch_) {
-    writeMicroBatch(*executor_, *forward_, tokens, row, microBatch_, seq_);
+    STRATA_RETURN_IF_ERROR(
+        writeMicroBatch(*executor_, *forward_, tokens, row, microBatch_, seq_));
     STRATA_RETURN_IF_ERROR(executor_->run(*forward_));
-    lossSum += readScalar(*executor_, forward_->results[1]);
+    STRATA_ASSIGN_OR_RETURN(const double loss,
+                            readScalar(*executor_, forward_->results[1]));
+    lossSum += loss;
     if (keepLogits) {
       STRATA_ASSIGN_OR_RETURN(io::HostTensor whole,
                               executor_->readResult(*forward_, 0));
@@ -196,14 +199,18 @@ StatusOr<double> ModelProgram::computeGradients(const io::HostTensor &tokens) {
   const uint64_t firstCall = executor_->rngCounter();
   double lossSum = 0.0;
   for (int64_t chunk = firstChunk; chunk < firstChunk + localChunks; ++chunk) {
-    writeMicroBatch(*executor_, *forwardBackward_, tokens, chunk * microBatch_,
-                    microBatch_, seq_);
-    writeScalar(*executor_, forwardBackward_->arguments[3],
-                1.0 / double(chunks));
+    STRATA_RETURN_IF_ERROR(writeMicroBatch(*executor_, *forwardBackward_,
+                                           tokens, chunk * microBatch_,
+                                           microBatch_, seq_));
+    STRATA_RETURN_IF_ERROR(writeScalar(
+        *executor_, forwardBackward_->arguments[3], 1.0 / double(chunks)));
     if (draws)
       executor_->setRngCounter(firstCall + uint64_t(chunk));
     STRATA_RETURN_IF_ERROR(executor_->run(*forwardBackward_));
-    lossSum += readScalar(*executor_, forwardBackward_->results[0]);
+    STRATA_ASSIGN_OR_RETURN(
+        const double loss,
+        readScalar(*executor_, forwardBackward_->results[0]));
+    lossSum += loss;
   }
   if (draws)
     executor_->setRngCounter(firstCall + uint64_t(chunks));
@@ -230,9 +237,11 @@ StatusOr<StepResult> ModelProgram::trainStep(const io::HostTensor &tokens,
                             hyper.weightDecay,  hyper.clipGradNorm,
                             static_cast<double>(step)};
   for (size_t i = 0; i < 7; ++i)
-    writeScalar(*executor_, args[i], values[i]);
+    STRATA_RETURN_IF_ERROR(writeScalar(*executor_, args[i], values[i]));
   STRATA_RETURN_IF_ERROR(executor_->run(*optimizerStep_));
-  result.gradNorm = readScalar(*executor_, optimizerStep_->results[0]);
+  STRATA_ASSIGN_OR_RETURN(const double norm,
+                          readScalar(*executor_, optimizerStep_->results[0]));
+  result.gradNorm = norm;
   return result;
 }
 

@@ -36,14 +36,51 @@ std::string formatSeconds(double seconds, bool fixedOneDecimal) {
   return out.str();
 }
 
-MPI_Datatype mpiType(ElementType type) {
-  return type == ElementType::F64 ? MPI_DOUBLE : MPI_FLOAT;
+/// The MPI type of |type|'s elements: 16-bit floats move as their bits
+/// (reductions of them are refused in checkReducible).
+MPI_Datatype mpiType(DType type) {
+  switch (type) {
+  case DType::F64:
+    return MPI_DOUBLE;
+  case DType::I32:
+    return MPI_INT32_T;
+  case DType::I64:
+    return MPI_INT64_T;
+  case DType::BF16:
+  case DType::F16:
+    return MPI_UINT16_T;
+  default:
+    return MPI_FLOAT;
+  }
 }
 
-size_t byteSize(ElementType type) { return type == ElementType::F64 ? 8 : 4; }
+size_t byteSize(DType type) { return dtypeSize(type); }
 
-const char *typeName(ElementType type) {
-  return type == ElementType::F64 ? "f64" : "f32";
+/// "f32", "bf16", ... for messages.
+const char *typeName(DType type) {
+  switch (type) {
+  case DType::F32:
+    return "f32";
+  case DType::F64:
+    return "f64";
+  case DType::BF16:
+    return "bf16";
+  case DType::F16:
+    return "f16";
+  case DType::I32:
+    return "i32";
+  case DType::I64:
+    return "i64";
+  }
+  return "?";
+}
+
+/// Sums and maxima of 16-bit floats need an MPI operation of their own.
+Status checkReducible(DType type, const std::string &what) {
+  if (type == DType::BF16 || type == DType::F16)
+    return Status::unimplemented(what + " of " + std::string(typeName(type)) +
+                                 " over MPI is not implemented yet");
+  return Status::ok();
 }
 
 MPI_Op mpiOp(ReduceOp op) { return op == ReduceOp::Max ? MPI_MAX : MPI_SUM; }
@@ -314,6 +351,7 @@ Status MpiCommunicator::allReduce(void *data, size_t count, ElementType type,
                                   ReduceOp reduce) {
   Operation op{"all_reduce", count, typeName(type)};
   STRATA_RETURN_IF_ERROR(checkUsable(op));
+  STRATA_RETURN_IF_ERROR(checkReducible(type, "all_reduce"));
   MPI_Request request = MPI_REQUEST_NULL;
   if (int code = MPI_Iallreduce(MPI_IN_PLACE, data, int(count), mpiType(type),
                                 mpiOp(reduce), comm_, &request);
@@ -355,6 +393,7 @@ Status MpiCommunicator::reduceScatter(const void *send, void *recv,
                                       ReduceOp reduce) {
   Operation op{"reduce_scatter", count, typeName(type)};
   STRATA_RETURN_IF_ERROR(checkUsable(op));
+  STRATA_RETURN_IF_ERROR(checkReducible(type, "reduce_scatter"));
   const size_t bytes = count * byteSize(type);
   // send == recv is MPI_IN_PLACE (the input is the whole buffer, the result
   // its first |count| elements); any other overlap goes through a copy.

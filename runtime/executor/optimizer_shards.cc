@@ -35,26 +35,31 @@ std::vector<SlotBucket> bucketSlots(const std::vector<size_t> &bytes,
   return buckets;
 }
 
-void packBlocks(const std::vector<uint8_t *> &slots,
-                const std::vector<size_t> &bytes, int64_t group, int64_t rank,
-                uint8_t *out) {
+Status packBlocks(Device &device, Stream &stream,
+                  const std::vector<DevicePtr> &slots,
+                  const std::vector<size_t> &bytes, int64_t group, int64_t rank,
+                  DevicePtr out) {
   size_t at = 0;
   for (size_t t = 0; t < slots.size(); ++t) {
     const size_t block = bytes[t] / size_t(group);
-    std::memcpy(out + at, slots[t] + size_t(rank) * block, block);
+    STRATA_RETURN_IF_ERROR(
+        device.copy(out + at, slots[t] + size_t(rank) * block, block, stream));
     at += block;
   }
+  return Status::ok();
 }
 
-void unpackBlocks(const uint8_t *in, const std::vector<size_t> &bytes,
-                  int64_t group, int64_t rank,
-                  const std::vector<uint8_t *> &slots) {
+Status unpackBlocks(Device &device, Stream &stream, DevicePtr in,
+                    const std::vector<size_t> &bytes, int64_t group,
+                    int64_t rank, const std::vector<DevicePtr> &slots) {
   size_t at = 0;
   for (size_t t = 0; t < slots.size(); ++t) {
     const size_t block = bytes[t] / size_t(group);
-    std::memcpy(slots[t] + size_t(rank) * block, in + at, block);
+    STRATA_RETURN_IF_ERROR(
+        device.copy(slots[t] + size_t(rank) * block, in + at, block, stream));
     at += block;
   }
+  return Status::ok();
 }
 
 namespace {
@@ -63,25 +68,21 @@ enum class Direction { ReduceScatter, AllGather };
 
 /// The listed parameters' gradient slots (ReduceScatter) or values
 /// (AllGather), bucketed, each bucket one collective over |comm|.
-Status moveBlocks(const PreparedInstruction &p, uint8_t *arena,
-                  uint8_t *scratch, Communicator &comm, ElementType type,
-                  const artifact::Artifact &root, Direction direction) {
+Status moveBlocks(const KernelDescriptor &p, const CollectiveContext &c,
+                  DeviceCommunicator &comm, Direction direction) {
+  const auto &shape = p.as<CollectiveShape>();
   const int64_t group = comm.size(), rank = comm.rank();
-  const size_t element = elementSize(type);
-  std::vector<uint8_t *> slots;
+  const size_t element = dtypeSize(p.dtype);
+  std::vector<DevicePtr> slots;
   std::vector<size_t> bytes;
-  for (int64_t parameter : p.parameterList) {
-    const artifact::Parameter &entry =
-        *root.parameters()->Get(uint32_t(parameter));
-    const uint32_t id = direction == Direction::AllGather
-                            ? entry.value()
-                            : uint32_t(entry.grad());
-    const artifact::Buffer &buffer = *root.buffers()->Get(id);
-    slots.push_back(arena + buffer.offset());
-    bytes.push_back(buffer.size());
+  for (const BufferRef &slot : shape.slots) {
+    slots.push_back(c.arena + slot.offset);
+    bytes.push_back(slot.bytes());
   }
-  for (const SlotBucket &bucket : bucketSlots(bytes, p.scratchBytes)) {
-    const std::vector<uint8_t *> s(slots.begin() + bucket.begin,
+  Device &device = c.device;
+  Stream &stream = c.stream;
+  for (const SlotBucket &bucket : bucketSlots(bytes, shape.bucketBytes)) {
+    const std::vector<DevicePtr> s(slots.begin() + bucket.begin,
                                    slots.begin() + bucket.end);
     const std::vector<size_t> b(bytes.begin() + bucket.begin,
                                 bytes.begin() + bucket.end);
@@ -90,53 +91,55 @@ Status moveBlocks(const PreparedInstruction &p, uint8_t *arena,
       total += size;
     const size_t blockBytes = total / size_t(group);
     const size_t count = blockBytes / element;
-    Status status = Status::ok();
     if (direction == Direction::ReduceScatter) {
       if (bucket.alone) {
         // In place: the sum of block c lands in the slot's first block.
-        status = comm.reduceScatter(s[0], s[0], count, type, ReduceOp::Sum);
-        if (status.isOk() && rank != 0)
-          std::memcpy(s[0] + size_t(rank) * blockBytes, s[0], blockBytes);
+        STRATA_RETURN_IF_ERROR(comm.reduceScatter(s[0], s[0], count, p.dtype,
+                                                  ReduceOp::Sum, stream));
+        if (rank != 0)
+          STRATA_RETURN_IF_ERROR(device.copy(s[0] + size_t(rank) * blockBytes,
+                                             s[0], blockBytes, stream));
       } else {
         for (int64_t r = 0; r < group; ++r)
-          packBlocks(s, b, group, r, scratch + size_t(r) * blockBytes);
-        status =
-            comm.reduceScatter(scratch, scratch, count, type, ReduceOp::Sum);
-        if (status.isOk())
-          unpackBlocks(scratch, b, group, rank, s);
+          STRATA_RETURN_IF_ERROR(
+              packBlocks(device, stream, s, b, group, r,
+                         c.scratch + size_t(r) * blockBytes));
+        STRATA_RETURN_IF_ERROR(comm.reduceScatter(
+            c.scratch, c.scratch, count, p.dtype, ReduceOp::Sum, stream));
+        STRATA_RETURN_IF_ERROR(
+            unpackBlocks(device, stream, c.scratch, b, group, rank, s));
       }
     } else if (bucket.alone) {
-      status =
-          comm.allGather(s[0] + size_t(rank) * blockBytes, s[0], count, type);
+      STRATA_RETURN_IF_ERROR(comm.allGather(s[0] + size_t(rank) * blockBytes,
+                                            s[0], count, p.dtype, stream));
     } else {
-      uint8_t *own = scratch + size_t(rank) * blockBytes;
-      packBlocks(s, b, group, rank, own);
-      status = comm.allGather(own, scratch, count, type);
-      if (status.isOk())
-        for (int64_t r = 0; r < group; ++r)
-          if (r != rank)
-            unpackBlocks(scratch + size_t(r) * blockBytes, b, group, r, s);
+      const DevicePtr own = c.scratch + size_t(rank) * blockBytes;
+      STRATA_RETURN_IF_ERROR(
+          packBlocks(device, stream, s, b, group, rank, own));
+      STRATA_RETURN_IF_ERROR(
+          comm.allGather(own, c.scratch, count, p.dtype, stream));
+      for (int64_t r = 0; r < group; ++r)
+        if (r != rank)
+          STRATA_RETURN_IF_ERROR(
+              unpackBlocks(device, stream, c.scratch + size_t(r) * blockBytes,
+                           b, group, r, s));
     }
-    if (!status.isOk())
-      return status.withContext(p.where);
   }
   return Status::ok();
 }
 
 } // namespace
 
-Status reduceScatterGradients(const PreparedInstruction &p, uint8_t *arena,
-                              uint8_t *scratch, Communicator &comm,
-                              ElementType type,
-                              const artifact::Artifact &root) {
-  return moveBlocks(p, arena, scratch, comm, type, root,
-                    Direction::ReduceScatter);
+Status reduceScatterGradients(const KernelDescriptor &p,
+                              const CollectiveContext &context,
+                              DeviceCommunicator &comm) {
+  return moveBlocks(p, context, comm, Direction::ReduceScatter);
 }
 
-Status gatherParameters(const PreparedInstruction &p, uint8_t *arena,
-                        uint8_t *scratch, Communicator &comm, ElementType type,
-                        const artifact::Artifact &root) {
-  return moveBlocks(p, arena, scratch, comm, type, root, Direction::AllGather);
+Status gatherParameters(const KernelDescriptor &p,
+                        const CollectiveContext &context,
+                        DeviceCommunicator &comm) {
+  return moveBlocks(p, context, comm, Direction::AllGather);
 }
 
 } // namespace strata::runtime

@@ -12,21 +12,19 @@
 //   GatherParameters        each owner's updated block of the parameter
 //                           copied to every rank (after the AdamW updates)
 //
-// Slots of up to the instruction's scratch size are packed into buckets
+// Slots of up to the instruction's bucket size are packed into buckets
 // (one collective per bucket, in rank-major order through scratch); larger
 // slots go alone, in place.
 //
-// Usage (the executor's runCollective):
+// Usage (runCollective):
 //   if (p.kernel == Kernel::ReduceScatterGradients)
-//     return reduceScatterGradients(p, arena, scratch, comm, type, root);
+//     return reduceScatterGradients(p, context, comm);
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_EXECUTOR_OPTIMIZER_SHARDS_H
 #define STRATA_RUNTIME_EXECUTOR_OPTIMIZER_SHARDS_H
 
-#include "runtime/artifact/artifact_generated.h"
-#include "runtime/executor/communicator.h"
-#include "runtime/executor/prepared_program.h"
+#include "runtime/executor/collectives.h"
 #include "runtime/support/status.h"
 
 #include <cstddef>
@@ -51,25 +49,26 @@ std::vector<SlotBucket> bucketSlots(const std::vector<size_t> &bytes,
 /// |group| blocks), for every slot t, offset(t) being the sum of the earlier
 /// slots' block sizes: rank |rank|'s part of the rank-major layout a
 /// reduce-scatter scatters from and an all-gather gathers to. Each slot's
-/// size divides by |group|.
-void packBlocks(const std::vector<uint8_t *> &slots,
-                const std::vector<size_t> &bytes, int64_t group, int64_t rank,
-                uint8_t *out);
+/// size divides by |group|. Device copies on |stream|.
+Status packBlocks(Device &device, Stream &stream,
+                  const std::vector<DevicePtr> &slots,
+                  const std::vector<size_t> &bytes, int64_t group, int64_t rank,
+                  DevicePtr out);
 
 /// The inverse of packBlocks: block |rank| of slot t = in[offset(t) ...].
-void unpackBlocks(const uint8_t *in, const std::vector<size_t> &bytes,
-                  int64_t group, int64_t rank,
-                  const std::vector<uint8_t *> &slots);
+Status unpackBlocks(Device &device, Stream &stream, DevicePtr in,
+                    const std::vector<size_t> &bytes, int64_t group,
+                    int64_t rank, const std::vector<DevicePtr> &slots);
 
 /// ReduceScatterGradients over |comm| (the group of the instruction's axis).
-Status reduceScatterGradients(const PreparedInstruction &p, uint8_t *arena,
-                              uint8_t *scratch, Communicator &comm,
-                              ElementType type, const artifact::Artifact &root);
+Status reduceScatterGradients(const KernelDescriptor &p,
+                              const CollectiveContext &context,
+                              DeviceCommunicator &comm);
 
 /// GatherParameters over |comm|.
-Status gatherParameters(const PreparedInstruction &p, uint8_t *arena,
-                        uint8_t *scratch, Communicator &comm, ElementType type,
-                        const artifact::Artifact &root);
+Status gatherParameters(const KernelDescriptor &p,
+                        const CollectiveContext &context,
+                        DeviceCommunicator &comm);
 
 } // namespace strata::runtime
 

@@ -3,12 +3,11 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/backends/cpu/cpu_device.h"
 #include "runtime/executor/fake_peer_communicator.h"
 #include "runtime/executor/optimizer_shards.h"
 
 #include <gtest/gtest.h>
-
-#include <flatbuffers/flatbuffers.h>
 
 #include <cstring>
 #include <numeric>
@@ -35,17 +34,25 @@ TEST(OptimizerShardsTest, BucketsKeepOrderAndPutLargeSlotsAlone) {
 
 TEST(OptimizerShardsTest, PackBlocksIsRankMajorAndUnpackInvertsIt) {
   // Two slots of 4 and 8 bytes over 2 ranks: blocks of 2 and 4 bytes.
+  CpuDevice device;
+  Stream &stream = device.defaultStream();
   std::vector<uint8_t> a = {0, 1, 2, 3}, b = {10, 11, 12, 13, 14, 15, 16, 17};
-  const std::vector<uint8_t *> slots = {a.data(), b.data()};
+  const std::vector<DevicePtr> slots = {DevicePtr(a.data()),
+                                        DevicePtr(b.data())};
   const std::vector<size_t> bytes = {4, 8};
   std::vector<uint8_t> packed(12);
   for (int64_t r = 0; r < 2; ++r)
-    packBlocks(slots, bytes, 2, r, packed.data() + r * 6);
+    ASSERT_TRUE(packBlocks(device, stream, slots, bytes, 2, r,
+                           DevicePtr(packed.data() + r * 6))
+                    .isOk());
   EXPECT_EQ(packed, (std::vector<uint8_t>{0, 1, 10, 11, 12, 13, //
                                           2, 3, 14, 15, 16, 17}));
   std::vector<uint8_t> c(4), d(8);
-  const std::vector<uint8_t *> into = {c.data(), d.data()};
-  unpackBlocks(packed.data() + 6, bytes, 2, 1, into);
+  const std::vector<DevicePtr> into = {DevicePtr(c.data()),
+                                       DevicePtr(d.data())};
+  ASSERT_TRUE(unpackBlocks(device, stream, DevicePtr(packed.data() + 6), bytes,
+                           2, 1, into)
+                  .isOk());
   EXPECT_EQ(c, (std::vector<uint8_t>{0, 0, 2, 3}));
   EXPECT_EQ(d, (std::vector<uint8_t>{0, 0, 0, 0, 14, 15, 16, 17}));
 }
@@ -79,55 +86,51 @@ public:
 };
 
 /// Three trainable parameters of 4, 8 and 6 floats, each value buffer
-/// followed by its gradient slot in the arena.
+/// followed by its gradient slot in the arena, and the descriptor of a
+/// ReduceScatterGradients or GatherParameters over them.
 struct ThreeParameters {
-  ThreeParameters() {
-    flatbuffers::FlatBufferBuilder b;
-    std::vector<flatbuffers::Offset<artifact::Buffer>> buffers;
-    std::vector<flatbuffers::Offset<artifact::Parameter>> parameters;
+  ThreeParameters(Kernel kernel, size_t bucketBytes) {
+    descriptor.kernel = kernel;
+    descriptor.where = "test";
+    CollectiveShape &shape = descriptor.shape.emplace<CollectiveShape>();
+    shape.bucketBytes = bucketBytes;
+    descriptor.scratchBytes = bucketBytes;
     uint64_t offset = 0;
     for (int64_t n : {4, 8, 6}) {
-      std::vector<int64_t> shape = {n};
-      const uint32_t value = uint32_t(buffers.size());
-      for (auto category : {artifact::BufferCategory::Parameter,
-                            artifact::BufferCategory::Gradient}) {
-        buffers.push_back(artifact::CreateBufferDirect(
-            b, "slot", category, artifact::DType::F32, &shape, offset,
-            uint64_t(n) * 4));
-        offset += uint64_t(n) * 4;
-      }
-      parameters.push_back(
-          artifact::CreateParameterDirect(b, "p", value, int32_t(value + 1)));
+      const BufferRef value{0, offset, n, DType::F32};
+      const BufferRef grad{0, offset + uint64_t(n) * 4, n, DType::F32};
+      shape.slots.push_back(kernel == Kernel::GatherParameters ? value : grad);
+      offset += 2 * uint64_t(n) * 4;
     }
-    b.Finish(artifact::CreateArtifactDirect(b, 0, 5, "m", "", "", "", 1,
-                                            &buffers, &parameters));
-    bytes.assign(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
     arena.resize(offset / 4);
     std::iota(arena.begin(), arena.end(), 1.0f);
-    instruction.parameterList = {0, 1, 2};
-    instruction.where = "test";
+    scratch.resize(bucketBytes);
   }
-  const artifact::Artifact &root() const {
-    return *flatbuffers::GetRoot<artifact::Artifact>(bytes.data());
+  /// Runs the descriptor as rank 1 of 2 with |comm|.
+  Status run(Communicator &comm) {
+    CpuDevice device;
+    HostMemoryCommunicator onDevice(comm);
+    std::vector<DeviceCommunicator *> communicators = {&onDevice};
+    const CollectiveContext context{device, device.defaultStream(),
+                                    DevicePtr(arena.data()),
+                                    DevicePtr(scratch.data()), communicators};
+    return descriptor.kernel == Kernel::GatherParameters
+               ? gatherParameters(descriptor, context, onDevice)
+               : reduceScatterGradients(descriptor, context, onDevice);
   }
-  uint8_t *base() { return reinterpret_cast<uint8_t *>(arena.data()); }
 
-  std::vector<uint8_t> bytes;
   std::vector<float> arena;
-  PreparedInstruction instruction;
+  std::vector<uint8_t> scratch;
+  KernelDescriptor descriptor;
 };
 
 TEST(OptimizerShardsTest, ReduceScatterFillsTheRanksBlockBucketedOrAlone) {
   // Scratch for everything (one bucket), or for less than the largest
   // slot (the 8-float slot alone, in place).
   for (size_t scratchBytes : {size_t(72), size_t(24)}) {
-    ThreeParameters t;
-    t.instruction.scratchBytes = scratchBytes;
-    std::vector<uint8_t> scratch(scratchBytes);
+    ThreeParameters t(Kernel::ReduceScatterGradients, scratchBytes);
     MirrorPeer comm;
-    ASSERT_TRUE(reduceScatterGradients(t.instruction, t.base(), scratch.data(),
-                                       comm, ElementType::F32, t.root())
-                    .isOk());
+    ASSERT_TRUE(t.run(comm).isOk());
     // Gradient slots at floats [4, 8), [16, 24), [30, 36) of the arena;
     // rank 1's block: the second half of each, doubled.
     const std::vector<float> &a = t.arena;
@@ -143,13 +146,9 @@ TEST(OptimizerShardsTest, ReduceScatterFillsTheRanksBlockBucketedOrAlone) {
 
 TEST(OptimizerShardsTest, GatherParametersFillsThePeersBlocks) {
   for (size_t scratchBytes : {size_t(72), size_t(24)}) {
-    ThreeParameters t;
-    t.instruction.scratchBytes = scratchBytes;
-    std::vector<uint8_t> scratch(scratchBytes);
+    ThreeParameters t(Kernel::GatherParameters, scratchBytes);
     MirrorPeer comm;
-    ASSERT_TRUE(gatherParameters(t.instruction, t.base(), scratch.data(), comm,
-                                 ElementType::F32, t.root())
-                    .isOk());
+    ASSERT_TRUE(t.run(comm).isOk());
     // Values at floats [0, 4), [8, 16), [24, 30): block 0 from the peer
     // (-1), block 1 this rank's own.
     const std::vector<float> &a = t.arena;

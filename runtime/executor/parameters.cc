@@ -69,18 +69,17 @@ void fill(T *out, int64_t n, const artifact::Parameter &parameter,
   }
 }
 
-void zero(Executor &executor, int32_t id) {
-  if (id >= 0)
-    std::memset(executor.data(static_cast<uint32_t>(id)), 0,
-                executor.buffer(static_cast<uint32_t>(id)).size());
+Status zeroSlot(Executor &executor, int32_t id) {
+  return id >= 0 ? executor.zero(static_cast<uint32_t>(id)) : Status::ok();
 }
 
-void zeroTrainingState(Executor &executor) {
+Status zeroTrainingState(Executor &executor) {
   for (const artifact::Parameter *parameter : *executor.root().parameters()) {
-    zero(executor, parameter->grad());
-    zero(executor, parameter->adam_m());
-    zero(executor, parameter->adam_v());
+    STRATA_RETURN_IF_ERROR(zeroSlot(executor, parameter->grad()));
+    STRATA_RETURN_IF_ERROR(zeroSlot(executor, parameter->adam_m()));
+    STRATA_RETURN_IF_ERROR(zeroSlot(executor, parameter->adam_v()));
   }
+  return Status::ok();
 }
 
 } // namespace
@@ -122,23 +121,32 @@ StatusOr<io::HfFamily> hfFamilyOf(const LoadedArtifact &artifact) {
   return family;
 }
 
-void initializeParameters(Executor &executor, uint64_t seed) {
+Status initializeParameters(Executor &executor, uint64_t seed) {
   const auto &root = executor.root();
   if (!root.parameters())
-    return;
+    return Status::ok();
+  // Each value is filled on the host, in f64 or f32, and copied in: the
+  // values are a pure function of (seed, name, global index) whatever the
+  // device.
+  io::HostTensor host;
   for (const artifact::Parameter *parameter : *root.parameters()) {
     const artifact::Buffer &value = executor.buffer(parameter->value());
-    uint8_t *data = executor.data(parameter->value());
     const ParameterSplit split =
         acceptedSplitOf(*parameter, shapeOf(value), executor.mesh());
-    if (value.dtype() == artifact::DType::F64)
-      fill(reinterpret_cast<double *>(data),
-           static_cast<int64_t>(value.size() / 8), *parameter, split, seed);
+    const bool isDouble = value.dtype() == artifact::DType::F64;
+    host = io::HostTensor(isDouble ? io::DType::F64 : io::DType::F32,
+                          shapeOf(value));
+    if (isDouble)
+      fill(host.data<double>(), host.numElements(), *parameter, split, seed);
     else
-      fill(reinterpret_cast<float *>(data),
-           static_cast<int64_t>(value.size() / 4), *parameter, split, seed);
+      fill(host.data<float>(), host.numElements(), *parameter, split, seed);
+    if (host.dtype() != toIoDType(value.dtype())) {
+      STRATA_ASSIGN_OR_RETURN(
+          host, io::convertTensor(host, toIoDType(value.dtype())));
+    }
+    STRATA_RETURN_IF_ERROR(executor.write(parameter->value(), host));
   }
-  zeroTrainingState(executor);
+  return zeroTrainingState(executor);
 }
 
 namespace {
@@ -150,7 +158,7 @@ namespace {
 StatusOr<io::HostTensor> readGlobal(const Executor &executor,
                                     const artifact::Parameter &parameter,
                                     uint32_t id) {
-  io::HostTensor local = executor.read(id);
+  STRATA_ASSIGN_OR_RETURN(io::HostTensor local, executor.read(id));
   const std::vector<int64_t> shape =
       shapeOf(executor.buffer(parameter.value()));
   if (id != parameter.value()) {
@@ -292,7 +300,12 @@ Status writeNamed(Executor &executor, const std::vector<Target> &targets,
             : optimizerBlock(
                   localBlock(*converted, split),
                   optimizerSplitOf(*parameter, local, executor.mesh()));
-    std::memcpy(executor.data(id), block.bytes(), block.byteSize());
+    if (Status status =
+            executor.writeBytes(id, block.bytes(), block.byteSize());
+        !status.isOk()) {
+      problems.push_back(name + ": " + status.message());
+      continue;
+    }
   }
   for (const auto &[name, tensor] : tensors)
     if (!expected.count(name))
@@ -359,8 +372,7 @@ Status loadHfCheckpoint(Executor &executor, const std::string &path) {
       io::TensorMap params,
       io::loadCheckpoint(path, parameterTable(executor.artifact()), family));
   STRATA_RETURN_IF_ERROR(writeParameters(executor, params, path));
-  zeroTrainingState(executor);
-  return Status::ok();
+  return zeroTrainingState(executor);
 }
 
 Status saveHfCheckpoint(const Executor &executor, const std::string &path,

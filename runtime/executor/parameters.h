@@ -38,7 +38,7 @@ StatusOr<io::HfFamily> hfFamilyOf(const LoadedArtifact &artifact);
 
 /// Fills every parameter from its initializer with |seed|, and zeroes the
 /// gradient slots and AdamW moments.
-void initializeParameters(Executor &executor, uint64_t seed);
+Status initializeParameters(Executor &executor, uint64_t seed);
 
 /// Every parameter, by Strata name, in the global layout: a parameter split
 /// across ranks is gathered from the ranks of its mesh axis, so every rank

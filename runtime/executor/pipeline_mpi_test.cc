@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/artifact/artifact_test_support.h"
+#include "runtime/backends/cpu_test_backend.h"
 #include "runtime/executor/mesh_communicators.h"
 #include "runtime/executor/mpi_communicator.h"
 #include "runtime/executor/mpi_session.h"
@@ -50,7 +51,8 @@ void check(bool ok, const char *expr, int line, const std::string &detail) {
 struct Stage {
   std::unique_ptr<MeshCommunicators> communicators;
   RankMesh mesh;
-  CpuDevice device;
+  std::unique_ptr<Backend> backend = cpuTestBackend();
+  Backend &device = *backend;
   std::unique_ptr<Executor> executor;
   int64_t stage = 0, tp = 0, tpSize = 1;
 };
@@ -122,8 +124,8 @@ void testCheckpointGather(const MpiSession &session, const MeshShape &shape) {
   }
   CHECK_OK(writeParameters(*stage->executor, global, "global"));
   // This rank's block: rows [4 tp, 4 tp + 4) of its stage's weight.
-  const float *block =
-      reinterpret_cast<const float *>(stage->executor->data(0));
+  const io::HostTensor local = stage->executor->read(0).value();
+  const float *block = local.data<float>();
   const float *whole =
       global.at("w" + std::to_string(stage->stage)).data<float>();
   CHECK(std::memcmp(block, whole + stage->tp * 32, 32 * sizeof(float)) == 0);
@@ -172,10 +174,12 @@ void testSharedGradients(const MpiSession &session, const MeshShape &shape) {
   auto part = [](int64_t stage, int i) {
     return stage == 0 ? 0.1f * float(i) + 0.3f : 1.0f / float(i + 3);
   };
-  float *grad = reinterpret_cast<float *>(stage->executor->data(1));
+  std::vector<float> grad(32);
   for (int i = 0; i < 32; ++i)
     grad[i] = part(stage->stage, i);
+  CHECK_OK(stage->executor->writeBytes(1, grad.data(), 32 * sizeof(float)));
   CHECK_OK(sumSharedGradients(*stage->executor));
+  CHECK_OK(stage->executor->readBytes(1, grad.data(), 32 * sizeof(float)));
   bool equal = true;
   for (int i = 0; i < 32; ++i) {
     const float expected = stage->stage == 0 || stage->stage == last

@@ -218,14 +218,17 @@ StatusOr<Evaluation> PipelineProgram::evaluate(const io::HostTensor &tokens,
     // The chunks in order: chunk c + 1 of stage 0 waits for chunk c of the
     // last stage, whose Send does not wait for it.
     for (const Chunk &chunk : chunks_) {
-      writeMicroBatch(*executor_, *chunk.forward, tokens, m * microBatch_,
-                      microBatch_, seq_);
+      STRATA_RETURN_IF_ERROR(writeMicroBatch(*executor_, *chunk.forward, tokens,
+                                             m * microBatch_, microBatch_,
+                                             seq_));
       useCounterOf(m);
       STRATA_RETURN_IF_ERROR(executor_->run(*chunk.forward));
     }
     if (!group_.isLastStage())
       continue;
-    lossSum += readScalar(*executor_, lossForward.results[1]);
+    STRATA_ASSIGN_OR_RETURN(const double loss,
+                            readScalar(*executor_, lossForward.results[1]));
+    lossSum += loss;
     if (keepLogits) {
       STRATA_ASSIGN_OR_RETURN(io::HostTensor whole,
                               executor_->readResult(lossForward, 0));
@@ -273,17 +276,20 @@ Status PipelineProgram::runForwardStep(const StepCall &call,
                                        double &lossSum) {
   const Chunk &chunk = chunks_[call.chunk];
   const PreparedFunction &step = *chunk.forwardStep;
-  writeMicroBatch(*executor_, step, tokens, call.global * microBatch_,
-                  microBatch_, seq_);
+  STRATA_RETURN_IF_ERROR(writeMicroBatch(
+      *executor_, step, tokens, call.global * microBatch_, microBatch_, seq_));
   useCounterOf(call.global);
   STRATA_RETURN_IF_ERROR(executor_->run(step));
-  if (isLossChunk(call.chunk))
-    lossSum += readScalar(*executor_, step.results[0]);
+  if (isLossChunk(call.chunk)) {
+    STRATA_ASSIGN_OR_RETURN(const double loss,
+                            readScalar(*executor_, step.results[0]));
+    lossSum += loss;
+  }
   STRATA_ASSIGN_OR_RETURN(uint8_t * slot,
                           stash_.acquire(call.chunk, call.local));
   for (size_t k = chunk.firstSaved; k < step.results.size(); ++k) {
     const size_t bytes = executor_->buffer(step.results[k]).size();
-    std::memcpy(slot, executor_->data(step.results[k]), bytes);
+    STRATA_RETURN_IF_ERROR(executor_->readBytes(step.results[k], slot, bytes));
     slot += bytes;
   }
   return Status::ok();
@@ -297,13 +303,15 @@ Status PipelineProgram::runBackwardStep(const StepCall &call,
                           stash_.find(call.chunk, call.local));
   for (size_t k = kFirstSavedArgument; k < step.arguments.size(); ++k) {
     const size_t bytes = executor_->buffer(step.arguments[k]).size();
-    std::memcpy(executor_->data(step.arguments[k]), slot, bytes);
+    STRATA_RETURN_IF_ERROR(
+        executor_->writeBytes(step.arguments[k], slot, bytes));
     slot += bytes;
   }
   // The labels (the loss's gradient) and, under recomputation, the tokens.
-  writeMicroBatch(*executor_, step, tokens, call.global * microBatch_,
-                  microBatch_, seq_);
-  writeScalar(*executor_, step.arguments[kLossScaleArgument], lossScale);
+  STRATA_RETURN_IF_ERROR(writeMicroBatch(
+      *executor_, step, tokens, call.global * microBatch_, microBatch_, seq_));
+  STRATA_RETURN_IF_ERROR(
+      writeScalar(*executor_, step.arguments[kLossScaleArgument], lossScale));
   // The forward step's counter: recomputation redraws its masks.
   useCounterOf(call.global);
   STRATA_RETURN_IF_ERROR(executor_->run(step));

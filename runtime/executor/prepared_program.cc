@@ -15,7 +15,6 @@
 
 namespace strata::runtime {
 
-using artifact::DType;
 using artifact::Kernel;
 
 namespace {
@@ -30,8 +29,6 @@ std::string shapeText(const Shape &shape) {
   os << ']';
   return os.str();
 }
-
-const char *dtypeText(DType dtype) { return artifact::EnumNameDType(dtype); }
 
 int64_t product(Shape::const_iterator begin, Shape::const_iterator end) {
   return std::accumulate(begin, end, int64_t(1), std::multiplies<>());
@@ -52,12 +49,12 @@ class InstructionPreparer {
 public:
   InstructionPreparer(const LoadedArtifact &artifact,
                       const artifact::Function &function, size_t index,
-                      int numThreads)
+                      const std::vector<int64_t> &meshCoords)
       : artifact(artifact), function(function),
         instruction(*function.instructions()->Get(index)), index(index),
-        numThreads(numThreads) {}
+        meshCoords(meshCoords) {}
 
-  StatusOr<PreparedInstruction> prepare();
+  StatusOr<KernelDescriptor> prepare();
 
 private:
   template <typename... Parts> Status fail(const Parts &...parts) const {
@@ -128,8 +125,9 @@ private:
       return fail(ts, " ", shapeText(trailing),
                   " does not match the trailing dimensions of ", xs, " ",
                   shapeText(x));
-    out.dims[1] = product(trailing.begin(), trailing.end());
-    out.dims[0] = out.dims[1] == 0 ? 0 : product(x.begin(), x.end()) / out.dims[1];
+    const int64_t cols = product(trailing.begin(), trailing.end());
+    const int64_t rows = cols == 0 ? 0 : product(x.begin(), x.end()) / cols;
+    out.shape = RowsShape{rows, cols, 0.0};
     return Status::ok();
   }
   Status checkSameShapes(std::initializer_list<size_t> operands,
@@ -145,12 +143,47 @@ private:
                     operandText(0));
     return Status::ok();
   }
-  /// Bytes of |count| values of the instruction's floating-point type.
+  /// Bytes of |count| accumulator values (f64 for f64 programs, f32
+  /// otherwise: 16-bit programs keep statistics and losses in f32).
   size_t floatBytes(int64_t count) const {
-    return static_cast<size_t>(count) * (out.isDouble ? 8 : 4);
+    return static_cast<size_t>(count) * (out.dtype == DType::F64 ? 8 : 4);
+  }
+  /// This rank's coordinate along mesh axis |axis| (0 without a mesh).
+  int64_t meshCoord(int64_t axis) const {
+    return axis >= 0 && axis < int64_t(meshCoords.size()) ? meshCoords[axis]
+                                                          : 0;
+  }
+  /// The slots of parameter |index|: its whole value and gradient, or
+  /// under the distributed optimizer (|blockAxis| >= 0) this rank's block.
+  StatusOr<ParameterSlots> parameterSlots(int64_t index, int64_t blockAxis);
+  BufferRef bufferRef(uint32_t id) const {
+    const auto &b = buffer(id);
+    return {id, b.offset(),
+            static_cast<int64_t>(b.size() / dtypeSize(b.dtype())),
+            toRuntimeDType(b.dtype())};
   }
 
   Status prepareKernel();
+  /// A kernel over the elements of operand 0.
+  Status elementwise() {
+    out.shape = ElementwiseShape{out.operands[0].elements};
+    return Status::ok();
+  }
+  /// Every trainable parameter (a gradient slot), in table order.
+  std::vector<int64_t> trainableParameters() const {
+    std::vector<int64_t> list;
+    const auto *parameters = artifact.root().parameters();
+    for (uint32_t i = 0; parameters && i < parameters->size(); ++i)
+      if (parameters->Get(i)->grad() >= 0)
+        list.push_back(i);
+    return list;
+  }
+  /// ids[...] into a table [vocab, hidden] (this rank's block of the
+  /// vocabulary when split).
+  EmbeddingShape embeddingShape(const Shape &ids, const Shape &table) const {
+    return {product(ids.begin(), ids.end()), table[0], table[1],
+            out.block * table[0], out.blocks * table[0]};
+  }
   Status prepareMatmul();
   Status attentionShapes(const Shape &q, const Shape &k, const Shape &v,
                          const char *keysLayout, const char *valuesLayout);
@@ -190,8 +223,13 @@ private:
   const artifact::Function &function;
   const artifact::Instruction &instruction;
   size_t index;
-  int numThreads;
-  PreparedInstruction out;
+  const std::vector<int64_t> &meshCoords;
+  /// The parameters the instruction lists (its trailing ints), the one an
+  /// AdamW updates, and a collective's bit mask of mesh axes.
+  std::vector<int64_t> parameterList;
+  int64_t parameterIndex = -1;
+  int64_t collectiveAxes = 0;
+  KernelDescriptor out;
 };
 
 /// Operand positions that hold int32 ids, labels or positions.
@@ -214,6 +252,28 @@ bool isIntegerOperand(Kernel kernel, size_t i) {
   }
 }
 
+/// Float values that stay f32 in a 16-bit program (the dialect's loss and
+/// attention log-sum-exp): result 1 of Attention, operand 4 of
+/// AttentionGrad, the loss of CrossEntropy and its gradient.
+bool isAccumulatorValue(Kernel kernel, bool result, size_t i) {
+  switch (kernel) {
+  case Kernel::Attention:
+    return result && i == 1;
+  case Kernel::AttentionGrad:
+    return !result && i == 4;
+  case Kernel::CrossEntropy:
+    return result && i == 0;
+  case Kernel::CrossEntropyGrad:
+    return !result && i == 2;
+  default:
+    return false;
+  }
+}
+
+bool isSixteenBit(DType dtype) {
+  return dtype == DType::BF16 || dtype == DType::F16;
+}
+
 Status InstructionPreparer::checkTypes() {
   // Send and Recv move bytes of any type.
   if (out.kernel == Kernel::Send || out.kernel == Kernel::Recv)
@@ -223,47 +283,61 @@ Status InstructionPreparer::checkTypes() {
     if (buffer(operandId(0)).dtype() != buffer(resultId(0)).dtype())
       return fail(resultText(0), " should have the element type of ",
                   operandText(0));
-    out.dims[3] = dtypeSize(buffer(operandId(0)).dtype());
+    out.dtype = toRuntimeDType(buffer(operandId(0)).dtype());
     return Status::ok();
   }
+  // The compute type: the first float value that is not an accumulator.
   std::optional<DType> floatType;
-  auto check = [&](uint32_t id, bool integer,
+  for (size_t i = 0; i < numOperands() + numResults() && !floatType; ++i) {
+    const bool result = i >= numOperands();
+    const size_t k = result ? i - numOperands() : i;
+    if (!result && isIntegerOperand(out.kernel, k))
+      continue;
+    if (isAccumulatorValue(out.kernel, result, k))
+      continue;
+    const DType dtype =
+        toRuntimeDType(buffer(result ? resultId(k) : operandId(k)).dtype());
+    if (isFloatingPoint(dtype))
+      floatType = dtype;
+  }
+  auto check = [&](uint32_t id, bool integer, bool accumulator,
                    const std::string &what) -> Status {
-    const DType dtype = buffer(id).dtype();
+    const DType dtype = toRuntimeDType(buffer(id).dtype());
     if (integer) {
       if (dtype != DType::I32)
         return fail(what, " '", nameOf(id), "' should be I32, got ",
-                    dtypeText(dtype));
+                    toString(dtype));
       return Status::ok();
     }
-    if (dtype == DType::BF16 || dtype == DType::F16)
-      return Status::failedPrecondition(
-          artifact.path() + ": function " + function.name()->str() + ", " +
-          out.where + ": the CPU executor runs F32 and F64 programs; '" +
-          nameOf(id) + "' is " + dtypeText(dtype) +
-          " (compile with precision 32 for the CPU)");
-    if (dtype != DType::F32 && dtype != DType::F64)
+    if (!isFloatingPoint(dtype))
       return fail(what, " '", nameOf(id), "' should be floating point, got ",
-                  dtypeText(dtype));
-    if (!floatType)
-      floatType = dtype;
-    else if (*floatType != dtype)
-      return fail(what, " '", nameOf(id), "' is ", dtypeText(dtype),
-                  " but the instruction's other values are ",
-                  dtypeText(*floatType));
+                  toString(dtype));
+    const DType expected = accumulator && floatType && isSixteenBit(*floatType)
+                               ? DType::F32
+                           : floatType ? *floatType
+                                       : dtype;
+    if (dtype != expected)
+      return fail(what, " '", nameOf(id), "' is ", toString(dtype),
+                  " but the instruction computes in ",
+                  toString(floatType ? *floatType : dtype),
+                  accumulator ? " (and keeps this value in F32 for 16-bit "
+                                "types, in the compute type otherwise)"
+                              : "");
     return Status::ok();
   };
   for (size_t i = 0; i < numOperands(); ++i)
     STRATA_RETURN_IF_ERROR(check(operandId(i), isIntegerOperand(out.kernel, i),
+                                 isAccumulatorValue(out.kernel, false, i),
                                  "operand " + std::to_string(i)));
   for (size_t i = 0; i < numResults(); ++i)
-    STRATA_RETURN_IF_ERROR(
-        check(resultId(i), false, "result " + std::to_string(i)));
-  out.isDouble = floatType && *floatType == DType::F64;
+    STRATA_RETURN_IF_ERROR(check(resultId(i), false,
+                                 isAccumulatorValue(out.kernel, true, i),
+                                 "result " + std::to_string(i)));
+  out.dtype = floatType ? *floatType : DType::F32;
   return Status::ok();
 }
 
-StatusOr<PreparedInstruction> InstructionPreparer::prepare() {
+StatusOr<KernelDescriptor> InstructionPreparer::prepare() {
   out.kernel = instruction.kernel();
   const KernelSignature *signature = lookupKernelSignature(out.kernel);
   std::ostringstream where;
@@ -275,16 +349,10 @@ StatusOr<PreparedInstruction> InstructionPreparer::prepare() {
   out.where = where.str();
   if (!signature)
     return fail("unknown kernel ", static_cast<int>(out.kernel));
-  for (size_t i = 0; i < numOperands(); ++i) {
-    const auto &b = buffer(operandId(i));
-    out.operands.push_back({operandId(i), b.offset(),
-                            static_cast<int64_t>(b.size() / dtypeSize(b.dtype()))});
-  }
-  for (size_t i = 0; i < numResults(); ++i) {
-    const auto &b = buffer(resultId(i));
-    out.results.push_back({resultId(i), b.offset(),
-                           static_cast<int64_t>(b.size() / dtypeSize(b.dtype()))});
-  }
+  for (size_t i = 0; i < numOperands(); ++i)
+    out.operands.push_back(bufferRef(operandId(i)));
+  for (size_t i = 0; i < numResults(); ++i)
+    out.results.push_back(bufferRef(resultId(i)));
   if (instruction.ints())
     out.ints.assign(instruction.ints()->begin(), instruction.ints()->end());
   if (instruction.floats())
@@ -315,9 +383,11 @@ Status InstructionPreparer::prepareMatmul() {
                   operandText(1), " differ");
     const Shape xm = slice(a, 0, a.size() - c), wn = slice(b, 0, b.size() - c);
     STRATA_RETURN_IF_ERROR(checkResultShape(0, concat(xm, wn)));
-    out.dims[0] = product(xm.begin(), xm.end());
-    out.dims[1] = product(wn.begin(), wn.end());
-    out.dims[2] = product(xk.begin(), xk.end());
+    // y[M,N] = x[M,K] w[N,K]^T
+    const int64_t M = product(xm.begin(), xm.end());
+    const int64_t N = product(wn.begin(), wn.end());
+    const int64_t K = product(xk.begin(), xk.end());
+    out.shape = GemmShape{M, N, K, false, true, K, K, N};
     return Status::ok();
   }
   case Kernel::MatmulGradInput: {
@@ -335,9 +405,11 @@ Status InstructionPreparer::prepareMatmul() {
                   operandText(1));
     const Shape m = slice(a, 0, a.size() - o);
     STRATA_RETURN_IF_ERROR(checkResultShape(0, concat(m, wk)));
-    out.dims[0] = product(m.begin(), m.end());
-    out.dims[1] = product(wn.begin(), wn.end());
-    out.dims[2] = product(wk.begin(), wk.end());
+    // dx[M,K] = dy[M,N] w[N,K]
+    const int64_t M = product(m.begin(), m.end());
+    const int64_t N = product(wn.begin(), wn.end());
+    const int64_t K = product(wk.begin(), wk.end());
+    out.shape = GemmShape{M, K, N, false, false, N, K, K};
     return Status::ok();
   }
   default: { // MatmulGradWeight
@@ -353,9 +425,11 @@ Status InstructionPreparer::prepareMatmul() {
                   operandText(1), " differ");
     const Shape n = slice(a, bd, a.size()), k = slice(b, bd, b.size());
     STRATA_RETURN_IF_ERROR(checkResultShape(0, concat(n, k)));
-    out.dims[0] = product(m.begin(), m.end());
-    out.dims[1] = product(n.begin(), n.end());
-    out.dims[2] = product(k.begin(), k.end());
+    // dw[N,K] = dy[M,N]^T x[M,K]
+    const int64_t M = product(m.begin(), m.end());
+    const int64_t N = product(n.begin(), n.end());
+    const int64_t K = product(k.begin(), k.end());
+    out.shape = GemmShape{N, K, M, true, false, N, K, K};
     return Status::ok();
   }
   }
@@ -368,7 +442,7 @@ Status InstructionPreparer::attentionShapes(const Shape &q, const Shape &k,
                                             const Shape &v,
                                             const char *keysLayout,
                                             const char *valuesLayout) {
-  cpu::AttentionParams &p = out.attention;
+  AttentionShape &p = out.shape.emplace<AttentionShape>();
   p.batch = q[0];
   p.querySeq = q[1];
   p.queryHeads = q[2];
@@ -395,7 +469,7 @@ Status InstructionPreparer::prepareAttention(bool backward) {
   STRATA_RETURN_IF_ERROR(
       attentionShapes(q, k, v, "keys are [batch, keys, groups, head_dim]",
                       "values are [batch, keys, groups, value_dim]"));
-  cpu::AttentionParams &p = out.attention;
+  AttentionShape &p = out.as<AttentionShape>();
   const Shape outShape = {p.batch, p.querySeq, p.queryHeads, p.valueDim};
   const Shape lseShape = {p.batch, p.queryHeads, p.querySeq};
   p.causal = out.ints[0] != 0;
@@ -408,7 +482,8 @@ Status InstructionPreparer::prepareAttention(bool backward) {
     return fail("attention dropout ", p.dropout, " without a random stream");
   if (!backward) {
     STRATA_RETURN_IF_ERROR(checkResultShape(0, outShape));
-    if (numResults() == 2)
+    p.lseIsResult = numResults() == 2;
+    if (p.lseIsResult)
       STRATA_RETURN_IF_ERROR(checkResultShape(1, lseShape));
     else // the kernel always writes the log-sum-exp: give it scratch
       out.scratchBytes += floatBytes(p.batch * p.queryHeads * p.querySeq);
@@ -420,11 +495,12 @@ Status InstructionPreparer::prepareAttention(bool backward) {
     STRATA_RETURN_IF_ERROR(checkResultShape(1, k));
     STRATA_RETURN_IF_ERROR(checkResultShape(2, v));
   }
-  // Keep the lse scratch (if any) first and 64-byte aligned.
+  // Heads split across ranks draw the dropout mask of their global heads.
+  p.maskHeads = p.queryHeads * out.blocks;
+  p.maskHeadOffset = p.queryHeads * out.block;
+  // The lse scratch (if any) 64-byte aligned; the backend's workspace
+  // follows.
   out.scratchBytes = (out.scratchBytes + 63) / 64 * 64;
-  out.scratchBytes += out.isDouble
-                          ? cpu::attentionWorkspaceSize<double>(p, numThreads)
-                          : cpu::attentionWorkspaceSize<float>(p, numThreads);
   return Status::ok();
 }
 
@@ -438,10 +514,7 @@ Status InstructionPreparer::prepareCacheWrite() {
     return fail(operandText(0), " does not fit ", resultText(0),
                 ": values are [batch, at most length, groups, head_dim]");
   STRATA_RETURN_IF_ERROR(checkOperandShape(1, slice(values, 0, 2)));
-  out.dims[0] = values[0];
-  out.dims[1] = values[1];
-  out.dims[2] = cache[1];
-  out.dims[3] = values[2] * values[3];
+  out.shape = CacheShape{values[0], values[1], cache[1], values[2] * values[3]};
   return Status::ok();
 }
 
@@ -455,7 +528,7 @@ Status InstructionPreparer::prepareCachedAttention() {
   STRATA_RETURN_IF_ERROR(attentionShapes(
       q, k, v, "the key cache is [batch, length, groups, head_dim]",
       "the value cache is [batch, length, groups, value_dim]"));
-  cpu::AttentionParams &p = out.attention;
+  AttentionShape &p = out.as<AttentionShape>();
   p.keyBatchStride = k[1];
   if (p.querySeq > p.keySeq)
     return fail(p.querySeq, " queries do not fit a cache of ", p.keySeq,
@@ -471,12 +544,9 @@ Status InstructionPreparer::prepareCachedAttention() {
   if (!(p.scale > 0.0))
     return fail("cached attention scale ", p.scale, " is not positive");
   // The log-sum-exp (which inference does not keep) goes to scratch first,
-  // 64-byte aligned, then the kernel's workspace.
+  // 64-byte aligned, then the backend's workspace.
   out.scratchBytes =
       (floatBytes(p.batch * p.queryHeads * p.querySeq) + 63) / 64 * 64;
-  out.scratchBytes += out.isDouble
-                          ? cpu::attentionWorkspaceSize<double>(p, numThreads)
-                          : cpu::attentionWorkspaceSize<float>(p, numThreads);
   return Status::ok();
 }
 
@@ -485,21 +555,22 @@ Status InstructionPreparer::prepareCrossEntropy(bool backward) {
   if (logits.empty() || slice(logits, 0, logits.size() - 1) != labels)
     return fail(operandText(1), " should have the shape of ", operandText(0),
                 " without its last (vocabulary) dimension");
-  out.dims[0] = product(labels.begin(), labels.end());
-  out.dims[1] = logits.back();
   const int64_t reduction = out.ints[0]; // tfm::Reduction: none, mean, sum
   if (reduction < 0 || reduction > 2)
     return fail("unknown reduction ", reduction);
+  const int64_t rows = product(labels.begin(), labels.end());
+  out.shape =
+      CrossEntropyShape{rows, logits.back(), 0, logits.back(), reduction};
   const Shape lossShape = reduction == 0 ? labels : Shape();
   if (!backward) {
     STRATA_RETURN_IF_ERROR(checkResultShape(0, lossShape));
     if (reduction != 0) // per-row losses before the reduction
-      out.scratchBytes = floatBytes(out.dims[0]);
+      out.scratchBytes = floatBytes(rows);
   } else {
     STRATA_RETURN_IF_ERROR(checkOperandShape(2, lossShape));
     STRATA_RETURN_IF_ERROR(checkResultShape(0, logits));
     // Row losses (discarded), log-sum-exp and the per-row dloss.
-    out.scratchBytes = 3 * floatBytes(out.dims[0]);
+    out.scratchBytes = 3 * floatBytes(rows);
   }
   return Status::ok();
 }
@@ -507,16 +578,15 @@ Status InstructionPreparer::prepareCrossEntropy(bool backward) {
 Status InstructionPreparer::prepareOptimizer() {
   const auto &root = artifact.root();
   const int64_t count = root.parameters() ? root.parameters()->size() : 0;
-  out.parameter = out.ints[0];
-  if (out.parameter < 0 || out.parameter >= count)
-    return fail("parameter index ", out.parameter, " is outside [0, ", count,
+  parameterIndex = out.ints[0];
+  if (parameterIndex < 0 || parameterIndex >= count)
+    return fail("parameter index ", parameterIndex, " is outside [0, ", count,
                 ")");
-  const auto &parameter = *root.parameters()->Get(out.parameter);
+  const auto &parameter = *root.parameters()->Get(parameterIndex);
   if (parameter.grad() < 0 || parameter.adam_m() < 0 || parameter.adam_v() < 0)
     return fail("parameter '", parameter.name()->str(),
                 "' has no gradient or AdamW slots");
-  if (buffer(parameter.value()).dtype() == DType::F64)
-    out.isDouble = true;
+  out.dtype = toRuntimeDType(buffer(parameter.value()).dtype());
   for (size_t i = 0; i < numOperands(); ++i)
     STRATA_RETURN_IF_ERROR(checkScalar(operandId(i), "operand " + std::to_string(i)));
   // The distributed optimizer updates the block its moments hold (the
@@ -528,7 +598,34 @@ Status InstructionPreparer::prepareOptimizer() {
                     ? std::string("whole")
                     : "split over mesh axis " +
                           std::to_string(parameter.optimizer_split_axis()));
+  STRATA_ASSIGN_OR_RETURN(ParameterSlots slots,
+                          parameterSlots(parameterIndex, out.shardAxis));
+  out.shape = OptimizerShape{{std::move(slots)}, false};
   return Status::ok();
+}
+
+StatusOr<ParameterSlots>
+InstructionPreparer::parameterSlots(int64_t index, int64_t blockAxis) {
+  const auto &parameter = *artifact.root().parameters()->Get(uint32_t(index));
+  ParameterSlots slots;
+  slots.name = parameter.name() ? parameter.name()->str() : "?";
+  slots.value = bufferRef(parameter.value());
+  if (parameter.grad() >= 0)
+    slots.grad = bufferRef(uint32_t(parameter.grad()));
+  if (parameter.adam_m() >= 0)
+    slots.adamM = bufferRef(uint32_t(parameter.adam_m()));
+  if (parameter.adam_v() >= 0)
+    slots.adamV = bufferRef(uint32_t(parameter.adam_v()));
+  slots.weightDecay = parameter.weight_decay();
+  slots.count = slots.value.elements;
+  if (blockAxis >= 0) {
+    // The distributed optimizer: block c of S of the flattened value and
+    // gradient (the loader checked that S divides them).
+    const int64_t blocks = meshAxisSize(blockAxis);
+    slots.count = slots.value.elements / blocks;
+    slots.offset = meshCoord(blockAxis) * slots.count;
+  }
+  return slots;
 }
 
 /// The distributed optimizer's kernels (GradSquareSum with a shard axis,
@@ -536,7 +633,7 @@ Status InstructionPreparer::prepareOptimizer() {
 /// optimizer state is split over mesh axis |axis|.
 Status InstructionPreparer::checkOptimizerShards(int64_t axis) {
   const auto &parameters = *artifact.root().parameters();
-  for (int64_t parameter : out.parameterList) {
+  for (int64_t parameter : parameterList) {
     const artifact::Parameter &p = *parameters.Get(uint32_t(parameter));
     if (p.optimizer_split_axis() != axis)
       return fail("needs the optimizer state of '", p.name()->str(),
@@ -558,6 +655,8 @@ Status InstructionPreparer::prepareShardAxis() {
   if (out.shardAxis >= meshAxisCount())
     return fail("shard axis ", out.shardAxis, " is not one of the ",
                 meshAxisCount(), " mesh axes");
+  out.blocks = meshAxisSize(out.shardAxis);
+  out.block = meshCoord(out.shardAxis);
   switch (out.kernel) {
   case Kernel::Embedding:
   case Kernel::EmbeddingGrad:
@@ -595,7 +694,7 @@ Status InstructionPreparer::prepareCollectiveAxes(int64_t mask) {
   if ((mask & (mask - 1)) != 0)
     return fail("collectives over several mesh axes at once (mask ", mask,
                 ") are not supported yet");
-  out.collectiveAxes = mask;
+  collectiveAxes = mask;
   return Status::ok();
 }
 
@@ -607,12 +706,15 @@ Status InstructionPreparer::prepareCollective() {
     ++axis;
   const int64_t group = meshAxisSize(axis);
   const Shape x = in(0);
-  out.dims[2] = group;
+  CollectiveShape &shape = out.shape.emplace<CollectiveShape>();
+  shape.axis = int(axis);
+  shape.group = group;
   if (out.kernel == Kernel::AllReduce) {
     if (out.ints[1] != 0 && out.ints[1] != 1)
       return fail("unknown reduction ", out.ints[1]);
-    out.dims[0] = 1;
-    out.dims[1] = product(x.begin(), x.end());
+    shape.reduceMax = out.ints[1] == 1;
+    shape.outer = 1;
+    shape.block = product(x.begin(), x.end());
     return checkResultShape(0, x);
   }
   const int64_t dim = out.ints[1];
@@ -629,6 +731,7 @@ Status InstructionPreparer::prepareCollective() {
   } else {
     if (out.ints[2] != 0 && out.ints[2] != 1)
       return fail("unknown reduction ", out.ints[2]);
+    shape.reduceMax = out.ints[2] == 1;
     if (x[dim] % group != 0)
       return fail(operandText(0), " cannot be scattered in ", group,
                   " blocks along dimension ", dim);
@@ -636,12 +739,14 @@ Status InstructionPreparer::prepareCollective() {
   }
   STRATA_RETURN_IF_ERROR(checkResultShape(0, y));
   const Shape &local = out.kernel == Kernel::AllGather ? x : y;
-  out.dims[0] = product(local.begin(), local.begin() + dim);
-  out.dims[1] = product(local.begin() + dim, local.end());
+  shape.outer = product(local.begin(), local.begin() + dim);
+  shape.block = product(local.begin() + dim, local.end());
+  shape.sliceBlock = meshCoord(axis);
   // Other than along dimension 0 the blocks interleave: gather into (or
   // scatter from) scratch in rank-major order and permute.
-  if (out.dims[0] > 1 && out.kernel != Kernel::LocalSlice)
-    out.scratchBytes = floatBytes(out.dims[0] * out.dims[1] * group);
+  if (shape.outer > 1 && out.kernel != Kernel::LocalSlice)
+    out.scratchBytes =
+        size_t(shape.outer * shape.block * group) * dtypeSize(out.dtype);
   return Status::ok();
 }
 
@@ -660,7 +765,12 @@ Status InstructionPreparer::preparePointToPoint() {
   if (tag < 0 || tag > INT_MAX)
     return fail("tag ", tag, " is outside [0, ", INT_MAX, "]");
   const bool send = out.kernel == Kernel::Send;
-  out.dims[0] = int64_t(buffer(send ? operandId(0) : resultId(0)).size());
+  CollectiveShape &shape = out.shape.emplace<CollectiveShape>();
+  shape.axis = int(axis);
+  shape.group = group;
+  shape.bytes = buffer(send ? operandId(0) : resultId(0)).size();
+  shape.peerOffset = offset;
+  shape.tag = tag;
   return Status::ok();
 }
 
@@ -673,47 +783,78 @@ Status InstructionPreparer::prepareVocabularyBlock(const char *what) {
   if (logits.empty() || slice(logits, 0, logits.size() - 1) != labels)
     return fail(operandText(1), " should have the shape of ", operandText(0),
                 " without its last (vocabulary) dimension");
-  out.dims[0] = product(labels.begin(), labels.end());
-  out.dims[1] = logits.back();
+  const int64_t vocab = logits.back();
+  // The statistics have no reduction; the gradient's is its first int.
+  const int64_t reduction = out.ints.empty() ? 0 : out.ints[0];
+  out.shape =
+      CrossEntropyShape{product(labels.begin(), labels.end()), vocab,
+                        out.block * vocab, out.blocks * vocab, reduction};
   return Status::ok();
 }
 
 Status InstructionPreparer::prepareParallelKernel() {
   switch (out.kernel) {
   case Kernel::GradNorm:
-    if (numOperands() == 1)
+  case Kernel::GradSquareSum: {
+    // The listed parameters' gradient slots. GradNorm with neither a list
+    // nor a sum computed elsewhere: every trainable parameter's; with only
+    // such a sum (a pipeline stage's norm, every stage's squares
+    // all-reduced over pp): none, or the stage's own would count twice.
+    // With a shard axis (the distributed optimizer), the rank's block of
+    // each slot.
+    parameterList = out.ints;
+    const bool plus = out.kernel == Kernel::GradNorm && numOperands() == 1;
+    if (plus)
       STRATA_RETURN_IF_ERROR(checkScalar(operandId(0), "operand 0"));
-    out.parameterList = out.ints;
-    return checkScalar(resultId(0), "result 0");
-  case Kernel::GradSquareSum:
-    out.parameterList = out.ints;
-    if (out.shardAxis >= 0)
+    if (out.kernel == Kernel::GradSquareSum && out.shardAxis >= 0)
       STRATA_RETURN_IF_ERROR(checkOptimizerShards(out.shardAxis));
+    if (parameterList.empty() && out.kernel == Kernel::GradNorm && !plus)
+      parameterList = trainableParameters();
+    OptimizerShape shape;
+    shape.plusOperand = plus;
+    for (int64_t parameter : parameterList) {
+      STRATA_ASSIGN_OR_RETURN(ParameterSlots slots,
+                              parameterSlots(parameter, out.shardAxis));
+      if (slots.grad.elements == 0)
+        return fail("parameter '", slots.name, "' has no gradient slot");
+      shape.parameters.push_back(std::move(slots));
+    }
+    out.shape = std::move(shape);
     return checkScalar(resultId(0), "result 0");
+  }
   case Kernel::ReduceGradients:
   case Kernel::ReduceScatterGradients:
   case Kernel::GatherParameters: {
     STRATA_RETURN_IF_ERROR(prepareCollectiveAxes(out.ints[0]));
-    out.parameterList.assign(out.ints.begin() + 1, out.ints.end());
-    if (out.kernel != Kernel::ReduceGradients) {
-      int64_t axis = 0;
-      while (!((out.collectiveAxes >> axis) & 1))
-        ++axis;
+    parameterList.assign(out.ints.begin() + 1, out.ints.end());
+    int64_t axis = 0;
+    while (!((collectiveAxes >> axis) & 1))
+      ++axis;
+    if (out.kernel != Kernel::ReduceGradients)
       STRATA_RETURN_IF_ERROR(checkOptimizerShards(axis));
-    }
+    CollectiveShape &shape = out.shape.emplace<CollectiveShape>();
+    shape.axis = int(axis);
+    shape.group = meshAxisSize(axis);
     const auto &parameters = *artifact.root().parameters();
     size_t total = 0;
-    for (int64_t parameter : out.parameterList) {
+    for (int64_t parameter : parameterList) {
       const artifact::Parameter &p = *parameters.Get(uint32_t(parameter));
-      const auto &slot =
-          buffer(out.kernel == Kernel::GatherParameters ? p.value()
-                                                        : uint32_t(p.grad()));
-      if (slot.dtype() == DType::F64)
-        out.isDouble = true;
-      total += slot.size();
+      const int64_t id =
+          out.kernel == Kernel::GatherParameters ? p.value() : p.grad();
+      if (id < 0)
+        return fail("parameter '", p.name()->str(), "' has no gradient slot");
+      const BufferRef slot = bufferRef(uint32_t(id));
+      if (!shape.slots.empty() && slot.dtype != shape.slots[0].dtype)
+        return fail("buckets slots of different types: ",
+                    toString(shape.slots[0].dtype), " and ",
+                    toString(slot.dtype), " ('", p.name()->str(), "')");
+      out.dtype = slot.dtype;
+      shape.slots.push_back(slot);
+      total += slot.bytes();
     }
     // Buckets of up to 16 MiB (or all the gradients, when smaller).
-    out.scratchBytes = std::min<size_t>(total, size_t(16) << 20);
+    shape.bucketBytes = std::min<size_t>(total, size_t(16) << 20);
+    out.scratchBytes = shape.bucketBytes;
     return Status::ok();
   }
   case Kernel::VocabParallelStats:
@@ -725,15 +866,16 @@ Status InstructionPreparer::prepareParallelKernel() {
       return fail(operandText(0),
                   " should end in 3 statistics per rank of the group");
     const Shape rows = slice(gathered, 0, gathered.size() - 1);
-    out.dims[0] = product(rows.begin(), rows.end());
-    out.dims[1] = gathered.back() / 3;
+    const int64_t count = product(rows.begin(), rows.end());
     const int64_t reduction = out.ints[0];
+    // vocab: the ranks whose statistics were gathered.
+    out.shape = CrossEntropyShape{count, gathered.back() / 3, 0, 0, reduction};
     if (reduction < 0 || reduction > 2)
       return fail("unknown reduction ", reduction);
     STRATA_RETURN_IF_ERROR(checkResultShape(0, reduction == 0 ? rows : Shape()));
     STRATA_RETURN_IF_ERROR(checkResultShape(1, rows));
     if (reduction != 0)
-      out.scratchBytes = floatBytes(out.dims[0]);
+      out.scratchBytes = floatBytes(count);
     return Status::ok();
   }
   case Kernel::VocabParallelCrossEntropyGrad: {
@@ -746,7 +888,8 @@ Status InstructionPreparer::prepareParallelKernel() {
     STRATA_RETURN_IF_ERROR(
         checkOperandShape(3, reduction == 0 ? labels : Shape()));
     STRATA_RETURN_IF_ERROR(checkResultShape(0, in(0)));
-    out.scratchBytes = floatBytes(out.dims[0]); // the per-row dloss
+    // the per-row dloss
+    out.scratchBytes = floatBytes(out.as<CrossEntropyShape>().rows);
     return Status::ok();
   }
   case Kernel::Send:
@@ -763,9 +906,7 @@ Status InstructionPreparer::prepareKernel() {
     const Shape table = in(0), ids = in(1);
     STRATA_RETURN_IF_ERROR(checkRank(0, 2));
     STRATA_RETURN_IF_ERROR(checkResultShape(0, concat(ids, {table[1]})));
-    out.dims[0] = product(ids.begin(), ids.end());
-    out.dims[1] = table[0];
-    out.dims[2] = table[1];
+    out.shape = embeddingShape(ids, table);
     return Status::ok();
   }
   case Kernel::EmbeddingGrad: {
@@ -773,9 +914,7 @@ Status InstructionPreparer::prepareKernel() {
     if (table.size() != 2)
       return fail(resultText(0), " should have rank 2");
     STRATA_RETURN_IF_ERROR(checkOperandShape(0, concat(ids, {table[1]})));
-    out.dims[0] = product(ids.begin(), ids.end());
-    out.dims[1] = table[0];
-    out.dims[2] = table[1];
+    out.shape = embeddingShape(ids, table);
     return Status::ok();
   }
   case Kernel::Matmul:
@@ -798,6 +937,7 @@ Status InstructionPreparer::prepareKernel() {
       return fail(operandText(scale), " should have rank 1");
     STRATA_RETURN_IF_ERROR(
         rowsOf(in(x), in(scale), operandText(x), "the scale"));
+    out.as<RowsShape>().epsilon = out.floats[0];
     if (!backward) {
       if (numOperands() == 3)
         STRATA_RETURN_IF_ERROR(checkOperandShape(2, in(1)));
@@ -807,7 +947,7 @@ Status InstructionPreparer::prepareKernel() {
     STRATA_RETURN_IF_ERROR(checkResultShape(0, in(1)));
     for (size_t i = 1; i < numResults(); ++i)
       STRATA_RETURN_IF_ERROR(checkResultShape(i, in(2)));
-    out.scratchBytes = 2 * floatBytes(out.dims[0]); // mean, rstd
+    out.scratchBytes = 2 * floatBytes(out.as<RowsShape>().rows); // mean, rstd
     return Status::ok();
   }
   case Kernel::RotaryEmbedding: {
@@ -819,7 +959,8 @@ Status InstructionPreparer::prepareKernel() {
     if (dims <= 0 || dims % 2 != 0 || dims > x[3])
       return fail("rotary dimensions ", dims,
                   " should be even and in [2, head_dim = ", x[3], "]");
-    std::copy(x.begin(), x.end(), out.dims);
+    out.shape = RotaryShape{
+        x[0], x[1], x[2], x[3], dims, out.floats[0], out.ints[1] != 0};
     return Status::ok();
   }
   case Kernel::Attention:
@@ -828,14 +969,17 @@ Status InstructionPreparer::prepareKernel() {
     return prepareAttention(true);
   case Kernel::Gelu:
   case Kernel::Silu:
-    return checkSameShapes({}, {0});
+    STRATA_RETURN_IF_ERROR(checkSameShapes({}, {0}));
+    return elementwise();
   case Kernel::GeluGrad:
   case Kernel::SiluGrad:
   case Kernel::SwiGLU:
   case Kernel::Add:
-    return checkSameShapes({1}, {0});
+    STRATA_RETURN_IF_ERROR(checkSameShapes({1}, {0}));
+    return elementwise();
   case Kernel::SwiGLUGrad:
-    return checkSameShapes({1, 2}, {0, 1});
+    STRATA_RETURN_IF_ERROR(checkSameShapes({1, 2}, {0, 1}));
+    return elementwise();
   case Kernel::Dropout: {
     out.rngStream = out.ints[0];
     const double rate = out.floats[0];
@@ -843,13 +987,14 @@ Status InstructionPreparer::prepareKernel() {
       return fail("dropout rate ", rate, " is outside [0, 1)");
     if (rate > 0.0 && out.rngStream < 0)
       return fail("dropout ", rate, " without a random stream");
-    return checkSameShapes({}, {0});
+    STRATA_RETURN_IF_ERROR(checkSameShapes({}, {0}));
+    return elementwise();
   }
   case Kernel::Copy:
     if (out.operands[0].elements != out.results[0].elements)
       return fail(operandText(0), " and ", resultText(0),
                   " hold different numbers of elements");
-    return Status::ok();
+    return elementwise();
   case Kernel::CrossEntropy:
     return prepareCrossEntropy(false);
   case Kernel::CrossEntropyGrad:
@@ -857,9 +1002,18 @@ Status InstructionPreparer::prepareKernel() {
   case Kernel::AccumulateGrad:
     if (buffer(resultId(0)).category() != artifact::BufferCategory::Gradient)
       return fail(resultText(0), " is not a gradient slot");
-    return checkSameShapes({}, {0});
-  case Kernel::ZeroGrads:
+    STRATA_RETURN_IF_ERROR(checkSameShapes({}, {0}));
+    return elementwise();
+  case Kernel::ZeroGrads: {
+    OptimizerShape shape;
+    for (int64_t parameter : trainableParameters()) {
+      STRATA_ASSIGN_OR_RETURN(ParameterSlots slots,
+                              parameterSlots(parameter, -1));
+      shape.parameters.push_back(std::move(slots));
+    }
+    out.shape = std::move(shape);
     return Status::ok();
+  }
   case Kernel::GradNorm:
   case Kernel::GradSquareSum:
   case Kernel::VocabParallelStats:
@@ -920,9 +1074,7 @@ Status InstructionPreparer::prepareKernel() {
     Shape y = x;
     y[1] = 1;
     STRATA_RETURN_IF_ERROR(checkResultShape(0, y));
-    out.dims[0] = x[0];
-    out.dims[1] = x[1];
-    out.dims[2] = product(x.begin() + 2, x.end());
+    out.shape = CacheShape{x[0], x[1], 0, product(x.begin() + 2, x.end())};
     return Status::ok();
   }
   }
@@ -932,7 +1084,8 @@ Status InstructionPreparer::prepareKernel() {
 } // namespace
 
 StatusOr<std::vector<PreparedFunction>>
-prepareProgram(const LoadedArtifact &artifact, int numThreads) {
+prepareProgram(const LoadedArtifact &artifact,
+               const std::vector<int64_t> &meshCoords) {
   std::vector<PreparedFunction> functions;
   const auto *fbFunctions = artifact.root().functions();
   if (!fbFunctions)
@@ -980,9 +1133,8 @@ prepareProgram(const LoadedArtifact &artifact, int numThreads) {
     const size_t count =
         function->instructions() ? function->instructions()->size() : 0;
     for (size_t i = 0; i < count; ++i) {
-      InstructionPreparer preparer(artifact, *function, i, numThreads);
-      STRATA_ASSIGN_OR_RETURN(PreparedInstruction instruction,
-                              preparer.prepare());
+      InstructionPreparer preparer(artifact, *function, i, meshCoords);
+      STRATA_ASSIGN_OR_RETURN(KernelDescriptor instruction, preparer.prepare());
       prepared.usesRandomness |= instruction.rngStream >= 0;
       prepared.instructions.push_back(std::move(instruction));
     }

@@ -41,7 +41,7 @@ Status sumSharedGradients(Executor &executor) {
             });
   const PipelineGroup group = pipelineGroupOf(executor.mesh());
   const std::string &path = executor.artifact().path();
-  std::vector<uint8_t> theirs;
+  std::vector<uint8_t> mineHost, theirs;
   for (const artifact::Parameter *parameter : shared) {
     const std::string name = parameter->name()->str();
     const int64_t peer = parameter->shared_with_stage();
@@ -58,9 +58,12 @@ Status sumSharedGradients(Executor &executor) {
           path + ": summing the gradient of shared parameter " + name +
           " of element type " + io::toString(toIoDType(dtype)) +
           " (f32 and f64 only)");
-    uint8_t *mine = executor.data(slot);
+    // Summed on the host: one tied embedding per step, copied out and back.
     const size_t bytes = buffer.size();
+    mineHost.resize(bytes);
     theirs.resize(bytes);
+    STRATA_RETURN_IF_ERROR(executor.readBytes(slot, mineHost.data(), bytes));
+    uint8_t *mine = mineHost.data();
     const bool mineIsLower = group.stage < peer;
     // The lower stage sends first, the higher receives first: blocking
     // transfers that cannot wait on each other.
@@ -91,6 +94,7 @@ Status sumSharedGradients(Executor &executor) {
       addInOrder(reinterpret_cast<float *>(mine),
                  reinterpret_cast<const float *>(theirs.data()), bytes / 4,
                  mineIsLower);
+    STRATA_RETURN_IF_ERROR(executor.writeBytes(slot, mine, bytes));
   }
   return Status::ok();
 }

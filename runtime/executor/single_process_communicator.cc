@@ -10,10 +10,6 @@
 
 namespace strata::runtime {
 
-size_t elementSize(ElementType type) {
-  return type == ElementType::F64 ? 8 : 4;
-}
-
 Status SingleProcessCommunicator::allReduce(void *, size_t, ElementType,
                                             ReduceOp) {
   return Status::ok(); // the sum (or max) over one rank is the value itself
@@ -22,7 +18,7 @@ Status SingleProcessCommunicator::allReduce(void *, size_t, ElementType,
 Status SingleProcessCommunicator::allGather(const void *send, void *recv,
                                             size_t count, ElementType type) {
   if (send != recv)
-    std::memmove(recv, send, count * elementSize(type));
+    std::memmove(recv, send, count * dtypeSize(type));
   return Status::ok();
 }
 
@@ -30,7 +26,7 @@ Status SingleProcessCommunicator::reduceScatter(const void *send, void *recv,
                                                 size_t count, ElementType type,
                                                 ReduceOp) {
   if (send != recv)
-    std::memmove(recv, send, count * elementSize(type));
+    std::memmove(recv, send, count * dtypeSize(type));
   return Status::ok();
 }
 

@@ -77,16 +77,22 @@ StatusOr<const float *> Generator::run(const PreparedFunction &function,
                                        const std::vector<int32_t> &positions,
                                        const std::vector<int32_t> *last) {
   if (last)
-    std::memcpy(executor_->data(function.arguments[2]), last->data(),
-                last->size() * sizeof(int32_t));
-  std::memcpy(executor_->data(function.arguments[0]), tokens.data(),
-              tokens.size() * sizeof(int32_t));
-  std::memcpy(executor_->data(function.arguments[1]), positions.data(),
-              positions.size() * sizeof(int32_t));
+    STRATA_RETURN_IF_ERROR(executor_->writeBytes(
+        function.arguments[2], last->data(), last->size() * sizeof(int32_t)));
+  STRATA_RETURN_IF_ERROR(executor_->writeBytes(
+      function.arguments[0], tokens.data(), tokens.size() * sizeof(int32_t)));
+  STRATA_RETURN_IF_ERROR(
+      executor_->writeBytes(function.arguments[1], positions.data(),
+                            positions.size() * sizeof(int32_t)));
   STRATA_RETURN_IF_ERROR(executor_->run(function));
-  if (function.resultSplitDims[0] < 0)
-    return reinterpret_cast<const float *>(
-        executor_->data(function.results[0]));
+  if (function.resultSplitDims[0] < 0) {
+    // Copied into a buffer kept across steps: no allocation per token.
+    const size_t bytes = executor_->buffer(function.results[0]).size();
+    hostLogits_.resize(bytes / sizeof(float));
+    STRATA_RETURN_IF_ERROR(
+        executor_->readBytes(function.results[0], hostLogits_.data(), bytes));
+    return hostLogits_.data();
+  }
   // Vocabulary-parallel logits: gathered from the tensor-parallel ranks.
   STRATA_ASSIGN_OR_RETURN(gatheredLogits_, executor_->readResult(function, 0));
   return gatheredLogits_.data<float>();

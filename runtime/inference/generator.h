@@ -80,6 +80,8 @@ private:
   bool prefillSelectsLast_ = false;
   /// The last call's logits when the vocabulary is split across ranks.
   io::HostTensor gatheredLogits_;
+  /// The logits of the last call on the host (unsplit logits).
+  std::vector<float> hostLogits_;
 };
 
 } // namespace strata::runtime::inference

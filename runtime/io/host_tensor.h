@@ -20,6 +20,7 @@
 #ifndef STRATA_RUNTIME_IO_HOST_TENSOR_H
 #define STRATA_RUNTIME_IO_HOST_TENSOR_H
 
+#include "runtime/support/dtype.h"
 #include "runtime/support/status.h"
 
 #include <cassert>
@@ -33,18 +34,11 @@
 
 namespace strata::runtime::io {
 
-/// Element types the I/O library reads and writes.
-enum class DType { F32, F64, BF16, F16, I32, I64 };
-
-/// Bytes per element of |dtype| (2, 4 or 8).
-size_t dtypeSize(DType dtype);
-
-/// The safetensors spelling of |dtype|: "F32", "F64", "BF16", "F16", "I32",
-/// "I64". Also used in messages.
-const char *toString(DType dtype);
-
-/// True for F32, F64, BF16 and F16.
-bool isFloatingPoint(DType dtype);
+/// Element types the I/O library reads and writes: the runtime's.
+using runtime::DType;
+using runtime::dtypeSize;
+using runtime::isFloatingPoint;
+using runtime::toString;
 
 /// Renders a shape as "[768, 2304]" ("[]" for a scalar), for messages.
 std::string shapeToString(const std::vector<int64_t> &shape);

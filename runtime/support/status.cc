@@ -16,6 +16,8 @@ const char *toString(StatusCode code) {
   case StatusCode::kFailedPrecondition: return "failed precondition";
   case StatusCode::kUnavailable: return "unavailable";
   case StatusCode::kInternal: return "internal error";
+  case StatusCode::kUnimplemented:
+    return "unimplemented";
   }
   return "unknown";
 }

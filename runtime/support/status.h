@@ -30,12 +30,13 @@ namespace strata::runtime {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,   // the input is malformed or inconsistent
-  kNotFound,          // a file or a named entry does not exist
-  kDataLoss,          // a file is truncated or corrupt
-  kFailedPrecondition,// the state does not allow the call (wrong version...)
-  kUnavailable,       // a peer rank or device went away
-  kInternal,          // a bug in Strata
+  kInvalidArgument,    // the input is malformed or inconsistent
+  kNotFound,           // a file or a named entry does not exist
+  kDataLoss,           // a file is truncated or corrupt
+  kFailedPrecondition, // the state does not allow the call (wrong version...)
+  kUnavailable,        // a peer rank or device went away
+  kInternal,           // a bug in Strata
+  kUnimplemented,      // the backend cannot run this (kernel, element type)
 };
 
 const char *toString(StatusCode code);
@@ -61,6 +62,9 @@ public:
   }
   static Status unavailable(std::string message) {
     return {StatusCode::kUnavailable, std::move(message)};
+  }
+  static Status unimplemented(std::string message) {
+    return {StatusCode::kUnimplemented, std::move(message)};
   }
   static Status internal(std::string message) {
     return {StatusCode::kInternal, std::move(message)};

@@ -68,15 +68,14 @@ Status runGenerateCommand(const GenerateOptions &o) {
           o.artifact, "inference does not run under pipeline parallelism: "
                       "compile the model with --mode infer at pp 1 (tensor "
                       "parallelism is fine) and load the checkpoint"));
-  CpuDevice device;
   ExecutorOptions executorOptions;
-  executorOptions.numThreads = o.threads;
   executorOptions.dropout = false;
   executorOptions.profile = o.profile;
   executorOptions.mesh = loaded.mesh;
+  STRATA_ASSIGN_OR_RETURN(Backend * backend, rankSetup().backend(o.threads));
   STRATA_ASSIGN_OR_RETURN(
       std::unique_ptr<Executor> executor,
-      Executor::create(std::move(loaded.artifact), device, executorOptions));
+      Executor::create(std::move(loaded.artifact), *backend, executorOptions));
   if (o.checkpoint.empty())
     return Status::invalidArgument("generate needs --checkpoint (a trained "
                                    "model's model.safetensors)");

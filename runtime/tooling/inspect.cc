@@ -83,6 +83,9 @@ void printArtifactSummary(const LoadedArtifact &loaded, std::ostream &os) {
      << (root.model_name() ? root.model_name()->str() : "") << "\n";
   os << "  format         " << root.version_major() << "."
      << root.version_minor() << "\n";
+  os << "  target         "
+     << (root.target() && root.target()->size() ? root.target()->str() : "cpu")
+     << "\n";
   if (const std::string mesh = meshText(root); !mesh.empty())
     os << "  mesh           " << mesh << "\n";
   if (!loaded.isPipelineRoot()) {

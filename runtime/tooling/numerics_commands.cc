@@ -24,7 +24,6 @@ namespace {
 /// An executor with its parameters from the checkpoint (or initialized),
 /// dropout off, and the program's entry points.
 struct LoadedModel {
-  CpuDevice device;
   std::unique_ptr<Executor> executor;
   std::unique_ptr<ModelProgram> program;
 
@@ -47,16 +46,16 @@ StatusOr<std::unique_ptr<LoadedModel>> loadModel(const NumericsOptions &o) {
   STRATA_ASSIGN_OR_RETURN(RankArtifact loaded,
                           rankSetup().loadArtifact(o.artifact));
   ExecutorOptions executorOptions;
-  executorOptions.numThreads = o.threads;
   executorOptions.dropout = false;
   executorOptions.seed = o.seed;
   executorOptions.profile = o.profile;
   executorOptions.mesh = loaded.mesh;
-  STRATA_ASSIGN_OR_RETURN(model->executor,
-                          Executor::create(std::move(loaded.artifact),
-                                           model->device, executorOptions));
+  STRATA_ASSIGN_OR_RETURN(Backend * backend, rankSetup().backend(o.threads));
+  STRATA_ASSIGN_OR_RETURN(
+      model->executor,
+      Executor::create(std::move(loaded.artifact), *backend, executorOptions));
   if (o.checkpoint.empty())
-    initializeParameters(*model->executor, o.seed);
+    STRATA_RETURN_IF_ERROR(initializeParameters(*model->executor, o.seed));
   else
     STRATA_RETURN_IF_ERROR(loadHfCheckpoint(*model->executor, o.checkpoint));
   STRATA_ASSIGN_OR_RETURN(ModelProgram program,

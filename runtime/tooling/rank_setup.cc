@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/tooling/rank_setup.h"
 
+#include "runtime/backends/registry.h"
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -112,6 +114,19 @@ RankSetup::loadArtifact(const std::string &path,
   return out;
 }
 
+StatusOr<Backend *> RankSetup::backend(int threads) {
+  if (!backend_) {
+    BackendOptions options;
+    options.numThreads = threads;
+    StatusOr<std::unique_ptr<Backend>> created =
+        createBackend(device_, options);
+    if (!created.isOk())
+      return created.status().withContext("--device " + device_);
+    backend_ = std::move(*created);
+  }
+  return backend_.get();
+}
+
 void RankSetup::abortJob(int code) {
   std::fflush(stdout);
   std::fflush(stderr);
@@ -121,6 +136,7 @@ void RankSetup::abortJob(int code) {
 }
 
 void RankSetup::shutDown() {
+  backend_.reset();
   communicators_.reset();
   session_.reset();
 }

@@ -12,6 +12,7 @@
 #define STRATA_RUNTIME_TOOLING_RANK_SETUP_H
 
 #include "runtime/artifact/artifact_loader.h"
+#include "runtime/backends/backend.h"
 #include "runtime/executor/mesh_communicators.h"
 #include "runtime/executor/mpi_session.h"
 #include "runtime/executor/rank_mesh.h"
@@ -51,6 +52,14 @@ public:
   StatusOr<RankArtifact> loadArtifact(const std::string &path,
                                       const std::string &pipelineRefusal = "");
 
+  /// The device the commands run on (strata-run --device; "cpu" unless
+  /// set).
+  void setDevice(std::string device) { device_ = std::move(device); }
+  /// The process's backend for that device, created on first use with
+  /// |threads| kernel threads (0: OpenMP's default): the one place a
+  /// command gets its device from.
+  StatusOr<Backend *> backend(int threads);
+
   int worldRank() const { return session_ ? session_->worldRank() : 0; }
   int worldSize() const { return session_ ? session_->worldSize() : 1; }
   /// The rank that prints results and writes files.
@@ -64,6 +73,8 @@ public:
   void shutDown();
 
 private:
+  std::string device_ = "cpu";
+  std::unique_ptr<Backend> backend_;
   std::unique_ptr<MpiSession> session_;
   std::unique_ptr<MeshCommunicators> communicators_;
   RankMesh mesh_;

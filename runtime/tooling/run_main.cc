@@ -6,9 +6,10 @@
 #include "runtime/tooling/run_main.h"
 
 #include "runtime/artifact/artifact_loader.h"
+#include "runtime/backends/registry.h"
 #include "runtime/executor/executor.h"
-#include "runtime/tooling/inspect.h"
 #include "runtime/tooling/generate_command.h"
+#include "runtime/tooling/inspect.h"
 #include "runtime/tooling/numerics_commands.h"
 #include "runtime/tooling/rank_setup.h"
 #include "runtime/tooling/training_command.h"
@@ -90,6 +91,15 @@ int runStrataRunMain(int argc, char **argv) {
       "job gives up; OMP_NUM_THREADS: kernel threads when --threads is 0.");
   app.require_subcommand(1);
   app.set_version_flag("--version", "strata-run (Strata) 0.1.0");
+  // Before or after the command's name: every command runs on it.
+  app.fallthrough();
+  std::string device = "cpu";
+  app.add_option(
+         "--device", device,
+         "The device every command runs on: " + registeredBackendNames() +
+             " (an artifact runs on the kind of device it was "
+             "compiled for: strata-compile --target)")
+      ->capture_default_str();
 
   std::string inspectPath;
   CLI::App *inspect = app.add_subcommand(
@@ -293,6 +303,7 @@ int runStrataRunMain(int argc, char **argv) {
   }
   if (Status started = rankSetup().initialize(); !started.isOk())
     return fail(started);
+  rankSetup().setDevice(device);
   // Under mpirun every rank runs the command; the first one reports.
   if (!rankSetup().isFirstRank() && !std::freopen("/dev/null", "w", stdout))
     return fail(Status::internal("cannot silence the output of rank " +
@@ -304,9 +315,11 @@ int runStrataRunMain(int argc, char **argv) {
       return fail(loaded.status());
     printArtifactSummary(*loaded, std::cout);
     if (allocate) {
-      CpuDevice device;
+      StatusOr<Backend *> backend = rankSetup().backend(0);
+      if (!backend.isOk())
+        return fail(backend.status());
       StatusOr<std::unique_ptr<Executor>> executor =
-          Executor::create(std::move(*loaded), device);
+          Executor::create(std::move(*loaded), **backend);
       if (!executor.isOk())
         return fail(executor.status());
       std::cout << "executor\n  arena          " << (*executor)->arenaBytes()

@@ -55,14 +55,13 @@ Status runDataTrainingCommand(DataTrainingOptions o) {
   STRATA_ASSIGN_OR_RETURN(RankArtifact loaded,
                           rankSetup().loadArtifact(o.artifact));
   ExecutorOptions executorOptions;
-  executorOptions.numThreads = o.threads;
   executorOptions.dropout = true;
   executorOptions.seed = o.loop.seed;
   executorOptions.mesh = loaded.mesh;
-  CpuDevice device;
+  STRATA_ASSIGN_OR_RETURN(Backend * backend, rankSetup().backend(o.threads));
   STRATA_ASSIGN_OR_RETURN(
       std::unique_ptr<Executor> executor,
-      Executor::create(std::move(loaded.artifact), device, executorOptions));
+      Executor::create(std::move(loaded.artifact), *backend, executorOptions));
   STRATA_ASSIGN_OR_RETURN(ModelProgram program, ModelProgram::create(*executor));
   if (!program.canTrain())
     return Status::failedPrecondition(
@@ -95,7 +94,7 @@ Status runDataTrainingCommand(DataTrainingOptions o) {
 
   // Initial parameters; a resume overwrites them from the checkpoint.
   if (o.checkpoint.empty())
-    initializeParameters(*executor, o.loop.seed);
+    STRATA_RETURN_IF_ERROR(initializeParameters(*executor, o.loop.seed));
   else
     STRATA_RETURN_IF_ERROR(loadHfCheckpoint(*executor, o.checkpoint));
 

@@ -1,0 +1,455 @@
+//===- kernel_cases.cc - one small program per kernel ---------------------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/backends/conformance/kernel_cases.h"
+
+#include "runtime/artifact/artifact_checksum.h"
+#include "runtime/artifact/artifact_loader.h"
+
+#include <flatbuffers/flatbuffers.h>
+
+#include <cmath>
+
+namespace strata::runtime::conformance {
+
+using artifact::BufferCategory;
+using artifact::Kernel;
+
+namespace {
+
+constexpr BufferCategory kIn = BufferCategory::Input;
+constexpr BufferCategory kOut = BufferCategory::Output;
+
+/// Builders that keep the case table below readable.
+BufferCase in(std::string name, std::vector<int64_t> shape,
+              Fill fill = Fill::Normal, double value = 0.0) {
+  return {std::move(name), std::move(shape), kIn, fill, value};
+}
+BufferCase ids(std::string name, std::vector<int64_t> shape, int64_t range) {
+  BufferCase b{std::move(name), std::move(shape), kIn, Fill::Ids,
+               double(range)};
+  b.integer = true;
+  return b;
+}
+BufferCase positions(std::string name, std::vector<int64_t> shape) {
+  BufferCase b{std::move(name), std::move(shape), kIn, Fill::Positions};
+  b.integer = true;
+  return b;
+}
+BufferCase out(std::string name, std::vector<int64_t> shape) {
+  BufferCase b{std::move(name), std::move(shape), kOut, Fill::Zeros};
+  b.checked = true;
+  return b;
+}
+/// A transient value between the instructions of a case.
+BufferCase between(std::string name, std::vector<int64_t> shape) {
+  return {std::move(name), std::move(shape), BufferCategory::Activation,
+          Fill::Zeros};
+}
+BufferCase accumulator(BufferCase b) {
+  b.accumulator = true;
+  return b;
+}
+BufferCase scalar(std::string name, double value) {
+  return in(std::move(name), {}, Fill::Scalar, value);
+}
+/// A persistent buffer updated in place and compared after the run.
+BufferCase slot(std::string name, std::vector<int64_t> shape,
+                BufferCategory category, Fill fill = Fill::Normal) {
+  BufferCase b{std::move(name), std::move(shape), category, fill};
+  b.checked = true;
+  return b;
+}
+
+KernelCase single(std::string name, Kernel kernel,
+                  std::vector<BufferCase> buffers, std::vector<uint32_t> ops,
+                  std::vector<uint32_t> results, std::vector<int64_t> ints = {},
+                  std::vector<double> floats = {}) {
+  KernelCase c;
+  c.name = std::move(name);
+  c.kernel = kernel;
+  c.buffers = std::move(buffers);
+  c.instructions.push_back({kernel, std::move(ops), std::move(results),
+                            std::move(ints), std::move(floats)});
+  return c;
+}
+
+/// Elementwise kernels on a [9, 13] tensor.
+const std::vector<int64_t> kRows = {9, 13};
+
+std::vector<KernelCase> makeCases() {
+  std::vector<KernelCase> cases;
+  auto add = [&](KernelCase c) { cases.push_back(std::move(c)); };
+
+  // Embeddings: 13 rows of 6 (ids over two sequences of 5).
+  add(single(
+      "embedding", Kernel::Embedding,
+      {in("table", {13, 6}), ids("ids", {2, 5}, 13), out("y", {2, 5, 6})},
+      {0, 1}, {2}));
+  add(single(
+      "embedding_grad", Kernel::EmbeddingGrad,
+      {in("dy", {2, 5, 6}), ids("ids", {2, 5}, 13), out("dtable", {13, 6})},
+      {0, 1}, {2}));
+
+  // GEMMs: odd sizes, and the per-head layouts of attention projections.
+  add(single("matmul/odd", Kernel::Matmul,
+             {in("x", {5, 7}), in("w", {11, 7}), out("y", {5, 11})}, {0, 1},
+             {2}, {1}));
+  add(single("matmul/query-heads", Kernel::Matmul,
+             {in("x", {2, 3, 13}), in("w", {4, 5, 13}), out("y", {2, 3, 4, 5})},
+             {0, 1}, {2}, {1}));
+  add(single("matmul/output-projection", Kernel::Matmul,
+             {in("x", {3, 4, 5}), in("w", {13, 4, 5}), out("y", {3, 13})},
+             {0, 1}, {2}, {2}));
+  add(single("matmul_grad_input", Kernel::MatmulGradInput,
+             {in("dy", {5, 11}), in("w", {11, 7}), out("dx", {5, 7})}, {0, 1},
+             {2}, {1}));
+  add(single("matmul_grad_weight", Kernel::MatmulGradWeight,
+             {in("dy", {5, 11}), in("x", {5, 7}), out("dw", {11, 7})}, {0, 1},
+             {2}, {1}));
+
+  // Row-wise kernels.
+  add(single("bias_add", Kernel::BiasAdd,
+             {in("x", kRows), in("b", {13}), out("y", kRows)}, {0, 1}, {2}));
+  add(single("bias_grad", Kernel::BiasGrad, {in("dy", kRows), out("db", {13})},
+             {0}, {1}));
+  add(single("layer_norm", Kernel::LayerNorm,
+             {in("x", {7, 19}), in("g", {19}, Fill::Positive), in("b", {19}),
+              out("y", {7, 19})},
+             {0, 1, 2}, {3}, {}, {1e-5}));
+  add(single("layer_norm_grad", Kernel::LayerNormGrad,
+             {in("dy", {7, 19}), in("x", {7, 19}),
+              in("g", {19}, Fill::Positive), out("dx", {7, 19}),
+              out("dg", {19}), out("db", {19})},
+             {0, 1, 2}, {3, 4, 5}, {}, {1e-5}));
+  add(single(
+      "rms_norm", Kernel::RMSNorm,
+      {in("x", {7, 19}), in("g", {19}, Fill::Positive), out("y", {7, 19})},
+      {0, 1}, {2}, {}, {1e-6}));
+  add(single("rms_norm_grad", Kernel::RMSNormGrad,
+             {in("dy", {7, 19}), in("x", {7, 19}),
+              in("g", {19}, Fill::Positive), out("dx", {7, 19}),
+              out("dg", {19})},
+             {0, 1, 2}, {3, 4}, {}, {1e-6}));
+  add(single("rotary_embedding", Kernel::RotaryEmbedding,
+             {in("x", {2, 5, 3, 8}), positions("positions", {2, 5}),
+              out("y", {2, 5, 3, 8})},
+             {0, 1}, {2}, {8, 0}, {10000.0}));
+  add(single("rotary_embedding/partial-inverse", Kernel::RotaryEmbedding,
+             {in("x", {2, 5, 3, 8}), positions("positions", {2, 5}),
+              out("y", {2, 5, 3, 8})},
+             {0, 1}, {2}, {6, 1}, {500.0}));
+
+  // Attention: 4 query heads over 2 key/value groups, head_dim 6, value
+  // dim 5, 7 positions, causal.
+  const double scale = 1.0 / std::sqrt(6.0);
+  add(single("attention/gqa-causal", Kernel::Attention,
+             {in("q", {2, 7, 4, 6}), in("k", {2, 7, 2, 6}),
+              in("v", {2, 7, 2, 5}), out("out", {2, 7, 4, 5}),
+              accumulator(out("lse", {2, 4, 7}))},
+             {0, 1, 2}, {3, 4}, {1, -1}, {scale, 0.0}));
+  {
+    KernelCase c = single("attention/dropout", Kernel::Attention,
+                          {in("q", {2, 7, 4, 6}), in("k", {2, 7, 2, 6}),
+                           in("v", {2, 7, 2, 5}), out("out", {2, 7, 4, 5}),
+                           accumulator(out("lse", {2, 4, 7}))},
+                          {0, 1, 2}, {3, 4}, {1, 0}, {scale, 0.2});
+    c.dropout = true;
+    add(std::move(c));
+  }
+  {
+    // The backward reads its forward's output and log-sum-exp.
+    KernelCase c;
+    c.name = "attention_grad/gqa-causal-dropout";
+    c.kernel = Kernel::AttentionGrad;
+    c.dropout = true;
+    c.buffers = {in("q", {2, 7, 4, 6}),
+                 in("k", {2, 7, 2, 6}),
+                 in("v", {2, 7, 2, 5}),
+                 between("out", {2, 7, 4, 5}),
+                 accumulator(between("lse", {2, 4, 7})),
+                 in("dout", {2, 7, 4, 5}),
+                 out("dq", {2, 7, 4, 6}),
+                 out("dk", {2, 7, 2, 6}),
+                 out("dv", {2, 7, 2, 5})};
+    c.instructions = {
+        {Kernel::Attention, {0, 1, 2}, {3, 4}, {1, 0}, {scale, 0.2}},
+        {Kernel::AttentionGrad,
+         {0, 1, 2, 3, 4, 5},
+         {6, 7, 8},
+         {1, 0},
+         {scale, 0.2}}};
+    add(std::move(c));
+  }
+
+  // Elementwise kernels.
+  for (int64_t tanh : {0, 1}) {
+    const std::string variant = tanh ? "/tanh" : "/erf";
+    add(single("gelu" + variant, Kernel::Gelu,
+               {in("x", kRows), out("y", kRows)}, {0}, {1}, {tanh}));
+    add(single("gelu_grad" + variant, Kernel::GeluGrad,
+               {in("x", kRows), in("dy", kRows), out("dx", kRows)}, {0, 1}, {2},
+               {tanh}));
+  }
+  add(single("silu", Kernel::Silu, {in("x", kRows), out("y", kRows)}, {0},
+             {1}));
+  add(single("silu_grad", Kernel::SiluGrad,
+             {in("x", kRows), in("dy", kRows), out("dx", kRows)}, {0, 1}, {2}));
+  add(single("swiglu", Kernel::SwiGLU,
+             {in("gate", kRows), in("up", kRows), out("y", kRows)}, {0, 1},
+             {2}));
+  add(single("swiglu_grad", Kernel::SwiGLUGrad,
+             {in("gate", kRows), in("up", kRows), in("dy", kRows),
+              out("dgate", kRows), out("dup", kRows)},
+             {0, 1, 2}, {3, 4}));
+  {
+    KernelCase c =
+        single("dropout", Kernel::Dropout, {in("x", kRows), out("y", kRows)},
+               {0}, {1}, {0}, {0.3});
+    c.dropout = true;
+    add(std::move(c));
+  }
+  add(single("add", Kernel::Add,
+             {in("a", kRows), in("b", kRows), out("y", kRows)}, {0, 1}, {2}));
+  add(single("copy", Kernel::Copy, {in("x", kRows), out("y", kRows)}, {0},
+             {1}));
+  add(single(
+      "accumulate_grad", Kernel::AccumulateGrad,
+      {in("value", kRows), slot("grad", kRows, BufferCategory::Gradient)}, {0},
+      {1}));
+
+  // Fused elementwise kernels.
+  add(single("bias_gelu", Kernel::BiasGelu,
+             {in("x", kRows), in("b", {13}), out("y", kRows)}, {0, 1}, {2},
+             {1}));
+  add(single("bias_gelu_grad", Kernel::BiasGeluGrad,
+             {in("x", kRows), in("b", {13}), in("dy", kRows), out("dx", kRows),
+              out("db", {13})},
+             {0, 1, 2}, {3, 4}, {1}));
+  {
+    KernelCase c = single(
+        "bias_dropout_add", Kernel::BiasDropoutAdd,
+        {in("x", kRows), in("b", {13}), in("residual", kRows), out("y", kRows)},
+        {0, 1, 2}, {3}, {0}, {0.2});
+    c.dropout = true;
+    add(std::move(c));
+  }
+  {
+    KernelCase c = single("bias_dropout_add_grad", Kernel::BiasDropoutAddGrad,
+                          {in("dy", kRows), out("dx", kRows), out("db", {13})},
+                          {0}, {1, 2}, {0}, {0.2});
+    c.dropout = true;
+    add(std::move(c));
+  }
+
+  // Cross-entropy over a vocabulary of 37.
+  add(single("cross_entropy/mean", Kernel::CrossEntropy,
+             {in("logits", {6, 37}), ids("labels", {6}, 37),
+              accumulator(out("loss", {}))},
+             {0, 1}, {2}, {1}));
+  add(single("cross_entropy/none", Kernel::CrossEntropy,
+             {in("logits", {2, 3, 37}), ids("labels", {2, 3}, 37),
+              accumulator(out("loss", {2, 3}))},
+             {0, 1}, {2}, {0}));
+  add(single("cross_entropy_grad", Kernel::CrossEntropyGrad,
+             {in("logits", {6, 37}), ids("labels", {6}, 37),
+              accumulator(scalar("dloss", 0.75)), out("dlogits", {6, 37})},
+             {0, 1, 2}, {3}, {1}));
+
+  // KV-cache inference: three tokens per sequence written at positions
+  // 0..2 of caches of 8, then attended by 4 query heads over 2 groups.
+  {
+    KernelCase c;
+    c.name = "cached_attention";
+    c.kernel = Kernel::CachedAttention;
+    c.buffers = {
+        slot("key_cache", {2, 8, 2, 6}, BufferCategory::KVCache, Fill::Zeros),
+        slot("value_cache", {2, 8, 2, 6}, BufferCategory::KVCache, Fill::Zeros),
+        in("k", {2, 3, 2, 6}),
+        in("v", {2, 3, 2, 6}),
+        positions("positions", {2, 3}),
+        in("q", {2, 3, 4, 6}),
+        out("out", {2, 3, 4, 6})};
+    c.instructions = {
+        {Kernel::CacheWrite, {2, 4}, {0}},
+        {Kernel::CacheWrite, {3, 4}, {1}},
+        {Kernel::CachedAttention, {5, 0, 1, 4}, {6}, {1}, {scale}}};
+    add(c);
+    c.name = "cache_write";
+    c.kernel = Kernel::CacheWrite;
+    add(std::move(c));
+  }
+  add(single("take_positions", Kernel::TakePositions,
+             {in("x", {3, 5, 7}), ids("index", {3}, 5), out("y", {3, 1, 7})},
+             {0, 1}, {2}));
+
+  // The vocabulary-parallel cross-entropy, on a tensor-parallel axis of one
+  // rank: statistics, their combination, the gradient.
+  {
+    KernelCase c;
+    c.name = "vocab_parallel";
+    c.kernel = Kernel::VocabParallelStats;
+    c.meshAxes = {"tp"};
+    c.buffers = {in("logits", {6, 37}),  ids("labels", {6}, 37),
+                 out("stats", {6, 3}),   out("loss", {}),
+                 out("lse", {6}),        scalar("dloss", 0.5),
+                 out("dlogits", {6, 37})};
+    c.instructions = {
+        {Kernel::VocabParallelStats, {0, 1}, {2}, {}, {}, 0},
+        {Kernel::VocabParallelLoss, {2}, {3, 4}, {1}},
+        {Kernel::VocabParallelCrossEntropyGrad, {0, 1, 4, 5}, {6}, {1}, {}, 0}};
+    add(c);
+    c.name = "vocab_parallel_loss";
+    c.kernel = Kernel::VocabParallelLoss;
+    add(c);
+    c.name = "vocab_parallel_cross_entropy_grad";
+    c.kernel = Kernel::VocabParallelCrossEntropyGrad;
+    add(std::move(c));
+  }
+
+  // The optimizer: two trainable parameters (4 x 6 and 9) with their slots.
+  auto optimizerCase = [](std::string name, Kernel kernel) {
+    KernelCase c;
+    c.name = std::move(name);
+    c.kernel = kernel;
+    c.buffers = {
+        slot("w", {4, 6}, BufferCategory::Parameter),
+        slot("w.grad", {4, 6}, BufferCategory::Gradient),
+        slot("w.m", {4, 6}, BufferCategory::OptimizerState),
+        slot("w.v", {4, 6}, BufferCategory::OptimizerState, Fill::Positive),
+        slot("b", {9}, BufferCategory::Parameter),
+        slot("b.grad", {9}, BufferCategory::Gradient),
+        slot("b.m", {9}, BufferCategory::OptimizerState),
+        slot("b.v", {9}, BufferCategory::OptimizerState, Fill::Positive)};
+    c.parameters = {{"w", 0, 1, 2, 3, true}, {"b", 4, 5, 6, 7, false}};
+    return c;
+  };
+  {
+    KernelCase c = optimizerCase("zero_grads", Kernel::ZeroGrads);
+    c.instructions = {{Kernel::ZeroGrads, {}, {}}};
+    add(std::move(c));
+  }
+  {
+    KernelCase c = optimizerCase("grad_norm", Kernel::GradNorm);
+    c.buffers.push_back(out("norm", {}));
+    c.instructions = {{Kernel::GradNorm, {}, {8}}};
+    add(std::move(c));
+  }
+  {
+    KernelCase c = optimizerCase("grad_norm/listed-plus", Kernel::GradNorm);
+    c.buffers.push_back(scalar("plus", 2.5));
+    c.buffers.push_back(out("norm", {}));
+    c.instructions = {{Kernel::GradNorm, {8}, {9}, {1}}};
+    add(std::move(c));
+  }
+  {
+    KernelCase c = optimizerCase("grad_square_sum", Kernel::GradSquareSum);
+    c.buffers.push_back(out("squares", {}));
+    c.instructions = {{Kernel::GradSquareSum, {}, {8}, {0, 1}}};
+    add(std::move(c));
+  }
+  add(single("clip_coefficient", Kernel::ClipCoefficient,
+             {scalar("norm", 3.0), scalar("max_norm", 1.0), out("c", {})},
+             {0, 1}, {2}));
+  {
+    KernelCase c = optimizerCase("adamw", Kernel::AdamW);
+    const double hyper[7] = {1e-2, 0.9, 0.95, 1e-8, 0.1, 3, 0.5};
+    const char *names[7] = {"lr",           "beta1", "beta2",     "eps",
+                            "weight_decay", "step",  "grad_scale"};
+    for (int i = 0; i < 7; ++i)
+      c.buffers.push_back(scalar(names[i], hyper[i]));
+    c.instructions = {{Kernel::AdamW, {8, 9, 10, 11, 12, 13, 14}, {}, {0}},
+                      {Kernel::AdamW, {8, 9, 10, 11, 12, 13, 14}, {}, {1}}};
+    add(std::move(c));
+  }
+  return cases;
+}
+
+bool isSixteenBit(DType dtype) {
+  return dtype == DType::BF16 || dtype == DType::F16;
+}
+
+artifact::DType toArtifactDType(DType dtype) {
+  switch (dtype) {
+  case DType::F64:
+    return artifact::DType::F64;
+  case DType::BF16:
+    return artifact::DType::BF16;
+  case DType::F16:
+    return artifact::DType::F16;
+  case DType::I32:
+    return artifact::DType::I32;
+  case DType::I64:
+    return artifact::DType::I64;
+  default:
+    return artifact::DType::F32;
+  }
+}
+
+} // namespace
+
+const std::vector<KernelCase> &allKernelCases() {
+  static const std::vector<KernelCase> cases = makeCases();
+  return cases;
+}
+
+std::vector<uint8_t> buildCaseArtifact(const KernelCase &c, DType dtype) {
+  namespace fb = artifact;
+  flatbuffers::FlatBufferBuilder b;
+  std::vector<flatbuffers::Offset<fb::Buffer>> buffers;
+  std::vector<uint32_t> arguments, results;
+  uint64_t offset = 0;
+  for (uint32_t i = 0; i < c.buffers.size(); ++i) {
+    const BufferCase &buffer = c.buffers[i];
+    const DType type = buffer.integer                              ? DType::I32
+                       : buffer.accumulator && isSixteenBit(dtype) ? DType::F32
+                                                                   : dtype;
+    int64_t elements = 1;
+    for (int64_t d : buffer.shape)
+      elements *= d;
+    const uint64_t bytes = uint64_t(elements) * dtypeSize(type);
+    buffers.push_back(fb::CreateBufferDirect(
+        b, buffer.name.c_str(), buffer.category, toArtifactDType(type),
+        &buffer.shape, offset, bytes));
+    offset += (bytes + kArtifactBufferAlignment - 1) /
+              kArtifactBufferAlignment * kArtifactBufferAlignment;
+    if (buffer.category == BufferCategory::Input)
+      arguments.push_back(i);
+    if (buffer.category == BufferCategory::Output)
+      results.push_back(i);
+  }
+  std::vector<flatbuffers::Offset<fb::Instruction>> instructions;
+  for (const InstructionCase &instruction : c.instructions)
+    instructions.push_back(fb::CreateInstructionDirect(
+        b, instruction.kernel, &instruction.operands, &instruction.results,
+        &instruction.ints, &instruction.floats, c.name.c_str(),
+        instruction.shardAxis));
+  std::vector<flatbuffers::Offset<fb::Function>> functions = {
+      fb::CreateFunctionDirect(b, "run", &arguments, &results, &instructions)};
+  std::vector<flatbuffers::Offset<fb::Parameter>> parameters;
+  for (const ParameterCase &p : c.parameters)
+    parameters.push_back(fb::CreateParameterDirect(
+        b, p.name.c_str(), p.value, p.grad, p.adamM, p.adamV,
+        fb::InitKind::Zeros, 0.0, /*trainable=*/p.grad >= 0, p.weightDecay));
+  std::vector<flatbuffers::Offset<flatbuffers::String>> meshAxes;
+  std::vector<int64_t> meshShape;
+  for (const std::string &axis : c.meshAxes) {
+    meshAxes.push_back(b.CreateString(axis));
+    meshShape.push_back(1);
+  }
+  const auto plan = fb::CreateMemoryPlan(b, offset);
+  const auto root = fb::CreateArtifactDirect(
+      b, kArtifactVersionMajor, kArtifactVersionMinor, c.name.c_str(), "", "{}",
+      "{}", 1, &buffers, &parameters, &functions, plan,
+      meshAxes.empty() ? nullptr : &meshAxes,
+      meshShape.empty() ? nullptr : &meshShape);
+  fb::FinishSizePrefixedArtifactBuffer(b, root);
+  std::vector<uint8_t> bytes(b.GetBufferPointer(),
+                             b.GetBufferPointer() + b.GetSize());
+  appendArtifactChecksum(bytes);
+  return bytes;
+}
+
+} // namespace strata::runtime::conformance

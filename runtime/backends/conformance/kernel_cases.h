@@ -1,0 +1,97 @@
+//===- kernel_cases.h - one small program per kernel ------------*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// The cases of the backend conformance suite: for every kernel an artifact
+// can hold, one or more small programs on awkward shapes (odd sizes,
+// non-powers of two, grouped heads, a block of a split vocabulary), built
+// as a real artifact in any floating-point element type so that the
+// shared preparation and the backend run exactly what they run for a
+// compiled model. Programs of more than one instruction give a kernel
+// consistent inputs (the attention backward reads its forward's output and
+// log-sum-exp; cached attention reads what cache writes wrote).
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_RUNTIME_BACKENDS_CONFORMANCE_KERNEL_CASES_H
+#define STRATA_RUNTIME_BACKENDS_CONFORMANCE_KERNEL_CASES_H
+
+#include "runtime/artifact/artifact_generated.h"
+#include "runtime/support/dtype.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace strata::runtime::conformance {
+
+/// How a buffer's initial values are drawn (seeded, the same for every
+/// element type).
+enum class Fill {
+  Normal,    // N(0, 1)
+  Positive,  // U(0.5, 1.5): norms' scales, AdamW's second moment
+  Ids,       // int32 in [0, idRange)
+  Positions, // int32 s for position s of each sequence
+  Zeros,
+  Scalar, // every element = scalar
+};
+
+struct BufferCase {
+  std::string name;
+  std::vector<int64_t> shape;
+  artifact::BufferCategory category = artifact::BufferCategory::Activation;
+  Fill fill = Fill::Normal;
+  /// Ids: the exclusive upper bound. Scalar: the value.
+  double value = 0.0;
+  /// An int32 buffer (ids, labels, positions).
+  bool integer = false;
+  /// A value the dialect keeps in f32 in 16-bit programs (a loss, a
+  /// log-sum-exp).
+  bool accumulator = false;
+  /// Compared after the run (results, and buffers updated in place).
+  bool checked = false;
+};
+
+struct InstructionCase {
+  artifact::Kernel kernel;
+  std::vector<uint32_t> operands, results;
+  std::vector<int64_t> ints;
+  std::vector<double> floats;
+  int32_t shardAxis = -1;
+};
+
+/// A parameter of an optimizer case: its value, gradient and moment
+/// buffers (indices into the case's buffers).
+struct ParameterCase {
+  std::string name;
+  uint32_t value;
+  int32_t grad = -1, adamM = -1, adamV = -1;
+  bool weightDecay = true;
+};
+
+struct KernelCase {
+  /// "matmul/odd": the kernel and the variant.
+  std::string name;
+  /// The kernel the case is about (what the backend must support).
+  artifact::Kernel kernel;
+  std::vector<BufferCase> buffers;
+  std::vector<InstructionCase> instructions;
+  std::vector<ParameterCase> parameters;
+  /// A single-rank mesh (a kernel computing one block of a split
+  /// dimension needs the mesh axis it names).
+  std::vector<std::string> meshAxes;
+  /// Dropout on for the run (the masks are the same in every type).
+  bool dropout = false;
+};
+
+/// Every case, at least one per kernel an artifact can hold except the
+/// collectives and transfers (which the executor runs with the device's
+/// copies and communicators, the same code on every backend).
+const std::vector<KernelCase> &allKernelCases();
+
+/// The size-prefixed artifact of |c| with float buffers in |dtype| (16-bit
+/// types keep accumulator buffers in F32).
+std::vector<uint8_t> buildCaseArtifact(const KernelCase &c, DType dtype);
+
+} // namespace strata::runtime::conformance
+
+#endif // STRATA_RUNTIME_BACKENDS_CONFORMANCE_KERNEL_CASES_H
