@@ -174,14 +174,19 @@ TEST(ArtifactLoaderTest, ParameterSlotsMatchTrainability) {
                              "0 (adamw) updates parameter 3 of 1");
 }
 
-TEST(ArtifactLoaderTest, SplitMomentsHoldOneBlockOfTheParameter) {
-  // The distributed optimizer over dp = 2: moments of 16 of the 32 floats.
+/// The distributed optimizer over dp = 2: moments of 16 of the 32 floats.
+Spec splitOverDp() {
   Spec spec;
   spec.meshAxes = {"dp"};
   spec.meshShape = {2};
   spec.optimizerSplitAxis = 0;
   spec.momentShape = {16};
   spec.momentSize = 64;
+  return spec;
+}
+
+TEST(ArtifactLoaderTest, SplitMomentsHoldOneBlockOfTheParameter) {
+  Spec spec = splitOverDp();
   EXPECT_EQ(loadError(spec), "ok");
   spec.momentShape = {4, 8};
   spec.momentSize = 128;
@@ -221,13 +226,8 @@ TEST(ArtifactLoaderTest, MainParameterIsAnF32SlotOfAHalfParameter) {
 }
 
 TEST(ArtifactLoaderTest, MainParameterIsSplitLikeTheMoments) {
-  Spec spec;
+  Spec spec = splitOverDp();
   spec.mixedPrecision = true;
-  spec.meshAxes = {"dp"};
-  spec.meshShape = {2};
-  spec.optimizerSplitAxis = 0;
-  spec.momentShape = {16};
-  spec.momentSize = 64;
   EXPECT_EQ(loadError(spec), "ok");
 }
 

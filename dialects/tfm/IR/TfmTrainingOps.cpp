@@ -195,11 +195,13 @@ LogicalResult AdamWOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
     return failure();
   if (failed(verifyOptimizerShard(*this, *parameter, getShardAxisAttr())))
     return failure();
-  if (static_cast<bool>(parameter->getMainElementType()) != getMain())
-    return emitOpError() << (getMain() ? "updates the main parameter of @"
-                                       : "updates @")
-                         << getName() << ", which has "
-                         << (getMain() ? "none" : "a main parameter of type ")
+  const bool hasMain = static_cast<bool>(parameter->getMainElementType());
+  if (getMain() && !hasMain)
+    return emitOpError() << "updates the main parameter of @" << getName()
+                         << ", which has none";
+  if (!getMain() && hasMain)
+    return emitOpError() << "updates @" << getName()
+                         << ", which has a main parameter of type "
                          << parameter->getOptimizerLocalType();
   return success();
 }
