@@ -16,8 +16,8 @@ tensor parallel 8 and prints the static memory plan's activation peak per rank n
 formula, with and without the masks, first at pipeline parallel 1 (all the layers of one
 micro-batch), then at pipeline parallel 16 (the full 128-rank layout): there the first stage holds
 its L/p layers' saved values for the p micro-batches in flight under 1F1B, L layers' worth in all,
-and the compiler reports them per stage (`in flight`, counted from the runtime's schedule) beside
-the plan's transient peak of one forward or backward step.
+in its arena's stash (`pipeline_stash`, one slot per micro-batch in flight, counted from the
+runtime's schedule) beside the plan's transient peak of one forward or backward step.
 
 Usage: bench/activation_memory.py [--build build]
 """
@@ -38,12 +38,12 @@ def activation_peak(strata_compile, overrides):
 
 
 def first_stage_activations(strata_compile, overrides):
-    """Stage 0's in-flight saved values + its transient activation peak (--report=memory)."""
+    """Stage 0's stash of saved values + its transient activation peak (--report=memory)."""
     out = subprocess.run([strata_compile, REPO / "examples" / "gpt3-175b.yaml", "--report=memory",
                           *overrides], check=True, capture_output=True, text=True).stdout
     total = int(re.search(r"activation total\s+(\d+) B", out).group(1))
-    in_flight = int(re.search(r"in flight\s+(\d+) B", out).group(1))
-    return total, in_flight
+    stash = int(re.search(r"pipeline_stash\s+(\d+) B", out).group(1))
+    return total, stash
 
 
 def main():
@@ -64,17 +64,17 @@ def main():
         no_masks = layers * sbh * per_layer_no_masks
         print(f"{name:<30} {got / MIB:>9.0f} MiB {formula / MIB:>8.0f} MiB {got / formula:>7.3f} "
               f"{no_masks / MIB:>12.0f} MiB {got / no_masks:>7.3f}")
-    print("\npipeline parallel 16 (tp 8 x pp 16 = 128 ranks), first stage: in-flight saved values "
-          "+ step peak")
+    print("\npipeline parallel 16 (tp 8 x pp 16 = 128 ranks), first stage: the stash of saved "
+          "values + step peak")
     for name, sp, per_layer, per_layer_no_masks in rows:
-        got, in_flight = first_stage_activations(
+        got, stash = first_stage_activations(
             compile_, ["--tp", "8", "--pp", "16", "trainer.devices=128",
                        f"model.sequence_parallel={sp}"])
         formula = layers * sbh * per_layer
         no_masks = layers * sbh * per_layer_no_masks
         print(f"{name + ' pp 16':<30} {got / MIB:>9.0f} MiB {formula / MIB:>8.0f} MiB "
               f"{got / formula:>7.3f} {no_masks / MIB:>12.0f} MiB {got / no_masks:>7.3f}"
-              f"   (in flight {in_flight / MIB:.0f} MiB)")
+              f"   (stash {stash / MIB:.0f} MiB)")
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ ratio to the single-rank time shows what partitioning costs or gains here: on a 
 tensor parallelism only splits the GEMMs the single rank already runs on both cores, so this
 measures the partitioned program's overhead (collectives through shared memory, smaller
 GEMMs), not a speed-up across machines. Pipeline parallelism splits the layers instead: each
-rank runs half the layers on one core, and the 1F1B bubble and the saved values' copies are its
-cost (compared with one rank at the same micro-batch size).
+rank runs half the layers on one core, and the 1F1B bubble is its cost (compared with one rank at
+the same micro-batch size; the saved values wait in the arena's stash slots, never copied).
 
 Usage: bench/cpu_parallel.py [--build build] [--steps 6] [--cores 2]
 """

@@ -387,11 +387,10 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
           "by category (parameters, gradients, optimizer state, "
           "activations, workspace, inputs, outputs), the activation sum "
           "without reuse and the lower bound; under pipeline parallelism one "
-          "plan per stage plus the saved values of its micro-batches in "
-          "flight\n"
+          "plan per stage, its stash of saved values per chunk\n"
           "  parallel: the device mesh; per rank its coordinates, "
           "pipeline stage, layers, parameter bytes, peak memory by "
-          "category and saved values in flight; the collectives of one "
+          "category (the pipeline stash among them); the collectives of one "
           "training step with their "
           "payload and the bytes each rank sends"));
   cl::opt<bool> verbose(

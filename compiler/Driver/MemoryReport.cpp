@@ -99,11 +99,10 @@ LogicalResult mlir::strata::printMemoryReport(ModuleOp module,
     printStatePerParameter(os, localParameterElements(module), program->plan);
     return success();
   }
-  // One plan per pipeline stage, plus the saved values its in-flight
-  // micro-batches keep beside the arena.
+  // One plan per pipeline stage; its arena holds the saved values of the
+  // micro-batches in flight (pipeline_stash), shown per chunk.
   for (ModuleOp stage : stages) {
-    FailureOr<StageMemory> memory =
-        planStage(stage, static_cast<int64_t>(stages.size()));
+    FailureOr<StageMemory> memory = planStage(stage);
     if (failed(memory))
       return failure();
     const std::string title = name.str() + ", pipeline stage " +
@@ -113,17 +112,16 @@ LogicalResult mlir::strata::printMemoryReport(ModuleOp module,
     printStatePerParameter(os, localParameterElements(stage),
                            memory->program.plan);
     for (size_t c = 0; c < memory->savedBytes.size(); ++c)
-      os << "  chunk " << c << ": " << memory->inFlight[c]
-         << " micro-batches in flight x "
+      os << "  chunk " << c << ": " << memory->stashSlots[c] << " stash slot"
+         << (memory->stashSlots[c] == 1 ? "" : "s")
+         << " (micro-batches in flight) x "
          << llvm::format("%.2f MiB", memory->savedBytes[c] / (1024.0 * 1024.0))
          << " saved\n";
-    os << "  in flight          ";
-    printBytes(os, size_t(memory->inFlightBytes()));
-    os << "  (saved values)\n  activation total   ";
-    printBytes(os, size_t(memory->inFlightBytes()) +
+    os << "  activation total   ";
+    printBytes(os, size_t(memory->stashBytes()) +
                        memory->program.plan.peak(
                            planning::BufferCategory::Activation));
-    os << "  (in flight + peak)\n\n";
+    os << "  (pipeline_stash + activation peak)\n\n";
   }
   return success();
 }

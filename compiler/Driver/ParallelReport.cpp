@@ -126,8 +126,7 @@ LogicalResult mlir::strata::printParallelReport(ModuleOp module,
   if (stageModules.empty())
     stageModules.push_back(module);
   for (ModuleOp stage : stageModules) {
-    FailureOr<StageMemory> planned =
-        planStage(stage, static_cast<int64_t>(stageModules.size()));
+    FailureOr<StageMemory> planned = planStage(stage);
     if (failed(planned))
       return failure();
     stages.push_back(std::move(*planned));
@@ -150,14 +149,14 @@ LogicalResult mlir::strata::printParallelReport(ModuleOp module,
     os << (i ? " x " : "") << mesh.axes[i] << "=" << mesh.shape[i];
   os << " = " << mesh.ranks() << " ranks\n\n";
 
-  os << "per rank (peak bytes of the static memory plan; in flight: the saved "
-        "values of the micro-batches a pipeline stage holds between their "
-        "forward and backward passes):\n";
+  os << "per rank (peak bytes of the static memory plan; pipeline_stash: the "
+        "saved values of the micro-batches a pipeline stage holds between "
+        "their forward and backward passes, part of the arena):\n";
   os << llvm::format("  %5s %4s %4s %4s %6s %8s", "rank", "dp", "pp", "tp",
                      "stage", "layers");
   for (planning::BufferCategory category : planning::kAllBufferCategories)
     os << llvm::format(" %16s", planning::stringifyBufferCategory(category));
-  os << llvm::format(" %12s %12s\n", "in flight", "arena");
+  os << llvm::format(" %12s\n", "arena");
   for (int64_t rank = 0; rank < mesh.ranks(); ++rank) {
     SmallVector<int64_t> coords(mesh.shape.size());
     for (int64_t i = int64_t(mesh.shape.size()) - 1, r = rank; i >= 0; --i) {
@@ -174,9 +173,7 @@ LogicalResult mlir::strata::printParallelReport(ModuleOp module,
                        layerRange.empty() ? "-" : layerRange.c_str());
     for (planning::BufferCategory category : planning::kAllBufferCategories)
       os << llvm::format(" %16s", mib(double(plan.peak(category))).c_str());
-    os << llvm::format(" %12s %12s\n",
-                       mib(double(stage.inFlightBytes())).c_str(),
-                       mib(double(plan.arenaBytes)).c_str());
+    os << llvm::format(" %12s\n", mib(double(plan.arenaBytes)).c_str());
   }
 
   os << "\ncollectives of one training step (forward_backward, or each "

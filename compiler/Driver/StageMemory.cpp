@@ -6,9 +6,6 @@
 #include "compiler/Driver/StageMemory.h"
 
 #include "compiler/Pipeline/StagePrograms.h"
-#include "runtime/executor/pipeline_schedule.h"
-
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 
 using namespace mlir;
 using namespace mlir::strata;
@@ -42,10 +39,9 @@ std::string StageMemory::layerRanges() const {
   return text;
 }
 
-FailureOr<StageMemory> mlir::strata::planStage(ModuleOp stage, int64_t stages) {
+FailureOr<StageMemory> mlir::strata::planStage(ModuleOp stage) {
   StageMemory memory;
   memory.stage = intAttr(stage, pipeline::kStageAttr, 0);
-  const int64_t chunks = intAttr(stage, pipeline::kChunksAttr, 1);
   if (auto layers =
           stage->getAttrOfType<DenseI64ArrayAttr>(pipeline::kStageLayersAttr))
     for (int64_t i = 0; i + 1 < int64_t(layers.size()); i += 2)
@@ -54,32 +50,12 @@ FailureOr<StageMemory> mlir::strata::planStage(ModuleOp stage, int64_t stages) {
   if (failed(program))
     return failure();
   memory.program = std::move(*program);
-
-  memory.savedBytes.assign(chunks, 0);
-  memory.inFlight.assign(chunks, 0);
-  bool training = false;
-  for (int64_t c = 0; c < chunks; ++c) {
-    auto backward =
-        stage.lookupSymbol<func::FuncOp>("backward_step." + std::to_string(c));
-    if (!backward)
-      continue;
-    training = true;
-    for (unsigned i = 0; i < backward.getNumArguments(); ++i)
-      if (auto name = backward.getArgAttrOfType<StringAttr>(i, "tfm.name");
-          name && name.getValue() == "saved")
-        memory.savedBytes[c] += tensorBytes(backward.getArgument(i).getType());
+  for (const StashChunk &chunk : memory.program.assignment.stash) {
+    int64_t bytes = 0;
+    for (int64_t id : chunk.slots.front())
+      bytes += int64_t(memory.program.assignment.buffers[id].size);
+    memory.savedBytes.push_back(bytes);
+    memory.stashSlots.push_back(int64_t(chunk.slots.size()));
   }
-  if (!training)
-    return memory;
-  const int64_t microBatches = intAttr(stage, "tfm.micro_batches", 1);
-  auto schedule = ::strata::runtime::pipelineSchedule(
-      static_cast<int>(stages), static_cast<int>(memory.stage),
-      static_cast<int>(chunks), microBatches);
-  if (!schedule.isOk())
-    return stage.emitError()
-           << "pipeline schedule: " << schedule.status().message();
-  std::vector<int64_t> inFlight =
-      ::strata::runtime::inFlightMicroBatches(*schedule, int(chunks));
-  memory.inFlight.assign(inFlight.begin(), inFlight.end());
   return memory;
 }

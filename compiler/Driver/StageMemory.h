@@ -2,13 +2,13 @@
 //
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
-// A pipeline stage's static plan covers one call at a time; under 1F1B the
-// stage also keeps the saved values (forward_step's extra results) of every
-// micro-batch whose forward ran and backward did not yet: pp - s
-// micro-batches on stage s, more under the interleaved schedule. The
-// runtime holds those in a stash beside the arena; the reports add them
-// here, counted from the runtime's own schedule
-// (runtime/executor/pipeline_schedule.h).
+// A pipeline stage's static plan covers its calls and, under 1F1B, the
+// saved values (forward_step's extra results) of every micro-batch whose
+// forward ran and backward did not yet: pp - s micro-batches on stage s,
+// more under the interleaved schedule. Those live in the arena's stash
+// (category pipeline_stash, one slot per micro-batch in flight, counted by
+// strata-pipeline from the runtime's schedule); the reports show it per
+// chunk.
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_COMPILER_DRIVER_STAGEMEMORY_H
@@ -28,15 +28,14 @@ struct StageMemory {
   PlannedProgram program;
   /// Per local chunk: its first layer and layer count.
   std::vector<std::pair<int64_t, int64_t>> layers;
-  /// Per local chunk: bytes of one micro-batch's saved values, and the most
-  /// micro-batches in flight.
-  std::vector<int64_t> savedBytes, inFlight;
+  /// Per local chunk of a training stage: bytes of one micro-batch's saved
+  /// values, and its stash slots (the most micro-batches in flight).
+  std::vector<int64_t> savedBytes, stashSlots;
 
-  int64_t inFlightBytes() const {
-    int64_t total = 0;
-    for (size_t c = 0; c < savedBytes.size(); ++c)
-      total += savedBytes[c] * inFlight[c];
-    return total;
+  /// Bytes of the stash (all chunks' slots), part of the arena.
+  int64_t stashBytes() const {
+    return int64_t(
+        program.plan.peak(::strata::planning::BufferCategory::PipelineStash));
   }
   /// "3-5" or "0-1,4-5" (chunks of the interleaved schedule).
   std::string layerRanges() const;
@@ -45,9 +44,8 @@ struct StageMemory {
 /// Bytes of a ranked tensor type (0 for anything else).
 int64_t tensorBytes(Type type);
 
-/// Plans |stage| (a module of strata-pipeline) and counts its in-flight
-/// saved values under the schedule of |stages| stages.
-FailureOr<StageMemory> planStage(ModuleOp stage, int64_t stages);
+/// Plans |stage| (a module of strata-pipeline, or a whole program).
+FailureOr<StageMemory> planStage(ModuleOp stage);
 
 } // namespace mlir::strata
 

@@ -387,6 +387,78 @@ FailureOr<KernelCall> kernelFor(Operation *op,
       });
 }
 
+/// What one op becomes before serialization.
+struct PendingInstruction {
+  KernelCall call;
+  std::vector<uint32_t> operands, results;
+  std::string location;
+  int32_t shardAxis = -1, shardDim = -1;
+};
+
+/// The stash of the chunk whose forward_step.c or backward_step.c
+/// |function| is, or null.
+const StashChunk *stashOf(func::FuncOp function,
+                          const BufferAssignment &assignment) {
+  StringRef name = function.getSymName();
+  unsigned chunk = 0;
+  if ((!name.consume_front("forward_step.") &&
+       !name.consume_front("backward_step.")) ||
+      name.getAsInteger(10, chunk) || chunk >= assignment.stash.size())
+    return nullptr;
+  return &assignment.stash[chunk];
+}
+
+/// Appends function |name| to |functions|, or for a pipeline step of a chunk
+/// with |stash|, one variant name.s per stash slot s: its saved values in
+/// slot s's buffers. The instructions that touch no saved value are one
+/// table that every variant shares.
+void emitFunction(flatbuffers::FlatBufferBuilder &b, const std::string &name,
+                  const std::vector<PendingInstruction> &pending,
+                  const std::vector<uint32_t> &arguments,
+                  const std::vector<uint32_t> &results,
+                  const std::vector<int32_t> *splitDims,
+                  const std::vector<int32_t> *splitAxes,
+                  const StashChunk *stash,
+                  std::vector<flatbuffers::Offset<fb::Function>> &functions) {
+  std::vector<flatbuffers::Offset<fb::Instruction>> shared(pending.size());
+  for (size_t s = 0; s < (stash ? stash->slots.size() : 1); ++s) {
+    // Slot 0's saved-value buffers to slot s's.
+    llvm::DenseMap<uint32_t, uint32_t> slotBuffer;
+    if (stash)
+      for (auto [i, id] : llvm::enumerate(stash->slots[s]))
+        slotBuffer[uint32_t(stash->slots[0][i])] = uint32_t(id);
+    auto inSlot = [&](std::vector<uint32_t> ids) {
+      for (uint32_t &id : ids)
+        id = slotBuffer.lookup_or(id, id);
+      return ids;
+    };
+    auto isSaved = [&](uint32_t id) { return slotBuffer.contains(id); };
+    std::vector<flatbuffers::Offset<fb::Instruction>> instructions;
+    for (auto [i, instruction] : llvm::enumerate(pending)) {
+      if (!shared[i].IsNull()) {
+        instructions.push_back(shared[i]);
+        continue;
+      }
+      std::vector<uint32_t> operands = inSlot(instruction.operands);
+      std::vector<uint32_t> outputs = inSlot(instruction.results);
+      const KernelCall &call = instruction.call;
+      instructions.push_back(fb::CreateInstructionDirect(
+          b, call.kernel, &operands, &outputs, &call.ints, &call.floats,
+          instruction.location.c_str(), instruction.shardAxis,
+          instruction.shardDim));
+      if (!llvm::any_of(instruction.operands, isSaved) &&
+          !llvm::any_of(instruction.results, isSaved))
+        shared[i] = instructions.back();
+    }
+    std::vector<uint32_t> slotArguments = inSlot(arguments);
+    std::vector<uint32_t> slotResults = inSlot(results);
+    const std::string variant = stash ? name + "." + std::to_string(s) : name;
+    functions.push_back(fb::CreateFunctionDirect(
+        b, variant.c_str(), &slotArguments, &slotResults, &instructions,
+        splitDims, splitAxes));
+  }
+}
+
 std::string configJson(ModuleOp module) {
   llvm::json::Object object;
   if (auto config = module->getAttrOfType<DictionaryAttr>("tfm.config"))
@@ -472,6 +544,11 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
   for (auto cache : module.getOps<tfm::KVCacheOp>())
     bufferTypes[assignment.kvCaches.lookup(cache.getSymName())] =
         cache.getLocalType();
+  // A stash slot's buffers have the types of slot 0's.
+  for (const StashChunk &chunk : assignment.stash)
+    for (const std::vector<int64_t> &slot : chunk.slots)
+      for (auto [i, id] : llvm::enumerate(slot))
+        bufferTypes[id] = bufferTypes[chunk.slots[0][i]];
   for (const planning::Buffer &buffer : assignment.buffers) {
     auto type = cast<RankedTensorType>(bufferTypes[buffer.id]);
     std::vector<int64_t> shape(type.getShape());
@@ -484,7 +561,7 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
 
   std::vector<flatbuffers::Offset<fb::Function>> functions;
   for (auto function : module.getOps<func::FuncOp>()) {
-    std::vector<flatbuffers::Offset<fb::Instruction>> instructions;
+    std::vector<PendingInstruction> pending;
     std::vector<uint32_t> arguments, results;
     for (BlockArgument arg : function.getArguments())
       arguments.push_back(assignment.bufferOf.lookup(arg));
@@ -499,7 +576,9 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
       FailureOr<KernelCall> call = kernelFor(&op, parameterIndex, meshAxes);
       if (failed(call))
         return failure();
-      std::vector<uint32_t> operands, outputs;
+      PendingInstruction instruction{std::move(*call)};
+      std::vector<uint32_t> &operands = instruction.operands;
+      std::vector<uint32_t> &outputs = instruction.results;
       for (Value operand : op.getOperands())
         operands.push_back(assignment.bufferOf.lookup(operand));
       for (Value result : op.getResults())
@@ -519,16 +598,14 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
                              assignment.kvCaches.lookup(cached.getKeyCache())),
                          static_cast<uint32_t>(assignment.kvCaches.lookup(
                              cached.getValueCache()))});
-      std::string location;
-      llvm::raw_string_ostream los(location);
+      llvm::raw_string_ostream los(instruction.location);
       if (auto name = dyn_cast<NameLoc>(op.getLoc()))
         los << name.getName().str();
       else
         op.getLoc().print(los);
-      instructions.push_back(fb::CreateInstructionDirect(
-          b, call->kernel, &operands, &outputs, &call->ints, &call->floats,
-          location.c_str(), static_cast<int32_t>(shardAxisOf(&op, meshAxes)),
-          static_cast<int32_t>(shardDimOf(&op))));
+      instruction.shardAxis = static_cast<int32_t>(shardAxisOf(&op, meshAxes));
+      instruction.shardDim = static_cast<int32_t>(shardDimOf(&op));
+      pending.push_back(std::move(instruction));
     }
     std::vector<int32_t> splitDims, splitAxes;
     bool anySplit = false;
@@ -551,10 +628,11 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
       splitDims.push_back(dim);
       splitAxes.push_back(axis);
     }
-    functions.push_back(fb::CreateFunctionDirect(
-        b, function.getSymName().str().c_str(), &arguments, &results,
-        &instructions, anySplit ? &splitDims : nullptr,
-        anySplit ? &splitAxes : nullptr));
+
+    emitFunction(b, function.getSymName().str(), pending, arguments, results,
+                 anySplit ? &splitDims : nullptr,
+                 anySplit ? &splitAxes : nullptr, stashOf(function, assignment),
+                 functions);
   }
 
   std::vector<uint64_t> peaks(plan.peakBytes.begin(), plan.peakBytes.end());
@@ -573,6 +651,9 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
     pipelineStage = static_cast<int32_t>(stage.getInt());
   if (auto chunks = module->getAttrOfType<IntegerAttr>("dist.pipeline_chunks"))
     pipelineChunks = static_cast<uint32_t>(chunks.getInt());
+  std::vector<uint32_t> stashSlots;
+  for (const StashChunk &chunk : assignment.stash)
+    stashSlots.push_back(static_cast<uint32_t>(chunk.slots.size()));
   std::vector<flatbuffers::Offset<flatbuffers::String>> meshAxisNames;
   std::vector<int64_t> meshShape;
   for (auto mesh : module.getOps<dist::MeshOp>()) {
@@ -588,7 +669,8 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
       &buffers, &parameters, &functions, memoryPlan,
       meshShape.empty() ? nullptr : &meshAxisNames,
       meshShape.empty() ? nullptr : &meshShape, /*pipeline_stages=*/nullptr,
-      pipelineStage, pipelineChunks, sources.target.c_str());
+      pipelineStage, pipelineChunks, sources.target.c_str(),
+      stashSlots.empty() ? nullptr : &stashSlots);
   fb::FinishSizePrefixedArtifactBuffer(b, root);
   std::vector<uint8_t> bytes(b.GetBufferPointer(),
                              b.GetBufferPointer() + b.GetSize());

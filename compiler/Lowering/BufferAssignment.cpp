@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Lowering/BufferAssignment.h"
 
+#include "compiler/Pipeline/StagePrograms.h"
 #include "dialects/tfm/IR/TfmOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -51,7 +52,8 @@ private:
       result.buffers[it->second].lastUse = instruction;
   }
   LogicalResult assignFunction(func::FuncOp function);
-  void shareSavedValueBuffers(ModuleOp module);
+  /// Makes a pipeline stage's saved values its stash slots.
+  LogicalResult assignStash(ModuleOp module);
 
   BufferAssignment result;
   int64_t instruction = 0;
@@ -78,38 +80,82 @@ std::optional<int64_t> Assigner::inPlaceBuffer(Operation &op, OpResult value) {
   return it->second;
 }
 
-/// A pipeline stage's backward_step.<c> takes the saved values that
-/// forward_step.<c> returns last. The runtime copies them into its stash
-/// right after the forward step and back right before the backward step,
-/// so the results and the arguments never hold different data at once: one
-/// buffer serves both.
-void Assigner::shareSavedValueBuffers(ModuleOp module) {
-  for (auto backward : module.getOps<func::FuncOp>()) {
-    StringRef name = backward.getSymName();
-    if (!name.consume_front("backward_step."))
-      continue;
-    auto forward =
-        module.lookupSymbol<func::FuncOp>(("forward_step." + name).str());
-    if (!forward)
-      continue;
+/// Whether |arg| is a saved value a pipeline stage's backward step takes:
+/// it gets no buffer of its own but its forward step's (assignStash).
+bool isSavedArgument(func::FuncOp function, BlockArgument arg) {
+  auto name =
+      function.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "tfm.name");
+  return name && name.getValue() == "saved" &&
+         function.getSymName().starts_with("backward_step.");
+}
+
+LogicalResult Assigner::assignStash(ModuleOp module) {
+  int64_t chunks = 0;
+  for (auto function : module.getOps<func::FuncOp>())
+    chunks += function.getSymName().starts_with("backward_step.");
+  if (chunks == 0)
+    return success();
+  auto slots =
+      module->getAttrOfType<DenseI64ArrayAttr>(pipeline::kStashSlotsAttr);
+  if (!slots || int64_t(slots.size()) != chunks)
+    return module.emitError()
+           << "has the step functions of " << chunks << " pipeline chunks but "
+           << (slots ? slots.size() : 0) << " chunks' stash slots ("
+           << pipeline::kStashSlotsAttr << ", set by strata-pipeline)";
+  for (auto [c, count] : llvm::enumerate(slots.asArrayRef())) {
+    const std::string suffix = "." + std::to_string(c);
+    auto forward = module.lookupSymbol<func::FuncOp>("forward_step" + suffix);
+    auto backward = module.lookupSymbol<func::FuncOp>("backward_step" + suffix);
+    if (!forward || !backward)
+      return module.emitError()
+             << "has no forward_step" << suffix << " and backward_step"
+             << suffix << " for the stash slots of chunk " << c;
+    if (count < 1)
+      return module.emitError()
+             << "has " << count << " stash slots for chunk " << c;
     SmallVector<BlockArgument> saved;
     for (BlockArgument arg : backward.getArguments())
-      if (auto attr = backward.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
-                                                            "tfm.name");
-          attr && attr.getValue() == "saved")
+      if (isSavedArgument(backward, arg))
         saved.push_back(arg);
     auto ret = cast<func::ReturnOp>(forward.getBody().front().getTerminator());
     if (saved.size() > ret.getNumOperands())
-      continue;
+      return forward.emitOpError()
+             << "returns " << ret.getNumOperands() << " values, fewer than the "
+             << saved.size() << " saved values " << backward.getSymName()
+             << " takes";
+    StashChunk chunk;
+    chunk.slots.resize(count);
     const size_t first = ret.getNumOperands() - saved.size();
     for (auto [i, arg] : llvm::enumerate(saved)) {
-      const int64_t produced =
-          result.bufferOf.lookup(ret.getOperand(first + i));
-      planning::Buffer &argument = result.buffers[result.bufferOf.lookup(arg)];
-      if (argument.size == result.buffers[produced].size)
-        argument.aliasOf = produced;
+      Value value = ret.getOperand(first + i);
+      const int64_t id = result.bufferOf.lookup(value);
+      planning::Buffer &buffer = result.buffers[id];
+      // An op's result that nothing overwrites in place, so that a slot is
+      // one buffer per saved value.
+      const bool aliased =
+          buffer.aliasOf || llvm::any_of(result.buffers, [&](const auto &b) {
+            return b.aliasOf == id;
+          });
+      if (buffer.category != planning::BufferCategory::Output || aliased ||
+          value.getType() != arg.getType())
+        return forward.emitOpError()
+               << "saves value " << i << " in buffer '" << buffer.name << "' ("
+               << planning::stringifyBufferCategory(buffer.category)
+               << (aliased ? ", overwritten in place" : "")
+               << "), which cannot be a stash slot of " << arg.getType();
+      buffer.category = planning::BufferCategory::PipelineStash;
+      result.bufferOf[arg] = id;
+      chunk.slots[0].push_back(id);
     }
+    for (int64_t s = 1; s < count; ++s)
+      for (auto [i, arg] : llvm::enumerate(saved))
+        chunk.slots[s].push_back(
+            addBuffer(arg, planning::BufferCategory::PipelineStash,
+                      result.buffers[chunk.slots[0][i]].name + " (stash slot " +
+                          std::to_string(s) + ")"));
+    result.stash.push_back(std::move(chunk));
   }
+  return success();
 }
 
 FailureOr<BufferAssignment> Assigner::run(ModuleOp module) {
@@ -155,7 +201,8 @@ FailureOr<BufferAssignment> Assigner::run(ModuleOp module) {
   for (auto function : module.getOps<func::FuncOp>())
     if (failed(assignFunction(function)))
       return failure();
-  shareSavedValueBuffers(module);
+  if (failed(assignStash(module)))
+    return failure();
   return std::move(result);
 }
 
@@ -166,6 +213,8 @@ LogicalResult Assigner::assignFunction(func::FuncOp function) {
       return function.emitOpError()
              << "argument #" << arg.getArgNumber()
              << " is not a ranked tensor and cannot be given a buffer";
+    if (isSavedArgument(function, arg))
+      continue;
     result.bufferOf[arg] =
         addBuffer(arg, planning::BufferCategory::Input,
                   prefix + "arg" + std::to_string(arg.getArgNumber()));

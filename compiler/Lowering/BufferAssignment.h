@@ -16,6 +16,13 @@
 // operand dies at that op; today tfm.cross_entropy_grad's logits gradient
 // takes the logits' place.
 //
+// A pipeline stage's saved values live in its stash (category
+// PipelineStash, persistent): forward_step.c's saved results are slot 0 of
+// chunk c, and backward_step.c's saved arguments are those same buffers.
+// Slots 1 .. k-1 (k from the stage's dist.pipeline_stash_slots) are buffers
+// of the same sizes that no function names; the artifact emitter gives each
+// slot its own variant of the two functions.
+//
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_COMPILER_LOWERING_BUFFERASSIGNMENT_H
 #define STRATA_COMPILER_LOWERING_BUFFERASSIGNMENT_H
@@ -39,6 +46,12 @@ struct ParameterSlots {
   int64_t main = -1;   // the f32 main parameter (mixed precision O2), or -1
 };
 
+/// One chunk's stash: slots[s][i] is the buffer of saved value i in slot s
+/// (slots[0]: the buffers forward_step.c's saved results have).
+struct StashChunk {
+  std::vector<std::vector<int64_t>> slots;
+};
+
 struct BufferAssignment {
   /// Index i holds the buffer with id i.
   std::vector<::strata::planning::Buffer> buffers;
@@ -47,13 +60,17 @@ struct BufferAssignment {
   llvm::StringMap<ParameterSlots> parameters;
   /// The buffer of each tfm.kv_cache, by symbol name.
   llvm::StringMap<int64_t> kvCaches;
+  /// Per local chunk of a training pipeline stage, its stash (empty
+  /// otherwise).
+  std::vector<StashChunk> stash;
 };
 
 /// Every buffer is aligned to this many bytes (the artifact's rule).
 inline constexpr size_t kBufferAlignment = 64;
 
 /// Assigns buffers for |module|. Fails, with a diagnostic at the op, on a
-/// tfm.layer (flatten first) or a value that is not a ranked tensor.
+/// tfm.layer (flatten first), a value that is not a ranked tensor, or a
+/// pipeline stage's step functions without stash slots.
 FailureOr<BufferAssignment> assignBuffers(ModuleOp module);
 
 } // namespace mlir::strata

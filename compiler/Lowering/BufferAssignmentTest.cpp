@@ -7,6 +7,7 @@
 #include "compiler/Testing/TinyModels.h"
 
 #include "compiler/Lowering/PlannedProgram.h"
+#include "compiler/Pipeline/StagePrograms.h"
 #include "compiler/Transforms/Passes.h"
 #include "dialects/tfm/IR/TfmOps.h"
 #include "frontends/tfmgen/TfmGen.h"
@@ -17,6 +18,8 @@
 #include "mlir/Transforms/Passes.h"
 
 #include <gtest/gtest.h>
+
+#include <set>
 
 using namespace mlir;
 using namespace mlir::strata;
@@ -41,6 +44,21 @@ protected:
       pm.addPass(createFlattenLayersPass());
       pm.addPass(createCSEPass());
     }
+    EXPECT_TRUE(succeeded(pm.run(*module)));
+    return module;
+  }
+  /// The tiny GPT of |layers| layers and |microBatches| micro-batches of 2
+  /// cut into 2 pipeline stages (strata-pipeline).
+  OwningOpRef<ModuleOp> pipelineModule(int64_t layers, int64_t microBatches) {
+    ::strata::frontend::ModelDescription d = ::strata::testing::tinyGpt(layers);
+    d.pipelineParallelSize = 2;
+    d.globalBatchSize = 2 * microBatches;
+    OwningOpRef<ModuleOp> module =
+        ::strata::frontend::emitTfmModule(d, context);
+    PassManager pm(&context);
+    pm.addPass(createDeriveTrainingPass());
+    pm.addPass(createPartitionPass());
+    pm.addPass(createPipelineStagesPass());
     EXPECT_TRUE(succeeded(pm.run(*module)));
     return module;
   }
@@ -227,6 +245,63 @@ TEST_F(BufferAssignmentTest, F32ProgramsHaveNoMainParameters) {
   ASSERT_TRUE(succeeded(assignment));
   for (const auto &entry : assignment->parameters)
     EXPECT_EQ(entry.second.main, -1) << entry.first().str();
+}
+
+/// Stage 0 of 2 (4 layers, 4 micro-batches) keeps 2 micro-batches' saved
+/// values in flight under 1F1B, stage 1 one: each slot its own buffers in
+/// the arena, the backward step's saved arguments slot 0's.
+TEST_F(BufferAssignmentTest, PipelineStagesKeepTheirStashInTheArena) {
+  OwningOpRef<ModuleOp> module =
+      pipelineModule(/*layers=*/4, /*microBatches=*/4);
+  SmallVector<ModuleOp> stages = pipeline::pipelineStages(*module);
+  ASSERT_EQ(stages.size(), 2u);
+  for (auto [s, stage] : llvm::enumerate(stages)) {
+    SCOPED_TRACE("stage " + std::to_string(s));
+    FailureOr<PlannedProgram> program = planProgram(stage);
+    ASSERT_TRUE(succeeded(program));
+    const BufferAssignment &assignment = program->assignment;
+    ASSERT_EQ(assignment.stash.size(), 1u);
+    const std::vector<std::vector<int64_t>> &slots = assignment.stash[0].slots;
+    ASSERT_EQ(slots.size(), 2 - s);
+    auto backward =
+        program->module->lookupSymbol<func::FuncOp>("backward_step.0");
+    const unsigned saved = backward.getNumArguments() - 4;
+    ASSERT_GT(saved, 0u);
+    size_t slotBytes = 0;
+    std::set<int64_t> distinct;
+    for (const std::vector<int64_t> &slot : slots) {
+      ASSERT_EQ(slot.size(), saved);
+      for (auto [i, id] : llvm::enumerate(slot)) {
+        const planning::Buffer &buffer = assignment.buffers[id];
+        EXPECT_EQ(buffer.category, planning::BufferCategory::PipelineStash);
+        EXPECT_EQ(buffer.size, assignment.buffers[slots[0][i]].size);
+        EXPECT_TRUE(distinct.insert(id).second);
+        if (&slot == &slots.front())
+          slotBytes += buffer.size;
+      }
+    }
+    for (unsigned i = 0; i < saved; ++i)
+      EXPECT_EQ(assignment.bufferOf.lookup(backward.getArgument(4 + i)),
+                slots[0][i]);
+    EXPECT_EQ(program->plan.peak(planning::BufferCategory::PipelineStash),
+              slotBytes * slots.size());
+  }
+}
+
+TEST_F(BufferAssignmentTest, PipelineStepsNeedTheirStashSlots) {
+  OwningOpRef<ModuleOp> module =
+      pipelineModule(/*layers=*/2, /*microBatches=*/1);
+  ModuleOp stage = pipeline::pipelineStages(*module).front();
+  stage->removeAttr(pipeline::kStashSlotsAttr);
+  std::string message;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diagnostic) {
+    message = diagnostic.str();
+    return success();
+  });
+  EXPECT_TRUE(failed(planProgram(stage)));
+  EXPECT_EQ(message, "has the step functions of 1 pipeline chunks but 0 "
+                     "chunks' stash slots (dist.pipeline_stash_slots, set by "
+                     "strata-pipeline)");
 }
 
 } // namespace

@@ -11,6 +11,7 @@
 #include "compiler/Pipeline/PipelineCosts.h"
 #include "dialects/dist/IR/DistOps.h"
 #include "dialects/tfm/IR/TfmOps.h"
+#include "runtime/executor/pipeline_schedule.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
@@ -191,6 +192,8 @@ public:
     if (failed(splitFunctions(forward)))
       return failure();
     createStageModules();
+    if (failed(setStashSlots()))
+      return failure();
     if (failed(assignParameters()))
       return failure();
     for (unsigned s = 0; s < stages; ++s)
@@ -295,6 +298,27 @@ private:
       piece->moveBefore(stageModules[s].getBody(),
                         stageModules[s].getBody()->end());
     }
+  }
+
+  /// Each training stage's stash slots per chunk: as many micro-batches as
+  /// the runtime's schedule keeps in flight between a forward and a backward
+  /// step, counted by the same code.
+  LogicalResult setStashSlots() {
+    if (!module.lookupSymbol("forward_backward"))
+      return success();
+    auto attr = module->getAttrOfType<IntegerAttr>("tfm.micro_batches");
+    const int64_t microBatches = attr ? attr.getInt() : 1;
+    for (unsigned s = 0; s < stages; ++s) {
+      auto schedule = ::strata::runtime::pipelineSchedule(
+          int(stages), int(s), int(virtualChunks), microBatches);
+      if (!schedule.isOk())
+        return module.emitError() << schedule.status().message();
+      std::vector<int64_t> slots = ::strata::runtime::inFlightMicroBatches(
+          *schedule, int(virtualChunks));
+      stageModules[s]->setAttr(
+          kStashSlotsAttr, DenseI64ArrayAttr::get(module.getContext(), slots));
+    }
+    return success();
   }
 
   LogicalResult assignParameters() {

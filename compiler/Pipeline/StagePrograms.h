@@ -19,7 +19,9 @@
 //      the runtime sums the copies' gradients;
 //   4. zero_grads, reduce_gradients and optimizer_step keep the stage's
 //      parameters; the gradient norm adds every stage's sum of squares with
-//      an all-reduce over pp (a shared parameter counts on its lower stage).
+//      an all-reduce over pp (a shared parameter counts on its lower stage);
+//   5. a training stage records its stash slots per chunk
+//      (dist.pipeline_stash_slots, from the runtime's schedule).
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_COMPILER_PIPELINE_STAGEPROGRAMS_H
@@ -38,6 +40,11 @@ inline constexpr llvm::StringLiteral kSharedWithStageAttr =
     "dist.shared_with_stage";
 /// Per stage, the layers of each of its chunks ([first, count] pairs).
 inline constexpr llvm::StringLiteral kStageLayersAttr = "dist.stage_layers";
+/// Per training stage, the stash slots of each of its chunks: the most
+/// micro-batches the schedule keeps between their forward and backward
+/// steps (buffer assignment gives each slot its own saved-value buffers).
+inline constexpr llvm::StringLiteral kStashSlotsAttr =
+    "dist.pipeline_stash_slots";
 
 /// Replaces |module|'s body by its pipeline stage modules (nothing to do
 /// with pp = 1 or a module split already).

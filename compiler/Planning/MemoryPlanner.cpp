@@ -262,6 +262,7 @@ bool isPersistent(BufferCategory category) {
   case BufferCategory::Input:
   case BufferCategory::Output:
   case BufferCategory::KVCache:
+  case BufferCategory::PipelineStash:
   case BufferCategory::MainParameter:
     return true;
   }
@@ -286,6 +287,8 @@ const char *stringifyBufferCategory(BufferCategory category) {
     return "output";
   case BufferCategory::KVCache:
     return "kv_cache";
+  case BufferCategory::PipelineStash:
+    return "pipeline_stash";
   case BufferCategory::MainParameter:
     return "main_parameter";
   }

@@ -281,23 +281,26 @@ TEST(MemoryPlannerTest, PersistentBuffersByCategoryThenId) {
       persistentBuffer(2, Category::Parameter, 10),
       persistentBuffer(7, Category::Input, 8),
       persistentBuffer(6, Category::OptimizerState, 200),
+      persistentBuffer(8, Category::PipelineStash, 16),
   };
   MemoryPlan plan = planAndVerify(buffers);
-  // parameter 2, parameter 3, gradient 5, optimizer state 6, input 7,
-  // output 9, then the transient region.
+  // parameter 2, parameter 3, gradient 5, optimizer state 6, stash 8,
+  // input 7, output 9, then the transient region.
   EXPECT_EQ(plan.offsets[4], 0u);
   EXPECT_EQ(plan.offsets[3], 10u);
   EXPECT_EQ(plan.offsets[1], 110u);
   EXPECT_EQ(plan.offsets[6], 210u);
-  EXPECT_EQ(plan.offsets[5], 410u);
-  EXPECT_EQ(plan.offsets[0], 418u);
-  EXPECT_EQ(plan.persistentBytes, 422u);
-  EXPECT_EQ(plan.transientBase, 422u);
-  EXPECT_EQ(plan.offsets[2], 422u);
-  EXPECT_EQ(plan.arenaBytes, 472u);
+  EXPECT_EQ(plan.offsets[7], 410u);
+  EXPECT_EQ(plan.offsets[5], 426u);
+  EXPECT_EQ(plan.offsets[0], 434u);
+  EXPECT_EQ(plan.persistentBytes, 438u);
+  EXPECT_EQ(plan.transientBase, 438u);
+  EXPECT_EQ(plan.offsets[2], 438u);
+  EXPECT_EQ(plan.arenaBytes, 488u);
   EXPECT_EQ(plan.peak(Category::Parameter), 110u);
   EXPECT_EQ(plan.peak(Category::Gradient), 100u);
   EXPECT_EQ(plan.peak(Category::OptimizerState), 200u);
+  EXPECT_EQ(plan.peak(Category::PipelineStash), 16u);
   EXPECT_EQ(plan.peak(Category::Input), 8u);
   EXPECT_EQ(plan.peak(Category::Output), 4u);
   EXPECT_EQ(plan.peak(Category::Activation), 50u);

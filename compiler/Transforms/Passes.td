@@ -396,9 +396,15 @@ def PipelineStagesPass : Pass<"strata-pipeline", "::mlir::ModuleOp"> {
        stage's parameters; the gradient norm sums every stage's sum of
        squares with a `dist.all_reduce` over pp (a shared parameter counts
        once, on its lower stage).
+    5. A training stage records in `dist.pipeline_stash_slots` how many
+       micro-batches each chunk keeps in flight between its forward and
+       backward steps under the runtime's schedule (for the module's
+       micro-batches per step): buffer assignment gives each such stash slot
+       its own saved-value buffers in the arena, and the artifact one variant
+       of the chunk's step functions per slot.
 
-    The runtime runs the pieces in the 1F1B (or interleaved) order and keeps
-    the saved values of each micro-batch in flight (docs/parallelism.md).
+    The runtime runs the pieces in the 1F1B (or interleaved) order, each
+    micro-batch's steps in its stash slot (docs/parallelism.md).
   }];
   let dependentDialects = ["::mlir::strata::tfm::TfmDialect",
                            "::mlir::strata::dist::DistDialect"];

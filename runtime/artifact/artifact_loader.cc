@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -84,6 +85,11 @@ private:
   Status checkBuffers();
   Status checkParameters();
   Status checkFunctions();
+  Status checkStash();
+  Status checkSlotVariant(const artifact::Function &base,
+                          const artifact::Function &variant, bool forward,
+                          std::vector<uint32_t> &saved) const;
+  const artifact::Function *function(const std::string &name) const;
   Status checkBufferIndex(uint32_t index, const std::string &where) const;
   Status checkInstruction(const artifact::Function &function, size_t index,
                           const artifact::Instruction &instruction);
@@ -122,7 +128,8 @@ Status Checker::check() {
   arenaSize = root.plan()->arena_size();
   STRATA_RETURN_IF_ERROR(checkBuffers());
   STRATA_RETURN_IF_ERROR(checkParameters());
-  return checkFunctions();
+  STRATA_RETURN_IF_ERROR(checkFunctions());
+  return checkStash();
 }
 
 /// A pipeline root holds only what every stage shares (the model, the mesh,
@@ -387,6 +394,145 @@ Status Checker::checkFunctions() {
       for (uint32_t i = 0; i < function.instructions()->size(); ++i)
         STRATA_RETURN_IF_ERROR(
             checkInstruction(function, i, *function.instructions()->Get(i)));
+  }
+  return Status::ok();
+}
+
+const artifact::Function *Checker::function(const std::string &name) const {
+  for (const artifact::Function *f : *root.functions())
+    if (f->name()->str() == name)
+      return f;
+  return nullptr;
+}
+
+/// Checks that |variant| is |base| with its saved values (its PipelineStash
+/// results when |forward|, else arguments) in other buffers of the same
+/// kind, and returns those in |saved|.
+Status Checker::checkSlotVariant(const artifact::Function &base,
+                                 const artifact::Function &variant,
+                                 bool forward,
+                                 std::vector<uint32_t> &saved) const {
+  const std::string where = "function '" + variant.name()->str() + "'";
+  auto savedOf = [&](const artifact::Function &f) {
+    std::vector<uint32_t> ids;
+    if (const auto *list = forward ? f.results() : f.arguments())
+      for (uint32_t b : *list)
+        if (buffer(b).category() == BufferCategory::PipelineStash)
+          ids.push_back(b);
+    return ids;
+  };
+  const std::vector<uint32_t> baseSaved = savedOf(base);
+  saved = savedOf(variant);
+  if (saved.size() != baseSaved.size())
+    return error(where, " has ", saved.size(), " saved values, '",
+                 base.name()->str(), "' ", baseSaved.size());
+  std::map<uint32_t, uint32_t> slotBuffer;
+  for (size_t i = 0; i < saved.size(); ++i) {
+    const artifact::Buffer &a = buffer(baseSaved[i]), &b = buffer(saved[i]);
+    if (a.size() != b.size() || a.dtype() != b.dtype())
+      return error(where, " saves buffer ", saved[i], " of ", b.size(),
+                   " bytes where '", base.name()->str(), "' saves buffer ",
+                   baseSaved[i], " of ", a.size());
+    slotBuffer[baseSaved[i]] = saved[i];
+  }
+  // Every buffer list is the base's, the saved values swapped.
+  auto sameList = [&](const flatbuffers::Vector<uint32_t> *a,
+                      const flatbuffers::Vector<uint32_t> *b) {
+    const uint32_t n = a ? a->size() : 0;
+    if (n != (b ? b->size() : 0))
+      return false;
+    for (uint32_t i = 0; i < n; ++i) {
+      auto it = slotBuffer.find(a->Get(i));
+      if (b->Get(i) != (it == slotBuffer.end() ? a->Get(i) : it->second))
+        return false;
+    }
+    return true;
+  };
+  if (!sameList(base.arguments(), variant.arguments()) ||
+      !sameList(base.results(), variant.results()))
+    return error(where, " takes or returns other buffers than '",
+                 base.name()->str(), "' besides the saved values");
+  const uint32_t count = base.instructions() ? base.instructions()->size() : 0;
+  if (count != (variant.instructions() ? variant.instructions()->size() : 0))
+    return error(where, " has ",
+                 variant.instructions() ? variant.instructions()->size() : 0,
+                 " instructions, '", base.name()->str(), "' ", count);
+  for (uint32_t i = 0; i < count; ++i) {
+    const artifact::Instruction &a = *base.instructions()->Get(i);
+    const artifact::Instruction &b = *variant.instructions()->Get(i);
+    if (a.kernel() != b.kernel() || !sameList(a.operands(), b.operands()) ||
+        !sameList(a.results(), b.results()))
+      return error(where, " instruction ", i, " differs from '",
+                   base.name()->str(), "' in more than the saved values");
+  }
+  return Status::ok();
+}
+
+/// Version 0.7: a training stage's stash. Chunk c's step functions come in
+/// one variant per slot s (forward_step.c.s, backward_step.c.s), each slot
+/// 0's with the saved values in other PipelineStash buffers; the backward
+/// step reads the buffers its forward step saves, and the slots of every
+/// chunk are disjoint in the arena.
+Status Checker::checkStash() {
+  const auto *slots = root.pipeline_stash_slots();
+  if (!slots || slots->size() == 0)
+    return Status::ok();
+  if (root.pipeline_stage() < 0 || slots->size() != root.pipeline_chunks())
+    return error("has the stash slots of ", slots->size(),
+                 " chunks but is pipeline stage ", root.pipeline_stage(),
+                 " of ", root.pipeline_chunks(), " chunks");
+  // Each stash buffer and the (chunk, slot) it belongs to.
+  std::map<uint32_t, std::pair<uint32_t, uint32_t>> owner;
+  for (uint32_t c = 0; c < slots->size(); ++c) {
+    if (slots->Get(c) < 1)
+      return error("has no stash slot for chunk ", c);
+    const std::string chunk = "." + std::to_string(c) + ".";
+    const artifact::Function *forward0 = function("forward_step" + chunk + "0");
+    const artifact::Function *backward0 =
+        function("backward_step" + chunk + "0");
+    for (uint32_t s = 0; s < slots->Get(c); ++s) {
+      const std::string forwardName =
+          "forward_step" + chunk + std::to_string(s);
+      const std::string backwardName =
+          "backward_step" + chunk + std::to_string(s);
+      const artifact::Function *forward = function(forwardName);
+      const artifact::Function *backward = function(backwardName);
+      if (!forward || !backward || !forward0 || !backward0)
+        return error("has ", slots->Get(c), " stash slots for chunk ", c,
+                     " but no function '",
+                     !forward ? forwardName : backwardName, "'");
+      std::vector<uint32_t> saved, read;
+      STRATA_RETURN_IF_ERROR(
+          checkSlotVariant(*forward0, *forward, true, saved));
+      STRATA_RETURN_IF_ERROR(
+          checkSlotVariant(*backward0, *backward, false, read));
+      if (saved != read)
+        return error("function '", backwardName,
+                     "' reads other saved values than '", forwardName,
+                     "' writes");
+      for (uint32_t b : saved) {
+        auto [it, inserted] = owner.emplace(b, std::make_pair(c, s));
+        if (!inserted)
+          return error("buffer ", b, " is in stash slot ", s, " of chunk ", c,
+                       " and slot ", it->second.second, " of chunk ",
+                       it->second.first);
+      }
+    }
+  }
+  std::vector<uint32_t> byOffset;
+  for (const auto &[b, place] : owner)
+    if (buffer(b).size() > 0)
+      byOffset.push_back(b);
+  std::sort(byOffset.begin(), byOffset.end(), [&](uint32_t a, uint32_t b) {
+    return std::make_pair(buffer(a).offset(), a) <
+           std::make_pair(buffer(b).offset(), b);
+  });
+  for (size_t i = 1; i < byOffset.size(); ++i) {
+    const artifact::Buffer &a = buffer(byOffset[i - 1]),
+                           &b = buffer(byOffset[i]);
+    if (a.offset() + a.size() > b.offset())
+      return error("stash buffers ", byOffset[i - 1], " and ", byOffset[i],
+                   " overlap in the arena");
   }
   return Status::ok();
 }

@@ -50,6 +50,58 @@ TEST(ArtifactLoaderTest, EverySignatureMatchesItsEnumValue) {
   EXPECT_EQ(lookupKernelSignature(static_cast<fb::Kernel>(999)), nullptr);
 }
 
+std::string stashError(const testing_support::StashSpec &spec) {
+  auto loaded = loadArtifactFromBytes(testing_support::buildStashArtifact(spec),
+                                      "stage.strata");
+  return loaded.isOk() ? "ok" : loaded.status().message();
+}
+
+TEST(ArtifactLoaderTest, StashSlotVariantsLoad) {
+  auto loaded = loadArtifactFromBytes(testing_support::buildStashArtifact({}),
+                                      "stage.strata");
+  ASSERT_TRUE(loaded.isOk()) << loaded.status().toString();
+  EXPECT_EQ(loaded->root().pipeline_stash_slots()->Get(0), 2u);
+  EXPECT_NE(loaded->findFunction("backward_step.0.1"), nullptr);
+  EXPECT_EQ(loaded->findFunction("forward_step.0"), nullptr);
+}
+
+TEST(ArtifactLoaderTest, StashSlotsAreCheckedAgainstTheirVariants) {
+  testing_support::StashSpec spec;
+  spec.variants = 1;
+  EXPECT_EQ(stashError(spec), "stage.strata: has 2 stash slots for chunk 0 "
+                              "but no function 'forward_step.0.1'");
+  spec = {};
+  spec.stashSlots = {2, 2};
+  EXPECT_EQ(stashError(spec), "stage.strata: has the stash slots of 2 chunks "
+                              "but is pipeline stage 0 of 1 chunks");
+  spec = {};
+  spec.stashSlots = {0};
+  spec.variants = 1;
+  EXPECT_EQ(stashError(spec), "stage.strata: has no stash slot for chunk 0");
+  spec = {};
+  spec.extraInstruction = true;
+  EXPECT_EQ(stashError(spec), "stage.strata: function 'forward_step.0.1' has "
+                              "2 instructions, 'forward_step.0.0' 1");
+}
+
+TEST(ArtifactLoaderTest, StashSlotsAreDistinctAndPaired) {
+  testing_support::StashSpec spec;
+  // Slot 1's backward step reads slot 0's saved value.
+  spec.backwardOneReads = 5;
+  EXPECT_EQ(stashError(spec),
+            "stage.strata: function 'backward_step.0.1' reads other saved "
+            "values than 'forward_step.0.1' writes");
+  spec = {};
+  spec.savedOffsets = {320, 320};
+  EXPECT_EQ(stashError(spec),
+            "stage.strata: stash buffers 5 and 6 overlap in the arena");
+  spec = {};
+  spec.stashSlots = {3};
+  spec.savedOffsets = {320, 384, 320};
+  EXPECT_EQ(stashError(spec),
+            "stage.strata: stash buffers 5 and 7 overlap in the arena");
+}
+
 TEST(ArtifactLoaderTest, WrongVersionIsRefusedWithBothVersions) {
   Spec spec;
   spec.versionMajor = kArtifactVersionMajor + 1;

@@ -188,4 +188,70 @@ std::vector<uint8_t> buildCacheArtifact(const CacheSpec &spec) {
   return bytes;
 }
 
+std::vector<uint8_t> buildStashArtifact(const StashSpec &spec) {
+  flatbuffers::FlatBufferBuilder b;
+  using C = fb::BufferCategory;
+  const uint32_t variants = spec.variants ? spec.variants : spec.stashSlots[0];
+  auto buffer = [&](const std::string &name, C category, fb::DType dtype,
+                    std::vector<int64_t> shape, uint64_t offset) {
+    uint64_t size = dtypeSize(dtype);
+    for (int64_t dim : shape)
+      size *= uint64_t(dim);
+    return fb::CreateBufferDirect(b, name.c_str(), category, dtype, &shape,
+                                  offset, size);
+  };
+  std::vector<flatbuffers::Offset<fb::Buffer>> buffers = {
+      buffer("tokens", C::Input, fb::DType::I32, {2, 4}, 0),
+      buffer("positions", C::Input, fb::DType::I32, {2, 4}, 64),
+      buffer("labels", C::Input, fb::DType::I32, {2, 4}, 128),
+      buffer("out", C::Activation, fb::DType::I32, {2, 4}, 192),
+      buffer("loss_scale", C::Input, fb::DType::F32, {}, 256)};
+  for (uint32_t s = 0; s < variants; ++s)
+    buffers.push_back(buffer("saved (stash slot " + std::to_string(s) + ")",
+                             C::PipelineStash, fb::DType::I32, {2, 4},
+                             spec.savedOffsets[s]));
+  std::vector<flatbuffers::Offset<fb::Function>> functions;
+  for (uint32_t s = 0; s < variants; ++s) {
+    const uint32_t saved = 5 + s;
+    const uint32_t read = s == 1 && spec.backwardOneReads >= 0
+                              ? uint32_t(spec.backwardOneReads)
+                              : saved;
+    std::vector<uint32_t> tokens = {0}, savedList = {saved}, readList = {read},
+                          out = {3};
+    std::vector<flatbuffers::Offset<fb::Instruction>> forward, backward;
+    for (int i = 0; i < (s == 1 && spec.extraInstruction ? 2 : 1); ++i)
+      forward.push_back(fb::CreateInstructionDirect(
+          b, fb::Kernel::Copy, &tokens, &savedList, nullptr, nullptr, "save"));
+    backward.push_back(fb::CreateInstructionDirect(
+        b, fb::Kernel::Copy, &readList, &out, nullptr, nullptr, "read"));
+    std::vector<uint32_t> forwardArgs = {0, 1, 2},
+                          backwardArgs = {0, 1, 2, 4, read};
+    const std::string slot = ".0." + std::to_string(s);
+    functions.push_back(
+        fb::CreateFunctionDirect(b, ("forward_step" + slot).c_str(),
+                                 &forwardArgs, &savedList, &forward));
+    functions.push_back(
+        fb::CreateFunctionDirect(b, ("backward_step" + slot).c_str(),
+                                 &backwardArgs, nullptr, &backward));
+  }
+  std::vector<uint64_t> peaks(9, 0);
+  auto plan = fb::CreateMemoryPlanDirect(b, 1024, &peaks, 0, 0);
+  std::vector<flatbuffers::Offset<fb::Parameter>> parameters;
+  std::vector<std::string> axisNames = {"dp", "pp", "tp"};
+  std::vector<flatbuffers::Offset<flatbuffers::String>> axes;
+  for (const std::string &axis : axisNames)
+    axes.push_back(b.CreateString(axis));
+  std::vector<int64_t> meshShape = {1, 2, 1};
+  auto root = fb::CreateArtifactDirect(
+      b, kArtifactVersionMajor, kArtifactVersionMinor, "stash", "model: {}",
+      "{}", "{}", 4, &buffers, &parameters, &functions, plan, &axes, &meshShape,
+      nullptr, /*pipeline_stage=*/0, /*pipeline_chunks=*/1, /*target=*/"cpu",
+      &spec.stashSlots);
+  fb::FinishSizePrefixedArtifactBuffer(b, root);
+  std::vector<uint8_t> bytes(b.GetBufferPointer(),
+                             b.GetBufferPointer() + b.GetSize());
+  appendArtifactChecksum(bytes);
+  return bytes;
+}
+
 } // namespace strata::runtime::testing_support

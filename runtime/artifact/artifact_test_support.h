@@ -50,7 +50,7 @@ struct Spec {
   int32_t pipelineStage = -1;
   uint32_t pipelineChunks = 1;
   uint32_t microBatches = 1;
-  // Mixed precision O2 (format 0.7): a BF16 weight of 64 bytes with an F32
+  // Mixed precision O2 (format 0.8): a BF16 weight of 64 bytes with an F32
   // main parameter (buffer 7, 128 bytes), F32 gradient and moments, AdamW
   // with the norm operand (buffer 6) and a ParamFromMain after it.
   bool mixedPrecision = false;
@@ -78,6 +78,27 @@ struct CacheSpec {
 };
 
 std::vector<uint8_t> buildCacheArtifact(const CacheSpec &spec);
+
+/// Knobs of a pipeline stage program with a stash (format 0.7): stage 0 of
+/// pp 2, one chunk. Buffers: 0 tokens, 1 positions, 2 labels, 3 out (I32
+/// [2,4]), 4 loss_scale (F32 scalar), then 5 + s: the saved value of slot s
+/// (PipelineStash, I32 [2,4] at savedOffsets[s]). Per slot s:
+/// forward_step.0.s (0, 1, 2) -> 5+s: Copy 0 -> 5+s; backward_step.0.s
+/// (0, 1, 2, 4, 5+s): Copy 5+s -> 3.
+struct StashSpec {
+  /// pipeline_stash_slots.
+  std::vector<uint32_t> stashSlots = {2};
+  /// The slot variants built (and saved-value buffers), by default
+  /// stashSlots[0].
+  uint32_t variants = 0;
+  std::vector<uint64_t> savedOffsets = {320, 384, 448, 512};
+  /// The saved value backward_step.0.1 reads (-1: slot 1's).
+  int32_t backwardOneReads = -1;
+  /// forward_step.0.1 copies one more time.
+  bool extraInstruction = false;
+};
+
+std::vector<uint8_t> buildStashArtifact(const StashSpec &spec);
 
 /// Knobs of a pipeline-parallel root: |stages| stage programs (by default
 /// buildArtifact's with the root's mesh, stage s's pipeline_stage and the

@@ -177,7 +177,7 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       // rank of the group (an all-gather in place)
       {Kernel::GatherParameters, "gather_parameters", 0, 0, 0, 0,
        {"axes", "parameters"}, {}, true},
-      // Mixed precision (format 0.7).
+      // Mixed precision (format 0.8).
       //
       // (x) -> y: y = x converted to y's dtype (same shape; F32, F64, BF16,
       // F16): exact when widening, round-to-nearest-even when narrowing

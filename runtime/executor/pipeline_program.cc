@@ -90,9 +90,9 @@ PipelineProgram::create(Executor &executor, const DataParallel &dataParallel) {
   double draws[2] = {0.0, 0.0};
   for (const Chunk &chunk : program->chunks_) {
     draws[0] = std::max(draws[0], chunk.forward->usesRandomness ? 1.0 : 0.0);
-    for (const PreparedFunction *step : {chunk.forwardStep, chunk.backwardStep})
-      if (step && step->usesRandomness)
-        draws[1] = 1.0;
+    for (const auto *steps : {&chunk.forwardSteps, &chunk.backwardSteps})
+      for (const PreparedFunction *step : *steps)
+        draws[1] = std::max(draws[1], step->usesRandomness ? 1.0 : 0.0);
   }
   if (group.isPipelined())
     STRATA_RETURN_IF_ERROR(
@@ -149,27 +149,38 @@ Status PipelineProgram::checkChunk(int c) {
                               io::shapeToString(logits));
   }
 
-  chunk.forwardStep = executor.findFunction(chunkName("forward_step", c));
-  chunk.backwardStep = executor.findFunction(chunkName("backward_step", c));
-  const bool trains = chunks_.front().forwardStep != nullptr;
-  if (!chunk.forwardStep && !chunk.backwardStep && !trains)
+  // A training stage's step functions: one variant per stash slot, which
+  // the loader checked are slot 0's with other saved-value buffers.
+  const auto *slots = executor.root().pipeline_stash_slots();
+  const uint32_t count =
+      slots && uint32_t(c) < slots->size() ? slots->Get(c) : 0;
+  for (uint32_t s = 0; s < count; ++s) {
+    const std::string slot = "." + std::to_string(s);
+    STRATA_ASSIGN_OR_RETURN(
+        const PreparedFunction *step,
+        executor.function(chunkName("forward_step", c) + slot));
+    STRATA_ASSIGN_OR_RETURN(
+        const PreparedFunction *back,
+        executor.function(chunkName("backward_step", c) + slot));
+    chunk.forwardSteps.push_back(step);
+    chunk.backwardSteps.push_back(back);
+  }
+  if (count == 0 && executor.findFunction(chunkName("forward_step", c)))
+    return Status::failedPrecondition(
+        path + ": the pipeline stage keeps its saved values outside the "
+               "arena (artifact format 0.5); recompile the model");
+  if (count == 0)
     return Status::ok();
-  if (!chunk.forwardStep || !chunk.backwardStep || !trains)
-    return Status::dataLoss(
-        path + ": chunk " + std::to_string(c) + " has " +
-        (chunk.forwardStep ? "" : "no ") + "forward_step and " +
-        (chunk.backwardStep ? "a " : "no ") + "backward_step, chunk 0 " +
-        (trains ? "has both" : "neither"));
-  const PreparedFunction &step = *chunk.forwardStep;
-  const PreparedFunction &back = *chunk.backwardStep;
+  const PreparedFunction &step = *chunk.forwardSteps.front();
+  const PreparedFunction &back = *chunk.backwardSteps.front();
   if (step.arguments.size() != 3)
     return bad(step, "should take (tokens, positions, labels)");
   STRATA_RETURN_IF_ERROR(checkInputs(step));
-  chunk.firstSaved = isLossChunk(c) ? 1 : 0;
-  if (step.results.size() < chunk.firstSaved ||
+  const size_t firstSaved = isLossChunk(c) ? 1 : 0;
+  if (step.results.size() < firstSaved ||
       (isLossChunk(c) && !shapeOf(executor.buffer(step.results[0])).empty()))
     return bad(step, "should return the micro-batch's loss first");
-  const size_t saved = step.results.size() - chunk.firstSaved;
+  const size_t saved = step.results.size() - firstSaved;
   if (back.arguments.size() != kFirstSavedArgument + saved ||
       !back.results.empty())
     return bad(back, "should take (tokens, positions, labels, loss_scale, "
@@ -180,21 +191,6 @@ Status PipelineProgram::checkChunk(int c) {
   STRATA_RETURN_IF_ERROR(checkInputs(back));
   if (!shapeOf(executor.buffer(back.arguments[kLossScaleArgument])).empty())
     return bad(back, "should take a scalar loss_scale after the labels");
-  chunk.savedBytes = 0;
-  for (size_t k = 0; k < saved; ++k) {
-    const artifact::Buffer &out =
-        executor.buffer(step.results[chunk.firstSaved + k]);
-    const size_t argument = kFirstSavedArgument + k;
-    const artifact::Buffer &in = executor.buffer(back.arguments[argument]);
-    if (shapeOf(out) != shapeOf(in) || out.dtype() != in.dtype())
-      return bad(back, "argument " + std::to_string(argument) + " is " +
-                           io::toString(toIoDType(in.dtype())) + " " +
-                           io::shapeToString(shapeOf(in)) + " but " +
-                           step.name + " saves " +
-                           io::toString(toIoDType(out.dtype())) + " " +
-                           io::shapeToString(shapeOf(out)));
-    chunk.savedBytes += out.size();
-  }
   return Status::ok();
 }
 
@@ -274,8 +270,7 @@ Status PipelineProgram::shareEvaluation(double &lossSum,
 Status PipelineProgram::runForwardStep(const StepCall &call,
                                        const io::HostTensor &tokens,
                                        double &lossSum) {
-  const Chunk &chunk = chunks_[call.chunk];
-  const PreparedFunction &step = *chunk.forwardStep;
+  const PreparedFunction &step = *chunks_[call.chunk].forwardSteps[call.slot];
   STRATA_RETURN_IF_ERROR(writeMicroBatch(
       *executor_, step, tokens, call.global * microBatch_, microBatch_, seq_));
   useCounterOf(call.global);
@@ -285,28 +280,14 @@ Status PipelineProgram::runForwardStep(const StepCall &call,
                             readScalar(*executor_, step.results[0]));
     lossSum += loss;
   }
-  STRATA_ASSIGN_OR_RETURN(uint8_t * slot,
-                          stash_.acquire(call.chunk, call.local));
-  for (size_t k = chunk.firstSaved; k < step.results.size(); ++k) {
-    const size_t bytes = executor_->buffer(step.results[k]).size();
-    STRATA_RETURN_IF_ERROR(executor_->readBytes(step.results[k], slot, bytes));
-    slot += bytes;
-  }
   return Status::ok();
 }
 
 Status PipelineProgram::runBackwardStep(const StepCall &call,
                                         const io::HostTensor &tokens,
                                         double lossScale) {
-  const PreparedFunction &step = *chunks_[call.chunk].backwardStep;
-  STRATA_ASSIGN_OR_RETURN(const uint8_t *slot,
-                          stash_.find(call.chunk, call.local));
-  for (size_t k = kFirstSavedArgument; k < step.arguments.size(); ++k) {
-    const size_t bytes = executor_->buffer(step.arguments[k]).size();
-    STRATA_RETURN_IF_ERROR(
-        executor_->writeBytes(step.arguments[k], slot, bytes));
-    slot += bytes;
-  }
+  // The saved values wait in the slot's buffers, which this variant reads.
+  const PreparedFunction &step = *chunks_[call.chunk].backwardSteps[call.slot];
   // The labels (the loss's gradient) and, under recomputation, the tokens.
   STRATA_RETURN_IF_ERROR(writeMicroBatch(
       *executor_, step, tokens, call.global * microBatch_, microBatch_, seq_));
@@ -314,8 +295,7 @@ Status PipelineProgram::runBackwardStep(const StepCall &call,
       writeScalar(*executor_, step.arguments[kLossScaleArgument], lossScale));
   // The forward step's counter: recomputation redraws its masks.
   useCounterOf(call.global);
-  STRATA_RETURN_IF_ERROR(executor_->run(step));
-  return stash_.release(call.chunk, call.local);
+  return executor_->run(step);
 }
 
 StatusOr<double>
@@ -333,19 +313,31 @@ PipelineProgram::computeGradients(const io::HostTensor &tokens) {
         path + ": " + std::to_string(local) +
         " micro-batches per data-parallel rank");
   const std::vector<PipelineAction> &schedule = *scheduled;
-  std::vector<size_t> slotBytes;
-  for (const Chunk &chunk : chunks_)
-    slotBytes.push_back(chunk.savedBytes);
-  STRATA_RETURN_IF_ERROR(stash_.reserve(
-      slotBytes, inFlightMicroBatches(schedule, int(chunks_.size()))));
+  // The compiler planned the slots for the artifact's micro-batches; a step
+  // of more may keep more in flight than it has.
+  const std::vector<int64_t> inFlight =
+      inFlightMicroBatches(schedule, int(chunks_.size()));
+  for (size_t c = 0; c < chunks_.size(); ++c)
+    if (inFlight[c] > int64_t(chunks_[c].forwardSteps.size()))
+      return Status::invalidArgument(
+          path + ": a step of " + std::to_string(local) +
+          " micro-batches per data-parallel rank keeps " +
+          std::to_string(inFlight[c]) + " micro-batches of chunk " +
+          std::to_string(c) + " in flight, but the stage's stash has " +
+          std::to_string(chunks_[c].forwardSteps.size()) +
+          " slots (compiled for " +
+          std::to_string(executor_->root().micro_batches()) +
+          " micro-batches per data-parallel rank)");
+  STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> slots,
+                          stashSlots(schedule, int(chunks_.size())));
 
   STRATA_RETURN_IF_ERROR(executor_->run(*zeroGrads_));
   drawing_ = stepDraws_ && executor_->options().dropout;
   firstCounter_ = executor_->rngCounter();
   double lossSum = 0.0;
-  for (const PipelineAction &action : schedule) {
-    const StepCall call{action.chunk, action.microBatch,
-                        first + action.microBatch};
+  for (size_t i = 0; i < schedule.size(); ++i) {
+    const PipelineAction &action = schedule[i];
+    const StepCall call{action.chunk, first + action.microBatch, slots[i]};
     if (action.kind == PipelineAction::Kind::Forward)
       STRATA_RETURN_IF_ERROR(runForwardStep(call, tokens, lossSum));
     else

@@ -8,14 +8,16 @@
 // loss:
 //   forward.c(tokens, positions, labels) -> (logits, loss) on the last
 //       global chunk, () on the others
-//   forward_step.c(tokens, positions, labels) -> ([loss,] saved...)
-//   backward_step.c(tokens, positions, labels, loss_scale, saved...)
+//   forward_step.c.s(tokens, positions, labels) -> ([loss,] saved...)
+//   backward_step.c.s(tokens, positions, labels, loss_scale, saved...)
 //       (adds the micro-batch's gradients into the gradient slots)
 //   zero_grads(), reduce_gradients() (dp), optimizer_step(...)
 // Activations and their gradients travel inside the functions (Recv at the
 // start, Send at the end), so each rank only calls its functions in the
 // schedule's order (pipeline_schedule.h). Between a micro-batch's forward
-// and backward step the saved values wait in StashSlots.
+// and backward step its saved values wait in stash slot s of the arena:
+// the step functions come in one variant per slot, and a micro-batch runs
+// both of its steps in the slot stashSlots gives it, so nothing is copied.
 //
 // Every rank of the job builds one over its stage's executor; evaluate()
 // and computeGradients() are collective over the whole mesh. Every rank
@@ -30,7 +32,6 @@
 #include "runtime/executor/executor.h"
 #include "runtime/executor/model_program.h"
 #include "runtime/executor/pipeline_group.h"
-#include "runtime/executor/stash_slots.h"
 #include "runtime/io/host_tensor.h"
 #include "runtime/support/status.h"
 
@@ -53,7 +54,7 @@ public:
   int64_t seqLength() const { return seq_; }
   int64_t vocabSize() const { return vocab_; }
   /// Whether the stage has forward_step / backward_step functions.
-  bool canTrain() const { return chunks_.front().forwardStep != nullptr; }
+  bool canTrain() const { return !chunks_.front().forwardSteps.empty(); }
 
   /// Evaluates every micro-batch of |tokens| [rows, seq + 1] (checked by
   /// the caller) through every chunk; every rank gets the loss (and the
@@ -65,19 +66,11 @@ public:
   /// over the global batch (every rank).
   StatusOr<double> computeGradients(const io::HostTensor &tokens);
 
-  /// Bytes the saved-value slots hold (allocated by the first step).
-  size_t stashBytes() const { return stash_.allocatedBytes(); }
-
 private:
   struct Chunk {
     const PreparedFunction *forward = nullptr;
-    const PreparedFunction *forwardStep = nullptr;
-    const PreparedFunction *backwardStep = nullptr;
-    /// forward_step's saved values are its results from this index on (1
-    /// on the loss chunk, after the loss).
-    size_t firstSaved = 0;
-    /// The bytes of all saved values, back to back: one stash slot.
-    size_t savedBytes = 0;
+    /// Per stash slot, its variant of forward_step and backward_step.
+    std::vector<const PreparedFunction *> forwardSteps, backwardSteps;
   };
 
   explicit PipelineProgram(Executor &executor) : executor_(&executor) {}
@@ -85,12 +78,11 @@ private:
   bool isLossChunk(int c) const {
     return group_.isLastStage() && c == int(chunks_.size()) - 1;
   }
-  /// One micro-batch's pass through chunk |c| within a step: the rows and
-  /// dropout counter of global micro-batch |global|, the stash slot of
-  /// local micro-batch |local|.
+  /// One micro-batch's pass through chunk |chunk| within a step: the rows
+  /// and dropout counter of global micro-batch |global|, its stash slot.
   struct StepCall {
     int chunk;
-    int64_t local, global;
+    int64_t global, slot;
   };
   Status runForwardStep(const StepCall &call, const io::HostTensor &tokens,
                         double &lossSum);
@@ -117,7 +109,6 @@ private:
   /// counter at the start.
   bool drawing_ = false;
   uint64_t firstCounter_ = 0;
-  StashSlots stash_;
 };
 
 } // namespace strata::runtime

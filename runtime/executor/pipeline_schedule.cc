@@ -93,4 +93,40 @@ inFlightMicroBatches(const std::vector<PipelineAction> &schedule, int chunks) {
   return most;
 }
 
+StatusOr<std::vector<int64_t>>
+stashSlots(const std::vector<PipelineAction> &schedule, int chunks) {
+  // Per chunk, the micro-batch each slot holds (-1: free).
+  std::vector<std::vector<int64_t>> holder(std::max(chunks, 0));
+  std::vector<int64_t> slots;
+  slots.reserve(schedule.size());
+  for (const PipelineAction &action : schedule) {
+    const std::string what =
+        std::string(action.kind == Kind::Forward ? "forward" : "backward") +
+        " of micro-batch " + std::to_string(action.microBatch) + " on chunk " +
+        std::to_string(action.chunk);
+    if (action.chunk < 0 || action.chunk >= chunks || action.microBatch < 0)
+      return Status::invalidArgument("stash slots: the " + what +
+                                     " is outside chunks [0, " +
+                                     std::to_string(chunks) + ")");
+    std::vector<int64_t> &held = holder[action.chunk];
+    auto slot = std::find(held.begin(), held.end(), action.microBatch);
+    if (action.kind == Kind::Forward) {
+      if (slot != held.end())
+        return Status::invalidArgument("stash slots: the " + what +
+                                       " runs again before its backward");
+      slot = std::find(held.begin(), held.end(), int64_t(-1));
+      if (slot == held.end())
+        slot = held.insert(held.end(), -1);
+      *slot = action.microBatch;
+    } else {
+      if (slot == held.end())
+        return Status::invalidArgument("stash slots: the " + what +
+                                       " has no forward before it");
+      *slot = -1;
+    }
+    slots.push_back(int64_t(slot - held.begin()));
+  }
+  return slots;
+}
+
 } // namespace strata::runtime

@@ -62,6 +62,16 @@ pipelineSchedule(int stages, int stage, int chunks, int64_t microBatches);
 std::vector<int64_t>
 inFlightMicroBatches(const std::vector<PipelineAction> &schedule, int chunks);
 
+/// Per action of |schedule|, the stash slot of its chunk that holds the
+/// micro-batch's saved values: a forward takes the lowest slot of its chunk
+/// that no micro-batch holds, the backward of the same chunk and micro-batch
+/// the slot its forward took, which it frees. Chunk c uses slots
+/// [0, inFlightMicroBatches(schedule, chunks)[c]). kInvalidArgument naming
+/// the action when a chunk is outside [0, chunks), a forward repeats or a
+/// backward has no forward before it.
+StatusOr<std::vector<int64_t>>
+stashSlots(const std::vector<PipelineAction> &schedule, int chunks);
+
 } // namespace strata::runtime
 
 #endif // STRATA_RUNTIME_EXECUTOR_PIPELINE_SCHEDULE_H

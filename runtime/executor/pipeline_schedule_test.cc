@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -118,7 +119,11 @@ TEST(PipelineScheduleTest, BadArgumentsAreNamed) {
 // Invariants
 //===----------------------------------------------------------------------===//
 
-TEST(PipelineScheduleTest, EveryPassRunsOnceAndBackwardFollowsForward) {
+/// Calls |check|(chunks, m, schedule) on the schedule of every stage of up
+/// to 4 stages, 3 chunks and 12 micro-batches (those the schedules allow).
+void forEachSchedule(
+    const std::function<void(int, int64_t, const std::vector<PipelineAction> &)>
+        &check) {
   for (int stages = 1; stages <= 4; ++stages)
     for (int chunks = 1; chunks <= 3; ++chunks)
       for (int64_t m = 1; m <= 12; ++m) {
@@ -128,25 +133,30 @@ TEST(PipelineScheduleTest, EveryPassRunsOnceAndBackwardFollowsForward) {
           SCOPED_TRACE(testing::Message()
                        << "stages " << stages << " stage " << stage
                        << " chunks " << chunks << " m " << m);
-          std::vector<PipelineAction> schedule =
-              scheduleOf(stages, stage, chunks, m);
-          ASSERT_EQ(schedule.size(), size_t(2 * chunks * m));
-          // 0: not run, 1: forward ran, 2: backward ran too.
-          std::vector<std::vector<int>> state(chunks, std::vector<int>(m, 0));
-          for (const PipelineAction &a : schedule) {
-            ASSERT_GE(a.chunk, 0);
-            ASSERT_LT(a.chunk, chunks);
-            ASSERT_GE(a.microBatch, 0);
-            ASSERT_LT(a.microBatch, m);
-            int &s = state[a.chunk][a.microBatch];
-            EXPECT_EQ(s, a.kind == Kind::Forward ? 0 : 1) << text({a});
-            s = a.kind == Kind::Forward ? 1 : 2;
-          }
-          for (const auto &row : state)
-            for (int s : row)
-              EXPECT_EQ(s, 2);
+          check(chunks, m, scheduleOf(stages, stage, chunks, m));
         }
       }
+}
+
+TEST(PipelineScheduleTest, EveryPassRunsOnceAndBackwardFollowsForward) {
+  forEachSchedule(
+      [](int chunks, int64_t m, const std::vector<PipelineAction> &schedule) {
+        ASSERT_EQ(schedule.size(), size_t(2 * chunks * m));
+        // 0: not run, 1: forward ran, 2: backward ran too.
+        std::vector<std::vector<int>> state(chunks, std::vector<int>(m, 0));
+        for (const PipelineAction &a : schedule) {
+          ASSERT_GE(a.chunk, 0);
+          ASSERT_LT(a.chunk, chunks);
+          ASSERT_GE(a.microBatch, 0);
+          ASSERT_LT(a.microBatch, m);
+          int &s = state[a.chunk][a.microBatch];
+          EXPECT_EQ(s, a.kind == Kind::Forward ? 0 : 1) << text({a});
+          s = a.kind == Kind::Forward ? 1 : 2;
+        }
+        for (const auto &row : state)
+          for (int s : row)
+            EXPECT_EQ(s, 2);
+      });
 }
 
 TEST(PipelineScheduleTest, OneFOneBKeepsAtMostStagesMinusStageInFlight) {
@@ -166,6 +176,57 @@ TEST(PipelineScheduleTest, InFlightCountsPerChunk) {
   EXPECT_EQ(inFlightMicroBatches({F(0, 0), F(5, 0), B(0, 0)}, 1),
             std::vector<int64_t>{1});
   EXPECT_EQ(inFlightMicroBatches({}, 2), (std::vector<int64_t>{0, 0}));
+}
+
+TEST(PipelineScheduleTest, StashSlotsReuseTheLowestFreeSlot) {
+  // Stage 0 of 2 stages: micro-batch 2 takes the slot micro-batch 0 freed.
+  auto slots = stashSlots(scheduleOf(2, 0, 1, 4), 1);
+  ASSERT_TRUE(slots.isOk()) << slots.status().toString();
+  // F0 F1 B0 F2 B1 F3 B2 B3
+  EXPECT_EQ(*slots, (std::vector<int64_t>{0, 1, 0, 0, 1, 1, 0, 1}));
+}
+
+TEST(PipelineScheduleTest, StashSlotsAreAsManyAsInFlightAndPairUp) {
+  forEachSchedule([](int chunks, int64_t,
+                     const std::vector<PipelineAction> &schedule) {
+    auto slots = stashSlots(schedule, chunks);
+    ASSERT_TRUE(slots.isOk()) << slots.status().toString();
+    ASSERT_EQ(slots->size(), schedule.size());
+    std::vector<int64_t> used(chunks, 0);
+    // Per chunk and slot, the micro-batch in it (-1: none).
+    std::vector<std::vector<int64_t>> in(chunks, std::vector<int64_t>(64, -1));
+    for (size_t i = 0; i < schedule.size(); ++i) {
+      const PipelineAction &a = schedule[i];
+      const int64_t slot = (*slots)[i];
+      ASSERT_GE(slot, 0);
+      ASSERT_LT(slot, 64);
+      used[a.chunk] = std::max(used[a.chunk], slot + 1);
+      int64_t &holder = in[a.chunk][slot];
+      if (a.kind == Kind::Forward) {
+        EXPECT_EQ(holder, -1) << text({a}) << " takes a held slot";
+        holder = a.microBatch;
+      } else {
+        EXPECT_EQ(holder, a.microBatch) << text({a});
+        holder = -1;
+      }
+    }
+    EXPECT_EQ(used, inFlightMicroBatches(schedule, chunks));
+  });
+}
+
+TEST(PipelineScheduleTest, StashSlotsRejectBrokenSchedules) {
+  auto orphan = stashSlots({F(0, 0), B(0, 1)}, 1);
+  EXPECT_EQ(orphan.status().message(),
+            "stash slots: the backward of micro-batch 1 on chunk 0 has no "
+            "forward before it");
+  auto twice = stashSlots({F(0, 0), F(0, 0)}, 1);
+  EXPECT_EQ(twice.status().message(),
+            "stash slots: the forward of micro-batch 0 on chunk 0 runs again "
+            "before its backward");
+  auto outside = stashSlots({F(2, 0)}, 2);
+  EXPECT_EQ(outside.status().message(),
+            "stash slots: the forward of micro-batch 0 on chunk 2 is outside "
+            "chunks [0, 2)");
 }
 
 //===----------------------------------------------------------------------===//

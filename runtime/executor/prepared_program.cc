@@ -252,9 +252,10 @@ bool isIntegerOperand(Kernel kernel, size_t i) {
   }
 }
 
-/// Float values that stay f32 in a 16-bit program (the dialect's loss and
-/// attention log-sum-exp): result 1 of Attention, operand 4 of
-/// AttentionGrad, the loss of CrossEntropy and its gradient.
+/// Float values that stay f32 in a 16-bit program (the dialect's losses,
+/// log-sum-exps and the vocabulary-parallel statistics): result 1 of
+/// Attention, operand 4 of AttentionGrad, the loss of CrossEntropy and its
+/// gradient, the vocabulary-parallel statistics, losses and lse.
 bool isAccumulatorValue(Kernel kernel, bool result, size_t i) {
   switch (kernel) {
   case Kernel::Attention:
@@ -265,6 +266,12 @@ bool isAccumulatorValue(Kernel kernel, bool result, size_t i) {
     return result && i == 0;
   case Kernel::CrossEntropyGrad:
     return !result && i == 2;
+  case Kernel::VocabParallelStats: // the statistics
+    return result;
+  case Kernel::VocabParallelLoss: // everything: statistics in, loss, lse
+    return true;
+  case Kernel::VocabParallelCrossEntropyGrad: // lse and dloss
+    return !result && (i == 2 || i == 3);
   default:
     return false;
   }
@@ -333,6 +340,11 @@ Status InstructionPreparer::checkTypes() {
     STRATA_RETURN_IF_ERROR(check(resultId(i), false,
                                  isAccumulatorValue(out.kernel, true, i),
                                  "result " + std::to_string(i)));
+  // A kernel whose float values are all accumulators (the
+  // vocabulary-parallel loss) computes in their type.
+  if (!floatType && numOperands() > 0 &&
+      isFloatingPoint(toRuntimeDType(buffer(operandId(0)).dtype())))
+    floatType = toRuntimeDType(buffer(operandId(0)).dtype());
   out.dtype = floatType ? *floatType : DType::F32;
   return Status::ok();
 }

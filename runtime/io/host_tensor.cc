@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/io/host_tensor.h"
 
+#include "runtime/support/half_float.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -103,71 +105,15 @@ Status HostTensor::reshape(std::vector<int64_t> shape) {
 // Element conversions
 //===----------------------------------------------------------------------===//
 
-float bf16ToFloat(uint16_t bits) {
-  uint32_t wide = static_cast<uint32_t>(bits) << 16;
-  float value;
-  std::memcpy(&value, &wide, 4);
-  return value;
-}
+float bf16ToFloat(uint16_t bits) { return float(bf16::fromBits(bits)); }
 
-float f16ToFloat(uint16_t bits) {
-  const bool negative = bits & 0x8000;
-  const int exponent = (bits >> 10) & 0x1f;
-  const uint32_t mantissa = bits & 0x3ff;
-  if (exponent == 0) { // zero or subnormal: mantissa * 2^-24, exact in float
-    float magnitude = std::ldexp(static_cast<float>(mantissa), -24);
-    return negative ? -magnitude : magnitude;
-  }
-  uint32_t wide = (negative ? 0x80000000u : 0u);
-  if (exponent == 31)
-    wide |= 0x7f800000u | (mantissa << 13);
-  else
-    wide |= (static_cast<uint32_t>(exponent - 15 + 127) << 23) |
-            (mantissa << 13);
-  float value;
-  std::memcpy(&value, &wide, 4);
-  return value;
-}
+float f16ToFloat(uint16_t bits) { return float(f16::fromBits(bits)); }
+
+uint16_t doubleToBf16(double value) { return bf16(value).bits; }
+
+uint16_t doubleToF16(double value) { return f16(value).bits; }
 
 namespace {
-
-// Rounds |value| to nearest even in a binary format with |expBits| exponent
-// bits and |mantBits| stored mantissa bits (bf16: 8, 7; binary16: 5, 10),
-// rounding once from double so f64 sources are not double-rounded.
-uint16_t roundToSmallFloat(double value, int expBits, int mantBits) {
-  const uint32_t sign =
-      std::signbit(value) ? (1u << (expBits + mantBits)) : 0u;
-  const uint32_t infinity = ((1u << expBits) - 1) << mantBits;
-  if (std::isnan(value))
-    return static_cast<uint16_t>(sign | infinity | (1u << (mantBits - 1)));
-  double magnitude = std::fabs(value);
-  if (std::isinf(magnitude))
-    return static_cast<uint16_t>(sign | infinity);
-  if (magnitude == 0.0)
-    return static_cast<uint16_t>(sign);
-  const int bias = (1 << (expBits - 1)) - 1;
-  const int minExponent = 1 - bias;
-  int exponent;
-  std::frexp(magnitude, &exponent);
-  exponent -= 1; // magnitude in [2^exponent, 2^(exponent+1))
-  // The spacing of representable values around |magnitude| is 2^quantum;
-  // scaling by a power of two is exact, so nearbyint rounds exactly once.
-  const int quantum = std::max(exponent, minExponent) - mantBits;
-  const double scaled = std::nearbyint(std::ldexp(magnitude, -quantum));
-  if (exponent < minExponent) // subnormal; 2^mantBits encodes the min normal
-    return static_cast<uint16_t>(sign | static_cast<uint32_t>(scaled));
-  uint32_t significand = static_cast<uint32_t>(scaled);
-  if (significand == (1u << (mantBits + 1))) { // rounded up a binade
-    significand >>= 1;
-    exponent += 1;
-  }
-  const int biased = exponent + bias;
-  if (biased >= (1 << expBits) - 1)
-    return static_cast<uint16_t>(sign | infinity);
-  return static_cast<uint16_t>(sign |
-                               (static_cast<uint32_t>(biased) << mantBits) |
-                               (significand - (1u << mantBits)));
-}
 
 double readFloat(const uint8_t *p, DType dtype) {
   switch (dtype) {
@@ -238,11 +184,6 @@ double HostTensor::elementAsDouble(int64_t index) const {
   }
   return readFloat(p, dtype_);
 }
-
-
-uint16_t doubleToBf16(double value) { return roundToSmallFloat(value, 8, 7); }
-
-uint16_t doubleToF16(double value) { return roundToSmallFloat(value, 5, 10); }
 
 StatusOr<HostTensor> convertTensor(const HostTensor &tensor, DType to) {
   const DType from = tensor.dtype();

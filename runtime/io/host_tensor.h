@@ -14,7 +14,9 @@
 //   STRATA_ASSIGN_OR_RETURN(HostTensor b, convertTensor(t, DType::BF16));
 //
 // bf16 and f16 elements are accessed as raw uint16_t bits; the conversion
-// helpers below round to nearest even, as torch and numpy do.
+// helpers below round to nearest even, as torch and numpy do. They are thin
+// wrappers over the storage types of runtime/support/half_float.h, the one
+// definition of the conversions.
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_IO_HOST_TENSOR_H

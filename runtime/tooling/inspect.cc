@@ -47,9 +47,15 @@ void printProgram(const artifact::Artifact &root, const std::string &indent,
   os << indent << "transients     " << root.plan()->transient_sum()
      << " bytes without reuse, " << root.plan()->lower_bound()
      << " bytes live at the fullest instruction\n";
+  if (const auto *slots = root.pipeline_stash_slots()) {
+    os << indent << "stash slots   ";
+    for (uint32_t c = 0; c < slots->size(); ++c)
+      os << " " << slots->Get(c) << " (chunk " << c << ")";
+    os << "\n";
+  }
   static const char *const categories[] = {
-      "parameter", "gradient", "optimizer_state", "activation",
-      "workspace", "input",    "output",          "kv_cache"};
+      "parameter", "gradient", "optimizer_state", "activation",    "workspace",
+      "input",     "output",   "kv_cache",        "pipeline_stash"};
   constexpr size_t kCategories = sizeof(categories) / sizeof(categories[0]);
   if (const auto *peaks = root.plan()->peak_by_category())
     for (size_t i = 0; i < peaks->size() && i < kCategories; ++i)

@@ -292,9 +292,12 @@ std::vector<KernelCase> makeCases() {
     c.name = "vocab_parallel";
     c.kernel = Kernel::VocabParallelStats;
     c.meshAxes = {"tp"};
-    c.buffers = {in("logits", {6, 37}),  ids("labels", {6}, 37),
-                 out("stats", {6, 3}),   out("loss", {}),
-                 out("lse", {6}),        scalar("dloss", 0.5),
+    c.buffers = {in("logits", {6, 37}),
+                 ids("labels", {6}, 37),
+                 accumulator(out("stats", {6, 3})),
+                 accumulator(out("loss", {})),
+                 accumulator(out("lse", {6})),
+                 accumulator(scalar("dloss", 0.5)),
                  out("dlogits", {6, 37})};
     c.instructions = {
         {Kernel::VocabParallelStats, {0, 1}, {2}, {}, {}, 0},

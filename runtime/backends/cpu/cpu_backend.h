@@ -3,7 +3,8 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 // Runs kernel descriptors with runtime/kernels/cpu on the calling thread
-// (OpenMP inside the kernels), in F32 and F64. A table keyed by (kernel,
+// (OpenMP inside the kernels), in F32, F64, BF16 and F16 (16-bit storage,
+// f32 accumulation; the optimizer kernels in F32 and F64 only). A table keyed by (kernel,
 // element type) says what it runs; a pair missing from it is refused at
 // load (Backend::supports), never run as something else.
 //

@@ -18,6 +18,7 @@
 #include "runtime/kernels/cpu/bias.h"
 #include "runtime/kernels/cpu/cross_entropy.h"
 #include "runtime/kernels/cpu/dropout.h"
+#include "runtime/kernels/cpu/element_type.h"
 #include "runtime/kernels/cpu/elementwise.h"
 #include "runtime/kernels/cpu/embedding.h"
 #include "runtime/kernels/cpu/gemm.h"
@@ -35,6 +36,9 @@ namespace strata::runtime {
 
 namespace {
 
+using cpu::AccumulatorOf;
+using cpu::bf16;
+using cpu::f16;
 using cpu::Transpose;
 
 /// Typed views of one descriptor's buffers in the arena.
@@ -43,16 +47,22 @@ public:
   Args(const KernelDescriptor &descriptor, const KernelRunContext &context)
       : d(descriptor), c(context) {}
 
+  using Acc = AccumulatorOf<T>;
+
   T *in(size_t k) const { return at<T>(d.operands[k]); }
   T *out(size_t k) const { return at<T>(d.results[k]); }
   const int32_t *ids(size_t k) const { return at<int32_t>(d.operands[k]); }
-  /// A value the dialect keeps in the accumulator type (a loss, a
-  /// log-sum-exp): T itself for the F32 and F64 kernels.
+  /// Values the dialect keeps in the accumulator type (a loss, a
+  /// log-sum-exp, statistics: F32 in 16-bit programs, T otherwise).
+  Acc *accIn(size_t k) const { return at<Acc>(d.operands[k]); }
+  Acc *accOut(size_t k) const { return at<Acc>(d.results[k]); }
   T *slot(const BufferRef &ref) const { return at<T>(ref); }
   int64_t inSize(size_t k) const { return d.operands[k].elements; }
   double scalar(size_t k) const { return double(*in(k)); }
-  T *scratch(size_t byteOffset = 0) const {
-    return reinterpret_cast<T *>(CpuDevice::host(c.workspace) + byteOffset);
+  /// The workspace, as accumulator values (per-row losses, statistics) or
+  /// raw bytes for a kernel's own workspace.
+  Acc *scratch(size_t byteOffset = 0) const {
+    return reinterpret_cast<Acc *>(CpuDevice::host(c.workspace) + byteOffset);
   }
   cpu::GeluApproximation gelu() const {
     return d.ints[0] ? cpu::GeluApproximation::kTanh
@@ -108,19 +118,20 @@ T reduceLoss(int64_t reduction, const T *rows, int64_t N) {
 
 template <typename T>
 Status crossEntropy(const KernelDescriptor &p, const Args<T> &a) {
+  using Acc = AccumulatorOf<T>;
   const auto &s = p.as<CrossEntropyShape>();
   const int64_t N = s.rows, V = s.vocab;
   STRATA_RETURN_IF_ERROR(a.withContext(cpu::validateLabels(a.ids(1), N, V)));
   if (p.kernel == Kernel::CrossEntropy) {
-    T *rows = s.reduction == 0 ? a.out(0) : a.scratch();
+    Acc *rows = s.reduction == 0 ? a.accOut(0) : a.scratch();
     cpu::crossEntropyForward<T>(a.in(0), a.ids(1), N, V, rows, nullptr);
     if (s.reduction != 0)
-      *a.out(0) = reduceLoss<T>(s.reduction, rows, N);
+      *a.accOut(0) = reduceLoss<Acc>(s.reduction, rows, N);
     return Status::ok();
   }
-  T *rows = a.scratch(), *lse = rows + N, *dloss = lse + N;
+  Acc *rows = a.scratch(), *lse = rows + N, *dloss = lse + N;
   cpu::crossEntropyForward<T>(a.in(0), a.ids(1), N, V, rows, lse);
-  rowLossGradient<T>(s.reduction, a.in(2), N, dloss);
+  rowLossGradient<Acc>(s.reduction, a.accIn(2), N, dloss);
   cpu::crossEntropyBackward<T>(a.in(0), a.ids(1), lse, dloss, N, V, a.out(0));
   return Status::ok();
 }
@@ -133,17 +144,19 @@ Status vocabParallelStats(const KernelDescriptor &p, const Args<T> &a) {
   STRATA_RETURN_IF_ERROR(
       a.withContext(cpu::validateLabels(a.ids(1), s.rows, s.vocabTotal)));
   cpu::crossEntropyShardStats<T>(a.in(0), a.ids(1), s.rows, s.vocab,
-                                 s.vocabOffset, a.out(0));
+                                 s.vocabOffset, a.accOut(0));
   return Status::ok();
 }
 
 template <typename T>
 Status vocabParallelLoss(const KernelDescriptor &p, const Args<T> &a) {
+  using Acc = AccumulatorOf<T>;
   const auto &s = p.as<CrossEntropyShape>();
-  T *rows = s.reduction == 0 ? a.out(0) : a.scratch();
-  cpu::crossEntropyCombineStats<T>(a.in(0), s.rows, s.vocab, rows, a.out(1));
+  Acc *rows = s.reduction == 0 ? a.accOut(0) : a.scratch();
+  cpu::crossEntropyCombineStats<T>(a.accIn(0), s.rows, s.vocab, rows,
+                                   a.accOut(1));
   if (s.reduction != 0)
-    *a.out(0) = reduceLoss<T>(s.reduction, rows, s.rows);
+    *a.accOut(0) = reduceLoss<Acc>(s.reduction, rows, s.rows);
   return Status::ok();
 }
 
@@ -152,9 +165,10 @@ Status vocabParallelGrad(const KernelDescriptor &p, const Args<T> &a) {
   const auto &s = p.as<CrossEntropyShape>();
   STRATA_RETURN_IF_ERROR(
       a.withContext(cpu::validateLabels(a.ids(1), s.rows, s.vocabTotal)));
-  T *dloss = a.scratch();
-  rowLossGradient<T>(s.reduction, a.in(3), s.rows, dloss);
-  cpu::crossEntropyBackwardShard<T>(a.in(0), a.ids(1), a.in(2), dloss, s.rows,
+  AccumulatorOf<T> *dloss = a.scratch();
+  rowLossGradient<AccumulatorOf<T>>(s.reduction, a.accIn(3), s.rows, dloss);
+  cpu::crossEntropyBackwardShard<T>(a.in(0), a.ids(1), a.accIn(2), dloss,
+                                    s.rows,
                                     s.vocab, s.vocabOffset, a.out(0));
   return Status::ok();
 }
@@ -190,12 +204,13 @@ Status attention(const KernelDescriptor &p, const Args<T> &a,
   void *workspace = a.scratch(p.scratchBytes);
   const size_t workspaceBytes = c.workspaceBytes - p.scratchBytes;
   if (p.kernel == Kernel::Attention) {
-    T *lse = s.lseIsResult ? a.out(1) : a.scratch();
+    AccumulatorOf<T> *lse = s.lseIsResult ? a.accOut(1) : a.scratch();
     cpu::attentionForward<T>(params, a.in(0), a.in(1), a.in(2), a.out(0), lse,
                              workspace, workspaceBytes);
   } else {
     cpu::attentionBackward<T>(params, a.in(0), a.in(1), a.in(2), a.in(3),
-                              a.in(5), a.in(4), a.out(0), a.out(1), a.out(2),
+                              a.in(5), a.accIn(4), a.out(0), a.out(1),
+                              a.out(2),
                               workspace, workspaceBytes);
   }
   return Status::ok();
@@ -331,7 +346,7 @@ Status adamw(const KernelDescriptor &p, const Args<T> &a) {
   // slot the moments belong to.
   T *grad = a.slot(slots.grad) + slots.offset;
   if (gradScale != 1.0)
-    cpu::scaleInPlace<T>(grad, slots.count, T(gradScale));
+    cpu::scaleInPlace<T>(grad, slots.count, AccumulatorOf<T>(gradScale));
   cpu::adamwStep<T>(a.slot(slots.value) + slots.offset, grad,
                     a.slot(slots.adamM), a.slot(slots.adamV), slots.count,
                     config, static_cast<int64_t>(step), slots.weightDecay);
@@ -373,8 +388,10 @@ Status runKernel(const KernelDescriptor &p, const KernelRunContext &c) {
   case Kernel::MatmulGradInput:
   case Kernel::MatmulGradWeight: {
     const auto &g = p.as<GemmShape>();
-    cpu::gemm<T>(Transpose(g.transA), Transpose(g.transB), g.m, g.n, g.k, T(1),
-                 a.in(0), g.lda, a.in(1), g.ldb, T(0), a.out(0), g.ldc);
+    using Acc = AccumulatorOf<T>;
+    cpu::gemm<T>(Transpose(g.transA), Transpose(g.transB), g.m, g.n, g.k,
+                 Acc(1), a.in(0), g.lda, a.in(1), g.ldb, Acc(0), a.out(0),
+                 g.ldc);
     return Status::ok();
   }
   case Kernel::BiasAdd: {
@@ -396,7 +413,7 @@ Status runKernel(const KernelDescriptor &p, const KernelRunContext &c) {
   }
   case Kernel::LayerNormGrad: {
     const auto &r = p.as<RowsShape>();
-    T *mean = a.scratch(), *rstd = mean + r.rows;
+    AccumulatorOf<T> *mean = a.scratch(), *rstd = mean + r.rows;
     cpu::layerNormStatistics<T>(a.in(1), r.rows, r.cols, r.epsilon, mean, rstd);
     cpu::layerNormBackward<T>(a.in(0), a.in(1), a.in(2), mean, rstd, r.rows,
                               r.cols, a.out(0), a.out(1),
@@ -411,7 +428,7 @@ Status runKernel(const KernelDescriptor &p, const KernelRunContext &c) {
   }
   case Kernel::RMSNormGrad: {
     const auto &r = p.as<RowsShape>();
-    T *rstd = a.scratch();
+    AccumulatorOf<T> *rstd = a.scratch();
     cpu::rmsNormStatistics<T>(a.in(1), r.rows, r.cols, r.epsilon, rstd);
     cpu::rmsNormBackward<T>(a.in(0), a.in(1), a.in(2), rstd, r.rows, r.cols,
                             a.out(0), a.out(1));
@@ -569,6 +586,12 @@ constexpr Kernel kComputeKernels[] = {Kernel::Embedding,
                                       Kernel::VocabParallelCrossEntropyGrad,
                                       Kernel::GradSquareSum};
 
+/// The kernels that run in F32 and F64 only.
+bool isWideOnly(Kernel kernel) {
+  return kernel == Kernel::GradNorm || kernel == Kernel::GradSquareSum ||
+         kernel == Kernel::ClipCoefficient || kernel == Kernel::AdamW;
+}
+
 constexpr size_t kKernelCount = size_t(Kernel::MAX) + 1;
 constexpr size_t kDTypeCount = size_t(DType::I64) + 1;
 
@@ -581,6 +604,12 @@ DispatchTable buildDispatchTable() {
   for (Kernel kernel : kComputeKernels) {
     table[size_t(kernel)][size_t(DType::F32)] = &runKernel<float>;
     table[size_t(kernel)][size_t(DType::F64)] = &runKernel<double>;
+    // The optimizer runs on f32 main parameters and slots in mixed
+    // precision: no 16-bit norms or updates.
+    if (isWideOnly(kernel))
+      continue;
+    table[size_t(kernel)][size_t(DType::BF16)] = &runKernel<bf16>;
+    table[size_t(kernel)][size_t(DType::F16)] = &runKernel<f16>;
   }
   return table;
 }
@@ -606,10 +635,17 @@ public:
     if (d.kernel != Kernel::Attention && d.kernel != Kernel::AttentionGrad &&
         d.kernel != Kernel::CachedAttention)
       return 0;
-    cpu::AttentionParams params = attentionParams(d.as<AttentionShape>());
-    return d.dtype == DType::F64
-               ? cpu::attentionWorkspaceSize<double>(params, numThreads_)
-               : cpu::attentionWorkspaceSize<float>(params, numThreads_);
+    const cpu::AttentionParams params = attentionParams(d.as<AttentionShape>());
+    switch (d.dtype) {
+    case DType::F64:
+      return cpu::attentionWorkspaceSize<double>(params, numThreads_);
+    case DType::BF16:
+      return cpu::attentionWorkspaceSize<bf16>(params, numThreads_);
+    case DType::F16:
+      return cpu::attentionWorkspaceSize<f16>(params, numThreads_);
+    default:
+      return cpu::attentionWorkspaceSize<float>(params, numThreads_);
+    }
   }
 
   Status run(const KernelDescriptor &d, const KernelRunContext &context,

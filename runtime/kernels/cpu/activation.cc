@@ -14,47 +14,53 @@ using detail::parallelChunks;
 
 namespace {
 
-// The loops over one chunk, compiled per ISA for float (see
-// STRATA_MULTIVERSIONED); parallelChunks splits the tensor into chunks.
-template <typename T, bool Tanh>
+// The loops over one chunk, compiled per ISA for float, bf16 and f16 (see
+// STRATA_MULTIVERSIONED); parallelChunks splits the tensor into chunks. T
+// is loaded into A = AccumulatorOf<T> and rounded once on the store.
+template <typename T, bool Tanh, typename A = AccumulatorOf<T>>
 STRATA_ALWAYS_INLINE void geluForwardLoop(const T *x, T *y, int64_t n) {
   for (int64_t i = 0; i < n; ++i)
-    y[i] = detail::geluValue(x[i], Tanh);
+    y[i] = T(detail::geluValue(A(x[i]), Tanh));
 }
-template <typename T, bool Tanh>
+template <typename T, bool Tanh, typename A = AccumulatorOf<T>>
 STRATA_ALWAYS_INLINE void geluBackwardLoop(const T *x, const T *dy, T *dx,
                                            int64_t n) {
   for (int64_t i = 0; i < n; ++i)
-    dx[i] = dy[i] * detail::geluDerivative(x[i], Tanh);
+    dx[i] = T(A(dy[i]) * detail::geluDerivative(A(x[i]), Tanh));
 }
-template <typename T>
+template <typename T, typename A = AccumulatorOf<T>>
 STRATA_ALWAYS_INLINE void siluForwardLoop(const T *x, T *y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i)
-    y[i] = x[i] * detail::sigmoid(x[i]);
+  for (int64_t i = 0; i < n; ++i) {
+    const A v = A(x[i]);
+    y[i] = T(v * detail::sigmoid(v));
+  }
 }
-template <typename T>
+template <typename T, typename A = AccumulatorOf<T>>
 STRATA_ALWAYS_INLINE void siluBackwardLoop(const T *x, const T *dy, T *dx,
                                            int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
-    const T sg = detail::sigmoid(x[i]);
-    dx[i] = dy[i] * (sg * (T(1) + x[i] * (T(1) - sg)));
+    const A v = A(x[i]);
+    const A sg = detail::sigmoid(v);
+    dx[i] = T(A(dy[i]) * (sg * (A(1) + v * (A(1) - sg))));
   }
 }
-template <typename T>
+template <typename T, typename A = AccumulatorOf<T>>
 STRATA_ALWAYS_INLINE void swigluForwardLoop(const T *gate, const T *up, T *y,
                                             int64_t n) {
-  for (int64_t i = 0; i < n; ++i)
-    y[i] = gate[i] * detail::sigmoid(gate[i]) * up[i];
+  for (int64_t i = 0; i < n; ++i) {
+    const A g = A(gate[i]);
+    y[i] = T(g * detail::sigmoid(g) * A(up[i]));
+  }
 }
-template <typename T>
+template <typename T, typename A = AccumulatorOf<T>>
 STRATA_ALWAYS_INLINE void swigluBackwardLoop(const T *gate, const T *up,
                                              const T *dy, T *dgate, T *dup,
                                              int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
-    const T g = gate[i], u = up[i], d = dy[i];
-    const T sg = detail::sigmoid(g);
-    dgate[i] = d * u * (sg * (T(1) + g * (T(1) - sg)));
-    dup[i] = d * (g * sg);
+    const A g = A(gate[i]), u = A(up[i]), d = A(dy[i]);
+    const A sg = detail::sigmoid(g);
+    dgate[i] = T(d * u * (sg * (A(1) + g * (A(1) - sg))));
+    dup[i] = T(d * (g * sg));
   }
 }
 
@@ -82,6 +88,8 @@ STRATA_ALWAYS_INLINE void swigluBackwardLoop(const T *gate, const T *up,
   }
 STRATA_SPANS(float, STRATA_MULTIVERSIONED)
 STRATA_SPANS(double, )
+STRATA_SPANS(bf16, STRATA_MULTIVERSIONED)
+STRATA_SPANS(f16, STRATA_MULTIVERSIONED)
 #undef STRATA_SPANS
 
 } // namespace
@@ -141,8 +149,7 @@ void swigluBackward(const T *gate, const T *up, const T *dy, T *dgate, T *dup,
   template void swigluForward<T>(const T *, const T *, T *, int64_t);          \
   template void swigluBackward<T>(const T *, const T *, const T *, T *, T *,   \
                                   int64_t);
-STRATA_INSTANTIATE(float)
-STRATA_INSTANTIATE(double)
+STRATA_FOR_EACH_ELEMENT_TYPE(STRATA_INSTANTIATE)
 #undef STRATA_INSTANTIATE
 
 } // namespace strata::runtime::cpu

@@ -3,7 +3,8 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 // Elementwise activations over |n| contiguous elements and their gradients.
-// Fused bias + activation variants are in bias.h.
+// Fused bias + activation variants are in bias.h. T = float, double, bf16
+// or f16 (computed in float, rounded once per element).
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_KERNELS_CPU_ACTIVATION_H

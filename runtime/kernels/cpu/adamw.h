@@ -14,6 +14,14 @@
 //   for (...) adamwStep(param[i], grad[i], m[i], v[i], size[i], config,
 //                       step, /*applyWeightDecay=*/!isBiasOrNorm[i]);
 //
+// Mixed precision (NeMo/Megatron megatron_amp_O2): bf16 (or f16) model
+// parameters, f32 main parameters, f32 gradients (accumulated over
+// micro-batches with accumulateCast, mixed_precision.h) and f32 moments:
+//   adamwStepMixed(main[i], grad32[i], m[i], v[i], size[i], config, step,
+//                  !isBiasOrNorm[i], modelBf16[i]);
+// updates the f32 main parameter exactly as adamwStep<float> does and
+// writes its rounding into the bf16 model parameter in the same pass.
+//
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_KERNELS_CPU_ADAMW_H
 #define STRATA_RUNTIME_KERNELS_CPU_ADAMW_H
@@ -40,14 +48,26 @@ struct AdamWConfig {
 ///   v   = beta2 * v + (1 - beta2) * g^2
 ///   p  -= lr / (1 - beta1^step) * m / (sqrt(v) / sqrt(1 - beta2^step) + eps)
 /// |param|, |expAvg| (m) and |expAvgSq| (v) are updated in place; m and v
-/// start at zero.
+/// start at zero. T = float, double, bf16 or f16 (16-bit tensors updated in
+/// float, each rounded once; mixed precision keeps f32 state instead, see
+/// adamwStepMixed).
 template <typename T>
 void adamwStep(T *param, const T *grad, T *expAvg, T *expAvgSq, int64_t n,
                const AdamWConfig &config, int64_t step, bool applyWeightDecay);
 
+/// adamwStep<float> on the f32 main parameter |mainParam| (bitwise the
+/// same), |grad|, |expAvg| and |expAvgSq|, also writing |modelParam|[i] =
+/// T(mainParam[i]) (round to nearest even), the model's copy of the
+/// updated parameter. T = bf16, f16 (or float).
+template <typename T>
+void adamwStepMixed(float *mainParam, const float *grad, float *expAvg,
+                    float *expAvgSq, int64_t n, const AdamWConfig &config,
+                    int64_t step, bool applyWeightDecay, T *modelParam);
+
 /// sum over tensors t < |count| and i < sizes[t] of tensors[t][i]^2,
 /// accumulated in double in an order fixed by the sizes alone (chunks of
 /// 2^16 elements summed in parallel, the chunk sums then added in order).
+/// Any element type (16-bit values widened exactly).
 template <typename T>
 double globalNormSquared(const T *const *tensors, const int64_t *sizes,
                          int64_t count);

@@ -15,11 +15,15 @@
 // multipliers), dZ = P * (dP * M - Delta); then dV += Pd^T dO,
 // dQ += scale dZ K, dK += scale dZ^T Q.
 //
+// bf16 and f16: the operands are widened to f32 copies in the workspace,
+// the float kernel runs on them, and the outputs are rounded once.
+//
 //===----------------------------------------------------------------------===//
 #include "runtime/kernels/cpu/attention.h"
 
 #include "runtime/kernels/cpu/gemm.h"
 #include "runtime/kernels/cpu/kernel_util.h"
+#include "runtime/kernels/cpu/mixed_precision.h"
 #include "runtime/kernels/cpu/philox.h"
 
 #include <cassert>
@@ -477,8 +481,8 @@ size_t attentionWorkspaceSize(const AttentionParams &, int numThreads) {
 
 template <typename T>
 void attentionForward(const AttentionParams &params, const T *q, const T *k,
-                      const T *v, T *out, T *lse, void *workspace,
-                      size_t workspaceBytes) {
+                      const T *v, T *out, AccumulatorOf<T> *lse,
+                      void *workspace, size_t workspaceBytes) {
   const Problem<T> pr(params);
   const size_t perThread = Workspace<T>::bytesPerThread();
   WorkspaceLease lease = leaseWorkspace(workspace, workspaceBytes, perThread);
@@ -502,9 +506,9 @@ void attentionForward(const AttentionParams &params, const T *q, const T *k,
 
 template <typename T>
 void attentionBackward(const AttentionParams &params, const T *q, const T *k,
-                       const T *v, const T *out, const T *dout, const T *lse,
-                       T *dq, T *dk, T *dv, void *workspace,
-                       size_t workspaceBytes) {
+                       const T *v, const T *out, const T *dout,
+                       const AccumulatorOf<T> *lse, T *dq, T *dk, T *dv,
+                       void *workspace, size_t workspaceBytes) {
   assert(!params.queryPositions &&
          (params.keyBatchStride == 0 ||
           params.keyBatchStride == params.keySeq) &&
@@ -598,6 +602,127 @@ void attentionBackward(const AttentionParams &params, const T *q, const T *k,
     }
   }
 }
+
+//===----------------------------------------------------------------------===//
+// bf16 and f16: the float kernel on widened copies
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The f32 copies of a 16-bit call's tensors, at the front of its
+/// workspace: q, k, v, out (the forward uses these four), then dout, dq, dk,
+/// dv; the float kernel's own workspace follows.
+struct WidenedTensors {
+  int64_t q, k, v, o; // elements of q (and dq), k (dk), v (dv), out (dout)
+
+  explicit WidenedTensors(const AttentionParams &p) {
+    const int64_t rows = p.keyBatchStride > 0 ? p.keyBatchStride : p.keySeq;
+    q = p.batch * p.querySeq * p.queryHeads * p.headDim;
+    k = p.batch * rows * p.kvHeads * p.headDim;
+    v = p.batch * rows * p.kvHeads * p.valueDim;
+    o = p.batch * p.querySeq * p.queryHeads * p.valueDim;
+  }
+  size_t bytes() const {
+    return 2 * (alignUp(sizeof(float) * size_t(q)) +
+                alignUp(sizeof(float) * size_t(k)) +
+                alignUp(sizeof(float) * size_t(v)) +
+                alignUp(sizeof(float) * size_t(o)));
+  }
+  /// The eight buffers in order q, k, v, out, dout, dq, dk, dv.
+  void carve(std::byte *base, float *(&buffers)[8]) const {
+    const int64_t sizes[8] = {q, k, v, o, o, q, k, v};
+    for (int i = 0; i < 8; ++i) {
+      buffers[i] = reinterpret_cast<float *>(base);
+      base += alignUp(sizeof(float) * size_t(sizes[i]));
+    }
+  }
+};
+
+/// The caller's workspace split into the widened tensors and the float
+/// kernel's share, or both allocated here when it passed none.
+struct WidenedLease {
+  float *buffers[8];
+  void *rest;
+  size_t restBytes;
+  std::unique_ptr<std::byte[]> owned;
+
+  WidenedLease(const AttentionParams &p, void *workspace, size_t bytes) {
+    const WidenedTensors sizes(p);
+    std::byte *base = static_cast<std::byte *>(workspace);
+    if (!workspace) {
+      owned.reset(new std::byte[sizes.bytes() + 64]);
+      auto addr = reinterpret_cast<uintptr_t>(owned.get());
+      base = owned.get() + ((64 - addr % 64) % 64);
+    }
+    assert((!workspace || bytes >= sizes.bytes()) &&
+           "attention workspace smaller than the widened tensors");
+    sizes.carve(base, buffers);
+    rest = workspace ? base + sizes.bytes() : nullptr;
+    restBytes = workspace ? bytes - sizes.bytes() : 0;
+  }
+};
+
+template <typename T>
+void halfAttentionForward(const AttentionParams &params, const T *q,
+                          const T *k, const T *v, T *out, float *lse,
+                          void *workspace, size_t workspaceBytes) {
+  const WidenedTensors n(params);
+  WidenedLease w(params, workspace, workspaceBytes);
+  castElements(q, w.buffers[0], n.q);
+  castElements(k, w.buffers[1], n.k);
+  castElements(v, w.buffers[2], n.v);
+  attentionForward<float>(params, w.buffers[0], w.buffers[1], w.buffers[2],
+                          w.buffers[3], lse, w.rest, w.restBytes);
+  castElements(w.buffers[3], out, n.o);
+}
+
+template <typename T>
+void halfAttentionBackward(const AttentionParams &params, const T *q,
+                           const T *k, const T *v, const T *out,
+                           const T *dout, const float *lse, T *dq, T *dk,
+                           T *dv, void *workspace, size_t workspaceBytes) {
+  const WidenedTensors n(params);
+  WidenedLease w(params, workspace, workspaceBytes);
+  castElements(q, w.buffers[0], n.q);
+  castElements(k, w.buffers[1], n.k);
+  castElements(v, w.buffers[2], n.v);
+  castElements(out, w.buffers[3], n.o);
+  castElements(dout, w.buffers[4], n.o);
+  attentionBackward<float>(params, w.buffers[0], w.buffers[1], w.buffers[2],
+                           w.buffers[3], w.buffers[4], lse, w.buffers[5],
+                           w.buffers[6], w.buffers[7], w.rest, w.restBytes);
+  castElements(w.buffers[5], dq, n.q);
+  castElements(w.buffers[6], dk, n.k);
+  castElements(w.buffers[7], dv, n.v);
+}
+
+} // namespace
+
+#define STRATA_HALF_ATTENTION(T)                                               \
+  template <>                                                                  \
+  size_t attentionWorkspaceSize<T>(const AttentionParams &params,              \
+                                   int numThreads) {                           \
+    return WidenedTensors(params).bytes() +                                    \
+           attentionWorkspaceSize<float>(params, numThreads);                  \
+  }                                                                            \
+  template <>                                                                  \
+  void attentionForward<T>(const AttentionParams &params, const T *q,          \
+                           const T *k, const T *v, T *out, float *lse,         \
+                           void *workspace, size_t workspaceBytes) {           \
+    halfAttentionForward(params, q, k, v, out, lse, workspace,                 \
+                         workspaceBytes);                                      \
+  }                                                                            \
+  template <>                                                                  \
+  void attentionBackward<T>(const AttentionParams &params, const T *q,         \
+                            const T *k, const T *v, const T *out,              \
+                            const T *dout, const float *lse, T *dq, T *dk,     \
+                            T *dv, void *workspace, size_t workspaceBytes) {   \
+    halfAttentionBackward(params, q, k, v, out, dout, lse, dq, dk, dv,         \
+                          workspace, workspaceBytes);                          \
+  }
+STRATA_HALF_ATTENTION(bf16)
+STRATA_HALF_ATTENTION(f16)
+#undef STRATA_HALF_ATTENTION
 
 #define STRATA_INSTANTIATE(T)                                                  \
   template size_t attentionWorkspaceSize<T>(const AttentionParams &, int);     \

@@ -23,6 +23,12 @@
 // Results are bitwise independent of the number of threads (each output
 // element is produced by one thread, in a fixed order of tiles).
 //
+// T = float, double, bf16 or f16. lse is AccumulatorOf<T>: f32 for bf16 and
+// f16, as the dialect's tfm.attention gives it. bf16 and f16 run the float
+// kernel on f32 copies of their operands (in the workspace) and round each
+// output once, so the score tiles go through sgemm, not oneDNN's bf16 GEMM;
+// the results are the float kernel's on the widened inputs, rounded once.
+//
 // Usage:
 //   AttentionParams p{B, S, T, H, G, D, E, 1.0 / std::sqrt(D), true};
 //   std::vector<std::byte> ws(attentionWorkspaceSize<float>(
@@ -34,6 +40,8 @@
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_KERNELS_CPU_ATTENTION_H
 #define STRATA_RUNTIME_KERNELS_CPU_ATTENTION_H
+
+#include "runtime/kernels/cpu/element_type.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -106,7 +114,9 @@ struct AttentionParams {
 
 /// Bytes of workspace attentionForward and attentionBackward need to run on
 /// |numThreads| threads (the same for both; a few hundred KiB per thread,
-/// independent of S and T). T = float or double.
+/// independent of S and T, for float and double). bf16 and f16 add f32
+/// copies of q, k, v, out, dout, dq, dk, dv (4 bytes per element of each;
+/// k and v with keyBatchStride rows per sequence).
 template <typename T>
 size_t attentionWorkspaceSize(const AttentionParams &params, int numThreads);
 
@@ -120,8 +130,8 @@ size_t attentionWorkspaceSize(const AttentionParams &params, int numThreads);
 /// threads. A null |workspace| makes the kernel allocate one itself.
 template <typename T>
 void attentionForward(const AttentionParams &params, const T *q, const T *k,
-                      const T *v, T *out, T *lse, void *workspace,
-                      size_t workspaceBytes);
+                      const T *v, T *out, AccumulatorOf<T> *lse,
+                      void *workspace, size_t workspaceBytes);
 
 /// The gradients of attentionForward given dout[B,S,H,E] and the forward's
 /// out and lse (and the same params, so the same dropout mask): writes
@@ -131,9 +141,9 @@ void attentionForward(const AttentionParams &params, const T *q, const T *k,
 /// keySeq.
 template <typename T>
 void attentionBackward(const AttentionParams &params, const T *q, const T *k,
-                       const T *v, const T *out, const T *dout, const T *lse,
-                       T *dq, T *dk, T *dv, void *workspace,
-                       size_t workspaceBytes);
+                       const T *v, const T *out, const T *dout,
+                       const AccumulatorOf<T> *lse, T *dq, T *dk, T *dv,
+                       void *workspace, size_t workspaceBytes);
 
 } // namespace strata::runtime::cpu
 

@@ -23,41 +23,43 @@ void forRows(int64_t N, int64_t H, F fn) {
 
 /// Applies |mask| (element index indexing.global(n * H + h)) to a row:
 /// out[h] = in[h] * m[h]. With a bias and residual: out = residual +
-/// (in + b) * m.
-template <typename T>
+/// (in + b) * m. The multipliers are AccumulatorOf<T>: bf16 draws the
+/// float kernel's mask bits.
+template <typename T, typename A = AccumulatorOf<T>>
 void maskedRow(const DropoutMask &mask, const MaskIndexing &indexing, int64_t n,
                int64_t H, const T *in, const T *b, const T *residual, T *out) {
   constexpr int64_t kRun = 256;
-  T m[kRun];
+  A m[kRun];
   for (int64_t h0 = 0; h0 < H; h0 += kRun) {
     const int64_t len = std::min(kRun, H - h0);
     mask.multipliers(indexing, n * H + h0, len, m);
     if (residual) {
       if (b)
         for (int64_t j = 0; j < len; ++j)
-          out[h0 + j] = residual[h0 + j] + (in[h0 + j] + b[h0 + j]) * m[j];
+          out[h0 + j] = T(A(residual[h0 + j]) +
+                          (A(in[h0 + j]) + A(b[h0 + j])) * m[j]);
       else
         for (int64_t j = 0; j < len; ++j)
-          out[h0 + j] = residual[h0 + j] + in[h0 + j] * m[j];
+          out[h0 + j] = T(A(residual[h0 + j]) + A(in[h0 + j]) * m[j]);
     } else {
       for (int64_t j = 0; j < len; ++j)
-        out[h0 + j] = in[h0 + j] * m[j];
+        out[h0 + j] = T(A(in[h0 + j]) * m[j]);
     }
   }
 }
 
-template <typename T, bool Tanh>
+template <typename T, bool Tanh, typename A = AccumulatorOf<T>>
 STRATA_ALWAYS_INLINE void biasGeluRowImpl(const T *x, const T *b, T *y,
                                           int64_t H) {
   for (int64_t h = 0; h < H; ++h)
-    y[h] = detail::geluValue(x[h] + b[h], Tanh);
+    y[h] = T(detail::geluValue(A(x[h]) + A(b[h]), Tanh));
 }
-template <typename T, bool Tanh>
+template <typename T, bool Tanh, typename A = AccumulatorOf<T>>
 STRATA_ALWAYS_INLINE void biasGeluBackwardRowImpl(const T *x, const T *b,
                                                   const T *dy, T *dx,
                                                   int64_t H) {
   for (int64_t h = 0; h < H; ++h)
-    dx[h] = dy[h] * detail::geluDerivative(x[h] + b[h], Tanh);
+    dx[h] = T(A(dy[h]) * detail::geluDerivative(A(x[h]) + A(b[h]), Tanh));
 }
 
 #define STRATA_ROWS(T, MV)                                                     \
@@ -72,6 +74,8 @@ STRATA_ALWAYS_INLINE void biasGeluBackwardRowImpl(const T *x, const T *b,
   }
 STRATA_ROWS(float, STRATA_MULTIVERSIONED)
 STRATA_ROWS(double, )
+STRATA_ROWS(bf16, STRATA_MULTIVERSIONED)
+STRATA_ROWS(f16, STRATA_MULTIVERSIONED)
 #undef STRATA_ROWS
 
 } // namespace
@@ -82,7 +86,7 @@ void biasAddForward(const T *x, const T *b, int64_t N, int64_t H, T *y) {
     const T *xr = x + n * H;
     T *yr = y + n * H;
     for (int64_t h = 0; h < H; ++h)
-      yr[h] = xr[h] + b[h];
+      yr[h] = T(AccumulatorOf<T>(xr[h]) + AccumulatorOf<T>(b[h]));
   });
 }
 
@@ -150,8 +154,7 @@ void biasDropoutResidualBackward(const T *dy, int64_t N, int64_t H, double p,
   template void biasDropoutResidualBackward<T>(                                \
       const T *, int64_t, int64_t, double, uint64_t, uint64_t, T *, T *,       \
       const MaskIndexing &);
-STRATA_INSTANTIATE(float)
-STRATA_INSTANTIATE(double)
+STRATA_FOR_EACH_ELEMENT_TYPE(STRATA_INSTANTIATE)
 #undef STRATA_INSTANTIATE
 
 } // namespace strata::runtime::cpu

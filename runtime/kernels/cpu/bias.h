@@ -6,6 +6,8 @@
 // dimensions of tfm.bias_add, H = the bias's size). The fused kernels are
 // the ones the compiler's fusion pass forms after a linear layer. Bias
 // gradients (column sums) sum rows in increasing order: deterministic.
+// T = float, double, bf16 or f16 (computed and summed in float, rounded
+// once per element; a 16-bit bias gradient sums the rounded 16-bit dx).
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_KERNELS_CPU_BIAS_H

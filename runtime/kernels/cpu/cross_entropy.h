@@ -8,6 +8,11 @@
 // before the forward. The kernels themselves never read out of bounds: a
 // row with a bad label gets a NaN loss and NaN gradients.
 //
+// T = float, double, bf16 or f16. Losses, log-sum-exps, loss gradients and
+// the vocabulary-parallel statistics are AccumulatorOf<T> (f32 for bf16 and
+// f16 logits, as the dialect's f32 loss), and a 16-bit row's softmax is
+// computed in float; only the logits and their gradient are T.
+//
 // Usage:
 //   STRATA_RETURN_IF_ERROR(validateLabels(labels, N, V));
 //   crossEntropyForward(logits, labels, N, V, loss, lse);
@@ -18,6 +23,7 @@
 #ifndef STRATA_RUNTIME_KERNELS_CPU_CROSS_ENTROPY_H
 #define STRATA_RUNTIME_KERNELS_CPU_CROSS_ENTROPY_H
 
+#include "runtime/kernels/cpu/element_type.h"
 #include "runtime/support/status.h"
 
 #include <cstdint>
@@ -35,14 +41,17 @@ Status validateLabels(const int32_t *labels, int64_t N, int64_t V);
 /// |lse| may be null when no backward follows.
 template <typename T>
 void crossEntropyForward(const T *logits, const int32_t *labels, int64_t N,
-                         int64_t V, T *loss, T *lse);
+                         int64_t V, AccumulatorOf<T> *loss,
+                         AccumulatorOf<T> *lse);
 
 /// dlogits[n,v] = (exp(logits[n,v] - lse[n]) - [v == labels[n]]) * dloss[n]
 /// (softmax minus one-hot, times the upstream gradient of loss[n]). Writes
 /// (does not accumulate); |dlogits| may alias |logits|.
 template <typename T>
-void crossEntropyBackward(const T *logits, const int32_t *labels, const T *lse,
-                          const T *dloss, int64_t N, int64_t V, T *dlogits);
+void crossEntropyBackward(const T *logits, const int32_t *labels,
+                          const AccumulatorOf<T> *lse,
+                          const AccumulatorOf<T> *dloss, int64_t N, int64_t V,
+                          T *dlogits);
 
 /// Values per row of crossEntropyShardStats' output.
 constexpr int64_t kCrossEntropyStats = 3;
@@ -59,7 +68,7 @@ constexpr int64_t kCrossEntropyStats = 3;
 template <typename T>
 void crossEntropyShardStats(const T *logitsLocal, const int32_t *labels,
                             int64_t N, int64_t Vl, int64_t vocabOffset,
-                            T *stats);
+                            AccumulatorOf<T> *stats);
 
 /// Combines the statistics of all |tp| ranks. Layout of gathered[N, 3*tp]:
 /// row n is the concatenation, in rank order, of every rank's stats row n
@@ -72,10 +81,12 @@ void crossEntropyShardStats(const T *logitsLocal, const int32_t *labels,
 /// the log-sum-exp and loss of the full row, as crossEntropyForward gives
 /// them. |lse| may be null when no backward follows. A label outside the
 /// global vocabulary (which validateLabels rejects first) has no target on
-/// any rank: its loss is lse.
+/// any rank: its loss is lse. Nothing here is T (bf16 and f16 run the float
+/// kernel).
 template <typename T>
-void crossEntropyCombineStats(const T *gathered, int64_t N, int64_t tp, T *loss,
-                              T *lse);
+void crossEntropyCombineStats(const AccumulatorOf<T> *gathered, int64_t N,
+                              int64_t tp, AccumulatorOf<T> *loss,
+                              AccumulatorOf<T> *lse);
 
 /// Rank's block of crossEntropyBackward's gradient: for v < |Vl|,
 ///   dlogits_local[n,v] = (exp(logits_local[n,v] - lse[n])
@@ -86,7 +97,8 @@ void crossEntropyCombineStats(const T *gathered, int64_t N, int64_t tp, T *loss,
 /// label outside the shard subtracts nothing and is never used as an index.
 template <typename T>
 void crossEntropyBackwardShard(const T *logitsLocal, const int32_t *labels,
-                               const T *lse, const T *dloss, int64_t N,
+                               const AccumulatorOf<T> *lse,
+                               const AccumulatorOf<T> *dloss, int64_t N,
                                int64_t Vl, int64_t vocabOffset,
                                T *dlogitsLocal);
 

@@ -9,7 +9,8 @@
 // parallelism), so that every rank drops exactly the elements the unsplit
 // kernel drops in its block. The backward regenerates the mask from (seed,
 // offset, indexing), nothing is stored, and it does not depend on the number
-// of threads.
+// of threads. T = float, double, bf16 or f16; the mask depends on the
+// stream, not on T (bf16 drops exactly the elements float drops).
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_KERNELS_CPU_DROPOUT_H

@@ -4,11 +4,14 @@
 //
 // Flat elementwise kernels over |n| contiguous elements, parallel in chunks.
 // Column sums (the gradient of a broadcast bias) are biasAddBackward() in
-// bias.h.
+// bias.h; casts between element types are in mixed_precision.h. T = float,
+// double, bf16 or f16 (computed in float, rounded once per element).
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_KERNELS_CPU_ELEMENTWISE_H
 #define STRATA_RUNTIME_KERNELS_CPU_ELEMENTWISE_H
+
+#include "runtime/kernels/cpu/element_type.h"
 
 #include <cstdint>
 
@@ -27,7 +30,7 @@ void accumulate(const T *x, T *y, int64_t n);
 /// x[i] *= factor, i < |n| (gradient clipping; see clipGradNormCoefficient
 /// in adamw.h).
 template <typename T>
-void scaleInPlace(T *x, int64_t n, T factor);
+void scaleInPlace(T *x, int64_t n, AccumulatorOf<T> factor);
 
 } // namespace strata::runtime::cpu
 

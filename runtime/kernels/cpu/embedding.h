@@ -4,7 +4,10 @@
 //
 // tfm.embedding: rows of table[V, H] gathered by int32 ids (token or
 // position ids). The executor checks ids with validateIds() first; the
-// kernels never read or write out of bounds even without it.
+// kernels never read or write out of bounds even without it. T = float,
+// double, bf16 or f16; the bf16 and f16 gradients sum in float and round
+// each table element once (they sort the ids by row first, allocating 8
+// bytes per id).
 //
 // Vocabulary-parallel (tensor-parallel) embedding: with tp ranks the table
 // is split into tp contiguous blocks of Vl = V / tp rows, rank r holding

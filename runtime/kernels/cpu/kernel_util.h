@@ -10,9 +10,16 @@
 // partial sums that are combined in a fixed order, so a result never depends
 // on the vector width the compiler picks nor on the number of threads.
 //
+// The reductions read storage type T and sum in AccumulatorOf<T>
+// (element_type.h): for float and double nothing changes, bf16 and f16 are
+// widened on load.
+//
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_KERNELS_CPU_KERNEL_UTIL_H
 #define STRATA_RUNTIME_KERNELS_CPU_KERNEL_UTIL_H
+
+#include "runtime/kernels/cpu/element_type.h"
+#include "runtime/support/bit_cast.h"
 
 #include <omp.h>
 
@@ -40,6 +47,13 @@
 #define STRATA_MULTIVERSIONED
 #endif
 
+/// Instantiates a kernel file's templates, M(T), for every element type.
+#define STRATA_FOR_EACH_ELEMENT_TYPE(M)                                        \
+  M(float)                                                                     \
+  M(double)                                                                    \
+  M(bf16)                                                                      \
+  M(f16)
+
 namespace strata::runtime::cpu::detail {
 
 //===----------------------------------------------------------------------===//
@@ -47,14 +61,10 @@ namespace strata::runtime::cpu::detail {
 //===----------------------------------------------------------------------===//
 
 STRATA_ALWAYS_INLINE float bitsToFloat(int32_t bits) {
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
+  return bitCast<float>(bits);
 }
 STRATA_ALWAYS_INLINE int32_t floatToBits(float f) {
-  int32_t bits;
-  std::memcpy(&bits, &f, sizeof(bits));
-  return bits;
+  return bitCast<int32_t>(f);
 }
 
 /// exp(x) for float with a relative error below 2 ulp for x in [-87, 88]
@@ -161,61 +171,65 @@ STRATA_ALWAYS_INLINE T combineLanes(T *acc) {
 }
 
 /// sum_i x[i].
-template <typename T>
-inline T sum(const T *__restrict x, int64_t n) {
-  T acc[kLanes<T>] = {};
+template <typename T, typename A = AccumulatorOf<T>>
+inline A sum(const T *__restrict x, int64_t n) {
+  A acc[kLanes<A>] = {};
   int64_t i = 0;
-  for (; i + kLanes<T> <= n; i += kLanes<T>)
-    for (int j = 0; j < kLanes<T>; ++j)
-      acc[j] += x[i + j];
+  for (; i + kLanes<A> <= n; i += kLanes<A>)
+    for (int j = 0; j < kLanes<A>; ++j)
+      acc[j] += A(x[i + j]);
   for (int j = 0; i < n; ++i, ++j)
-    acc[j] += x[i];
+    acc[j] += A(x[i]);
   return combineLanes(acc);
 }
 
 /// sum_i x[i] * y[i].
-template <typename T>
-inline T dot(const T *__restrict x, const T *__restrict y, int64_t n) {
-  T acc[kLanes<T>] = {};
+template <typename T, typename A = AccumulatorOf<T>>
+inline A dot(const T *__restrict x, const T *__restrict y, int64_t n) {
+  A acc[kLanes<A>] = {};
   int64_t i = 0;
-  for (; i + kLanes<T> <= n; i += kLanes<T>)
-    for (int j = 0; j < kLanes<T>; ++j)
-      acc[j] += x[i + j] * y[i + j];
+  for (; i + kLanes<A> <= n; i += kLanes<A>)
+    for (int j = 0; j < kLanes<A>; ++j)
+      acc[j] += A(x[i + j]) * A(y[i + j]);
   for (int j = 0; i < n; ++i, ++j)
-    acc[j] += x[i] * y[i];
+    acc[j] += A(x[i]) * A(y[i]);
   return combineLanes(acc);
 }
 
 /// sum_i (x[i] - c)^2.
-template <typename T>
-inline T sumSquaredDeviation(const T *__restrict x, T c, int64_t n) {
-  T acc[kLanes<T>] = {};
+template <typename T, typename A = AccumulatorOf<T>>
+inline A sumSquaredDeviation(const T *__restrict x, A c, int64_t n) {
+  A acc[kLanes<A>] = {};
   int64_t i = 0;
-  for (; i + kLanes<T> <= n; i += kLanes<T>)
-    for (int j = 0; j < kLanes<T>; ++j) {
-      const T d = x[i + j] - c;
+  for (; i + kLanes<A> <= n; i += kLanes<A>)
+    for (int j = 0; j < kLanes<A>; ++j) {
+      const A d = A(x[i + j]) - c;
       acc[j] += d * d;
     }
   for (int j = 0; i < n; ++i, ++j) {
-    const T d = x[i] - c;
+    const A d = A(x[i]) - c;
     acc[j] += d * d;
   }
   return combineLanes(acc);
 }
 
 /// max_i x[i]; -inf for n == 0. NaN inputs are ignored unless all are NaN.
-template <typename T>
-inline T maxValue(const T *__restrict x, int64_t n) {
-  T acc[kLanes<T>];
-  for (int j = 0; j < kLanes<T>; ++j)
-    acc[j] = -std::numeric_limits<T>::infinity();
+template <typename T, typename A = AccumulatorOf<T>>
+inline A maxValue(const T *__restrict x, int64_t n) {
+  A acc[kLanes<A>];
+  for (int j = 0; j < kLanes<A>; ++j)
+    acc[j] = -std::numeric_limits<A>::infinity();
   int64_t i = 0;
-  for (; i + kLanes<T> <= n; i += kLanes<T>)
-    for (int j = 0; j < kLanes<T>; ++j)
-      acc[j] = x[i + j] > acc[j] ? x[i + j] : acc[j];
-  for (int j = 0; i < n; ++i, ++j)
-    acc[j] = x[i] > acc[j] ? x[i] : acc[j];
-  for (int width = kLanes<T> / 2; width >= 1; width /= 2)
+  for (; i + kLanes<A> <= n; i += kLanes<A>)
+    for (int j = 0; j < kLanes<A>; ++j) {
+      const A v = A(x[i + j]);
+      acc[j] = v > acc[j] ? v : acc[j];
+    }
+  for (int j = 0; i < n; ++i, ++j) {
+    const A v = A(x[i]);
+    acc[j] = v > acc[j] ? v : acc[j];
+  }
+  for (int width = kLanes<A> / 2; width >= 1; width /= 2)
     for (int j = 0; j < width; ++j)
       acc[j] = acc[j + width] > acc[j] ? acc[j + width] : acc[j];
   return acc[0];
@@ -241,15 +255,15 @@ inline T expShiftedAndSumInPlace(T *x, T c, int64_t n) {
 }
 
 /// sum_i exp(x[i] - c), without storing the terms.
-template <typename T>
-inline T sumExpShifted(const T *__restrict x, T c, int64_t n) {
-  T acc[kLanes<T>] = {};
+template <typename T, typename A = AccumulatorOf<T>>
+inline A sumExpShifted(const T *__restrict x, A c, int64_t n) {
+  A acc[kLanes<A>] = {};
   int64_t i = 0;
-  for (; i + kLanes<T> <= n; i += kLanes<T>)
-    for (int j = 0; j < kLanes<T>; ++j)
-      acc[j] += vexp(x[i + j] - c);
+  for (; i + kLanes<A> <= n; i += kLanes<A>)
+    for (int j = 0; j < kLanes<A>; ++j)
+      acc[j] += vexp(A(x[i + j]) - c);
   for (int j = 0; i < n; ++i, ++j)
-    acc[j] += vexp(x[i] - c);
+    acc[j] += vexp(A(x[i]) - c);
   return combineLanes(acc);
 }
 
@@ -262,23 +276,25 @@ inline T sumExpShifted(const T *__restrict x, T c, int64_t n) {
 constexpr int64_t kColumnBlock = 64;
 
 /// out[h] = sum_n x[n * ldx + h] for h < H, each sum in row order n = 0, 1,
-/// ...; parallel over blocks of columns, so bitwise independent of the
-/// number of threads. Call outside a parallel region.
+/// ... (in AccumulatorOf<T>, rounded to T once); parallel over blocks of
+/// columns, so bitwise independent of the number of threads. Call outside a
+/// parallel region.
 template <typename T>
 inline void columnSums(const T *x, int64_t N, int64_t H, int64_t ldx, T *out) {
+  using A = AccumulatorOf<T>;
   const int64_t blocks = (H + kColumnBlock - 1) / kColumnBlock;
 #pragma omp parallel for schedule(static) if (N * H > 32768)
   for (int64_t blk = 0; blk < blocks; ++blk) {
     const int64_t h0 = blk * kColumnBlock;
     const int64_t w = std::min(kColumnBlock, H - h0);
-    T acc[kColumnBlock] = {};
+    A acc[kColumnBlock] = {};
     for (int64_t n = 0; n < N; ++n) {
       const T *row = x + n * ldx + h0;
       for (int64_t j = 0; j < w; ++j)
-        acc[j] += row[j];
+        acc[j] += A(row[j]);
     }
     for (int64_t j = 0; j < w; ++j)
-      out[h0 + j] = acc[j];
+      out[h0 + j] = T(acc[j]);
   }
 }
 

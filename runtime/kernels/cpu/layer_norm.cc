@@ -11,72 +11,77 @@ namespace strata::runtime::cpu {
 
 template <typename T>
 void layerNormForward(const T *x, const T *gamma, const T *beta, int64_t N,
-                      int64_t H, double epsilon, T *y, T *mean, T *rstd) {
-  const T eps = T(epsilon);
+                      int64_t H, double epsilon, T *y, AccumulatorOf<T> *mean,
+                      AccumulatorOf<T> *rstd) {
+  using A = AccumulatorOf<T>;
+  const A eps = A(epsilon);
 #pragma omp parallel for schedule(static) if (detail::worthParallel(N * H))
   for (int64_t n = 0; n < N; ++n) {
     const T *xr = x + n * H; // |y| may alias |x|: no __restrict
     T *yr = y + n * H;
-    const T mu = detail::sum(xr, H) / T(H);
-    const T var = detail::sumSquaredDeviation(xr, mu, H) / T(H);
-    const T r = T(1) / std::sqrt(var + eps);
+    const A mu = detail::sum(xr, H) / A(H);
+    const A var = detail::sumSquaredDeviation(xr, mu, H) / A(H);
+    const A r = A(1) / std::sqrt(var + eps);
     if (mean)
       mean[n] = mu;
     if (rstd)
       rstd[n] = r;
     if (beta) {
       for (int64_t h = 0; h < H; ++h)
-        yr[h] = (xr[h] - mu) * r * gamma[h] + beta[h];
+        yr[h] = T((A(xr[h]) - mu) * r * A(gamma[h]) + A(beta[h]));
     } else {
       for (int64_t h = 0; h < H; ++h)
-        yr[h] = (xr[h] - mu) * r * gamma[h];
+        yr[h] = T((A(xr[h]) - mu) * r * A(gamma[h]));
     }
   }
 }
 
 template <typename T>
 void layerNormStatistics(const T *x, int64_t N, int64_t H, double epsilon,
-                         T *mean, T *rstd) {
-  const T eps = T(epsilon);
+                         AccumulatorOf<T> *mean, AccumulatorOf<T> *rstd) {
+  using A = AccumulatorOf<T>;
+  const A eps = A(epsilon);
 #pragma omp parallel for schedule(static) if (detail::worthParallel(N * H))
   for (int64_t n = 0; n < N; ++n) {
     const T *xr = x + n * H;
-    const T mu = detail::sum(xr, H) / T(H);
-    const T var = detail::sumSquaredDeviation(xr, mu, H) / T(H);
+    const A mu = detail::sum(xr, H) / A(H);
+    const A var = detail::sumSquaredDeviation(xr, mu, H) / A(H);
     mean[n] = mu;
-    rstd[n] = T(1) / std::sqrt(var + eps);
+    rstd[n] = A(1) / std::sqrt(var + eps);
   }
 }
 
 template <typename T>
-void layerNormBackward(const T *dy, const T *x, const T *gamma, const T *mean,
-                       const T *rstd, int64_t N, int64_t H, T *dx, T *dgamma,
-                       T *dbeta) {
-  constexpr int L = detail::kLanes<T>;
+void layerNormBackward(const T *dy, const T *x, const T *gamma,
+                       const AccumulatorOf<T> *mean,
+                       const AccumulatorOf<T> *rstd, int64_t N, int64_t H,
+                       T *dx, T *dgamma, T *dbeta) {
+  using A = AccumulatorOf<T>;
+  constexpr int L = detail::kLanes<A>;
 #pragma omp parallel for schedule(static) if (detail::worthParallel(N * H))
   for (int64_t n = 0; n < N; ++n) {
     const T *__restrict xr = x + n * H;
     const T *__restrict dyr = dy + n * H;
     T *__restrict dxr = dx + n * H;
-    const T mu = mean[n], r = rstd[n];
+    const A mu = mean[n], r = rstd[n];
     // sum_h g and sum_h g * xhat with g = dy * gamma.
-    T accG[L] = {}, accGX[L] = {};
+    A accG[L] = {}, accGX[L] = {};
     int64_t h = 0;
     for (; h + L <= H; h += L)
       for (int j = 0; j < L; ++j) {
-        const T g = dyr[h + j] * gamma[h + j];
+        const A g = A(dyr[h + j]) * A(gamma[h + j]);
         accG[j] += g;
-        accGX[j] += g * ((xr[h + j] - mu) * r);
+        accGX[j] += g * ((A(xr[h + j]) - mu) * r);
       }
     for (int j = 0; h < H; ++h, ++j) {
-      const T g = dyr[h] * gamma[h];
+      const A g = A(dyr[h]) * A(gamma[h]);
       accG[j] += g;
-      accGX[j] += g * ((xr[h] - mu) * r);
+      accGX[j] += g * ((A(xr[h]) - mu) * r);
     }
-    const T a = detail::combineLanes(accG) / T(H);
-    const T b = detail::combineLanes(accGX) / T(H);
+    const A a = detail::combineLanes(accG) / A(H);
+    const A b = detail::combineLanes(accGX) / A(H);
     for (int64_t k = 0; k < H; ++k)
-      dxr[k] = r * (dyr[k] * gamma[k] - a - ((xr[k] - mu) * r) * b);
+      dxr[k] = T(r * (A(dyr[k]) * A(gamma[k]) - a - ((A(xr[k]) - mu) * r) * b));
   }
 
   // dgamma, dbeta: parallel over column blocks, rows in order.
@@ -85,34 +90,36 @@ void layerNormBackward(const T *dy, const T *x, const T *gamma, const T *mean,
   for (int64_t blk = 0; blk < blocks; ++blk) {
     const int64_t h0 = blk * detail::kColumnBlock;
     const int64_t w = std::min(detail::kColumnBlock, H - h0);
-    T accG[detail::kColumnBlock] = {}, accB[detail::kColumnBlock] = {};
+    A accG[detail::kColumnBlock] = {}, accB[detail::kColumnBlock] = {};
     for (int64_t n = 0; n < N; ++n) {
       const T *__restrict xr = x + n * H + h0;
       const T *__restrict dyr = dy + n * H + h0;
-      const T mu = mean[n], r = rstd[n];
+      const A mu = mean[n], r = rstd[n];
       for (int64_t j = 0; j < w; ++j) {
-        accG[j] += dyr[j] * ((xr[j] - mu) * r);
-        accB[j] += dyr[j];
+        accG[j] += A(dyr[j]) * ((A(xr[j]) - mu) * r);
+        accB[j] += A(dyr[j]);
       }
     }
     for (int64_t j = 0; j < w; ++j)
-      dgamma[h0 + j] = accG[j];
+      dgamma[h0 + j] = T(accG[j]);
     if (dbeta)
       for (int64_t j = 0; j < w; ++j)
-        dbeta[h0 + j] = accB[j];
+        dbeta[h0 + j] = T(accB[j]);
   }
 }
 
 #define STRATA_INSTANTIATE(T)                                                  \
   template void layerNormForward<T>(const T *, const T *, const T *, int64_t, \
-                                    int64_t, double, T *, T *, T *);           \
+                                    int64_t, double, T *, AccumulatorOf<T> *,  \
+                                    AccumulatorOf<T> *);                       \
   template void layerNormStatistics<T>(const T *, int64_t, int64_t, double,  \
-                                       T *, T *);                             \
+                                       AccumulatorOf<T> *,                    \
+                                       AccumulatorOf<T> *);                   \
   template void layerNormBackward<T>(const T *, const T *, const T *,          \
-                                     const T *, const T *, int64_t, int64_t,   \
-                                     T *, T *, T *);
-STRATA_INSTANTIATE(float)
-STRATA_INSTANTIATE(double)
+                                     const AccumulatorOf<T> *,                 \
+                                     const AccumulatorOf<T> *, int64_t,        \
+                                     int64_t, T *, T *, T *);
+STRATA_FOR_EACH_ELEMENT_TYPE(STRATA_INSTANTIATE)
 #undef STRATA_INSTANTIATE
 
 } // namespace strata::runtime::cpu

@@ -4,10 +4,14 @@
 //
 // tfm.layer_norm over the last dimension of x[N, H] (N = all leading
 // dimensions), as torch.nn.LayerNorm: biased variance, optional bias.
+// T = float, double, bf16 or f16; bf16 and f16 are computed in float, and
+// the statistics mean and rstd are AccumulatorOf<T> (float for them).
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_KERNELS_CPU_LAYER_NORM_H
 #define STRATA_RUNTIME_KERNELS_CPU_LAYER_NORM_H
+
+#include "runtime/kernels/cpu/element_type.h"
 
 #include <cstdint>
 
@@ -21,7 +25,8 @@ namespace strata::runtime::cpu {
 /// may be null when no backward follows. |y| may alias |x|.
 template <typename T>
 void layerNormForward(const T *x, const T *gamma, const T *beta, int64_t N,
-                      int64_t H, double epsilon, T *y, T *mean, T *rstd);
+                      int64_t H, double epsilon, T *y, AccumulatorOf<T> *mean,
+                      AccumulatorOf<T> *rstd);
 
 /// The gradient of layerNormForward, given dy[N,H], x, gamma and the
 /// forward's mean[N] and rstd[N]; with xhat = (x - mean) * rstd and
@@ -36,12 +41,13 @@ void layerNormForward(const T *x, const T *gamma, const T *beta, int64_t N,
 /// the backward of a program that did not keep them recomputes them here.
 template <typename T>
 void layerNormStatistics(const T *x, int64_t N, int64_t H, double epsilon,
-                         T *mean, T *rstd);
+                         AccumulatorOf<T> *mean, AccumulatorOf<T> *rstd);
 
 template <typename T>
-void layerNormBackward(const T *dy, const T *x, const T *gamma, const T *mean,
-                       const T *rstd, int64_t N, int64_t H, T *dx, T *dgamma,
-                       T *dbeta);
+void layerNormBackward(const T *dy, const T *x, const T *gamma,
+                       const AccumulatorOf<T> *mean,
+                       const AccumulatorOf<T> *rstd, int64_t N, int64_t H,
+                       T *dx, T *dgamma, T *dbeta);
 
 } // namespace strata::runtime::cpu
 

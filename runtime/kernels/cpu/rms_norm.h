@@ -3,10 +3,14 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 // tfm.rms_norm over the last dimension of x[N, H] (Llama's RMSNorm).
+// T = float, double, bf16 or f16; bf16 and f16 are computed in float, and
+// the statistic rstd is AccumulatorOf<T> (float for them).
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_KERNELS_CPU_RMS_NORM_H
 #define STRATA_RUNTIME_KERNELS_CPU_RMS_NORM_H
+
+#include "runtime/kernels/cpu/element_type.h"
 
 #include <cstdint>
 
@@ -19,7 +23,7 @@ namespace strata::runtime::cpu {
 /// alias |x|.
 template <typename T>
 void rmsNormForward(const T *x, const T *gamma, int64_t N, int64_t H,
-                    double epsilon, T *y, T *rstd);
+                    double epsilon, T *y, AccumulatorOf<T> *rstd);
 
 /// The gradient of rmsNormForward given dy[N,H], x, gamma and the forward's
 /// rstd[N]; with xhat = x * rstd and g = dy * gamma:
@@ -30,11 +34,12 @@ void rmsNormForward(const T *x, const T *gamma, int64_t N, int64_t H,
 /// whose program did not keep it).
 template <typename T>
 void rmsNormStatistics(const T *x, int64_t N, int64_t H, double epsilon,
-                       T *rstd);
+                       AccumulatorOf<T> *rstd);
 
 template <typename T>
-void rmsNormBackward(const T *dy, const T *x, const T *gamma, const T *rstd,
-                     int64_t N, int64_t H, T *dx, T *dgamma);
+void rmsNormBackward(const T *dy, const T *x, const T *gamma,
+                     const AccumulatorOf<T> *rstd, int64_t N, int64_t H, T *dx,
+                     T *dgamma);
 
 } // namespace strata::runtime::cpu
 

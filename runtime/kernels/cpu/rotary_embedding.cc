@@ -13,7 +13,7 @@ namespace strata::runtime::cpu {
 namespace {
 
 /// Rotates by +theta (sign = 1) or -theta (sign = -1).
-template <typename T>
+template <typename T, typename A = AccumulatorOf<T>>
 void rotate(const T *x, const int32_t *positions, int64_t B, int64_t S,
             int64_t H, int64_t D, int64_t rotaryDims, double base, double sign,
             T *y) {
@@ -25,23 +25,23 @@ void rotate(const T *x, const int32_t *positions, int64_t B, int64_t S,
     const double pos = double(positions[bs]);
     const T *xs = x + bs * H * D; // may alias |y|
     T *ys = y + bs * H * D;
-    T cosTable[kChunk], sinTable[kChunk];
+    A cosTable[kChunk], sinTable[kChunk];
     for (int64_t i0 = 0; i0 < half; i0 += kChunk) {
       const int64_t len = std::min(kChunk, half - i0);
       for (int64_t i = 0; i < len; ++i) {
         const double invFreq =
             std::pow(base, -double(2 * (i0 + i)) / double(rotaryDims));
         const double theta = pos * invFreq;
-        cosTable[i] = T(std::cos(theta));
-        sinTable[i] = T(sign * std::sin(theta));
+        cosTable[i] = A(std::cos(theta));
+        sinTable[i] = A(sign * std::sin(theta));
       }
       for (int64_t h = 0; h < H; ++h) {
         const T *x1 = xs + h * D + i0, *x2 = x1 + half;
         T *y1 = ys + h * D + i0, *y2 = y1 + half;
         for (int64_t i = 0; i < len; ++i) {
-          const T a = x1[i], b = x2[i];
-          y1[i] = a * cosTable[i] - b * sinTable[i];
-          y2[i] = b * cosTable[i] + a * sinTable[i];
+          const A a = A(x1[i]), b = A(x2[i]);
+          y1[i] = T(a * cosTable[i] - b * sinTable[i]);
+          y2[i] = T(b * cosTable[i] + a * sinTable[i]);
         }
       }
     }
@@ -75,8 +75,7 @@ void rotaryEmbeddingBackward(const T *dy, const int32_t *positions, int64_t B,
   template void rotaryEmbeddingBackward<T>(const T *, const int32_t *,         \
                                            int64_t, int64_t, int64_t, int64_t, \
                                            int64_t, double, T *);
-STRATA_INSTANTIATE(float)
-STRATA_INSTANTIATE(double)
+STRATA_FOR_EACH_ELEMENT_TYPE(STRATA_INSTANTIATE)
 #undef STRATA_INSTANTIATE
 
 } // namespace strata::runtime::cpu

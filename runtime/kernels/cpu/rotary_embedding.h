@@ -9,13 +9,16 @@
 #ifndef STRATA_RUNTIME_KERNELS_CPU_ROTARY_EMBEDDING_H
 #define STRATA_RUNTIME_KERNELS_CPU_ROTARY_EMBEDDING_H
 
+#include "runtime/kernels/cpu/element_type.h"
+
 #include <cstdint>
 
 namespace strata::runtime::cpu {
 
 /// For x[B,S,H,D], positions[B,S] (int32), d = |rotaryDims| (even, <= D):
 /// with theta_i = positions[b,s] * base^(-2i/d) for i < d/2, computed in
-/// double (cos and sin rounded to T once),
+/// double (cos and sin rounded to AccumulatorOf<T> once; bf16 and f16 are
+/// rotated in float),
 ///   y[b,s,h,i]       = x[..,i] cos(theta_i) - x[..,i+d/2] sin(theta_i),
 ///   y[b,s,h,i+d/2]   = x[..,i+d/2] cos(theta_i) + x[..,i] sin(theta_i),
 ///   y[b,s,h,j]       = x[b,s,h,j] for d <= j < D (passed through),
