@@ -95,13 +95,6 @@ LogicalResult Differentiator::differentiateOps(Block &block, Operation *end,
   return success();
 }
 
-/// True for values the backward layer should recompute rather than receive:
-/// parameter reads and constants cost nothing to repeat.
-bool isRematerializable(Operation *op) {
-  return op && op->getNumOperands() == 0 && op->getNumRegions() == 0 &&
-         isPure(op);
-}
-
 LogicalResult Differentiator::differentiateLayer(
     tfm::LayerOp layer, ArrayRef<Value> resultGrads, OpBuilder &builder,
     SmallVectorImpl<Value> &operandGrads) {
@@ -139,7 +132,8 @@ LogicalResult Differentiator::differentiateLayer(
   tfm::YieldOp::create(inner, layer.getLoc(), inputGrads);
 
   // Fix-up: forward values used by backward ops become block arguments
-  // (residuals), except parameter reads, which are repeated.
+  // (residuals), except parameter reads (and their casts under mixed
+  // precision O1), which are repeated.
   IRMapping rematerialized;
   llvm::SetVector<Value> residuals;
   OpBuilder atStart(layer.getContext());
@@ -150,9 +144,9 @@ LogicalResult Differentiator::differentiateLayer(
       if (value.getParentBlock() != &forwardBody)
         continue;
       Operation *def = value.getDefiningOp();
-      if (isRematerializable(def)) {
+      if (tfm::isRematerializable(def)) {
         if (!rematerialized.contains(value))
-          atStart.clone(*def, rematerialized);
+          tfm::cloneWithRematerializedOperands(atStart, *def, rematerialized);
         use.set(rematerialized.lookup(value));
       } else {
         residuals.insert(value);

@@ -8,6 +8,7 @@
 #include "compiler/Driver/StageMemory.h"
 #include "compiler/Lowering/PlannedProgram.h"
 #include "compiler/Pipeline/StagePrograms.h"
+#include "dialects/tfm/IR/TfmOps.h"
 
 #include "llvm/Support/Format.h"
 
@@ -24,6 +25,40 @@ void printBytes(llvm::raw_ostream &os, size_t bytes) {
 } // namespace
 
 namespace {
+
+/// Elements of the rank's parameters (its blocks under tensor parallelism).
+int64_t localParameterElements(ModuleOp module) {
+  int64_t elements = 0;
+  for (auto parameter : module.getOps<tfm::ParameterOp>())
+    elements += parameter.getLocalType().getNumElements();
+  return elements;
+}
+
+/// The persistent training state by kind, in bytes per parameter of the
+/// rank: Megatron-LM's accounting (with the distributed optimizer over d
+/// ranks, bf16 parameters with f32 gradients: 2 + 4 + 12 / d).
+void printStatePerParameter(llvm::raw_ostream &os, int64_t elements,
+                            const planning::MemoryPlan &plan) {
+  using planning::BufferCategory;
+  if (elements == 0 || plan.peak(BufferCategory::Gradient) == 0)
+    return;
+  static constexpr std::pair<BufferCategory, const char *> kinds[] = {
+      {BufferCategory::Parameter, "model parameters"},
+      {BufferCategory::MainParameter, "main parameters"},
+      {BufferCategory::Gradient, "gradients"},
+      {BufferCategory::OptimizerState, "moments"}};
+  os << "  training state per parameter (" << elements
+     << " parameter elements on this rank)\n";
+  size_t total = 0;
+  for (auto [category, label] : kinds) {
+    total += plan.peak(category);
+    os << "    " << llvm::left_justify(label, 17)
+       << llvm::format("%8.3f B\n", double(plan.peak(category)) / elements);
+  }
+  os << "    " << llvm::left_justify("total", 17)
+     << llvm::format("%8.3f B", double(total) / elements)
+     << "  (persistent: parameters, main parameters, gradients, moments)\n";
+}
 
 void printPlan(llvm::raw_ostream &os, StringRef name,
                const BufferAssignment *assignment,
@@ -61,6 +96,7 @@ LogicalResult mlir::strata::printMemoryReport(ModuleOp module,
     if (failed(program))
       return failure();
     printPlan(os, name, &program->assignment, &program->plan);
+    printStatePerParameter(os, localParameterElements(module), program->plan);
     return success();
   }
   // One plan per pipeline stage; its arena holds the saved values of the
@@ -73,6 +109,8 @@ LogicalResult mlir::strata::printMemoryReport(ModuleOp module,
                               std::to_string(memory->stage) + " (layers " +
                               memory->layerRanges() + ")";
     printPlan(os, title, &memory->program.assignment, &memory->program.plan);
+    printStatePerParameter(os, localParameterElements(stage),
+                           memory->program.plan);
     for (size_t c = 0; c < memory->savedBytes.size(); ++c)
       os << "  chunk " << c << ": " << memory->stashSlots[c] << " stash slot"
          << (memory->stashSlots[c] == 1 ? "" : "s")

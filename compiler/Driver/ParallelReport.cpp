@@ -81,14 +81,18 @@ void tally(Operation *op, const MeshInfo &mesh,
   };
   // One collective per listed parameter's local tensor (the runtime
   // buckets them; the bytes are the same).
+  // Gradient reductions move the gradient slots (f32 under mixed precision
+  // O2), the parameter gather the parameters.
   auto perParameter = [&](StringRef kind, ArrayAttr names, ArrayAttr axes,
-                          double factor) {
+                          double factor, bool gradients) {
     auto module = op->getParentOfType<ModuleOp>();
     for (Attribute name : names)
       if (auto parameter = module.lookupSymbol<tfm::ParameterOp>(
               cast<SymbolRefAttr>(name).getRootReference()))
-        add(kind, tensorBytes(parameter.getLocalType()), mesh.sizeOf(axes),
-            factor);
+        add(kind,
+            tensorBytes(gradients ? parameter.getGradType()
+                                  : parameter.getLocalType()),
+            mesh.sizeOf(axes), factor);
   };
   if (auto o = dyn_cast<dist::AllReduceOp>(op))
     add("all_reduce", tensorBytes(o.getType()), mesh.sizeOf(o.getAxes()), 2.0);
@@ -103,12 +107,13 @@ void tally(Operation *op, const MeshInfo &mesh,
     add("recv", tensorBytes(o.getType()), 1, 0.0);
   else if (auto o = dyn_cast<tfm::ReduceGradsOp>(op))
     perParameter("reduce_grads (all_reduce)", o.getParameters(), o.getAxes(),
-                 2.0);
+                 2.0, /*gradients=*/true);
   else if (auto o = dyn_cast<tfm::ReduceScatterGradsOp>(op))
-    perParameter("reduce_scatter_grads", o.getParameters(), o.getAxes(), 1.0);
+    perParameter("reduce_scatter_grads", o.getParameters(), o.getAxes(), 1.0,
+                 /*gradients=*/true);
   else if (auto o = dyn_cast<tfm::GatherParamsOp>(op))
     perParameter("gather_params (all_gather)", o.getParameters(), o.getAxes(),
-                 1.0);
+                 1.0, /*gradients=*/false);
 }
 
 } // namespace

@@ -107,13 +107,14 @@ bool mlir::strata::fuseBiasGelu(tfm::BiasAddOp biasAdd,
   if (gelus.empty())
     return false;
   SmallVector<SavedPreActivation> saved;
-  auto biasRead = b.getDefiningOp<tfm::ParamRefOp>();
+  // A parameter read (under mixed precision O1: cast to the compute type).
+  Operation *biasRead = b.getDefiningOp();
   if (yield) {
     // A backward layer is isolated from above: it can re-read a parameter
     // but not take any other bias from the forward layer.
     FailureOr<SmallVector<SavedPreActivation>> copies =
         collectSavedCopies(u, yield);
-    if (failed(copies) || !biasRead)
+    if (failed(copies) || !tfm::isRematerializable(biasRead))
       return false;
     saved = std::move(*copies);
   }
@@ -135,7 +136,10 @@ bool mlir::strata::fuseBiasGelu(tfm::BiasAddOp biasAdd,
     for (BlockArgument copy : entry.copies)
       for (Operation *user : llvm::make_early_inc_range(copy.getUsers())) {
         OpBuilder builder(user);
-        Value bias = builder.clone(*biasRead)->getResult(0);
+        IRMapping mapping;
+        Value bias =
+            tfm::cloneWithRematerializedOperands(builder, *biasRead, mapping)
+                ->getResult(0);
         rewriteGeluGrad(cast<tfm::GeluGradOp>(user), copy, bias, counts);
       }
   }

@@ -106,6 +106,8 @@ int64_t shardAxisOf(Operation *op, const std::vector<std::string> &axes) {
     axis = o.getShardAxisAttr();
   else if (auto o = dyn_cast<tfm::GradSquareSumOp>(op))
     axis = o.getShardAxisAttr();
+  else if (auto o = dyn_cast<tfm::ParamFromMainOp>(op))
+    axis = o.getShardAxisAttr();
   return axis ? axisIndex(axes, axis.getValue()) : -1;
 }
 
@@ -364,8 +366,21 @@ FailureOr<KernelCall> kernelFor(Operation *op,
       .Case([](tfm::ClipCoefficientOp) {
         return KernelCall{K::ClipCoefficient, {}, {}};
       })
+      // AdamW's operands are the op's: the seven hyperparameters and, under
+      // f16 loss scaling, the norm that must be finite.
       .Case([&](tfm::AdamWOp o) -> FailureOr<KernelCall> {
         return KernelCall{K::AdamW, {parameterIndex.lookup(o.getName())}, {}};
+      })
+      // Mixed precision.
+      .Case([](tfm::CastOp) {
+        return KernelCall{K::Cast, {}, {}};
+      })
+      .Case([&](tfm::ParamFromMainOp o) {
+        return KernelCall{
+            K::ParamFromMain, {parameterIndex.lookup(o.getName())}, {}};
+      })
+      .Case([](tfm::UnscaleOp) {
+        return KernelCall{K::Unscale, {}, {}};
       })
       .Default([](Operation *op) -> FailureOr<KernelCall> {
         return op->emitOpError() << "has no runtime kernel";
@@ -483,10 +498,10 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
   for (auto parameter : module.getOps<tfm::ParameterOp>()) {
     const ParameterSlots &slots =
         assignment.parameters.lookup(parameter.getSymName());
-    for (int64_t slot : {slots.value, slots.grad})
-      if (slot >= 0)
-        bufferTypes[slot] = parameter.getLocalType();
-    for (int64_t slot : {slots.adamM, slots.adamV})
+    bufferTypes[slots.value] = parameter.getLocalType();
+    if (slots.grad >= 0)
+      bufferTypes[slots.grad] = parameter.getGradType();
+    for (int64_t slot : {slots.adamM, slots.adamV, slots.main})
       if (slot >= 0)
         bufferTypes[slot] = parameter.getOptimizerLocalType();
     parameterIndex[parameter.getSymName()] = parameters.size();
@@ -523,7 +538,8 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
         parameter.getOptimizerShardAxis()
             ? static_cast<int32_t>(axisIndex(
                   meshAxes, parameter.getOptimizerShardAxis().getValue()))
-            : -1));
+            : -1,
+        static_cast<int32_t>(slots.main)));
   }
   for (auto cache : module.getOps<tfm::KVCacheOp>())
     bufferTypes[assignment.kvCaches.lookup(cache.getSymName())] =

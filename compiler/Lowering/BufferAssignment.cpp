@@ -167,7 +167,7 @@ FailureOr<BufferAssignment> Assigner::run(ModuleOp module) {
             return isa<tfm::AccumulateGradOp, tfm::ZeroGradsOp, tfm::GradNormOp,
                        tfm::GradSquareSumOp, tfm::ReduceGradsOp,
                        tfm::ReduceScatterGradsOp, tfm::GatherParamsOp,
-                       tfm::AdamWOp>(op)
+                       tfm::AdamWOp, tfm::ParamFromMainOp>(op)
                        ? WalkResult::interrupt()
                        : WalkResult::advance();
           })
@@ -178,14 +178,18 @@ FailureOr<BufferAssignment> Assigner::run(ModuleOp module) {
     ParameterSlots slots;
     slots.value = addBuffer(type, planning::BufferCategory::Parameter, name);
     if (usesSlots && parameter.getTrainable()) {
-      slots.grad =
-          addBuffer(type, planning::BufferCategory::Gradient, name + ".grad");
-      // The distributed optimizer keeps the moments of one block.
+      slots.grad = addBuffer(parameter.getGradType(),
+                             planning::BufferCategory::Gradient, name + ".grad");
+      // The distributed optimizer keeps the moments (and the main
+      // parameter) of one block.
       RankedTensorType moments = parameter.getOptimizerLocalType();
       slots.adamM = addBuffer(moments, planning::BufferCategory::OptimizerState,
                               name + ".adam_m");
       slots.adamV = addBuffer(moments, planning::BufferCategory::OptimizerState,
                               name + ".adam_v");
+      if (parameter.getMainElementType())
+        slots.main = addBuffer(moments, planning::BufferCategory::MainParameter,
+                               name + ".main");
     }
     result.parameters[name] = slots;
   }

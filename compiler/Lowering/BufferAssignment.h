@@ -4,8 +4,8 @@
 //
 // Turns a flattened module (no tfm.layer left; see
 // strata-tfm-flatten-layers) into the planner's view: every parameter and
-// (when the module trains) its gradient and AdamW moment slots are
-// persistent buffers, and so is every KV cache (tfm.kv_cache, category
+// (when the module trains) its gradient and AdamW moment slots and its main
+// parameter (mixed precision O2) are persistent buffers, and so is every KV cache (tfm.kv_cache, category
 // KVCache, named by its symbol); every
 // function argument an input and every returned value an output, and every
 // other tensor value a transient activation live from the instruction that
@@ -43,6 +43,7 @@ struct ParameterSlots {
   int64_t grad = -1;   // -1 for a frozen parameter
   int64_t adamM = -1;
   int64_t adamV = -1;
+  int64_t main = -1;   // the f32 main parameter (mixed precision O2), or -1
 };
 
 /// One chunk's stash: slots[s][i] is the buffer of saved value i in slot s

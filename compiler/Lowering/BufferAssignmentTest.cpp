@@ -33,9 +33,11 @@ namespace {
 
 class BufferAssignmentTest : public ::testing::Test {
 protected:
-  OwningOpRef<ModuleOp> trainingModule(bool flatten) {
+  OwningOpRef<ModuleOp>
+  trainingModule(bool flatten,
+                 ::strata::frontend::ModelDescription description = tinyGpt()) {
     OwningOpRef<ModuleOp> module =
-        ::strata::frontend::emitTfmModule(tinyGpt(), context);
+        ::strata::frontend::emitTfmModule(description, context);
     PassManager pm(&context);
     pm.addPass(createDeriveTrainingPass());
     if (flatten) {
@@ -199,6 +201,50 @@ TEST_F(BufferAssignmentTest, LayersMustBeFlattenedFirst) {
   });
   EXPECT_TRUE(failed(assignBuffers(*module)));
   EXPECT_NE(message.find("must be flattened"), std::string::npos) << message;
+}
+
+TEST_F(BufferAssignmentTest, MainParametersArePersistentF32SlotsUnderO2) {
+  // bf16 parameters with f32 main parameters: the gradient and moment
+  // slots and the main parameter take 4 bytes per element, the value 2.
+  ::strata::frontend::ModelDescription d = tinyGpt();
+  d.precision = ::strata::frontend::Precision::BF16;
+  d.mixedPrecision = ::strata::frontend::MixedPrecision::O2;
+  OwningOpRef<ModuleOp> module = trainingModule(/*flatten=*/true, d);
+  FailureOr<BufferAssignment> assignment = assignBuffers(*module);
+  ASSERT_TRUE(succeeded(assignment));
+  size_t values = 0;
+  for (auto parameter : module->getOps<tfm::ParameterOp>()) {
+    const ParameterSlots &slots =
+        assignment->parameters.lookup(parameter.getSymName());
+    ASSERT_GE(slots.main, 0) << parameter.getSymName().str();
+    const planning::Buffer &value = assignment->buffers[slots.value];
+    const planning::Buffer &main = assignment->buffers[slots.main];
+    EXPECT_EQ(main.category, planning::BufferCategory::MainParameter);
+    EXPECT_EQ(main.size, 2 * value.size);
+    EXPECT_EQ(assignment->buffers[slots.grad].size, 2 * value.size);
+    EXPECT_EQ(assignment->buffers[slots.adamM].size, 2 * value.size);
+    values += value.size;
+  }
+  std::optional<planning::MemoryPlan> plan =
+      planning::planMemory(assignment->buffers);
+  ASSERT_TRUE(plan);
+  EXPECT_FALSE(planning::verify(*plan, assignment->buffers));
+  EXPECT_TRUE(planning::isPersistent(planning::BufferCategory::MainParameter));
+  EXPECT_EQ(plan->peak(planning::BufferCategory::MainParameter), 2 * values);
+  // 2 + 4 + 4 + 8 bytes per parameter without the distributed optimizer.
+  EXPECT_EQ(plan->peak(planning::BufferCategory::Parameter) +
+                plan->peak(planning::BufferCategory::MainParameter) +
+                plan->peak(planning::BufferCategory::Gradient) +
+                plan->peak(planning::BufferCategory::OptimizerState),
+            9 * values);
+}
+
+TEST_F(BufferAssignmentTest, F32ProgramsHaveNoMainParameters) {
+  OwningOpRef<ModuleOp> module = trainingModule(/*flatten=*/true);
+  FailureOr<BufferAssignment> assignment = assignBuffers(*module);
+  ASSERT_TRUE(succeeded(assignment));
+  for (const auto &entry : assignment->parameters)
+    EXPECT_EQ(entry.second.main, -1) << entry.first().str();
 }
 
 /// Stage 0 of 2 (4 layers, 4 micro-batches) keeps 2 micro-batches' saved

@@ -13,7 +13,14 @@
 //   optimizer_step:    tfm.grad_square_sum ... shard  (each rank its blocks)
 //                      + all-reduce over dp            (the global norm)
 //                      tfm.adamw ... shard "dp"        (block c updated)
+//                      [tfm.param_from_main ... shard "dp"]
 //                      tfm.gather_params               (blocks all-gathered)
+//
+// Under mixed precision O2 the f32 main parameter is split like the moments
+// (it is optimizer state): rank c updates main block c, rounds it into
+// block c of the bf16 parameter, and the bf16 blocks are all-gathered.
+// Megatron-LM's count: 2 (bf16 parameter) + 4 (f32 gradient) + 12 / dp
+// (main parameter and moments) bytes per parameter.
 //
 // A block is a contiguous range of the flattened local parameter (dim-0
 // blocks of a row-major tensor are such ranges; flat ones also split
@@ -47,9 +54,10 @@ void ModulePartitioner::shardOptimizerState() {
       continue;
     parameter->setAttr(tfm::ParameterOp::getOptimizerShardAxisAttrName(),
                        builder.getStringAttr(kDataParallelAxis));
-    parameter->setAttr(tfm::ParameterOp::getOptimizerLocalTypeAttrName(),
-                       TypeAttr::get(RankedTensorType::get(
-                           {elements / mesh.dp}, local.getElementType())));
+    parameter->setAttr(
+        tfm::ParameterOp::getOptimizerLocalTypeAttrName(),
+        TypeAttr::get(RankedTensorType::get({elements / mesh.dp},
+                                            parameter.getSlotElementType())));
     optimizerShards.insert(parameter.getSymName().str());
   }
 }
@@ -90,6 +98,9 @@ void ModulePartitioner::finishShardedOptimizerStep() {
       adamw.setShardAxisAttr(axis);
       updated.push_back(adamw.getNameAttr());
     }
+  for (auto round : step.getOps<tfm::ParamFromMainOp>())
+    if (optimizerShards.count(round.getName()))
+      round.setShardAxisAttr(axis);
   if (updated.empty())
     return;
   builder.setInsertionPoint(step.getBody().front().getTerminator());

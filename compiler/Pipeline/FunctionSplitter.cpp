@@ -38,11 +38,12 @@ struct Transfer {
   int64_t tag;
 };
 
-/// Parameter reads and constants: cheaper to repeat in every piece than to
-/// send.
+/// Parameter reads, constants and casts of parameter reads (mixed
+/// precision O1): cheaper to repeat in every piece than to send.
 bool isCloneable(Operation *op) {
-  return op->getNumOperands() == 0 && op->getNumRegions() == 0 &&
-         isMemoryEffectFree(op);
+  return (op->getNumOperands() == 0 && op->getNumRegions() == 0 &&
+          isMemoryEffectFree(op)) ||
+         tfm::isRematerializable(op);
 }
 
 class Splitter {
@@ -246,7 +247,7 @@ private:
       for (Value value : usedValues(&op))
         if (Operation *def = value.getDefiningOp();
             def && isCloneable(def) && !mapping.contains(value))
-          builder.clone(*def, mapping);
+          tfm::cloneWithRematerializedOperands(builder, *def, mapping);
       builder.clone(op, mapping);
     }
     for (const Transfer &t : transfers)

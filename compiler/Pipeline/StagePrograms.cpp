@@ -137,20 +137,32 @@ void sumGradNormOverStages(func::FuncOp function, ArrayAttr counted) {
 /// A gradient that sums the contributions of two uses (tied embeddings: the
 /// head's on the last chunk and the embedding's on the first) accumulates
 /// each contribution on its own, so that each chunk adds its part into its
-/// stage's copy of the gradient slot.
+/// stage's copy of the gradient slot. Under mixed precision the sum may be
+/// cast to the slot's type first (O2: the bf16 sum widened; O1: the cast's
+/// gradient): each contribution is then cast on its own.
 void accumulateSummandsSeparately(func::FuncOp function) {
   SmallVector<tfm::AccumulateGradOp> worklist(
       function.getOps<tfm::AccumulateGradOp>());
   while (!worklist.empty()) {
     tfm::AccumulateGradOp accumulate = worklist.pop_back_val();
-    auto sum = accumulate.getValue().getDefiningOp<tfm::AddOp>();
+    auto widen = accumulate.getValue().getDefiningOp<tfm::CastOp>();
+    Value value = widen && widen->hasOneUse() ? widen.getInput()
+                                              : accumulate.getValue();
+    const bool throughCast = value != accumulate.getValue();
+    auto sum = value.getDefiningOp<tfm::AddOp>();
     if (!sum || !sum->hasOneUse())
       continue;
     OpBuilder builder(accumulate);
-    for (Value summand : {sum.getLhs(), sum.getRhs()})
+    for (Value summand : {sum.getLhs(), sum.getRhs()}) {
+      if (throughCast)
+        summand = tfm::CastOp::create(builder, widen.getLoc(), widen.getType(),
+                                      summand);
       worklist.push_back(tfm::AccumulateGradOp::create(
           builder, accumulate.getLoc(), accumulate.getNameAttr(), summand));
+    }
     accumulate.erase();
+    if (throughCast)
+      widen.erase();
     sum.erase();
   }
 }

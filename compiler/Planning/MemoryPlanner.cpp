@@ -263,6 +263,7 @@ bool isPersistent(BufferCategory category) {
   case BufferCategory::Output:
   case BufferCategory::KVCache:
   case BufferCategory::PipelineStash:
+  case BufferCategory::MainParameter:
     return true;
   }
   return true;
@@ -288,6 +289,8 @@ const char *stringifyBufferCategory(BufferCategory category) {
     return "kv_cache";
   case BufferCategory::PipelineStash:
     return "pipeline_stash";
+  case BufferCategory::MainParameter:
+    return "main_parameter";
   }
   return "unknown";
 }

@@ -27,10 +27,11 @@ namespace strata::planning {
 //===----------------------------------------------------------------------===//
 
 /// What a buffer holds. Parameter, Gradient, OptimizerState, Input, Output,
-/// KVCache and PipelineStash are persistent: they live for the whole program
-/// and across calls, so each is pinned to its own region. Activation and
-/// Workspace are transient: they live only over their interval and share
-/// memory with buffers whose intervals do not overlap theirs.
+/// KVCache, PipelineStash and MainParameter are persistent: they live for the
+/// whole program and across calls, so each is pinned to its own region.
+/// Activation and Workspace are transient: they live only over their
+/// interval and share memory with buffers whose intervals do not overlap
+/// theirs.
 enum class BufferCategory : uint8_t {
   Parameter,
   Gradient,
@@ -45,8 +46,11 @@ enum class BufferCategory : uint8_t {
   /// a forward step, read by the backward step of the same micro-batch
   /// calls later (one slot per micro-batch the schedule keeps in flight).
   PipelineStash,
+  /// The f32 copy of a bf16/f16 parameter that the optimizer updates (mixed
+  /// precision O2); the rank's block under the distributed optimizer.
+  MainParameter,
 };
-inline constexpr size_t kNumBufferCategories = 9;
+inline constexpr size_t kNumBufferCategories = 10;
 
 /// All categories in declaration order, for iterating over peaks.
 inline constexpr std::array<BufferCategory, kNumBufferCategories>
@@ -55,22 +59,22 @@ inline constexpr std::array<BufferCategory, kNumBufferCategories>
         BufferCategory::OptimizerState, BufferCategory::Activation,
         BufferCategory::Workspace,      BufferCategory::Input,
         BufferCategory::Output,         BufferCategory::KVCache,
-        BufferCategory::PipelineStash};
+        BufferCategory::PipelineStash,  BufferCategory::MainParameter};
 
 /// The order in which persistent categories are laid out at the start of the
 /// arena (each category's buffers by ascending id).
-inline constexpr std::array<BufferCategory, 7> kPersistentLayoutOrder = {
-    BufferCategory::Parameter,      BufferCategory::Gradient,
-    BufferCategory::OptimizerState, BufferCategory::KVCache,
-    BufferCategory::PipelineStash,  BufferCategory::Input,
-    BufferCategory::Output};
+inline constexpr std::array<BufferCategory, 8> kPersistentLayoutOrder = {
+    BufferCategory::Parameter,      BufferCategory::MainParameter,
+    BufferCategory::Gradient,       BufferCategory::OptimizerState,
+    BufferCategory::KVCache,        BufferCategory::PipelineStash,
+    BufferCategory::Input,          BufferCategory::Output};
 
 /// True for the categories that live for the whole program.
 bool isPersistent(BufferCategory category);
 
 /// Lower-case name for reports and diagnostics: "parameter", "gradient",
 /// "optimizer_state", "activation", "workspace", "input", "output",
-/// "kv_cache", "pipeline_stash".
+/// "kv_cache", "pipeline_stash", "main_parameter".
 const char *stringifyBufferCategory(BufferCategory category);
 
 /// One buffer of the program.

@@ -80,6 +80,19 @@ int64_t microBatchesPerStep(ModuleOp module) {
                      : 1;
 }
 
+/// f16 mixed precision scales the loss dynamically (NeMo's GradScaler):
+/// precision 16 with the O1 or O2 recipe; bf16 and Lightning's 16-true do
+/// not.
+bool usesLossScaling(ModuleOp module) {
+  auto config = module->getAttrOfType<DictionaryAttr>("tfm.config");
+  if (!config)
+    return false;
+  auto precision = config.getAs<StringAttr>("precision");
+  auto recipe = config.getAs<StringAttr>("mixed_precision");
+  return precision && precision.getValue() == "16" && recipe &&
+         recipe.getValue() != "none";
+}
+
 class DeriveTrainingPass
     : public mlir::strata::impl::DeriveTrainingPassBase<DeriveTrainingPass> {
 public:
@@ -157,11 +170,20 @@ private:
     func::ReturnOp::create(builder, module.getLoc());
   }
 
+  /// optimizer_step(lr, beta1, beta2, eps, weight_decay, max_grad_norm,
+  /// step[, loss_scale]) -> norm. Under f16 loss scaling the gradient slots
+  /// hold the scaled loss's gradients: the norm is divided by the scale,
+  /// AdamW takes clip / scale and skips the step unless the norm is finite.
+  /// A parameter with a main parameter updates that, then rounds it back.
   void buildOptimizerStep(ModuleOp module, RankedTensorType scalarType) {
     OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
-    static constexpr StringLiteral names[] = {
-        "lr", "beta1", "beta2", "eps", "weight_decay", "max_grad_norm", "step"};
-    SmallVector<Type> inputs(std::size(names), scalarType);
+    SmallVector<StringRef> names = {"lr",           "beta1",         "beta2",
+                                    "eps",          "weight_decay",  "max_grad_norm",
+                                    "step"};
+    const bool scaled = usesLossScaling(module);
+    if (scaled)
+      names.push_back("loss_scale");
+    SmallVector<Type> inputs(names.size(), scalarType);
     Location loc = module.getLoc();
     auto function =
         func::FuncOp::create(builder, loc, kOptimizerStep,
@@ -174,14 +196,28 @@ private:
     Value norm = tfm::GradNormOp::create(builder, loc, scalarType,
                                          /*parameters=*/ArrayAttr(),
                                          /*plus=*/Value());
+    Value lossScale = scaled ? arg(7) : Value();
+    if (scaled)
+      norm = tfm::UnscaleOp::create(builder, loc, norm, lossScale);
     Value coefficient =
         tfm::ClipCoefficientOp::create(builder, loc, norm, arg(5));
-    for (auto parameter : module.getOps<tfm::ParameterOp>())
-      if (parameter.getTrainable())
-        tfm::AdamWOp::create(builder, parameter.getLoc(),
-                             FlatSymbolRefAttr::get(parameter.getSymNameAttr()),
-                             arg(0), arg(1), arg(2), arg(3), arg(4), arg(6),
-                             coefficient, /*shard_axis=*/StringAttr());
+    if (scaled)
+      coefficient =
+          tfm::UnscaleOp::create(builder, loc, coefficient, lossScale);
+    for (auto parameter : module.getOps<tfm::ParameterOp>()) {
+      if (!parameter.getTrainable())
+        continue;
+      auto name = FlatSymbolRefAttr::get(parameter.getSymNameAttr());
+      const bool main = static_cast<bool>(parameter.getMainElementType());
+      tfm::AdamWOp::create(builder, parameter.getLoc(), name, arg(0), arg(1),
+                           arg(2), arg(3), arg(4), arg(6), coefficient,
+                           /*finite_check=*/scaled ? norm : Value(),
+                           /*shard_axis=*/StringAttr(),
+                           /*main=*/main ? builder.getUnitAttr() : UnitAttr());
+      if (main)
+        tfm::ParamFromMainOp::create(builder, parameter.getLoc(), name,
+                                     /*shard_axis=*/StringAttr());
+    }
     func::ReturnOp::create(builder, loc, norm);
   }
 };

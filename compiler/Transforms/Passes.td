@@ -41,6 +41,16 @@ def DeriveTrainingPass : Pass<"strata-tfm-derive-training", "::mlir::ModuleOp"> 
     `tfm.micro_batches`), then `optimizer_step`. `forward` stays for
     evaluation. The module's `tfm.phase` becomes `"training"`.
 
+    Mixed precision (`tfm.config`'s `mixed_precision`): a gradient whose
+    parameter has an f32 main parameter (O2) is cast to f32 (`tfm.cast`)
+    before `tfm.accumulate_grad`, and `optimizer_step` updates the main
+    parameter (`tfm.adamw ... main`) and rounds it into the parameter
+    (`tfm.param_from_main`). Under f16 loss scaling (precision `16` with O1
+    or O2) `optimizer_step` takes a last argument `loss_scale` (the dynamic
+    scale; `forward_backward` then gets `loss_scale / micro_batches`),
+    divides the norm and the clipping coefficient by it (`tfm.unscale`) and
+    gives each `tfm.adamw` the norm to check (`if_finite`).
+
     Input:
 
     ```mlir

@@ -419,17 +419,47 @@ void RuleChecker::positions() {
                    "position");
 }
 
+/// Lightning's `bf16-true` / `16-true`: the whole model in the half type,
+/// without NeMo's mixed-precision recipes.
+bool isTrueHalf(const Given<Precision> &p) {
+  if (!p.has() || (*p != Precision::BF16 && *p != Precision::FP16))
+    return false;
+  const std::string text = toLower(p.text);
+  return text.size() > 5 && text.compare(text.size() - 5, 5, "-true") == 0;
+}
+
 void RuleChecker::precision() {
   if (s.modelPrecision.has() && s.trainerPrecision.has() &&
-      *s.modelPrecision != *s.trainerPrecision)
+      (*s.modelPrecision != *s.trainerPrecision ||
+       isTrueHalf(s.modelPrecision) != isTrueHalf(s.trainerPrecision)))
     sink.error(s.modelPrecision.location,
                "precision " + s.modelPrecision.text +
                    " does not match trainer.precision " +
                    s.trainerPrecision.text +
                    describeLine(s.trainerPrecision.location));
-  d.precision = s.modelPrecision.has()     ? *s.modelPrecision
-                : s.trainerPrecision.has() ? *s.trainerPrecision
-                                           : Precision::FP32;
+  const Given<Precision> &given =
+      s.modelPrecision.has() ? s.modelPrecision : s.trainerPrecision;
+  d.precision = given.valueOr(Precision::FP32);
+  const bool half =
+      d.precision == Precision::BF16 || d.precision == Precision::FP16;
+  const bool o2 = s.megatronAmpO2.valueOr(false);
+  // NeMo: megatron_amp_O2 picks the recipe of bf16/16 mixed precision
+  // (MegatronHalfPrecisionPlugin, Float16Module); other precisions keep
+  // f32 (or f64, or all-half) parameters and ignore it.
+  if (!half || isTrueHalf(given)) {
+    d.mixedPrecision = MixedPrecision::None;
+    if (o2)
+      sink.warning(s.megatronAmpO2.location,
+                   "megatron_amp_O2 is ignored with precision " +
+                       (given.has() ? given.text : std::string("32")) +
+                       "; it applies to bf16, bf16-mixed, 16 and 16-mixed");
+  } else {
+    d.mixedPrecision = o2 ? MixedPrecision::O2 : MixedPrecision::O1;
+  }
+  d.lossScaleInit = s.lossScaleInit.valueOr(d.lossScaleInit);
+  d.lossScaleGrowthInterval =
+      s.lossScaleGrowthInterval.valueOr(d.lossScaleGrowthInterval);
+  d.lossScaleHysteresis = s.lossScaleHysteresis.valueOr(d.lossScaleHysteresis);
 }
 
 void RuleChecker::vocabulary() {

@@ -383,6 +383,65 @@ TEST(ConsistencyRulesTest, Float64SpellingsAgreeAcrossModelAndTrainer) {
                              "64 (line 2)", 14));
 }
 
+TEST(ConsistencyRulesTest, HalfPrecisionRecipesFollowNeMo) {
+  // NeMo's default (megatron_amp_O2 false) is O1; O2 makes half parameters
+  // with f32 main parameters; Lightning's *-true is all-half.
+  auto recipe = [](const std::string &extra) {
+    return parseOk(baseModel(extra)).mixedPrecision;
+  };
+  EXPECT_EQ(recipe("  precision: bf16\n"), MixedPrecision::O1);
+  EXPECT_EQ(recipe("  precision: bf16-mixed\n  megatron_amp_O2: true\n"),
+            MixedPrecision::O2);
+  EXPECT_EQ(recipe("  precision: 16\n  megatron_amp_O2: false\n"),
+            MixedPrecision::O1);
+  EXPECT_EQ(recipe("  precision: 16-mixed\n  megatron_amp_O2: true\n"),
+            MixedPrecision::O2);
+  EXPECT_EQ(recipe("  precision: bf16-true\n"), MixedPrecision::None);
+  EXPECT_EQ(recipe(""), MixedPrecision::None);
+  EXPECT_EQ(recipe("  precision: 64\n"), MixedPrecision::None);
+  EXPECT_EQ(parseOk("trainer:\n  precision: bf16-mixed\n" +
+                    baseModel("  megatron_amp_O2: true\n"))
+                .mixedPrecision,
+            MixedPrecision::O2);
+}
+
+TEST(ConsistencyRulesTest, MegatronAmpO2IsIgnoredWithoutHalfMixedPrecision) {
+  ParseResult r = parse(baseModel("  precision: 32\n  megatron_amp_O2: true\n"));
+  ASSERT_TRUE(r.succeeded());
+  EXPECT_EQ(r.description->mixedPrecision, MixedPrecision::None);
+  EXPECT_TRUE(hasWarning(r, 9, "megatron_amp_O2 is ignored with precision 32; "
+                                "it applies to bf16, bf16-mixed, 16 and "
+                                "16-mixed"));
+  r = parse(baseModel("  precision: bf16-true\n  megatron_amp_O2: true\n"));
+  EXPECT_TRUE(hasWarning(r, 9, "ignored with precision bf16-true"));
+}
+
+TEST(ConsistencyRulesTest, TrueHalfDoesNotMatchMixedHalf) {
+  ParseResult r = parse("trainer:\n  precision: bf16-true\n" +
+                        sized(768, 12, "  precision: bf16\n"));
+  EXPECT_TRUE(hasError(r, 8, "precision bf16 does not match trainer.precision "
+                             "bf16-true (line 2)", 14));
+}
+
+TEST(ConsistencyRulesTest, LossScalingKeysHaveNeMoDefaults) {
+  ModelDescription d = parseOk(baseModel("  precision: 16\n"));
+  EXPECT_EQ(d.lossScaleInit, 4294967296.0);
+  EXPECT_EQ(d.lossScaleGrowthInterval, 1000);
+  EXPECT_EQ(d.lossScaleHysteresis, 2);
+  d = parseOk(baseModel("  precision: 16\n  native_amp_init_scale: 65536\n"
+                        "  native_amp_growth_interval: 500\n"
+                        "  hysteresis: 4\n"));
+  EXPECT_EQ(d.lossScaleInit, 65536.0);
+  EXPECT_EQ(d.lossScaleGrowthInterval, 500);
+  EXPECT_EQ(d.lossScaleHysteresis, 4);
+  EXPECT_TRUE(hasError(parse(baseModel("  native_amp_init_scale: 0\n")), 8,
+                       "native_amp_init_scale must be positive, got 0"));
+  EXPECT_TRUE(hasError(parse(baseModel("  hysteresis: 0\n")), 8,
+                       "hysteresis must be positive, got 0"));
+  EXPECT_TRUE(hasError(parse(baseModel("  native_amp_growth_interval: 1.5\n")),
+                       8, "native_amp_growth_interval must be an integer"));
+}
+
 //===----------------------------------------------------------------------===//
 // Vocabulary
 //===----------------------------------------------------------------------===//

@@ -42,6 +42,18 @@ const char *toString(PositionEmbedding v) {
   return "unknown";
 }
 
+const char *toString(MixedPrecision v) {
+  switch (v) {
+  case MixedPrecision::None:
+    return "none";
+  case MixedPrecision::O1:
+    return "O1";
+  case MixedPrecision::O2:
+    return "O2";
+  }
+  return "unknown";
+}
+
 const char *toString(Precision v) {
   switch (v) {
   case Precision::FP32:

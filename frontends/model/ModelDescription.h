@@ -27,6 +27,15 @@ enum class PositionEmbedding { LearnedAbsolute, Rope };
 /// 64 (Lightning's "64" / "64-true") gives an f64 program, for
 /// finite-difference checks of gradients.
 enum class Precision { FP32, FP16, BF16, FP64 };
+/// How a half precision (bf16, f16) is applied, as NeMo does it
+/// (docs/model-description.md#mixed-precision):
+/// - None: every tensor in the precision (32, 64, and Lightning's
+///   `bf16-true` / `16-true`);
+/// - O1 (`megatron_amp_O2: false`, NeMo's default): f32 parameters,
+///   gradients and moments; each parameter read is cast to the half type;
+/// - O2 (`megatron_amp_O2: true`): half parameters, each trainable one with
+///   an f32 main parameter; f32 gradients and moments.
+enum class MixedPrecision { None, O1, O2 };
 enum class RecomputeGranularity { None, Selective, Full };
 enum class RecomputeMethod { None, Uniform, Block };
 
@@ -92,6 +101,13 @@ struct ModelDescription {
   int64_t microBatchSize = 1;
   int64_t globalBatchSize = 1;
   Precision precision = Precision::FP32;
+  MixedPrecision mixedPrecision = MixedPrecision::None;
+  /// f16 dynamic loss scaling (NeMo's GradScaler; only f16 mixed precision
+  /// scales): the first scale, the steps without overflow before it
+  /// doubles, and the overflowing steps in a row before it halves.
+  double lossScaleInit = 4294967296.0; // native_amp_init_scale, 2^32
+  int64_t lossScaleGrowthInterval = 1000; // native_amp_growth_interval
+  int64_t lossScaleHysteresis = 2;        // hysteresis
 
   /// Known keys accepted but not used by the compiler yet, in file order.
   std::vector<RecordedKey> recordedKeys;
@@ -101,6 +117,7 @@ const char *toString(Normalization v);
 const char *toString(Activation v);
 const char *toString(PositionEmbedding v);
 const char *toString(Precision v);
+const char *toString(MixedPrecision v);
 const char *toString(RecomputeGranularity v);
 const char *toString(RecomputeMethod v);
 

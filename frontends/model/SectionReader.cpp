@@ -361,6 +361,12 @@ SectionReader::modelHandlers() {
       {"micro_batch_size", integer(&Settings::microBatchSize)},
       {"global_batch_size", integer(&Settings::globalBatchSize)},
       {"precision", enumerated(&Settings::modelPrecision, kPrecisions)},
+      {"megatron_amp_O2", boolean(&Settings::megatronAmpO2)},
+      {"native_amp_init_scale",
+       real(&Settings::lossScaleInit, FloatRange::Positive)},
+      {"native_amp_growth_interval",
+       integer(&Settings::lossScaleGrowthInterval)},
+      {"hysteresis", integer(&Settings::lossScaleHysteresis)},
   };
   return handlers;
 }

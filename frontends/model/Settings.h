@@ -77,6 +77,9 @@ struct Settings {
   Given<RecomputeGranularity> recomputeGranularity;
   Given<RecomputeMethod> recomputeMethod;
   Given<Precision> modelPrecision;
+  Given<bool> megatronAmpO2;
+  Given<double> lossScaleInit;
+  Given<int64_t> lossScaleGrowthInterval, lossScaleHysteresis;
 
   // trainer.
   bool hasTrainer = false;

@@ -45,6 +45,11 @@ public:
       floatType = builder.getF64Type();
       break;
     }
+    // Mixed precision O1 keeps f32 parameters and casts each read to the
+    // compute type; O2 stores them in it, with f32 main parameters.
+    parameterType = d.mixedPrecision == MixedPrecision::O1
+                        ? Type(builder.getF32Type())
+                        : floatType;
     indexType = builder.getI32Type();
     batch = d.microBatchSize;
     seq = d.seqLength;
@@ -103,7 +108,7 @@ private:
   MLIRContext &ctx;
   OpBuilder builder;
   ModuleOp module;
-  Type floatType, indexType;
+  Type floatType, parameterType, indexType;
   int64_t batch = 0, seq = 0;
   Operation *forwardOp = nullptr; // parameters are declared before it
 };
@@ -111,18 +116,25 @@ private:
 Value TfmEmitter::parameter(const std::string &name, ArrayRef<int64_t> shape,
                             tfm::InitAttr init, Decay decay) {
   RankedTensorType type = floatTensor(shape);
+  RankedTensorType stored = type.clone(parameterType);
   {
     OpBuilder::InsertionGuard guard(builder);
     builder.setInsertionPoint(forwardOp);
     tfm::ParameterOp::create(
         builder, nameLoc(name), builder.getStringAttr(name),
-        TypeAttr::get(type), init,
+        TypeAttr::get(stored), init,
         /*trainable=*/builder.getUnitAttr(),
         /*weight_decay=*/decay == Decay::Yes ? builder.getUnitAttr()
-                                             : UnitAttr());
+                                             : UnitAttr(),
+        /*main=*/d.mixedPrecision == MixedPrecision::O2
+            ? TypeAttr::get(builder.getF32Type())
+            : TypeAttr());
   }
-  return tfm::ParamRefOp::create(builder, nameLoc(name), type,
-                                 FlatSymbolRefAttr::get(&ctx, name));
+  Value read = tfm::ParamRefOp::create(builder, nameLoc(name), stored,
+                                       FlatSymbolRefAttr::get(&ctx, name));
+  if (stored == type)
+    return read;
+  return tfm::CastOp::create(builder, nameLoc(name), type, read);
 }
 
 Value TfmEmitter::emitNorm(const std::string &prefix, Value x) {
@@ -311,6 +323,16 @@ DictionaryAttr TfmEmitter::configAttr() {
   add("micro_batch_size", i64(d.microBatchSize));
   add("global_batch_size", i64(d.globalBatchSize));
   add("precision", str(toString(d.precision)));
+  // Half precisions only, so that f32 and f64 programs stay as they were.
+  if (d.precision == Precision::BF16 || d.precision == Precision::FP16)
+    add("mixed_precision", str(toString(d.mixedPrecision)));
+  // The runtime's f16 loss scaler (NeMo's GradScaler settings).
+  if (d.precision == Precision::FP16 &&
+      d.mixedPrecision != MixedPrecision::None) {
+    add("native_amp_init_scale", f64(d.lossScaleInit));
+    add("native_amp_growth_interval", i64(d.lossScaleGrowthInterval));
+    add("hysteresis", i64(d.lossScaleHysteresis));
+  }
   return builder.getDictionaryAttr(entries);
 }
 

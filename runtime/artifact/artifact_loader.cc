@@ -235,6 +235,28 @@ Status Checker::checkParameters() {
         return error(where, " splits its optimizer state over an empty axis");
       momentBlocks = uint64_t(size);
     }
+    // Mixed precision O2: an F32 main parameter beside a BF16/F16 value;
+    // the gradient and moment slots then have the main parameter's type.
+    const artifact::Buffer &value = buffer(p.value());
+    artifact::DType slotType = value.dtype();
+    if (p.main_value() >= 0) {
+      if (!p.trainable())
+        return error(where, " is frozen but has a main parameter");
+      STRATA_RETURN_IF_ERROR(checkBufferIndex(uint32_t(p.main_value()), where));
+      const artifact::Buffer &main = buffer(uint32_t(p.main_value()));
+      if (main.category() != BufferCategory::MainParameter)
+        return error(where, " main parameter buffer ", p.main_value(),
+                     " is not in the main_parameter category");
+      if (main.dtype() != artifact::DType::F32 ||
+          (value.dtype() != artifact::DType::BF16 &&
+           value.dtype() != artifact::DType::F16))
+        return error(where, " has a ",
+                     artifact::EnumNameDType(main.dtype()),
+                     " main parameter for a ",
+                     artifact::EnumNameDType(value.dtype()),
+                     " value; expected F32 for BF16 or F16");
+      slotType = main.dtype();
+    }
     auto checkSlot = [&](int32_t slot, BufferCategory category,
                          const char *what) -> Status {
       if (slot < 0) {
@@ -249,15 +271,21 @@ Status Checker::checkParameters() {
       if (slotBuffer.category() != category)
         return error(where, " ", what, " buffer ", slot,
                      " has the wrong category");
-      const uint64_t blocks =
-          category == BufferCategory::OptimizerState ? momentBlocks : 1;
-      const uint64_t valueBytes = buffer(p.value()).size();
+      const uint64_t blocks = category == BufferCategory::Gradient
+                                  ? 1
+                                  : momentBlocks;
+      // Sizes compare in elements: the slots may be wider than the value.
       const uint64_t elements =
-          valueBytes / std::max<uint64_t>(1, dtypeSize(slotBuffer.dtype()));
-      if (elements % blocks != 0 || slotBuffer.size() != valueBytes / blocks ||
-          slotBuffer.dtype() != buffer(p.value()).dtype())
+          value.size() / std::max<uint64_t>(1, dtypeSize(value.dtype()));
+      const uint64_t slotElements =
+          slotBuffer.size() / std::max<uint64_t>(1, dtypeSize(slotType));
+      if (slotBuffer.dtype() != slotType)
+        return error(where, " ", what, " buffer ", slot, " is ",
+                     artifact::EnumNameDType(slotBuffer.dtype()), ", expected ",
+                     artifact::EnumNameDType(slotType));
+      if (elements % blocks != 0 || slotElements != elements / blocks)
         return error(where, " ", what, " buffer ", slot, " has ",
-                     slotBuffer.size(), " bytes, the parameter ", valueBytes,
+                     slotElements, " elements, the parameter ", elements,
                      blocks > 1 ? " in " + std::to_string(blocks) + " blocks"
                                 : std::string());
       return Status::ok();
@@ -268,6 +296,9 @@ Status Checker::checkParameters() {
         checkSlot(p.adam_m(), BufferCategory::OptimizerState, "first moment"));
     STRATA_RETURN_IF_ERROR(checkSlot(p.adam_v(), BufferCategory::OptimizerState,
                                      "second moment"));
+    if (p.main_value() >= 0)
+      STRATA_RETURN_IF_ERROR(checkSlot(
+          p.main_value(), BufferCategory::MainParameter, "main parameter"));
   }
   return Status::ok();
 }
@@ -326,14 +357,21 @@ Status Checker::checkInstruction(const artifact::Function &function,
     if (list)
       for (uint32_t b : *list)
         STRATA_RETURN_IF_ERROR(checkBufferIndex(b, where));
-  if (instruction.kernel() == artifact::Kernel::AdamW) {
+  if (instruction.kernel() == artifact::Kernel::AdamW ||
+      instruction.kernel() == artifact::Kernel::ParamFromMain) {
     int64_t parameter = instruction.ints()->Get(0);
     uint32_t numParameters = count(root.parameters());
     if (parameter < 0 || parameter >= int64_t(numParameters))
       return error(where, " updates parameter ", parameter, " of ",
                    numParameters);
-    if (!root.parameters()->Get(uint32_t(parameter))->trainable())
+    const artifact::Parameter &updated =
+        *root.parameters()->Get(uint32_t(parameter));
+    if (!updated.trainable())
       return error(where, " updates frozen parameter ", parameter);
+    if (instruction.kernel() == artifact::Kernel::ParamFromMain &&
+        updated.main_value() < 0)
+      return error(where, " rounds the main parameter of parameter ",
+                   parameter, ", which has none");
   }
   return Status::ok();
 }

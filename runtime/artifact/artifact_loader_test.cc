@@ -226,22 +226,79 @@ TEST(ArtifactLoaderTest, ParameterSlotsMatchTrainability) {
                              "0 (adamw) updates parameter 3 of 1");
 }
 
-TEST(ArtifactLoaderTest, SplitMomentsHoldOneBlockOfTheParameter) {
-  // The distributed optimizer over dp = 2: moments of 16 of the 32 floats.
+/// The distributed optimizer over dp = 2: moments of 16 of the 32 floats.
+Spec splitOverDp() {
   Spec spec;
   spec.meshAxes = {"dp"};
   spec.meshShape = {2};
   spec.optimizerSplitAxis = 0;
   spec.momentShape = {16};
   spec.momentSize = 64;
+  return spec;
+}
+
+TEST(ArtifactLoaderTest, SplitMomentsHoldOneBlockOfTheParameter) {
+  Spec spec = splitOverDp();
   EXPECT_EQ(loadError(spec), "ok");
   spec.momentShape = {4, 8};
   spec.momentSize = 128;
   EXPECT_EQ(loadError(spec), "m.strata: parameter 0 'w' first moment buffer 2 "
-                             "has 128 bytes, the parameter 128 in 2 blocks");
+                             "has 32 elements, the parameter 32 in 2 blocks");
   spec.optimizerSplitAxis = 1;
   EXPECT_EQ(loadError(spec), "m.strata: parameter 0 'w' splits its optimizer "
                              "state over mesh axis 1 of 1");
+}
+
+TEST(ArtifactLoaderTest, MainParameterIsAnF32SlotOfAHalfParameter) {
+  // Mixed precision O2: a BF16 weight, its F32 main parameter, F32
+  // gradient and moments, AdamW with the norm, ParamFromMain.
+  Spec spec;
+  spec.mixedPrecision = true;
+  EXPECT_EQ(loadError(spec), "ok");
+  spec.mainDType = fb::DType::BF16;
+  EXPECT_EQ(loadError(spec), "m.strata: parameter 0 'w' has a BF16 main "
+                             "parameter for a BF16 value; expected F32 for "
+                             "BF16 or F16");
+  spec = {};
+  spec.mixedPrecision = true;
+  spec.mainCategory = fb::BufferCategory::OptimizerState;
+  EXPECT_EQ(loadError(spec), "m.strata: parameter 0 'w' main parameter buffer "
+                             "7 is not in the main_parameter category");
+  spec = {};
+  spec.mixedPrecision = true;
+  spec.gradDType = fb::DType::BF16;
+  EXPECT_EQ(loadError(spec), "m.strata: parameter 0 'w' gradient buffer 1 is "
+                             "BF16, expected F32");
+  spec = {};
+  spec.mixedPrecision = true;
+  spec.weightTrainable = false;
+  spec.gradSlot = -1;
+  EXPECT_EQ(loadError(spec), "m.strata: parameter 0 'w' is frozen but has a "
+                             "main parameter");
+}
+
+TEST(ArtifactLoaderTest, MainParameterIsSplitLikeTheMoments) {
+  Spec spec = splitOverDp();
+  spec.mixedPrecision = true;
+  EXPECT_EQ(loadError(spec), "ok");
+}
+
+TEST(ArtifactLoaderTest, ParamFromMainNeedsAMainParameter) {
+  Spec spec;
+  spec.mixedPrecision = true;
+  spec.paramFromMainParameter = 1;
+  EXPECT_EQ(loadError(spec), "m.strata: function 'optimizer_step' instruction "
+                             "1 (param_from_main) updates parameter 1 of 1");
+  // AdamW reads the norm as its eighth operand, then the rounding follows.
+  spec = {};
+  spec.mixedPrecision = true;
+  auto loaded = loadArtifactFromBytes(buildArtifact(spec), "m.strata");
+  ASSERT_TRUE(loaded.isOk()) << loaded.status().toString();
+  const auto &instructions =
+      *loaded->findFunction("optimizer_step")->instructions();
+  ASSERT_EQ(instructions.size(), 2u);
+  EXPECT_EQ(instructions.Get(0)->operands()->size(), 8u);
+  EXPECT_EQ(instructions.Get(1)->kernel(), fb::Kernel::ParamFromMain);
 }
 
 //===----------------------------------------------------------------------===//

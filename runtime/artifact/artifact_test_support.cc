@@ -14,15 +14,19 @@ namespace fb = ::strata::artifact;
 std::vector<uint8_t> buildArtifact(const Spec &spec) {
   flatbuffers::FlatBufferBuilder b;
   auto buffer = [&](const char *name, fb::BufferCategory category,
-                    std::vector<int64_t> shape, uint64_t offset,
-                    uint64_t size) {
-    return fb::CreateBufferDirect(b, name, category, fb::DType::F32, &shape,
-                                  offset, size);
+                    std::vector<int64_t> shape, uint64_t offset, uint64_t size,
+                    fb::DType dtype = fb::DType::F32) {
+    return fb::CreateBufferDirect(b, name, category, dtype, &shape, offset,
+                                  size);
   };
+  const bool mixed = spec.mixedPrecision;
   std::vector<flatbuffers::Offset<fb::Buffer>> buffers = {
       buffer("w", fb::BufferCategory::Parameter, spec.weightShape,
-             spec.weightOffset, spec.weightSize),                  // 0
-      buffer("w.grad", fb::BufferCategory::Gradient, {4, 8}, 128, 128),  // 1
+             spec.weightOffset, mixed ? spec.weightSize / 2 : spec.weightSize,
+             mixed ? fb::DType::BF16 : fb::DType::F32),             // 0
+      buffer("w.grad", fb::BufferCategory::Gradient, {4, 8}, 128,
+             mixed ? 32 * dtypeSize(spec.gradDType) : 128,
+             mixed ? spec.gradDType : fb::DType::F32),                // 1
       buffer("w.m", fb::BufferCategory::OptimizerState, spec.momentShape, 256,
              spec.momentSize),
       buffer("w.v", fb::BufferCategory::OptimizerState, spec.momentShape, 384,
@@ -31,6 +35,10 @@ std::vector<uint8_t> buildArtifact(const Spec &spec) {
       buffer("y", fb::BufferCategory::Output, {2, 4}, 576, 32),    // 5
       buffer("lr", fb::BufferCategory::Input, {}, 640, 4),         // 6
   };
+  if (mixed)
+    buffers.push_back(buffer("w.main", spec.mainCategory, spec.momentShape,
+                             704, spec.momentSize / 4 * dtypeSize(spec.mainDType),
+                             spec.mainDType)); // 7
   std::vector<flatbuffers::Offset<fb::Parameter>> parameters = {
       fb::CreateParameterDirect(
           b, spec.weightName.c_str(), 0, spec.gradSlot,
@@ -38,17 +46,22 @@ std::vector<uint8_t> buildArtifact(const Spec &spec) {
           fb::InitKind::Normal, 0.02, spec.weightTrainable, true,
           spec.weightGlobalShape.empty() ? nullptr : &spec.weightGlobalShape,
           spec.splitDim, spec.splitAxis, spec.sharedWithStage,
-          spec.optimizerSplitAxis)};
+          spec.optimizerSplitAxis, mixed ? 7 : -1)};
   std::vector<uint32_t> results = {5};
   std::vector<flatbuffers::Offset<fb::Instruction>> forward = {
       fb::CreateInstructionDirect(b, spec.matmulKernel, &spec.matmulOperands,
                                   &results, &spec.matmulInts, nullptr,
                                   "output")};
-  std::vector<uint32_t> scalars(7, 6);
+  std::vector<uint32_t> scalars(mixed ? 8 : 7, 6);
   std::vector<int64_t> adamwInts = {spec.adamwParameter};
+  std::vector<int64_t> roundInts = {spec.paramFromMainParameter};
   std::vector<flatbuffers::Offset<fb::Instruction>> optimizer = {
       fb::CreateInstructionDirect(b, fb::Kernel::AdamW, &scalars, nullptr,
                                   &adamwInts, nullptr, "w")};
+  if (mixed)
+    optimizer.push_back(fb::CreateInstructionDirect(
+        b, fb::Kernel::ParamFromMain, nullptr, nullptr, &roundInts, nullptr,
+        "w"));
   std::vector<uint32_t> forwardArgs = {4};
   std::vector<flatbuffers::Offset<fb::Function>> functions = {
       fb::CreateFunctionDirect(b, "forward", &forwardArgs, &results, &forward),

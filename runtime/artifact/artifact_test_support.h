@@ -50,6 +50,15 @@ struct Spec {
   int32_t pipelineStage = -1;
   uint32_t pipelineChunks = 1;
   uint32_t microBatches = 1;
+  // Mixed precision O2 (format 0.8): a BF16 weight of 64 bytes with an F32
+  // main parameter (buffer 7, 128 bytes), F32 gradient and moments, AdamW
+  // with the norm operand (buffer 6) and a ParamFromMain after it.
+  bool mixedPrecision = false;
+  artifact::DType mainDType = artifact::DType::F32;
+  artifact::BufferCategory mainCategory =
+      artifact::BufferCategory::MainParameter;
+  artifact::DType gradDType = artifact::DType::F32;
+  int64_t paramFromMainParameter = 0;
 };
 
 /// The size-prefixed bytes of the artifact |spec| describes.

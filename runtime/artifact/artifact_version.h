@@ -30,7 +30,11 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // 0.7: the pipeline stash in the arena: the buffer category PipelineStash,
 // Artifact.pipeline_stash_slots and one variant of a chunk's step functions
 // per stash slot (forward_step.c.s, backward_step.c.s).
-inline constexpr uint16_t kArtifactVersionMinor = 7;
+// 0.8: mixed precision: the buffer category MainParameter,
+// Parameter.main_value (gradient and moment slots then F32 beside a BF16/F16
+// parameter), the kernels Cast, ParamFromMain and Unscale, and AdamW's
+// optional operand that skips a step with a non-finite gradient norm.
+inline constexpr uint16_t kArtifactVersionMinor = 8;
 
 } // namespace strata::runtime
 

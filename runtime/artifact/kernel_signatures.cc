@@ -73,11 +73,15 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       {Kernel::GradNorm, "grad_norm", 0, 1, 1, 1, {"parameters"}, {}, true},
       // (norm, max_norm) -> coefficient
       {Kernel::ClipCoefficient, "clip_coefficient", 2, 2, 1, 1, {}, {}},
-      // (lr, beta1, beta2, eps, weight_decay, step, grad_scale) -> (); with
-      // a shard_axis (the parameter's optimizer_split_axis) only the rank's
-      // block of the parameter and gradient slot, the moments being that
-      // block's
-      {Kernel::AdamW, "adamw", 7, 7, 0, 0, {"parameter"}, {}},
+      // (lr, beta1, beta2, eps, weight_decay, step, grad_scale[, norm]) ->
+      // (); with a shard_axis (the parameter's optimizer_split_axis) only
+      // the rank's block of the parameter and gradient slot, the moments
+      // being that block's. With a main_value (mixed precision O2) the
+      // update applies to the F32 main parameter (of the block) and the
+      // value buffer is left alone. With the eighth operand (f16 loss
+      // scaling: the gradient norm, the same on every rank) nothing is
+      // written unless it is finite: a skipped step
+      {Kernel::AdamW, "adamw", 7, 8, 0, 0, {"parameter"}, {}},
       // The fused kernels (tfm.bias_gelu etc., strata-tfm-fuse-elementwise).
       // With x[N, H] and bias[H] as in BiasAdd (H = the bias's element
       // count, N = the rest), the semantics of cpu/bias.h.
@@ -173,6 +177,19 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       // rank of the group (an all-gather in place)
       {Kernel::GatherParameters, "gather_parameters", 0, 0, 0, 0,
        {"axes", "parameters"}, {}, true},
+      // Mixed precision (format 0.8).
+      //
+      // (x) -> y: y = x converted to y's dtype (same shape; F32, F64, BF16,
+      // F16): exact when widening, round-to-nearest-even when narrowing
+      // (beyond the range: infinities; NaN stays NaN)
+      {Kernel::Cast, "cast", 1, 1, 1, 1, {}, {}},
+      // () -> (): the parameter's value buffer = its main parameter rounded
+      // to nearest even (F32 to BF16/F16); with a shard_axis only block c,
+      // from the main parameter's block (then GatherParameters)
+      {Kernel::ParamFromMain, "param_from_main", 0, 0, 0, 0, {"parameter"},
+       {}},
+      // (x, loss_scale) -> y: y = x / loss_scale, scalars of one dtype
+      {Kernel::Unscale, "unscale", 2, 2, 1, 1, {}, {}},
   };
   return signatures;
 }

@@ -50,11 +50,23 @@ LogicalResult ParameterOp::verify() {
     return emitOpError() << "expected " << getOptimizerShardAxisAttrName()
                          << " and " << getOptimizerLocalTypeAttrName()
                          << " together";
+  if (Type main = getMainElementType()) {
+    Type element = type.getElementType();
+    if (!main.isF32())
+      return emitOpError() << "expected an f32 main parameter, got " << main;
+    if (!element.isBF16() && !element.isF16())
+      return emitOpError() << "expected a main parameter only for a bf16 or "
+                              "f16 parameter, got "
+                           << element;
+    if (!getTrainable())
+      return emitOpError() << "expected a main parameter only for a "
+                              "trainable parameter (the optimizer's copy)";
+  }
   if (optimizerType) {
     auto block = dyn_cast<RankedTensorType>(optimizerType.getValue());
     RankedTensorType local = getLocalType();
     if (!block || block.getRank() != 1 ||
-        block.getElementType() != local.getElementType() ||
+        block.getElementType() != getSlotElementType() ||
         !block.hasStaticShape() || block.getNumElements() < 1 ||
         local.getNumElements() % block.getNumElements() != 0)
       return emitOpError() << "expected an optimizer block of a 1-D tensor "
@@ -87,6 +99,42 @@ ParamRefOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
                          << " of parameter @" << getName() << ", got "
                          << getType();
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// CastOp and rematerialization
+//===----------------------------------------------------------------------===//
+
+LogicalResult CastOp::verify() {
+  auto input = cast<RankedTensorType>(getInput().getType());
+  auto result = cast<RankedTensorType>(getType());
+  if (input.getShape() != result.getShape())
+    return emitOpError() << "expected a result of the input's shape "
+                         << formatShape(input) << ", got "
+                         << formatShape(result);
+  if (input.getElementType() == result.getElementType())
+    return emitOpError() << "expected a cast between different element "
+                            "types, got "
+                         << input.getElementType() << " to "
+                         << result.getElementType();
+  return success();
+}
+
+bool mlir::strata::tfm::isRematerializable(Operation *op) {
+  if (!op || op->getNumRegions() != 0 || !isPure(op))
+    return false;
+  return llvm::all_of(op->getOperands(), [](Value operand) {
+    return isRematerializable(operand.getDefiningOp());
+  });
+}
+
+Operation *mlir::strata::tfm::cloneWithRematerializedOperands(
+    OpBuilder &builder, Operation &op, IRMapping &mapping) {
+  for (Value operand : op.getOperands())
+    if (Operation *def = operand.getDefiningOp();
+        def && !mapping.contains(operand) && isRematerializable(def))
+      cloneWithRematerializedOperands(builder, *def, mapping);
+  return builder.clone(op, mapping);
 }
 
 //===----------------------------------------------------------------------===//

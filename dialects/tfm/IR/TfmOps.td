@@ -32,6 +32,14 @@ def Tfm_ParameterOp : Tfm_Op<"parameter", [
     rank's shard. Checkpoints store parameters under these names in this
     layout.
 
+    Mixed precision O2 (NeMo's `megatron_amp_O2`): a bf16 or f16 parameter
+    with `main f32` also owns an f32 *main parameter*, the copy the
+    optimizer updates (`tfm.adamw ... main`); `tfm.param_from_main` then
+    writes the parameter as its rounding. Its gradient and AdamW moment
+    slots are f32 too (`getSlotElementType`). The runtime initializes the
+    main parameter from `init` and the parameter as its rounding
+    (round-to-nearest-even). The frontend sets `main`; nothing removes it.
+
     Example:
 
     ```mlir
@@ -39,11 +47,14 @@ def Tfm_ParameterOp : Tfm_Op<"parameter", [
         init <normal, std = 2.000000e-02> trainable weight_decay
     tfm.parameter @"layers.0.input_norm.weight" : tensor<768xf32>
         init <ones> trainable
+    tfm.parameter @"layers.0.mlp.fc1.weight" : tensor<3072x768xbf16>
+        init <normal, std = 2.000000e-02> trainable weight_decay main f32
     ```
 
     **Constraints:**
     * the type is a statically shaped tensor of a float element type, with
       every dimension at least 1;
+    * `main` is f32, on a trainable bf16 or f16 parameter;
     * the op sits directly in the module.
   }];
   let arguments = (ins
@@ -51,11 +62,12 @@ def Tfm_ParameterOp : Tfm_Op<"parameter", [
     TypeAttrOf<Tfm_FloatTensor>:$type,
     Tfm_InitAttr:$init,
     UnitAttr:$trainable,
-    UnitAttr:$weight_decay
+    UnitAttr:$weight_decay,
+    OptionalAttr<TypeAttrOf<Tfm_FloatElement>>:$main
   );
   let assemblyFormat = [{
     $sym_name `:` $type `init` $init (`trainable` $trainable^)?
-    (`weight_decay` $weight_decay^)? attr-dict
+    (`weight_decay` $weight_decay^)? (`main` $main^)? attr-dict
   }];
   let extraClassDeclaration = [{
     ::mlir::RankedTensorType getTensorType() {
@@ -90,13 +102,33 @@ def Tfm_ParameterOp : Tfm_Op<"parameter", [
       return (*this)->getAttrOfType<::mlir::StringAttr>(
           getOptimizerShardAxisAttrName());
     }
-    /// The type of each AdamW moment slot: the rank's block under the
-    /// distributed optimizer, else the local type.
+    /// The element type of the main parameter (mixed precision O2), or
+    /// null when the parameter has none.
+    ::mlir::Type getMainElementType() {
+      if (auto main = getMainAttr())
+        return main.getValue();
+      return {};
+    }
+    /// The element type of the gradient, moment and main-parameter slots:
+    /// the main parameter's (f32) when there is one, else the parameter's.
+    ::mlir::Type getSlotElementType() {
+      if (::mlir::Type main = getMainElementType())
+        return main;
+      return getTensorType().getElementType();
+    }
+    /// The type of the gradient slot: the local type in the slot element
+    /// type.
+    ::mlir::RankedTensorType getGradType() {
+      return getLocalType().clone(getSlotElementType());
+    }
+    /// The type of each AdamW moment slot, and of the main parameter: the
+    /// rank's block under the distributed optimizer, else the gradient
+    /// slot's type.
     ::mlir::RankedTensorType getOptimizerLocalType() {
       if (auto local = (*this)->getAttrOfType<::mlir::TypeAttr>(
               getOptimizerLocalTypeAttrName()))
         return ::llvm::cast<::mlir::RankedTensorType>(local.getValue());
-      return getLocalType();
+      return getGradType();
     }
   }];
   let hasVerifier = 1;
@@ -513,6 +545,37 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [DeclareOpInterfaceMethods<Tfm_VJPOpIn
 //===----------------------------------------------------------------------===//
 // Elementwise
 //===----------------------------------------------------------------------===//
+
+def Tfm_CastOp : Tfm_Op<"cast", [DeclareOpInterfaceMethods<Tfm_VJPOpInterface>,
+    Pure]> {
+  let summary = "Converts a tensor to another float element type";
+  let description = [{
+    Converts every element to the result's element type: exactly when
+    widening (bf16 or f16 to f32 or f64, f32 to f64), rounding to nearest,
+    ties to even, when narrowing (f32 to bf16, as PyTorch's `.to(bfloat16)`
+    does; values beyond the narrow type's range become infinities).
+
+    Mixed precision makes its casts ops so that `--compile-to` shows them:
+    under O1 the frontend casts each f32 parameter read to the compute type,
+    and under O2 the training derivation casts each gradient of a bf16 or
+    f16 parameter to f32 before it is accumulated in the f32 gradient slot.
+    The vector-Jacobian product is the cast back. Nothing removes casts;
+    each becomes a `Cast` instruction.
+
+    Example:
+
+    ```mlir
+    %wb = tfm.cast %w : tensor<3072x768xf32> to tensor<3072x768xbf16>
+    ```
+
+    **Constraints:** the input and the result have the same shape and
+    different element types among f32, bf16, f16 and f64.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$input);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `to` type($result)";
+  let hasVerifier = 1;
+}
 
 def Tfm_GeluOp : Tfm_Op<"gelu", [DeclareOpInterfaceMethods<Tfm_VJPOpInterface>, Pure, SameOperandsAndResultType]> {
   let summary = "Gaussian error linear unit";

@@ -233,6 +233,11 @@ void mlir::strata::tfm::registerShardingRules(MLIRContext &context) {
   attachElementwise<GeluOp, SiluOp, SwiGLUOp, GeluGradOp, SiluGradOp,
                     SwiGLUGradOp>(context);
   AddOp::attachInterface<ElementwiseModel<AddOp, Linearity::Joint>>(context);
+  // A cast of a partial sum is (up to rounding) the sum of the casts: the
+  // sum may be completed on either side, as Megatron-LM reduces gradients
+  // in f32 after the cast.
+  CastOp::attachInterface<ElementwiseModel<CastOp, Linearity::EachListed>>(
+      context);
   // Dropout multiplies by a mask: a partial sum stays one.
   DropoutOp::attachInterface<
       ElementwiseModel<DropoutOp, Linearity::EachListed>>(context);

@@ -42,6 +42,20 @@ FailureOr<ParameterOp> lookupTrainableParameter(Operation *op,
   return parameter;
 }
 
+/// The main parameter and the moments have the block's size exactly when
+/// |op| (an update) works on a block.
+LogicalResult verifyOptimizerShard(Operation *op, ParameterOp parameter,
+                                   StringAttr shard) {
+  StringAttr split = parameter.getOptimizerShardAxis();
+  if (split == shard)
+    return success();
+  return op->emitOpError() << "updates " << (shard ? "a block" : "the whole")
+                           << " of @" << parameter.getSymName()
+                           << ", whose optimizer state is "
+                           << (split ? "split over mesh axis " + split.str()
+                                     : std::string("whole"));
+}
+
 } // namespace
 
 LogicalResult MatmulGradInputOp::verify() {
@@ -167,9 +181,9 @@ AccumulateGradOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
       lookupTrainableParameter(*this, getNameAttr(), symbolTable);
   if (failed(parameter))
     return failure();
-  if (parameter->getLocalType() != getValue().getType())
+  if (parameter->getGradType() != getValue().getType())
     return emitOpError() << "expected a gradient of type "
-                         << parameter->getLocalType() << " for @" << getName()
+                         << parameter->getGradType() << " for @" << getName()
                          << ", got " << getValue().getType();
   return success();
 }
@@ -179,16 +193,38 @@ LogicalResult AdamWOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
       lookupTrainableParameter(*this, getNameAttr(), symbolTable);
   if (failed(parameter))
     return failure();
-  // The moments have the block's size exactly when the update is a block's.
-  StringAttr split = parameter->getOptimizerShardAxis();
-  if (split != getShardAxisAttr())
-    return emitOpError() << "updates "
-                         << (getShardAxisAttr() ? "a block" : "the whole")
-                         << " of @" << getName()
-                         << ", whose optimizer state is "
-                         << (split ? "split over mesh axis " + split.str()
-                                   : std::string("whole"));
+  if (failed(verifyOptimizerShard(*this, *parameter, getShardAxisAttr())))
+    return failure();
+  const bool hasMain = static_cast<bool>(parameter->getMainElementType());
+  if (getMain() && !hasMain)
+    return emitOpError() << "updates the main parameter of @" << getName()
+                         << ", which has none";
+  if (!getMain() && hasMain)
+    return emitOpError() << "updates @" << getName()
+                         << ", which has a main parameter of type "
+                         << parameter->getOptimizerLocalType();
   return success();
+}
+
+LogicalResult AdamWOp::verify() {
+  if (getFiniteCheck() && getFiniteCheck().getType() != getLr().getType())
+    return emitOpError() << "expected the if_finite value of type "
+                         << getLr().getType() << " (the hyperparameters'), got "
+                         << getFiniteCheck().getType();
+  return success();
+}
+
+LogicalResult
+ParamFromMainOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  FailureOr<ParameterOp> parameter =
+      lookupTrainableParameter(*this, getNameAttr(), symbolTable);
+  if (failed(parameter))
+    return failure();
+  if (!parameter->getMainElementType())
+    return emitOpError() << "@" << getName() << " of type "
+                         << parameter->getTensorType()
+                         << " has no main parameter to round";
+  return verifyOptimizerShard(*this, *parameter, getShardAxisAttr());
 }
 
 LogicalResult GradNormOp::verify() {

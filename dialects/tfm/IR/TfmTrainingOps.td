@@ -305,8 +305,13 @@ def Tfm_AccumulateGradOp : Tfm_Op<"accumulate_grad", [
     tfm.accumulate_grad @"layers.0.mlp.fc1.weight", %dw : tensor<3072x768xf32>
     ```
 
-    **Constraints:** the symbol names a trainable `tfm.parameter` whose type
-    is the value's type.
+    Under mixed precision O2 the slot is f32 (`tfm.parameter ... main f32`)
+    and the training derivation casts each bf16 or f16 gradient
+    (`tfm.cast`) before it is added.
+
+    **Constraints:** the symbol names a trainable `tfm.parameter` whose
+    gradient slot has the value's type (the parameter's local type in its
+    slot element type).
   }];
   let arguments = (ins FlatSymbolRefAttr:$name, Tfm_FloatTensor:$value);
   let assemblyFormat = "$name `,` $value attr-dict `:` type($value)";
@@ -380,7 +385,8 @@ def Tfm_AdamWOp : Tfm_Op<"adamw", [
   let description = [{
     Updates the parameter and its two moment slots (`m`, `v`, zeroed at
     initialization) exactly as `torch.optim.AdamW` does, with the gradient
-    taken as `grad_scale * grad(p)` (the clipping coefficient):
+    taken as `grad_scale * grad(p)` (the clipping coefficient, divided by
+    the loss scale under f16 loss scaling):
 
     ```
     p -= lr * weight_decay * p          (only for weight_decay parameters)
@@ -392,33 +398,112 @@ def Tfm_AdamWOp : Tfm_Op<"adamw", [
     `step` counts from 1. The hyperparameters are operands so that a
     schedule can change them every step without recompiling.
 
+    With `main` (mixed precision O2: the parameter has an f32 main
+    parameter) `p` above is the main parameter; the parameter itself is
+    left to `tfm.param_from_main`. With `if_finite %norm` (f16 loss
+    scaling) the update is skipped, leaving the parameter, the main
+    parameter and the moments as they are, unless `%norm` is finite: the
+    gradient norm, all-reduced over every rank, so that all ranks skip the
+    same steps.
+
     Under the distributed optimizer (`shard`, set by the partitioner) the
     update covers one block: with `n` the element count of the rank's
     (local) parameter, `S` the size of mesh axis `shard` and `c` the rank's
     coordinate along it, elements `[c * n / S, (c + 1) * n / S)` of the
-    flattened parameter and gradient slot; the moments hold that block only
-    (`dist.optimizer_local_type` of the parameter). `tfm.gather_params`
-    then brings every rank's block to the whole group.
+    flattened parameter and gradient slot; the moments (and the main
+    parameter) hold that block only (`dist.optimizer_local_type` of the
+    parameter). `tfm.gather_params` then brings every rank's block to the
+    whole group.
+
+    Created by the training derivation (`strata-tfm-derive-training`);
+    becomes an `AdamW` instruction.
 
     ```mlir
     tfm.adamw @"layers.0.mlp.fc1.weight" lr %lr beta1 %b1 beta2 %b2 eps %eps weight_decay %wd step %step grad_scale %c : tensor<f32>
     tfm.adamw @"layers.0.mlp.fc1.weight" shard "dp" lr %lr beta1 %b1 beta2 %b2 eps %eps weight_decay %wd step %step grad_scale %c : tensor<f32>
+    tfm.adamw @"layers.0.mlp.fc1.weight" main lr %lr beta1 %b1 beta2 %b2 eps %eps weight_decay %wd step %step grad_scale %c if_finite %norm(tensor<f32>) : tensor<f32>
     ```
 
     **Constraints:** the symbol names a trainable `tfm.parameter`; `shard`
     is present exactly when the parameter's `dist.optimizer_shard_axis` is,
-    and equal to it.
+    and equal to it; `main` is present exactly when the parameter has a
+    main parameter; `if_finite` is a scalar of the hyperparameters' type.
   }];
   let arguments = (ins FlatSymbolRefAttr:$name, Tfm_ScalarTensor:$lr,
                        Tfm_ScalarTensor:$beta1, Tfm_ScalarTensor:$beta2,
                        Tfm_ScalarTensor:$eps, Tfm_ScalarTensor:$weight_decay,
                        Tfm_ScalarTensor:$step, Tfm_ScalarTensor:$grad_scale,
-                       OptionalAttr<StrAttr>:$shard_axis);
+                       Optional<Tfm_ScalarTensor>:$finite_check,
+                       OptionalAttr<StrAttr>:$shard_axis, UnitAttr:$main);
   let assemblyFormat = [{
-    $name (`shard` $shard_axis^)? `lr` $lr `beta1` $beta1 `beta2` $beta2 `eps`
-    $eps `weight_decay` $weight_decay `step` $step `grad_scale` $grad_scale
+    $name (`shard` $shard_axis^)? (`main` $main^)? `lr` $lr `beta1` $beta1
+    `beta2` $beta2 `eps` $eps `weight_decay` $weight_decay `step` $step
+    `grad_scale` $grad_scale
+    (`if_finite` $finite_check^ `(` type($finite_check) `)`)?
     attr-dict `:` type($lr)
   }];
+  let hasVerifier = 1;
+}
+
+def Tfm_ParamFromMainOp : Tfm_Op<"param_from_main", [
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "Writes a parameter as the rounding of its main parameter";
+  let description = [{
+    Mixed precision O2: after `tfm.adamw ... main` has updated the f32 main
+    parameter, this op writes the bf16 or f16 parameter as its
+    round-to-nearest-even rounding, the copy the next step computes with
+    (Megatron-LM's `_copy_main_params_to_model_params`).
+
+    A step that `tfm.adamw` skipped (a non-finite gradient norm under f16
+    loss scaling) leaves the main parameter as it was, and its rounding is
+    the parameter as it was: the parameter starts as the rounding of the
+    main parameter (initialization, checkpoints) and only this op writes
+    it, so the op needs no condition of its own.
+
+    Under the distributed optimizer (`shard`, set by the partitioner) it
+    writes the rank's block of the flattened parameter from the main
+    parameter's block, as `tfm.adamw` updated it; `tfm.gather_params` then
+    all-gathers the parameter.
+
+    Created by the training derivation (`strata-tfm-derive-training`) after
+    each `tfm.adamw ... main`; becomes a `ParamFromMain` instruction.
+
+    ```mlir
+    tfm.param_from_main @"layers.0.mlp.fc1.weight"
+    tfm.param_from_main @"layers.0.mlp.fc1.weight" shard "dp"
+    ```
+
+    **Constraints:** the symbol names a trainable `tfm.parameter` with a
+    main parameter; `shard` is present exactly when the parameter's
+    `dist.optimizer_shard_axis` is, and equal to it.
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$name,
+                       OptionalAttr<StrAttr>:$shard_axis);
+  let assemblyFormat = "$name (`shard` $shard_axis^)? attr-dict";
+}
+
+def Tfm_UnscaleOp : Tfm_Op<"unscale", [
+    Pure, AllTypesMatch<["value", "loss_scale", "result"]>]> {
+  let summary = "Divides a scalar of the optimizer step by the loss scale";
+  let description = [{
+    `value / loss_scale`. Under f16 dynamic loss scaling (precision 16
+    mixed) the gradient slots hold the gradients of the scaled loss:
+    `optimizer_step` takes the scale as its `loss_scale` argument, divides
+    the gradient norm by it (the true norm, which clipping compares with
+    `max_grad_norm` and the step returns) and the clipping coefficient
+    (AdamW's `grad_scale`: clip / loss_scale). Loss scales are powers of
+    two, so the division is exact.
+
+    Created by the training derivation (`strata-tfm-derive-training`);
+    becomes an `Unscale` instruction.
+
+    ```mlir
+    %norm = tfm.unscale %scaled_norm, %loss_scale : tensor<f32>
+    ```
+  }];
+  let arguments = (ins Tfm_ScalarTensor:$value, Tfm_ScalarTensor:$loss_scale);
+  let results = (outs Tfm_ScalarTensor:$result);
+  let assemblyFormat = "$value `,` $loss_scale attr-dict `:` type($value)";
 }
 
 #endif // STRATA_DIALECTS_TFM_IR_TFMTRAININGOPS_TD

@@ -38,8 +38,24 @@ LogicalResult ParamRefOp::buildVJP(OpBuilder &builder,
                          << ", which is not a tfm.parameter";
   // Frozen parameters get no gradient work; the ops that computed |grad|
   // lose their last use and are removed as dead code.
-  if (parameter.getTrainable())
-    AccumulateGradOp::create(builder, getLoc(), getNameAttr(), grad);
+  if (!parameter.getTrainable())
+    return success();
+  // Mixed precision O2: the gradient slot is f32 while the parameter (and
+  // so |grad|) is bf16 or f16; each contribution is widened first.
+  RankedTensorType slot = parameter.getGradType();
+  if (grad.getType() != slot)
+    grad = CastOp::create(builder, getLoc(), slot, grad);
+  AccumulateGradOp::create(builder, getLoc(), getNameAttr(), grad);
+  return success();
+}
+
+LogicalResult CastOp::buildVJP(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                               SmallVectorImpl<Value> &operandGrads) {
+  Value dy = resultGrads[0];
+  operandGrads.push_back(
+      dy ? CastOp::create(builder, getLoc(), getInput().getType(), dy)
+               .getResult()
+         : Value());
   return success();
 }
 
