@@ -72,7 +72,8 @@ struct RowsShape {
 };
 
 /// Kernels over |count| elements: Gelu(Grad), Silu(Grad), SwiGLU(Grad),
-/// Dropout, Add, Copy, AccumulateGrad.
+/// Dropout, Add, Copy, AccumulateGrad, Cast (from operand 0's type to the
+/// descriptor's), Unscale.
 struct ElementwiseShape {
   int64_t count = 0;
 };
@@ -131,6 +132,10 @@ struct CacheShape {
 struct ParameterSlots {
   std::string name;
   BufferRef value, grad, adamM, adamV;
+  /// Mixed precision O2: the F32 main parameter (of the block), which
+  /// AdamW updates and ParamFromMain rounds into |value|.
+  BufferRef mainValue;
+  bool hasMain = false;
   /// Elements [offset, offset + count) of value and grad.
   int64_t offset = 0, count = 0;
   bool weightDecay = false;
@@ -142,6 +147,9 @@ struct ParameterSlots {
 struct OptimizerShape {
   std::vector<ParameterSlots> parameters;
   bool plusOperand = false;
+  /// AdamW with an eighth operand (f16 loss scaling: the gradient norm):
+  /// no update unless it is finite.
+  bool ifFiniteOperand = false;
 };
 
 /// AllReduce, AllGather, ReduceScatter, LocalSlice: the local tensor as

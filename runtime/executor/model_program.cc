@@ -98,6 +98,13 @@ Status ModelProgram::checkOptimizerStep() {
     return Status::dataLoss(executor_->artifact().path() + ": function " +
                             optimizerStep_->name + " " + what);
   };
+  // f16 programs take the loss scale as an eighth argument; the dynamic
+  // loss scaler that sets it is not in the runtime yet.
+  if (optimizerStep_->arguments.size() == 8)
+    return Status::failedPrecondition(
+        executor_->artifact().path() +
+        " trains in f16 with dynamic loss scaling, which the runtime does "
+        "not run yet; compile with precision bf16-mixed (or 32)");
   if (optimizerStep_->arguments.size() != 7 ||
       optimizerStep_->results.size() != 1)
     return bad("should take (lr, beta1, beta2, eps, weight_decay, "

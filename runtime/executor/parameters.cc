@@ -69,6 +69,38 @@ void fill(T *out, int64_t n, const artifact::Parameter &parameter,
   }
 }
 
+/// Mixed precision O2: the main parameter of |parameter| (the rank's
+/// optimizer block under the distributed optimizer) from |value|, its local
+/// value in F32. Nothing for a parameter without one.
+Status writeMainParameter(Executor &executor,
+                          const artifact::Parameter &parameter,
+                          const io::HostTensor &value) {
+  if (parameter.main_value() < 0)
+    return Status::ok();
+  const ParameterSplit split = optimizerSplitOf(
+      parameter, shapeOf(executor.buffer(parameter.value())), executor.mesh());
+  const io::HostTensor block = optimizerBlock(value, split);
+  return executor.writeBytes(uint32_t(parameter.main_value()), block.bytes(),
+                             block.byteSize());
+}
+
+/// Every main parameter as its widened parameter (after a checkpoint gave
+/// the parameters only): the parameter stays the main parameter's rounding.
+Status mainParametersFromValues(Executor &executor) {
+  if (!executor.root().parameters())
+    return Status::ok();
+  for (const artifact::Parameter *parameter : *executor.root().parameters()) {
+    if (parameter->main_value() < 0)
+      continue;
+    STRATA_ASSIGN_OR_RETURN(io::HostTensor value,
+                            executor.read(parameter->value()));
+    STRATA_ASSIGN_OR_RETURN(io::HostTensor wide,
+                            io::convertTensor(value, io::DType::F32));
+    STRATA_RETURN_IF_ERROR(writeMainParameter(executor, *parameter, wide));
+  }
+  return Status::ok();
+}
+
 Status zeroSlot(Executor &executor, int32_t id) {
   return id >= 0 ? executor.zero(static_cast<uint32_t>(id)) : Status::ok();
 }
@@ -140,6 +172,8 @@ Status initializeParameters(Executor &executor, uint64_t seed) {
       fill(host.data<double>(), host.numElements(), *parameter, split, seed);
     else
       fill(host.data<float>(), host.numElements(), *parameter, split, seed);
+    // O2: the main parameter is the F32 draw, the parameter its rounding.
+    STRATA_RETURN_IF_ERROR(writeMainParameter(executor, *parameter, host));
     if (host.dtype() != toIoDType(value.dtype())) {
       STRATA_ASSIGN_OR_RETURN(
           host, io::convertTensor(host, toIoDType(value.dtype())));
@@ -338,7 +372,9 @@ Status writeParameters(Executor &executor, const io::TensorMap &params,
   std::set<std::string> known;
   for (const ModelParameter &parameter : modelParameters(executor.artifact()))
     known.insert(parameter.name);
-  return writeNamed(executor, targets, params, source, std::move(known));
+  STRATA_RETURN_IF_ERROR(
+      writeNamed(executor, targets, params, source, std::move(known)));
+  return mainParametersFromValues(executor);
 }
 
 Status writeOptimizerState(Executor &executor, const io::TensorMap &state,

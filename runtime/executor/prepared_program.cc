@@ -285,6 +285,15 @@ Status InstructionPreparer::checkTypes() {
   // Send and Recv move bytes of any type.
   if (out.kernel == Kernel::Send || out.kernel == Kernel::Recv)
     return Status::ok();
+  // A cast converts between float types: it computes in its result's.
+  if (out.kernel == Kernel::Cast) {
+    for (uint32_t id : {operandId(0), resultId(0)})
+      if (!isFloatingPoint(toRuntimeDType(buffer(id).dtype())))
+        return fail("casts between floating-point types; '", nameOf(id),
+                    "' is ", toString(toRuntimeDType(buffer(id).dtype())));
+    out.dtype = toRuntimeDType(buffer(resultId(0)).dtype());
+    return Status::ok();
+  }
   // A slice moves ids as well as floats: same type in and out.
   if (out.kernel == Kernel::LocalSlice) {
     if (buffer(operandId(0)).dtype() != buffer(resultId(0)).dtype())
@@ -598,7 +607,11 @@ Status InstructionPreparer::prepareOptimizer() {
   if (parameter.grad() < 0 || parameter.adam_m() < 0 || parameter.adam_v() < 0)
     return fail("parameter '", parameter.name()->str(),
                 "' has no gradient or AdamW slots");
-  out.dtype = toRuntimeDType(buffer(parameter.value()).dtype());
+  // Mixed precision O2 updates the F32 main parameter with F32 slots.
+  out.dtype = toRuntimeDType(buffer(parameter.main_value() >= 0
+                                        ? uint32_t(parameter.main_value())
+                                        : parameter.value())
+                                 .dtype());
   for (size_t i = 0; i < numOperands(); ++i)
     STRATA_RETURN_IF_ERROR(checkScalar(operandId(i), "operand " + std::to_string(i)));
   // The distributed optimizer updates the block its moments hold (the
@@ -612,7 +625,13 @@ Status InstructionPreparer::prepareOptimizer() {
                           std::to_string(parameter.optimizer_split_axis()));
   STRATA_ASSIGN_OR_RETURN(ParameterSlots slots,
                           parameterSlots(parameterIndex, out.shardAxis));
-  out.shape = OptimizerShape{{std::move(slots)}, false};
+  if (out.kernel == Kernel::ParamFromMain) {
+    if (!slots.hasMain)
+      return fail("parameter '", slots.name, "' has no main parameter");
+    out.dtype = slots.value.dtype; // the rounding's type
+  }
+  const bool ifFinite = out.kernel == Kernel::AdamW && numOperands() == 8;
+  out.shape = OptimizerShape{{std::move(slots)}, false, ifFinite};
   return Status::ok();
 }
 
@@ -628,6 +647,10 @@ InstructionPreparer::parameterSlots(int64_t index, int64_t blockAxis) {
     slots.adamM = bufferRef(uint32_t(parameter.adam_m()));
   if (parameter.adam_v() >= 0)
     slots.adamV = bufferRef(uint32_t(parameter.adam_v()));
+  if (parameter.main_value() >= 0) {
+    slots.mainValue = bufferRef(uint32_t(parameter.main_value()));
+    slots.hasMain = true;
+  }
   slots.weightDecay = parameter.weight_decay();
   slots.count = slots.value.elements;
   if (blockAxis >= 0) {
@@ -677,6 +700,7 @@ Status InstructionPreparer::prepareShardAxis() {
   case Kernel::VocabParallelStats:
   case Kernel::VocabParallelCrossEntropyGrad:
   case Kernel::AdamW:         // the distributed optimizer's block
+  case Kernel::ParamFromMain: // (the main parameter's block)
   case Kernel::GradSquareSum: // (checked with the parameters)
     return Status::ok();
   case Kernel::Dropout:
@@ -1046,7 +1070,16 @@ Status InstructionPreparer::prepareKernel() {
     STRATA_RETURN_IF_ERROR(checkScalar(operandId(1), "operand 1"));
     return checkScalar(resultId(0), "result 0");
   case Kernel::AdamW:
+  case Kernel::ParamFromMain:
     return prepareOptimizer();
+  case Kernel::Cast:
+    STRATA_RETURN_IF_ERROR(checkSameShapes({}, {0}));
+    return elementwise();
+  case Kernel::Unscale:
+    STRATA_RETURN_IF_ERROR(checkScalar(operandId(0), "operand 0"));
+    STRATA_RETURN_IF_ERROR(checkScalar(operandId(1), "operand 1"));
+    STRATA_RETURN_IF_ERROR(checkScalar(resultId(0), "result 0"));
+    return elementwise();
   case Kernel::BiasGelu:
     STRATA_RETURN_IF_ERROR(rowsOf(in(0), in(1), operandText(0), "the bias"));
     return checkResultShape(0, in(0));

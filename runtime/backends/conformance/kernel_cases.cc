@@ -281,6 +281,46 @@ std::vector<KernelCase> makeCases() {
     c.kernel = Kernel::CacheWrite;
     add(std::move(c));
   }
+  // Mixed precision: casts both ways, the loss-scale division, and the O2
+  // step (AdamW on the F32 main parameter, the BF16/F16 parameter its
+  // rounding), with and without an overflow that skips it.
+  {
+    BufferCase x = in("x", kRows), y = out("y", kRows);
+    x.fixedF32 = true;
+    add(single("cast/narrow", Kernel::Cast, {x, y}, {0}, {1}));
+    x = in("x", kRows);
+    y.fixedF32 = true;
+    add(single("cast/widen", Kernel::Cast, {x, y}, {0}, {1}));
+  }
+  add(single("unscale", Kernel::Unscale,
+             {scalar("norm", 3.0), scalar("loss_scale", 1024.0), out("y", {})},
+             {0, 1}, {2}));
+  for (double norm : {2.0, double(INFINITY)}) {
+    KernelCase c;
+    c.name =
+        std::isfinite(norm) ? "param_from_main" : "param_from_main/overflow";
+    c.kernel = Kernel::ParamFromMain;
+    c.mixedMain = true;
+    BufferCase main = accumulator(
+        slot("w.main", {5, 7}, BufferCategory::MainParameter, Fill::SameAs));
+    main.compareWith = 0;
+    c.buffers = {
+        slot("w", {5, 7}, BufferCategory::Parameter),
+        accumulator(slot("w.grad", {5, 7}, BufferCategory::Gradient)),
+        accumulator(slot("w.m", {5, 7}, BufferCategory::OptimizerState)),
+        accumulator(slot("w.v", {5, 7}, BufferCategory::OptimizerState,
+                         Fill::Positive)),
+        main};
+    const double hyper[8] = {1e-2, 0.9, 0.95, 1e-8, 0.1, 3, 0.5, norm};
+    const char *names[8] = {"lr",           "beta1", "beta2",      "eps",
+                            "weight_decay", "step",  "grad_scale", "norm"};
+    for (int i = 0; i < 8; ++i)
+      c.buffers.push_back(accumulator(scalar(names[i], hyper[i])));
+    c.parameters = {{"w", 0, 1, 2, 3, true, 4}};
+    c.instructions = {{Kernel::AdamW, {5, 6, 7, 8, 9, 10, 11, 12}, {}, {0}},
+                      {Kernel::ParamFromMain, {}, {}, {0}}};
+    add(std::move(c));
+  }
   add(single("take_positions", Kernel::TakePositions,
              {in("x", {3, 5, 7}), ids("index", {3}, 5), out("y", {3, 1, 7})},
              {0, 1}, {2}));
@@ -407,6 +447,7 @@ std::vector<uint8_t> buildCaseArtifact(const KernelCase &c, DType dtype) {
   for (uint32_t i = 0; i < c.buffers.size(); ++i) {
     const BufferCase &buffer = c.buffers[i];
     const DType type = buffer.integer                              ? DType::I32
+                       : buffer.fixedF32                           ? DType::F32
                        : buffer.accumulator && isSixteenBit(dtype) ? DType::F32
                                                                    : dtype;
     int64_t elements = 1;
@@ -423,19 +464,23 @@ std::vector<uint8_t> buildCaseArtifact(const KernelCase &c, DType dtype) {
     if (buffer.category == BufferCategory::Output)
       results.push_back(i);
   }
+  // The F64 reference of an O2 case updates the parameter itself.
+  const bool withMain = c.mixedMain && isSixteenBit(dtype);
   std::vector<flatbuffers::Offset<fb::Instruction>> instructions;
   for (const InstructionCase &instruction : c.instructions)
-    instructions.push_back(fb::CreateInstructionDirect(
-        b, instruction.kernel, &instruction.operands, &instruction.results,
-        &instruction.ints, &instruction.floats, c.name.c_str(),
-        instruction.shardAxis));
+    if (withMain || instruction.kernel != Kernel::ParamFromMain)
+      instructions.push_back(fb::CreateInstructionDirect(
+          b, instruction.kernel, &instruction.operands, &instruction.results,
+          &instruction.ints, &instruction.floats, c.name.c_str(),
+          instruction.shardAxis));
   std::vector<flatbuffers::Offset<fb::Function>> functions = {
       fb::CreateFunctionDirect(b, "run", &arguments, &results, &instructions)};
   std::vector<flatbuffers::Offset<fb::Parameter>> parameters;
   for (const ParameterCase &p : c.parameters)
     parameters.push_back(fb::CreateParameterDirect(
         b, p.name.c_str(), p.value, p.grad, p.adamM, p.adamV,
-        fb::InitKind::Zeros, 0.0, /*trainable=*/p.grad >= 0, p.weightDecay));
+        fb::InitKind::Zeros, 0.0, /*trainable=*/p.grad >= 0, p.weightDecay,
+        /*global_shape=*/nullptr, -1, -1, -1, -1, withMain ? p.main : -1));
   std::vector<flatbuffers::Offset<flatbuffers::String>> meshAxes;
   std::vector<int64_t> meshShape;
   for (const std::string &axis : c.meshAxes) {

@@ -33,6 +33,7 @@ enum class Fill {
   Positions, // int32 s for position s of each sequence
   Zeros,
   Scalar, // every element = scalar
+  SameAs, // the initial values of buffer |value| (a main parameter)
 };
 
 struct BufferCase {
@@ -49,6 +50,11 @@ struct BufferCase {
   bool accumulator = false;
   /// Compared after the run (results, and buffers updated in place).
   bool checked = false;
+  /// The reference buffer it is compared with (-1: the same index): a main
+  /// parameter against the reference's parameter.
+  int compareWith = -1;
+  /// F32 whatever the case's element type (a cast's other side).
+  bool fixedF32 = false;
 };
 
 struct InstructionCase {
@@ -66,6 +72,8 @@ struct ParameterCase {
   uint32_t value;
   int32_t grad = -1, adamM = -1, adamV = -1;
   bool weightDecay = true;
+  /// Mixed precision O2: the F32 main parameter (16-bit cases only).
+  int32_t main = -1;
 };
 
 struct KernelCase {
@@ -81,6 +89,10 @@ struct KernelCase {
   std::vector<std::string> meshAxes;
   /// Dropout on for the run (the masks are the same in every type).
   bool dropout = false;
+  /// Mixed precision O2 (main parameters): runs in BF16 and F16 only; the
+  /// F64 reference has no main parameters and no ParamFromMain, its AdamW
+  /// updating the parameter itself.
+  bool mixedMain = false;
 };
 
 /// Every case, at least one per kernel an artifact can hold except the

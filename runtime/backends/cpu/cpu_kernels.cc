@@ -23,6 +23,7 @@
 #include "runtime/kernels/cpu/embedding.h"
 #include "runtime/kernels/cpu/gemm.h"
 #include "runtime/kernels/cpu/layer_norm.h"
+#include "runtime/kernels/cpu/mixed_precision.h"
 #include "runtime/kernels/cpu/rms_norm.h"
 #include "runtime/kernels/cpu/rotary_embedding.h"
 
@@ -342,15 +343,63 @@ Status adamw(const KernelDescriptor &p, const Args<T> &a) {
     return Status::invalidArgument(p.where + ": AdamW step " +
                                    std::to_string(step) +
                                    " should be at least 1");
+  // f16 loss scaling: an overflow anywhere (a non-finite norm, the same on
+  // every rank) skips the step.
+  if (p.as<OptimizerShape>().ifFiniteOperand && !std::isfinite(a.scalar(7)))
+    return Status::ok();
   // The distributed optimizer: the block of the parameter and gradient
-  // slot the moments belong to.
+  // slot the moments belong to. Mixed precision O2 updates the F32 main
+  // parameter (which holds that block only); ParamFromMain rounds it into
+  // the parameter afterwards.
   T *grad = a.slot(slots.grad) + slots.offset;
+  T *value = slots.hasMain ? a.slot(slots.mainValue)
+                           : a.slot(slots.value) + slots.offset;
   if (gradScale != 1.0)
     cpu::scaleInPlace<T>(grad, slots.count, AccumulatorOf<T>(gradScale));
-  cpu::adamwStep<T>(a.slot(slots.value) + slots.offset, grad,
-                    a.slot(slots.adamM), a.slot(slots.adamV), slots.count,
-                    config, static_cast<int64_t>(step), slots.weightDecay);
+  cpu::adamwStep<T>(value, grad, a.slot(slots.adamM), a.slot(slots.adamV),
+                    slots.count, config, static_cast<int64_t>(step),
+                    slots.weightDecay);
   return Status::ok();
+}
+
+/// ParamFromMain: the parameter (block) as its F32 main parameter rounded
+/// to nearest even.
+template <typename T>
+Status paramFromMain(const KernelDescriptor &p, const KernelRunContext &c) {
+  const Args<T> a(p, c);
+  const ParameterSlots &slots = p.as<OptimizerShape>().parameters[0];
+  const auto *main = reinterpret_cast<const float *>(CpuDevice::host(c.arena) +
+                                                     slots.mainValue.offset);
+  cpu::castElements<float, T>(main, a.slot(slots.value) + slots.offset,
+                              slots.count);
+  return Status::ok();
+}
+
+/// Cast: operand 0's type to T (the result's).
+template <typename T>
+Status castTo(const KernelDescriptor &p, const KernelRunContext &c) {
+  const Args<T> a(p, c);
+  const uint8_t *x = CpuDevice::host(c.arena) + p.operands[0].offset;
+  const int64_t n = a.inSize(0);
+  switch (p.operands[0].dtype) {
+  case DType::F32:
+    cpu::castElements<float, T>(reinterpret_cast<const float *>(x), a.out(0),
+                                n);
+    return Status::ok();
+  case DType::F64:
+    cpu::castElements<double, T>(reinterpret_cast<const double *>(x), a.out(0),
+                                 n);
+    return Status::ok();
+  case DType::BF16:
+    cpu::castElements<bf16, T>(reinterpret_cast<const bf16 *>(x), a.out(0), n);
+    return Status::ok();
+  case DType::F16:
+    cpu::castElements<f16, T>(reinterpret_cast<const f16 *>(x), a.out(0), n);
+    return Status::ok();
+  default:
+    return Status::internal(p.where + ": cast from " +
+                            toString(p.operands[0].dtype));
+  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -538,6 +587,9 @@ Status runKernel(const KernelDescriptor &p, const KernelRunContext &c) {
     return cachedAttention(p, a, c);
   case Kernel::TakePositions:
     return takePositions(p, a);
+  case Kernel::Unscale:
+    *a.out(0) = T(a.scalar(0) / a.scalar(1));
+    return Status::ok();
   default:
     return Status::internal(p.where + ": not a CPU kernel");
   }
@@ -584,12 +636,14 @@ constexpr Kernel kComputeKernels[] = {Kernel::Embedding,
                                       Kernel::VocabParallelStats,
                                       Kernel::VocabParallelLoss,
                                       Kernel::VocabParallelCrossEntropyGrad,
-                                      Kernel::GradSquareSum};
+                                      Kernel::GradSquareSum,
+                                      Kernel::Unscale};
 
 /// The kernels that run in F32 and F64 only.
 bool isWideOnly(Kernel kernel) {
   return kernel == Kernel::GradNorm || kernel == Kernel::GradSquareSum ||
-         kernel == Kernel::ClipCoefficient || kernel == Kernel::AdamW;
+         kernel == Kernel::ClipCoefficient || kernel == Kernel::AdamW ||
+         kernel == Kernel::Unscale;
 }
 
 constexpr size_t kKernelCount = size_t(Kernel::MAX) + 1;
@@ -611,6 +665,16 @@ DispatchTable buildDispatchTable() {
     table[size_t(kernel)][size_t(DType::BF16)] = &runKernel<bf16>;
     table[size_t(kernel)][size_t(DType::F16)] = &runKernel<f16>;
   }
+  // Mixed precision: casts into every float type, and a 16-bit parameter
+  // rounded from its F32 main parameter.
+  table[size_t(Kernel::Cast)][size_t(DType::F32)] = &castTo<float>;
+  table[size_t(Kernel::Cast)][size_t(DType::F64)] = &castTo<double>;
+  table[size_t(Kernel::Cast)][size_t(DType::BF16)] = &castTo<bf16>;
+  table[size_t(Kernel::Cast)][size_t(DType::F16)] = &castTo<f16>;
+  table[size_t(Kernel::ParamFromMain)][size_t(DType::BF16)] =
+      &paramFromMain<bf16>;
+  table[size_t(Kernel::ParamFromMain)][size_t(DType::F16)] =
+      &paramFromMain<f16>;
   return table;
 }
 
