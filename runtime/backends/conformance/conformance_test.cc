@@ -132,23 +132,6 @@ std::string unsupportedKernels(const KernelCase &c, DType dtype,
   return missing;
 }
 
-/// Kernels whose case runs only in F32 and F64: the optimizer works on the
-/// f32 main parameters and slots of mixed precision, whatever the model's
-/// compute type.
-bool isWideOnly(Kernel kernel) {
-  switch (kernel) {
-  case Kernel::ZeroGrads:
-  case Kernel::GradNorm:
-  case Kernel::GradSquareSum:
-  case Kernel::ClipCoefficient:
-  case Kernel::AdamW:
-  case Kernel::Unscale:
-    return true;
-  default:
-    return false;
-  }
-}
-
 using CaseParam = std::tuple<size_t, DType>;
 
 class BackendConformance : public ::testing::TestWithParam<CaseParam> {};
@@ -157,7 +140,7 @@ TEST_P(BackendConformance, MatchesTheCpuInF64) {
   const KernelCase &c = allKernelCases()[std::get<0>(GetParam())];
   const DType dtype = std::get<1>(GetParam());
   const bool sixteenBit = dtype == DType::BF16 || dtype == DType::F16;
-  if (sixteenBit && isWideOnly(c.kernel))
+  if (sixteenBit && c.wideOnly)
     GTEST_SKIP() << c.name << " runs in F32 and F64 only";
   if (!sixteenBit && c.mixedMain)
     GTEST_SKIP() << c.name << " has main parameters: BF16 and F16 only";

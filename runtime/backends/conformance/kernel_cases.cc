@@ -292,9 +292,13 @@ std::vector<KernelCase> makeCases() {
     y.fixedF32 = true;
     add(single("cast/widen", Kernel::Cast, {x, y}, {0}, {1}));
   }
-  add(single("unscale", Kernel::Unscale,
+  {
+    KernelCase c = single("unscale", Kernel::Unscale,
              {scalar("norm", 3.0), scalar("loss_scale", 1024.0), out("y", {})},
-             {0, 1}, {2}));
+             {0, 1}, {2});
+    c.wideOnly = true;
+    add(std::move(c));
+  }
   for (double norm : {2.0, double(INFINITY)}) {
     KernelCase c;
     c.name =
@@ -367,6 +371,7 @@ std::vector<KernelCase> makeCases() {
         slot("b.m", {9}, BufferCategory::OptimizerState),
         slot("b.v", {9}, BufferCategory::OptimizerState, Fill::Positive)};
     c.parameters = {{"w", 0, 1, 2, 3, true}, {"b", 4, 5, 6, 7, false}};
+    c.wideOnly = true;
     return c;
   };
   {
@@ -393,9 +398,13 @@ std::vector<KernelCase> makeCases() {
     c.instructions = {{Kernel::GradSquareSum, {}, {8}, {0, 1}}};
     add(std::move(c));
   }
-  add(single("clip_coefficient", Kernel::ClipCoefficient,
+  {
+    KernelCase c = single("clip_coefficient", Kernel::ClipCoefficient,
              {scalar("norm", 3.0), scalar("max_norm", 1.0), out("c", {})},
-             {0, 1}, {2}));
+             {0, 1}, {2});
+    c.wideOnly = true;
+    add(std::move(c));
+  }
   {
     KernelCase c = optimizerCase("adamw", Kernel::AdamW);
     const double hyper[7] = {1e-2, 0.9, 0.95, 1e-8, 0.1, 3, 0.5};

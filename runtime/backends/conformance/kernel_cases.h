@@ -93,6 +93,10 @@ struct KernelCase {
   /// F64 reference has no main parameters and no ParamFromMain, its AdamW
   /// updating the parameter itself.
   bool mixedMain = false;
+  /// Runs in F32 and F64 only: the optimizer's kernels, which mixed
+  /// precision runs on F32 main parameters and slots whatever the model's
+  /// element type.
+  bool wideOnly = false;
 };
 
 /// Every case, at least one per kernel an artifact can hold except the
