@@ -98,17 +98,14 @@ Status ModelProgram::checkOptimizerStep() {
     return Status::dataLoss(executor_->artifact().path() + ": function " +
                             optimizerStep_->name + " " + what);
   };
-  // f16 programs take the loss scale as an eighth argument; the dynamic
-  // loss scaler that sets it is not in the runtime yet.
-  if (optimizerStep_->arguments.size() == 8)
-    return Status::failedPrecondition(
-        executor_->artifact().path() +
-        " trains in f16 with dynamic loss scaling, which the runtime does "
-        "not run yet; compile with precision bf16-mixed (or 32)");
-  if (optimizerStep_->arguments.size() != 7 ||
+  // f16 programs take the loss scale as an eighth argument: the optimizer
+  // divides the gradients by it.
+  scalesLoss_ = optimizerStep_->arguments.size() == 8;
+  if (optimizerStep_->arguments.size() != (scalesLoss_ ? 8u : 7u) ||
       optimizerStep_->results.size() != 1)
     return bad("should take (lr, beta1, beta2, eps, weight_decay, "
-               "max_grad_norm, step) and return the gradient norm");
+               "max_grad_norm, step[, loss_scale]) and return the gradient "
+               "norm");
   for (uint32_t id : optimizerStep_->arguments)
     if (!shapeOf(executor_->buffer(id)).empty())
       return bad("arguments should be scalars");
@@ -179,7 +176,8 @@ StatusOr<Evaluation> ModelProgram::evaluate(const io::HostTensor &tokens,
   return out;
 }
 
-StatusOr<double> ModelProgram::computeGradients(const io::HostTensor &tokens) {
+StatusOr<double> ModelProgram::computeGradients(const io::HostTensor &tokens,
+                                                double lossScale) {
   if (!canTrain())
     return Status::failedPrecondition(
         executor_->artifact().path() +
@@ -191,7 +189,7 @@ StatusOr<double> ModelProgram::computeGradients(const io::HostTensor &tokens) {
       dataParallel_.size > 1 ? "a gradient (micro-batch x data_parallel_size)"
                              : "a gradient"));
   if (pipeline_)
-    return pipeline_->computeGradients(tokens);
+    return pipeline_->computeGradients(tokens, lossScale);
   // Every micro-batch of the global batch weighs 1 / chunks; this dp rank
   // runs its own block of them, and the sum over dp ranks is the mean.
   const int64_t chunks = tokens.shape()[0] / microBatch_;
@@ -210,7 +208,7 @@ StatusOr<double> ModelProgram::computeGradients(const io::HostTensor &tokens) {
                                            tokens, chunk * microBatch_,
                                            microBatch_, seq_));
     STRATA_RETURN_IF_ERROR(writeScalar(
-        *executor_, forwardBackward_->arguments[3], 1.0 / double(chunks)));
+        *executor_, forwardBackward_->arguments[3], lossScale / double(chunks)));
     if (draws)
       executor_->setRngCounter(firstCall + uint64_t(chunk));
     STRATA_RETURN_IF_ERROR(executor_->run(*forwardBackward_));
@@ -233,11 +231,16 @@ StatusOr<double> ModelProgram::computeGradients(const io::HostTensor &tokens) {
 
 StatusOr<StepResult> ModelProgram::trainStep(const io::HostTensor &tokens,
                                              const AdamWHyperparameters &hyper,
-                                             int64_t step) {
+                                             int64_t step, double lossScale) {
   if (!canTrain())
     return computeGradients(tokens).status();
+  if (lossScale != 1.0 && !scalesLoss_)
+    return Status::invalidArgument(
+        executor_->artifact().path() + " does not unscale its gradients "
+        "(an f16 program does); it cannot train with loss scale " +
+        std::to_string(lossScale));
   StepResult result;
-  STRATA_ASSIGN_OR_RETURN(result.loss, computeGradients(tokens));
+  STRATA_ASSIGN_OR_RETURN(result.loss, computeGradients(tokens, lossScale));
   const std::vector<uint32_t> &args = optimizerStep_->arguments;
   const double values[7] = {hyper.learningRate, hyper.beta1,
                             hyper.beta2,        hyper.epsilon,
@@ -245,6 +248,8 @@ StatusOr<StepResult> ModelProgram::trainStep(const io::HostTensor &tokens,
                             static_cast<double>(step)};
   for (size_t i = 0; i < 7; ++i)
     STRATA_RETURN_IF_ERROR(writeScalar(*executor_, args[i], values[i]));
+  if (scalesLoss_)
+    STRATA_RETURN_IF_ERROR(writeScalar(*executor_, args[7], lossScale));
   STRATA_RETURN_IF_ERROR(executor_->run(*optimizerStep_));
   STRATA_ASSIGN_OR_RETURN(const double norm,
                           readScalar(*executor_, optimizerStep_->results[0]));

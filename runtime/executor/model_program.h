@@ -9,8 +9,10 @@
 //   forward_backward(tokens, positions, labels, loss_scale) -> loss
 //       (adds each trainable parameter's gradient into its slot)
 //   zero_grads()
-//   optimizer_step(lr, beta1, beta2, eps, weight_decay, max_grad_norm, step)
-//       -> grad_norm
+//   optimizer_step(lr, beta1, beta2, eps, weight_decay, max_grad_norm, step
+//                  [, loss_scale]) -> grad_norm
+//       (f16 programs take the loss scale and divide the gradients by it;
+//       the norm is inf or NaN, and the step skipped, when they overflowed)
 // ModelProgram checks these signatures once and turns token batches
 // [rows, seq + 1] into calls: inputs are T[:, :-1], targets T[:, 1:],
 // positions 0..seq-1, a micro-batch of rows at a time; a training step
@@ -90,14 +92,21 @@ public:
   /// over tokens [rows, seq + 1] (rows a multiple of the micro-batch size
   /// times the data-parallel size; each dp rank takes its block of rows and
   /// the gradients are summed across the dp ranks); returns that loss.
-  StatusOr<double> computeGradients(const io::HostTensor &tokens);
+  /// |lossScale| multiplies the gradients (not the loss returned).
+  StatusOr<double> computeGradients(const io::HostTensor &tokens,
+                                    double lossScale = 1.0);
 
   /// One AdamW step (number |step|, from 1) on tokens [rows, seq + 1]: the
   /// gradients of the rows' micro-batches accumulated (rows a multiple of the
   /// micro-batch size; the artifact's global batch is globalBatchSize()).
+  /// |lossScale| (f16 programs, scalesLoss()): the gradients are computed
+  /// scaled by it and unscaled by the optimizer, which skips the update when
+  /// they overflowed (a gradNorm that is not finite).
   StatusOr<StepResult> trainStep(const io::HostTensor &tokens,
                                  const AdamWHyperparameters &hyper,
-                                 int64_t step);
+                                 int64_t step, double lossScale = 1.0);
+  /// Whether optimizer_step takes a loss scale (f16 mixed precision).
+  bool scalesLoss() const { return scalesLoss_; }
 
   /// OK when |tokens| is an int32/int64 [rows, seq + 1] batch with rows a
   /// positive multiple of |rowsMultiple| and every id inside the vocabulary;
@@ -121,6 +130,7 @@ private:
   const PreparedFunction *optimizerStep_ = nullptr;
   /// Sums the gradient slots across the dp ranks (absent without dp).
   const PreparedFunction *reduceGradients_ = nullptr;
+  bool scalesLoss_ = false;
   int64_t microBatch_ = 0, seq_ = 0, vocab_ = 0, microBatches_ = 1;
   DataParallel dataParallel_;
 };

@@ -283,6 +283,15 @@ StatusOr<io::TensorMap> readOptimizerState(const Executor &executor) {
                                 return nameOf(p) + ".exp_avg_sq";
                               }));
   state.merge(second);
+  // Mixed precision O2: the F32 main parameters the optimizer updates (the
+  // parameters are their rounding, so a resume needs them bit for bit).
+  STRATA_ASSIGN_OR_RETURN(
+      io::TensorMap main,
+      readSlots(
+          executor,
+          [](const artifact::Parameter &p) { return int64_t(p.main_value()); },
+          [](const artifact::Parameter &p) { return nameOf(p) + ".main_param"; }));
+  state.merge(main);
   return state;
 }
 
@@ -392,12 +401,18 @@ Status writeOptimizerState(Executor &executor, const io::TensorMap &state,
       targets.push_back({name + ".exp_avg_sq",
                          static_cast<uint32_t>(parameter->adam_v()),
                          parameter});
+      if (parameter->main_value() >= 0)
+        targets.push_back({name + ".main_param",
+                           static_cast<uint32_t>(parameter->main_value()),
+                           parameter});
     }
   std::set<std::string> known;
   for (const ModelParameter &parameter : modelParameters(executor.artifact()))
     if (hasMoments(*parameter.owner)) {
       known.insert(parameter.name + ".exp_avg");
       known.insert(parameter.name + ".exp_avg_sq");
+      if (parameter.owner->main_value() >= 0)
+        known.insert(parameter.name + ".main_param");
     }
   return writeNamed(executor, targets, state, source, std::move(known));
 }

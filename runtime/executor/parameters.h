@@ -51,7 +51,8 @@ StatusOr<io::TensorMap> readParameters(const Executor &executor);
 /// Every trainable parameter's gradient slot, by the parameter's Strata name.
 StatusOr<io::TensorMap> readGradients(const Executor &executor);
 
-/// The AdamW moments, as "<name>.exp_avg" / "<name>.exp_avg_sq".
+/// The AdamW moments, as "<name>.exp_avg" / "<name>.exp_avg_sq", and under
+/// mixed precision O2 the F32 main parameters as "<name>.main_param".
 StatusOr<io::TensorMap> readOptimizerState(const Executor &executor);
 Status writeOptimizerState(Executor &executor, const io::TensorMap &state,
                            const std::string &source);

@@ -299,7 +299,8 @@ Status PipelineProgram::runBackwardStep(const StepCall &call,
 }
 
 StatusOr<double>
-PipelineProgram::computeGradients(const io::HostTensor &tokens) {
+PipelineProgram::computeGradients(const io::HostTensor &tokens,
+                                  double lossScale) {
   const std::string &path = executor_->artifact().path();
   // Every micro-batch of the global batch weighs 1 / microBatches; this dp
   // rank runs its own block of them.
@@ -342,7 +343,7 @@ PipelineProgram::computeGradients(const io::HostTensor &tokens) {
       STRATA_RETURN_IF_ERROR(runForwardStep(call, tokens, lossSum));
     else
       STRATA_RETURN_IF_ERROR(
-          runBackwardStep(call, tokens, 1.0 / double(microBatches)));
+          runBackwardStep(call, tokens, lossScale / double(microBatches)));
   }
   // No message outlives the step.
   STRATA_RETURN_IF_ERROR(executor_->completeSends());

@@ -64,7 +64,8 @@ public:
   /// zero_grads, this dp rank's micro-batches in the schedule's order, the
   /// dp reduction and the shared parameters' sum; returns the mean loss
   /// over the global batch (every rank).
-  StatusOr<double> computeGradients(const io::HostTensor &tokens);
+  StatusOr<double> computeGradients(const io::HostTensor &tokens,
+                                    double lossScale = 1.0);
 
 private:
   struct Chunk {

@@ -10,6 +10,7 @@
 #include "runtime/io/npy.h"
 #include "runtime/io/safetensors.h"
 #include "runtime/tooling/rank_setup.h"
+#include "runtime/training/scaled_step.h"
 
 #include <chrono>
 #include <cstdio>
@@ -159,21 +160,34 @@ Status runTrainCommand(const NumericsOptions &o, const TrainOptions &train) {
         std::to_string(program.microBatchSize()) + " x " +
         std::to_string(program.microBatches()) + ") need " +
         std::to_string(train.steps * batch));
+  STRATA_ASSIGN_OR_RETURN(std::optional<training::LossScalerSettings> scaling,
+                          training::lossScalerSettingsOf(
+                              *model->executor, program, train.minLossScale));
+  std::optional<training::DynamicLossScaler> scaler;
+  if (scaling)
+    scaler.emplace(*scaling);
   io::HostTensor losses(floatTypeOf(*model->executor), {train.steps});
   for (int64_t step = 1; step <= train.steps; ++step) {
     io::HostTensor slice(tokens.dtype(), {batch, width});
     const size_t bytes = slice.byteSize();
     std::memcpy(slice.bytes(), tokens.bytes() + (step - 1) * bytes, bytes);
     const auto start = std::chrono::steady_clock::now();
-    STRATA_ASSIGN_OR_RETURN(StepResult result,
-                            program.trainStep(slice, train.hyper, step));
+    STRATA_ASSIGN_OR_RETURN(
+        training::ScaledStep scaled,
+        training::runScaledStep(program, scaler ? &*scaler : nullptr, slice,
+                                train.hyper, step));
+    const StepResult &result = scaled.result;
     const double seconds = std::chrono::duration<double>(
                                std::chrono::steady_clock::now() - start)
                                .count();
-    std::printf("step %lld/%lld loss %.6f grad_norm %.4f (%.3f s)\n",
+    std::printf("step %lld/%lld loss %.6f grad_norm %.4f", 
                 static_cast<long long>(step),
                 static_cast<long long>(train.steps), result.loss,
-                result.gradNorm, seconds);
+                result.gradNorm);
+    if (scaler)
+      std::printf(" loss_scale %.10g%s", scaled.lossScale,
+                  scaled.skipped ? " skipped" : "");
+    std::printf(" (%.3f s)\n", seconds);
     std::fflush(stdout);
     if (losses.dtype() == io::DType::F64)
       losses.data<double>()[step - 1] = result.loss;

@@ -38,6 +38,8 @@ struct TrainOptions {
   int64_t steps = 1;
   AdamWHyperparameters hyper;
   std::string save;
+  /// f16 programs: the floor of the dynamic loss scale.
+  double minLossScale = 1.0;
 };
 
 Status runEvalCommand(const NumericsOptions &options);

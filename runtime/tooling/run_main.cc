@@ -162,6 +162,15 @@ int runStrataRunMain(int argc, char **argv) {
                    "clipping)")
       ->default_val(0.0)
       ->check(CLI::NonNegativeNumber);
+  trainCommand
+      ->add_option("--min-loss-scale", train.minLossScale,
+                   "f16 programs: the floor of the dynamic loss scale (it "
+                   "starts at the model's native_amp_init_scale, halves after "
+                   "`hysteresis` overflowing steps and doubles after "
+                   "native_amp_growth_interval clean ones); a step that "
+                   "overflows at the floor ends the run with an error")
+      ->default_val(1.0)
+      ->check(CLI::PositiveNumber);
   trainCommand->add_option("--save", train.save,
                            "--tokens: where to write the parameters after "
                            "the last step (Hugging Face safetensors)");
@@ -343,6 +352,7 @@ int runStrataRunMain(int argc, char **argv) {
     loop.seed = trainOptions.seed;
     loop.schedule.maxLr = train.hyper.learningRate;
     loop.adamw = train.hyper;
+    loop.minLossScale = train.minLossScale;
     if (weightDecay->count() == 0)
       loop.adamw.weightDecay = 0.1;
     status = runDataTrainingCommand(dataTraining);

@@ -186,6 +186,10 @@ Status runDataTrainingCommand(DataTrainingOptions o) {
     std::fprintf(out, ", validation loss %.4f", summary.lastValidationLoss);
   if (summary.tokensPerSecond > 0)
     std::fprintf(out, ", %.0f tokens/s", summary.tokensPerSecond);
+  if (program.scalesLoss())
+    std::fprintf(out, ", loss scale %.10g (%lld steps skipped)",
+                 summary.lossScale,
+                 static_cast<long long>(summary.skippedSteps));
   std::fprintf(out, "\n");
   return Status::ok();
 }

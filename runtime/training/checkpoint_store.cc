@@ -191,6 +191,16 @@ StatusOr<std::string> CheckpointStore::save(const Executor &executor,
       {"model", state.model},
       {"data", state.data},
   };
+  if (state.lossScaler) {
+    char scale[40];
+    std::snprintf(scale, sizeof(scale), "%.17g", state.lossScaler->scale);
+    metadata["loss_scale"] = scale;
+    metadata["loss_scale_growth_tracker"] =
+        std::to_string(state.lossScaler->growthTracker);
+    metadata["loss_scale_hysteresis_tracker"] =
+        std::to_string(state.lossScaler->hysteresisTracker);
+    metadata["skipped_steps"] = std::to_string(state.lossScaler->skippedSteps);
+  }
   Status status =
       io::saveCheckpoint(tmp + "/" + kModelFile, params, family,
                          {{"strata_step", std::to_string(state.step)}});
@@ -267,6 +277,24 @@ StatusOr<TrainerState> CheckpointStore::load(Executor &executor,
   STRATA_ASSIGN_OR_RETURN(int64_t seed, parseInt(m, "seed", trainerPath));
   state.rngCounter = static_cast<uint64_t>(rng);
   state.seed = static_cast<uint64_t>(seed);
+  if (m.count("loss_scale")) {
+    LossScalerState scaler;
+    const std::string &text = m.at("loss_scale");
+    char *end = nullptr;
+    scaler.scale = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0')
+      return Status::dataLoss(trainerPath + ": metadata 'loss_scale' is '" +
+                              text + "', not a number");
+    STRATA_ASSIGN_OR_RETURN(
+        scaler.growthTracker,
+        parseInt(m, "loss_scale_growth_tracker", trainerPath));
+    STRATA_ASSIGN_OR_RETURN(
+        scaler.hysteresisTracker,
+        parseInt(m, "loss_scale_hysteresis_tracker", trainerPath));
+    STRATA_ASSIGN_OR_RETURN(scaler.skippedSteps,
+                            parseInt(m, "skipped_steps", trainerPath));
+    state.lossScaler = scaler;
+  }
   STRATA_RETURN_IF_ERROR(loadHfCheckpoint(executor, path + "/" + kModelFile));
   STRATA_RETURN_IF_ERROR(
       writeOptimizerState(executor, trainer.tensors, trainerPath));

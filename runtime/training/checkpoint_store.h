@@ -9,8 +9,11 @@
 //   <dir>/step-00000100/trainer.safetensors  AdamW moments, and in its
 //                                            metadata the step, the data
 //                                            position, the dropout counter,
-//                                            the seed and the model's
-//                                            fingerprint
+//                                            the seed, the model's
+//                                            fingerprint and (f16) the
+//                                            loss scaler's state; under
+//                                            mixed precision O2 also the
+//                                            F32 main parameters
 //
 // A save writes both files into a hidden temporary directory, fsyncs them
 // and the directory, renames it to step-N and fsyncs <dir>. A crash at any
@@ -24,6 +27,7 @@
 #define STRATA_RUNTIME_TRAINING_CHECKPOINT_STORE_H
 
 #include "runtime/executor/executor.h"
+#include "runtime/training/loss_scaler.h"
 #include "runtime/support/status.h"
 
 #include <cstdint>
@@ -45,6 +49,8 @@ struct TrainerState {
   std::string model;
   /// What the data was (a fingerprint of the corpus and split).
   std::string data;
+  /// f16 programs: the dynamic loss scaler (absent otherwise).
+  std::optional<LossScalerState> lossScaler;
 };
 
 /// A short text identifying the model: its name and a hash of its

@@ -66,7 +66,7 @@ void ProgressReporter::clearLine() {
 }
 
 void ProgressReporter::step(int64_t step, double loss, double learningRate,
-                            double gradNorm) {
+                            double gradNorm, const std::string &extra) {
   ++stepsDone_;
   if (stepsDone_ == 1)
     firstDone_ = std::chrono::steady_clock::now();
@@ -74,11 +74,12 @@ void ProgressReporter::step(int64_t step, double loss, double learningRate,
   const double eta = rate > 0.0 ? double((totalSteps_ - step) * tokensPerStep_) /
                                       rate
                                 : NAN;
-  char stats[160];
+  char stats[256];
   std::snprintf(stats, sizeof(stats),
-                "loss %.4f lr %.2e gnorm %.3f | %s tok/s | ETA %s", loss,
+                "loss %.4f lr %.2e gnorm %.3f | %s tok/s | ETA %s%s%s", loss,
                 learningRate, gradNorm, rate > 0 ? formatRate(rate).c_str() : "-",
-                formatDuration(eta).c_str());
+                formatDuration(eta).c_str(), extra.empty() ? "" : " | ",
+                extra.c_str());
   const int width = std::snprintf(nullptr, 0, "%lld",
                                   static_cast<long long>(totalSteps_));
   if (terminal_) {

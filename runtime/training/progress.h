@@ -4,6 +4,8 @@
 //
 // On a terminal, training shows one updating line:
 //   step  120/2000 [#####.........] loss 4.1234 lr 2.9e-04 | 3.1k tok/s | ETA 5:12
+// (f16 adds "| scale 65536 (3 skipped)", and "skipped" after a skipped
+// step's scale).
 // Elsewhere (a log file, CI) it prints a plain line every --log-every
 // steps. Throughput and ETA count from the first completed step of this
 // run, so a resumed run's ETA is right too. Metrics go to a JSON-lines file,
@@ -30,8 +32,10 @@ public:
   ProgressReporter(int64_t totalSteps, int64_t firstStep, int64_t tokensPerStep,
                    int64_t logEvery, bool terminal, std::FILE *out);
 
-  /// After optimizer step |step| (1-based).
-  void step(int64_t step, double loss, double learningRate, double gradNorm);
+  /// After optimizer step |step| (1-based); |extra| ends the line (f16:
+  /// the loss scale and the skipped steps).
+  void step(int64_t step, double loss, double learningRate, double gradNorm,
+            const std::string &extra = "");
   /// A line of its own (evaluation, sample, checkpoint), not overwritten.
   void message(const std::string &text);
   void finish();

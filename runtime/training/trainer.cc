@@ -7,6 +7,7 @@
 
 #include "runtime/training/checkpoint_store.h"
 #include "runtime/training/progress.h"
+#include "runtime/training/scaled_step.h"
 
 #include <chrono>
 #include <filesystem>
@@ -115,6 +116,26 @@ StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
                    static_cast<long long>(state.step));
     }
   }
+  // f16: the dynamic loss scaler, from the artifact's settings or the
+  // checkpoint's state.
+  STRATA_ASSIGN_OR_RETURN(
+      std::optional<LossScalerSettings> scalerSettings,
+      lossScalerSettingsOf(executor, program, o.minLossScale));
+  std::optional<DynamicLossScaler> scaler;
+  if (scalerSettings) {
+    scaler.emplace(*scalerSettings);
+    if (state.lossScaler) {
+      if (Status restored = scaler->restore(*state.lossScaler);
+          !restored.isOk())
+        return restored.withContext("--resume from " + o.checkpointDir);
+    } else if (state.step > 0) {
+      return Status::dataLoss("the checkpoint at step " +
+                              std::to_string(state.step) + " in " +
+                              o.checkpointDir +
+                              " has no loss scaler state, which an f16 "
+                              "program's checkpoint holds");
+    }
+  }
   if (state.step >= o.steps) {
     std::fprintf(o.out, "the checkpoint is at step %lld of --steps %lld: "
                         "nothing left to train\n",
@@ -168,8 +189,10 @@ StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
     io::HostTensor batch = sampler.batch(state.samplesConsumed, globalBatch);
     AdamWHyperparameters hyper = o.adamw;
     hyper.learningRate = schedule.at(step);
-    STRATA_ASSIGN_OR_RETURN(StepResult result,
-                            program.trainStep(batch, hyper, step));
+    STRATA_ASSIGN_OR_RETURN(
+        ScaledStep scaled,
+        runScaledStep(program, scaler ? &*scaler : nullptr, batch, hyper, step));
+    const StepResult &result = scaled.result;
     if (!std::isfinite(result.loss))
       return Status::failedPrecondition(
           "the loss became " + number(result.loss) + " at step " +
@@ -178,9 +201,20 @@ StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
     state.step = step;
     state.samplesConsumed += globalBatch;
     state.rngCounter = executor.rngCounter();
+    if (scaler)
+      state.lossScaler = scaler->state();
     summary.lastStep = step;
     summary.lastLoss = result.loss;
-    progress.step(step, result.loss, hyper.learningRate, result.gradNorm);
+    std::string scaling;
+    if (scaler) {
+      summary.skippedSteps = scaler->skippedSteps();
+      summary.lossScale = scaler->scale();
+      scaling = "scale " + number(scaled.lossScale) + (scaled.skipped
+                    ? " skipped" : "") + " (" +
+                std::to_string(scaler->skippedSteps()) + " skipped)";
+    }
+    progress.step(step, result.loss, hyper.learningRate, result.gradNorm,
+                  scaling);
     if (metrics) {
       const double elapsed = std::chrono::duration<double>(
                                  std::chrono::steady_clock::now() - start)
@@ -191,7 +225,14 @@ StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
                      ",\"grad_norm\":" + number(result.gradNorm) +
                      ",\"tokens\":" + std::to_string(step * tokensPerStep) +
                      ",\"tokens_per_s\":" + number(progress.tokensPerSecond()) +
-                     ",\"elapsed_s\":" + number(elapsed) + "}");
+                     ",\"elapsed_s\":" + number(elapsed) +
+                     (scaler ? ",\"loss_scale\":" + number(scaled.lossScale) +
+                                   ",\"skipped\":" +
+                                   (scaled.skipped ? "true" : "false") +
+                                   ",\"skipped_steps\":" +
+                                   std::to_string(scaler->skippedSteps())
+                             : std::string()) +
+                     "}");
     }
     const bool last = step == o.steps;
     if (o.evalEvery > 0 && (step % o.evalEvery == 0 || last))

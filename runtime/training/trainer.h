@@ -11,7 +11,9 @@
 // --resume continues from the newest checkpoint so that the losses are
 // bitwise those of an uninterrupted run: the kernels are deterministic,
 // and the checkpoint holds the parameters and AdamW moments bit for bit,
-// the data position and the dropout counter.
+// the data position, the dropout counter and (f16) the loss scaler. f16
+// programs train under a dynamic loss scale (scaled_step.h); a skipped step
+// and the scale show in the progress line and the metrics file.
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_TRAINING_TRAINER_H
@@ -20,6 +22,7 @@
 #include "runtime/data/batches.h"
 #include "runtime/executor/model_program.h"
 #include "runtime/training/lr_schedule.h"
+#include "runtime/training/loss_scaler.h"
 #include "runtime/support/status.h"
 
 #include <cstdint>
@@ -50,6 +53,9 @@ struct TrainingOptions {
   /// JSON lines; empty: <checkpointDir>/metrics.jsonl, or none.
   std::string metricsPath;
   int64_t logEvery = 10;
+  /// f16 programs: the dynamic loss scale's floor (an overflow there is an
+  /// error).
+  double minLossScale = 1.0;
   bool terminal = false;
   std::FILE *out = stdout;
 };
@@ -60,6 +66,10 @@ struct TrainingSummary {
   double lastLoss = 0.0;
   double lastValidationLoss = -1.0; // -1: never evaluated
   double tokensPerSecond = 0.0;
+  /// f16 programs: steps skipped for overflowing gradients, and the last
+  /// loss scale (1 without loss scaling).
+  int64_t skippedSteps = 0;
+  double lossScale = 1.0;
 };
 
 /// Text to print as a sample at step |step| (empty: nothing to show).
