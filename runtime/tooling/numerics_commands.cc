@@ -79,7 +79,7 @@ StatusOr<io::HostTensor> readTokens(const NumericsOptions &o,
   return tokens;
 }
 
-/// A scalar in the program's float type.
+/// A scalar in |dtype| (F32 or F64).
 io::HostTensor scalar(double value, io::DType dtype) {
   io::HostTensor t(dtype, {});
   if (dtype == io::DType::F64)
@@ -96,9 +96,13 @@ Status writeResults(const std::string &path, const io::TensorMap &tensors) {
                                    : Status::ok();
 }
 
-io::DType floatTypeOf(const Executor &executor) {
+/// The type losses are written in: F64 for F64 programs, F32 otherwise
+/// (16-bit programs compute the loss in F32).
+io::DType lossTypeOf(const Executor &executor) {
   const auto table = parameterTable(executor.artifact());
-  return table.empty() ? io::DType::F32 : table.front().dtype;
+  return !table.empty() && table.front().dtype == io::DType::F64
+             ? io::DType::F64
+             : io::DType::F32;
 }
 
 } // namespace
@@ -109,9 +113,8 @@ Status runEvalCommand(const NumericsOptions &o) {
   STRATA_ASSIGN_OR_RETURN(Evaluation evaluation,
                           model->program->evaluate(tokens));
   io::TensorMap out;
-  const io::DType dtype = evaluation.logits.dtype();
   out.emplace("logits", std::move(evaluation.logits));
-  out.emplace("loss", scalar(evaluation.loss, dtype));
+  out.emplace("loss", scalar(evaluation.loss, lossTypeOf(*model->executor)));
   std::printf("loss %.6f over %lld tokens\n", evaluation.loss,
               static_cast<long long>(tokens.shape()[0] *
                                      model->program->seqLength()));
@@ -132,7 +135,7 @@ Status runGradCommand(const NumericsOptions &o) {
   STRATA_ASSIGN_OR_RETURN(io::TensorMap hfGrads,
                           io::toHuggingFace(grads, family));
   io::TensorMap out;
-  out.emplace("loss", scalar(loss, floatTypeOf(*model->executor)));
+  out.emplace("loss", scalar(loss, lossTypeOf(*model->executor)));
   for (auto &[name, grad] : hfGrads)
     out.emplace("grad." + name, std::move(grad));
   std::printf("loss %.6f, %zu gradients\n", loss, hfGrads.size());
@@ -166,7 +169,7 @@ Status runTrainCommand(const NumericsOptions &o, const TrainOptions &train) {
   std::optional<training::DynamicLossScaler> scaler;
   if (scaling)
     scaler.emplace(*scaling);
-  io::HostTensor losses(floatTypeOf(*model->executor), {train.steps});
+  io::HostTensor losses(lossTypeOf(*model->executor), {train.steps});
   for (int64_t step = 1; step <= train.steps; ++step) {
     io::HostTensor slice(tokens.dtype(), {batch, width});
     const size_t bytes = slice.byteSize();
