@@ -28,6 +28,7 @@ void appendParameters(const LoadedArtifact &program, int64_t stage,
     entry.name = std::move(name);
     entry.ownerStage = stage;
     entry.owner = parameter;
+    entry.ownerProgram = &root;
     entry.globalShape.assign(value.shape()->begin(), value.shape()->end());
     if (parameter->global_shape()) // checkpoints hold global tensors
       entry.globalShape.assign(parameter->global_shape()->begin(),
@@ -50,6 +51,10 @@ std::vector<ModelParameter> modelParameters(const LoadedArtifact &artifact) {
   for (size_t s = 0; s < stages.size(); ++s)
     appendParameters(stages[s], int64_t(s), seen, out);
   return out;
+}
+
+io::DType slotDType(const ModelParameter &parameter, uint32_t slot) {
+  return toIoDType(parameter.ownerProgram->buffers()->Get(slot)->dtype());
 }
 
 } // namespace strata::runtime

@@ -30,6 +30,8 @@ struct ModelParameter {
   /// its entry in that stage's program.
   int64_t ownerStage = 0;
   const artifact::Parameter *owner = nullptr;
+  /// That stage's program: the buffers |owner|'s slots index.
+  const artifact::Artifact *ownerProgram = nullptr;
   std::vector<int64_t> globalShape;
   io::DType dtype = io::DType::F32;
 };
@@ -39,6 +41,11 @@ struct ModelParameter {
 /// an artifact that is no pipeline stage, its own parameters. The entries
 /// point into |artifact|'s stages and live as long as they do.
 std::vector<ModelParameter> modelParameters(const LoadedArtifact &artifact);
+
+/// The element type of buffer |slot| (a value, gradient, moment or main
+/// parameter of |parameter|) in the owning stage's program: under mixed
+/// precision a gradient slot can be F32 beside a BF16 value.
+io::DType slotDType(const ModelParameter &parameter, uint32_t slot);
 
 } // namespace strata::runtime
 

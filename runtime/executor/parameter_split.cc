@@ -114,12 +114,8 @@ StatusOr<io::HostTensor> gatherBlocks(const io::HostTensor &local,
                                       const RankMesh &mesh) {
   if (!split.isSplit())
     return local;
-  if (local.dtype() != io::DType::F32 && local.dtype() != io::DType::F64)
-    return Status::failedPrecondition("gathering a split " +
-                                      std::string(io::toString(local.dtype())) +
-                                      " parameter");
-  const ElementType type =
-      local.dtype() == io::DType::F64 ? ElementType::F64 : ElementType::F32;
+  // Any element type: the gather moves bytes (BF16 and F16 included).
+  const ElementType type = local.dtype();
   io::HostTensor rankMajor(local.dtype(), {split.blocks, local.numElements()});
   STRATA_RETURN_IF_ERROR(mesh.communicators[split.axis]->allGather(
       local.bytes(), rankMajor.bytes(), local.numElements(), type));

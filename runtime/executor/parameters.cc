@@ -233,7 +233,8 @@ StatusOr<io::TensorMap> readSlots(const Executor &executor, SlotOf slotOf,
                 .withContext("sending " + name + " to the first rank"));
       out.emplace(name, std::move(tensor));
     } else if (group.isFirstRank()) {
-      io::HostTensor tensor(parameter.dtype, parameter.globalShape);
+      io::HostTensor tensor(slotDType(parameter, uint32_t(id)),
+                            parameter.globalShape);
       STRATA_RETURN_IF_ERROR(
           recvFromStage(group, tensor.bytes(), tensor.byteSize(),
                         parameter.ownerStage, PipelineTag::Parameter)
