@@ -13,6 +13,11 @@ decay 0.1, no dropout) on the same batch shape, both sides on 2 threads:
 Both: `--warmup` untimed steps first (1), then `--steps` timed steps (5); the table shows the
 median step time, tokens per second and the ratio strata / pytorch (below 1: Strata is faster).
 
+`--precisions f32 bf16` also times Strata in bf16 mixed precision O2 (bf16 parameters and
+activations, f32 main parameters, gradients and moments: model.megatron_amp_O2=true) on the same
+batch, and prints each model's bf16 speed-up over Strata's f32 step of the same run (PyTorch
+runs in f32 only).
+
 Models (--models):
   tiny-gpt   examples/tiny-gpt.yaml as it is (micro batch 8, seq 128), dropout off
   gpt2-124m  examples/gpt2-124m.yaml with micro batch 4, seq 256, one micro-batch per step,
@@ -20,6 +25,7 @@ Models (--models):
 
     /usr/bin/python3 bench/cpu_train.py [--strata-compile build/bin/strata-compile]
         [--strata-run build/bin/strata-run] [--models tiny-gpt gpt2-124m] [--steps 5]
+        [--precisions f32 bf16]
 
 Run it on an otherwise idle machine; results go to docs/performance.md.
 """
@@ -56,6 +62,11 @@ MODELS = {
     "gpt2-124m": (ROOT / "examples" / "gpt2-124m.yaml",
                   ["model.micro_batch_size=4", "model.global_batch_size=4",
                    "model.encoder_seq_length=256"] + NO_DROPOUT),
+}
+PRECISIONS = {
+    "f32": [],
+    "bf16": ["trainer.precision=bf16-mixed", "model.precision=bf16-mixed",
+             "model.megatron_amp_O2=true"],
 }
 HYPER = dict(lr=6e-4, weight_decay=0.1, beta1=0.9, beta2=0.95, eps=1e-8, clip_grad=1.0)
 
@@ -159,23 +170,33 @@ def main(argv=None):
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--skip-pytorch", action="store_true")
+    p.add_argument("--precisions", nargs="+", choices=list(PRECISIONS), default=["f32"],
+                   help="Strata's precisions (f32; bf16: mixed precision O2)")
     p.add_argument("--keep-openblas-env", action="store_true",
                    help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE for PyTorch's OpenBLAS")
     args = p.parse_args(argv)
 
     rows = []
+    speedups = []
     for name in args.models:
         model, overrides = MODELS[name]
         config = e2e.compile_config(args.strata_compile, model, overrides)
         params = sum(int(np.prod(s)) for s in
                      e2e.strata_parameters(args.strata_compile, model, overrides).values())
-        with tempfile.TemporaryDirectory(prefix="strata-bench-") as tmp:
-            strata, how = time_strata(args, model, overrides, config, tmp)
         torch_s = float("nan") if args.skip_pytorch else time_pytorch(args, config)
-        rows.append((name, params, f"{config['global_batch_size']}x{config['seq_length']}",
-                     strata, torch_s, how))
-        print(f"{name}: strata {strata:.4f} s/step ({how}), pytorch {torch_s:.4f} s/step",
-              file=sys.stderr, flush=True)
+        seconds = {}
+        for precision in args.precisions:
+            with tempfile.TemporaryDirectory(prefix="strata-bench-") as tmp:
+                strata, how = time_strata(args, model, overrides + PRECISIONS[precision],
+                                          config, tmp)
+            seconds[precision] = strata
+            label = name if precision == "f32" else f"{name} {precision}"
+            rows.append((label, params, f"{config['global_batch_size']}x{config['seq_length']}",
+                         strata, torch_s, how))
+            print(f"{label}: strata {strata:.4f} s/step ({how}), pytorch {torch_s:.4f} s/step",
+                  file=sys.stderr, flush=True)
+        if "f32" in seconds and "bf16" in seconds:
+            speedups.append((name, seconds["f32"], seconds["bf16"]))
 
     print(f"one training step (forward, backward, clip, AdamW), {THREADS} threads each, "
           f"median of {args.steps} after {args.warmup} warm-up")
@@ -183,11 +204,14 @@ def main(argv=None):
         print(f"pytorch: {pytorch_build()}")
     header = ("model", "params", "batch", "strata s/step", "pytorch s/step", "strata tok/s",
               "pytorch tok/s", "strata/pytorch")
-    print("{:<10} {:>11} {:>7} {:>14} {:>15} {:>12} {:>13} {:>15}".format(*header))
+    print("{:<15} {:>11} {:>7} {:>14} {:>15} {:>12} {:>13} {:>15}".format(*header))
     for name, params, batch, s, t, _ in rows:
         b, q = (int(x) for x in batch.split("x"))
-        print("{:<10} {:>11,} {:>7} {:>14.4f} {:>15.4f} {:>12.0f} {:>13.0f} {:>15.3f}".format(
+        print("{:<15} {:>11,} {:>7} {:>14.4f} {:>15.4f} {:>12.0f} {:>13.0f} {:>15.3f}".format(
             name, params, batch, s, t, b * q / s, b * q / t, s / t))
+    for name, f32, bf16 in speedups:
+        print(f"{name}: bf16 O2 step {bf16:.4f} s, f32 step {f32:.4f} s: bf16 is "
+              f"{f32 / bf16:.2f}x as fast")
     return 0
 
 

@@ -75,7 +75,7 @@ TOLERANCE = 1e-5
 # O(1).
 BF16_LOGITS = 4e-2        # max-rel, ~10 u (bf16 logits; single-rank bf16 vs f32: <= 1.5e-2)
 BF16_LOSS = 5e-4          # relative, eval and grad loss (an f32 mean over the tokens)
-BF16_GRADIENTS = 4e-2     # rel-norm per tensor, ~10 u (f32 slots summing bf16 products)
+BF16_GRADIENTS = 8e-2     # rel-norm per tensor, ~20 u (f32 slots summing bf16 products)
 BF16_TRAIN_LOSSES = 1e-3  # max-rel over the 5 steps, which drift apart step after step
 # The parameters after training are bf16 values (the f32 main parameters are internal), and
 # compared by their update (parameters after minus the checkpoint): rel-norm per tensor of the
