@@ -8,6 +8,7 @@
 #include "runtime/artifact/artifact_loader.h"
 #include "runtime/backends/registry.h"
 #include "runtime/executor/executor.h"
+#include "runtime/tooling/export_command.h"
 #include "runtime/tooling/generate_command.h"
 #include "runtime/tooling/inspect.h"
 #include "runtime/tooling/numerics_commands.h"
@@ -305,6 +306,29 @@ int runStrataRunMain(int argc, char **argv) {
   generateCommand->add_flag("--profile", generate.profile,
                             "Print the time spent in each kernel at the end");
 
+  ExportOptions exportOptions;
+  CLI::App *exportCommand = app.add_subcommand(
+      "export", "Write a training checkpoint's parameters alone (no optimizer "
+                "state) as a Hugging Face safetensors file in f32, bf16 or "
+                "f16; a mixed-precision O2 run exports its f32 main "
+                "parameters");
+  exportCommand
+      ->add_option("artifact", exportOptions.artifact,
+                   "The training artifact the checkpoint was saved from")
+      ->required();
+  exportCommand
+      ->add_option("--from", exportOptions.checkpoint,
+                   "The checkpoint: a step-N directory of --checkpoint-dir")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  exportCommand
+      ->add_option("--dtype", exportOptions.dtype,
+                   "Element type of the export: f32, bf16 or f16")
+      ->capture_default_str();
+  exportCommand->add_option("--out", exportOptions.out,
+                            "Output safetensors file (written atomically)")
+      ->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &error) {
@@ -344,6 +368,8 @@ int runStrataRunMain(int argc, char **argv) {
     status = runGradCommand(gradOptions);
   else if (*generateCommand)
     status = runGenerateCommand(generate);
+  else if (*exportCommand)
+    status = runExportCommand(exportOptions);
   else if (!dataTraining.data.empty()) {
     dataTraining.artifact = trainOptions.artifact;
     dataTraining.checkpoint = trainOptions.checkpoint;
