@@ -31,8 +31,11 @@ std::vector<uint8_t> buildArtifact(const Spec &spec) {
              spec.momentSize),
       buffer("w.v", fb::BufferCategory::OptimizerState, spec.momentShape, 384,
              spec.momentSize),
-      buffer("x", fb::BufferCategory::Input, {2, 8}, 512, 64),     // 4
-      buffer("y", fb::BufferCategory::Output, {2, 4}, 576, 32),    // 5
+      // The matmul computes in BF16 under mixed precision.
+      buffer("x", fb::BufferCategory::Input, {2, 8}, 512, mixed ? 32 : 64,
+             mixed ? fb::DType::BF16 : fb::DType::F32),              // 4
+      buffer("y", fb::BufferCategory::Output, {2, 4}, 576, mixed ? 16 : 32,
+             mixed ? fb::DType::BF16 : fb::DType::F32),              // 5
       buffer("lr", fb::BufferCategory::Input, {}, 640, 4),         // 6
   };
   if (mixed)

@@ -71,6 +71,50 @@ TEST(ExecutorTest, MatmulComputesXTimesWTransposed) {
     }
 }
 
+/// The CPU backend as a device without 16-bit kernels would be: it
+/// supports (kernel, F32/F64) pairs only.
+class WideOnlyBackend : public Backend {
+public:
+  explicit WideOnlyBackend(Backend &cpu) : cpu_(cpu) {}
+  std::string name() const override { return "wide-only"; }
+  Device &device() override { return cpu_.device(); }
+  bool supports(Kernel kernel, DType dtype) const override {
+    return (dtype == DType::F32 || dtype == DType::F64) &&
+           cpu_.supports(kernel, dtype);
+  }
+  size_t workspaceBytes(const KernelDescriptor &d) const override {
+    return cpu_.workspaceBytes(d);
+  }
+  Status run(const KernelDescriptor &d, const KernelRunContext &c,
+             Stream &stream) override {
+    return cpu_.run(d, c, stream);
+  }
+  StatusOr<std::unique_ptr<DeviceCommunicator>>
+  adaptCommunicator(Communicator &host) override {
+    return cpu_.adaptCommunicator(host);
+  }
+
+private:
+  Backend &cpu_;
+};
+
+TEST(ExecutorTest, ABf16ArtifactOnABackendWithoutBf16IsRefusedAtLoad) {
+  std::unique_ptr<Backend> cpu = cpuTestBackend();
+  WideOnlyBackend wide(*cpu);
+  Spec spec;
+  spec.mixedPrecision = true;
+  // The CPU runs it; the backend without BF16 kernels names the first
+  // instruction it cannot run, its kernel and the element type.
+  auto runs = executorFor(spec, *cpu);
+  ASSERT_TRUE(runs.isOk()) << runs.status().toString();
+  auto refused = executorFor(spec, wide);
+  ASSERT_FALSE(refused.isOk());
+  EXPECT_NE(refused.status().message().find(
+                "the wide-only backend has no matmul kernel for BF16"),
+            std::string::npos)
+      << refused.status().toString();
+}
+
 TEST(ExecutorTest, MisShapedMatmulIsRejectedBeforeRunning) {
   std::unique_ptr<Backend> backend = cpuTestBackend();
   Backend &device = *backend;

