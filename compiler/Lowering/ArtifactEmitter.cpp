@@ -464,10 +464,11 @@ std::string configJson(ModuleOp module) {
   if (auto config = module->getAttrOfType<DictionaryAttr>("tfm.config"))
     for (NamedAttribute entry : config) {
       Attribute value = entry.getValue();
-      if (auto i = dyn_cast<IntegerAttr>(value))
-        object[entry.getName().str()] = i.getInt();
-      else if (auto b = dyn_cast<BoolAttr>(value))
+      // A BoolAttr is an i1 IntegerAttr (getInt() would give -1): first.
+      if (auto b = dyn_cast<BoolAttr>(value))
         object[entry.getName().str()] = b.getValue();
+      else if (auto i = dyn_cast<IntegerAttr>(value))
+        object[entry.getName().str()] = i.getInt();
       else if (auto f = dyn_cast<FloatAttr>(value))
         object[entry.getName().str()] = f.getValueAsDouble();
       else if (auto s = dyn_cast<StringAttr>(value))

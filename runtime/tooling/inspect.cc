@@ -55,7 +55,8 @@ void printProgram(const artifact::Artifact &root, const std::string &indent,
   }
   static const char *const categories[] = {
       "parameter", "gradient", "optimizer_state", "activation",    "workspace",
-      "input",     "output",   "kv_cache",        "pipeline_stash"};
+      "input",     "output",   "kv_cache",        "pipeline_stash",
+      "main_parameter"};
   constexpr size_t kCategories = sizeof(categories) / sizeof(categories[0]);
   if (const auto *peaks = root.plan()->peak_by_category())
     for (size_t i = 0; i < peaks->size() && i < kCategories; ++i)
