@@ -7,6 +7,9 @@
 
 #include "runtime/backends/cpu/cpu_backend.h"
 #include "runtime/backends/null/null_backend.h"
+#if STRATA_HAVE_CUDA
+#include "runtime/backends/cuda/cuda_backend.h"
+#endif
 
 #include <charconv>
 
@@ -14,10 +17,14 @@ namespace strata::runtime {
 
 const std::vector<BackendEntry> &registeredBackends() {
   static const std::vector<BackendEntry> entries = {
-      {"cpu", "host memory and the CPU kernel library (F32, F64)",
+      {"cpu", "host memory and the CPU kernel library (F32, F64, BF16, F16)",
        createCpuBackend},
       {"null", "a skeleton that runs nothing (to copy for a new backend)",
        createNullBackend},
+#if STRATA_HAVE_CUDA
+      {"cuda", "an NVIDIA GPU through the CUDA runtime (F32, BF16, F16)",
+       createCudaBackend},
+#endif
   };
   return entries;
 }

@@ -447,7 +447,8 @@ const std::vector<KernelCase> &allKernelCases() {
   return cases;
 }
 
-std::vector<uint8_t> buildCaseArtifact(const KernelCase &c, DType dtype) {
+std::vector<uint8_t> buildCaseArtifact(const KernelCase &c, DType dtype,
+                                       const std::string &target) {
   namespace fb = artifact;
   flatbuffers::FlatBufferBuilder b;
   std::vector<flatbuffers::Offset<fb::Buffer>> buffers;
@@ -501,7 +502,8 @@ std::vector<uint8_t> buildCaseArtifact(const KernelCase &c, DType dtype) {
       b, kArtifactVersionMajor, kArtifactVersionMinor, c.name.c_str(), "", "{}",
       "{}", 1, &buffers, &parameters, &functions, plan,
       meshAxes.empty() ? nullptr : &meshAxes,
-      meshShape.empty() ? nullptr : &meshShape);
+      meshShape.empty() ? nullptr : &meshShape, /*pipeline_stages=*/nullptr,
+      /*pipeline_stage=*/-1, /*pipeline_chunks=*/1, target.c_str());
   fb::FinishSizePrefixedArtifactBuffer(b, root);
   std::vector<uint8_t> bytes(b.GetBufferPointer(),
                              b.GetBufferPointer() + b.GetSize());

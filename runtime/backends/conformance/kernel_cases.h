@@ -105,8 +105,10 @@ struct KernelCase {
 const std::vector<KernelCase> &allKernelCases();
 
 /// The size-prefixed artifact of |c| with float buffers in |dtype| (16-bit
-/// types keep accumulator buffers in F32).
-std::vector<uint8_t> buildCaseArtifact(const KernelCase &c, DType dtype);
+/// types keep accumulator buffers in F32), compiled for |target| (the kind
+/// of device it runs on: "cpu", "cuda").
+std::vector<uint8_t> buildCaseArtifact(const KernelCase &c, DType dtype,
+                                       const std::string &target);
 
 } // namespace strata::runtime::conformance
 
