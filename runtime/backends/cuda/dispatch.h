@@ -1,0 +1,87 @@
+//===- dispatch.h - the CUDA backend's (kernel, type) table -----*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// Each kernel family adds its entries to the table in a file of its own
+// (<family>_dispatch.cc, host C++ turning descriptors into the launchers of
+// kernels/<family>.cu); cuda_backend.cc calls every add*Kernels function
+// once. An entry receives the descriptor (shapes resolved and checked by
+// the preparation), the run context and the CUDA stream to queue on.
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_RUNTIME_BACKENDS_CUDA_DISPATCH_H
+#define STRATA_RUNTIME_BACKENDS_CUDA_DISPATCH_H
+
+#include "runtime/backends/backend.h"
+#include "runtime/backends/cuda/cuda_check.h"
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime_api.h>
+
+#include <array>
+#include <cstdint>
+
+namespace strata::runtime::cuda {
+
+using KernelFn = Status (*)(const KernelDescriptor &, const KernelRunContext &,
+                            cudaStream_t);
+
+constexpr size_t kKernelCount = size_t(Kernel::MAX) + 1;
+constexpr size_t kDTypeCount = size_t(DType::I64) + 1;
+using DispatchTable =
+    std::array<std::array<KernelFn, kDTypeCount>, kKernelCount>;
+
+/// The device element type of a DType (float, __nv_bfloat16, __half).
+template <DType> struct DeviceType;
+template <> struct DeviceType<DType::F32> { using type = float; };
+template <> struct DeviceType<DType::BF16> { using type = __nv_bfloat16; };
+template <> struct DeviceType<DType::F16> { using type = __half; };
+
+/// Values the dialect keeps in the accumulator type (a loss, a log-sum-exp,
+/// statistics): F32 for every GPU element type.
+using Accumulator = float;
+
+/// Typed device pointers into the arena and the workspace for one
+/// descriptor.
+template <typename T> class Args {
+public:
+  Args(const KernelDescriptor &descriptor, const KernelRunContext &context,
+       cudaStream_t stream)
+      : d(descriptor), c(context), stream(stream) {}
+
+  T *in(size_t k) const { return at<T>(d.operands[k]); }
+  T *out(size_t k) const { return at<T>(d.results[k]); }
+  const int32_t *ids(size_t k) const { return at<int32_t>(d.operands[k]); }
+  Accumulator *accIn(size_t k) const { return at<Accumulator>(d.operands[k]); }
+  Accumulator *accOut(size_t k) const { return at<Accumulator>(d.results[k]); }
+  int64_t inSize(size_t k) const { return d.operands[k].elements; }
+  template <typename U> U *at(const BufferRef &ref) const {
+    return reinterpret_cast<U *>(static_cast<uint8_t *>(c.arena.raw()) +
+                                 ref.offset);
+  }
+  /// The workspace |byteOffset| bytes in: the descriptor's scratchBytes
+  /// first, then the backend's own (Backend::workspaceBytes).
+  template <typename U> U *workspace(size_t byteOffset = 0) const {
+    return reinterpret_cast<U *>(static_cast<uint8_t *>(c.workspace.raw()) +
+                                 byteOffset);
+  }
+  /// The drop probability to apply: 0 when dropout is off for this run.
+  double dropoutRate(double rate) const { return c.dropout ? rate : 0.0; }
+  uint64_t rngOffset() const {
+    return c.rngBase + static_cast<uint64_t>(d.rngStream);
+  }
+  /// OK, or the launch's configuration error naming the instruction.
+  Status launched() const { return checkLaunch(d.where); }
+
+  const KernelDescriptor &d;
+  const KernelRunContext &c;
+  cudaStream_t stream;
+};
+
+/// The families (one file each).
+void addElementwiseKernels(DispatchTable &table);
+
+} // namespace strata::runtime::cuda
+
+#endif // STRATA_RUNTIME_BACKENDS_CUDA_DISPATCH_H
