@@ -60,6 +60,30 @@ void printStatePerParameter(llvm::raw_ostream &os, int64_t elements,
      << "  (persistent: parameters, main parameters, gradients, moments)\n";
 }
 
+/// What the gradient buckets cost: the arena of the same buffers without
+/// them, planned again. They normally fit in activation memory that is dead
+/// at their instructions; a program whose activations are smaller than its
+/// largest bucket pays for it.
+void printBucketCost(llvm::raw_ostream &os,
+                     const std::vector<planning::Buffer> &buffers,
+                     const planning::MemoryPlan &plan) {
+  using planning::BufferCategory;
+  if (plan.peak(BufferCategory::GradientBucket) == 0)
+    return;
+  std::vector<planning::Buffer> others;
+  for (const planning::Buffer &buffer : buffers)
+    if (buffer.category != BufferCategory::GradientBucket)
+      others.push_back(buffer);
+  std::optional<planning::MemoryPlan> without = planning::planMemory(others);
+  os << "  gradient buckets   ";
+  if (!without || without->arenaBytes >= plan.arenaBytes) {
+    os << "reuse memory dead at their instructions (no extra arena)\n";
+    return;
+  }
+  printBytes(os, plan.arenaBytes - without->arenaBytes);
+  os << "  (extra arena: the largest bucket outgrows the activations)\n";
+}
+
 void printPlan(llvm::raw_ostream &os, StringRef name,
                const BufferAssignment *assignment,
                const planning::MemoryPlan *plan) {
@@ -83,6 +107,7 @@ void printPlan(llvm::raw_ostream &os, StringRef name,
   os << "\n  lower bound        ";
   printBytes(os, plan->transientLowerBound);
   os << llvm::format("  (plan / bound = %.3f)\n", plan->lowerBoundRatio());
+  printBucketCost(os, assignment->buffers, *plan);
 }
 
 } // namespace

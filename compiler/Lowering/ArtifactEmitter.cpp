@@ -545,6 +545,8 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
   for (auto cache : module.getOps<tfm::KVCacheOp>())
     bufferTypes[assignment.kvCaches.lookup(cache.getSymName())] =
         cache.getLocalType();
+  for (const auto &[op, bucket] : assignment.buckets)
+    bufferTypes[bucket.buffer] = bucket.type;
   // A stash slot's buffers have the types of slot 0's.
   for (const StashChunk &chunk : assignment.stash)
     for (const std::vector<int64_t> &slot : chunk.slots)
@@ -584,6 +586,11 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
         operands.push_back(assignment.bufferOf.lookup(operand));
       for (Value result : op.getResults())
         outputs.push_back(assignment.bufferOf.lookup(result));
+      // ReduceGradients, ReduceScatterGradients, GatherParameters (bucket):
+      // the gradient bucket the buffer assignment planned.
+      if (auto bucket = assignment.buckets.find(&op);
+          bucket != assignment.buckets.end())
+        operands.push_back(static_cast<uint32_t>(bucket->second.buffer));
       if (auto accumulate = dyn_cast<tfm::AccumulateGradOp>(op))
         outputs.push_back(
             assignment.parameters.lookup(accumulate.getName()).grad);

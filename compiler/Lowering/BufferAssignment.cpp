@@ -7,8 +7,12 @@
 
 #include "compiler/Pipeline/StagePrograms.h"
 #include "dialects/tfm/IR/TfmOps.h"
+#include "runtime/executor/gradient_buckets.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include <algorithm>
 
 using namespace mlir;
 using namespace mlir::strata;
@@ -52,6 +56,9 @@ private:
       result.buffers[it->second].lastUse = instruction;
   }
   LogicalResult assignFunction(func::FuncOp function);
+  /// Gives a bucketed collective its gradient bucket, live at the current
+  /// instruction; nothing for other ops.
+  LogicalResult assignBucket(Operation &op, StringRef prefix);
   /// Makes a pipeline stage's saved values its stash slots.
   LogicalResult assignStash(ModuleOp module);
 
@@ -158,6 +165,53 @@ LogicalResult Assigner::assignStash(ModuleOp module) {
   return success();
 }
 
+LogicalResult Assigner::assignBucket(Operation &op, StringRef prefix) {
+  // The slots each op moves: gradients, or (gather_params) values.
+  ArrayAttr names;
+  bool values = false;
+  if (auto o = dyn_cast<tfm::ReduceGradsOp>(op))
+    names = o.getParameters();
+  else if (auto o = dyn_cast<tfm::ReduceScatterGradsOp>(op))
+    names = o.getParameters();
+  else if (auto o = dyn_cast<tfm::GatherParamsOp>(op))
+    names = o.getParameters(), values = true;
+  else
+    return success();
+  std::vector<size_t> bytes;
+  Type element;
+  for (Attribute name : names) {
+    auto ref = cast<SymbolRefAttr>(name);
+    auto parameter =
+        SymbolTable::lookupNearestSymbolFrom<tfm::ParameterOp>(&op, ref);
+    const ParameterSlots slots =
+        result.parameters.lookup(ref.getRootReference().getValue());
+    const int64_t id = values ? slots.value : slots.grad;
+    if (!parameter || id < 0)
+      return op.emitOpError() << "lists " << ref << ", which has no "
+                              << (values ? "value" : "gradient slot");
+    Type type = (values ? parameter.getLocalType() : parameter.getGradType())
+                    .getElementType();
+    if (element && type != element)
+      return op.emitOpError()
+             << "packs slots of different element types into one gradient "
+                "bucket: "
+             << element << " and " << type << " (" << ref << ")";
+    element = type;
+    bytes.push_back(result.buffers[id].size);
+  }
+  if (!element)
+    element = Float32Type::get(op.getContext());
+  const size_t need = ::strata::runtime::planGradientBuckets(bytes).bufferBytes;
+  const int64_t elements =
+      std::max<int64_t>(1, int64_t(need / elementBytes(element)));
+  auto type = RankedTensorType::get({elements}, element);
+  result.buckets[&op] = {
+      addBuffer(type, planning::BufferCategory::GradientBucket,
+                (prefix + op.getName().stripDialect() + ".bucket").str()),
+      type};
+  return success();
+}
+
 FailureOr<BufferAssignment> Assigner::run(ModuleOp module) {
   // Gradient and moment slots exist only where a function uses them: an
   // evaluation-only module keeps just the parameters.
@@ -241,6 +295,8 @@ LogicalResult Assigner::assignFunction(func::FuncOp function) {
     }
     for (Value operand : op.getOperands())
       use(operand);
+    if (failed(assignBucket(op, prefix)))
+      return failure();
     for (OpResult value : op.getResults()) {
       if (!isa<RankedTensorType>(value.getType()))
         return op.emitOpError() << "result #" << value.getResultNumber()

@@ -62,6 +62,27 @@ protected:
     EXPECT_TRUE(succeeded(pm.run(*module)));
     return module;
   }
+  /// The tiny GPT over dp 2 (partitioned), with the distributed optimizer
+  /// when |distributed|, in |precision| (O2 for 16-bit types).
+  OwningOpRef<ModuleOp>
+  dataParallelModule(bool distributed,
+                     ::strata::frontend::Precision precision =
+                         ::strata::frontend::Precision::FP32) {
+    ::strata::frontend::ModelDescription d = tinyGpt();
+    d.dataParallelSize = 2;
+    d.globalBatchSize = 4;
+    d.distributedOptimizer = distributed;
+    d.precision = precision;
+    if (precision != ::strata::frontend::Precision::FP32)
+      d.mixedPrecision = ::strata::frontend::MixedPrecision::O2;
+    OwningOpRef<ModuleOp> module =
+        ::strata::frontend::emitTfmModule(d, context);
+    PassManager pm(&context);
+    pm.addPass(createDeriveTrainingPass());
+    pm.addPass(createPartitionPass());
+    EXPECT_TRUE(succeeded(pm.run(*module)));
+    return module;
+  }
   MLIRContext context;
 };
 
@@ -245,6 +266,74 @@ TEST_F(BufferAssignmentTest, F32ProgramsHaveNoMainParameters) {
   ASSERT_TRUE(succeeded(assignment));
   for (const auto &entry : assignment->parameters)
     EXPECT_EQ(entry.second.main, -1) << entry.first().str();
+}
+
+/// The gradient collectives over dp 2 each get a gradient bucket: transient,
+/// live at their own instruction only, as large as the runtime's rule says
+/// (the tiny GPT's gradients are far below 16 MiB: all of them), of the
+/// slots' element type.
+TEST_F(BufferAssignmentTest, GradientCollectivesGetABucketLiveAtThemOnly) {
+  using ::strata::frontend::Precision;
+  for (auto [distributed, precision] :
+       {std::pair{false, Precision::FP32}, std::pair{true, Precision::FP32},
+        std::pair{true, Precision::BF16}}) {
+    SCOPED_TRACE(std::string(distributed ? "distributed" : "replicated") +
+                 (precision == Precision::BF16 ? ", bf16 O2" : ""));
+    OwningOpRef<ModuleOp> module = dataParallelModule(distributed, precision);
+    FailureOr<PlannedProgram> program = planProgram(*module);
+    ASSERT_TRUE(succeeded(program));
+    const BufferAssignment &assignment = program->assignment;
+    size_t gradients = 0, values = 0;
+    for (const auto &entry : assignment.parameters) {
+      gradients += assignment.buffers[entry.second.grad].size;
+      values += assignment.buffers[entry.second.value].size;
+    }
+    // reduce_grads or reduce_scatter_grads; gather_params under the
+    // distributed optimizer (every tiny-GPT parameter divides by 2).
+    ASSERT_EQ(assignment.buckets.size(), distributed ? 2u : 1u);
+    size_t largest = 0;
+    std::set<int64_t> instructions;
+    for (const auto &[op, bucket] : assignment.buckets) {
+      const bool gather = isa<tfm::GatherParamsOp>(op);
+      EXPECT_TRUE(gather || isa<tfm::ReduceGradsOp>(op) ||
+                  isa<tfm::ReduceScatterGradsOp>(op));
+      const planning::Buffer &buffer = assignment.buffers[bucket.buffer];
+      EXPECT_EQ(buffer.category, planning::BufferCategory::GradientBucket);
+      EXPECT_FALSE(planning::isPersistent(buffer.category));
+      EXPECT_EQ(buffer.firstUse, buffer.lastUse);
+      EXPECT_TRUE(instructions.insert(buffer.firstUse).second);
+      EXPECT_EQ(buffer.size, gather ? values : gradients);
+      // Gradients are F32 under O2, the values BF16.
+      const bool bf16 = gather && precision == Precision::BF16;
+      EXPECT_EQ(bucket.type.getElementType().isBF16(), bf16);
+      EXPECT_EQ(bucket.type.getNumElements() * (bf16 ? 2 : 4),
+                int64_t(buffer.size));
+      EXPECT_NE(buffer.name.find(gather ? "optimizer_step.gather_params.bucket"
+                                        : "reduce_gradients."),
+                std::string::npos)
+          << buffer.name;
+      largest = std::max(largest, buffer.size);
+    }
+    EXPECT_EQ(program->plan.peak(planning::BufferCategory::GradientBucket),
+              largest);
+    // Nothing else of the program is live at a bucket's instruction but
+    // persistent buffers: it shares its memory with the activations.
+    for (const planning::Buffer &buffer : assignment.buffers) {
+      if (planning::isPersistent(buffer.category) ||
+          buffer.category == planning::BufferCategory::GradientBucket)
+        continue;
+      for (int64_t at : instructions)
+        EXPECT_FALSE(buffer.firstUse <= at && at <= buffer.lastUse)
+            << buffer.name << " is live at bucket instruction " << at;
+    }
+  }
+}
+
+TEST_F(BufferAssignmentTest, OneRankHasNoGradientBuckets) {
+  OwningOpRef<ModuleOp> module = trainingModule(/*flatten=*/true);
+  FailureOr<BufferAssignment> assignment = assignBuffers(*module);
+  ASSERT_TRUE(succeeded(assignment));
+  EXPECT_TRUE(assignment->buckets.empty());
 }
 
 /// Stage 0 of 2 (4 layers, 4 micro-batches) keeps 2 micro-batches' saved

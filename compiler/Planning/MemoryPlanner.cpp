@@ -255,6 +255,7 @@ bool isPersistent(BufferCategory category) {
   switch (category) {
   case BufferCategory::Activation:
   case BufferCategory::Workspace:
+  case BufferCategory::GradientBucket:
     return false;
   case BufferCategory::Parameter:
   case BufferCategory::Gradient:
@@ -291,6 +292,8 @@ const char *stringifyBufferCategory(BufferCategory category) {
     return "pipeline_stash";
   case BufferCategory::MainParameter:
     return "main_parameter";
+  case BufferCategory::GradientBucket:
+    return "gradient_bucket";
   }
   return "unknown";
 }

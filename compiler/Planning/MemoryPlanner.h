@@ -29,9 +29,9 @@ namespace strata::planning {
 /// What a buffer holds. Parameter, Gradient, OptimizerState, Input, Output,
 /// KVCache, PipelineStash and MainParameter are persistent: they live for the
 /// whole program and across calls, so each is pinned to its own region.
-/// Activation and Workspace are transient: they live only over their
-/// interval and share memory with buffers whose intervals do not overlap
-/// theirs.
+/// Activation, Workspace and GradientBucket are transient: they live only
+/// over their interval and share memory with buffers whose intervals do not
+/// overlap theirs.
 enum class BufferCategory : uint8_t {
   Parameter,
   Gradient,
@@ -49,8 +49,12 @@ enum class BufferCategory : uint8_t {
   /// The f32 copy of a bf16/f16 parameter that the optimizer updates (mixed
   /// precision O2); the rank's block under the distributed optimizer.
   MainParameter,
+  /// The bucket through which one gradient collective (reduce_grads,
+  /// reduce_scatter_grads, gather_params) packs small slots: live at that
+  /// instruction only.
+  GradientBucket,
 };
-inline constexpr size_t kNumBufferCategories = 10;
+inline constexpr size_t kNumBufferCategories = 11;
 
 /// All categories in declaration order, for iterating over peaks.
 inline constexpr std::array<BufferCategory, kNumBufferCategories>
@@ -59,7 +63,8 @@ inline constexpr std::array<BufferCategory, kNumBufferCategories>
         BufferCategory::OptimizerState, BufferCategory::Activation,
         BufferCategory::Workspace,      BufferCategory::Input,
         BufferCategory::Output,         BufferCategory::KVCache,
-        BufferCategory::PipelineStash,  BufferCategory::MainParameter};
+        BufferCategory::PipelineStash,  BufferCategory::MainParameter,
+        BufferCategory::GradientBucket};
 
 /// The order in which persistent categories are laid out at the start of the
 /// arena (each category's buffers by ascending id).
@@ -74,7 +79,7 @@ bool isPersistent(BufferCategory category);
 
 /// Lower-case name for reports and diagnostics: "parameter", "gradient",
 /// "optimizer_state", "activation", "workspace", "input", "output",
-/// "kv_cache", "pipeline_stash", "main_parameter".
+/// "kv_cache", "pipeline_stash", "main_parameter", "gradient_bucket".
 const char *stringifyBufferCategory(BufferCategory category);
 
 /// One buffer of the program.

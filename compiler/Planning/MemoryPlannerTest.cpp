@@ -354,6 +354,29 @@ TEST(MemoryPlannerTest, CategoryPeaksAreTakenSeparately) {
   EXPECT_EQ(plan.arenaBytes, 60u);
 }
 
+TEST(MemoryPlannerTest, GradientBucketsReuseActivationsDeadAtTheirInstruction) {
+  // A gradient collective's bucket lives at its instruction (5) only: it
+  // takes the bytes of the activations of instructions 0-2, and costs
+  // arena only when it is larger than they are.
+  EXPECT_FALSE(isPersistent(Category::GradientBucket));
+  EXPECT_STREQ(stringifyBufferCategory(Category::GradientBucket),
+               "gradient_bucket");
+  EXPECT_EQ(kAllBufferCategories.back(), Category::GradientBucket);
+  std::vector<Buffer> buffers = {
+      persistentBuffer(1, Category::Gradient, 64),
+      transientBuffer(2, 100, 0, 2), transientBuffer(3, 60, 1, 2),
+      transientBuffer(4, 120, 5, 5, 1, Category::GradientBucket)};
+  MemoryPlan plan = planAndVerify(buffers);
+  EXPECT_EQ(plan.offsets[3], plan.transientBase);
+  EXPECT_EQ(plan.arenaBytes, 64u + 160u);
+  EXPECT_EQ(plan.peak(Category::Activation), 160u);
+  EXPECT_EQ(plan.peak(Category::GradientBucket), 120u);
+  buffers[3].size = 200;
+  plan = planAndVerify(buffers);
+  EXPECT_EQ(plan.arenaBytes, 64u + 200u);
+  EXPECT_EQ(plan.transientPeakInstruction, 5);
+}
+
 TEST(MemoryPlannerTest, ZeroSizedBuffersTakeNoSpace) {
   std::vector<Buffer> buffers = {transientBuffer(1, 0, 0, 5),
                                  transientBuffer(2, 16, 0, 5),

@@ -321,6 +321,17 @@ Status Checker::checkInstruction(const artifact::Function &function,
     return error(where, " has misaligned attributes");
   uint32_t operands = count(instruction.operands());
   uint32_t results = count(instruction.results());
+  // Before format 0.9 the bucketed collectives had no bucket operand: the
+  // runtime allocated one outside the arena.
+  const bool bucketed =
+      instruction.kernel() == artifact::Kernel::ReduceGradients ||
+      instruction.kernel() == artifact::Kernel::ReduceScatterGradients ||
+      instruction.kernel() == artifact::Kernel::GatherParameters;
+  if (bucketed && operands == 0 && root.version_minor() < 9)
+    return Status::failedPrecondition(
+        path + ": " + where +
+        " packs its gradient buckets outside the arena (artifact format 0." +
+        std::to_string(root.version_minor()) + "); recompile the model");
   if (operands < signature->minOperands || operands > signature->maxOperands)
     return error(where, " has ", operands, " operands, expected ",
                  signature->minOperands,

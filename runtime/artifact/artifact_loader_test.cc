@@ -277,6 +277,35 @@ TEST(ArtifactLoaderTest, MainParameterIsAnF32SlotOfAHalfParameter) {
                              "main parameter");
 }
 
+/// A program over dp 2 with a ReduceGradients (format 0.9).
+Spec dataParallel() {
+  Spec spec;
+  spec.meshAxes = {"dp"};
+  spec.meshShape = {2};
+  spec.reduceGradients = true;
+  return spec;
+}
+
+TEST(ArtifactLoaderTest, BucketedCollectivesTakeTheirBucket) {
+  Spec spec = dataParallel();
+  EXPECT_EQ(loadError(spec), "ok");
+  // Format 0.8 and older: no operand, a bucket the runtime allocated.
+  spec.bucketOperands = std::vector<uint32_t>{};
+  spec.versionMinor = 8;
+  auto loaded = loadArtifactFromBytes(buildArtifact(spec), "m.strata");
+  ASSERT_FALSE(loaded.isOk());
+  EXPECT_EQ(loaded.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(loaded.status().message(),
+            "m.strata: function 'reduce_gradients' instruction 0 "
+            "(reduce_gradients) packs its gradient buckets outside the arena "
+            "(artifact format 0.8); recompile the model");
+  // A 0.9 file without one is corrupt.
+  spec.versionMinor = kArtifactVersionMinor;
+  EXPECT_EQ(loadError(spec), "m.strata: function 'reduce_gradients' "
+                             "instruction 0 (reduce_gradients) has 0 "
+                             "operands, expected 1");
+}
+
 TEST(ArtifactLoaderTest, MainParameterIsSplitLikeTheMoments) {
   Spec spec = splitOverDp();
   spec.mixedPrecision = true;

@@ -42,6 +42,12 @@ std::vector<uint8_t> buildArtifact(const Spec &spec) {
     buffers.push_back(buffer("w.main", spec.mainCategory, spec.momentShape,
                              704, spec.momentSize / 4 * dtypeSize(spec.mainDType),
                              spec.mainDType)); // 7
+  const uint32_t bucket = uint32_t(buffers.size());
+  if (spec.reduceGradients)
+    buffers.push_back(
+        buffer("bucket", spec.bucketCategory, {spec.bucketElements}, 896,
+               uint64_t(spec.bucketElements) * dtypeSize(spec.bucketDType),
+               spec.bucketDType));
   std::vector<flatbuffers::Offset<fb::Parameter>> parameters = {
       fb::CreateParameterDirect(
           b, spec.weightName.c_str(), 0, spec.gradSlot,
@@ -70,6 +76,16 @@ std::vector<uint8_t> buildArtifact(const Spec &spec) {
       fb::CreateFunctionDirect(b, "forward", &forwardArgs, &results, &forward),
       fb::CreateFunctionDirect(b, "optimizer_step", nullptr, nullptr,
                                &optimizer)};
+  if (spec.reduceGradients) {
+    const std::vector<uint32_t> operands =
+        spec.bucketOperands.value_or(std::vector<uint32_t>{bucket});
+    const std::vector<int64_t> ints = {1, 0};
+    std::vector<flatbuffers::Offset<fb::Instruction>> reduce = {
+        fb::CreateInstructionDirect(b, fb::Kernel::ReduceGradients, &operands,
+                                    nullptr, &ints, nullptr, "gradients")};
+    functions.push_back(fb::CreateFunctionDirect(b, "reduce_gradients", nullptr,
+                                                 nullptr, &reduce));
+  }
   std::vector<uint64_t> peaks(7, 0);
   auto plan = fb::CreateMemoryPlanDirect(b, spec.arenaSize, &peaks, 96, 96);
   std::vector<flatbuffers::Offset<flatbuffers::String>> axes;

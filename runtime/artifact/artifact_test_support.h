@@ -13,6 +13,7 @@
 #include "runtime/artifact/artifact_loader.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,17 @@ struct Spec {
       artifact::BufferCategory::MainParameter;
   artifact::DType gradDType = artifact::DType::F32;
   int64_t paramFromMainParameter = 0;
+  // Data parallelism (format 0.9): a function reduce_gradients whose
+  // ReduceGradients (axes mask 1) sums the weight's gradient slot through
+  // the bucket (the last buffer, 'bucket': bucketCategory, bucketDType
+  // [bucketElements] at offset 896), or through |bucketOperands| when set.
+  // Set a mesh whose axis 0 it sums over.
+  bool reduceGradients = false;
+  artifact::BufferCategory bucketCategory =
+      artifact::BufferCategory::GradientBucket;
+  artifact::DType bucketDType = artifact::DType::F32;
+  int64_t bucketElements = 32;
+  std::optional<std::vector<uint32_t>> bucketOperands;
 };
 
 /// The size-prefixed bytes of the artifact |spec| describes.

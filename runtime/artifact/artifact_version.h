@@ -34,7 +34,10 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // Parameter.main_value (gradient and moment slots then F32 beside a BF16/F16
 // parameter), the kernels Cast, ParamFromMain and Unscale, and AdamW's
 // optional operand that skips a step with a non-finite gradient norm.
-inline constexpr uint16_t kArtifactVersionMinor = 8;
+// 0.9: gradient buckets in the arena: the buffer category GradientBucket,
+// the operand of ReduceGradients, ReduceScatterGradients and
+// GatherParameters (an older artifact of these is refused: recompile).
+inline constexpr uint16_t kArtifactVersionMinor = 9;
 
 } // namespace strata::runtime
 

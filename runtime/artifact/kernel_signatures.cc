@@ -149,9 +149,12 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       // (x) -> y: block c (the rank's coordinate) along dim of the reduction
       {Kernel::ReduceScatter, "reduce_scatter", 1, 1, 1, 1,
        {"axes", "dim", "reduction"}, {}},
-      // () -> (): the listed parameters' gradient slots summed in place
-      // across the group (data parallelism, once per step)
-      {Kernel::ReduceGradients, "reduce_gradients", 0, 0, 0, 0,
+      // (bucket) -> (): the listed parameters' gradient slots summed in
+      // place across the group (data parallelism, once per step); small
+      // slots packed into buckets through |bucket| (a GradientBucket buffer
+      // of the slots' type, at least as large as the largest packed bucket
+      // of gradient_buckets.h, since format 0.9)
+      {Kernel::ReduceGradients, "reduce_gradients", 1, 1, 0, 0,
        {"axes", "parameters"}, {}, true},
       // (x) -> y: block c (the rank's coordinate) of x along dim; no
       // communication
@@ -169,13 +172,15 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       // coordinate c owns block c of every listed buffer seen flat (n / S
       // of its n elements).
       //
-      // () -> (): each listed gradient slot summed across the group into
-      // block c (the rest of the slot is left undefined)
-      {Kernel::ReduceScatterGradients, "reduce_scatter_gradients", 0, 0, 0, 0,
+      // (bucket) -> (): each listed gradient slot summed across the group
+      // into block c (the rest of the slot is left undefined); bucket as
+      // ReduceGradients'
+      {Kernel::ReduceScatterGradients, "reduce_scatter_gradients", 1, 1, 0, 0,
        {"axes", "parameters"}, {}, true},
-      // () -> (): block c of each listed parameter's value copied to every
-      // rank of the group (an all-gather in place)
-      {Kernel::GatherParameters, "gather_parameters", 0, 0, 0, 0,
+      // (bucket) -> (): block c of each listed parameter's value copied to
+      // every rank of the group (an all-gather in place); bucket as
+      // ReduceGradients' (of the values' type)
+      {Kernel::GatherParameters, "gather_parameters", 1, 1, 0, 0,
        {"axes", "parameters"}, {}, true},
       // Mixed precision (format 0.8).
       //

@@ -157,8 +157,10 @@ struct OptimizerShape {
 /// or sliced (outer 1 along dimension 0), over a group of |group| ranks on
 /// mesh axis |axis|; |reduceMax| for ReduceOp::Max.
 /// ReduceGradients, ReduceScatterGradients, GatherParameters: the listed
-/// parameters' gradient (value) slots, in buckets of at most
-/// |bucketBytes|. Send/Recv: |bytes| to the rank |peerOffset| further along
+/// parameters' gradient (value) slots, in buckets of at most |bucketBytes|
+/// (gradient_buckets.h), packed through the arena buffer |bucket| (the
+/// instruction's operand, of at least the largest packed bucket's bytes).
+/// Send/Recv: |bytes| to the rank |peerOffset| further along
 /// |axis| (wrapping), with |tag|.
 struct CollectiveShape {
   int axis = 0;
@@ -168,6 +170,7 @@ struct CollectiveShape {
   int64_t sliceBlock = 0;
   std::vector<BufferRef> slots;
   size_t bucketBytes = 0;
+  BufferRef bucket;
   size_t bytes = 0;
   int64_t peerOffset = 0, tag = 0;
 };

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/executor/collectives.h"
 
+#include "runtime/executor/gradient_buckets.h"
 #include "runtime/executor/optimizer_shards.h"
 
 #include <vector>
@@ -22,8 +23,9 @@ bool isCollective(Kernel kernel) {
 namespace {
 
 /// The gradient slots packed into buckets of at most bucketBytes (slots
-/// larger than that go alone, in place): one all-reduce per bucket instead
-/// of one per parameter.
+/// larger than that go alone, in place), each bucket through the
+/// instruction's gradient bucket in the arena: one all-reduce per bucket
+/// instead of one per parameter.
 Status reduceGradients(const KernelDescriptor &p, const CollectiveContext &c,
                        DeviceCommunicator &comm) {
   const auto &shape = p.as<CollectiveShape>();
@@ -31,6 +33,7 @@ Status reduceGradients(const KernelDescriptor &p, const CollectiveContext &c,
   std::vector<size_t> bytes;
   for (const BufferRef &slot : shape.slots)
     bytes.push_back(slot.bytes());
+  const DevicePtr packed = c.arena + shape.bucket.offset;
   for (const SlotBucket &bucket : bucketSlots(bytes, shape.bucketBytes)) {
     if (bucket.alone) {
       const BufferRef &slot = shape.slots[bucket.begin];
@@ -42,17 +45,17 @@ Status reduceGradients(const KernelDescriptor &p, const CollectiveContext &c,
     size_t at = 0;
     for (size_t t = bucket.begin; t < bucket.end; ++t) {
       const BufferRef &slot = shape.slots[t];
-      STRATA_RETURN_IF_ERROR(c.device.copy(
-          c.scratch + at, c.arena + slot.offset, slot.bytes(), c.stream));
+      STRATA_RETURN_IF_ERROR(c.device.copy(packed + at, c.arena + slot.offset,
+                                           slot.bytes(), c.stream));
       at += slot.bytes();
     }
-    STRATA_RETURN_IF_ERROR(comm.allReduce(c.scratch, at / element, p.dtype,
-                                          ReduceOp::Sum, c.stream));
+    STRATA_RETURN_IF_ERROR(
+        comm.allReduce(packed, at / element, p.dtype, ReduceOp::Sum, c.stream));
     at = 0;
     for (size_t t = bucket.begin; t < bucket.end; ++t) {
       const BufferRef &slot = shape.slots[t];
-      STRATA_RETURN_IF_ERROR(c.device.copy(
-          c.arena + slot.offset, c.scratch + at, slot.bytes(), c.stream));
+      STRATA_RETURN_IF_ERROR(c.device.copy(c.arena + slot.offset, packed + at,
+                                           slot.bytes(), c.stream));
       at += slot.bytes();
     }
   }

@@ -13,7 +13,9 @@
 
 #include "runtime/artifact/artifact_checksum.h"
 #include "runtime/artifact/artifact_test_support.h"
+#include "runtime/executor/fake_peer_communicator.h"
 #include "runtime/executor/parameters.h"
+#include "runtime/executor/prepared_program.h"
 
 #include <gtest/gtest.h>
 
@@ -356,6 +358,116 @@ TEST(ExecutorTest, CacheKernelsNeedKVCacheBuffers) {
   EXPECT_NE(made.status().message().find("cached attention with causal = 0"),
             std::string::npos)
       << made.status().message();
+}
+
+//===----------------------------------------------------------------------===//
+// Gradient buckets (format 0.9)
+//===----------------------------------------------------------------------===//
+
+/// Rank 1 of dp 2 whose peer holds the same gradients: sums double.
+class DoublingPeer final : public FakePeerCommunicator {
+public:
+  Status allReduce(void *data, size_t count, ElementType, ReduceOp) override {
+    auto *x = static_cast<float *>(data);
+    for (size_t i = 0; i < count; ++i)
+      x[i] *= 2.0f;
+    return Status::ok();
+  }
+};
+
+/// buildArtifact over dp 2 with a reduce_gradients function.
+Spec dataParallel() {
+  Spec spec;
+  spec.meshAxes = {"dp"};
+  spec.meshShape = {2};
+  spec.reduceGradients = true;
+  return spec;
+}
+
+StatusOr<std::vector<PreparedFunction>> prepared(const Spec &spec) {
+  STRATA_ASSIGN_OR_RETURN(
+      LoadedArtifact artifact,
+      loadArtifactFromBytes(buildArtifact(spec), "t.strata"));
+  return prepareProgram(artifact, {1});
+}
+
+std::string preparationError(const Spec &spec) {
+  auto functions = prepared(spec);
+  return functions.isOk() ? "ok" : functions.status().message();
+}
+
+TEST(ExecutorTest, GradientBucketIsAnArenaBufferNotScratch) {
+  auto functions = prepared(dataParallel());
+  ASSERT_TRUE(functions.isOk()) << functions.status().toString();
+  const KernelDescriptor *reduce = nullptr;
+  for (const PreparedFunction &function : *functions)
+    if (function.name == "reduce_gradients")
+      reduce = &function.instructions.at(0);
+  ASSERT_NE(reduce, nullptr);
+  EXPECT_EQ(reduce->scratchBytes, 0u);
+  const auto &shape = reduce->as<CollectiveShape>();
+  EXPECT_EQ(shape.bucket.buffer, 7u);
+  EXPECT_EQ(shape.bucket.offset, 896u);
+  EXPECT_EQ(shape.bucketBytes, 128u); // the one 32-float gradient slot
+
+  // Run as rank 1 of dp 2: the gradient doubles through the bucket, and
+  // the workspace is what the program without it needs.
+  std::unique_ptr<Backend> backend = cpuTestBackend();
+  DoublingPeer peer;
+  RankMesh mesh;
+  mesh.axes = {"dp"};
+  mesh.shape = {2};
+  mesh.coords = {1};
+  mesh.communicators = {&peer};
+  ExecutorOptions options;
+  options.mesh = &mesh;
+  auto create = [&](const Spec &spec) {
+    auto artifact = loadArtifactFromBytes(buildArtifact(spec), "t.strata");
+    EXPECT_TRUE(artifact.isOk());
+    return Executor::create(std::move(*artifact), *backend, options);
+  };
+  auto executor = create(dataParallel());
+  ASSERT_TRUE(executor.isOk()) << executor.status().toString();
+  Spec without = dataParallel();
+  without.reduceGradients = false;
+  auto plain = create(without);
+  ASSERT_TRUE(plain.isOk()) << plain.status().toString();
+  EXPECT_EQ((*executor)->scratchBytes(), (*plain)->scratchBytes());
+  io::HostTensor grad(io::DType::F32, {4, 8});
+  for (int i = 0; i < 32; ++i)
+    grad.data<float>()[i] = float(i);
+  ASSERT_TRUE((*executor)->write(1, grad).isOk());
+  ASSERT_TRUE((*executor)->run("reduce_gradients").isOk());
+  auto summed = (*executor)->read(1);
+  ASSERT_TRUE(summed.isOk());
+  for (int i = 0; i < 32; ++i)
+    EXPECT_EQ(summed->data<float>()[i], 2.0f * float(i));
+}
+
+TEST(ExecutorTest, GradientBucketIsCheckedBeforeRunning) {
+  const std::string at = "t.strata: function reduce_gradients, instruction 0 "
+                         "(reduce_gradients at gradients): ";
+  Spec spec = dataParallel();
+  spec.bucketElements = 16;
+  EXPECT_EQ(preparationError(spec),
+            at + "operand 0 'bucket' [16] holds 64 bytes, fewer than the 128 "
+                 "bytes of the largest bucket of 1 slots");
+  spec = dataParallel();
+  spec.bucketCategory = artifact::BufferCategory::Activation;
+  EXPECT_EQ(preparationError(spec),
+            at + "operand 0 'bucket' [32] is not a gradient bucket (category "
+                 "Activation)");
+  spec = dataParallel();
+  spec.bucketDType = artifact::DType::F64;
+  spec.bucketElements = 16;
+  EXPECT_EQ(preparationError(spec),
+            at + "operand 0 'bucket' [16] is F64 but the slots it packs are "
+                 "F32");
+  // A larger bucket than the slots need is fine.
+  spec = dataParallel();
+  spec.arenaSize = 2048;
+  spec.bucketElements = 64;
+  EXPECT_EQ(preparationError(spec), "ok");
 }
 
 //===----------------------------------------------------------------------===//

@@ -9,32 +9,6 @@
 
 namespace strata::runtime {
 
-std::vector<SlotBucket> bucketSlots(const std::vector<size_t> &bytes,
-                                    size_t capacity) {
-  std::vector<SlotBucket> buckets;
-  SlotBucket open;
-  size_t filled = 0;
-  auto flush = [&](size_t end) {
-    if (open.begin < end)
-      buckets.push_back({open.begin, end, false});
-    open.begin = end;
-    filled = 0;
-  };
-  for (size_t t = 0; t < bytes.size(); ++t) {
-    if (bytes[t] > capacity) {
-      flush(t);
-      buckets.push_back({t, t + 1, true});
-      open.begin = t + 1;
-      continue;
-    }
-    if (filled + bytes[t] > capacity)
-      flush(t);
-    filled += bytes[t];
-  }
-  flush(bytes.size());
-  return buckets;
-}
-
 Status packBlocks(Device &device, Stream &stream,
                   const std::vector<DevicePtr> &slots,
                   const std::vector<size_t> &bytes, int64_t group, int64_t rank,
@@ -81,6 +55,7 @@ Status moveBlocks(const KernelDescriptor &p, const CollectiveContext &c,
   }
   Device &device = c.device;
   Stream &stream = c.stream;
+  const DevicePtr packed = c.arena + shape.bucket.offset;
   for (const SlotBucket &bucket : bucketSlots(bytes, shape.bucketBytes)) {
     const std::vector<DevicePtr> s(slots.begin() + bucket.begin,
                                    slots.begin() + bucket.end);
@@ -101,28 +76,26 @@ Status moveBlocks(const KernelDescriptor &p, const CollectiveContext &c,
                                              s[0], blockBytes, stream));
       } else {
         for (int64_t r = 0; r < group; ++r)
-          STRATA_RETURN_IF_ERROR(
-              packBlocks(device, stream, s, b, group, r,
-                         c.scratch + size_t(r) * blockBytes));
+          STRATA_RETURN_IF_ERROR(packBlocks(device, stream, s, b, group, r,
+                                            packed + size_t(r) * blockBytes));
         STRATA_RETURN_IF_ERROR(comm.reduceScatter(
-            c.scratch, c.scratch, count, p.dtype, ReduceOp::Sum, stream));
+            packed, packed, count, p.dtype, ReduceOp::Sum, stream));
         STRATA_RETURN_IF_ERROR(
-            unpackBlocks(device, stream, c.scratch, b, group, rank, s));
+            unpackBlocks(device, stream, packed, b, group, rank, s));
       }
     } else if (bucket.alone) {
       STRATA_RETURN_IF_ERROR(comm.allGather(s[0] + size_t(rank) * blockBytes,
                                             s[0], count, p.dtype, stream));
     } else {
-      const DevicePtr own = c.scratch + size_t(rank) * blockBytes;
+      const DevicePtr own = packed + size_t(rank) * blockBytes;
       STRATA_RETURN_IF_ERROR(
           packBlocks(device, stream, s, b, group, rank, own));
       STRATA_RETURN_IF_ERROR(
-          comm.allGather(own, c.scratch, count, p.dtype, stream));
+          comm.allGather(own, packed, count, p.dtype, stream));
       for (int64_t r = 0; r < group; ++r)
         if (r != rank)
-          STRATA_RETURN_IF_ERROR(
-              unpackBlocks(device, stream, c.scratch + size_t(r) * blockBytes,
-                           b, group, r, s));
+          STRATA_RETURN_IF_ERROR(unpackBlocks(
+              device, stream, packed + size_t(r) * blockBytes, b, group, r, s));
     }
   }
   return Status::ok();

@@ -12,9 +12,10 @@
 //   GatherParameters        each owner's updated block of the parameter
 //                           copied to every rank (after the AdamW updates)
 //
-// Slots of up to the instruction's bucket size are packed into buckets
-// (one collective per bucket, in rank-major order through scratch); larger
-// slots go alone, in place.
+// Slots are packed into buckets as gradient_buckets.h plans them (one
+// collective per bucket, in rank-major order through the instruction's
+// gradient bucket, a buffer of the arena); slots larger than the capacity go
+// alone, in place.
 //
 // Usage (runCollective):
 //   if (p.kernel == Kernel::ReduceScatterGradients)
@@ -25,6 +26,7 @@
 #define STRATA_RUNTIME_EXECUTOR_OPTIMIZER_SHARDS_H
 
 #include "runtime/executor/collectives.h"
+#include "runtime/executor/gradient_buckets.h"
 #include "runtime/support/status.h"
 
 #include <cstddef>
@@ -32,18 +34,6 @@
 #include <vector>
 
 namespace strata::runtime {
-
-/// Slots [begin, end) of a list, moved by one collective; |alone| for a
-/// single slot larger than the bucket capacity (moved in place).
-struct SlotBucket {
-  size_t begin = 0, end = 0;
-  bool alone = false;
-};
-
-/// Consecutive slots of |bytes| packed into buckets of at most |capacity|
-/// bytes, in order; a slot larger than |capacity| gets a bucket of its own.
-std::vector<SlotBucket> bucketSlots(const std::vector<size_t> &bytes,
-                                    size_t capacity);
 
 /// out[offset(t) ...] = block |rank| of slot t (of |bytes[t]| bytes in
 /// |group| blocks), for every slot t, offset(t) being the sum of the earlier

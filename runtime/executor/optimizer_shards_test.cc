@@ -15,23 +15,6 @@
 namespace strata::runtime {
 namespace {
 
-TEST(OptimizerShardsTest, BucketsKeepOrderAndPutLargeSlotsAlone) {
-  const std::vector<size_t> bytes = {8, 8, 16, 40, 8, 24, 8};
-  const std::vector<SlotBucket> buckets = bucketSlots(bytes, 32);
-  ASSERT_EQ(buckets.size(), 4u);
-  EXPECT_EQ(buckets[0].begin, 0u); // 8 + 8 + 16 = 32
-  EXPECT_EQ(buckets[0].end, 3u);
-  EXPECT_FALSE(buckets[0].alone);
-  EXPECT_EQ(buckets[1].begin, 3u); // 40 > 32
-  EXPECT_EQ(buckets[1].end, 4u);
-  EXPECT_TRUE(buckets[1].alone);
-  EXPECT_EQ(buckets[2].begin, 4u); // 8 + 24
-  EXPECT_EQ(buckets[2].end, 6u);
-  EXPECT_EQ(buckets[3].begin, 6u);
-  EXPECT_EQ(buckets[3].end, 7u);
-  EXPECT_TRUE(bucketSlots({}, 32).empty());
-}
-
 TEST(OptimizerShardsTest, PackBlocksIsRankMajorAndUnpackInvertsIt) {
   // Two slots of 4 and 8 bytes over 2 ranks: blocks of 2 and 4 bytes.
   CpuDevice device;
@@ -86,7 +69,8 @@ public:
 };
 
 /// Three trainable parameters of 4, 8 and 6 floats, each value buffer
-/// followed by its gradient slot in the arena, and the descriptor of a
+/// followed by its gradient slot in the arena, then the gradient bucket of
+/// |bucketBytes|, and the descriptor of a ReduceGradients,
 /// ReduceScatterGradients or GatherParameters over them.
 struct ThreeParameters {
   ThreeParameters(Kernel kernel, size_t bucketBytes) {
@@ -94,7 +78,6 @@ struct ThreeParameters {
     descriptor.where = "test";
     CollectiveShape &shape = descriptor.shape.emplace<CollectiveShape>();
     shape.bucketBytes = bucketBytes;
-    descriptor.scratchBytes = bucketBytes;
     uint64_t offset = 0;
     for (int64_t n : {4, 8, 6}) {
       const BufferRef value{0, offset, n, DType::F32};
@@ -102,33 +85,30 @@ struct ThreeParameters {
       shape.slots.push_back(kernel == Kernel::GatherParameters ? value : grad);
       offset += 2 * uint64_t(n) * 4;
     }
-    arena.resize(offset / 4);
+    shape.bucket = {1, offset, int64_t(bucketBytes / 4), DType::F32};
+    arena.resize((offset + bucketBytes) / 4);
     std::iota(arena.begin(), arena.end(), 1.0f);
-    scratch.resize(bucketBytes);
   }
-  /// Runs the descriptor as rank 1 of 2 with |comm|.
+  /// Runs the descriptor as rank 1 of 2 with |comm|; no workspace.
   Status run(Communicator &comm) {
     CpuDevice device;
     HostMemoryCommunicator onDevice(comm);
     std::vector<DeviceCommunicator *> communicators = {&onDevice};
     const CollectiveContext context{device, device.defaultStream(),
-                                    DevicePtr(arena.data()),
-                                    DevicePtr(scratch.data()), communicators};
-    return descriptor.kernel == Kernel::GatherParameters
-               ? gatherParameters(descriptor, context, onDevice)
-               : reduceScatterGradients(descriptor, context, onDevice);
+                                    DevicePtr(arena.data()), DevicePtr(),
+                                    communicators};
+    return runCollective(descriptor, context);
   }
 
   std::vector<float> arena;
-  std::vector<uint8_t> scratch;
   KernelDescriptor descriptor;
 };
 
 TEST(OptimizerShardsTest, ReduceScatterFillsTheRanksBlockBucketedOrAlone) {
-  // Scratch for everything (one bucket), or for less than the largest
-  // slot (the 8-float slot alone, in place).
-  for (size_t scratchBytes : {size_t(72), size_t(24)}) {
-    ThreeParameters t(Kernel::ReduceScatterGradients, scratchBytes);
+  // A bucket for everything (one collective), or for less than the
+  // largest slot (the 8-float slot alone, in place).
+  for (size_t bucketBytes : {size_t(72), size_t(24)}) {
+    ThreeParameters t(Kernel::ReduceScatterGradients, bucketBytes);
     MirrorPeer comm;
     ASSERT_TRUE(t.run(comm).isOk());
     // Gradient slots at floats [4, 8), [16, 24), [30, 36) of the arena;
@@ -140,13 +120,13 @@ TEST(OptimizerShardsTest, ReduceScatterFillsTheRanksBlockBucketedOrAlone) {
               (std::vector<float>{42, 44, 46, 48}));
     EXPECT_EQ(std::vector<float>(a.begin() + 33, a.begin() + 36),
               (std::vector<float>{68, 70, 72}));
-    EXPECT_EQ(comm.calls, scratchBytes == 72 ? 1 : 3);
+    EXPECT_EQ(comm.calls, bucketBytes == 72 ? 1 : 3);
   }
 }
 
 TEST(OptimizerShardsTest, GatherParametersFillsThePeersBlocks) {
-  for (size_t scratchBytes : {size_t(72), size_t(24)}) {
-    ThreeParameters t(Kernel::GatherParameters, scratchBytes);
+  for (size_t bucketBytes : {size_t(72), size_t(24)}) {
+    ThreeParameters t(Kernel::GatherParameters, bucketBytes);
     MirrorPeer comm;
     ASSERT_TRUE(t.run(comm).isOk());
     // Values at floats [0, 4), [8, 16), [24, 30): block 0 from the peer
@@ -160,6 +140,41 @@ TEST(OptimizerShardsTest, GatherParametersFillsThePeersBlocks) {
               (std::vector<float>{-1, -1, -1, 28, 29, 30}));
     // Gradient slots untouched.
     EXPECT_EQ(a[4], 5.0f);
+  }
+}
+
+/// Rank 1 of 2 whose peer holds the same data: an all-reduce doubles.
+class DoublingPeer final : public FakePeerCommunicator {
+public:
+  Status allReduce(void *data, size_t count, ElementType, ReduceOp) override {
+    auto *x = static_cast<float *>(data);
+    for (size_t i = 0; i < count; ++i)
+      x[i] *= 2.0f;
+    counts.push_back(count);
+    return Status::ok();
+  }
+  std::vector<size_t> counts;
+};
+
+TEST(OptimizerShardsTest, ReduceGradientsPacksThroughTheArenasBucket) {
+  // One bucket of all 18 floats, or (24 bytes) 4 floats packed, 8 alone in
+  // place, 6 packed.
+  for (size_t bucketBytes : {size_t(72), size_t(24)}) {
+    ThreeParameters t(Kernel::ReduceGradients, bucketBytes);
+    DoublingPeer comm;
+    ASSERT_TRUE(t.run(comm).isOk());
+    const std::vector<float> &a = t.arena;
+    EXPECT_EQ(std::vector<float>(a.begin() + 4, a.begin() + 8),
+              (std::vector<float>{10, 12, 14, 16}));
+    EXPECT_EQ(std::vector<float>(a.begin() + 16, a.begin() + 24),
+              (std::vector<float>{34, 36, 38, 40, 42, 44, 46, 48}));
+    EXPECT_EQ(std::vector<float>(a.begin() + 30, a.begin() + 36),
+              (std::vector<float>{62, 64, 66, 68, 70, 72}));
+    EXPECT_EQ(a[0], 1.0f); // values untouched
+    const std::vector<size_t> counts = bucketBytes == 72
+                                           ? std::vector<size_t>{18}
+                                           : std::vector<size_t>{4, 8, 6};
+    EXPECT_EQ(comm.counts, counts);
   }
 }
 

@@ -6,6 +6,7 @@
 #include "runtime/executor/prepared_program.h"
 
 #include "runtime/artifact/kernel_signatures.h"
+#include "runtime/executor/gradient_buckets.h"
 
 #include <algorithm>
 #include <climits>
@@ -872,7 +873,7 @@ Status InstructionPreparer::prepareParallelKernel() {
     shape.axis = int(axis);
     shape.group = meshAxisSize(axis);
     const auto &parameters = *artifact.root().parameters();
-    size_t total = 0;
+    std::vector<size_t> bytes;
     for (int64_t parameter : parameterList) {
       const artifact::Parameter &p = *parameters.Get(uint32_t(parameter));
       const int64_t id =
@@ -886,11 +887,24 @@ Status InstructionPreparer::prepareParallelKernel() {
                     toString(slot.dtype), " ('", p.name()->str(), "')");
       out.dtype = slot.dtype;
       shape.slots.push_back(slot);
-      total += slot.bytes();
+      bytes.push_back(slot.bytes());
     }
-    // Buckets of up to 16 MiB (or all the gradients, when smaller).
-    shape.bucketBytes = std::min<size_t>(total, size_t(16) << 20);
-    out.scratchBytes = shape.bucketBytes;
+    // The buckets of gradient_buckets.h, packed through operand 0, the
+    // gradient bucket the compiler planned in the arena by the same rule.
+    const GradientBucketPlan plan = planGradientBuckets(bytes);
+    shape.bucketBytes = plan.capacity;
+    shape.bucket = out.operands[0];
+    const artifact::Buffer &bucket = buffer(operandId(0));
+    if (bucket.category() != artifact::BufferCategory::GradientBucket)
+      return fail(operandText(0), " is not a gradient bucket (category ",
+                  artifact::EnumNameBufferCategory(bucket.category()), ")");
+    if (!shape.slots.empty() && shape.bucket.dtype != out.dtype)
+      return fail(operandText(0), " is ", toString(shape.bucket.dtype),
+                  " but the slots it packs are ", toString(out.dtype));
+    if (shape.bucket.bytes() < plan.bufferBytes)
+      return fail(operandText(0), " holds ", shape.bucket.bytes(),
+                  " bytes, fewer than the ", plan.bufferBytes,
+                  " bytes of the largest bucket of ", bytes.size(), " slots");
     return Status::ok();
   }
   case Kernel::VocabParallelStats:

@@ -54,9 +54,9 @@ void printProgram(const artifact::Artifact &root, const std::string &indent,
     os << "\n";
   }
   static const char *const categories[] = {
-      "parameter", "gradient", "optimizer_state", "activation",    "workspace",
-      "input",     "output",   "kv_cache",        "pipeline_stash",
-      "main_parameter"};
+      "parameter",      "gradient",       "optimizer_state", "activation",
+      "workspace",      "input",          "output",          "kv_cache",
+      "pipeline_stash", "main_parameter", "gradient_bucket"};
   constexpr size_t kCategories = sizeof(categories) / sizeof(categories[0]);
   if (const auto *peaks = root.plan()->peak_by_category())
     for (size_t i = 0; i < peaks->size() && i < kCategories; ++i)

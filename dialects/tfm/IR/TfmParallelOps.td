@@ -145,7 +145,10 @@ def Tfm_ReduceGradsOp : Tfm_Op<"reduce_grads", [
 
     **Created by:** the partitioner, as the function `reduce_gradients`
     when the mesh has `dp > 1`. **Removed by:** the lowering to the runtime
-    artifact (a ReduceGradients instruction; the runtime may bucket it).
+    artifact (a ReduceGradients instruction; buffer assignment gives it a
+    gradient bucket, a transient buffer live at this op only, through which
+    the runtime packs small slots: one all-reduce per bucket of up to
+    16 MiB).
 
     ```mlir
     tfm.reduce_grads [@final_norm.weight, @final_norm.bias] on @mesh axes = ["dp"]
@@ -174,8 +177,8 @@ def Tfm_ReduceScatterGradsOp : Tfm_Op<"reduce_scatter_grads", [
     **Created by:** the partitioner, in the function `reduce_gradients`,
     for the parameters whose optimizer state it splits (the others keep
     `tfm.reduce_grads`). **Removed by:** the lowering to the runtime
-    artifact (a ReduceScatterGradients instruction; the runtime buckets
-    small slots).
+    artifact (a ReduceScatterGradients instruction; small slots are packed
+    through its gradient bucket, as `tfm.reduce_grads`').
 
     ```mlir
     tfm.reduce_scatter_grads [@final_norm.weight, @final_norm.bias] on @mesh axes = ["dp"]
@@ -203,7 +206,8 @@ def Tfm_GatherParamsOp : Tfm_Op<"gather_params", [
 
     **Created by:** the partitioner, at the end of `optimizer_step`.
     **Removed by:** the lowering to the runtime artifact (a
-    GatherParameters instruction; the runtime buckets small parameters).
+    GatherParameters instruction; small parameters are packed through its
+    gradient bucket, as `tfm.reduce_grads`').
 
     ```mlir
     tfm.gather_params [@final_norm.weight, @final_norm.bias] on @mesh axes = ["dp"]
