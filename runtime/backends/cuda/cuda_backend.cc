@@ -23,6 +23,9 @@ DispatchTable buildDispatchTable() {
   DispatchTable table{};
   // One line per kernel family (dispatch.h).
   cuda::addElementwiseKernels(table);
+  cuda::addGemmKernels(table);
+  cuda::addCrossEntropyKernels(table);
+  cuda::addOptimizerKernels(table);
   return table;
 }
 
@@ -43,7 +46,10 @@ public:
     return size_t(kernel) < kKernelCount && size_t(dtype) < kDTypeCount &&
            dispatchTable()[size_t(kernel)][size_t(dtype)] != nullptr;
   }
-  size_t workspaceBytes(const KernelDescriptor &) const override { return 0; }
+  /// The families' own workspace (the descriptor's scratch comes first).
+  size_t workspaceBytes(const KernelDescriptor &d) const override {
+    return cuda::gemmWorkspaceBytes(d) + cuda::optimizerWorkspaceBytes(d);
+  }
 
   Status run(const KernelDescriptor &d, const KernelRunContext &context,
              Stream &stream) override {

@@ -42,6 +42,18 @@ template <> struct DeviceType<DType::F16> { using type = __half; };
 /// statistics): F32 for every GPU element type.
 using Accumulator = float;
 
+/// Where the backend's own workspace starts: the descriptor's scratch
+/// rounded up to 256 bytes (cudaMalloc's alignment, cuBLASLt's preference).
+inline size_t alignedScratchBytes(const KernelDescriptor &d) {
+  return (d.scratchBytes + 255) / 256 * 256;
+}
+
+/// What Backend::workspaceBytes returns for a family needing |bytes| of
+/// its own: those and the padding before them.
+inline size_t ownWorkspaceRequest(const KernelDescriptor &d, size_t bytes) {
+  return bytes == 0 ? 0 : alignedScratchBytes(d) - d.scratchBytes + bytes;
+}
+
 /// Typed device pointers into the arena and the workspace for one
 /// descriptor.
 template <typename T> class Args {
@@ -66,6 +78,15 @@ public:
     return reinterpret_cast<U *>(static_cast<uint8_t *>(c.workspace.raw()) +
                                  byteOffset);
   }
+  /// The backend's own workspace (after the scratch, 256-byte aligned) and
+  /// its size.
+  template <typename U> U *ownWorkspace() const {
+    return workspace<U>(alignedScratchBytes(d));
+  }
+  size_t ownWorkspaceBytes() const {
+    const size_t start = alignedScratchBytes(d);
+    return c.workspaceBytes > start ? c.workspaceBytes - start : 0;
+  }
   /// The drop probability to apply: 0 when dropout is off for this run.
   double dropoutRate(double rate) const { return c.dropout ? rate : 0.0; }
   uint64_t rngOffset() const {
@@ -81,6 +102,14 @@ public:
 
 /// The families (one file each).
 void addElementwiseKernels(DispatchTable &table);
+void addGemmKernels(DispatchTable &table);
+void addCrossEntropyKernels(DispatchTable &table);
+void addOptimizerKernels(DispatchTable &table);
+
+/// The workspace a family needs beyond a descriptor's scratch
+/// (Backend::workspaceBytes; 0 for the descriptors of other families).
+size_t gemmWorkspaceBytes(const KernelDescriptor &descriptor);
+size_t optimizerWorkspaceBytes(const KernelDescriptor &descriptor);
 
 } // namespace strata::runtime::cuda
 
