@@ -8,9 +8,38 @@
 #include "runtime/backends/cuda/cuda_check.h"
 #include "runtime/backends/cuda/cuda_device.h"
 #include "runtime/backends/cuda/dispatch.h"
+#include "runtime/backends/cuda/kernels/column_sums.h"
+#include "runtime/backends/cuda/kernels/embedding.h"
 #include "runtime/backends/registry.h"
 
 namespace strata::runtime {
+
+namespace cuda {
+
+size_t ownWorkspaceBytes(const KernelDescriptor &d) {
+  switch (d.kernel) {
+  case Kernel::BiasGrad:
+  case Kernel::BiasGeluGrad:
+  case Kernel::BiasDropoutAddGrad:
+  case Kernel::LayerNormGrad:
+  case Kernel::RMSNormGrad: {
+    // The f32 partials of the column sums (kernels/column_sums.h).
+    const auto &r = d.as<RowsShape>();
+    return kOwnWorkspaceAlignment +
+           kernels::columnSumWorkspaceBytes(r.rows, r.cols);
+  }
+  case Kernel::EmbeddingGrad: {
+    // The sort of the ids (kernels/embedding.h).
+    const auto &s = d.as<EmbeddingShape>();
+    return kOwnWorkspaceAlignment +
+           kernels::embeddingGradWorkspaceBytes(s.count, s.vocab);
+  }
+  default:
+    return 0;
+  }
+}
+
+} // namespace cuda
 
 namespace {
 
@@ -23,6 +52,12 @@ DispatchTable buildDispatchTable() {
   DispatchTable table{};
   // One line per kernel family (dispatch.h).
   cuda::addElementwiseKernels(table);
+  cuda::addNormKernels(table);
+  cuda::addBiasKernels(table);
+  cuda::addDropoutKernels(table);
+  cuda::addEmbeddingKernels(table);
+  cuda::addRotaryKernels(table);
+  cuda::addKVCacheKernels(table);
   return table;
 }
 
@@ -43,7 +78,9 @@ public:
     return size_t(kernel) < kKernelCount && size_t(dtype) < kDTypeCount &&
            dispatchTable()[size_t(kernel)][size_t(dtype)] != nullptr;
   }
-  size_t workspaceBytes(const KernelDescriptor &) const override { return 0; }
+  size_t workspaceBytes(const KernelDescriptor &d) const override {
+    return supports(d.kernel, d.dtype) ? cuda::ownWorkspaceBytes(d) : 0;
+  }
 
   Status run(const KernelDescriptor &d, const KernelRunContext &context,
              Stream &stream) override {

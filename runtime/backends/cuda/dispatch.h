@@ -21,6 +21,8 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
+#include <string>
 
 namespace strata::runtime::cuda {
 
@@ -37,6 +39,10 @@ template <DType> struct DeviceType;
 template <> struct DeviceType<DType::F32> { using type = float; };
 template <> struct DeviceType<DType::BF16> { using type = __nv_bfloat16; };
 template <> struct DeviceType<DType::F16> { using type = __half; };
+
+/// The alignment of the backend's own workspace (CUB's temporary storage
+/// wants 256 bytes).
+constexpr size_t kOwnWorkspaceAlignment = 256;
 
 /// Values the dialect keeps in the accumulator type (a loss, a log-sum-exp,
 /// statistics): F32 for every GPU element type.
@@ -66,6 +72,38 @@ public:
     return reinterpret_cast<U *>(static_cast<uint8_t *>(c.workspace.raw()) +
                                  byteOffset);
   }
+  /// The backend's own workspace (Backend::workspaceBytes: column-sum
+  /// partials, sort buffers): after the descriptor's scratch, aligned to
+  /// kOwnWorkspaceAlignment bytes; ownBytes() of it are there.
+  template <typename U> U *own() const {
+    return reinterpret_cast<U *>(static_cast<uint8_t *>(c.workspace.raw()) +
+                                 ownStart());
+  }
+  size_t ownBytes() const {
+    const size_t start = ownStart();
+    return c.workspaceBytes > start ? c.workspaceBytes - start : 0;
+  }
+  /// OK when the scratch holds |scratch| bytes and the own workspace
+  /// |bytes|; otherwise the internal error naming the instruction (the
+  /// preparation and workspaceBytes disagree).
+  Status needWorkspace(size_t scratch, size_t bytes) const {
+    if (d.scratchBytes >= scratch && ownBytes() >= bytes)
+      return Status::ok();
+    return Status::internal(d.where + ": the CUDA kernel needs " +
+                            std::to_string(scratch) + " bytes of scratch and " +
+                            std::to_string(bytes) + " of workspace, but has " +
+                            std::to_string(d.scratchBytes) + " and " +
+                            std::to_string(ownBytes()));
+  }
+  /// OK when |blocks| blocks fit one dimension of a grid (|limit|: 2^31 - 1
+  /// along x, 65535 along y).
+  Status fitsGrid(int64_t blocks, int64_t limit, const char *what) const {
+    if (blocks <= limit)
+      return Status::ok();
+    return Status::invalidArgument(
+        d.where + ": " + std::to_string(blocks) + " " + what + " exceed the " +
+        std::to_string(limit) + " blocks of a CUDA grid dimension");
+  }
   /// The drop probability to apply: 0 when dropout is off for this run.
   double dropoutRate(double rate) const { return c.dropout ? rate : 0.0; }
   uint64_t rngOffset() const {
@@ -77,10 +115,33 @@ public:
   const KernelDescriptor &d;
   const KernelRunContext &c;
   cudaStream_t stream;
+
+private:
+  size_t ownStart() const {
+    const uintptr_t base = reinterpret_cast<uintptr_t>(c.workspace.raw());
+    const uintptr_t start = base + d.scratchBytes;
+    return size_t((start + kOwnWorkspaceAlignment - 1) /
+                      kOwnWorkspaceAlignment * kOwnWorkspaceAlignment -
+                  base);
+  }
 };
+
+/// Grid limits: blocks along x and along y.
+constexpr int64_t kMaxGridX = std::numeric_limits<int32_t>::max();
+constexpr int64_t kMaxGridY = 65535;
+
+/// The backend's own workspace for |descriptor| (Backend::workspaceBytes),
+/// alignment slack included.
+size_t ownWorkspaceBytes(const KernelDescriptor &descriptor);
 
 /// The families (one file each).
 void addElementwiseKernels(DispatchTable &table);
+void addNormKernels(DispatchTable &table);
+void addBiasKernels(DispatchTable &table);
+void addDropoutKernels(DispatchTable &table);
+void addEmbeddingKernels(DispatchTable &table);
+void addRotaryKernels(DispatchTable &table);
+void addKVCacheKernels(DispatchTable &table);
 
 } // namespace strata::runtime::cuda
 
