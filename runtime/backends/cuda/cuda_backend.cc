@@ -26,6 +26,7 @@ DispatchTable buildDispatchTable() {
   cuda::addGemmKernels(table);
   cuda::addCrossEntropyKernels(table);
   cuda::addOptimizerKernels(table);
+  cuda::addAttentionKernels(table);
   return table;
 }
 
@@ -48,7 +49,8 @@ public:
   }
   /// The families' own workspace (the descriptor's scratch comes first).
   size_t workspaceBytes(const KernelDescriptor &d) const override {
-    return cuda::gemmWorkspaceBytes(d) + cuda::optimizerWorkspaceBytes(d);
+    return cuda::gemmWorkspaceBytes(d) + cuda::optimizerWorkspaceBytes(d) +
+           cuda::attentionWorkspaceBytes(d);
   }
 
   Status run(const KernelDescriptor &d, const KernelRunContext &context,

@@ -105,11 +105,13 @@ void addElementwiseKernels(DispatchTable &table);
 void addGemmKernels(DispatchTable &table);
 void addCrossEntropyKernels(DispatchTable &table);
 void addOptimizerKernels(DispatchTable &table);
+void addAttentionKernels(DispatchTable &table);
 
 /// The workspace a family needs beyond a descriptor's scratch
 /// (Backend::workspaceBytes; 0 for the descriptors of other families).
 size_t gemmWorkspaceBytes(const KernelDescriptor &descriptor);
 size_t optimizerWorkspaceBytes(const KernelDescriptor &descriptor);
+size_t attentionWorkspaceBytes(const KernelDescriptor &descriptor);
 
 } // namespace strata::runtime::cuda
 
