@@ -241,6 +241,11 @@ int mlir::strata::runCompile(const CompileOptions &options) {
   }
 
   verifyTiming.stop();
+  // A GPU target changes the plan (buffer alignment): the module records it
+  // (the CPU, the default, leaves the IR as it was).
+  if (options.target != "cpu")
+    (*module)->setAttr("tfm.target",
+                       StringAttr::get(&context, options.target));
 
   // A .mlir input may already be past some phases (its tfm.phase says
   // which); those are not run again.

@@ -27,6 +27,7 @@ size_t elementBytes(Type type) {
 
 class Assigner {
 public:
+  explicit Assigner(size_t alignment) : alignment(alignment) {}
   FailureOr<BufferAssignment> run(ModuleOp module);
 
 private:
@@ -40,7 +41,7 @@ private:
     planning::Buffer buffer;
     buffer.id = static_cast<int64_t>(result.buffers.size());
     buffer.size = type.getNumElements() * elementBytes(type.getElementType());
-    buffer.alignment = kBufferAlignment;
+    buffer.alignment = alignment;
     buffer.category = category;
     buffer.firstUse = buffer.lastUse = instruction;
     buffer.name = std::move(name);
@@ -62,6 +63,7 @@ private:
   /// Makes a pipeline stage's saved values its stash slots.
   LogicalResult assignStash(ModuleOp module);
 
+  size_t alignment;
   BufferAssignment result;
   int64_t instruction = 0;
 };
@@ -317,6 +319,7 @@ LogicalResult Assigner::assignFunction(func::FuncOp function) {
 
 } // namespace
 
-FailureOr<BufferAssignment> mlir::strata::assignBuffers(ModuleOp module) {
-  return Assigner().run(module);
+FailureOr<BufferAssignment> mlir::strata::assignBuffers(ModuleOp module,
+                                                       size_t alignment) {
+  return Assigner(alignment).run(module);
 }

@@ -89,7 +89,8 @@ inline constexpr size_t kBufferAlignment = 64;
 /// tfm.layer (flatten first), a value that is not a ranked tensor, a
 /// pipeline stage's step functions without stash slots, or a bucketed
 /// collective whose slots differ in element type.
-FailureOr<BufferAssignment> assignBuffers(ModuleOp module);
+FailureOr<BufferAssignment> assignBuffers(ModuleOp module,
+                                         size_t alignment = kBufferAlignment);
 
 } // namespace mlir::strata
 

@@ -394,3 +394,20 @@ TEST_F(BufferAssignmentTest, PipelineStepsNeedTheirStashSlots) {
 }
 
 } // namespace
+
+TEST_F(BufferAssignmentTest, ACudaTargetAlignsEveryBufferTo256Bytes) {
+  // strata-compile --target cuda records the target on the module; the
+  // plan then aligns every buffer for cuBLASLt and vector loads.
+  OwningOpRef<ModuleOp> module = trainingModule(/*flatten=*/false);
+  EXPECT_EQ(bufferAlignmentOf(*module), kBufferAlignment);
+  (*module)->setAttr("tfm.target", StringAttr::get(&context, "cuda:sm_90"));
+  EXPECT_EQ(bufferAlignmentOf(*module), 256u);
+  FailureOr<PlannedProgram> program = planProgram(*module);
+  ASSERT_TRUE(succeeded(program));
+  size_t misaligned = 0;
+  for (const planning::Buffer &buffer : program->assignment.buffers) {
+    EXPECT_EQ(buffer.alignment, 256u) << buffer.name;
+    misaligned += program->plan.offsets[buffer.id] % 256 != 0;
+  }
+  EXPECT_EQ(misaligned, 0u);
+}

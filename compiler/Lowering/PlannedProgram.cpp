@@ -14,6 +14,13 @@ using namespace mlir;
 using namespace mlir::strata;
 namespace planning = ::strata::planning;
 
+size_t mlir::strata::bufferAlignmentOf(ModuleOp module) {
+  for (Operation *op = module; op; op = op->getParentOp())
+    if (auto target = op->getAttrOfType<StringAttr>("tfm.target"))
+      return target.getValue().starts_with("cuda") ? 256 : kBufferAlignment;
+  return kBufferAlignment;
+}
+
 FailureOr<PlannedProgram> mlir::strata::planProgram(ModuleOp module) {
   PlannedProgram program;
   program.module = cast<ModuleOp>(module->clone());
@@ -27,7 +34,8 @@ FailureOr<PlannedProgram> mlir::strata::planProgram(ModuleOp module) {
   pm.addPass(createCSEPass());
   if (failed(pm.run(*program.module)))
     return failure();
-  FailureOr<BufferAssignment> assignment = assignBuffers(*program.module);
+  FailureOr<BufferAssignment> assignment =
+      assignBuffers(*program.module, bufferAlignmentOf(module));
   if (failed(assignment))
     return failure();
   program.assignment = std::move(*assignment);

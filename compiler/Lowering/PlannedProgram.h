@@ -19,6 +19,11 @@ struct PlannedProgram {
   ::strata::planning::MemoryPlan plan;
 };
 
+/// The alignment of every buffer of |module|'s plan: 256 bytes for a CUDA
+/// target (the module or an enclosing one has tfm.target = "cuda..."; what
+/// cuBLASLt and vectorized kernels want), 64 (a cache line) otherwise.
+size_t bufferAlignmentOf(ModuleOp module);
+
 /// Flattens layers, fuses elementwise chains (strata-tfm-fuse-elementwise)
 /// and merges repeated parameter reads in a copy of |module| (which is not
 /// changed), assigns buffers and plans them; the plan is verified

@@ -95,6 +95,12 @@ std::vector<KernelCase> makeCases() {
       "embedding_grad", Kernel::EmbeddingGrad,
       {in("dy", {2, 5, 6}), ids("ids", {2, 5}, 13), out("dtable", {13, 6})},
       {0, 1}, {2}));
+  // Many repeated ids and rows wider than a GPU block (the CUDA gradient
+  // sums each row's ids in order, 256 columns per block).
+  add(single("embedding_grad/repeated-wide", Kernel::EmbeddingGrad,
+             {in("dy", {4, 33, 300}), ids("ids", {4, 33}, 13),
+              out("dtable", {13, 300})},
+             {0, 1}, {2}));
 
   // GEMMs: odd sizes, and the per-head layouts of attention projections.
   add(single("matmul/odd", Kernel::Matmul,
@@ -127,6 +133,17 @@ std::vector<KernelCase> makeCases() {
               in("g", {19}, Fill::Positive), out("dx", {7, 19}),
               out("dg", {19}), out("db", {19})},
              {0, 1, 2}, {3, 4, 5}, {}, {1e-5}));
+  // Rows wider than a GPU block and more rows than one chunk of the GPU's
+  // column sums (64), without LayerNorm's bias.
+  add(single("layer_norm/no-bias-wide", Kernel::LayerNorm,
+             {in("x", {5, 300}), in("g", {300}, Fill::Positive),
+              out("y", {5, 300})},
+             {0, 1}, {2}, {}, {1e-5}));
+  add(single("layer_norm_grad/tall-wide", Kernel::LayerNormGrad,
+             {in("dy", {130, 260}), in("x", {130, 260}),
+              in("g", {260}, Fill::Positive), out("dx", {130, 260}),
+              out("dg", {260}), out("db", {260})},
+             {0, 1, 2}, {3, 4, 5}, {}, {1e-5}));
   add(single(
       "rms_norm", Kernel::RMSNorm,
       {in("x", {7, 19}), in("g", {19}, Fill::Positive), out("y", {7, 19})},
@@ -135,6 +152,11 @@ std::vector<KernelCase> makeCases() {
              {in("dy", {7, 19}), in("x", {7, 19}),
               in("g", {19}, Fill::Positive), out("dx", {7, 19}),
               out("dg", {19})},
+             {0, 1, 2}, {3, 4}, {}, {1e-6}));
+  add(single("rms_norm_grad/tall-wide", Kernel::RMSNormGrad,
+             {in("dy", {130, 260}), in("x", {130, 260}),
+              in("g", {260}, Fill::Positive), out("dx", {130, 260}),
+              out("dg", {260})},
              {0, 1, 2}, {3, 4}, {}, {1e-6}));
   add(single("rotary_embedding", Kernel::RotaryEmbedding,
              {in("x", {2, 5, 3, 8}), positions("positions", {2, 5}),
@@ -264,6 +286,10 @@ std::vector<KernelCase> makeCases() {
              {in("x", kRows), in("b", {13}), in("dy", kRows), out("dx", kRows),
               out("db", {13})},
              {0, 1, 2}, {3, 4}, {1}));
+  add(single("bias_gelu_grad/tall", Kernel::BiasGeluGrad,
+             {in("x", {130, 37}), in("b", {37}), in("dy", {130, 37}),
+              out("dx", {130, 37}), out("db", {37})},
+             {0, 1, 2}, {3, 4}, {0}));
   {
     KernelCase c = single(
         "bias_dropout_add", Kernel::BiasDropoutAdd,

@@ -20,8 +20,6 @@
 #include "runtime/backends/cuda/dispatch.h"
 #include "runtime/backends/cuda/kernels/attention.h"
 
-#include <cmath>
-
 namespace strata::runtime::cuda {
 
 namespace {
@@ -48,12 +46,8 @@ kernels::AttentionDims attentionDims(const Args<T> &a) {
   dims.maskHeadOffset = s.maskHeadOffset;
   const double dropout =
       a.d.kernel == Kernel::CachedAttention ? 0.0 : a.dropoutRate(s.dropout);
-  if (dropout > 0.0) {
-    dims.seed = a.c.seed;
-    dims.offset = a.rngOffset();
-    dims.dropThreshold = uint32_t(std::ceil(dropout * 16777216.0));
-    dims.dropScale = float(1.0 / (1.0 - dropout));
-  }
+  if (dropout > 0.0)
+    dims.dropout = cpu::dropoutDraw(dropout, a.c.seed, a.rngOffset());
   return dims;
 }
 
@@ -76,6 +70,11 @@ Status checkDims(const KernelDescriptor &p,
   return Status::ok();
 }
 
+/// Bytes of one f32 value per query row (a log-sum-exp, a Delta).
+size_t rowFloatBytes(const kernels::AttentionDims &dims) {
+  return sizeof(float) * size_t(dims.batch * dims.queryHeads * dims.querySeq);
+}
+
 /// Attention and AttentionGrad.
 template <typename T>
 Status attention(const KernelDescriptor &p, const KernelRunContext &c,
@@ -84,24 +83,20 @@ Status attention(const KernelDescriptor &p, const KernelRunContext &c,
   const kernels::AttentionDims dims = attentionDims(a);
   STRATA_RETURN_IF_ERROR(checkDims(p, dims));
   if (p.kernel == Kernel::Attention) {
-    float *lse = p.as<AttentionShape>().lseIsResult
-                     ? a.accOut(1)
-                     : a.template workspace<float>();
+    const bool lseIsResult = p.as<AttentionShape>().lseIsResult;
+    if (!lseIsResult)
+      STRATA_RETURN_IF_ERROR(a.needWorkspace(rowFloatBytes(dims), 0));
+    float *lse = lseIsResult ? a.accOut(1) : a.template workspace<float>();
     kernels::attentionForward<T>(dims, a.in(0), a.in(1), a.in(2), nullptr,
                                  a.out(0), lse, stream);
     return a.launched();
   }
   if (dims.keyRows != dims.keySeq)
     return Status::internal(p.where + ": attention backward over a cache");
-  float *delta = a.template ownWorkspace<float>();
-  const size_t needed =
-      sizeof(float) * size_t(dims.batch * dims.queryHeads * dims.querySeq);
-  if (a.ownWorkspaceBytes() < needed)
-    return Status::internal(p.where + ": the attention backward needs " +
-                            std::to_string(needed) + " bytes of workspace, " +
-                            "it got " + std::to_string(a.ownWorkspaceBytes()));
+  STRATA_RETURN_IF_ERROR(a.needWorkspace(0, rowFloatBytes(dims)));
   kernels::attentionBackward<T>(dims, a.in(0), a.in(1), a.in(2), a.in(3),
-                                a.in(5), a.accIn(4), delta, a.out(0),
+                                a.in(5), a.accIn(4),
+                                a.template ownWorkspace<float>(), a.out(0),
                                 a.out(1), a.out(2), stream);
   return a.launched();
 }
@@ -113,6 +108,7 @@ Status cachedAttention(const KernelDescriptor &p, const KernelRunContext &c,
   const Args<T> a(p, c, stream);
   const kernels::AttentionDims dims = attentionDims(a);
   STRATA_RETURN_IF_ERROR(checkDims(p, dims));
+  STRATA_RETURN_IF_ERROR(a.needWorkspace(rowFloatBytes(dims), 0));
   kernels::attentionForward<T>(dims, a.in(0), a.in(1), a.in(2), a.ids(3),
                                a.out(0), a.template workspace<float>(),
                                stream);

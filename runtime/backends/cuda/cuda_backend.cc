@@ -8,9 +8,38 @@
 #include "runtime/backends/cuda/cuda_check.h"
 #include "runtime/backends/cuda/cuda_device.h"
 #include "runtime/backends/cuda/dispatch.h"
+#include "runtime/backends/cuda/kernels/column_sums.h"
+#include "runtime/backends/cuda/kernels/embedding.h"
 #include "runtime/backends/registry.h"
 
 namespace strata::runtime {
+
+namespace cuda {
+
+size_t reductionWorkspaceBytes(const KernelDescriptor &d) {
+  switch (d.kernel) {
+  case Kernel::BiasGrad:
+  case Kernel::BiasGeluGrad:
+  case Kernel::BiasDropoutAddGrad:
+  case Kernel::LayerNormGrad:
+  case Kernel::RMSNormGrad: {
+    // The f32 partials of the column sums (kernels/column_sums.h).
+    const auto &r = d.as<RowsShape>();
+    return ownWorkspaceRequest(d,
+                               kernels::columnSumWorkspaceBytes(r.rows, r.cols));
+  }
+  case Kernel::EmbeddingGrad: {
+    // The sort of the ids (kernels/embedding.h).
+    const auto &s = d.as<EmbeddingShape>();
+    return ownWorkspaceRequest(
+        d, kernels::embeddingGradWorkspaceBytes(s.count, s.vocab));
+  }
+  default:
+    return 0;
+  }
+}
+
+} // namespace cuda
 
 namespace {
 
@@ -26,6 +55,12 @@ DispatchTable buildDispatchTable() {
   cuda::addGemmKernels(table);
   cuda::addCrossEntropyKernels(table);
   cuda::addOptimizerKernels(table);
+  cuda::addNormKernels(table);
+  cuda::addBiasKernels(table);
+  cuda::addDropoutKernels(table);
+  cuda::addEmbeddingKernels(table);
+  cuda::addRotaryKernels(table);
+  cuda::addKVCacheKernels(table);
   cuda::addAttentionKernels(table);
   return table;
 }
@@ -49,8 +84,10 @@ public:
   }
   /// The families' own workspace (the descriptor's scratch comes first).
   size_t workspaceBytes(const KernelDescriptor &d) const override {
+    if (!supports(d.kernel, d.dtype))
+      return 0;
     return cuda::gemmWorkspaceBytes(d) + cuda::optimizerWorkspaceBytes(d) +
-           cuda::attentionWorkspaceBytes(d);
+           cuda::reductionWorkspaceBytes(d) + cuda::attentionWorkspaceBytes(d);
   }
 
   Status run(const KernelDescriptor &d, const KernelRunContext &context,

@@ -21,6 +21,8 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
+#include <string>
 
 namespace strata::runtime::cuda {
 
@@ -37,6 +39,10 @@ template <DType> struct DeviceType;
 template <> struct DeviceType<DType::F32> { using type = float; };
 template <> struct DeviceType<DType::BF16> { using type = __nv_bfloat16; };
 template <> struct DeviceType<DType::F16> { using type = __half; };
+
+/// The alignment of the backend's own workspace (CUB's temporary storage
+/// wants 256 bytes).
+constexpr size_t kOwnWorkspaceAlignment = 256;
 
 /// Values the dialect keeps in the accumulator type (a loss, a log-sum-exp,
 /// statistics): F32 for every GPU element type.
@@ -87,6 +93,27 @@ public:
     const size_t start = alignedScratchBytes(d);
     return c.workspaceBytes > start ? c.workspaceBytes - start : 0;
   }
+  /// OK when the scratch holds |scratch| bytes and the own workspace
+  /// |bytes|; otherwise the internal error naming the instruction (the
+  /// preparation and workspaceBytes disagree).
+  Status needWorkspace(size_t scratch, size_t bytes) const {
+    if (d.scratchBytes >= scratch && ownWorkspaceBytes() >= bytes)
+      return Status::ok();
+    return Status::internal(d.where + ": the CUDA kernel needs " +
+                            std::to_string(scratch) + " bytes of scratch and " +
+                            std::to_string(bytes) + " of workspace, but has " +
+                            std::to_string(d.scratchBytes) + " and " +
+                            std::to_string(ownWorkspaceBytes()));
+  }
+  /// OK when |blocks| blocks fit one dimension of a grid (|limit|: 2^31 - 1
+  /// along x, 65535 along y).
+  Status fitsGrid(int64_t blocks, int64_t limit, const char *what) const {
+    if (blocks <= limit)
+      return Status::ok();
+    return Status::invalidArgument(
+        d.where + ": " + std::to_string(blocks) + " " + what + " exceed the " +
+        std::to_string(limit) + " blocks of a CUDA grid dimension");
+  }
   /// The drop probability to apply: 0 when dropout is off for this run.
   double dropoutRate(double rate) const { return c.dropout ? rate : 0.0; }
   uint64_t rngOffset() const {
@@ -100,17 +127,31 @@ public:
   cudaStream_t stream;
 };
 
+/// Grid limits: blocks along x and along y.
+constexpr int64_t kMaxGridX = std::numeric_limits<int32_t>::max();
+constexpr int64_t kMaxGridY = 65535;
+
+
 /// The families (one file each).
 void addElementwiseKernels(DispatchTable &table);
 void addGemmKernels(DispatchTable &table);
 void addCrossEntropyKernels(DispatchTable &table);
 void addOptimizerKernels(DispatchTable &table);
+void addNormKernels(DispatchTable &table);
+void addBiasKernels(DispatchTable &table);
+void addDropoutKernels(DispatchTable &table);
+void addEmbeddingKernels(DispatchTable &table);
+void addRotaryKernels(DispatchTable &table);
+void addKVCacheKernels(DispatchTable &table);
 void addAttentionKernels(DispatchTable &table);
 
 /// The workspace a family needs beyond a descriptor's scratch
 /// (Backend::workspaceBytes; 0 for the descriptors of other families).
 size_t gemmWorkspaceBytes(const KernelDescriptor &descriptor);
 size_t optimizerWorkspaceBytes(const KernelDescriptor &descriptor);
+/// Column-sum partials (bias and norm gradients) and the embedding
+/// gradient's sort.
+size_t reductionWorkspaceBytes(const KernelDescriptor &descriptor);
 size_t attentionWorkspaceBytes(const KernelDescriptor &descriptor);
 
 } // namespace strata::runtime::cuda

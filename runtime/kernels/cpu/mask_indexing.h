@@ -25,6 +25,10 @@
 // one division, and draws the Philox words of each slab as one run
 // (forEachRun), not per element.
 //
+// isIdentity(), fits() and global() are STRATA_HOST_DEVICE (philox_core.h):
+// the CUDA backend's dropout kernels take a MaskIndexing by value and map
+// each element exactly as the CPU does.
+//
 // Usage (rank r of tp, activations [b, s, h] split along s):
 //   MaskIndexing ix{b, s / tp, h, s, r * (s / tp)};
 //   dropoutForward(x, y, b * (s / tp) * h, p, seed, offset, ix);
@@ -32,6 +36,8 @@
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_KERNELS_CPU_MASK_INDEXING_H
 #define STRATA_RUNTIME_KERNELS_CPU_MASK_INDEXING_H
+
+#include "runtime/kernels/cpu/philox_core.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -64,12 +70,14 @@ struct MaskIndexing {
     return ix;
   }
 
-  bool isIdentity() const { return rows == globalRows && rowOffset == 0; }
+  STRATA_HOST_DEVICE bool isIdentity() const {
+    return rows == globalRows && rowOffset == 0;
+  }
 
   /// Whether this describes a local tensor of |n| elements: the default
   /// (rows = globalRows = 0, no shape) fits any n, any other value a block
   /// within the global rows with outer * rows * inner = n.
-  bool fits(int64_t n) const {
+  STRATA_HOST_DEVICE bool fits(int64_t n) const {
     if (rows == 0 && globalRows == 0 && rowOffset == 0)
       return true;
     return outer >= 0 && rows >= 0 && inner >= 0 && rowOffset >= 0 &&
@@ -78,7 +86,7 @@ struct MaskIndexing {
 
   /// The global position of local element |local| (in [0, outer * rows *
   /// inner) unless not split).
-  uint64_t global(int64_t local) const {
+  STRATA_HOST_DEVICE uint64_t global(int64_t local) const {
     if (isIdentity())
       return uint64_t(local);
     return uint64_t(local + globalShift(local / (rows * inner)));
@@ -106,7 +114,7 @@ struct MaskIndexing {
 
 private:
   /// Global minus local position in the slab of outer index |o|.
-  int64_t globalShift(int64_t o) const {
+  STRATA_HOST_DEVICE int64_t globalShift(int64_t o) const {
     return (rowOffset + o * (globalRows - rows)) * inner;
   }
 };

@@ -87,7 +87,7 @@ void philoxUniform(uint64_t seed, uint64_t offset, uint64_t firstIndex,
 
 DropoutMask::DropoutMask(double p, uint64_t seed, uint64_t offset)
     : p_(p), scale_(1.0 / (1.0 - p)),
-      threshold_(uint32_t(std::ceil(p * 16777216.0))), seed_(seed),
+      threshold_(dropoutThreshold(p)), seed_(seed),
       offset_(offset) {
   assert(p >= 0.0 && p < 1.0 && "dropout probability outside [0, 1)");
 }
@@ -101,7 +101,7 @@ void DropoutMask::multipliers(uint64_t firstIndex, int64_t n, T *out) const {
   }
   const uint32_t threshold = threshold_;
   forEachDraw(seed_, offset_, firstIndex, n, [&](int64_t i, uint32_t bits) {
-    out[i] = (bits >> 8) >= threshold ? s : T(0);
+    out[i] = dropoutKeeps(bits, threshold) ? s : T(0);
   });
 }
 

@@ -28,6 +28,7 @@
 #define STRATA_RUNTIME_KERNELS_CPU_PHILOX_H
 
 #include "runtime/kernels/cpu/mask_indexing.h"
+#include "runtime/kernels/cpu/philox_core.h"
 
 #include <array>
 #include <cstdint>
@@ -38,29 +39,16 @@ using PhiloxCounter = std::array<uint32_t, 4>;
 using PhiloxKey = std::array<uint32_t, 2>;
 
 /// The Philox4x32 bijection with 10 rounds: four random 32-bit words from a
-/// 128-bit |counter| and a 64-bit |key| (Random123's philox4x32_10).
+/// 128-bit |counter| and a 64-bit |key| (Random123's philox4x32_10; the
+/// rounds are philox_core.h's, which the CUDA backend shares).
 inline PhiloxCounter philox4x32_10(PhiloxCounter counter, PhiloxKey key) {
-  for (int round = 0; round < 10; ++round) {
-    if (round > 0) {
-      key[0] += 0x9E3779B9u;
-      key[1] += 0xBB67AE85u;
-    }
-    const uint64_t p0 = uint64_t(0xD2511F53u) * counter[0];
-    const uint64_t p1 = uint64_t(0xCD9E8D57u) * counter[2];
-    counter = {uint32_t(p1 >> 32) ^ counter[1] ^ key[0], uint32_t(p1),
-               uint32_t(p0 >> 32) ^ counter[3] ^ key[1], uint32_t(p0)};
-  }
+  philoxRounds(counter.data(), key[0], key[1]);
   return counter;
 }
 
 /// The raw 32-bit draw for element |index| of stream (|seed|, |offset|).
 inline uint32_t philoxBits(uint64_t seed, uint64_t offset, uint64_t index) {
-  const uint64_t block = index >> 2;
-  const PhiloxCounter out = philox4x32_10(
-      {uint32_t(block), uint32_t(block >> 32), uint32_t(offset),
-       uint32_t(offset >> 32)},
-      {uint32_t(seed), uint32_t(seed >> 32)});
-  return out[index & 3];
+  return philoxStreamBits(seed, offset, index);
 }
 
 /// A uniform float in [0, 1) from 32 random bits: (bits >> 8) * 2^-24.
@@ -83,7 +71,7 @@ public:
   DropoutMask(double p, uint64_t seed, uint64_t offset);
 
   bool keep(uint64_t index) const {
-    return (philoxBits(seed_, offset_, index) >> 8) >= threshold_;
+    return dropoutKeeps(philoxBits(seed_, offset_, index), threshold_);
   }
   /// 1 / (1 - p) in T.
   template <typename T>

@@ -58,8 +58,8 @@ constexpr int kBlockThreads = kWarps * kWarpSize;
 /// Blocks per SM the kernels are compiled for: a budget of 65536 / (4 *
 /// 128) = 128 registers per thread. Without it ptxas trades a few spills
 /// for occupancy (seen at 56-96 registers); with it no kernel here spills
-/// (ptxas -v: 0 bytes of stack, 89-127 registers). CMakeLists.txt has
-/// ptxas warn on any spill or local memory.
+/// (ptxas -v: 0 bytes of stack, 80-114 registers). CMakeLists.txt has
+/// ptxas warn on any spill.
 constexpr int kMinBlocksPerSm = 4;
 /// Keys (forward, dq) or queries (dk, dv) per tile: one per lane.
 constexpr int kTile = kWarpSize;
@@ -120,33 +120,6 @@ __device__ __forceinline__ int64_t keyLimit(const AttentionDims &p,
   return maxI64(0, minI64(p.keySeq, s + 1 + (p.keySeq - p.querySeq)));
 }
 
-// TODO(dropout): replace with runtime/kernels/cpu/philox_core.h's shared
-// host/device functions once they are on main; until then this is a copy
-// of philox.h's philox4x32_10 and DropoutMask::keep.
-__device__ __forceinline__ uint32_t philoxBits(uint64_t seed, uint64_t offset,
-                                               uint64_t index) {
-  const uint64_t block = index >> 2;
-  uint32_t c0 = uint32_t(block), c1 = uint32_t(block >> 32);
-  uint32_t c2 = uint32_t(offset), c3 = uint32_t(offset >> 32);
-  uint32_t k0 = uint32_t(seed), k1 = uint32_t(seed >> 32);
-  for (int round = 0; round < 10; ++round) {
-    if (round > 0) {
-      k0 += 0x9E3779B9u;
-      k1 += 0xBB67AE85u;
-    }
-    const uint64_t p0 = uint64_t(0xD2511F53u) * c0;
-    const uint64_t p1 = uint64_t(0xCD9E8D57u) * c2;
-    const uint32_t n0 = uint32_t(p1 >> 32) ^ c1 ^ k0;
-    const uint32_t n2 = uint32_t(p0 >> 32) ^ c3 ^ k1;
-    c0 = n0;
-    c1 = uint32_t(p1);
-    c2 = n2;
-    c3 = uint32_t(p0);
-  }
-  const uint32_t word = uint32_t(index & 3);
-  return word == 0 ? c0 : word == 1 ? c1 : word == 2 ? c2 : c3;
-}
-
 /// The dropout index of probability (b, h, s, 0): the mask is indexed by
 /// the global head over [B, maskHeads, S, T] (attention.h); key t adds t.
 __device__ __forceinline__ uint64_t maskRowIndex(const AttentionDims &p,
@@ -157,12 +130,11 @@ __device__ __forceinline__ uint64_t maskRowIndex(const AttentionDims &p,
 }
 
 /// The dropout multiplier of the probability with dropout index |index|:
-/// dropScale if kept, 0 if dropped. Only called when p.dropThreshold != 0.
+/// the scale if kept, 0 if dropped (philox_core.h, the CPU's function).
+/// Only called when dropout is on (p.dropout.threshold != 0).
 __device__ __forceinline__ float dropoutMultiplier(const AttentionDims &p,
                                                    uint64_t index) {
-  return (philoxBits(p.seed, p.offset, index) >> 8) >= p.dropThreshold
-             ? p.dropScale
-             : 0.0f;
+  return cpu::dropoutMultiplier(p.dropout, index);
 }
 
 //===----------------------------------------------------------------------===//
@@ -283,7 +255,7 @@ __global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm)
       // The sum above is of the undropped probabilities (the CPU's order:
       // softmax, then the mask on what multiplies V).
       float weight = prob;
-      if (p.dropThreshold != 0 && mine)
+      if (p.dropout.threshold != 0 && mine)
         weight *= dropoutMultiplier(p, maskRowIndex(p, r.b, r.h, r.s) + t);
       o.scale(alpha);
       for (int j = 0; j < n; ++j)
@@ -353,7 +325,7 @@ __global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm)
         const float z = p.scale * dot(qRow, kRows + t * ldk, D);
         const float prob = expf(z - rowLse);
         float dp = dot(doRow, vRows + t * ldv, E);
-        if (p.dropThreshold != 0)
+        if (p.dropout.threshold != 0)
           dp *= dropoutMultiplier(p, maskRowIndex(p, r.b, r.h, r.s) + t);
         dz = prob * (dp - rowDelta);
       }
@@ -412,7 +384,7 @@ __global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm)
           const float prob = expf(z - lseHead[s]);
           const float dp = dot(vRow, doHead + s * ldo, E);
           const float mult =
-              p.dropThreshold != 0
+              p.dropout.threshold != 0
                   ? dropoutMultiplier(p, maskBase + uint64_t(s * T_))
                   : 1.0f;
           pd = prob * mult;

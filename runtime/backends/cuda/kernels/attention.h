@@ -17,10 +17,11 @@
 // key row), and the order of every sum depends on the sizes alone, so runs
 // are bitwise repeatable.
 //
-// Dropout draws the CPU's mask: probability (b, h, s, t) is kept iff
-// DropoutMask(p, seed, offset).keep(((b*Hm + hm)*S + s)*T + t) with
-// Hm = maskHeads and hm = maskHeadOffset + h (philox_core.h), and kept ones
-// are scaled by float(1 / (1 - p)); the backward redraws the same mask.
+// Dropout draws the CPU's mask with the CPU's own functions (philox_core.h):
+// probability (b, h, s, t) is kept iff DropoutMask(p, seed, offset).keep(
+// ((b*Hm + hm)*S + s)*T + t) with Hm = maskHeads and hm = maskHeadOffset +
+// h, and kept ones are scaled by float(1 / (1 - p)); the backward redraws
+// the same mask.
 //
 // Every launcher queues on |stream|; empty problems queue nothing. The head
 // and value dimensions must be at most kMaxAttentionHeadDim.
@@ -28,6 +29,8 @@
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_BACKENDS_CUDA_KERNELS_ATTENTION_H
 #define STRATA_RUNTIME_BACKENDS_CUDA_KERNELS_ATTENTION_H
+
+#include "runtime/kernels/cpu/philox_core.h"
 
 #include <cuda_runtime_api.h>
 
@@ -58,11 +61,9 @@ struct AttentionDims {
   /// The dropout mask's heads: this call computes global heads
   /// [maskHeadOffset, maskHeadOffset + H) of maskHeads.
   int64_t maskHeads = 0, maskHeadOffset = 0;
-  /// Dropout: the stream (context seed, rngBase + rngStream), the
-  /// threshold ceil(p * 2^24) (0: no dropout) and float(1 / (1 - p)).
-  uint64_t seed = 0, offset = 0;
-  uint32_t dropThreshold = 0;
-  float dropScale = 1.0f;
+  /// Dropout (philox_core.h): the stream (the context's seed, rngBase +
+  /// rngStream), the threshold (0: no dropout) and the kept multiplier.
+  cpu::DropoutDraw dropout;
 };
 
 /// The forward: for each query row (b, s, h), over the keys t it attends

@@ -3,39 +3,16 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 // The formulas are runtime/kernels/cpu/kernel_util.h's (geluValue,
-// geluDerivative, sigmoid), in f32.
+// geluDerivative, sigmoid), in f32 (activation.cuh).
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/backends/cuda/kernels/elementwise.h"
+#include "runtime/backends/cuda/kernels/activation.cuh"
 #include "runtime/backends/cuda/kernels/numeric.cuh"
 
 namespace strata::runtime::cuda::kernels {
 
 namespace {
-
-__device__ __forceinline__ float sigmoid(float x) {
-  return 1.0f / (1.0f + expf(-x));
-}
-
-__device__ __forceinline__ float geluValue(float x, bool tanh) {
-  if (tanh) {
-    const float u = 0.7978845608028654f * (x + 0.044715f * x * x * x);
-    return x * sigmoid(2.0f * u);
-  }
-  return 0.5f * x * (1.0f + erff(x * 0.7071067811865476f));
-}
-
-__device__ __forceinline__ float geluDerivative(float x, bool tanh) {
-  if (tanh) {
-    const float x2 = x * x;
-    const float u = 0.7978845608028654f * (x + 0.044715f * x2 * x);
-    const float s = sigmoid(2.0f * u);
-    return s + x * 2.0f * s * (1.0f - s) *
-                   (0.7978845608028654f * (1.0f + 3.0f * 0.044715f * x2));
-  }
-  return 0.5f * (1.0f + erff(x * 0.7071067811865476f)) +
-         x * 0.3989422804014327f * expf(-0.5f * x * x);
-}
 
 template <typename T>
 __global__ void addKernel(const T *a, const T *b, T *out, int64_t n) {

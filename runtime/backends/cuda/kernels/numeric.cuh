@@ -2,9 +2,10 @@
 //
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
-// Kernels compute in f32 (f64 never runs on the GPU): load() widens a
-// value, store() rounds to nearest even. One grid-stride loop launcher for
-// elementwise kernels.
+// Kernels compute in f32 (f64 runs on the GPU only where the CPU kernel
+// itself computes in f64 whatever the element type: the rotary angles):
+// load() widens a value, store() rounds to nearest even. One grid-stride
+// loop launcher for elementwise kernels.
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_BACKENDS_CUDA_KERNELS_NUMERIC_CUH

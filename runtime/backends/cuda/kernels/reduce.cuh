@@ -69,6 +69,28 @@ __device__ __forceinline__ float blockMax(float value) {
   return blockReduce(value, MaxOp(), -CUDART_INF_F);
 }
 
+constexpr int kWarpSize = 32;
+constexpr int kMaxWarps = 32; // 1024 threads
+
+/// The sum of |v| over the 32 lanes of a full warp, in every lane.
+__device__ __forceinline__ float warpSum(float v) {
+  return warpReduce(v, SumOp());
+}
+
+/// blockSum with the caller's shared memory (|shared|: kMaxWarps floats,
+/// reusable by the next call), for kernels that lay out their own shared
+/// memory; the same order as blockSum(value).
+__device__ __forceinline__ float blockSum(float v, float *shared) {
+  const int lane = threadIdx.x % kWarpSize, warp = threadIdx.x / kWarpSize;
+  const int warps = blockDim.x / kWarpSize;
+  v = warpSum(v);
+  __syncthreads(); // a previous call's readers of |shared| are done
+  if (lane == 0)
+    shared[warp] = v;
+  __syncthreads();
+  return warpSum(lane < warps ? shared[lane] : 0.0f);
+}
+
 } // namespace strata::runtime::cuda::kernels
 
 #endif // STRATA_RUNTIME_BACKENDS_CUDA_KERNELS_REDUCE_CUH
