@@ -91,7 +91,8 @@ io::HostTensor initialValues(const KernelCase &c, size_t index) {
     case Fill::SameAs: // handled above
       break;
     case Fill::Positions:
-      t.data<int32_t>()[i] = int32_t(i % buffer.shape.back());
+      t.data<int32_t>()[i] =
+          int32_t(int64_t(buffer.value) + i % buffer.shape.back());
       break;
     }
   }

@@ -33,8 +33,11 @@ BufferCase ids(std::string name, std::vector<int64_t> shape, int64_t range) {
   b.integer = true;
   return b;
 }
-BufferCase positions(std::string name, std::vector<int64_t> shape) {
-  BufferCase b{std::move(name), std::move(shape), kIn, Fill::Positions};
+/// Positions first, first + 1, ... of each sequence.
+BufferCase positions(std::string name, std::vector<int64_t> shape,
+                     int64_t first = 0) {
+  BufferCase b{std::move(name), std::move(shape), kIn, Fill::Positions,
+               double(first)};
   b.integer = true;
   return b;
 }
@@ -206,6 +209,39 @@ std::vector<KernelCase> makeCases() {
     add(std::move(c));
   }
 
+  // Longer rows: several tiles of keys (and of queries in the backward),
+  // head and value dims above a GPU warp's 32 lanes, multi-query attention
+  // (one group), fewer queries than keys (bottom-right causal alignment),
+  // and a forward whose log-sum-exp is not a result (scratch).
+  add(single("attention/long-mqa", Kernel::Attention,
+             {in("q", {1, 70, 2, 40}), in("k", {1, 70, 1, 40}),
+              in("v", {1, 70, 1, 72}), out("out", {1, 70, 2, 72})},
+             {0, 1, 2}, {3}, {0, -1}, {1.0 / std::sqrt(40.0), 0.0}));
+  {
+    KernelCase c;
+    c.name = "attention_grad/long-causal-dropout";
+    c.kernel = Kernel::AttentionGrad;
+    c.dropout = true;
+    c.buffers = {in("q", {1, 37, 2, 40}),
+                 in("k", {1, 70, 1, 40}),
+                 in("v", {1, 70, 1, 72}),
+                 between("out", {1, 37, 2, 72}),
+                 accumulator(between("lse", {1, 2, 37})),
+                 in("dout", {1, 37, 2, 72}),
+                 out("dq", {1, 37, 2, 40}),
+                 out("dk", {1, 70, 1, 40}),
+                 out("dv", {1, 70, 1, 72})};
+    const double longScale = 1.0 / std::sqrt(40.0);
+    c.instructions = {
+        {Kernel::Attention, {0, 1, 2}, {3, 4}, {1, 0}, {longScale, 0.1}},
+        {Kernel::AttentionGrad,
+         {0, 1, 2, 3, 4, 5},
+         {6, 7, 8},
+         {1, 0},
+         {longScale, 0.1}}};
+    add(std::move(c));
+  }
+
   // Elementwise kernels.
   for (int64_t tanh : {0, 1}) {
     const std::string variant = tanh ? "/tanh" : "/erf";
@@ -307,6 +343,14 @@ std::vector<KernelCase> makeCases() {
     c.kernel = Kernel::CacheWrite;
     add(std::move(c));
   }
+  // Decoding late in filled caches of 40 (two queries per sequence at
+  // positions 35 and 36: keys in two tiles of a GPU warp), value dim 5.
+  add(single("cached_attention/late-positions", Kernel::CachedAttention,
+             {in("q", {2, 2, 4, 6}),
+              slot("key_cache", {2, 40, 2, 6}, BufferCategory::KVCache),
+              slot("value_cache", {2, 40, 2, 5}, BufferCategory::KVCache),
+              positions("positions", {2, 2}, 35), out("out", {2, 2, 4, 5})},
+             {0, 1, 2, 3}, {4}, {1}, {scale}));
   // Mixed precision: casts both ways, the loss-scale division, and the O2
   // step (AdamW on the F32 main parameter, the BF16/F16 parameter its
   // rounding), with and without an overflow that skips it.

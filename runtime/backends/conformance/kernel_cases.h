@@ -30,7 +30,7 @@ enum class Fill {
   Normal,    // N(0, 1)
   Positive,  // U(0.5, 1.5): norms' scales, AdamW's second moment
   Ids,       // int32 in [0, idRange)
-  Positions, // int32 s for position s of each sequence
+  Positions, // int32 first + s for token s of each sequence (first: value)
   Zeros,
   Scalar, // every element = scalar
   SameAs, // the initial values of buffer |value| (a main parameter)
@@ -41,7 +41,8 @@ struct BufferCase {
   std::vector<int64_t> shape;
   artifact::BufferCategory category = artifact::BufferCategory::Activation;
   Fill fill = Fill::Normal;
-  /// Ids: the exclusive upper bound. Scalar: the value.
+  /// Ids: the exclusive upper bound. Scalar: the value. Positions: the
+  /// first position.
   double value = 0.0;
   /// An int32 buffer (ids, labels, positions).
   bool integer = false;

@@ -61,6 +61,7 @@ DispatchTable buildDispatchTable() {
   cuda::addEmbeddingKernels(table);
   cuda::addRotaryKernels(table);
   cuda::addKVCacheKernels(table);
+  cuda::addAttentionKernels(table);
   return table;
 }
 
@@ -86,7 +87,7 @@ public:
     if (!supports(d.kernel, d.dtype))
       return 0;
     return cuda::gemmWorkspaceBytes(d) + cuda::optimizerWorkspaceBytes(d) +
-           cuda::reductionWorkspaceBytes(d);
+           cuda::reductionWorkspaceBytes(d) + cuda::attentionWorkspaceBytes(d);
   }
 
   Status run(const KernelDescriptor &d, const KernelRunContext &context,

@@ -143,6 +143,7 @@ void addDropoutKernels(DispatchTable &table);
 void addEmbeddingKernels(DispatchTable &table);
 void addRotaryKernels(DispatchTable &table);
 void addKVCacheKernels(DispatchTable &table);
+void addAttentionKernels(DispatchTable &table);
 
 /// The workspace a family needs beyond a descriptor's scratch
 /// (Backend::workspaceBytes; 0 for the descriptors of other families).
@@ -151,6 +152,7 @@ size_t optimizerWorkspaceBytes(const KernelDescriptor &descriptor);
 /// Column-sum partials (bias and norm gradients) and the embedding
 /// gradient's sort.
 size_t reductionWorkspaceBytes(const KernelDescriptor &descriptor);
+size_t attentionWorkspaceBytes(const KernelDescriptor &descriptor);
 
 } // namespace strata::runtime::cuda
 
