@@ -31,6 +31,9 @@ libpath="$bundle/lib$cuda_lib${nccl_lib:+:$nccl_lib}"
 # development machine's glibc.
 strata() { "$bundle/lib/ld-linux-x86-64.so.2" --library-path "$libpath" "$@"; }
 
+# Logs go to $OUT (the device tool's folder that comes back), else /tmp.
+logs=${OUT:-/tmp}/gpu-check
+mkdir -p "$logs"
 summary=()
 note() { summary+=("$1"); echo "$1"; }
 failed=0
@@ -42,19 +45,23 @@ echo "library path: $libpath"
 strata "$bundle/bin/strata-run" --version || { echo "gpu-check: the bundled strata-run does not start" >&2; exit 1; }
 
 echo "== conformance suite on the GPU"
-log=$(mktemp)
+log=$logs/conformance.log
 STRATA_CONFORMANCE_DEVICE=cuda strata "$bundle/bin/StrataBackendConformanceTests" \
-  --gtest_filter='AllKernels/*' --gtest_brief=1 > "$log" 2>&1
+  --gtest_filter='AllKernels/*' > "$log" 2>&1
 rc=$?
-grep -E "^\[  (PASSED|FAILED|SKIPPED) *\]|tests? ran|FAILED TEST" "$log" | tail -n 30
-passed=$(grep -c "^\[       OK \]" "$log" || true)
-skipped=$(grep -c "^\[  SKIPPED \]" "$log" || true)
-fails=$(grep -c "^\[  FAILED  \].*MatchesTheCpuInF64/" "$log" || true)
+grep -E "tests? ran|^\[  PASSED  \]|FAILED TESTS?$" "$log" | tail -n 5
+# Per-test lines end with the time taken ("(3 ms)"); the summary's lists
+# do not.
+passed=$(grep -c "^\[       OK \] .*(.* ms)$" "$log" || true)
+skipped=$(grep -c "^\[  SKIPPED \] .*(.* ms)$" "$log" || true)
+fails=$(grep -c "^\[  FAILED  \] .*(.* ms)$" "$log" || true)
+grep -B1 -A6 "Failure$" "$log" | head -n 120
 note "conformance: $passed passed, $fails failed, $skipped skipped (kernels the backend lacks, or types a case does not run in)"
 [ $rc -eq 0 ] || failed=1
 
 echo "== tiny GPT: 50 steps on the GPU against the CPU (f32, dropout on)"
-work=$(mktemp -d)
+work=$logs/tiny-gpt
+mkdir -p "$work"
 for device in cpu cuda; do
   strata "$bundle/bin/strata-run" --device $device train \
     "$bundle/artifacts/tiny-gpt-f32-$device.strata" \
