@@ -7,6 +7,7 @@
 
 #include "runtime/backends/cuda/cuda_check.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace strata::runtime::cuda {
