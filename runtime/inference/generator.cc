@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/inference/generator.h"
 
+#include "runtime/support/half_float.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -15,6 +17,24 @@ namespace {
 
 std::vector<int64_t> shapeOf(const artifact::Buffer &buffer) {
   return std::vector<int64_t>(buffer.shape()->begin(), buffer.shape()->end());
+}
+
+bool isLogitsType(artifact::DType type) {
+  return type == artifact::DType::F32 || type == artifact::DType::BF16 ||
+         type == artifact::DType::F16;
+}
+
+/// |count| logits of |type| (f32, bf16 or f16) at |raw| as floats in |out|
+/// (exact: widening loses nothing).
+void widenLogits(const void *raw, DType type, size_t count, float *out) {
+  if (type == DType::F32) {
+    std::memcpy(out, raw, count * sizeof(float));
+    return;
+  }
+  const auto *halves = static_cast<const uint16_t *>(raw);
+  for (size_t i = 0; i < count; ++i)
+    out[i] = type == DType::BF16 ? float(bf16::fromBits(halves[i]))
+                                 : float(f16::fromBits(halves[i]));
 }
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
@@ -49,10 +69,10 @@ StatusOr<Generator> Generator::create(Executor &executor) {
     if (tokens.size() != 2 || logits.size() != 3 || logits[0] != tokens[0] ||
         logits[1] != (selects ? 1 : tokens[1]) ||
         shapeOf(executor.buffer(f->arguments[1])) != tokens ||
-        executor.buffer(f->results[0]).dtype() != artifact::DType::F32)
+        !isLogitsType(executor.buffer(f->results[0]).dtype()))
       return Status::dataLoss(path + ": function " + f->name +
-                              " should map tokens [B, S] to f32 logits "
-                              "[B, S, V]");
+                              " should map tokens [B, S] to f32, bf16 or "
+                              "f16 logits [B, S, V]");
   }
   const auto prefillShape = shapeOf(executor.buffer(g.prefill_->arguments[0]));
   const auto decodeShape = shapeOf(executor.buffer(g.decode_->arguments[0]));
@@ -85,17 +105,33 @@ StatusOr<const float *> Generator::run(const PreparedFunction &function,
       executor_->writeBytes(function.arguments[1], positions.data(),
                             positions.size() * sizeof(int32_t)));
   STRATA_RETURN_IF_ERROR(executor_->run(function));
+  // Sampling reads f32: half logits (bf16 and f16 artifacts) are widened
+  // into hostLogits_, kept across steps (no allocation per token).
   if (function.resultSplitDims[0] < 0) {
-    // Copied into a buffer kept across steps: no allocation per token.
-    const size_t bytes = executor_->buffer(function.results[0]).size();
-    hostLogits_.resize(bytes / sizeof(float));
-    STRATA_RETURN_IF_ERROR(
-        executor_->readBytes(function.results[0], hostLogits_.data(), bytes));
+    const artifact::Buffer &buffer = executor_->buffer(function.results[0]);
+    const DType type = toRuntimeDType(buffer.dtype());
+    const size_t bytes = buffer.size();
+    const size_t count = bytes / dtypeSize(type);
+    hostLogits_.resize(count);
+    if (type == DType::F32) {
+      STRATA_RETURN_IF_ERROR(
+          executor_->readBytes(function.results[0], hostLogits_.data(), bytes));
+      return hostLogits_.data();
+    }
+    hostHalfLogits_.resize(count);
+    STRATA_RETURN_IF_ERROR(executor_->readBytes(
+        function.results[0], hostHalfLogits_.data(), bytes));
+    widenLogits(hostHalfLogits_.data(), type, count, hostLogits_.data());
     return hostLogits_.data();
   }
   // Vocabulary-parallel logits: gathered from the tensor-parallel ranks.
   STRATA_ASSIGN_OR_RETURN(gatheredLogits_, executor_->readResult(function, 0));
-  return gatheredLogits_.data<float>();
+  if (gatheredLogits_.dtype() == DType::F32)
+    return gatheredLogits_.data<float>();
+  hostLogits_.resize(gatheredLogits_.numElements());
+  widenLogits(gatheredLogits_.bytes(), gatheredLogits_.dtype(),
+              hostLogits_.size(), hostLogits_.data());
+  return hostLogits_.data();
 }
 
 StatusOr<std::vector<std::vector<int32_t>>>

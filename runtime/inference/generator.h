@@ -82,6 +82,7 @@ private:
   io::HostTensor gatheredLogits_;
   /// The logits of the last call on the host (unsplit logits).
   std::vector<float> hostLogits_;
+  std::vector<uint16_t> hostHalfLogits_; // bf16/f16 logits before widening
 };
 
 } // namespace strata::runtime::inference

@@ -2,6 +2,11 @@
 position (issue 4's acceptance test), for prompts of different lengths batched together, with a
 prefill shorter than the prompts (chunked prefill), and each row equals its prompt generated alone.
 
+Then the same in bf16 (parameters and activations: megatron_amp_O2), whose artifacts return bf16
+logits: each generated token's eval logit is the row's maximum up to bf16 rounding (cached and
+full-context attention round differently, and bf16 logits tie often, so exact argmax equality
+would be a coin toss where two logits are within an ulp).
+
     generate_matches_eval.py --strata-compile BIN --strata-run BIN
 """
 
@@ -19,6 +24,8 @@ import numpy as np  # noqa: E402
 import safetensors_io  # noqa: E402
 
 MODEL = REPO / "tests/e2e/models/tiny-train.yaml"
+BF16_O2 = ["trainer.precision=bf16-mixed", "model.precision=bf16-mixed",
+           "model.megatron_amp_O2=true"]
 SEQ = 24           # the model's encoder_seq_length
 VOCAB = 50257      # GPT-2's; the model pads to 50304
 PROMPTS = ["Call me Ishmael. Some years ago", "The whale"]
@@ -92,8 +99,46 @@ def main():
             sys.exit("nothing was generated")
         print(f"{checked} greedy tokens over 2 batched prompts equal eval's argmax; "
               f"batched rows equal the prompts generated alone")
+        check_bf16(args, work, checkpoint, new_tokens)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def bf16_ulp(x):
+    """The spacing of bf16 numbers (8 significant bits) at |x|."""
+    return 2.0 ** (np.floor(np.log2(max(abs(x), 2.0 ** -126))) - 7)
+
+
+def check_bf16(args, work, checkpoint, new_tokens):
+    train, infer = work / "train-bf16.strata", work / "infer-bf16.strata"
+    run(args.strata_compile, MODEL, "--compile-to=training", "-o", train, *BF16_O2)
+    run(args.strata_compile, MODEL, "--mode", "infer", "--prefill-length", "4", "-o", infer,
+        *BF16_O2)
+    generated = generated_ids(run(
+        args.strata_run, "generate", infer, "--prompt", PROMPTS[0], "--prompt", PROMPTS[1],
+        "--checkpoint", checkpoint, "--max-new-tokens", str(new_tokens), "--temperature", "0",
+        "--print-ids", "--threads", "2"))
+    tokens = np.zeros((2, SEQ + 1), np.int32)
+    for row, (prompt, new) in enumerate(generated):
+        tokens[row, :len(prompt) + len(new)] = prompt + new
+    np.save(work / "t-bf16.npy", tokens)
+    run(args.strata_run, "eval", train, "--checkpoint", checkpoint, "--tokens",
+        work / "t-bf16.npy", "--out", work / "eval-bf16.safetensors")
+    logits = safetensors_io.load_file(str(work / "eval-bf16.safetensors"))["logits"]
+    checked = 0
+    for row, (prompt, new) in enumerate(generated):
+        for i, token in enumerate(new):
+            position = len(prompt) - 1 + i
+            row_logits = logits[row, position, :VOCAB].astype(np.float64)
+            best = row_logits.max()
+            if best - row_logits[token] > 2 * bf16_ulp(best):
+                sys.exit(f"bf16 row {row} position {position}: generated {token} (eval logit "
+                         f"{row_logits[token]}), eval's maximum is {best} at "
+                         f"{int(row_logits.argmax())}: more than 2 bf16 ulps apart")
+            checked += 1
+    if checked == 0:
+        sys.exit("bf16: nothing was generated")
+    print(f"bf16: {checked} greedy tokens are eval's maximum logits up to bf16 rounding")
 
 
 if __name__ == "__main__":
