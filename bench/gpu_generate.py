@@ -60,6 +60,8 @@ def strata_decode(args, artifact, checkpoint, batch, work):
                              str(checkpoint), "--prompt-file", str(prompts), "--max-new-tokens",
                              str(args.new_tokens), "--temperature", "0", "--timing",
                              "--print-ids"]
+    if args.tokenizer:
+        cmd += ["--tokenizer", args.tokenizer]
     run = subprocess.run(cmd, capture_output=True, text=True)
     if run.returncode != 0:
         raise RuntimeError(f"strata-run generate failed ({run.returncode}):\n{run.stderr[-3000:]}")
@@ -109,6 +111,7 @@ def main(argv=None):
     p.add_argument("--strata-compile", default=str(ROOT / "build/bin/strata-compile"))
     p.add_argument("--strata-run", default=str(ROOT / "build/bin/strata-run"),
                    help="strata-run's command line (e.g. a loader before the binary)")
+    p.add_argument("--tokenizer", help="strata-run's --tokenizer (GPT-2's files; default: its own)")
     p.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
     p.add_argument("--model", default="gpt2-124m", choices=list(MODELS))
     p.add_argument("--batches", nargs="+", type=int, default=[1, 32])

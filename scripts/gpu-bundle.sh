@@ -45,6 +45,20 @@ for target in cpu cuda; do
     model.micro_batch_size=1 -o "$out/artifacts/tiny-gpt-infer-$target.strata"
 done
 
+# The benchmarks' artifacts (bench/gpu_train.py, bench/gpu_generate.py):
+# GPT-2 124M, bf16, the training step at batch 16 x 1024 and inference at
+# batch 1 and 32 with a prefill of 128 positions.
+bf16_o2="trainer.precision=bf16-mixed model.precision=bf16-mixed model.megatron_amp_O2=true"
+compile "$root/examples/gpt2-124m.yaml" --target cuda $bf16_o2 \
+  model.hidden_dropout=0 model.attention_dropout=0 model.ffn_dropout=0 \
+  model.micro_batch_size=16 model.global_batch_size=16 model.encoder_seq_length=1024 \
+  model.max_position_embeddings=1024 -o "$out/artifacts/gpt2-124m-train-bf16.strata"
+for batch in 1 32; do
+  compile "$root/examples/gpt2-124m.yaml" --target cuda --mode infer $bf16_o2 \
+    --prefill-length 128 model.micro_batch_size=$batch \
+    -o "$out/artifacts/gpt2-124m-infer-b$batch.strata"
+done
+
 tar -C "$out" -cJf "$root/gpu-bundle.tar.xz" .
 size=$(du -k "$root/gpu-bundle.tar.xz" | cut -f1)
 echo "gpu-bundle.tar.xz: $((size / 1024)) MiB ($out unpacked: $(du -sh "$out" | cut -f1))"

@@ -6,8 +6,14 @@
 #   2. the backend conformance suite on the GPU (every (kernel, type) the
 #      CUDA backend runs against the CPU's f64 results);
 #   3. the tiny GPT: 50 training steps on Moby-Dick (dropout on) on the GPU
-#      against the CPU in f32, step by step (losses within 1e-5 relative).
-# Prints a summary; exits non-zero when a check failed.
+#      against the CPU in f32, step by step (losses within 1e-5 relative);
+#      greedy generation of 64 tokens from the CPU's checkpoint, GPU and CPU
+#      identical; 300 steps in bf16 O2 on the GPU against 300 in f32 on the
+#      CPU (validation loss within 1%);
+#   4. the benchmarks: bench/gpu_train.py and bench/gpu_generate.py (GPT-2
+#      124M against PyTorch eager, torch.compile and CUDA graphs).
+# Prints a summary; exits non-zero when a check failed. STRATA_GPU_CHECK_SKIP
+# (e.g. "bench") skips sections by name: conformance, tiny-gpt, bf16, bench.
 # Usage: scripts/gpu-check.sh   (after carrying gpu-bundle.tar.xz)
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,9 +50,15 @@ echo "glibc here: $(ldd --version 2>/dev/null | head -1)"
 echo "library path: $libpath"
 strata "$bundle/bin/strata-run" --version || { echo "gpu-check: the bundled strata-run does not start" >&2; exit 1; }
 
+# STRATA_GPU_CHECK_DEVICE=cpu rehearses the checks' plumbing on a machine
+# without a GPU (the "GPU" runs then run on the CPU too).
+gpu=${STRATA_GPU_CHECK_DEVICE:-cuda}
+skip() { case " ${STRATA_GPU_CHECK_SKIP:-} " in *" $1 "*) echo "(skipped: $1)"; return 0;; esac; return 1; }
+
 echo "== conformance suite on the GPU"
+if ! skip conformance; then
 log=$logs/conformance.log
-STRATA_CONFORMANCE_DEVICE=cuda strata "$bundle/bin/StrataBackendConformanceTests" \
+STRATA_CONFORMANCE_DEVICE=$gpu strata "$bundle/bin/StrataBackendConformanceTests" \
   --gtest_filter='AllKernels/*' > "$log" 2>&1
 rc=$?
 grep -E "tests? ran|^\[  PASSED  \]|FAILED TESTS?$" "$log" | tail -n 5
@@ -58,19 +70,26 @@ fails=$(grep -c "^\[  FAILED  \] .*(.* ms)$" "$log" || true)
 grep -B1 -A6 "Failure$" "$log" | head -n 120
 note "conformance: $passed passed, $fails failed, $skipped skipped (kernels the backend lacks, or types a case does not run in)"
 [ $rc -eq 0 ] || failed=1
+fi
 
-echo "== tiny GPT: 50 steps on the GPU against the CPU (f32, dropout on)"
+tokenizer=(--tokenizer "$root/data/gpt2-tokenizer")
+corpus=(--data "$root/data/corpora/moby-dick.txt")
+
+echo "== tiny GPT: 50 steps on the GPU against the CPU (f32, dropout on), then generation"
 work=$logs/tiny-gpt
 mkdir -p "$work"
-for device in cpu cuda; do
+if ! skip tiny-gpt; then
+# Each check runs on the CPU ("cpu") and on the GPU ("gpu") side by side.
+for side in cpu gpu; do
+  device=$([ $side = cpu ] && echo cpu || echo "$gpu")
   strata "$bundle/bin/strata-run" --device $device train \
-    "$bundle/artifacts/tiny-gpt-f32-$device.strata" \
-    --data "$root/data/corpora/moby-dick.txt" --tokenizer "$root/data/gpt2-tokenizer" \
-    --cache-dir "$work/cache" --steps 50 --lr 3e-3 --warmup-steps 5 --clip-grad 1.0 \
-    --metrics "$work/$device.jsonl" > "$work/$device.log" 2>&1 ||
-    { echo "strata-run --device $device failed:"; tail -5 "$work/$device.log"; failed=1; }
+    "$bundle/artifacts/tiny-gpt-f32-$device.strata" "${corpus[@]}" "${tokenizer[@]}" \
+    --cache-dir "$work/cache-$side" --steps 50 --lr 3e-3 --warmup-steps 5 --clip-grad 1.0 \
+    --checkpoint-dir "$work/ck-$side" --metrics "$work/$side.jsonl" > "$work/$side.log" 2>&1 &
 done
-python3 - "$work/cpu.jsonl" "$work/cuda.jsonl" <<'PY' || failed=1
+for side in cpu gpu; do wait -n || failed=1; done
+[ $failed -eq 0 ] || { echo "a 50-step run failed:"; tail -5 "$work/cpu.log" "$work/gpu.log"; }
+result=$(python3 - "$work/cpu.jsonl" "$work/gpu.jsonl" <<'PY'
 import json, sys
 def losses(path):
     try:
@@ -84,6 +103,67 @@ worst = max(abs(a - b) / abs(a) for a, b in zip(cpu, gpu))
 print(f"tiny GPT f32, 50 steps, dropout on: worst relative loss difference GPU vs CPU {worst:.2e} (bound 1e-5)")
 sys.exit(0 if worst <= 1e-5 else 1)
 PY
+) || failed=1
+note "$result"
+# Greedy generation, 64 tokens, from the CPU run's checkpoint: the same ids.
+checkpoint=$(ls -d "$work"/ck-cpu/step-* 2>/dev/null | tail -1)/model.safetensors
+for side in cpu gpu; do
+  device=$([ $side = cpu ] && echo cpu || echo "$gpu")
+  strata "$bundle/bin/strata-run" --device $device generate \
+    "$bundle/artifacts/tiny-gpt-infer-$device.strata" --checkpoint "$checkpoint" "${tokenizer[@]}" \
+    --prompt "Call me Ishmael. Some years ago" --max-new-tokens 64 --temperature 0 --print-ids \
+    > "$work/generate-$side.log" 2>&1 || { echo "generate on $device failed:"; tail -3 "$work/generate-$side.log"; failed=1; }
+done
+cpu_ids=$(grep -a "^ids:" "$work/generate-cpu.log"); gpu_ids=$(grep -a "^ids:" "$work/generate-gpu.log")
+if [ -n "$cpu_ids" ] && [ "$cpu_ids" = "$gpu_ids" ]; then
+  note "greedy generation, 64 tokens: GPU ids identical to CPU f32"
+else
+  note "greedy generation, 64 tokens: GPU and CPU DIFFER"; echo "cpu: $cpu_ids"; echo "gpu: $gpu_ids"; failed=1
+fi
+fi
+
+echo "== tiny GPT: 300 steps bf16 O2 on the GPU against f32 on the CPU (validation loss)"
+if ! skip bf16; then
+# The schedule of tests/e2e/mixed_precision_convergence.py.
+schedule=(--steps 300 --lr 3e-3 --min-lr 3e-4 --warmup-steps 30 --clip-grad 1.0 --eval-every 50
+          --eval-steps 15 --seed 1234 --log-every 100)
+strata "$bundle/bin/strata-run" --device cpu train "$bundle/artifacts/tiny-gpt-f32-cpu.strata" \
+  "${corpus[@]}" "${tokenizer[@]}" "${schedule[@]}" --cache-dir "$work/cache-cpu" \
+  --checkpoint-dir "$work/ck300-cpu" --metrics "$work/f32-300.jsonl" > "$work/f32-300.log" 2>&1 &
+strata "$bundle/bin/strata-run" --device "$gpu" train "$bundle/artifacts/tiny-gpt-bf16-$gpu.strata" \
+  "${corpus[@]}" "${tokenizer[@]}" "${schedule[@]}" --cache-dir "$work/cache-gpu" \
+  --checkpoint-dir "$work/ck300-gpu" --metrics "$work/bf16-300.jsonl" > "$work/bf16-300.log" 2>&1 &
+for side in cpu gpu; do wait -n || { echo "a 300-step run failed"; failed=1; }; done
+result=$(python3 - "$work/f32-300.jsonl" "$work/bf16-300.jsonl" <<'PY'
+import json, sys
+def last_val(path):
+    try:
+        vals = [r["val_loss"] for r in map(json.loads, open(path)) if "val_loss" in r]
+    except OSError:
+        vals = []
+    return vals[-1] if vals else None
+f32, bf16 = last_val(sys.argv[1]), last_val(sys.argv[2])
+if f32 is None or bf16 is None:
+    print(f"no validation loss (CPU f32 {f32}, GPU bf16 {bf16})"); sys.exit(1)
+rel = (bf16 - f32) / f32
+print(f"validation loss after 300 steps: CPU f32 {f32:.4f}, GPU bf16 O2 {bf16:.4f} ({rel:+.2%}, bound 1%)")
+sys.exit(0 if abs(rel) <= 0.01 else 1)
+PY
+) || failed=1
+note "tiny GPT 300 steps: $result"
+fi
+
+echo "== benchmarks"
+if ! skip bench; then
+runner="$bundle/lib/ld-linux-x86-64.so.2 --library-path $libpath $bundle/bin/strata-run"
+python3 "$root/bench/gpu_train.py" --artifact "$bundle/artifacts/gpt2-124m-train-bf16.strata" \
+  --strata-run "$runner" 2>&1 | tee "$logs/gpu_train.txt"
+[ "${PIPESTATUS[0]}" -eq 0 ] || failed=1
+python3 "$root/bench/gpu_generate.py" --artifact-dir "$bundle/artifacts" --strata-run "$runner" \
+  "${tokenizer[@]}" 2>&1 | tee "$logs/gpu_generate.txt"
+[ "${PIPESTATUS[0]}" -eq 0 ] || failed=1
+note "benchmarks: tables in $logs/gpu_train.txt and $logs/gpu_generate.txt"
+fi
 echo "== summary"
 printf '%s\n' "${summary[@]}"
 [ $failed -eq 0 ] && echo "gpu-check: all checks passed" || echo "gpu-check: FAILED"

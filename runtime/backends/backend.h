@@ -29,6 +29,7 @@
 #include "runtime/support/status.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -46,6 +47,16 @@ struct KernelRunContext {
   uint64_t seed = 0;
   /// Philox offset of random stream s in this call: rngBase + s.
   uint64_t rngBase = 0;
+};
+
+/// A function's launches recorded once and replayed as one unit (a CUDA
+/// graph): no per-kernel launch cost, the same kernels on the same
+/// addresses every time.
+class RecordedWork {
+public:
+  virtual ~RecordedWork() = default;
+  /// Queues the recorded launches on |stream|.
+  virtual Status replay(Stream &stream) = 0;
 };
 
 class Backend {
@@ -74,6 +85,17 @@ public:
   /// MPI through staging buffers).
   virtual StatusOr<std::unique_ptr<DeviceCommunicator>>
   adaptCommunicator(Communicator &host) = 0;
+
+  /// Records what |queue| launches on |stream| (its run() calls) without
+  /// running it, for replay(). Null: this backend records nothing (the
+  /// caller runs |queue| itself, every time). An error leaves |stream| as
+  /// it was; the caller then runs eagerly.
+  virtual StatusOr<std::unique_ptr<RecordedWork>>
+  record(Stream &stream, const std::function<Status()> &queue) {
+    (void)stream;
+    (void)queue;
+    return std::unique_ptr<RecordedWork>();
+  }
 };
 
 /// "kernel matmul in BF16 is not supported by the null backend"-style

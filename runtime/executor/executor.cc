@@ -201,17 +201,49 @@ Status Executor::run(const PreparedFunction &function) {
     ++rngCounter_;
   Device &device = backend_->device();
   Stream &stream = device.defaultStream();
+  bool replayed = false;
+  if (replayable(function)) {
+    StatusOr<bool> done = replays_.run(
+        function, context, *backend_, stream,
+        [&] { return queueInstructions(function, context, stream); });
+    if (!done.isOk())
+      return done.status().withContext("function " + function.name);
+    replayed = *done;
+  }
+  if (!replayed)
+    if (Status status = queueInstructions(function, context, stream);
+        !status.isOk())
+      return status.withContext("function " + function.name);
+  Status status = device.synchronize(stream);
+  return status.isOk() ? status
+                       : status.withContext("function " + function.name);
+}
+
+bool Executor::replayable(const PreparedFunction &function) const {
+  if (!options_.replayDecode || options_.profile || function.name != "decode")
+    return false;
+  // Collectives wait on peers and may stage through the host: not
+  // recordable.
+  return std::none_of(function.instructions.begin(),
+                      function.instructions.end(),
+                      [](const KernelDescriptor &instruction) {
+                        return isCollective(instruction.kernel);
+                      });
+}
+
+Status Executor::queueInstructions(const PreparedFunction &function,
+                                   const KernelRunContext &context,
+                                   Stream &stream) {
+  Device &device = backend_->device();
   const CollectiveContext collectives{device, stream, arena_.base(),
                                       workspace_.base(),
                                       deviceCommunicatorList_};
   for (const KernelDescriptor &instruction : function.instructions) {
     const auto start = options_.profile ? std::chrono::steady_clock::now()
                                         : std::chrono::steady_clock::time_point();
-    Status status = isCollective(instruction.kernel)
-                        ? runCollective(instruction, collectives)
-                        : backend_->run(instruction, context, stream);
-    if (!status.isOk())
-      return status.withContext("function " + function.name);
+    STRATA_RETURN_IF_ERROR(isCollective(instruction.kernel)
+                               ? runCollective(instruction, collectives)
+                               : backend_->run(instruction, context, stream));
     if (options_.profile) {
       // Time the kernel itself, not its queueing.
       STRATA_RETURN_IF_ERROR(device.synchronize(stream));
@@ -226,9 +258,7 @@ Status Executor::run(const PreparedFunction &function) {
       ++kernelCalls_[kernel];
     }
   }
-  Status status = device.synchronize(stream);
-  return status.isOk() ? status
-                       : status.withContext("function " + function.name);
+  return Status::ok();
 }
 
 Status Executor::completeSends() {

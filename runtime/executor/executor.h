@@ -37,6 +37,7 @@
 
 #include "runtime/artifact/artifact_loader.h"
 #include "runtime/backends/backend.h"
+#include "runtime/executor/function_replays.h"
 #include "runtime/executor/prepared_program.h"
 #include "runtime/executor/rank_mesh.h"
 #include "runtime/io/host_tensor.h"
@@ -59,6 +60,9 @@ struct ExecutorOptions {
   uint64_t seed = 0;
   /// Time every instruction (per kernel totals in profile()).
   bool profile = false;
+  /// Replay `decode` (one token's step) from a recording where the backend
+  /// records (CUDA graphs): function_replays.h. Not while profiling.
+  bool replayDecode = true;
   /// This process's place in the artifact's mesh and its communicators
   /// (must outlive the executor). Null: one rank, which an artifact
   /// partitioned for several ranks refuses.
@@ -107,6 +111,11 @@ public:
   /// ...) with an error naming it.
   Status run(const PreparedFunction &function);
   Status run(std::string_view name);
+  /// How many run()s of |function| were replays of a recording
+  /// (options().replayDecode).
+  int64_t replays(const PreparedFunction &function) const {
+    return replays_.replays(function);
+  }
 
   const artifact::Buffer &buffer(uint32_t id) const {
     return *root().buffers()->Get(id);
@@ -160,6 +169,12 @@ private:
   Status setUpMesh(const RankMesh *given);
   Status checkTarget() const;
   Status checkBackendRunsEverything();
+  /// Queues |function|'s instructions on |stream| (timing each when
+  /// profiling).
+  Status queueInstructions(const PreparedFunction &function,
+                           const KernelRunContext &context, Stream &stream);
+  /// Whether run() may replay |function| from a recording.
+  bool replayable(const PreparedFunction &function) const;
   /// Buffer |id|'s address and a check that |bytes| fit it.
   StatusOr<DevicePtr> addressOf(uint32_t id, size_t bytes) const;
 
@@ -179,6 +194,7 @@ private:
   /// Seconds and calls per artifact::Kernel value.
   std::vector<double> kernelSeconds_;
   std::vector<int64_t> kernelCalls_;
+  FunctionReplays replays_;
 };
 
 } // namespace strata::runtime

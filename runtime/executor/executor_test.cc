@@ -247,6 +247,103 @@ Status decodeStep(Executor &executor, const std::vector<int32_t> &positions,
   return executor.run("decode");
 }
 
+/// The CPU backend recording as a GPU's stream capture does: while
+/// recording, run() only remembers what it was asked to launch; a replay
+/// launches that list again.
+class RecordingBackend : public Backend {
+public:
+  explicit RecordingBackend(Backend &cpu) : cpu_(cpu) {}
+  std::string name() const override { return "cpu"; }
+  Device &device() override { return cpu_.device(); }
+  bool supports(Kernel kernel, DType dtype) const override {
+    return cpu_.supports(kernel, dtype);
+  }
+  size_t workspaceBytes(const KernelDescriptor &d) const override {
+    return cpu_.workspaceBytes(d);
+  }
+  Status run(const KernelDescriptor &d, const KernelRunContext &c,
+             Stream &stream) override {
+    if (recording_) {
+      launches_->push_back({d, c});
+      return Status::ok();
+    }
+    ++eagerLaunches;
+    return cpu_.run(d, c, stream);
+  }
+  StatusOr<std::unique_ptr<DeviceCommunicator>>
+  adaptCommunicator(Communicator &host) override {
+    return cpu_.adaptCommunicator(host);
+  }
+
+  class Recording : public RecordedWork {
+  public:
+    explicit Recording(Backend &cpu) : cpu_(cpu) {}
+    Status replay(Stream &stream) override {
+      for (const auto &[d, c] : launches)
+        STRATA_RETURN_IF_ERROR(cpu_.run(d, c, stream));
+      return Status::ok();
+    }
+    std::vector<std::pair<KernelDescriptor, KernelRunContext>> launches;
+
+  private:
+    Backend &cpu_;
+  };
+  StatusOr<std::unique_ptr<RecordedWork>>
+  record(Stream &, const std::function<Status()> &queue) override {
+    ++recordings;
+    auto recording = std::make_unique<Recording>(cpu_);
+    launches_ = &recording->launches;
+    recording_ = true;
+    Status status = queue();
+    recording_ = false;
+    STRATA_RETURN_IF_ERROR(status);
+    return std::unique_ptr<RecordedWork>(std::move(recording));
+  }
+
+  int recordings = 0;
+  int eagerLaunches = 0;
+
+private:
+  Backend &cpu_;
+  bool recording_ = false;
+  std::vector<std::pair<KernelDescriptor, KernelRunContext>> *launches_ =
+      nullptr;
+};
+
+TEST(ExecutorTest, DecodeIsRecordedOnItsSecondCallAndReplayedAfter) {
+  std::unique_ptr<Backend> cpu = cpuTestBackend();
+  RecordingBackend recorder(*cpu);
+  auto eagerMade = cacheExecutorFor(CacheSpec(), *cpu);
+  auto replayedMade = cacheExecutorFor(CacheSpec(), recorder);
+  ASSERT_TRUE(eagerMade.isOk() && replayedMade.isOk());
+  Executor &eager = **eagerMade, &replayed = **replayedMade;
+  const std::vector<std::vector<int32_t>> steps = {
+      {0, 3}, {1, 2}, {2, 0}, {3, 1}};
+  for (size_t step = 0; step < steps.size(); ++step) {
+    SCOPED_TRACE(step);
+    // New inputs every step: a replay must read the buffers' contents now.
+    for (Executor *executor : {&eager, &replayed}) {
+      io::HostTensor q(io::DType::F32, {2, 1, 2, 2}),
+          k(io::DType::F32, {2, 1, 1, 2}), v(io::DType::F32, {2, 1, 1, 2});
+      Status status =
+          decodeStep(*executor, steps[step], int(step) * 7 + 3, &q, &k, &v);
+      ASSERT_TRUE(status.isOk()) << status.toString();
+    }
+    for (uint32_t buffer : {0u, 1u, 6u}) { // caches and attention output
+      const io::HostTensor got = replayed.read(buffer).value();
+      EXPECT_TRUE(got.bitwiseEquals(eager.read(buffer).value()))
+          << "buffer " << buffer;
+    }
+  }
+  const PreparedFunction &decode = *replayed.function("decode").value();
+  // Call 1 eager (the warm-up), call 2 recorded and replayed, 3 and 4
+  // replayed: 3 instructions launched eagerly once.
+  EXPECT_EQ(recorder.recordings, 1);
+  EXPECT_EQ(replayed.replays(decode), 3);
+  EXPECT_EQ(recorder.eagerLaunches, 3);
+  EXPECT_EQ(eager.replays(*eager.function("decode").value()), 0);
+}
+
 TEST(ExecutorTest, DecodeWritesTheCacheAndAttendsItsPrefix) {
   std::unique_ptr<Backend> backend = cpuTestBackend();
   Backend &device = *backend;

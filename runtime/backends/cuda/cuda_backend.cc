@@ -7,10 +7,14 @@
 
 #include "runtime/backends/cuda/cuda_check.h"
 #include "runtime/backends/cuda/cuda_device.h"
+#include "runtime/backends/cuda/cuda_graph.h"
 #include "runtime/backends/cuda/dispatch.h"
 #include "runtime/backends/cuda/kernels/column_sums.h"
 #include "runtime/backends/cuda/kernels/embedding.h"
 #include "runtime/backends/registry.h"
+
+#include <cstdlib>
+#include <string>
 
 namespace strata::runtime {
 
@@ -103,6 +107,16 @@ public:
     return Status::unimplemented(
         "the CUDA backend has no communicator yet (NCCL, or MPI through "
         "pinned host buffers): run single-rank artifacts");
+  }
+
+  /// Stream capture into a CUDA graph (cuda_graph.h); STRATA_CUDA_GRAPHS=0
+  /// turns it off (every launch eager, for comparison).
+  StatusOr<std::unique_ptr<RecordedWork>>
+  record(Stream &stream, const std::function<Status()> &queue) override {
+    if (const char *graphs = std::getenv("STRATA_CUDA_GRAPHS");
+        graphs && std::string(graphs) == "0")
+      return std::unique_ptr<RecordedWork>();
+    return cuda::recordGraph(CudaDevice::raw(stream), queue);
   }
 
 private:
