@@ -3,35 +3,68 @@
 # GPU machine that has the NVIDIA driver, the CUDA toolkit, CMake, Ninja and
 # PyTorch but no Debian -dev packages, no MLIR and no network:
 #   gpu-bundle.tar.xz (git-ignored, under 60 MB): the runtime's binaries
-#   built here with CUDA (strata-run, the conformance suite), every shared
-#   library they load except the CUDA ones the GPU machine has (cudart,
-#   cuBLAS(Lt), NCCL, the driver), this machine's dynamic loader (so the
-#   binaries run whatever the GPU machine's glibc), and the artifacts the
-#   checks run, compiled here for --target cuda and cpu.
+#   built here with CUDA (strata-run, the conformance suite, the GPU
+#   communicator tests), every shared library they load except the CUDA ones
+#   the GPU machine has (cudart, cuBLAS(Lt), NCCL, the driver), this
+#   machine's dynamic loader (so the binaries run whatever the GPU machine's
+#   glibc), Open MPI's launcher with its plugins and help files under mpi/
+#   (relocated with OPAL_PREFIX: whether the GPU machine has an MPI is not
+#   known), and the artifacts the checks run, compiled here for --target
+#   cuda and cpu.
 # Usage: scripts/gpu-bundle.sh [build-dir]   (then carry gpu-bundle.tar.xz)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-${STRATA_BUILD_DIR:-$root/build}}
 out=$root/gpu-bundle
 binaries="strata-run strata-compile StrataBackendConformanceTests"
+# The GPU communicator tests (built where NCCL and MPI are).
+tests="StrataNcclCommunicatorTest StrataCudaCommunicatorsMpiTest"
 
 grep -q 'STRATA_HAVE_CUDA:INTERNAL=ON\|Strata: CUDA targets ON' "$build/CMakeCache.txt" 2>/dev/null ||
   cmake -S "$root" -B "$build" >/dev/null
-ninja -C "$build" $binaries
+ninja -C "$build" $binaries $tests
 "$build/bin/strata-run" --help | grep -q cuda || {
   echo "gpu-bundle: $build was built without CUDA (no nvcc?)" >&2; exit 1; }
 
 rm -rf "$out" && mkdir -p "$out/bin" "$out/lib" "$out/artifacts"
-for b in strata-run StrataBackendConformanceTests; do
-  cp "$build/bin/$b" "$out/bin/"
-  ldd "$build/bin/$b" | awk '/=>/ { print $3 }' | while read -r lib; do
+# The libraries |$1| loads, except the GPU machine's own CUDA libraries.
+bundle_libs() {
+  ldd "$1" | awk '/=>/ { print $3 }' | while read -r lib; do
     case $(basename "$lib") in
       libcuda.so*|libcudart.so*|libcublas*|libnccl*) ;;  # the GPU machine's
       *) cp -Lu "$lib" "$out/lib/" ;;
     esac
   done
+}
+for b in strata-run StrataBackendConformanceTests $tests; do
+  cp "$build/bin/$b" "$out/bin/"
+  bundle_libs "$build/bin/$b"
 done
 cp -L /lib64/ld-linux-x86-64.so.2 "$out/lib/"
+
+# Open MPI's launcher (Debian's layout under a prefix of our own: mpirun
+# finds its plugins and help files through OPAL_PREFIX) for the 2-rank test.
+ompi=/usr/lib/x86_64-linux-gnu/openmpi/lib/openmpi3
+pmix=/usr/lib/x86_64-linux-gnu/pmix2
+if [ -x /usr/bin/orterun ] && [ -d $ompi ]; then
+  mkdir -p "$out/mpi/lib/x86_64-linux-gnu/openmpi/lib" "$out/mpi/share" \
+           "$out/mpi/lib/x86_64-linux-gnu/pmix2"
+  cp /usr/bin/orterun "$out/bin/mpirun"
+  cp -r $ompi "$out/mpi/lib/x86_64-linux-gnu/openmpi/lib/"
+  cp -r /usr/share/openmpi "$out/mpi/share/"
+  [ -d $pmix/lib ] && cp -r $pmix/lib $pmix/share "$out/mpi/lib/x86_64-linux-gnu/pmix2/"
+  for f in /usr/bin/orterun $ompi/*.so $pmix/lib/pmix/*.so; do
+    [ -e "$f" ] && bundle_libs "$f"
+  done
+fi
+# Runs a bundled binary through the bundled loader: mpirun starts the ranks
+# through it. STRATA_BUNDLE_LIBPATH: the library path (gpu-check.sh sets it).
+cat > "$out/bin/with-bundle" <<'SH'
+#!/bin/sh
+here=$(cd "$(dirname "$0")/.." && pwd)
+exec "$here/lib/ld-linux-x86-64.so.2" --library-path "${STRATA_BUNDLE_LIBPATH:-$here/lib}" "$@"
+SH
+chmod +x "$out/bin/with-bundle"
 
 # The artifacts of the checks: the tiny GPT for both targets.
 compile() { "$build/bin/strata-compile" "$@"; }

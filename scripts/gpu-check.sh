@@ -5,15 +5,19 @@
 #   1. what the machine is (GPU, driver, glibc, the CUDA libraries found);
 #   2. the backend conformance suite on the GPU (every (kernel, type) the
 #      CUDA backend runs against the CPU's f64 results);
-#   3. the tiny GPT: 50 training steps on Moby-Dick (dropout on) on the GPU
+#   3. the GPU communicators: NCCL with one rank (every collective and
+#      send/recv to itself), and two ranks on the one GPU under the bundled
+#      mpirun (the host-staged path, bit for bit MPI's results);
+#   4. the tiny GPT: 50 training steps on Moby-Dick (dropout on) on the GPU
 #      against the CPU in f32, step by step (losses within 1e-5 relative);
 #      greedy generation of 64 tokens from the CPU's checkpoint, GPU and CPU
 #      identical; 300 steps in bf16 O2 on the GPU against 300 in f32 on the
 #      CPU (validation loss within 1%);
-#   4. the benchmarks: bench/gpu_train.py and bench/gpu_generate.py (GPT-2
+#   5. the benchmarks: bench/gpu_train.py and bench/gpu_generate.py (GPT-2
 #      124M against PyTorch eager, torch.compile and CUDA graphs).
 # Prints a summary; exits non-zero when a check failed. STRATA_GPU_CHECK_SKIP
-# (e.g. "bench") skips sections by name: conformance, tiny-gpt, bf16, bench.
+# (e.g. "bench") skips sections by name: conformance, communicators,
+# tiny-gpt, bf16, bench.
 # Usage: scripts/gpu-check.sh   (after carrying gpu-bundle.tar.xz)
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,6 +74,35 @@ fails=$(grep -c "^\[  FAILED  \] .*(.* ms)$" "$log" || true)
 grep -B1 -A6 "Failure$" "$log" | head -n 120
 note "conformance: $passed passed, $fails failed, $skipped skipped (kernels the backend lacks, or types a case does not run in)"
 [ $rc -eq 0 ] || failed=1
+fi
+
+echo "== GPU communicators"
+if ! skip communicators; then
+export STRATA_BUNDLE_LIBPATH=$libpath STRATA_COMM_TIMEOUT_S=60
+log=$logs/nccl-communicator.log
+strata "$bundle/bin/StrataNcclCommunicatorTest" > "$log" 2>&1
+rc=$?
+tail -n 3 "$log"
+if grep -q "device unavailable: " "$log"; then
+  note "nccl one rank: SKIPPED ($(grep -m1 'device unavailable' "$log"))"
+elif [ $rc -eq 0 ]; then note "nccl one rank: passed"
+else note "nccl one rank: FAILED (rc $rc, $log)"; failed=1; fi
+log=$logs/cuda-communicators-2-ranks.log
+if [ -x "$bundle/bin/mpirun" ]; then
+  # The launcher and the ranks run through the bundled loader; the plugins
+  # and help files come from the bundle's prefix.
+  OPAL_PREFIX=$bundle/mpi strata "$bundle/bin/mpirun" --allow-run-as-root \
+    --oversubscribe --mca plm isolated --mca pml ob1 --mca btl self,vader \
+    -np 2 "$bundle/bin/with-bundle" "$bundle/bin/StrataCudaCommunicatorsMpiTest" \
+    > "$log" 2>&1
+  rc=$?
+  tail -n 5 "$log"
+  if grep -q "device unavailable: " "$log"; then note "2 ranks on one GPU: SKIPPED"
+  elif [ $rc -eq 0 ]; then note "2 ranks on one GPU (host-staged): passed"
+  else note "2 ranks on one GPU (host-staged): FAILED (rc $rc, $log)"; failed=1; fi
+else
+  note "2 ranks on one GPU: not run (the bundle has no mpirun)"
+fi
 fi
 
 tokenizer=(--tokenizer "$root/data/gpt2-tokenizer")

@@ -27,4 +27,24 @@ void DeviceMemory::reset() {
   size_ = 0;
 }
 
+HostMemory &HostMemory::operator=(HostMemory &&other) noexcept {
+  if (this != &other) {
+    reset();
+    data_ = other.data_;
+    size_ = other.size_;
+    deleter_ = std::move(other.deleter_);
+    other.data_ = nullptr;
+    other.size_ = 0;
+    other.deleter_ = nullptr;
+  }
+  return *this;
+}
+
+void HostMemory::reset() {
+  if (data_ && deleter_)
+    deleter_(data_);
+  data_ = nullptr;
+  size_ = 0;
+}
+
 } // namespace strata::runtime

@@ -92,6 +92,32 @@ private:
   Deleter deleter_;
 };
 
+/// One allocation of host memory the device copies to and from at full
+/// speed (page-locked on a GPU, so its copies need no bounce buffer; plain
+/// memory on the CPU); frees itself. For staging buffers.
+class HostMemory {
+public:
+  using Deleter = std::function<void(void *)>;
+  HostMemory() = default;
+  HostMemory(void *data, size_t size, Deleter deleter)
+      : data_(data), size_(size), deleter_(std::move(deleter)) {}
+  HostMemory(HostMemory &&other) noexcept { *this = std::move(other); }
+  HostMemory &operator=(HostMemory &&other) noexcept;
+  HostMemory(const HostMemory &) = delete;
+  HostMemory &operator=(const HostMemory &) = delete;
+  ~HostMemory() { reset(); }
+
+  uint8_t *data() const { return static_cast<uint8_t *>(data_); }
+  size_t size() const { return size_; }
+
+private:
+  void reset();
+
+  void *data_ = nullptr;
+  size_t size_ = 0;
+  Deleter deleter_;
+};
+
 /// An in-order queue of device work (a CUDA stream). Backends derive their
 /// own; the base class only identifies the device it belongs to.
 class Stream {
@@ -119,6 +145,10 @@ public:
   /// two); kUnavailable naming the size (and what the device has free, when
   /// it knows) when the device has not that much.
   virtual StatusOr<DeviceMemory> allocate(size_t bytes, size_t alignment) = 0;
+  /// |bytes| (at least 1) of host memory for staging copies, aligned to 64
+  /// bytes: pinned (page-locked) where the device copies faster from such
+  /// memory; kUnavailable naming the size when there is not that much.
+  virtual StatusOr<HostMemory> allocateHost(size_t bytes) = 0;
 
   /// The stream kernels and copies use unless told otherwise.
   virtual Stream &defaultStream() = 0;

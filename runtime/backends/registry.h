@@ -28,6 +28,12 @@ struct BackendOptions {
   int numThreads = 0;
   /// Which device of its kind ("cuda:1" -> 1).
   int deviceIndex = 0;
+  /// This process's rank in the job: notes meant once per job (the CUDA
+  /// backend's "communicating through host memory") come from rank 0.
+  int worldRank = 0;
+  /// The limit of every communicator operation (STRATA_COMM_TIMEOUT_S):
+  /// a GPU communicator gives up after it, like the host's.
+  double commTimeoutSeconds = 300;
 };
 
 struct BackendEntry {

@@ -26,6 +26,12 @@ namespace {
 /// larger than that go alone, in place), each bucket through the
 /// instruction's gradient bucket in the arena: one all-reduce per bucket
 /// instead of one per parameter.
+///
+/// TODO(overlap): these run in `reduce_gradients`, after the last
+/// micro-batch's backward, on the executor's one stream, so nothing overlaps
+/// them. Overlap needs the compiler to issue each bucket inside the last
+/// backward where its slots become final, and this function to run it on a
+/// communication stream ordered by events (docs/parallelism.md, "Not yet").
 Status reduceGradients(const KernelDescriptor &p, const CollectiveContext &c,
                        DeviceCommunicator &comm) {
   const auto &shape = p.as<CollectiveShape>();

@@ -116,8 +116,14 @@ RankSetup::loadArtifact(const std::string &path,
 
 StatusOr<Backend *> RankSetup::backend(int threads) {
   if (!backend_) {
+    // The session first: the backend's communicators need the rank and
+    // the communication time limit.
+    if (!session_)
+      STRATA_RETURN_IF_ERROR(initialize());
     BackendOptions options;
     options.numThreads = threads;
+    options.worldRank = session_->worldRank();
+    options.commTimeoutSeconds = session_->commTimeoutSeconds();
     StatusOr<std::unique_ptr<Backend>> created =
         createBackend(device_, options);
     if (!created.isOk())

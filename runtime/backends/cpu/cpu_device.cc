@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/backends/cpu/cpu_device.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -40,6 +41,15 @@ StatusOr<DeviceMemory> CpuDevice::allocate(size_t bytes, size_t alignment) {
   // Touch every page now, once: the steps then run on resident memory.
   std::memset(data, 0, rounded == 0 ? alignment : rounded);
   return DeviceMemory(data, bytes, std::free);
+}
+
+StatusOr<HostMemory> CpuDevice::allocateHost(size_t bytes) {
+  const size_t rounded = (std::max<size_t>(bytes, 1) + 63) / 64 * 64;
+  void *data = rounded < bytes ? nullptr : std::aligned_alloc(64, rounded);
+  if (!data)
+    return Status::unavailable("cannot allocate " + std::to_string(bytes) +
+                               " bytes of host staging memory");
+  return HostMemory(data, bytes, std::free);
 }
 
 StatusOr<std::unique_ptr<Stream>> CpuDevice::createStream() {

@@ -22,6 +22,8 @@ public:
   std::string name() const override { return "cpu"; }
   std::string kind() const override { return "cpu"; }
   StatusOr<DeviceMemory> allocate(size_t bytes, size_t alignment) override;
+  /// Plain heap memory: the CPU copies all memory alike.
+  StatusOr<HostMemory> allocateHost(size_t bytes) override;
 
   Stream &defaultStream() override { return stream_; }
   StatusOr<std::unique_ptr<Stream>> createStream() override;

@@ -6,6 +6,7 @@
 #include "runtime/backends/cuda/cuda_backend.h"
 
 #include "runtime/backends/cuda/cuda_check.h"
+#include "runtime/backends/cuda/cuda_communicators.h"
 #include "runtime/backends/cuda/cuda_device.h"
 #include "runtime/backends/cuda/cuda_graph.h"
 #include "runtime/backends/cuda/dispatch.h"
@@ -76,8 +77,8 @@ const DispatchTable &dispatchTable() {
 
 class CudaBackend final : public Backend {
 public:
-  explicit CudaBackend(std::unique_ptr<CudaDevice> device)
-      : device_(std::move(device)) {}
+  CudaBackend(std::unique_ptr<CudaDevice> device, BackendOptions options)
+      : device_(std::move(device)), options_(options) {}
 
   std::string name() const override { return "cuda"; }
   Device &device() override { return *device_; }
@@ -103,10 +104,8 @@ public:
   }
 
   StatusOr<std::unique_ptr<DeviceCommunicator>>
-  adaptCommunicator(Communicator &) override {
-    return Status::unimplemented(
-        "the CUDA backend has no communicator yet (NCCL, or MPI through "
-        "pinned host buffers): run single-rank artifacts");
+  adaptCommunicator(Communicator &host) override {
+    return cuda::adaptCudaCommunicator(host, *device_, options_);
   }
 
   /// Stream capture into a CUDA graph (cuda_graph.h); STRATA_CUDA_GRAPHS=0
@@ -121,6 +120,7 @@ public:
 
 private:
   std::unique_ptr<CudaDevice> device_;
+  BackendOptions options_;
 };
 
 } // namespace
@@ -129,7 +129,7 @@ StatusOr<std::unique_ptr<Backend>>
 createCudaBackend(const BackendOptions &options) {
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<CudaDevice> device,
                           CudaDevice::open(options.deviceIndex));
-  return std::unique_ptr<Backend>(new CudaBackend(std::move(device)));
+  return std::unique_ptr<Backend>(new CudaBackend(std::move(device), options));
 }
 
 } // namespace strata::runtime

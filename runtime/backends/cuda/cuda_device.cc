@@ -8,7 +8,9 @@
 #include "runtime/backends/cuda/cuda_check.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 namespace strata::runtime::cuda {
 
@@ -109,6 +111,20 @@ StatusOr<DeviceMemory> CudaDevice::allocate(size_t bytes, size_t alignment) {
   return DeviceMemory(data, bytes, [](void *p) { cudaFree(p); });
 }
 
+StatusOr<HostMemory> CudaDevice::allocateHost(size_t bytes) {
+  void *data = nullptr;
+  // cudaMallocHost aligns to at least a page.
+  if (cudaError_t error = cudaMallocHost(&data, std::max<size_t>(bytes, 1));
+      error != cudaSuccess) {
+    (void)cudaGetLastError();
+    return Status::unavailable(name() + ": cannot allocate " +
+                               std::to_string(bytes) +
+                               " bytes of pinned host memory: " +
+                               cudaGetErrorString(error));
+  }
+  return HostMemory(data, bytes, [](void *p) { cudaFreeHost(p); });
+}
+
 StatusOr<std::unique_ptr<Stream>> CudaDevice::createStream() {
   cudaStream_t stream = nullptr;
   STRATA_RETURN_IF_ERROR(
@@ -137,10 +153,36 @@ Status CudaDevice::wait(Stream &stream, Event &event) {
                "cudaStreamWaitEvent");
 }
 
+void CudaDevice::addWatcher(const void *owner, Watcher watcher) {
+  watchers_.emplace_back(owner, std::move(watcher));
+}
+
+void CudaDevice::removeWatcher(const void *owner) {
+  watchers_.erase(std::remove_if(watchers_.begin(), watchers_.end(),
+                                 [&](const auto &w) { return w.first == owner; }),
+                  watchers_.end());
+}
+
 Status CudaDevice::synchronize(Stream &stream) {
   // A kernel fault queued earlier surfaces here.
-  return check(cudaStreamSynchronize(raw(stream)),
-               name() + ": the queued work failed");
+  const std::string failed = name() + ": the queued work failed";
+  if (watchers_.empty())
+    return check(cudaStreamSynchronize(raw(stream)), failed);
+  // Poll, so that a collective waiting for a dead rank cannot hang us: spin
+  // briefly (most waits are short), then sleep between polls.
+  for (int polls = 0;; ++polls) {
+    const cudaError_t state = cudaStreamQuery(raw(stream));
+    if (state == cudaSuccess)
+      return Status::ok();
+    if (state != cudaErrorNotReady)
+      return check(state, failed);
+    for (const auto &watcher : watchers_)
+      STRATA_RETURN_IF_ERROR(watcher.second());
+    if (polls < 2000)
+      std::this_thread::yield();
+    else
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
 }
 
 Status CudaDevice::copyToDevice(DevicePtr dst, const void *src, size_t bytes,

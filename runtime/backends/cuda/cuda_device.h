@@ -16,8 +16,11 @@
 
 #include <cuda_runtime_api.h>
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace strata::runtime::cuda {
 
@@ -58,6 +61,9 @@ public:
   int computeCapability() const { return computeCapability_; }
 
   StatusOr<DeviceMemory> allocate(size_t bytes, size_t alignment) override;
+  /// cudaMallocHost: page-locked, so copies from and to it run at full
+  /// PCIe/NVLink speed without a driver bounce buffer.
+  StatusOr<HostMemory> allocateHost(size_t bytes) override;
   Stream &defaultStream() override { return *stream_; }
   StatusOr<std::unique_ptr<Stream>> createStream() override;
   StatusOr<std::unique_ptr<Event>> createEvent() override;
@@ -75,6 +81,16 @@ public:
                 size_t rowBytes, size_t rows, Stream &stream) override;
   Status zero(DevicePtr dst, size_t bytes, Stream &stream) override;
 
+  /// Called while synchronize() waits on work that includes communication:
+  /// a communicator whose peer died, or whose operation ran past its time
+  /// limit, aborts its operations (so the queued work ends) and returns
+  /// why (kUnavailable), which synchronize() then returns instead of
+  /// waiting forever. Without watchers synchronize() blocks in
+  /// cudaStreamSynchronize.
+  using Watcher = std::function<Status()>;
+  void addWatcher(const void *owner, Watcher watcher);
+  void removeWatcher(const void *owner);
+
   /// The CUDA stream behind |stream| (one of this device's).
   static cudaStream_t raw(Stream &stream) {
     return static_cast<CudaStream &>(stream).get();
@@ -87,6 +103,7 @@ private:
   std::string description_;
   int computeCapability_;
   std::unique_ptr<CudaStream> stream_;
+  std::vector<std::pair<const void *, Watcher>> watchers_;
 };
 
 /// The number of GPUs the CUDA runtime sees (0 without a driver or GPU).

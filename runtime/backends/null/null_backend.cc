@@ -23,6 +23,9 @@ public:
   StatusOr<DeviceMemory> allocate(size_t bytes, size_t alignment) override {
     return host_.allocate(bytes, alignment);
   }
+  StatusOr<HostMemory> allocateHost(size_t bytes) override {
+    return host_.allocateHost(bytes);
+  }
   Stream &defaultStream() override { return host_.defaultStream(); }
   StatusOr<std::unique_ptr<Stream>> createStream() override {
     return host_.createStream();
