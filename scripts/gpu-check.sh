@@ -6,7 +6,10 @@
 #   2. the backend conformance suite on the GPU (every (kernel, type) the
 #      CUDA backend runs against the CPU's f64 results);
 #   3. the tiny GPT: 50 training steps on Moby-Dick (dropout on) on the GPU
-#      against the CPU in f32, step by step (losses within 1e-5 relative).
+#      against the CPU in f32, step by step (losses within 1e-5 relative);
+#   4. tp 2 on one GPU (the MPI fallback): the tiny GPT at tensor parallel 2,
+#      2 ranks under the bundle's own mpirun, against 1 rank, 20 steps
+#      (scripts/gpu-check-tp2.sh).
 # Prints a summary; exits non-zero when a check failed.
 # Usage: scripts/gpu-check.sh   (after carrying gpu-bundle.tar.xz)
 set -u
@@ -84,6 +87,17 @@ worst = max(abs(a - b) / abs(a) for a, b in zip(cpu, gpu))
 print(f"tiny GPT f32, 50 steps, dropout on: worst relative loss difference GPU vs CPU {worst:.2e} (bound 1e-5)")
 sys.exit(0 if worst <= 1e-5 else 1)
 PY
+# -- tp 2 on one GPU (the MPI fallback) equals one rank within the f32 bounds.
+# Self-contained: scripts/gpu-check-tp2.sh (runnable alone, also with cpu).
+echo "== tp 2 on one GPU (the MPI fallback): 2 ranks under the bundle's mpirun against 1 rank"
+tp2_out=$(STRATA_BUNDLE="$bundle" STRATA_BUNDLE_LIBPATH="$libpath" \
+  "$root/scripts/gpu-check-tp2.sh" cuda "$logs/tp2" 2>&1)
+tp2_rc=$?
+echo "$tp2_out"
+note "$(tail -n 1 <<<"$tp2_out")"
+[ $tp2_rc -eq 0 ] || failed=1
+# -- end of tp 2
+
 echo "== summary"
 printf '%s\n' "${summary[@]}"
 [ $failed -eq 0 ] && echo "gpu-check: all checks passed" || echo "gpu-check: FAILED"
