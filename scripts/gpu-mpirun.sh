@@ -30,6 +30,9 @@ export STRATA_BUNDLE_LIBPATH="${STRATA_BUNDLE_LIBPATH:-$bundle/lib}"
 # Open MPI relocated (opal installdirs: OPAL_PREFIX alone would keep Debian's
 # absolute sysconfdir /etc/openmpi and its libdir layout, so every folder is
 # named). The ranks inherit these, so their libmpi finds the same plugins.
+# orterun prepends OPAL_LIBDIR to the ranks' LD_LIBRARY_PATH: it must never
+# hold the bundle's glibc (lib/), or the system's /bin/sh that runs
+# run-bundled would load it; openmpi/lib holds only the plugin folder.
 mpi=$bundle/openmpi
 export OPAL_PREFIX="$mpi" OPAL_EXEC_PREFIX="$mpi" OPAL_BINDIR="$mpi/bin" \
   OPAL_LIBDIR="$mpi/lib" OPAL_PKGLIBDIR="$mpi/lib/openmpi3" \
