@@ -7,10 +7,13 @@
 #   communicator tests), every shared library they load except the CUDA ones
 #   the GPU machine has (cudart, cuBLAS(Lt), NCCL, the driver), this
 #   machine's dynamic loader (so the binaries run whatever the GPU machine's
-#   glibc), Open MPI's launcher with its plugins and help files under mpi/
-#   (relocated with OPAL_PREFIX: whether the GPU machine has an MPI is not
-#   known), and the artifacts the checks run, compiled here for --target
-#   cuda and cpu.
+#   glibc), and the artifacts the checks run, compiled here for --target
+#   cuda and cpu;
+#   a relocated Open MPI for 2 ranks on that machine, which may have no MPI:
+#   openmpi/ (orterun, its plugins, help files, configuration), pmix/ (the
+#   external PMIx Open MPI loads, with its plugins and help files), their
+#   libraries in lib/, and bin/mpirun (scripts/gpu-mpirun.sh), which runs
+#   orterun and the ranks through the bundled loader (bin/run-bundled).
 # Usage: scripts/gpu-bundle.sh [build-dir]   (then carry gpu-bundle.tar.xz)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,44 +30,67 @@ ninja -C "$build" $binaries $tests
   echo "gpu-bundle: $build was built without CUDA (no nvcc?)" >&2; exit 1; }
 
 rm -rf "$out" && mkdir -p "$out/bin" "$out/lib" "$out/artifacts"
-# The libraries |$1| loads, except the GPU machine's own CUDA libraries.
-bundle_libs() {
+# The shared libraries FILE loads, into lib/ (by soname).
+copy_libraries() {
   ldd "$1" | awk '/=>/ { print $3 }' | while read -r lib; do
     case $(basename "$lib") in
       libcuda.so*|libcudart.so*|libcublas*|libnccl*) ;;  # the GPU machine's
+      not) echo "gpu-bundle: $1 needs a library not found here" >&2; exit 1 ;;
       *) cp -Lu "$lib" "$out/lib/" ;;
     esac
   done
 }
 for b in strata-run StrataBackendConformanceTests $tests; do
   cp "$build/bin/$b" "$out/bin/"
-  bundle_libs "$build/bin/$b"
+  copy_libraries "$build/bin/$b"
 done
 cp -L /lib64/ld-linux-x86-64.so.2 "$out/lib/"
 
-# Open MPI's launcher (Debian's layout under a prefix of our own: mpirun
-# finds its plugins and help files through OPAL_PREFIX) for the 2-rank test.
-ompi=/usr/lib/x86_64-linux-gnu/openmpi/lib/openmpi3
-pmix=/usr/lib/x86_64-linux-gnu/pmix2
-if [ -x /usr/bin/orterun ] && [ -d $ompi ]; then
-  mkdir -p "$out/mpi/lib/x86_64-linux-gnu/openmpi/lib" "$out/mpi/share" \
-           "$out/mpi/lib/x86_64-linux-gnu/pmix2"
-  cp /usr/bin/orterun "$out/bin/mpirun"
-  cp -r $ompi "$out/mpi/lib/x86_64-linux-gnu/openmpi/lib/"
-  cp -r /usr/share/openmpi "$out/mpi/share/"
-  [ -d $pmix/lib ] && cp -r $pmix/lib $pmix/share "$out/mpi/lib/x86_64-linux-gnu/pmix2/"
-  for f in /usr/bin/orterun $ompi/*.so $pmix/lib/pmix/*.so; do
-    [ -e "$f" ] && bundle_libs "$f"
-  done
-fi
-# Runs a bundled binary through the bundled loader: mpirun starts the ranks
-# through it. STRATA_BUNDLE_LIBPATH: the library path (gpu-check.sh sets it).
-cat > "$out/bin/with-bundle" <<'SH'
+# Open MPI (Debian's openmpi-bin 4.1, prefix /usr) for mpirun on the GPU
+# machine, relocated under openmpi/ (scripts/gpu-mpirun.sh sets OPAL_* to
+# it): orterun, the plugins (all but the network transports and OpenSHMEM's:
+# one node, shared memory), help files, configuration.
+ompi_pkglib=$(ompi_info --path pkglibdir --parsable 2>/dev/null | sed -n 's/^path:pkglibdir://p')
+ompi_pkglib=${ompi_pkglib:-/usr/lib/x86_64-linux-gnu/openmpi/lib/openmpi3}
+ompi_data=/usr/share/openmpi ompi_etc=/etc/openmpi
+pmix_root=/usr/lib/x86_64-linux-gnu/pmix2
+for f in /usr/bin/orterun "$ompi_pkglib/mca_pml_ob1.so" "$ompi_pkglib/mca_pmix_ext3x.so" \
+         "$ompi_data/help-orterun.txt" "$ompi_etc/openmpi-mca-params.conf" "$pmix_root/lib"; do
+  [ -e "$f" ] || { echo "gpu-bundle: no $f (apt-get install openmpi-bin libpmix2)" >&2; exit 1; }
+done
+mkdir -p "$out/openmpi/bin" "$out/openmpi/lib/openmpi3" "$out/openmpi/share/openmpi" \
+  "$out/openmpi/etc" "$out/pmix/lib/pmix" "$out/pmix/share/pmix"
+cp /usr/bin/orterun "$out/openmpi/bin/"
+copy_libraries /usr/bin/orterun
+for plugin in "$ompi_pkglib"/*.so; do
+  case $(basename "$plugin") in
+    *ofi*|*openib*|*ucx*|*psm*) continue ;;        # InfiniBand, libfabric, UCX, PSM
+    mca_atomic_*|mca_memheap_*|mca_scoll_*|mca_spml_*|mca_sshmem_*) continue ;;  # OpenSHMEM
+  esac
+  cp "$plugin" "$out/openmpi/lib/openmpi3/"
+  copy_libraries "$plugin"
+done
+cp -r "$ompi_data"/help-*.txt "$ompi_data/amca-param-sets" "$out/openmpi/share/openmpi/"
+cp "$ompi_etc/openmpi-mca-params.conf" "$ompi_etc/openmpi-default-hostfile" "$out/openmpi/etc/"
+# PMIx: Debian's Open MPI uses the external libpmix (loaded by the pmix
+# ext3x plugin, so ldd of orterun does not list it).
+for plugin in "$pmix_root"/lib/pmix/*.so; do
+  cp "$plugin" "$out/pmix/lib/pmix/"
+  copy_libraries "$plugin"
+done
+cp "$pmix_root"/share/pmix/help-*.txt "$out/pmix/share/pmix/"
+# Debian's names the plugin folder by absolute path: gpu-mpirun.sh sets it.
+grep -v '^mca_base_component_path' "$pmix_root/share/pmix-mca-params.conf" \
+  > "$out/pmix/share/pmix-mca-params.conf"
+cp "$root/scripts/gpu-mpirun.sh" "$out/bin/mpirun"
+cat > "$out/bin/run-bundled" <<'EOF'
 #!/bin/sh
-here=$(cd "$(dirname "$0")/.." && pwd)
-exec "$here/lib/ld-linux-x86-64.so.2" --library-path "${STRATA_BUNDLE_LIBPATH:-$here/lib}" "$@"
-SH
-chmod +x "$out/bin/with-bundle"
+# BINARY ARGS... through the bundle's dynamic loader and libraries (the
+# command every rank of bin/mpirun runs).
+bundle=$(cd "$(dirname "$0")/.." && pwd)
+exec "$bundle/lib/ld-linux-x86-64.so.2" --library-path "${STRATA_BUNDLE_LIBPATH:-$bundle/lib}" "$@"
+EOF
+chmod +x "$out/bin/mpirun" "$out/bin/run-bundled"
 
 # The artifacts of the checks: the tiny GPT for both targets.
 compile() { "$build/bin/strata-compile" "$@"; }
@@ -76,6 +102,10 @@ for target in cpu cuda; do
     model.megatron_amp_O2=true -o "$out/artifacts/tiny-gpt-bf16-$target.strata"
   compile "$root/examples/tiny-gpt.yaml" --target $target --mode infer \
     model.micro_batch_size=1 -o "$out/artifacts/tiny-gpt-infer-$target.strata"
+  # Tensor parallel 2 (2 ranks on one GPU), the vocabulary padded as at tp 1
+  # (50304 rows, not 50432): the same model as tiny-gpt-f32-$target.
+  compile "$root/examples/tiny-gpt.yaml" --target $target --tp 2 trainer.devices=2 \
+    model.padded_vocab_size=50304 -o "$out/artifacts/tiny-gpt-f32-tp2-$target.strata"
 done
 
 # The benchmarks' artifacts (bench/gpu_train.py, bench/gpu_generate.py):

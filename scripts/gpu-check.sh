@@ -13,20 +13,24 @@
 #      greedy generation of 64 tokens from the CPU's checkpoint, GPU and CPU
 #      identical; 300 steps in bf16 O2 on the GPU against 300 in f32 on the
 #      CPU (validation loss within 1%);
-#   5. the benchmarks: bench/gpu_train.py and bench/gpu_generate.py (GPT-2
+#   5. tp 2 on one GPU (the MPI fallback): the tiny GPT at tensor parallel 2,
+#      2 ranks under the bundle's own mpirun, against 1 rank, 20 steps
+#      (scripts/gpu-check-tp2.sh);
+#   6. the benchmarks: bench/gpu_train.py and bench/gpu_generate.py (GPT-2
 #      124M against PyTorch eager, torch.compile and CUDA graphs).
 # Prints a summary; exits non-zero when a check failed. STRATA_GPU_CHECK_SKIP
 # (e.g. "bench") skips sections by name: conformance, communicators,
-# tiny-gpt, bf16, bench.
+# tiny-gpt, bf16, tp2, bench.
 # Usage: scripts/gpu-check.sh   (after carrying gpu-bundle.tar.xz)
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 bundle=$root/gpu-bundle
-if [ ! -x "$bundle/bin/strata-run" ]; then
-  [ -f "$root/gpu-bundle.tar.xz" ] || {
-    echo "gpu-check: no gpu-bundle.tar.xz: run scripts/gpu-bundle.sh on a development machine and carry it" >&2
-    exit 2; }
-  mkdir -p "$bundle" && tar -C "$bundle" -xJf "$root/gpu-bundle.tar.xz"
+# The carried tarball wins over a bundle unpacked earlier (a warm machine).
+if [ -f "$root/gpu-bundle.tar.xz" ]; then
+  rm -rf "$bundle" && mkdir -p "$bundle" && tar -C "$bundle" -xJf "$root/gpu-bundle.tar.xz"
+elif [ ! -x "$bundle/bin/strata-run" ]; then
+  echo "gpu-check: no gpu-bundle.tar.xz: run scripts/gpu-bundle.sh on a development machine and carry it" >&2
+  exit 2
 fi
 
 # The CUDA libraries come from this machine: the toolkit, and NCCL from
@@ -89,11 +93,9 @@ elif [ $rc -eq 0 ]; then note "nccl one rank: passed"
 else note "nccl one rank: FAILED (rc $rc, $log)"; failed=1; fi
 log=$logs/cuda-communicators-2-ranks.log
 if [ -x "$bundle/bin/mpirun" ]; then
-  # The launcher and the ranks run through the bundled loader; the plugins
-  # and help files come from the bundle's prefix.
-  OPAL_PREFIX=$bundle/mpi strata "$bundle/bin/mpirun" --allow-run-as-root \
-    --oversubscribe --mca plm isolated --mca pml ob1 --mca btl self,vader \
-    -np 2 "$bundle/bin/with-bundle" "$bundle/bin/StrataCudaCommunicatorsMpiTest" \
+  # The bundle's Open MPI (scripts/gpu-mpirun.sh): the launcher and the
+  # ranks run through the bundled loader.
+  "$bundle/bin/mpirun" -np 2 StrataCudaCommunicatorsMpiTest \
     > "$log" 2>&1
   rc=$?
   tail -n 5 "$log"
@@ -185,6 +187,19 @@ PY
 ) || failed=1
 note "tiny GPT 300 steps: $result"
 fi
+
+# -- tp 2 on one GPU (the MPI fallback) equals one rank within the f32 bounds.
+# Self-contained: scripts/gpu-check-tp2.sh (runnable alone, also with cpu).
+echo "== tp 2 on one GPU (the MPI fallback): 2 ranks under the bundle's mpirun against 1 rank"
+if ! skip tp2; then
+tp2_out=$(STRATA_BUNDLE="$bundle" STRATA_BUNDLE_LIBPATH="$libpath" \
+  "$root/scripts/gpu-check-tp2.sh" "$gpu" "$logs/tp2" 2>&1)
+tp2_rc=$?
+echo "$tp2_out"
+note "$(tail -n 1 <<<"$tp2_out")"
+[ $tp2_rc -eq 0 ] || failed=1
+fi
+# -- end of tp 2
 
 echo "== benchmarks"
 if ! skip bench; then
