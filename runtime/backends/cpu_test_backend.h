@@ -8,6 +8,7 @@
 
 #include "runtime/backends/registry.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 
@@ -16,8 +17,11 @@ namespace strata::runtime {
 /// The CPU backend (a test cannot go on without it).
 inline std::unique_ptr<Backend> cpuTestBackend() {
   StatusOr<std::unique_ptr<Backend>> backend = createBackend("cpu");
-  if (!backend.isOk())
+  if (!backend.isOk()) {
+    std::fprintf(stderr, "cpuTestBackend: %s\n",
+                 backend.status().toString().c_str());
     std::abort();
+  }
   return std::move(*backend);
 }
 

@@ -26,8 +26,12 @@ struct BackendOptions {
   /// Kernel threads of the CPU backend; 0 keeps OpenMP's default
   /// (OMP_NUM_THREADS or all cores).
   int numThreads = 0;
-  /// Which device of its kind ("cuda:1" -> 1).
-  int deviceIndex = 0;
+  /// Which device of its kind ("cuda:1" -> 1); -1 (plain "cuda"): the
+  /// rank's local index (localRank) modulo the devices visible, so that the
+  /// ranks of a node spread over its GPUs.
+  int deviceIndex = -1;
+  /// This process's index among the job's ranks on its node.
+  int localRank = 0;
   /// This process's rank in the job: notes meant once per job (the CUDA
   /// backend's "communicating through host memory") come from rank 0.
   int worldRank = 0;

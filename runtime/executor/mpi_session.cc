@@ -71,6 +71,16 @@ StatusOr<std::unique_ptr<MpiSession>> MpiSession::initialize() {
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   MPI_Comm_rank(MPI_COMM_WORLD, &session->worldRank_);
   MPI_Comm_size(MPI_COMM_WORLD, &session->worldSize_);
+  // The ranks sharing this node's memory, in world order: this rank's
+  // index among them picks its GPU.
+  MPI_Comm node = MPI_COMM_NULL;
+  if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED,
+                          session->worldRank_, MPI_INFO_NULL,
+                          &node) == MPI_SUCCESS &&
+      node != MPI_COMM_NULL) {
+    MPI_Comm_rank(node, &session->localRank_);
+    MPI_Comm_free(&node);
+  }
   if (session->finalizes_) {
     STRATA_ASSIGN_OR_RETURN(
         session->finalizeBarrier_,

@@ -68,6 +68,8 @@ public:
   bool usesMpi() const { return usesMpi_; }
   int worldRank() const { return worldRank_; }
   int worldSize() const { return worldSize_; }
+  /// This rank's index among the ranks on its node (0 without MPI).
+  int localRank() const { return localRank_; }
   /// The limit of every communicator operation (commTimeoutFromEnvironment).
   double commTimeoutSeconds() const { return commTimeoutSeconds_; }
 
@@ -82,6 +84,7 @@ private:
   bool finalizes_ = false;
   int worldRank_ = 0;
   int worldSize_ = 1;
+  int localRank_ = 0;
   double commTimeoutSeconds_ = kDefaultCommTimeoutSeconds;
   /// A duplicate of MPI_COMM_WORLD for the barrier before MPI_Finalize.
   std::unique_ptr<Communicator> finalizeBarrier_;

@@ -123,6 +123,7 @@ StatusOr<Backend *> RankSetup::backend(int threads) {
     BackendOptions options;
     options.numThreads = threads;
     options.worldRank = session_->worldRank();
+    options.localRank = session_->localRank();
     options.commTimeoutSeconds = session_->commTimeoutSeconds();
     StatusOr<std::unique_ptr<Backend>> created =
         createBackend(device_, options);

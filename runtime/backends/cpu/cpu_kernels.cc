@@ -735,7 +735,7 @@ private:
 
 StatusOr<std::unique_ptr<Backend>>
 createCpuBackend(const BackendOptions &options) {
-  if (options.deviceIndex != 0)
+  if (options.deviceIndex > 0)
     return Status::invalidArgument(
         "device cpu:" + std::to_string(options.deviceIndex) +
         ": the CPU backend has one device, cpu:0");

@@ -127,8 +127,13 @@ private:
 
 StatusOr<std::unique_ptr<Backend>>
 createCudaBackend(const BackendOptions &options) {
+  int index = options.deviceIndex;
+  if (index < 0) {
+    const int count = cuda::visibleDeviceCount();
+    index = count > 0 ? options.localRank % count : 0;
+  }
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<CudaDevice> device,
-                          CudaDevice::open(options.deviceIndex));
+                          CudaDevice::open(index));
   return std::unique_ptr<Backend>(new CudaBackend(std::move(device), options));
 }
 

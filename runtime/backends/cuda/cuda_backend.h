@@ -25,7 +25,8 @@ namespace strata::runtime {
 
 struct BackendOptions;
 
-/// GPU |options.deviceIndex|.
+/// GPU |options.deviceIndex|, or the rank's local index modulo the GPUs
+/// when it is -1.
 StatusOr<std::unique_ptr<Backend>>
 createCudaBackend(const BackendOptions &options);
 
