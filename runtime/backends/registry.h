@@ -28,6 +28,9 @@ struct BackendOptions {
   int numThreads = 0;
   /// Which device of its kind ("cuda:1" -> 1).
   int deviceIndex = 0;
+  /// The GEMM tuning cache file of backends that tune GEMMs (strata-run
+  /// --gemm-cache; empty: defaultGemmTuningCachePath()).
+  std::string gemmCache;
 };
 
 struct BackendEntry {

@@ -118,6 +118,7 @@ StatusOr<Backend *> RankSetup::backend(int threads) {
   if (!backend_) {
     BackendOptions options;
     options.numThreads = threads;
+    options.gemmCache = gemmCache_;
     StatusOr<std::unique_ptr<Backend>> created =
         createBackend(device_, options);
     if (!created.isOk())

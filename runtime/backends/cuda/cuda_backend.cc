@@ -10,6 +10,7 @@
 #include "runtime/backends/cuda/dispatch.h"
 #include "runtime/backends/cuda/kernels/column_sums.h"
 #include "runtime/backends/cuda/kernels/embedding.h"
+#include "runtime/backends/cuda/kernels/gemm.h"
 #include "runtime/backends/registry.h"
 
 namespace strata::runtime {
@@ -105,6 +106,19 @@ public:
         "pinned host buffers): run single-rank artifacts");
   }
 
+  StatusOr<GemmTuningReport> tuneGemm(const GemmDescriptor &gemm,
+                                      int reps) override {
+    STRATA_RETURN_IF_ERROR(cuda::check(cudaSetDevice(device_->index()),
+                                 "cudaSetDevice(" +
+                                     std::to_string(device_->index()) + ")"));
+    StatusOr<GemmTuningReport> report = cuda::kernels::tuneGemm(
+        gemm, reps, CudaDevice::raw(device_->defaultStream()));
+    if (!report.isOk())
+      return report.status().withContext(device_->name() + " (" +
+                                         device_->description() + ")");
+    return report;
+  }
+
 private:
   std::unique_ptr<CudaDevice> device_;
 };
@@ -115,6 +129,7 @@ StatusOr<std::unique_ptr<Backend>>
 createCudaBackend(const BackendOptions &options) {
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<CudaDevice> device,
                           CudaDevice::open(options.deviceIndex));
+  cuda::kernels::setGemmTuningCachePath(options.gemmCache);
   return std::unique_ptr<Backend>(new CudaBackend(std::move(device)));
 }
 

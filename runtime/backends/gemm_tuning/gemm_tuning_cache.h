@@ -78,6 +78,15 @@ struct GemmTuningEntry {
   bool operator==(const GemmTuningEntry &other) const;
 };
 
+/// What tuning one GEMM gave (Backend::tuneGemm, strata-run tune-gemms).
+struct GemmTuningReport {
+  GemmTuningEntry entry;
+  /// Read from the cache file rather than measured now.
+  bool cached = false;
+  /// The cache file.
+  std::string cachePath;
+};
+
 /// What a cache file holds, and a warning ("FILE:LINE: ...") per line or
 /// file that was ignored.
 struct GemmTuningFile {
