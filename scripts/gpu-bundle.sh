@@ -7,7 +7,8 @@
 #   library they load except the CUDA ones the GPU machine has (cudart,
 #   cuBLAS(Lt), NCCL, the driver), this machine's dynamic loader (so the
 #   binaries run whatever the GPU machine's glibc), and the artifacts the
-#   checks run, compiled here for --target cuda and cpu.
+#   checks run, compiled here for --target cuda and cpu (the tiny GPT; GPT-2
+#   124M's training step for GEMM autotuning).
 # Usage: scripts/gpu-bundle.sh [build-dir]   (then carry gpu-bundle.tar.xz)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,6 +45,13 @@ for target in cpu cuda; do
   compile "$root/examples/tiny-gpt.yaml" --target $target --mode infer \
     model.micro_batch_size=1 -o "$out/artifacts/tiny-gpt-infer-$target.strata"
 done
+
+# GPT-2 124M's training step as the GPU benchmark runs it (bf16 O2, 16 x
+# 1024 tokens): gpu-check.sh tunes its GEMMs (strata-run tune-gemms).
+compile "$root/examples/gpt2-124m.yaml" --target cuda \
+  trainer.precision=bf16-mixed model.precision=bf16-mixed \
+  model.megatron_amp_O2=true model.micro_batch_size=16 \
+  model.global_batch_size=16 -o "$out/artifacts/gpt2-124m-bf16-cuda.strata"
 
 tar -C "$out" -cJf "$root/gpu-bundle.tar.xz" .
 size=$(du -k "$root/gpu-bundle.tar.xz" | cut -f1)

@@ -6,7 +6,9 @@
 #   2. the backend conformance suite on the GPU (every (kernel, type) the
 #      CUDA backend runs against the CPU's f64 results);
 #   3. the tiny GPT: 50 training steps on Moby-Dick (dropout on) on the GPU
-#      against the CPU in f32, step by step (losses within 1e-5 relative).
+#      against the CPU in f32, step by step (losses within 1e-5 relative);
+#   4. GEMM autotuning of GPT-2 124M's training GEMMs (before any benchmark,
+#      which then reads the tuned algorithms), autotuned vs heuristic time.
 # Prints a summary; exits non-zero when a check failed.
 # Usage: scripts/gpu-check.sh   (after carrying gpu-bundle.tar.xz)
 set -u
@@ -84,6 +86,23 @@ worst = max(abs(a - b) / abs(a) for a, b in zip(cpu, gpu))
 print(f"tiny GPT f32, 50 steps, dropout on: worst relative loss difference GPU vs CPU {worst:.2e} (bound 1e-5)")
 sys.exit(0 if worst <= 1e-5 else 1)
 PY
+# GEMM autotuning (issue 12): strata-run tune-gemms times cuBLASLt's
+# candidates for every GEMM of the GPT-2 124M training step (bf16 O2,
+# 16 x 1024 tokens) into a cache file that every later command of this
+# script reads (STRATA_GEMM_CACHE), and reports autotuned vs heuristic time.
+gemm_autotuning() {
+  echo "== GEMM autotuning: GPT-2 124M training shapes (bf16, 16 x 1024 tokens)"
+  export STRATA_GEMM_CACHE=$logs/gemm-tuning.txt
+  local log=$logs/tune-gemms.log
+  if ! strata "$bundle/bin/strata-run" tune-gemms \
+      "$bundle/artifacts/gpt2-124m-bf16-cuda.strata" > "$log" 2>&1; then
+    echo "strata-run tune-gemms failed:"; tail -5 "$log"; failed=1; return
+  fi
+  cat "$log"
+  note "GEMM autotuning, GPT-2 124M step: $(sed -n 's/^  forward_backward: //p' "$log")"
+}
+gemm_autotuning
+
 echo "== summary"
 printf '%s\n' "${summary[@]}"
 [ $failed -eq 0 ] && echo "gpu-check: all checks passed" || echo "gpu-check: FAILED"
