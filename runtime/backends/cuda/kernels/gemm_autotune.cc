@@ -7,6 +7,7 @@
 
 #include "runtime/backends/cuda/cuda_check.h"
 #include "runtime/backends/cuda/kernels/gemm.h"
+#include "runtime/backends/gemm_tuning/candidate_choice.h"
 
 #include <algorithm>
 #include <array>
@@ -18,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <type_traits>
 #include <vector>
 
@@ -56,6 +58,8 @@ StatusOr<bool> tuningEnabled() {
 /// The cache file and the GPUs' names, for every GEMM of the process.
 struct TuningState {
   std::mutex mutex;
+  /// Warnings about the file already printed (it is re-read per record).
+  std::set<std::string> warned;
   std::string path; // empty: the default, resolved on first use
   std::unique_ptr<GemmTuningCache> cache;
   std::map<int, std::string> gpus;
@@ -74,7 +78,8 @@ GemmTuningCache &cacheOf(TuningState &s) {
     s.cache = std::make_unique<GemmTuningCache>(
         s.path.empty() ? defaultGemmTuningCachePath() : s.path);
     for (const std::string &warning : s.cache->load())
-      warn(warning);
+      if (s.warned.insert(warning).second)
+        warn(warning);
   }
   return *s.cache;
 }
@@ -144,10 +149,15 @@ heuristicCandidates(cublasLtHandle_t handle, const GemmKey &key,
                                        plan.c, plan.c, preference,
                                        kGemmCandidates, results.data(), &found),
         "cublasLtMatmulAlgoGetHeuristic for " + key.text()));
-    if (found > 0) {
-      results.resize(size_t(found));
+    results.resize(size_t(std::max(found, 0)));
+    // Only entries whose state is a success hold an algorithm.
+    results.erase(std::remove_if(results.begin(), results.end(),
+                                 [](const auto &r) {
+                                   return r.state != CUBLAS_STATUS_SUCCESS;
+                                 }),
+                  results.end());
+    if (!results.empty())
       return results;
-    }
   }
   return Status::internal("cuBLASLt has no algorithm for the GEMM " +
                           key.text());
@@ -272,34 +282,14 @@ tune(cublasLtHandle_t handle, const GemmKey &key, const GemmPlan &plan,
   }
   EventPair events;
   STRATA_RETURN_IF_ERROR(events.create());
-  GemmTuningEntry best;
-  best.gemm = key.text();
-  best.candidates = int(candidates.size());
-  best.heuristicMs = -1.0;
-  bool found = false;
+  std::vector<TimedCandidate> timed(candidates.size());
   for (size_t i = 0; i < candidates.size(); ++i) {
-    STRATA_ASSIGN_OR_RETURN(std::optional<double> ms,
+    timed[i].algorithm = wordsOf(candidates[i].algo);
+    STRATA_ASSIGN_OR_RETURN(timed[i].ms,
                             timeAlgorithm(handle, plan, candidates[i].algo,
                                           operands, reps, events));
-    if (!ms) // failed to launch: not a candidate
-      continue;
-    if (i == 0)
-      best.heuristicMs = *ms;
-    if (!found || *ms < best.tunedMs) {
-      found = true;
-      best.tunedMs = *ms;
-      best.chosen = int(i);
-      best.algorithm = wordsOf(candidates[i].algo);
-    }
   }
-  if (!found)
-    return Status::internal("none of cuBLASLt's " +
-                            std::to_string(candidates.size()) +
-                            " algorithms for the GEMM " + key.text() +
-                            " ran");
-  // Timing never gives 0 ms to a GEMM that ran.
-  best.tunedMs = std::max(best.tunedMs, 1e-6);
-  return best;
+  return chooseFastestCandidate(key.text(), timed);
 }
 
 /// The candidate whose words are |words|, or null.
@@ -380,7 +370,8 @@ Status chooseAlgorithm(cublasLtHandle_t handle, const GemmKey &key,
   std::vector<std::string> warnings;
   StatusOr<GemmTuningEntry> kept = cache.record(measured, merge, warnings);
   for (const std::string &warning : warnings)
-    warn(warning);
+    if (s.warned.insert(warning).second)
+      warn(warning);
   if (!kept.isOk()) {
     if (!s.warnedWrite)
       warn(kept.status().message() +
