@@ -34,8 +34,8 @@ TEST(ArtifactGemmsTest, TheForwardMatmulWithItsArenaAlignments) {
   const ArtifactGemm &g = (*gemms)[0];
   EXPECT_EQ(g.gemm.text(),
             "F32 m=2 n=4 k=8 (A, B^T) lda=8 ldb=8 ldc=4 align=256/256/64");
-  EXPECT_EQ(g.calls, (std::vector<std::pair<std::string, int64_t>>{
-                         {"forward", 1}}));
+  EXPECT_EQ(g.calls,
+            (std::vector<std::pair<std::string, int64_t>>{{"forward", 1}}));
   EXPECT_EQ(g.totalCalls(), 1);
   EXPECT_EQ(g.firstUse, "function forward, instruction 0 (matmul at output)");
 }

@@ -21,17 +21,18 @@ std::string format(const char *pattern, double value) {
 }
 
 std::string padLeft(const std::string &text, size_t width) {
-  return text.size() >= width ? text : std::string(width - text.size(), ' ') + text;
+  return text.size() >= width ? text
+                              : std::string(width - text.size(), ' ') + text;
 }
 
 std::string padRight(const std::string &text, size_t width) {
-  return text.size() >= width ? text : text + std::string(width - text.size(), ' ');
+  return text.size() >= width ? text
+                              : text + std::string(width - text.size(), ' ');
 }
 
 std::string speedup(double heuristicMs, double tunedMs) {
-  return heuristicMs > 0 && tunedMs > 0
-             ? format("%.2fx", heuristicMs / tunedMs)
-             : std::string("-");
+  return heuristicMs > 0 && tunedMs > 0 ? format("%.2fx", heuristicMs / tunedMs)
+                                        : std::string("-");
 }
 
 bool isEmpty(const GemmDescriptor &gemm) {
@@ -101,15 +102,14 @@ std::string formatTuningTable(const std::string &path,
   for (size_t i = 0; i < gemms.size() && i < reports.size(); ++i) {
     const GemmTuningEntry &e = reports[i].entry;
     const bool failed = e.heuristicMs <= 0;
-    out += padLeft(std::to_string(gemms[i].totalCalls()), 6) +
-           padLeft(failed ? "failed" : format("%.4f", e.heuristicMs), 14) +
-           padLeft(format("%.4f", e.tunedMs), 11) +
-           padLeft(speedup(e.heuristicMs, e.tunedMs), 9) + "  " +
-           padRight(std::to_string(e.chosen) + "/" +
-                        std::to_string(e.candidates),
-                    8) +
-           padRight(reports[i].cached ? "cached" : "timed", 8) + e.gemm +
-           "\n";
+    out +=
+        padLeft(std::to_string(gemms[i].totalCalls()), 6) +
+        padLeft(failed ? "failed" : format("%.4f", e.heuristicMs), 14) +
+        padLeft(format("%.4f", e.tunedMs), 11) +
+        padLeft(speedup(e.heuristicMs, e.tunedMs), 9) + "  " +
+        padRight(std::to_string(e.chosen) + "/" + std::to_string(e.candidates),
+                 8) +
+        padRight(reports[i].cached ? "cached" : "timed", 8) + e.gemm + "\n";
     for (const auto &[function, count] : gemms[i].calls) {
       if (!perFunction.count(function))
         functions.push_back(function);
@@ -140,8 +140,7 @@ Status runTuneGemmsCommand(const TuneGemmsOptions &o) {
   for (const ArtifactGemm &gemm : all) {
     if (isEmpty(gemm.gemm)) // never reaches a GEMM library
       continue;
-    StatusOr<GemmTuningReport> report =
-        backend->tuneGemm(gemm.gemm, o.reps);
+    StatusOr<GemmTuningReport> report = backend->tuneGemm(gemm.gemm, o.reps);
     if (!report.isOk()) // a backend that tunes nothing says so alone
       return report.status().code() == StatusCode::kUnimplemented
                  ? report.status()

@@ -13,7 +13,8 @@
 namespace strata::runtime {
 namespace {
 
-ArtifactGemm gemm(int64_t m, std::vector<std::pair<std::string, int64_t>> calls) {
+ArtifactGemm gemm(int64_t m,
+                  std::vector<std::pair<std::string, int64_t>> calls) {
   ArtifactGemm g;
   g.gemm.dtype = DType::BF16;
   g.gemm.shape = GemmShape{m, 8, 4, false, true, 4, 4, 8};
@@ -42,7 +43,8 @@ TEST(TuneGemmsTableTest, TotalsCountEachGemmAsOftenAsAFunctionRunsIt) {
       gemm(16, {{"forward_backward", 3}, {"forward", 1}}),
       gemm(32, {{"forward_backward", 2}})};
   const std::vector<GemmTuningReport> reports = {
-      report(gemms[0], 2.0, 1.0, 3, false), report(gemms[1], 1.0, 1.0, 0, true)};
+      report(gemms[0], 2.0, 1.0, 3, false),
+      report(gemms[1], 1.0, 1.0, 0, true)};
   const std::string table = formatTuningTable("m.strata", gemms, reports);
   EXPECT_EQ(
       table,

@@ -31,10 +31,9 @@ chooseFastestCandidate(const std::string &gemm,
     }
   }
   if (!found)
-    return Status::internal("none of cuBLASLt's " +
-                            std::to_string(candidates.size()) +
-                            " candidate algorithms for the GEMM " + gemm +
-                            " ran");
+    return Status::internal(
+        "none of cuBLASLt's " + std::to_string(candidates.size()) +
+        " candidate algorithms for the GEMM " + gemm + " ran");
   // Event timing can round a very short GEMM to 0 ms; the file wants > 0.
   best.tunedMs = std::max(best.tunedMs, 1e-6);
   return best;

@@ -1,4 +1,4 @@
-//===- candidate_choice.h - the fastest of timed GEMM algorithms -*- C++ -*-===//
+//===- candidate_choice.h - the fastest timed GEMM algorithm ----*- C++ -*-===//
 //
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //

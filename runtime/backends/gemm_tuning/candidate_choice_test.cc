@@ -37,9 +37,9 @@ TEST(CandidateChoiceTest, TiesGoToTheHeuristicsEarlierCandidate) {
 }
 
 TEST(CandidateChoiceTest, CandidatesThatFailedToLaunchAreDropped) {
-  StatusOr<GemmTuningEntry> entry = chooseFastestCandidate(
-      "g", {timed(1, std::nullopt), timed(2, 0.7), timed(3, std::nullopt),
-            timed(4, 0.6)});
+  StatusOr<GemmTuningEntry> entry =
+      chooseFastestCandidate("g", {timed(1, std::nullopt), timed(2, 0.7),
+                                   timed(3, std::nullopt), timed(4, 0.6)});
   ASSERT_TRUE(entry.isOk());
   EXPECT_EQ(entry->chosen, 3);
   EXPECT_EQ(entry->candidates, 4);

@@ -21,14 +21,13 @@ auto tie(const GemmDescriptor &d) {
 
 std::string GemmDescriptor::text() const {
   const GemmShape &s = shape;
-  std::string out = std::string(toString(dtype)) + " m=" + std::to_string(s.m) +
-                    " n=" + std::to_string(s.n) + " k=" + std::to_string(s.k) +
-                    " (" + (s.transA ? "A^T" : "A") + ", " +
-                    (s.transB ? "B^T" : "B") + ") lda=" + std::to_string(s.lda) +
-                    " ldb=" + std::to_string(s.ldb) +
-                    " ldc=" + std::to_string(s.ldc) +
-                    " align=" + std::to_string(alignA) + "/" +
-                    std::to_string(alignB) + "/" + std::to_string(alignC);
+  std::string out =
+      std::string(toString(dtype)) + " m=" + std::to_string(s.m) +
+      " n=" + std::to_string(s.n) + " k=" + std::to_string(s.k) + " (" +
+      (s.transA ? "A^T" : "A") + ", " + (s.transB ? "B^T" : "B") +
+      ") lda=" + std::to_string(s.lda) + " ldb=" + std::to_string(s.ldb) +
+      " ldc=" + std::to_string(s.ldc) + " align=" + std::to_string(alignA) +
+      "/" + std::to_string(alignB) + "/" + std::to_string(alignC);
   if (tf32)
     out += " tf32";
   return out;

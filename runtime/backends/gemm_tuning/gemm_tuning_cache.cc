@@ -98,8 +98,7 @@ StatusOr<GemmTuningEntry> parseEntry(std::string_view line) {
   const std::vector<std::string_view> words = split(fields[3], ' ');
   if (words.size() != entry.algorithm.size())
     return Status::dataLoss("the algorithm has " +
-                            std::to_string(words.size()) +
-                            " words, expected " +
+                            std::to_string(words.size()) + " words, expected " +
                             std::to_string(entry.algorithm.size()));
   for (size_t i = 0; i < words.size(); ++i)
     if (words[i].size() > 16 || !parseNumber(words[i], entry.algorithm[i], 16))
@@ -164,7 +163,8 @@ public:
         continue;
       const int err = errno;
       ::close(fd);
-      return Status::unavailable(io::ioErrorMessage(lockPath, "cannot lock", err));
+      return Status::unavailable(
+          io::ioErrorMessage(lockPath, "cannot lock", err));
     }
     return FileLock(fd);
   }
@@ -207,7 +207,8 @@ GemmTuningFile parseGemmTuningFile(std::string_view text,
       if (words.size() != 2 || words[0] != kMagic ||
           !parseNumber(words[1], version)) {
         file.warnings.push_back(
-            where + "not a Strata GEMM tuning file (its first line should be '" +
+            where +
+            "not a Strata GEMM tuning file (its first line should be '" +
             std::string(kMagic) + " " +
             std::to_string(kGemmTuningFormatVersion) +
             "'): the file is ignored, its GEMMs are tuned again and it is "
@@ -239,8 +240,8 @@ GemmTuningFile parseGemmTuningFile(std::string_view text,
 
 std::string formatGemmTuningFile(const std::vector<GemmTuningEntry> &entries) {
   std::string text = kHeaderComment;
-  text += std::string(kMagic) + " " +
-          std::to_string(kGemmTuningFormatVersion) + "\n";
+  text += std::string(kMagic) + " " + std::to_string(kGemmTuningFormatVersion) +
+          "\n";
   for (const GemmTuningEntry &entry : entries)
     text += entryLine(entry);
   return text;
@@ -274,9 +275,9 @@ std::vector<std::string> GemmTuningCache::load() {
   return std::move(file.warnings);
 }
 
-const GemmTuningEntry *
-GemmTuningCache::find(const std::string &gpu, uint64_t libraryVersion,
-                      const std::string &gemm) const {
+const GemmTuningEntry *GemmTuningCache::find(const std::string &gpu,
+                                             uint64_t libraryVersion,
+                                             const std::string &gemm) const {
   auto it = entries_.find(Key(gpu, libraryVersion, gemm));
   return it == entries_.end() ? nullptr : &it->second;
 }
@@ -287,8 +288,9 @@ GemmTuningCache::record(const GemmTuningEntry &entry, Merge merge,
   if (entry.gpu.empty() || entry.gemm.empty() || hasLineBreakOrTab(entry.gpu) ||
       hasLineBreakOrTab(entry.gemm))
     return Status::invalidArgument(
-        path_ + ": a GEMM tuning entry needs a gpu and a gemm without tabs or "
-                "line breaks, got '" +
+        path_ +
+        ": a GEMM tuning entry needs a gpu and a gemm without tabs or "
+        "line breaks, got '" +
         entry.gpu + "' and '" + entry.gemm + "'");
   const std::filesystem::path parent =
       std::filesystem::path(path_).parent_path();

@@ -74,15 +74,15 @@ TEST(GemmTuningFileTest, EmptyTextIsAnEmptyCache) {
 TEST(GemmTuningFileTest, CorruptLinesAreWarningsNamingFileAndLine) {
   const std::string good = formatGemmTuningFile({entry(kH100, kGemm, 1)});
   const std::string text =
-      good + "just some words\n" +                                       // 9
-      kH100 + "\tx\t" + kGemm + "\t0 0 0 0 0 0 0 0\t1\t1\t0/1\n" +        // 10
-      kH100 + "\t1\t" + kGemm + "\t0 0 0 zz 0 0 0 0\t1\t1\t0/1\n" +       // 11
-      kH100 + "\t1\t" + kGemm + "\t0 0 0\t1\t1\t0/1\n" +                  // 12
-      kH100 + "\t1\t" + kGemm + "\t0 0 0 0 0 0 0 0\t-3\t1\t0/1\n" +       // 13
-      kH100 + "\t1\t" + kGemm + "\t0 0 0 0 0 0 0 0\t1\tnan\t0/1\n" +      // 14
-      kH100 + "\t1\t" + kGemm + "\t0 0 0 0 0 0 0 0\t1\t1\t4/4\n" +        // 15
-      std::string("\x01\xff\t\xfe garbage\n") +                           // 16
-      kA100 + "\t2\t" + kGemm + "\t0 0 0 0 0 0 0 1\t0.5\t0.75\t1/2\n";    // 17
+      good + "just some words\n" +                                     // 9
+      kH100 + "\tx\t" + kGemm + "\t0 0 0 0 0 0 0 0\t1\t1\t0/1\n" +     // 10
+      kH100 + "\t1\t" + kGemm + "\t0 0 0 zz 0 0 0 0\t1\t1\t0/1\n" +    // 11
+      kH100 + "\t1\t" + kGemm + "\t0 0 0\t1\t1\t0/1\n" +               // 12
+      kH100 + "\t1\t" + kGemm + "\t0 0 0 0 0 0 0 0\t-3\t1\t0/1\n" +    // 13
+      kH100 + "\t1\t" + kGemm + "\t0 0 0 0 0 0 0 0\t1\tnan\t0/1\n" +   // 14
+      kH100 + "\t1\t" + kGemm + "\t0 0 0 0 0 0 0 0\t1\t1\t4/4\n" +     // 15
+      std::string("\x01\xff\t\xfe garbage\n") +                        // 16
+      kA100 + "\t2\t" + kGemm + "\t0 0 0 0 0 0 0 1\t0.5\t0.75\t1/2\n"; // 17
   const GemmTuningFile parsed = parseGemmTuningFile(text, "/c/cache.txt");
   ASSERT_EQ(parsed.entries.size(), 2u);
   EXPECT_EQ(parsed.entries[0], entry(kH100, kGemm, 1));
@@ -167,7 +167,8 @@ TEST(GemmTuningCacheTest, RecordWritesAFileAnotherProcessReads) {
   ASSERT_NE(found, nullptr);
   EXPECT_EQ(*found, entry(kH100, kGemm, 1));
   // No temporary file is left beside it.
-  for (const auto &file : std::filesystem::directory_iterator(dir.file("nested/dir")))
+  for (const auto &file :
+       std::filesystem::directory_iterator(dir.file("nested/dir")))
     EXPECT_TRUE(file.path().filename() == "gemm-tuning.txt" ||
                 file.path().filename() == "gemm-tuning.txt.lock")
         << file.path();
@@ -246,8 +247,8 @@ TEST(GemmTuningCacheTest, EntriesOfOtherGpusAndVersionsNeverMatchButStay) {
 TEST(GemmTuningCacheTest, ACorruptFileIsRewrittenWithoutItsBadLines) {
   TempDir dir;
   const std::string path = dir.file("gemm-tuning.txt");
-  writeText(path, formatGemmTuningFile({entry(kA100, kGemm, 1)}) +
-                      "truncated li");
+  writeText(path,
+            formatGemmTuningFile({entry(kA100, kGemm, 1)}) + "truncated li");
   GemmTuningCache cache(path);
   const std::vector<std::string> loaded = cache.load();
   ASSERT_EQ(loaded.size(), 1u);
@@ -297,7 +298,8 @@ TEST(GemmTuningCacheTest, ConcurrentRecordsLoseNothing) {
       for (int i = 0; i < kEach; ++i)
         failures[size_t(w)] +=
             !cache
-                 .record(entry(kH100, kGemm + " #" + std::to_string(w * kEach + i),
+                 .record(entry(kH100,
+                               kGemm + " #" + std::to_string(w * kEach + i),
                                uint64_t(i)),
                          GemmTuningCache::Merge::KeepExisting, warnings)
                  .isOk();

@@ -143,14 +143,14 @@ StatusOr<std::unique_ptr<GemmPlan>> buildPlan(const GemmKey &key) {
   // The layouts of the matrices as stored, read column-major: our
   // row-major B, [k, n] (ldb >= n) or transposed [n, k] (ldb >= k), is the
   // column-major [n, k] or [k, n]; likewise A; our C [m, n] is C^T [n, m].
-  STRATA_RETURN_IF_ERROR(checkLt(
-      cublasLtMatrixLayoutCreate(&plan->a, type, s.transB ? s.k : s.n,
-                                 s.transB ? s.n : s.k, s.ldb),
-      "cublasLtMatrixLayoutCreate(B)"));
-  STRATA_RETURN_IF_ERROR(checkLt(
-      cublasLtMatrixLayoutCreate(&plan->b, type, s.transA ? s.m : s.k,
-                                 s.transA ? s.k : s.m, s.lda),
-      "cublasLtMatrixLayoutCreate(A)"));
+  STRATA_RETURN_IF_ERROR(
+      checkLt(cublasLtMatrixLayoutCreate(&plan->a, type, s.transB ? s.k : s.n,
+                                         s.transB ? s.n : s.k, s.ldb),
+              "cublasLtMatrixLayoutCreate(B)"));
+  STRATA_RETURN_IF_ERROR(
+      checkLt(cublasLtMatrixLayoutCreate(&plan->b, type, s.transA ? s.m : s.k,
+                                         s.transA ? s.k : s.m, s.lda),
+              "cublasLtMatrixLayoutCreate(A)"));
   STRATA_RETURN_IF_ERROR(
       checkLt(cublasLtMatrixLayoutCreate(&plan->c, type, s.n, s.m, s.ldc),
               "cublasLtMatrixLayoutCreate(C)"));
@@ -197,10 +197,9 @@ StatusOr<GemmKey> keyOf(DType dtype, const GemmShape &shape, const void *a,
 class TuningOperand {
 public:
   Status allocate(size_t bytes, uint32_t alignment, cudaStream_t stream) {
-    STRATA_RETURN_IF_ERROR(
-        check(cudaMalloc(&raw_, bytes + kMaxGemmAlignment),
-              "cudaMalloc of " + std::to_string(bytes) +
-                  " bytes for a GEMM to tune"));
+    STRATA_RETURN_IF_ERROR(check(cudaMalloc(&raw_, bytes + kMaxGemmAlignment),
+                                 "cudaMalloc of " + std::to_string(bytes) +
+                                     " bytes for a GEMM to tune"));
     // cudaMalloc's addresses are 256-byte aligned.
     at_ = static_cast<uint8_t *>(raw_) +
           (alignment < kMaxGemmAlignment ? alignment : 0);
@@ -263,8 +262,8 @@ StatusOr<GemmTuningReport> tuneGemm(const GemmDescriptor &gemm, int reps,
       workspace.allocate(kGemmWorkspaceBytes, kMaxGemmAlignment, stream));
   GemmTuningReport report;
   STRATA_RETURN_IF_ERROR(
-      planFor(key, GemmOperands{a.get(), b.get(), c.get(), workspace.get(),
-                                stream},
+      planFor(key,
+              GemmOperands{a.get(), b.get(), c.get(), workspace.get(), stream},
               reps, &report)
           .status());
   // The operands are freed next: nothing may still be running on them.

@@ -181,9 +181,9 @@ public:
         check(cudaMallocAsync(&raw, bytes + 2 * kMaxGemmAlignment, stream),
               "cudaMallocAsync of " + std::to_string(bytes) +
                   " bytes to time GEMM algorithms in"));
-    const uintptr_t start = (reinterpret_cast<uintptr_t>(raw) +
-                             kMaxGemmAlignment - 1) /
-                            kMaxGemmAlignment * kMaxGemmAlignment;
+    const uintptr_t start =
+        (reinterpret_cast<uintptr_t>(raw) + kMaxGemmAlignment - 1) /
+        kMaxGemmAlignment * kMaxGemmAlignment;
     const uintptr_t at =
         start + (alignment < kMaxGemmAlignment ? alignment : 0);
     return ScratchBuffer(raw, reinterpret_cast<void *>(at), stream);
@@ -244,22 +244,22 @@ timeAlgorithm(cublasLtHandle_t handle, const GemmPlan &plan,
   for (int i = 0; i < kGemmWarmups; ++i)
     if (launchGemm(handle, plan, algorithm, operands) != CUBLAS_STATUS_SUCCESS)
       return std::optional<double>();
-  STRATA_RETURN_IF_ERROR(check(cudaEventRecord(events.start, operands.stream),
-                               "cudaEventRecord"));
+  STRATA_RETURN_IF_ERROR(
+      check(cudaEventRecord(events.start, operands.stream), "cudaEventRecord"));
   bool launched = true;
   for (int i = 0; i < reps && launched; ++i)
     launched =
         launchGemm(handle, plan, algorithm, operands) == CUBLAS_STATUS_SUCCESS;
-  STRATA_RETURN_IF_ERROR(check(cudaEventRecord(events.stop, operands.stream),
-                               "cudaEventRecord"));
+  STRATA_RETURN_IF_ERROR(
+      check(cudaEventRecord(events.stop, operands.stream), "cudaEventRecord"));
   STRATA_RETURN_IF_ERROR(check(cudaEventSynchronize(events.stop),
                                "timing GEMM algorithms: the GPU failed"));
   if (!launched)
     return std::optional<double>();
   float ms = 0.0f;
-  STRATA_RETURN_IF_ERROR(check(
-      cudaEventElapsedTime(&ms, events.start, events.stop),
-      "cudaEventElapsedTime"));
+  STRATA_RETURN_IF_ERROR(
+      check(cudaEventElapsedTime(&ms, events.start, events.stop),
+            "cudaEventElapsedTime"));
   return std::optional<double>(double(ms) / reps);
 }
 
@@ -361,9 +361,8 @@ Status chooseAlgorithm(cublasLtHandle_t handle, const GemmKey &key,
     return Status::ok();
   }
 
-  STRATA_ASSIGN_OR_RETURN(
-      GemmTuningEntry measured,
-      tune(handle, key, plan, candidates, operands, reps));
+  STRATA_ASSIGN_OR_RETURN(GemmTuningEntry measured,
+                          tune(handle, key, plan, candidates, operands, reps));
   measured.gpu = gpu;
   measured.libraryVersion = version;
   GemmTuningEntry used = measured;
