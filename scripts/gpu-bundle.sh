@@ -8,7 +8,8 @@
 #   the GPU machine has (cudart, cuBLAS(Lt), NCCL, the driver), this
 #   machine's dynamic loader (so the binaries run whatever the GPU machine's
 #   glibc), and the artifacts the checks run, compiled here for --target
-#   cuda and cpu;
+#   cuda and cpu (the tiny GPT; GPT-2 124M for GEMM autotuning and the
+#   benchmarks);
 #   a relocated Open MPI for 2 ranks on that machine, which may have no MPI:
 #   openmpi/ (orterun, its plugins, help files, configuration), pmix/ (the
 #   external PMIx Open MPI loads, with its plugins and help files), their
@@ -108,7 +109,8 @@ for target in cpu cuda; do
     model.padded_vocab_size=50304 -o "$out/artifacts/tiny-gpt-f32-tp2-$target.strata"
 done
 
-# The benchmarks' artifacts (bench/gpu_train.py, bench/gpu_generate.py):
+# The benchmarks' artifacts (bench/gpu_train.py, bench/gpu_generate.py; the
+# training step's GEMMs are the ones gpu-check.sh autotunes first):
 # GPT-2 124M, bf16, the training step at batch 16 x 1024 and inference at
 # batch 1 and 32 with a prefill of 128 positions.
 bf16_o2="trainer.precision=bf16-mixed model.precision=bf16-mixed model.megatron_amp_O2=true"

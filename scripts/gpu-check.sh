@@ -16,11 +16,13 @@
 #   5. tp 2 on one GPU (the MPI fallback): the tiny GPT at tensor parallel 2,
 #      2 ranks under the bundle's own mpirun, against 1 rank, 20 steps
 #      (scripts/gpu-check-tp2.sh);
-#   6. the benchmarks: bench/gpu_train.py and bench/gpu_generate.py (GPT-2
+#   6. GEMM autotuning of GPT-2 124M's training GEMMs (before the benchmarks,
+#      which then read the tuned algorithms), autotuned vs heuristic time;
+#   7. the benchmarks: bench/gpu_train.py and bench/gpu_generate.py (GPT-2
 #      124M against PyTorch eager, torch.compile and CUDA graphs).
 # Prints a summary; exits non-zero when a check failed. STRATA_GPU_CHECK_SKIP
 # (e.g. "bench") skips sections by name: conformance, communicators,
-# tiny-gpt, bf16, tp2, bench.
+# tiny-gpt, bf16, tp2, gemm-tuning, bench.
 # Usage: scripts/gpu-check.sh   (after carrying gpu-bundle.tar.xz)
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -200,6 +202,32 @@ note "$(tail -n 1 <<<"$tp2_out")"
 [ $tp2_rc -eq 0 ] || failed=1
 fi
 # -- end of tp 2
+
+# GEMM autotuning (issue 12): strata-run tune-gemms times cuBLASLt's
+# candidates for every GEMM of the GPT-2 124M training step (bf16 O2,
+# 16 x 1024 tokens) into a cache file that every later command of this
+# script reads (STRATA_GEMM_CACHE), and reports autotuned vs heuristic time.
+gemm_autotuning() {
+  echo "== GEMM autotuning: GPT-2 124M training shapes (bf16, 16 x 1024 tokens)"
+  export STRATA_GEMM_CACHE=$logs/gemm-tuning.txt
+  local log=$logs/tune-gemms.log
+  if ! strata "$bundle/bin/strata-run" tune-gemms \
+      "$bundle/artifacts/gpt2-124m-train-bf16.strata" > "$log" 2>&1; then
+    echo "strata-run tune-gemms failed:"; tail -5 "$log"; failed=1; return
+  fi
+  cat "$log"
+  note "GEMM autotuning, GPT-2 124M step: $(sed -n 's/^  forward_backward: //p' "$log")"
+  # A second run reads every choice back from the file instead of timing.
+  strata "$bundle/bin/strata-run" tune-gemms \
+    "$bundle/artifacts/gpt2-124m-train-bf16.strata" > "$log.again" 2>&1
+  local timed
+  timed=$(grep -c '  timed  ' "$log.again" || true)
+  if [ "$timed" != 0 ] || ! grep -q '  cached  ' "$log.again"; then
+    echo "tune-gemms again: $timed GEMMs timed again instead of read from $STRATA_GEMM_CACHE"
+    tail -5 "$log.again"; failed=1
+  fi
+}
+skip gemm-tuning || gemm_autotuning
 
 echo "== benchmarks"
 if ! skip bench; then

@@ -18,4 +18,11 @@ Status unsupportedKernel(const KernelDescriptor &descriptor,
       toString(descriptor.dtype));
 }
 
+StatusOr<GemmTuningReport> Backend::tuneGemm(const GemmDescriptor &, int) {
+  return Status::unimplemented(
+      "the " + name() +
+      " backend has no GEMM algorithms to choose from, so nothing to tune "
+      "(GEMM autotuning is for --device cuda)");
+}
+
 } // namespace strata::runtime

@@ -25,6 +25,8 @@
 
 #include "runtime/backends/device.h"
 #include "runtime/backends/device_communicator.h"
+#include "runtime/backends/gemm_tuning/gemm_descriptor.h"
+#include "runtime/backends/gemm_tuning/gemm_tuning_cache.h"
 #include "runtime/backends/kernel_descriptor.h"
 #include "runtime/support/status.h"
 
@@ -96,6 +98,14 @@ public:
     (void)queue;
     return std::unique_ptr<RecordedWork>();
   }
+
+  /// (optional) GEMM autotuning ahead of time: times the algorithms the
+  /// backend could run |gemm| with (|reps| calls each), keeps the fastest
+  /// for the runs that follow (in its tuning cache) and reports the
+  /// measurement, or the cached one. Backends with no choice of GEMM
+  /// algorithms: kUnimplemented naming the backend (the default).
+  virtual StatusOr<GemmTuningReport> tuneGemm(const GemmDescriptor &gemm,
+                                              int reps);
 };
 
 /// "kernel matmul in BF16 is not supported by the null backend"-style

@@ -38,6 +38,9 @@ struct BackendOptions {
   /// The limit of every communicator operation (STRATA_COMM_TIMEOUT_S):
   /// a GPU communicator gives up after it, like the host's.
   double commTimeoutSeconds = 300;
+  /// The GEMM tuning cache file of backends that tune GEMMs (strata-run
+  /// --gemm-cache; empty: defaultGemmTuningCachePath()).
+  std::string gemmCache;
 };
 
 struct BackendEntry {

@@ -125,6 +125,7 @@ StatusOr<Backend *> RankSetup::backend(int threads) {
     options.worldRank = session_->worldRank();
     options.localRank = session_->localRank();
     options.commTimeoutSeconds = session_->commTimeoutSeconds();
+    options.gemmCache = gemmCache_;
     StatusOr<std::unique_ptr<Backend>> created =
         createBackend(device_, options);
     if (!created.isOk())

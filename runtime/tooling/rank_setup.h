@@ -55,6 +55,9 @@ public:
   /// The device the commands run on (strata-run --device; "cpu" unless
   /// set).
   void setDevice(std::string device) { device_ = std::move(device); }
+  /// The GEMM tuning cache file of the backend (strata-run --gemm-cache;
+  /// empty: the default).
+  void setGemmCache(std::string path) { gemmCache_ = std::move(path); }
   /// The process's backend for that device, created on first use with
   /// |threads| kernel threads (0: OpenMP's default): the one place a
   /// command gets its device from.
@@ -74,6 +77,7 @@ public:
 
 private:
   std::string device_ = "cpu";
+  std::string gemmCache_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<MpiSession> session_;
   std::unique_ptr<MeshCommunicators> communicators_;

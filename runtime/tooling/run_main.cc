@@ -14,6 +14,7 @@
 #include "runtime/tooling/numerics_commands.h"
 #include "runtime/tooling/rank_setup.h"
 #include "runtime/tooling/training_command.h"
+#include "runtime/tooling/tune_gemms_command.h"
 
 #include <CLI/CLI.hpp>
 
@@ -89,18 +90,29 @@ int runStrataRunMain(int argc, char **argv) {
       "Every rank runs the command; the first prints and writes the files; a "
       "rank that fails ends the job.\nEnvironment: STRATA_COMM_TIMEOUT_S "
       "(default 300): seconds any transfer between ranks may take before the "
-      "job gives up; OMP_NUM_THREADS: kernel threads when --threads is 0.");
+      "job gives up; OMP_NUM_THREADS: kernel threads when --threads is 0; "
+      "STRATA_GEMM_TUNING=off: --device cuda keeps cuBLASLt's heuristic "
+      "GEMM algorithms (no autotuning, no --gemm-cache file; for A/B "
+      "measurements); STRATA_GEMM_CACHE: the default --gemm-cache.");
   app.require_subcommand(1);
   app.set_version_flag("--version", "strata-run (Strata) 0.1.0");
   // Before or after the command's name: every command runs on it.
   app.fallthrough();
   std::string device = "cpu";
-  app.add_option(
+  CLI::Option *deviceOption = app.add_option(
          "--device", device,
          "The device every command runs on: " + registeredBackendNames() +
              " (an artifact runs on the kind of device it was "
              "compiled for: strata-compile --target)")
       ->capture_default_str();
+  std::string gemmCache;
+  app.add_option("--gemm-cache", gemmCache,
+                 "GEMM autotuning's cache file (--device cuda): the fastest "
+                 "cuBLASLt algorithm of each GEMM, per GPU and cuBLASLt "
+                 "version, timed once (tune-gemms, or a GEMM's first run) and "
+                 "read by later runs (default: $STRATA_GEMM_CACHE, else "
+                 "$XDG_CACHE_HOME/strata/gemm-tuning.txt, else "
+                 "~/.cache/strata/gemm-tuning.txt)");
 
   std::string inspectPath;
   CLI::App *inspect = app.add_subcommand(
@@ -329,6 +341,27 @@ int runStrataRunMain(int argc, char **argv) {
                             "Output safetensors file (written atomically)")
       ->required();
 
+  TuneGemmsOptions tuneGemms;
+  CLI::App *tuneGemmsCommand = app.add_subcommand(
+      "tune-gemms",
+      "GEMM autotuning ahead of time: time cuBLASLt's candidate algorithms "
+      "for every distinct GEMM of the artifact (type, shape, layouts, operand "
+      "alignments) on the GPU, keep the fastest in the --gemm-cache file "
+      "(runs read it instead of tuning on their first steps) and print the "
+      "heuristic's and the tuned times. Runs on --device cuda unless "
+      "--device names another");
+  tuneGemmsCommand->add_option("artifact", tuneGemms.artifact, "The .strata file")
+      ->required();
+  tuneGemmsCommand
+      ->add_option("--reps", tuneGemms.reps,
+                   "Timed calls per candidate algorithm (after 2 warm-up "
+                   "calls)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  tuneGemmsCommand->add_flag("--list", tuneGemms.list,
+                             "Only list the distinct GEMMs and the "
+                             "instructions that run them (no device needed)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &error) {
@@ -336,7 +369,11 @@ int runStrataRunMain(int argc, char **argv) {
   }
   if (Status started = rankSetup().initialize(); !started.isOk())
     return fail(started);
+  // tune-gemms tunes GPU GEMMs: CUDA unless --device says otherwise.
+  if (*tuneGemmsCommand && deviceOption->count() == 0)
+    device = "cuda";
   rankSetup().setDevice(device);
+  rankSetup().setGemmCache(gemmCache);
   // Under mpirun every rank runs the command; the first one reports.
   if (!rankSetup().isFirstRank() && !std::freopen("/dev/null", "w", stdout))
     return fail(Status::internal("cannot silence the output of rank " +
@@ -370,6 +407,8 @@ int runStrataRunMain(int argc, char **argv) {
     status = runGenerateCommand(generate);
   else if (*exportCommand)
     status = runExportCommand(exportOptions);
+  else if (*tuneGemmsCommand)
+    status = runTuneGemmsCommand(tuneGemms);
   else if (!dataTraining.data.empty()) {
     dataTraining.artifact = trainOptions.artifact;
     dataTraining.checkpoint = trainOptions.checkpoint;

@@ -12,6 +12,7 @@
 #include "runtime/backends/cuda/dispatch.h"
 #include "runtime/backends/cuda/kernels/column_sums.h"
 #include "runtime/backends/cuda/kernels/embedding.h"
+#include "runtime/backends/cuda/kernels/gemm.h"
 #include "runtime/backends/registry.h"
 
 #include <cstdlib>
@@ -118,6 +119,19 @@ public:
     return cuda::recordGraph(CudaDevice::raw(stream), queue);
   }
 
+  StatusOr<GemmTuningReport> tuneGemm(const GemmDescriptor &gemm,
+                                      int reps) override {
+    STRATA_RETURN_IF_ERROR(cuda::check(cudaSetDevice(device_->index()),
+                                 "cudaSetDevice(" +
+                                     std::to_string(device_->index()) + ")"));
+    StatusOr<GemmTuningReport> report = cuda::kernels::tuneGemm(
+        gemm, reps, CudaDevice::raw(device_->defaultStream()));
+    if (!report.isOk())
+      return report.status().withContext(device_->name() + " (" +
+                                         device_->description() + ")");
+    return report;
+  }
+
 private:
   std::unique_ptr<CudaDevice> device_;
   BackendOptions options_;
@@ -134,6 +148,7 @@ createCudaBackend(const BackendOptions &options) {
   }
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<CudaDevice> device,
                           CudaDevice::open(index));
+  cuda::kernels::setGemmTuningCachePath(options.gemmCache);
   return std::unique_ptr<Backend>(new CudaBackend(std::move(device), options));
 }
 

@@ -3,15 +3,16 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 // Host code only: cuBLASLt's kernels do the work. What a call costs after
-// the first of its shape: a cache lookup under a mutex and
-// cublasLtMatmul.
+// the first of its key: a cache lookup under a mutex and cublasLtMatmul.
+// The first call of a key builds its plan and chooses its algorithm
+// (gemm_autotune.h: the tuning cache file's, or timed now).
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/backends/cuda/kernels/gemm.h"
 
 #include "runtime/backends/cuda/cuda_check.h"
-
-#include <cublasLt.h>
+#include "runtime/backends/cuda/kernels/gemm_autotune.h"
+#include "runtime/backends/cuda/kernels/gemm_plan.h"
 
 #include <cstdint>
 #include <cstdlib>
@@ -19,12 +20,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <tuple>
-#include <type_traits>
 
 namespace strata::runtime::cuda::kernels {
-
-namespace {
 
 Status checkLt(cublasStatus_t status, const std::string &what) {
   if (status == CUBLAS_STATUS_SUCCESS)
@@ -33,16 +30,45 @@ Status checkLt(cublasStatus_t status, const std::string &what) {
                           cublasLtGetStatusString(status));
 }
 
-/// The largest power of two up to 256 that divides |p|'s address. The
-/// heuristic assumes 256-byte aligned operands unless told otherwise, and
-/// arena buffers are only 64-byte aligned.
-uint32_t alignmentOf(const void *p) {
-  const auto address = reinterpret_cast<uintptr_t>(p);
-  uint32_t alignment = 256;
-  while (alignment > 1 && address % alignment != 0)
-    alignment /= 2;
-  return alignment;
+GemmPlan::~GemmPlan() {
+  if (c)
+    cublasLtMatrixLayoutDestroy(c);
+  if (b)
+    cublasLtMatrixLayoutDestroy(b);
+  if (a)
+    cublasLtMatrixLayoutDestroy(a);
+  if (operation)
+    cublasLtMatmulDescDestroy(operation);
 }
+
+cublasStatus_t launchGemm(cublasLtHandle_t handle, const GemmPlan &plan,
+                          const cublasLtMatmulAlgo_t &algorithm,
+                          const GemmOperands &o) {
+  const float alpha = 1.0f, beta = 0.0f;
+  // C^T = op(B)^T op(A)^T: cuBLASLt's A is our B.
+  return cublasLtMatmul(handle, plan.operation, &alpha, o.b, plan.a, o.a,
+                        plan.b, &beta, o.c, plan.c, o.c, plan.c, &algorithm,
+                        o.workspace, kGemmWorkspaceBytes, o.stream);
+}
+
+size_t operandBytesA(const GemmDescriptor &g) {
+  const GemmShape &s = g.shape;
+  const int64_t rows = s.transA ? s.k : s.m, cols = s.transA ? s.m : s.k;
+  return size_t((rows - 1) * s.lda + cols) * dtypeSize(g.dtype);
+}
+
+size_t operandBytesB(const GemmDescriptor &g) {
+  const GemmShape &s = g.shape;
+  const int64_t rows = s.transB ? s.n : s.k, cols = s.transB ? s.k : s.n;
+  return size_t((rows - 1) * s.ldb + cols) * dtypeSize(g.dtype);
+}
+
+size_t operandBytesC(const GemmDescriptor &g) {
+  const GemmShape &s = g.shape;
+  return size_t((s.m - 1) * s.ldc + s.n) * dtypeSize(g.dtype);
+}
+
+namespace {
 
 /// STRATA_CUDA_TF32=1: F32 GEMMs may use TF32 tensor cores (read once).
 bool tf32Allowed() {
@@ -52,55 +78,6 @@ bool tf32Allowed() {
   }();
   return allowed;
 }
-
-/// What a GEMM's descriptors and algorithm depend on.
-struct GemmKey {
-  int device = 0;
-  DType dtype = DType::F32;
-  int64_t m = 0, n = 0, k = 0, lda = 0, ldb = 0, ldc = 0;
-  bool transA = false, transB = false;
-  uint32_t alignA = 0, alignB = 0, alignC = 0;
-  bool tf32 = false;
-
-  auto tie() const {
-    return std::tie(device, dtype, m, n, k, lda, ldb, ldc, transA, transB,
-                    alignA, alignB, alignC, tf32);
-  }
-  bool operator<(const GemmKey &other) const { return tie() < other.tie(); }
-
-  /// "BF16 m=5 n=11 k=7 (A, B^T) lda=7 ldb=7 ldc=11", for errors.
-  std::string text() const {
-    return std::string(toString(dtype)) + " m=" + std::to_string(m) +
-           " n=" + std::to_string(n) + " k=" + std::to_string(k) + " (" +
-           (transA ? "A^T" : "A") + ", " + (transB ? "B^T" : "B") +
-           ") lda=" + std::to_string(lda) + " ldb=" + std::to_string(ldb) +
-           " ldc=" + std::to_string(ldc);
-  }
-};
-
-/// cuBLASLt's view of one key: the operation, the layouts of its A (our
-/// B), its B (our A) and its C = D (our C, transposed), and the algorithm.
-struct GemmPlan {
-  cublasLtMatmulDesc_t operation = nullptr;
-  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
-  cublasLtMatmulAlgo_t algorithm{};
-
-  GemmPlan() = default;
-  GemmPlan(const GemmPlan &) = delete;
-  GemmPlan &operator=(const GemmPlan &) = delete;
-  /// Runs only for a plan that failed to build: cached plans live as long
-  /// as the process (see cache()).
-  ~GemmPlan() {
-    if (c)
-      cublasLtMatrixLayoutDestroy(c);
-    if (b)
-      cublasLtMatrixLayoutDestroy(b);
-    if (a)
-      cublasLtMatrixLayoutDestroy(a);
-    if (operation)
-      cublasLtMatmulDescDestroy(operation);
-  }
-};
 
 /// The handles (one per device) and plans. Never destroyed: freeing
 /// cuBLASLt objects from a static destructor could run after the CUDA
@@ -141,75 +118,20 @@ cudaDataType_t cudaTypeOf(DType dtype) {
   }
 }
 
-template <typename V>
-Status setPreference(cublasLtMatmulPreference_t preference,
-                     cublasLtMatmulPreferenceAttributes_t attribute, V value) {
-  return checkLt(cublasLtMatmulPreferenceSetAttribute(preference, attribute,
-                                                      &value, sizeof(value)),
-                 "cublasLtMatmulPreferenceSetAttribute");
-}
-
-/// The algorithm for |plan|: cuBLASLt's heuristic's first choice within
-/// kGemmWorkspaceBytes and the operands' alignments, preferring split-K
-/// reductions that sum in f32 (CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE);
-/// any reduction when no such algorithm exists.
-//
-// TODO(autotune): ask the heuristic for several candidates
-// (requestedAlgoCount > 1), time each on the first call of a key, keep the
-// fastest, and persist the choice in a file keyed by the GPU's name and SM
-// count, cublasLtGetVersion() and GemmKey, so that later runs read it
-// instead of timing. This function is the one place that changes.
-Status selectAlgorithm(cublasLtHandle_t handle, const GemmKey &key,
-                       GemmPlan &plan) {
-  cublasLtMatmulPreference_t preference = nullptr;
-  STRATA_RETURN_IF_ERROR(checkLt(cublasLtMatmulPreferenceCreate(&preference),
-                                 "cublasLtMatmulPreferenceCreate"));
-  std::unique_ptr<std::remove_pointer_t<cublasLtMatmulPreference_t>,
-                  cublasStatus_t (*)(cublasLtMatmulPreference_t)>
-      owned(preference, &cublasLtMatmulPreferenceDestroy);
-  using Attribute = cublasLtMatmulPreferenceAttributes_t;
-  STRATA_RETURN_IF_ERROR(setPreference(preference,
-                                       CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
-                                       uint64_t(kGemmWorkspaceBytes)));
-  const std::pair<Attribute, uint32_t> alignments[] = {
-      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, key.alignB}, // our B
-      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, key.alignA}, // our A
-      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, key.alignC},
-      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, key.alignC}};
-  for (const auto &[attribute, bytes] : alignments)
-    STRATA_RETURN_IF_ERROR(setPreference(preference, attribute, bytes));
-  for (uint32_t reductions : {uint32_t(CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE),
-                              uint32_t(CUBLASLT_REDUCTION_SCHEME_MASK)}) {
-    STRATA_RETURN_IF_ERROR(setPreference(
-        preference, CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK, reductions));
-    cublasLtMatmulHeuristicResult_t result{};
-    int found = 0;
-    STRATA_RETURN_IF_ERROR(
-        checkLt(cublasLtMatmulAlgoGetHeuristic(handle, plan.operation, plan.a,
-                                               plan.b, plan.c, plan.c,
-                                               preference, 1, &result, &found),
-                "cublasLtMatmulAlgoGetHeuristic for " + key.text()));
-    if (found > 0) {
-      plan.algorithm = result.algo;
-      return Status::ok();
-    }
-  }
-  return Status::internal("cuBLASLt has no algorithm for the GEMM " +
-                          key.text());
-}
-
-StatusOr<std::unique_ptr<GemmPlan>> buildPlan(cublasLtHandle_t handle,
-                                              const GemmKey &key) {
+/// The operation and layouts of |key| (its algorithm is chosen after).
+StatusOr<std::unique_ptr<GemmPlan>> buildPlan(const GemmKey &key) {
   auto plan = std::make_unique<GemmPlan>();
-  const cudaDataType_t type = cudaTypeOf(key.dtype);
+  const GemmDescriptor &g = key.gemm;
+  const GemmShape &s = g.shape;
+  const cudaDataType_t type = cudaTypeOf(g.dtype);
   const cublasComputeType_t compute =
-      key.tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+      g.tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
   STRATA_RETURN_IF_ERROR(
       checkLt(cublasLtMatmulDescCreate(&plan->operation, compute, CUDA_R_32F),
               "cublasLtMatmulDescCreate"));
   // Column-major, C^T = op(B)^T op(A)^T: cuBLASLt's A is our B.
-  const cublasOperation_t opA = key.transB ? CUBLAS_OP_T : CUBLAS_OP_N;
-  const cublasOperation_t opB = key.transA ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const cublasOperation_t opA = s.transB ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const cublasOperation_t opB = s.transA ? CUBLAS_OP_T : CUBLAS_OP_N;
   STRATA_RETURN_IF_ERROR(checkLt(
       cublasLtMatmulDescSetAttribute(
           plan->operation, CUBLASLT_MATMUL_DESC_TRANSA, &opA, sizeof(opA)),
@@ -221,20 +143,78 @@ StatusOr<std::unique_ptr<GemmPlan>> buildPlan(cublasLtHandle_t handle,
   // The layouts of the matrices as stored, read column-major: our
   // row-major B, [k, n] (ldb >= n) or transposed [n, k] (ldb >= k), is the
   // column-major [n, k] or [k, n]; likewise A; our C [m, n] is C^T [n, m].
-  STRATA_RETURN_IF_ERROR(checkLt(
-      cublasLtMatrixLayoutCreate(&plan->a, type, key.transB ? key.k : key.n,
-                                 key.transB ? key.n : key.k, key.ldb),
-      "cublasLtMatrixLayoutCreate(B)"));
-  STRATA_RETURN_IF_ERROR(checkLt(
-      cublasLtMatrixLayoutCreate(&plan->b, type, key.transA ? key.m : key.k,
-                                 key.transA ? key.k : key.m, key.lda),
-      "cublasLtMatrixLayoutCreate(A)"));
   STRATA_RETURN_IF_ERROR(
-      checkLt(cublasLtMatrixLayoutCreate(&plan->c, type, key.n, key.m, key.ldc),
+      checkLt(cublasLtMatrixLayoutCreate(&plan->a, type, s.transB ? s.k : s.n,
+                                         s.transB ? s.n : s.k, s.ldb),
+              "cublasLtMatrixLayoutCreate(B)"));
+  STRATA_RETURN_IF_ERROR(
+      checkLt(cublasLtMatrixLayoutCreate(&plan->b, type, s.transA ? s.m : s.k,
+                                         s.transA ? s.k : s.m, s.lda),
+              "cublasLtMatrixLayoutCreate(A)"));
+  STRATA_RETURN_IF_ERROR(
+      checkLt(cublasLtMatrixLayoutCreate(&plan->c, type, s.n, s.m, s.ldc),
               "cublasLtMatrixLayoutCreate(C)"));
-  STRATA_RETURN_IF_ERROR(selectAlgorithm(handle, key, *plan));
   return plan;
 }
+
+/// The plan of |key|, built and its algorithm chosen on first use (on
+/// |operands|, timing |reps| calls per candidate when it tunes).
+StatusOr<std::pair<cublasLtHandle_t, const GemmPlan *>>
+planFor(const GemmKey &key, const GemmOperands &operands, int reps,
+        GemmTuningReport *report) {
+  GemmCache &all = cache();
+  std::lock_guard<std::mutex> lock(all.mutex);
+  STRATA_ASSIGN_OR_RETURN(cublasLtHandle_t handle, handleFor(all, key.device));
+  auto it = all.plans.find(key);
+  if (it == all.plans.end() || report) {
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<GemmPlan> built, buildPlan(key));
+    STRATA_RETURN_IF_ERROR(
+        chooseAlgorithm(handle, key, *built, operands, reps, report));
+    if (it == all.plans.end())
+      it = all.plans.emplace(key, std::move(built)).first;
+  }
+  return std::pair<cublasLtHandle_t, const GemmPlan *>(
+      handle, it->second.get()); // never erased
+}
+
+/// The key of a GEMM on the current device.
+StatusOr<GemmKey> keyOf(DType dtype, const GemmShape &shape, const void *a,
+                        const void *b, const void *c) {
+  GemmKey key;
+  STRATA_RETURN_IF_ERROR(check(cudaGetDevice(&key.device), "cudaGetDevice"));
+  key.gemm.dtype = dtype;
+  key.gemm.shape = shape;
+  key.gemm.alignA = alignmentOfAddress(reinterpret_cast<uintptr_t>(a));
+  key.gemm.alignB = alignmentOfAddress(reinterpret_cast<uintptr_t>(b));
+  key.gemm.alignC = alignmentOfAddress(reinterpret_cast<uintptr_t>(c));
+  key.gemm.tf32 = dtype == DType::F32 && tf32Allowed();
+  return key;
+}
+
+/// Device memory for one operand of tuneGemm, at an address of alignment
+/// exactly |alignment|, filled with small finite values (bytes 0x3c: 0.0115
+/// in F32 and BF16, 1.06 in F16).
+class TuningOperand {
+public:
+  Status allocate(size_t bytes, uint32_t alignment, cudaStream_t stream) {
+    STRATA_RETURN_IF_ERROR(check(cudaMalloc(&raw_, bytes + kMaxGemmAlignment),
+                                 "cudaMalloc of " + std::to_string(bytes) +
+                                     " bytes for a GEMM to tune"));
+    // cudaMalloc's addresses are 256-byte aligned.
+    at_ = static_cast<uint8_t *>(raw_) +
+          (alignment < kMaxGemmAlignment ? alignment : 0);
+    return check(cudaMemsetAsync(at_, 0x3c, bytes, stream), "cudaMemsetAsync");
+  }
+  ~TuningOperand() {
+    if (raw_)
+      cudaFree(raw_);
+  }
+  void *get() const { return at_; }
+
+private:
+  void *raw_ = nullptr;
+  void *at_ = nullptr;
+};
 
 } // namespace
 
@@ -254,42 +234,42 @@ Status gemm(DType dtype, const GemmShape &shape, const void *a, const void *b,
                             " bytes of workspace, fewer than the " +
                             std::to_string(kGemmWorkspaceBytes) +
                             " the CUDA backend asked for");
+  STRATA_ASSIGN_OR_RETURN(const GemmKey key, keyOf(dtype, shape, a, b, c));
+  const GemmOperands operands{a, b, c, workspace, stream};
+  STRATA_ASSIGN_OR_RETURN(auto planned,
+                          planFor(key, operands, kGemmTuningReps, nullptr));
+  const auto [handle, plan] = planned;
+  return checkLt(launchGemm(handle, *plan, plan->algorithm, operands),
+                 "cublasLtMatmul " + key.text());
+}
+
+StatusOr<GemmTuningReport> tuneGemm(const GemmDescriptor &gemm, int reps,
+                                    cudaStream_t stream) {
+  const GemmShape &s = gemm.shape;
+  if (s.m <= 0 || s.n <= 0 || s.k <= 0 || reps <= 0)
+    return Status::invalidArgument("nothing to time for the GEMM " +
+                                   gemm.text() + " with " +
+                                   std::to_string(reps) + " reps");
   GemmKey key;
   STRATA_RETURN_IF_ERROR(check(cudaGetDevice(&key.device), "cudaGetDevice"));
-  key.dtype = dtype;
-  key.m = shape.m;
-  key.n = shape.n;
-  key.k = shape.k;
-  key.lda = shape.lda;
-  key.ldb = shape.ldb;
-  key.ldc = shape.ldc;
-  key.transA = shape.transA;
-  key.transB = shape.transB;
-  key.alignA = alignmentOf(a);
-  key.alignB = alignmentOf(b);
-  key.alignC = alignmentOf(c);
-  key.tf32 = dtype == DType::F32 && tf32Allowed();
-
-  cublasLtHandle_t handle = nullptr;
-  const GemmPlan *plan = nullptr;
-  {
-    GemmCache &all = cache();
-    std::lock_guard<std::mutex> lock(all.mutex);
-    STRATA_ASSIGN_OR_RETURN(handle, handleFor(all, key.device));
-    auto it = all.plans.find(key);
-    if (it == all.plans.end()) {
-      STRATA_ASSIGN_OR_RETURN(std::unique_ptr<GemmPlan> built,
-                              buildPlan(handle, key));
-      it = all.plans.emplace(key, std::move(built)).first;
-    }
-    plan = it->second.get(); // never erased: valid after the lock
-  }
-  const float alpha = 1.0f, beta = 0.0f;
-  return checkLt(cublasLtMatmul(handle, plan->operation, &alpha, b, plan->a, a,
-                                plan->b, &beta, c, plan->c, c, plan->c,
-                                &plan->algorithm, workspace,
-                                kGemmWorkspaceBytes, stream),
-                 "cublasLtMatmul " + key.text());
+  key.gemm = gemm;
+  key.gemm.tf32 = gemm.dtype == DType::F32 && tf32Allowed();
+  TuningOperand a, b, c, workspace;
+  STRATA_RETURN_IF_ERROR(a.allocate(operandBytesA(gemm), gemm.alignA, stream));
+  STRATA_RETURN_IF_ERROR(b.allocate(operandBytesB(gemm), gemm.alignB, stream));
+  STRATA_RETURN_IF_ERROR(c.allocate(operandBytesC(gemm), gemm.alignC, stream));
+  STRATA_RETURN_IF_ERROR(
+      workspace.allocate(kGemmWorkspaceBytes, kMaxGemmAlignment, stream));
+  GemmTuningReport report;
+  STRATA_RETURN_IF_ERROR(
+      planFor(key,
+              GemmOperands{a.get(), b.get(), c.get(), workspace.get(), stream},
+              reps, &report)
+          .status());
+  // The operands are freed next: nothing may still be running on them.
+  STRATA_RETURN_IF_ERROR(
+      check(cudaStreamSynchronize(stream), "tuning the GEMM " + gemm.text()));
+  return report;
 }
 
 } // namespace strata::runtime::cuda::kernels
