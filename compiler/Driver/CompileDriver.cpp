@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Driver/CompileDriver.h"
 
+#include "compiler/Driver/CompilePipeline.h"
 #include "compiler/Driver/InferenceModule.h"
 #include "compiler/Driver/MemoryReport.h"
 #include "compiler/Driver/ParallelReport.h"
@@ -12,7 +13,6 @@
 #include "compiler/Lowering/PlannedProgram.h"
 #include "compiler/Pipeline/StagePrograms.h"
 #include "compiler/Registration.h"
-#include "compiler/Transforms/Passes.h"
 #include "frontends/model/ModelDescriptionParser.h"
 #include "frontends/tfmgen/TfmGen.h"
 
@@ -23,7 +23,6 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
-#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 #include "llvm/ADT/StringExtras.h"
@@ -261,39 +260,9 @@ int mlir::strata::runCompile(const CompileOptions &options) {
         << "), which --mode " << toString(options.mode) << " cannot continue\n";
     return 1;
   }
-  auto runs = [&](CompilePhase phase) {
-    return reached != phase &&
-           runsPhase(options.mode, options.compileTo, phase);
-  };
-  if (runs(CompilePhase::Training)) {
-    TimingScope passTiming = rootTiming.nest("training");
-    PassManager pm(&context);
-    pm.addPass(createDeriveTrainingPass());
-    // Activation recomputation (tfm.config activations_checkpoint_*) works
-    // on the layer regions that training derivation makes, and before
-    // partitioning so that the partitioner sees the recomputed ops like any
-    // other (it would work after it, too).
-    pm.addPass(createRecomputeActivationsPass());
-    if (failed(pm.run(*module)))
-      return 1;
-  }
-  if (runs(CompilePhase::Inference)) {
-    // The caches hold max_position_embeddings positions (the module's
-    // tfm.config); every function of the module is derived.
-    TimingScope passTiming = rootTiming.nest("inference");
-    PassManager pm(&context);
-    pm.addPass(createDeriveInferencePass());
-    if (failed(pm.run(*module)))
-      return 1;
-  }
-  if (runs(CompilePhase::Partitioned)) {
-    TimingScope passTiming = rootTiming.nest("partitioning");
-    PassManager pm(&context);
-    pm.addPass(createPartitionPass());
-    pm.addPass(createPipelineStagesPass());
-    if (failed(pm.run(*module)))
-      return 1;
-  }
+  if (failed(runCompilePhases(*module, options.mode, options.compileTo,
+                               reached, rootTiming)))
+    return 1;
 
   if (options.reportParallel) {
     TimingScope reportTiming = rootTiming.nest("parallel report");

@@ -6,6 +6,7 @@
 #include "compiler/Driver/ParallelReport.h"
 
 #include "compiler/Driver/StageMemory.h"
+#include "compiler/Driver/StepCollectives.h"
 #include "compiler/Lowering/PlannedProgram.h"
 #include "compiler/Pipeline/StagePrograms.h"
 #include "dialects/dist/IR/DistOps.h"
@@ -28,92 +29,6 @@ std::string mib(double bytes) {
   llvm::raw_string_ostream os(text);
   os << llvm::format("%.2f MiB", bytes / (1024.0 * 1024.0));
   return text;
-}
-
-struct MeshInfo {
-  SmallVector<std::string> axes{"dp", "pp", "tp"};
-  SmallVector<int64_t> shape{1, 1, 1};
-  int64_t ranks() const {
-    int64_t n = 1;
-    for (int64_t s : shape)
-      n *= s;
-    return n;
-  }
-  int64_t sizeOf(ArrayAttr names) const {
-    int64_t n = 1;
-    for (Attribute name : names)
-      for (size_t i = 0; i < axes.size(); ++i)
-        if (axes[i] == cast<StringAttr>(name).getValue())
-          n *= shape[i];
-    return n;
-  }
-};
-
-MeshInfo meshOf(ModuleOp module) {
-  MeshInfo info;
-  for (auto mesh : module.getOps<dist::MeshOp>()) {
-    info.axes.clear();
-    for (Attribute axis : mesh.getAxes())
-      info.axes.push_back(cast<StringAttr>(axis).str());
-    info.shape.assign(mesh.getShape().begin(), mesh.getShape().end());
-  }
-  return info;
-}
-
-/// One kind of collective in one function.
-struct CollectiveTally {
-  int64_t count = 0;
-  int64_t payload = 0; // bytes of the (larger) full tensor, per call
-  int64_t sent = 0;    // bytes one rank sends, per call (ring algorithms)
-};
-
-/// Ring algorithms: all-reduce sends 2 (n-1)/n of the tensor, all-gather and
-/// reduce-scatter (n-1)/n of the whole (gathered) tensor.
-void tally(Operation *op, const MeshInfo &mesh,
-           std::map<std::string, CollectiveTally> &out) {
-  auto add = [&](StringRef kind, int64_t whole, int64_t group, double factor) {
-    CollectiveTally &t = out[kind.str()];
-    ++t.count;
-    t.payload += whole;
-    if (group > 1)
-      t.sent += static_cast<int64_t>(factor * double(group - 1) /
-                                     double(group) * double(whole));
-  };
-  // One collective per listed parameter's local tensor (the runtime
-  // buckets them; the bytes are the same).
-  // Gradient reductions move the gradient slots (f32 under mixed precision
-  // O2), the parameter gather the parameters.
-  auto perParameter = [&](StringRef kind, ArrayAttr names, ArrayAttr axes,
-                          double factor, bool gradients) {
-    auto module = op->getParentOfType<ModuleOp>();
-    for (Attribute name : names)
-      if (auto parameter = module.lookupSymbol<tfm::ParameterOp>(
-              cast<SymbolRefAttr>(name).getRootReference()))
-        add(kind,
-            tensorBytes(gradients ? parameter.getGradType()
-                                  : parameter.getLocalType()),
-            mesh.sizeOf(axes), factor);
-  };
-  if (auto o = dyn_cast<dist::AllReduceOp>(op))
-    add("all_reduce", tensorBytes(o.getType()), mesh.sizeOf(o.getAxes()), 2.0);
-  else if (auto o = dyn_cast<dist::AllGatherOp>(op))
-    add("all_gather", tensorBytes(o.getType()), mesh.sizeOf(o.getAxes()), 1.0);
-  else if (auto o = dyn_cast<dist::ReduceScatterOp>(op))
-    add("reduce_scatter", tensorBytes(o.getInput().getType()),
-        mesh.sizeOf(o.getAxes()), 1.0);
-  else if (auto o = dyn_cast<dist::SendOp>(op))
-    add("send", tensorBytes(o.getInput().getType()), 2, 2.0);
-  else if (auto o = dyn_cast<dist::RecvOp>(op))
-    add("recv", tensorBytes(o.getType()), 1, 0.0);
-  else if (auto o = dyn_cast<tfm::ReduceGradsOp>(op))
-    perParameter("reduce_grads (all_reduce)", o.getParameters(), o.getAxes(),
-                 2.0, /*gradients=*/true);
-  else if (auto o = dyn_cast<tfm::ReduceScatterGradsOp>(op))
-    perParameter("reduce_scatter_grads", o.getParameters(), o.getAxes(), 1.0,
-                 /*gradients=*/true);
-  else if (auto o = dyn_cast<tfm::GatherParamsOp>(op))
-    perParameter("gather_params (all_gather)", o.getParameters(), o.getAxes(),
-                 1.0, /*gradients=*/false);
 }
 
 } // namespace
@@ -182,25 +97,32 @@ LogicalResult mlir::strata::printParallelReport(ModuleOp module,
      << " per step):\n";
   os << llvm::format("  %-5s %-18s %-26s %8s %16s %16s\n", "stage", "function",
                      "collective", "calls", "payload", "sent per rank");
+  // The report shows each kind once per function, whatever its groups.
+  const std::vector<StepCollective> collectives =
+      stepCollectives(stageModules, mesh, microBatches);
   for (size_t s = 0; s < stageModules.size(); ++s) {
     int64_t stepSent = 0;
-    for (auto function : stageModules[s].getOps<func::FuncOp>()) {
-      std::map<std::string, CollectiveTally> tallies;
-      function.walk([&](Operation *op) { tally(op, mesh, tallies); });
-      StringRef fname = function.getSymName();
-      const bool perMicroBatch = fname == "forward_backward" ||
-                                 fname.starts_with("forward_step.") ||
-                                 fname.starts_with("backward_step.");
-      const int64_t calls = perMicroBatch ? microBatches : 1;
-      for (const auto &[kind, t] : tallies) {
-        os << llvm::format("  %-5zu %-18s %-26s %8lld %16s %16s\n", s,
-                           fname.str().c_str(), kind.c_str(),
-                           (long long)(t.count * calls),
-                           mib(double(t.payload * calls)).c_str(),
-                           mib(double(t.sent * calls)).c_str());
-        if (fname != "forward" && !fname.starts_with("forward."))
-          stepSent += t.sent * calls;
+    for (size_t i = 0; i < collectives.size(); ++i) {
+      const StepCollective &c = collectives[i];
+      if (c.stage != int64_t(s))
+        continue;
+      int64_t count = c.count, payload = c.payloadBytes, sent = c.sentBytes;
+      while (i + 1 < collectives.size() && collectives[i + 1].stage == c.stage &&
+             collectives[i + 1].function == c.function &&
+             collectives[i + 1].kind == c.kind) {
+        ++i;
+        count += collectives[i].count;
+        payload += collectives[i].payloadBytes;
+        sent += collectives[i].sentBytes;
       }
+      const int64_t calls = c.callsPerStep;
+      os << llvm::format("  %-5zu %-18s %-26s %8lld %16s %16s\n", s,
+                         c.function.c_str(), c.kind.c_str(),
+                         (long long)(count * calls),
+                         mib(double(payload * calls)).c_str(),
+                         mib(double(sent * calls)).c_str());
+      if (c.inTrainingStep)
+        stepSent += sent * calls;
     }
     os << "  per training step, each rank"
        << (stageModules.size() > 1 ? " of stage " + std::to_string(s) : "")

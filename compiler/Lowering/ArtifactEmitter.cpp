@@ -14,6 +14,7 @@
 #include "runtime/artifact/artifact_checksum.h"
 #include "runtime/artifact/artifact_generated.h"
 #include "runtime/artifact/artifact_version.h"
+#include "common/model_family.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -459,6 +460,23 @@ void emitFunction(flatbuffers::FlatBufferBuilder &b, const std::string &name,
   }
 }
 
+/// The module's model family (tfm.config model_family, which the frontend
+/// writes): None when absent, an error at the module for an unknown name.
+FailureOr<fb::ModelFamily> modelFamilyOf(ModuleOp module) {
+  auto config = module->getAttrOfType<DictionaryAttr>("tfm.config");
+  auto name = config ? config.getAs<StringAttr>("model_family") : StringAttr();
+  if (!name)
+    return fb::ModelFamily::None;
+  std::optional<::strata::ModelFamily> family =
+      ::strata::parseModelFamilyKey(name.getValue().str());
+  if (!family)
+    return module.emitError()
+           << "unknown model_family '" << name.getValue()
+           << "' in tfm.config; expected gpt2 or llama";
+  return *family == ::strata::ModelFamily::Llama ? fb::ModelFamily::Llama
+                                                 : fb::ModelFamily::Gpt2;
+}
+
 std::string configJson(ModuleOp module) {
   llvm::json::Object object;
   if (auto config = module->getAttrOfType<DictionaryAttr>("tfm.config"))
@@ -669,6 +687,9 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
       meshAxisNames.push_back(b.CreateString(axis));
     meshShape.assign(mesh.getShape().begin(), mesh.getShape().end());
   }
+  FailureOr<fb::ModelFamily> family = modelFamilyOf(module);
+  if (failed(family))
+    return failure();
   auto root = fb::CreateArtifactDirect(
       b, ::strata::runtime::kArtifactVersionMajor,
       ::strata::runtime::kArtifactVersionMinor, name.c_str(),
@@ -678,7 +699,7 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
       meshShape.empty() ? nullptr : &meshAxisNames,
       meshShape.empty() ? nullptr : &meshShape, /*pipeline_stages=*/nullptr,
       pipelineStage, pipelineChunks, sources.target.c_str(),
-      stashSlots.empty() ? nullptr : &stashSlots);
+      stashSlots.empty() ? nullptr : &stashSlots, *family);
   fb::FinishSizePrefixedArtifactBuffer(b, root);
   std::vector<uint8_t> bytes(b.GetBufferPointer(),
                              b.GetBufferPointer() + b.GetSize());
@@ -708,6 +729,9 @@ FailureOr<std::vector<uint8_t>> mlir::strata::emitPipelineArtifact(
   if (auto attr = first->getAttrOfType<IntegerAttr>("dist.pipeline_chunks"))
     chunks = static_cast<uint32_t>(attr.getInt());
   std::string name = module.getName() ? module.getName()->str() : "model";
+  FailureOr<fb::ModelFamily> family = modelFamilyOf(module);
+  if (failed(family))
+    return failure();
   auto root = fb::CreateArtifactDirect(
       b, ::strata::runtime::kArtifactVersionMajor,
       ::strata::runtime::kArtifactVersionMinor, name.c_str(),
@@ -715,7 +739,8 @@ FailureOr<std::vector<uint8_t>> mlir::strata::emitPipelineArtifact(
       sources.compileOptions.c_str(), static_cast<uint32_t>(microBatches),
       /*buffers=*/nullptr, /*parameters=*/nullptr, /*functions=*/nullptr,
       /*plan=*/0, &meshAxisNames, &meshShape, &stageTables,
-      /*pipeline_stage=*/-1, chunks, sources.target.c_str());
+      /*pipeline_stage=*/-1, chunks, sources.target.c_str(),
+      /*pipeline_stash_slots=*/nullptr, *family);
   fb::FinishSizePrefixedArtifactBuffer(b, root);
   std::vector<uint8_t> bytes(b.GetBufferPointer(),
                              b.GetBufferPointer() + b.GetSize());

@@ -7,7 +7,7 @@
 
 #include "compiler/Pipeline/StagePrograms.h"
 #include "dialects/tfm/IR/TfmOps.h"
-#include "runtime/executor/gradient_buckets.h"
+#include "common/gradient_buckets.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/SymbolTable.h"
@@ -203,7 +203,7 @@ LogicalResult Assigner::assignBucket(Operation &op, StringRef prefix) {
   }
   if (!element)
     element = Float32Type::get(op.getContext());
-  const size_t need = ::strata::runtime::planGradientBuckets(bytes).bufferBytes;
+  const size_t need = ::strata::planGradientBuckets(bytes).bufferBytes;
   const int64_t elements =
       std::max<int64_t>(1, int64_t(need / elementBytes(element)));
   auto type = RankedTensorType::get({elements}, element);

@@ -18,7 +18,7 @@
 // The gradient collectives that bucket (tfm.reduce_grads,
 // tfm.reduce_scatter_grads, tfm.gather_params) each get one more buffer, no
 // tensor value's: their gradient bucket (category GradientBucket), sized by
-// the runtime's rule (runtime/executor/gradient_buckets.h: the largest
+// the runtime's rule (common/gradient_buckets.h: the largest
 // bucket the slots pack into, at least one element, of the slots' element
 // type), transient and live at that instruction only, so it reuses memory
 // that the activations of other instructions and functions use.

@@ -11,7 +11,7 @@
 #include "compiler/Pipeline/PipelineCosts.h"
 #include "dialects/dist/IR/DistOps.h"
 #include "dialects/tfm/IR/TfmOps.h"
-#include "runtime/executor/pipeline_schedule.h"
+#include "common/pipeline_schedule.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
@@ -309,11 +309,11 @@ private:
     auto attr = module->getAttrOfType<IntegerAttr>("tfm.micro_batches");
     const int64_t microBatches = attr ? attr.getInt() : 1;
     for (unsigned s = 0; s < stages; ++s) {
-      auto schedule = ::strata::runtime::pipelineSchedule(
+      auto schedule = ::strata::pipelineSchedule(
           int(stages), int(s), int(virtualChunks), microBatches);
       if (!schedule.isOk())
-        return module.emitError() << schedule.status().message();
-      std::vector<int64_t> slots = ::strata::runtime::inFlightMicroBatches(
+        return module.emitError() << schedule.error();
+      std::vector<int64_t> slots = ::strata::inFlightMicroBatches(
           *schedule, int(virtualChunks));
       stageModules[s]->setAttr(
           kStashSlotsAttr, DenseI64ArrayAttr::get(module.getContext(), slots));

@@ -10,38 +10,6 @@
 
 namespace strata::frontend {
 
-const char *toString(Normalization v) {
-  switch (v) {
-  case Normalization::LayerNorm:
-    return "layernorm";
-  case Normalization::RMSNorm:
-    return "rmsnorm";
-  }
-  return "unknown";
-}
-
-const char *toString(Activation v) {
-  switch (v) {
-  case Activation::Gelu:
-    return "gelu";
-  case Activation::FastGelu:
-    return "fast-gelu";
-  case Activation::SwiGLU:
-    return "swiglu";
-  }
-  return "unknown";
-}
-
-const char *toString(PositionEmbedding v) {
-  switch (v) {
-  case PositionEmbedding::LearnedAbsolute:
-    return "learned_absolute";
-  case PositionEmbedding::Rope:
-    return "rope";
-  }
-  return "unknown";
-}
-
 const char *toString(MixedPrecision v) {
   switch (v) {
   case MixedPrecision::None:

@@ -12,17 +12,20 @@
 #ifndef STRATA_FRONTENDS_MODEL_MODELDESCRIPTION_H
 #define STRATA_FRONTENDS_MODEL_MODELDESCRIPTION_H
 
+#include "common/model_family.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace strata::frontend {
 
-enum class Normalization { LayerNorm, RMSNorm };
-/// gelu: erf GELU (NeMo `gelu`); fast_gelu: tanh approximation (NeMo
-/// `fast-gelu`, `openai-gelu`, `approx-gelu`; GPT-2's "gelu_new").
-enum class Activation { Gelu, FastGelu, SwiGLU };
-enum class PositionEmbedding { LearnedAbsolute, Rope };
+// The choices that decide the model family are shared with the compiler and
+// the runtime (common/model_family.h).
+using ::strata::Activation;
+using ::strata::Normalization;
+using ::strata::PositionEmbedding;
+using ::strata::toString;
 /// Compute precision: NeMo's `precision` 32 | 16 | bf16 (and `*-mixed`);
 /// 64 (Lightning's "64" / "64-true") gives an f64 program, for
 /// finite-difference checks of gradients.
@@ -113,9 +116,6 @@ struct ModelDescription {
   std::vector<RecordedKey> recordedKeys;
 };
 
-const char *toString(Normalization v);
-const char *toString(Activation v);
-const char *toString(PositionEmbedding v);
 const char *toString(Precision v);
 const char *toString(MixedPrecision v);
 const char *toString(RecomputeGranularity v);

@@ -298,6 +298,13 @@ DictionaryAttr TfmEmitter::configAttr() {
   add("normalization", str(toString(d.normalization)));
   add("activation", str(toString(d.activation)));
   add("position_embedding_type", str(toString(d.positionEmbedding)));
+  // The Hugging Face family those choices make, which the artifact records
+  // for the runtime's checkpoints; a mixture has none.
+  ::strata::Checked<::strata::ModelFamily> family =
+      ::strata::modelFamilyOf(d.normalization, d.activation,
+                              d.positionEmbedding);
+  if (family.isOk())
+    add("model_family", str(::strata::modelFamilyKey(*family)));
   add("rotary_percentage", f64(d.rotaryPercentage));
   add("rotary_base", f64(d.rotaryBase));
   add("share_embeddings_and_output_weights",

@@ -96,7 +96,8 @@ std::vector<uint8_t> buildArtifact(const Spec &spec) {
       spec.microBatches, &buffers, &parameters, &functions, plan,
       spec.meshAxes.empty() ? nullptr : &axes,
       spec.meshShape.empty() ? nullptr : &spec.meshShape, nullptr,
-      spec.pipelineStage, spec.pipelineChunks);
+      spec.pipelineStage, spec.pipelineChunks, /*target=*/nullptr,
+      /*pipeline_stash_slots=*/nullptr, spec.modelFamily);
   fb::FinishSizePrefixedArtifactBuffer(b, root);
   std::vector<uint8_t> bytes(b.GetBufferPointer(),
                              b.GetBufferPointer() + b.GetSize());

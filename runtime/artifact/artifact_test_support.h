@@ -51,6 +51,8 @@ struct Spec {
   int32_t pipelineStage = -1;
   uint32_t pipelineChunks = 1;
   uint32_t microBatches = 1;
+  /// Artifact.model_family (format 0.10).
+  artifact::ModelFamily modelFamily = artifact::ModelFamily::Gpt2;
   // Mixed precision O2 (format 0.8): a BF16 weight of 64 bytes (and a BF16
   // matmul: x and y are BF16 too) with an F32
   // main parameter (buffer 7, 128 bytes), F32 gradient and moments, AdamW

@@ -37,7 +37,9 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // 0.9: gradient buckets in the arena: the buffer category GradientBucket,
 // the operand of ReduceGradients, ReduceScatterGradients and
 // GatherParameters (an older artifact of these is refused: recompile).
-inline constexpr uint16_t kArtifactVersionMinor = 9;
+// 0.10: the model family as data (Artifact.model_family); checkpoints of an
+// older artifact are refused: recompile.
+inline constexpr uint16_t kArtifactVersionMinor = 10;
 
 } // namespace strata::runtime
 

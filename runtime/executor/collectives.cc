@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/executor/collectives.h"
 
-#include "runtime/executor/gradient_buckets.h"
+#include "common/gradient_buckets.h"
 #include "runtime/executor/optimizer_shards.h"
 
 #include <vector>

@@ -15,7 +15,9 @@ namespace strata::runtime {
 
 StatusOr<std::unique_ptr<MeshCommunicators>>
 MeshCommunicators::create(const MeshShape &shape, const MpiSession &session) {
-  STRATA_RETURN_IF_ERROR(checkMeshShape(shape, session.worldSize()));
+  if (std::optional<std::string> error =
+          meshShapeError(shape, session.worldSize()))
+    return Status::invalidArgument(*error);
   std::unique_ptr<MeshCommunicators> mesh(new MeshCommunicators());
   mesh->shape_ = shape;
   mesh->rank_ = session.worldRank();

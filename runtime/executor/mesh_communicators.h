@@ -22,7 +22,7 @@
 #define STRATA_RUNTIME_EXECUTOR_MESH_COMMUNICATORS_H
 
 #include "runtime/executor/communicator.h"
-#include "runtime/executor/mesh_shape.h"
+#include "common/mesh_shape.h"
 #include "runtime/executor/mpi_session.h"
 
 #include <array>

@@ -22,11 +22,43 @@ using testing_support::buildArtifact;
 using testing_support::buildPipelineArtifact;
 using testing_support::PipelineSpec;
 using testing_support::stageSpec;
+using testing_support::Spec;
 
 LoadedArtifact load(const std::vector<uint8_t> &bytes) {
   StatusOr<LoadedArtifact> loaded = loadArtifactFromBytes(bytes, "p.strata");
   EXPECT_TRUE(loaded.isOk()) << loaded.status().toString();
   return *loaded;
+}
+
+// The family that names checkpoint tensors is the artifact's data
+// (format 0.10), never guessed from the configuration's strings.
+TEST(ModelParametersTest, TheModelFamilyIsTheArtifacts) {
+  Spec llama;
+  llama.modelFamily = artifact::ModelFamily::Llama;
+  StatusOr<io::HfFamily> family = hfFamilyOf(load(buildArtifact(llama)));
+  ASSERT_TRUE(family.isOk()) << family.status().toString();
+  EXPECT_EQ(*family, io::HfFamily::Llama);
+  StatusOr<io::HfFamily> gpt = hfFamilyOf(load(buildArtifact({})));
+  ASSERT_TRUE(gpt.isOk()) << gpt.status().toString();
+  EXPECT_EQ(*gpt, io::HfFamily::Gpt2);
+
+  Spec none;
+  none.modelFamily = artifact::ModelFamily::None;
+  StatusOr<io::HfFamily> missing = hfFamilyOf(load(buildArtifact(none)));
+  ASSERT_FALSE(missing.isOk());
+  EXPECT_NE(missing.status().message().find(
+                "p.strata: the model has no Hugging Face checkpoint family"),
+            std::string::npos)
+      << missing.status().toString();
+
+  Spec old;
+  old.versionMinor = 9;
+  StatusOr<io::HfFamily> older = hfFamilyOf(load(buildArtifact(old)));
+  ASSERT_FALSE(older.isOk());
+  EXPECT_NE(older.status().message().find(
+                "format 0.9 does not record the model family"),
+            std::string::npos)
+      << older.status().toString();
 }
 
 TEST(ModelParametersTest, APlainArtifactListsItsOwn) {

@@ -21,6 +21,7 @@
 #include <type_traits>
 #include <vector>
 
+using namespace strata;
 using namespace strata::runtime;
 
 namespace {

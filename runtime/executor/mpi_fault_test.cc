@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+using namespace strata;
 using namespace strata::runtime;
 
 int main(int argc, char **argv) {

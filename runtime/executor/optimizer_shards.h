@@ -26,7 +26,7 @@
 #define STRATA_RUNTIME_EXECUTOR_OPTIMIZER_SHARDS_H
 
 #include "runtime/executor/collectives.h"
-#include "runtime/executor/gradient_buckets.h"
+#include "common/gradient_buckets.h"
 #include "runtime/support/status.h"
 
 #include <cstddef>

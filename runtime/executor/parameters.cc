@@ -11,7 +11,6 @@
 
 #include "runtime/kernels/cpu/philox.h"
 
-#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstring>
@@ -124,33 +123,27 @@ io::ParameterTable parameterTable(const LoadedArtifact &artifact) {
 }
 
 StatusOr<io::HfFamily> hfFamilyOf(const LoadedArtifact &artifact) {
-  const auto *text = artifact.root().config_json();
-  nlohmann::json config =
-      nlohmann::json::parse(text ? text->str() : std::string("{}"), nullptr,
-                            /*allow_exceptions=*/false);
-  if (!config.is_object())
-    return Status::dataLoss(artifact.path() +
-                            ": the model configuration is not a JSON object");
-  auto field = [&](const char *key) -> std::string {
-    auto it = config.find(key);
-    return it != config.end() && it->is_string() ? it->get<std::string>() : "";
-  };
-  const std::string normalization = field("normalization");
-  const std::string activation = field("activation");
-  const std::string position = field("position_embedding_type");
-  io::Normalization norm = normalization == "rmsnorm"
-                               ? io::Normalization::RMSNorm
-                               : io::Normalization::LayerNorm;
-  io::Activation act = activation == "swiglu"      ? io::Activation::SwiGLU
-                       : activation == "fast-gelu" ? io::Activation::FastGelu
-                                                   : io::Activation::Gelu;
-  io::PositionEmbedding pos = position == "rope"
-                                  ? io::PositionEmbedding::Rope
-                                  : io::PositionEmbedding::LearnedAbsolute;
-  StatusOr<io::HfFamily> family = io::pickHfFamily(norm, act, pos);
-  if (!family.isOk())
-    return family.status().withContext(artifact.path());
-  return family;
+  const artifact::Artifact &root = artifact.root();
+  if (root.version_minor() < 10)
+    return Status::failedPrecondition(
+        artifact.path() + ": format " + std::to_string(root.version_major()) +
+        "." + std::to_string(root.version_minor()) +
+        " does not record the model family that names checkpoint tensors "
+        "(format 0.10 does); recompile the model");
+  switch (root.model_family()) {
+  case artifact::ModelFamily::Gpt2:
+    return io::HfFamily::Gpt2;
+  case artifact::ModelFamily::Llama:
+    return io::HfFamily::Llama;
+  case artifact::ModelFamily::None:
+    break;
+  }
+  return Status::invalidArgument(
+      artifact.path() +
+      ": the model has no Hugging Face checkpoint family (its "
+      "normalization, activation and position embedding are neither "
+      "GPT-2's nor Llama's, or it was compiled from a tfm module that "
+      "names none), so its parameters have no checkpoint names");
 }
 
 Status initializeParameters(Executor &executor, uint64_t seed) {

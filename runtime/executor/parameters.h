@@ -32,8 +32,9 @@ namespace strata::runtime {
 /// so checkpoints and fingerprints do not depend on the layout.
 io::ParameterTable parameterTable(const LoadedArtifact &artifact);
 
-/// The Hugging Face family of the model (from the artifact's configuration:
-/// normalization, activation, position embedding).
+/// The Hugging Face family of the model, as the artifact records it
+/// (Artifact.model_family); an error for a model without one and for an
+/// artifact older than format 0.10.
 StatusOr<io::HfFamily> hfFamilyOf(const LoadedArtifact &artifact);
 
 /// Fills every parameter from its initializer with |seed|, and zeroes the

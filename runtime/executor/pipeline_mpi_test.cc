@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+using namespace strata;
 using namespace strata::runtime;
 namespace ts = strata::runtime::testing_support;
 

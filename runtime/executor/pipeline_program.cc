@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/executor/pipeline_program.h"
 
-#include "runtime/executor/pipeline_schedule.h"
+#include "common/pipeline_schedule.h"
 #include "runtime/executor/shared_gradients.h"
 
 #include <cstring>
@@ -307,12 +307,12 @@ PipelineProgram::computeGradients(const io::HostTensor &tokens,
   const int64_t microBatches = tokens.shape()[0] / microBatch_;
   const int64_t local = microBatches / dataParallel_.size;
   const int64_t first = dataParallel_.rank * local;
-  StatusOr<std::vector<PipelineAction>> scheduled = pipelineSchedule(
+  Checked<std::vector<PipelineAction>> scheduled = pipelineSchedule(
       int(group_.stages), int(group_.stage), int(chunks_.size()), local);
   if (!scheduled.isOk())
-    return scheduled.status().withContext(
-        path + ": " + std::to_string(local) +
-        " micro-batches per data-parallel rank");
+    return Status::invalidArgument(scheduled.error())
+        .withContext(path + ": " + std::to_string(local) +
+                     " micro-batches per data-parallel rank");
   const std::vector<PipelineAction> &schedule = *scheduled;
   // The compiler planned the slots for the artifact's micro-batches; a step
   // of more may keep more in flight than it has.
@@ -329,8 +329,10 @@ PipelineProgram::computeGradients(const io::HostTensor &tokens,
           " slots (compiled for " +
           std::to_string(executor_->root().micro_batches()) +
           " micro-batches per data-parallel rank)");
-  STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> slots,
-                          stashSlots(schedule, int(chunks_.size())));
+  Checked<std::vector<int64_t>> slots =
+      stashSlots(schedule, int(chunks_.size()));
+  if (!slots.isOk())
+    return Status::internal(path + ": " + slots.error());
 
   STRATA_RETURN_IF_ERROR(executor_->run(*zeroGrads_));
   drawing_ = stepDraws_ && executor_->options().dropout;
@@ -338,7 +340,7 @@ PipelineProgram::computeGradients(const io::HostTensor &tokens,
   double lossSum = 0.0;
   for (size_t i = 0; i < schedule.size(); ++i) {
     const PipelineAction &action = schedule[i];
-    const StepCall call{action.chunk, first + action.microBatch, slots[i]};
+    const StepCall call{action.chunk, first + action.microBatch, (*slots)[i]};
     if (action.kind == PipelineAction::Kind::Forward)
       STRATA_RETURN_IF_ERROR(runForwardStep(call, tokens, lossSum));
     else

@@ -6,7 +6,7 @@
 #include "runtime/executor/prepared_program.h"
 
 #include "runtime/artifact/kernel_signatures.h"
-#include "runtime/executor/gradient_buckets.h"
+#include "common/gradient_buckets.h"
 
 #include <algorithm>
 #include <climits>

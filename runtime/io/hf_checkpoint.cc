@@ -16,37 +16,9 @@
 
 namespace strata::runtime::io {
 
-const char *toString(HfFamily family) {
-  switch (family) {
-  case HfFamily::Gpt2:
-    return "GPT-2";
-  case HfFamily::Llama:
-    return "Llama";
-  }
-  return "?";
-}
+const char *toString(HfFamily family) { return modelFamilyName(family); }
 
 namespace {
-
-// NeMo's spellings, as strata::frontend prints them.
-const char *spell(Normalization v) {
-  return v == Normalization::LayerNorm ? "layernorm" : "rmsnorm";
-}
-const char *spell(Activation v) {
-  switch (v) {
-  case Activation::Gelu:
-    return "gelu";
-  case Activation::FastGelu:
-    return "fast-gelu";
-  case Activation::SwiGLU:
-    return "swiglu";
-  }
-  return "?";
-}
-const char *spell(PositionEmbedding v) {
-  return v == PositionEmbedding::LearnedAbsolute ? "learned_absolute"
-                                                 : "rope";
-}
 
 // True when |s| begins with |prefix|.
 bool startsWith(const std::string &s, const std::string &prefix) {
@@ -577,21 +549,11 @@ bool isIgnoredHfBuffer(const std::string &name, HfFamily family) {
 StatusOr<HfFamily> pickHfFamily(Normalization normalization,
                                 Activation activation,
                                 PositionEmbedding positionEmbedding) {
-  const bool gelu = activation == Activation::Gelu ||
-                    activation == Activation::FastGelu;
-  if (normalization == Normalization::LayerNorm && gelu &&
-      positionEmbedding == PositionEmbedding::LearnedAbsolute)
-    return HfFamily::Gpt2;
-  if (normalization == Normalization::RMSNorm &&
-      activation == Activation::SwiGLU &&
-      positionEmbedding == PositionEmbedding::Rope)
-    return HfFamily::Llama;
-  return Status::invalidArgument(
-      std::string("no Hugging Face checkpoint family has normalization ") +
-      spell(normalization) + " with activation " + spell(activation) +
-      " and position embedding " + spell(positionEmbedding) +
-      " (GPT-2: layernorm, gelu or fast-gelu, learned_absolute; Llama: "
-      "rmsnorm, swiglu, rope)");
+  Checked<ModelFamily> family =
+      modelFamilyOf(normalization, activation, positionEmbedding);
+  if (!family.isOk())
+    return Status::invalidArgument(family.error());
+  return *family;
 }
 
 ParameterTable parameterTableOf(const TensorMap &params) {

@@ -63,6 +63,7 @@
 #ifndef STRATA_RUNTIME_IO_HF_CHECKPOINT_H
 #define STRATA_RUNTIME_IO_HF_CHECKPOINT_H
 
+#include "common/model_family.h"
 #include "runtime/io/host_tensor.h"
 #include "runtime/io/safetensors.h"
 #include "runtime/support/status.h"
@@ -73,18 +74,17 @@
 
 namespace strata::runtime::io {
 
-/// The Hugging Face model classes Strata checkpoints follow.
-enum class HfFamily { Gpt2, Llama };
+/// The Hugging Face model classes Strata checkpoints follow (one definition
+/// with the compiler, which records it in the artifact).
+using HfFamily = ::strata::ModelFamily;
 
 /// "GPT-2" or "Llama", for messages.
 const char *toString(HfFamily family);
 
-/// The architecture choices that decide the family. They mirror
-/// strata::frontend's enums of the same names (the runtime cannot include
-/// the frontend).
-enum class Normalization { LayerNorm, RMSNorm };
-enum class Activation { Gelu, FastGelu, SwiGLU };
-enum class PositionEmbedding { LearnedAbsolute, Rope };
+/// The architecture choices that decide the family.
+using ::strata::Activation;
+using ::strata::Normalization;
+using ::strata::PositionEmbedding;
 
 /// GPT-2 for layer norm + GELU (erf or tanh) + learned absolute positions;
 /// Llama for RMS norm + SwiGLU + rotary positions; an error naming the

@@ -93,6 +93,8 @@ void printArtifactSummary(const LoadedArtifact &loaded, std::ostream &os) {
   os << "  target         "
      << (root.target() && root.target()->size() ? root.target()->str() : "cpu")
      << "\n";
+  os << "  model family   "
+     << artifact::EnumNameModelFamily(root.model_family()) << "\n";
   if (const std::string mesh = meshText(root); !mesh.empty())
     os << "  mesh           " << mesh << "\n";
   if (!loaded.isPipelineRoot()) {

@@ -12,15 +12,14 @@
 //
 // Usage:
 //   MeshShape shape{/*dp=*/1, /*pp=*/2, /*tp=*/2};
-//   STRATA_RETURN_IF_ERROR(checkMeshShape(shape, worldSize));
+//   if (std::optional<std::string> error = meshShapeError(shape, worldSize))
+//     return fail(*error);
 //   MeshCoordinates at = meshCoordinates(shape, 3);           // {0, 1, 1}
 //   std::vector<int> tp = meshAxisGroup(shape, 3, MeshAxis::TP); // {2, 3}
 //
 //===----------------------------------------------------------------------===//
-#ifndef STRATA_RUNTIME_EXECUTOR_MESH_SHAPE_H
-#define STRATA_RUNTIME_EXECUTOR_MESH_SHAPE_H
-
-#include "runtime/support/status.h"
+#ifndef STRATA_COMMON_MESH_SHAPE_H
+#define STRATA_COMMON_MESH_SHAPE_H
 
 #include <array>
 #include <optional>
@@ -28,7 +27,7 @@
 #include <string_view>
 #include <vector>
 
-namespace strata::runtime {
+namespace strata {
 
 /// The axes in mesh order (slowest first).
 enum class MeshAxis { DP = 0, PP = 1, TP = 2 };
@@ -63,8 +62,9 @@ struct MeshCoordinates {
   }
 };
 
-/// Every axis has at least one rank and the mesh has exactly |worldSize|.
-Status checkMeshShape(const MeshShape &shape, int worldSize);
+/// Why |shape| is not a mesh of |worldSize| ranks (an axis without ranks, or
+/// another count of ranks), or nothing when it is one.
+std::optional<std::string> meshShapeError(const MeshShape &shape, int worldSize);
 
 /// The coordinates of |rank| (0 <= rank < shape.rankCount()).
 MeshCoordinates meshCoordinates(const MeshShape &shape, int rank);
@@ -75,6 +75,6 @@ int meshRank(const MeshShape &shape, const MeshCoordinates &coordinates);
 std::vector<int> meshAxisGroup(const MeshShape &shape, int rank,
                                MeshAxis axis);
 
-} // namespace strata::runtime
+} // namespace strata
 
-#endif // STRATA_RUNTIME_EXECUTOR_MESH_SHAPE_H
+#endif // STRATA_COMMON_MESH_SHAPE_H

@@ -8,12 +8,12 @@
 // "virtual micro-batch" k; without interleaving k is the micro-batch.
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/executor/pipeline_schedule.h"
+#include "common/pipeline_schedule.h"
 
 #include <algorithm>
 #include <string>
 
-namespace strata::runtime {
+namespace strata {
 
 namespace {
 
@@ -27,17 +27,17 @@ std::string values(int stages, int stage, int chunks, int64_t microBatches) {
 
 } // namespace
 
-StatusOr<std::vector<PipelineAction>>
+Checked<std::vector<PipelineAction>>
 pipelineSchedule(int stages, int stage, int chunks, int64_t microBatches) {
   const std::string given = values(stages, stage, chunks, microBatches);
   if (stages < 1 || chunks < 1 || microBatches < 1)
-    return Status::invalidArgument("pipeline schedule of " + given +
+    return checkFailed("pipeline schedule of " + given +
                                    ": every count must be positive");
   if (stage < 0 || stage >= stages)
-    return Status::invalidArgument("pipeline schedule of " + given +
+    return checkFailed("pipeline schedule of " + given +
                                    ": the stage is outside [0, stages)");
   if (chunks > 1 && microBatches % stages != 0)
-    return Status::invalidArgument(
+    return checkFailed(
         "pipeline schedule of " + given +
         ": the interleaved schedule needs the micro-batches to be a multiple "
         "of the stages");
@@ -93,7 +93,7 @@ inFlightMicroBatches(const std::vector<PipelineAction> &schedule, int chunks) {
   return most;
 }
 
-StatusOr<std::vector<int64_t>>
+Checked<std::vector<int64_t>>
 stashSlots(const std::vector<PipelineAction> &schedule, int chunks) {
   // Per chunk, the micro-batch each slot holds (-1: free).
   std::vector<std::vector<int64_t>> holder(std::max(chunks, 0));
@@ -105,14 +105,14 @@ stashSlots(const std::vector<PipelineAction> &schedule, int chunks) {
         " of micro-batch " + std::to_string(action.microBatch) + " on chunk " +
         std::to_string(action.chunk);
     if (action.chunk < 0 || action.chunk >= chunks || action.microBatch < 0)
-      return Status::invalidArgument("stash slots: the " + what +
+      return checkFailed("stash slots: the " + what +
                                      " is outside chunks [0, " +
                                      std::to_string(chunks) + ")");
     std::vector<int64_t> &held = holder[action.chunk];
     auto slot = std::find(held.begin(), held.end(), action.microBatch);
     if (action.kind == Kind::Forward) {
       if (slot != held.end())
-        return Status::invalidArgument("stash slots: the " + what +
+        return checkFailed("stash slots: the " + what +
                                        " runs again before its backward");
       slot = std::find(held.begin(), held.end(), int64_t(-1));
       if (slot == held.end())
@@ -120,7 +120,7 @@ stashSlots(const std::vector<PipelineAction> &schedule, int chunks) {
       *slot = action.microBatch;
     } else {
       if (slot == held.end())
-        return Status::invalidArgument("stash slots: the " + what +
+        return checkFailed("stash slots: the " + what +
                                        " has no forward before it");
       *slot = -1;
     }
@@ -129,4 +129,4 @@ stashSlots(const std::vector<PipelineAction> &schedule, int chunks) {
   return slots;
 }
 
-} // namespace strata::runtime
+} // namespace strata

@@ -3,13 +3,13 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/executor/mesh_shape.h"
+#include "common/mesh_shape.h"
 
 #include <gtest/gtest.h>
 
 #include <set>
 
-namespace strata::runtime {
+namespace strata {
 namespace {
 
 TEST(MeshShapeTest, TensorParallelCoordinateVariesFastest) {
@@ -62,19 +62,18 @@ TEST(MeshShapeTest, AxisGroupsPartitionTheRanks) {
 
 TEST(MeshShapeTest, WrongWorldSizeNamesTheMeshAndTheLaunch) {
   MeshShape shape{/*dp=*/1, /*pp=*/2, /*tp=*/2};
-  EXPECT_TRUE(checkMeshShape(shape, 4).isOk());
-  Status status = checkMeshShape(shape, 2);
-  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(status.message(), "the artifact's mesh dp=1 x pp=2 x tp=2 needs 4 "
-                              "ranks; mpirun started 2");
-  EXPECT_NE(checkMeshShape(shape, 1).message().find("mpirun -np 4"),
+  EXPECT_EQ(meshShapeError(shape, 4), std::nullopt);
+  EXPECT_EQ(meshShapeError(shape, 2),
+            "the artifact's mesh dp=1 x pp=2 x tp=2 needs 4 ranks; mpirun "
+            "started 2");
+  EXPECT_NE(meshShapeError(shape, 1).value_or("").find("mpirun -np 4"),
             std::string::npos);
 }
 
 TEST(MeshShapeTest, EveryAxisNeedsARank) {
-  Status status = checkMeshShape(MeshShape{/*dp=*/1, /*pp=*/0, /*tp=*/2}, 0);
-  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(status.message().find("axis pp"), std::string::npos);
+  std::optional<std::string> error =
+      meshShapeError(MeshShape{/*dp=*/1, /*pp=*/0, /*tp=*/2}, 0);
+  EXPECT_NE(error.value_or("").find("axis pp"), std::string::npos);
 }
 
 TEST(MeshShapeTest, AxisNames) {
@@ -85,4 +84,4 @@ TEST(MeshShapeTest, AxisNames) {
 }
 
 } // namespace
-} // namespace strata::runtime
+} // namespace strata

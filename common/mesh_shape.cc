@@ -3,12 +3,12 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/executor/mesh_shape.h"
+#include "common/mesh_shape.h"
 
 #include <cassert>
 #include <cstdint>
 
-namespace strata::runtime {
+namespace strata {
 
 const char *meshAxisName(MeshAxis axis) {
   switch (axis) {
@@ -60,25 +60,25 @@ int &MeshCoordinates::coordinate(MeshAxis axis) {
   return tp;
 }
 
-Status checkMeshShape(const MeshShape &shape, int worldSize) {
+std::optional<std::string> meshShapeError(const MeshShape &shape, int worldSize) {
   int64_t ranks = 1;
   for (MeshAxis axis : kMeshAxes) {
     if (shape.extent(axis) < 1)
-      return Status::invalidArgument(
+      return std::string(
           "the artifact's mesh " + shape.toString() + " gives axis " +
           meshAxisName(axis) + " no rank; every axis needs at least one");
     ranks *= shape.extent(axis);
     if (ranks > INT32_MAX)
-      return Status::invalidArgument("the artifact's mesh " + shape.toString() +
+      return std::string("the artifact's mesh " + shape.toString() +
                                      " has more ranks than an int can count");
   }
   if (ranks == worldSize)
-    return Status::ok();
+    return std::nullopt;
   std::string started =
       worldSize == 1 ? "this process runs alone (start it with mpirun -np " +
                            std::to_string(ranks) + ")"
                      : "mpirun started " + std::to_string(worldSize);
-  return Status::invalidArgument("the artifact's mesh " + shape.toString() +
+  return std::string("the artifact's mesh " + shape.toString() +
                                  " needs " + std::to_string(ranks) +
                                  " ranks; " + started);
 }
@@ -108,4 +108,4 @@ std::vector<int> meshAxisGroup(const MeshShape &shape, int rank,
   return group;
 }
 
-} // namespace strata::runtime
+} // namespace strata

@@ -3,11 +3,11 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/executor/gradient_buckets.h"
+#include "common/gradient_buckets.h"
 
 #include <gtest/gtest.h>
 
-namespace strata::runtime {
+namespace strata {
 namespace {
 
 constexpr size_t MiB = size_t(1) << 20;
@@ -73,4 +73,4 @@ TEST(GradientBucketsTest, NoBufferWhenEverySlotGoesAlone) {
 }
 
 } // namespace
-} // namespace strata::runtime
+} // namespace strata

@@ -3,9 +3,9 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 // The order in which one pipeline stage runs the forward and backward passes
-// of a training step's micro-batches. Plain C++ (StrataPipelineSchedule
-// needs only Status), so the compiler, which sizes the saved-activation
-// slots, and the runtime, which runs the steps, share one definition.
+// of a training step's micro-batches. Plain C++ (StrataCommon), so the
+// compiler, which sizes the saved-activation slots, the runtime, which runs
+// the steps, and the tuner, which simulates the bubble, share one definition.
 //
 // Stage s of S holds model chunks c in [0, C) (virtual stages): chunk c is
 // global chunk c * S + s. A micro-batch's forward runs the global chunks in
@@ -15,23 +15,24 @@
 // together under exactly those rules and checks that no order deadlocks.
 //
 // Usage:
-//   STRATA_ASSIGN_OR_RETURN(auto actions,
-//                           pipelineSchedule(stages, stage, chunks, m));
-//   for (const PipelineAction &action : actions)
+//   Checked<std::vector<PipelineAction>> actions =
+//       pipelineSchedule(stages, stage, chunks, m);
+//   if (!actions.isOk()) return error(actions.error());
+//   for (const PipelineAction &action : *actions)
 //     run(action.kind == PipelineAction::Kind::Forward ? "forward_step."
 //                                                      : "backward_step.",
 //         action.chunk, action.microBatch);
 //
 //===----------------------------------------------------------------------===//
-#ifndef STRATA_RUNTIME_EXECUTOR_PIPELINE_SCHEDULE_H
-#define STRATA_RUNTIME_EXECUTOR_PIPELINE_SCHEDULE_H
+#ifndef STRATA_COMMON_PIPELINE_SCHEDULE_H
+#define STRATA_COMMON_PIPELINE_SCHEDULE_H
 
-#include "runtime/support/status.h"
+#include "common/checked.h"
 
 #include <cstdint>
 #include <vector>
 
-namespace strata::runtime {
+namespace strata {
 
 struct PipelineAction {
   enum class Kind { Forward, Backward };
@@ -51,9 +52,9 @@ struct PipelineAction {
 /// forward_backward_pipelining_without_interleaving) when chunks == 1,
 /// Megatron-LM's interleaved 1F1B (forward_backward_pipelining_with_
 /// interleaving) when chunks > 1, which needs |microBatches| to be a
-/// multiple of |stages|. kInvalidArgument naming the values otherwise, or
+/// multiple of |stages|. An error naming the values otherwise, or
 /// when a count is not positive or |stage| is outside [0, stages).
-StatusOr<std::vector<PipelineAction>>
+Checked<std::vector<PipelineAction>>
 pipelineSchedule(int stages, int stage, int chunks, int64_t microBatches);
 
 /// Per chunk, the most micro-batches whose forward ran and backward did not
@@ -66,12 +67,12 @@ inFlightMicroBatches(const std::vector<PipelineAction> &schedule, int chunks);
 /// micro-batch's saved values: a forward takes the lowest slot of its chunk
 /// that no micro-batch holds, the backward of the same chunk and micro-batch
 /// the slot its forward took, which it frees. Chunk c uses slots
-/// [0, inFlightMicroBatches(schedule, chunks)[c]). kInvalidArgument naming
+/// [0, inFlightMicroBatches(schedule, chunks)[c]). An error naming
 /// the action when a chunk is outside [0, chunks), a forward repeats or a
 /// backward has no forward before it.
-StatusOr<std::vector<int64_t>>
+Checked<std::vector<int64_t>>
 stashSlots(const std::vector<PipelineAction> &schedule, int chunks);
 
-} // namespace strata::runtime
+} // namespace strata
 
-#endif // STRATA_RUNTIME_EXECUTOR_PIPELINE_SCHEDULE_H
+#endif // STRATA_COMMON_PIPELINE_SCHEDULE_H

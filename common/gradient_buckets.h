@@ -26,13 +26,13 @@
 //                  : pack [begin, end) into the bucket buffer, move, unpack;
 //
 //===----------------------------------------------------------------------===//
-#ifndef STRATA_RUNTIME_EXECUTOR_GRADIENT_BUCKETS_H
-#define STRATA_RUNTIME_EXECUTOR_GRADIENT_BUCKETS_H
+#ifndef STRATA_COMMON_GRADIENT_BUCKETS_H
+#define STRATA_COMMON_GRADIENT_BUCKETS_H
 
 #include <cstddef>
 #include <vector>
 
-namespace strata::runtime {
+namespace strata {
 
 /// The most bytes one packed bucket holds (PyTorch DDP's default is 25 MiB,
 /// Megatron-LM's 40M elements). The bucket is planned in the arena, where it
@@ -64,6 +64,6 @@ struct GradientBucketPlan {
 
 GradientBucketPlan planGradientBuckets(const std::vector<size_t> &bytes);
 
-} // namespace strata::runtime
+} // namespace strata
 
-#endif // STRATA_RUNTIME_EXECUTOR_GRADIENT_BUCKETS_H
+#endif // STRATA_COMMON_GRADIENT_BUCKETS_H

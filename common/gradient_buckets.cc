@@ -3,11 +3,11 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/executor/gradient_buckets.h"
+#include "common/gradient_buckets.h"
 
 #include <algorithm>
 
-namespace strata::runtime {
+namespace strata {
 
 std::vector<SlotBucket> bucketSlots(const std::vector<size_t> &bytes,
                                     size_t capacity) {
@@ -53,4 +53,4 @@ GradientBucketPlan planGradientBuckets(const std::vector<size_t> &bytes) {
   return plan;
 }
 
-} // namespace strata::runtime
+} // namespace strata

@@ -1,0 +1,30 @@
+//===- CompilePipeline.h - the passes of each compile phase -----*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// The passes strata-compile runs, phase by phase, on a loaded module: one
+// definition for the command line (CompileDriver) and the compile library
+// (compiler/Api), so both compile exactly the same program.
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_COMPILER_DRIVER_COMPILEPIPELINE_H
+#define STRATA_COMPILER_DRIVER_COMPILEPIPELINE_H
+
+#include "compiler/Driver/CompilePhase.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/Timing.h"
+
+namespace mlir::strata {
+
+/// Runs on |module| every phase of |mode| up to |compileTo| that the module
+/// has not reached yet (its tfm.phase, read by the caller into |reached|),
+/// each under its own timing scope nested in |timing|. Diagnostics go to the
+/// context's handler.
+LogicalResult runCompilePhases(ModuleOp module, CompileMode mode,
+                               CompilePhase compileTo, CompilePhase reached,
+                               TimingScope &timing);
+
+} // namespace mlir::strata
+
+#endif // STRATA_COMPILER_DRIVER_COMPILEPIPELINE_H
