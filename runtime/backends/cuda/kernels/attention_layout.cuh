@@ -1,4 +1,4 @@
-//===- attention_layout.cuh - rows, masks, dropout of attention -*- CUDA -*-===//
+//===- attention_layout.cuh - attention rows, masks, dropout --*- CUDA -*-===//
 //
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
@@ -44,8 +44,7 @@ __device__ __forceinline__ int64_t vOffset(const AttentionDims &p, int64_t b,
 }
 
 /// Keys query row s attends without positions: [0, keyLimit).
-__device__ __forceinline__ int64_t keyLimit(const AttentionDims &p,
-                                            int64_t s) {
+__device__ __forceinline__ int64_t keyLimit(const AttentionDims &p, int64_t s) {
   if (!p.causal)
     return p.keySeq;
   return maxI64(0, minI64(p.keySeq, s + 1 + (p.keySeq - p.querySeq)));
@@ -56,8 +55,8 @@ __device__ __forceinline__ int64_t keyLimit(const AttentionDims &p,
 __device__ __forceinline__ uint64_t maskRowIndex(const AttentionDims &p,
                                                  int64_t b, int64_t h,
                                                  int64_t s) {
-  return uint64_t(
-      ((b * p.maskHeads + p.maskHeadOffset + h) * p.querySeq + s) * p.keySeq);
+  return uint64_t(((b * p.maskHeads + p.maskHeadOffset + h) * p.querySeq + s) *
+                  p.keySeq);
 }
 
 /// The dropout multiplier of the probability with dropout index |index|:

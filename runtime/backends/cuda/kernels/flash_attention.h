@@ -50,16 +50,15 @@ bool flashAttentionSupports(const AttentionDims &dims);
 /// flashAttentionSupports (T: __nv_bfloat16 or __half).
 template <typename T>
 void flashAttentionForward(const AttentionDims &dims, const T *q, const T *k,
-                           const T *v, T *out, float *lse,
-                           cudaStream_t stream);
+                           const T *v, T *out, float *lse, cudaStream_t stream);
 
 /// attentionBackward (the same operands and workspace), for dims that
 /// flashAttentionSupports.
 template <typename T>
 void flashAttentionBackward(const AttentionDims &dims, const T *q, const T *k,
                             const T *v, const T *out, const T *dout,
-                            const float *lse, float *delta, T *dq, T *dk,
-                            T *dv, cudaStream_t stream);
+                            const float *lse, float *delta, T *dq, T *dk, T *dv,
+                            cudaStream_t stream);
 
 } // namespace strata::runtime::cuda::kernels
 

@@ -58,8 +58,8 @@ template <typename T, int D> struct BackwardLayout {
   static constexpr int kProbLd = paddedHalfRow(kRows);
   static constexpr int kOutLd = paddedFloatRow(D);
   static constexpr int kWarpScratch =
-      2 * kFragment * kScoreLd > kFragment * kOutLd ? 2 * kFragment * kScoreLd
-                                                    : kFragment * kOutLd;
+      2 * kFragment * kScoreLd > kFragment *kOutLd ? 2 * kFragment *kScoreLd
+                                                   : kFragment *kOutLd;
   static constexpr size_t kTileBytes = sizeof(T) * kRows * kLd;
   static constexpr size_t kOwnA = 0, kOwnB = kTileBytes;
   static constexpr size_t kTileA = 2 * kTileBytes, kTileB = 3 * kTileBytes;
@@ -157,8 +157,8 @@ __global__ void __launch_bounds__(kThreads)
       loadValues<kQueryTile, kThreads>(delta + (b * H + h) * S + s0, queries,
                                        deltaTile);
       __syncthreads();
-      multiplyTransposed<D, kQueryTile>(kRows, L::kLd, qTile, L::kLd,
-                                        w.scores, L::kScoreLd);
+      multiplyTransposed<D, kQueryTile>(kRows, L::kLd, qTile, L::kLd, w.scores,
+                                        L::kScoreLd);
       multiplyTransposed<D, kQueryTile>(vRows, L::kLd, doTile, L::kLd,
                                         w.scoreGrads, L::kScoreLd);
       __syncwarp();
@@ -230,9 +230,8 @@ __global__ void __launch_bounds__(kThreads)
   const int64_t S = p.querySeq, H = p.queryHeads;
   const int64_t blocksPerHead = (S + kFlashQueryBlock - 1) / kFlashQueryBlock;
   const int64_t bh = int64_t(blockIdx.x) / blocksPerHead;
-  const int64_t s0 =
-      (blocksPerHead - 1 - int64_t(blockIdx.x) % blocksPerHead) *
-      kFlashQueryBlock;
+  const int64_t s0 = (blocksPerHead - 1 - int64_t(blockIdx.x) % blocksPerHead) *
+                     kFlashQueryBlock;
   const int64_t b = bh / H, h = bh % H, g = h / (H / p.kvHeads);
   const int queries = int(minI64(kFlashQueryBlock, S - s0));
   const int64_t keyEnd = keyLimit(p, s0 + queries - 1);
@@ -260,8 +259,8 @@ __global__ void __launch_bounds__(kThreads)
     loadRows<kFlashKeyTile, D, kThreads>(v + vOffset(p, b, t0, g), ldkv, keys,
                                          vTile);
     __syncthreads();
-    multiplyTransposed<D, kFlashKeyTile>(qRows, L::kLd, kTile, L::kLd,
-                                         w.scores, L::kScoreLd);
+    multiplyTransposed<D, kFlashKeyTile>(qRows, L::kLd, kTile, L::kLd, w.scores,
+                                         L::kScoreLd);
     multiplyTransposed<D, kFlashKeyTile>(doRows, L::kLd, vTile, L::kLd,
                                          w.scoreGrads, L::kScoreLd);
     __syncwarp();
@@ -306,8 +305,8 @@ void launchBackward(const AttentionDims &dims, const T *q, const T *k,
                     const float *delta, T *dq, T *dk, T *dv,
                     cudaStream_t stream) {
   constexpr size_t kBytes = BackwardLayout<T, D>::kBytes;
-  const int64_t keyBlocks = dims.batch * dims.kvHeads *
-                            ((dims.keySeq + kKeyBlock - 1) / kKeyBlock);
+  const int64_t keyBlocks =
+      dims.batch * dims.kvHeads * ((dims.keySeq + kKeyBlock - 1) / kKeyBlock);
   const int64_t queryBlocks =
       dims.batch * dims.queryHeads *
       ((dims.querySeq + kFlashQueryBlock - 1) / kFlashQueryBlock);
@@ -335,14 +334,13 @@ void launchBackward(const AttentionDims &dims, const T *q, const T *k,
 template <typename T>
 void flashAttentionBackward(const AttentionDims &dims, const T *q, const T *k,
                             const T *v, const T *out, const T *dout,
-                            const float *lse, float *delta, T *dq, T *dk,
-                            T *dv, cudaStream_t stream) {
+                            const float *lse, float *delta, T *dq, T *dk, T *dv,
+                            cudaStream_t stream) {
   attentionDelta<T>(dims, out, dout, delta, stream);
   if (dims.headDim == 64)
     launchBackward<T, 64>(dims, q, k, v, dout, lse, delta, dq, dk, dv, stream);
   else
-    launchBackward<T, 128>(dims, q, k, v, dout, lse, delta, dq, dk, dv,
-                           stream);
+    launchBackward<T, 128>(dims, q, k, v, dout, lse, delta, dq, dk, dv, stream);
 }
 
 #define STRATA_INSTANTIATE(T)                                                  \

@@ -87,9 +87,8 @@ __global__ void __launch_bounds__(kThreads)
   const int64_t S = p.querySeq, H = p.queryHeads;
   const int64_t blocksPerHead = (S + kFlashQueryBlock - 1) / kFlashQueryBlock;
   const int64_t bh = int64_t(blockIdx.x) / blocksPerHead;
-  const int64_t s0 =
-      (blocksPerHead - 1 - int64_t(blockIdx.x) % blocksPerHead) *
-      kFlashQueryBlock;
+  const int64_t s0 = (blocksPerHead - 1 - int64_t(blockIdx.x) % blocksPerHead) *
+                     kFlashQueryBlock;
   const int64_t b = bh / H, h = bh % H, g = h / (H / p.kvHeads);
   const int queries = int(minI64(kFlashQueryBlock, S - s0));
   // keyLimit grows with s: the last row attends the most keys.
@@ -145,8 +144,8 @@ __global__ void __launch_bounds__(kThreads)
       if (t < rowKeyEnd) {
         const float prob = expf(p.scale * zRow[c] - mBase);
         sum += prob;
-        weight = dropout ? prob * dropoutMultiplier(p, maskRow + uint64_t(t))
-                         : prob;
+        weight =
+            dropout ? prob * dropoutMultiplier(p, maskRow + uint64_t(t)) : prob;
       }
       pRow[c] = store<T>(weight);
     }
@@ -158,8 +157,8 @@ __global__ void __launch_bounds__(kThreads)
     for (int j = 0; j < D / 2; ++j)
       oRow[(j + lane) % (D / 2)] *= alpha;
     __syncwarp();
-    multiplyAccumulateShared<kFlashKeyTile, D>(probs, L::kProbLd, vTile,
-                                               L::kLd, acc, L::kOutLd);
+    multiplyAccumulateShared<kFlashKeyTile, D>(probs, L::kProbLd, vTile, L::kLd,
+                                               acc, L::kOutLd);
   }
   __syncwarp();
 
@@ -186,8 +185,8 @@ void launchForward(const AttentionDims &dims, const T *q, const T *k,
   (void)cudaFuncSetAttribute(flashForwardKernel<T, D>,
                              cudaFuncAttributeMaxDynamicSharedMemorySize,
                              int(kBytes));
-  flashForwardKernel<T, D><<<unsigned(blocks), kThreads, kBytes, stream>>>(
-      dims, q, k, v, out, lse);
+  flashForwardKernel<T, D>
+      <<<unsigned(blocks), kThreads, kBytes, stream>>>(dims, q, k, v, out, lse);
 }
 
 } // namespace
@@ -199,9 +198,8 @@ bool flashAttentionSupports(const AttentionDims &dims) {
   const int64_t queryBlocks =
       dims.batch * dims.queryHeads *
       ((dims.querySeq + kFlashQueryBlock - 1) / kFlashQueryBlock);
-  const int64_t keyBlocks =
-      dims.batch * dims.kvHeads *
-      ((dims.keySeq + kFlashKeyTile - 1) / kFlashKeyTile);
+  const int64_t keyBlocks = dims.batch * dims.kvHeads *
+                            ((dims.keySeq + kFlashKeyTile - 1) / kFlashKeyTile);
   constexpr int64_t kMaxGrid = (int64_t(1) << 31) - 1;
   return queryBlocks <= kMaxGrid && keyBlocks <= kMaxGrid;
 }

@@ -1,4 +1,4 @@
-//===- tensor_core_tiles.cuh - shared-memory tiles, wmma products -*- CUDA -*-===//
+//===- tensor_core_tiles.cuh - shared tiles, wmma products ---*- CUDA -*-===//
 //
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
@@ -44,18 +44,15 @@ constexpr int paddedHalfRow(int n) { return n + 8; }
 constexpr int paddedFloatRow(int n) { return n + 4; }
 
 template <typename T>
-using MatrixA =
-    wmma::fragment<wmma::matrix_a, kFragment, kFragment, kFragment, T,
-                   wmma::row_major>;
+using MatrixA = wmma::fragment<wmma::matrix_a, kFragment, kFragment, kFragment,
+                               T, wmma::row_major>;
 template <typename T>
-using MatrixB =
-    wmma::fragment<wmma::matrix_b, kFragment, kFragment, kFragment, T,
-                   wmma::row_major>;
+using MatrixB = wmma::fragment<wmma::matrix_b, kFragment, kFragment, kFragment,
+                               T, wmma::row_major>;
 /// B^T of a row-major B: the same bytes read column-major.
 template <typename T>
-using MatrixBTransposed =
-    wmma::fragment<wmma::matrix_b, kFragment, kFragment, kFragment, T,
-                   wmma::col_major>;
+using MatrixBTransposed = wmma::fragment<wmma::matrix_b, kFragment, kFragment,
+                                         kFragment, T, wmma::col_major>;
 using AccumulatorFragment =
     wmma::fragment<wmma::accumulator, kFragment, kFragment, kFragment, float>;
 
@@ -63,7 +60,9 @@ using AccumulatorFragment =
 __device__ __forceinline__ uint32_t bits(__nv_bfloat16 v) {
   return __bfloat16_as_ushort(v);
 }
-__device__ __forceinline__ uint32_t bits(__half v) { return __half_as_ushort(v); }
+__device__ __forceinline__ uint32_t bits(__half v) {
+  return __half_as_ushort(v);
+}
 
 /// tile[r][0, C) = rows[r * ld + (0, C)] for r < n, and zeros for
 /// n <= r < R (so that products over them add nothing, never a NaN), by
@@ -140,10 +139,9 @@ multiplyAccumulate(const T *a, int lda, const T *b, int ldb,
 /// out[16][N] += a[16][K] b[K][N], by one warp, |out| f32 in shared memory
 /// (for accumulators the caller rescales per row between products).
 template <int K, int N, typename T>
-__device__ __forceinline__ void multiplyAccumulateShared(const T *a, int lda,
-                                                         const T *b, int ldb,
-                                                         float *out,
-                                                         int ldOut) {
+__device__ __forceinline__ void
+multiplyAccumulateShared(const T *a, int lda, const T *b, int ldb, float *out,
+                         int ldOut) {
   MatrixA<T> fa[K / kFragment];
 #pragma unroll
   for (int k = 0; k < K / kFragment; ++k)
