@@ -4,7 +4,9 @@
 # scripts/gpu-bundle.sh prepared on a development machine:
 #   1. what the machine is (GPU, driver, glibc, the CUDA libraries found);
 #   2. the backend conformance suite on the GPU (every (kernel, type) the
-#      CUDA backend runs against the CPU's f64 results);
+#      CUDA backend runs against the CPU's f64 results), then its attention
+#      cases again with STRATA_CUDA_ATTENTION=reference (the warp-per-row
+#      kernels instead of the tensor-core ones);
 #   3. the GPU communicators: NCCL with one rank (every collective and
 #      send/recv to itself), and two ranks on the one GPU under the bundled
 #      mpirun (the host-staged path, bit for bit MPI's results);
@@ -79,6 +81,18 @@ skipped=$(grep -c "^\[  SKIPPED \] .*(.* ms)$" "$log" || true)
 fails=$(grep -c "^\[  FAILED  \] .*(.* ms)$" "$log" || true)
 grep -B1 -A6 "Failure$" "$log" | head -n 120
 note "conformance: $passed passed, $fails failed, $skipped skipped (kernels the backend lacks, or types a case does not run in)"
+[ $rc -eq 0 ] || failed=1
+# The attention cases again on the warp-per-row kernels (BF16/F16 run on
+# tensor cores by default): both kernel families against the CPU.
+log=$logs/conformance-attention-reference.log
+STRATA_CUDA_ATTENTION=reference STRATA_CONFORMANCE_DEVICE=$gpu \
+  strata "$bundle/bin/StrataBackendConformanceTests" \
+  --gtest_filter='AllKernels/*attention*' > "$log" 2>&1
+rc=$?
+passed=$(grep -c "^\[       OK \] .*(.* ms)$" "$log" || true)
+fails=$(grep -c "^\[  FAILED  \] .*(.* ms)$" "$log" || true)
+grep -B1 -A6 "Failure$" "$log" | head -n 60
+note "conformance, attention on the reference kernels: $passed passed, $fails failed"
 [ $rc -eq 0 ] || failed=1
 fi
 

@@ -79,6 +79,49 @@ KernelCase single(std::string name, Kernel kernel,
   return c;
 }
 
+/// The sizes of a tensor-core attention case.
+struct AttentionSizes {
+  int64_t batch, querySeq, keySeq, heads, groups, dim;
+  bool causal;
+  double dropout;
+};
+
+/// Attention, or its backward after its forward, on q[B,S,H,D],
+/// k[B,T,G,D], v[B,T,G,D] with scale 1/sqrt(D).
+KernelCase attentionCase(std::string name, const AttentionSizes &z,
+                         bool backward) {
+  const int64_t B = z.batch, S = z.querySeq, T = z.keySeq, H = z.heads,
+                G = z.groups, D = z.dim;
+  const std::vector<int64_t> ints = {z.causal ? 1 : 0,
+                                     z.dropout > 0.0 ? 0 : -1};
+  const std::vector<double> floats = {1.0 / std::sqrt(double(D)), z.dropout};
+  KernelCase c;
+  c.name = std::move(name);
+  c.dropout = z.dropout > 0.0;
+  if (!backward) {
+    c.kernel = Kernel::Attention;
+    c.buffers = {in("q", {B, S, H, D}), in("k", {B, T, G, D}),
+                 in("v", {B, T, G, D}), out("out", {B, S, H, D}),
+                 accumulator(out("lse", {B, H, S}))};
+    c.instructions = {{Kernel::Attention, {0, 1, 2}, {3, 4}, ints, floats}};
+    return c;
+  }
+  c.kernel = Kernel::AttentionGrad;
+  c.buffers = {in("q", {B, S, H, D}),
+               in("k", {B, T, G, D}),
+               in("v", {B, T, G, D}),
+               between("out", {B, S, H, D}),
+               accumulator(between("lse", {B, H, S})),
+               in("dout", {B, S, H, D}),
+               out("dq", {B, S, H, D}),
+               out("dk", {B, T, G, D}),
+               out("dv", {B, T, G, D})};
+  c.instructions = {
+      {Kernel::Attention, {0, 1, 2}, {3, 4}, ints, floats},
+      {Kernel::AttentionGrad, {0, 1, 2, 3, 4, 5}, {6, 7, 8}, ints, floats}};
+  return c;
+}
+
 /// Elementwise kernels on a [9, 13] tensor.
 const std::vector<int64_t> kRows = {9, 13};
 
@@ -241,6 +284,29 @@ std::vector<KernelCase> makeCases() {
          {longScale, 0.1}}};
     add(std::move(c));
   }
+
+  // The CUDA backend's tensor-core kernels (16-bit, head_dim = value_dim =
+  // 64 or 128; kernels/flash_attention.h): 4 query heads per key/value
+  // group, lengths around their tiles of 64 rows (1, 17, 100, 130), fewer
+  // queries than keys (one query: decoding's shape), with and without
+  // dropout, one not causal.
+  // f32 and the other shapes run the warp-per-row kernels, also on a GPU.
+  const std::vector<std::pair<std::string, AttentionSizes>> tensorCoreCases =
+      {{"d64-s100-gqa", {1, 100, 100, 8, 2, 64, true, 0.0}},
+       {"d64-s100-gqa-dropout", {1, 100, 100, 8, 2, 64, true, 0.1}},
+       {"d128-s130-dropout", {1, 130, 130, 4, 1, 128, true, 0.1}},
+       {"d128-s130", {1, 130, 130, 4, 1, 128, true, 0.0}},
+       {"d128-s17-full-dropout", {1, 17, 17, 4, 1, 128, false, 0.2}},
+       {"d64-s37-t100-dropout", {1, 37, 100, 4, 1, 64, true, 0.1}},
+       {"d64-s1-t17", {2, 1, 17, 4, 1, 64, true, 0.0}}};
+  for (const auto &[variant, sizes] : tensorCoreCases) {
+    add(attentionCase("attention/tc-" + variant, sizes, false));
+    add(attentionCase("attention_grad/tc-" + variant, sizes, true));
+  }
+  // One query and one key: no backward (its dq and dk are exactly 0, so
+  // there is no relative error to measure).
+  add(attentionCase("attention/tc-d64-s1", {2, 1, 1, 4, 1, 64, true, 0.0},
+                    false));
 
   // Elementwise kernels.
   for (int64_t tanh : {0, 1}) {

@@ -16,9 +16,23 @@
 // a position outside the cache gives its query row NaN (kernels/
 // attention.h), where the CPU backend reports an error.
 //
+// Attention and AttentionGrad in BF16 and F16 run on tensor cores
+// (kernels/flash_attention.h) when the shape allows (head_dim = value_dim
+// = 64 or 128, 16-byte aligned buffers); F32, other shapes and
+// CachedAttention run the warp-per-row kernels (kernels/attention.h).
+// STRATA_CUDA_ATTENTION=reference runs those for every type, so that the
+// conformance suite can hold both to the CPU on the same GPU.
+//
 //===----------------------------------------------------------------------===//
 #include "runtime/backends/cuda/dispatch.h"
 #include "runtime/backends/cuda/kernels/attention.h"
+#include "runtime/backends/cuda/kernels/flash_attention.h"
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <initializer_list>
+#include <type_traits>
 
 namespace strata::runtime::cuda {
 
@@ -75,6 +89,32 @@ size_t rowFloatBytes(const kernels::AttentionDims &dims) {
   return sizeof(float) * size_t(dims.batch * dims.queryHeads * dims.querySeq);
 }
 
+/// Whether STRATA_CUDA_ATTENTION=reference asks for the warp-per-row
+/// kernels everywhere (read once).
+bool referenceKernelsOnly() {
+  static const bool reference = [] {
+    const char *choice = std::getenv("STRATA_CUDA_ATTENTION");
+    return choice && std::strcmp(choice, "reference") == 0;
+  }();
+  return reference;
+}
+
+bool aligned16(const void *pointer) {
+  return reinterpret_cast<uintptr_t>(pointer) % 16 == 0;
+}
+
+/// Whether the tensor-core kernels run this 16-bit call (|buffers|: its
+/// q, k, v, out, dout, dq, dk, dv, read and written in 16-byte vectors).
+bool useTensorCores(const kernels::AttentionDims &dims,
+                    std::initializer_list<const void *> buffers) {
+  if (referenceKernelsOnly() || !kernels::flashAttentionSupports(dims))
+    return false;
+  for (const void *buffer : buffers)
+    if (!aligned16(buffer))
+      return false;
+  return true;
+}
+
 /// Attention and AttentionGrad.
 template <typename T>
 Status attention(const KernelDescriptor &p, const KernelRunContext &c,
@@ -87,6 +127,13 @@ Status attention(const KernelDescriptor &p, const KernelRunContext &c,
     if (!lseIsResult)
       STRATA_RETURN_IF_ERROR(a.needWorkspace(rowFloatBytes(dims), 0));
     float *lse = lseIsResult ? a.accOut(1) : a.template workspace<float>();
+    if constexpr (!std::is_same_v<T, float>) {
+      if (useTensorCores(dims, {a.in(0), a.in(1), a.in(2), a.out(0)})) {
+        kernels::flashAttentionForward<T>(dims, a.in(0), a.in(1), a.in(2),
+                                          a.out(0), lse, stream);
+        return a.launched();
+      }
+    }
     kernels::attentionForward<T>(dims, a.in(0), a.in(1), a.in(2), nullptr,
                                  a.out(0), lse, stream);
     return a.launched();
@@ -94,9 +141,18 @@ Status attention(const KernelDescriptor &p, const KernelRunContext &c,
   if (dims.keyRows != dims.keySeq)
     return Status::internal(p.where + ": attention backward over a cache");
   STRATA_RETURN_IF_ERROR(a.needWorkspace(0, rowFloatBytes(dims)));
+  float *delta = a.template ownWorkspace<float>();
+  if constexpr (!std::is_same_v<T, float>) {
+    if (useTensorCores(dims, {a.in(0), a.in(1), a.in(2), a.in(3), a.in(5),
+                                 a.out(0), a.out(1), a.out(2)})) {
+      kernels::flashAttentionBackward<T>(dims, a.in(0), a.in(1), a.in(2),
+                                         a.in(3), a.in(5), a.accIn(4), delta,
+                                         a.out(0), a.out(1), a.out(2), stream);
+      return a.launched();
+    }
+  }
   kernels::attentionBackward<T>(dims, a.in(0), a.in(1), a.in(2), a.in(3),
-                                a.in(5), a.accIn(4),
-                                a.template ownWorkspace<float>(), a.out(0),
+                                a.in(5), a.accIn(4), delta, a.out(0),
                                 a.out(1), a.out(2), stream);
   return a.launched();
 }

@@ -44,6 +44,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/backends/cuda/kernels/attention.h"
+#include "runtime/backends/cuda/kernels/attention_layout.cuh"
 #include "runtime/backends/cuda/kernels/numeric.cuh"
 #include "runtime/backends/cuda/kernels/reduce.cuh"
 
@@ -67,34 +68,8 @@ constexpr int kTile = kWarpSize;
 constexpr int64_t kMaxBlocks = int64_t(1) << 20;
 
 //===----------------------------------------------------------------------===//
-// Layouts and masks
+// Rows (the layouts and masks are attention_layout.cuh's)
 //===----------------------------------------------------------------------===//
-
-__device__ __forceinline__ int64_t minI64(int64_t a, int64_t b) {
-  return a < b ? a : b;
-}
-__device__ __forceinline__ int64_t maxI64(int64_t a, int64_t b) {
-  return a > b ? a : b;
-}
-
-/// Element offsets of the rows q[b,s,h], out[b,s,h] (and dout, dq),
-/// k[b,t,g] and v[b,t,g] (and dk, dv).
-__device__ __forceinline__ int64_t qOffset(const AttentionDims &p, int64_t b,
-                                           int64_t s, int64_t h) {
-  return ((b * p.querySeq + s) * p.queryHeads + h) * p.headDim;
-}
-__device__ __forceinline__ int64_t oOffset(const AttentionDims &p, int64_t b,
-                                           int64_t s, int64_t h) {
-  return ((b * p.querySeq + s) * p.queryHeads + h) * p.valueDim;
-}
-__device__ __forceinline__ int64_t kOffset(const AttentionDims &p, int64_t b,
-                                           int64_t t, int64_t g) {
-  return ((b * p.keyRows + t) * p.kvHeads + g) * p.headDim;
-}
-__device__ __forceinline__ int64_t vOffset(const AttentionDims &p, int64_t b,
-                                           int64_t t, int64_t g) {
-  return ((b * p.keyRows + t) * p.kvHeads + g) * p.valueDim;
-}
 
 /// A query row: its index (b*H + h)*S + s is also its log-sum-exp's and
 /// its Delta's.
@@ -110,31 +85,6 @@ __device__ __forceinline__ QueryRow queryRow(const AttentionDims &p,
   r.b = bh / p.queryHeads;
   r.g = r.h / (p.queryHeads / p.kvHeads);
   return r;
-}
-
-/// Keys query row s attends without positions: [0, keyLimit).
-__device__ __forceinline__ int64_t keyLimit(const AttentionDims &p,
-                                            int64_t s) {
-  if (!p.causal)
-    return p.keySeq;
-  return maxI64(0, minI64(p.keySeq, s + 1 + (p.keySeq - p.querySeq)));
-}
-
-/// The dropout index of probability (b, h, s, 0): the mask is indexed by
-/// the global head over [B, maskHeads, S, T] (attention.h); key t adds t.
-__device__ __forceinline__ uint64_t maskRowIndex(const AttentionDims &p,
-                                                 int64_t b, int64_t h,
-                                                 int64_t s) {
-  return uint64_t(
-      ((b * p.maskHeads + p.maskHeadOffset + h) * p.querySeq + s) * p.keySeq);
-}
-
-/// The dropout multiplier of the probability with dropout index |index|:
-/// the scale if kept, 0 if dropped (philox_core.h, the CPU's function).
-/// Only called when dropout is on (p.dropout.threshold != 0).
-__device__ __forceinline__ float dropoutMultiplier(const AttentionDims &p,
-                                                   uint64_t index) {
-  return cpu::dropoutMultiplier(p.dropout, index);
 }
 
 //===----------------------------------------------------------------------===//
@@ -468,14 +418,20 @@ void attentionForward(const AttentionDims &dims, const T *q, const T *k,
 }
 
 template <typename T>
-void attentionBackward(const AttentionDims &dims, const T *q, const T *k,
-                       const T *v, const T *out, const T *dout,
-                       const float *lse, float *delta, T *dq, T *dk, T *dv,
-                       cudaStream_t stream) {
+void attentionDelta(const AttentionDims &dims, const T *out, const T *dout,
+                    float *delta, cudaStream_t stream) {
   const int64_t queryRows = dims.batch * dims.queryHeads * dims.querySeq;
   if (queryRows > 0)
     deltaKernel<T><<<blocksFor(queryRows), kBlockThreads, 0, stream>>>(
         dims, out, dout, delta);
+}
+
+template <typename T>
+void attentionBackward(const AttentionDims &dims, const T *q, const T *k,
+                       const T *v, const T *out, const T *dout,
+                       const float *lse, float *delta, T *dq, T *dk, T *dv,
+                       cudaStream_t stream) {
+  attentionDelta<T>(dims, out, dout, delta, stream);
   switch (elementsPerLane(dims)) {
   case 1:
     return launchBackward<T, 1>(dims, q, k, v, dout, lse, delta, dq, dk, dv,
@@ -496,6 +452,8 @@ void attentionBackward(const AttentionDims &dims, const T *q, const T *k,
   template void attentionForward<T>(const AttentionDims &, const T *,         \
                                     const T *, const T *, const int32_t *,    \
                                     T *, float *, cudaStream_t);              \
+  template void attentionDelta<T>(const AttentionDims &, const T *,          \
+                                  const T *, float *, cudaStream_t);          \
   template void attentionBackward<T>(                                          \
       const AttentionDims &, const T *, const T *, const T *, const T *,       \
       const T *, const float *, float *, T *, T *, T *, cudaStream_t);

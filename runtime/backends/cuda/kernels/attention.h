@@ -89,6 +89,12 @@ void attentionBackward(const AttentionDims &dims, const T *q, const T *k,
                        const float *lse, float *delta, T *dq, T *dk, T *dv,
                        cudaStream_t stream);
 
+/// The backward's first pass alone: delta[b,h,s] = sum_e dout[b,s,h,e] *
+/// out[b,s,h,e] in f32 (the tensor-core backward starts with it too).
+template <typename T>
+void attentionDelta(const AttentionDims &dims, const T *out, const T *dout,
+                    float *delta, cudaStream_t stream);
+
 } // namespace strata::runtime::cuda::kernels
 
 #endif // STRATA_RUNTIME_BACKENDS_CUDA_KERNELS_ATTENTION_H

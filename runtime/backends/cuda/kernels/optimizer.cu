@@ -10,6 +10,21 @@
 // multi-tensor launch over all parameters of a step (apex/torch's
 // multi_tensor_apply) needs the instructions fused first. The norm too is
 // one launch per tensor plus the final sum.
+// Why not batch in the dispatch: Backend::run sees one descriptor, and
+// optimizer_step (DeriveTraining.cpp) emits per parameter `adamw` then,
+// under O2 (the GPU's bf16 case), `param_from_main`, so AdamWs are
+// consecutive only in f32 programs; merging them in the shared preparation
+// would change every backend to win only there. What the compiler would
+// emit: one `tfm.adamw` over a list of parameters (trailing parameter
+// indices in the instruction's ints, as GradNorm's already are, so the
+// preparation fills OptimizerShape::parameters with all of them), sharing
+// the scalar operands (lr, betas, eps, weight decay, step, coefficient,
+// if_finite norm), and, under O2, the rounding into the 16-bit value done
+// by the same instruction (a `main` flag per slot) instead of a
+// `param_from_main` per parameter. The CUDA side is then one launch over a
+// table of (value, grad, m, v, count, weight decay) chunks built once at
+// load in the backend's own workspace, each block taking a fixed chunk, so
+// results stay bitwise those of the per-parameter kernel.
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/backends/cuda/kernels/numeric.cuh"
