@@ -99,10 +99,13 @@ TEST(CostModel, PipelineBubbleAndExposedDataParallelReduction) {
   StepPrediction p = predictStep(a, {}, flatCluster(), 8);
   EXPECT_DOUBLE_EQ(p.computeSeconds, 8 * 3.0);
   EXPECT_NEAR(p.bubbleSeconds, 3 * 3.0, 1e-9); // (p - 1) (tf + tb)
-  // Three forward hops of the warmup lie on the critical path.
-  EXPECT_NEAR(p.pipelineCommSeconds, 3 * 0.1, 1e-9);
+  // 1F1B leaves a stage no slack: stage s + 1's next forward waits for
+  // stage s's backward and forward, so every micro-batch's hop (0.1 s) lies
+  // on the critical path.
+  EXPECT_NEAR(p.pipelineCommSeconds, 8 * 0.1, 1e-9);
   EXPECT_NEAR(p.dataParallelExposedSeconds, 2.0, 1e-9);
-  EXPECT_NEAR(p.stepSeconds, 24 + 9 + 0.3 + 2, 1e-9);
+  EXPECT_NEAR(p.stepSeconds, 24 + 9 + 0.8 + 2, 1e-9);
+  EXPECT_EQ(p.limiter, "compute");
   EXPECT_NEAR(p.tflopsPerGpu, 8 * 150.0 / p.stepSeconds, 1e-9);
 }
 
