@@ -5,7 +5,10 @@
 //===----------------------------------------------------------------------===//
 #include "tuner/cost/link_model.h"
 
+#include "common/gradient_buckets.h"
+
 #include <algorithm>
+#include <cmath>
 
 namespace strata::tuner {
 
@@ -70,7 +73,17 @@ double collectiveSeconds(const mlir::strata::CollectiveRecord &collective,
     steps = 2 * (g - 1);
   else if (kind != "send" && kind != "recv")
     steps = g - 1;
-  return double(collective.count * steps) * link.latencyS +
+  // The analysis lists the data-parallel moves of gradients and parameters
+  // one per parameter; the runtime packs them into buckets of
+  // kGradientBucketCapacity (common/gradient_buckets.h), one collective each.
+  int64_t calls = collective.count;
+  if (kind.find("grads") != std::string::npos ||
+      kind.find("params") != std::string::npos)
+    calls = std::min<int64_t>(
+        calls, std::max<int64_t>(
+                   1, int64_t(std::ceil(double(collective.payloadBytes) /
+                                        double(kGradientBucketCapacity)))));
+  return double(calls * steps) * link.latencyS +
          double(collective.sentBytes) / link.bandwidthBytesPerS;
 }
 

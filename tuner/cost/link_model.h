@@ -10,7 +10,9 @@
 // inter-node bandwidth, capped by the intra-node links. A collective costs
 // the bytes one rank sends over the link's bandwidth plus one latency per
 // ring step (2 (g - 1) for an all-reduce, g - 1 for a gather or scatter,
-// 1 for a point-to-point send).
+// 1 for a point-to-point send). Gradient and parameter moves of the data
+// parallel group count one collective per bucket (common/gradient_buckets.h),
+// estimated as the payload over the bucket capacity.
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_TUNER_COST_LINK_MODEL_H

@@ -59,5 +59,17 @@ TEST(LinkModel, RingCostsAreBytesOverBandwidthPlusLatencyPerStep) {
   EXPECT_DOUBLE_EQ(collectiveSeconds(send, link), 2 * 1e-6 + 0.01);
 }
 
+TEST(LinkModel, GradientReductionsPayOneLatencyPerBucket) {
+  mlir::strata::CollectiveRecord grads;
+  grads.kind = "reduce_grads (all_reduce)";
+  grads.groupSize = 2;
+  grads.count = 300; // parameters
+  grads.payloadBytes = int64_t(40) << 20; // 2.5 buckets of 16 MiB
+  grads.sentBytes = 0;
+  EXPECT_DOUBLE_EQ(collectiveSeconds(grads, {1e9, 1e-3, true}), 3 * 2e-3);
+  grads.kind = "all_reduce"; // not bucketed
+  EXPECT_DOUBLE_EQ(collectiveSeconds(grads, {1e9, 1e-3, true}), 300 * 2e-3);
+}
+
 } // namespace
 } // namespace strata::tuner
