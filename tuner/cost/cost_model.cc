@@ -9,7 +9,8 @@
 #include "tuner/cost/pipeline_simulation.h"
 
 #include <algorithm>
-#include <map>
+#include <cstdlib>
+#include <string>
 #include <utility>
 
 namespace strata::tuner {
@@ -67,7 +68,14 @@ StepPrediction predictStep(const CompileAnalysis &analysis,
                            const mlir::strata::ParallelLayout &layout,
                            const ClusterDescription &cluster, int64_t nodes) {
   (void)layout; // the analysis holds the layout as compiled
-  (void)nodes;  // placement needs only the devices per node
+  const int64_t ranks = analysis.dp * analysis.pp * analysis.tp;
+  if (nodes * cluster.gpusPerNode < ranks) {
+    StepPrediction none;
+    none.limiter = "devices: the layout needs " + std::to_string(ranks) +
+                   ", " + std::to_string(nodes) + " nodes have " +
+                   std::to_string(nodes * cluster.gpusPerNode);
+    return none;
+  }
   const int stages = int(std::max<int64_t>(analysis.pp, 1));
   const int chunks = int(std::max<int64_t>(analysis.chunks, 1));
   const MeshPlacement mesh{analysis.dp, analysis.pp, analysis.tp,

@@ -54,7 +54,9 @@ struct StepPrediction {
 
 /// The step of |analysis| (the compile of |layout|) on |nodes| nodes of
 /// |cluster| (nodes x gpusPerNode devices, the layout's dp x pp x tp ranks
-/// numbered with tp fastest, as Strata places them).
+/// numbered with tp fastest, as Strata places them). When the nodes have
+/// fewer devices than the layout's ranks, every time is 0 and |limiter|
+/// says "devices: ..." with both counts.
 StepPrediction predictStep(const mlir::strata::CompileAnalysis &analysis,
                            const mlir::strata::ParallelLayout &layout,
                            const strata::frontend::ClusterDescription &cluster,

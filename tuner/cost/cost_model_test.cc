@@ -130,5 +130,17 @@ TEST(CostModel, TensorParallelCollectivesAddToEveryPass) {
   EXPECT_EQ(p.limiter, "tp communication");
 }
 
+TEST(CostModel, ALayoutLargerThanTheNodesIsNamed) {
+  CompileAnalysis a;
+  a.dp = 4;
+  a.tp = 8;
+  a.flops.push_back(function(0, "forward_backward", 50e12, 1));
+  a.stages.resize(1);
+  StepPrediction p = predictStep(a, {}, flatCluster(), 2);
+  EXPECT_EQ(p.stepSeconds, 0.0);
+  EXPECT_EQ(p.limiter, "devices: the layout needs 32, 2 nodes have 16");
+  EXPECT_GT(predictStep(a, {}, flatCluster(), 4).stepSeconds, 0.0);
+}
+
 } // namespace
 } // namespace strata::tuner
