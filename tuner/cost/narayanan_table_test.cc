@@ -19,6 +19,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <ostream>
 #include <string>
 
 namespace strata::tuner {
@@ -29,6 +30,8 @@ struct Row {
   int64_t heads, hidden, layers, tp, pp, gpus, batch;
   double publishedTflops;
 };
+
+void PrintTo(const Row &row, std::ostream *os) { *os << row.name; }
 
 // Table 1 of the paper (weak scaling, micro-batch size not listed: 1 here).
 constexpr Row kRows[] = {
