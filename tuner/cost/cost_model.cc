@@ -54,8 +54,8 @@ double computeSeconds(const FunctionFlopsRecord &f,
   for (double flops : f.matmulCallFlops)
     seconds += flops / (peak * cluster.gemmEfficiencyAt(flops));
   seconds += f.attentionFlops / (peak * cluster.attentionEfficiency);
-  seconds += f.memoryBoundBytes / (cluster.memoryBandwidthBytesPerS *
-                                   cluster.elementwiseEfficiency);
+  seconds += f.memoryBoundBytes /
+             (cluster.memoryBandwidthBytesPerS * cluster.elementwiseEfficiency);
   return seconds;
 }
 
@@ -71,8 +71,8 @@ StepPrediction predictStep(const CompileAnalysis &analysis,
   const int64_t ranks = analysis.dp * analysis.pp * analysis.tp;
   if (nodes * cluster.gpusPerNode < ranks) {
     StepPrediction none;
-    none.limiter = "devices: the layout needs " + std::to_string(ranks) +
-                   ", " + std::to_string(nodes) + " nodes have " +
+    none.limiter = "devices: the layout needs " + std::to_string(ranks) + ", " +
+                   std::to_string(nodes) + " nodes have " +
                    std::to_string(nodes * cluster.gpusPerNode);
     return none;
   }
@@ -88,8 +88,8 @@ StepPrediction predictStep(const CompileAnalysis &analysis,
   PipelineTimes times{zero, zero, zero, zero};
   Grid forwardComm = zero, backwardComm = zero;
   std::vector<double> afterDp(stages, 0.0), afterOther(stages, 0.0);
-  std::vector<double> modelFlops(stages, 0.0), forwardBackwardFlops(stages, 0.0),
-      evalForwardFlops(stages, 0.0);
+  std::vector<double> modelFlops(stages, 0.0),
+      forwardBackwardFlops(stages, 0.0), evalForwardFlops(stages, 0.0);
 
   for (const FunctionFlopsRecord &f : analysis.flops) {
     if (f.stage < 0 || f.stage >= stages)
@@ -120,10 +120,10 @@ StepPrediction predictStep(const CompileAnalysis &analysis,
   // forward is the evaluation forward's math (same micro-batch shapes).
   for (int s = 0; s < stages; ++s)
     if (modelFlops[s] == 0 && forwardBackwardFlops[s] > 0)
-      modelFlops[s] = evalForwardFlops[s] > 0
-                          ? 3.0 * evalForwardFlops[s] *
-                                double(analysis.microBatches)
-                          : forwardBackwardFlops[s];
+      modelFlops[s] =
+          evalForwardFlops[s] > 0
+              ? 3.0 * evalForwardFlops[s] * double(analysis.microBatches)
+              : forwardBackwardFlops[s];
 
   for (const CollectiveRecord &c : analysis.collectives) {
     if (!c.inTrainingStep || c.stage < 0 || c.stage >= stages)
@@ -174,8 +174,8 @@ StepPrediction predictStep(const CompileAnalysis &analysis,
   Checked<PipelineSimulation> withoutSends =
       simulatePipeline(stages, chunks, analysis.microBatches, noSends);
   if (!withSends.isOk() || !withoutSends.isOk()) {
-    p.limiter = "invalid schedule: " + (withSends.isOk() ? withoutSends.error()
-                                                         : withSends.error());
+    p.limiter = "invalid schedule: " +
+                (withSends.isOk() ? withoutSends.error() : withSends.error());
     return p;
   }
 

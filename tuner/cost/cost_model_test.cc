@@ -73,7 +73,7 @@ TEST(CostModel, PipelineBubbleAndExposedDataParallelReduction) {
   a.tp = 8; // every stage fills a node: sends and dp cross nodes
   a.microBatches = 8;
   for (int64_t s = 0; s < 4; ++s) {
-    a.flops.push_back(function(s, "forward_step.0", 50e12, 8));  // 1 s
+    a.flops.push_back(function(s, "forward_step.0", 50e12, 8));   // 1 s
     a.flops.push_back(function(s, "backward_step.0", 100e12, 8)); // 2 s
     CollectiveRecord send;
     send.stage = s;

@@ -41,9 +41,8 @@ Link groupLink(const MeshPlacement &mesh, const std::vector<std::string> &axes,
     ranks = std::move(grown);
   }
   const int64_t perNode = std::max<int64_t>(mesh.gpusPerNode, 1);
-  const int64_t onFirstNode =
-      std::count_if(ranks.begin(), ranks.end(),
-                    [&](int64_t r) { return r / perNode == 0; });
+  const int64_t onFirstNode = std::count_if(
+      ranks.begin(), ranks.end(), [&](int64_t r) { return r / perNode == 0; });
   if (onFirstNode == int64_t(ranks.size()))
     return {cluster.intraNode.bandwidthBytesPerS, cluster.intraNode.latencyS,
             false};

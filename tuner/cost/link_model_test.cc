@@ -49,8 +49,7 @@ TEST(LinkModel, RingCostsAreBytesOverBandwidthPlusLatencyPerStep) {
   allReduce.count = 2;
   allReduce.sentBytes = 3'000'000'000;
   const Link link{300e9, 1e-6, false};
-  EXPECT_DOUBLE_EQ(collectiveSeconds(allReduce, link),
-                   2 * 2 * 7 * 1e-6 + 0.01);
+  EXPECT_DOUBLE_EQ(collectiveSeconds(allReduce, link), 2 * 2 * 7 * 1e-6 + 0.01);
   mlir::strata::CollectiveRecord gather = allReduce;
   gather.kind = "all_gather";
   EXPECT_DOUBLE_EQ(collectiveSeconds(gather, link), 2 * 7 * 1e-6 + 0.01);
@@ -63,7 +62,7 @@ TEST(LinkModel, GradientReductionsPayOneLatencyPerBucket) {
   mlir::strata::CollectiveRecord grads;
   grads.kind = "reduce_grads (all_reduce)";
   grads.groupSize = 2;
-  grads.count = 300; // parameters
+  grads.count = 300;                      // parameters
   grads.payloadBytes = int64_t(40) << 20; // 2.5 buckets of 16 MiB
   grads.sentBytes = 0;
   EXPECT_DOUBLE_EQ(collectiveSeconds(grads, {1e9, 1e-3, true}), 3 * 2e-3);

@@ -88,9 +88,9 @@ TEST_P(NarayananTable1, PredictedWithinFifteenPercentOfPublished) {
               "%.2f s: compute %.2f, tp %.2f, bubble %.2f, pp comm %.2f, "
               "dp %.2f, optimizer %.2f; model %.1f TFLOP/s, MFU %.1f%% |\n",
               row.name, (long long)row.tp, (long long)row.pp,
-              (long long)*layout.dp, (long long)row.batch,
-              row.publishedTflops, predicted, 100 * error, p.stepSeconds,
-              p.computeSeconds, p.tensorParallelCommSeconds, p.bubbleSeconds,
+              (long long)*layout.dp, (long long)row.batch, row.publishedTflops,
+              predicted, 100 * error, p.stepSeconds, p.computeSeconds,
+              p.tensorParallelCommSeconds, p.bubbleSeconds,
               p.pipelineCommSeconds, p.dataParallelExposedSeconds,
               p.optimizerSeconds, p.tflopsPerGpu, 100 * p.mfu);
   EXPECT_LE(std::abs(error), 0.15)
@@ -98,15 +98,15 @@ TEST_P(NarayananTable1, PredictedWithinFifteenPercentOfPublished) {
       << "published " << row.publishedTflops;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Rows, NarayananTable1, ::testing::ValuesIn(kRows),
-    [](const ::testing::TestParamInfo<Row> &info) {
-      std::string name = std::string("gpt_") + info.param.name;
-      for (char &c : name)
-        if (c == '.')
-          c = '_';
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(Rows, NarayananTable1, ::testing::ValuesIn(kRows),
+                         [](const ::testing::TestParamInfo<Row> &info) {
+                           std::string name =
+                               std::string("gpt_") + info.param.name;
+                           for (char &c : name)
+                             if (c == '.')
+                               c = '_';
+                           return name;
+                         });
 
 } // namespace
 } // namespace strata::tuner

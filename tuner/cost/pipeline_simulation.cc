@@ -94,8 +94,8 @@ Checked<PipelineSimulation> simulatePipeline(int stages, int chunks,
           break;
         }
         const bool forward = a.kind == Kind::Forward;
-        const double seconds = forward ? times.forward[s][a.chunk]
-                                       : times.backward[s][a.chunk];
+        const double seconds =
+            forward ? times.forward[s][a.chunk] : times.backward[s][a.chunk];
         const double start = std::max(ready, sim.finishSeconds[s]);
         const double end = start + seconds;
         sim.finishSeconds[s] = end;
@@ -119,9 +119,9 @@ Checked<PipelineSimulation> simulatePipeline(int stages, int chunks,
 
   sim.makespanSeconds =
       *std::max_element(sim.finishSeconds.begin(), sim.finishSeconds.end());
-  sim.busiestStage = int(
-      std::max_element(sim.busySeconds.begin(), sim.busySeconds.end()) -
-      sim.busySeconds.begin());
+  sim.busiestStage =
+      int(std::max_element(sim.busySeconds.begin(), sim.busySeconds.end()) -
+          sim.busySeconds.begin());
   sim.bubbleSeconds =
       sim.makespanSeconds - sim.busySeconds[size_t(sim.busiestStage)];
   return sim;

@@ -12,8 +12,7 @@ namespace {
 
 PipelineSimulation simulate(int stages, int chunks, int64_t m,
                             const PipelineTimes &times) {
-  Checked<PipelineSimulation> sim =
-      simulatePipeline(stages, chunks, m, times);
+  Checked<PipelineSimulation> sim = simulatePipeline(stages, chunks, m, times);
   EXPECT_TRUE(sim.isOk()) << (sim.isOk() ? "" : sim.error());
   return sim.isOk() ? *sim : PipelineSimulation{};
 }
@@ -61,7 +60,7 @@ TEST(PipelineSimulation, InterleavingDividesTheBubbleByTheChunks) {
 
 TEST(PipelineSimulation, TransfersDelayTheReceiverNotTheSender) {
   PipelineTimes times = uniformPipelineTimes(2, 1, 1.0, 2.0);
-  times.forwardSend[0][0] = 0.5;  // stage 0 -> 1
+  times.forwardSend[0][0] = 0.5;   // stage 0 -> 1
   times.backwardSend[1][0] = 0.25; // stage 1 -> 0
   PipelineSimulation sim = simulate(2, 1, 1, times);
   // f0 [0,1], +0.5, f1 [1.5,2.5], b1 [2.5,4.5], +0.25, b0 [4.75,6.75].
