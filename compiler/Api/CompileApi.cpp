@@ -248,6 +248,8 @@ CompileSession::analyze(const CompileRequest &request) {
       record.function = name.str();
       record.matmulFlops = f.matmul;
       record.attentionFlops = f.attention;
+      record.matmulCallFlops = std::move(f.matmulCalls);
+      record.memoryBoundBytes = f.memoryBoundBytes;
       record.callsPerStep = stepCallsOf(name, analysis.microBatches);
       record.inTrainingStep = inTrainingStep(name);
       analysis.flops.push_back(std::move(record));

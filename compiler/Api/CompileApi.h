@@ -116,6 +116,10 @@ struct FunctionFlopsRecord {
   int64_t stage = 0;
   std::string function;
   double matmulFlops = 0, attentionFlops = 0;
+  /// Each contraction's FLOPs (they sum to matmulFlops).
+  std::vector<double> matmulCallFlops;
+  /// Bytes the bandwidth-bound ops read and write, unfused (StepFlops.h).
+  double memoryBoundBytes = 0;
   int64_t callsPerStep = 1;
   bool inTrainingStep = true;
 };

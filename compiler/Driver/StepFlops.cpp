@@ -14,6 +14,28 @@ using namespace mlir::strata;
 
 namespace {
 
+double tensorBytes(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor || !tensor.hasStaticShape())
+    return 0.0;
+  const unsigned bits = tensor.getElementType().getIntOrFloatBitWidth();
+  return double(tensor.getNumElements()) * double((bits + 7) / 8);
+}
+
+/// A tfm op whose cost is the bytes it moves: not dense math, not a
+/// parameter, region or cache declaration, not a gradient collective, not
+/// the optimizer (priced from the memory plan).
+bool isMemoryBound(Operation *op) {
+  if (!op->getDialect() || op->getDialect()->getNamespace() != "tfm")
+    return false;
+  return !isa<tfm::MatmulOp, tfm::MatmulGradInputOp, tfm::MatmulGradWeightOp,
+              tfm::AttentionOp, tfm::AttentionGradOp, tfm::ParameterOp,
+              tfm::ParamRefOp, tfm::LayerOp, tfm::YieldOp, tfm::KVCacheOp,
+              tfm::ReduceGradsOp, tfm::ReduceScatterGradsOp,
+              tfm::GatherParamsOp, tfm::AdamWOp, tfm::ParamFromMainOp,
+              tfm::ZeroGradsOp>(op);
+}
+
 double elements(Type type) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   return tensor && tensor.hasStaticShape() ? double(tensor.getNumElements())
@@ -46,23 +68,33 @@ double attentionFlops(Value query, Value key, Value value) {
 
 FunctionFlops mlir::strata::functionFlops(func::FuncOp function) {
   FunctionFlops flops;
+  auto addMatmul = [&](double f) {
+    flops.matmul += f;
+    flops.matmulCalls.push_back(f);
+  };
   function.walk([&](Operation *op) {
     if (auto o = dyn_cast<tfm::MatmulOp>(op))
-      flops.matmul += contractionFlops(o.getInput().getType(),
-                                       o.getWeight().getType(), o.getType());
+      addMatmul(contractionFlops(o.getInput().getType(),
+                                 o.getWeight().getType(), o.getType()));
     else if (auto o = dyn_cast<tfm::MatmulGradInputOp>(op))
-      flops.matmul += contractionFlops(o.getResultGrad().getType(),
-                                       o.getWeight().getType(), o.getType());
+      addMatmul(contractionFlops(o.getResultGrad().getType(),
+                                 o.getWeight().getType(), o.getType()));
     else if (auto o = dyn_cast<tfm::MatmulGradWeightOp>(op))
-      flops.matmul += contractionFlops(o->getOperand(0).getType(),
-                                       o->getOperand(1).getType(),
-                                       o->getResult(0).getType());
+      addMatmul(contractionFlops(o->getOperand(0).getType(),
+                                 o->getOperand(1).getType(),
+                                 o->getResult(0).getType()));
     else if (auto o = dyn_cast<tfm::AttentionOp>(op))
       flops.attention +=
           attentionFlops(o.getQuery(), o.getKey(), o.getValue());
     else if (auto o = dyn_cast<tfm::AttentionGradOp>(op))
       flops.attention +=
           2.0 * attentionFlops(o.getQuery(), o.getKey(), o.getValue());
+    else if (isMemoryBound(op)) {
+      for (Value operand : op->getOperands())
+        flops.memoryBoundBytes += tensorBytes(operand.getType());
+      for (Value result : op->getResults())
+        flops.memoryBoundBytes += tensorBytes(result.getType());
+    }
   });
   return flops;
 }

@@ -6,10 +6,12 @@
 // call on one rank (local shapes): every contraction (tfm.matmul and its two
 // gradients: 2 m n k each) and attention (tfm.attention: 2 b s h t (d + e)
 // for the two products, dense, as Megatron-LM counts it even when causal;
-// tfm.attention_grad twice that). Elementwise work, norms and softmax are
-// left out: they are bandwidth-bound, and the tuner's cost model prices them
-// by bytes. Recomputed forward ops inside a backward function are counted
-// where they run.
+// tfm.attention_grad twice that), each contraction's FLOPs on its own (the
+// tuner prices a GEMM by its size), and the bytes the bandwidth-bound tfm ops
+// (elementwise, norms, softmax-free losses, casts, head splits) read and
+// write, each op reading its tensor operands and writing its results once
+// (no fusion across ops: an upper bound on their traffic). Recomputed forward
+// ops inside a backward function are counted where they run.
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_COMPILER_DRIVER_STEPFLOPS_H
@@ -18,6 +20,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include <cstdint>
+#include <vector>
 
 namespace mlir::strata {
 
@@ -26,6 +29,10 @@ struct FunctionFlops {
   double matmul = 0;
   /// tfm.attention and tfm.attention_grad.
   double attention = 0;
+  /// Each contraction's FLOPs, in program order (they sum to |matmul|).
+  std::vector<double> matmulCalls;
+  /// Bytes the bandwidth-bound tfm ops read and write.
+  double memoryBoundBytes = 0;
 
   double total() const { return matmul + attention; }
 };
