@@ -44,8 +44,8 @@ int main(int argc, char **argv) {
       cl::desc("write the winner's Hydra overrides, one per line, to "
                "OVERRIDES; strata-compile MODEL.yaml @OVERRIDES (or "
                "$(cat OVERRIDES)) compiles it"));
-  cl::opt<unsigned> threads(
-      "threads", cl::cat(category), cl::init(2), cl::value_desc("N"),
+  cl::opt<unsigned> jobs(
+      "jobs", cl::cat(category), cl::init(2), cl::value_desc("N"),
       cl::desc("compile sessions in parallel, one MLIR context each "
                "(default 2)"));
   cl::opt<int64_t> maxMbs("max-micro-batch-size", cl::cat(category),
@@ -74,7 +74,7 @@ int main(int argc, char **argv) {
   options.top = top;
   options.jsonPath = json;
   options.emitPath = emit;
-  options.threads = int(threads);
+  options.threads = int(jobs);
   options.maxMicroBatchSize = maxMbs;
   options.maxVirtualStages = maxVp;
   options.progress = isatty(2);

@@ -175,7 +175,8 @@ std::string formatRationale(const std::vector<RankedCandidate> &ranked,
   return os.str();
 }
 
-std::string toJson(const std::vector<RankedCandidate> &ranked) {
+std::string toJson(const std::vector<RankedCandidate> &ranked,
+                   int64_t globalBatch) {
   std::ostringstream os;
   os.precision(10);
   os << "[\n";
@@ -190,7 +191,12 @@ std::string toJson(const std::vector<RankedCandidate> &ranked) {
        << ", \"sequence_parallel\": " << (c.sequenceParallel ? "true" : "false")
        << ", \"recompute\": \"" << recomputeName(c.recompute) << "\""
        << ", \"distributed_optimizer\": "
-       << (c.distributedOptimizer ? "true" : "false");
+       << (c.distributedOptimizer ? "true" : "false") << ", \"overrides\": [";
+    const std::vector<std::string> overrides =
+        mlir::strata::layoutOverrides(toLayout(c, globalBatch));
+    for (size_t k = 0; k < overrides.size(); ++k)
+      os << (k ? ", " : "") << jsonString(overrides[k]);
+    os << "]";
     if (!r.error.empty()) {
       os << ", \"feasible\": false, \"error\": " << jsonString(r.error) << "}";
     } else {

@@ -58,8 +58,10 @@ std::string formatTable(const std::vector<RankedCandidate> &ranked,
 std::string formatRationale(const std::vector<RankedCandidate> &ranked,
                             size_t top);
 
-/// Every candidate as a JSON array, best first.
-std::string toJson(const std::vector<RankedCandidate> &ranked);
+/// Every candidate as a JSON array, best first, each with the overrides
+/// that compile it ("overrides").
+std::string toJson(const std::vector<RankedCandidate> &ranked,
+                   int64_t globalBatch);
 
 /// The Hydra overrides of |c| that strata-compile accepts, one per line.
 std::string overridesText(const Candidate &c, int64_t globalBatch);

@@ -113,7 +113,7 @@ int runTune(const TuneOptions &o, std::ostream &out, std::ostream &err) {
                 (long long)evaluator.derivations(), seconds);
   out << summary;
 
-  if (!o.jsonPath.empty() && !writeFile(o.jsonPath, toJson(ranked), err))
+  if (!o.jsonPath.empty() && !writeFile(o.jsonPath, toJson(ranked, space.globalBatch), err))
     return 1;
   if (feasible == 0) {
     const RankedCandidate *smallest = nullptr;
