@@ -19,6 +19,6 @@ config.substitutions.append(("%python", "/usr/bin/python3"))
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 tool_dirs = [config.strata_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["strata-opt", "strata-compile", "strata-run"], tool_dirs)
+llvm_config.add_tool_substitutions(["strata-opt", "strata-compile", "strata-run", "strata-tune"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.strata_tools_dir, append_path=True)

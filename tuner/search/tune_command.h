@@ -1,0 +1,43 @@
+//===- tune_command.h - strata-tune, as a function --------------*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// What strata-tune does between parsing its flags and exiting: read the
+// cluster and the model, enumerate the candidates, evaluate their exact
+// memory, predict each step, rank, print the table and the rationale, and
+// write --json and --emit. tools/strata-tune only parses flags.
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_TUNER_SEARCH_TUNE_COMMAND_H
+#define STRATA_TUNER_SEARCH_TUNE_COMMAND_H
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace strata::tuner {
+
+struct TuneOptions {
+  std::string modelPath;
+  /// Hydra overrides of the model, applied before each layout's.
+  std::vector<std::string> overrides;
+  std::string cluster;
+  /// 0: the cluster description's nodes; the model's global batch.
+  int64_t nodes = 0, globalBatch = 0;
+  size_t top = 10;
+  std::string jsonPath, emitPath;
+  int threads = 2;
+  int64_t maxMicroBatchSize = 8;
+  int64_t maxVirtualStages = 8;
+  /// Draw a progress bar on |err| (when it is a terminal).
+  bool progress = false;
+};
+
+/// Runs the search; returns the exit code (0, or 1 after an error on |err|
+/// of the form "strata-tune: error: ...").
+int runTune(const TuneOptions &options, std::ostream &out, std::ostream &err);
+
+} // namespace strata::tuner
+
+#endif // STRATA_TUNER_SEARCH_TUNE_COMMAND_H
