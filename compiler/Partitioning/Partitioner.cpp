@@ -18,12 +18,16 @@ LogicalResult ModulePartitioner::run() {
     return failure();
   shardOptimizerState();
   // KV caches are shared by the functions (prefill, decode): their splits
-  // come from propagating every function first.
-  for (auto function : module.getOps<func::FuncOp>()) {
-    splits.clear();
-    propagateFunction(function);
+  // come from propagating every function first. That pass only fills
+  // cacheSplits (partitionFunction propagates again), so a module without
+  // caches (training) skips it.
+  if (!module.getOps<tfm::KVCacheOp>().empty()) {
+    for (auto function : module.getOps<func::FuncOp>()) {
+      splits.clear();
+      propagateFunction(function);
+    }
+    splitKVCaches();
   }
-  splitKVCaches();
   for (auto function : module.getOps<func::FuncOp>())
     if (failed(partitionFunction(function)))
       return failure();

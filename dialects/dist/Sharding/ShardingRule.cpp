@@ -6,6 +6,8 @@
 #include "dialects/dist/Sharding/ShardingRule.h"
 
 #include <algorithm>
+#include <map>
+#include <tuple>
 #include <set>
 #include <sstream>
 
@@ -38,9 +40,13 @@ std::string TensorSharding::str() const {
   return os.str();
 }
 
-std::optional<ShardingRule> ShardingRule::fromSpec(
-    const std::string &spec, const std::vector<size_t> &operandRanks,
-    const std::vector<size_t> &resultRanks, const std::string &whole) {
+namespace {
+
+/// The rule of one spec and ranks, parsed (ShardingRule::fromSpec).
+std::optional<ShardingRule> parseSpec(const std::string &spec,
+                                      const std::vector<size_t> &operandRanks,
+                                      const std::vector<size_t> &resultRanks,
+                                      const std::string &whole) {
   const size_t arrow = spec.find("->");
   if (arrow == std::string::npos)
     return std::nullopt;
@@ -86,6 +92,26 @@ std::optional<ShardingRule> ShardingRule::fromSpec(
     return std::nullopt;
   rule.linearOperands.assign(operandRanks.size(), false);
   return rule;
+}
+
+} // namespace
+
+std::optional<ShardingRule> ShardingRule::fromSpec(
+    const std::string &spec, const std::vector<size_t> &operandRanks,
+    const std::vector<size_t> &resultRanks, const std::string &whole) {
+  // Partitioning asks for the same few specs for every op of every layer:
+  // parse each (spec, ranks, whole) once per thread and copy the result.
+  using Key = std::tuple<std::string, std::vector<size_t>, std::vector<size_t>,
+                         std::string>;
+  thread_local std::map<Key, std::optional<ShardingRule>> parsed;
+  Key key{spec, operandRanks, resultRanks, whole};
+  auto it = parsed.find(key);
+  if (it == parsed.end())
+    it = parsed
+             .emplace(std::move(key),
+                      parseSpec(spec, operandRanks, resultRanks, whole))
+             .first;
+  return it->second;
 }
 
 ShardingRule ShardingRule::elementwise(size_t numOperands, size_t numResults,

@@ -56,6 +56,25 @@ TEST(ShardingRule, SpecRejectsRankMismatch) {
   EXPECT_FALSE(ShardingRule::fromSpec("btk->btn", {3, 2}, {3}).has_value());
 }
 
+TEST(ShardingRule, RepeatedSpecsGiveTheParsedRule) {
+  // fromSpec remembers parsed specs: a repeat, a caller's edit of its copy
+  // and other ranks or whole letters must not change what it returns.
+  auto first = ShardingRule::fromSpec("btk,nk->btn", {3, 2}, {3});
+  ASSERT_TRUE(first.has_value());
+  first->linearity = Linearity::EachListed;
+  first->linearOperands = {true, true};
+  auto again = ShardingRule::fromSpec("btk,nk->btn", {3, 2}, {3});
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->linearity, Linearity::None);
+  EXPECT_EQ(again->linearOperands, (std::vector<bool>{false, false}));
+  EXPECT_EQ(again->operands, (std::vector<std::vector<int>>{{0, 1, 2}, {3, 2}}));
+  EXPECT_FALSE(ShardingRule::fromSpec("btk,nk->btn", {3, 3}, {3}).has_value());
+  auto whole = ShardingRule::fromSpec("btk,nk->btn", {3, 2}, {3}, "k");
+  ASSERT_TRUE(whole.has_value());
+  EXPECT_EQ(whole->factors[2], FactorKind::Whole);
+  EXPECT_EQ(again->factors[2], FactorKind::Parallel);
+}
+
 TEST(ShardingRule, ColumnParallelMatmulSplitsOutput) {
   std::vector<TensorSharding> operands = {TensorSharding::replicated(3),
                                           split(2, 0)};
