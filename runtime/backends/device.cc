@@ -7,7 +7,8 @@
 
 namespace strata::runtime {
 
-DeviceMemory &DeviceMemory::operator=(DeviceMemory &&other) noexcept {
+OwnedAllocation &
+OwnedAllocation::operator=(OwnedAllocation &&other) noexcept {
   if (this != &other) {
     reset();
     data_ = other.data_;
@@ -20,27 +21,7 @@ DeviceMemory &DeviceMemory::operator=(DeviceMemory &&other) noexcept {
   return *this;
 }
 
-void DeviceMemory::reset() {
-  if (data_ && deleter_)
-    deleter_(data_);
-  data_ = nullptr;
-  size_ = 0;
-}
-
-HostMemory &HostMemory::operator=(HostMemory &&other) noexcept {
-  if (this != &other) {
-    reset();
-    data_ = other.data_;
-    size_ = other.size_;
-    deleter_ = std::move(other.deleter_);
-    other.data_ = nullptr;
-    other.size_ = 0;
-    other.deleter_ = nullptr;
-  }
-  return *this;
-}
-
-void HostMemory::reset() {
+void OwnedAllocation::reset() {
   if (data_ && deleter_)
     deleter_(data_);
   data_ = nullptr;

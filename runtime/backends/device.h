@@ -66,22 +66,23 @@ private:
   uint8_t *address_ = nullptr;
 };
 
-/// One allocation of device memory; frees itself.
-class DeviceMemory {
+/// An allocation that frees itself with its deleter (move-only): what
+/// DeviceMemory and HostMemory own.
+class OwnedAllocation {
 public:
   using Deleter = std::function<void(void *)>;
-  DeviceMemory() = default;
-  DeviceMemory(void *data, size_t size, Deleter deleter)
+  OwnedAllocation() = default;
+  OwnedAllocation(void *data, size_t size, Deleter deleter)
       : data_(data), size_(size), deleter_(std::move(deleter)) {}
-  DeviceMemory(DeviceMemory &&other) noexcept { *this = std::move(other); }
-  DeviceMemory &operator=(DeviceMemory &&other) noexcept;
-  DeviceMemory(const DeviceMemory &) = delete;
-  DeviceMemory &operator=(const DeviceMemory &) = delete;
-  ~DeviceMemory() { reset(); }
+  OwnedAllocation(OwnedAllocation &&other) noexcept {
+    *this = std::move(other);
+  }
+  OwnedAllocation &operator=(OwnedAllocation &&other) noexcept;
+  OwnedAllocation(const OwnedAllocation &) = delete;
+  OwnedAllocation &operator=(const OwnedAllocation &) = delete;
+  ~OwnedAllocation() { reset(); }
 
-  DevicePtr base() const { return DevicePtr(data_); }
-  /// The address |offset| bytes into the allocation.
-  DevicePtr at(uint64_t offset) const { return base() + offset; }
+  void *data() const { return data_; }
   size_t size() const { return size_; }
 
 private:
@@ -92,30 +93,38 @@ private:
   Deleter deleter_;
 };
 
+/// One allocation of device memory; frees itself.
+class DeviceMemory {
+public:
+  using Deleter = OwnedAllocation::Deleter;
+  DeviceMemory() = default;
+  DeviceMemory(void *data, size_t size, Deleter deleter)
+      : memory_(data, size, std::move(deleter)) {}
+
+  DevicePtr base() const { return DevicePtr(memory_.data()); }
+  /// The address |offset| bytes into the allocation.
+  DevicePtr at(uint64_t offset) const { return base() + offset; }
+  size_t size() const { return memory_.size(); }
+
+private:
+  OwnedAllocation memory_;
+};
+
 /// One allocation of host memory the device copies to and from at full
 /// speed (page-locked on a GPU, so its copies need no bounce buffer; plain
 /// memory on the CPU); frees itself. For staging buffers.
 class HostMemory {
 public:
-  using Deleter = std::function<void(void *)>;
+  using Deleter = OwnedAllocation::Deleter;
   HostMemory() = default;
   HostMemory(void *data, size_t size, Deleter deleter)
-      : data_(data), size_(size), deleter_(std::move(deleter)) {}
-  HostMemory(HostMemory &&other) noexcept { *this = std::move(other); }
-  HostMemory &operator=(HostMemory &&other) noexcept;
-  HostMemory(const HostMemory &) = delete;
-  HostMemory &operator=(const HostMemory &) = delete;
-  ~HostMemory() { reset(); }
+      : memory_(data, size, std::move(deleter)) {}
 
-  uint8_t *data() const { return static_cast<uint8_t *>(data_); }
-  size_t size() const { return size_; }
+  uint8_t *data() const { return static_cast<uint8_t *>(memory_.data()); }
+  size_t size() const { return memory_.size(); }
 
 private:
-  void reset();
-
-  void *data_ = nullptr;
-  size_t size_ = 0;
-  Deleter deleter_;
+  OwnedAllocation memory_;
 };
 
 /// An in-order queue of device work (a CUDA stream). Backends derive their

@@ -9,6 +9,7 @@
 // code (and mpirun's) is non-zero when any check failed on any rank.
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/executor/mpi_test_session.h"
 #include "runtime/executor/mesh_communicators.h"
 #include "runtime/executor/mpi_communicator.h"
 #include "runtime/executor/mpi_session.h"
@@ -493,22 +494,13 @@ void testMesh(const MpiSession &session) {
 } // namespace
 
 int main() {
-  if (!MpiSession::launchedUnderMpi()) {
-    std::fprintf(stderr, "run under mpirun: mpirun -np 2 %s\n",
-                 "StrataMpiCommunicatorTest");
-    return 2;
-  }
-  auto session = MpiSession::initialize();
-  if (!session.isOk()) {
-    std::fprintf(stderr, "%s\n", session.status().toString().c_str());
-    return 1;
-  }
-  rank = (*session)->worldRank();
+  std::unique_ptr<MpiSession> session = startMpiTest("StrataMpiCommunicatorTest");
+  rank = session->worldRank();
   {
-    auto world = duplicateWorld("world", (*session)->commTimeoutSeconds());
+    auto world = duplicateWorld("world", session->commTimeoutSeconds());
     if (!world)
-      (*session)->abort(1);
-    CHECK(world->size() == (*session)->worldSize());
+      session->abort(1);
+    CHECK(world->size() == session->worldSize());
     CHECK(world->rank() == rank);
     testAllReduce(*world);
     testAllGather(*world);
@@ -520,19 +512,19 @@ int main() {
     CHECK_OK(world->barrier());
     testTimeout(*world);
     testSendAsyncTimeout(*world);
-    testMesh(**session);
+    testMesh(*session);
 
     double total = failures;
     Status summed = world->allReduce(&total, 1, ElementType::F64,
                                      ReduceOp::Sum);
     if (!summed.isOk()) {
       std::fprintf(stderr, "[rank %d] %s\n", rank, summed.toString().c_str());
-      (*session)->abort(1);
+      session->abort(1);
     }
     if (rank == 0)
       std::printf("%s: %d failed checks over %d ranks\n",
                   total == 0 ? "PASSED" : "FAILED", int(total),
-                  (*session)->worldSize());
+                  session->worldSize());
     if (total != 0)
       return 1;
   }

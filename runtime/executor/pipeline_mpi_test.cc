@@ -11,6 +11,7 @@
 // rank runs every check in order and the failures are summed at the end.
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/executor/mpi_test_session.h"
 #include "runtime/artifact/artifact_test_support.h"
 #include "runtime/backends/cpu_test_backend.h"
 #include "runtime/executor/mesh_communicators.h"
@@ -199,32 +200,23 @@ void testSharedGradients(const MpiSession &session, const MeshShape &shape) {
 } // namespace
 
 int main() {
-  if (!MpiSession::launchedUnderMpi()) {
-    std::fprintf(stderr, "run under mpirun: mpirun -np 2 %s\n",
-                 "StrataPipelineMpiTest");
-    return 2;
-  }
-  auto session = MpiSession::initialize();
-  if (!session.isOk()) {
-    std::fprintf(stderr, "%s\n", session.status().toString().c_str());
-    return 1;
-  }
-  rank = (*session)->worldRank();
-  const int n = (*session)->worldSize();
+  std::unique_ptr<MpiSession> session = startMpiTest("StrataPipelineMpiTest");
+  rank = session->worldRank();
+  const int n = session->worldSize();
   std::vector<MeshShape> shapes = {{1, n, 1}};
   if (n == 4)
     shapes = {{1, 2, 2}, {2, 2, 1}, {1, 4, 1}};
   for (const MeshShape &shape : shapes) {
-    testCheckpointGather(**session, shape);
-    testSharedGradients(**session, shape);
+    testCheckpointGather(*session, shape);
+    testSharedGradients(*session, shape);
   }
   {
     auto world = MpiCommunicator::duplicate(MPI_COMM_WORLD, "world",
-                                            (*session)->commTimeoutSeconds());
+                                            session->commTimeoutSeconds());
     double total = failures;
     if (!world.isOk() ||
         !(*world)->allReduce(&total, 1, ElementType::F64, ReduceOp::Sum).isOk())
-      (*session)->abort(1);
+      session->abort(1);
     if (rank == 0)
       std::printf("%s: %d failed checks over %d ranks\n",
                   total == 0 ? "PASSED" : "FAILED", int(total), n);

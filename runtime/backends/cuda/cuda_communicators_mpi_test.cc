@@ -12,6 +12,7 @@
 // mpi_communicator_test.cc gives.
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/executor/mpi_test_session.h"
 #include "runtime/backends/communicator_checks.h"
 #include "runtime/backends/cpu/cpu_device.h"
 #include "runtime/backends/cuda/cuda_communicators.h"
@@ -73,17 +74,8 @@ void runChecks(Communicator &world) {
 } // namespace
 
 int main() {
-  if (!MpiSession::launchedUnderMpi()) {
-    std::fprintf(stderr, "run under mpirun: mpirun -np 2 %s\n",
-                 "StrataCudaCommunicatorsMpiTest");
-    return 2;
-  }
-  auto session = MpiSession::initialize();
-  if (!session.isOk()) {
-    std::fprintf(stderr, "%s\n", session.status().toString().c_str());
-    return 1;
-  }
-  rank = (*session)->worldRank();
+  std::unique_ptr<MpiSession> session = startMpiTest("StrataCudaCommunicatorsMpiTest");
+  rank = session->worldRank();
   if (cuda::visibleDeviceCount() == 0) {
     // The same machine for every rank: all skip.
     if (rank == 0)
@@ -91,10 +83,10 @@ int main() {
     return 0;
   }
   auto world = MpiCommunicator::duplicate(MPI_COMM_WORLD, "world",
-                                          (*session)->commTimeoutSeconds());
+                                          session->commTimeoutSeconds());
   if (!world.isOk()) {
     std::fprintf(stderr, "%s\n", world.status().toString().c_str());
-    (*session)->abort(1);
+    session->abort(1);
   }
   runChecks(**world);
   double total = failures;
@@ -102,11 +94,11 @@ int main() {
       (*world)->allReduce(&total, 1, ElementType::F64, ReduceOp::Sum);
   if (!summed.isOk()) {
     std::fprintf(stderr, "[rank %d] %s\n", rank, summed.toString().c_str());
-    (*session)->abort(1);
+    session->abort(1);
   }
   if (rank == 0)
     std::printf("%s: %d failed checks over %d ranks\n",
                 total == 0 ? "PASSED" : "FAILED", int(total),
-                (*session)->worldSize());
+                session->worldSize());
   return total == 0 ? 0 : 1;
 }
