@@ -105,6 +105,9 @@ struct CompileSession::Impl {
   Impl() : context(makeRegistry(registry)) {
     context.loadAllAvailableDialects();
     context.printOpOnDiagnostic(false);
+    // Callers run one session per thread (strata-tune --jobs); a thread
+    // pool per context would only contend with them.
+    context.disableMultithreading();
   }
   static DialectRegistry &makeRegistry(DialectRegistry &registry) {
     registerStrataDialects(registry);
@@ -210,7 +213,8 @@ CompileSession::analyze(const CompileRequest &request) {
 
   const CompilePhase partitioned = CompilePhase::Partitioned;
   if (failed(runCompilePhases(*module, request.mode, partitioned,
-                              CompilePhase::Input, timing)))
+                              CompilePhase::Input, timing,
+                              request.verifyPasses)))
     return failedWith("compilation failed");
 
   SmallVector<ModuleOp> stageModules = pipeline::pipelineStages(*module);
@@ -226,7 +230,7 @@ CompileSession::analyze(const CompileRequest &request) {
 
   TimingScope planTiming = timing.nest("memory plan");
   for (ModuleOp stage : stageModules) {
-    FailureOr<StageMemory> memory = planStage(stage);
+    FailureOr<StageMemory> memory = planStage(stage, request.verifyPasses);
     if (failed(memory))
       return failedWith("memory planning failed");
     analysis.stages.push_back(toRecord(*memory));

@@ -76,6 +76,9 @@ struct CompileRequest {
   std::string target = "cpu";
   /// Where the phases' timings go; null for none.
   DefaultTimingManager *timing = nullptr;
+  /// Runs the IR verifier after every pass. strata-tune turns it off: its
+  /// thousands of analyses run the passes strata-compile runs verified.
+  bool verifyPasses = true;
 };
 
 /// One pipeline stage's static memory plan (every rank of the stage has it).

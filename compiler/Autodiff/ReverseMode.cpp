@@ -9,6 +9,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/BitVector.h"
 #include "llvm/ADT/DenseMap.h"
@@ -49,6 +50,7 @@ public:
                                  OpBuilder &builder, GradientMap &grads);
 
 private:
+  SymbolTableCollection symbols;
   /// Builds the backward twin of |layer| at |builder|'s insertion point and
   /// returns the gradients of the layer's operands.
   LogicalResult differentiateLayer(tfm::LayerOp layer,
@@ -78,6 +80,13 @@ LogicalResult Differentiator::differentiateOps(Block &block, Operation *end,
     SmallVector<Value> operandGrads;
     if (auto layer = dyn_cast<tfm::LayerOp>(op)) {
       if (failed(differentiateLayer(layer, resultGrads, builder, operandGrads)))
+        return failure();
+    } else if (auto read = dyn_cast<tfm::ParamRefOp>(op)) {
+      // Parameter reads resolve through the cached table (one per module).
+      if (failed(read.buildVJPFor(
+              symbols.lookupNearestSymbolFrom<tfm::ParameterOp>(
+                  read, read.getNameAttr()),
+              builder, resultGrads)))
         return failure();
     } else if (auto vjp = dyn_cast<tfm::VJPOpInterface>(op)) {
       if (failed(vjp.buildVJP(builder, resultGrads, operandGrads)))

@@ -15,7 +15,8 @@ using namespace mlir::strata;
 LogicalResult mlir::strata::runCompilePhases(ModuleOp module, CompileMode mode,
                                              CompilePhase compileTo,
                                              CompilePhase reached,
-                                             TimingScope &timing) {
+                                             TimingScope &timing,
+                                             bool verifyPasses) {
   MLIRContext *context = module.getContext();
   auto runs = [&](CompilePhase phase) {
     return reached != phase && runsPhase(mode, compileTo, phase);
@@ -23,6 +24,7 @@ LogicalResult mlir::strata::runCompilePhases(ModuleOp module, CompileMode mode,
   if (runs(CompilePhase::Training)) {
     TimingScope passTiming = timing.nest("training");
     PassManager pm(context);
+    pm.enableVerifier(verifyPasses);
     pm.addPass(createDeriveTrainingPass());
     // Activation recomputation (tfm.config activations_checkpoint_*) works
     // on the layer regions that training derivation makes, and before
@@ -37,6 +39,7 @@ LogicalResult mlir::strata::runCompilePhases(ModuleOp module, CompileMode mode,
     // tfm.config); every function of the module is derived.
     TimingScope passTiming = timing.nest("inference");
     PassManager pm(context);
+    pm.enableVerifier(verifyPasses);
     pm.addPass(createDeriveInferencePass());
     if (failed(pm.run(module)))
       return failure();
@@ -44,6 +47,7 @@ LogicalResult mlir::strata::runCompilePhases(ModuleOp module, CompileMode mode,
   if (runs(CompilePhase::Partitioned)) {
     TimingScope passTiming = timing.nest("partitioning");
     PassManager pm(context);
+    pm.enableVerifier(verifyPasses);
     pm.addPass(createPartitionPass());
     pm.addPass(createPipelineStagesPass());
     if (failed(pm.run(module)))

@@ -20,10 +20,11 @@ namespace mlir::strata {
 /// Runs on |module| every phase of |mode| up to |compileTo| that the module
 /// has not reached yet (its tfm.phase, read by the caller into |reached|),
 /// each under its own timing scope nested in |timing|. Diagnostics go to the
-/// context's handler.
+/// context's handler. |verifyPasses| false skips the verifier after each
+/// pass (strata-tune's thousands of analyses; the CLI always verifies).
 LogicalResult runCompilePhases(ModuleOp module, CompileMode mode,
                                CompilePhase compileTo, CompilePhase reached,
-                               TimingScope &timing);
+                               TimingScope &timing, bool verifyPasses = true);
 
 } // namespace mlir::strata
 

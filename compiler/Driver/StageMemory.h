@@ -45,7 +45,7 @@ struct StageMemory {
 int64_t tensorBytes(Type type);
 
 /// Plans |stage| (a module of strata-pipeline, or a whole program).
-FailureOr<StageMemory> planStage(ModuleOp stage);
+FailureOr<StageMemory> planStage(ModuleOp stage, bool verifyPasses = true);
 
 } // namespace mlir::strata
 

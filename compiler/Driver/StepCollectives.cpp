@@ -63,7 +63,8 @@ int64_t groupSize(const MeshInfo &mesh, const std::vector<std::string> &axes) {
   return n;
 }
 
-void tally(Operation *op, const MeshInfo &mesh, Tallies &out) {
+void tally(Operation *op, const MeshInfo &mesh, SymbolTable &symbols,
+           Tallies &out) {
   auto add = [&](StringRef kind, int64_t whole, std::vector<std::string> axes,
                  int64_t group, double factor) {
     StepCollective &t = out[{kind.str(), axes}];
@@ -88,9 +89,8 @@ void tally(Operation *op, const MeshInfo &mesh, Tallies &out) {
   // parameters.
   auto perParameter = [&](StringRef kind, ArrayAttr names, ArrayAttr axes,
                           double factor, bool gradients) {
-    auto module = op->getParentOfType<ModuleOp>();
     for (Attribute name : names)
-      if (auto parameter = module.lookupSymbol<tfm::ParameterOp>(
+      if (auto parameter = symbols.lookup<tfm::ParameterOp>(
               cast<SymbolRefAttr>(name).getRootReference()))
         collective(kind,
                    tensorBytes(gradients ? parameter.getGradType()
@@ -138,9 +138,11 @@ mlir::strata::stepCollectives(ArrayRef<ModuleOp> stages, const MeshInfo &mesh,
   std::vector<StepCollective> all;
   for (size_t s = 0; s < stages.size(); ++s) {
     ModuleOp stage = stages[s];
+    // A table, not lookupSymbol: a stage lists hundreds of parameters.
+    SymbolTable symbols(stage);
     for (auto function : stage.getOps<func::FuncOp>()) {
       Tallies tallies;
-      function.walk([&](Operation *op) { tally(op, mesh, tallies); });
+      function.walk([&](Operation *op) { tally(op, mesh, symbols, tallies); });
       StringRef name = function.getSymName();
       for (auto &[key, t] : tallies) {
         t.stage = int64_t(s);

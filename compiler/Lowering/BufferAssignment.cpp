@@ -31,6 +31,10 @@ public:
   FailureOr<BufferAssignment> run(ModuleOp module);
 
 private:
+  /// The module's parameters by name (a bucket lists hundreds; a symbol
+  /// lookup per name would scan the module each time).
+  llvm::StringMap<tfm::ParameterOp> parameterOps;
+
   int64_t addBuffer(Value value, planning::BufferCategory category,
                     std::string name) {
     return addBuffer(cast<RankedTensorType>(value.getType()), category,
@@ -183,8 +187,8 @@ LogicalResult Assigner::assignBucket(Operation &op, StringRef prefix) {
   Type element;
   for (Attribute name : names) {
     auto ref = cast<SymbolRefAttr>(name);
-    auto parameter =
-        SymbolTable::lookupNearestSymbolFrom<tfm::ParameterOp>(&op, ref);
+    tfm::ParameterOp parameter =
+        parameterOps.lookup(ref.getRootReference().getValue());
     const ParameterSlots slots =
         result.parameters.lookup(ref.getRootReference().getValue());
     const int64_t id = values ? slots.value : slots.grad;
@@ -248,6 +252,7 @@ FailureOr<BufferAssignment> Assigner::run(ModuleOp module) {
                                name + ".main");
     }
     result.parameters[name] = slots;
+    parameterOps[name] = parameter;
   }
   for (auto cache : module.getOps<tfm::KVCacheOp>()) {
     std::string name = cache.getSymName().str();

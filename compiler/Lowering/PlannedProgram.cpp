@@ -21,10 +21,12 @@ size_t mlir::strata::bufferAlignmentOf(ModuleOp module) {
   return kBufferAlignment;
 }
 
-FailureOr<PlannedProgram> mlir::strata::planProgram(ModuleOp module) {
+FailureOr<PlannedProgram> mlir::strata::planProgram(ModuleOp module,
+                                                    bool verifyPasses) {
   PlannedProgram program;
   program.module = cast<ModuleOp>(module->clone());
   PassManager pm(module.getContext());
+  pm.enableVerifier(verifyPasses);
   // Buffers are assigned over straight-line functions.
   pm.addPass(createFlattenLayersPass());
   // Before buffer assignment, so the fused chains' intermediates never get

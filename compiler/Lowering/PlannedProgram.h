@@ -27,8 +27,9 @@ size_t bufferAlignmentOf(ModuleOp module);
 /// Flattens layers, fuses elementwise chains (strata-tfm-fuse-elementwise)
 /// and merges repeated parameter reads in a copy of |module| (which is not
 /// changed), assigns buffers and plans them; the plan is verified
-/// independently.
-FailureOr<PlannedProgram> planProgram(ModuleOp module);
+/// independently. |verifyPasses| as runCompilePhases'.
+FailureOr<PlannedProgram> planProgram(ModuleOp module,
+                                      bool verifyPasses = true);
 
 } // namespace mlir::strata
 

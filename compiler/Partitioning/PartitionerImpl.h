@@ -37,6 +37,8 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <optional>
+#include <variant>
 
 namespace mlir::strata::partitioning {
 
@@ -127,7 +129,20 @@ public:
   /// heads of cached attention's query, the groups of a cache write).
   bool unifyWithCache(Value value, TensorSharding &cache, size_t dim);
 
+  /// Propagates through |op|, one of the ops with their own rule here
+  /// (parameter reads, gradient accumulation, caches, layers).
   bool propagateOp(Operation *op);
+
+  /// An op that propagates by its ShardingRuleOpInterface rule, with the
+  /// rule and its operand and result shapes derived once.
+  struct RuleOp {
+    Operation *op;
+    ::strata::sharding::ShardingRule rule;
+    ::strata::sharding::OpShapes shapes;
+  };
+  /// |op| prepared, or none when it is one of propagateOp's or has no rule.
+  std::optional<RuleOp> ruleOpOf(Operation *op);
+  bool propagateRuleOp(const RuleOp &prepared);
 
   /// Sequence parallelism (Megatron-LM): the residual stream between the
   /// tensor-parallel regions is split along the sequence (dimension 1) over

@@ -83,23 +83,37 @@ bool ShardingPropagation::propagateOp(Operation *op) {
       changed |= unify(result, yielded);
     return changed;
   }
+  return false;
+}
+
+std::optional<ShardingPropagation::RuleOp>
+ShardingPropagation::ruleOpOf(Operation *op) {
+  if (isa<tfm::ParamRefOp, tfm::AccumulateGradOp, tfm::CacheWriteOp,
+          tfm::CachedAttentionOp, tfm::LayerOp>(op))
+    return std::nullopt;
   auto interface = dyn_cast<tfm::ShardingRuleOpInterface>(op);
   if (!interface)
-    return false;
+    return std::nullopt;
   std::optional<ShardingRule> rule = interface.getShardingRule();
   if (!rule)
-    return false;
+    return std::nullopt;
+  RuleOp prepared{op, std::move(*rule), {}};
+  for (Value v : op->getOperands())
+    prepared.shapes.operands.push_back(shapeVector(v.getType()));
+  for (Value v : op->getResults())
+    prepared.shapes.results.push_back(shapeVector(v.getType()));
+  return prepared;
+}
+
+bool ShardingPropagation::propagateRuleOp(const RuleOp &prepared) {
+  Operation *op = prepared.op;
   std::vector<TensorSharding> operands, results;
-  OpShapes shapes;
-  for (Value v : op->getOperands()) {
+  for (Value v : op->getOperands())
     operands.push_back(splitOf(v));
-    shapes.operands.push_back(shapeVector(v.getType()));
-  }
-  for (Value v : op->getResults()) {
+  for (Value v : op->getResults())
     results.push_back(splitOf(v));
-    shapes.results.push_back(shapeVector(v.getType()));
-  }
-  if (!::strata::sharding::propagate(*rule, shapes, axes, operands, results))
+  if (!::strata::sharding::propagate(prepared.rule, prepared.shapes, axes,
+                                     operands, results))
     return false;
   for (auto [v, s] : llvm::zip(op->getOperands(), operands))
     splitOf(v).dims = s.dims;
@@ -138,18 +152,30 @@ bool ShardingPropagation::seedSequenceSplit(tfm::LayerOp layer) {
 }
 
 void ShardingPropagation::propagateFunction(func::FuncOp function) {
-  SmallVector<Operation *> ops;
-  function.walk([&](Operation *op) { ops.push_back(op); });
+  // The IR does not change while propagating: each op's rule and shapes are
+  // derived once, not once per sweep.
+  std::vector<std::variant<Operation *, RuleOp>> ops;
+  function.walk([&](Operation *op) {
+    if (std::optional<RuleOp> prepared = ruleOpOf(op))
+      ops.push_back(std::move(*prepared));
+    else
+      ops.push_back(op);
+  });
+  auto propagate = [&](const std::variant<Operation *, RuleOp> &op) {
+    if (const RuleOp *prepared = std::get_if<RuleOp>(&op))
+      return propagateRuleOp(*prepared);
+    return propagateOp(std::get<Operation *>(op));
+  };
   // Alternate forward and backward sweeps: splits enter at the parameters
   // (forward) and at gradient slots (backward).
   for (int sweep = 0; sweep < 64; ++sweep) {
     bool changed = false;
     if (sweep % 2 == 0)
-      for (Operation *op : ops)
-        changed |= propagateOp(op);
+      for (const auto &op : ops)
+        changed |= propagate(op);
     else
-      for (Operation *op : llvm::reverse(ops))
-        changed |= propagateOp(op);
+      for (const auto &op : llvm::reverse(ops))
+        changed |= propagate(op);
     if (!changed && sweep > 0)
       break;
   }

@@ -14,6 +14,7 @@
 #include "common/pipeline_schedule.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
 
 #include <map>
@@ -69,33 +70,58 @@ ArrayAttr filterParameters(ArrayAttr list,
   return ArrayAttr::get(list.getContext(), kept);
 }
 
-/// Keeps the ops of |function| that concern |stageParameters|: parameter
+/// The parameter a top-level op of a step function names through a symbol
+/// attribute ("" for none). Computed once per op: reading an op's attributes
+/// builds its dictionary, and pp stages read every op.
+std::vector<std::string> parameterNamedByOps(func::FuncOp function,
+                                             const std::set<std::string> &all) {
+  std::vector<std::string> named;
+  for (Operation &op : function.getBody().front()) {
+    std::string name;
+    if (!op.getAttrOfType<ArrayAttr>("parameters"))
+      for (NamedAttribute attr : op.getAttrs())
+        if (auto ref = dyn_cast<FlatSymbolRefAttr>(attr.getValue()))
+          if (all.count(ref.getValue().str())) {
+            name = ref.getValue().str();
+            break;
+          }
+    named.push_back(std::move(name));
+  }
+  return named;
+}
+
+/// Copies |function| (a step function: one block, no nested regions) at
+/// |builder| with only the ops that concern |stageParameters|: parameter
 /// lists are filtered (lists of the gradient norm also drop |notCounted|),
-/// an op naming another stage's parameter is dropped.
-void keepStageParameters(func::FuncOp function,
-                         const std::set<std::string> &allParameters,
-                         const std::set<std::string> &stageParameters,
-                         const std::set<std::string> &notCounted) {
-  SmallVector<Operation *> dropped;
-  function.walk([&](Operation *op) {
-    if (auto list = op->getAttrOfType<ArrayAttr>("parameters")) {
-      const bool isNorm = isa<tfm::GradSquareSumOp, tfm::GradNormOp>(op);
-      op->setAttr("parameters", filterParameters(list, [&](StringRef name) {
-                    return stageParameters.count(name.str()) &&
-                           !(isNorm && notCounted.count(name.str()));
-                  }));
-      return;
+/// an op naming another stage's parameter (|named|, per top-level op) is
+/// left out; it has no result the stage would use.
+func::FuncOp copyForStage(OpBuilder &builder, func::FuncOp function,
+                          const std::vector<std::string> &named,
+                          const std::set<std::string> &stageParameters,
+                          const std::set<std::string> &notCounted) {
+  auto copy = cast<func::FuncOp>(builder.cloneWithoutRegions(*function));
+  Block &source = function.getBody().front();
+  Block *body = copy.addEntryBlock();
+  IRMapping mapping;
+  mapping.map(source.getArguments(), body->getArguments());
+  OpBuilder inside = OpBuilder::atBlockEnd(body);
+  size_t i = 0;
+  for (Operation &op : source) {
+    const std::string &name = named[i++];
+    if (!name.empty() && !stageParameters.count(name)) {
+      assert(op.use_empty() && "a left-out op's result is used");
+      continue;
     }
-    for (NamedAttribute attr : op->getAttrs())
-      if (auto ref = dyn_cast<FlatSymbolRefAttr>(attr.getValue()))
-        if (allParameters.count(ref.getValue().str()) &&
-            !stageParameters.count(ref.getValue().str())) {
-          dropped.push_back(op);
-          return;
-        }
-  });
-  for (Operation *op : dropped)
-    op->erase();
+    Operation *kept = inside.clone(op, mapping);
+    if (auto list = kept->getAttrOfType<ArrayAttr>("parameters")) {
+      const bool isNorm = isa<tfm::GradSquareSumOp, tfm::GradNormOp>(kept);
+      kept->setAttr("parameters", filterParameters(list, [&](StringRef n) {
+                      return stageParameters.count(n.str()) &&
+                             !(isNorm && notCounted.count(n.str()));
+                    }));
+    }
+  }
+  return copy;
 }
 
 /// The gradient norm of every stage: this stage's sum of squares (its
@@ -375,9 +401,11 @@ private:
     builder.setInsertionPointToEnd(stage.getBody());
     for (StringRef name : {"zero_grads", "reduce_gradients", "optimizer_step"})
       if (auto function = module.lookupSymbol<func::FuncOp>(name)) {
-        auto copy = cast<func::FuncOp>(builder.clone(*function));
-        keepStageParameters(copy, allParameters, stageParameters[s],
-                            notCounted);
+        std::vector<std::string> &named = parameterNamedBy[name.str()];
+        if (named.empty())
+          named = parameterNamedByOps(function, allParameters);
+        func::FuncOp copy = copyForStage(builder, function, named,
+                                         stageParameters[s], notCounted);
         if (name == "optimizer_step")
           sumGradNormOverStages(copy, countedInNorm(stage, notCounted));
       }
@@ -405,6 +433,8 @@ private:
   std::set<std::string> allParameters;
   std::vector<std::set<std::string>> stageParameters;
   std::map<std::pair<unsigned, std::string>, unsigned> sharedWith;
+  /// Per step function: parameterNamedByOps, computed for the first stage.
+  std::map<std::string, std::vector<std::string>> parameterNamedBy;
 };
 
 } // namespace

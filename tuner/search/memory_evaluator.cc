@@ -161,6 +161,7 @@ MemoryEvaluator::evaluate(const std::vector<Candidate> &candidates,
       request.descriptionPath = descriptionPath_;
       request.overrides = overrides_;
       request.layout = toLayout(first, globalBatch);
+      request.verifyPasses = false;
       strata::Checked<CompileAnalysis> analysis = session.analyze(request);
       std::lock_guard<std::mutex> lock(mutex);
       ++compiles;

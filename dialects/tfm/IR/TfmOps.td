@@ -154,6 +154,13 @@ def Tfm_ParamRefOp : Tfm_Op<"param_ref", [DeclareOpInterfaceMethods<Tfm_VJPOpInt
   let arguments = (ins FlatSymbolRefAttr:$name);
   let results = (outs Tfm_FloatTensor:$result);
   let assemblyFormat = "$name attr-dict `:` type($result)";
+  let extraClassDeclaration = [{
+    /// buildVJP with the parameter already looked up: a differentiator
+    /// that keeps a symbol table avoids a module scan per read.
+    ::mlir::LogicalResult buildVJPFor(ParameterOp parameter,
+                                      ::mlir::OpBuilder &builder,
+                                      ::mlir::ArrayRef<::mlir::Value> resultGrads);
+  }];
 }
 
 //===----------------------------------------------------------------------===//

@@ -28,11 +28,19 @@ int64_t rankOf(Value value) {
 LogicalResult ParamRefOp::buildVJP(OpBuilder &builder,
                                    ArrayRef<Value> resultGrads,
                                    SmallVectorImpl<Value> &operandGrads) {
+  if (!resultGrads[0])
+    return success();
+  return buildVJPFor(
+      SymbolTable::lookupNearestSymbolFrom<ParameterOp>(*this, getNameAttr()),
+      builder, resultGrads);
+}
+
+LogicalResult ParamRefOp::buildVJPFor(ParameterOp parameter,
+                                      OpBuilder &builder,
+                                      ArrayRef<Value> resultGrads) {
   Value grad = resultGrads[0];
   if (!grad)
     return success();
-  auto parameter =
-      SymbolTable::lookupNearestSymbolFrom<ParameterOp>(*this, getNameAttr());
   if (!parameter)
     return emitOpError() << "cannot differentiate a read of @" << getName()
                          << ", which is not a tfm.parameter";
