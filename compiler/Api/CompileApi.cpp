@@ -105,9 +105,6 @@ struct CompileSession::Impl {
   Impl() : context(makeRegistry(registry)) {
     context.loadAllAvailableDialects();
     context.printOpOnDiagnostic(false);
-    // Callers run one session per thread (strata-tune --jobs); a thread
-    // pool per context would only contend with them.
-    context.disableMultithreading();
   }
   static DialectRegistry &makeRegistry(DialectRegistry &registry) {
     registerStrataDialects(registry);

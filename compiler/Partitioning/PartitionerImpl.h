@@ -34,10 +34,10 @@
 #include "llvm/ADT/DenseMap.h"
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
-#include <optional>
 #include <variant>
 
 namespace mlir::strata::partitioning {

@@ -94,11 +94,13 @@ std::vector<std::string> parameterNamedByOps(func::FuncOp function,
 /// |builder| with only the ops that concern |stageParameters|: parameter
 /// lists are filtered (lists of the gradient norm also drop |notCounted|),
 /// an op naming another stage's parameter (|named|, per top-level op) is
-/// left out; it has no result the stage would use.
-func::FuncOp copyForStage(OpBuilder &builder, func::FuncOp function,
-                          const std::vector<std::string> &named,
-                          const std::set<std::string> &stageParameters,
-                          const std::set<std::string> &notCounted) {
+/// left out. An op with regions, or a left-out op whose result is used, is
+/// an internal error (the step functions the compiler derives have neither).
+FailureOr<func::FuncOp>
+copyForStage(OpBuilder &builder, func::FuncOp function,
+             const std::vector<std::string> &named,
+             const std::set<std::string> &stageParameters,
+             const std::set<std::string> &notCounted) {
   auto copy = cast<func::FuncOp>(builder.cloneWithoutRegions(*function));
   Block &source = function.getBody().front();
   Block *body = copy.addEntryBlock();
@@ -108,8 +110,21 @@ func::FuncOp copyForStage(OpBuilder &builder, func::FuncOp function,
   size_t i = 0;
   for (Operation &op : source) {
     const std::string &name = named[i++];
+    if (op.getNumRegions() > 0) {
+      copy.erase();
+      return op.emitError() << "internal error: pipeline stages copy "
+                            << function.getSymName()
+                            << " op by op, and this op has regions";
+    }
     if (!name.empty() && !stageParameters.count(name)) {
-      assert(op.use_empty() && "a left-out op's result is used");
+      if (!op.use_empty()) {
+        copy.erase();
+        return op.emitError()
+               << "internal error: names @" << name
+               << ", which another pipeline stage holds, and its result is "
+                  "used in "
+               << function.getSymName();
+      }
       continue;
     }
     Operation *kept = inside.clone(op, mapping);
@@ -223,7 +238,8 @@ public:
     if (failed(assignParameters()))
       return failure();
     for (unsigned s = 0; s < stages; ++s)
-      finishStage(s);
+      if (failed(finishStage(s)))
+        return failure();
     // The module now holds only the stages.
     for (Operation &op : llvm::make_early_inc_range(*module.getBody()))
       if (!llvm::is_contained(stageModules, dyn_cast<ModuleOp>(op)))
@@ -373,7 +389,7 @@ private:
     return success();
   }
 
-  void finishStage(unsigned s) {
+  LogicalResult finishStage(unsigned s) {
     ModuleOp stage = stageModules[s];
     OpBuilder builder(module.getContext());
     builder.setInsertionPointToStart(stage.getBody());
@@ -404,11 +420,14 @@ private:
         std::vector<std::string> &named = parameterNamedBy[name.str()];
         if (named.empty())
           named = parameterNamedByOps(function, allParameters);
-        func::FuncOp copy = copyForStage(builder, function, named,
-                                         stageParameters[s], notCounted);
+        FailureOr<func::FuncOp> copy = copyForStage(
+            builder, function, named, stageParameters[s], notCounted);
+        if (failed(copy))
+          return failure();
         if (name == "optimizer_step")
-          sumGradNormOverStages(copy, countedInNorm(stage, notCounted));
+          sumGradNormOverStages(*copy, countedInNorm(stage, notCounted));
       }
+    return success();
   }
 
   ArrayAttr countedInNorm(ModuleOp stage,
