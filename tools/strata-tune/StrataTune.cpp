@@ -8,6 +8,8 @@
 #include "tuner/search/tune_command.h"
 
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 
 #include <iostream>
 #include <unistd.h>
@@ -56,6 +58,40 @@ int main(int argc, char **argv) {
                          cl::value_desc("N"),
                          cl::desc("most interleaved chunks per pipeline stage "
                                   "tried (default 8)"));
+  cl::list<std::string> recompute(
+      "recompute", cl::cat(category), cl::CommaSeparated,
+      cl::value_desc("KIND,..."),
+      cl::desc("recompute kinds tried, of none, selective, full (default: "
+               "all three)"));
+  cl::opt<std::string> distOpt(
+      "distributed-optimizer", cl::cat(category), cl::init("both"),
+      cl::value_desc("both|on|off"),
+      cl::desc("try the distributed optimizer with and without (both, the "
+               "default), only with it (on) or only without (off)"));
+  cl::opt<unsigned> measure(
+      "measure", cl::cat(category), cl::init(0), cl::value_desc("K"),
+      cl::desc("compile the top K feasible candidates with strata-compile and "
+               "run each --measure-steps training steps here (mpirun -np "
+               "<devices> strata-run train --tokens, random tokens); print "
+               "predicted beside measured step time, Spearman's rank "
+               "correlation and the median error"));
+  cl::opt<int64_t> measureSteps(
+      "measure-steps", cl::cat(category), cl::init(4), cl::value_desc("N"),
+      cl::desc("training steps per measured candidate; the first is not "
+               "counted, the median of the rest is (default 4)"));
+  cl::opt<int64_t> measureThreads(
+      "measure-threads", cl::cat(category), cl::init(1), cl::value_desc("N"),
+      cl::desc("strata-run --threads of each rank when measuring (default 1: "
+               "one core per rank, as the local preset describes)"));
+  cl::opt<std::string> measureProfile(
+      "measure-profile", cl::cat(category), cl::value_desc("FILE"),
+      cl::desc("write the measured candidates (layout, predicted and measured "
+               "seconds) to FILE, the format of tests/tuner/*-measured.txt"));
+  cl::opt<std::string> mpirun(
+      "mpirun", cl::cat(category), cl::init("mpirun"),
+      cl::value_desc("COMMAND"),
+      cl::desc("launcher of multi-rank measurements, before -np N (default "
+               "mpirun; e.g. \"mpirun --allow-run-as-root --oversubscribe\")"));
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -77,6 +113,18 @@ int main(int argc, char **argv) {
   options.threads = int(jobs);
   options.maxMicroBatchSize = maxMbs;
   options.maxVirtualStages = maxVp;
+  options.recomputes.assign(recompute.begin(), recompute.end());
+  options.distributedOptimizer = distOpt;
+  options.measure = measure;
+  options.measureSteps = measureSteps;
+  options.measureThreads = measureThreads;
+  options.measureProfile = measureProfile;
+  options.mpirun = mpirun;
+  {
+    // strata-compile and strata-run sit beside strata-tune.
+    std::string self = sys::fs::getMainExecutable(argv[0], (void *)&main);
+    options.binDir = std::string(sys::path::parent_path(self));
+  }
   options.progress = isatty(2);
   return strata::tuner::runTune(options, std::cout, std::cerr);
 }

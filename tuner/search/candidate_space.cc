@@ -59,6 +59,15 @@ int64_t dataParallelSize(int64_t devices, int64_t tp, int64_t pp) {
   return devices / (tp * pp);
 }
 
+bool parseRecompute(const std::string &name, Recompute &out) {
+  for (Recompute r : {Recompute::None, Recompute::Selective, Recompute::Full})
+    if (name == recomputeName(r)) {
+      out = r;
+      return true;
+    }
+  return false;
+}
+
 bool microBatchDividesBatch(int64_t globalBatch, int64_t dp, int64_t mbs) {
   return dp >= 1 && mbs >= 1 && globalBatch % (dp * mbs) == 0;
 }
@@ -93,9 +102,8 @@ std::vector<Candidate> enumerateCandidates(const SpaceInput &in) {
           for (bool sp : {false, true}) {
             if (!sequenceParallelAllowed(sp, tp))
               continue;
-            for (Recompute rc :
-                 {Recompute::None, Recompute::Selective, Recompute::Full})
-              for (bool dopt : {false, true}) {
+            for (Recompute rc : in.recomputes)
+              for (bool dopt : in.distributedOptimizers) {
                 if (!distributedOptimizerAllowed(dopt, dp))
                   continue;
                 Candidate c;

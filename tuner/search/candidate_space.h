@@ -47,7 +47,15 @@ struct SpaceInput {
   int64_t maxMicroBatchSize = 8;
   /// Interleaved stages tried: up to this many chunks per stage.
   int64_t maxVirtualStages = 8;
+  /// The recompute kinds tried (strata-tune --recompute).
+  std::vector<Recompute> recomputes = {Recompute::None, Recompute::Selective,
+                                       Recompute::Full};
+  /// The distributed optimizer settings tried (--distributed-optimizer).
+  std::vector<bool> distributedOptimizers = {false, true};
 };
+
+/// "none" / "selective" / "full" -> the kind; false for anything else.
+bool parseRecompute(const std::string &name, Recompute &out);
 
 //===----------------------------------------------------------------------===//
 // The rules

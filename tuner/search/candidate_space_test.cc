@@ -100,6 +100,35 @@ TEST(CandidateSpace, TinyModelOnTwoRanksCountedByHand) {
   EXPECT_EQ(all.size(), 36u);
 }
 
+TEST(CandidateSpace, RestrictedRecomputeAndOptimizer) {
+  // The tiny space above with full recompute only and no distributed
+  // optimizer: 2 (tp1 pp1 dp2) + 4 (tp1 pp2) + 4 (tp2) = 10.
+  SpaceInput in;
+  in.layers = 4;
+  in.heads = 4;
+  in.gpusPerNode = 2;
+  in.globalBatch = 8;
+  in.maxMicroBatchSize = 2;
+  in.recomputes = {Recompute::Full};
+  in.distributedOptimizers = {false};
+  std::vector<Candidate> all = enumerateCandidates(in);
+  EXPECT_EQ(all.size(), 10u);
+  for (const Candidate &c : all) {
+    EXPECT_EQ(c.recompute, Recompute::Full);
+    EXPECT_FALSE(c.distributedOptimizer);
+  }
+}
+
+TEST(CandidateSpace, ParseRecompute) {
+  Recompute r = Recompute::None;
+  EXPECT_TRUE(parseRecompute("selective", r));
+  EXPECT_EQ(r, Recompute::Selective);
+  EXPECT_TRUE(parseRecompute("full", r));
+  EXPECT_EQ(r, Recompute::Full);
+  EXPECT_FALSE(parseRecompute("some", r));
+  EXPECT_EQ(r, Recompute::Full);
+}
+
 TEST(CandidateSpace, EmptySpaceSaysWhy) {
   SpaceInput in;
   in.layers = 4;

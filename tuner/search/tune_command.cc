@@ -8,6 +8,7 @@
 #include "frontends/cluster/ClusterDescription.h"
 #include "frontends/model/ModelDescriptionParser.h"
 #include "tuner/search/candidate_space.h"
+#include "tuner/search/measure_command.h"
 #include "tuner/search/memory_evaluator.h"
 #include "tuner/search/ranking.h"
 
@@ -62,6 +63,32 @@ int runTune(const TuneOptions &o, std::ostream &out, std::ostream &err) {
   space.globalBatch = o.globalBatch > 0 ? o.globalBatch : m.globalBatchSize;
   space.maxMicroBatchSize = o.maxMicroBatchSize;
   space.maxVirtualStages = o.maxVirtualStages;
+  if (!o.recomputes.empty()) {
+    space.recomputes.clear();
+    for (const std::string &name : o.recomputes) {
+      Recompute r;
+      if (!parseRecompute(name, r)) {
+        err << "strata-tune: error: --recompute " << name
+            << ": expected none, selective or full\n";
+        return 1;
+      }
+      space.recomputes.push_back(r);
+    }
+  }
+  if (o.measure > 0 && o.measureSteps < 2) {
+    err << "strata-tune: error: --measure-steps " << o.measureSteps
+        << ": needs at least 2 (the first step is not counted)\n";
+    return 1;
+  }
+  if (o.distributedOptimizer == "on")
+    space.distributedOptimizers = {true};
+  else if (o.distributedOptimizer == "off")
+    space.distributedOptimizers = {false};
+  else if (o.distributedOptimizer != "both") {
+    err << "strata-tune: error: --distributed-optimizer "
+        << o.distributedOptimizer << ": expected both, on or off\n";
+    return 1;
+  }
   const std::vector<Candidate> candidates = enumerateCandidates(space);
   if (candidates.empty()) {
     err << "strata-tune: error: " << o.modelPath << " on " << nodes << " x "
@@ -144,6 +171,20 @@ int runTune(const TuneOptions &o, std::ostream &out, std::ostream &err) {
                  overridesText(ranked.front().candidate, space.globalBatch),
                  err))
     return 1;
+  if (o.measure > 0) {
+    MeasureSetup setup;
+    setup.binDir = o.binDir;
+    setup.mpirun = o.mpirun;
+    setup.modelPath = o.modelPath;
+    setup.modelOverrides = o.overrides;
+    setup.seqLength = m.seqLength;
+    setup.vocabSize = m.vocabSize > 0 ? m.vocabSize : m.paddedVocabSize;
+    setup.globalBatch = space.globalBatch;
+    setup.steps = o.measureSteps;
+    setup.threadsPerRank = o.measureThreads;
+    return measureTop(ranked, o.measure, setup, nodes * machine.gpusPerNode,
+                      o.measureProfile, out, err);
+  }
   return 0;
 }
 

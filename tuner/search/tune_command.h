@@ -30,6 +30,18 @@ struct TuneOptions {
   int threads = 2;
   int64_t maxMicroBatchSize = 8;
   int64_t maxVirtualStages = 8;
+  /// Empty: every kind; else only these ("none", "selective", "full").
+  std::vector<std::string> recomputes;
+  /// "both" (default), "on" or "off".
+  std::string distributedOptimizer = "both";
+  /// --measure K: compile and run the top K feasible candidates here.
+  size_t measure = 0;
+  int64_t measureSteps = 4;
+  int64_t measureThreads = 1;
+  std::string measureProfile;
+  /// Where strata-compile and strata-run are (strata-tune's directory).
+  std::string binDir;
+  std::string mpirun = "mpirun";
   /// Draw a progress bar on |err| (when it is a terminal).
   bool progress = false;
 };
