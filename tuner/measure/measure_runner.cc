@@ -56,7 +56,7 @@ bool writeTokensNpy(const std::string &path, int64_t rows, int64_t width,
 
 int runCommand(const std::string &command, std::string &output) {
   output.clear();
-  FILE *pipe = popen((command + " 2>&1").c_str(), "r");
+  FILE *pipe = popen(("( " + command + " ) 2>&1").c_str(), "r");
   if (!pipe)
     return -1;
   char buffer[4096];
