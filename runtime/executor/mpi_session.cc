@@ -89,6 +89,17 @@ StatusOr<std::unique_ptr<MpiSession>> MpiSession::initialize() {
   return session;
 }
 
+StatusOr<std::unique_ptr<Communicator>>
+MpiSession::worldCommunicator(double timeoutSeconds) const {
+  if (!usesMpi_)
+    return std::unique_ptr<Communicator>(
+        std::make_unique<SingleProcessCommunicator>());
+  STRATA_ASSIGN_OR_RETURN(
+      std::unique_ptr<MpiCommunicator> world,
+      MpiCommunicator::duplicate(MPI_COMM_WORLD, "world", timeoutSeconds));
+  return std::unique_ptr<Communicator>(std::move(world));
+}
+
 MpiSession::~MpiSession() {
   if (!finalizes_)
     return;

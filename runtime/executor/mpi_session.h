@@ -73,6 +73,12 @@ public:
   /// The limit of every communicator operation (commTimeoutFromEnvironment).
   double commTimeoutSeconds() const { return commTimeoutSeconds_; }
 
+  /// A communicator over every rank whose operations give up after
+  /// |timeoutSeconds| (collective under MPI); one process without MPI gets a
+  /// SingleProcessCommunicator.
+  StatusOr<std::unique_ptr<Communicator>>
+  worldCommunicator(double timeoutSeconds) const;
+
   /// Ends every rank of the job with exit code |code| (MPI_Abort); without
   /// MPI, ends this process. Output is flushed first.
   [[noreturn]] void abort(int code);

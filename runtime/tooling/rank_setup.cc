@@ -114,6 +114,13 @@ RankSetup::loadArtifact(const std::string &path,
   return out;
 }
 
+StatusOr<std::unique_ptr<Communicator>>
+RankSetup::worldCommunicator(double timeoutSeconds) {
+  if (!session_)
+    STRATA_RETURN_IF_ERROR(initialize());
+  return session_->worldCommunicator(timeoutSeconds);
+}
+
 StatusOr<Backend *> RankSetup::backend(int threads) {
   if (!backend_) {
     // The session first: the backend's communicators need the rank and

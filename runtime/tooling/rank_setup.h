@@ -65,6 +65,10 @@ public:
 
   int worldRank() const { return session_ ? session_->worldRank() : 0; }
   int worldSize() const { return session_ ? session_->worldSize() : 1; }
+  /// A communicator over every rank of the job bounded by |timeoutSeconds|
+  /// (collective under MPI), for commands that run without an artifact.
+  StatusOr<std::unique_ptr<Communicator>>
+  worldCommunicator(double timeoutSeconds);
   /// The rank that prints results and writes files.
   bool isFirstRank() const { return worldRank() == 0; }
 

@@ -8,6 +8,7 @@
 #include "runtime/artifact/artifact_loader.h"
 #include "runtime/backends/registry.h"
 #include "runtime/executor/executor.h"
+#include "runtime/tooling/calibrate_command.h"
 #include "runtime/tooling/export_command.h"
 #include "runtime/tooling/generate_command.h"
 #include "runtime/tooling/inspect.h"
@@ -362,6 +363,42 @@ int runStrataRunMain(int argc, char **argv) {
                              "Only list the distinct GEMMs and the "
                              "instructions that run them (no device needed)");
 
+  CalibrateOptions calibrate;
+  CLI::App *calibrateCommand = app.add_subcommand(
+      "calibrate",
+      "Time kernels at given shapes (GEMMs, attention, cross-entropy, "
+      "elementwise) on --device and, under mpirun, all-reduces between the "
+      "ranks; write the profile strata-tune's cost model reads. strata-tune "
+      "calibrate writes the shapes of a model and runs this "
+      "(docs/tuning.md)");
+  calibrateCommand
+      ->add_option("--shapes", calibrate.shapes,
+                   "The shapes file: one 'gemm KERNEL M N K', 'attention B S "
+                   "T H G D CAUSAL', 'cross_entropy ROWS VOCAB', 'elementwise "
+                   "N' or 'all_reduce BYTES' per line")
+      ->required()
+      ->check(CLI::ExistingFile);
+  calibrateCommand
+      ->add_option("--out", calibrate.out,
+                   "The profile to write (JSON, written atomically by rank 0)")
+      ->required();
+  calibrateCommand
+      ->add_option("--dtype", calibrate.dtype,
+                   "Element type the kernels compute in: f32, bf16 or f16")
+      ->capture_default_str();
+  calibrateCommand
+      ->add_option("--threads", calibrate.threads,
+                   "Kernel threads (0: OMP_NUM_THREADS or every core); "
+                   "strata-tune's local preset runs one per rank")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  calibrateCommand
+      ->add_option("--min-seconds", calibrate.minSeconds,
+                   "Time measured per shape, after one warm-up call (at least "
+                   "3 calls)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &error) {
@@ -409,6 +446,8 @@ int runStrataRunMain(int argc, char **argv) {
     status = runExportCommand(exportOptions);
   else if (*tuneGemmsCommand)
     status = runTuneGemmsCommand(tuneGemms);
+  else if (*calibrateCommand)
+    status = runCalibrateCommand(calibrate);
   else if (!dataTraining.data.empty()) {
     dataTraining.artifact = trainOptions.artifact;
     dataTraining.checkpoint = trainOptions.checkpoint;

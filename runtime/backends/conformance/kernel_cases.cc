@@ -79,49 +79,6 @@ KernelCase single(std::string name, Kernel kernel,
   return c;
 }
 
-/// The sizes of a tensor-core attention case.
-struct AttentionSizes {
-  int64_t batch, querySeq, keySeq, heads, groups, dim;
-  bool causal;
-  double dropout;
-};
-
-/// Attention, or its backward after its forward, on q[B,S,H,D],
-/// k[B,T,G,D], v[B,T,G,D] with scale 1/sqrt(D).
-KernelCase attentionCase(std::string name, const AttentionSizes &z,
-                         bool backward) {
-  const int64_t B = z.batch, S = z.querySeq, T = z.keySeq, H = z.heads,
-                G = z.groups, D = z.dim;
-  const std::vector<int64_t> ints = {z.causal ? 1 : 0,
-                                     z.dropout > 0.0 ? 0 : -1};
-  const std::vector<double> floats = {1.0 / std::sqrt(double(D)), z.dropout};
-  KernelCase c;
-  c.name = std::move(name);
-  c.dropout = z.dropout > 0.0;
-  if (!backward) {
-    c.kernel = Kernel::Attention;
-    c.buffers = {in("q", {B, S, H, D}), in("k", {B, T, G, D}),
-                 in("v", {B, T, G, D}), out("out", {B, S, H, D}),
-                 accumulator(out("lse", {B, H, S}))};
-    c.instructions = {{Kernel::Attention, {0, 1, 2}, {3, 4}, ints, floats}};
-    return c;
-  }
-  c.kernel = Kernel::AttentionGrad;
-  c.buffers = {in("q", {B, S, H, D}),
-               in("k", {B, T, G, D}),
-               in("v", {B, T, G, D}),
-               between("out", {B, S, H, D}),
-               accumulator(between("lse", {B, H, S})),
-               in("dout", {B, S, H, D}),
-               out("dq", {B, S, H, D}),
-               out("dk", {B, T, G, D}),
-               out("dv", {B, T, G, D})};
-  c.instructions = {
-      {Kernel::Attention, {0, 1, 2}, {3, 4}, ints, floats},
-      {Kernel::AttentionGrad, {0, 1, 2, 3, 4, 5}, {6, 7, 8}, ints, floats}};
-  return c;
-}
-
 /// Elementwise kernels on a [9, 13] tensor.
 const std::vector<int64_t> kRows = {9, 13};
 
@@ -577,6 +534,81 @@ artifact::DType toArtifactDType(DType dtype) {
 }
 
 } // namespace
+
+/// Attention, or its backward after its forward, on q[B,S,H,D],
+/// k[B,T,G,D], v[B,T,G,D] with scale 1/sqrt(D).
+KernelCase attentionCase(std::string name, const AttentionSizes &z,
+                         bool backward) {
+  const int64_t B = z.batch, S = z.querySeq, T = z.keySeq, H = z.heads,
+                G = z.groups, D = z.dim;
+  const std::vector<int64_t> ints = {z.causal ? 1 : 0,
+                                     z.dropout > 0.0 ? 0 : -1};
+  const std::vector<double> floats = {1.0 / std::sqrt(double(D)), z.dropout};
+  KernelCase c;
+  c.name = std::move(name);
+  c.dropout = z.dropout > 0.0;
+  if (!backward) {
+    c.kernel = Kernel::Attention;
+    c.buffers = {in("q", {B, S, H, D}), in("k", {B, T, G, D}),
+                 in("v", {B, T, G, D}), out("out", {B, S, H, D}),
+                 accumulator(out("lse", {B, H, S}))};
+    c.instructions = {{Kernel::Attention, {0, 1, 2}, {3, 4}, ints, floats}};
+    return c;
+  }
+  c.kernel = Kernel::AttentionGrad;
+  c.buffers = {in("q", {B, S, H, D}),
+               in("k", {B, T, G, D}),
+               in("v", {B, T, G, D}),
+               between("out", {B, S, H, D}),
+               accumulator(between("lse", {B, H, S})),
+               in("dout", {B, S, H, D}),
+               out("dq", {B, S, H, D}),
+               out("dk", {B, T, G, D}),
+               out("dv", {B, T, G, D})};
+  c.instructions = {
+      {Kernel::Attention, {0, 1, 2}, {3, 4}, ints, floats},
+      {Kernel::AttentionGrad, {0, 1, 2, 3, 4, 5}, {6, 7, 8}, ints, floats}};
+  return c;
+}
+
+KernelCase gemmCase(Kernel kernel, int64_t m, int64_t n, int64_t k) {
+  const std::string size = std::to_string(m) + "x" + std::to_string(n) + "x" +
+                           std::to_string(k);
+  switch (kernel) {
+  case Kernel::MatmulGradInput: // dx[m, k] = dy[m, n] w[n, k]
+    return single("matmul_grad_input/" + size, kernel,
+                  {in("dy", {m, n}), in("w", {n, k}), out("dx", {m, k})},
+                  {0, 1}, {2}, {1});
+  case Kernel::MatmulGradWeight: // dw[n, k] = dy[m, n]^T x[m, k]
+    return single("matmul_grad_weight/" + size, kernel,
+                  {in("dy", {m, n}), in("x", {m, k}), out("dw", {n, k})},
+                  {0, 1}, {2}, {1});
+  default: // y[m, n] = x[m, k] w[n, k]^T
+    return single("matmul/" + size, Kernel::Matmul,
+                  {in("x", {m, k}), in("w", {n, k}), out("y", {m, n})}, {0, 1},
+                  {2}, {1});
+  }
+}
+
+KernelCase crossEntropyCase(int64_t rows, int64_t vocab, bool backward) {
+  const std::string size = std::to_string(rows) + "x" + std::to_string(vocab);
+  if (!backward)
+    return single("cross_entropy/" + size, Kernel::CrossEntropy,
+                  {in("logits", {rows, vocab}), ids("labels", {rows}, vocab),
+                   accumulator(out("loss", {}))},
+                  {0, 1}, {2}, {1});
+  return single("cross_entropy_grad/" + size, Kernel::CrossEntropyGrad,
+                {in("logits", {rows, vocab}), ids("labels", {rows}, vocab),
+                 accumulator(scalar("dloss", 1.0)),
+                 out("dlogits", {rows, vocab})},
+                {0, 1, 2}, {3}, {1});
+}
+
+KernelCase addCase(int64_t count) {
+  return single("add/" + std::to_string(count), Kernel::Add,
+                {in("a", {count}), in("b", {count}), out("y", {count})},
+                {0, 1}, {2});
+}
 
 const std::vector<KernelCase> &allKernelCases() {
   static const std::vector<KernelCase> cases = makeCases();

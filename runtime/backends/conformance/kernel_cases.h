@@ -100,6 +100,27 @@ struct KernelCase {
   bool wideOnly = false;
 };
 
+/// The sizes of an attention case (the value dimension is dim).
+struct AttentionSizes {
+  int64_t batch, querySeq, keySeq, heads, groups, dim;
+  bool causal;
+  double dropout;
+};
+
+/// Attention, or its backward after its forward, on q[B,S,H,D],
+/// k[B,T,G,D], v[B,T,G,D] with scale 1/sqrt(D).
+KernelCase attentionCase(std::string name, const AttentionSizes &z,
+                         bool backward);
+
+/// Cases at a model's sizes, for timing one kernel (strata-run calibrate):
+/// Matmul y[m,n] = x[m,k] w[n,k]^T, MatmulGradInput dx[m,k] = dy[m,n] w[n,k]
+/// or MatmulGradWeight dw[n,k] = dy[m,n]^T x[m,k];
+KernelCase gemmCase(artifact::Kernel kernel, int64_t m, int64_t n, int64_t k);
+/// the mean cross-entropy of |rows| rows of |vocab| logits, or its gradient;
+KernelCase crossEntropyCase(int64_t rows, int64_t vocab, bool backward);
+/// the sum of two vectors of |count| elements.
+KernelCase addCase(int64_t count);
+
 /// Every case, at least one per kernel an artifact can hold except the
 /// collectives and transfers (which the executor runs with the device's
 /// copies and communicators, the same code on every backend).
