@@ -250,7 +250,10 @@ CompileSession::analyze(const CompileRequest &request) {
       record.matmulFlops = f.matmul;
       record.attentionFlops = f.attention;
       record.matmulCallFlops = std::move(f.matmulCalls);
+      record.gemms = std::move(f.gemms);
+      record.attentionCalls = std::move(f.attentionCalls);
       record.memoryBoundBytes = f.memoryBoundBytes;
+      record.crossEntropyCalls = std::move(f.crossEntropyCalls);
       record.callsPerStep = stepCallsOf(name, analysis.microBatches);
       record.inTrainingStep = inTrainingStep(name);
       analysis.flops.push_back(std::move(record));

@@ -26,6 +26,7 @@
 
 #include "common/checked.h"
 #include "compiler/Driver/CompilePhase.h"
+#include "compiler/Driver/KernelCalls.h"
 #include "compiler/Planning/MemoryPlanner.h"
 
 #include <array>
@@ -121,8 +122,14 @@ struct FunctionFlopsRecord {
   double matmulFlops = 0, attentionFlops = 0;
   /// Each contraction's FLOPs (they sum to matmulFlops).
   std::vector<double> matmulCallFlops;
-  /// Bytes the bandwidth-bound ops read and write, unfused (StepFlops.h).
+  /// The same contractions with their sizes, attention and cross-entropy
+  /// calls with theirs (a calibration profile prices each).
+  std::vector<GemmCall> gemms;
+  std::vector<AttentionCall> attentionCalls;
+  /// Bytes the bandwidth-bound ops read and write, unfused (StepFlops.h),
+  /// cross-entropies included.
   double memoryBoundBytes = 0;
+  std::vector<CrossEntropyCall> crossEntropyCalls;
   int64_t callsPerStep = 1;
   bool inTrainingStep = true;
 };

@@ -163,6 +163,59 @@ TEST(CompileApiTest, ReportsTheMeshCollectivesAndFlops) {
       << "the last stage holds the output layer";
 }
 
+// The sized kernel calls the tuner prices from a calibration profile:
+// tiny GPT (hidden 128, FFN 512, 4 heads, sequence 128)
+// at micro-batch 2 over tp 2, so each GEMM has m = 256 rows.
+TEST(CompileApiTest, ReportsTheSizesOfEachKernelCall) {
+  CompileSession session;
+  CompileRequest request;
+  request.descriptionPath = kTinyGpt;
+  request.layout.tp = 2;
+  request.layout.microBatchSize = 2;
+  request.layout.globalBatchSize = 2;
+  ::strata::Checked<CompileAnalysis> analysis = session.analyze(request);
+  ASSERT_TRUE(analysis.isOk()) << analysis.error();
+  const FunctionFlopsRecord *step = nullptr;
+  for (const FunctionFlopsRecord &f : analysis->flops)
+    if (f.function == "forward_backward")
+      step = &f;
+  ASSERT_NE(step, nullptr);
+  // Every contraction's sizes give its FLOPs.
+  ASSERT_EQ(step->gemms.size(), step->matmulCallFlops.size());
+  for (size_t i = 0; i < step->gemms.size(); ++i)
+    EXPECT_NEAR(step->gemms[i].flops(), step->matmulCallFlops[i],
+                1e-9 * step->matmulCallFlops[i]);
+  // The column-parallel FFN GEMM: y[256, 512 / 2] = x[256, 128] w^T, and
+  // its gradients at the same m, n, k.
+  int ffnUp[3] = {0, 0, 0};
+  for (const GemmCall &g : step->gemms)
+    if (g.m == 256 && g.n == 256 && g.k == 128)
+      ++ffnUp[g.kind];
+  EXPECT_EQ(ffnUp[GemmCall::Matmul], 4); // one per layer
+  EXPECT_EQ(ffnUp[GemmCall::GradInput], 4);
+  EXPECT_EQ(ffnUp[GemmCall::GradWeight], 4);
+  // Causal attention over 2 of the 4 heads, forward and backward.
+  ASSERT_EQ(step->attentionCalls.size(), 8u);
+  const AttentionCall &a = step->attentionCalls.front();
+  EXPECT_EQ(a.batch, 2);
+  EXPECT_EQ(a.querySeq, 128);
+  EXPECT_EQ(a.keySeq, 128);
+  EXPECT_EQ(a.heads, 2);
+  EXPECT_EQ(a.headDim, 32);
+  EXPECT_TRUE(a.causal);
+  EXPECT_FALSE(a.backward);
+  EXPECT_TRUE(step->attentionCalls.back().backward);
+  // The vocabulary-parallel loss over this rank's half of the vocabulary
+  // (50257 padded to a multiple of 128 x tp: 50432).
+  ASSERT_EQ(step->crossEntropyCalls.size(), 2u);
+  for (const CrossEntropyCall &x : step->crossEntropyCalls) {
+    EXPECT_EQ(x.rows, 256);
+    EXPECT_EQ(x.vocab, 50432 / 2);
+    EXPECT_GT(x.bytes, 0);
+    EXPECT_LE(x.bytes, step->memoryBoundBytes);
+  }
+}
+
 TEST(CompileApiTest, BadLayoutIsAnErrorNamingTheKey) {
   CompileSession session;
   CompileRequest request;

@@ -17,6 +17,8 @@
 #ifndef STRATA_COMPILER_DRIVER_STEPFLOPS_H
 #define STRATA_COMPILER_DRIVER_STEPFLOPS_H
 
+#include "compiler/Driver/KernelCalls.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include <cstdint>
@@ -31,8 +33,13 @@ struct FunctionFlops {
   double attention = 0;
   /// Each contraction's FLOPs, in program order (they sum to |matmul|).
   std::vector<double> matmulCalls;
-  /// Bytes the bandwidth-bound tfm ops read and write.
+  /// The same contractions with their sizes, in program order.
+  std::vector<GemmCall> gemms;
+  std::vector<AttentionCall> attentionCalls;
+  /// Bytes the bandwidth-bound tfm ops read and write (cross-entropies
+  /// included).
   double memoryBoundBytes = 0;
+  std::vector<CrossEntropyCall> crossEntropyCalls;
 
   double total() const { return matmul + attention; }
 };
