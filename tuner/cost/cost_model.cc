@@ -47,15 +47,46 @@ bool hasAxis(const CollectiveRecord &c, const char *axis) {
   return std::find(c.axes.begin(), c.axes.end(), axis) != c.axes.end();
 }
 
-/// Seconds of one call of a function's dense math and bandwidth-bound ops.
+/// Seconds of one call of a function's dense math and bandwidth-bound ops:
+/// from the profile where it prices a call, else from the cluster's curves.
 double computeSeconds(const FunctionFlopsRecord &f,
-                      const ClusterDescription &cluster, double peak) {
+                      const ClusterDescription &cluster, double peak,
+                      const CalibrationProfile *profile) {
+  const double elementwiseRate =
+      profile && profile->elementwiseBytesPerS()
+          ? *profile->elementwiseBytesPerS()
+          : cluster.memoryBandwidthBytesPerS * cluster.elementwiseEfficiency;
   double seconds = 0;
-  for (double flops : f.matmulCallFlops)
-    seconds += flops / (peak * cluster.gemmEfficiencyAt(flops));
-  seconds += f.attentionFlops / (peak * cluster.attentionEfficiency);
-  seconds += f.memoryBoundBytes /
-             (cluster.memoryBandwidthBytesPerS * cluster.elementwiseEfficiency);
+  if (!profile || f.gemms.size() != f.matmulCallFlops.size()) {
+    for (double flops : f.matmulCallFlops)
+      seconds += flops / (peak * cluster.gemmEfficiencyAt(flops));
+  } else {
+    for (const mlir::strata::GemmCall &g : f.gemms)
+      seconds += profile->gemmSeconds(g).value_or(
+          g.flops() / (peak * cluster.gemmEfficiencyAt(g.flops())));
+  }
+  std::optional<double> attention;
+  if (profile && !f.attentionCalls.empty()) {
+    attention = 0.0;
+    for (const mlir::strata::AttentionCall &a : f.attentionCalls) {
+      std::optional<double> call = profile->attentionSeconds(a);
+      if (!call) {
+        attention.reset();
+        break;
+      }
+      *attention += *call;
+    }
+  }
+  seconds += attention.value_or(f.attentionFlops /
+                                (peak * cluster.attentionEfficiency));
+  double bandwidthBytes = f.memoryBoundBytes;
+  if (profile)
+    for (const mlir::strata::CrossEntropyCall &x : f.crossEntropyCalls)
+      if (std::optional<double> call = profile->crossEntropySeconds(x)) {
+        seconds += *call;
+        bandwidthBytes -= x.bytes;
+      }
+  seconds += std::max(bandwidthBytes, 0.0) / elementwiseRate;
   return seconds;
 }
 
@@ -66,8 +97,15 @@ using Grid = std::vector<std::vector<double>>;
 
 StepPrediction predictStep(const CompileAnalysis &analysis,
                            const mlir::strata::ParallelLayout &layout,
-                           const ClusterDescription &cluster, int64_t nodes) {
+                           const ClusterDescription &described,
+                           int64_t nodes, const CalibrationProfile *profile) {
   (void)layout; // the analysis holds the layout as compiled
+  // The measured link between a node's ranks replaces the datasheet's.
+  ClusterDescription cluster = described;
+  if (profile)
+    if (std::optional<CalibrationProfile::LinkFit> link =
+            profile->allReduceLink())
+      cluster.intraNode = {link->bandwidthBytesPerS, link->latencyS};
   const int64_t ranks = analysis.dp * analysis.pp * analysis.tp;
   if (nodes * cluster.gpusPerNode < ranks) {
     StepPrediction none;
@@ -103,7 +141,7 @@ StepPrediction predictStep(const CompileAnalysis &analysis,
     const PassKind pass = passOf(f.function);
     if (pass.kind == PassKind::Other || pass.chunk >= chunks)
       continue;
-    const double seconds = computeSeconds(f, cluster, peak);
+    const double seconds = computeSeconds(f, cluster, peak, profile);
     if (pass.kind == PassKind::Backward) {
       times.backward[s][pass.chunk] += seconds;
     } else {
@@ -190,9 +228,11 @@ StepPrediction predictStep(const CompileAnalysis &analysis,
                                   plan.peak(BufferCategory::MainParameter));
     const double bytes =
         2.0 * updated + double(plan.peak(BufferCategory::Gradient));
-    optimizer[plan.stage] = bytes / (cluster.memoryBandwidthBytesPerS *
-                                     cluster.elementwiseEfficiency) +
-                            afterOther[plan.stage];
+    const double rate =
+        profile && profile->elementwiseBytesPerS()
+            ? *profile->elementwiseBytesPerS()
+            : cluster.memoryBandwidthBytesPerS * cluster.elementwiseEfficiency;
+    optimizer[plan.stage] = bytes / rate + afterOther[plan.stage];
   }
 
   // The step ends when the last stage has reduced its gradients and stepped.

@@ -22,6 +22,12 @@
 //   - the optimizer step, bandwidth-bound over the stage's parameters,
 //     gradients, optimizer state and main parameters.
 //
+// With a calibration profile (calibration_profile.h) each GEMM, attention
+// and cross-entropy call costs what the profile measured at its sizes (or
+// interpolated), bandwidth-bound ops and the optimizer run at the measured
+// elementwise rate, and the measured all-reduce link replaces the cluster's
+// intra-node link; anything the profile cannot price uses the curves.
+//
 // Usage:
 //   StepPrediction p = predictStep(*analysis, layout, cluster, nodes);
 //   std::cout << p.stepSeconds << " s, limited by " << p.limiter;
@@ -32,6 +38,7 @@
 
 #include "compiler/Api/CompileApi.h"
 #include "frontends/cluster/ClusterDescription.h"
+#include "tuner/cost/calibration_profile.h"
 
 #include <cstdint>
 #include <string>
@@ -60,7 +67,8 @@ struct StepPrediction {
 StepPrediction predictStep(const mlir::strata::CompileAnalysis &analysis,
                            const mlir::strata::ParallelLayout &layout,
                            const strata::frontend::ClusterDescription &cluster,
-                           int64_t nodes);
+                           int64_t nodes,
+                           const CalibrationProfile *profile = nullptr);
 
 /// Dense-math FLOPs of one training step per rank as they run, recomputed
 /// forward passes included (Narayanan et al. 2021's eq. 3 counts them this
