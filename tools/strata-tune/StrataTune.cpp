@@ -5,6 +5,7 @@
 // Parses the flags and calls strata::tuner::runTune (tuner/search).
 //
 //===----------------------------------------------------------------------===//
+#include "tuner/search/calibrate_command.h"
 #include "tuner/search/tune_command.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -16,7 +17,105 @@
 
 using namespace llvm;
 
+namespace {
+
+/// Where strata-compile and strata-run are: beside strata-tune.
+std::string binaryDirectory(const char *argv0) {
+  static int anchor;
+  std::string self = sys::fs::getMainExecutable(argv0, (void *)&anchor);
+  return std::string(sys::path::parent_path(self));
+}
+
+/// strata-tune calibrate MODEL.yaml --cluster C [...]: its own options.
+int calibrateMain(int argc, char **argv) {
+  cl::OptionCategory category("strata-tune calibrate options");
+  cl::list<std::string> positional(
+      cl::Positional, cl::OneOrMore, cl::cat(category),
+      cl::desc("MODEL.yaml [key.path=value...] (Hydra overrides of the model)"));
+  cl::opt<std::string> clusterName(
+      "cluster", cl::Required, cl::cat(category), cl::value_desc("NAME|FILE"),
+      cl::desc("the cluster whose candidate layouts' kernels to time: a "
+               "preset (dgx-a100-80gb, dgx-h100, h200-node, local) or a "
+               "cluster description YAML; its GPUs (ranks) per node time the "
+               "links"));
+  cl::opt<std::string> outPath(
+      "out", cl::cat(category), cl::init("calibration.json"),
+      cl::value_desc("PROFILE"),
+      cl::desc("the profile to write (default calibration.json); the shapes "
+               "timed go to PROFILE.shapes.txt"));
+  cl::opt<std::string> device(
+      "device", cl::cat(category), cl::init("cpu"), cl::value_desc("cpu|cuda"),
+      cl::desc("where to time the kernels (strata-run --device; default "
+               "cpu)"));
+  cl::opt<std::string> dtype(
+      "dtype", cl::cat(category), cl::value_desc("f32|bf16|f16"),
+      cl::desc("element type of the kernels (default: the model's "
+               "precision)"));
+  cl::opt<int> threads("threads-per-rank", cl::cat(category), cl::init(1),
+                       cl::value_desc("N"),
+                       cl::desc("kernel threads per rank (default 1: one core "
+                                "per rank, as the local preset runs)"));
+  cl::opt<double> minSeconds(
+      "min-seconds", cl::cat(category), cl::init(0.05), cl::value_desc("S"),
+      cl::desc("time measured per shape, after a warm-up call (default "
+               "0.05)"));
+  cl::opt<std::string> shapesOnly(
+      "shapes-only", cl::cat(category), cl::value_desc("FILE"),
+      cl::desc("write the shapes file to FILE and stop (time it elsewhere: "
+               "strata-run --device cuda calibrate --shapes FILE --out "
+               "PROFILE)"));
+  cl::opt<int64_t> nodes("nodes", cl::cat(category), cl::init(0),
+                         cl::value_desc("N"),
+                         cl::desc("nodes of the cluster (default: the "
+                                  "description's)"));
+  cl::opt<int64_t> globalBatch(
+      "global-batch", cl::cat(category), cl::init(0), cl::value_desc("B"),
+      cl::desc("global batch (default: the model's global_batch_size)"));
+  cl::opt<int64_t> maxMbs("max-micro-batch-size", cl::cat(category),
+                          cl::init(8), cl::value_desc("N"),
+                          cl::desc("largest micro-batch size (default 8)"));
+  cl::opt<std::string> mpirun(
+      "mpirun", cl::cat(category), cl::init("mpirun"),
+      cl::value_desc("COMMAND"),
+      cl::desc("launcher of the link timing on several ranks, before -np N "
+               "(default mpirun; e.g. \"mpirun --allow-run-as-root "
+               "--oversubscribe\")"));
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "strata-tune calibrate: time the GEMMs, attention, cross-entropy and "
+      "elementwise kernels a model's candidate layouts run, at their sizes, "
+      "and the all-reduces between a node's ranks (CPU), on this machine; "
+      "write the profile strata-tune --calibration reads (docs/tuning.md)\n");
+
+  strata::tuner::TuneOptions search;
+  search.modelPath = positional.front();
+  search.overrides.assign(positional.begin() + 1, positional.end());
+  search.cluster = clusterName;
+  search.nodes = nodes;
+  search.globalBatch = globalBatch;
+  search.maxMicroBatchSize = maxMbs;
+  search.mpirun = mpirun;
+  search.binDir = binaryDirectory(argv[0]);
+  strata::tuner::CalibrateOptions options;
+  options.out = outPath;
+  options.device = device;
+  options.dtype = dtype;
+  options.threads = threads;
+  options.minSeconds = minSeconds;
+  options.shapesOnly = shapesOnly;
+  return strata::tuner::runCalibrate(search, options, std::cout, std::cerr);
+}
+
+} // namespace
+
 int main(int argc, char **argv) {
+  if (argc > 1 && std::string(argv[1]) == "calibrate") {
+    // "strata-tune calibrate" names the program in its messages.
+    std::string name = std::string(argv[0]) + " calibrate";
+    argv[1] = name.data();
+    return calibrateMain(argc - 1, argv + 1);
+  }
   cl::OptionCategory category("strata-tune options");
   cl::list<std::string> positional(
       cl::Positional, cl::OneOrMore, cl::cat(category),
@@ -26,6 +125,11 @@ int main(int argc, char **argv) {
       "cluster", cl::Required, cl::cat(category), cl::value_desc("NAME|FILE"),
       cl::desc("the cluster: a preset (dgx-a100-80gb, dgx-h100, h200-node, "
                "local) or a cluster description YAML (docs/tuning.md)"));
+  cl::opt<std::string> calibration(
+      "calibration", cl::cat(category), cl::value_desc("PROFILE"),
+      cl::desc("price kernels and the intra-node link from a profile of "
+               "strata-tune calibrate (default: the cluster description's "
+               "calibration file, else its datasheet curves)"));
   cl::opt<int64_t> nodes("nodes", cl::cat(category), cl::init(0),
                          cl::value_desc("N"),
                          cl::desc("nodes of the cluster to use (default: the "
@@ -99,12 +203,16 @@ int main(int argc, char **argv) {
       "sequence parallel, recompute, distributed optimizer) of a model that "
       "fits a cluster, from the compiler's exact memory plan and a step-time "
       "estimate (docs/tuning.md). Prints a ranked table and the winner's "
-      "rationale; a progress bar on stderr when it is a terminal.\n");
+      "rationale; a progress bar on stderr when it is a terminal.\n\n"
+      "  strata-tune calibrate MODEL.yaml --cluster C [--out PROFILE]: time "
+      "the model's kernels and links here (strata-tune calibrate --help), "
+      "then price layouts with --calibration PROFILE\n");
 
   strata::tuner::TuneOptions options;
   options.modelPath = positional.front();
   options.overrides.assign(positional.begin() + 1, positional.end());
   options.cluster = clusterName;
+  options.calibration = calibration;
   options.nodes = nodes;
   options.globalBatch = globalBatch;
   options.top = top;
@@ -120,11 +228,7 @@ int main(int argc, char **argv) {
   options.measureThreads = measureThreads;
   options.measureProfile = measureProfile;
   options.mpirun = mpirun;
-  {
-    // strata-compile and strata-run sit beside strata-tune.
-    std::string self = sys::fs::getMainExecutable(argv[0], (void *)&main);
-    options.binDir = std::string(sys::path::parent_path(self));
-  }
+  options.binDir = binaryDirectory(argv[0]);
   options.progress = isatty(2);
   return strata::tuner::runTune(options, std::cout, std::cerr);
 }

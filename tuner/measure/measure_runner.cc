@@ -14,15 +14,14 @@
 
 namespace strata::tuner {
 
-namespace {
-
-/// Single-quotes |s| for sh.
-std::string quote(const std::string &s) {
+std::string shellQuote(const std::string &s) {
   std::string out = "'";
   for (char c : s)
     out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
+
+namespace {
 
 std::string tail(const std::string &text, size_t chars) {
   return text.size() <= chars ? text : "..." + text.substr(text.size() - chars);
@@ -72,13 +71,13 @@ MeasureResult measureLayout(const MeasureSetup &setup,
                             int64_t ranks, const std::string &tag) {
   MeasureResult result;
   const std::string base = setup.workDir + "/" + tag;
-  std::string compile = quote(setup.binDir + "/strata-compile") + " " +
-                        quote(setup.modelPath);
+  std::string compile = shellQuote(setup.binDir + "/strata-compile") + " " +
+                        shellQuote(setup.modelPath);
   for (const std::string &o : setup.modelOverrides)
-    compile += " " + quote(o);
+    compile += " " + shellQuote(o);
   for (const std::string &o : layoutOverrides)
-    compile += " " + quote(o);
-  compile += " -o " + quote(base + ".strata");
+    compile += " " + shellQuote(o);
+  compile += " -o " + shellQuote(base + ".strata");
   std::string output;
   if (runCommand(compile, output) != 0) {
     result.error = "`" + compile + "` failed:\n" + tail(output, 2000);
@@ -93,11 +92,11 @@ MeasureResult measureLayout(const MeasureSetup &setup,
   std::string run = ranks > 1 ? setup.mpirun + " -np " + std::to_string(ranks) +
                                     " "
                               : std::string();
-  run += quote(setup.binDir + "/strata-run") + " train " +
-         quote(base + ".strata") + " --tokens " + quote(tokens) +
+  run += shellQuote(setup.binDir + "/strata-run") + " train " +
+         shellQuote(base + ".strata") + " --tokens " + shellQuote(tokens) +
          " --steps " + std::to_string(setup.steps) +
          " --lr 1e-4 --threads " + std::to_string(setup.threadsPerRank) +
-         " --save " + quote(base + "-params.safetensors");
+         " --save " + shellQuote(base + "-params.safetensors");
   if (runCommand(run, output) != 0) {
     result.error = "`" + run + "` failed:\n" + tail(output, 2000);
     return result;

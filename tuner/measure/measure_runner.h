@@ -49,6 +49,9 @@ struct MeasureResult {
 bool writeTokensNpy(const std::string &path, int64_t rows, int64_t width,
                     int64_t vocab, uint32_t seed);
 
+/// |s| single-quoted for sh.
+std::string shellQuote(const std::string &s);
+
 /// Runs |command| with sh, stdout and stderr together into |output|;
 /// returns its exit status (-1 when it could not start).
 int runCommand(const std::string &command, std::string &output);

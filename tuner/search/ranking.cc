@@ -36,7 +36,7 @@ rankCandidates(const std::vector<Candidate> &candidates,
     r.feasible = r.overflowBytes == 0;
     r.prediction =
         predictStep(*m.analysis, toLayout(r.candidate, in.globalBatch),
-                    *in.cluster, in.nodes);
+                    *in.cluster, in.nodes, in.profile);
     if (r.prediction.stepSeconds > 0)
       r.tokensPerS =
           double(in.globalBatch * in.seqLength) / r.prediction.stepSeconds;

@@ -40,6 +40,8 @@ struct RankingInput {
   int64_t nodes = 1;
   int64_t globalBatch = 1;
   int64_t seqLength = 1;
+  /// Measured kernel and link costs (strata-tune calibrate), or null.
+  const CalibrationProfile *profile = nullptr;
 };
 
 /// Ranks |candidates| (with |memory|, one per candidate), best first.

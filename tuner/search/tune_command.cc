@@ -35,14 +35,17 @@ bool writeFile(const std::string &path, const std::string &text,
 
 } // namespace
 
-int runTune(const TuneOptions &o, std::ostream &out, std::ostream &err) {
+std::optional<SearchSetup> prepareSearch(const TuneOptions &o,
+                                         std::ostream &err) {
   fe::ClusterParseResult cluster = fe::loadCluster(o.cluster);
   for (const fe::Diagnostic &d : cluster.diagnostics)
     err << fe::formatDiagnostic(d, cluster.sourceText);
   if (!cluster.cluster)
-    return 1;
-  const fe::ClusterDescription &machine = *cluster.cluster;
+    return std::nullopt;
+  SearchSetup setup{*cluster.cluster, {}, {}, 0, std::nullopt};
+  const fe::ClusterDescription &machine = setup.cluster;
   const int64_t nodes = o.nodes > 0 ? o.nodes : machine.nodes;
+  setup.nodes = nodes;
 
   fe::ParseResult model = fe::parseModelDescriptionFile(o.modelPath, o.overrides);
   if (!model.description) {
@@ -52,10 +55,11 @@ int runTune(const TuneOptions &o, std::ostream &out, std::ostream &err) {
     buffer << file.rdbuf();
     for (const fe::Diagnostic &d : model.diagnostics)
       err << fe::formatDiagnostic(d, buffer.str());
-    return 1;
+    return std::nullopt;
   }
-  const fe::ModelDescription &m = *model.description;
-  SpaceInput space;
+  setup.model = *model.description;
+  const fe::ModelDescription &m = setup.model;
+  SpaceInput &space = setup.space;
   space.layers = m.numLayers;
   space.heads = m.numAttentionHeads;
   space.nodes = nodes;
@@ -70,15 +74,10 @@ int runTune(const TuneOptions &o, std::ostream &out, std::ostream &err) {
       if (!parseRecompute(name, r)) {
         err << "strata-tune: error: --recompute " << name
             << ": expected none, selective or full\n";
-        return 1;
+        return std::nullopt;
       }
       space.recomputes.push_back(r);
     }
-  }
-  if (o.measure > 0 && o.measureSteps < 2) {
-    err << "strata-tune: error: --measure-steps " << o.measureSteps
-        << ": needs at least 2 (the first step is not counted)\n";
-    return 1;
   }
   if (o.distributedOptimizer == "on")
     space.distributedOptimizers = {true};
@@ -87,6 +86,34 @@ int runTune(const TuneOptions &o, std::ostream &out, std::ostream &err) {
   else if (o.distributedOptimizer != "both") {
     err << "strata-tune: error: --distributed-optimizer "
         << o.distributedOptimizer << ": expected both, on or off\n";
+    return std::nullopt;
+  }
+  // --calibration, else the cluster description's calibration file.
+  const std::string profilePath =
+      !o.calibration.empty() ? o.calibration : machine.calibrationPath;
+  if (!profilePath.empty()) {
+    strata::Checked<CalibrationProfile> profile =
+        loadCalibrationProfile(profilePath);
+    if (!profile.isOk()) {
+      err << "strata-tune: error: " << profile.error() << "\n";
+      return std::nullopt;
+    }
+    setup.profile = std::move(*profile);
+  }
+  return setup;
+}
+
+int runTune(const TuneOptions &o, std::ostream &out, std::ostream &err) {
+  std::optional<SearchSetup> setup = prepareSearch(o, err);
+  if (!setup)
+    return 1;
+  const fe::ClusterDescription &machine = setup->cluster;
+  const fe::ModelDescription &m = setup->model;
+  const SpaceInput &space = setup->space;
+  const int64_t nodes = setup->nodes;
+  if (o.measure > 0 && o.measureSteps < 2) {
+    err << "strata-tune: error: --measure-steps " << o.measureSteps
+        << ": needs at least 2 (the first step is not counted)\n";
     return 1;
   }
   const std::vector<Candidate> candidates = enumerateCandidates(space);
@@ -118,6 +145,7 @@ int runTune(const TuneOptions &o, std::ostream &out, std::ostream &err) {
   in.nodes = nodes;
   in.globalBatch = space.globalBatch;
   in.seqLength = m.seqLength;
+  in.profile = setup->profile ? &*setup->profile : nullptr;
   std::vector<RankedCandidate> ranked = rankCandidates(candidates, memory, in);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)

@@ -11,7 +11,13 @@
 #ifndef STRATA_TUNER_SEARCH_TUNE_COMMAND_H
 #define STRATA_TUNER_SEARCH_TUNE_COMMAND_H
 
+#include "frontends/cluster/ClusterDescription.h"
+#include "frontends/model/ModelDescription.h"
+#include "tuner/cost/calibration_profile.h"
+#include "tuner/search/candidate_space.h"
+
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -23,6 +29,9 @@ struct TuneOptions {
   /// Hydra overrides of the model, applied before each layout's.
   std::vector<std::string> overrides;
   std::string cluster;
+  /// A calibration profile (strata-tune calibrate) to price kernels and the
+  /// intra-node link with; empty: the cluster description's, if any.
+  std::string calibration;
   /// 0: the cluster description's nodes; the model's global batch.
   int64_t nodes = 0, globalBatch = 0;
   size_t top = 10;
@@ -49,6 +58,22 @@ struct TuneOptions {
 /// Runs the search; returns the exit code (0, or 1 after an error on |err|
 /// of the form "strata-tune: error: ...").
 int runTune(const TuneOptions &options, std::ostream &out, std::ostream &err);
+
+/// What a search (or a calibration) works from: the cluster, the model with
+/// its overrides, the candidate space of the options' restrictions, and the
+/// calibration profile if one is given.
+struct SearchSetup {
+  strata::frontend::ClusterDescription cluster;
+  strata::frontend::ModelDescription model;
+  SpaceInput space;
+  int64_t nodes = 1;
+  std::optional<CalibrationProfile> profile;
+};
+
+/// Reads the cluster, the model and the profile of |options|; errors (located
+/// where the file formats allow) go to |err| and give nullopt.
+std::optional<SearchSetup> prepareSearch(const TuneOptions &options,
+                                         std::ostream &err);
 
 } // namespace strata::tuner
 
