@@ -179,6 +179,12 @@ int main(int argc, char **argv) {
                "<devices> strata-run train --tokens, random tokens); print "
                "predicted beside measured step time, Spearman's rank "
                "correlation and the median error"));
+  cl::opt<std::string> measurePick(
+      "measure-pick", cl::cat(category), cl::init("top"),
+      cl::value_desc("top|spread"),
+      cl::desc("which K feasible candidates --measure runs: the best K "
+               "(top, the default) or K spaced evenly over the ranking from "
+               "the best to the last (spread: checks the ranking)"));
   cl::opt<int64_t> measureSteps(
       "measure-steps", cl::cat(category), cl::init(4), cl::value_desc("N"),
       cl::desc("training steps per measured candidate; the first is not "
@@ -224,6 +230,7 @@ int main(int argc, char **argv) {
   options.recomputes.assign(recompute.begin(), recompute.end());
   options.distributedOptimizer = distOpt;
   options.measure = measure;
+  options.measurePick = measurePick;
   options.measureSteps = measureSteps;
   options.measureThreads = measureThreads;
   options.measureProfile = measureProfile;

@@ -9,6 +9,7 @@
 #include "tuner/search/memory_evaluator.h"
 
 #include <cmath>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -73,8 +74,28 @@ bool parseProfile(const std::string &text, std::vector<MeasuredCandidate> &rows,
   return true;
 }
 
+std::vector<size_t> pickForMeasurement(
+    const std::vector<RankedCandidate> &ranked, size_t k, bool spread) {
+  std::vector<size_t> feasible;
+  for (size_t i = 0; i < ranked.size(); ++i)
+    if (ranked[i].feasible)
+      feasible.push_back(i);
+  if (feasible.size() <= k || k == 0)
+    return std::vector<size_t>(
+        feasible.begin(), feasible.begin() + std::min(k, feasible.size()));
+  if (!spread || k == 1)
+    return std::vector<size_t>(feasible.begin(), feasible.begin() + k);
+  // Evenly over the ranking, the best and the last feasible included.
+  std::vector<size_t> picked;
+  for (size_t i = 0; i < k; ++i)
+    picked.push_back(
+        feasible[(i * (feasible.size() - 1) + (k - 1) / 2) / (k - 1)]);
+  picked.erase(std::unique(picked.begin(), picked.end()), picked.end());
+  return picked;
+}
+
 int measureTop(const std::vector<RankedCandidate> &ranked, size_t k,
-               MeasureSetup setup, int64_t ranks,
+               bool spread, MeasureSetup setup, int64_t ranks,
                const std::string &profilePath, std::ostream &out,
                std::ostream &err) {
   if (setup.workDir.empty()) {
@@ -93,11 +114,9 @@ int measureTop(const std::vector<RankedCandidate> &ranked, size_t k,
                 "layout", "predicted s", "measured s", "error");
   out << line;
   std::vector<MeasuredCandidate> rows;
-  size_t rank = 0;
-  for (const RankedCandidate &r : ranked) {
-    ++rank;
-    if (!r.feasible || rows.size() >= k)
-      continue;
+  for (size_t index : pickForMeasurement(ranked, k, spread)) {
+    const RankedCandidate &r = ranked[index];
+    const size_t rank = index + 1;
     const std::vector<std::string> overrides = mlir::strata::layoutOverrides(
         toLayout(r.candidate, setup.globalBatch));
     MeasureResult m = measureLayout(setup, overrides, ranks,

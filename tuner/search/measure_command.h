@@ -37,8 +37,15 @@ bool parseProfile(const std::string &text, std::vector<MeasuredCandidate> &rows,
 /// Measures the first |k| feasible candidates of |ranked| on |ranks| ranks;
 /// prints the comparison on |out|; writes the profile to |profilePath|
 /// unless empty. Returns the exit code (1 when no candidate ran).
+/// Indices into |ranked| of the feasible candidates --measure runs: the
+/// first |k|, or with |spread| |k| spaced evenly over the feasible ranking
+/// from the best to the last (layouts whose predictions differ, for
+/// checking the ranking).
+std::vector<size_t> pickForMeasurement(
+    const std::vector<RankedCandidate> &ranked, size_t k, bool spread);
+
 int measureTop(const std::vector<RankedCandidate> &ranked, size_t k,
-               MeasureSetup setup, int64_t ranks,
+               bool spread, MeasureSetup setup, int64_t ranks,
                const std::string &profilePath, std::ostream &out,
                std::ostream &err);
 

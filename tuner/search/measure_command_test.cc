@@ -52,3 +52,24 @@ TEST(MeasureProfile, BadLinesAreLocated) {
 
 } // namespace
 } // namespace strata::tuner
+
+namespace strata::tuner {
+namespace {
+
+TEST(MeasurePick, TopOrSpreadOverTheFeasibleRanking) {
+  // Ten candidates, the fourth infeasible.
+  std::vector<RankedCandidate> ranked(10);
+  for (size_t i = 0; i < ranked.size(); ++i)
+    ranked[i].feasible = i != 3;
+  EXPECT_EQ(pickForMeasurement(ranked, 3, false),
+            (std::vector<size_t>{0, 1, 2}));
+  // Nine feasible: 0 1 2 4 5 6 7 8 9; three spread: best, middle, last.
+  EXPECT_EQ(pickForMeasurement(ranked, 3, true),
+            (std::vector<size_t>{0, 5, 9}));
+  // More asked than feasible: every feasible one, in order.
+  EXPECT_EQ(pickForMeasurement(ranked, 20, true).size(), 9u);
+  EXPECT_TRUE(pickForMeasurement(ranked, 0, true).empty());
+}
+
+} // namespace
+} // namespace strata::tuner

@@ -111,6 +111,11 @@ int runTune(const TuneOptions &o, std::ostream &out, std::ostream &err) {
   const fe::ModelDescription &m = setup->model;
   const SpaceInput &space = setup->space;
   const int64_t nodes = setup->nodes;
+  if (o.measurePick != "top" && o.measurePick != "spread") {
+    err << "strata-tune: error: --measure-pick " << o.measurePick
+        << ": expected top or spread\n";
+    return 1;
+  }
   if (o.measure > 0 && o.measureSteps < 2) {
     err << "strata-tune: error: --measure-steps " << o.measureSteps
         << ": needs at least 2 (the first step is not counted)\n";
@@ -210,7 +215,7 @@ int runTune(const TuneOptions &o, std::ostream &out, std::ostream &err) {
     setup.globalBatch = space.globalBatch;
     setup.steps = o.measureSteps;
     setup.threadsPerRank = o.measureThreads;
-    return measureTop(ranked, o.measure, setup, nodes * machine.gpusPerNode,
+    return measureTop(ranked, o.measure, o.measurePick == "spread", setup, nodes * machine.gpusPerNode,
                       o.measureProfile, out, err);
   }
   return 0;

@@ -45,6 +45,8 @@ struct TuneOptions {
   std::string distributedOptimizer = "both";
   /// --measure K: compile and run the top K feasible candidates here.
   size_t measure = 0;
+  /// "top": the best K; "spread": K spaced over the feasible ranking.
+  std::string measurePick = "top";
   int64_t measureSteps = 4;
   int64_t measureThreads = 1;
   std::string measureProfile;
