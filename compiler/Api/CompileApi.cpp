@@ -253,6 +253,7 @@ CompileSession::analyze(const CompileRequest &request) {
       record.gemms = std::move(f.gemms);
       record.attentionCalls = std::move(f.attentionCalls);
       record.memoryBoundBytes = f.memoryBoundBytes;
+      record.memoryBoundBytesBySize = std::move(f.memoryBoundBytesBySize);
       record.crossEntropyCalls = std::move(f.crossEntropyCalls);
       record.callsPerStep = stepCallsOf(name, analysis.microBatches);
       record.inTrainingStep = inTrainingStep(name);

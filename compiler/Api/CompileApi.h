@@ -129,6 +129,8 @@ struct FunctionFlopsRecord {
   /// Bytes the bandwidth-bound ops read and write, unfused (StepFlops.h),
   /// cross-entropies included.
   double memoryBoundBytes = 0;
+  /// Entry b: the bytes of the ops moving [2^b, 2^(b+1)) bytes each.
+  std::vector<double> memoryBoundBytesBySize;
   std::vector<CrossEntropyCall> crossEntropyCalls;
   int64_t callsPerStep = 1;
   bool inTrainingStep = true;

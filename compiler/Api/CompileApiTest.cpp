@@ -205,6 +205,11 @@ TEST(CompileApiTest, ReportsTheSizesOfEachKernelCall) {
   EXPECT_TRUE(a.causal);
   EXPECT_FALSE(a.backward);
   EXPECT_TRUE(step->attentionCalls.back().backward);
+  // The bandwidth-bound bytes by op size add up to their total.
+  double bySize = 0;
+  for (double bytes : step->memoryBoundBytesBySize)
+    bySize += bytes;
+  EXPECT_NEAR(bySize, step->memoryBoundBytes, 1e-9 * step->memoryBoundBytes);
   // The vocabulary-parallel loss over this rank's half of the vocabulary
   // (50257 padded to a multiple of 128 x tp: 50432).
   ASSERT_EQ(step->crossEntropyCalls.size(), 2u);

@@ -164,6 +164,12 @@ FunctionFlops mlir::strata::functionFlops(func::FuncOp function) {
       for (Value result : op->getResults())
         bytes += tensorBytes(result.getType());
       flops.memoryBoundBytes += bytes;
+      if (bytes >= 1) {
+        const size_t bucket = size_t(std::log2(bytes));
+        if (flops.memoryBoundBytesBySize.size() <= bucket)
+          flops.memoryBoundBytesBySize.resize(bucket + 1, 0.0);
+        flops.memoryBoundBytesBySize[bucket] += bytes;
+      }
       if (std::optional<CrossEntropyCall> call = crossEntropyOf(op)) {
         call->bytes = bytes;
         flops.crossEntropyCalls.push_back(*call);

@@ -39,6 +39,10 @@ struct FunctionFlops {
   /// Bytes the bandwidth-bound tfm ops read and write (cross-entropies
   /// included).
   double memoryBoundBytes = 0;
+  /// The same bytes by the size of the op that moves them: entry b holds
+  /// the ops moving [2^b, 2^(b+1)) bytes each (a kernel over a large buffer
+  /// streams from memory, one over a small one from cache).
+  std::vector<double> memoryBoundBytesBySize;
   std::vector<CrossEntropyCall> crossEntropyCalls;
 
   double total() const { return matmul + attention; }

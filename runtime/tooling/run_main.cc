@@ -8,6 +8,7 @@
 #include "runtime/artifact/artifact_loader.h"
 #include "runtime/backends/registry.h"
 #include "runtime/executor/executor.h"
+#include "runtime/support/host_memory_policy.h"
 #include "runtime/tooling/calibrate_command.h"
 #include "runtime/tooling/export_command.h"
 #include "runtime/tooling/generate_command.h"
@@ -406,6 +407,9 @@ int runStrataRunMain(int argc, char **argv) {
   }
   if (Status started = rankSetup().initialize(); !started.isOk())
     return fail(started);
+  // After MPI_Init, which sets malloc's thresholds of its own
+  // (host_memory_policy.h).
+  retainFreedHostMemory();
   // tune-gemms tunes GPU GEMMs: CUDA unless --device says otherwise.
   if (*tuneGemmsCommand && deviceOption->count() == 0)
     device = "cuda";

@@ -206,13 +206,13 @@ CalibrationProfile::crossEntropySeconds(const CrossEntropyCall &call) const {
   return seconds * logits / (double(near.rows) * double(near.vocab));
 }
 
-std::optional<double> CalibrationProfile::elementwiseBytesPerS() const {
+std::optional<double>
+CalibrationProfile::elementwiseBytesPerS(double bytes) const {
   if (elementwise.empty())
     return std::nullopt;
-  double secondsPerByte = 0;
-  for (const Elementwise &e : elementwise)
-    secondsPerByte += e.seconds / e.bytes;
-  return double(elementwise.size()) / secondsPerByte;
+  const Elementwise &near = elementwise[closest(
+      elementwise, bytes, [](const Elementwise &e) { return e.bytes; })];
+  return near.bytes / near.seconds;
 }
 
 std::optional<CalibrationProfile::LinkFit>

@@ -15,7 +15,8 @@
 //     kind, interpolated linearly in log(FLOPs); an attention at the FLOP
 //     rate, and a cross-entropy at the per-logit rate, of the measured call
 //     closest in size;
-//   - bandwidth-bound ops run at the measured elementwise rate;
+//   - a bandwidth-bound op runs at the elementwise rate measured closest to
+//     its size;
 //   - all-reduce times fit latency + bytes / bandwidth (least squares over
 //     the bytes each rank sends in a ring), which replaces the cluster's
 //     intra-node link.
@@ -70,10 +71,9 @@ struct CalibrationProfile {
   attentionSeconds(const mlir::strata::AttentionCall &call) const;
   std::optional<double>
   crossEntropySeconds(const mlir::strata::CrossEntropyCall &call) const;
-  /// Bytes per second of bandwidth-bound ops: the harmonic mean of the
-  /// measured elementwise rates (the analysis gives their total bytes, not
-  /// each op's).
-  std::optional<double> elementwiseBytesPerS() const;
+  /// Bytes per second of a bandwidth-bound op moving |bytes|: the rate of
+  /// the elementwise kernel measured closest in size (cache or memory).
+  std::optional<double> elementwiseBytesPerS(double bytes) const;
 
   /// The link between ranks the all-reduces measured: latency per ring
   /// step and bandwidth, fitted; nullopt without two sizes on 2+ ranks.

@@ -37,7 +37,7 @@ const char *kProfile = R"({
   ],
   "elementwise": [
     {"elements": 1000, "bytes": 12000, "seconds": 1e-6},
-    {"elements": 1000, "bytes": 12000, "seconds": 3e-6}
+    {"elements": 1000000, "bytes": 12000000, "seconds": 2e-3}
   ],
   "all_reduce": [
     {"ranks": 2, "bytes": 1000, "seconds": 2.5e-5},
@@ -95,8 +95,9 @@ TEST(CalibrationProfile, AttentionCrossEntropyElementwiseAndLink) {
   // Per logit: twice the rows, twice the time.
   EXPECT_DOUBLE_EQ(*p.crossEntropySeconds({200, 1000, false, 0}), 2e-3);
   EXPECT_DOUBLE_EQ(*p.crossEntropySeconds({100, 1000, true, 0}), 2e-3);
-  // Harmonic mean of 12e9 and 4e9 B/s.
-  EXPECT_DOUBLE_EQ(*p.elementwiseBytesPerS(), 6e9);
+  // The rate measured closest in size: from cache, or from memory.
+  EXPECT_DOUBLE_EQ(*p.elementwiseBytesPerS(8000), 12e9);
+  EXPECT_DOUBLE_EQ(*p.elementwiseBytesPerS(1e9), 6e9);
   // Two ranks: sent = bytes, steps = 2: 25 us = 2 lat + 1000 / bw and
   // 1024 us = 2 lat + 1e6 / bw -> bw 1e9 B/s, latency 12 us.
   std::optional<CalibrationProfile::LinkFit> link = p.allReduceLink();
@@ -113,7 +114,7 @@ TEST(CalibrationProfile, AnEmptyProfilePricesNothing) {
   ASSERT_TRUE(p.isOk()) << p.error();
   EXPECT_FALSE(p->gemmSeconds({GemmCall::Matmul, 8, 8, 8}).has_value());
   EXPECT_FALSE(p->crossEntropySeconds({8, 8, false, 0}).has_value());
-  EXPECT_FALSE(p->elementwiseBytesPerS().has_value());
+  EXPECT_FALSE(p->elementwiseBytesPerS(1e6).has_value());
   EXPECT_FALSE(p->allReduceLink().has_value());
 }
 
@@ -172,8 +173,13 @@ TEST(CalibrationProfile, TheCostModelPricesMeasuredCalls) {
     f.matmulCallFlops.push_back(g.flops());
     f.matmulFlops += g.flops();
   }
+  // The cross-entropy's 800 kB (priced from its own measurement) and
+  // 6 MB of elementwise ops at the 6e9 B/s measured at 12 MB: 1 ms.
   f.crossEntropyCalls = {{100, 1000, false, 8e5}};
-  f.memoryBoundBytes = 8e5 + 6e6; // 6 MB elementwise at 6e9 B/s: 1 ms
+  f.memoryBoundBytes = 8e5 + 6e6;
+  f.memoryBoundBytesBySize.assign(23, 0.0);
+  f.memoryBoundBytesBySize[19] = 8e5; // [2^19, 2^20)
+  f.memoryBoundBytesBySize[22] = 6e6; // [2^22, 2^23)
   a.flops.push_back(f);
   a.stages.resize(1);
   StepPrediction withProfile = predictStep(a, {}, cluster, 1, &p);

@@ -9,6 +9,7 @@
 #include "tuner/cost/pipeline_simulation.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <string>
 #include <utility>
@@ -52,10 +53,6 @@ bool hasAxis(const CollectiveRecord &c, const char *axis) {
 double computeSeconds(const FunctionFlopsRecord &f,
                       const ClusterDescription &cluster, double peak,
                       const CalibrationProfile *profile) {
-  const double elementwiseRate =
-      profile && profile->elementwiseBytesPerS()
-          ? *profile->elementwiseBytesPerS()
-          : cluster.memoryBandwidthBytesPerS * cluster.elementwiseEfficiency;
   double seconds = 0;
   if (!profile || f.gemms.size() != f.matmulCallFlops.size()) {
     for (double flops : f.matmulCallFlops)
@@ -79,14 +76,28 @@ double computeSeconds(const FunctionFlopsRecord &f,
   }
   seconds += attention.value_or(f.attentionFlops /
                                 (peak * cluster.attentionEfficiency));
-  double bandwidthBytes = f.memoryBoundBytes;
+  // Bandwidth-bound ops by size (a hand-made analysis may give only the
+  // total: one op of that size), less the cross-entropies priced above.
+  std::vector<double> bySize = f.memoryBoundBytesBySize;
+  if (bySize.empty() && f.memoryBoundBytes >= 1) {
+    bySize.assign(size_t(std::log2(f.memoryBoundBytes)) + 1, 0.0);
+    bySize.back() = f.memoryBoundBytes;
+  }
   if (profile)
     for (const mlir::strata::CrossEntropyCall &x : f.crossEntropyCalls)
       if (std::optional<double> call = profile->crossEntropySeconds(x)) {
         seconds += *call;
-        bandwidthBytes -= x.bytes;
+        if (x.bytes >= 1 && size_t(std::log2(x.bytes)) < bySize.size())
+          bySize[size_t(std::log2(x.bytes))] -= x.bytes;
       }
-  seconds += std::max(bandwidthBytes, 0.0) / elementwiseRate;
+  for (size_t b = 0; b < bySize.size(); ++b) {
+    std::optional<double> measured =
+        profile ? profile->elementwiseBytesPerS(std::exp2(double(b) + 0.5))
+                : std::nullopt;
+    seconds += std::max(bySize[b], 0.0) /
+               measured.value_or(cluster.memoryBandwidthBytesPerS *
+                                 cluster.elementwiseEfficiency);
+  }
   return seconds;
 }
 
@@ -228,10 +239,11 @@ StepPrediction predictStep(const CompileAnalysis &analysis,
                                   plan.peak(BufferCategory::MainParameter));
     const double bytes =
         2.0 * updated + double(plan.peak(BufferCategory::Gradient));
-    const double rate =
-        profile && profile->elementwiseBytesPerS()
-            ? *profile->elementwiseBytesPerS()
-            : cluster.memoryBandwidthBytesPerS * cluster.elementwiseEfficiency;
+    // Streamed from memory: the rate measured at the largest sizes.
+    std::optional<double> measured =
+        profile ? profile->elementwiseBytesPerS(bytes) : std::nullopt;
+    const double rate = measured.value_or(cluster.memoryBandwidthBytesPerS *
+                                          cluster.elementwiseEfficiency);
     optimizer[plan.stage] = bytes / rate + afterOther[plan.stage];
   }
 

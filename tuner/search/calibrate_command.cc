@@ -8,6 +8,8 @@
 #include "tuner/measure/measure_runner.h"
 #include "tuner/search/memory_evaluator.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -48,13 +50,14 @@ std::string modelDType(const fe::ModelDescription &m) {
 } // namespace
 
 std::string calibrationShapesText(const std::vector<CompileAnalysis> &analyses,
+                                  int64_t elementBytes,
                                   const std::vector<int64_t> &allReduceBytes) {
   std::set<std::tuple<int, int64_t, int64_t, int64_t>> gemms;
   std::set<std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
                       bool>>
       attention;
   std::set<std::pair<int64_t, int64_t>> crossEntropy;
-  std::set<int64_t> vocabularies, activations;
+  std::set<int64_t> elementwise;
   for (const CompileAnalysis &a : analyses)
     for (const FunctionFlopsRecord &f : a.flops) {
       if (!f.inTrainingStep)
@@ -64,19 +67,19 @@ std::string calibrationShapesText(const std::vector<CompileAnalysis> &analyses,
       for (const mlir::strata::AttentionCall &c : f.attentionCalls)
         attention.insert({c.batch, c.querySeq, c.keySeq, c.heads, c.kvHeads,
                           c.headDim, c.causal});
-      for (const mlir::strata::CrossEntropyCall &x : f.crossEntropyCalls) {
+      for (const mlir::strata::CrossEntropyCall &x : f.crossEntropyCalls)
         crossEntropy.insert({x.rows, x.vocab});
-        vocabularies.insert(x.vocab);
-      }
     }
-  // Elementwise kernels run over the activations: the outputs of the
-  // forward GEMMs other than the logits.
+  // Bandwidth-bound ops, by the bytes each moves: an add of that many
+  // bytes (two reads and a write) per size class the layouts have.
   for (const CompileAnalysis &a : analyses)
     for (const FunctionFlopsRecord &f : a.flops)
       if (f.inTrainingStep)
-        for (const GemmCall &g : f.gemms)
-          if (g.kind == GemmCall::Matmul && !vocabularies.count(g.n))
-            activations.insert(g.m * g.n);
+        for (size_t b = 0; b < f.memoryBoundBytesBySize.size(); ++b)
+          if (f.memoryBoundBytesBySize[b] > 0)
+            elementwise.insert(std::max<int64_t>(
+                1, std::llround(std::exp2(double(b) + 0.5) /
+                                (3.0 * double(elementBytes)))));
 
   std::string text = "# strata-tune calibrate: the kernels of the model's "
                      "candidate layouts\n";
@@ -92,7 +95,7 @@ std::string calibrationShapesText(const std::vector<CompileAnalysis> &analyses,
   for (const auto &[rows, vocab] : crossEntropy)
     text += "cross_entropy " + std::to_string(rows) + " " +
             std::to_string(vocab) + "\n";
-  for (int64_t elements : activations)
+  for (int64_t elements : elementwise)
     text += "elementwise " + std::to_string(elements) + "\n";
   for (int64_t bytes : allReduceBytes)
     text += "all_reduce " + std::to_string(bytes) + "\n";
@@ -155,7 +158,10 @@ int runCalibrate(const TuneOptions &search, const CalibrateOptions &options,
   std::vector<int64_t> allReduceBytes;
   if (ranks > 1)
     allReduceBytes = {4 << 10, 64 << 10, 1 << 20, 16 << 20};
-  const std::string text = calibrationShapesText(analyses, allReduceBytes);
+  const std::string dtype =
+      options.dtype.empty() ? modelDType(setup->model) : options.dtype;
+  const std::string text = calibrationShapesText(
+      analyses, dtype == "f32" ? 4 : 2, allReduceBytes);
   const std::string shapesPath =
       !options.shapesOnly.empty() ? options.shapesOnly
                                   : options.out + ".shapes.txt";
@@ -174,8 +180,6 @@ int runCalibrate(const TuneOptions &search, const CalibrateOptions &options,
   if (!options.shapesOnly.empty())
     return 0;
 
-  const std::string dtype =
-      options.dtype.empty() ? modelDType(setup->model) : options.dtype;
   char minSeconds[32];
   std::snprintf(minSeconds, sizeof minSeconds, "%g", options.minSeconds);
   std::string command;

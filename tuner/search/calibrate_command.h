@@ -8,8 +8,8 @@
 //   1. one compile per distinct (tp, micro-batch size, sequence parallel) of
 //      the candidate space (one stage, one data-parallel rank: the sizes of
 //      a layer's kernels depend on nothing else) gives every GEMM (kind, m,
-//      n, k), attention and cross-entropy the layouts run, and the sizes of
-//      their activations (elementwise kernels);
+//      n, k), attention and cross-entropy the layouts run, and the size
+//      classes of their bandwidth-bound ops;
 //   2. these go to a shapes file (runtime/tooling/calibrate_command.h), with
 //      all-reduce payloads from 4 KiB to 16 MiB when the device is the CPU
 //      and a node has several ranks;
@@ -50,10 +50,12 @@ struct CalibrateOptions {
 };
 
 /// The shapes file of the kernel calls in |analyses| (training-step
-/// functions only), each distinct shape once, with |allReduceBytes|.
+/// functions only), each distinct shape once: GEMMs, attention,
+/// cross-entropies, an elementwise add per size class of the bandwidth-bound
+/// ops (elements of |elementBytes| bytes), and |allReduceBytes|.
 std::string calibrationShapesText(
     const std::vector<mlir::strata::CompileAnalysis> &analyses,
-    const std::vector<int64_t> &allReduceBytes);
+    int64_t elementBytes, const std::vector<int64_t> &allReduceBytes);
 
 /// strata-tune calibrate: |search| gives the model, cluster and space (its
 /// measure/json/emit fields are unused), |options| the rest.
