@@ -69,8 +69,9 @@ StatusOr<DType> parseDType(const std::string &name) {
 }
 
 /// Seconds per call of each kernel of |c| on |backend|: one warm-up call,
-/// then calls until |minSeconds| have passed (at least 3, at most
-/// |maxReps|), timed by the executor's per-kernel profile.
+/// then calls until |minSeconds| have passed (at least 5, at most
+/// |maxReps|), each timed by the executor's per-kernel profile; the median
+/// call, since a VM's hiccups only ever add time.
 StatusOr<std::map<std::string, double>>
 timeCase(const KernelCase &c, DType dtype, Backend &backend,
          const CalibrateOptions &options) {
@@ -88,24 +89,32 @@ timeCase(const KernelCase &c, DType dtype, Backend &backend,
   for (uint32_t i = 0; i < c.buffers.size(); ++i)
     STRATA_RETURN_IF_ERROR(executor->zero(i));
   STRATA_RETURN_IF_ERROR(executor->run("run"));
-  std::map<std::string, std::pair<int64_t, double>> warm;
+  std::map<std::string, std::pair<int64_t, double>> before;
   for (const KernelProfile &k : executor->profile())
-    warm[k.kernel] = {k.calls, k.seconds};
+    before[k.kernel] = {k.calls, k.seconds};
+  std::map<std::string, std::vector<double>> perCall;
   const Clock::time_point start = Clock::now();
-  for (int rep = 0; rep < options.maxReps; ++rep) {
+  for (int rep = 0; rep < std::max(options.maxReps, 5); ++rep) {
     STRATA_RETURN_IF_ERROR(executor->run("run"));
+    for (const KernelProfile &k : executor->profile()) {
+      auto &[calls, seconds] = before[k.kernel];
+      if (k.calls > calls)
+        perCall[k.kernel].push_back((k.seconds - seconds) /
+                                    double(k.calls - calls));
+      calls = k.calls;
+      seconds = k.seconds;
+    }
     const double elapsed =
         std::chrono::duration<double>(Clock::now() - start).count();
-    if (rep >= 2 && elapsed >= options.minSeconds)
+    if (rep >= 4 && elapsed >= options.minSeconds)
       break;
   }
-  std::map<std::string, double> perCall;
-  for (const KernelProfile &k : executor->profile()) {
-    const auto &[calls, seconds] = warm[k.kernel];
-    if (k.calls > calls)
-      perCall[k.kernel] = (k.seconds - seconds) / double(k.calls - calls);
+  std::map<std::string, double> median;
+  for (auto &[kernel, times] : perCall) {
+    std::sort(times.begin(), times.end());
+    median[kernel] = times[times.size() / 2];
   }
-  return perCall;
+  return median;
 }
 
 StatusOr<double> secondsOf(const std::map<std::string, double> &perCall,

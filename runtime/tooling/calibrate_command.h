@@ -73,8 +73,8 @@ struct CalibrateOptions {
   /// The element type the kernels compute in: f32 or bf16.
   std::string dtype = "f32";
   int threads = 1;
-  /// Each shape runs until this much time was measured (at least 3 calls,
-  /// at most maxReps), after one warm-up call.
+  /// Each shape runs until this much time was measured (at least 5 calls,
+  /// at most maxReps), after one warm-up call; its time is the median call.
   double minSeconds = 0.05;
   int maxReps = 200;
 };

@@ -396,7 +396,7 @@ int runStrataRunMain(int argc, char **argv) {
   calibrateCommand
       ->add_option("--min-seconds", calibrate.minSeconds,
                    "Time measured per shape, after one warm-up call (at least "
-                   "3 calls)")
+                   "5 calls; the median call counts)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
 
