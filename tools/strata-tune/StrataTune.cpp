@@ -189,6 +189,11 @@ int main(int argc, char **argv) {
       "measure-steps", cl::cat(category), cl::init(4), cl::value_desc("N"),
       cl::desc("training steps per measured candidate; the first is not "
                "counted, the median of the rest is (default 4)"));
+  cl::opt<int64_t> measureRepeats(
+      "measure-repeats", cl::cat(category), cl::init(1), cl::value_desc("R"),
+      cl::desc("runs of each measured candidate, round-robin over them; the "
+               "fastest run's median counts (default 1; 2-3 on a shared "
+               "machine)"));
   cl::opt<int64_t> measureThreads(
       "measure-threads", cl::cat(category), cl::init(1), cl::value_desc("N"),
       cl::desc("strata-run --threads of each rank when measuring (default 1: "
@@ -233,6 +238,7 @@ int main(int argc, char **argv) {
   options.measurePick = measurePick;
   options.measureSteps = measureSteps;
   options.measureThreads = measureThreads;
+  options.measureRepeats = measureRepeats;
   options.measureProfile = measureProfile;
   options.mpirun = mpirun;
   options.binDir = binaryDirectory(argv[0]);

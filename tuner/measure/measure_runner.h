@@ -33,6 +33,10 @@ struct MeasureSetup {
   int64_t steps = 4, warmupSteps = 1;
   /// strata-run --threads per rank.
   int64_t threadsPerRank = 1;
+  /// Runs of each candidate, round-robin over the candidates (so that a
+  /// slow minute of a shared machine hits several of them a little, not one
+  /// of them a lot); the fastest run's median counts (noise only adds).
+  int64_t repeats = 1;
 };
 
 struct MeasureResult {

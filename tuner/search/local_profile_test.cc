@@ -2,13 +2,16 @@
 //
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
-// Issue 13, "Against this machine": strata-tune --measure ran candidates of
-// a small GPT on this machine's CPU ranks and recorded their step times in
-// tests/tuner/local-tiny-gpt-measured.txt (--measure-profile). This test
+// Issue 13, "Against this machine": strata-tune calibrate timed a small
+// GPT's kernels and links on this machine's CPU ranks
+// (tests/tuner/local-tiny-gpt-calibration.json), and strata-tune --measure
+// ran 16 candidates spread over the ranking and recorded their step times
+// (tests/tuner/local-tiny-gpt-measured.txt, --measure-profile). This test
 // compiles every recorded layout through the compile API, predicts its step
-// on the `local` preset with today's cost model and checks Spearman's rank
-// correlation (>= 0.8) and the median absolute error (<= 25%) against the
-// recorded times, so CI checks the model without timing anything.
+// on the `local` preset with the recorded calibration and today's cost
+// model, and checks Spearman's rank correlation (>= 0.8) and the median
+// absolute error (<= 25%) against the recorded times, so CI checks the
+// model without timing anything (docs/tuning.md).
 //
 //===----------------------------------------------------------------------===//
 #include "tuner/cost/cost_model.h"
@@ -39,6 +42,9 @@ TEST(LocalProfile, PredictionsRankAndMatchTheRecordedRun) {
   strata::frontend::ClusterParseResult cluster =
       strata::frontend::loadCluster("local");
   ASSERT_TRUE(cluster.cluster.has_value());
+  strata::Checked<CalibrationProfile> profile = loadCalibrationProfile(
+      source + "/tests/tuner/local-tiny-gpt-calibration.json");
+  ASSERT_TRUE(profile.isOk()) << profile.error();
   mlir::strata::CompileSession session;
   std::vector<double> predicted, measured;
   for (const MeasuredCandidate &r : rows) {
@@ -51,7 +57,7 @@ TEST(LocalProfile, PredictionsRankAndMatchTheRecordedRun) {
         session.analyze(request);
     ASSERT_TRUE(analysis.isOk()) << c.label() << ": " << analysis.error();
     StepPrediction p =
-        predictStep(*analysis, request.layout, *cluster.cluster, 1);
+        predictStep(*analysis, request.layout, *cluster.cluster, 1, &*profile);
     predicted.push_back(p.stepSeconds);
     measured.push_back(r.measuredSeconds);
     std::printf("%-36s predicted %.4f s measured %.4f s (%+.1f%%)\n",
@@ -64,6 +70,17 @@ TEST(LocalProfile, PredictionsRankAndMatchTheRecordedRun) {
               100 * median);
   EXPECT_GE(rho, 0.8);
   EXPECT_LE(median, 0.25);
+  // The predicted best measured within 10% of the measured best.
+  size_t best = 0, fastest = 0;
+  for (size_t i = 0; i < predicted.size(); ++i) {
+    if (predicted[i] < predicted[best])
+      best = i;
+    if (measured[i] < measured[fastest])
+      fastest = i;
+  }
+  EXPECT_LE(measured[best], 1.10 * measured[fastest])
+      << rows[best].candidate.label() << " against "
+      << rows[fastest].candidate.label();
 }
 
 } // namespace

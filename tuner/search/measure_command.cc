@@ -108,30 +108,49 @@ int measureTop(const std::vector<RankedCandidate> &ranked, size_t k,
   }
   out << "\nmeasured on this machine (" << ranks << " rank"
       << (ranks > 1 ? "s" : "") << ", " << setup.steps << " steps, median of "
-      << setup.steps - setup.warmupSteps << "):\n";
+      << setup.steps - setup.warmupSteps;
+  if (setup.repeats > 1)
+    out << ", fastest of " << setup.repeats << " runs";
+  out << "):\n";
+  const std::vector<size_t> picked = pickForMeasurement(ranked, k, spread);
+  std::vector<double> fastestRun(picked.size(), 0.0);
+  std::vector<bool> failed(picked.size(), false);
+  for (int64_t repeat = 0; repeat < std::max<int64_t>(setup.repeats, 1);
+       ++repeat)
+    for (size_t i = 0; i < picked.size(); ++i) {
+      if (failed[i])
+        continue;
+      const RankedCandidate &r = ranked[picked[i]];
+      const std::vector<std::string> overrides =
+          mlir::strata::layoutOverrides(
+              toLayout(r.candidate, setup.globalBatch));
+      MeasureResult m = measureLayout(setup, overrides, ranks,
+                                      "candidate-" +
+                                          std::to_string(picked[i] + 1));
+      if (!m.error.empty()) {
+        err << "strata-tune: warning: " << r.candidate.label()
+            << " was not measured: " << m.error << "\n";
+        failed[i] = true;
+        continue;
+      }
+      if (fastestRun[i] == 0.0 || m.stepSeconds < fastestRun[i])
+        fastestRun[i] = m.stepSeconds;
+    }
   char line[512];
   std::snprintf(line, sizeof line, "%4s  %-40s %12s %12s %8s\n", "rank",
                 "layout", "predicted s", "measured s", "error");
   out << line;
   std::vector<MeasuredCandidate> rows;
-  for (size_t index : pickForMeasurement(ranked, k, spread)) {
-    const RankedCandidate &r = ranked[index];
-    const size_t rank = index + 1;
-    const std::vector<std::string> overrides = mlir::strata::layoutOverrides(
-        toLayout(r.candidate, setup.globalBatch));
-    MeasureResult m = measureLayout(setup, overrides, ranks,
-                                    "candidate-" + std::to_string(rank));
-    if (!m.error.empty()) {
-      err << "strata-tune: warning: " << r.candidate.label()
-          << " was not measured: " << m.error << "\n";
+  for (size_t i = 0; i < picked.size(); ++i) {
+    if (failed[i])
       continue;
-    }
+    const RankedCandidate &r = ranked[picked[i]];
     MeasuredCandidate row{r.candidate, r.prediction.stepSeconds,
-                          m.stepSeconds};
+                          fastestRun[i]};
     rows.push_back(row);
     std::snprintf(line, sizeof line, "%4zu  %-40s %12.4f %12.4f %+7.1f%%\n",
-                  rank, r.candidate.label().c_str(), row.predictedSeconds,
-                  row.measuredSeconds,
+                  picked[i] + 1, r.candidate.label().c_str(),
+                  row.predictedSeconds, row.measuredSeconds,
                   100 * (row.predictedSeconds - row.measuredSeconds) /
                       row.measuredSeconds);
     out << line << std::flush;

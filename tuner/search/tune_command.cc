@@ -215,6 +215,7 @@ int runTune(const TuneOptions &o, std::ostream &out, std::ostream &err) {
     setup.globalBatch = space.globalBatch;
     setup.steps = o.measureSteps;
     setup.threadsPerRank = o.measureThreads;
+    setup.repeats = o.measureRepeats;
     return measureTop(ranked, o.measure, o.measurePick == "spread", setup, nodes * machine.gpusPerNode,
                       o.measureProfile, out, err);
   }

@@ -48,6 +48,7 @@ struct TuneOptions {
   /// "top": the best K; "spread": K spaced over the feasible ranking.
   std::string measurePick = "top";
   int64_t measureSteps = 4;
+  int64_t measureRepeats = 1;
   int64_t measureThreads = 1;
   std::string measureProfile;
   /// Where strata-compile and strata-run are (strata-tune's directory).
