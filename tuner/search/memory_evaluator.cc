@@ -109,9 +109,10 @@ CompileAnalysis deriveForDp(const CompileAnalysis &base,
 
 MemoryEvaluator::MemoryEvaluator(std::string descriptionPath,
                                  std::vector<std::string> overrides,
-                                 int threads)
+                                 int threads, std::string target)
     : descriptionPath_(std::move(descriptionPath)),
-      overrides_(std::move(overrides)), threads_(std::max(1, threads)) {}
+      overrides_(std::move(overrides)), threads_(std::max(1, threads)),
+      target_(std::move(target)) {}
 
 std::vector<EvaluatedMemory>
 MemoryEvaluator::evaluate(const std::vector<Candidate> &candidates,
@@ -161,6 +162,7 @@ MemoryEvaluator::evaluate(const std::vector<Candidate> &candidates,
       request.descriptionPath = descriptionPath_;
       request.overrides = overrides_;
       request.layout = toLayout(first, globalBatch);
+      request.target = target_;
       request.verifyPasses = false;
       strata::Checked<CompileAnalysis> analysis = session.analyze(request);
       std::lock_guard<std::mutex> lock(mutex);

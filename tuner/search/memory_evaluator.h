@@ -69,9 +69,12 @@ struct EvaluatedMemory {
 
 class MemoryEvaluator {
 public:
-  /// |threads| sessions (one MLIR context each) compile in parallel.
+  /// |threads| sessions (one MLIR context each) compile in parallel, for
+  /// |target| (strata-compile --target: "cpu", or "cuda" for a GPU cluster,
+  /// whose plans align buffers to 256 bytes).
   MemoryEvaluator(std::string descriptionPath,
-                  std::vector<std::string> overrides, int threads);
+                  std::vector<std::string> overrides, int threads,
+                  std::string target = "cpu");
 
   /// One result per candidate, in order. |progress|(done, total) is called
   /// (serialized) as candidates complete.
@@ -86,6 +89,7 @@ private:
   std::string descriptionPath_;
   std::vector<std::string> overrides_;
   int threads_;
+  std::string target_;
   int64_t compiles_ = 0, derivations_ = 0;
 };
 

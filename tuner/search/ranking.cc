@@ -37,6 +37,7 @@ rankCandidates(const std::vector<Candidate> &candidates,
     r.prediction =
         predictStep(*m.analysis, toLayout(r.candidate, in.globalBatch),
                     *in.cluster, in.nodes, in.profile);
+    r.hardwareTflopsPerGpu = hardwareTflopsPerGpu(*m.analysis, r.prediction);
     if (r.prediction.stepSeconds > 0)
       r.tokensPerS =
           double(in.globalBatch * in.seqLength) / r.prediction.stepSeconds;
@@ -208,6 +209,7 @@ std::string toJson(const std::vector<RankedCandidate> &ranked,
          << ", \"step_time_s\": " << p.stepSeconds
          << ", \"tokens_per_s\": " << r.tokensPerS
          << ", \"tflops_per_gpu\": " << p.tflopsPerGpu << ", \"mfu\": " << p.mfu
+         << ", \"hardware_tflops_per_gpu\": " << r.hardwareTflopsPerGpu
          << ", \"compute_s\": " << p.computeSeconds
          << ", \"tp_comm_s\": " << p.tensorParallelCommSeconds
          << ", \"dp_exposed_s\": " << p.dataParallelExposedSeconds

@@ -33,6 +33,10 @@ struct RankedCandidate {
   int64_t peakBytes = 0, fullestStage = 0, overflowBytes = 0;
   StepPrediction prediction;
   double tokensPerS = 0;
+  /// FLOP/s per device as the step runs them, recomputed forward passes
+  /// included (Narayanan et al. 2021's count; prediction.tflopsPerGpu is
+  /// the model FLOPs').
+  double hardwareTflopsPerGpu = 0;
 };
 
 struct RankingInput {

@@ -130,7 +130,11 @@ int runTune(const TuneOptions &o, std::ostream &out, std::ostream &err) {
   }
 
   const auto start = std::chrono::steady_clock::now();
-  MemoryEvaluator evaluator(o.modelPath, o.overrides, o.threads);
+  // Plans for the cluster's devices: strata-compile --target of the emitted
+  // layout.
+  const std::string target =
+      machine.deviceKind == fe::DeviceKind::Gpu ? "cuda" : "cpu";
+  MemoryEvaluator evaluator(o.modelPath, o.overrides, o.threads, target);
   auto progress = [&](size_t done, size_t total) {
     if (!o.progress)
       return;
@@ -172,6 +176,9 @@ int runTune(const TuneOptions &o, std::ostream &out, std::ostream &err) {
                 rejected, (long long)evaluator.compiles(),
                 (long long)evaluator.derivations(), seconds);
   out << summary;
+  if (target != "cpu")
+    out << "memory planned for strata-compile --target " << target
+        << " (compile the emitted layout with it)\n";
 
   if (!o.jsonPath.empty() && !writeFile(o.jsonPath, toJson(ranked, space.globalBatch), err))
     return 1;
