@@ -26,8 +26,9 @@ size_t bufferAlignmentOf(ModuleOp module);
 
 /// Flattens layers, fuses elementwise chains (strata-tfm-fuse-elementwise)
 /// and merges repeated parameter reads in a copy of |module| (which is not
-/// changed), assigns buffers and plans them; the plan is verified
-/// independently. |verifyPasses| as runCompilePhases'.
+/// changed), assigns buffers and plans them. With |verifyPasses| (as
+/// runCompilePhases'), the IR is verified after each pass and the plan
+/// independently of the planner.
 FailureOr<PlannedProgram> planProgram(ModuleOp module,
                                       bool verifyPasses = true);
 

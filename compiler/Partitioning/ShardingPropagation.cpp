@@ -155,6 +155,9 @@ void ShardingPropagation::propagateFunction(func::FuncOp function) {
   // The IR does not change while propagating: each op's rule and shapes are
   // derived once, not once per sweep.
   std::vector<std::variant<Operation *, RuleOp>> ops;
+  size_t count = 0;
+  function.walk([&](Operation *) { ++count; });
+  ops.reserve(count);
   function.walk([&](Operation *op) {
     if (std::optional<RuleOp> prepared = ruleOpOf(op))
       ops.push_back(std::move(*prepared));
