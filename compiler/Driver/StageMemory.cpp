@@ -40,14 +40,16 @@ std::string StageMemory::layerRanges() const {
 }
 
 FailureOr<StageMemory> mlir::strata::planStage(ModuleOp stage,
-                                                bool verifyPasses) {
+                                                bool verifyPasses,
+                                                bool inPlace) {
   StageMemory memory;
   memory.stage = intAttr(stage, pipeline::kStageAttr, 0);
   if (auto layers =
           stage->getAttrOfType<DenseI64ArrayAttr>(pipeline::kStageLayersAttr))
     for (int64_t i = 0; i + 1 < int64_t(layers.size()); i += 2)
       memory.layers.push_back({layers[i], layers[i + 1]});
-  FailureOr<PlannedProgram> program = planProgram(stage, verifyPasses);
+  FailureOr<PlannedProgram> program =
+      planProgram(stage, verifyPasses, inPlace);
   if (failed(program))
     return failure();
   memory.program = std::move(*program);

@@ -45,7 +45,8 @@ struct StageMemory {
 int64_t tensorBytes(Type type);
 
 /// Plans |stage| (a module of strata-pipeline, or a whole program).
-FailureOr<StageMemory> planStage(ModuleOp stage, bool verifyPasses = true);
+FailureOr<StageMemory> planStage(ModuleOp stage, bool verifyPasses = true,
+                                 bool inPlace = false);
 
 } // namespace mlir::strata
 

@@ -22,9 +22,12 @@ size_t mlir::strata::bufferAlignmentOf(ModuleOp module) {
 }
 
 FailureOr<PlannedProgram> mlir::strata::planProgram(ModuleOp module,
-                                                    bool verifyPasses) {
+                                                    bool verifyPasses,
+                                                    bool inPlace) {
   PlannedProgram program;
-  program.module = cast<ModuleOp>(module->clone());
+  if (!inPlace)
+    program.module = cast<ModuleOp>(module->clone());
+  ModuleOp planned = inPlace ? module : *program.module;
   PassManager pm(module.getContext());
   pm.enableVerifier(verifyPasses);
   // Buffers are assigned over straight-line functions.
@@ -34,10 +37,10 @@ FailureOr<PlannedProgram> mlir::strata::planProgram(ModuleOp module,
   pm.addPass(createFuseElementwisePass());
   // Merges the parameter reads that flattening repeats.
   pm.addPass(createCSEPass());
-  if (failed(pm.run(*program.module)))
+  if (failed(pm.run(planned)))
     return failure();
   FailureOr<BufferAssignment> assignment =
-      assignBuffers(*program.module, bufferAlignmentOf(module));
+      assignBuffers(planned, bufferAlignmentOf(module));
   if (failed(assignment))
     return failure();
   program.assignment = std::move(*assignment);

@@ -29,8 +29,11 @@ size_t bufferAlignmentOf(ModuleOp module);
 /// changed), assigns buffers and plans them. With |verifyPasses| (as
 /// runCompilePhases'), the IR is verified after each pass and the plan
 /// independently of the planner.
+/// With |inPlace| the passes rewrite |module| itself and the result holds
+/// no module (an analysis that only wants the plan saves the copy).
 FailureOr<PlannedProgram> planProgram(ModuleOp module,
-                                      bool verifyPasses = true);
+                                      bool verifyPasses = true,
+                                      bool inPlace = false);
 
 } // namespace mlir::strata
 
