@@ -13,6 +13,7 @@
 #include "dialects/tfm/IR/TfmOps.h"
 #include "common/pipeline_schedule.h"
 
+#include "llvm/ADT/StringSet.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
@@ -50,13 +51,13 @@ std::optional<unsigned> argumentNamed(func::FuncOp function, StringRef name) {
 
 /// The parameter symbols |op| and its nested ops name.
 std::set<std::string> parametersUsed(Operation *op,
-                                     const std::set<std::string> &parameters) {
+                                     const llvm::StringSet<> &parameters) {
   std::set<std::string> used;
   if (auto uses = SymbolTable::getSymbolUses(op))
     for (const SymbolTable::SymbolUse &use : *uses) {
-      std::string name = use.getSymbolRef().getRootReference().str();
-      if (parameters.count(name))
-        used.insert(name);
+      StringRef name = use.getSymbolRef().getRootReference().getValue();
+      if (parameters.contains(name))
+        used.insert(name.str());
     }
   return used;
 }
@@ -74,14 +75,14 @@ ArrayAttr filterParameters(ArrayAttr list,
 /// attribute ("" for none). Computed once per op: reading an op's attributes
 /// builds its dictionary, and pp stages read every op.
 std::vector<std::string> parameterNamedByOps(func::FuncOp function,
-                                             const std::set<std::string> &all) {
+                                             const llvm::StringSet<> &all) {
   std::vector<std::string> named;
   for (Operation &op : function.getBody().front()) {
     std::string name;
     if (!op.getAttrOfType<ArrayAttr>("parameters"))
       for (NamedAttribute attr : op.getAttrs())
         if (auto ref = dyn_cast<FlatSymbolRefAttr>(attr.getValue()))
-          if (all.count(ref.getValue().str())) {
+          if (all.contains(ref.getValue())) {
             name = ref.getValue().str();
             break;
           }
@@ -365,7 +366,7 @@ private:
 
   LogicalResult assignParameters() {
     for (auto parameter : module.getOps<tfm::ParameterOp>())
-      allParameters.insert(parameter.getSymName().str());
+      allParameters.insert(parameter.getSymName());
     stageParameters.assign(stages, {});
     std::map<std::string, SmallVector<unsigned>> stagesOf;
     for (unsigned s = 0; s < stages; ++s) {
@@ -449,7 +450,7 @@ private:
   std::vector<std::pair<int64_t, func::FuncOp>> pieces;
   SmallVector<ModuleOp> stageModules;
   /// Every parameter of the module, and those each stage uses.
-  std::set<std::string> allParameters;
+  llvm::StringSet<> allParameters;
   std::vector<std::set<std::string>> stageParameters;
   std::map<std::pair<unsigned, std::string>, unsigned> sharedWith;
   /// Per step function: parameterNamedByOps, computed for the first stage.
