@@ -156,7 +156,8 @@ struct CompileAnalysis {
 };
 
 /// One MLIR context with Strata's dialects, reused across requests (loading
-/// the dialects once). Not thread-safe: one session per thread.
+/// the dialects once). Not thread-safe: one session per thread; each runs
+/// its passes on its own thread (no MLIR thread pool).
 class CompileSession {
 public:
   CompileSession();
