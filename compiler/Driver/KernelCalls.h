@@ -12,6 +12,8 @@
 #define STRATA_COMPILER_DRIVER_KERNELCALLS_H
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 
 namespace mlir::strata {
 
@@ -23,6 +25,28 @@ struct GemmCall {
   int64_t m = 0, n = 0, k = 0;
   double flops() const { return 2.0 * double(m) * double(n) * double(k); }
 };
+
+/// The runtime kernel of a GEMM kind, as artifacts and calibration profiles
+/// name it: matmul, matmul_grad_input, matmul_grad_weight.
+inline const char *gemmKindName(GemmCall::Kind kind) {
+  switch (kind) {
+  case GemmCall::GradInput:
+    return "matmul_grad_input";
+  case GemmCall::GradWeight:
+    return "matmul_grad_weight";
+  default:
+    return "matmul";
+  }
+}
+
+/// The kind gemmKindName gives |name|; nullopt for any other name.
+inline std::optional<GemmCall::Kind> parseGemmKind(std::string_view name) {
+  for (GemmCall::Kind kind :
+       {GemmCall::Matmul, GemmCall::GradInput, GemmCall::GradWeight})
+    if (name == gemmKindName(kind))
+      return kind;
+  return std::nullopt;
+}
 
 /// tfm.attention (backward: tfm.attention_grad) on q[b,s,h,d], k[b,t,g,d],
 /// v[b,t,g,e].

@@ -6,6 +6,7 @@
 #include "runtime/tooling/calibrate_command.h"
 
 #include "runtime/artifact/artifact_loader.h"
+#include "runtime/artifact/kernel_signatures.h"
 #include "runtime/backends/conformance/kernel_cases.h"
 #include "runtime/executor/executor.h"
 #include "runtime/io/file_io.h"
@@ -32,16 +33,17 @@ Status lineError(const std::string &path, int line, const std::string &what) {
                                  what);
 }
 
-/// The |count| positive integers after the item's name, or an error naming
-/// the value at fault.
-StatusOr<std::vector<int64_t>> positiveFields(std::istringstream &fields,
-                                              size_t count,
-                                              const std::string &path,
-                                              int line,
-                                              const std::string &usage) {
+/// |words| as |count| positive integers, or an error naming the value at
+/// fault.
+StatusOr<std::vector<int64_t>>
+positiveFields(const std::vector<std::string> &words, size_t count,
+               const std::string &path, int line, const std::string &usage) {
+  if (words.size() != count)
+    return lineError(path, line,
+                     "expected " + std::to_string(count) + " numbers, got " +
+                         std::to_string(words.size()) + " (" + usage + ")");
   std::vector<int64_t> values;
-  std::string word;
-  while (fields >> word) {
+  for (const std::string &word : words) {
     char *end = nullptr;
     const long long value = std::strtoll(word.c_str(), &end, 10);
     if (*end != '\0' || value <= 0)
@@ -50,11 +52,15 @@ StatusOr<std::vector<int64_t>> positiveFields(std::istringstream &fields,
                            ")");
     values.push_back(value);
   }
-  if (values.size() != count)
-    return lineError(path, line,
-                     "expected " + std::to_string(count) + " numbers, got " +
-                         std::to_string(values.size()) + " (" + usage + ")");
   return values;
+}
+
+/// The GEMM kernels a shapes file names, by their artifact names.
+constexpr Kernel kGemmKernels[] = {Kernel::Matmul, Kernel::MatmulGradInput,
+                                   Kernel::MatmulGradWeight};
+
+std::string kernelName(Kernel kernel) {
+  return std::string(lookupKernelSignature(kernel)->name);
 }
 
 StatusOr<DType> parseDType(const std::string &name) {
@@ -121,20 +127,9 @@ StatusOr<double> secondsOf(const std::map<std::string, double> &perCall,
                            const std::string &kernel, const KernelCase &c) {
   auto it = perCall.find(kernel);
   if (it == perCall.end())
-    return Status::internal("calibrate: the profile of " + c.name +
-                            " has no " + kernel + " kernel");
+    return Status::internal("calibrate: the profile of " + c.name + " has no " +
+                            kernel + " kernel");
   return it->second;
-}
-
-const char *gemmName(Kernel kernel) {
-  switch (kernel) {
-  case Kernel::MatmulGradInput:
-    return "matmul_grad_input";
-  case Kernel::MatmulGradWeight:
-    return "matmul_grad_weight";
-  default:
-    return "matmul";
-  }
 }
 
 std::string number(double value) {
@@ -161,21 +156,21 @@ Status timeKernels(const CalibrationShapes &shapes, DType dtype,
   for (size_t i = 0; i < shapes.gemms.size(); ++i) {
     const GemmToTime &g = shapes.gemms[i];
     const KernelCase c = conformance::gemmCase(g.kernel, g.m, g.n, g.k);
-    STRATA_ASSIGN_OR_RETURN(auto perCall,
-                            timeCase(c, dtype, backend, options));
+    STRATA_ASSIGN_OR_RETURN(auto perCall, timeCase(c, dtype, backend, options));
     STRATA_ASSIGN_OR_RETURN(double seconds,
-                            secondsOf(perCall, gemmName(g.kernel), c));
+                            secondsOf(perCall, kernelName(g.kernel), c));
     json += std::string(i ? ",\n" : "\n") + "    {\"kernel\": \"" +
-            gemmName(g.kernel) + "\", \"m\": " + std::to_string(g.m) +
-            ", \"n\": " + std::to_string(g.n) + ", \"k\": " +
-            std::to_string(g.k) + ", \"seconds\": " + number(seconds) + "}";
+            kernelName(g.kernel) + "\", \"m\": " + std::to_string(g.m) +
+            ", \"n\": " + std::to_string(g.n) +
+            ", \"k\": " + std::to_string(g.k) +
+            ", \"seconds\": " + number(seconds) + "}";
     progress(c.name + " " + number(seconds * 1e3) + " ms");
   }
   json += "\n  ],\n  \"attention\": [";
   for (size_t i = 0; i < shapes.attention.size(); ++i) {
     const AttentionToTime &a = shapes.attention[i];
-    const conformance::AttentionSizes sizes{a.batch,   a.querySeq, a.keySeq,
-                                            a.heads,   a.kvHeads,  a.headDim,
+    const conformance::AttentionSizes sizes{a.batch,  a.querySeq, a.keySeq,
+                                            a.heads,  a.kvHeads,  a.headDim,
                                             a.causal, 0.0};
     // The backward case runs the forward first: both from one profile.
     const KernelCase c = conformance::attentionCase(
@@ -183,10 +178,8 @@ Status timeKernels(const CalibrationShapes &shapes, DType dtype,
             std::to_string(a.querySeq) + "x" + std::to_string(a.heads) + "x" +
             std::to_string(a.headDim),
         sizes, /*backward=*/true);
-    STRATA_ASSIGN_OR_RETURN(auto perCall,
-                            timeCase(c, dtype, backend, options));
-    STRATA_ASSIGN_OR_RETURN(double forward,
-                            secondsOf(perCall, "attention", c));
+    STRATA_ASSIGN_OR_RETURN(auto perCall, timeCase(c, dtype, backend, options));
+    STRATA_ASSIGN_OR_RETURN(double forward, secondsOf(perCall, "attention", c));
     STRATA_ASSIGN_OR_RETURN(double backward,
                             secondsOf(perCall, "attention_grad", c));
     json += std::string(i ? ",\n" : "\n") +
@@ -229,8 +222,7 @@ Status timeKernels(const CalibrationShapes &shapes, DType dtype,
   for (size_t i = 0; i < shapes.elementwise.size(); ++i) {
     const int64_t count = shapes.elementwise[i];
     const KernelCase c = conformance::addCase(count);
-    STRATA_ASSIGN_OR_RETURN(auto perCall,
-                            timeCase(c, dtype, backend, options));
+    STRATA_ASSIGN_OR_RETURN(auto perCall, timeCase(c, dtype, backend, options));
     STRATA_ASSIGN_OR_RETURN(double seconds, secondsOf(perCall, "add", c));
     const double bytes = 3.0 * double(count) * double(dtypeSize(dtype));
     json += std::string(i ? ",\n" : "\n") +
@@ -245,9 +237,8 @@ Status timeKernels(const CalibrationShapes &shapes, DType dtype,
 
 /// Times an f32 all-reduce of each payload over |world| (every rank calls
 /// it); appends the profile's all_reduce array to |json| on every rank.
-Status timeAllReduces(const std::vector<int64_t> &payloads,
-                      Communicator &world, const CalibrateOptions &options,
-                      std::string &json) {
+Status timeAllReduces(const std::vector<int64_t> &payloads, Communicator &world,
+                      const CalibrateOptions &options, std::string &json) {
   json += "  \"all_reduce\": [";
   std::vector<float> data;
   for (size_t i = 0; i < payloads.size(); ++i) {
@@ -289,8 +280,9 @@ Status timeAllReduces(const std::vector<int64_t> &payloads,
             ", \"bytes\": " + std::to_string(count * 4) +
             ", \"seconds\": " + number(seconds) + "}";
     if (world.rank() == 0)
-      std::fprintf(stderr, "calibrate: all_reduce of %zu bytes over %d ranks "
-                           "%s ms\n",
+      std::fprintf(stderr,
+                   "calibrate: all_reduce of %zu bytes over %d ranks "
+                   "%s ms\n",
                    count * 4, world.size(), number(seconds * 1e3).c_str());
   }
   json += "\n  ]\n";
@@ -313,62 +305,54 @@ StatusOr<CalibrationShapes> parseCalibrationShapes(const std::string &text,
     std::string item;
     if (!(fields >> item))
       continue;
+    std::vector<std::string> words;
+    for (std::string word; fields >> word;)
+      words.push_back(word);
     if (item == "gemm") {
-      std::string kernel;
-      fields >> kernel;
-      Kernel k = Kernel::Matmul;
-      if (kernel == "matmul_grad_input")
-        k = Kernel::MatmulGradInput;
-      else if (kernel == "matmul_grad_weight")
-        k = Kernel::MatmulGradWeight;
-      else if (kernel != "matmul")
+      const std::string kernel = words.empty() ? "" : words.front();
+      const Kernel *k =
+          std::find_if(std::begin(kGemmKernels), std::end(kGemmKernels),
+                       [&](Kernel g) { return kernelName(g) == kernel; });
+      if (k == std::end(kGemmKernels))
         return lineError(path, number,
                          "unknown GEMM kernel '" + kernel +
                              "' (matmul, matmul_grad_input or "
                              "matmul_grad_weight)");
-      STRATA_ASSIGN_OR_RETURN(
-          std::vector<int64_t> v,
-          positiveFields(fields, 3, path, number, "gemm KERNEL M N K"));
-      shapes.gemms.push_back({k, v[0], v[1], v[2]});
+      STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> v,
+                              positiveFields({words.begin() + 1, words.end()},
+                                             3, path, number,
+                                             "gemm KERNEL M N K"));
+      shapes.gemms.push_back({*k, v[0], v[1], v[2]});
     } else if (item == "attention") {
       const char *usage =
           "attention BATCH QUERY_SEQ KEY_SEQ HEADS KV_HEADS HEAD_DIM CAUSAL";
-      std::vector<std::string> words;
-      std::string word;
-      while (fields >> word)
-        words.push_back(word);
       if (words.size() != 7 || (words[6] != "0" && words[6] != "1"))
         return lineError(path, number,
                          std::string("expected 6 sizes and 0 or 1 (") + usage +
                              ")");
-      const bool causal = words[6] == "1";
-      words.pop_back();
-      std::string sizes;
-      for (const std::string &w : words)
-        sizes += w + " ";
-      std::istringstream sizeFields(sizes);
-      STRATA_ASSIGN_OR_RETURN(
-          std::vector<int64_t> v,
-          positiveFields(sizeFields, 6, path, number, usage));
+      STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> v,
+                              positiveFields({words.begin(), words.begin() + 6},
+                                             6, path, number, usage));
       if (v[3] % v[4] != 0)
         return lineError(path, number,
                          "KV_HEADS " + std::to_string(v[4]) +
                              " does not divide HEADS " + std::to_string(v[3]));
-      shapes.attention.push_back({v[0], v[1], v[2], v[3], v[4], v[5], causal});
+      shapes.attention.push_back(
+          {v[0], v[1], v[2], v[3], v[4], v[5], words[6] == "1"});
     } else if (item == "cross_entropy") {
-      STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> v,
-                              positiveFields(fields, 2, path, number,
-                                             "cross_entropy ROWS VOCAB"));
+      STRATA_ASSIGN_OR_RETURN(
+          std::vector<int64_t> v,
+          positiveFields(words, 2, path, number, "cross_entropy ROWS VOCAB"));
       shapes.crossEntropy.push_back({v[0], v[1]});
     } else if (item == "elementwise") {
       STRATA_ASSIGN_OR_RETURN(
           std::vector<int64_t> v,
-          positiveFields(fields, 1, path, number, "elementwise ELEMENTS"));
+          positiveFields(words, 1, path, number, "elementwise ELEMENTS"));
       shapes.elementwise.push_back(v[0]);
     } else if (item == "all_reduce") {
       STRATA_ASSIGN_OR_RETURN(
           std::vector<int64_t> v,
-          positiveFields(fields, 1, path, number, "all_reduce BYTES"));
+          positiveFields(words, 1, path, number, "all_reduce BYTES"));
       shapes.allReduceBytes.push_back(v[0]);
     } else {
       return lineError(path, number,
@@ -391,13 +375,13 @@ Status runCalibrateCommand(const CalibrateOptions &options) {
   STRATA_ASSIGN_OR_RETURN(Backend * backend,
                           rankSetup().backend(options.threads));
 
-  std::string json = "{\n  \"format\": \"strata-calibration-1\",\n"
-                     "  \"device\": \"" +
-                     backend->device().kind() + "\",\n  \"device_name\": \"" +
-                     backend->device().name() + "\",\n  \"dtype\": \"" +
-                     options.dtype + "\",\n  \"threads\": " +
-                     std::to_string(options.threads) + ",\n  \"ranks\": " +
-                     std::to_string(rankSetup().worldSize()) + ",\n";
+  std::string json =
+      "{\n  \"format\": \"strata-calibration-1\",\n"
+      "  \"device\": \"" +
+      backend->device().kind() + "\",\n  \"device_name\": \"" +
+      backend->device().name() + "\",\n  \"dtype\": \"" + options.dtype +
+      "\",\n  \"threads\": " + std::to_string(options.threads) +
+      ",\n  \"ranks\": " + std::to_string(rankSetup().worldSize()) + ",\n";
 
   // Links first, every rank; then rank 0 times the kernels while the others
   // wait (sleeping, not spinning, after a moment) at a barrier bounded

@@ -26,18 +26,56 @@ std::string binaryDirectory(const char *argv0) {
   return std::string(sys::path::parent_path(self));
 }
 
+/// The flags strata-tune and strata-tune calibrate share: the model, the
+/// cluster and the space's bounds, and the launcher of multi-rank runs.
+struct SearchFlags {
+  cl::list<std::string> positional;
+  cl::opt<std::string> cluster;
+  cl::opt<int64_t> nodes, globalBatch, maxMicroBatchSize;
+  cl::opt<std::string> mpirun;
+
+  explicit SearchFlags(cl::OptionCategory &category)
+      : positional(cl::Positional, cl::OneOrMore, cl::cat(category),
+                   cl::desc("MODEL.yaml [key.path=value...] (Hydra overrides "
+                            "of the model, applied before each layout's)")),
+        cluster("cluster", cl::Required, cl::cat(category),
+                cl::value_desc("NAME|FILE"),
+                cl::desc("the cluster: a preset (dgx-a100-80gb, dgx-h100, "
+                         "h200-node, local) or a cluster description YAML "
+                         "(docs/tuning.md)")),
+        nodes("nodes", cl::cat(category), cl::init(0), cl::value_desc("N"),
+              cl::desc("nodes of the cluster to use (default: the "
+                       "description's nodes)")),
+        globalBatch("global-batch", cl::cat(category), cl::init(0),
+                    cl::value_desc("B"),
+                    cl::desc("global batch in sequences (default: the "
+                             "model's global_batch_size)")),
+        maxMicroBatchSize("max-micro-batch-size", cl::cat(category),
+                          cl::init(8), cl::value_desc("N"),
+                          cl::desc("largest micro-batch size tried (default "
+                                   "8)")),
+        mpirun("mpirun", cl::cat(category), cl::init("mpirun"),
+               cl::value_desc("COMMAND"),
+               cl::desc("launcher of multi-rank runs (--measure, calibrate's "
+                        "links), before -np N (default mpirun; e.g. \"mpirun "
+                        "--allow-run-as-root --oversubscribe\")")) {}
+
+  void fill(strata::tuner::TuneOptions &options, const char *argv0) const {
+    options.modelPath = positional.front();
+    options.overrides.assign(positional.begin() + 1, positional.end());
+    options.cluster = cluster;
+    options.nodes = nodes;
+    options.globalBatch = globalBatch;
+    options.maxMicroBatchSize = maxMicroBatchSize;
+    options.mpirun = mpirun;
+    options.binDir = binaryDirectory(argv0);
+  }
+};
+
 /// strata-tune calibrate MODEL.yaml --cluster C [...]: its own options.
 int calibrateMain(int argc, char **argv) {
   cl::OptionCategory category("strata-tune calibrate options");
-  cl::list<std::string> positional(
-      cl::Positional, cl::OneOrMore, cl::cat(category),
-      cl::desc("MODEL.yaml [key.path=value...] (Hydra overrides of the model)"));
-  cl::opt<std::string> clusterName(
-      "cluster", cl::Required, cl::cat(category), cl::value_desc("NAME|FILE"),
-      cl::desc("the cluster whose candidate layouts' kernels to time: a "
-               "preset (dgx-a100-80gb, dgx-h100, h200-node, local) or a "
-               "cluster description YAML; its GPUs (ranks) per node time the "
-               "links"));
+  SearchFlags flags(category);
   cl::opt<std::string> outPath(
       "out", cl::cat(category), cl::init("calibration.json"),
       cl::value_desc("PROFILE"),
@@ -64,22 +102,6 @@ int calibrateMain(int argc, char **argv) {
       cl::desc("write the shapes file to FILE and stop (time it elsewhere: "
                "strata-run --device cuda calibrate --shapes FILE --out "
                "PROFILE)"));
-  cl::opt<int64_t> nodes("nodes", cl::cat(category), cl::init(0),
-                         cl::value_desc("N"),
-                         cl::desc("nodes of the cluster (default: the "
-                                  "description's)"));
-  cl::opt<int64_t> globalBatch(
-      "global-batch", cl::cat(category), cl::init(0), cl::value_desc("B"),
-      cl::desc("global batch (default: the model's global_batch_size)"));
-  cl::opt<int64_t> maxMbs("max-micro-batch-size", cl::cat(category),
-                          cl::init(8), cl::value_desc("N"),
-                          cl::desc("largest micro-batch size (default 8)"));
-  cl::opt<std::string> mpirun(
-      "mpirun", cl::cat(category), cl::init("mpirun"),
-      cl::value_desc("COMMAND"),
-      cl::desc("launcher of the link timing on several ranks, before -np N "
-               "(default mpirun; e.g. \"mpirun --allow-run-as-root "
-               "--oversubscribe\")"));
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -89,14 +111,7 @@ int calibrateMain(int argc, char **argv) {
       "write the profile strata-tune --calibration reads (docs/tuning.md)\n");
 
   strata::tuner::TuneOptions search;
-  search.modelPath = positional.front();
-  search.overrides.assign(positional.begin() + 1, positional.end());
-  search.cluster = clusterName;
-  search.nodes = nodes;
-  search.globalBatch = globalBatch;
-  search.maxMicroBatchSize = maxMbs;
-  search.mpirun = mpirun;
-  search.binDir = binaryDirectory(argv[0]);
+  flags.fill(search, argv[0]);
   strata::tuner::CalibrateOptions options;
   options.out = outPath;
   options.device = device;
@@ -117,27 +132,12 @@ int main(int argc, char **argv) {
     return calibrateMain(argc - 1, argv + 1);
   }
   cl::OptionCategory category("strata-tune options");
-  cl::list<std::string> positional(
-      cl::Positional, cl::OneOrMore, cl::cat(category),
-      cl::desc("MODEL.yaml [key.path=value...] (Hydra overrides of the model, "
-               "applied before each layout's)"));
-  cl::opt<std::string> clusterName(
-      "cluster", cl::Required, cl::cat(category), cl::value_desc("NAME|FILE"),
-      cl::desc("the cluster: a preset (dgx-a100-80gb, dgx-h100, h200-node, "
-               "local) or a cluster description YAML (docs/tuning.md)"));
+  SearchFlags flags(category);
   cl::opt<std::string> calibration(
       "calibration", cl::cat(category), cl::value_desc("PROFILE"),
       cl::desc("price kernels and the intra-node link from a profile of "
                "strata-tune calibrate (default: the cluster description's "
                "calibration file, else its datasheet curves)"));
-  cl::opt<int64_t> nodes("nodes", cl::cat(category), cl::init(0),
-                         cl::value_desc("N"),
-                         cl::desc("nodes of the cluster to use (default: the "
-                                  "description's nodes)"));
-  cl::opt<int64_t> globalBatch(
-      "global-batch", cl::cat(category), cl::init(0), cl::value_desc("B"),
-      cl::desc("global batch in sequences (default: the model's "
-               "global_batch_size)"));
   cl::opt<unsigned> top("top", cl::cat(category), cl::init(10),
                         cl::value_desc("K"),
                         cl::desc("rows of the table and runners-up in the "
@@ -154,10 +154,6 @@ int main(int argc, char **argv) {
       "jobs", cl::cat(category), cl::init(2), cl::value_desc("N"),
       cl::desc("compile sessions in parallel, one MLIR context each "
                "(default 2)"));
-  cl::opt<int64_t> maxMbs("max-micro-batch-size", cl::cat(category),
-                          cl::init(8), cl::value_desc("N"),
-                          cl::desc("largest micro-batch size tried "
-                                   "(default 8)"));
   cl::opt<int64_t> maxVp("max-virtual-stages", cl::cat(category), cl::init(8),
                          cl::value_desc("N"),
                          cl::desc("most interleaved chunks per pipeline stage "
@@ -174,7 +170,8 @@ int main(int argc, char **argv) {
                "default), only with it (on) or only without (off)"));
   cl::opt<unsigned> measure(
       "measure", cl::cat(category), cl::init(0), cl::value_desc("K"),
-      cl::desc("compile the top K feasible candidates with strata-compile and "
+      cl::desc("compile K feasible candidates (--measure-pick) with "
+               "strata-compile and "
                "run each --measure-steps training steps here (mpirun -np "
                "<devices> strata-run train --tokens, random tokens); print "
                "predicted beside measured step time, Spearman's rank "
@@ -202,11 +199,6 @@ int main(int argc, char **argv) {
       "measure-profile", cl::cat(category), cl::value_desc("FILE"),
       cl::desc("write the measured candidates (layout, predicted and measured "
                "seconds) to FILE, the format of tests/tuner/*-measured.txt"));
-  cl::opt<std::string> mpirun(
-      "mpirun", cl::cat(category), cl::init("mpirun"),
-      cl::value_desc("COMMAND"),
-      cl::desc("launcher of multi-rank measurements, before -np N (default "
-               "mpirun; e.g. \"mpirun --allow-run-as-root --oversubscribe\")"));
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -220,17 +212,12 @@ int main(int argc, char **argv) {
       "then price layouts with --calibration PROFILE\n");
 
   strata::tuner::TuneOptions options;
-  options.modelPath = positional.front();
-  options.overrides.assign(positional.begin() + 1, positional.end());
-  options.cluster = clusterName;
+  flags.fill(options, argv[0]);
   options.calibration = calibration;
-  options.nodes = nodes;
-  options.globalBatch = globalBatch;
   options.top = top;
   options.jsonPath = json;
   options.emitPath = emit;
   options.threads = int(jobs);
-  options.maxMicroBatchSize = maxMbs;
   options.maxVirtualStages = maxVp;
   options.recomputes.assign(recompute.begin(), recompute.end());
   options.distributedOptimizer = distOpt;
@@ -240,8 +227,6 @@ int main(int argc, char **argv) {
   options.measureThreads = measureThreads;
   options.measureRepeats = measureRepeats;
   options.measureProfile = measureProfile;
-  options.mpirun = mpirun;
-  options.binDir = binaryDirectory(argv[0]);
   options.progress = isatty(2);
   return strata::tuner::runTune(options, std::cout, std::cerr);
 }

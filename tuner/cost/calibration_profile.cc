@@ -85,8 +85,7 @@ void forEachObject(const llvm::json::Object &root, const char *key,
   }
   for (size_t i = 0; i < array->size() && error.empty(); ++i) {
     const llvm::json::Object *object = (*array)[i].getAsObject();
-    const std::string where =
-        path + ": " + key + "[" + std::to_string(i) + "]";
+    const std::string where = path + ": " + key + "[" + std::to_string(i) + "]";
     if (!object) {
       error = where + ": must be an object";
       return;
@@ -96,16 +95,6 @@ void forEachObject(const llvm::json::Object &root, const char *key,
   }
 }
 
-std::optional<GemmCall::Kind> gemmKind(const std::string &name) {
-  if (name == "matmul")
-    return GemmCall::Matmul;
-  if (name == "matmul_grad_input")
-    return GemmCall::GradInput;
-  if (name == "matmul_grad_weight")
-    return GemmCall::GradWeight;
-  return std::nullopt;
-}
-
 double attentionFlops(const AttentionCall &a) {
   return 2.0 * double(a.batch) * double(a.querySeq) * double(a.heads) *
          double(a.keySeq) * double(a.headDim + a.valueDim);
@@ -113,9 +102,9 @@ double attentionFlops(const AttentionCall &a) {
 
 bool sameShape(const AttentionCall &a, const AttentionCall &b) {
   return a.batch == b.batch && a.querySeq == b.querySeq &&
-         a.keySeq == b.keySeq && a.heads == b.heads &&
-         a.kvHeads == b.kvHeads && a.headDim == b.headDim &&
-         a.valueDim == b.valueDim && a.causal == b.causal;
+         a.keySeq == b.keySeq && a.heads == b.heads && a.kvHeads == b.kvHeads &&
+         a.headDim == b.headDim && a.valueDim == b.valueDim &&
+         a.causal == b.causal;
 }
 
 /// The index of the item whose |size| is closest to |target| in log scale.
@@ -124,9 +113,8 @@ size_t closest(const Items &items, double target, Size size) {
   size_t best = 0;
   double bestDistance = INFINITY;
   for (size_t i = 0; i < items.size(); ++i) {
-    const double distance =
-        std::abs(std::log(std::max(size(items[i]), 1.0)) -
-                 std::log(std::max(target, 1.0)));
+    const double distance = std::abs(std::log(std::max(size(items[i]), 1.0)) -
+                                     std::log(std::max(target, 1.0)));
     if (distance < bestDistance)
       bestDistance = distance, best = i;
   }
@@ -135,41 +123,54 @@ size_t closest(const Items &items, double target, Size size) {
 
 } // namespace
 
+void CalibrationProfile::indexGemms() {
+  gemmIndex.clear();
+  for (auto &curve : gemmCurves)
+    curve.clear();
+  for (const Gemm &g : gemms) {
+    gemmIndex[{int(g.call.kind), g.call.m, g.call.n, g.call.k}] = g.seconds;
+    const std::pair<double, double> point{std::log(g.call.flops()),
+                                          g.call.flops() / g.seconds};
+    gemmCurves[size_t(g.call.kind)].push_back(point);
+    gemmCurves[kAnyGemmKind].push_back(point);
+  }
+  // Sorted by FLOPs, equal FLOPs (shapes of one size) at their mean rate.
+  for (auto &curve : gemmCurves) {
+    std::sort(curve.begin(), curve.end());
+    std::vector<std::pair<double, double>> merged;
+    for (size_t i = 0; i < curve.size();) {
+      size_t j = i;
+      double sum = 0;
+      for (; j < curve.size() && curve[j].first == curve[i].first; ++j)
+        sum += curve[j].second;
+      merged.emplace_back(curve[i].first, sum / double(j - i));
+      i = j;
+    }
+    curve = std::move(merged);
+  }
+}
+
 std::optional<double>
 CalibrationProfile::gemmSeconds(const GemmCall &call) const {
-  std::vector<std::pair<double, double>> rates; // (log flops, flop/s)
-  for (const Gemm &g : gemms) {
-    if (g.call.kind != call.kind)
-      continue;
-    if (g.call.m == call.m && g.call.n == call.n && g.call.k == call.k)
-      return g.seconds;
-    rates.emplace_back(std::log(g.call.flops()), g.call.flops() / g.seconds);
-  }
-  if (rates.empty()) // no GEMM of this kind: any kind's rates
-    for (const Gemm &g : gemms)
-      rates.emplace_back(std::log(g.call.flops()), g.call.flops() / g.seconds);
+  if (auto it = gemmIndex.find({int(call.kind), call.m, call.n, call.k});
+      it != gemmIndex.end())
+    return it->second;
+  // No GEMM of this kind measured: any kind's rates.
+  const std::vector<std::pair<double, double>> &rates =
+      !gemmCurves[size_t(call.kind)].empty() ? gemmCurves[size_t(call.kind)]
+                                             : gemmCurves[kAnyGemmKind];
   if (rates.empty() || call.flops() <= 0)
     return std::nullopt;
-  // Sorted by FLOPs, equal FLOPs (shapes of one size) at their mean rate.
-  std::sort(rates.begin(), rates.end());
-  std::vector<std::pair<double, double>> merged;
-  for (size_t i = 0; i < rates.size();) {
-    size_t j = i;
-    double sum = 0;
-    for (; j < rates.size() && rates[j].first == rates[i].first; ++j)
-      sum += rates[j].second;
-    merged.emplace_back(rates[i].first, sum / double(j - i));
-    i = j;
-  }
-  rates = std::move(merged);
   const double x = std::log(call.flops());
   double rate = rates.front().second;
   if (x >= rates.back().first) {
     rate = rates.back().second;
   } else if (x > rates.front().first) {
-    auto upper = std::upper_bound(
-        rates.begin(), rates.end(), x,
-        [](double v, const std::pair<double, double> &p) { return v < p.first; });
+    auto upper =
+        std::upper_bound(rates.begin(), rates.end(), x,
+                         [](double v, const std::pair<double, double> &p) {
+                           return v < p.first;
+                         });
     auto lower = upper - 1;
     const double t = (x - lower->first) / (upper->first - lower->first);
     rate = lower->second + t * (upper->second - lower->second);
@@ -184,12 +185,11 @@ CalibrationProfile::attentionSeconds(const AttentionCall &call) const {
   for (const Attention &a : attention)
     if (sameShape(a.call, call))
       return call.backward ? a.backwardSeconds : a.forwardSeconds;
-  const Attention &near =
-      attention[closest(attention, attentionFlops(call), [](const Attention &a) {
-        return attentionFlops(a.call);
-      })];
-  const double seconds = call.backward ? near.backwardSeconds
-                                       : near.forwardSeconds;
+  const Attention &near = attention[closest(
+      attention, attentionFlops(call),
+      [](const Attention &a) { return attentionFlops(a.call); })];
+  const double seconds =
+      call.backward ? near.backwardSeconds : near.forwardSeconds;
   return seconds * attentionFlops(call) / attentionFlops(near.call);
 }
 
@@ -198,9 +198,10 @@ CalibrationProfile::crossEntropySeconds(const CrossEntropyCall &call) const {
   if (crossEntropy.empty())
     return std::nullopt;
   const double logits = double(call.rows) * double(call.vocab);
-  const CrossEntropy &near = crossEntropy[closest(
-      crossEntropy, logits,
-      [](const CrossEntropy &x) { return double(x.rows) * double(x.vocab); })];
+  const CrossEntropy &near =
+      crossEntropy[closest(crossEntropy, logits, [](const CrossEntropy &x) {
+        return double(x.rows) * double(x.vocab);
+      })];
   const double seconds =
       call.backward ? near.backwardSeconds : near.forwardSeconds;
   return seconds * logits / (double(near.rows) * double(near.vocab));
@@ -247,7 +248,7 @@ parseCalibrationProfile(const std::string &text, const std::string &path) {
   const llvm::json::Object *root = parsed->getAsObject();
   if (!root)
     return strata::checkFailed(path + ": a calibration profile is a JSON "
-                               "object");
+                                      "object");
   std::optional<llvm::StringRef> format = root->getString("format");
   if (!format || *format != kFormat)
     return strata::checkFailed(
@@ -266,7 +267,7 @@ parseCalibrationProfile(const std::string &text, const std::string &path) {
   forEachObject(*root, "gemm", path, error, [&](FieldReader &f) {
     CalibrationProfile::Gemm g;
     const std::string kernel = f.string("kernel");
-    std::optional<GemmCall::Kind> kind = gemmKind(kernel);
+    std::optional<GemmCall::Kind> kind = mlir::strata::parseGemmKind(kernel);
     if (!kind && error.empty())
       error = path + ": gemm kernel '" + kernel +
               "' (matmul, matmul_grad_input or matmul_grad_weight)";
@@ -308,6 +309,7 @@ parseCalibrationProfile(const std::string &text, const std::string &path) {
   });
   if (!error.empty())
     return strata::checkFailed(error);
+  profile.indexGemms();
   return profile;
 }
 
@@ -316,7 +318,8 @@ loadCalibrationProfile(const std::string &path) {
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
       llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
   if (!file)
-    return strata::checkFailed(path + ": cannot read the calibration "
+    return strata::checkFailed(path +
+                               ": cannot read the calibration "
                                "profile: " +
                                file.getError().message());
   return parseCalibrationProfile((*file)->getBuffer().str(), path);

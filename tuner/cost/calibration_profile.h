@@ -28,8 +28,12 @@
 #include "common/checked.h"
 #include "compiler/Driver/KernelCalls.h"
 
+#include <array>
+#include <map>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 namespace strata::tuner {
@@ -74,6 +78,16 @@ struct CalibrationProfile {
   /// Bytes per second of a bandwidth-bound op moving |bytes|: the rate of
   /// the elementwise kernel measured closest in size (cache or memory).
   std::optional<double> elementwiseBytesPerS(double bytes) const;
+
+  /// Built from |gemms| by indexGemms (parseCalibrationProfile calls it):
+  /// the seconds of each measured (kind, m, n, k), and per kind (index
+  /// kAnyGemmKind: every kind) the (log FLOPs, FLOP/s) points sorted, equal
+  /// FLOPs at their mean rate. The cost model asks for every GEMM of every
+  /// candidate, so this is not rebuilt per call.
+  static constexpr size_t kAnyGemmKind = 3;
+  std::map<std::tuple<int, int64_t, int64_t, int64_t>, double> gemmIndex;
+  std::array<std::vector<std::pair<double, double>>, 4> gemmCurves;
+  void indexGemms();
 
   /// The link between ranks the all-reduces measured: latency per ring
   /// step and bandwidth, fitted; nullopt without two sizes on 2+ ranks.

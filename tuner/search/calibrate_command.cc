@@ -25,17 +25,6 @@ using mlir::strata::CompileAnalysis;
 using mlir::strata::FunctionFlopsRecord;
 using mlir::strata::GemmCall;
 
-const char *gemmKindName(GemmCall::Kind kind) {
-  switch (kind) {
-  case GemmCall::GradInput:
-    return "matmul_grad_input";
-  case GemmCall::GradWeight:
-    return "matmul_grad_weight";
-  default:
-    return "matmul";
-  }
-}
-
 std::string modelDType(const fe::ModelDescription &m) {
   switch (m.precision) {
   case fe::Precision::BF16:
@@ -53,8 +42,8 @@ std::string calibrationShapesText(const std::vector<CompileAnalysis> &analyses,
                                   int64_t elementBytes,
                                   const std::vector<int64_t> &allReduceBytes) {
   std::set<std::tuple<int, int64_t, int64_t, int64_t>> gemms;
-  std::set<std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                      bool>>
+  std::set<
+      std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool>>
       attention;
   std::set<std::pair<int64_t, int64_t>> crossEntropy;
   std::set<int64_t> elementwise;
@@ -84,7 +73,8 @@ std::string calibrationShapesText(const std::vector<CompileAnalysis> &analyses,
   std::string text = "# strata-tune calibrate: the kernels of the model's "
                      "candidate layouts\n";
   for (const auto &[kind, m, n, k] : gemms)
-    text += std::string("gemm ") + gemmKindName(GemmCall::Kind(kind)) + " " +
+    text += std::string("gemm ") +
+            mlir::strata::gemmKindName(GemmCall::Kind(kind)) + " " +
             std::to_string(m) + " " + std::to_string(n) + " " +
             std::to_string(k) + "\n";
   for (const auto &[b, s, t, h, g, d, causal] : attention)
@@ -143,8 +133,7 @@ int runCalibrate(const TuneOptions &search, const CalibrateOptions &options,
     ::strata::Checked<CompileAnalysis> analysis = session.analyze(request);
     if (!analysis.isOk()) {
       err << "strata-tune calibrate: error: tp " << tp << ", micro-batch "
-          << mbs << (sp ? ", sequence parallel" : "")
-          << " does not compile:\n"
+          << mbs << (sp ? ", sequence parallel" : "") << " does not compile:\n"
           << analysis.error() << "\n";
       return 1;
     }
@@ -160,11 +149,11 @@ int runCalibrate(const TuneOptions &search, const CalibrateOptions &options,
     allReduceBytes = {4 << 10, 64 << 10, 1 << 20, 16 << 20};
   const std::string dtype =
       options.dtype.empty() ? modelDType(setup->model) : options.dtype;
-  const std::string text = calibrationShapesText(
-      analyses, dtype == "f32" ? 4 : 2, allReduceBytes);
-  const std::string shapesPath =
-      !options.shapesOnly.empty() ? options.shapesOnly
-                                  : options.out + ".shapes.txt";
+  const std::string text =
+      calibrationShapesText(analyses, dtype == "f32" ? 4 : 2, allReduceBytes);
+  const std::string shapesPath = !options.shapesOnly.empty()
+                                     ? options.shapesOnly
+                                     : options.out + ".shapes.txt";
   {
     std::ofstream file(shapesPath);
     file << text;
