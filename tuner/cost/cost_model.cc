@@ -296,4 +296,12 @@ double hardwareTflopsPerGpu(const CompileAnalysis &analysis,
   return flops / double(analysis.pp) / prediction.stepSeconds / 1e12;
 }
 
+double narayananStepFlops(const PublishedGptShape &shape) {
+  const double b = double(shape.batch), s = double(shape.seqLength),
+               l = double(shape.layers), h = double(shape.hidden),
+               v = double(shape.vocab);
+  return 96.0 * b * s * l * h * h *
+         (1.0 + s / (6.0 * h) + v / (16.0 * l * h));
+}
+
 } // namespace strata::tuner

@@ -4,11 +4,15 @@
 //
 // Issue 13: for GPT-3 175B on 128 DGX A100 nodes with global batch 1536,
 // Narayanan et al. 2021 (arXiv 2104.04473) measured 140 TFLOP/s per GPU
-// with Megatron-LM (tp 8, pp 16, full recomputation, micro-batch 1). The
-// search over the paper's settings (micro-batch 1, no interleaving, full
-// recomputation, no distributed optimizer; tp, pp and sequence parallelism
-// searched) with the DGX A100 preset predicts its best layout within 15% of
-// that, counting FLOPs as the paper does (recomputation included).
+// with Megatron-LM (tp 8, pp 16, full recomputation, micro-batch 1, no
+// sequence parallelism, which came in 2022). The search over the paper's
+// settings (micro-batch 1, no interleaving, full recomputation, no
+// distributed optimizer; tp, pp and sequence parallelism searched) with the
+// DGX A100 preset predicts that layout within 15% of 140, counting FLOPs as
+// the paper does (eq. 3 over the predicted step). The tuner's best is
+// further above 140 by what the model says it gains over the published
+// layout (sequence parallelism, a smaller tp); docs/tuning.md explains the
+// difference, and the gain is bounded here so that it stays explained.
 //
 //===----------------------------------------------------------------------===//
 #include "tuner/search/ranking.h"
@@ -21,7 +25,7 @@
 namespace strata::tuner {
 namespace {
 
-TEST(Gpt3Search, BestLayoutWithinFifteenPercentOfThePublished140) {
+TEST(Gpt3Search, PublishedLayoutWithinFifteenPercentAndTheBestExplained) {
   TuneOptions options;
   options.modelPath = std::string(STRATA_SOURCE_DIR) +
                       "/examples/gpt3-175b.yaml";
@@ -48,16 +52,28 @@ TEST(Gpt3Search, BestLayoutWithinFifteenPercentOfThePublished140) {
   const std::vector<RankedCandidate> ranked =
       rankCandidates(candidates, memory, in);
   ASSERT_TRUE(ranked.front().feasible);
+  // Published TFLOP/s are eq. 3's FLOPs over the measured step.
+  const double paperFlopsPerGpu =
+      narayananStepFlops({1536, 2048, 96, 12288, 51200}) / 1024.0;
+  auto paperTflops = [&](const RankedCandidate &r) {
+    return paperFlopsPerGpu / r.prediction.stepSeconds / 1e12;
+  };
   const RankedCandidate &best = ranked.front();
-  std::printf("best %s: %.1f TFLOP/s per GPU (recomputation counted), "
-              "published 140\n",
-              best.candidate.label().c_str(), best.hardwareTflopsPerGpu);
-  EXPECT_NEAR(best.hardwareTflopsPerGpu, 140.0, 0.15 * 140.0);
-  // The published layout is feasible and ranked among the candidates.
-  bool published = false;
+  // As Megatron-LM 2021 ran it: without sequence parallelism (2022).
+  const RankedCandidate *published = nullptr;
   for (const RankedCandidate &r : ranked)
-    published |= r.feasible && r.candidate.tp == 8 && r.candidate.pp == 16;
-  EXPECT_TRUE(published);
+    if (r.feasible && r.candidate.tp == 8 && r.candidate.pp == 16 &&
+        !r.candidate.sequenceParallel)
+      published = &r;
+  ASSERT_NE(published, nullptr) << "tp 8 pp 16 is not feasible";
+  std::printf("best %s: %.1f TFLOP/s per GPU as eq. 3 counts (%.1f as run); "
+              "published layout %s: %.1f; published 140\n",
+              best.candidate.label().c_str(), paperTflops(best),
+              best.hardwareTflopsPerGpu, published->candidate.label().c_str(),
+              paperTflops(*published));
+  EXPECT_NEAR(paperTflops(*published), 140.0, 0.15 * 140.0);
+  EXPECT_GE(paperTflops(best), paperTflops(*published));
+  EXPECT_LE(paperTflops(best), 1.10 * paperTflops(*published));
 }
 
 } // namespace
