@@ -59,7 +59,7 @@ SplitForms::buildVocabParallelLoss(Location loc, Value logits, Value labels,
       builder.getI64IntegerAttr(statsShape.size() - 1));
   auto lseType = RankedTensorType::get(labelsType.getShape(), element);
   auto loss = tfm::VocabParallelLossOp::create(builder, loc, lossType, lseType,
-                                               reduction, gathered);
+                                               reduction, gathered, labels);
   return {loss.getLoss(), loss.getLse()};
 }
 

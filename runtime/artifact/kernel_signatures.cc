@@ -126,9 +126,10 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       // the block's max m, sum exp(logit - m) and the label's logit if in the
       // block, else 0 (crossEntropyShardStats)
       {Kernel::VocabParallelStats, "vocab_parallel_stats", 2, 2, 1, 1, {}, {}},
-      // (gathered[N..., 3 * ranks]) -> (loss, lse[N...]): the loss reduced
-      // like CrossEntropy (crossEntropyCombineStats)
-      {Kernel::VocabParallelLoss, "vocab_parallel_loss", 1, 1, 2, 2,
+      // (gathered[N..., 3 * ranks], labels[N...] i32) -> (loss, lse[N...]):
+      // the loss reduced like CrossEntropy, ignored labels (-1) counting for
+      // nothing (crossEntropyCombineStats)
+      {Kernel::VocabParallelLoss, "vocab_parallel_loss", 2, 2, 2, 2,
        {"reduction"}, {}},
       // (logits, labels, lse, dloss) -> dlogits: (softmax - onehot) * g for
       // the block (crossEntropyBackwardShard); may write over the logits

@@ -244,6 +244,7 @@ bool isIntegerOperand(Kernel kernel, size_t i) {
   case Kernel::CrossEntropyGrad:
   case Kernel::CacheWrite:
   case Kernel::VocabParallelStats:
+  case Kernel::VocabParallelLoss:
   case Kernel::VocabParallelCrossEntropyGrad:
     return i == 1;
   case Kernel::CachedAttention:
@@ -269,8 +270,8 @@ bool isAccumulatorValue(Kernel kernel, bool result, size_t i) {
     return !result && i == 2;
   case Kernel::VocabParallelStats: // the statistics
     return result;
-  case Kernel::VocabParallelLoss: // everything: statistics in, loss, lse
-    return true;
+  case Kernel::VocabParallelLoss: // statistics in, loss, lse (not labels)
+    return result || i == 0;
   case Kernel::VocabParallelCrossEntropyGrad: // lse and dloss
     return !result && (i == 2 || i == 3);
   default:
@@ -922,6 +923,7 @@ Status InstructionPreparer::prepareParallelKernel() {
     out.shape = CrossEntropyShape{count, gathered.back() / 3, 0, 0, reduction};
     if (reduction < 0 || reduction > 2)
       return fail("unknown reduction ", reduction);
+    STRATA_RETURN_IF_ERROR(checkOperandShape(1, rows)); // the labels
     STRATA_RETURN_IF_ERROR(checkResultShape(0, reduction == 0 ? rows : Shape()));
     STRATA_RETURN_IF_ERROR(checkResultShape(1, rows));
     if (reduction != 0)

@@ -696,8 +696,10 @@ def Tfm_CrossEntropyOp : Tfm_Op<"cross_entropy", [DeclareOpInterfaceMethods<Tfm_
     Per position, `-log softmax(logits[i..., :])[labels[i...]]`, computed in
     at least f32 whatever the logits' type. `reduction` is `mean` (the
     training loss: mean next-token cross-entropy), `sum`, or `none` (the
-    per-token losses, shaped like `labels`). A label outside
-    `[0, vocabulary)` is a runtime error.
+    per-token losses, shaped like `labels`). A label of -1 is ignored: its
+    position's loss and gradient are 0 and `mean` averages over the other
+    positions (0 when there are none), which gives padding and answer-only
+    losses. Any other label outside `[0, vocabulary)` is a runtime error.
 
     Example:
 

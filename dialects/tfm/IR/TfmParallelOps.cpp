@@ -43,6 +43,10 @@ LogicalResult VocabParallelLossOp::verify() {
     return emitOpError() << "expected gathered statistics whose last "
                             "dimension is a multiple of 3, got "
                          << formatShape(getGathered().getType());
+  if (!shapesAgree(gathered.drop_back(), shapeOf(getLabels())))
+    return emitOpError() << "expected labels of shape "
+                         << formatShape(gathered.drop_back()) << ", got "
+                         << formatShape(getLabels().getType());
   if (!shapesAgree(gathered.drop_back(), shapeOf(getLse())))
     return emitOpError() << "expected lse of shape "
                          << formatShape(gathered.drop_back()) << ", got "

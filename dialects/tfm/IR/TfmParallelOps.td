@@ -50,20 +50,22 @@ def Tfm_VocabParallelLossOp : Tfm_Op<"vocab_parallel_loss", [Pure]> {
     all-gather of `tfm.vocab_parallel_stats`). With `M = max_r m_r`,
     `lse[i...] = M + log(sum_r s_r * exp(m_r - M))` and the per-position
     loss is `lse - sum_r target_r`, reduced like `tfm.cross_entropy`
-    (`mean`, `sum` or `none`). `lse` feeds the backward
+    (`mean`, `sum` or `none`); `labels` say which positions are ignored
+    (label -1: loss 0, not counted by `mean`). `lse` feeds the backward
     (`tfm.vocab_parallel_cross_entropy_grad`).
 
     **Created by:** the partitioner, after the statistics' all-gather.
 
     ```mlir
-    %loss, %lse = tfm.vocab_parallel_loss mean %g : tensor<2x8x6xf32> -> tensor<f32>, tensor<2x8xf32>
+    %loss, %lse = tfm.vocab_parallel_loss mean %g, %labels : tensor<2x8x6xf32>, tensor<2x8xi32> -> tensor<f32>, tensor<2x8xf32>
     ```
   }];
-  let arguments = (ins Tfm_Reduction:$reduction, Tfm_FloatTensor:$gathered);
+  let arguments = (ins Tfm_Reduction:$reduction, Tfm_FloatTensor:$gathered,
+                       Tfm_IndexTensor:$labels);
   let results = (outs Tfm_LossTensor:$loss, Tfm_LossTensor:$lse);
   let assemblyFormat = [{
-    $reduction $gathered attr-dict `:` type($gathered) `->` type($loss) `,`
-    type($lse)
+    $reduction $gathered `,` $labels attr-dict `:` type($gathered) `,`
+    type($labels) `->` type($loss) `,` type($lse)
   }];
   let hasVerifier = 1;
 }

@@ -88,6 +88,10 @@ io::HostTensor initialValues(const KernelCase &c, size_t index) {
     case Fill::Ids:
       t.data<int32_t>()[i] = int32_t(random() % uint64_t(buffer.value));
       break;
+    case Fill::Labels:
+      t.data<int32_t>()[i] =
+          i % 3 == 1 ? -1 : int32_t(random() % uint64_t(buffer.value));
+      break;
     case Fill::SameAs: // handled above
       break;
     case Fill::Positions:

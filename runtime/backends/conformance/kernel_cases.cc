@@ -33,6 +33,13 @@ BufferCase ids(std::string name, std::vector<int64_t> shape, int64_t range) {
   b.integer = true;
   return b;
 }
+/// Labels in [0, range) with every third one ignored (-1).
+BufferCase labelsWithIgnored(std::string name, std::vector<int64_t> shape,
+                             int64_t range) {
+  BufferCase b = ids(std::move(name), std::move(shape), range);
+  b.fill = Fill::Labels;
+  return b;
+}
 /// Positions first, first + 1, ... of each sequence.
 BufferCase positions(std::string name, std::vector<int64_t> shape,
                      int64_t first = 0) {
@@ -342,6 +349,19 @@ std::vector<KernelCase> makeCases() {
              {in("logits", {6, 37}), ids("labels", {6}, 37),
               accumulator(scalar("dloss", 0.75)), out("dlogits", {6, 37})},
              {0, 1, 2}, {3}, {1}));
+  // Ignored labels (-1): padding and answer-only losses.
+  add(single("cross_entropy/mean/ignored", Kernel::CrossEntropy,
+             {in("logits", {6, 37}), labelsWithIgnored("labels", {6}, 37),
+              accumulator(out("loss", {}))},
+             {0, 1}, {2}, {1}));
+  add(single("cross_entropy/none/ignored", Kernel::CrossEntropy,
+             {in("logits", {2, 3, 37}), labelsWithIgnored("labels", {2, 3}, 37),
+              accumulator(out("loss", {2, 3}))},
+             {0, 1}, {2}, {0}));
+  add(single("cross_entropy_grad/ignored", Kernel::CrossEntropyGrad,
+             {in("logits", {6, 37}), labelsWithIgnored("labels", {6}, 37),
+              accumulator(scalar("dloss", 0.75)), out("dlogits", {6, 37})},
+             {0, 1, 2}, {3}, {1}));
 
   // KV-cache inference: three tokens per sequence written at positions
   // 0..2 of caches of 8, then attended by 4 query heads over 2 groups.
@@ -423,14 +443,17 @@ std::vector<KernelCase> makeCases() {
              {0, 1}, {2}));
 
   // The vocabulary-parallel cross-entropy, on a tensor-parallel axis of one
-  // rank: statistics, their combination, the gradient.
-  {
+  // rank: statistics, their combination, the gradient; then with ignored
+  // labels.
+  for (bool ignored : {false, true}) {
+    const std::string suffix = ignored ? "/ignored" : "";
     KernelCase c;
-    c.name = "vocab_parallel";
+    c.name = "vocab_parallel" + suffix;
     c.kernel = Kernel::VocabParallelStats;
     c.meshAxes = {"tp"};
     c.buffers = {in("logits", {6, 37}),
-                 ids("labels", {6}, 37),
+                 ignored ? labelsWithIgnored("labels", {6}, 37)
+                         : ids("labels", {6}, 37),
                  accumulator(out("stats", {6, 3})),
                  accumulator(out("loss", {})),
                  accumulator(out("lse", {6})),
@@ -438,13 +461,13 @@ std::vector<KernelCase> makeCases() {
                  out("dlogits", {6, 37})};
     c.instructions = {
         {Kernel::VocabParallelStats, {0, 1}, {2}, {}, {}, 0},
-        {Kernel::VocabParallelLoss, {2}, {3, 4}, {1}},
+        {Kernel::VocabParallelLoss, {2, 1}, {3, 4}, {1}},
         {Kernel::VocabParallelCrossEntropyGrad, {0, 1, 4, 5}, {6}, {1}, {}, 0}};
     add(c);
-    c.name = "vocab_parallel_loss";
+    c.name = "vocab_parallel_loss" + suffix;
     c.kernel = Kernel::VocabParallelLoss;
     add(c);
-    c.name = "vocab_parallel_cross_entropy_grad";
+    c.name = "vocab_parallel_cross_entropy_grad" + suffix;
     c.kernel = Kernel::VocabParallelCrossEntropyGrad;
     add(std::move(c));
   }

@@ -30,6 +30,7 @@ enum class Fill {
   Normal,    // N(0, 1)
   Positive,  // U(0.5, 1.5): norms' scales, AdamW's second moment
   Ids,       // int32 in [0, idRange)
+  Labels,    // as Ids, but every third element -1 (an ignored label)
   Positions, // int32 first + s for token s of each sequence (first: value)
   Zeros,
   Scalar, // every element = scalar

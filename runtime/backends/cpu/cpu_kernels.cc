@@ -98,23 +98,32 @@ private:
 
 /// The per-row loss gradient: dloss[n] (none), dloss / N (mean), dloss.
 template <typename T>
-void rowLossGradient(int64_t reduction, const T *dloss, int64_t N, T *rows) {
+void rowLossGradient(int64_t reduction, const T *dloss, const int32_t *labels,
+                     int64_t N, T *rows) {
   if (reduction == 0) {
     std::memcpy(rows, dloss, sizeof(T) * N);
     return;
   }
-  const T g = reduction == 1 && N > 0 ? T(double(*dloss) / double(N)) : *dloss;
+  // `mean` averages over the counted rows; ignored rows get no gradient
+  // whatever their dloss (the kernels write zeros there).
+  const int64_t counted = cpu::countedLabels(labels, N);
+  const T g = reduction == 1 && counted > 0
+                  ? T(double(*dloss) / double(counted))
+                  : *dloss;
   std::fill(rows, rows + N, g);
 }
 
 /// The reduced loss of |rows| per-row losses, summed in order
-/// (deterministic).
+/// (deterministic); `mean` over the rows whose label counts.
 template <typename T>
-T reduceLoss(int64_t reduction, const T *rows, int64_t N) {
+T reduceLoss(int64_t reduction, const T *rows, const int32_t *labels,
+             int64_t N) {
   double total = 0.0;
   for (int64_t n = 0; n < N; ++n)
-    total += double(rows[n]);
-  return T(reduction == 1 && N > 0 ? total / double(N) : total);
+    total += double(rows[n]); // an ignored row's loss is 0
+  const int64_t counted = cpu::countedLabels(labels, N);
+  return T(reduction == 1 ? (counted > 0 ? total / double(counted) : 0.0)
+                          : total);
 }
 
 template <typename T>
@@ -127,12 +136,12 @@ Status crossEntropy(const KernelDescriptor &p, const Args<T> &a) {
     Acc *rows = s.reduction == 0 ? a.accOut(0) : a.scratch();
     cpu::crossEntropyForward<T>(a.in(0), a.ids(1), N, V, rows, nullptr);
     if (s.reduction != 0)
-      *a.accOut(0) = reduceLoss<Acc>(s.reduction, rows, N);
+      *a.accOut(0) = reduceLoss<Acc>(s.reduction, rows, a.ids(1), N);
     return Status::ok();
   }
   Acc *rows = a.scratch(), *lse = rows + N, *dloss = lse + N;
   cpu::crossEntropyForward<T>(a.in(0), a.ids(1), N, V, rows, lse);
-  rowLossGradient<Acc>(s.reduction, a.accIn(2), N, dloss);
+  rowLossGradient<Acc>(s.reduction, a.accIn(2), a.ids(1), N, dloss);
   cpu::crossEntropyBackward<T>(a.in(0), a.ids(1), lse, dloss, N, V, a.out(0));
   return Status::ok();
 }
@@ -154,10 +163,10 @@ Status vocabParallelLoss(const KernelDescriptor &p, const Args<T> &a) {
   using Acc = AccumulatorOf<T>;
   const auto &s = p.as<CrossEntropyShape>();
   Acc *rows = s.reduction == 0 ? a.accOut(0) : a.scratch();
-  cpu::crossEntropyCombineStats<T>(a.accIn(0), s.rows, s.vocab, rows,
-                                   a.accOut(1));
+  cpu::crossEntropyCombineStats<T>(a.accIn(0), a.ids(1), s.rows, s.vocab,
+                                   rows, a.accOut(1));
   if (s.reduction != 0)
-    *a.accOut(0) = reduceLoss<Acc>(s.reduction, rows, s.rows);
+    *a.accOut(0) = reduceLoss<Acc>(s.reduction, rows, a.ids(1), s.rows);
   return Status::ok();
 }
 
@@ -167,7 +176,8 @@ Status vocabParallelGrad(const KernelDescriptor &p, const Args<T> &a) {
   STRATA_RETURN_IF_ERROR(
       a.withContext(cpu::validateLabels(a.ids(1), s.rows, s.vocabTotal)));
   AccumulatorOf<T> *dloss = a.scratch();
-  rowLossGradient<AccumulatorOf<T>>(s.reduction, a.accIn(3), s.rows, dloss);
+  rowLossGradient<AccumulatorOf<T>>(s.reduction, a.accIn(3), a.ids(1), s.rows,
+                                    dloss);
   cpu::crossEntropyBackwardShard<T>(a.in(0), a.ids(1), a.accIn(2), dloss,
                                     s.rows,
                                     s.vocab, s.vocabOffset, a.out(0));

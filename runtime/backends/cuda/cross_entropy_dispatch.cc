@@ -42,7 +42,8 @@ Status crossEntropy(const KernelDescriptor &p, const KernelRunContext &c,
   const auto reduction = LossReduction(s.reduction);
   if (p.kernel == Kernel::CrossEntropyGrad) {
     k::crossEntropyBackward<T>(a.in(0), a.ids(1), a.accIn(2), reduction, s.rows,
-                               s.vocab, a.out(0), stream);
+                               s.vocab, a.template workspace<float>(),
+                               a.out(0), stream);
     return a.launched();
   }
   float *rows = reduction == LossReduction::None
@@ -51,7 +52,7 @@ Status crossEntropy(const KernelDescriptor &p, const KernelRunContext &c,
   k::crossEntropyRows<T>(a.in(0), a.ids(1), s.rows, s.vocab, rows, nullptr,
                          stream);
   if (reduction != LossReduction::None)
-    k::reduceLoss(rows, s.rows, reduction, a.accOut(0), stream);
+    k::reduceLoss(rows, a.ids(1), s.rows, reduction, a.accOut(0), stream);
   return a.launched();
 }
 
@@ -68,8 +69,8 @@ Status vocabParallelStats(const KernelDescriptor &p, const KernelRunContext &c,
   return a.launched();
 }
 
-/// VocabParallelLoss (gathered stats[rows, 3 * ranks]) -> (loss, lse); the
-/// shape's vocab is the number of ranks. Nothing here is T.
+/// VocabParallelLoss (gathered stats[rows, 3 * ranks], labels) -> (loss,
+/// lse); the shape's vocab is the number of ranks. Nothing here is T.
 Status vocabParallelLoss(const KernelDescriptor &p, const KernelRunContext &c,
                          cudaStream_t stream) {
   const Args<float> a(p, c, stream);
@@ -77,10 +78,11 @@ Status vocabParallelLoss(const KernelDescriptor &p, const KernelRunContext &c,
   const auto reduction = LossReduction(s.reduction);
   float *rows =
       reduction == LossReduction::None ? a.accOut(0) : a.workspace<float>();
-  kernels::crossEntropyCombineStats(a.accIn(0), s.rows, s.vocab, rows,
-                                    a.accOut(1), stream);
+  kernels::crossEntropyCombineStats(a.accIn(0), a.ids(1), s.rows, s.vocab,
+                                    rows, a.accOut(1), stream);
   if (reduction != LossReduction::None)
-    kernels::reduceLoss(rows, s.rows, reduction, a.accOut(0), stream);
+    kernels::reduceLoss(rows, a.ids(1), s.rows, reduction, a.accOut(0),
+                        stream);
   return a.launched();
 }
 
@@ -94,7 +96,8 @@ Status vocabParallelGrad(const KernelDescriptor &p, const KernelRunContext &c,
   STRATA_RETURN_IF_ERROR(checkRows(p, s.rows));
   kernels::crossEntropyBackwardShard<T>(
       a.in(0), a.ids(1), a.accIn(2), a.accIn(3), LossReduction(s.reduction),
-      s.rows, s.vocab, s.vocabOffset, s.vocabTotal, a.out(0), stream);
+      s.rows, s.vocab, s.vocabOffset, s.vocabTotal, a.template workspace<float>(),
+      a.out(0), stream);
   return a.launched();
 }
 

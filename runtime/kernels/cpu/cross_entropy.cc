@@ -11,9 +11,16 @@
 
 namespace strata::runtime::cpu {
 
+int64_t countedLabels(const int32_t *labels, int64_t N) {
+  int64_t counted = 0;
+  for (int64_t n = 0; n < N; ++n)
+    counted += labels[n] != kIgnoredLabel;
+  return counted;
+}
+
 Status validateLabels(const int32_t *labels, int64_t N, int64_t V) {
   for (int64_t n = 0; n < N; ++n)
-    if (labels[n] < 0 || labels[n] >= V)
+    if (labels[n] != kIgnoredLabel && (labels[n] < 0 || labels[n] >= V))
       return Status::invalidArgument(
           "label " + std::to_string(labels[n]) + " at position " +
           std::to_string(n) + " is outside the vocabulary [0, " +
@@ -84,6 +91,10 @@ void softmaxMinusOneHot(const T *logits, const int32_t *labels, const A *lse,
   for (int64_t n = 0; n < N; ++n) {
     const T *row = logits + n * V; // may alias |out|
     T *out = dlogits + n * V;
+    if (labels[n] == kIgnoredLabel) {
+      std::fill(out, out + V, T(0.0f));
+      continue;
+    }
     const A l = lse[n], g = dloss[n];
     const int64_t label = localColumn(labels[n], vocabOffset, V);
     if (label < 0 && labelOutsideIsError) {
@@ -119,7 +130,9 @@ void crossEntropyForward(const T *logits, const int32_t *labels, int64_t N,
     if (lse)
       lse[n] = l;
     const int64_t label = localColumn(labels[n], 0, V);
-    loss[n] = label >= 0 ? l - A(row[label]) : nan;
+    loss[n] = labels[n] == kIgnoredLabel ? A(0)
+              : label >= 0               ? l - A(row[label])
+                                         : nan;
   }
 }
 
@@ -150,9 +163,9 @@ void crossEntropyShardStats(const T *logitsLocal, const int32_t *labels,
 }
 
 template <typename T>
-void crossEntropyCombineStats(const AccumulatorOf<T> *gathered, int64_t N,
-                              int64_t tp, AccumulatorOf<T> *loss,
-                              AccumulatorOf<T> *lse) {
+void crossEntropyCombineStats(const AccumulatorOf<T> *gathered,
+                              const int32_t *labels, int64_t N, int64_t tp,
+                              AccumulatorOf<T> *loss, AccumulatorOf<T> *lse) {
   using A = AccumulatorOf<T>; // nothing here is T
   const int64_t width = kCrossEntropyStats * tp;
 #pragma omp parallel for schedule(static) if (detail::worthParallel(N * tp))
@@ -173,7 +186,7 @@ void crossEntropyCombineStats(const AccumulatorOf<T> *gathered, int64_t N,
     const A l = m + std::log(sum);
     if (lse)
       lse[n] = l;
-    loss[n] = l - target;
+    loss[n] = labels[n] == kIgnoredLabel ? A(0) : l - target;
   }
 }
 
@@ -197,9 +210,9 @@ void crossEntropyBackwardShard(const T *logitsLocal, const int32_t *labels,
   template void crossEntropyShardStats<T>(const T *, const int32_t *, int64_t, \
                                           int64_t, int64_t,                    \
                                           AccumulatorOf<T> *);                 \
-  template void crossEntropyCombineStats<T>(const AccumulatorOf<T> *, int64_t, \
-                                            int64_t, AccumulatorOf<T> *,       \
-                                            AccumulatorOf<T> *);               \
+  template void crossEntropyCombineStats<T>(                                   \
+      const AccumulatorOf<T> *, const int32_t *, int64_t, int64_t,             \
+      AccumulatorOf<T> *, AccumulatorOf<T> *);                                 \
   template void crossEntropyBackwardShard<T>(                                  \
       const T *, const int32_t *, const AccumulatorOf<T> *,                    \
       const AccumulatorOf<T> *, int64_t, int64_t, int64_t, T *);

@@ -3,10 +3,13 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 // tfm.cross_entropy with reduction `none`, per row of logits[N, V]; `mean`
-// and `sum` are a reduction of |loss| and dloss = 1/N or 1 in the backward.
-// Labels are int32 in [0, V): the executor checks them with validateLabels()
-// before the forward. The kernels themselves never read out of bounds: a
-// row with a bad label gets a NaN loss and NaN gradients.
+// and `sum` are a reduction of |loss| and dloss = 1/C or 1 in the backward,
+// C the number of counted rows. Labels are int32 in [0, V), or
+// kIgnoredLabel (-1): an ignored row (padding, a prompt that is not the
+// answer) has loss 0 and a zero gradient row, and `mean` averages over the
+// other rows only. The executor checks labels with validateLabels() before
+// the forward. The kernels themselves never read out of bounds: a row with a
+// bad label gets a NaN loss and NaN gradients.
 //
 // T = float, double, bf16 or f16. Losses, log-sum-exps, loss gradients and
 // the vocabulary-parallel statistics are AccumulatorOf<T> (f32 for bf16 and
@@ -30,14 +33,20 @@
 
 namespace strata::runtime::cpu {
 
-/// OK when every labels[n], n < |N|, is in [0, |V|); otherwise
+/// The label of a row that counts for nothing.
+constexpr int32_t kIgnoredLabel = -1;
+
+/// The rows of labels[N] that are not kIgnoredLabel.
+int64_t countedLabels(const int32_t *labels, int64_t N);
+
+/// OK when every labels[n], n < |N|, is in [0, |V|) or kIgnoredLabel; otherwise
 /// invalid-argument naming the first bad position and value, e.g.
 /// "label 50304 at position 17 is outside the vocabulary [0, 50304)".
 Status validateLabels(const int32_t *labels, int64_t N, int64_t V);
 
 /// For each row n < |N| of logits[N,V]:
 ///   lse[n]  = log sum_v exp(logits[n,v])   (computed as max + log sum exp),
-///   loss[n] = lse[n] - logits[n, labels[n]].
+///   loss[n] = lse[n] - logits[n, labels[n]]   (0 for an ignored row).
 /// |lse| may be null when no backward follows.
 template <typename T>
 void crossEntropyForward(const T *logits, const int32_t *labels, int64_t N,
@@ -45,8 +54,8 @@ void crossEntropyForward(const T *logits, const int32_t *labels, int64_t N,
                          AccumulatorOf<T> *lse);
 
 /// dlogits[n,v] = (exp(logits[n,v] - lse[n]) - [v == labels[n]]) * dloss[n]
-/// (softmax minus one-hot, times the upstream gradient of loss[n]). Writes
-/// (does not accumulate); |dlogits| may alias |logits|.
+/// (softmax minus one-hot, times the upstream gradient of loss[n]); 0 for an
+/// ignored row. Writes (does not accumulate); |dlogits| may alias |logits|.
 template <typename T>
 void crossEntropyBackward(const T *logits, const int32_t *labels,
                           const AccumulatorOf<T> *lse,
@@ -79,14 +88,14 @@ void crossEntropyShardStats(const T *logitsLocal, const int32_t *labels,
 ///   lse[n]  = M + log sum_r s_r exp(m_r - M)   (sum in rank order),
 ///   loss[n] = lse[n] - sum_r target_r,
 /// the log-sum-exp and loss of the full row, as crossEntropyForward gives
-/// them. |lse| may be null when no backward follows. A label outside the
-/// global vocabulary (which validateLabels rejects first) has no target on
-/// any rank: its loss is lse. Nothing here is T (bf16 and f16 run the float
-/// kernel).
+/// them (loss 0 where labels[n] is kIgnoredLabel). |lse| may be null when no
+/// backward follows. A label outside the global vocabulary (which
+/// validateLabels rejects first) has no target on any rank: its loss is lse.
+/// Nothing here is T (bf16 and f16 run the float kernel).
 template <typename T>
-void crossEntropyCombineStats(const AccumulatorOf<T> *gathered, int64_t N,
-                              int64_t tp, AccumulatorOf<T> *loss,
-                              AccumulatorOf<T> *lse);
+void crossEntropyCombineStats(const AccumulatorOf<T> *gathered,
+                              const int32_t *labels, int64_t N, int64_t tp,
+                              AccumulatorOf<T> *loss, AccumulatorOf<T> *lse);
 
 /// Rank's block of crossEntropyBackward's gradient: for v < |Vl|,
 ///   dlogits_local[n,v] = (exp(logits_local[n,v] - lse[n])
@@ -94,7 +103,8 @@ void crossEntropyCombineStats(const AccumulatorOf<T> *gathered, int64_t N,
 /// with lse from crossEntropyCombineStats (the full row's). The blocks of
 /// all ranks concatenated along the vocabulary are the full gradient.
 /// Writes (does not accumulate); |dlogits_local| may alias |logits_local|. A
-/// label outside the shard subtracts nothing and is never used as an index.
+/// label outside the shard subtracts nothing and is never used as an index;
+/// an ignored row is 0.
 template <typename T>
 void crossEntropyBackwardShard(const T *logitsLocal, const int32_t *labels,
                                const AccumulatorOf<T> *lse,

@@ -104,9 +104,57 @@ TEST(CrossEntropyKernelTest, ValidateLabelsNamesPositionAndValue) {
   Status s = validateLabels(labels.data(), 5, 37);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "label 37 at position 3 is outside the vocabulary [0, 37)");
-  labels[1] = -1;
+  labels[1] = -2;
   s = validateLabels(labels.data(), 5, 37);
-  EXPECT_EQ(s.message(), "label -1 at position 1 is outside the vocabulary [0, 37)");
+  EXPECT_EQ(s.message(), "label -2 at position 1 is outside the vocabulary [0, 37)");
+  // -1 is an ignored label, not an error.
+  labels = {0, kIgnoredLabel, 5};
+  EXPECT_TRUE(validateLabels(labels.data(), 3, 37).isOk());
+  EXPECT_EQ(countedLabels(labels.data(), 3), 2);
+}
+
+TEST(CrossEntropyKernelTest, IgnoredRowsHaveZeroLossAndGradient) {
+  const int64_t N = 4, V = 7;
+  const auto x = convert<float>(randomVector(N * V, 11));
+  const std::vector<int32_t> labels = {3, kIgnoredLabel, 6, kIgnoredLabel};
+  std::vector<float> loss(N), lse(N), dx(N * V), dl(N, 1.0f);
+  crossEntropyForward<float>(x.data(), labels.data(), N, V, loss.data(),
+                             lse.data());
+  crossEntropyBackward<float>(x.data(), labels.data(), lse.data(), dl.data(),
+                              N, V, dx.data());
+  // The counted rows are what the kernel gives them alone.
+  const std::vector<int32_t> counted = {3, 6};
+  std::vector<float> x2(2 * V), loss2(2), lse2(2), dx2(2 * V), dl2(2, 1.0f);
+  std::copy_n(x.begin(), V, x2.begin());
+  std::copy_n(x.begin() + 2 * V, V, x2.begin() + V);
+  crossEntropyForward<float>(x2.data(), counted.data(), 2, V, loss2.data(),
+                             lse2.data());
+  crossEntropyBackward<float>(x2.data(), counted.data(), lse2.data(),
+                              dl2.data(), 2, V, dx2.data());
+  EXPECT_EQ(loss[0], loss2[0]);
+  EXPECT_EQ(loss[2], loss2[1]);
+  EXPECT_EQ(loss[1], 0.0f);
+  EXPECT_EQ(loss[3], 0.0f);
+  for (int64_t v = 0; v < V; ++v) {
+    EXPECT_EQ(dx[v], dx2[v]);
+    EXPECT_EQ(dx[2 * V + v], dx2[V + v]);
+    EXPECT_EQ(dx[V + v], 0.0f);
+    EXPECT_EQ(dx[3 * V + v], 0.0f);
+  }
+  // The vocabulary-parallel combination (one rank) agrees.
+  std::vector<float> stats(N * kCrossEntropyStats), lossTp(N), lseTp(N);
+  crossEntropyShardStats<float>(x.data(), labels.data(), N, V, 0,
+                                stats.data());
+  crossEntropyCombineStats<float>(stats.data(), labels.data(), N, 1,
+                                  lossTp.data(), lseTp.data());
+  EXPECT_EQ(lossTp[1], 0.0f);
+  EXPECT_EQ(lossTp[3], 0.0f);
+  EXPECT_NEAR(lossTp[0], loss[0], 1e-6);
+  std::vector<float> dxTp(N * V);
+  crossEntropyBackwardShard<float>(x.data(), labels.data(), lseTp.data(),
+                                   dl.data(), N, V, 0, dxTp.data());
+  for (int64_t v = 0; v < V; ++v)
+    EXPECT_EQ(dxTp[V + v], 0.0f);
 }
 
 TEST(CrossEntropyKernelTest, BadLabelGivesNanWithoutOutOfBoundsAccess) {
@@ -171,7 +219,8 @@ runShards(const std::vector<T> &logits, const std::vector<int32_t> &labels,
   // Every rank combines the same gathered stats; one does here.
   res.loss.assign(N, T(NAN));
   res.lse.assign(N, T(NAN));
-  crossEntropyCombineStats<T>(res.gathered.data(), N, tp, res.loss.data(),
+  crossEntropyCombineStats<T>(res.gathered.data(), labels.data(), N, tp,
+                              res.loss.data(),
                               res.lse.data());
   for (int64_t r = 0; r < tp; ++r) {
     std::vector<T> dlocal(N * Vl, T(NAN));
@@ -305,7 +354,8 @@ TEST(CrossEntropyKernelTest, ShardIgnoresLabelsOutsideWithoutOutOfBounds) {
     EXPECT_EQ(st[2], c >= 0 && c < Vl ? local[n * Vl + c] : 0.0f)
         << "row " << n;
   }
-  // The backward: only in-block labels subtract dloss, none is NaN.
+  // The backward: only in-block labels subtract dloss, none is NaN; the
+  // ignored label (-1, row 4) has a zero row.
   const std::vector<float> lse(N, 2.0f), dloss(N, 1.0f);
   std::vector<float> out(N * Vl + 2, NAN);
   crossEntropyBackwardShard<float>(padded.data() + 1, labels.data(), lse.data(),
@@ -316,8 +366,9 @@ TEST(CrossEntropyKernelTest, ShardIgnoresLabelsOutsideWithoutOutOfBounds) {
       const float got = out[1 + n * Vl + v];
       const float softmax = std::exp(local[n * Vl + v] - 2.0f);
       const bool hit = int64_t(labels[n]) - offset == v;
-      EXPECT_NEAR(got, softmax - (hit ? 1.0f : 0.0f), 1e-6f)
-          << "row " << n << " column " << v;
+      const float expected =
+          labels[n] == kIgnoredLabel ? 0.0f : softmax - (hit ? 1.0f : 0.0f);
+      EXPECT_NEAR(got, expected, 1e-6f) << "row " << n << " column " << v;
     }
 }
 

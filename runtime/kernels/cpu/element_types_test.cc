@@ -510,7 +510,8 @@ TYPED_TEST(ElementTypeTest, CrossEntropy) {
                 dlShards.begin() + n * V + v0);
   }
   std::vector<A> lossTp(N), lseTp(N);
-  crossEntropyCombineStats<T>(gathered.data(), N, tp, lossTp.data(),
+  crossEntropyCombineStats<T>(gathered.data(), labels.data(), N, tp,
+                              lossTp.data(),
                               lseTp.data());
   EXPECT_TRUE(close<float>(lossTp, loss)) << "vocab-parallel loss";
   EXPECT_TRUE(close<float>(lseTp, lse)) << "vocab-parallel lse";

@@ -50,18 +50,42 @@ __device__ float rowLogSumExp(const T *row, int64_t vocab) {
   return m + logf(rowSumExp(row, vocab, m));
 }
 
-/// The upstream gradient of row n's loss (the CPU's rowLossGradient).
+/// The label of a row that counts for nothing (the CPU's kIgnoredLabel).
+constexpr int32_t kIgnoredLabel = -1;
+
+/// The block's count of labels[0, rows) that are not ignored.
+__device__ double countedLabels(const int32_t *labels, int64_t rows) {
+  double counted = 0.0;
+  for (int64_t n = threadIdx.x; n < rows; n += blockDim.x)
+    counted += labels[n] != kIgnoredLabel ? 1.0 : 0.0;
+  return blockSum(counted);
+}
+
+/// scale[0] = the upstream gradient of every counted row's loss for a Mean
+/// (dloss[0] / counted rows) or Sum (dloss[0]) reduction; one block.
+__global__ void __launch_bounds__(kReduceThreads)
+    lossGradientScaleKernel(const float *dloss, const int32_t *labels,
+                            int64_t rows, bool mean, float *scale) {
+  const double counted = countedLabels(labels, rows);
+  if (threadIdx.x == 0)
+    *scale = float(mean ? (counted > 0 ? double(dloss[0]) / counted : 0.0)
+                        : double(dloss[0]));
+}
+
+/// The upstream gradient of row n's loss (the CPU's rowLossGradient):
+/// dloss[n] without a reduction, else the scale lossGradientScaleKernel
+/// wrote.
 __device__ __forceinline__ float rowLossGradient(const float *dloss,
+                                                 const float *scale,
                                                  LossReduction reduction,
-                                                 int64_t n, int64_t rows) {
-  switch (reduction) {
-  case LossReduction::None:
-    return dloss[n];
-  case LossReduction::Mean:
-    return float(double(dloss[0]) / double(rows));
-  default:
-    return dloss[0];
-  }
+                                                 int64_t n) {
+  return reduction == LossReduction::None ? dloss[n] : *scale;
+}
+
+/// Zeroes row[0, vocab) (an ignored row's gradient).
+template <typename T> __device__ void zeroRow(int64_t vocab, T *out) {
+  for (int64_t v = threadIdx.x; v < vocab; v += blockDim.x)
+    out[v] = store<T>(0.0f);
 }
 
 /// out[v] = (exp(row[v] - lse) - [v == label]) * g for v < vocab (label -1:
@@ -88,32 +112,39 @@ __global__ void __launch_bounds__(kRowThreads)
     if (lse)
       lse[n] = l;
     const int32_t label = labels[n];
-    loss[n] = label >= 0 && label < vocab ? l - load(row[label]) : CUDART_NAN_F;
+    loss[n] = label == kIgnoredLabel              ? 0.0f
+              : label >= 0 && label < vocab ? l - load(row[label])
+                                            : CUDART_NAN_F;
   }
 }
 
 __global__ void __launch_bounds__(kReduceThreads)
-    reduceLossKernel(const float *rowLoss, int64_t rows, bool mean,
-                     float *out) {
+    reduceLossKernel(const float *rowLoss, const int32_t *labels, int64_t rows,
+                     bool mean, float *out) {
   double total = 0.0;
   for (int64_t n = threadIdx.x; n < rows; n += blockDim.x)
-    total += double(rowLoss[n]);
+    total += double(rowLoss[n]); // an ignored row's loss is 0
   total = blockSum(total);
+  const double counted = countedLabels(labels, rows);
   if (threadIdx.x == 0)
-    *out = float(mean && rows > 0 ? total / double(rows) : total);
+    *out = float(mean ? (counted > 0 ? total / counted : 0.0) : total);
 }
 
 template <typename T>
 __global__ void __launch_bounds__(kRowThreads)
     backwardKernel(const T *logits, const int32_t *labels, const float *dloss,
-                   LossReduction reduction, int64_t rows, int64_t vocab,
+                   const float *scale, LossReduction reduction, int64_t vocab,
                    T *dlogits) {
   const int64_t n = blockIdx.x;
+  if (labels[n] == kIgnoredLabel) {
+    zeroRow(vocab, dlogits + n * vocab);
+    return;
+  }
   const T *row = logits + n * vocab;
   // Every thread's reads for the log-sum-exp end at its reductions'
   // barriers, before any thread writes the (possibly aliased) row.
   const float l = rowLogSumExp(row, vocab);
-  const float g = rowLossGradient(dloss, reduction, n, rows);
+  const float g = rowLossGradient(dloss, scale, reduction, n);
   const int32_t label = labels[n];
   const bool valid = label >= 0 && label < vocab;
   writeRowGradient(row, l, g, valid ? int64_t(label) : -1, valid, vocab,
@@ -132,7 +163,7 @@ __global__ void __launch_bounds__(kRowThreads)
     const int32_t label = labels[n];
     const int64_t column = int64_t(label) - vocabOffset;
     float target = 0.0f;
-    if (label < 0 || label >= vocabTotal)
+    if (label != kIgnoredLabel && (label < 0 || label >= vocabTotal))
       target = CUDART_NAN_F;
     else if (column >= 0 && column < vocab)
       target = load(row[column]);
@@ -143,7 +174,8 @@ __global__ void __launch_bounds__(kRowThreads)
   }
 }
 
-__global__ void combineStatsKernel(const float *gathered, int64_t rows,
+__global__ void combineStatsKernel(const float *gathered,
+                                   const int32_t *labels, int64_t rows,
                                    int64_t ranks, float *loss, float *lse) {
   STRATA_GRID_STRIDE(n, rows) {
     const float *row = gathered + n * 3 * ranks;
@@ -159,7 +191,7 @@ __global__ void combineStatsKernel(const float *gathered, int64_t rows,
     }
     const float l = m + logf(sum);
     lse[n] = l;
-    loss[n] = l - target;
+    loss[n] = labels[n] == kIgnoredLabel ? 0.0f : l - target;
   }
 }
 
@@ -167,14 +199,19 @@ template <typename T>
 __global__ void __launch_bounds__(kRowThreads)
     backwardShardKernel(const T *logits, const int32_t *labels,
                         const float *lse, const float *dloss,
-                        LossReduction reduction, int64_t rows, int64_t vocab,
-                        int64_t vocabOffset, int64_t vocabTotal, T *dlogits) {
+                        const float *scale, LossReduction reduction,
+                        int64_t vocab, int64_t vocabOffset, int64_t vocabTotal,
+                        T *dlogits) {
   const int64_t n = blockIdx.x;
   const int32_t label = labels[n];
+  if (label == kIgnoredLabel) {
+    zeroRow(vocab, dlogits + n * vocab);
+    return;
+  }
   const int64_t column = int64_t(label) - vocabOffset;
   const bool inBlock = column >= 0 && column < vocab;
   writeRowGradient(logits + n * vocab, lse[n],
-                   rowLossGradient(dloss, reduction, n, rows),
+                   rowLossGradient(dloss, scale, reduction, n),
                    inBlock ? column : -1, label >= 0 && label < vocabTotal,
                    vocab, dlogits + n * vocab);
 }
@@ -190,20 +227,32 @@ void crossEntropyRows(const T *logits, const int32_t *labels, int64_t rows,
                                                            vocab, loss, lse);
 }
 
-void reduceLoss(const float *rowLoss, int64_t rows, LossReduction reduction,
-                float *out, cudaStream_t stream) {
+void reduceLoss(const float *rowLoss, const int32_t *labels, int64_t rows,
+                LossReduction reduction, float *out, cudaStream_t stream) {
   reduceLossKernel<<<1, kReduceThreads, 0, stream>>>(
-      rowLoss, rows, reduction == LossReduction::Mean, out);
+      rowLoss, labels, rows, reduction == LossReduction::Mean, out);
+}
+
+/// The reduction's per-row upstream gradient into scale[0] (unused without
+/// a reduction).
+void launchLossGradientScale(const float *dloss, const int32_t *labels,
+                             int64_t rows, LossReduction reduction,
+                             float *scale, cudaStream_t stream) {
+  if (reduction != LossReduction::None)
+    lossGradientScaleKernel<<<1, kReduceThreads, 0, stream>>>(
+        dloss, labels, rows, reduction == LossReduction::Mean, scale);
 }
 
 template <typename T>
 void crossEntropyBackward(const T *logits, const int32_t *labels,
                           const float *dloss, LossReduction reduction,
-                          int64_t rows, int64_t vocab, T *dlogits,
-                          cudaStream_t stream) {
-  if (rows > 0)
-    backwardKernel<<<unsigned(rows), kRowThreads, 0, stream>>>(
-        logits, labels, dloss, reduction, rows, vocab, dlogits);
+                          int64_t rows, int64_t vocab, float *scale,
+                          T *dlogits, cudaStream_t stream) {
+  if (rows == 0)
+    return;
+  launchLossGradientScale(dloss, labels, rows, reduction, scale, stream);
+  backwardKernel<<<unsigned(rows), kRowThreads, 0, stream>>>(
+      logits, labels, dloss, scale, reduction, vocab, dlogits);
 }
 
 template <typename T>
@@ -216,12 +265,12 @@ void crossEntropyShardStats(const T *logits, const int32_t *labels,
         logits, labels, vocab, vocabOffset, vocabTotal, stats);
 }
 
-void crossEntropyCombineStats(const float *gathered, int64_t rows,
-                              int64_t ranks, float *loss, float *lse,
-                              cudaStream_t stream) {
+void crossEntropyCombineStats(const float *gathered, const int32_t *labels,
+                              int64_t rows, int64_t ranks, float *loss,
+                              float *lse, cudaStream_t stream) {
   if (rows > 0)
     combineStatsKernel<<<gridFor(rows), kThreads, 0, stream>>>(
-        gathered, rows, ranks, loss, lse);
+        gathered, labels, rows, ranks, loss, lse);
 }
 
 template <typename T>
@@ -229,26 +278,28 @@ void crossEntropyBackwardShard(const T *logits, const int32_t *labels,
                                const float *lse, const float *dloss,
                                LossReduction reduction, int64_t rows,
                                int64_t vocab, int64_t vocabOffset,
-                               int64_t vocabTotal, T *dlogits,
+                               int64_t vocabTotal, float *scale, T *dlogits,
                                cudaStream_t stream) {
-  if (rows > 0)
-    backwardShardKernel<<<unsigned(rows), kRowThreads, 0, stream>>>(
-        logits, labels, lse, dloss, reduction, rows, vocab, vocabOffset,
-        vocabTotal, dlogits);
+  if (rows == 0)
+    return;
+  launchLossGradientScale(dloss, labels, rows, reduction, scale, stream);
+  backwardShardKernel<<<unsigned(rows), kRowThreads, 0, stream>>>(
+      logits, labels, lse, dloss, scale, reduction, vocab, vocabOffset,
+      vocabTotal, dlogits);
 }
 
 #define STRATA_INSTANTIATE(T)                                                  \
   template void crossEntropyRows<T>(const T *, const int32_t *, int64_t,       \
                                     int64_t, float *, float *, cudaStream_t);  \
-  template void crossEntropyBackward<T>(const T *, const int32_t *,            \
-                                        const float *, LossReduction, int64_t, \
-                                        int64_t, T *, cudaStream_t);           \
+  template void crossEntropyBackward<T>(                                       \
+      const T *, const int32_t *, const float *, LossReduction, int64_t,       \
+      int64_t, float *, T *, cudaStream_t);                                    \
   template void crossEntropyShardStats<T>(const T *, const int32_t *, int64_t, \
                                           int64_t, int64_t, int64_t, float *,  \
                                           cudaStream_t);                       \
   template void crossEntropyBackwardShard<T>(                                  \
       const T *, const int32_t *, const float *, const float *, LossReduction, \
-      int64_t, int64_t, int64_t, int64_t, T *, cudaStream_t);
+      int64_t, int64_t, int64_t, int64_t, float *, T *, cudaStream_t);
 STRATA_INSTANTIATE(float)
 STRATA_INSTANTIATE(__nv_bfloat16)
 STRATA_INSTANTIATE(__half)

@@ -34,34 +34,40 @@ namespace strata::runtime::cuda::kernels {
 /// How the per-row losses reduce: CrossEntropyShape::reduction.
 enum class LossReduction : int { None = 0, Mean = 1, Sum = 2 };
 
+/// Labels are in [0, vocab) or -1 (ignored: loss 0, gradient row 0, not
+/// counted by Mean), as runtime/kernels/cpu/cross_entropy.h says.
+///
 /// Per row n of logits[rows, vocab]: loss[n] = lse[n] - logits[n, labels[n]]
-/// (NaN for a label outside [0, vocab)); |lse| may be null.
+/// (0 for an ignored row, NaN for a label outside [0, vocab)); |lse| may be
+/// null.
 template <typename T>
 void crossEntropyRows(const T *logits, const int32_t *labels, int64_t rows,
                       int64_t vocab, float *loss, float *lse,
                       cudaStream_t stream);
 
-/// out[0] = the sum of rowLoss[0, rows) (Sum) or that sum / rows (Mean),
-/// accumulated in double in a fixed order by one block.
-void reduceLoss(const float *rowLoss, int64_t rows, LossReduction reduction,
-                float *out, cudaStream_t stream);
+/// out[0] = the sum of rowLoss[0, rows) (Sum) or that sum / the rows whose
+/// label is not ignored (Mean; 0 when none is), accumulated in double in a
+/// fixed order by one block.
+void reduceLoss(const float *rowLoss, const int32_t *labels, int64_t rows,
+                LossReduction reduction, float *out, cudaStream_t stream);
 
 /// The whole gradient of CrossEntropyGrad: per row n (its log-sum-exp
 /// recomputed),
 ///   dlogits[n, v] = (exp(logits[n, v] - lse[n]) - [v == labels[n]]) * g[n]
-/// with g[n] = dloss[n] (None), dloss[0] / rows (Mean) or dloss[0] (Sum).
-/// |dlogits| may alias |logits|.
+/// with g[n] = dloss[n] (None), dloss[0] / counted rows (Mean) or dloss[0]
+/// (Sum), computed into |scale| (one float of device workspace); an ignored
+/// row is 0. |dlogits| may alias |logits|.
 template <typename T>
 void crossEntropyBackward(const T *logits, const int32_t *labels,
                           const float *dloss, LossReduction reduction,
-                          int64_t rows, int64_t vocab, T *dlogits,
-                          cudaStream_t stream);
+                          int64_t rows, int64_t vocab, float *scale,
+                          T *dlogits, cudaStream_t stream);
 
 /// VocabParallelStats over this rank's block logits[rows, vocab] of the
 /// vocabulary columns [vocabOffset, vocabOffset + vocab) of vocabTotal:
 /// stats[n] = {max, sum exp(x - max), the label's logit when this block
 /// holds it, else 0}; NaN for the target of a label outside
-/// [0, vocabTotal), so the combined loss is NaN.
+/// [0, vocabTotal) other than -1, so the combined loss is NaN.
 template <typename T>
 void crossEntropyShardStats(const T *logits, const int32_t *labels,
                             int64_t rows, int64_t vocab, int64_t vocabOffset,
@@ -70,21 +76,23 @@ void crossEntropyShardStats(const T *logits, const int32_t *labels,
 
 /// VocabParallelLoss: gathered[rows, 3 * ranks] (every rank's stats, in
 /// rank order) into loss[n] = lse[n] - sum of the targets and lse[n] =
-/// M + log sum_r s_r exp(m_r - M), M = max_r m_r (sums in rank order).
-void crossEntropyCombineStats(const float *gathered, int64_t rows,
-                              int64_t ranks, float *loss, float *lse,
-                              cudaStream_t stream);
+/// M + log sum_r s_r exp(m_r - M), M = max_r m_r (sums in rank order);
+/// loss 0 where labels[n] is -1.
+void crossEntropyCombineStats(const float *gathered, const int32_t *labels,
+                              int64_t rows, int64_t ranks, float *loss,
+                              float *lse, cudaStream_t stream);
 
 /// VocabParallelCrossEntropyGrad: this rank's block of the gradient, with
 /// the full row's |lse|; the label's column subtracts g[n] only in the
-/// block that holds it; a label outside [0, vocabTotal) gives a NaN row.
-/// |dlogits| may alias |logits|.
+/// block that holds it; a label outside [0, vocabTotal) gives a NaN row, an
+/// ignored one a zero row. |scale| is one float of device workspace (as
+/// crossEntropyBackward's). |dlogits| may alias |logits|.
 template <typename T>
 void crossEntropyBackwardShard(const T *logits, const int32_t *labels,
                                const float *lse, const float *dloss,
                                LossReduction reduction, int64_t rows,
                                int64_t vocab, int64_t vocabOffset,
-                               int64_t vocabTotal, T *dlogits,
+                               int64_t vocabTotal, float *scale, T *dlogits,
                                cudaStream_t stream);
 
 } // namespace strata::runtime::cuda::kernels

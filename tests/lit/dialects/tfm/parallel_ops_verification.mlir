@@ -24,24 +24,32 @@ func.func @stats_labels(%logits: tensor<2x8x106xf32>, %labels: tensor<2x7xi32>) 
 
 // -----
 
-func.func @loss(%g: tensor<2x8x6xf32>) -> tensor<f32> {
-  %loss, %lse = tfm.vocab_parallel_loss mean %g : tensor<2x8x6xf32> -> tensor<f32>, tensor<2x8xf32>
+func.func @loss(%g: tensor<2x8x6xf32>, %labels: tensor<2x8xi32>) -> tensor<f32> {
+  %loss, %lse = tfm.vocab_parallel_loss mean %g, %labels : tensor<2x8x6xf32>, tensor<2x8xi32> -> tensor<f32>, tensor<2x8xf32>
   return %loss : tensor<f32>
 }
 
 // -----
 
-func.func @loss_not_triples(%g: tensor<2x8x5xf32>) {
+func.func @loss_not_triples(%g: tensor<2x8x5xf32>, %labels: tensor<2x8xi32>) {
   // expected-error @+1 {{'tfm.vocab_parallel_loss' op expected gathered statistics whose last dimension is a multiple of 3, got 2x8x5}}
-  %loss, %lse = tfm.vocab_parallel_loss mean %g : tensor<2x8x5xf32> -> tensor<f32>, tensor<2x8xf32>
+  %loss, %lse = tfm.vocab_parallel_loss mean %g, %labels : tensor<2x8x5xf32>, tensor<2x8xi32> -> tensor<f32>, tensor<2x8xf32>
   return
 }
 
 // -----
 
-func.func @loss_none_shape(%g: tensor<2x8x6xf32>) {
+func.func @loss_none_shape(%g: tensor<2x8x6xf32>, %labels: tensor<2x8xi32>) {
   // expected-error @+1 {{'tfm.vocab_parallel_loss' op expected a loss of shape 2x8 for reduction none, got scalar}}
-  %loss, %lse = tfm.vocab_parallel_loss none %g : tensor<2x8x6xf32> -> tensor<f32>, tensor<2x8xf32>
+  %loss, %lse = tfm.vocab_parallel_loss none %g, %labels : tensor<2x8x6xf32>, tensor<2x8xi32> -> tensor<f32>, tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @loss_labels_shape(%g: tensor<2x8x6xf32>, %labels: tensor<2x7xi32>) {
+  // expected-error @+1 {{'tfm.vocab_parallel_loss' op expected labels of shape 2x8, got 2x7}}
+  %loss, %lse = tfm.vocab_parallel_loss mean %g, %labels : tensor<2x8x6xf32>, tensor<2x7xi32> -> tensor<f32>, tensor<2x8xf32>
   return
 }
 
