@@ -26,10 +26,9 @@ int64_t totalSkipped(const std::vector<PromptTaskCounts> &counts) {
 
 } // namespace
 
-StatusOr<PromptDataset> PromptDataset::load(const std::string &path,
-                                            const PromptTaskSet &tasks,
-                                            const tokenizer::Tokenizer &tokenizer,
-                                            int64_t seqLength) {
+StatusOr<PromptDataset>
+PromptDataset::load(const std::string &path, const PromptTaskSet &tasks,
+                    const tokenizer::Tokenizer &tokenizer, int64_t seqLength) {
   if (seqLength < 1)
     return Status::invalidArgument("sequence length " +
                                    std::to_string(seqLength) +
@@ -76,7 +75,8 @@ std::string PromptDataset::summary() const {
   for (size_t t = 0; t < counts_.size(); ++t) {
     const PromptTaskCounts &c = counts_[t];
     out += (out.empty() ? "" : ", ") + tasks_.tasks[t].name + ": " +
-           std::to_string(c.samples) + (c.samples == 1 ? " sample" : " samples");
+           std::to_string(c.samples) +
+           (c.samples == 1 ? " sample" : " samples");
     std::string notes;
     if (c.truncated)
       notes += std::to_string(c.truncated) + " truncated";
@@ -93,8 +93,8 @@ void PromptDataset::writeRow(int64_t index, PromptBatch &batch,
                              int64_t row) const {
   const PromptSample &s = samples_[index];
   const int64_t offset = row * seqLength_;
-  writePromptRow(s, tasks_.tasks[s.task].answerOnlyLoss, seqLength_,
-                 endOfText_, batch.tokens.data<int32_t>() + offset,
+  writePromptRow(s, tasks_.tasks[s.task].answerOnlyLoss, seqLength_, endOfText_,
+                 batch.tokens.data<int32_t>() + offset,
                  batch.labels.data<int32_t>() + offset,
                  batch.virtualTokens.data<int32_t>() + offset);
 }

@@ -27,13 +27,18 @@ using Ids = std::vector<int32_t>;
 
 constexpr int32_t E = kEot;
 
-const char *kLongMoby = R"({"taskname": "moby", "context": "Call me Ishmael.", "answer": "Some years ago"})";
-const char *kLongUnion = R"({"taskname": "union", "speech": "We the people", "topic": "unity"})";
-const char *kShortUnion = R"({"taskname": "union", "speech": "Hi", "topic": "unity"})";
-const char *kShortMoby = R"({"taskname": "moby", "context": "Hi", "answer": "Yes"})";
+const char *kLongMoby =
+    R"({"taskname": "moby", "context": "Call me Ishmael.", "answer": "Some years ago"})";
+const char *kLongUnion =
+    R"({"taskname": "union", "speech": "We the people", "topic": "unity"})";
+const char *kShortUnion =
+    R"({"taskname": "union", "speech": "Hi", "topic": "unity"})";
+const char *kShortMoby =
+    R"({"taskname": "moby", "context": "Hi", "answer": "Yes"})";
 
 /// Writes |lines| (each followed by a newline) to a file in |dir|.
-std::string writeLines(const TempDir &dir, const std::vector<std::string> &lines) {
+std::string writeLines(const TempDir &dir,
+                       const std::vector<std::string> &lines) {
   std::string text;
   for (const std::string &line : lines)
     text += line + "\n";
@@ -79,8 +84,8 @@ TEST_F(PromptDatasetTest, KeepsTruncatedSamplesSkipsOthersAndCountsBoth) {
   ASSERT_TRUE(dataset.isOk()) << dataset.status().toString();
   ASSERT_EQ(dataset->size(), 3);
   EXPECT_EQ(dataset->seqLength(), 13);
-  EXPECT_EQ(dataset->sample(0).ids, (Ids{E, E, E, 4889, 502, 1148, 10054, 25,
-                                         E, E, 2773, 812, 2084, E}));
+  EXPECT_EQ(dataset->sample(0).ids, (Ids{E, E, E, 4889, 502, 1148, 10054, 25, E,
+                                         E, 2773, 812, 2084, E}));
   EXPECT_EQ(dataset->sample(1).task, 1u);
   EXPECT_EQ(dataset->sample(2).task, 0u);
   ASSERT_EQ(dataset->counts().size(), 2u);
@@ -107,15 +112,15 @@ TEST_F(PromptDatasetTest, ABatchMixesTasksWithTheirOwnLabelsAndRows) {
     EXPECT_EQ(t->shape(), (std::vector<int64_t>{4, 13}));
   }
   // moby, truncated to 14 tokens: a full row, answer-only labels.
-  EXPECT_EQ(row(batch.tokens, 0), (Ids{E, E, E, 4889, 502, 1148, 10054, 25, E,
-                                       E, 2773, 812, 2084}));
-  EXPECT_EQ(row(batch.labels, 0), (Ids{-1, -1, -1, -1, -1, -1, -1, -1, -1,
-                                       2773, 812, 2084, E}));
+  EXPECT_EQ(row(batch.tokens, 0),
+            (Ids{E, E, E, 4889, 502, 1148, 10054, 25, E, E, 2773, 812, 2084}));
+  EXPECT_EQ(row(batch.labels, 0),
+            (Ids{-1, -1, -1, -1, -1, -1, -1, -1, -1, 2773, 812, 2084, E}));
   EXPECT_EQ(row(batch.virtualTokens, 0),
             (Ids{0, 1, 2, -1, -1, -1, -1, -1, 3, 4, -1, -1, -1}));
   // union, 13 tokens: labels on every real target, one padding position.
-  EXPECT_EQ(row(batch.tokens, 1), (Ids{E, 5248, 3055, 25, 15902, E, E, E, 198,
-                                       33221, 25, 14111, E}));
+  EXPECT_EQ(row(batch.tokens, 1),
+            (Ids{E, 5248, 3055, 25, 15902, E, E, E, 198, 33221, 25, 14111, E}));
   EXPECT_EQ(row(batch.labels, 1), (Ids{5248, 3055, 25, 15902, -1, -1, -1, 198,
                                        33221, 25, 14111, E, -1}));
   EXPECT_EQ(row(batch.virtualTokens, 1),
@@ -194,9 +199,8 @@ TEST_F(PromptDatasetTest, ErrorsNameTheLineAndWhatIsWrong) {
             "3: \"taskname\" is a number, not a string");
   // The parser's own message follows.
   const std::string invalid = atLine3(R"({"taskname": "moby",)");
-  EXPECT_EQ(invalid.rfind("3: not valid JSON: parse error at line 1, column ",
-                          0),
-            0u)
+  EXPECT_EQ(
+      invalid.rfind("3: not valid JSON: parse error at line 1, column ", 0), 0u)
       << invalid;
   // Sequence length 5 fits 6 tokens; 17 are 11 too many for 6 of context.
   EXPECT_EQ(loadError({kLongMoby}, 5),
@@ -215,8 +219,7 @@ TEST_F(PromptDatasetTest, AFileWithoutSamplesIsAnError) {
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   EXPECT_NE(missing.status().message().find(dir_.file("absent.jsonl")),
             std::string::npos);
-  StatusOr<PromptDataset> noSequence =
-      load(writeLines(dir_, {kShortMoby}), 0);
+  StatusOr<PromptDataset> noSequence = load(writeLines(dir_, {kShortMoby}), 0);
   ASSERT_FALSE(noSequence.isOk());
   EXPECT_EQ(noSequence.status().message(),
             "sequence length 0 should be at least 1");

@@ -89,9 +89,9 @@ StatusOr<PromptRecord> parsePromptRecord(std::string_view line,
   return record;
 }
 
-Status forEachPromptRecord(
-    const std::string &path, const PromptTaskSet &tasks,
-    const std::function<Status(const PromptRecord &)> &visit) {
+Status
+forEachPromptRecord(const std::string &path, const PromptTaskSet &tasks,
+                    const std::function<Status(const PromptRecord &)> &visit) {
   STRATA_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, io::readWholeFile(path));
   const std::string_view text(reinterpret_cast<const char *>(bytes.data()),
                               bytes.size());

@@ -5,7 +5,7 @@
 // NeMo's prompt-learning data: a JSON-lines file, one example per line, an
 // object with "taskname" and the task's template fields, e.g.
 //
-//   {"taskname": "moby", "context": "Call me Ishmael.", "answer": "Some years ago"}
+//   {"taskname": "moby", "context": "Call me Ishmael.", "answer": "Some"}
 //
 // Field values are strings; numbers are taken as their JSON text (42, 0.5).
 // Empty (or all-whitespace) lines are skipped. Every mistake is a Status
@@ -52,9 +52,9 @@ StatusOr<PromptRecord> parsePromptRecord(std::string_view line,
 /// in order. The first error of reading, parsing or |visit| stops the walk
 /// and is returned as "<path>:<line>: <message>" (only "<path>: ..." when
 /// the file cannot be read).
-Status forEachPromptRecord(
-    const std::string &path, const PromptTaskSet &tasks,
-    const std::function<Status(const PromptRecord &)> &visit);
+Status
+forEachPromptRecord(const std::string &path, const PromptTaskSet &tasks,
+                    const std::function<Status(const PromptRecord &)> &visit);
 
 } // namespace strata::runtime::data
 

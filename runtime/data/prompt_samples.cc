@@ -58,10 +58,9 @@ StatusOr<PromptSample> buildSample(const PromptTaskSet &tasks, size_t taskIndex,
                                    tokenizer::EncodeCache *cache,
                                    bool generation) {
   if (taskIndex >= tasks.tasks.size())
-    return Status::invalidArgument("task index " + std::to_string(taskIndex) +
-                                   " is not below the " +
-                                   std::to_string(tasks.tasks.size()) +
-                                   " tasks");
+    return Status::invalidArgument(
+        "task index " + std::to_string(taskIndex) + " is not below the " +
+        std::to_string(tasks.tasks.size()) + " tasks");
   const PromptTask &task = tasks.tasks[taskIndex];
   STRATA_RETURN_IF_ERROR(checkFields(task, fields, generation));
   tokenizer::EncodeCache localCache;
@@ -94,10 +93,12 @@ StatusOr<PromptSample> buildSample(const PromptTaskSet &tasks, size_t taskIndex,
         std::vector<std::string> splits;
         for (int64_t n : task.virtualTokenSplits)
           splits.push_back(std::to_string(n));
+        const std::string name =
+            "<|VIRTUAL_PROMPT_" + std::to_string(marker) + "|>";
         return Status::invalidArgument(
-            "task " + quoted(task.name) + ": its template has "
-            "<|VIRTUAL_PROMPT_" + std::to_string(marker) + "|> but "
-            "virtual_token_splits [" + joined(splits) + "] has no entry for it");
+            "task " + quoted(task.name) + ": its template has " + name +
+            " but virtual_token_splits [" + joined(splits) +
+            "] has no entry for it");
       }
       for (int64_t k = 0; k < task.virtualTokenSplits[marker]; ++k)
         append(endOfText, static_cast<int32_t>(virtualRow++), false);
@@ -146,20 +147,16 @@ StatusOr<size_t> findPromptTask(const PromptTaskSet &tasks,
       (names.empty() ? std::string("none") : joined(names)) + ")");
 }
 
-StatusOr<PromptSample> buildTrainingSample(const PromptTaskSet &tasks,
-                                           size_t task,
-                                           const PromptFields &fields,
-                                           const tokenizer::Tokenizer &tokenizer,
-                                           tokenizer::EncodeCache *cache) {
+StatusOr<PromptSample> buildTrainingSample(
+    const PromptTaskSet &tasks, size_t task, const PromptFields &fields,
+    const tokenizer::Tokenizer &tokenizer, tokenizer::EncodeCache *cache) {
   return buildSample(tasks, task, fields, tokenizer, cache,
                      /*generation=*/false);
 }
 
-StatusOr<PromptSample> buildGenerationPrompt(const PromptTaskSet &tasks,
-                                             size_t task,
-                                             const PromptFields &fields,
-                                             const tokenizer::Tokenizer &tokenizer,
-                                             tokenizer::EncodeCache *cache) {
+StatusOr<PromptSample> buildGenerationPrompt(
+    const PromptTaskSet &tasks, size_t task, const PromptFields &fields,
+    const tokenizer::Tokenizer &tokenizer, tokenizer::EncodeCache *cache) {
   return buildSample(tasks, task, fields, tokenizer, cache,
                      /*generation=*/true);
 }

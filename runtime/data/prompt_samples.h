@@ -1,4 +1,4 @@
-//===- prompt_samples.h - one prompt-learning sample from its fields -*- C++ -*-===//
+//===- prompt_samples.h - one prompt-learning sample ------------*- C++ -*-===//
 //
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
@@ -79,21 +79,21 @@ StatusOr<size_t> findPromptTask(const PromptTaskSet &tasks,
 /// `field "context" of task "moby" is missing`, `task "moby" has no field
 /// "contxt" (its template's fields: context, answer)`, and a template whose
 /// markers virtual_token_splits does not cover.
-StatusOr<PromptSample> buildTrainingSample(const PromptTaskSet &tasks,
-                                           size_t task,
-                                           const PromptFields &fields,
-                                           const tokenizer::Tokenizer &tokenizer,
-                                           tokenizer::EncodeCache *cache = nullptr);
+StatusOr<PromptSample>
+buildTrainingSample(const PromptTaskSet &tasks, size_t task,
+                    const PromptFields &fields,
+                    const tokenizer::Tokenizer &tokenizer,
+                    tokenizer::EncodeCache *cache = nullptr);
 
 /// The prompt `strata-run generate --task` continues: the template up to its
 /// answer field (all of it when the task has none), without end-of-text;
 /// inAnswer is all 0. The answer field may be given (it is ignored), every
 /// other field must be; errors as buildTrainingSample's.
-StatusOr<PromptSample> buildGenerationPrompt(const PromptTaskSet &tasks,
-                                             size_t task,
-                                             const PromptFields &fields,
-                                             const tokenizer::Tokenizer &tokenizer,
-                                             tokenizer::EncodeCache *cache = nullptr);
+StatusOr<PromptSample>
+buildGenerationPrompt(const PromptTaskSet &tasks, size_t task,
+                      const PromptFields &fields,
+                      const tokenizer::Tokenizer &tokenizer,
+                      tokenizer::EncodeCache *cache = nullptr);
 
 enum class PromptFit {
   Fits,      // already at most the limit

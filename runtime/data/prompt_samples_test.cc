@@ -51,8 +51,8 @@ struct Row {
 
 Row row(const PromptSample &s, bool answerOnlyLoss, int64_t seq) {
   Row r{Ids(seq, 7), Ids(seq, 7), Ids(seq, 7)};
-  writePromptRow(s, answerOnlyLoss, seq, kEot, r.tokens.data(),
-                 r.labels.data(), r.virtualTokens.data());
+  writePromptRow(s, answerOnlyLoss, seq, kEot, r.tokens.data(), r.labels.data(),
+                 r.virtualTokens.data());
   return r;
 }
 
@@ -74,8 +74,8 @@ TEST(PromptSampleTest, VirtualRowsCountAcrossMarkersFromTheTaskOffset) {
   EXPECT_EQ(speech.task, 1u);
   EXPECT_EQ(speech.ids, (Ids{E, 5248, 3055, 25, 775, 262, 661, E, E, E, 198,
                              33221, 25, 14111, E}));
-  EXPECT_EQ(speech.virtualRows, (Ids{5, -1, -1, -1, -1, -1, -1, 6, 7, 8, -1,
-                                     -1, -1, -1, -1}));
+  EXPECT_EQ(speech.virtualRows,
+            (Ids{5, -1, -1, -1, -1, -1, -1, 6, 7, 8, -1, -1, -1, -1, -1}));
   EXPECT_EQ(speech.inAnswer,
             (Flags{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1}));
   EXPECT_EQ(speech.truncateBegin, speech.truncateEnd);
@@ -112,12 +112,12 @@ TEST(PromptSampleTest, PiecesWithoutASpaceBetweenThemAreTokenizedApart) {
 TEST(PromptRowTest, AnswerOnlyLossLabelsTheAnswerAndTheEndOfText) {
   const PromptSample moby = build(mobyAndUnion(), 0, kMoby);
   const Row r = row(moby, /*answerOnlyLoss=*/true, 20);
-  EXPECT_EQ(r.tokens, (Ids{E, E, E, 4889, 502, 1148, 21720, 417, 13, 10054, 25,
-                           E, E, 2773, 812, 2084, E, E, E, E}));
-  EXPECT_EQ(r.labels, (Ids{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2773,
-                           812, 2084, E, -1, -1, -1, -1}));
-  EXPECT_EQ(r.virtualTokens, (Ids{0, 1, 2, -1, -1, -1, -1, -1, -1, -1, -1, 3, 4,
-                                  -1, -1, -1, -1, -1, -1, -1}));
+  EXPECT_EQ(r.tokens, (Ids{E,  E, E, 4889, 502, 1148, 21720, 417, 13, 10054,
+                           25, E, E, 2773, 812, 2084, E,     E,   E,  E}));
+  EXPECT_EQ(r.labels, (Ids{-1, -1, -1,   -1,  -1,   -1, -1, -1, -1, -1,
+                           -1, -1, 2773, 812, 2084, E,  -1, -1, -1, -1}));
+  EXPECT_EQ(r.virtualTokens, (Ids{0,  1, 2, -1, -1, -1, -1, -1, -1, -1,
+                                  -1, 3, 4, -1, -1, -1, -1, -1, -1, -1}));
 }
 
 TEST(PromptRowTest, WithoutAnswerOnlyLossEveryRealTargetIsALabel) {
@@ -160,8 +160,8 @@ TEST(PromptFitTest, TruncationCutsTheEndOfTheTruncateField) {
   StatusOr<PromptFit> fit = fitPromptSample(moby, tasks.tasks[0], 14);
   ASSERT_TRUE(fit.isOk()) << fit.status().toString();
   EXPECT_EQ(*fit, PromptFit::Truncated);
-  EXPECT_EQ(moby.ids, (Ids{E, E, E, 4889, 502, 1148, 10054, 25, E, E, 2773,
-                           812, 2084, E}));
+  EXPECT_EQ(moby.ids, (Ids{E, E, E, 4889, 502, 1148, 10054, 25, E, E, 2773, 812,
+                           2084, E}));
   EXPECT_EQ(moby.virtualRows,
             (Ids{0, 1, 2, -1, -1, -1, -1, -1, 3, 4, -1, -1, -1, -1}));
   EXPECT_EQ(moby.inAnswer, (Flags{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1}));
@@ -201,8 +201,7 @@ TEST(PromptSampleTest, ErrorsNameTheTaskAndTheField) {
             "field \"context\" of task \"moby\" is missing");
   EXPECT_EQ(trainingError(tasks, 0, {{"context", "x"}}),
             "field \"answer\" of task \"moby\" is missing");
-  EXPECT_EQ(trainingError(tasks, 0,
-                          {{"contxt", "x"}, {"answer", "y"}}),
+  EXPECT_EQ(trainingError(tasks, 0, {{"contxt", "x"}, {"answer", "y"}}),
             "task \"moby\" has no field \"contxt\" (its template's fields: "
             "context, answer)");
   PromptTaskSet unsplit = tasks;

@@ -1,4 +1,4 @@
-//===- prompt_test_tasks.h - the tasks and tokenizer of the prompt tests -*- C++ -*-===//
+//===- prompt_test_tasks.h - tasks of the prompt tests ----------*- C++ -*-===//
 //
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
@@ -65,10 +65,10 @@ inline PromptTaskSet mobyAndUnion() {
   moby.truncateField = "context";
   moby.answerOnlyLoss = true;
   moby.answerField = "answer";
-  PromptTask speech = makeTask(
-      "union",
-      "<|VIRTUAL_PROMPT_0|>Speech: {speech}<|VIRTUAL_PROMPT_1|>\nTopic: {topic}",
-      {1, 3});
+  PromptTask speech = makeTask("union",
+                               "<|VIRTUAL_PROMPT_0|>Speech: "
+                               "{speech}<|VIRTUAL_PROMPT_1|>\nTopic: {topic}",
+                               {1, 3});
   speech.answerField = "topic";
   PromptTaskSet set;
   set.tasks = {moby, speech};

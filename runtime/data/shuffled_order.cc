@@ -39,8 +39,8 @@ void ShuffledOrder::prepareEpoch(int64_t epoch) {
     order_[i] = i;
   uint64_t state = seed_ * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch);
   for (int64_t i = size_ - 1; i > 0; --i) {
-    const int64_t j = static_cast<int64_t>(splitmix64(state) %
-                                           static_cast<uint64_t>(i + 1));
+    const int64_t j =
+        static_cast<int64_t>(splitmix64(state) % static_cast<uint64_t>(i + 1));
     std::swap(order_[i], order_[j]);
   }
   epoch_ = epoch;
