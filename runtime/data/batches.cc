@@ -10,17 +10,6 @@
 
 namespace strata::runtime::data {
 
-namespace {
-
-uint64_t splitmix64(uint64_t &state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-} // namespace
-
 SampleSet::SampleSet(std::shared_ptr<const std::vector<int32_t>> tokens,
                      int64_t begin, int64_t end, int64_t seqLength)
     : tokens_(std::move(tokens)), begin_(begin), seq_(seqLength),
@@ -59,31 +48,13 @@ StatusOr<SplitCorpus> splitCorpus(std::vector<int32_t> tokens,
 }
 
 ShuffledSampler::ShuffledSampler(const SampleSet &samples, uint64_t seed)
-    : samples_(&samples), seed_(seed) {}
-
-void ShuffledSampler::prepareEpoch(int64_t epoch) {
-  if (epoch == epoch_)
-    return;
-  const int64_t n = samples_->size();
-  order_.resize(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i)
-    order_[i] = i;
-  uint64_t state = seed_ * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch);
-  for (int64_t i = n - 1; i > 0; --i) {
-    const int64_t j = static_cast<int64_t>(splitmix64(state) %
-                                           static_cast<uint64_t>(i + 1));
-    std::swap(order_[i], order_[j]);
-  }
-  epoch_ = epoch;
-}
+    : samples_(&samples), order_(samples.size(), seed) {}
 
 io::HostTensor ShuffledSampler::batch(int64_t first, int64_t rows) {
   const int64_t width = samples_->seqLength() + 1;
   io::HostTensor out(io::DType::I32, {rows, width});
   for (int64_t r = 0; r < rows; ++r) {
-    const int64_t k = first + r;
-    prepareEpoch(epochOf(k));
-    samples_->copySample(order_[k % samples_->size()],
+    samples_->copySample(order_.sampleAt(first + r),
                          out.data<int32_t>() + r * width);
   }
   return out;

@@ -7,15 +7,16 @@
 // non-overlapping samples of seq + 1 tokens (inputs and shifted targets;
 // consecutive samples share their boundary token, as in Megatron's GPT
 // dataset). Training visits the samples epoch by epoch, each epoch in its
-// own order: a Fisher-Yates shuffle seeded by (seed, epoch). Sample k of the
-// whole run is therefore a pure function of (corpus, seq, seed, k): a run
-// resumed at sample k sees exactly the batches an uninterrupted run sees,
-// and the data position a checkpoint stores is just k.
+// own order (shuffled_order.h): sample k of the whole run is a pure function
+// of (corpus, seq, seed, k), so a run resumed at sample k sees exactly the
+// batches an uninterrupted run sees, and the data position a checkpoint
+// stores is just k.
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_DATA_BATCHES_H
 #define STRATA_RUNTIME_DATA_BATCHES_H
 
+#include "runtime/data/shuffled_order.h"
 #include "runtime/io/host_tensor.h"
 #include "runtime/support/status.h"
 
@@ -65,15 +66,11 @@ public:
   /// Samples [first, first + rows) as an I32 tensor [rows, seq + 1].
   io::HostTensor batch(int64_t first, int64_t rows);
   /// The epoch sample |k| belongs to.
-  int64_t epochOf(int64_t k) const { return k / samples_->size(); }
+  int64_t epochOf(int64_t k) const { return order_.epochOf(k); }
 
 private:
-  void prepareEpoch(int64_t epoch);
-
   const SampleSet *samples_;
-  uint64_t seed_;
-  int64_t epoch_ = -1;
-  std::vector<int64_t> order_;
+  ShuffledOrder order_;
 };
 
 /// Samples [first, first + rows) of |samples| in order (validation), as an
