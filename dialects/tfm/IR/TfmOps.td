@@ -726,5 +726,6 @@ include "dialects/tfm/IR/TfmTrainingOps.td"
 include "dialects/tfm/IR/TfmFusedOps.td"
 include "dialects/tfm/IR/TfmInferenceOps.td"
 include "dialects/tfm/IR/TfmParallelOps.td"
+include "dialects/tfm/IR/TfmPromptOps.td"
 
 #endif // STRATA_DIALECTS_TFM_IR_TFMOPS_TD
