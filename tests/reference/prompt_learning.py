@@ -344,14 +344,22 @@ def lstm_direction(x, w_ih, w_hh, bias, reverse):
     return torch.stack(out)
 
 
-def lstm_encoder(p, pre, x, num_layers):
-    """NeMo's PromptEncoder LSTM: a bidirectional LSTM (batch 1, the n virtual tokens as the
-    sequence; each layer's output is [forward | backward] per token), then the MLP head."""
+def lstm_layers(p, pre, x, num_layers):
+    """A bidirectional multi-layer LSTM over x [n, in] (batch 1, the n virtual tokens as the
+    sequence): each layer's output, [n, 2E], is [forward | backward] per token and is the next
+    layer's input; torch.nn.LSTM(bidirectional=True)'s output."""
     for i in range(num_layers):
         w_ih, w_hh, b = (p[f"{pre}lstm.{i}.{k}"] for k in ("weight_ih", "weight_hh", "bias"))
         x = torch.cat([lstm_direction(x, w_ih[d], w_hh[d], b[d], reverse=d == 1)
                        for d in (0, 1)], dim=-1)
-    x = torch.relu(linear(x, p[pre + "mlp_head.0.weight"], p[pre + "mlp_head.0.bias"]))
+    return x
+
+
+def lstm_encoder(p, pre, x, num_layers):
+    """NeMo's PromptEncoder LSTM: the bidirectional LSTM, then the MLP head (2E -> 2E, ReLU,
+    2E -> hidden)."""
+    x = torch.relu(linear(lstm_layers(p, pre, x, num_layers), p[pre + "mlp_head.0.weight"],
+                          p[pre + "mlp_head.0.bias"]))
     return linear(x, p[pre + "mlp_head.1.weight"], p[pre + "mlp_head.1.bias"])
 
 
