@@ -8,7 +8,11 @@ all key on those names. Dropout is 0 everywhere.
 
 The vocabulary `vocab` is the padded one (the rows of the embedding); logits and the softmax of
 the loss run over all rows, as Megatron does. The loss is the mean next-token cross-entropy over
-every position (no ignore index).
+every position; a Batch with explicit labels ignores those that are -1.
+
+Prompt learning (prompt tuning, p-tuning, LoRA; docs/prompt-learning.md) lives in
+prompt_learning.py: its config keys, parameters (Strata's names) and the hooks called here at the
+embedding and at each projection. With it the base is frozen.
 """
 
 import math
@@ -17,6 +21,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+import prompt_learning as pl
 
 TANH_GELUS = ("gelu_new", "gelu_tanh", "fast-gelu", "openai-gelu", "approx-gelu")
 ERF_GELUS = ("gelu",)
@@ -37,6 +43,7 @@ class Config:
     activation: str = None      # gpt2: "gelu" (erf) or "gelu_new" (tanh, default); llama: "swiglu"
     bias: bool = None           # gpt2: linear and LayerNorm biases (default true); llama: false
     tie_embeddings: bool = None  # lm_head is wte / embed_tokens; default true for gpt2, false for llama
+    prompt: pl.PromptConfig = None  # prompt learning (the keys pl.KEYS); None: a plain model
 
     @property
     def head_dim(self):
@@ -45,14 +52,16 @@ class Config:
 
 def make_config(d):
     """Builds and checks a Config from a flat dict (the config.json of README.md)."""
-    known = {f.name for f in fields(Config)}
+    known = ({f.name for f in fields(Config)} - {"prompt"}) | set(pl.KEYS)
     unknown = sorted(set(d) - known)
     if unknown:
         raise ValueError(f"config: unknown keys {unknown}; known: {sorted(known)}")
     missing = [k for k in ("family", "num_layers", "hidden", "heads", "vocab") if k not in d]
     if missing:
         raise ValueError(f"config: missing keys {missing}")
-    d = dict(d)
+    prompt = pl.make_prompt_config({k: v for k, v in d.items() if k in pl.KEYS})
+    d = {k: v for k, v in d.items() if k not in pl.KEYS}
+    d["prompt"] = prompt
     family = d["family"]
     if family == "gpt2":
         d.setdefault("ffn", 4 * d["hidden"])
@@ -94,7 +103,15 @@ def make_config(d):
 # Parameters
 
 def param_shapes(cfg):
-    """{Hugging Face name: shape}, in checkpoint order."""
+    """{name: shape}, in checkpoint order: the base's Hugging Face names, then the
+    prompt-learning adapters' (Strata's names, prompt_learning.py)."""
+    shapes = base_param_shapes(cfg)
+    shapes.update(pl.adapter_shapes(cfg))
+    return shapes
+
+
+def base_param_shapes(cfg):
+    """{Hugging Face name: shape} of the base model, in checkpoint order."""
     H, F_, V = cfg.hidden, cfg.ffn, cfg.vocab
     shapes = {}
     if cfg.family == "gpt2":
@@ -141,16 +158,18 @@ def is_norm_weight(name):
 
 
 def init_params(cfg, seed, std=0.02):
-    """Deterministic numpy float32 init: normal(0, std) matrices, zero biases, unit norm weights."""
+    """Deterministic numpy float32 init: normal(0, std) matrices, zero biases, unit norm weights;
+    the adapters as prompt_learning.init_adapters says (a stream of their own)."""
     rng = np.random.default_rng(seed)
     params = {}
-    for name, shape in param_shapes(cfg).items():
+    for name, shape in base_param_shapes(cfg).items():
         if is_norm_weight(name):
             params[name] = np.ones(shape, np.float32)
         elif name.endswith(".bias"):
             params[name] = np.zeros(shape, np.float32)
         else:
             params[name] = rng.normal(0.0, std, shape).astype(np.float32)
+    params.update(pl.init_adapters(cfg, seed, std))
     return params
 
 
@@ -169,7 +188,8 @@ def _normalize_name(cfg, name):
 
 
 def params_from_arrays(cfg, arrays, dtype=torch.float32):
-    """Checks names and shapes of {name: np.ndarray}; returns leaf tensors requiring grad."""
+    """Checks names and shapes of {name: np.ndarray}; returns leaf tensors, requiring grad where
+    the parameter trains (all of them but a frozen base's and frozen tasks')."""
     shapes = param_shapes(cfg)
     params = {}
     for raw, array in arrays.items():
@@ -181,7 +201,8 @@ def params_from_arrays(cfg, arrays, dtype=torch.float32):
         if tuple(array.shape) != shapes[name]:
             raise ValueError(f"checkpoint: '{raw}' has shape {list(array.shape)}, expected "
                              f"{list(shapes[name])}")
-        params[name] = torch.tensor(np.asarray(array), dtype=dtype, requires_grad=True)
+        params[name] = torch.tensor(np.asarray(array), dtype=dtype,
+                                    requires_grad=pl.is_trainable(cfg, name))
     missing = [n for n in shapes if n not in params]
     if missing:
         raise ValueError(f"checkpoint: missing tensors {missing}")
@@ -215,6 +236,26 @@ def loss_from_logits(logits, targets):
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
 
 
+def embed_virtual_tokens(cfg, p, h, virtual_tokens):
+    """The embeddings h [batch, seq, hidden] with the virtual positions replaced by their task's
+    table rows (after the word and position embeddings, as docs/prompt-learning.md places
+    tfm.insert_virtual_tokens). A virtual prompt style needs the virtual_tokens input; a model
+    without one accepts only -1 there."""
+    style = cfg.prompt.style if cfg.prompt is not None else None
+    if virtual_tokens is None:
+        if style is not None:
+            raise ValueError(f"{style} needs the virtual_tokens input")
+        return h
+    virtual_tokens = torch.as_tensor(virtual_tokens, dtype=torch.int64)
+    if tuple(virtual_tokens.shape) != tuple(h.shape[:2]):
+        raise ValueError(f"virtual_tokens {list(virtual_tokens.shape)} do not match the tokens "
+                         f"{list(h.shape[:2])}")
+    if style is None:
+        pl.check_virtual_tokens(cfg, virtual_tokens)
+        return h
+    return pl.insert_virtual_tokens(cfg, p, h, virtual_tokens)
+
+
 # ----------------------------------------------------------------------------------------------
 # GPT-2
 
@@ -236,23 +277,36 @@ def layer_norm(p, name, x, eps):
 
 
 def gpt2_qkv(cfg, p, i, x):
-    """q, k, v of layer i as [batch, heads, seq, head_dim] from the fused c_attn."""
-    q, k, v = conv1d(p, f"h.{i}.attn.c_attn", x).split(cfg.hidden, dim=-1)
-    return tuple(split_heads(t, cfg.heads) for t in (q, k, v))
+    """q, k, v of layer i as [batch, heads, seq, head_dim] from the fused c_attn (plus LoRA's
+    updates, each in the head-major layout of its part of c_attn)."""
+    qkv = conv1d(p, f"h.{i}.attn.c_attn", x).split(cfg.hidden, dim=-1)
+    deltas = pl.lora_qkv(cfg, p, i, x) or (None,) * 3
+    return tuple(split_heads(pl.add(t, d), cfg.heads) for t, d in zip(qkv, deltas))
 
 
-def gpt2_forward(cfg, p, tokens):
+def gpt2_positions(cfg, T, positions):
+    """arange(T) by default; checked against the position table."""
+    if positions is None:
+        if T > cfg.max_positions:
+            raise ValueError(f"sequence length {T} exceeds max_positions {cfg.max_positions}")
+        return torch.arange(T)
+    if int(positions.min()) < 0 or int(positions.max()) >= cfg.max_positions:
+        raise ValueError(f"positions outside [0, max_positions = {cfg.max_positions})")
+    return positions
+
+
+def gpt2_forward(cfg, p, tokens, positions=None, virtual_tokens=None):
     T = tokens.shape[1]
-    if T > cfg.max_positions:
-        raise ValueError(f"sequence length {T} exceeds max_positions {cfg.max_positions}")
-    h = p["wte.weight"][tokens] + p["wpe.weight"][torch.arange(T)]
+    h = p["wte.weight"][tokens] + p["wpe.weight"][gpt2_positions(cfg, T, positions)]
+    h = embed_virtual_tokens(cfg, p, h, virtual_tokens)
     for i in range(cfg.num_layers):
         a = layer_norm(p, f"h.{i}.ln_1", h, cfg.eps)
         a = merge_heads(causal_attention(*gpt2_qkv(cfg, p, i, a)))
-        h = h + conv1d(p, f"h.{i}.attn.c_proj", a)
+        h = h + pl.add(conv1d(p, f"h.{i}.attn.c_proj", a), pl.lora_dense(cfg, p, i, a))
         m = layer_norm(p, f"h.{i}.ln_2", h, cfg.eps)
-        m = gelu(conv1d(p, f"h.{i}.mlp.c_fc", m), cfg.activation)
-        h = h + conv1d(p, f"h.{i}.mlp.c_proj", m)
+        m = gelu(pl.add(conv1d(p, f"h.{i}.mlp.c_fc", m), pl.lora_fc1(cfg, p, i, m)),
+                 cfg.activation)
+        h = h + pl.add(conv1d(p, f"h.{i}.mlp.c_proj", m), pl.lora_fc2(cfg, p, i, m))
     h = layer_norm(p, "ln_f", h, cfg.eps)
     return h @ p["wte.weight" if cfg.tie_embeddings else "lm_head.weight"].t()
 
@@ -268,9 +322,10 @@ def rms_norm(x, weight, eps):
 
 
 def rope_cos_sin(positions, head_dim, base, dtype):
-    """cos, sin [seq, head_dim] of HF's LlamaRotaryEmbedding (angles computed in float64)."""
+    """cos, sin [seq, head_dim] of HF's LlamaRotaryEmbedding (angles computed in float64);
+    [batch, seq, head_dim] for positions [batch, seq]."""
     inv_freq = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim))
-    freqs = torch.outer(positions.to(torch.float64), inv_freq)
+    freqs = positions.to(torch.float64)[..., None] * inv_freq
     emb = torch.cat((freqs, freqs), dim=-1)
     return emb.cos().to(dtype), emb.sin().to(dtype)
 
@@ -290,57 +345,139 @@ def repeat_kv(x, n_rep):
     return x[:, :, None].expand(B, G, n_rep, T, D).reshape(B, G * n_rep, T, D)
 
 
-def llama_forward(cfg, p, tokens):
+def llama_forward(cfg, p, tokens, positions=None, virtual_tokens=None):
     T = tokens.shape[1]
     linear = lambda name, x: x @ p[name + ".weight"].t()  # nn.Linear, weight [out, in]
-    cos, sin = rope_cos_sin(torch.arange(T), cfg.head_dim, cfg.rope_base, p["model.norm.weight"].dtype)
+    dtype = p["model.norm.weight"].dtype
+    if positions is None:
+        cos, sin = rope_cos_sin(torch.arange(T), cfg.head_dim, cfg.rope_base, dtype)
+    else:  # per row: [batch, 1, seq, head_dim] against [batch, heads, seq, head_dim]
+        cos, sin = (t[:, None] for t in rope_cos_sin(positions, cfg.head_dim, cfg.rope_base, dtype))
     h = p["model.embed_tokens.weight"][tokens]
+    h = embed_virtual_tokens(cfg, p, h, virtual_tokens)
     for i in range(cfg.num_layers):
         pre = f"model.layers.{i}."
         a = rms_norm(h, p[pre + "input_layernorm.weight"], cfg.eps)
-        q = split_heads(linear(pre + "self_attn.q_proj", a), cfg.heads)
-        k = split_heads(linear(pre + "self_attn.k_proj", a), cfg.query_groups)
-        v = split_heads(linear(pre + "self_attn.v_proj", a), cfg.query_groups)
+        dq, dk, dv = pl.lora_qkv(cfg, p, i, a) or (None,) * 3
+        q = split_heads(pl.add(linear(pre + "self_attn.q_proj", a), dq), cfg.heads)
+        k = split_heads(pl.add(linear(pre + "self_attn.k_proj", a), dk), cfg.query_groups)
+        v = split_heads(pl.add(linear(pre + "self_attn.v_proj", a), dv), cfg.query_groups)
         q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
         n_rep = cfg.heads // cfg.query_groups
         a = merge_heads(causal_attention(q, repeat_kv(k, n_rep), repeat_kv(v, n_rep)))
-        h = h + linear(pre + "self_attn.o_proj", a)
+        h = h + pl.add(linear(pre + "self_attn.o_proj", a), pl.lora_dense(cfg, p, i, a))
         m = rms_norm(h, p[pre + "post_attention_layernorm.weight"], cfg.eps)
-        m = F.silu(linear(pre + "mlp.gate_proj", m)) * linear(pre + "mlp.up_proj", m)
-        h = h + linear(pre + "mlp.down_proj", m)
+        d_gate, d_up = pl.lora_fc1(cfg, p, i, m) or (None, None)
+        m = (F.silu(pl.add(linear(pre + "mlp.gate_proj", m), d_gate))
+             * pl.add(linear(pre + "mlp.up_proj", m), d_up))
+        h = h + pl.add(linear(pre + "mlp.down_proj", m), pl.lora_fc2(cfg, p, i, m))
     h = rms_norm(h, p["model.norm.weight"], cfg.eps)
     return h @ p["model.embed_tokens.weight" if cfg.tie_embeddings else "lm_head.weight"].t()
 
 
 # ----------------------------------------------------------------------------------------------
+# Batches
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch of the program's inputs, each [rows, seq] int64. `positions` None: 0 .. seq-1;
+    `virtual_tokens` None: no virtual tokens. With `ignore_labels` a label of -1 is ignored (the
+    loss averages over the others, 0 when none); next-token batches have every label."""
+    tokens: torch.Tensor
+    labels: torch.Tensor
+    positions: torch.Tensor = None
+    virtual_tokens: torch.Tensor = None
+    ignore_labels: bool = False
+
+    def rows(self, begin, end):
+        cut = lambda t: None if t is None else t[begin:end]
+        return Batch(self.tokens[begin:end], self.labels[begin:end], cut(self.positions),
+                     cut(self.virtual_tokens), self.ignore_labels)
+
+    @property
+    def num_rows(self):
+        return self.tokens.shape[0]
+
+
+def _ints(x):
+    return None if x is None else torch.as_tensor(np.asarray(x), dtype=torch.int64)
+
+
+def next_token_batch(tokens, positions=None, virtual_tokens=None):
+    """tokens [rows, seq + 1]: inputs tokens[:, :-1], labels tokens[:, 1:] (the original
+    interface); positions and virtual_tokens, if given, are [rows, seq]."""
+    tokens = _ints(tokens)
+    return Batch(tokens[:, :-1], tokens[:, 1:], _ints(positions), _ints(virtual_tokens))
+
+
+def labeled_batch(tokens, labels, positions=None, virtual_tokens=None):
+    """Prompt-learning batches: tokens, labels (-1 ignored), positions, virtual_tokens, each
+    [rows, seq]."""
+    batch = Batch(_ints(tokens), _ints(labels), _ints(positions), _ints(virtual_tokens), True)
+    for name in ("labels", "positions", "virtual_tokens"):
+        t = getattr(batch, name)
+        if t is not None and t.shape != batch.tokens.shape:
+            raise ValueError(f"{name} {list(t.shape)} do not match the tokens "
+                             f"{list(batch.tokens.shape)}")
+    return batch
+
+
+def as_batch(tokens_or_batch):
+    return tokens_or_batch if isinstance(tokens_or_batch, Batch) else next_token_batch(tokens_or_batch)
+
+
+# ----------------------------------------------------------------------------------------------
 # Eval, gradients, training
 
-def forward(cfg, params, tokens):
+def forward(cfg, params, tokens, positions=None, virtual_tokens=None):
     """Logits [batch, seq, vocab] of tokens [batch, seq] (int64)."""
-    return (gpt2_forward if cfg.family == "gpt2" else llama_forward)(cfg, params, tokens)
+    return (gpt2_forward if cfg.family == "gpt2" else llama_forward)(
+        cfg, params, tokens, positions, virtual_tokens)
 
 
 def evaluate(cfg, params, tokens):
-    """tokens [batch, seq + 1]: inputs tokens[:, :-1], targets tokens[:, 1:] -> (logits, loss)."""
-    tokens = torch.as_tensor(tokens, dtype=torch.int64)
-    logits = forward(cfg, params, tokens[:, :-1])
-    return logits, loss_from_logits(logits, tokens[:, 1:])
+    """(logits, loss) of a Batch, or of tokens [batch, seq + 1] (inputs tokens[:, :-1], targets
+    tokens[:, 1:])."""
+    b = as_batch(tokens)
+    logits = forward(cfg, params, b.tokens, b.positions, b.virtual_tokens)
+    if b.ignore_labels:
+        return logits, pl.masked_cross_entropy(logits, b.labels)
+    return logits, loss_from_logits(logits, b.labels)
+
+
+def trainable(params):
+    """{name: tensor} of the parameters that train (require grad)."""
+    return {n: t for n, t in params.items() if t.requires_grad}
+
+
+def check_something_trains(params):
+    """A frozen base whose tasks are all existing ones, without LoRA, has nothing to train."""
+    if not trainable(params):
+        raise ValueError("no parameter trains (a frozen base, only existing tasks, no LoRA)")
 
 
 def loss_and_grads(cfg, params, tokens):
-    """(loss, {name: gradient}) for every parameter; a tied embedding gets the sum of both uses."""
+    """(loss, {name: gradient}) for every trainable parameter (all of them without prompt
+    learning); a tied embedding gets the sum of both uses."""
+    check_something_trains(params)
     for t in params.values():
         t.grad = None
     _, loss = evaluate(cfg, params, tokens)
     loss.backward()
-    return loss.detach(), {n: t.grad.detach().clone() for n, t in params.items()}
+    return loss.detach(), {n: t.grad.detach().clone() for n, t in trainable(params).items()}
+
+
+def decays(name, t):
+    """Megatron's and Strata's grouping: weight decay for weights of rank >= 2 (matrices,
+    embeddings, tables), none for biases (an LSTM's bias [2, 4E] included) and norm weights."""
+    return t.dim() >= 2 and not name.endswith(".bias")
 
 
 def make_adamw(params, lr, weight_decay=0.0, beta1=0.9, beta2=0.999, eps=1e-8):
-    """torch AdamW with Megatron's grouping: decay for tensors of rank >= 2 (matrices and
-    embeddings), none for biases and norm weights."""
-    decay = [t for t in params.values() if t.dim() >= 2]
-    no_decay = [t for t in params.values() if t.dim() < 2]
+    """torch AdamW over the trainable parameters, grouped by decays()."""
+    params = trainable(params)
+    decay = [t for n, t in params.items() if decays(n, t)]
+    no_decay = [t for n, t in params.items() if not decays(n, t)]
     groups = [{"params": decay, "weight_decay": weight_decay},
               {"params": no_decay, "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=lr, betas=(beta1, beta2), eps=eps)
@@ -348,20 +485,22 @@ def make_adamw(params, lr, weight_decay=0.0, beta1=0.9, beta2=0.999, eps=1e-8):
 
 def train(cfg, params, tokens, steps, lr, weight_decay=0.0, beta1=0.9, beta2=0.999, eps=1e-8,
           clip_grad=0.0):
-    """`steps` AdamW steps in place; step i uses rows [i*batch, (i+1)*batch) of tokens
-    [steps*batch, seq+1]. Returns the loss of each step (before its update)."""
-    tokens = torch.as_tensor(tokens, dtype=torch.int64)
-    if tokens.shape[0] % steps:
-        raise ValueError(f"tokens have {tokens.shape[0]} rows, not a multiple of steps={steps}")
-    batch = tokens.shape[0] // steps
+    """`steps` AdamW steps in place on the trainable parameters; step i uses rows
+    [i*batch, (i+1)*batch) of a Batch, or of tokens [steps*batch, seq+1]. Returns the loss of each
+    step (before its update)."""
+    data = as_batch(tokens)
+    if data.num_rows % steps:
+        raise ValueError(f"tokens have {data.num_rows} rows, not a multiple of steps={steps}")
+    batch = data.num_rows // steps
+    check_something_trains(params)
     opt = make_adamw(params, lr, weight_decay, beta1, beta2, eps)
     losses = []
     for step in range(steps):
         opt.zero_grad(set_to_none=True)
-        _, loss = evaluate(cfg, params, tokens[step * batch:(step + 1) * batch])
+        _, loss = evaluate(cfg, params, data.rows(step * batch, (step + 1) * batch))
         loss.backward()
         if clip_grad > 0:
-            torch.nn.utils.clip_grad_norm_(list(params.values()), clip_grad)
+            torch.nn.utils.clip_grad_norm_(list(trainable(params).values()), clip_grad)
         opt.step()
         losses.append(loss.item())
     return losses

@@ -127,3 +127,13 @@ def load_tokens(path):
         raise ValueError(f"{path}: expected an integer array [rows, seq + 1], got "
                          f"{tokens.dtype}{list(tokens.shape)}")
     return tokens.astype(np.int64)
+
+
+def load_int_matrix(path):
+    """Reads an integer .npy [rows, seq] (labels, positions, virtual tokens; tokens given with
+    labels) as int64."""
+    array = np.load(path, allow_pickle=False)
+    if array.ndim != 2 or array.dtype.kind not in "iu" or 0 in array.shape:
+        raise ValueError(f"{path}: expected a non-empty integer array [rows, seq], got "
+                         f"{array.dtype}{list(array.shape)}")
+    return array.astype(np.int64)
