@@ -297,8 +297,9 @@ def gpt2_positions(cfg, T, positions):
 
 def gpt2_forward(cfg, p, tokens, positions=None, virtual_tokens=None):
     T = tokens.shape[1]
-    h = p["wte.weight"][tokens] + p["wpe.weight"][gpt2_positions(cfg, T, positions)]
-    h = embed_virtual_tokens(cfg, p, h, virtual_tokens)
+    # As NeMo: virtual tokens replace word embeddings; positions are added after.
+    h = embed_virtual_tokens(cfg, p, p["wte.weight"][tokens], virtual_tokens)
+    h = h + p["wpe.weight"][gpt2_positions(cfg, T, positions)]
     for i in range(cfg.num_layers):
         a = layer_norm(p, f"h.{i}.ln_1", h, cfg.eps)
         a = merge_heads(causal_attention(*gpt2_qkv(cfg, p, i, a)))

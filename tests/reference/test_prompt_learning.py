@@ -419,17 +419,14 @@ class TestEncoders(unittest.TestCase):
 class TestVirtualTokens(unittest.TestCase):
     def test_table_of_word_embeddings_equals_the_tokens(self):
         """A prompt table holding the embeddings of some tokens gives exactly the logits of
-        feeding those tokens. The table replaces word + position embedding (the design's
-        placement), so for GPT-2 its rows hold wte[token] + wpe[position], the virtual tokens at
-        the same positions in every row."""
+        feeding those tokens. The table replaces the word embedding (NeMo's placement: position
+        embeddings are added after)."""
         for base in (LLAMA, GPT2):
             cfg = config(base, "prompt-tuning", tasks=[dict(name="t", total_virtual_tokens=3)])
             plain = models.make_config(base)
             arrays = random_arrays(cfg, seed=8)
             ids, where = np.array([5, 9, 2]), np.array([1, 2, 4])
             table = arrays["model.embed_tokens.weight" if base is LLAMA else "wte.weight"][ids]
-            if base is GPT2:
-                table = table + arrays["wpe.weight"][where]
             arrays["prompt_table.t.weight"] = table
             tokens = np.random.default_rng(9).integers(0, cfg.vocab, size=(3, 6))
             real = tokens.copy()
