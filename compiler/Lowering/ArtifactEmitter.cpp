@@ -223,6 +223,29 @@ FailureOr<KernelCall> kernelFor(Operation *op,
       .Case([](tfm::AddOp) {
         return KernelCall{K::Add, {}, {}};
       })
+      // Prompt learning (docs/prompt-learning.md).
+      .Case([](tfm::InsertVirtualTokensOp o) {
+        return KernelCall{K::InsertVirtualTokens, {int64_t(o.getOffset())},
+                          {}};
+      })
+      .Case([](tfm::MaskVirtualTokensOp o) {
+        return KernelCall{K::MaskVirtualTokens,
+                          {int64_t(o.getOffset()), int64_t(o.getRows())},
+                          {}};
+      })
+      .Case([](tfm::VirtualTokenTableGradOp o) {
+        return KernelCall{K::VirtualTokenTableGrad, {int64_t(o.getOffset())},
+                          {}};
+      })
+      .Case([](tfm::ReluOp) {
+        return KernelCall{K::Relu, {}, {}};
+      })
+      .Case([](tfm::ReluGradOp) {
+        return KernelCall{K::ReluGrad, {}, {}};
+      })
+      .Case([&](tfm::ScaleOp o) {
+        return KernelCall{K::Scale, {}, {f64(o.getFactorAttr())}};
+      })
       // The fused ops of strata-tfm-fuse-elementwise; operands and results
       // in op order.
       .Case([](tfm::BiasGeluOp o) {

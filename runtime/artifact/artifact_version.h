@@ -39,7 +39,12 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // GatherParameters (an older artifact of these is refused: recompile).
 // 0.10: the model family as data (Artifact.model_family); checkpoints of an
 // older artifact are refused: recompile.
-inline constexpr uint16_t kArtifactVersionMinor = 10;
+// 0.11: prompt learning: the kernels InsertVirtualTokens,
+// MaskVirtualTokens, VirtualTokenTableGrad, Relu, ReluGrad and Scale; labels
+// of -1 are ignored by the cross-entropy kernels, and VocabParallelLoss
+// takes the labels (an older artifact with it is refused by the operand
+// count: recompile).
+inline constexpr uint16_t kArtifactVersionMinor = 11;
 
 } // namespace strata::runtime
 

@@ -196,6 +196,26 @@ const std::vector<KernelSignature> &allKernelSignatures() {
        {}},
       // (x, loss_scale) -> y: y = x / loss_scale, scalars of one dtype
       {Kernel::Unscale, "unscale", 2, 2, 1, 1, {}, {}},
+      // Prompt learning (format 0.11; docs/prompt-learning.md).
+      //
+      // (x[P..., H], table[n, H], virtual_tokens[P...] i32) -> y: y = x but
+      // the positions whose virtual row v is in [offset, offset + n), which
+      // get table[v - offset]
+      {Kernel::InsertVirtualTokens, "insert_virtual_tokens", 3, 3, 1, 1,
+       {"offset"}, {}},
+      // (dy, virtual_tokens) -> dx: dy with those positions zeroed
+      {Kernel::MaskVirtualTokens, "mask_virtual_tokens", 2, 2, 1, 1,
+       {"offset", "rows"}, {}},
+      // (dy, virtual_tokens) -> dtable[n, H]: the positions' rows of dy
+      // summed into table rows (in position order)
+      {Kernel::VirtualTokenTableGrad, "virtual_token_table_grad", 2, 2, 1, 1,
+       {"offset"}, {}},
+      // (x) -> y = max(x, 0)
+      {Kernel::Relu, "relu", 1, 1, 1, 1, {}, {}},
+      // (x, dy) -> dx = dy where x > 0, else 0
+      {Kernel::ReluGrad, "relu_grad", 2, 2, 1, 1, {}, {}},
+      // (x) -> y = x * factor
+      {Kernel::Scale, "scale", 1, 1, 1, 1, {}, {"factor"}},
   };
   return signatures;
 }

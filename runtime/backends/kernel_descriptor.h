@@ -72,15 +72,19 @@ struct RowsShape {
 };
 
 /// Kernels over |count| elements: Gelu(Grad), Silu(Grad), SwiGLU(Grad),
-/// Dropout, Add, Copy, AccumulateGrad, Cast (from operand 0's type to the
-/// descriptor's), Unscale.
+/// Relu(Grad), Scale (the factor in floats[0]), Dropout, Add, Copy,
+/// AccumulateGrad, Cast (from operand 0's type to the descriptor's),
+/// Unscale.
 struct ElementwiseShape {
   int64_t count = 0;
 };
 
 /// Embedding(Grad): |count| ids into a table of |vocab| rows of |hidden|;
 /// the table holds rows [vocabOffset, vocabOffset + vocab) of the whole
-/// vocabulary (vocabulary-parallel), whose size is |vocabTotal|.
+/// vocabulary (vocabulary-parallel), whose size is |vocabTotal|. The
+/// virtual-token kernels (InsertVirtualTokens, MaskVirtualTokens,
+/// VirtualTokenTableGrad): |count| positions, a task's table of |vocab|
+/// rows of |hidden| at global virtual rows [vocabOffset, vocabTotal).
 struct EmbeddingShape {
   int64_t count = 0, vocab = 0, hidden = 0;
   int64_t vocabOffset = 0, vocabTotal = 0;

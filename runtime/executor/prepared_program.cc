@@ -181,6 +181,17 @@ private:
   }
   /// ids[...] into a table [vocab, hidden] (this rank's block of the
   /// vocabulary when split).
+  /// A task's virtual tokens: positions, its table's rows and columns and
+  /// its global virtual row offset, as an EmbeddingShape (vocabOffset).
+  Status virtualTokenShape(const Shape &positions, int64_t rows,
+                           int64_t columns, int64_t offset) {
+    if (offset < 0 || rows < 1)
+      return fail("virtual rows [", offset, ", ", offset + rows,
+                  ") are not a task's rows");
+    out.shape = EmbeddingShape{product(positions.begin(), positions.end()),
+                               rows, columns, offset, offset + rows};
+    return Status::ok();
+  }
   EmbeddingShape embeddingShape(const Shape &ids, const Shape &table) const {
     return {product(ids.begin(), ids.end()), table[0], table[1],
             out.block * table[0], out.blocks * table[0]};
@@ -246,9 +257,13 @@ bool isIntegerOperand(Kernel kernel, size_t i) {
   case Kernel::VocabParallelStats:
   case Kernel::VocabParallelLoss:
   case Kernel::VocabParallelCrossEntropyGrad:
+  case Kernel::MaskVirtualTokens:
+  case Kernel::VirtualTokenTableGrad:
     return i == 1;
   case Kernel::CachedAttention:
     return i == 3;
+  case Kernel::InsertVirtualTokens:
+    return i == 2;
   default:
     return false;
   }
@@ -1021,10 +1036,35 @@ Status InstructionPreparer::prepareKernel() {
     return prepareAttention(true);
   case Kernel::Gelu:
   case Kernel::Silu:
+  case Kernel::Relu:
+  case Kernel::Scale:
     STRATA_RETURN_IF_ERROR(checkSameShapes({}, {0}));
     return elementwise();
+  case Kernel::InsertVirtualTokens: {
+    const Shape table = in(1), positions = in(2);
+    STRATA_RETURN_IF_ERROR(checkRank(1, 2));
+    STRATA_RETURN_IF_ERROR(checkOperandShape(0, concat(positions, {table[1]})));
+    STRATA_RETURN_IF_ERROR(checkResultShape(0, in(0)));
+    return virtualTokenShape(positions, table[0], table[1], out.ints[0]);
+  }
+  case Kernel::MaskVirtualTokens: {
+    const Shape dy = in(0), positions = in(1);
+    if (dy.empty())
+      return fail(operandText(0), " should have rank at least 1");
+    STRATA_RETURN_IF_ERROR(checkOperandShape(0, concat(positions, {dy.back()})));
+    STRATA_RETURN_IF_ERROR(checkResultShape(0, dy));
+    return virtualTokenShape(positions, out.ints[1], dy.back(), out.ints[0]);
+  }
+  case Kernel::VirtualTokenTableGrad: {
+    const Shape positions = in(1), table = res(0);
+    if (table.size() != 2)
+      return fail(resultText(0), " should have rank 2");
+    STRATA_RETURN_IF_ERROR(checkOperandShape(0, concat(positions, {table[1]})));
+    return virtualTokenShape(positions, table[0], table[1], out.ints[0]);
+  }
   case Kernel::GeluGrad:
   case Kernel::SiluGrad:
+  case Kernel::ReluGrad:
   case Kernel::SwiGLU:
   case Kernel::Add:
     STRATA_RETURN_IF_ERROR(checkSameShapes({1}, {0}));

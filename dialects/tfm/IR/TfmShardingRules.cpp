@@ -193,6 +193,24 @@ std::optional<ShardingRule> rule(CrossEntropyGradOp op) {
   return ruleFor(op, B + "v," + B + "," + dloss + "->" + B + "v");
 }
 
+// Virtual tokens [positions..., h] over a task's table [n, h]: the rows are
+// chosen by data, so n never splits; positions and h split alike.
+std::optional<ShardingRule> rule(InsertVirtualTokensOp op) {
+  const std::string B = letters(kBatch, rankOf(op.getVirtualTokens()));
+  return ruleFor(op, B + "h,nh," + B + "->" + B + "h", "n");
+}
+
+std::optional<ShardingRule> rule(MaskVirtualTokensOp op) {
+  const std::string B = letters(kBatch, rankOf(op.getVirtualTokens()));
+  return linearIn(ruleFor(op, B + "h," + B + "->" + B + "h"), {0});
+}
+
+std::optional<ShardingRule> rule(VirtualTokenTableGradOp op) {
+  const std::string B = letters(kBatch, rankOf(op.getVirtualTokens()));
+  return withPriority(
+      linearIn(ruleFor(op, B + "h," + B + "->nh", "n"), {0}), {-1});
+}
+
 template <typename OpT>
 struct RuleModel
     : public ShardingRuleOpInterface::ExternalModel<RuleModel<OpT>, OpT> {
@@ -229,9 +247,14 @@ void mlir::strata::tfm::registerShardingRules(MLIRContext &context) {
   attachRules<MatmulOp, MatmulGradInputOp, MatmulGradWeightOp, BiasAddOp,
               BiasGradOp, EmbeddingOp, EmbeddingGradOp, LayerNormOp, RMSNormOp,
               LayerNormGradOp, RMSNormGradOp, RotaryEmbeddingOp, AttentionOp,
-              AttentionGradOp, CrossEntropyOp, CrossEntropyGradOp>(context);
+              AttentionGradOp, CrossEntropyOp, CrossEntropyGradOp,
+              InsertVirtualTokensOp, MaskVirtualTokensOp,
+              VirtualTokenTableGradOp>(context);
   attachElementwise<GeluOp, SiluOp, SwiGLUOp, GeluGradOp, SiluGradOp,
-                    SwiGLUGradOp>(context);
+                    SwiGLUGradOp, ReluOp, ReluGradOp>(context);
+  // A scaled partial sum is the sum of the scaled parts.
+  ScaleOp::attachInterface<ElementwiseModel<ScaleOp, Linearity::EachListed>>(
+      context);
   AddOp::attachInterface<ElementwiseModel<AddOp, Linearity::Joint>>(context);
   // A cast of a partial sum is (up to rounding) the sum of the casts: the
   // sum may be completed on either side, as Megatron-LM reduces gradients

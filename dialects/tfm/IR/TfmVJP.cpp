@@ -283,3 +283,45 @@ LogicalResult CrossEntropyOp::buildVJP(OpBuilder &builder,
   operandGrads.push_back(Value());
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Prompt learning (TfmPromptOps.td)
+//===----------------------------------------------------------------------===//
+
+LogicalResult InsertVirtualTokensOp::buildVJP(
+    OpBuilder &builder, ArrayRef<Value> resultGrads,
+    SmallVectorImpl<Value> &operandGrads) {
+  Value dy = resultGrads[0];
+  if (!dy) {
+    operandGrads.append({Value(), Value(), Value()});
+    return success();
+  }
+  const int64_t rows = cast<RankedTensorType>(getTable().getType()).getDimSize(0);
+  // The replaced positions reach the output through the table only.
+  operandGrads.push_back(MaskVirtualTokensOp::create(
+      builder, getLoc(), dy, getVirtualTokens(), getOffsetAttr(),
+      builder.getI64IntegerAttr(rows)));
+  operandGrads.push_back(VirtualTokenTableGradOp::create(
+      builder, getLoc(), getTable().getType(), dy, getVirtualTokens(),
+      getOffsetAttr()));
+  operandGrads.push_back(Value());
+  return success();
+}
+
+LogicalResult ReluOp::buildVJP(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                               SmallVectorImpl<Value> &operandGrads) {
+  Value dy = resultGrads[0];
+  operandGrads.push_back(
+      dy ? ReluGradOp::create(builder, getLoc(), getInput(), dy).getResult()
+         : Value());
+  return success();
+}
+
+LogicalResult ScaleOp::buildVJP(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                SmallVectorImpl<Value> &operandGrads) {
+  Value dy = resultGrads[0];
+  operandGrads.push_back(
+      dy ? ScaleOp::create(builder, getLoc(), dy, getFactorAttr()).getResult()
+         : Value());
+  return success();
+}

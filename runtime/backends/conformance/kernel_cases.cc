@@ -283,6 +283,30 @@ std::vector<KernelCase> makeCases() {
   }
   add(single("silu", Kernel::Silu, {in("x", kRows), out("y", kRows)}, {0},
              {1}));
+  add(single("relu", Kernel::Relu, {in("x", kRows), out("y", kRows)}, {0},
+             {1}));
+  add(single("relu_grad", Kernel::ReluGrad,
+             {in("x", kRows), in("dy", kRows), out("dx", kRows)}, {0, 1}, {2}));
+  add(single("scale", Kernel::Scale, {in("x", kRows), out("y", kRows)}, {0},
+             {1}, {}, {0.375}));
+
+  // A task's virtual tokens: global virtual rows [4, 9) of ids in [0, 12)
+  // (other tasks' rows) with every third position a real token (-1).
+  add(single("insert_virtual_tokens", Kernel::InsertVirtualTokens,
+             {in("x", {3, 7, 10}), in("table", {5, 10}),
+              labelsWithIgnored("virtual_tokens", {3, 7}, 12),
+              out("y", {3, 7, 10})},
+             {0, 1, 2}, {3}, {4}));
+  add(single("mask_virtual_tokens", Kernel::MaskVirtualTokens,
+             {in("dy", {3, 7, 10}),
+              labelsWithIgnored("virtual_tokens", {3, 7}, 12),
+              out("dx", {3, 7, 10})},
+             {0, 1}, {2}, {4, 5}));
+  add(single("virtual_token_table_grad", Kernel::VirtualTokenTableGrad,
+             {in("dy", {3, 7, 10}),
+              labelsWithIgnored("virtual_tokens", {3, 7}, 12),
+              out("dtable", {5, 10})},
+             {0, 1}, {2}, {4}));
   add(single("silu_grad", Kernel::SiluGrad,
              {in("x", kRows), in("dy", kRows), out("dx", kRows)}, {0, 1}, {2}));
   add(single("swiglu", Kernel::SwiGLU,

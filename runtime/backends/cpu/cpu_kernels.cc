@@ -24,6 +24,7 @@
 #include "runtime/kernels/cpu/gemm.h"
 #include "runtime/kernels/cpu/layer_norm.h"
 #include "runtime/kernels/cpu/mixed_precision.h"
+#include "runtime/kernels/cpu/prompt_learning.h"
 #include "runtime/kernels/cpu/rms_norm.h"
 #include "runtime/kernels/cpu/rotary_embedding.h"
 
@@ -600,6 +601,33 @@ Status runKernel(const KernelDescriptor &p, const KernelRunContext &c) {
   case Kernel::Unscale:
     *a.out(0) = T(a.scalar(0) / a.scalar(1));
     return Status::ok();
+  case Kernel::InsertVirtualTokens: {
+    const auto &e = p.as<EmbeddingShape>();
+    cpu::insertVirtualTokens<T>(a.in(0), a.in(1), a.ids(2), e.count,
+                                e.vocabOffset, e.vocab, e.hidden, a.out(0));
+    return Status::ok();
+  }
+  case Kernel::MaskVirtualTokens: {
+    const auto &e = p.as<EmbeddingShape>();
+    cpu::maskVirtualTokens<T>(a.in(0), a.ids(1), e.count, e.vocabOffset,
+                              e.vocab, e.hidden, a.out(0));
+    return Status::ok();
+  }
+  case Kernel::VirtualTokenTableGrad: {
+    const auto &e = p.as<EmbeddingShape>();
+    cpu::virtualTokenTableGrad<T>(a.in(0), a.ids(1), e.count, e.vocabOffset,
+                                  e.vocab, e.hidden, a.out(0));
+    return Status::ok();
+  }
+  case Kernel::Relu:
+    cpu::reluForward<T>(a.in(0), a.out(0), a.inSize(0));
+    return Status::ok();
+  case Kernel::ReluGrad:
+    cpu::reluBackward<T>(a.in(0), a.in(1), a.out(0), a.inSize(0));
+    return Status::ok();
+  case Kernel::Scale:
+    cpu::scale<T>(a.in(0), p.floats[0], a.out(0), a.inSize(0));
+    return Status::ok();
   default:
     return Status::internal(p.where + ": not a CPU kernel");
   }
@@ -647,7 +675,13 @@ constexpr Kernel kComputeKernels[] = {Kernel::Embedding,
                                       Kernel::VocabParallelLoss,
                                       Kernel::VocabParallelCrossEntropyGrad,
                                       Kernel::GradSquareSum,
-                                      Kernel::Unscale};
+                                      Kernel::Unscale,
+                                      Kernel::InsertVirtualTokens,
+                                      Kernel::MaskVirtualTokens,
+                                      Kernel::VirtualTokenTableGrad,
+                                      Kernel::Relu,
+                                      Kernel::ReluGrad,
+                                      Kernel::Scale};
 
 /// The kernels that run in F32 and F64 only.
 bool isWideOnly(Kernel kernel) {

@@ -65,6 +65,7 @@ DispatchTable buildDispatchTable() {
   cuda::addBiasKernels(table);
   cuda::addDropoutKernels(table);
   cuda::addEmbeddingKernels(table);
+  cuda::addPromptLearningKernels(table);
   cuda::addRotaryKernels(table);
   cuda::addKVCacheKernels(table);
   cuda::addAttentionKernels(table);

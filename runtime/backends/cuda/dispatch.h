@@ -141,6 +141,7 @@ void addNormKernels(DispatchTable &table);
 void addBiasKernels(DispatchTable &table);
 void addDropoutKernels(DispatchTable &table);
 void addEmbeddingKernels(DispatchTable &table);
+void addPromptLearningKernels(DispatchTable &table);
 void addRotaryKernels(DispatchTable &table);
 void addKVCacheKernels(DispatchTable &table);
 void addAttentionKernels(DispatchTable &table);

@@ -50,6 +50,15 @@ Status runElementwise(const KernelDescriptor &p, const KernelRunContext &c,
   case Kernel::SwiGLU:
     k::swiglu<T>(a.in(0), a.in(1), a.out(0), n, stream);
     break;
+  case Kernel::Relu:
+    k::relu<T>(a.in(0), a.out(0), n, stream);
+    break;
+  case Kernel::ReluGrad:
+    k::reluGrad<T>(a.in(0), a.in(1), a.out(0), n, stream);
+    break;
+  case Kernel::Scale:
+    k::scale<T>(a.in(0), float(p.floats[0]), a.out(0), n, stream);
+    break;
   case Kernel::SwiGLUGrad:
     k::swigluGrad<T>(a.in(0), a.in(1), a.in(2), a.out(0), a.out(1), n, stream);
     break;
@@ -112,7 +121,8 @@ Status zeroGrads(const KernelDescriptor &p, const KernelRunContext &c,
 constexpr Kernel kElementwiseKernels[] = {
     Kernel::Add,    Kernel::AccumulateGrad, Kernel::Copy, Kernel::BiasAdd,
     Kernel::Gelu,   Kernel::GeluGrad,       Kernel::Silu, Kernel::SiluGrad,
-    Kernel::SwiGLU, Kernel::SwiGLUGrad};
+    Kernel::SwiGLU, Kernel::SwiGLUGrad,     Kernel::Relu, Kernel::ReluGrad,
+    Kernel::Scale};
 
 template <typename T> void addFamily(DispatchTable &table, DType dtype) {
   for (Kernel kernel : kElementwiseKernels)

@@ -62,6 +62,22 @@ __global__ void siluGradKernel(const T *x, const T *dy, T *dx, int64_t n) {
   }
 }
 
+template <typename T> __global__ void reluKernel(const T *x, T *out, int64_t n) {
+  STRATA_GRID_STRIDE(i, n) { out[i] = load(x[i]) > 0.0f ? x[i] : store<T>(0.0f); }
+}
+
+template <typename T>
+__global__ void reluGradKernel(const T *x, const T *dy, T *dx, int64_t n) {
+  STRATA_GRID_STRIDE(i, n) {
+    dx[i] = load(x[i]) > 0.0f ? dy[i] : store<T>(0.0f);
+  }
+}
+
+template <typename T>
+__global__ void scaleKernel(const T *x, float factor, T *out, int64_t n) {
+  STRATA_GRID_STRIDE(i, n) { out[i] = store<T>(load(x[i]) * factor); }
+}
+
 template <typename T>
 __global__ void swigluKernel(const T *gate, const T *up, T *out, int64_t n) {
   STRATA_GRID_STRIDE(i, n) {
@@ -122,6 +138,18 @@ void siluGrad(const T *x, const T *dy, T *dx, int64_t n, cudaStream_t stream) {
   siluGradKernel<<<gridFor(n), kThreads, 0, stream>>>(x, dy, dx, n);
 }
 template <typename T>
+void relu(const T *x, T *out, int64_t n, cudaStream_t stream) {
+  reluKernel<<<gridFor(n), kThreads, 0, stream>>>(x, out, n);
+}
+template <typename T>
+void reluGrad(const T *x, const T *dy, T *dx, int64_t n, cudaStream_t stream) {
+  reluGradKernel<<<gridFor(n), kThreads, 0, stream>>>(x, dy, dx, n);
+}
+template <typename T>
+void scale(const T *x, float factor, T *out, int64_t n, cudaStream_t stream) {
+  scaleKernel<<<gridFor(n), kThreads, 0, stream>>>(x, factor, out, n);
+}
+template <typename T>
 void swiglu(const T *gate, const T *up, T *out, int64_t n,
             cudaStream_t stream) {
   swigluKernel<<<gridFor(n), kThreads, 0, stream>>>(gate, up, out, n);
@@ -147,6 +175,9 @@ void cast(const From *in, To *out, int64_t n, cudaStream_t stream) {
                             cudaStream_t);                                     \
   template void silu<T>(const T *, T *, int64_t, cudaStream_t);                \
   template void siluGrad<T>(const T *, const T *, T *, int64_t, cudaStream_t); \
+  template void relu<T>(const T *, T *, int64_t, cudaStream_t);                \
+  template void reluGrad<T>(const T *, const T *, T *, int64_t, cudaStream_t); \
+  template void scale<T>(const T *, float, T *, int64_t, cudaStream_t);        \
   template void swiglu<T>(const T *, const T *, T *, int64_t, cudaStream_t);   \
   template void swigluGrad<T>(const T *, const T *, const T *, T *, T *,       \
                               int64_t, cudaStream_t);

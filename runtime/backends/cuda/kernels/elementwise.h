@@ -43,6 +43,14 @@ template <typename T>
 void silu(const T *x, T *out, int64_t n, cudaStream_t stream);
 template <typename T>
 void siluGrad(const T *x, const T *dy, T *dx, int64_t n, cudaStream_t stream);
+/// ReLU: out = max(x, 0), and its backward dx = dy where x > 0.
+template <typename T>
+void relu(const T *x, T *out, int64_t n, cudaStream_t stream);
+template <typename T>
+void reluGrad(const T *x, const T *dy, T *dx, int64_t n, cudaStream_t stream);
+/// out = x * factor (LoRA's alpha / r), in f32.
+template <typename T>
+void scale(const T *x, float factor, T *out, int64_t n, cudaStream_t stream);
 /// SwiGLU: out = silu(gate) * up, and its backward into dgate, dup.
 template <typename T>
 void swiglu(const T *gate, const T *up, T *out, int64_t n,

@@ -1,0 +1,39 @@
+//===- prompt_learning.h - virtual tokens on the GPU -------------*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// runtime/kernels/cpu/prompt_learning.h's virtual-token kernels: a task's
+// table rows [offset, offset + rows) of the global virtual rows in place of
+// embeddings, the input's gradient with those positions zeroed, and the
+// table's gradient (a fixed-order sum over positions: deterministic).
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_RUNTIME_BACKENDS_CUDA_KERNELS_PROMPT_LEARNING_H
+#define STRATA_RUNTIME_BACKENDS_CUDA_KERNELS_PROMPT_LEARNING_H
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+namespace strata::runtime::cuda::kernels {
+
+template <typename T>
+void insertVirtualTokens(const T *x, const T *table, const int32_t *vt,
+                         int64_t positions, int64_t offset, int64_t rows,
+                         int64_t hidden, T *y, cudaStream_t stream);
+
+template <typename T>
+void maskVirtualTokens(const T *dy, const int32_t *vt, int64_t positions,
+                       int64_t offset, int64_t rows, int64_t hidden, T *dx,
+                       cudaStream_t stream);
+
+/// dtable[r, h] = sum over p in order with vt[p] = offset + r of dy[p, h],
+/// in f32; one thread per table element.
+template <typename T>
+void virtualTokenTableGrad(const T *dy, const int32_t *vt, int64_t positions,
+                           int64_t offset, int64_t rows, int64_t hidden,
+                           T *dtable, cudaStream_t stream);
+
+} // namespace strata::runtime::cuda::kernels
+
+#endif // STRATA_RUNTIME_BACKENDS_CUDA_KERNELS_PROMPT_LEARNING_H
