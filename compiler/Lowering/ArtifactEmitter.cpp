@@ -246,6 +246,12 @@ FailureOr<KernelCall> kernelFor(Operation *op,
       .Case([&](tfm::ScaleOp o) {
         return KernelCall{K::Scale, {}, {f64(o.getFactorAttr())}};
       })
+      .Case([](tfm::LstmOp) {
+        return KernelCall{K::Lstm, {}, {}};
+      })
+      .Case([](tfm::LstmGradOp) {
+        return KernelCall{K::LstmGrad, {}, {}};
+      })
       // The fused ops of strata-tfm-fuse-elementwise; operands and results
       // in op order.
       .Case([](tfm::BiasGeluOp o) {

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "frontends/tfmgen/TfmGen.h"
+#include "frontends/tfmgen/TfmEmitter.h"
 
 #include "dialects/tfm/IR/TfmOps.h"
 
@@ -25,108 +26,24 @@ using namespace mlir;
 using namespace mlir::strata;
 
 namespace strata::frontend {
-namespace {
-
-class TfmEmitter {
-public:
-  TfmEmitter(const ModelDescription &description, MLIRContext &context)
-      : d(description), ctx(context), builder(&context) {
-    switch (d.precision) {
-    case Precision::FP32:
-      floatType = builder.getF32Type();
-      break;
-    case Precision::BF16:
-      floatType = builder.getBF16Type();
-      break;
-    case Precision::FP16:
-      floatType = builder.getF16Type();
-      break;
-    case Precision::FP64:
-      floatType = builder.getF64Type();
-      break;
-    }
-    // Mixed precision O1 keeps f32 parameters and casts each read to the
-    // compute type; O2 stores them in it, with f32 main parameters.
-    parameterType = d.mixedPrecision == MixedPrecision::O1
-                        ? Type(builder.getF32Type())
-                        : floatType;
-    indexType = builder.getI32Type();
-    batch = d.microBatchSize;
-    seq = d.seqLength;
-  }
-
-  OwningOpRef<ModuleOp> emit();
-
-private:
-  // Types.
-  RankedTensorType floatTensor(ArrayRef<int64_t> shape) {
-    return RankedTensorType::get(shape, floatType);
-  }
-  RankedTensorType hiddenType() {
-    return floatTensor({batch, seq, d.hiddenSize});
-  }
-
-  Location nameLoc(const std::string &name) {
-    return NameLoc::get(builder.getStringAttr(name));
-  }
-
-  // Parameters: declared at module level, read where used.
-  enum class Decay { Yes, No };
-  Value parameter(const std::string &name, ArrayRef<int64_t> shape,
-                  tfm::InitAttr init, Decay decay);
-  Value weight(const std::string &name, ArrayRef<int64_t> shape, double std) {
-    return parameter(name, shape,
-                     tfm::InitAttr::get(&ctx, tfm::InitKind::normal, std),
-                     Decay::Yes);
-  }
-  Value bias(const std::string &name, ArrayRef<int64_t> shape) {
-    return parameter(name, shape,
-                     tfm::InitAttr::get(&ctx, tfm::InitKind::zeros), Decay::No);
-  }
-
-  // Model pieces.
-  Value emitEmbeddings(Value tokens, Value positions, Value &wordEmbeddings);
-  Value emitNorm(const std::string &prefix, Value x);
-  Value emitLinear(const std::string &prefix, Value x,
-                   ArrayRef<int64_t> outShape, int64_t contracting, double std);
-  Value emitAttention(const std::string &prefix, Value x, Value positions);
-  Value emitMlp(const std::string &prefix, Value x);
-  Value emitDropout(Value x, double rate) {
-    if (rate <= 0.0)
-      return x;
-    return tfm::DropoutOp::create(builder, x.getLoc(), x,
-                                  builder.getF64FloatAttr(rate),
-                                  /*rng_stream=*/IntegerAttr(),
-                                  /*mask_split_dim=*/IntegerAttr(),
-                                  /*mask_split_axis=*/StringAttr());
-  }
-  void emitLayer(int64_t index, Value &hidden, Value positions);
-  DictionaryAttr configAttr();
-  DictionaryAttr recordedKeysAttr();
-
-  const ModelDescription &d;
-  MLIRContext &ctx;
-  OpBuilder builder;
-  ModuleOp module;
-  Type floatType, parameterType, indexType;
-  int64_t batch = 0, seq = 0;
-  Operation *forwardOp = nullptr; // parameters are declared before it
-};
+namespace detail {
 
 Value TfmEmitter::parameter(const std::string &name, ArrayRef<int64_t> shape,
-                            tfm::InitAttr init, Decay decay) {
+                            tfm::InitAttr init, Decay decay, Role role) {
   RankedTensorType type = floatTensor(shape);
   RankedTensorType stored = type.clone(parameterType);
+  const bool trainable =
+      role == Role::Trained || (role == Role::Base && !d.freezesBase());
   {
     OpBuilder::InsertionGuard guard(builder);
     builder.setInsertionPoint(forwardOp);
     tfm::ParameterOp::create(
         builder, nameLoc(name), builder.getStringAttr(name),
         TypeAttr::get(stored), init,
-        /*trainable=*/builder.getUnitAttr(),
+        /*trainable=*/trainable ? builder.getUnitAttr() : UnitAttr(),
         /*weight_decay=*/decay == Decay::Yes ? builder.getUnitAttr()
                                              : UnitAttr(),
-        /*main=*/d.mixedPrecision == MixedPrecision::O2
+        /*main=*/trainable && d.mixedPrecision == MixedPrecision::O2
             ? TypeAttr::get(builder.getF32Type())
             : TypeAttr());
   }
@@ -182,6 +99,12 @@ Value TfmEmitter::emitAttention(const std::string &prefix, Value x,
   Value q = emitLinear(prefix + ".query", x, {heads, dim}, 1, std);
   Value k = emitLinear(prefix + ".key", x, {groups, dim}, 1, std);
   Value v = emitLinear(prefix + ".value", x, {groups, dim}, 1, std);
+  if (d.lora.enabled && d.lora.attentionQkv) {
+    Value qkv[] = {q, k, v};
+    addLora(prefix + ".lora_qkv", x, 1, {"query", "key", "value"},
+            {{heads, dim}, {groups, dim}, {groups, dim}}, qkv);
+    q = qkv[0], k = qkv[1], v = qkv[2];
+  }
   if (d.positionEmbedding == PositionEmbedding::Rope) {
     // Megatron rounds the rotated width down to an even number of dims.
     int64_t rotary = static_cast<int64_t>(d.rotaryPercentage * dim) / 2 * 2;
@@ -203,7 +126,11 @@ Value TfmEmitter::emitAttention(const std::string &prefix, Value x,
           builder.getF64FloatAttr(1.0 / std::sqrt(static_cast<double>(dim))),
           dropout, /*rng_stream=*/IntegerAttr(), /*head_shard_axis=*/StringAttr())
           .getResult();
-  return emitLinear(prefix + ".output", context, {d.hiddenSize}, 2, outputStd);
+  Value out =
+      emitLinear(prefix + ".output", context, {d.hiddenSize}, 2, outputStd);
+  if (d.lora.enabled && d.lora.attentionDense)
+    addLora(prefix + ".lora_dense", context, 2, {""}, {{d.hiddenSize}}, out);
+  return out;
 }
 
 Value TfmEmitter::emitMlp(const std::string &prefix, Value x) {
@@ -215,10 +142,18 @@ Value TfmEmitter::emitMlp(const std::string &prefix, Value x) {
   if (d.activation == Activation::SwiGLU) {
     Value gate = emitLinear(prefix + ".gate", x, {ffn}, 1, std);
     Value up = emitLinear(prefix + ".up", x, {ffn}, 1, std);
+    if (d.lora.enabled && d.lora.mlpFc1) {
+      Value gateUp[] = {gate, up};
+      addLora(prefix + ".lora_fc1", x, 1, {"gate", "up"}, {{ffn}, {ffn}},
+              gateUp);
+      gate = gateUp[0], up = gateUp[1];
+    }
     h = tfm::SwiGLUOp::create(builder, nameLoc(prefix + ".activation"), gate,
                               up);
   } else {
     Value fc1 = emitLinear(prefix + ".fc1", x, {ffn}, 1, std);
+    if (d.lora.enabled && d.lora.mlpFc1)
+      addLora(prefix + ".lora_fc1", x, 1, {""}, {{ffn}}, fc1);
     auto approximation = d.activation == Activation::FastGelu
                              ? tfm::GeluApproximation::tanh
                              : tfm::GeluApproximation::erf;
@@ -226,7 +161,10 @@ Value TfmEmitter::emitMlp(const std::string &prefix, Value x) {
                             approximation, fc1);
   }
   h = emitDropout(h, d.ffnDropout);
-  return emitLinear(prefix + ".fc2", h, {d.hiddenSize}, 1, outputStd);
+  Value out = emitLinear(prefix + ".fc2", h, {d.hiddenSize}, 1, outputStd);
+  if (d.lora.enabled && d.lora.mlpFc2)
+    addLora(prefix + ".lora_fc2", h, 1, {""}, {{d.hiddenSize}}, out);
+  return out;
 }
 
 void TfmEmitter::emitLayer(int64_t index, Value &hidden, Value positions) {
@@ -258,12 +196,15 @@ void TfmEmitter::emitLayer(int64_t index, Value &hidden, Value positions) {
 }
 
 Value TfmEmitter::emitEmbeddings(Value tokens, Value positions,
-                                 Value &wordEmbeddings) {
+                                 Value virtualTokens, Value &wordEmbeddings) {
   wordEmbeddings = weight("embedding.word_embeddings.weight",
                           {d.paddedVocabSize, d.hiddenSize}, d.initMethodStd);
   Value x = tfm::EmbeddingOp::create(builder, nameLoc("embedding"),
                                      hiddenType(), wordEmbeddings, tokens,
                                      /*vocab_shard_axis=*/StringAttr());
+  // As NeMo: virtual tokens replace word embeddings, positions come after.
+  if (virtualTokens)
+    x = emitVirtualTokens(x, virtualTokens);
   if (d.positionEmbedding == PositionEmbedding::LearnedAbsolute) {
     Value table =
         weight("embedding.position_embeddings.weight",
@@ -377,21 +318,31 @@ OwningOpRef<ModuleOp> TfmEmitter::emit() {
   RankedTensorType lossType = RankedTensorType::get(
       {}, floatType.isF64() ? floatType : builder.getF32Type());
   builder.setInsertionPointToEnd(module.getBody());
+  // With virtual tokens a fourth input says which positions are virtual
+  // (docs/prompt-learning.md).
+  SmallVector<Type> inputs = {idsType, idsType, idsType};
+  if (d.virtualPromptStyle)
+    inputs.push_back(idsType);
   auto forward = func::FuncOp::create(
       builder, nameLoc(kForwardFunctionName), kForwardFunctionName,
-      builder.getFunctionType({idsType, idsType, idsType},
-                              {logitsType, lossType}));
+      builder.getFunctionType(inputs, {logitsType, lossType}));
   forwardOp = forward;
   forward.setArgAttr(0, "tfm.name", builder.getStringAttr("tokens"));
   forward.setArgAttr(1, "tfm.name", builder.getStringAttr("positions"));
   forward.setArgAttr(2, "tfm.name", builder.getStringAttr("labels"));
+  if (d.virtualPromptStyle)
+    forward.setArgAttr(3, "tfm.name",
+                       builder.getStringAttr(kVirtualTokensArgumentName));
   Block *entry = forward.addEntryBlock();
   builder.setInsertionPointToStart(entry);
   Value tokens = entry->getArgument(0), positions = entry->getArgument(1),
         labels = entry->getArgument(2);
+  Value virtualTokens =
+      d.virtualPromptStyle ? entry->getArgument(3) : Value();
 
   Value wordEmbeddings;
-  Value hidden = emitEmbeddings(tokens, positions, wordEmbeddings);
+  Value hidden =
+      emitEmbeddings(tokens, positions, virtualTokens, wordEmbeddings);
   Value layerPositions =
       d.positionEmbedding == PositionEmbedding::Rope ? positions : Value();
   for (int64_t i = 0; i < d.numLayers; ++i)
@@ -410,12 +361,12 @@ OwningOpRef<ModuleOp> TfmEmitter::emit() {
   return owned;
 }
 
-} // namespace
+} // namespace detail
 
 OwningOpRef<ModuleOp> emitTfmModule(const ModelDescription &description,
                                     MLIRContext &context) {
   context.loadDialect<tfm::TfmDialect, func::FuncDialect>();
-  return TfmEmitter(description, context).emit();
+  return detail::TfmEmitter(description, context).emit();
 }
 
 } // namespace strata::frontend

@@ -18,9 +18,14 @@
 namespace strata::frontend {
 
 /// Name of the entry function:
-///   forward(tokens, positions, labels : [micro_batch, seq] i32)
+///   forward(tokens, positions, labels : [micro_batch, seq] i32
+///           [, virtual_tokens : [micro_batch, seq] i32])
 ///     -> (logits [micro_batch, seq, padded_vocab], loss f32 scalar)
+/// with virtual_tokens when the description has a virtual prompt style
+/// (docs/prompt-learning.md). A label of -1 is ignored.
 inline constexpr const char *kForwardFunctionName = "forward";
+/// The tfm.name of forward's fourth input.
+inline constexpr const char *kVirtualTokensArgumentName = "virtual_tokens";
 
 /// Module attribute holding the effective description (NeMo key names).
 inline constexpr const char *kConfigAttrName = "tfm.config";

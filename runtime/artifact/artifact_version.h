@@ -40,7 +40,8 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // 0.10: the model family as data (Artifact.model_family); checkpoints of an
 // older artifact are refused: recompile.
 // 0.11: prompt learning: the kernels InsertVirtualTokens,
-// MaskVirtualTokens, VirtualTokenTableGrad, Relu, ReluGrad and Scale; labels
+// MaskVirtualTokens, VirtualTokenTableGrad, Relu, ReluGrad, Scale, Lstm and
+// LstmGrad; labels
 // of -1 are ignored by the cross-entropy kernels, and VocabParallelLoss
 // takes the labels (an older artifact with it is refused by the operand
 // count: recompile).

@@ -216,6 +216,12 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       {Kernel::ReluGrad, "relu_grad", 2, 2, 1, 1, {}, {}},
       // (x) -> y = x * factor
       {Kernel::Scale, "scale", 1, 1, 1, 1, {}, {"factor"}},
+      // (x[T, I], w_ih[2, 4E, I], w_hh[2, 4E, E], bias[2, 4E]) -> y[T, 2E]:
+      // one bidirectional LSTM layer, gates i, f, g, o (tfm.lstm)
+      {Kernel::Lstm, "lstm", 4, 4, 1, 1, {}, {}},
+      // (x, w_ih, w_hh, bias, dy) -> (dx, dw_ih, dw_hh, dbias): its
+      // backward, the forward recomputed in the scratch
+      {Kernel::LstmGrad, "lstm_grad", 5, 5, 4, 4, {}, {}},
   };
   return signatures;
 }

@@ -179,13 +179,19 @@ struct CollectiveShape {
   int64_t peerOffset = 0, tag = 0;
 };
 
+/// Lstm(Grad): one bidirectional layer over |steps| inputs of |inputs|
+/// features, |units| per direction (tfm.lstm).
+struct LstmShape {
+  int64_t steps = 0, inputs = 0, units = 0;
+};
+
 /// Kernels without a shape of their own (ClipCoefficient).
 struct NoShape {};
 
 using KernelShape =
     std::variant<NoShape, GemmShape, RowsShape, ElementwiseShape,
                  EmbeddingShape, RotaryShape, AttentionShape, CrossEntropyShape,
-                 CacheShape, OptimizerShape, CollectiveShape>;
+                 CacheShape, OptimizerShape, CollectiveShape, LstmShape>;
 
 //===----------------------------------------------------------------------===//
 // The descriptor

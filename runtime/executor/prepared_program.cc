@@ -1062,6 +1062,30 @@ Status InstructionPreparer::prepareKernel() {
     STRATA_RETURN_IF_ERROR(checkOperandShape(0, concat(positions, {table[1]})));
     return virtualTokenShape(positions, table[0], table[1], out.ints[0]);
   }
+  case Kernel::Lstm:
+  case Kernel::LstmGrad: {
+    const Shape x = in(0), wh = in(2);
+    STRATA_RETURN_IF_ERROR(checkRank(0, 2));
+    if (wh.size() != 3 || wh[0] != 2 || wh[1] != 4 * wh[2])
+      return fail(operandText(2), " should be [2, 4 E, E]");
+    const int64_t units = wh[2];
+    STRATA_RETURN_IF_ERROR(checkOperandShape(1, {2, 4 * units, x[1]}));
+    STRATA_RETURN_IF_ERROR(checkOperandShape(3, {2, 4 * units}));
+    const Shape y = {x[0], 2 * units};
+    out.shape = LstmShape{x[0], x[1], units};
+    if (out.kernel == Kernel::Lstm) {
+      // Per direction the cell state (E).
+      out.scratchBytes = floatBytes(2 * units);
+      return checkResultShape(0, y);
+    }
+    STRATA_RETURN_IF_ERROR(checkOperandShape(4, y));
+    for (size_t i = 0; i < 4; ++i)
+      STRATA_RETURN_IF_ERROR(checkResultShape(i, in(i)));
+    // The recomputed forward per step (gates 4E, cell E, output E) and the
+    // running gradients (dh, dc: E each; dz: 4E).
+    out.scratchBytes = floatBytes(x[0] * 6 * units + 6 * units);
+    return Status::ok();
+  }
   case Kernel::GeluGrad:
   case Kernel::SiluGrad:
   case Kernel::ReluGrad:

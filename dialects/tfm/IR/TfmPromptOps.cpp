@@ -68,3 +68,51 @@ LogicalResult VirtualTokenTableGradOp::verify() {
     return failure();
   return verifyOffset(*this, getOffset());
 }
+
+namespace {
+
+/// The LSTM shapes: input [T, I], weight_ih [2, 4E, I], weight_hh [2, 4E,
+/// E], bias [2, 4E], output [T, 2E].
+LogicalResult verifyLstm(Operation *op, Value input, Value weightIh,
+                         Value weightHh, Value bias, Value output) {
+  ArrayRef<int64_t> x = shapeOf(input), wi = shapeOf(weightIh),
+                    wh = shapeOf(weightHh), b = shapeOf(bias),
+                    y = shapeOf(output);
+  if (x.size() != 2)
+    return op->emitOpError() << "expected an input [steps, features], got "
+                             << formatShape(x);
+  if (wh.size() != 3 || wh[0] != 2 || wh[1] != 4 * wh[2])
+    return op->emitOpError()
+           << "expected weight_hh [2, 4 E, E] (two directions, gates i, f, "
+              "g, o), got "
+           << formatShape(wh);
+  const int64_t units = wh[2];
+  const SmallVector<int64_t> wiWant = {2, 4 * units, x[1]},
+                             bWant = {2, 4 * units},
+                             yWant = {x[0], 2 * units};
+  if (!shapesAgree(wiWant, wi))
+    return op->emitOpError() << "expected weight_ih of shape "
+                             << formatShape(wiWant) << ", got "
+                             << formatShape(wi);
+  if (!shapesAgree(bWant, b))
+    return op->emitOpError() << "expected a bias of shape "
+                             << formatShape(bWant) << ", got "
+                             << formatShape(b);
+  if (!shapesAgree(yWant, y))
+    return op->emitOpError()
+           << "expected an output of shape " << formatShape(yWant)
+           << " (both directions' units), got " << formatShape(y);
+  return success();
+}
+
+} // namespace
+
+LogicalResult LstmOp::verify() {
+  return verifyLstm(*this, getInput(), getWeightIh(), getWeightHh(), getBias(),
+                    getResult());
+}
+
+LogicalResult LstmGradOp::verify() {
+  return verifyLstm(*this, getInput(), getWeightIh(), getWeightHh(), getBias(),
+                    getResultGrad());
+}

@@ -132,4 +132,64 @@ def Tfm_ScaleOp : Tfm_Op<"scale", [DeclareOpInterfaceMethods<Tfm_VJPOpInterface>
   let assemblyFormat = "$input `by` $factor attr-dict `:` type($input)";
 }
 
+def Tfm_LstmOp : Tfm_Op<"lstm", [DeclareOpInterfaceMethods<Tfm_VJPOpInterface>,
+    Pure, Tfm_SameFloatElementType]> {
+  let summary = "One bidirectional LSTM layer over a sequence";
+  let description = [{
+    p-tuning's LSTM prompt encoder, one layer (PyTorch's `torch.nn.LSTM`
+    with `bidirectional=True` over one sequence, zero initial states). For
+    direction `d` (0 forward in time, 1 backward), with gates in PyTorch's
+    order i, f, g, o of `E` units each:
+    `z = w_ih[d] x_t + w_hh[d] h + bias[d]`, `c = sigmoid(f) c +
+    sigmoid(i) tanh(g)`, `h = sigmoid(o) tanh(c)`; `result[t, d E : (d + 1)
+    E] = h` at step t. `bias` is PyTorch's `bias_ih + bias_hh`.
+
+    ```mlir
+    %y = tfm.lstm %x, %w_ih, %w_hh, %b : tensor<10x64xf32>, tensor<2x128x64xf32>, tensor<2x128x32xf32>, tensor<2x128xf32> -> tensor<10x64xf32>
+    ```
+
+    **Constraints:** `input [T, I]`, `weight_ih [2, 4E, I]`, `weight_hh [2,
+    4E, E]`, `bias [2, 4E]`, `result [T, 2E]`.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$input, Tfm_FloatTensor:$weight_ih,
+                       Tfm_FloatTensor:$weight_hh, Tfm_FloatTensor:$bias);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight_ih `,` $weight_hh `,` $bias attr-dict `:`
+    type($input) `,` type($weight_ih) `,` type($weight_hh) `,` type($bias)
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_LstmGradOp : Tfm_Op<"lstm_grad", [Pure, Tfm_SameFloatElementType,
+    AllTypesMatch<["input", "input_grad"]>,
+    AllTypesMatch<["weight_ih", "weight_ih_grad"]>,
+    AllTypesMatch<["weight_hh", "weight_hh_grad"]>,
+    AllTypesMatch<["bias", "bias_grad"]>]> {
+  let summary = "Gradient of tfm.lstm";
+  let description = [{
+    Back-propagation through time of `tfm.lstm`: the forward is recomputed
+    from the operands (the sequences of a prompt encoder are short), then
+    the gradients of the input, both weights and the bias.
+
+    ```mlir
+    %dx, %dwi, %dwh, %db = tfm.lstm_grad %x, %w_ih, %w_hh, %b, %dy : tensor<10x64xf32>, tensor<2x128x64xf32>, tensor<2x128x32xf32>, tensor<2x128xf32>, tensor<10x64xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_FloatTensor:$input, Tfm_FloatTensor:$weight_ih,
+                       Tfm_FloatTensor:$weight_hh, Tfm_FloatTensor:$bias,
+                       Tfm_FloatTensor:$result_grad);
+  let results = (outs Tfm_FloatTensor:$input_grad,
+                      Tfm_FloatTensor:$weight_ih_grad,
+                      Tfm_FloatTensor:$weight_hh_grad,
+                      Tfm_FloatTensor:$bias_grad);
+  let assemblyFormat = [{
+    $input `,` $weight_ih `,` $weight_hh `,` $bias `,` $result_grad attr-dict
+    `:` type($input) `,` type($weight_ih) `,` type($weight_hh) `,`
+    type($bias) `,` type($result_grad)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // STRATA_DIALECTS_TFM_IR_TFMPROMPTOPS_TD

@@ -211,6 +211,16 @@ std::optional<ShardingRule> rule(VirtualTokenTableGradOp op) {
       linearIn(ruleFor(op, B + "h," + B + "->nh", "n"), {0}), {-1});
 }
 
+// An LSTM mixes every element of its sequence: nothing splits (p-tuning's
+// encoder runs whole on every rank).
+std::optional<ShardingRule> rule(LstmOp op) {
+  return ruleFor(op, "ti,dgi,dge,dg->to", "tidgeo");
+}
+
+std::optional<ShardingRule> rule(LstmGradOp op) {
+  return ruleFor(op, "ti,dgi,dge,dg,to->ti,dgi,dge,dg", "tidgeo");
+}
+
 template <typename OpT>
 struct RuleModel
     : public ShardingRuleOpInterface::ExternalModel<RuleModel<OpT>, OpT> {
@@ -249,7 +259,7 @@ void mlir::strata::tfm::registerShardingRules(MLIRContext &context) {
               LayerNormGradOp, RMSNormGradOp, RotaryEmbeddingOp, AttentionOp,
               AttentionGradOp, CrossEntropyOp, CrossEntropyGradOp,
               InsertVirtualTokensOp, MaskVirtualTokensOp,
-              VirtualTokenTableGradOp>(context);
+              VirtualTokenTableGradOp, LstmOp, LstmGradOp>(context);
   attachElementwise<GeluOp, SiluOp, SwiGLUOp, GeluGradOp, SiluGradOp,
                     SwiGLUGradOp, ReluOp, ReluGradOp>(context);
   // A scaled partial sum is the sum of the scaled parts.

@@ -325,3 +325,19 @@ LogicalResult ScaleOp::buildVJP(OpBuilder &builder, ArrayRef<Value> resultGrads,
          : Value());
   return success();
 }
+
+LogicalResult LstmOp::buildVJP(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                               SmallVectorImpl<Value> &operandGrads) {
+  Value dy = resultGrads[0];
+  if (!dy) {
+    operandGrads.append(4, Value());
+    return success();
+  }
+  auto grad = LstmGradOp::create(builder, getLoc(), getInput().getType(),
+                                 getWeightIh().getType(),
+                                 getWeightHh().getType(), getBias().getType(),
+                                 getInput(), getWeightIh(), getWeightHh(),
+                                 getBias(), dy);
+  operandGrads.append(grad->result_begin(), grad->result_end());
+  return success();
+}

@@ -302,6 +302,17 @@ std::vector<KernelCase> makeCases() {
               labelsWithIgnored("virtual_tokens", {3, 7}, 12),
               out("dx", {3, 7, 10})},
              {0, 1}, {2}, {4, 5}));
+  // p-tuning's LSTM: 5 steps of 6 features, 3 units per direction.
+  add(single("lstm", Kernel::Lstm,
+             {in("x", {5, 6}), in("w_ih", {2, 12, 6}), in("w_hh", {2, 12, 3}),
+              in("bias", {2, 12}), out("y", {5, 6})},
+             {0, 1, 2, 3}, {4}));
+  add(single("lstm_grad", Kernel::LstmGrad,
+             {in("x", {5, 6}), in("w_ih", {2, 12, 6}), in("w_hh", {2, 12, 3}),
+              in("bias", {2, 12}), in("dy", {5, 6}), out("dx", {5, 6}),
+              out("dw_ih", {2, 12, 6}), out("dw_hh", {2, 12, 3}),
+              out("dbias", {2, 12})},
+             {0, 1, 2, 3, 4}, {5, 6, 7, 8}));
   add(single("virtual_token_table_grad", Kernel::VirtualTokenTableGrad,
              {in("dy", {3, 7, 10}),
               labelsWithIgnored("virtual_tokens", {3, 7}, 12),

@@ -23,6 +23,7 @@
 #include "runtime/kernels/cpu/embedding.h"
 #include "runtime/kernels/cpu/gemm.h"
 #include "runtime/kernels/cpu/layer_norm.h"
+#include "runtime/kernels/cpu/lstm.h"
 #include "runtime/kernels/cpu/mixed_precision.h"
 #include "runtime/kernels/cpu/prompt_learning.h"
 #include "runtime/kernels/cpu/rms_norm.h"
@@ -628,6 +629,19 @@ Status runKernel(const KernelDescriptor &p, const KernelRunContext &c) {
   case Kernel::Scale:
     cpu::scale<T>(a.in(0), p.floats[0], a.out(0), a.inSize(0));
     return Status::ok();
+  case Kernel::Lstm: {
+    const auto &l = p.as<LstmShape>();
+    cpu::lstmForward<T>(a.in(0), a.in(1), a.in(2), a.in(3), l.steps, l.inputs,
+                        l.units, a.out(0), a.scratch());
+    return Status::ok();
+  }
+  case Kernel::LstmGrad: {
+    const auto &l = p.as<LstmShape>();
+    cpu::lstmBackward<T>(a.in(0), a.in(1), a.in(2), a.in(3), a.in(4), l.steps,
+                         l.inputs, l.units, a.out(0), a.out(1), a.out(2),
+                         a.out(3), a.scratch());
+    return Status::ok();
+  }
   default:
     return Status::internal(p.where + ": not a CPU kernel");
   }
@@ -681,7 +695,9 @@ constexpr Kernel kComputeKernels[] = {Kernel::Embedding,
                                       Kernel::VirtualTokenTableGrad,
                                       Kernel::Relu,
                                       Kernel::ReluGrad,
-                                      Kernel::Scale};
+                                      Kernel::Scale,
+                                      Kernel::Lstm,
+                                      Kernel::LstmGrad};
 
 /// The kernels that run in F32 and F64 only.
 bool isWideOnly(Kernel kernel) {

@@ -42,7 +42,28 @@ Status runVirtualTokens(const KernelDescriptor &p, const KernelRunContext &c,
   return a.launched();
 }
 
+/// Lstm (x, w_ih, w_hh, bias) -> y and LstmGrad (..., dy) -> (dx, dw_ih,
+/// dw_hh, dbias), their f32 scratch the descriptor's.
+template <typename T>
+Status runLstm(const KernelDescriptor &p, const KernelRunContext &c,
+               cudaStream_t stream) {
+  namespace k = kernels;
+  const Args<T> a(p, c, stream);
+  const auto &l = p.as<LstmShape>();
+  float *scratch = a.template workspace<float>();
+  if (p.kernel == Kernel::Lstm)
+    k::lstmForward<T>(a.in(0), a.in(1), a.in(2), a.in(3), l.steps, l.inputs,
+                      l.units, a.out(0), scratch, stream);
+  else
+    k::lstmBackward<T>(a.in(0), a.in(1), a.in(2), a.in(3), a.in(4), l.steps,
+                       l.inputs, l.units, a.out(0), a.out(1), a.out(2),
+                       a.out(3), scratch, stream);
+  return a.launched();
+}
+
 template <typename T> void addFamily(DispatchTable &table, DType dtype) {
+  table[size_t(Kernel::Lstm)][size_t(dtype)] = &runLstm<T>;
+  table[size_t(Kernel::LstmGrad)][size_t(dtype)] = &runLstm<T>;
   for (Kernel kernel : {Kernel::InsertVirtualTokens, Kernel::MaskVirtualTokens,
                         Kernel::VirtualTokenTableGrad})
     table[size_t(kernel)][size_t(dtype)] = &runVirtualTokens<T>;

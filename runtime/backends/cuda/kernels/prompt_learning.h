@@ -34,6 +34,20 @@ void virtualTokenTableGrad(const T *dy, const int32_t *vt, int64_t positions,
                            int64_t offset, int64_t rows, int64_t hidden,
                            T *dtable, cudaStream_t stream);
 
+/// tfm.lstm and its backward (runtime/kernels/cpu/lstm.h), in f32, by one
+/// block (a prompt encoder's sequence is a task's few virtual tokens).
+/// |scratch|: lstmForward 2 E floats, lstmBackward T 6 E + 6 E floats of
+/// device memory (the descriptor's scratch).
+template <typename T>
+void lstmForward(const T *x, const T *wIh, const T *wHh, const T *bias,
+                 int64_t steps, int64_t inputs, int64_t units, T *y,
+                 float *scratch, cudaStream_t stream);
+template <typename T>
+void lstmBackward(const T *x, const T *wIh, const T *wHh, const T *bias,
+                  const T *dy, int64_t steps, int64_t inputs, int64_t units,
+                  T *dx, T *dwIh, T *dwHh, T *dbias, float *scratch,
+                  cudaStream_t stream);
+
 } // namespace strata::runtime::cuda::kernels
 
 #endif // STRATA_RUNTIME_BACKENDS_CUDA_KERNELS_PROMPT_LEARNING_H
