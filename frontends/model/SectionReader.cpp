@@ -4,7 +4,8 @@
 //
 // One handler per used key, looked up in a hash table; each handler checks
 // its value alone (type, range, spelling) and stores it in Settings with its
-// location. ValueReader reads the values themselves.
+// location. Prompt-learning and PEFT keys are read by
+// PromptLearningSection.cpp, the values themselves by ValueReader.
 //
 //===----------------------------------------------------------------------===//
 #include "frontends/model/SectionReader.h"
@@ -12,6 +13,7 @@
 #include "frontends/model/EditDistance.h"
 #include "frontends/model/Interpolation.h"
 #include "frontends/model/KeyTable.h"
+#include "frontends/model/PromptLearningSection.h"
 #include "frontends/model/ScalarValues.h"
 
 #include <functional>
@@ -206,6 +208,9 @@ void SectionReader::readModel(const ResolvedValue &model) {
       s.unresolvedKeys.push_back(entry.key);
       continue;
     }
+    if (readPromptLearningKey(values, *model, entry.key, *value,
+                              s.promptLearning))
+      continue;
     auto handler = handlers.find(entry.key);
     if (handler != handlers.end())
       handler->second(*this, entry.key, *value);

@@ -14,6 +14,7 @@
 
 #include "frontends/model/Given.h"
 #include "frontends/model/ModelDescription.h"
+#include "frontends/model/PromptLearningKeys.h"
 
 #include <string>
 #include <vector>
@@ -62,6 +63,9 @@ struct Settings {
   Given<bool> megatronAmpO2;
   Given<double> lossScaleInit;
   Given<int64_t> lossScaleGrowthInterval, lossScaleHysteresis;
+
+  // model: prompt learning and LoRA.
+  PromptLearningKeys promptLearning;
 
   // trainer.
   bool hasTrainer = false;

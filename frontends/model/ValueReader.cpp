@@ -15,12 +15,19 @@ void ValueReader::record(const std::string &path, const KeyInfo &info,
     std::string actual = value.isScalar() ? toLower(value.text) : text;
     const std::string name(info.name);
     const std::string implemented(info.implemented);
-    if (actual != info.implemented)
-      sink.warning(value.location,
-                   name + " " + text +
-                       " is not implemented and is ignored; Strata builds "
-                       "the model with " +
-                       name + " " + implemented);
+    if (actual != info.implemented) {
+      if (info.strict)
+        sink.error(value.location, name + " " + text +
+                                       " is not supported yet; Strata "
+                                       "supports only " +
+                                       name + " " + implemented);
+      else
+        sink.warning(value.location,
+                     name + " " + text +
+                         " is not implemented and is ignored; Strata builds "
+                         "the model with " +
+                         name + " " + implemented);
+    }
   }
   recorded.push_back(RecordedKey{path, std::move(text), value.location});
 }
