@@ -84,7 +84,7 @@ private:
   const std::string &fileName;
   DiagnosticSink &sink;
   ModelDescription &d;
-  /// Each template that passed its rules, by taskname, in file order.
+  /// Each template that passed its rules, in file order.
   std::vector<PromptTask> checked;
   std::unordered_map<std::string, const TaskTemplateKeys *> byName;
   std::vector<std::string_view> templateNames;
