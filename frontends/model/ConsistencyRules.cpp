@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "frontends/model/ConsistencyRules.h"
 
+#include "frontends/model/PromptLearningRules.h"
 #include "frontends/model/ScalarValues.h"
 #include "frontends/model/SectionReader.h"
 #include "frontends/model/Vocabulary.h"
@@ -85,6 +86,7 @@ bool RuleChecker::run() {
   positions();
   precision();
   vocabulary();
+  applyPromptLearningRules(s, sink, d);
   return !sink.hasErrors();
 }
 

@@ -125,6 +125,35 @@ TEST(ExamplesTest, Llama2_7B) {
   EXPECT_EQ(params, 6738415616);
 }
 
+TEST(ExamplesTest, GptPromptTuning) {
+  ModelDescription d = example("gpt-prompt-tuning.yaml");
+  EXPECT_EQ(d.hiddenSize, 128);
+  ASSERT_TRUE(d.virtualPromptStyle.has_value());
+  EXPECT_EQ(*d.virtualPromptStyle, VirtualPromptStyle::PromptTuning);
+  EXPECT_EQ(d.languageModelPath, std::string(STRATA_SOURCE_DIR) +
+                                     "/examples/../runs/tiny-gpt/step-00002000");
+  ASSERT_EQ(d.promptTasks.tasks.size(), 2u);
+  EXPECT_EQ(d.promptTasks.tasks[0].name, "moby");
+  EXPECT_EQ(d.promptTasks.tasks[1].name, "union");
+  EXPECT_EQ(d.promptTasks.tasks[1].virtualTokenSplits,
+            (std::vector<int64_t>{12, 4}));
+  EXPECT_TRUE(d.promptTasks.tasks[0].trained && d.promptTasks.tasks[1].trained);
+  EXPECT_EQ(d.promptTasks.totalVirtualTokens(), 26);
+  EXPECT_FALSE(d.lora.enabled);
+  EXPECT_TRUE(d.freezesBase());
+}
+
+TEST(ExamplesTest, GptLora) {
+  ModelDescription d = example("gpt-lora.yaml");
+  EXPECT_FALSE(d.virtualPromptStyle.has_value());
+  EXPECT_TRUE(d.lora.enabled);
+  EXPECT_EQ(d.lora.adapterDim, 8);
+  EXPECT_EQ(d.lora.alpha, 8.0);
+  EXPECT_TRUE(d.lora.attentionQkv && d.lora.attentionDense && d.lora.mlpFc1 &&
+              d.lora.mlpFc2);
+  EXPECT_TRUE(d.freezesBase());
+}
+
 TEST(ExamplesTest, EveryExampleParsesCleanly) {
   size_t count = 0;
   for (const auto &entry : std::filesystem::directory_iterator(

@@ -3,8 +3,10 @@
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
 // Recorded model keys come from NeMo's megatron_gpt_config.yaml and
-// megatron_llama_config.yaml (examples/nlp/language_modeling/conf); trainer
-// keys are PyTorch Lightning Trainer arguments. docs/model-description.md
+// megatron_llama_config.yaml (examples/nlp/language_modeling/conf), the
+// prompt-learning and PEFT keys from megatron_gpt_prompt_learning_config.yaml
+// and tuning/conf/megatron_gpt_finetuning_config.yaml; trainer keys are
+// PyTorch Lightning Trainer arguments. docs/model-description.md
 // lists the same keys for users: keep the two in step.
 //
 //===----------------------------------------------------------------------===//
@@ -68,6 +70,7 @@ const std::vector<KeyInfo> &table(Section section) {
       {"sync_batchnorm", R},
       {"reload_dataloaders_every_n_epochs", R},
       {"default_root_dir", R},
+      {"resume_from_checkpoint", R},
   };
   static const std::vector<KeyInfo> model = {
       // Used: architecture.
@@ -111,6 +114,15 @@ const std::vector<KeyInfo> &table(Section section) {
       {"native_amp_init_scale", U},
       {"native_amp_growth_interval", U},
       {"hysteresis", U},
+      // Used: prompt learning and LoRA (docs/prompt-learning.md).
+      {"virtual_prompt_style", U},
+      {"language_model_path", U},
+      {"existing_tasks", U},
+      {"new_tasks", U},
+      {"task_templates", U},
+      {"p_tuning", U},
+      {"prompt_tuning", U},
+      {"peft", U},
       // Recorded: they change the model's math, so only one value is fine.
       {"normalize_attention_scores", R, "true"},
       {"transformer_block_type", R, "pre_ln"},
@@ -122,6 +134,7 @@ const std::vector<KeyInfo> &table(Section section) {
       {"num_moe_experts", R, "null"},
       {"seq_len_interpolation_factor", R, "null"},
       {"fp8", R, "false"},
+      {"fsdp", R, "false"},
       // Recorded: performance and bookkeeping switches.
       {"mcore_gpt", R},
       {"rampup_batch_size", R},
@@ -167,6 +180,21 @@ const std::vector<KeyInfo> &table(Section section) {
       {"data", R},
       {"optim", R}, // optim.name is read: distributed_fused_adam
       {"nsys_profile", R},
+      // Recorded: prompt learning's and PEFT's bookkeeping.
+      {"nemo_path", R},
+      {"restore_path", R},
+      {"restore_from_path", R},
+      {"save_nemo_on_validation_end", R},
+      {"validation_global_batch_size", R},
+      {"validation_micro_batch_size", R},
+      {"validation_drop_last", R},
+      {"report_validation_metric", R},
+      {"validation_metric", R},
+      {"answer_only_loss", R}, // fine-tuning's; prompt learning's is per task
+      {"fsdp_sharding_strategy", R},
+      {"fsdp_grad_reduce_dtype", R},
+      {"fsdp_sharded_checkpoint", R},
+      {"fsdp_use_orig_params", R},
   };
   static const std::vector<KeyInfo> tokenizer = {
       {"library", U},         {"type", U},
@@ -175,6 +203,44 @@ const std::vector<KeyInfo> &table(Section section) {
       {"delimiter", R},       {"sentencepiece_legacy", R},
       {"special_tokens", R},  {"additional_special_tokens", R},
       {"use_fast", R},
+  };
+  static const std::vector<KeyInfo> taskTemplate = {
+      {"taskname", U},         {"prompt_template", U},
+      {"prompt_template_fields", U}, {"total_virtual_tokens", U},
+      {"virtual_token_splits", U},   {"truncate_field", U},
+      {"answer_only_loss", U}, {"answer_field", U},
+  };
+  static const std::vector<KeyInfo> pTuning = {
+      {"encoder_type", U}, {"num_layers", U}, {"encoder_hidden", U},
+      {"dropout", U},      {"init_std", R},
+  };
+  // Strata initializes prompt tables randomly; `text` initialization is
+  // recorded with a warning (PromptLearningSection.cpp).
+  static const std::vector<KeyInfo> promptTuning = {
+      {"new_prompt_init_methods", R},
+      {"new_prompt_init_text", R},
+  };
+  // The sections of the other schemes are recorded whole: NeMo's configs
+  // carry all of them whichever scheme they use.
+  static const std::vector<KeyInfo> peft = {
+      {"peft_scheme", U},      {"lora_tuning", U},
+      {"restore_from_path", R}, {"adapter_tuning", R},
+      {"p_tuning", R},         {"ia3_tuning", R},
+      {"selective_tuning", R},
+  };
+  static const std::vector<KeyInfo> loraTuning = {
+      {"target_modules", U},
+      {"adapter_dim", U},
+      {"alpha", U},
+      {"adapter_dropout", U},
+      // Strata's LoRA: one adapter for the fused QKV (NeMo's variant), A
+      // xavier-initialized, B zero, on every layer, untied.
+      {"variant", R, "nemo", true},
+      {"column_init_method", R, "xavier"},
+      {"row_init_method", R, "zero"},
+      {"layer_selection", R, "null", true},
+      {"weight_tying", R, "false", true},
+      {"position_embedding_strategy", R},
   };
   switch (section) {
   case Section::TopLevel:
@@ -185,6 +251,16 @@ const std::vector<KeyInfo> &table(Section section) {
     return model;
   case Section::Tokenizer:
     return tokenizer;
+  case Section::TaskTemplate:
+    return taskTemplate;
+  case Section::PTuning:
+    return pTuning;
+  case Section::PromptTuning:
+    return promptTuning;
+  case Section::Peft:
+    return peft;
+  case Section::LoraTuning:
+    return loraTuning;
   }
   return model;
 }
@@ -204,8 +280,11 @@ const SectionIndex &sectionIndex(Section section) {
     return index;
   };
   static const SectionIndex indexes[] = {
-      build(Section::TopLevel), build(Section::Trainer),
-      build(Section::Model), build(Section::Tokenizer)};
+      build(Section::TopLevel),     build(Section::Trainer),
+      build(Section::Model),        build(Section::Tokenizer),
+      build(Section::TaskTemplate), build(Section::PTuning),
+      build(Section::PromptTuning), build(Section::Peft),
+      build(Section::LoraTuning)};
   return indexes[static_cast<int>(section)];
 }
 
@@ -231,6 +310,16 @@ const char *sectionName(Section section) {
     return "model";
   case Section::Tokenizer:
     return "model.tokenizer";
+  case Section::TaskTemplate:
+    return "model.task_templates";
+  case Section::PTuning:
+    return "model.p_tuning";
+  case Section::PromptTuning:
+    return "model.prompt_tuning";
+  case Section::Peft:
+    return "model.peft";
+  case Section::LoraTuning:
+    return "model.peft.lora_tuning";
   }
   return "model";
 }
@@ -241,8 +330,10 @@ std::string unknownKeyMessage(Section section, std::string_view key) {
                           : std::string("in ") + sectionName(section);
   std::string message = "unknown key '" + std::string(key) + "' " + where;
   // A known key in the wrong section is a likelier mistake than a typo.
-  for (Section other : {Section::Model, Section::Trainer, Section::TopLevel,
-                        Section::Tokenizer}) {
+  for (Section other :
+       {Section::Model, Section::Trainer, Section::TopLevel, Section::Tokenizer,
+        Section::TaskTemplate, Section::PTuning, Section::PromptTuning,
+        Section::Peft, Section::LoraTuning}) {
     if (other == section || !findKey(other, key))
       continue;
     // `model` and `precision` exist at several levels; only hint at the

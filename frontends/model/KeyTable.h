@@ -16,7 +16,17 @@
 
 namespace strata::frontend {
 
-enum class Section { TopLevel, Trainer, Model, Tokenizer };
+enum class Section {
+  TopLevel,
+  Trainer,
+  Model,
+  Tokenizer,
+  TaskTemplate, // an entry of model.task_templates
+  PTuning,      // model.p_tuning
+  PromptTuning, // model.prompt_tuning
+  Peft,         // model.peft
+  LoraTuning,   // model.peft.lora_tuning
+};
 
 enum class KeyUse {
   /// Maps to a ModelDescription field.
@@ -33,6 +43,9 @@ struct KeyInfo {
   /// Strata implements ("true", "pre_ln", "null"...). Any other value is
   /// recorded with a warning. Empty: every value is fine to ignore.
   std::string_view implemented = {};
+  /// Any other value than |implemented| is an error ("not supported yet"),
+  /// not a warning: for keys that would change what is trained.
+  bool strict = false;
 };
 
 /// The key |name| of |section|, or null when unknown.
@@ -42,7 +55,7 @@ const KeyInfo *findKey(Section section, std::string_view name);
 const std::vector<std::string_view> &keyNames(Section section);
 
 /// How messages name a section: "top level", "trainer", "model",
-/// "model.tokenizer".
+/// "model.tokenizer", "model.peft.lora_tuning"...
 const char *sectionName(Section section);
 
 /// "unknown key 'hiden_size' in model; did you mean 'hidden_size'?", or a

@@ -14,6 +14,11 @@
 namespace strata::frontend {
 namespace {
 
+const Section kAllSections[] = {
+    Section::TopLevel,     Section::Trainer, Section::Model,
+    Section::Tokenizer,    Section::TaskTemplate, Section::PTuning,
+    Section::PromptTuning, Section::Peft,    Section::LoraTuning};
+
 TEST(KeyTableTest, ClassifiesKeys) {
   ASSERT_TRUE(findKey(Section::Model, "hidden_size"));
   EXPECT_EQ(findKey(Section::Model, "hidden_size")->use, KeyUse::Used);
@@ -78,9 +83,48 @@ TEST(KeyTableTest, KnowsNeMoGptConfigKeys) {
     EXPECT_TRUE(findKey(Section::Tokenizer, key)) << key;
 }
 
+TEST(KeyTableTest, KnowsNeMoPromptLearningAndPeftKeys) {
+  // megatron_gpt_prompt_learning_config.yaml and
+  // tuning/conf/megatron_gpt_finetuning_config.yaml.
+  for (std::string_view key :
+       {"nemo_path", "virtual_prompt_style", "validation_global_batch_size",
+        "validation_micro_batch_size", "validation_drop_last",
+        "report_validation_metric", "validation_metric", "restore_path",
+        "language_model_path", "save_nemo_on_validation_end", "existing_tasks",
+        "new_tasks", "task_templates", "prompt_tuning", "p_tuning", "peft",
+        "restore_from_path", "answer_only_loss", "fsdp",
+        "fsdp_sharding_strategy", "fsdp_grad_reduce_dtype",
+        "fsdp_sharded_checkpoint", "fsdp_use_orig_params"})
+    EXPECT_TRUE(findKey(Section::Model, key)) << key;
+  for (std::string_view key :
+       {"taskname", "prompt_template", "prompt_template_fields",
+        "total_virtual_tokens", "virtual_token_splits", "truncate_field",
+        "answer_only_loss", "answer_field"})
+    EXPECT_TRUE(findKey(Section::TaskTemplate, key)) << key;
+  for (std::string_view key :
+       {"encoder_type", "dropout", "num_layers", "encoder_hidden", "init_std"})
+    EXPECT_TRUE(findKey(Section::PTuning, key)) << key;
+  for (std::string_view key :
+       {"peft_scheme", "restore_from_path", "adapter_tuning", "lora_tuning",
+        "p_tuning", "ia3_tuning", "selective_tuning"})
+    EXPECT_TRUE(findKey(Section::Peft, key)) << key;
+  for (std::string_view key :
+       {"variant", "target_modules", "adapter_dim", "alpha", "adapter_dropout",
+        "column_init_method", "row_init_method", "layer_selection",
+        "weight_tying", "position_embedding_strategy"})
+    EXPECT_TRUE(findKey(Section::LoraTuning, key)) << key;
+  EXPECT_TRUE(findKey(Section::Trainer, "resume_from_checkpoint"));
+}
+
+TEST(KeyTableTest, StrictKeysChangeWhatIsTrained) {
+  for (std::string_view key : {"layer_selection", "weight_tying", "variant"})
+    EXPECT_TRUE(findKey(Section::LoraTuning, key)->strict) << key;
+  EXPECT_FALSE(findKey(Section::LoraTuning, "column_init_method")->strict);
+  EXPECT_FALSE(findKey(Section::Model, "headscale")->strict);
+}
+
 TEST(KeyTableTest, NamesAreUniquePerSection) {
-  for (Section section : {Section::TopLevel, Section::Trainer, Section::Model,
-                          Section::Tokenizer}) {
+  for (Section section : kAllSections) {
     std::set<std::string_view> seen;
     for (std::string_view name : keyNames(section))
       EXPECT_TRUE(seen.insert(name).second) << name;
@@ -110,6 +154,12 @@ TEST(KeyTableTest, KeysInTheWrongSection) {
   EXPECT_EQ(unknownKeyMessage(Section::Model, "vocab_file"),
             "unknown key 'vocab_file' in model; 'vocab_file' belongs in "
             "model.tokenizer");
+  EXPECT_EQ(unknownKeyMessage(Section::Model, "peft_scheme"),
+            "unknown key 'peft_scheme' in model; 'peft_scheme' belongs in "
+            "model.peft");
+  EXPECT_EQ(unknownKeyMessage(Section::LoraTuning, "adapter_dimm"),
+            "unknown key 'adapter_dimm' in model.peft.lora_tuning; did you "
+            "mean 'adapter_dim'?");
 }
 
 TEST(KeyTableTest, UserDocsListEveryKey) {
@@ -118,8 +168,7 @@ TEST(KeyTableTest, UserDocsListEveryKey) {
   std::stringstream text;
   text << in.rdbuf();
   const std::string docs = text.str();
-  for (Section section : {Section::TopLevel, Section::Trainer, Section::Model,
-                          Section::Tokenizer})
+  for (Section section : kAllSections)
     for (std::string_view name : keyNames(section))
       EXPECT_NE(docs.find("`" + std::string(name) + "`"), std::string::npos)
           << sectionName(section) << " key '" << name

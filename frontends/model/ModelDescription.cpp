@@ -60,4 +60,14 @@ const char *toString(RecomputeMethod v) {
   return "unknown";
 }
 
+const char *toString(PTuningSettings::EncoderType v) {
+  switch (v) {
+  case PTuningSettings::EncoderType::Mlp:
+    return "mlp";
+  case PTuningSettings::EncoderType::Lstm:
+    return "lstm";
+  }
+  return "unknown";
+}
+
 } // namespace strata::frontend

@@ -13,8 +13,10 @@
 #define STRATA_FRONTENDS_MODEL_MODELDESCRIPTION_H
 
 #include "common/model_family.h"
+#include "common/prompt_tasks.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,11 @@ using ::strata::Activation;
 using ::strata::Normalization;
 using ::strata::PositionEmbedding;
 using ::strata::toString;
+// Prompt learning's tasks are shared too (common/prompt_tasks.h).
+using ::strata::PromptTask;
+using ::strata::PromptTaskSet;
+using ::strata::PromptTemplate;
+using ::strata::VirtualPromptStyle;
 /// Compute precision: NeMo's `precision` 32 | 16 | bf16 (and `*-mixed`);
 /// 64 (Lightning's "64" / "64-true") gives an f64 program, for
 /// finite-difference checks of gradients.
@@ -48,6 +55,35 @@ struct SourceLocation {
   std::string file;
   int line = 0;
   int column = 0;
+};
+
+/// p-tuning's prompt encoder (model.p_tuning, docs/prompt-learning.md):
+/// each task's virtual tokens are the output of its own encoder.
+struct PTuningSettings {
+  /// NeMo's `mlp` and `tpmlp` (its tensor-parallel MLP) are both Mlp: a
+  /// chain of num_layers linear layers with ReLU between them. Lstm: a
+  /// bidirectional LSTM of num_layers layers and an MLP head.
+  enum class EncoderType { Mlp, Lstm };
+  EncoderType encoderType = EncoderType::Mlp;
+  int64_t numLayers = 2;      // the MLP needs >= 2 (in -> hidden -> out)
+  int64_t encoderHidden = 0;  // default hidden_size
+  double dropout = 0.0;
+};
+
+/// LoRA (model.peft.peft_scheme lora, model.peft.lora_tuning): beside each
+/// targeted frozen projection y = x W, y += (alpha / adapterDim) *
+/// dropout(x) A B.
+struct LoraSettings {
+  bool enabled = false;
+  int64_t adapterDim = 32;    // the rank r
+  double alpha = 32;          // default adapter_dim (a scale of 1)
+  double adapterDropout = 0.0;
+  /// target_modules: NeMo's attention_qkv (the default), attention_dense,
+  /// mlp_fc1, mlp_fc2; the groups attention, mlp and all set several.
+  bool attentionQkv = false;
+  bool attentionDense = false;
+  bool mlpFc1 = false;
+  bool mlpFc2 = false;
 };
 
 /// A key that Strata accepts (a known NeMo key) but whose value does not
@@ -112,6 +148,26 @@ struct ModelDescription {
   int64_t lossScaleGrowthInterval = 1000; // native_amp_growth_interval
   int64_t lossScaleHysteresis = 2;        // hysteresis
 
+  // Prompt learning and LoRA on a frozen base (docs/prompt-learning.md).
+  /// model.virtual_prompt_style; unset: no virtual tokens (promptTasks is
+  /// then empty).
+  std::optional<VirtualPromptStyle> virtualPromptStyle;
+  /// The tasks named by existing_tasks and new_tasks, in the order of
+  /// task_templates; trained ones are those of new_tasks.
+  PromptTaskSet promptTasks;
+  /// model.language_model_path: the frozen base checkpoint, a relative path
+  /// resolved against the description's directory; "" when not given.
+  std::string languageModelPath;
+  /// model.p_tuning; used only with virtualPromptStyle p-tuning.
+  PTuningSettings pTuning;
+  LoraSettings lora;
+
+  /// Prompt learning or LoRA: only the added parameters train, the base
+  /// model's have no gradient, optimizer state or main parameter.
+  bool freezesBase() const {
+    return virtualPromptStyle.has_value() || lora.enabled;
+  }
+
   /// Known keys accepted but not used by the compiler yet, in file order.
   std::vector<RecordedKey> recordedKeys;
 };
@@ -120,6 +176,7 @@ const char *toString(Precision v);
 const char *toString(MixedPrecision v);
 const char *toString(RecomputeGranularity v);
 const char *toString(RecomputeMethod v);
+const char *toString(PTuningSettings::EncoderType v);
 
 } // namespace strata::frontend
 

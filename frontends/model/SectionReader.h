@@ -14,15 +14,10 @@
 
 #include "frontends/model/DiagnosticSink.h"
 #include "frontends/model/Settings.h"
+#include "frontends/model/ValueReader.h" // kMaxIntegerValue
 #include "frontends/model/YamlTree.h"
 
-#include <cstdint>
-
 namespace strata::frontend {
-
-/// Largest integer any used key accepts (2^40): products of two such values
-/// cannot overflow int64_t.
-inline constexpr int64_t kMaxIntegerValue = int64_t(1) << 40;
 
 /// Reads the document |root| into |settings| (whose fileName is set).
 void readSections(const YamlNode &root, Settings &settings,

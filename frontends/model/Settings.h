@@ -12,31 +12,14 @@
 #ifndef STRATA_FRONTENDS_MODEL_SETTINGS_H
 #define STRATA_FRONTENDS_MODEL_SETTINGS_H
 
+#include "frontends/model/Given.h"
 #include "frontends/model/ModelDescription.h"
+#include "frontends/model/PromptLearningKeys.h"
 
-#include <optional>
 #include <string>
 #include <vector>
 
 namespace strata::frontend {
-
-/// One setting: its value when given (a null leaves it unset, meaning "use
-/// the default"), the text it was written as, and where.
-template <typename T> struct Given {
-  std::optional<T> value;
-  /// The value as written, for messages ("bf16-mixed", "0.1").
-  std::string text;
-  /// Where the value was written (also for a null): the place to point at.
-  SourceLocation location;
-  /// The key appears (possibly with null).
-  bool present = false;
-  /// The key appears with null.
-  bool null = false;
-
-  bool has() const { return value.has_value(); }
-  const T &operator*() const { return *value; }
-  T valueOr(T fallback) const { return value.value_or(fallback); }
-};
 
 struct TokenizerSettings {
   bool present = false;
@@ -80,6 +63,9 @@ struct Settings {
   Given<bool> megatronAmpO2;
   Given<double> lossScaleInit;
   Given<int64_t> lossScaleGrowthInterval, lossScaleHysteresis;
+
+  // model: prompt learning and LoRA.
+  PromptLearningKeys promptLearning;
 
   // trainer.
   bool hasTrainer = false;
