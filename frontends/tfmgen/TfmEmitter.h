@@ -11,6 +11,7 @@
 #define STRATA_FRONTENDS_TFMGEN_TFMEMITTER_H
 
 #include "frontends/model/ModelDescription.h"
+#include "common/prompt_tasks.h"
 
 #include "dialects/tfm/IR/TfmOps.h"
 

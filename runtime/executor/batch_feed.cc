@@ -40,6 +40,33 @@ Status writeMicroBatch(Executor &executor, const PreparedFunction &function,
   return executor.writeBytes(function.arguments[2], labels.data(), bytes);
 }
 
+Status writeMicroBatch(Executor &executor, const PreparedFunction &function,
+                       const TokenBatch &batch, int64_t row,
+                       int64_t microBatch, int64_t seq,
+                       bool withVirtualTokens) {
+  thread_local std::vector<int32_t> positions;
+  const size_t count = size_t(microBatch * seq);
+  const size_t bytes = count * sizeof(int32_t), offset = size_t(row * seq);
+  positions.resize(count);
+  for (size_t i = 0; i < count; ++i)
+    positions[i] = static_cast<int32_t>(i % size_t(seq));
+  STRATA_RETURN_IF_ERROR(executor.writeBytes(
+      function.arguments[0], batch.tokens.data<int32_t>() + offset, bytes));
+  STRATA_RETURN_IF_ERROR(
+      executor.writeBytes(function.arguments[1], positions.data(), bytes));
+  STRATA_RETURN_IF_ERROR(executor.writeBytes(
+      function.arguments[2], batch.labels.data<int32_t>() + offset, bytes));
+  if (!withVirtualTokens)
+    return Status::ok();
+  if (!batch.hasVirtualTokens())
+    return Status::invalidArgument(
+        function.name + " takes virtual tokens (a prompt-learning model) and "
+                        "the batch has none");
+  return executor.writeBytes(function.arguments[3],
+                             batch.virtualTokens.data<int32_t>() + offset,
+                             bytes);
+}
+
 Status writeScalar(Executor &executor, uint32_t id, double value) {
   if (executor.buffer(id).dtype() == artifact::DType::F64)
     return executor.writeBytes(id, &value, sizeof(double));

@@ -13,6 +13,7 @@
 #define STRATA_RUNTIME_EXECUTOR_BATCH_FEED_H
 
 #include "runtime/executor/executor.h"
+#include "runtime/executor/token_batch.h"
 #include "runtime/io/host_tensor.h"
 
 #include <cstdint>
@@ -25,6 +26,13 @@ namespace strata::runtime {
 Status writeMicroBatch(Executor &executor, const PreparedFunction &function,
                        const io::HostTensor &tokens, int64_t row,
                        int64_t microBatch, int64_t seq);
+
+/// The same from rows [row, row + microBatch) of |batch| (tokens, labels
+/// and, when |withVirtualTokens|, the fourth argument's virtual tokens).
+Status writeMicroBatch(Executor &executor, const PreparedFunction &function,
+                       const TokenBatch &batch, int64_t row,
+                       int64_t microBatch, int64_t seq,
+                       bool withVirtualTokens);
 
 /// Buffer |id| (an F32 or F64 scalar) set to / read as a double.
 Status writeScalar(Executor &executor, uint32_t id, double value);

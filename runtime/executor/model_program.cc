@@ -51,9 +51,13 @@ Status ModelProgram::checkSingleStage() {
   auto bad = [&](const PreparedFunction &f, const std::string &what) {
     return Status::dataLoss(path + ": function " + f.name + " " + what);
   };
-  if (forward.arguments.size() != 3 || forward.results.size() != 2)
-    return bad(forward, "should take (tokens, positions, labels) and return "
-                        "(logits, loss)");
+  // A prompt-learning model's forward also takes virtual tokens, its
+  // fourth argument (frontends/tfmgen/TfmGen.h).
+  virtualTokens_ = forward.arguments.size() == 4;
+  const size_t inputs = virtualTokens_ ? 4 : 3;
+  if (forward.arguments.size() != inputs || forward.results.size() != 2)
+    return bad(forward, "should take (tokens, positions, labels[, "
+                        "virtual_tokens]) and return (logits, loss)");
   const std::vector<int64_t> tokenShape =
       shapeOf(executor.buffer(forward.arguments[0]));
   const std::vector<int64_t> logitsShape =
@@ -81,10 +85,10 @@ Status ModelProgram::checkSingleStage() {
   if (!forwardBackward_)
     return Status::ok();
   const PreparedFunction &fb = *forwardBackward_;
-  if (fb.arguments.size() != 4 || fb.results.size() != 1)
-    return bad(fb, "should take (tokens, positions, labels, loss_scale) and "
-                   "return the loss");
-  for (size_t i = 0; i < 3; ++i)
+  if (fb.arguments.size() != inputs + 1 || fb.results.size() != 1)
+    return bad(fb, "should take (tokens, positions, labels[, virtual_tokens], "
+                   "loss_scale) and return the loss");
+  for (size_t i = 0; i < inputs; ++i)
     if (shapeOf(executor.buffer(fb.arguments[i])) != tokenShape)
       return bad(fb, "takes tokens of another shape than forward");
   STRATA_ASSIGN_OR_RETURN(zeroGrads_, executor.function("zero_grads"));
@@ -147,20 +151,43 @@ Status ModelProgram::checkTokens(const io::HostTensor &tokens,
   return Status::ok();
 }
 
+Status ModelProgram::checkBatch(const TokenBatch &batch, int64_t rowsMultiple,
+                                const char *what) const {
+  if (pipeline_)
+    return Status::unimplemented(
+        executor_->artifact().path() +
+        " is a pipeline stage: batches of explicit labels and virtual tokens "
+        "are not run under pipeline parallelism yet");
+  if (virtualTokens_ && !batch.hasVirtualTokens())
+    return Status::invalidArgument(executor_->artifact().path() +
+                                   " takes virtual tokens (a prompt-learning "
+                                   "model) and the batch has none");
+  if (!virtualTokens_ && batch.hasVirtualTokens())
+    return Status::invalidArgument(executor_->artifact().path() +
+                                   " has no virtual tokens; the batch has");
+  return checkTokenBatch(batch, seq_, vocab_, rowsMultiple, what);
+}
+
 StatusOr<Evaluation> ModelProgram::evaluate(const io::HostTensor &tokens,
                                             bool keepLogits) {
   STRATA_RETURN_IF_ERROR(checkTokens(tokens, microBatch_, "evaluation"));
   if (pipeline_)
     return pipeline_->evaluate(tokens, keepLogits);
-  const int64_t rows = tokens.shape()[0];
+  return evaluate(nextTokenBatch(tokens), keepLogits);
+}
+
+StatusOr<Evaluation> ModelProgram::evaluate(const TokenBatch &batch,
+                                            bool keepLogits) {
+  STRATA_RETURN_IF_ERROR(checkBatch(batch, microBatch_, "evaluation"));
+  const int64_t rows = batch.rows();
   const artifact::Buffer &logits = executor_->buffer(forward_->results[0]);
   Evaluation out;
   if (keepLogits)
     out.logits = io::HostTensor(toIoDType(logits.dtype()), {rows, seq_, vocab_});
   double lossSum = 0.0;
   for (int64_t row = 0; row < rows; row += microBatch_) {
-    STRATA_RETURN_IF_ERROR(
-        writeMicroBatch(*executor_, *forward_, tokens, row, microBatch_, seq_));
+    STRATA_RETURN_IF_ERROR(writeMicroBatch(*executor_, *forward_, batch, row,
+                                           microBatch_, seq_, virtualTokens_));
     STRATA_RETURN_IF_ERROR(executor_->run(*forward_));
     STRATA_ASSIGN_OR_RETURN(const double loss,
                             readScalar(*executor_, forward_->results[1]));
@@ -190,9 +217,23 @@ StatusOr<double> ModelProgram::computeGradients(const io::HostTensor &tokens,
                              : "a gradient"));
   if (pipeline_)
     return pipeline_->computeGradients(tokens, lossScale);
+  return computeGradients(nextTokenBatch(tokens), lossScale);
+}
+
+StatusOr<double> ModelProgram::computeGradients(const TokenBatch &batch,
+                                                double lossScale) {
+  if (!canTrain())
+    return Status::failedPrecondition(
+        executor_->artifact().path() +
+        " has no forward_backward function (compile with "
+        "--compile-to=training)");
+  STRATA_RETURN_IF_ERROR(checkBatch(
+      batch, microBatch_ * dataParallel_.size,
+      dataParallel_.size > 1 ? "a gradient (micro-batch x data_parallel_size)"
+                             : "a gradient"));
   // Every micro-batch of the global batch weighs 1 / chunks; this dp rank
   // runs its own block of them, and the sum over dp ranks is the mean.
-  const int64_t chunks = tokens.shape()[0] / microBatch_;
+  const int64_t chunks = batch.rows() / microBatch_;
   const int64_t localChunks = chunks / dataParallel_.size;
   const int64_t firstChunk = dataParallel_.rank * localChunks;
   STRATA_RETURN_IF_ERROR(executor_->run(*zeroGrads_));
@@ -205,10 +246,11 @@ StatusOr<double> ModelProgram::computeGradients(const io::HostTensor &tokens,
   double lossSum = 0.0;
   for (int64_t chunk = firstChunk; chunk < firstChunk + localChunks; ++chunk) {
     STRATA_RETURN_IF_ERROR(writeMicroBatch(*executor_, *forwardBackward_,
-                                           tokens, chunk * microBatch_,
-                                           microBatch_, seq_));
-    STRATA_RETURN_IF_ERROR(writeScalar(
-        *executor_, forwardBackward_->arguments[3], lossScale / double(chunks)));
+                                           batch, chunk * microBatch_,
+                                           microBatch_, seq_, virtualTokens_));
+    STRATA_RETURN_IF_ERROR(writeScalar(*executor_,
+                                       forwardBackward_->arguments.back(),
+                                       lossScale / double(chunks)));
     if (draws)
       executor_->setRngCounter(firstCall + uint64_t(chunk));
     STRATA_RETURN_IF_ERROR(executor_->run(*forwardBackward_));
@@ -241,6 +283,29 @@ StatusOr<StepResult> ModelProgram::trainStep(const io::HostTensor &tokens,
         std::to_string(lossScale));
   StepResult result;
   STRATA_ASSIGN_OR_RETURN(result.loss, computeGradients(tokens, lossScale));
+  STRATA_ASSIGN_OR_RETURN(result.gradNorm,
+                          runOptimizerStep(hyper, step, lossScale));
+  return result;
+}
+
+StatusOr<StepResult> ModelProgram::trainStep(const TokenBatch &batch,
+                                             const AdamWHyperparameters &hyper,
+                                             int64_t step, double lossScale) {
+  if (lossScale != 1.0 && !scalesLoss_)
+    return Status::invalidArgument(
+        executor_->artifact().path() + " does not unscale its gradients "
+        "(an f16 program does); it cannot train with loss scale " +
+        std::to_string(lossScale));
+  StepResult result;
+  STRATA_ASSIGN_OR_RETURN(result.loss, computeGradients(batch, lossScale));
+  STRATA_ASSIGN_OR_RETURN(result.gradNorm,
+                          runOptimizerStep(hyper, step, lossScale));
+  return result;
+}
+
+StatusOr<double>
+ModelProgram::runOptimizerStep(const AdamWHyperparameters &hyper,
+                               int64_t step, double lossScale) {
   const std::vector<uint32_t> &args = optimizerStep_->arguments;
   const double values[7] = {hyper.learningRate, hyper.beta1,
                             hyper.beta2,        hyper.epsilon,
@@ -251,10 +316,7 @@ StatusOr<StepResult> ModelProgram::trainStep(const io::HostTensor &tokens,
   if (scalesLoss_)
     STRATA_RETURN_IF_ERROR(writeScalar(*executor_, args[7], lossScale));
   STRATA_RETURN_IF_ERROR(executor_->run(*optimizerStep_));
-  STRATA_ASSIGN_OR_RETURN(const double norm,
-                          readScalar(*executor_, optimizerStep_->results[0]));
-  result.gradNorm = norm;
-  return result;
+  return readScalar(*executor_, optimizerStep_->results[0]);
 }
 
 } // namespace strata::runtime

@@ -83,10 +83,27 @@ public:
   /// The pipeline driver of a pipeline stage's artifact (null otherwise).
   const PipelineProgram *pipeline() const { return pipeline_.get(); }
 
+  /// Whether forward takes virtual tokens (a prompt-learning model; its
+  /// batches come as TokenBatch with virtual tokens).
+  bool takesVirtualTokens() const { return virtualTokens_; }
+
   /// Evaluates tokens [rows, seq + 1] (int32 or int64), rows a multiple of
   /// the micro-batch size.
   StatusOr<Evaluation> evaluate(const io::HostTensor &tokens,
                                 bool keepLogits = true);
+  /// The same for a batch of explicit labels (-1 ignored; the loss is the
+  /// mean of the micro-batches' means over their counted labels) and
+  /// virtual tokens; single-stage artifacts.
+  StatusOr<Evaluation> evaluate(const TokenBatch &batch,
+                                bool keepLogits = true);
+  StatusOr<double> computeGradients(const TokenBatch &batch,
+                                    double lossScale = 1.0);
+  StatusOr<StepResult> trainStep(const TokenBatch &batch,
+                                 const AdamWHyperparameters &hyper,
+                                 int64_t step, double lossScale = 1.0);
+  /// checkTokenBatch against this model.
+  Status checkBatch(const TokenBatch &batch, int64_t rowsMultiple,
+                    const char *what) const;
 
   /// Zeroes the gradient slots and accumulates the gradient of the mean loss
   /// over tokens [rows, seq + 1] (rows a multiple of the micro-batch size
@@ -121,6 +138,9 @@ private:
   Status checkSingleStage();
   /// optimizer_step's signature.
   Status checkOptimizerStep();
+  /// The AdamW step after the gradients are in their slots.
+  StatusOr<double> runOptimizerStep(const AdamWHyperparameters &hyper,
+                                    int64_t step, double lossScale);
 
   Executor *executor_;
   std::shared_ptr<PipelineProgram> pipeline_;
@@ -131,6 +151,8 @@ private:
   /// Sums the gradient slots across the dp ranks (absent without dp).
   const PreparedFunction *reduceGradients_ = nullptr;
   bool scalesLoss_ = false;
+  /// forward's fourth argument holds virtual tokens.
+  bool virtualTokens_ = false;
   int64_t microBatch_ = 0, seq_ = 0, vocab_ = 0, microBatches_ = 1;
   DataParallel dataParallel_;
 };

@@ -16,6 +16,12 @@
 
 namespace strata::runtime::io {
 
+bool isAdapterParameter(const std::string &name) {
+  return name.rfind("prompt_table.", 0) == 0 ||
+         name.rfind("prompt_encoder.", 0) == 0 ||
+         name.find(".lora_") != std::string::npos;
+}
+
 const char *toString(HfFamily family) { return modelFamilyName(family); }
 
 namespace {
@@ -81,6 +87,8 @@ public:
     const bool gpt2 = family_ == HfFamily::Gpt2;
     const std::string &name = spec.name;
 
+    if (isAdapterParameter(name))
+      return reshape(m, name, s);
     if (name == "embedding.word_embeddings.weight") {
       STRATA_RETURN_IF_ERROR(expectRank(spec, 2, "[vocab, hidden]"));
       return reshape(m, gpt2 ? "wte.weight" : "model.embed_tokens.weight", s);

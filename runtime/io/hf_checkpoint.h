@@ -131,6 +131,12 @@ struct HfTensorMapping {
 StatusOr<std::vector<HfTensorMapping>>
 huggingFaceMapping(const ParameterTable &table, HfFamily family);
 
+/// Prompt-learning and LoRA parameters (prompt_table.*, prompt_encoder.*,
+/// *.lora_*; docs/prompt-learning.md) have no Hugging Face name:
+/// checkpoints hold them under their Strata names, beside the base's
+/// Hugging Face tensors.
+bool isAdapterParameter(const std::string &name);
+
 /// Options for toHuggingFace.
 struct HfExportOptions {
   /// Write GPT-2 names as GPT2LMHeadModel.state_dict() does

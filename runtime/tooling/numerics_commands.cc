@@ -79,6 +79,45 @@ StatusOr<io::HostTensor> readTokens(const NumericsOptions &o,
   return tokens;
 }
 
+/// |path|'s .npy as int32 (int64 narrowed), errors naming the file.
+StatusOr<io::HostTensor> readIds(const std::string &path) {
+  STRATA_ASSIGN_OR_RETURN(io::HostTensor t, io::readNpy(path));
+  if (t.dtype() == io::DType::I32)
+    return t;
+  if (t.dtype() != io::DType::I64)
+    return Status::invalidArgument(path + ": ids should be int32 or int64, "
+                                          "got " +
+                                   io::toString(t.dtype()));
+  io::HostTensor narrow(io::DType::I32, t.shape());
+  for (int64_t i = 0; i < t.numElements(); ++i)
+    narrow.data<int32_t>()[i] = static_cast<int32_t>(t.data<int64_t>()[i]);
+  return narrow;
+}
+
+/// The batch of --tokens [rows, seq + 1] (next-token labels), or of
+/// --tokens, --labels [rows, seq] and --virtual-tokens.
+StatusOr<TokenBatch> readBatch(const NumericsOptions &o,
+                               const ModelProgram &program) {
+  if (o.labels.empty()) {
+    if (!o.virtualTokens.empty())
+      return Status::invalidArgument(
+          "--virtual-tokens needs --labels (then --tokens is [rows, seq])");
+    STRATA_ASSIGN_OR_RETURN(io::HostTensor tokens, readTokens(o, program));
+    return nextTokenBatch(tokens);
+  }
+  TokenBatch batch;
+  STRATA_ASSIGN_OR_RETURN(batch.tokens, readIds(o.tokens));
+  STRATA_ASSIGN_OR_RETURN(batch.labels, readIds(o.labels));
+  if (!o.virtualTokens.empty()) {
+    STRATA_ASSIGN_OR_RETURN(batch.virtualTokens, readIds(o.virtualTokens));
+  }
+  STRATA_RETURN_IF_ERROR(
+      program.checkBatch(batch, program.microBatchSize(),
+                         "the model's micro-batch")
+          .withContext(o.tokens));
+  return batch;
+}
+
 /// A scalar in |dtype| (F32 or F64).
 io::HostTensor scalar(double value, io::DType dtype) {
   io::HostTensor t(dtype, {});
@@ -109,23 +148,39 @@ io::DType lossTypeOf(const Executor &executor) {
 
 Status runEvalCommand(const NumericsOptions &o) {
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, loadModel(o));
-  STRATA_ASSIGN_OR_RETURN(io::HostTensor tokens, readTokens(o, *model->program));
-  STRATA_ASSIGN_OR_RETURN(Evaluation evaluation,
-                          model->program->evaluate(tokens));
+  ModelProgram &program = *model->program;
+  // Pipeline stages take token files only.
+  const bool explicitBatch = !o.labels.empty() || program.takesVirtualTokens();
+  Evaluation evaluation;
+  int64_t rows = 0;
+  if (explicitBatch) {
+    STRATA_ASSIGN_OR_RETURN(TokenBatch batch, readBatch(o, program));
+    rows = batch.rows();
+    STRATA_ASSIGN_OR_RETURN(evaluation, program.evaluate(batch));
+  } else {
+    STRATA_ASSIGN_OR_RETURN(io::HostTensor tokens, readTokens(o, program));
+    rows = tokens.shape()[0];
+    STRATA_ASSIGN_OR_RETURN(evaluation, program.evaluate(tokens));
+  }
   io::TensorMap out;
   out.emplace("logits", std::move(evaluation.logits));
   out.emplace("loss", scalar(evaluation.loss, lossTypeOf(*model->executor)));
   std::printf("loss %.6f over %lld tokens\n", evaluation.loss,
-              static_cast<long long>(tokens.shape()[0] *
-                                     model->program->seqLength()));
+              static_cast<long long>(rows * program.seqLength()));
   return writeResults(o.out, out);
 }
 
 Status runGradCommand(const NumericsOptions &o) {
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, loadModel(o));
-  STRATA_ASSIGN_OR_RETURN(io::HostTensor tokens, readTokens(o, *model->program));
-  STRATA_ASSIGN_OR_RETURN(double loss,
-                          model->program->computeGradients(tokens));
+  ModelProgram &program = *model->program;
+  double loss = 0.0;
+  if (!o.labels.empty() || program.takesVirtualTokens()) {
+    STRATA_ASSIGN_OR_RETURN(TokenBatch batch, readBatch(o, program));
+    STRATA_ASSIGN_OR_RETURN(loss, program.computeGradients(batch));
+  } else {
+    STRATA_ASSIGN_OR_RETURN(io::HostTensor tokens, readTokens(o, program));
+    STRATA_ASSIGN_OR_RETURN(loss, program.computeGradients(tokens));
+  }
   STRATA_ASSIGN_OR_RETURN(io::HfFamily family,
                           hfFamilyOf(model->executor->artifact()));
   STRATA_ASSIGN_OR_RETURN(io::TensorMap grads, readGradients(*model->executor));

@@ -28,6 +28,10 @@ struct NumericsOptions {
   std::string checkpoint;
   uint64_t seed = 1234;
   std::string tokens;
+  /// Explicit labels [rows, seq] (-1 ignored) and virtual tokens: then
+  /// |tokens| is [rows, seq] (docs/prompt-learning.md).
+  std::string labels;
+  std::string virtualTokens;
   std::string out;
   int threads = 0;
   /// Print time per kernel at the end.

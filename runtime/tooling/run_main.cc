@@ -47,6 +47,17 @@ void addNumericsOptions(CLI::App *command, NumericsOptions &o,
   if (tokensRequired)
     tokens->required();
   command
+      ->add_option("--labels", o.labels,
+                   ".npy int32 labels [rows, seq] (-1: ignored); then "
+                   "--tokens is [rows, seq], the inputs as they are")
+      ->check(CLI::ExistingFile);
+  command
+      ->add_option("--virtual-tokens", o.virtualTokens,
+                   ".npy int32 [rows, seq]: per position -1 (a real token) "
+                   "or its global virtual row (a prompt-learning model; "
+                   "needs --labels)")
+      ->check(CLI::ExistingFile);
+  command
       ->add_option("--seed", o.seed,
                    "Seed of the parameter initialization (without "
                    "--checkpoint)")
