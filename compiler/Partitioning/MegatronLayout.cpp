@@ -31,6 +31,22 @@ std::optional<unsigned> megatronSplitDim(std::string_view name) {
       {".mlp.gate.weight", 0u},         {".mlp.gate.bias", 0u},
       {".mlp.up.weight", 0u},           {".mlp.up.bias", 0u},
       {".mlp.fc2.weight", 1u},          {".mlp.fc2.bias", {}},
+      // LoRA adapters split as NeMo's ParallelLinearAdapter: beside a
+      // column-parallel projection the output (linear_out) splits like it
+      // and linear_in is whole; beside a row-parallel one linear_in splits
+      // its input like the projection and linear_out is whole.
+      {".lora_qkv.linear_out.query.weight", 0u},
+      {".lora_qkv.linear_out.key.weight", 0u},
+      {".lora_qkv.linear_out.value.weight", 0u},
+      {".lora_qkv.linear_in.weight", {}},
+      {".lora_fc1.linear_out.weight", 0u},
+      {".lora_fc1.linear_out.gate.weight", 0u},
+      {".lora_fc1.linear_out.up.weight", 0u},
+      {".lora_fc1.linear_in.weight", {}},
+      {".lora_dense.linear_in.weight", 1u},
+      {".lora_dense.linear_out.weight", {}},
+      {".lora_fc2.linear_in.weight", 1u},
+      {".lora_fc2.linear_out.weight", {}},
   };
   for (const Entry &entry : kEntries)
     if (endsWith(name, entry.suffix))

@@ -37,3 +37,31 @@ TEST(MegatronLayout, NormsAndPositionsAreReplicated) {
   EXPECT_EQ(megatronSplitDim("layers.0.input_norm.weight"), std::nullopt);
   EXPECT_EQ(megatronSplitDim("final_norm.bias"), std::nullopt);
 }
+
+TEST(MegatronLayout, LoraAdaptersSplitAsNemosParallelLinearAdapter) {
+  // Beside column-parallel projections: the output splits, linear_in whole.
+  EXPECT_EQ(megatronSplitDim("layers.0.attention.lora_qkv.linear_out.query.weight"),
+            0u);
+  EXPECT_EQ(megatronSplitDim("layers.2.attention.lora_qkv.linear_out.value.weight"),
+            0u);
+  EXPECT_EQ(megatronSplitDim("layers.0.attention.lora_qkv.linear_in.weight"),
+            std::nullopt);
+  EXPECT_EQ(megatronSplitDim("layers.1.mlp.lora_fc1.linear_out.gate.weight"), 0u);
+  EXPECT_EQ(megatronSplitDim("layers.1.mlp.lora_fc1.linear_out.weight"), 0u);
+  // Beside row-parallel projections: linear_in's input splits, linear_out
+  // whole.
+  EXPECT_EQ(megatronSplitDim("layers.0.attention.lora_dense.linear_in.weight"),
+            1u);
+  EXPECT_EQ(megatronSplitDim("layers.0.attention.lora_dense.linear_out.weight"),
+            std::nullopt);
+  EXPECT_EQ(megatronSplitDim("layers.3.mlp.lora_fc2.linear_in.weight"), 1u);
+  EXPECT_EQ(megatronSplitDim("layers.3.mlp.lora_fc2.linear_out.weight"),
+            std::nullopt);
+}
+
+TEST(MegatronLayout, PromptTablesAndEncodersAreReplicated) {
+  EXPECT_EQ(megatronSplitDim("prompt_table.moby.weight"), std::nullopt);
+  EXPECT_EQ(megatronSplitDim("prompt_encoder.moby.mlp.0.weight"), std::nullopt);
+  EXPECT_EQ(megatronSplitDim("prompt_encoder.moby.lstm.0.weight_ih"),
+            std::nullopt);
+}

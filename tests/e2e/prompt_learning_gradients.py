@@ -24,6 +24,10 @@ For each family and method:
      |fd - g| / max(|g|, 1e-4) <= 1e-6 (tests/e2e/finite_differences.py explains the stencil;
      h = 1e-4 rather than its 1e-3: a step of 1e-3 moved a ReLU of the MLP encoder across 0).
 
+  6. Tensor parallelism (tests/e2e/models/tp-*.yaml, parameters initialized from the seed):
+     prompt tuning and LoRA at tp 2 under mpirun give the single rank's loss and gradients
+     within parallel_equivalence.py's 1e-5.
+
 Exits 1 on a failure, 77 without PyTorch.
 
     /usr/bin/python3 tests/e2e/prompt_learning_gradients.py \\
@@ -33,6 +37,7 @@ Exits 1 on a failure, 77 without PyTorch.
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -252,6 +257,77 @@ def finite_differences(case, files, table):
                       abs(fd - exact) / max(abs(exact), 1e-4), FD_TOL)
 
 
+TP_TOL = 1e-5  # tests/e2e/parallel_equivalence.py's TOLERANCE
+
+
+def reference_config_of(config, method):
+    """The reference's config of a compiled description's tfm.config (the tp models have no
+    config of their own), with the method's keys."""
+    gpt2 = config["normalization"] == "layernorm"
+    ref = {"family": "gpt2" if gpt2 else "llama", "num_layers": config["num_layers"],
+           "hidden": config["hidden_size"], "heads": config["num_attention_heads"],
+           "query_groups": config["num_query_groups"], "ffn": config["ffn_hidden_size"],
+           "vocab": config["padded_vocab_size"], "eps": config["layernorm_epsilon"],
+           "bias": config["bias"], "activation": config["activation"],
+           "tie_embeddings": config["share_embeddings_and_output_weights"]}
+    if gpt2:
+        ref["max_positions"] = config["max_position_embeddings"]
+    else:
+        ref["rope_base"] = config["rotary_base"]
+    _, extra = METHODS[method]
+    ref.update(extra)
+    if "virtual_prompt_style" in extra:
+        ref["tasks"] = [{"name": n, "total_virtual_tokens": k, "trained": True}
+                        for n, k in TASKS]
+    return ref
+
+
+def tensor_parallel(args, model_name, method, work, table):
+    """tp 2 against one rank for |method| on tests/e2e/models/|model_name|.yaml, from a
+    checkpoint whose adapters are all non-zero (LoRA's linear_in gets a gradient)."""
+    family = e2e.Family(model_name, e2e.E2E / "models" / f"{model_name}.yaml", Path())
+    case_dir = Path(work) / f"{model_name}-{method}-tp"
+    case_dir.mkdir()
+    model = description(family, method, case_dir)
+    virtual = "virtual_prompt_style" in METHODS[method][0]
+    config = e2e.compile_config(args.strata_compile, model,
+                                BATCH + ["model.hidden_dropout=0.0",
+                                         "model.attention_dropout=0.0"])
+    tokens, labels, vt = batch(config["padded_vocab_size"], config["seq_length"], virtual, 9)
+    ref_config = case_dir / "reference.json"
+    ref_config.write_text(json.dumps(reference_config_of(config, method)))
+    checkpoint = case_dir / "checkpoint.safetensors"
+    e2e.run([args.python, e2e.REFERENCE_CLI, "init", "--config", ref_config, "--seed", "21",
+             "--randomize-adapters", "--out", checkpoint])
+    files = []
+    for name, array in (("tokens", tokens), ("labels", labels), ("virtual", vt)):
+        np.save(case_dir / f"{name}.npy", array)
+        files.append(case_dir / f"{name}.npy")
+    inputs = ["--checkpoint", checkpoint, "--tokens", files[0], "--labels", files[1]]
+    if virtual:
+        inputs += ["--virtual-tokens", files[2]]
+    grads = {}
+    for tp in (1, 2):
+        layout = [f"model.tensor_model_parallel_size={tp}", f"trainer.devices={tp}"]
+        artifact = e2e.compile_artifact(args.strata_compile, model,
+                                        case_dir / f"tp{tp}.strata", BATCH + layout)
+        out = case_dir / f"tp{tp}.safetensors"
+        cmd = [args.strata_run, "grad", artifact, *inputs, "--out", out]
+        if tp > 1:
+            cmd = [args.mpirun, "--allow-run-as-root", "--oversubscribe", "--mca", "pml",
+                   "ob1", "--mca", "btl", "self,vader", "-np", str(tp)] + cmd
+        e2e.run(cmd, env=e2e.strata_env(1))
+        grads[tp] = e2e.load(out)
+    name = f"{model_name} {method} tp 2"
+    table.add(name, "loss", "|a - b|",
+              abs(float(grads[2]["loss"]) - float(grads[1]["loss"])), TP_TOL)
+    if sorted(grads[1]) != sorted(grads[2]):
+        raise E2EError(f"{name}: gradients {sorted(grads[2])}, one rank {sorted(grads[1])}")
+    for key in sorted(k for k in grads[1] if k.startswith("grad.")):
+        table.add(name, key, "||a - b|| / ||b||", relative(grads[2][key], grads[1][key]),
+                  TP_TOL)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--strata-compile", required=True)
@@ -260,6 +336,7 @@ def main():
     p.add_argument("--methods", default=",".join(METHODS))
     p.add_argument("--families", default="gpt2,llama")
     p.add_argument("--no-finite-differences", action="store_true")
+    p.add_argument("--mpirun", default=shutil.which("mpirun") or "mpirun")
     args = p.parse_args()
     e2e.check_torch(args.python)
     table = e2e.Table(where_header="")
@@ -270,6 +347,12 @@ def main():
                 files = compare_with_reference(case, table)
                 if not args.no_finite_differences:
                     finite_differences(case, files, table)
+        if shutil.which(args.mpirun):
+            for model_name in ("tp-gpt", "tp-llama"):
+                for method in ("prompt-tuning", "lora"):
+                    tensor_parallel(args, model_name, method, work, table)
+        else:
+            print(f"tensor parallelism skipped: no {args.mpirun}")
     table.print()
     if table.failures():
         table.print_failures()
