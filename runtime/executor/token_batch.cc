@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/executor/token_batch.h"
 
+#include <algorithm>
 #include <string>
 
 namespace strata::runtime {
@@ -26,6 +27,19 @@ TokenBatch nextTokenBatch(const io::HostTensor &tokens) {
       batch.labels.data<int32_t>()[r * seq + s] = id(r * width + s + 1);
     }
   return batch;
+}
+
+TokenBatch rowsOf(const TokenBatch &batch, int64_t first, int64_t count) {
+  auto slice = [&](const io::HostTensor &t) {
+    if (t.numElements() == 0)
+      return io::HostTensor();
+    const int64_t seq = t.shape()[1];
+    io::HostTensor out(io::DType::I32, {count, seq});
+    std::copy_n(t.data<int32_t>() + first * seq, count * seq,
+                out.data<int32_t>());
+    return out;
+  };
+  return {slice(batch.tokens), slice(batch.labels), slice(batch.virtualTokens)};
 }
 
 namespace {

@@ -33,6 +33,9 @@ struct TokenBatch {
 /// first seq ids of each row, labelled with the next ones.
 TokenBatch nextTokenBatch(const io::HostTensor &tokens);
 
+/// Rows [first, first + count) of |batch|.
+TokenBatch rowsOf(const TokenBatch &batch, int64_t first, int64_t count);
+
 /// OK when |batch| is int32 [rows, |seq|] tensors (virtual tokens too when
 /// present), rows a positive multiple of |rowsMultiple|, tokens in [0,
 /// |vocab|), labels in [0, |vocab|) or -1, virtual rows >= -1; otherwise an

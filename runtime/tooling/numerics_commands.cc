@@ -204,8 +204,16 @@ Status runTrainCommand(const NumericsOptions &o, const TrainOptions &train) {
     return Status::failedPrecondition(
         o.artifact + " is not a training artifact (compile with "
                      "--compile-to=training)");
-  STRATA_ASSIGN_OR_RETURN(io::HostTensor tokens, readTokens(o, program));
-  const int64_t rows = tokens.shape()[0], width = tokens.shape()[1];
+  // Token files feed every artifact; explicit batches single-stage ones.
+  const bool explicitBatch = !o.labels.empty() || program.takesVirtualTokens();
+  io::HostTensor tokens;
+  TokenBatch rowsBatch;
+  if (explicitBatch) {
+    STRATA_ASSIGN_OR_RETURN(rowsBatch, readBatch(o, program));
+  } else {
+    STRATA_ASSIGN_OR_RETURN(tokens, readTokens(o, program));
+  }
+  const int64_t rows = explicitBatch ? rowsBatch.rows() : tokens.shape()[0];
   const int64_t batch = program.globalBatchSize();
   if (train.steps < 1)
     return Status::invalidArgument("--steps " + std::to_string(train.steps) +
@@ -226,14 +234,23 @@ Status runTrainCommand(const NumericsOptions &o, const TrainOptions &train) {
     scaler.emplace(*scaling);
   io::HostTensor losses(lossTypeOf(*model->executor), {train.steps});
   for (int64_t step = 1; step <= train.steps; ++step) {
-    io::HostTensor slice(tokens.dtype(), {batch, width});
-    const size_t bytes = slice.byteSize();
-    std::memcpy(slice.bytes(), tokens.bytes() + (step - 1) * bytes, bytes);
     const auto start = std::chrono::steady_clock::now();
-    STRATA_ASSIGN_OR_RETURN(
-        training::ScaledStep scaled,
-        training::runScaledStep(program, scaler ? &*scaler : nullptr, slice,
-                                train.hyper, step));
+    training::ScaledStep scaled;
+    if (explicitBatch) {
+      STRATA_ASSIGN_OR_RETURN(
+          scaled, training::runScaledStep(
+                      program, scaler ? &*scaler : nullptr,
+                      rowsOf(rowsBatch, (step - 1) * batch, batch),
+                      train.hyper, step));
+    } else {
+      const int64_t width = tokens.shape()[1];
+      io::HostTensor slice(tokens.dtype(), {batch, width});
+      const size_t bytes = slice.byteSize();
+      std::memcpy(slice.bytes(), tokens.bytes() + (step - 1) * bytes, bytes);
+      STRATA_ASSIGN_OR_RETURN(
+          scaled, training::runScaledStep(program, scaler ? &*scaler : nullptr,
+                                          slice, train.hyper, step));
+    }
     const StepResult &result = scaled.result;
     const double seconds = std::chrono::duration<double>(
                                std::chrono::steady_clock::now() - start)

@@ -45,23 +45,44 @@ lossScalerSettingsOf(const Executor &executor, const ModelProgram &program,
   return std::optional<LossScalerSettings>(settings);
 }
 
-StatusOr<ScaledStep> runScaledStep(ModelProgram &program,
-                                   DynamicLossScaler *scaler,
-                                   const io::HostTensor &tokens,
-                                   const AdamWHyperparameters &hyper,
-                                   int64_t step) {
+namespace {
+
+/// The step on |batch| (a token file's rows or a TokenBatch).
+template <typename Batch>
+StatusOr<ScaledStep> scaledStep(ModelProgram &program,
+                                DynamicLossScaler *scaler, const Batch &batch,
+                                const AdamWHyperparameters &hyper,
+                                int64_t step) {
   ScaledStep out;
   if (!scaler) {
-    STRATA_ASSIGN_OR_RETURN(out.result, program.trainStep(tokens, hyper, step));
+    STRATA_ASSIGN_OR_RETURN(out.result, program.trainStep(batch, hyper, step));
     return out;
   }
   out.lossScale = scaler->scale();
   const int64_t applied = step - scaler->skippedSteps();
   STRATA_ASSIGN_OR_RETURN(
-      out.result, program.trainStep(tokens, hyper, applied, out.lossScale));
+      out.result, program.trainStep(batch, hyper, applied, out.lossScale));
   out.skipped = !std::isfinite(out.result.gradNorm);
   STRATA_RETURN_IF_ERROR(scaler->update(!out.skipped, step));
   return out;
+}
+
+} // namespace
+
+StatusOr<ScaledStep> runScaledStep(ModelProgram &program,
+                                   DynamicLossScaler *scaler,
+                                   const io::HostTensor &tokens,
+                                   const AdamWHyperparameters &hyper,
+                                   int64_t step) {
+  return scaledStep(program, scaler, tokens, hyper, step);
+}
+
+StatusOr<ScaledStep> runScaledStep(ModelProgram &program,
+                                   DynamicLossScaler *scaler,
+                                   const TokenBatch &batch,
+                                   const AdamWHyperparameters &hyper,
+                                   int64_t step) {
+  return scaledStep(program, scaler, batch, hyper, step);
 }
 
 } // namespace strata::runtime::training

@@ -47,6 +47,12 @@ StatusOr<ScaledStep> runScaledStep(ModelProgram &program,
                                    const io::HostTensor &tokens,
                                    const AdamWHyperparameters &hyper,
                                    int64_t step);
+/// The same on a batch of explicit labels and virtual tokens.
+StatusOr<ScaledStep> runScaledStep(ModelProgram &program,
+                                   DynamicLossScaler *scaler,
+                                   const TokenBatch &batch,
+                                   const AdamWHyperparameters &hyper,
+                                   int64_t step);
 
 } // namespace strata::runtime::training
 

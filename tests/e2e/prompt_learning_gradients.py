@@ -24,7 +24,12 @@ For each family and method:
      |fd - g| / max(|g|, 1e-4) <= 1e-6 (tests/e2e/finite_differences.py explains the stencil;
      h = 1e-4 rather than its 1e-3: a step of 1e-3 moved a ReLU of the MLP encoder across 0).
 
-  6. Tensor parallelism (tests/e2e/models/tp-*.yaml, parameters initialized from the seed):
+  6. Three steps of `strata-run train` on the batch move every adapter and leave every base
+     parameter bitwise unchanged.
+  7. Each row of the mixed-task batch evaluated alone gives the logits it gets in the batch
+     (max|a - b| / max|b| <= 1e-5), and the batch's loss is the rows' losses weighted by their
+     counted labels.
+  8. Tensor parallelism (tests/e2e/models/tp-*.yaml, parameters initialized from the seed):
      prompt tuning and LoRA at tp 2 under mpirun give the single rank's loss and gradients
      within parallel_equivalence.py's 1e-5.
 
@@ -258,6 +263,63 @@ def finite_differences(case, files, table):
 
 
 TP_TOL = 1e-5  # tests/e2e/parallel_equivalence.py's TOLERANCE
+ROW_TOL = 1e-5  # one row alone against the same row in a mixed batch: f32 rounding
+
+
+def frozen_base(case, files, table):
+    """Three AdamW steps (lr 1e-2) of `strata-run train` move the adapters and leave every
+    base parameter bitwise as it was."""
+    steps = 3
+    tiled = {k: case.work / f"train-{k}.npy" for k in files}
+    for k, path in files.items():
+        np.save(tiled[k], np.tile(np.load(path), (steps, 1)))
+    checkpoint = case.work / "checkpoint-float32.safetensors"
+    saved = case.work / "trained.safetensors"
+    e2e.run([case.args.strata_run, "train", case.work / "m.strata", "--checkpoint",
+             checkpoint, *case.batch_args(tiled), "--steps", steps, "--lr", "1e-2",
+             "--save", saved], env=e2e.strata_env())
+    before, after = e2e.load(checkpoint), e2e.load(saved)
+    name = f"{case.family.name} {case.method} train"
+    changed = [n for n in after if not is_adapter(n) and
+               not np.array_equal(after[n], before[n])]
+    if sorted(after) != sorted(before):
+        raise E2EError(f"{name}: the saved checkpoint holds {sorted(after)}, the loaded one "
+                       f"{sorted(before)}")
+    if changed:
+        raise E2EError(f"{name}: training changed base parameters: {changed}")
+    moved = min(relative(after[n], before[n]) for n in after if is_adapter(n))
+    table.add(name, "base parameters", "changed", len(changed), 0)
+    table.add(name, "adapters", "min ||after - before|| / ||before||", moved)
+    if not moved > 0:
+        raise E2EError(f"{name}: an adapter did not move in {steps} steps")
+
+
+def rows_alone(case, files, table):
+    """Each row of the mixed-task batch evaluated alone (an artifact of micro-batch 1) gives
+    the logits it gets in the batch, and the batch's loss is the rows' losses weighted by
+    their counted labels."""
+    one = ["model.micro_batch_size=1", "model.global_batch_size=1"]
+    together = case.strata("eval", case.work / "m.strata", case.work / "checkpoint-float32.safetensors",
+                           files, case.work / "together.safetensors")
+    artifact = e2e.compile_artifact(case.args.strata_compile, case.model,
+                                    case.work / "m1.strata", one)
+    arrays = {k: np.load(v) for k, v in files.items()}
+    losses, counts, worst = [], [], 0.0
+    for r in range(ROWS):
+        row_files = {k: case.work / f"row-{k}.npy" for k in files}
+        for k, a in arrays.items():
+            np.save(row_files[k], a[r:r + 1])
+        alone = case.strata("eval", artifact, case.work / "checkpoint-float32.safetensors",
+                            row_files, case.work / "alone.safetensors")
+        scale = max(float(np.abs(together["logits"][r]).max()), 1e-30)
+        worst = max(worst, float(np.abs(alone["logits"][0] - together["logits"][r]).max())
+                    / scale)
+        losses.append(float(alone["loss"]))
+        counts.append(int((arrays["labels"][r] >= 0).sum()))
+    name = f"{case.family.name} {case.method} rows alone"
+    table.add(name, "logits", "max|a - b| / max|b|", worst, ROW_TOL)
+    weighted = float(np.dot(losses, counts) / np.sum(counts))
+    table.add(name, "loss", "|a - b|", abs(weighted - float(together["loss"])), ROW_TOL)
 
 
 def reference_config_of(config, method):
@@ -345,6 +407,9 @@ def main():
             for method in args.methods.split(","):
                 case = Case(args, e2e.FAMILIES[family_name], method, work)
                 files = compare_with_reference(case, table)
+                frozen_base(case, files, table)
+                if case.virtual:
+                    rows_alone(case, files, table)
                 if not args.no_finite_differences:
                     finite_differences(case, files, table)
         if shutil.which(args.mpirun):
