@@ -34,6 +34,29 @@ int64_t localParameterElements(ModuleOp module) {
   return elements;
 }
 
+/// Trainable elements of the rank's parameters: all of them, or the adapters
+/// of prompt learning and LoRA on a frozen base.
+int64_t localTrainableElements(ModuleOp module) {
+  int64_t elements = 0;
+  for (auto parameter : module.getOps<tfm::ParameterOp>())
+    if (parameter.getTrainable())
+      elements += parameter.getLocalType().getNumElements();
+  return elements;
+}
+
+/// "trainable parameters  3328 of 7251968 (0.046%)" when a frozen base
+/// makes them differ.
+void printTrainableFraction(llvm::raw_ostream &os, ModuleOp module) {
+  const int64_t all = localParameterElements(module);
+  const int64_t trainable = localTrainableElements(module);
+  if (trainable == all || all == 0)
+    return;
+  os << "  trainable parameters " << trainable << " of " << all << " elements"
+     << llvm::format(" (%.3f%%)", 100.0 * double(trainable) / double(all))
+     << " on this rank; the rest are frozen (no gradient, no optimizer "
+        "state)\n";
+}
+
 /// The persistent training state by kind, in bytes per parameter of the
 /// rank: Megatron-LM's accounting (with the distributed optimizer over d
 /// ranks, bf16 parameters with f32 gradients: 2 + 4 + 12 / d).
@@ -122,6 +145,7 @@ LogicalResult mlir::strata::printMemoryReport(ModuleOp module,
       return failure();
     printPlan(os, name, &program->assignment, &program->plan);
     printStatePerParameter(os, localParameterElements(module), program->plan);
+    printTrainableFraction(os, module);
     return success();
   }
   // One plan per pipeline stage; its arena holds the saved values of the
@@ -136,6 +160,7 @@ LogicalResult mlir::strata::printMemoryReport(ModuleOp module,
     printPlan(os, title, &memory->program.assignment, &memory->program.plan);
     printStatePerParameter(os, localParameterElements(stage),
                            memory->program.plan);
+    printTrainableFraction(os, stage);
     for (size_t c = 0; c < memory->savedBytes.size(); ++c)
       os << "  chunk " << c << ": " << memory->stashSlots[c] << " stash slot"
          << (memory->stashSlots[c] == 1 ? "" : "s")

@@ -311,6 +311,14 @@ void PromptLearningRules::style() {
       sink.error(keys.style.location,
                  "virtual_prompt_style " + keys.style.text +
                      " needs at least one task in new_tasks or existing_tasks");
+    // The pipeline's stage programs take tokens, positions and labels only.
+    if (d.pipelineParallelSize > 1)
+      sink.error(keys.style.location,
+                 "virtual_prompt_style " + keys.style.text +
+                     " is not supported under pipeline_model_parallel_size " +
+                     std::to_string(d.pipelineParallelSize) +
+                     " yet: pipeline stages do not take the virtual_tokens "
+                     "input (use tensor or data parallelism)");
     return;
   }
   if (!hasTasks)
