@@ -506,6 +506,37 @@ FailureOr<fb::ModelFamily> modelFamilyOf(ModuleOp module) {
                                                  : fb::ModelFamily::Gpt2;
 }
 
+/// The module's prompt-learning tasks (tfm.prompt_tasks, which the frontend
+/// writes) as artifact tables; none without them.
+std::vector<flatbuffers::Offset<fb::PromptTask>>
+promptTasksOf(ModuleOp module, flatbuffers::FlatBufferBuilder &b) {
+  std::vector<flatbuffers::Offset<fb::PromptTask>> tasks;
+  auto list = module->getAttrOfType<ArrayAttr>("tfm.prompt_tasks");
+  if (!list)
+    return tasks;
+  for (auto task : list.getAsRange<DictionaryAttr>()) {
+    auto text = [&](StringRef key) {
+      auto s = task.getAs<StringAttr>(key);
+      return s ? s.getValue().str() : std::string();
+    };
+    auto flag = [&](StringRef key) {
+      auto v = task.getAs<BoolAttr>(key);
+      return v && v.getValue();
+    };
+    std::vector<int64_t> splits;
+    if (auto array = task.getAs<ArrayAttr>("virtual_token_splits"))
+      for (auto v : array.getAsRange<IntegerAttr>())
+        splits.push_back(v.getInt());
+    auto total = task.getAs<IntegerAttr>("total_virtual_tokens");
+    tasks.push_back(fb::CreatePromptTaskDirect(
+        b, text("name").c_str(), text("prompt_template").c_str(),
+        total ? total.getInt() : 0, &splits, text("truncate_field").c_str(),
+        flag("answer_only_loss"), text("answer_field").c_str(),
+        flag("trained")));
+  }
+  return tasks;
+}
+
 std::string configJson(ModuleOp module) {
   llvm::json::Object object;
   if (auto config = module->getAttrOfType<DictionaryAttr>("tfm.config"))
@@ -719,6 +750,9 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
   FailureOr<fb::ModelFamily> family = modelFamilyOf(module);
   if (failed(family))
     return failure();
+  std::vector<flatbuffers::Offset<fb::PromptTask>> promptTasks =
+      promptTasksOf(module, b);
+  auto style = module->getAttrOfType<StringAttr>("tfm.virtual_prompt_style");
   auto root = fb::CreateArtifactDirect(
       b, ::strata::runtime::kArtifactVersionMajor,
       ::strata::runtime::kArtifactVersionMinor, name.c_str(),
@@ -728,7 +762,9 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
       meshShape.empty() ? nullptr : &meshAxisNames,
       meshShape.empty() ? nullptr : &meshShape, /*pipeline_stages=*/nullptr,
       pipelineStage, pipelineChunks, sources.target.c_str(),
-      stashSlots.empty() ? nullptr : &stashSlots, *family);
+      stashSlots.empty() ? nullptr : &stashSlots, *family,
+      promptTasks.empty() ? nullptr : &promptTasks,
+      style ? style.getValue().str().c_str() : nullptr);
   fb::FinishSizePrefixedArtifactBuffer(b, root);
   std::vector<uint8_t> bytes(b.GetBufferPointer(),
                              b.GetBufferPointer() + b.GetSize());

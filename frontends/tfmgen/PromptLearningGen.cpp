@@ -16,6 +16,29 @@
 
 namespace strata::frontend::detail {
 
+ArrayAttr TfmEmitter::promptTasksAttr() {
+  SmallVector<Attribute> tasks;
+  for (const PromptTask &task : d.promptTasks.tasks) {
+    SmallVector<NamedAttribute> entries = {
+        builder.getNamedAttr("name", builder.getStringAttr(task.name)),
+        builder.getNamedAttr("prompt_template",
+                             builder.getStringAttr(task.templateText)),
+        builder.getNamedAttr("total_virtual_tokens",
+                             builder.getI64IntegerAttr(task.totalVirtualTokens)),
+        builder.getNamedAttr("virtual_token_splits",
+                             builder.getI64ArrayAttr(task.virtualTokenSplits)),
+        builder.getNamedAttr("truncate_field",
+                             builder.getStringAttr(task.truncateField)),
+        builder.getNamedAttr("answer_only_loss",
+                             builder.getBoolAttr(task.answerOnlyLoss)),
+        builder.getNamedAttr("answer_field",
+                             builder.getStringAttr(task.answerField)),
+        builder.getNamedAttr("trained", builder.getBoolAttr(task.trained))};
+    tasks.push_back(builder.getDictionaryAttr(entries));
+  }
+  return builder.getArrayAttr(tasks);
+}
+
 Value TfmEmitter::emitVirtualTokens(Value embeddings, Value virtualTokens) {
   Value x = embeddings;
   const PromptTaskSet &tasks = d.promptTasks;

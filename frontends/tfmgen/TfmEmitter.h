@@ -123,6 +123,8 @@ private:
                MutableArrayRef<Value> outputs);
   DictionaryAttr configAttr();
   DictionaryAttr recordedKeysAttr();
+  /// The tasks with virtual tokens as kPromptTasksAttrName says.
+  ArrayAttr promptTasksAttr();
 
   const ModelDescription &d;
   MLIRContext &ctx;

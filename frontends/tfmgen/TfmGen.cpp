@@ -310,6 +310,11 @@ OwningOpRef<ModuleOp> TfmEmitter::emit() {
   module->setAttr(kConfigAttrName, configAttr());
   if (!d.recordedKeys.empty())
     module->setAttr(kRecordedKeysAttrName, recordedKeysAttr());
+  if (d.virtualPromptStyle) {
+    module->setAttr(kPromptTasksAttrName, promptTasksAttr());
+    module->setAttr(kVirtualPromptStyleAttrName,
+                    builder.getStringAttr(toString(*d.virtualPromptStyle)));
+  }
 
   RankedTensorType idsType = RankedTensorType::get({batch, seq}, indexType);
   RankedTensorType logitsType = floatTensor({batch, seq, d.paddedVocabSize});

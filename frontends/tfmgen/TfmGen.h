@@ -29,6 +29,13 @@ inline constexpr const char *kVirtualTokensArgumentName = "virtual_tokens";
 
 /// Module attribute holding the effective description (NeMo key names).
 inline constexpr const char *kConfigAttrName = "tfm.config";
+/// Module attribute holding the prompt-learning tasks (an array of
+/// dictionaries: name, prompt_template, total_virtual_tokens,
+/// virtual_token_splits, truncate_field, answer_only_loss, answer_field,
+/// trained) and their virtual prompt style, for the artifact.
+inline constexpr const char *kPromptTasksAttrName = "tfm.prompt_tasks";
+inline constexpr const char *kVirtualPromptStyleAttrName =
+    "tfm.virtual_prompt_style";
 /// Module attribute holding keys accepted but not used yet (path -> text).
 inline constexpr const char *kRecordedKeysAttrName = "tfm.recorded_keys";
 

@@ -44,7 +44,7 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // LstmGrad; labels
 // of -1 are ignored by the cross-entropy kernels, and VocabParallelLoss
 // takes the labels (an older artifact with it is refused by the operand
-// count: recompile).
+// count: recompile); Artifact.prompt_tasks and virtual_prompt_style.
 inline constexpr uint16_t kArtifactVersionMinor = 11;
 
 } // namespace strata::runtime

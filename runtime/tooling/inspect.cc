@@ -97,6 +97,17 @@ void printArtifactSummary(const LoadedArtifact &loaded, std::ostream &os) {
      << artifact::EnumNameModelFamily(root.model_family()) << "\n";
   if (const std::string mesh = meshText(root); !mesh.empty())
     os << "  mesh           " << mesh << "\n";
+  if (root.prompt_tasks() && root.prompt_tasks()->size()) {
+    os << "  virtual tokens "
+       << (root.virtual_prompt_style() ? root.virtual_prompt_style()->str()
+                                       : std::string())
+       << ":";
+    for (const artifact::PromptTask *task : *root.prompt_tasks())
+      os << " " << (task->name() ? task->name()->str() : std::string())
+         << " (" << task->total_virtual_tokens()
+         << (task->trained() ? ", trained" : ", frozen") << ")";
+    os << "\n";
+  }
   if (!loaded.isPipelineRoot()) {
     printProgram(root, "  ", os);
     return;
