@@ -173,12 +173,17 @@ StatusOr<Evaluation> ModelProgram::evaluate(const io::HostTensor &tokens,
   STRATA_RETURN_IF_ERROR(checkTokens(tokens, microBatch_, "evaluation"));
   if (pipeline_)
     return pipeline_->evaluate(tokens, keepLogits);
-  return evaluate(nextTokenBatch(tokens), keepLogits);
+  return evaluateRows(nextTokenBatch(tokens), keepLogits);
 }
 
 StatusOr<Evaluation> ModelProgram::evaluate(const TokenBatch &batch,
                                             bool keepLogits) {
   STRATA_RETURN_IF_ERROR(checkBatch(batch, microBatch_, "evaluation"));
+  return evaluateRows(batch, keepLogits);
+}
+
+StatusOr<Evaluation> ModelProgram::evaluateRows(const TokenBatch &batch,
+                                                bool keepLogits) {
   const int64_t rows = batch.rows();
   const artifact::Buffer &logits = executor_->buffer(forward_->results[0]);
   Evaluation out;
@@ -203,34 +208,41 @@ StatusOr<Evaluation> ModelProgram::evaluate(const TokenBatch &batch,
   return out;
 }
 
+Status ModelProgram::checkCanTrain() const {
+  if (canTrain())
+    return Status::ok();
+  return Status::failedPrecondition(
+      executor_->artifact().path() +
+      (pipeline_ ? " has no forward_step / backward_step functions"
+                 : " has no forward_backward function") +
+      " (compile with --compile-to=training)");
+}
+
+const char *ModelProgram::gradientRows() const {
+  return dataParallel_.size > 1 ? "a gradient (micro-batch x data_parallel_size)"
+                                : "a gradient";
+}
+
 StatusOr<double> ModelProgram::computeGradients(const io::HostTensor &tokens,
                                                 double lossScale) {
-  if (!canTrain())
-    return Status::failedPrecondition(
-        executor_->artifact().path() +
-        (pipeline_ ? " has no forward_step / backward_step functions"
-                   : " has no forward_backward function") +
-        " (compile with --compile-to=training)");
-  STRATA_RETURN_IF_ERROR(checkTokens(
-      tokens, microBatch_ * dataParallel_.size,
-      dataParallel_.size > 1 ? "a gradient (micro-batch x data_parallel_size)"
-                             : "a gradient"));
+  STRATA_RETURN_IF_ERROR(checkCanTrain());
+  STRATA_RETURN_IF_ERROR(
+      checkTokens(tokens, microBatch_ * dataParallel_.size, gradientRows()));
   if (pipeline_)
     return pipeline_->computeGradients(tokens, lossScale);
-  return computeGradients(nextTokenBatch(tokens), lossScale);
+  return gradientsOf(nextTokenBatch(tokens), lossScale);
 }
 
 StatusOr<double> ModelProgram::computeGradients(const TokenBatch &batch,
                                                 double lossScale) {
-  if (!canTrain())
-    return Status::failedPrecondition(
-        executor_->artifact().path() +
-        " has no forward_backward function (compile with "
-        "--compile-to=training)");
-  STRATA_RETURN_IF_ERROR(checkBatch(
-      batch, microBatch_ * dataParallel_.size,
-      dataParallel_.size > 1 ? "a gradient (micro-batch x data_parallel_size)"
-                             : "a gradient"));
+  STRATA_RETURN_IF_ERROR(checkCanTrain());
+  STRATA_RETURN_IF_ERROR(
+      checkBatch(batch, microBatch_ * dataParallel_.size, gradientRows()));
+  return gradientsOf(batch, lossScale);
+}
+
+StatusOr<double> ModelProgram::gradientsOf(const TokenBatch &batch,
+                                           double lossScale) {
   // Every micro-batch of the global batch weighs 1 / chunks; this dp rank
   // runs its own block of them, and the sum over dp ranks is the mean.
   const int64_t chunks = batch.rows() / microBatch_;
@@ -271,16 +283,20 @@ StatusOr<double> ModelProgram::computeGradients(const TokenBatch &batch,
   return lossSum / double(chunks);
 }
 
+Status ModelProgram::checkLossScale(double lossScale) const {
+  if (lossScale == 1.0 || scalesLoss_)
+    return Status::ok();
+  return Status::invalidArgument(
+      executor_->artifact().path() + " does not unscale its gradients "
+      "(an f16 program does); it cannot train with loss scale " +
+      std::to_string(lossScale));
+}
+
 StatusOr<StepResult> ModelProgram::trainStep(const io::HostTensor &tokens,
                                              const AdamWHyperparameters &hyper,
                                              int64_t step, double lossScale) {
-  if (!canTrain())
-    return computeGradients(tokens).status();
-  if (lossScale != 1.0 && !scalesLoss_)
-    return Status::invalidArgument(
-        executor_->artifact().path() + " does not unscale its gradients "
-        "(an f16 program does); it cannot train with loss scale " +
-        std::to_string(lossScale));
+  STRATA_RETURN_IF_ERROR(checkCanTrain());
+  STRATA_RETURN_IF_ERROR(checkLossScale(lossScale));
   StepResult result;
   STRATA_ASSIGN_OR_RETURN(result.loss, computeGradients(tokens, lossScale));
   STRATA_ASSIGN_OR_RETURN(result.gradNorm,
@@ -291,11 +307,7 @@ StatusOr<StepResult> ModelProgram::trainStep(const io::HostTensor &tokens,
 StatusOr<StepResult> ModelProgram::trainStep(const TokenBatch &batch,
                                              const AdamWHyperparameters &hyper,
                                              int64_t step, double lossScale) {
-  if (lossScale != 1.0 && !scalesLoss_)
-    return Status::invalidArgument(
-        executor_->artifact().path() + " does not unscale its gradients "
-        "(an f16 program does); it cannot train with loss scale " +
-        std::to_string(lossScale));
+  STRATA_RETURN_IF_ERROR(checkLossScale(lossScale));
   StepResult result;
   STRATA_ASSIGN_OR_RETURN(result.loss, computeGradients(batch, lossScale));
   STRATA_ASSIGN_OR_RETURN(result.gradNorm,

@@ -138,6 +138,17 @@ private:
   Status checkSingleStage();
   /// optimizer_step's signature.
   Status checkOptimizerStep();
+  /// An error unless the artifact has the functions of a training step.
+  Status checkCanTrain() const;
+  /// An error for a loss scale other than 1 on a program that does not
+  /// unscale its gradients.
+  Status checkLossScale(double lossScale) const;
+  /// What needs a gradient's rows, for checkTokens / checkBatch messages.
+  const char *gradientRows() const;
+  /// evaluate and computeGradients of a single-stage artifact on a batch
+  /// already checked.
+  StatusOr<Evaluation> evaluateRows(const TokenBatch &batch, bool keepLogits);
+  StatusOr<double> gradientsOf(const TokenBatch &batch, double lossScale);
   /// The AdamW step after the gradients are in their slots.
   StatusOr<double> runOptimizerStep(const AdamWHyperparameters &hyper,
                                     int64_t step, double lossScale);

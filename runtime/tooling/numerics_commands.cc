@@ -118,6 +118,12 @@ StatusOr<TokenBatch> readBatch(const NumericsOptions &o,
   return batch;
 }
 
+/// Whether the command feeds explicit batches (--labels, or a model whose
+/// forward takes virtual tokens) rather than a token file's rows.
+bool usesExplicitBatch(const NumericsOptions &o, const ModelProgram &program) {
+  return !o.labels.empty() || program.takesVirtualTokens();
+}
+
 /// A scalar in |dtype| (F32 or F64).
 io::HostTensor scalar(double value, io::DType dtype) {
   io::HostTensor t(dtype, {});
@@ -150,7 +156,7 @@ Status runEvalCommand(const NumericsOptions &o) {
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, loadModel(o));
   ModelProgram &program = *model->program;
   // Pipeline stages take token files only.
-  const bool explicitBatch = !o.labels.empty() || program.takesVirtualTokens();
+  const bool explicitBatch = usesExplicitBatch(o, program);
   Evaluation evaluation;
   int64_t rows = 0;
   if (explicitBatch) {
@@ -174,7 +180,7 @@ Status runGradCommand(const NumericsOptions &o) {
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, loadModel(o));
   ModelProgram &program = *model->program;
   double loss = 0.0;
-  if (!o.labels.empty() || program.takesVirtualTokens()) {
+  if (usesExplicitBatch(o, program)) {
     STRATA_ASSIGN_OR_RETURN(TokenBatch batch, readBatch(o, program));
     STRATA_ASSIGN_OR_RETURN(loss, program.computeGradients(batch));
   } else {
@@ -205,7 +211,7 @@ Status runTrainCommand(const NumericsOptions &o, const TrainOptions &train) {
         o.artifact + " is not a training artifact (compile with "
                      "--compile-to=training)");
   // Token files feed every artifact; explicit batches single-stage ones.
-  const bool explicitBatch = !o.labels.empty() || program.takesVirtualTokens();
+  const bool explicitBatch = usesExplicitBatch(o, program);
   io::HostTensor tokens;
   TokenBatch rowsBatch;
   if (explicitBatch) {
