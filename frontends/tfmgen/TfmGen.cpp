@@ -271,6 +271,9 @@ DictionaryAttr TfmEmitter::configAttr() {
   add("micro_batch_size", i64(d.microBatchSize));
   add("global_batch_size", i64(d.globalBatchSize));
   add("precision", str(toString(d.precision)));
+  // Where the runtime finds the frozen base of a prompt-learning model.
+  if (!d.languageModelPath.empty())
+    add("language_model_path", str(d.languageModelPath));
   // Half precisions only, so that f32 and f64 programs stay as they were.
   if (d.precision == Precision::BF16 || d.precision == Precision::FP16)
     add("mixed_precision", str(toString(d.mixedPrecision)));

@@ -251,6 +251,17 @@ StatusOr<io::TensorMap> readParameters(const Executor &executor) {
       nameOf);
 }
 
+StatusOr<io::TensorMap> readSelectedParameters(
+    const Executor &executor,
+    const std::function<bool(const std::string &name)> &select) {
+  return readSlots(
+      executor,
+      [&](const artifact::Parameter &p) {
+        return select(nameOf(p)) ? int64_t(p.value()) : int64_t(-1);
+      },
+      nameOf);
+}
+
 StatusOr<io::TensorMap> readGradients(const Executor &executor) {
   return readSlots(
       executor, [](const artifact::Parameter &p) { return int64_t(p.grad()); },
@@ -365,16 +376,25 @@ bool hasMoments(const artifact::Parameter &parameter) {
 
 Status writeParameters(Executor &executor, const io::TensorMap &params,
                        const std::string &source) {
+  return writeSelectedParameters(executor, params, source,
+                                 [](const std::string &) { return true; });
+}
+
+Status writeSelectedParameters(
+    Executor &executor, const io::TensorMap &params, const std::string &source,
+    const std::function<bool(const std::string &name)> &select) {
   std::vector<Target> targets;
   const auto &root = executor.root();
   if (root.parameters())
     for (const artifact::Parameter *parameter : *root.parameters())
-      targets.push_back(
-          {parameter->name()->str(), parameter->value(), parameter});
+      if (select(parameter->name()->str()))
+        targets.push_back(
+            {parameter->name()->str(), parameter->value(), parameter});
   // Other stages' parameters are expected in |params| too (global files).
   std::set<std::string> known;
   for (const ModelParameter &parameter : modelParameters(executor.artifact()))
-    known.insert(parameter.name);
+    if (select(parameter.name))
+      known.insert(parameter.name);
   STRATA_RETURN_IF_ERROR(
       writeNamed(executor, targets, params, source, std::move(known)));
   return mainParametersFromValues(executor);

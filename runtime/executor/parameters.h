@@ -23,6 +23,7 @@
 #include "runtime/support/status.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace strata::runtime {
@@ -49,6 +50,11 @@ Status initializeParameters(Executor &executor, uint64_t seed);
 /// stage); the other ranks get those their stage owns.
 StatusOr<io::TensorMap> readParameters(const Executor &executor);
 
+/// The same for the parameters |select| picks (by Strata name).
+StatusOr<io::TensorMap> readSelectedParameters(
+    const Executor &executor,
+    const std::function<bool(const std::string &name)> &select);
+
 /// Every trainable parameter's gradient slot, by the parameter's Strata name.
 StatusOr<io::TensorMap> readGradients(const Executor &executor);
 
@@ -65,6 +71,13 @@ Status writeOptimizerState(Executor &executor, const io::TensorMap &state,
 /// tensor, naming |source|.
 Status writeParameters(Executor &executor, const io::TensorMap &params,
                        const std::string &source);
+
+/// The same for the parameters |select| picks (by Strata name): |params|
+/// holds exactly those; the others keep their values (prompt learning
+/// loads a frozen base and its adapters from separate files).
+Status writeSelectedParameters(
+    Executor &executor, const io::TensorMap &params, const std::string &source,
+    const std::function<bool(const std::string &name)> &select);
 
 /// Loads a Hugging Face safetensors checkpoint (GPT-2 or Llama names, with
 /// or without `transformer.`) into the parameters, and zeroes the gradient

@@ -163,7 +163,21 @@ int runStrataRunMain(int argc, char **argv) {
   auto *data = trainCommand->add_option(
       "--data", dataTraining.data,
       "Text file, directory of .txt files, or token file to train on "
-      "(tokenized once and cached)");
+      "(tokenized once and cached); for a prompt-learning artifact, NeMo's "
+      "JSON-lines examples (one object per line: taskname and the "
+      "template's fields)");
+  trainCommand
+      ->add_option("--validation-data", dataTraining.validationData,
+                   "Prompt-learning artifacts: the validation examples "
+                   "(JSON lines, as --data); the validation loss is "
+                   "reported per task, and at step 0 for the frozen base")
+      ->check(CLI::ExistingFile);
+  trainCommand->add_option(
+      "--base-checkpoint", dataTraining.baseCheckpoint,
+      "Models with adapters (prompt tuning, p-tuning, LoRA): the frozen "
+      "base model, a Hugging Face safetensors file or a checkpoint "
+      "directory (default: the description's model.language_model_path); "
+      "checkpoints then hold only the adapters and the base's identity");
   trainCommand->get_option("--tokens")->excludes(data);
   trainCommand->add_option("--steps", train.steps, "Optimizer steps")
       ->required()
@@ -227,7 +241,8 @@ int runStrataRunMain(int argc, char **argv) {
                            "(0: never)")
       ->default_val(0);
   trainCommand->add_option("--eval-steps", loop.evalBatches,
-                           "Validation micro-batches per evaluation")
+                           "Validation micro-batches per evaluation (per "
+                           "task for prompt-learning data)")
       ->default_val(8);
   trainCommand->add_option("--sample-every", loop.sampleEvery,
                            "Print a text sample every N steps (0: never)")

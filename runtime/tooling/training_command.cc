@@ -6,8 +6,10 @@
 #include "runtime/tooling/training_command.h"
 
 #include "runtime/tooling/rank_setup.h"
+#include "runtime/tooling/training_data_setup.h"
 
-#include "runtime/data/corpus.h"
+#include "runtime/executor/adapter_parameters.h"
+#include "runtime/executor/artifact_prompt_tasks.h"
 #include "runtime/executor/parameters.h"
 #include "runtime/inference/sampling.h"
 #include "runtime/io/file_io.h"
@@ -26,18 +28,50 @@ namespace strata::runtime {
 
 namespace {
 
-/// FNV-1a of the tokenizer's two files: the cache key of its token files.
-StatusOr<uint64_t> tokenizerFingerprint(const std::string &directory) {
-  uint64_t hash = 14695981039346656037ull;
-  for (const char *name : {"/encoder.json", "/vocab.bpe"}) {
-    STRATA_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
-                            io::readWholeFile(directory + name));
-    for (uint8_t byte : bytes) {
-      hash ^= byte;
-      hash *= 1099511628211ull;
+/// Text continuing --sample-prompt every --sample-every steps, from the
+/// training artifact's forward (full context, no KV cache: a few dozen
+/// tokens).
+training::SampleFunction freeTextSampler(Executor &executor,
+                                         ModelProgram &program,
+                                         const tokenizer::Tokenizer &tokenizer,
+                                         const DataTrainingOptions &o) {
+  return [&executor, &program, &tokenizer,
+          &o](int64_t step) -> StatusOr<std::string> {
+    std::vector<int32_t> context = tokenizer.encode(o.samplePrompt);
+    inference::SamplingOptions sampling;
+    sampling.temperature = 0.8;
+    sampling.topK = 40;
+    sampling.seed = o.loop.seed;
+    const int64_t width = program.seqLength() + 1;
+    for (int64_t i = 0; i < o.sampleTokens; ++i) {
+      // The newest seq tokens in row 0; the other rows are padding.
+      const size_t keep = std::min<size_t>(context.size(), program.seqLength());
+      io::HostTensor batch(io::DType::I32, {program.microBatchSize(), width});
+      std::copy(context.end() - keep, context.end(), batch.data<int32_t>());
+      const bool dropout = executor.options().dropout;
+      executor.setDropout(false);
+      StatusOr<Evaluation> evaluation = program.evaluate(batch);
+      executor.setDropout(dropout);
+      if (!evaluation.isOk())
+        return evaluation.status();
+      std::vector<float> row(static_cast<size_t>(program.vocabSize()));
+      for (int64_t v = 0; v < program.vocabSize(); ++v) // f32 or f64 programs
+        row[v] = static_cast<float>(evaluation->logits.elementAsDouble(
+            (static_cast<int64_t>(keep) - 1) * program.vocabSize() + v));
+      const float *logits = row.data();
+      const int32_t next = inference::sampleToken(
+          logits, program.vocabSize(), tokenizer.vocabSize(), sampling,
+          static_cast<uint64_t>(step), static_cast<uint64_t>(i));
+      if (next == tokenizer.endOfTextId())
+        break;
+      context.push_back(next);
     }
-  }
-  return hash;
+    STRATA_ASSIGN_OR_RETURN(std::string text, tokenizer.decode(context));
+    for (char &c : text)
+      if (c == '\n')
+        c = ' ';
+    return text;
+  };
 }
 
 } // namespace
@@ -62,7 +96,8 @@ Status runDataTrainingCommand(DataTrainingOptions o) {
   STRATA_ASSIGN_OR_RETURN(
       std::unique_ptr<Executor> executor,
       Executor::create(std::move(loaded.artifact), *backend, executorOptions));
-  STRATA_ASSIGN_OR_RETURN(ModelProgram program, ModelProgram::create(*executor));
+  STRATA_ASSIGN_OR_RETURN(ModelProgram program,
+                          ModelProgram::create(*executor));
   if (!program.canTrain())
     return Status::failedPrecondition(
         o.artifact + " is not a training artifact (compile with "
@@ -76,8 +111,10 @@ Status runDataTrainingCommand(DataTrainingOptions o) {
         "model.micro_batch_size=" + std::to_string(o.microBatchSize) + ")");
   if (o.seqLength != 0 && o.seqLength != program.seqLength())
     return Status::invalidArgument(
-        "--seq-len " + std::to_string(o.seqLength) + " differs from the "
-        "artifact's " + std::to_string(program.seqLength()) + recompile +
+        "--seq-len " + std::to_string(o.seqLength) +
+        " differs from the "
+        "artifact's " +
+        std::to_string(program.seqLength()) + recompile +
         "model.encoder_seq_length=" + std::to_string(o.seqLength) + ")");
   const int64_t globalBatch =
       o.loop.globalBatch > 0 ? o.loop.globalBatch : program.globalBatchSize();
@@ -93,97 +130,85 @@ Status runDataTrainingCommand(DataTrainingOptions o) {
   STRATA_RETURN_IF_ERROR(o.loop.schedule.validate());
 
   // Initial parameters; a resume overwrites them from the checkpoint.
-  if (o.checkpoint.empty())
+  if (hasAdapters(executor->artifact())) {
+    if (!o.checkpoint.empty())
+      return Status::invalidArgument(
+          o.artifact + " trains adapters on a frozen base: give the base "
+                       "with --base-checkpoint (or the description's "
+                       "language_model_path), not --checkpoint");
+    STRATA_ASSIGN_OR_RETURN(
+        std::string basePath,
+        resolveBasePath(executor->artifact(), o.baseCheckpoint));
+    STRATA_ASSIGN_OR_RETURN(
+        BaseModel base, loadBaseCheckpoint(*executor, basePath, o.loop.seed));
+    std::fprintf(out, "base model: %s (%s), frozen\n", base.path.c_str(),
+                 base.fingerprint.c_str());
+    o.loop.base = base;
+    // The baseline: the frozen base with untrained adapters.
+    o.loop.evaluateAtStart = true;
+  } else if (!o.baseCheckpoint.empty()) {
+    return Status::invalidArgument(
+        "--base-checkpoint is for models with adapters (prompt learning, "
+        "LoRA); " +
+        o.artifact + " has none");
+  } else if (o.checkpoint.empty()) {
     STRATA_RETURN_IF_ERROR(initializeParameters(*executor, o.loop.seed));
-  else
+  } else {
     STRATA_RETURN_IF_ERROR(loadHfCheckpoint(*executor, o.checkpoint));
+  }
 
-  const std::string tokenizerDir = resolveTokenizerDirectory(o.tokenizer);
+  DataFiles files;
+  files.data = o.data;
+  files.validationData = o.validationData;
+  files.tokenizerDirectory = resolveTokenizerDirectory(o.tokenizer);
+  files.cacheDirectory = o.cacheDir;
+  files.validationFraction = o.validationFraction;
   STRATA_ASSIGN_OR_RETURN(tokenizer::Tokenizer tokenizer,
-                          tokenizer::Tokenizer::load(tokenizerDir));
+                          tokenizer::Tokenizer::load(files.tokenizerDirectory));
   if (tokenizer.vocabSize() > program.vocabSize())
     return Status::invalidArgument(
-        "the tokenizer in " + tokenizerDir + " has " +
+        "the tokenizer in " + files.tokenizerDirectory + " has " +
         std::to_string(tokenizer.vocabSize()) + " ids but " + o.artifact +
         " has a vocabulary of " + std::to_string(program.vocabSize()));
-  data::CorpusTokenizer corpusTokenizer;
-  corpusTokenizer.encode = [&tokenizer](const std::string &text) {
-    return tokenizer.encode(text);
-  };
-  corpusTokenizer.endOfText = tokenizer.endOfTextId();
-  corpusTokenizer.vocabSize = tokenizer.vocabSize();
-  STRATA_ASSIGN_OR_RETURN(corpusTokenizer.fingerprint,
-                          tokenizerFingerprint(tokenizerDir));
-  STRATA_ASSIGN_OR_RETURN(
-      data::Corpus corpus,
-      data::loadCorpus(o.data, corpusTokenizer,
-                       o.cacheDir.empty() ? data::defaultCacheDirectory()
-                                          : o.cacheDir,
-                       out));
-  const std::string fingerprint = corpus.fingerprint;
-  const size_t tokenCount = corpus.tokens.size();
-  STRATA_ASSIGN_OR_RETURN(
-      data::SplitCorpus split,
-      data::splitCorpus(std::move(corpus.tokens), program.seqLength(),
-                        o.validationFraction, "--data " + o.data));
-  std::fprintf(out,
-               "data: %zu tokens: %lld training and %lld validation samples "
-               "of %lld tokens; %lld rows per step (%lld micro-batches of "
-               "%lld)\n",
-               tokenCount, static_cast<long long>(split.train.size()),
-               static_cast<long long>(split.validation.size()),
-               static_cast<long long>(program.seqLength()),
-               static_cast<long long>(globalBatch),
-               static_cast<long long>(globalBatch / program.microBatchSize()),
-               static_cast<long long>(program.microBatchSize()));
+  STRATA_ASSIGN_OR_RETURN(PromptTaskSet tasks,
+                          promptTasksOf(executor->artifact()));
+  const bool promptData = !tasks.tasks.empty();
+  std::unique_ptr<training::TrainingData> data;
+  if (promptData) {
+    if (o.loop.sampleEvery > 0)
+      return Status::invalidArgument(
+          "--sample-every continues free text, which " + o.artifact +
+          " (a prompt-learning model) does not take: try the tasks with "
+          "strata-run generate --task");
+    if (o.loop.evalEvery > 0 && o.validationData.empty())
+      return Status::invalidArgument(
+          "--eval-every needs --validation-data FILE.jsonl: the validation "
+          "examples of " +
+          o.artifact + "'s tasks");
+    STRATA_ASSIGN_OR_RETURN(data,
+                            loadPromptData(files, tasks, tokenizer, program,
+                                           globalBatch, o.loop.seed, out));
+  } else {
+    STRATA_ASSIGN_OR_RETURN(data,
+                            loadCorpusData(files, tokenizer, program,
+                                           globalBatch, o.loop.seed, out));
+  }
   o.loop.globalBatch = globalBatch;
   o.loop.out = out;
   o.loop.terminal = isatty(fileno(out)) != 0;
-  // Samples during training come from the training artifact's forward
-  // (full context, no KV cache: a few dozen tokens every --sample-every).
-  training::SampleFunction sample = [&](int64_t step) -> StatusOr<std::string> {
-    std::vector<int32_t> context = tokenizer.encode(o.samplePrompt);
-    inference::SamplingOptions sampling;
-    sampling.temperature = 0.8;
-    sampling.topK = 40;
-    sampling.seed = o.loop.seed;
-    const int64_t width = program.seqLength() + 1;
-    for (int64_t i = 0; i < o.sampleTokens; ++i) {
-      // The newest seq tokens in row 0; the other rows are padding.
-      const size_t keep = std::min<size_t>(context.size(), program.seqLength());
-      io::HostTensor batch(io::DType::I32, {program.microBatchSize(), width});
-      std::copy(context.end() - keep, context.end(), batch.data<int32_t>());
-      const bool dropout = executor->options().dropout;
-      executor->setDropout(false);
-      StatusOr<Evaluation> evaluation = program.evaluate(batch);
-      executor->setDropout(dropout);
-      if (!evaluation.isOk())
-        return evaluation.status();
-      std::vector<float> row(static_cast<size_t>(program.vocabSize()));
-      for (int64_t v = 0; v < program.vocabSize(); ++v) // f32 or f64 programs
-        row[v] = static_cast<float>(evaluation->logits.elementAsDouble(
-            (static_cast<int64_t>(keep) - 1) * program.vocabSize() + v));
-      const float *logits = row.data();
-      const int32_t next = inference::sampleToken(
-          logits, program.vocabSize(), tokenizer.vocabSize(), sampling,
-          static_cast<uint64_t>(step), static_cast<uint64_t>(i));
-      if (next == tokenizer.endOfTextId())
-        break;
-      context.push_back(next);
-    }
-    STRATA_ASSIGN_OR_RETURN(std::string text, tokenizer.decode(context));
-    for (char &c : text)
-      if (c == '\n')
-        c = ' ';
-    return text;
-  };
-  STRATA_ASSIGN_OR_RETURN(training::TrainingSummary summary,
-                          training::runTraining(*executor, program, split,
-                                                fingerprint, o.loop, sample));
+  training::SampleFunction sample;
+  if (!promptData)
+    sample = freeTextSampler(*executor, program, tokenizer, o);
+  STRATA_ASSIGN_OR_RETURN(
+      training::TrainingSummary summary,
+      training::runTraining(*executor, program, *data, o.loop, sample));
   std::fprintf(out, "done: step %lld, loss %.4f",
                static_cast<long long>(summary.lastStep), summary.lastLoss);
-  if (summary.lastValidationLoss >= 0)
+  if (summary.lastValidationLoss >= 0) {
     std::fprintf(out, ", validation loss %.4f", summary.lastValidationLoss);
+    for (const auto &[task, loss] : summary.lastValidationParts)
+      std::fprintf(out, " (%s %.4f)", task.c_str(), loss);
+  }
   if (summary.tokensPerSecond > 0)
     std::fprintf(out, ", %.0f tokens/s", summary.tokensPerSecond);
   if (program.scalesLoss())

@@ -2,9 +2,13 @@
 //
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
-// Training on a text corpus: tokenize (and cache) --data, split off the
-// validation part, and run the training loop (runtime/training/trainer.h)
-// with the schedule, evaluation, checkpoints and resume the flags ask for.
+// Training with --data: on a text corpus (tokenize and cache it, split off
+// the validation part), or, for a prompt-learning artifact, on NeMo's
+// JSON-lines task examples (--data and --validation-data) with the
+// adapters training on a frozen base (--base-checkpoint or the
+// description's language_model_path). Then the training loop
+// (runtime/training/trainer.h) with the schedule, evaluation, checkpoints
+// and resume the flags ask for.
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_TOOLING_TRAINING_COMMAND_H
@@ -21,8 +25,13 @@ namespace strata::runtime {
 struct DataTrainingOptions {
   std::string artifact;
   std::string data;
+  /// Prompt-learning data: the validation examples (JSON lines).
+  std::string validationData;
   /// Initial parameters (Hugging Face safetensors); empty: initializers.
   std::string checkpoint;
+  /// A model with adapters: the frozen base (empty: the description's
+  /// language_model_path).
+  std::string baseCheckpoint;
   std::string tokenizer;
   std::string cacheDir;
   double validationFraction = 0.05;

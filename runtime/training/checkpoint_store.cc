@@ -112,7 +112,7 @@ std::string modelFingerprint(const Executor &executor) {
           "virtual_pipeline_model_parallel_size", "data_parallel_size",
           "sequence_parallel", "use_distributed_optimizer", "micro_batch_size",
           "activations_checkpoint_granularity", "activations_checkpoint_method",
-          "activations_checkpoint_num_layers"})
+          "activations_checkpoint_num_layers", "language_model_path"})
       config.erase(key);
   std::ostringstream table;
   table << config.dump();
@@ -157,7 +157,9 @@ StatusOr<std::string> CheckpointStore::save(const Executor &executor,
   // Checkpoints hold the global tensors: every rank gathers its blocks, the
   // first rank writes.
   STRATA_ASSIGN_OR_RETURN(io::HfFamily family, hfFamilyOf(executor.artifact()));
-  STRATA_ASSIGN_OR_RETURN(const io::TensorMap params, readParameters(executor));
+  STRATA_ASSIGN_OR_RETURN(const io::TensorMap params,
+                          state.base ? readAdapterParameters(executor)
+                                     : readParameters(executor));
   STRATA_ASSIGN_OR_RETURN(const io::TensorMap optimizer,
                           readOptimizerState(executor));
   if (!executor.mesh().isFirst())
@@ -201,9 +203,15 @@ StatusOr<std::string> CheckpointStore::save(const Executor &executor,
         std::to_string(state.lossScaler->hysteresisTracker);
     metadata["skipped_steps"] = std::to_string(state.lossScaler->skippedSteps);
   }
-  Status status =
-      io::saveCheckpoint(tmp + "/" + kModelFile, params, family,
-                         {{"strata_step", std::to_string(state.step)}});
+  Status status;
+  if (state.base) {
+    io::SafetensorsMetadata adapters = adapterMetadata(*state.base);
+    adapters["strata_step"] = std::to_string(state.step);
+    status = io::writeSafetensors(tmp + "/" + kModelFile, params, adapters);
+  } else {
+    status = io::saveCheckpoint(tmp + "/" + kModelFile, params, family,
+                                {{"strata_step", std::to_string(state.step)}});
+  }
   pauseForFaultInjection();
   if (status.isOk())
     status =
@@ -247,8 +255,9 @@ StatusOr<std::string> CheckpointStore::save(const Executor &executor,
   return final;
 }
 
-StatusOr<TrainerState> CheckpointStore::load(Executor &executor,
-                                             const std::string &path) {
+StatusOr<TrainerState>
+CheckpointStore::load(Executor &executor, const std::string &path,
+                      const std::optional<BaseModel> &base) {
   const std::string trainerPath = path + "/" + kTrainerFile;
   STRATA_ASSIGN_OR_RETURN(io::SafetensorsContents trainer,
                           io::readSafetensors(trainerPath));
@@ -295,7 +304,21 @@ StatusOr<TrainerState> CheckpointStore::load(Executor &executor,
                             parseInt(m, "skipped_steps", trainerPath));
     state.lossScaler = scaler;
   }
-  STRATA_RETURN_IF_ERROR(loadHfCheckpoint(executor, path + "/" + kModelFile));
+  const std::string modelPath = path + "/" + kModelFile;
+  STRATA_ASSIGN_OR_RETURN(bool adaptersOnly, isAdapterCheckpoint(modelPath));
+  if (adaptersOnly != base.has_value())
+    return Status::failedPrecondition(
+        modelPath + (adaptersOnly
+                         ? " holds adapters only, and this run has no base "
+                           "model to put them on"
+                         : " holds a whole model, not the adapters of a "
+                           "frozen base"));
+  if (base) {
+    STRATA_RETURN_IF_ERROR(loadAdapterCheckpoint(executor, modelPath, *base));
+    state.base = base;
+  } else {
+    STRATA_RETURN_IF_ERROR(loadHfCheckpoint(executor, modelPath));
+  }
   STRATA_RETURN_IF_ERROR(
       writeOptimizerState(executor, trainer.tensors, trainerPath));
   executor.setRngCounter(state.rngCounter);

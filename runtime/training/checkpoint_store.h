@@ -5,7 +5,11 @@
 // A checkpoint directory holds one subdirectory per saved step:
 //
 //   <dir>/step-00000100/model.safetensors    parameters, Hugging Face names
-//                                            (what eval/generate load)
+//                                            (what eval/generate load); for
+//                                            a model with adapters on a
+//                                            frozen base only the adapters
+//                                            and the base's identity
+//                                            (adapter_parameters.h)
 //   <dir>/step-00000100/trainer.safetensors  AdamW moments, and in its
 //                                            metadata the step, the data
 //                                            position, the dropout counter,
@@ -26,6 +30,7 @@
 #ifndef STRATA_RUNTIME_TRAINING_CHECKPOINT_STORE_H
 #define STRATA_RUNTIME_TRAINING_CHECKPOINT_STORE_H
 
+#include "runtime/executor/adapter_parameters.h"
 #include "runtime/executor/executor.h"
 #include "runtime/training/loss_scaler.h"
 #include "runtime/support/status.h"
@@ -51,6 +56,9 @@ struct TrainerState {
   std::string data;
   /// f16 programs: the dynamic loss scaler (absent otherwise).
   std::optional<LossScalerState> lossScaler;
+  /// Adapters trained on a frozen base: the base (checkpoints then hold
+  /// the adapters only).
+  std::optional<BaseModel> base;
 };
 
 /// A short text identifying the model: its name and a hash of its
@@ -77,9 +85,11 @@ public:
 
   /// Loads the checkpoint at |path| into |executor| and returns its state;
   /// errors name the file, and a checkpoint of another model names both
-  /// fingerprints.
-  static StatusOr<TrainerState> load(Executor &executor,
-                                     const std::string &path);
+  /// fingerprints. With |base| (already loaded) the checkpoint must hold
+  /// adapters trained on it.
+  static StatusOr<TrainerState>
+  load(Executor &executor, const std::string &path,
+       const std::optional<BaseModel> &base = std::nullopt);
 
 private:
   std::string directory_;

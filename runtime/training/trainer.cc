@@ -19,6 +19,24 @@ namespace strata::runtime::training {
 
 namespace {
 
+/// |text| as the inside of a JSON string (task names are plain, but a
+/// metrics line must parse whatever they are).
+std::string jsonEscaped(const std::string &text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
+      out += escaped;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 std::string number(double value) {
   if (!std::isfinite(value))
     return "null";
@@ -52,31 +70,21 @@ Status checkOptions(const TrainingOptions &o, const ModelProgram &program,
 
 } // namespace
 
-StatusOr<double> validationLoss(Executor &executor, ModelProgram &program,
-                                const data::SampleSet &validation,
-                                int64_t batches) {
+StatusOr<ValidationLoss> validationLoss(Executor &executor,
+                                        ModelProgram &program,
+                                        TrainingData &data, int64_t batches) {
   const bool dropout = executor.options().dropout;
   executor.setDropout(false);
-  double sum = 0.0;
-  const int64_t rows = program.microBatchSize();
-  for (int64_t b = 0; b < batches; ++b) {
-    StatusOr<Evaluation> evaluation = program.evaluate(
-        data::sequentialBatch(validation, b * rows, rows), /*keepLogits=*/false);
-    if (!evaluation.isOk()) {
-      executor.setDropout(dropout);
-      return evaluation.status();
-    }
-    sum += evaluation->loss;
-  }
+  StatusOr<ValidationLoss> loss = data.validate(program, batches);
   executor.setDropout(dropout);
-  return sum / double(batches);
+  return loss;
 }
 
 StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
-                                      const data::SplitCorpus &corpus,
-                                      const std::string &dataFingerprint,
+                                      TrainingData &data,
                                       const TrainingOptions &o,
                                       const SampleFunction &sample) {
+  const std::string &dataFingerprint = data.fingerprint();
   const int64_t globalBatch =
       o.globalBatch > 0 ? o.globalBatch : program.globalBatchSize();
   STRATA_RETURN_IF_ERROR(checkOptions(o, program, globalBatch));
@@ -90,6 +98,7 @@ StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
   state.seed = o.seed;
   state.model = modelFingerprint(executor);
   state.data = dataFingerprint;
+  state.base = o.base;
   if (store && !o.resume) {
     if (std::optional<std::string> existing = store->latest())
       return Status::failedPrecondition(
@@ -103,7 +112,8 @@ StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
       std::fprintf(o.out, "no checkpoint in %s: starting from step 0\n",
                    o.checkpointDir.c_str());
     } else {
-      STRATA_ASSIGN_OR_RETURN(state, CheckpointStore::load(executor, *latest));
+      STRATA_ASSIGN_OR_RETURN(
+          state, CheckpointStore::load(executor, *latest, o.base));
       if (state.data != dataFingerprint)
         return Status::failedPrecondition(
             *latest + " was trained on other data (" + state.data +
@@ -161,7 +171,6 @@ StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
     metrics.emplace(std::move(writer));
   }
 
-  data::ShuffledSampler sampler(corpus.train, o.seed);
   const int64_t tokensPerStep = globalBatch * program.seqLength();
   ProgressReporter progress(o.steps, state.step, tokensPerStep, o.logEvery,
                             o.terminal, o.out);
@@ -171,27 +180,53 @@ StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
   executor.setDropout(true);
 
   auto evaluate = [&](int64_t step) -> Status {
-    STRATA_ASSIGN_OR_RETURN(double loss,
-                            validationLoss(executor, program, corpus.validation,
-                                           std::max<int64_t>(o.evalBatches, 1)));
-    summary.lastValidationLoss = loss;
-    char line[96];
+    STRATA_ASSIGN_OR_RETURN(
+        ValidationLoss loss,
+        validationLoss(executor, program, data,
+                       std::max<int64_t>(o.evalBatches, 1)));
+    summary.lastValidationLoss = loss.loss;
+    summary.lastValidationParts = loss.parts;
+    char line[256];
     std::snprintf(line, sizeof(line), "step %lld: validation loss %.4f",
-                  static_cast<long long>(step), loss);
-    progress.message(line);
-    if (metrics)
-      metrics->write("{\"step\":" + std::to_string(step) +
-                     ",\"val_loss\":" + number(loss) + "}");
+                  static_cast<long long>(step), loss.loss);
+    std::string text = line, parts;
+    for (const auto &[name, value] : loss.parts) {
+      std::snprintf(line, sizeof(line), "%s%s %.4f", parts.empty() ? "" : ", ",
+                    name.c_str(), value);
+      parts += line;
+    }
+    if (!parts.empty())
+      text += " (" + parts + ")";
+    progress.message(text);
+    if (metrics) {
+      std::string record = "{\"step\":" + std::to_string(step) +
+                           ",\"val_loss\":" + number(loss.loss);
+      if (!loss.parts.empty()) {
+        record += ",\"val_loss_by_task\":{";
+        for (size_t i = 0; i < loss.parts.size(); ++i)
+          record += (i ? ",\"" : "\"") + jsonEscaped(loss.parts[i].first) +
+                    "\":" + number(loss.parts[i].second);
+        record += "}";
+      }
+      metrics->write(record + "}");
+    }
     return Status::ok();
   };
+  if (o.evaluateAtStart && o.evalEvery > 0 && state.step == 0)
+    STRATA_RETURN_IF_ERROR(evaluate(0));
 
   for (int64_t step = state.step + 1; step <= o.steps; ++step) {
-    io::HostTensor batch = sampler.batch(state.samplesConsumed, globalBatch);
+    const TrainingBatch batch = data.batch(state.samplesConsumed, globalBatch);
     AdamWHyperparameters hyper = o.adamw;
     hyper.learningRate = schedule.at(step);
     STRATA_ASSIGN_OR_RETURN(
         ScaledStep scaled,
-        runScaledStep(program, scaler ? &*scaler : nullptr, batch, hyper, step));
+        std::visit(
+            [&](const auto &rows) {
+              return runScaledStep(program, scaler ? &*scaler : nullptr, rows,
+                                   hyper, step);
+            },
+            batch));
     const StepResult &result = scaled.result;
     if (!std::isfinite(result.loss))
       return Status::failedPrecondition(

@@ -2,7 +2,8 @@
 //
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
-// Runs optimizer steps over a split corpus: each step takes the next global
+// Runs optimizer steps over training data (training_data.h: a split text
+// corpus or prompt-learning examples): each step takes the next global
 // batch of the shuffled training samples, accumulates the gradients of its
 // micro-batches and applies AdamW at the schedule's learning rate; every
 // --eval-every steps it measures the validation loss (dropout off), every
@@ -19,16 +20,20 @@
 #ifndef STRATA_RUNTIME_TRAINING_TRAINER_H
 #define STRATA_RUNTIME_TRAINING_TRAINER_H
 
-#include "runtime/data/batches.h"
+#include "runtime/executor/adapter_parameters.h"
 #include "runtime/executor/model_program.h"
 #include "runtime/training/lr_schedule.h"
 #include "runtime/training/loss_scaler.h"
+#include "runtime/training/training_data.h"
 #include "runtime/support/status.h"
 
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace strata::runtime::training {
 
@@ -42,8 +47,11 @@ struct TrainingOptions {
   /// the schedule gives it).
   AdamWHyperparameters adamw;
   int64_t evalEvery = 0;
-  /// Validation micro-batches per evaluation.
+  /// Validation micro-batches per evaluation (per task for prompt data).
   int64_t evalBatches = 8;
+  /// Also measure the validation loss before the first step of a fresh run
+  /// (step 0): the baseline that adapters on a frozen base improve on.
+  bool evaluateAtStart = false;
   int64_t sampleEvery = 0;
   std::string checkpointDir;
   int64_t saveEvery = 0;
@@ -57,6 +65,9 @@ struct TrainingOptions {
   /// error).
   double minLossScale = 1.0;
   bool terminal = false;
+  /// Adapters on a frozen base: the base, already loaded (checkpoints hold
+  /// the adapters and its identity, and resume onto it).
+  std::optional<BaseModel> base;
   std::FILE *out = stdout;
 };
 
@@ -65,6 +76,8 @@ struct TrainingSummary {
   int64_t lastStep = 0;
   double lastLoss = 0.0;
   double lastValidationLoss = -1.0; // -1: never evaluated
+  /// Its parts (prompt learning: per task).
+  std::vector<std::pair<std::string, double>> lastValidationParts;
   double tokensPerSecond = 0.0;
   /// f16 programs: steps skipped for overflowing gradients, and the last
   /// loss scale (1 without loss scaling).
@@ -76,16 +89,14 @@ struct TrainingSummary {
 using SampleFunction = std::function<StatusOr<std::string>(int64_t step)>;
 
 StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
-                                      const data::SplitCorpus &corpus,
-                                      const std::string &dataFingerprint,
+                                      TrainingData &data,
                                       const TrainingOptions &options,
                                       const SampleFunction &sample = nullptr);
 
-/// Mean validation loss over |batches| micro-batches from the start of the
-/// validation samples (the same ones every time), with dropout off.
-StatusOr<double> validationLoss(Executor &executor, ModelProgram &program,
-                                const data::SampleSet &validation,
-                                int64_t batches);
+/// |data|'s validation loss with dropout off.
+StatusOr<ValidationLoss> validationLoss(Executor &executor,
+                                        ModelProgram &program,
+                                        TrainingData &data, int64_t batches);
 
 } // namespace strata::runtime::training
 

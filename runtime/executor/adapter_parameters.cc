@@ -1,0 +1,182 @@
+//===- adapter_parameters.cc - a frozen base and its adapters -------------===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/executor/adapter_parameters.h"
+
+#include "runtime/executor/parameters.h"
+#include "runtime/io/hf_checkpoint.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+namespace strata::runtime {
+
+namespace {
+
+constexpr uint64_t kFnvPrime = 1099511628211ull;
+
+uint64_t mix(uint64_t hash, const void *data, size_t size) {
+  const auto *bytes = static_cast<const uint8_t *>(data);
+  size_t i = 0;
+  // Eight bytes a step: a base of billions of parameters hashes in seconds.
+  for (; i + 8 <= size; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, bytes + i, 8);
+    hash = (hash ^ word) * kFnvPrime;
+  }
+  for (; i < size; ++i)
+    hash = (hash ^ bytes[i]) * kFnvPrime;
+  return hash;
+}
+
+bool isBaseParameter(const std::string &name) {
+  return !io::isAdapterParameter(name);
+}
+
+} // namespace
+
+bool hasAdapters(const LoadedArtifact &artifact) {
+  for (const io::ParameterSpec &p : parameterTable(artifact))
+    if (io::isAdapterParameter(p.name))
+      return true;
+  return false;
+}
+
+std::string recordedBasePath(const LoadedArtifact &artifact) {
+  const auto *text = artifact.root().config_json();
+  if (!text)
+    return "";
+  nlohmann::json config = nlohmann::json::parse(text->str(), nullptr,
+                                                /*allow_exceptions=*/false);
+  if (!config.is_object())
+    return "";
+  auto it = config.find("language_model_path");
+  return it != config.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+std::string checkpointFile(const std::string &path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return (std::filesystem::path(path) / "model.safetensors").string();
+  return path;
+}
+
+std::string baseFingerprint(const io::TensorMap &tensors) {
+  uint64_t hash = 14695981039346656037ull;
+  for (const auto &[name, tensor] : tensors) { // a std::map: name order
+    const std::string header = name + io::shapeToString(tensor.shape()) +
+                               io::toString(tensor.dtype()) + '|';
+    hash = mix(hash, header.data(), header.size());
+    hash = mix(hash, tensor.bytes(), tensor.byteSize());
+  }
+  char text[32];
+  std::snprintf(text, sizeof(text), "base@%016llx",
+                static_cast<unsigned long long>(hash));
+  return text;
+}
+
+StatusOr<std::string> resolveBasePath(const LoadedArtifact &artifact,
+                                      const std::string &flag) {
+  if (!flag.empty())
+    return flag;
+  std::string recorded = recordedBasePath(artifact);
+  if (!recorded.empty())
+    return recorded;
+  return Status::invalidArgument(
+      artifact.path() + " trains adapters on a frozen base model: name the "
+                        "base's checkpoint with --base-checkpoint, or with "
+                        "model.language_model_path in the model description");
+}
+
+StatusOr<BaseModel> loadBaseCheckpoint(Executor &executor,
+                                       const std::string &path, uint64_t seed) {
+  STRATA_RETURN_IF_ERROR(initializeParameters(executor, seed));
+  STRATA_ASSIGN_OR_RETURN(io::HfFamily family, hfFamilyOf(executor.artifact()));
+  io::ParameterTable baseTable;
+  for (const io::ParameterSpec &p : parameterTable(executor.artifact()))
+    if (isBaseParameter(p.name))
+      baseTable.push_back(p);
+  BaseModel base;
+  base.path = checkpointFile(path);
+  StatusOr<io::TensorMap> tensors =
+      io::loadCheckpoint(base.path, baseTable, family);
+  if (!tensors.isOk())
+    return tensors.status().withContext("the base model");
+  base.fingerprint = baseFingerprint(*tensors);
+  STRATA_RETURN_IF_ERROR(
+      writeSelectedParameters(executor, *tensors, base.path, isBaseParameter));
+  return base;
+}
+
+StatusOr<io::TensorMap> readAdapterParameters(const Executor &executor) {
+  return readSelectedParameters(executor, io::isAdapterParameter);
+}
+
+io::SafetensorsMetadata adapterMetadata(const BaseModel &base) {
+  return {{kBaseModelKey, base.fingerprint}, {kBasePathKey, base.path}};
+}
+
+StatusOr<bool> isAdapterCheckpoint(const std::string &path) {
+  STRATA_ASSIGN_OR_RETURN(io::SafetensorsHeader header,
+                          io::inspectSafetensors(checkpointFile(path)));
+  return header.metadata.count(kBaseModelKey) > 0;
+}
+
+Status loadAdapterCheckpoint(Executor &executor, const std::string &path,
+                             const BaseModel &base) {
+  const std::string file = checkpointFile(path);
+  STRATA_ASSIGN_OR_RETURN(io::SafetensorsContents contents,
+                          io::readSafetensors(file));
+  auto recorded = contents.metadata.find(kBaseModelKey);
+  if (recorded == contents.metadata.end())
+    return Status::invalidArgument(
+        file +
+        " is not an adapter checkpoint (its metadata names no base "
+        "model, '" +
+        kBaseModelKey + "')");
+  if (recorded->second != base.fingerprint) {
+    auto recordedPath = contents.metadata.find(kBasePathKey);
+    return Status::failedPrecondition(
+        file +
+        " holds adapters trained on another base model: " + recorded->second +
+        (recordedPath != contents.metadata.end()
+             ? " (" + recordedPath->second + ")"
+             : std::string()) +
+        ", not " + base.fingerprint + " (" + base.path +
+        "); load the base they were trained on, or train adapters for "
+        "this one");
+  }
+  return writeSelectedParameters(executor, contents.tensors, file,
+                                 io::isAdapterParameter);
+}
+
+Status loadModelCheckpoint(Executor &executor, const std::string &checkpoint,
+                           const std::string &baseFlag) {
+  if (!hasAdapters(executor.artifact())) {
+    if (!baseFlag.empty())
+      return Status::invalidArgument(
+          "--base-checkpoint is for models with adapters; " +
+          executor.artifact().path() + " has none");
+    return loadHfCheckpoint(executor, checkpointFile(checkpoint));
+  }
+  STRATA_ASSIGN_OR_RETURN(bool adaptersOnly, isAdapterCheckpoint(checkpoint));
+  if (!adaptersOnly) {
+    if (!baseFlag.empty())
+      return Status::invalidArgument(
+          "--base-checkpoint " + baseFlag + " is for adapter checkpoints; " +
+          checkpointFile(checkpoint) + " holds the whole model");
+    return loadHfCheckpoint(executor, checkpointFile(checkpoint));
+  }
+  STRATA_ASSIGN_OR_RETURN(std::string basePath,
+                          resolveBasePath(executor.artifact(), baseFlag));
+  STRATA_ASSIGN_OR_RETURN(BaseModel base,
+                          loadBaseCheckpoint(executor, basePath, /*seed=*/0));
+  return loadAdapterCheckpoint(executor, checkpoint, base);
+}
+
+} // namespace strata::runtime
