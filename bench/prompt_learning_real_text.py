@@ -56,14 +56,14 @@ VIRTUAL_TEMPLATES = """\
   new_tasks: [moby, union]
   task_templates:
   - taskname: moby
-    prompt_template: "<|VIRTUAL_PROMPT_0|> {{context}} Continue: {{answer}}"
+    prompt_template: "<|VIRTUAL_PROMPT_0|> {context} Continue: {answer}"
     total_virtual_tokens: 10
     virtual_token_splits: [10]
     truncate_field: context
     answer_only_loss: true
     answer_field: answer
   - taskname: union
-    prompt_template: "<|VIRTUAL_PROMPT_0|> Speech: {{context}} <|VIRTUAL_PROMPT_1|> Next: {{answer}}"
+    prompt_template: "<|VIRTUAL_PROMPT_0|> Speech: {context} <|VIRTUAL_PROMPT_1|> Next: {answer}"
     total_virtual_tokens: 16
     virtual_token_splits: [12, 4]
     truncate_field: context
@@ -76,12 +76,12 @@ PLAIN_TEMPLATES = """\
   new_tasks: [moby, union]
   task_templates:
   - taskname: moby
-    prompt_template: "{{context}} Continue: {{answer}}"
+    prompt_template: "{context} Continue: {answer}"
     truncate_field: context
     answer_only_loss: true
     answer_field: answer
   - taskname: union
-    prompt_template: "Speech: {{context}} Next: {{answer}}"
+    prompt_template: "Speech: {context} Next: {answer}"
     truncate_field: context
     answer_only_loss: true
     answer_field: answer
