@@ -59,8 +59,6 @@ public:
   /// Tmax: prompt plus new tokens must fit.
   int64_t contextLength() const { return limits_.context; }
   int64_t vocabSize() const { return limits_.vocab; }
-  /// Whether prefill takes virtual tokens (a prompt-learning model).
-  bool takesVirtualTokens() const { return limits_.virtualTokens; }
 
   /// Continues each of |prompts| (1..batchSize() of them, each non-empty;
   /// checkGenerationPrompts); returns the new tokens of each row.
