@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Driver/InferenceModule.h"
 
+#include "compiler/Inference/VirtualTokens.h"
+
 #include "dialects/tfm/IR/TfmOps.h"
 #include "frontends/tfmgen/TfmGen.h"
 
@@ -58,6 +60,12 @@ mlir::strata::emitInferenceModule(const fe::ModelDescription &description,
     }
   }
   decode->moveAfter(prefill);
+  // A prompt is prefilled, virtual tokens and all; decode feeds the tokens
+  // the model chose, never virtual ones.
+  if (failed(removeVirtualTokens(decode))) {
+    *error = "internal error: the decode emission keeps its virtual tokens";
+    return nullptr;
+  }
 
   // The configuration is the description's, not the prefill emission's.
   if (auto config =

@@ -31,10 +31,13 @@ int64_t defaultPrefillLength(const ::strata::frontend::ModelDescription &d);
 
 /// The input-phase module of |description| with two functions instead of
 /// `forward`:
-///   prefill(tokens, positions, labels : [micro_batch, P] i32)
-///     -> (logits [micro_batch, P, vocab], loss)
+///   prefill(tokens, positions, labels[, virtual_tokens] : [micro_batch, P]
+///           i32) -> (logits [micro_batch, P, vocab], loss)
 ///   decode(tokens, positions, labels : [micro_batch, 1] i32)
 ///     -> (logits [micro_batch, 1, vocab], loss)
+/// A prompt-learning model's prefill takes virtual_tokens like its forward;
+/// decode never sees a virtual token (it feeds generated ones), so it has
+/// neither the input nor the tables (removeVirtualTokens).
 /// with P = |prefillLength| (defaultPrefillLength when 0). The module's
 /// tfm.config is the description's (seq_length unchanged). Returns null and
 /// sets |*error| when P does not fit the caches (more than

@@ -171,7 +171,8 @@ def DeriveInferencePass : Pass<"strata-tfm-derive-inference", "::mlir::ModuleOp"
     attention layer in a key/value cache:
 
     * the loss (`tfm.cross_entropy` of the returned logits) and the labels
-      argument are removed; `tfm.dropout` becomes the identity;
+      argument are removed; `tfm.dropout` becomes the identity; other
+      inputs stay (a prompt-learning model's `virtual_tokens`);
     * each layer's attention gets two `tfm.kv_cache` symbols,
       `layers.N.attention.key_cache` and `layers.N.attention.value_cache`,
       `[batch, cache-length, groups, head_dim]`, declared once per module

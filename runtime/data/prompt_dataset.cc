@@ -117,18 +117,22 @@ PromptBatch sequentialPromptBatch(const PromptDataset &dataset, int64_t first,
   return out;
 }
 
-StatusOr<std::vector<PromptSample>>
+StatusOr<std::vector<PromptRequest>>
 loadPromptRequests(const std::string &path, const PromptTaskSet &tasks,
                    const tokenizer::Tokenizer &tokenizer) {
-  std::vector<PromptSample> prompts;
+  std::vector<PromptRequest> prompts;
   tokenizer::EncodeCache cache;
   STRATA_RETURN_IF_ERROR(forEachPromptRecord(
       path, tasks, [&](const PromptRecord &record) -> Status {
-        STRATA_ASSIGN_OR_RETURN(PromptSample prompt,
+        PromptRequest request;
+        STRATA_ASSIGN_OR_RETURN(request.prompt,
                                 buildGenerationPrompt(tasks, record.task,
                                                       record.fields, tokenizer,
                                                       &cache));
-        prompts.push_back(std::move(prompt));
+        request.text =
+            generationPromptText(tasks.tasks[record.task], record.fields);
+        request.line = record.line;
+        prompts.push_back(std::move(request));
         return Status::ok();
       }));
   if (prompts.empty())

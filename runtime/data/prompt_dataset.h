@@ -106,10 +106,17 @@ private:
 PromptBatch sequentialPromptBatch(const PromptDataset &dataset, int64_t first,
                                   int64_t rows);
 
-/// The generation prompt (buildGenerationPrompt) of each example of |path|,
-/// a JSON-lines file of requests, in file order; errors name the file and
+/// One line of a file of generation requests.
+struct PromptRequest {
+  PromptSample prompt;   // buildGenerationPrompt's
+  std::string text;      // generationPromptText's, to show it
+  int64_t line = 0;      // 1-based
+};
+
+/// The generation prompt of each example of |path|, a JSON-lines file of
+/// requests (rows of any task), in file order; errors name the file and
 /// line.
-StatusOr<std::vector<PromptSample>>
+StatusOr<std::vector<PromptRequest>>
 loadPromptRequests(const std::string &path, const PromptTaskSet &tasks,
                    const tokenizer::Tokenizer &tokenizer);
 

@@ -178,10 +178,10 @@ TEST_F(PromptDatasetTest, ErrorsNameTheLineAndWhatIsWrong) {
     return loadError({kShortMoby, "", line});
   };
   EXPECT_EQ(atLine3(R"({"taskname": "squad", "context": "x"})"),
-            "3: task \"squad\" is not among the description's tasks (moby, "
-            "union)");
+            "3: task \"squad\" is not among the model's tasks (moby, union)");
   EXPECT_EQ(atLine3(R"({"taskname": "moby", "answer": "x"})"),
-            "3: field \"context\" of task \"moby\" is missing");
+            "3: field \"context\" of task \"moby\" is missing (its "
+            "template's fields: context, answer)");
   EXPECT_EQ(atLine3(R"({"taskname": "moby", "contxt": "x", "answer": "y"})"),
             "3: task \"moby\" has no field \"contxt\" (its template's "
             "fields: context, answer)");
@@ -229,25 +229,31 @@ TEST_F(PromptDatasetTest, RequestsBecomeGenerationPrompts) {
   const std::string path = writeLines(
       dir_, {R"({"taskname": "moby", "context": "Hi"})", "",
              R"({"taskname": "union", "speech": "Hi", "topic": "unity"})"});
-  StatusOr<std::vector<PromptSample>> prompts =
+  StatusOr<std::vector<PromptRequest>> prompts =
       loadPromptRequests(path, mobyAndUnion(), gpt2());
   ASSERT_TRUE(prompts.isOk()) << prompts.status().toString();
   ASSERT_EQ(prompts->size(), 2u);
-  EXPECT_EQ((*prompts)[0].ids, (Ids{E, E, E, 15902, 10054, 25, E, E}));
-  EXPECT_EQ((*prompts)[0].virtualRows, (Ids{0, 1, 2, -1, -1, -1, 3, 4}));
-  EXPECT_EQ((*prompts)[1].ids,
+  EXPECT_EQ((*prompts)[0].prompt.ids, (Ids{E, E, E, 15902, 10054, 25, E, E}));
+  EXPECT_EQ((*prompts)[0].prompt.virtualRows, (Ids{0, 1, 2, -1, -1, -1, 3, 4}));
+  EXPECT_EQ((*prompts)[0].text,
+            "<|VIRTUAL_PROMPT_0|> Hi Continue:<|VIRTUAL_PROMPT_1|>");
+  EXPECT_EQ((*prompts)[0].line, 1);
+  EXPECT_EQ((*prompts)[1].prompt.task, 1u);
+  EXPECT_EQ((*prompts)[1].prompt.ids,
             (Ids{E, 5248, 3055, 25, 15902, E, E, E, 198, 33221, 25}));
-  EXPECT_EQ((*prompts)[1].virtualRows,
+  EXPECT_EQ((*prompts)[1].prompt.virtualRows,
             (Ids{5, -1, -1, -1, -1, 6, 7, 8, -1, -1, -1}));
+  EXPECT_EQ((*prompts)[1].line, 3);
 
   const std::string bad =
       writeLines(dir_, {"", R"({"taskname": "union", "topic": "unity"})"});
-  StatusOr<std::vector<PromptSample>> missing =
+  StatusOr<std::vector<PromptRequest>> missing =
       loadPromptRequests(bad, mobyAndUnion(), gpt2());
   ASSERT_FALSE(missing.isOk());
   EXPECT_EQ(missing.status().message(),
-            bad + ":2: field \"speech\" of task \"union\" is missing");
-  StatusOr<std::vector<PromptSample>> none =
+            bad + ":2: field \"speech\" of task \"union\" is missing (its "
+                  "template's fields: speech, topic; topic is generated)");
+  StatusOr<std::vector<PromptRequest>> none =
       loadPromptRequests(writeLines(dir_, {""}), mobyAndUnion(), gpt2());
   ASSERT_FALSE(none.isOk());
   EXPECT_EQ(none.status().message(), dir_.file("data.jsonl") + ": no requests");

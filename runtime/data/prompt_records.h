@@ -42,8 +42,8 @@ struct PromptRecord {
 
 /// Parses one line. Errors, without a location: invalid JSON (with the
 /// parser's message), not an object, no "taskname" or one that is not a
-/// string, `task "squad" is not among the description's tasks (moby,
-/// union)`, `field "context" of task "moby" is an array, not a string`.
+/// string, `task "squad" is not among the model's tasks (moby, union)`,
+/// `field "context" of task "moby" is an array, not a string`.
 /// Which fields a task needs is buildTrainingSample's to check.
 StatusOr<PromptRecord> parsePromptRecord(std::string_view line,
                                          const PromptTaskSet &tasks);

@@ -46,8 +46,12 @@ Status checkFields(const PromptTask &task, const PromptFields &fields,
     if (generation && name == task.answerField)
       continue;
     if (!fields.count(name))
-      return Status::invalidArgument("field " + quoted(name) + " of task " +
-                                     quoted(task.name) + " is missing");
+      return Status::invalidArgument(
+          "field " + quoted(name) + " of task " + quoted(task.name) +
+          " is missing (its template's fields: " + joined(names) +
+          (generation && !task.answerField.empty()
+               ? "; " + task.answerField + " is generated)"
+               : ")"));
   }
   return Status::ok();
 }
@@ -143,7 +147,7 @@ StatusOr<size_t> findPromptTask(const PromptTaskSet &tasks,
   for (const PromptTask &task : tasks.tasks)
     names.push_back(task.name);
   return Status::invalidArgument(
-      "task " + quoted(name) + " is not among the description's tasks (" +
+      "task " + quoted(name) + " is not among the model's tasks (" +
       (names.empty() ? std::string("none") : joined(names)) + ")");
 }
 
@@ -159,6 +163,35 @@ StatusOr<PromptSample> buildGenerationPrompt(
     const tokenizer::Tokenizer &tokenizer, tokenizer::EncodeCache *cache) {
   return buildSample(tasks, task, fields, tokenizer, cache,
                      /*generation=*/true);
+}
+
+std::string generationPromptText(const PromptTask &task,
+                                 const PromptFields &fields) {
+  const std::vector<PromptPiece> &pieces = task.parsed.pieces;
+  std::string text;
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    const PromptPiece &piece = pieces[i];
+    switch (piece.kind) {
+    case Kind::Virtual:
+      text += "<|VIRTUAL_PROMPT_" + std::to_string(piece.virtualIndex) + "|>";
+      break;
+    case Kind::Text:
+      text += piece.text;
+      break;
+    case Kind::Field:
+      if (piece.text == task.answerField) {
+        // The space before the answer is the answer's (buildSample).
+        if (i > 0 && givesSpaceToNextField(pieces, i - 1))
+          text.pop_back();
+        return text;
+      }
+      auto value = fields.find(piece.text);
+      if (value != fields.end())
+        text += value->second;
+      break;
+    }
+  }
+  return text;
 }
 
 StatusOr<PromptFit> fitPromptSample(PromptSample &sample,

@@ -68,7 +68,8 @@ struct PromptSample {
 };
 
 /// The index of the task named |name|; else an error listing the tasks:
-/// `task "squad" is not among the description's tasks (moby, union)`.
+/// `task "squad" is not among the model's tasks (moby, union)` (the model:
+/// its description, or the artifact compiled from it).
 StatusOr<size_t> findPromptTask(const PromptTaskSet &tasks,
                                 const std::string &name);
 
@@ -76,9 +77,10 @@ StatusOr<size_t> findPromptTask(const PromptTaskSet &tasks,
 /// template, answer included, then end-of-text. |fields| must hold every
 /// field of the template and no other. |cache| (may be null) speeds up
 /// tokenizing many samples. Errors, without a location (callers add it):
-/// `field "context" of task "moby" is missing`, `task "moby" has no field
-/// "contxt" (its template's fields: context, answer)`, and a template whose
-/// markers virtual_token_splits does not cover.
+/// `field "context" of task "moby" is missing (its template's fields:
+/// context, answer)`, `task "moby" has no field "contxt" (its template's
+/// fields: context, answer)`, and a template whose markers
+/// virtual_token_splits does not cover.
 StatusOr<PromptSample>
 buildTrainingSample(const PromptTaskSet &tasks, size_t task,
                     const PromptFields &fields,
@@ -88,12 +90,21 @@ buildTrainingSample(const PromptTaskSet &tasks, size_t task,
 /// The prompt `strata-run generate --task` continues: the template up to its
 /// answer field (all of it when the task has none), without end-of-text;
 /// inAnswer is all 0. The answer field may be given (it is ignored), every
-/// other field must be; errors as buildTrainingSample's.
+/// other field must be; errors as buildTrainingSample's, a missing field's
+/// ending `(its template's fields: context, answer; answer is generated)`.
 StatusOr<PromptSample>
 buildGenerationPrompt(const PromptTaskSet &tasks, size_t task,
                       const PromptFields &fields,
                       const tokenizer::Tokenizer &tokenizer,
                       tokenizer::EncodeCache *cache = nullptr);
+
+/// The text of buildGenerationPrompt's prompt, to show it: the template up
+/// to the answer field (and the space before it) with the fields filled in
+/// and the <|VIRTUAL_PROMPT_N|> markers kept, e.g. `<|VIRTUAL_PROMPT_0|>
+/// Call me Ishmael. Continue:`. |fields| must hold the prompt's fields
+/// (buildGenerationPrompt checked them).
+std::string generationPromptText(const PromptTask &task,
+                                 const PromptFields &fields);
 
 enum class PromptFit {
   Fits,      // already at most the limit

@@ -198,9 +198,11 @@ TEST(PromptFitTest, WithoutATruncateFieldTooLongIsReportedNotCut) {
 TEST(PromptSampleTest, ErrorsNameTheTaskAndTheField) {
   const PromptTaskSet tasks = mobyAndUnion();
   EXPECT_EQ(trainingError(tasks, 0, {{"answer", "x"}}),
-            "field \"context\" of task \"moby\" is missing");
+            "field \"context\" of task \"moby\" is missing (its template's "
+            "fields: context, answer)");
   EXPECT_EQ(trainingError(tasks, 0, {{"context", "x"}}),
-            "field \"answer\" of task \"moby\" is missing");
+            "field \"answer\" of task \"moby\" is missing (its template's "
+            "fields: context, answer)");
   EXPECT_EQ(trainingError(tasks, 0, {{"contxt", "x"}, {"answer", "y"}}),
             "task \"moby\" has no field \"contxt\" (its template's fields: "
             "context, answer)");
@@ -220,8 +222,7 @@ TEST(PromptTaskLookupTest, AnUnknownTaskListsTheTasks) {
   StatusOr<size_t> missing = findPromptTask(mobyAndUnion(), "squad");
   ASSERT_FALSE(missing.isOk());
   EXPECT_EQ(missing.status().message(),
-            "task \"squad\" is not among the description's tasks (moby, "
-            "union)");
+            "task \"squad\" is not among the model's tasks (moby, union)");
 }
 
 TEST(GenerationPromptTest, StopsBeforeTheAnswerAndItsSpace) {
@@ -246,13 +247,43 @@ TEST(GenerationPromptTest, StopsBeforeTheAnswerAndItsSpace) {
             (Ids{5, -1, -1, -1, -1, -1, -1, 6, 7, 8, -1, -1, -1}));
 }
 
+TEST(GenerationPromptTest, ItsTextIsTheFilledInTemplateWithItsMarkers) {
+  const PromptTaskSet tasks = mobyAndUnion();
+  EXPECT_EQ(generationPromptText(tasks.tasks[0],
+                                 {{"context", "Call me Ishmael."}}),
+            "<|VIRTUAL_PROMPT_0|> Call me Ishmael. "
+            "Continue:<|VIRTUAL_PROMPT_1|>");
+  // A given answer is not shown; the text's real tokens are the prompt's.
+  const std::string speech = generationPromptText(tasks.tasks[1], kUnion);
+  EXPECT_EQ(speech, "<|VIRTUAL_PROMPT_0|>Speech: We the "
+                    "people<|VIRTUAL_PROMPT_1|>\nTopic:");
+  StatusOr<PromptSample> prompt =
+      buildGenerationPrompt(tasks, 1, kUnion, gpt2());
+  ASSERT_TRUE(prompt.isOk());
+  Ids real;
+  for (size_t i = 0; i < prompt->ids.size(); ++i)
+    if (prompt->virtualRows[i] < 0)
+      real.push_back(prompt->ids[i]);
+  Ids expected;
+  for (const char *piece : {"Speech:", " We the people", "\nTopic:"})
+    for (int32_t id : gpt2().encode(piece))
+      expected.push_back(id);
+  EXPECT_EQ(real, expected);
+  // Without an answer field: all of the template.
+  EXPECT_EQ(generationPromptText(
+                makeTask("t", "<|VIRTUAL_PROMPT_0|> Q: {q}", {2}),
+                {{"q", "Paris"}}),
+            "<|VIRTUAL_PROMPT_0|> Q: Paris");
+}
+
 TEST(GenerationPromptTest, MissingAndUnknownFieldsAreErrors) {
   const PromptTaskSet tasks = mobyAndUnion();
   StatusOr<PromptSample> missing =
       buildGenerationPrompt(tasks, 1, {{"topic", "unity"}}, gpt2());
   ASSERT_FALSE(missing.isOk());
   EXPECT_EQ(missing.status().message(),
-            "field \"speech\" of task \"union\" is missing");
+            "field \"speech\" of task \"union\" is missing (its template's "
+            "fields: speech, topic; topic is generated)");
   StatusOr<PromptSample> unknown = buildGenerationPrompt(
       tasks, 1, {{"speech", "x"}, {"title", "y"}}, gpt2());
   ASSERT_FALSE(unknown.isOk());

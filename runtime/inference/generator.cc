@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/inference/generator.h"
 
+#include "runtime/executor/artifact_prompt_tasks.h"
 #include "runtime/support/half_float.h"
 
 #include <algorithm>
@@ -53,52 +54,76 @@ StatusOr<Generator> Generator::create(Executor &executor) {
                "strata-compile --mode infer");
   g.prefill_ = executor.findFunction("prefill");
   g.decode_ = executor.findFunction("decode");
+  auto shape = [&](const PreparedFunction &f, size_t argument) {
+    return shapeOf(executor.buffer(f.arguments[argument]));
+  };
+  // prefill's arguments after tokens and positions, told apart by shape
+  // (the artifact does not name them): virtual_tokens [B, P] (a
+  // prompt-learning model), then last [B].
+  const Status badPrefill = Status::dataLoss(
+      path + ": function prefill should take (tokens, positions[, "
+             "virtual_tokens][, last]) and return logits");
+  const size_t arguments = g.prefill_->arguments.size();
+  if (arguments < 2 || g.prefill_->results.size() != 1)
+    return badPrefill;
+  const auto prefillTokens = shape(*g.prefill_, 0);
+  size_t next = 2;
+  if (next < arguments && shape(*g.prefill_, next) == prefillTokens)
+    g.virtualTokensArgument_ = static_cast<int>(next++);
+  if (next < arguments && !prefillTokens.empty() &&
+      shape(*g.prefill_, next) == std::vector<int64_t>{prefillTokens[0]})
+    g.lastArgument_ = static_cast<int>(next++);
+  if (arguments != next)
+    return badPrefill;
+  if (g.decode_->arguments.size() != 2 || g.decode_->results.size() != 1)
+    return Status::dataLoss(path + ": function decode should take (tokens, "
+                                   "positions) and return logits");
   for (const PreparedFunction *f : {g.prefill_, g.decode_}) {
-    // prefill may take a third argument `last` [B]: its logits are then
-    // those of one position per row.
-    const bool selects = f == g.prefill_ && f->arguments.size() == 3;
-    if ((f->arguments.size() != 2 && !selects) || f->results.size() != 1)
-      return Status::dataLoss(path + ": function " + f->name +
-                              " should take (tokens, positions[, last]) and "
-                              "return logits");
-    const auto tokens = shapeOf(executor.buffer(f->arguments[0]));
+    const bool selects = f == g.prefill_ && g.lastArgument_ >= 0;
+    const auto tokens = shape(*f, 0);
     const auto logits = shapeOf(executor.buffer(f->results[0]));
-    if (selects && shapeOf(executor.buffer(f->arguments[2])) !=
-                       std::vector<int64_t>{tokens[0]})
-      return Status::dataLoss(path + ": prefill's last should be [B]");
     if (tokens.size() != 2 || logits.size() != 3 || logits[0] != tokens[0] ||
-        logits[1] != (selects ? 1 : tokens[1]) ||
-        shapeOf(executor.buffer(f->arguments[1])) != tokens ||
+        logits[1] != (selects ? 1 : tokens[1]) || shape(*f, 1) != tokens ||
         !isLogitsType(executor.buffer(f->results[0]).dtype()))
       return Status::dataLoss(path + ": function " + f->name +
                               " should map tokens [B, S] to f32, bf16 or "
                               "f16 logits [B, S, V]");
   }
-  const auto prefillShape = shapeOf(executor.buffer(g.prefill_->arguments[0]));
-  const auto decodeShape = shapeOf(executor.buffer(g.decode_->arguments[0]));
-  if (decodeShape[1] != 1 || decodeShape[0] != prefillShape[0])
+  const auto decodeShape = shape(*g.decode_, 0);
+  if (decodeShape[1] != 1 || decodeShape[0] != prefillTokens[0])
     return Status::dataLoss(path + ": decode should take tokens [B, 1]");
-  g.batch_ = prefillShape[0];
-  g.prefill_len_ = prefillShape[1];
-  g.prefillSelectsLast_ = g.prefill_->arguments.size() == 3;
-  g.vocab_ = executor.resultDimension(*g.prefill_, 0, 2);
+  g.limits_.batch = prefillTokens[0];
+  g.prefill_len_ = prefillTokens[1];
+  g.limits_.vocab = executor.resultDimension(*g.prefill_, 0, 2);
   for (const artifact::Buffer *buffer : *executor.root().buffers())
     if (buffer->category() == artifact::BufferCategory::KVCache &&
         buffer->shape()->size() >= 2)
-      g.context_ = buffer->shape()->Get(1);
-  if (g.context_ < g.prefill_len_)
+      g.limits_.context = buffer->shape()->Get(1);
+  if (g.limits_.context < g.prefill_len_)
     return Status::dataLoss(path + ": no key/value cache of at least " +
                             std::to_string(g.prefill_len_) + " positions");
+  if (g.virtualTokensArgument_ >= 0) {
+    g.limits_.virtualTokens = true;
+    STRATA_ASSIGN_OR_RETURN(PromptTaskSet tasks,
+                            promptTasksOf(executor.artifact()));
+    g.limits_.virtualRows = tasks.totalVirtualTokens();
+  }
   return g;
 }
 
 StatusOr<const float *> Generator::run(const PreparedFunction &function,
                                        const std::vector<int32_t> &tokens,
                                        const std::vector<int32_t> &positions,
+                                       const std::vector<int32_t> *virtualTokens,
                                        const std::vector<int32_t> *last) {
+  if (virtualTokens)
+    STRATA_RETURN_IF_ERROR(executor_->writeBytes(
+        function.arguments[virtualTokensArgument_], virtualTokens->data(),
+        virtualTokens->size() * sizeof(int32_t)));
   if (last)
     STRATA_RETURN_IF_ERROR(executor_->writeBytes(
-        function.arguments[2], last->data(), last->size() * sizeof(int32_t)));
+        function.arguments[lastArgument_], last->data(),
+        last->size() * sizeof(int32_t)));
   STRATA_RETURN_IF_ERROR(executor_->writeBytes(
       function.arguments[0], tokens.data(), tokens.size() * sizeof(int32_t)));
   STRATA_RETURN_IF_ERROR(
@@ -138,36 +163,20 @@ StatusOr<std::vector<std::vector<int32_t>>>
 Generator::generate(const std::vector<std::vector<int32_t>> &prompts,
                     const GenerationOptions &options,
                     const TokenCallback &onToken, GenerationTiming *timing) {
+  std::vector<GenerationPrompt> real(prompts.size());
+  for (size_t i = 0; i < prompts.size(); ++i)
+    real[i].ids = prompts[i];
+  return generate(real, options, onToken, timing);
+}
+
+StatusOr<std::vector<std::vector<int32_t>>>
+Generator::generate(const std::vector<GenerationPrompt> &prompts,
+                    const GenerationOptions &options,
+                    const TokenCallback &onToken, GenerationTiming *timing) {
   STRATA_RETURN_IF_ERROR(options.sampling.validate());
-  if (prompts.empty() || static_cast<int64_t>(prompts.size()) > batch_)
-    return Status::invalidArgument(
-        std::to_string(prompts.size()) + " prompts; the artifact generates "
-        "1 to " + std::to_string(batch_) + " at a time");
-  if (options.maxNewTokens < 0)
-    return Status::invalidArgument("--max-new-tokens " +
-                                   std::to_string(options.maxNewTokens) +
-                                   " should be >= 0");
-  int64_t longest = 0;
-  for (size_t row = 0; row < prompts.size(); ++row) {
-    const int64_t length = static_cast<int64_t>(prompts[row].size());
-    if (length == 0)
-      return Status::invalidArgument("prompt " + std::to_string(row + 1) +
-                                     " is empty");
-    // The last new token is never fed back: it needs no cache entry.
-    if (length + options.maxNewTokens - 1 > context_)
-      return Status::invalidArgument(
-          "prompt " + std::to_string(row + 1) + " has " +
-          std::to_string(length) + " tokens; with --max-new-tokens " +
-          std::to_string(options.maxNewTokens) + " that exceeds the model's "
-          "context of " + std::to_string(context_) + " tokens");
-    for (int32_t id : prompts[row])
-      if (id < 0 || id >= vocab_)
-        return Status::invalidArgument(
-            "prompt " + std::to_string(row + 1) + " has token " +
-            std::to_string(id) + " outside the vocabulary [0, " +
-            std::to_string(vocab_) + ")");
-    longest = std::max(longest, length);
-  }
+  STRATA_RETURN_IF_ERROR(
+      checkGenerationPrompts(prompts, options.maxNewTokens, limits_));
+  const int64_t longest = longestPrompt(prompts);
   std::vector<std::vector<int32_t>> out(prompts.size());
   if (options.maxNewTokens == 0)
     return out;
@@ -184,7 +193,7 @@ Generator::generate(const std::vector<std::vector<int32_t>> &prompts,
   std::vector<int32_t> next(rows, 0);
   std::vector<bool> done(rows, false);
   auto choose = [&](size_t row, const float *logits, uint64_t step) {
-    const int32_t id = sampleToken(logits, vocab_, options.allowedVocab,
+    const int32_t id = sampleToken(logits, limits_.vocab, options.allowedVocab,
                                    options.sampling, row, step);
     next[row] = id;
     if (id == options.endOfText) {
@@ -201,33 +210,20 @@ Generator::generate(const std::vector<std::vector<int32_t>> &prompts,
   // Prefill in chunks of P positions; padding continues each row's
   // positions (clamped into the cache).
   const int64_t P = prefill_len_;
-  std::vector<int32_t> tokens(batch_ * P), positions(batch_ * P);
-  std::vector<int32_t> last(batch_, 0);
+  const int64_t vocab = limits_.vocab;
+  PrefillInputs inputs;
   for (int64_t chunk = 0; chunk * P < longest; ++chunk) {
-    // The position within this chunk of each row's last prompt token.
-    for (int64_t b = 0; b < batch_; ++b) {
-      const int64_t end = b < static_cast<int64_t>(rows)
-                              ? static_cast<int64_t>(prompts[b].size()) - 1
-                              : 0;
-      last[b] = static_cast<int32_t>(std::clamp<int64_t>(end - chunk * P, 0, P - 1));
-    }
-    for (int64_t b = 0; b < batch_; ++b)
-      for (int64_t s = 0; s < P; ++s) {
-        const int64_t position = chunk * P + s;
-        const bool real = b < static_cast<int64_t>(rows) &&
-                          position < static_cast<int64_t>(prompts[b].size());
-        tokens[b * P + s] = real ? prompts[b][position] : 0;
-        positions[b * P + s] =
-            static_cast<int32_t>(std::min(position, context_ - 1));
-      }
+    fillPrefillChunk(prompts, chunk, limits_, P, inputs);
     STRATA_ASSIGN_OR_RETURN(
         const float *logits,
-        run(*prefill_, tokens, positions, prefillSelectsLast_ ? &last : nullptr));
+        run(*prefill_, inputs.tokens, inputs.positions,
+            virtualTokensArgument_ >= 0 ? &inputs.virtualTokens : nullptr,
+            lastArgument_ >= 0 ? &inputs.last : nullptr));
     for (size_t row = 0; row < rows; ++row) {
-      const int64_t end = static_cast<int64_t>(prompts[row].size()) - 1;
+      const int64_t end = static_cast<int64_t>(prompts[row].ids.size()) - 1;
       if (end / P == chunk)
         choose(row,
-               logits + (prefillSelectsLast_ ? row : row * P + end % P) * vocab_,
+               logits + (lastArgument_ >= 0 ? row : row * P + end % P) * vocab,
                0);
     }
   }
@@ -236,14 +232,15 @@ Generator::generate(const std::vector<std::vector<int32_t>> &prompts,
 
   // Decode: feed each row's newest token at its position.
   const auto decodeStart = std::chrono::steady_clock::now();
-  std::vector<int32_t> one(batch_, 0), position(batch_, 0);
+  const int64_t batch = limits_.batch;
+  std::vector<int32_t> one(batch, 0), position(batch, 0);
   for (uint64_t step = 1;; ++step) {
     if (std::all_of(done.begin(), done.end(), [](bool d) { return d; }))
       break;
-    for (int64_t b = 0; b < batch_; ++b) {
+    for (int64_t b = 0; b < batch; ++b) {
       if (b < static_cast<int64_t>(rows) && !done[b]) {
         one[b] = next[b];
-        position[b] = static_cast<int32_t>(prompts[b].size() + out[b].size() - 1);
+        position[b] = static_cast<int32_t>(prompts[b].ids.size() + out[b].size() - 1);
       } else {
         one[b] = 0;
         position[b] = 0; // rewrites entry 0 of a finished or unused row
@@ -252,10 +249,10 @@ Generator::generate(const std::vector<std::vector<int32_t>> &prompts,
     // A finished row's cache is never read again, but a row that is still
     // running must not be disturbed: unused rows are rows >= |rows| or done.
     STRATA_ASSIGN_OR_RETURN(const float *logits,
-                            run(*decode_, one, position, nullptr));
+                            run(*decode_, one, position, nullptr, nullptr));
     for (size_t row = 0; row < rows; ++row)
       if (!done[row])
-        choose(row, logits + row * vocab_, step);
+        choose(row, logits + row * vocab, step);
     if (timing)
       ++timing->decodeSteps;
   }

@@ -7,8 +7,9 @@
 
 #include "runtime/tooling/rank_setup.h"
 
+#include "runtime/executor/artifact_prompt_tasks.h"
+#include "runtime/executor/adapter_parameters.h"
 #include "runtime/executor/parameters.h"
-#include "runtime/io/file_io.h"
 #include "runtime/tokenizer/tokenizer.h"
 #include "runtime/tooling/training_command.h"
 
@@ -20,45 +21,37 @@ namespace strata::runtime {
 
 namespace {
 
-/// Prompts from --prompt flags, or one per line of --prompt-file (a line
-/// may spell a newline as the two characters "\n").
-StatusOr<std::vector<std::string>> readPrompts(const GenerateOptions &o) {
-  std::vector<std::string> prompts = o.prompts;
-  if (!o.promptFile.empty()) {
-    STRATA_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
-                            io::readWholeFile(o.promptFile));
-    std::string line;
-    auto flush = [&] {
-      std::string text;
-      for (size_t i = 0; i < line.size(); ++i)
-        if (line[i] == '\\' && i + 1 < line.size() && line[i + 1] == 'n') {
-          text += '\n';
-          ++i;
-        } else {
-          text += line[i];
-        }
-      if (!text.empty())
-        prompts.push_back(text);
-      line.clear();
-    };
-    for (uint8_t byte : bytes) {
-      if (byte == '\n')
-        flush();
-      else
-        line += static_cast<char>(byte);
-    }
-    flush();
-  }
-  if (prompts.empty())
-    return Status::invalidArgument("no prompt: give --prompt TEXT or "
-                                   "--prompt-file FILE");
-  return prompts;
+/// The parameters generation runs with, from --checkpoint: the whole model,
+/// a prompt-learning model's adapters included (saveHfCheckpoint writes them
+/// under their Strata names, io::isAdapterParameter). Kept in this one
+/// function on purpose: adapter-only checkpoints with a separate base
+/// (--base-checkpoint) replace its body.
+Status loadGenerationParameters(Executor &executor, const GenerateOptions &o) {
+  if (o.checkpoint.empty())
+    return Status::invalidArgument("generate needs --checkpoint (a trained "
+                                   "model's model.safetensors)");
+  // A model with adapters may come as an adapter checkpoint over its base.
+  return loadModelCheckpoint(executor, o.checkpoint, o.baseCheckpoint);
+}
+
+/// "ids: 1 2 3 | 4 5", a virtual token as "v" and its global row.
+void printIds(const inference::GenerationPrompt &prompt,
+              const std::vector<int32_t> &generated) {
+  std::printf("ids:");
+  for (size_t i = 0; i < prompt.ids.size(); ++i)
+    if (!prompt.virtualRows.empty() && prompt.virtualRows[i] >= 0)
+      std::printf(" v%d", prompt.virtualRows[i]);
+    else
+      std::printf(" %d", prompt.ids[i]);
+  std::printf(" |");
+  for (int32_t id : generated)
+    std::printf(" %d", id);
+  std::printf("\n");
 }
 
 } // namespace
 
 Status runGenerateCommand(const GenerateOptions &o) {
-  STRATA_ASSIGN_OR_RETURN(std::vector<std::string> prompts, readPrompts(o));
   STRATA_ASSIGN_OR_RETURN(
       tokenizer::Tokenizer tokenizer,
       tokenizer::Tokenizer::load(resolveTokenizerDirectory(o.tokenizer)));
@@ -68,6 +61,12 @@ Status runGenerateCommand(const GenerateOptions &o) {
           o.artifact, "inference does not run under pipeline parallelism: "
                       "compile the model with --mode infer at pp 1 (tensor "
                       "parallelism is fine) and load the checkpoint"));
+  // The requests are checked before the parameters are read: a mistyped
+  // task costs no checkpoint load.
+  STRATA_ASSIGN_OR_RETURN(PromptTaskSet tasks, promptTasksOf(loaded.artifact));
+  STRATA_ASSIGN_OR_RETURN(
+      std::vector<GenerationRequest> requests,
+      readGenerationRequests(o.inputs, tasks, o.artifact, tokenizer));
   ExecutorOptions executorOptions;
   executorOptions.dropout = false;
   executorOptions.profile = o.profile;
@@ -76,10 +75,7 @@ Status runGenerateCommand(const GenerateOptions &o) {
   STRATA_ASSIGN_OR_RETURN(
       std::unique_ptr<Executor> executor,
       Executor::create(std::move(loaded.artifact), *backend, executorOptions));
-  if (o.checkpoint.empty())
-    return Status::invalidArgument("generate needs --checkpoint (a trained "
-                                   "model's model.safetensors)");
-  STRATA_RETURN_IF_ERROR(loadHfCheckpoint(*executor, o.checkpoint));
+  STRATA_RETURN_IF_ERROR(loadGenerationParameters(*executor, o));
   STRATA_ASSIGN_OR_RETURN(inference::Generator generator,
                           inference::Generator::create(*executor));
   if (tokenizer.vocabSize() > generator.vocabSize())
@@ -93,19 +89,17 @@ Status runGenerateCommand(const GenerateOptions &o) {
   const int64_t batch =
       o.batch > 0 ? std::min(o.batch, generator.batchSize())
                   : generator.batchSize();
-  const bool stream = prompts.size() == 1 && isatty(fileno(stdout));
+  const bool stream = requests.size() == 1 && isatty(fileno(stdout));
 
-  for (size_t first = 0; first < prompts.size(); first += batch) {
-    const size_t count = std::min<size_t>(batch, prompts.size() - first);
-    std::vector<std::vector<int32_t>> ids;
-    for (size_t i = 0; i < count; ++i) {
-      ids.push_back(tokenizer.encode(prompts[first + i]));
-      if (ids.back().empty())
-        return Status::invalidArgument("prompt " + std::to_string(first + i + 1) +
-                                       " is empty");
-    }
+  for (size_t first = 0; first < requests.size(); first += batch) {
+    const size_t count = std::min<size_t>(batch, requests.size() - first);
+    // Rows of different tasks share the batch: each carries its own
+    // virtual rows.
+    std::vector<inference::GenerationPrompt> prompts;
+    for (size_t i = 0; i < count; ++i)
+      prompts.push_back(requests[first + i].prompt);
     if (stream)
-      std::fputs(prompts[first].c_str(), stdout);
+      std::fputs(requests[first].text.c_str(), stdout);
     inference::TokenCallback onToken;
     if (stream)
       onToken = [&](size_t, int32_t id) {
@@ -115,30 +109,24 @@ Status runGenerateCommand(const GenerateOptions &o) {
       };
     inference::GenerationTiming timing;
     StatusOr<std::vector<std::vector<int32_t>>> generated =
-        generator.generate(ids, generation, onToken, &timing);
+        generator.generate(prompts, generation, onToken, &timing);
     if (!generated.isOk())
       return generated.status().withContext(
-          "prompts " + std::to_string(first + 1) + ".." +
-          std::to_string(first + count));
+          (tasks.tasks.empty() ? "prompts " : "requests ") +
+          std::to_string(first + 1) + ".." + std::to_string(first + count));
     for (size_t i = 0; i < count; ++i) {
+      const GenerationRequest &request = requests[first + i];
       if (stream) {
         std::fputc('\n', stdout);
       } else {
         STRATA_ASSIGN_OR_RETURN(std::string text,
                                 tokenizer.decode((*generated)[i]));
-        if (prompts.size() > 1)
-          std::printf("--- prompt %zu\n", first + i + 1);
-        std::printf("%s%s\n", prompts[first + i].c_str(), text.c_str());
+        if (requests.size() > 1)
+          std::printf("--- %s\n", request.name.c_str());
+        std::printf("%s%s\n", request.text.c_str(), text.c_str());
       }
-      if (o.printIds) {
-        std::printf("ids:");
-        for (int32_t id : ids[i])
-          std::printf(" %d", id);
-        std::printf(" |");
-        for (int32_t id : (*generated)[i])
-          std::printf(" %d", id);
-        std::printf("\n");
-      }
+      if (o.printIds)
+        printIds(request.prompt, (*generated)[i]);
     }
     if (o.timing) {
       const double perToken =

@@ -290,20 +290,48 @@ int runStrataRunMain(int argc, char **argv) {
       "generate", "Continue prompts with an inference artifact "
                   "(strata-compile --mode infer) and a trained checkpoint: "
                   "greedy or sampled, several prompts batched, stopping at "
-                  "<|endoftext|>; streams on a terminal");
+                  "<|endoftext|>; streams on a terminal. A prompt-learning "
+                  "model takes requests (--task with --field, or "
+                  "--requests) instead of --prompt");
   generateCommand->add_option("artifact", generate.artifact, "The .strata file")
       ->required();
   generateCommand
       ->add_option("--checkpoint", generate.checkpoint,
-                   "Parameters: a Hugging Face safetensors file (e.g. "
-                   "<checkpoint-dir>/step-N/model.safetensors)")
+                   "Parameters: a Hugging Face safetensors file or a "
+                   "training checkpoint's directory (e.g. "
+                   "<checkpoint-dir>/step-N); for a model with adapters "
+                   "either the whole model (adapters under their Strata "
+                   "names) or an adapter checkpoint of `strata-run train` "
+                   "over its base (--base-checkpoint)")
       ->required()
-      ->check(CLI::ExistingFile);
-  generateCommand->add_option("--prompt", generate.prompts,
+      ->check(CLI::ExistingPath);
+  generateCommand
+      ->add_option("--base-checkpoint", generate.baseCheckpoint,
+                   "An adapter checkpoint's frozen base (default: the "
+                   "description's model.language_model_path); loading "
+                   "adapters trained on another base is an error")
+      ->check(CLI::ExistingPath);
+  generateCommand->add_option("--prompt", generate.inputs.prompts,
                               "Prompt text (repeat for several prompts)");
   generateCommand
-      ->add_option("--prompt-file", generate.promptFile,
+      ->add_option("--prompt-file", generate.inputs.promptFile,
                    "One prompt per line (\\n spells a newline)")
+      ->check(CLI::ExistingFile);
+  generateCommand->add_option(
+      "--task", generate.inputs.task,
+      "A prompt-learning model's task (strata-run inspect lists them): one "
+      "request, its template filled in by --field up to the answer");
+  generateCommand->add_option(
+      "--field", generate.inputs.fields,
+      "NAME=VALUE: a field of --task's template, e.g. --field "
+      "context=\"Call me Ishmael.\" (repeat for each field but the "
+      "answer)");
+  generateCommand
+      ->add_option("--requests", generate.inputs.requests,
+                   "A prompt-learning model's requests, NeMo's JSON lines: "
+                   "one object per line with \"taskname\" and the "
+                   "template's fields (the answer, if given, is ignored); "
+                   "rows of different tasks share batches")
       ->check(CLI::ExistingFile);
   generateCommand
       ->add_option("--max-new-tokens", generate.generation.maxNewTokens,

@@ -9,6 +9,8 @@ tuning trains on NeMo's JSON-lines examples of two tasks and checks:
   - --resume from a mid-run checkpoint gives bitwise the losses of the
     uninterrupted run;
   - resuming on another base is an error naming both bases;
+  - generate --task runs from the adapter checkpoint over its base, and
+    refuses another base and an unknown task;
   - bad input is a clear error: a line whose task is not the artifact's, a
     line without a template field (file and line), --eval-every without
     validation data, --checkpoint for a model trained on a frozen base.
@@ -174,6 +176,29 @@ def main():
               "holds adapters trained on another base model" in result.stderr and
               meta["strata_base_model"] in result.stderr and bases[1] in result.stderr,
               "resuming on another base fails naming both: " + result.stderr.strip()[:300])
+
+        # Generation from the adapter checkpoint over its base.
+        inference = os.path.join(work, "prompt.infer.strata")
+        run([args.strata_compile, os.path.join(work, "prompt.yaml"), "--mode", "infer",
+             "model.micro_batch_size=2", "-o", inference])
+        def generate(base, task="moby"):
+            return run([args.strata_run, "generate", inference, "--checkpoint",
+                        os.path.join(whole, "step-00000006"), "--base-checkpoint", base,
+                        "--task", task, "--field", "context=Call me Ishmael.",
+                        "--max-new-tokens", "4", "--temperature", "0"], expect_ok=False)
+        result = generate(bases[0])
+        check(result.returncode == 0 and "Continue:" in result.stdout,
+              "generate --task from the adapter checkpoint over its base: " +
+              (result.stdout + result.stderr).strip()[:200])
+        result = generate(bases[1])
+        check(result.returncode != 0 and
+              "holds adapters trained on another base model" in result.stderr,
+              "generate on another base fails: " + result.stderr.strip()[:200])
+        result = generate(bases[0], task="squad")
+        check(result.returncode != 0 and "squad" in result.stderr and
+              "moby" in result.stderr,
+              "generate --task unknown names the task and the tasks: " +
+              result.stderr.strip()[:200])
 
         # Bad input.
         bad = os.path.join(work, "bad.jsonl")

@@ -25,7 +25,7 @@ CORPORA = {
     "union": os.path.join(ROOT, "data", "corpora", "state-of-the-union-excerpt.txt"),
 }
 CONTEXT_WORDS = 24
-ANSWER_WORDS = 6
+ANSWER_WORDS = 3
 HELD_OUT = 0.1
 
 
