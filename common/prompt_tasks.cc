@@ -98,10 +98,6 @@ Checked<PromptTemplate> parsePromptTemplate(std::string_view text) {
     ++i;
   }
   flushLiteral();
-  if (nextMarker == 0)
-    return checkFailed("prompt template \"" + std::string(text) +
-                       "\" has no <|VIRTUAL_PROMPT_0|>: it says where the "
-                       "virtual tokens go");
   return parsed;
 }
 

@@ -4,9 +4,12 @@
 //
 // What the frontend, the compiler and the runtime share about prompt
 // learning (docs/prompt-learning.md): the tasks of a description's
-// `task_templates` that have virtual tokens (`existing_tasks` and
-// `new_tasks`), parsed templates, and where each task's virtual tokens sit
-// in the one `virtual_tokens` input of a program.
+// `task_templates` (those `existing_tasks` and `new_tasks` name), parsed
+// templates, and where each task's virtual tokens sit in the one
+// `virtual_tokens` input of a program. With virtual_prompt_style every task
+// has virtual tokens; with LoRA alone no task has any (its template has no
+// markers, total_virtual_tokens is 0) and the program has no
+// `virtual_tokens` input.
 //
 // The `virtual_tokens` input ([batch, seq] i32) says, per position, -1 for
 // a real token (read from `tokens`) or the *global virtual row* of a virtual
@@ -52,9 +55,10 @@ struct PromptPiece {
 };
 
 /// A parsed `prompt_template`: literal text, `{field}` references and
-/// `<|VIRTUAL_PROMPT_N|>` markers. A template has at least
-/// <|VIRTUAL_PROMPT_0|>, and its markers are numbered 0, 1, ... in order of
-/// appearance, each once.
+/// `<|VIRTUAL_PROMPT_N|>` markers, numbered 0, 1, ... in order of
+/// appearance, each once. A template without markers has no virtual tokens
+/// (a task of LoRA alone); whether a task needs markers depends on the
+/// description's style, which the frontend checks, not the parser.
 struct PromptTemplate {
   std::vector<PromptPiece> pieces;
 
@@ -66,7 +70,7 @@ struct PromptTemplate {
 
 /// Parses |text|. Errors name the offending text and its character offset:
 /// an unclosed `{` or marker, an empty or repeated field, markers out of
-/// order or repeated, no <|VIRTUAL_PROMPT_0|>.
+/// order or repeated.
 Checked<PromptTemplate> parsePromptTemplate(std::string_view text);
 
 /// How virtual tokens are produced for the tasks of a description.
@@ -75,15 +79,17 @@ enum class VirtualPromptStyle { PromptTuning, PTuning };
 const char *toString(VirtualPromptStyle style);
 std::optional<VirtualPromptStyle> parseVirtualPromptStyle(std::string_view s);
 
-/// One task that has virtual tokens (an entry of `task_templates` named by
-/// `existing_tasks` or `new_tasks`).
+/// One task (an entry of `task_templates` named by `existing_tasks` or
+/// `new_tasks`): with virtual tokens under a virtual prompt style, without
+/// (totalVirtualTokens 0, no markers, no splits) under LoRA alone.
 struct PromptTask {
   std::string name;             // taskname
   std::string templateText;     // prompt_template, verbatim
   PromptTemplate parsed;        // the same, parsed
   int64_t totalVirtualTokens = 0;
-  /// Virtual tokens at each marker; sums to totalVirtualTokens. A template
-  /// with one marker and no `virtual_token_splits` gets {total}.
+  /// Virtual tokens at each marker, each positive; sums to
+  /// totalVirtualTokens. A template with one marker and no
+  /// `virtual_token_splits` gets {total}; one without markers gets {}.
   std::vector<int64_t> virtualTokenSplits;
   /// The field whose tokens are cut when a sample is too long; empty:
   /// such samples are skipped (and counted).
@@ -104,9 +110,10 @@ struct PromptTaskSet {
 
   /// Index of the task named |name|, if any.
   std::optional<size_t> find(std::string_view name) const;
-  /// The global virtual row of task |task|'s virtual token 0.
+  /// The global virtual row of task |task|'s virtual token 0 (that of the
+  /// next task with virtual tokens when |task| has none).
   int64_t offsetOf(size_t task) const;
-  /// The sum of every task's total_virtual_tokens.
+  /// The sum of every task's total_virtual_tokens (0 for LoRA alone).
   int64_t totalVirtualTokens() const;
 };
 

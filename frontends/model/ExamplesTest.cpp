@@ -154,6 +154,24 @@ TEST(ExamplesTest, GptLora) {
   EXPECT_TRUE(d.freezesBase());
 }
 
+TEST(ExamplesTest, GptLoraTasks) {
+  ModelDescription d = example("gpt-lora-tasks.yaml");
+  EXPECT_FALSE(d.virtualPromptStyle.has_value());
+  EXPECT_TRUE(d.lora.enabled);
+  EXPECT_TRUE(d.lora.attentionQkv && d.lora.attentionDense && d.lora.mlpFc1 &&
+              d.lora.mlpFc2);
+  ASSERT_EQ(d.promptTasks.tasks.size(), 2u);
+  EXPECT_EQ(d.promptTasks.tasks[0].name, "moby");
+  EXPECT_EQ(d.promptTasks.tasks[1].name, "union");
+  for (const PromptTask &task : d.promptTasks.tasks) {
+    EXPECT_EQ(task.totalVirtualTokens, 0) << task.name;
+    EXPECT_TRUE(task.virtualTokenSplits.empty()) << task.name;
+    EXPECT_EQ(task.answerField, "answer") << task.name;
+    EXPECT_TRUE(task.trained) << task.name;
+  }
+  EXPECT_TRUE(d.freezesBase());
+}
+
 TEST(ExamplesTest, EveryExampleParsesCleanly) {
   size_t count = 0;
   for (const auto &entry : std::filesystem::directory_iterator(

@@ -149,11 +149,12 @@ struct ModelDescription {
   int64_t lossScaleHysteresis = 2;        // hysteresis
 
   // Prompt learning and LoRA on a frozen base (docs/prompt-learning.md).
-  /// model.virtual_prompt_style; unset: no virtual tokens (promptTasks is
-  /// then empty).
+  /// model.virtual_prompt_style; unset: no virtual tokens.
   std::optional<VirtualPromptStyle> virtualPromptStyle;
   /// The tasks named by existing_tasks and new_tasks, in the order of
-  /// task_templates; trained ones are those of new_tasks.
+  /// task_templates; trained ones are those of new_tasks. With a style each
+  /// has virtual tokens; with LoRA alone none has (totalVirtualTokens 0:
+  /// NeMo's PEFT on task data); with neither there are none.
   PromptTaskSet promptTasks;
   /// model.language_model_path: the frozen base checkpoint, a relative path
   /// resolved against the description's directory; "" when not given.

@@ -130,6 +130,47 @@ TEST(PromptLearningParserTest, EveryKeyReachesItsField) {
   EXPECT_EQ(recordedPaths(d), std::vector<std::string>{"model.tokenizer.type"});
 }
 
+// LoRA alone on NeMo-style task data (PEFT/SFT): templates with fields and
+// no virtual tokens; total_virtual_tokens and virtual_token_splits may be 0
+// and [] or absent.
+TEST(PromptLearningParserTest, LoraAloneWithTaskTemplates) {
+  ModelDescription d = parseOk(baseModel(R"(  peft:
+    peft_scheme: lora
+    lora_tuning: {adapter_dim: 4, target_modules: [attention_qkv]}
+  new_tasks: [moby, union]
+  task_templates:
+  - taskname: moby
+    prompt_template: "{context} Continue: {answer}"
+    total_virtual_tokens: 0
+    virtual_token_splits: []
+    truncate_field: context
+    answer_only_loss: true
+    answer_field: answer
+  - taskname: union
+    prompt_template: "Speech: {context} Next: {answer}"
+)"));
+  EXPECT_FALSE(d.virtualPromptStyle.has_value());
+  EXPECT_TRUE(d.lora.enabled);
+  ASSERT_EQ(d.promptTasks.tasks.size(), 2u);
+  const PromptTask &moby = d.promptTasks.tasks[0];
+  EXPECT_EQ(moby.name, "moby");
+  EXPECT_EQ(moby.templateText, "{context} Continue: {answer}");
+  EXPECT_EQ(moby.parsed.virtualMarkers(), 0);
+  EXPECT_EQ(moby.totalVirtualTokens, 0);
+  EXPECT_TRUE(moby.virtualTokenSplits.empty());
+  EXPECT_EQ(moby.truncateField, "context");
+  EXPECT_TRUE(moby.answerOnlyLoss);
+  EXPECT_EQ(moby.answerField, "answer");
+  EXPECT_TRUE(moby.trained);
+  const PromptTask &speech = d.promptTasks.tasks[1];
+  EXPECT_EQ(speech.totalVirtualTokens, 0);
+  EXPECT_TRUE(speech.virtualTokenSplits.empty());
+  EXPECT_EQ(speech.parsed.fields(),
+            (std::vector<std::string>{"context", "answer"}));
+  EXPECT_EQ(d.promptTasks.totalVirtualTokens(), 0);
+  EXPECT_TRUE(d.freezesBase());
+}
+
 TEST(PromptLearningParserTest, WithoutTheKeysNothingChanges) {
   ModelDescription d = parseOk(baseModel());
   EXPECT_FALSE(d.virtualPromptStyle.has_value());
@@ -223,8 +264,7 @@ TEST(PromptLearningParserTest, TaskTemplatesAreMappings) {
                        "task_templates must be a list of mappings, got moby"));
   EXPECT_TRUE(hasError(parse(baseModel("  task_templates:\n  - moby\n")), 9,
                        "task_templates entries must be mappings with a "
-                       "taskname, a prompt_template and total_virtual_tokens, "
-                       "got moby"));
+                       "taskname and a prompt_template, got moby"));
 }
 
 TEST(PromptLearningParserTest, UnknownTemplateKeySuggests) {
@@ -276,11 +316,13 @@ TEST(PromptLearningParserTest, TemplateValues) {
   EXPECT_TRUE(hasError(r, 17,
                        "prompt_template_fields must be a list of names, "
                        "got x"));
+  // 0 is a value of its own (LoRA alone); whether the style needs more is
+  // a rule (PromptLearningRulesTest).
   EXPECT_TRUE(hasError(parse(baseModel("  task_templates:\n"
-                                       "  - total_virtual_tokens: 0\n"
+                                       "  - total_virtual_tokens: -1\n"
                                        "    taskname: \"\"\n"
                                        "    virtual_token_splits: 3\n")),
-                       9, "total_virtual_tokens must be positive, got 0"));
+                       9, "total_virtual_tokens must be 0 or more, got -1"));
   ParseResult more = parse(baseModel("  task_templates:\n"
                                      "  - taskname: \"\"\n"
                                      "    virtual_token_splits: 3\n"));

@@ -8,6 +8,13 @@
 // template, and the answer is its last piece (answer-only loss and
 // generation both take the answer as what follows everything else).
 //
+// Whether a template has virtual tokens depends on the description, not on
+// the template alone: with virtual_prompt_style every task has them; with
+// LoRA alone (NeMo's PEFT on task data) none has, as nothing would produce
+// their embeddings. The key readers accept both (a template without
+// markers, total_virtual_tokens 0); these rules hold each template to the
+// description's style.
+//
 //===----------------------------------------------------------------------===//
 #include "frontends/model/PromptLearningRules.h"
 
@@ -40,6 +47,14 @@ std::string count(int64_t n, const std::string &one, const std::string &many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
+/// Whether |t| itself says its task has virtual tokens: a marker, a
+/// positive total or a split.
+bool writesVirtualTokens(const TaskTemplateKeys &t) {
+  return (t.parsed && t.parsed->virtualMarkers() > 0) ||
+         t.totalVirtualTokens.valueOr(0) > 0 ||
+         (t.virtualTokenSplits.has() && !t.virtualTokenSplits->empty());
+}
+
 std::string describePiece(const PromptPiece &piece) {
   switch (piece.kind) {
   case PromptPiece::Kind::Text:
@@ -52,11 +67,24 @@ std::string describePiece(const PromptPiece &piece) {
   return "?";
 }
 
+/// What the description asks of its templates' virtual tokens.
+enum class VirtualTokenRule {
+  /// virtual_prompt_style: every template has markers and tokens.
+  Required,
+  /// peft_scheme lora without a style: no template has any.
+  Forbidden,
+  /// Neither: each template is checked as what it says, with or without
+  /// virtual tokens. Tasks, if any list names them, are an error of their
+  /// own (style()).
+  AsWritten,
+};
+
 class PromptLearningRules {
 public:
   PromptLearningRules(const Settings &s, DiagnosticSink &sink,
                       ModelDescription &d)
-      : keys(s.promptLearning), fileName(s.fileName), sink(sink), d(d) {}
+      : keys(s.promptLearning), fileName(s.fileName), sink(sink), d(d),
+        rule(virtualTokenRule(s.promptLearning)) {}
 
   void run() {
     templates();
@@ -68,8 +96,19 @@ public:
   }
 
 private:
+  // The rules run after every value read without error: a style or scheme
+  // that is given has its value.
+  static VirtualTokenRule virtualTokenRule(const PromptLearningKeys &keys) {
+    if (keys.style.has())
+      return VirtualTokenRule::Required;
+    return keys.lora.scheme.valueOr(false) ? VirtualTokenRule::Forbidden
+                                           : VirtualTokenRule::AsWritten;
+  }
   void templates();
   std::optional<PromptTask> checkTemplate(const TaskTemplateKeys &t);
+  std::optional<std::vector<int64_t>>
+  checkVirtualTokens(const TaskTemplateKeys &t);
+  void checkNoVirtualTokens(const TaskTemplateKeys &t);
   void checkFieldName(const Given<std::string> &given, const std::string &key,
                       const TaskTemplateKeys &t);
   void tasks();
@@ -84,6 +123,7 @@ private:
   const std::string &fileName;
   DiagnosticSink &sink;
   ModelDescription &d;
+  const VirtualTokenRule rule;
   /// Each template that passed its rules, in file order.
   std::vector<PromptTask> checked;
   std::unordered_map<std::string, const TaskTemplateKeys *> byName;
@@ -123,11 +163,15 @@ std::optional<PromptTask>
 PromptLearningRules::checkTemplate(const TaskTemplateKeys &t) {
   const std::string task = "task '" + *t.taskname + "'";
   const size_t errorsBefore = sink.errorCount();
-  if (!t.promptTemplate.has() || !t.parsed)
+  const bool hasTemplate = t.promptTemplate.has() && t.parsed;
+  if (!hasTemplate)
     sink.error(t.promptTemplate.present ? t.promptTemplate.location
                                         : t.taskname.location,
                task + " has no prompt_template");
-  if (!t.totalVirtualTokens.has())
+  const bool virtualTokens =
+      rule == VirtualTokenRule::Required ||
+      (rule == VirtualTokenRule::AsWritten && writesVirtualTokens(t));
+  if (virtualTokens && !t.totalVirtualTokens.has())
     sink.error(t.totalVirtualTokens.present ? t.totalVirtualTokens.location
                                             : t.taskname.location,
                task + " has no total_virtual_tokens");
@@ -138,8 +182,6 @@ PromptLearningRules::checkTemplate(const TaskTemplateKeys &t) {
   const std::string templateLine =
       "prompt_template" + describeLine(t.promptTemplate.location);
   const std::vector<std::string> fields = parsed.fields();
-  const int64_t markers = parsed.virtualMarkers();
-  const int64_t total = *t.totalVirtualTokens;
 
   if (t.promptTemplateFields.has()) {
     std::vector<std::string> listed;
@@ -153,34 +195,12 @@ PromptLearningRules::checkTemplate(const TaskTemplateKeys &t) {
   }
 
   std::vector<int64_t> splits;
-  const std::string totalText = "total_virtual_tokens " +
-                                std::to_string(total) +
-                                describeLine(t.totalVirtualTokens.location);
-  if (t.virtualTokenSplits.has()) {
-    splits = *t.virtualTokenSplits;
-    int64_t sum = 0;
-    for (int64_t n : splits)
-      sum += n; // at most 2^18 entries of at most 2^40: no overflow
-    if (static_cast<int64_t>(splits.size()) != markers)
-      sink.error(t.virtualTokenSplits.location,
-                 "virtual_token_splits " + t.virtualTokenSplits.text + " has " +
-                     count(splits.size(), "entry", "entries") + ", but " +
-                     templateLine + " has " +
-                     count(markers, "<|VIRTUAL_PROMPT_N|> marker",
-                           "<|VIRTUAL_PROMPT_N|> markers") +
-                     "; give one count per marker");
-    else if (sum != total)
-      sink.error(t.virtualTokenSplits.location,
-                 "virtual_token_splits " + t.virtualTokenSplits.text +
-                     " sums to " + std::to_string(sum) + ", not " + totalText);
-  } else if (markers == 1) {
-    splits = {total};
+  if (virtualTokens) {
+    std::optional<std::vector<int64_t>> checkedSplits = checkVirtualTokens(t);
+    if (checkedSplits)
+      splits = std::move(*checkedSplits);
   } else {
-    sink.error(t.promptTemplate.location,
-               "prompt_template has " + std::to_string(markers) +
-                   " <|VIRTUAL_PROMPT_N|> markers; give virtual_token_splits "
-                   "with one count per marker, summing to " +
-                   totalText);
+    checkNoVirtualTokens(t);
   }
 
   checkFieldName(t.truncateField, "truncate_field", t);
@@ -208,12 +228,104 @@ PromptLearningRules::checkTemplate(const TaskTemplateKeys &t) {
   out.name = *t.taskname;
   out.templateText = *t.promptTemplate;
   out.parsed = parsed;
-  out.totalVirtualTokens = total;
+  out.totalVirtualTokens = virtualTokens ? *t.totalVirtualTokens : 0;
   out.virtualTokenSplits = std::move(splits);
   out.truncateField = t.truncateField.valueOr("");
   out.answerOnlyLoss = answerOnlyLoss;
   out.answerField = t.answerField.valueOr("");
   return out;
+}
+
+/// The virtual tokens of |t|, whose description gives every task some (or,
+/// without a style, whose template says it has some): at least one marker,
+/// a positive total, one split per marker summing to it. Returns the
+/// splits; nullopt after an error.
+std::optional<std::vector<int64_t>>
+PromptLearningRules::checkVirtualTokens(const TaskTemplateKeys &t) {
+  const PromptTemplate &parsed = *t.parsed;
+  const std::string templateLine =
+      "prompt_template" + describeLine(t.promptTemplate.location);
+  const int64_t markers = parsed.virtualMarkers();
+  const int64_t total = *t.totalVirtualTokens;
+  if (markers == 0) {
+    sink.error(t.promptTemplate.location,
+               "prompt template \"" + *t.promptTemplate +
+                   "\" has no <|VIRTUAL_PROMPT_0|>: it says where the "
+                   "virtual tokens go");
+    return std::nullopt;
+  }
+  if (total == 0) {
+    sink.error(t.totalVirtualTokens.location,
+               "total_virtual_tokens must be positive, got " +
+                   t.totalVirtualTokens.text + ": " +
+                   (keys.style.has()
+                        ? "virtual_prompt_style " + keys.style.text +
+                              describeLine(keys.style.location) +
+                              " gives every task virtual tokens"
+                        : templateLine + " has <|VIRTUAL_PROMPT_N|> markers"));
+    return std::nullopt;
+  }
+
+  const std::string totalText = "total_virtual_tokens " +
+                                std::to_string(total) +
+                                describeLine(t.totalVirtualTokens.location);
+  if (t.virtualTokenSplits.has()) {
+    const std::vector<int64_t> &splits = *t.virtualTokenSplits;
+    int64_t sum = 0;
+    for (int64_t n : splits)
+      sum += n; // at most 2^18 entries of at most 2^40: no overflow
+    if (static_cast<int64_t>(splits.size()) != markers) {
+      sink.error(t.virtualTokenSplits.location,
+                 "virtual_token_splits " + t.virtualTokenSplits.text + " has " +
+                     count(splits.size(), "entry", "entries") + ", but " +
+                     templateLine + " has " +
+                     count(markers, "<|VIRTUAL_PROMPT_N|> marker",
+                           "<|VIRTUAL_PROMPT_N|> markers") +
+                     "; give one count per marker");
+      return std::nullopt;
+    }
+    if (sum != total) {
+      sink.error(t.virtualTokenSplits.location,
+                 "virtual_token_splits " + t.virtualTokenSplits.text +
+                     " sums to " + std::to_string(sum) + ", not " + totalText);
+      return std::nullopt;
+    }
+    return splits;
+  }
+  if (markers == 1)
+    return std::vector<int64_t>{total};
+  sink.error(t.promptTemplate.location,
+             "prompt_template has " + std::to_string(markers) +
+                 " <|VIRTUAL_PROMPT_N|> markers; give virtual_token_splits "
+                 "with one count per marker, summing to " +
+                 totalText);
+  return std::nullopt;
+}
+
+/// |t| has no virtual tokens: no marker, total_virtual_tokens 0 or absent,
+/// no splits. Under LoRA alone one error per template, for the first key
+/// that has some (a virtual-token template copied into a LoRA description
+/// says so in all three).
+void PromptLearningRules::checkNoVirtualTokens(const TaskTemplateKeys &t) {
+  if (rule != VirtualTokenRule::Forbidden)
+    return; // AsWritten: the template said it has none
+  const std::string need =
+      "virtual tokens need virtual_prompt_style prompt-tuning or p-tuning; "
+      "with peft.peft_scheme lora" +
+      describeLine(keys.lora.scheme.location) + " alone ";
+  if (t.parsed->virtualMarkers() > 0)
+    sink.error(t.promptTemplate.location,
+               "prompt template \"" + *t.promptTemplate +
+                   "\" has <|VIRTUAL_PROMPT_0|>: " + need +
+                   "a template has fields and text only");
+  else if (t.totalVirtualTokens.valueOr(0) > 0)
+    sink.error(t.totalVirtualTokens.location,
+               "total_virtual_tokens " + t.totalVirtualTokens.text + ": " +
+                   need + "a task has none (0, or leave it out)");
+  else if (t.virtualTokenSplits.has() && !t.virtualTokenSplits->empty())
+    sink.error(t.virtualTokenSplits.location,
+               "virtual_token_splits " + t.virtualTokenSplits.text + ": " +
+                   need + "leave it out (or [])");
 }
 
 /// |given| (truncate_field or answer_field), if set, names a field of the
@@ -321,16 +433,34 @@ void PromptLearningRules::style() {
                      "input (use tensor or data parallelism)");
     return;
   }
-  if (!hasTasks)
+  // LoRA alone trains its adapters on tasks without virtual tokens.
+  if (!hasTasks || keys.lora.scheme.valueOr(false))
     return;
   const Given<std::vector<ListItem>> &list =
       keys.newTasks.has() && !keys.newTasks->empty() ? keys.newTasks
                                                      : keys.existingTasks;
   const std::string key =
       &list == &keys.newTasks ? "new_tasks" : "existing_tasks";
-  sink.error(list.location,
-             key + " names tasks with virtual tokens, which need "
-                   "virtual_prompt_style prompt-tuning or p-tuning");
+  // Name the setting the tasks' templates ask for.
+  bool virtualTokens = false;
+  for (const Given<std::vector<ListItem>> *named :
+       {&keys.newTasks, &keys.existingTasks})
+    if (named->has())
+      for (const ListItem &item : **named) {
+        auto t = byName.find(item.text);
+        virtualTokens |= t != byName.end() && writesVirtualTokens(*t->second);
+      }
+  if (virtualTokens)
+    sink.error(list.location,
+               key + " names tasks with virtual tokens, which need "
+                     "virtual_prompt_style prompt-tuning or p-tuning");
+  else
+    sink.error(list.location,
+               key + " names tasks, which need peft.peft_scheme lora (its "
+                     "adapters train on tasks without virtual tokens) or "
+                     "virtual_prompt_style prompt-tuning or p-tuning (tasks "
+                     "with virtual tokens); with neither nothing is tuned "
+                     "per task");
 }
 
 //===----------------------------------------------------------------------===//

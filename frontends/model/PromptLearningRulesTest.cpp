@@ -71,7 +71,9 @@ TEST(PromptLearningRulesTest, TasknamesAreUnique) {
 }
 
 TEST(PromptLearningRulesTest, TemplatesNeedATasknameATemplateAndTokens) {
-  ParseResult r = parse(baseModel("  task_templates:\n"
+  ParseResult r = parse(baseModel("  virtual_prompt_style: p-tuning\n"
+                                  "  existing_tasks: [c]\n"
+                                  "  task_templates:\n"
                                   "  - prompt_template: \"<|VIRTUAL_PROMPT_0|>"
                                   "{x}\"\n"
                                   "    total_virtual_tokens: 3\n"
@@ -79,12 +81,124 @@ TEST(PromptLearningRulesTest, TemplatesNeedATasknameATemplateAndTokens) {
                                   "  - taskname: c\n"
                                   "    total_virtual_tokens: null\n"
                                   "    prompt_template: null\n"));
-  EXPECT_TRUE(hasError(r, 9, "task_templates entry without a taskname"));
-  EXPECT_TRUE(hasError(r, 11, "task 'b' has no prompt_template"));
-  EXPECT_TRUE(hasError(r, 11, "task 'b' has no total_virtual_tokens"));
-  EXPECT_TRUE(hasError(r, 13, "task 'c' has no total_virtual_tokens"));
-  EXPECT_TRUE(hasError(r, 14, "task 'c' has no prompt_template"));
+  EXPECT_TRUE(hasError(r, 11, "task_templates entry without a taskname"));
+  EXPECT_TRUE(hasError(r, 13, "task 'b' has no prompt_template"));
+  EXPECT_TRUE(hasError(r, 13, "task 'b' has no total_virtual_tokens"));
+  EXPECT_TRUE(hasError(r, 15, "task 'c' has no total_virtual_tokens"));
+  EXPECT_TRUE(hasError(r, 16, "task 'c' has no prompt_template"));
   EXPECT_EQ(errorCount(r), 5u) << dump(r);
+  // LoRA alone needs no total_virtual_tokens: its tasks have none.
+  ParseResult lora = parse(baseModel("  peft:\n    peft_scheme: lora\n"
+                                     "  task_templates:\n"
+                                     "  - taskname: b\n"));
+  EXPECT_TRUE(hasError(lora, 11, "task 'b' has no prompt_template"));
+  EXPECT_EQ(errorCount(lora), 1u) << dump(lora);
+}
+
+//===----------------------------------------------------------------------===//
+// Virtual tokens follow the style
+//===----------------------------------------------------------------------===//
+
+TEST(PromptLearningRulesTest, StyleNeedsVirtualTokens) {
+  // A template without markers is NeMo's PEFT format; with a style it is a
+  // mistake (an acceptance point of issue 14).
+  ParseResult marker = parse(oneTemplate("    prompt_template: \"{context} "
+                                         "Continue: {answer}\"\n"
+                                         "    total_virtual_tokens: 10\n"));
+  EXPECT_TRUE(hasError(marker, 12,
+                       "prompt template \"{context} Continue: {answer}\" "
+                       "has no <|VIRTUAL_PROMPT_0|>: it says where the "
+                       "virtual tokens go",
+                       22));
+  EXPECT_EQ(errorCount(marker), 1u) << dump(marker);
+  ParseResult zero =
+      parse(oneTemplate("    prompt_template: \"<|VIRTUAL_PROMPT_0|> {x}\"\n"
+                        "    total_virtual_tokens: 0\n"));
+  EXPECT_TRUE(hasError(zero, 13,
+                       "total_virtual_tokens must be positive, got 0: "
+                       "virtual_prompt_style p-tuning (line 8) gives every "
+                       "task virtual tokens",
+                       27));
+  EXPECT_EQ(errorCount(zero), 1u) << dump(zero);
+  EXPECT_TRUE(hasError(
+      parse(oneTemplate("    prompt_template: \"{x}\"\n")), 11,
+      "task 'moby' has no total_virtual_tokens"));
+}
+
+/// A LoRA description (no style) with task 'moby' (new) and |templateKeys|
+/// in its template from line 14:
+///   8   peft:
+///   9     peft_scheme: lora
+///  10   new_tasks: [moby]
+///  11   task_templates:
+///  12   - taskname: moby
+///  13     prompt_template: "{context} Continue: {answer}"  (unless replaced)
+std::string loraTemplate(std::string_view templateKeys,
+                         std::string_view promptTemplate =
+                             "\"{context} Continue: {answer}\"") {
+  return baseModel("  peft:\n"
+                   "    peft_scheme: lora\n"
+                   "  new_tasks: [moby]\n"
+                   "  task_templates:\n"
+                   "  - taskname: moby\n"
+                   "    prompt_template: " +
+                   std::string(promptTemplate) + "\n" +
+                   std::string(templateKeys));
+}
+
+TEST(PromptLearningRulesTest, LoraAloneHasNoVirtualTokens) {
+  for (const char *keys :
+       {"", "    total_virtual_tokens: 0\n",
+        "    total_virtual_tokens: null\n    virtual_token_splits: null\n",
+        "    total_virtual_tokens: 0\n    virtual_token_splits: []\n"}) {
+    ParseResult r = parse(loraTemplate(keys));
+    ASSERT_TRUE(r.succeeded()) << keys << dump(r);
+    ASSERT_EQ(r.description->promptTasks.tasks.size(), 1u);
+    EXPECT_EQ(r.description->promptTasks.tasks[0].totalVirtualTokens, 0);
+    EXPECT_TRUE(r.description->promptTasks.tasks[0].virtualTokenSplits.empty());
+  }
+  // One error per template, at the first key that has virtual tokens: a
+  // prompt-learning template copied into a LoRA description has all three.
+  ParseResult copied = parse(loraTemplate("    total_virtual_tokens: 10\n"
+                                          "    virtual_token_splits: [10]\n",
+                                          "\"<|VIRTUAL_PROMPT_0|> {context}\""));
+  EXPECT_TRUE(hasError(copied, 13,
+                       "prompt template \"<|VIRTUAL_PROMPT_0|> {context}\" "
+                       "has <|VIRTUAL_PROMPT_0|>: virtual tokens need "
+                       "virtual_prompt_style prompt-tuning or p-tuning; with "
+                       "peft.peft_scheme lora (line 9) alone a template has "
+                       "fields and text only",
+                       22));
+  EXPECT_EQ(errorCount(copied), 1u) << dump(copied);
+  ParseResult total = parse(loraTemplate("    total_virtual_tokens: 10\n"));
+  EXPECT_TRUE(hasError(total, 14,
+                       "total_virtual_tokens 10: virtual tokens need "
+                       "virtual_prompt_style prompt-tuning or p-tuning; with "
+                       "peft.peft_scheme lora (line 9) alone a task has none "
+                       "(0, or leave it out)",
+                       27));
+  EXPECT_EQ(errorCount(total), 1u) << dump(total);
+  ParseResult splits = parse(loraTemplate("    virtual_token_splits: [4]\n"));
+  EXPECT_TRUE(hasError(splits, 14,
+                       "virtual_token_splits [4]: virtual tokens need "
+                       "virtual_prompt_style prompt-tuning or p-tuning; with "
+                       "peft.peft_scheme lora (line 9) alone leave it out "
+                       "(or [])",
+                       27));
+  // The field rules are the same with or without virtual tokens.
+  EXPECT_TRUE(hasError(parse(loraTemplate("    truncate_field: contxt\n")), 14,
+                       "truncate_field 'contxt' is not a field of "
+                       "prompt_template (line 13)"));
+  EXPECT_TRUE(hasError(parse(loraTemplate("    answer_only_loss: true\n")), 14,
+                       "answer_only_loss true needs answer_field"));
+}
+
+TEST(PromptLearningRulesTest, LoraWithAStyleKeepsTheVirtualTokenRules) {
+  ParseResult r = parse(oneTemplate("    prompt_template: \"{context}\"\n"
+                                    "    total_virtual_tokens: 4\n",
+                                    "  peft:\n    peft_scheme: lora\n"));
+  EXPECT_TRUE(hasError(r, 12, "has no <|VIRTUAL_PROMPT_0|>"));
+  EXPECT_EQ(errorCount(r), 1u) << dump(r);
 }
 
 //===----------------------------------------------------------------------===//
@@ -300,7 +414,7 @@ TEST(PromptLearningRulesTest, StyleNeedsTasks) {
             1u);
 }
 
-TEST(PromptLearningRulesTest, TasksNeedAStyle) {
+TEST(PromptLearningRulesTest, TasksNeedAStyleOrLora) {
   ParseResult r = parse(threeTemplates("  existing_tasks: [a]\n"
                                        "  new_tasks: [b]\n"));
   EXPECT_TRUE(hasError(r, 19,
@@ -314,6 +428,28 @@ TEST(PromptLearningRulesTest, TasksNeedAStyle) {
   // Templates alone (a LoRA config that carries them) are fine.
   EXPECT_TRUE(
       parseOk(threeTemplates("  new_tasks: []\n")).promptTasks.tasks.empty());
+  // Tasks without virtual tokens: the message names LoRA first. Without a
+  // style or LoRA a template is checked as what it says, so the missing
+  // setting is the only error.
+  ParseResult plain = parse(baseModel("  new_tasks: [moby]\n"
+                                      "  task_templates:\n"
+                                      "  - taskname: moby\n"
+                                      "    prompt_template: \"{context}\"\n"));
+  EXPECT_TRUE(hasError(plain, 8,
+                       "new_tasks names tasks, which need peft.peft_scheme "
+                       "lora (its adapters train on tasks without virtual "
+                       "tokens) or virtual_prompt_style prompt-tuning or "
+                       "p-tuning (tasks with virtual tokens); with neither "
+                       "nothing is tuned per task",
+                       14));
+  EXPECT_EQ(errorCount(plain), 1u) << dump(plain);
+  // Without a style, a template that says it has virtual tokens is held to
+  // their rules even when no list names it.
+  EXPECT_TRUE(hasError(parse(baseModel("  task_templates:\n"
+                                       "  - taskname: moby\n"
+                                       "    prompt_template: \"{context}\"\n"
+                                       "    total_virtual_tokens: 3\n")),
+                       10, "has no <|VIRTUAL_PROMPT_0|>"));
 }
 
 //===----------------------------------------------------------------------===//

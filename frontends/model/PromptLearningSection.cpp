@@ -181,8 +181,8 @@ void PromptLearningReader::readTaskTemplates(const ResolvedValue &v) {
 void PromptLearningReader::readTaskTemplate(const ResolvedValue &entry) {
   if (!entry->isMapping()) {
     sink.error(entry.location,
-               "task_templates entries must be mappings with a taskname, a "
-               "prompt_template and total_virtual_tokens, got " +
+               "task_templates entries must be mappings with a taskname and "
+               "a prompt_template, got " +
                    describeNode(*entry));
     return;
   }
@@ -202,7 +202,11 @@ void PromptLearningReader::readTaskTemplate(const ResolvedValue &entry) {
                        } else if (key == "prompt_template_fields") {
                          values.readStringList(name, v, t.promptTemplateFields);
                        } else if (key == "total_virtual_tokens") {
-                         values.readInt(name, v, t.totalVirtualTokens);
+                         // 0 is a task of LoRA alone; whether the
+                         // description's style needs more is a rule
+                         // (PromptLearningRules), not the value's own.
+                         values.readInt(name, v, t.totalVirtualTokens,
+                                        IntRange::NonNegative);
                        } else if (key == "virtual_token_splits") {
                          values.readIntList(name, v, t.virtualTokenSplits);
                        } else if (key == "truncate_field") {

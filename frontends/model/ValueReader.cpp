@@ -73,9 +73,10 @@ void ValueReader::readSection(Section section, const std::string &prefix,
   }
 }
 
-std::optional<int64_t> ValueReader::positiveInteger(const std::string &name,
-                                                    const YamlNode &node,
-                                                    const SourceLocation &at) {
+std::optional<int64_t> ValueReader::integerIn(const std::string &name,
+                                              const YamlNode &node,
+                                              const SourceLocation &at,
+                                              IntRange range) {
   int64_t parsed = 0;
   IntegerStatus status = node.isScalar() && node.plain
                              ? parseYamlInteger(node.text, parsed)
@@ -89,17 +90,21 @@ std::optional<int64_t> ValueReader::positiveInteger(const std::string &name,
                        std::to_string(kMaxIntegerValue) + ")");
     return std::nullopt;
   }
-  if (parsed <= 0) {
+  if (range == IntRange::Positive && parsed <= 0) {
     sink.error(at, name + " must be positive, got " + node.text);
+    return std::nullopt;
+  }
+  if (range == IntRange::NonNegative && parsed < 0) {
+    sink.error(at, name + " must be 0 or more, got " + node.text);
     return std::nullopt;
   }
   return parsed;
 }
 
 void ValueReader::readInt(const std::string &name, const ResolvedValue &v,
-                          Given<int64_t> &out) {
+                          Given<int64_t> &out, IntRange range) {
   if (begin(v, out))
-    out.value = positiveInteger(name, *v, v.location);
+    out.value = integerIn(name, *v, v.location, range);
 }
 
 void ValueReader::readFloat(const std::string &name, const ResolvedValue &v,
@@ -210,8 +215,8 @@ void ValueReader::readIntList(const std::string &name, const ResolvedValue &v,
     std::optional<ResolvedValue> resolved = resolveUsed(name, *item);
     std::optional<int64_t> parsed;
     if (resolved)
-      parsed =
-          positiveInteger(name + " entries", **resolved, resolved->location);
+      parsed = integerIn(name + " entries", **resolved, resolved->location,
+                         IntRange::Positive);
     if (parsed)
       values.push_back(*parsed);
     else

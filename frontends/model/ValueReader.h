@@ -41,6 +41,11 @@ template <typename E> struct Spelling {
 
 template <typename E> using Spellings = std::vector<Spelling<E>>;
 
+enum class IntRange {
+  Positive,    // > 0
+  NonNegative, // >= 0: a count that may be none
+};
+
 enum class FloatRange {
   Probability, // [0, 1)
   Positive,    // > 0
@@ -81,7 +86,7 @@ public:
                    const YamlNode &mapping, const UsedKeyReader &used);
 
   void readInt(const std::string &name, const ResolvedValue &value,
-               Given<int64_t> &out);
+               Given<int64_t> &out, IntRange range = IntRange::Positive);
   void readFloat(const std::string &name, const ResolvedValue &value,
                  FloatRange range, Given<double> &out);
   void readBool(const std::string &name, const ResolvedValue &value,
@@ -119,10 +124,10 @@ private:
                                      const std::vector<std::string_view> &texts,
                                      const std::vector<bool> &supported);
   /// The integer |node| holds, after reporting a non-integer, a value
-  /// that is too large or one that is not positive.
-  std::optional<int64_t> positiveInteger(const std::string &name,
-                                         const YamlNode &node,
-                                         const SourceLocation &at);
+  /// that is too large or one outside |range|.
+  std::optional<int64_t> integerIn(const std::string &name,
+                                   const YamlNode &node,
+                                   const SourceLocation &at, IntRange range);
 
   const YamlNode &root;
   DiagnosticSink &sink;

@@ -313,11 +313,13 @@ OwningOpRef<ModuleOp> TfmEmitter::emit() {
   module->setAttr(kConfigAttrName, configAttr());
   if (!d.recordedKeys.empty())
     module->setAttr(kRecordedKeysAttrName, recordedKeysAttr());
-  if (d.virtualPromptStyle) {
+  // The tasks go to the artifact whether or not they have virtual tokens:
+  // LoRA alone trains on the same JSON-lines task data.
+  if (!d.promptTasks.tasks.empty())
     module->setAttr(kPromptTasksAttrName, promptTasksAttr());
+  if (d.virtualPromptStyle)
     module->setAttr(kVirtualPromptStyleAttrName,
                     builder.getStringAttr(toString(*d.virtualPromptStyle)));
-  }
 
   RankedTensorType idsType = RankedTensorType::get({batch, seq}, indexType);
   RankedTensorType logitsType = floatTensor({batch, seq, d.paddedVocabSize});

@@ -22,7 +22,8 @@ namespace strata::frontend {
 ///           [, virtual_tokens : [micro_batch, seq] i32])
 ///     -> (logits [micro_batch, seq, padded_vocab], loss f32 scalar)
 /// with virtual_tokens when the description has a virtual prompt style
-/// (docs/prompt-learning.md). A label of -1 is ignored.
+/// (docs/prompt-learning.md); LoRA alone has none, tasks or not. A label of
+/// -1 is ignored.
 inline constexpr const char *kForwardFunctionName = "forward";
 /// The tfm.name of forward's fourth input.
 inline constexpr const char *kVirtualTokensArgumentName = "virtual_tokens";
@@ -32,7 +33,9 @@ inline constexpr const char *kConfigAttrName = "tfm.config";
 /// Module attribute holding the prompt-learning tasks (an array of
 /// dictionaries: name, prompt_template, total_virtual_tokens,
 /// virtual_token_splits, truncate_field, answer_only_loss, answer_field,
-/// trained) and their virtual prompt style, for the artifact.
+/// trained), absent without tasks, and their virtual prompt style, absent
+/// without virtual tokens (LoRA alone: every total_virtual_tokens is 0), for
+/// the artifact.
 inline constexpr const char *kPromptTasksAttrName = "tfm.prompt_tasks";
 inline constexpr const char *kVirtualPromptStyleAttrName =
     "tfm.virtual_prompt_style";

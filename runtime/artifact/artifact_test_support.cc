@@ -91,13 +91,23 @@ std::vector<uint8_t> buildArtifact(const Spec &spec) {
   std::vector<flatbuffers::Offset<flatbuffers::String>> axes;
   for (const std::string &axis : spec.meshAxes)
     axes.push_back(b.CreateString(axis));
+  std::vector<flatbuffers::Offset<fb::PromptTask>> tasks;
+  for (const PromptTask &task : spec.promptTasks)
+    tasks.push_back(fb::CreatePromptTaskDirect(
+        b, task.name.c_str(), task.templateText.c_str(),
+        task.totalVirtualTokens, &task.virtualTokenSplits,
+        task.truncateField.c_str(), task.answerOnlyLoss,
+        task.answerField.c_str(), task.trained));
   auto root = fb::CreateArtifactDirect(
       b, spec.versionMajor, spec.versionMinor, "tiny", "model: {}", "{}", "{}",
       spec.microBatches, &buffers, &parameters, &functions, plan,
       spec.meshAxes.empty() ? nullptr : &axes,
       spec.meshShape.empty() ? nullptr : &spec.meshShape, nullptr,
       spec.pipelineStage, spec.pipelineChunks, /*target=*/nullptr,
-      /*pipeline_stash_slots=*/nullptr, spec.modelFamily);
+      /*pipeline_stash_slots=*/nullptr, spec.modelFamily,
+      tasks.empty() ? nullptr : &tasks,
+      spec.virtualPromptStyle.empty() ? nullptr
+                                      : spec.virtualPromptStyle.c_str());
   fb::FinishSizePrefixedArtifactBuffer(b, root);
   std::vector<uint8_t> bytes(b.GetBufferPointer(),
                              b.GetBufferPointer() + b.GetSize());

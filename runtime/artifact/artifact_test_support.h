@@ -10,6 +10,7 @@
 #ifndef STRATA_RUNTIME_ARTIFACT_ARTIFACT_TEST_SUPPORT_H
 #define STRATA_RUNTIME_ARTIFACT_ARTIFACT_TEST_SUPPORT_H
 
+#include "common/prompt_tasks.h"
 #include "runtime/artifact/artifact_loader.h"
 
 #include <cstdint>
@@ -74,6 +75,11 @@ struct Spec {
   artifact::DType bucketDType = artifact::DType::F32;
   int64_t bucketElements = 32;
   std::optional<std::vector<uint32_t>> bucketOperands;
+  // Prompt learning (formats 0.11, 0.12): Artifact.prompt_tasks, each
+  // written from its templateText and counts as they are (nothing checked),
+  // and virtual_prompt_style ("": none).
+  std::vector<PromptTask> promptTasks;
+  std::string virtualPromptStyle;
 };
 
 /// The size-prefixed bytes of the artifact |spec| describes.

@@ -45,7 +45,10 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // of -1 are ignored by the cross-entropy kernels, and VocabParallelLoss
 // takes the labels (an older artifact with it is refused by the operand
 // count: recompile); Artifact.prompt_tasks and virtual_prompt_style.
-inline constexpr uint16_t kArtifactVersionMinor = 11;
+// 0.12: prompt tasks without virtual tokens (LoRA alone on task data):
+// prompt_tasks without virtual_prompt_style, each with total_virtual_tokens
+// 0 (a 0.11 reader would refuse them as data loss).
+inline constexpr uint16_t kArtifactVersionMinor = 12;
 
 } // namespace strata::runtime
 

@@ -15,6 +15,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace strata::runtime::data {
 namespace {
 
@@ -107,6 +109,39 @@ TEST(PromptSampleTest, PiecesWithoutASpaceBetweenThemAreTokenizedApart) {
       expected.push_back(id);
   expected.push_back(E);
   EXPECT_EQ(s.ids, expected);
+}
+
+// LoRA alone (NeMo's PEFT on task data): templates without markers, tasks
+// without virtual tokens. Every position is real, whichever task.
+TEST(PromptSampleTest, TemplatesWithoutMarkersHaveOnlyRealTokens) {
+  PromptTaskSet tasks;
+  tasks.tasks = {makeTask("union", "Speech: {speech}", {}),
+                 makeTask("moby", "{context} Continue: {answer}", {})};
+  tasks.tasks[1].truncateField = "context";
+  tasks.tasks[1].answerOnlyLoss = true;
+  tasks.tasks[1].answerField = "answer";
+  const PromptSample moby = build(tasks, 1, kMoby);
+  Ids expected;
+  for (const char *text : {"Call me Ishmael.", " Continue:", " Some years ago"})
+    for (int32_t id : gpt2().encode(text))
+      expected.push_back(id);
+  expected.push_back(E);
+  EXPECT_EQ(moby.ids, expected);
+  EXPECT_EQ(moby.virtualRows, Ids(expected.size(), -1));
+  const int64_t answer = gpt2().encode(" Some years ago").size();
+  Flags inAnswer(expected.size(), 0);
+  std::fill(inAnswer.end() - answer - 1, inAnswer.end(), 1);
+  EXPECT_EQ(moby.inAnswer, inAnswer);
+  EXPECT_EQ(moby.truncateBegin, 0);
+  EXPECT_EQ(moby.truncateEnd, int64_t(gpt2().encode("Call me Ishmael.").size()));
+
+  const int64_t seq = moby.size() + 2;
+  const Row r = row(moby, /*answerOnlyLoss=*/true, seq);
+  EXPECT_EQ(r.virtualTokens, Ids(seq, -1));
+  Ids labels(seq, -1);
+  for (int64_t j = moby.size() - answer - 2; j + 1 < moby.size(); ++j)
+    labels[j] = moby.ids[j + 1];
+  EXPECT_EQ(r.labels, labels);
 }
 
 TEST(PromptRowTest, AnswerOnlyLossLabelsTheAnswerAndTheEndOfText) {

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/executor/artifact_prompt_tasks.h"
 
+#include <algorithm>
 #include <numeric>
 
 namespace strata::runtime {
@@ -22,6 +23,10 @@ StatusOr<PromptTaskSet> promptTasksOf(const LoadedArtifact &artifact) {
   const auto *tasks = artifact.root().prompt_tasks();
   if (!tasks)
     return set;
+  // With a style every task has virtual tokens; without one (LoRA alone,
+  // format 0.12) none has.
+  const flatbuffers::String *style = artifact.root().virtual_prompt_style();
+  const bool virtualTokens = style && style->size() > 0;
   for (const artifact::PromptTask *entry : *tasks) {
     PromptTask task;
     task.name = text(entry->name());
@@ -38,10 +43,24 @@ StatusOr<PromptTaskSet> promptTasksOf(const LoadedArtifact &artifact) {
     if (entry->virtual_token_splits())
       task.virtualTokenSplits.assign(entry->virtual_token_splits()->begin(),
                                      entry->virtual_token_splits()->end());
+    if (virtualTokens && task.totalVirtualTokens < 1)
+      return bad("has " + std::to_string(task.totalVirtualTokens) +
+                 " virtual tokens, but its virtual_prompt_style " +
+                 style->str() + " gives every task some");
+    if (!virtualTokens && task.totalVirtualTokens != 0)
+      return bad("has " + std::to_string(task.totalVirtualTokens) +
+                 " virtual tokens, but the artifact has no "
+                 "virtual_prompt_style to make them");
+    // One positive split per marker, summing to the total: a task without
+    // virtual tokens has no marker and no split.
+    const bool positive =
+        std::all_of(task.virtualTokenSplits.begin(),
+                    task.virtualTokenSplits.end(),
+                    [](int64_t n) { return n > 0; });
     const int64_t sum = std::accumulate(task.virtualTokenSplits.begin(),
                                         task.virtualTokenSplits.end(),
                                         int64_t(0));
-    if (task.totalVirtualTokens < 1 || sum != task.totalVirtualTokens ||
+    if (!positive || sum != task.totalVirtualTokens ||
         int64_t(task.virtualTokenSplits.size()) !=
             task.parsed.virtualMarkers())
       return bad("has " + std::to_string(task.virtualTokenSplits.size()) +

@@ -2,10 +2,10 @@
 //
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
-// The tasks with virtual tokens an artifact records (Artifact.prompt_tasks,
-// format 0.11), as the plain data the data builder takes
-// (common/prompt_tasks.h): what `strata-run train --data` needs to turn
-// JSON lines into batches of a prompt-learning model.
+// The tasks an artifact records (Artifact.prompt_tasks, format 0.11; tasks
+// without virtual tokens, of LoRA alone, since 0.12), as the plain data the
+// data builder takes (common/prompt_tasks.h): what `strata-run train --data`
+// needs to turn JSON lines into batches of a prompt-learning or LoRA model.
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_EXECUTOR_ARTIFACT_PROMPT_TASKS_H
@@ -18,8 +18,10 @@
 namespace strata::runtime {
 
 /// The artifact's tasks in the order of their global virtual rows (empty
-/// for a model without virtual tokens). A template that does not parse or
-/// splits that do not add up are data loss naming the file and the task.
+/// for a model without tasks). With a virtual_prompt_style every task has
+/// virtual tokens; without one none has. A template that does not parse,
+/// virtual tokens against the style, or splits that do not add up are data
+/// loss naming the file and the task.
 StatusOr<PromptTaskSet> promptTasksOf(const LoadedArtifact &artifact);
 
 } // namespace strata::runtime

@@ -98,14 +98,22 @@ void printArtifactSummary(const LoadedArtifact &loaded, std::ostream &os) {
   if (const std::string mesh = meshText(root); !mesh.empty())
     os << "  mesh           " << mesh << "\n";
   if (root.prompt_tasks() && root.prompt_tasks()->size()) {
-    os << "  virtual tokens "
-       << (root.virtual_prompt_style() ? root.virtual_prompt_style()->str()
-                                       : std::string())
-       << ":";
-    for (const artifact::PromptTask *task : *root.prompt_tasks())
-      os << " " << (task->name() ? task->name()->str() : std::string())
-         << " (" << task->total_virtual_tokens()
-         << (task->trained() ? ", trained" : ", frozen") << ")";
+    const bool virtualTokens =
+        root.virtual_prompt_style() && root.virtual_prompt_style()->size();
+    if (virtualTokens) {
+      os << "  virtual tokens " << root.virtual_prompt_style()->str() << ":";
+      for (const artifact::PromptTask *task : *root.prompt_tasks())
+        os << " " << (task->name() ? task->name()->str() : std::string())
+           << " (" << task->total_virtual_tokens()
+           << (task->trained() ? ", trained" : ", frozen") << ")";
+    } else {
+      // LoRA alone: the tasks share the adapters, so new or existing says
+      // nothing about what trains.
+      os << "  tasks         ";
+      for (const artifact::PromptTask *task : *root.prompt_tasks())
+        os << " " << (task->name() ? task->name()->str() : std::string());
+      os << " (no virtual tokens)";
+    }
     os << "\n";
   }
   if (!loaded.isPipelineRoot()) {

@@ -13,7 +13,10 @@ tuning trains on NeMo's JSON-lines examples of two tasks and checks:
     refuses another base and an unknown task;
   - bad input is a clear error: a line whose task is not the artifact's, a
     line without a template field (file and line), --eval-every without
-    validation data, --checkpoint for a model trained on a frozen base.
+    validation data, --checkpoint for a model trained on a frozen base;
+  - LoRA alone trains on the same examples through templates without virtual
+    tokens: the per-task validation loss goes down from the frozen base's,
+    and a checkpoint holds the adapters only.
 
   prompt_learning_training.py --strata-compile BIN --strata-run BIN
 """
@@ -61,6 +64,26 @@ PROMPT_TUNING = """\
     prompt_template: "<|VIRTUAL_PROMPT_0|> Speech: {context} <|VIRTUAL_PROMPT_1|> Next: {answer}"
     total_virtual_tokens: 6
     virtual_token_splits: [4, 2]
+    truncate_field: context
+    answer_only_loss: true
+    answer_field: answer
+"""
+
+# LoRA alone on the same tasks (NeMo's PEFT on task data): templates with
+# fields and no virtual tokens; forward takes no virtual_tokens.
+LORA_TASKS = """\
+  peft: {peft_scheme: lora, lora_tuning: {adapter_dim: 4, target_modules: [all]}}
+  new_tasks: [moby, union]
+  task_templates:
+  - taskname: moby
+    prompt_template: "{context} Continue: {answer}"
+    truncate_field: context
+    answer_only_loss: true
+    answer_field: answer
+  - taskname: union
+    prompt_template: "Speech: {context} Next: {answer}"
+    total_virtual_tokens: 0
+    virtual_token_splits: []
     truncate_field: context
     answer_only_loss: true
     answer_field: answer
@@ -236,6 +259,33 @@ def main():
                       "--steps", "1"], expect_ok=False)
         check(result.returncode != 0 and "language_model_path" in result.stderr,
               "no base at all: " + result.stderr.strip()[:200])
+
+        # LoRA alone on the same examples.
+        with open(os.path.join(work, "lora.yaml"), "w") as f:
+            f.write(ARCHITECTURE.format(name="lora") + LORA_TASKS)
+        lora = os.path.join(work, "lora.strata")
+        run([args.strata_compile, os.path.join(work, "lora.yaml"), "-o", lora])
+        inspect = run([args.strata_run, "inspect", lora]).stdout
+        check("tasks          moby union (no virtual tokens)" in inspect,
+              "inspect shows LoRA's tasks without virtual tokens")
+        lora_dir = os.path.join(work, "lora")
+        log = run([args.strata_run, "train", lora, "--data", train,
+                   "--validation-data", val, "--base-checkpoint", bases[0],
+                   "--steps", "6", "--lr", "1e-2", "--eval-every", "6",
+                   "--save-every", "6", "--keep-last", "0",
+                   "--checkpoint-dir", lora_dir]).stdout
+        validation = {r["step"]: r for r in metrics(os.path.join(lora_dir, "metrics.jsonl"))
+                      if "val_loss" in r}
+        check(sorted(validation) == [0, 6] and
+              all(set(r["val_loss_by_task"]) == {"moby", "union"}
+                  for r in validation.values()) and
+              validation[6]["val_loss"] < validation[0]["val_loss"],
+              "LoRA alone: the per-task validation loss goes down from the "
+              f"frozen base's ({ {s: r['val_loss'] for s, r in validation.items()} })")
+        header = safetensors_header(os.path.join(lora_dir, "step-00000006", "model.safetensors"))
+        tensors = [k for k in header if k != "__metadata__"]
+        check(tensors and all(".lora_" in k for k in tensors),
+              f"LoRA alone: the checkpoint holds the adapters only ({sorted(tensors)[:3]} ...)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if failures:
