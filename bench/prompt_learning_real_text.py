@@ -150,7 +150,7 @@ def main():
     strata_run = os.path.join(args.build, "bin", "strata-run")
     os.makedirs(args.work, exist_ok=True)
     train, val = prompt_tasks_from_corpora.build(
-        os.path.join(args.work, "data"), train_per_task=1000, val_per_task=64)
+        os.path.join(args.work, "data"), train_per_task=900, val_per_task=64)
 
     base = args.base
     if not base:

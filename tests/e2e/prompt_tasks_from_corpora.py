@@ -4,15 +4,19 @@
   moby:  continue a Moby-Dick passage       (data/corpora/moby-dick.txt)
   union: continue a State of the Union one  (data/corpora/state-of-the-union-excerpt.txt)
 
-Each example is a window of the text: `context` the first CONTEXT_WORDS words,
-`answer` the next ANSWER_WORDS. The last HELD_OUT of each corpus is held out:
-the validation examples come from it, and the pre-training text (written
-beside the examples) leaves it out, so the base model never saw them.
+Each example finishes a sentence: `answer` is the last ANSWER_WORDS words of
+a sentence of the text, `context` the CONTEXT_WORDS words before them. The
+last HELD_OUT of each corpus is held out: the validation examples come from
+it, and the pre-training text (written beside the examples) leaves it out,
+so the base model never saw them. The pre-training text is one document per
+paragraph (Moby-Dick's paragraphs; runs of PARAGRAPH_SENTENCES sentences of
+an address), so that the base learns where a text ends, as a real model's
+pre-training on many documents teaches it.
 
   prompt_tasks_from_corpora.py OUT_DIR [--train-per-task N] [--val-per-task N]
 
 writes OUT_DIR/train.jsonl, OUT_DIR/val.jsonl (NeMo's format: taskname and
-the fields), and OUT_DIR/pretrain/{moby-dick,state-of-the-union}.txt.
+the fields), and OUT_DIR/pretrain/<corpus>/NNNNN.txt, one file per paragraph.
 """
 import argparse
 import json
@@ -27,14 +31,40 @@ CORPORA = {
 CONTEXT_WORDS = 24
 ANSWER_WORDS = 3
 HELD_OUT = 0.1
+PARAGRAPH_SENTENCES = 5
+SENTENCE_ENDS = (".", "!", "?", ".\u201d", "!\u201d", "?\u201d", '."', '!"', '?"')
 
 
 def windows(words):
-    """Consecutive, non-overlapping (context, answer) windows of |words|."""
+    """Non-overlapping (context, answer) windows of |words|, each answer
+    ending a sentence."""
     size = CONTEXT_WORDS + ANSWER_WORDS
-    for start in range(0, len(words) - size + 1, size):
-        yield (" ".join(words[start:start + CONTEXT_WORDS]),
-               " ".join(words[start + CONTEXT_WORDS:start + size]))
+    start = 0
+    for end in range(size, len(words) + 1):
+        if end - start >= size and words[end - 1].endswith(SENTENCE_ENDS):
+            yield (" ".join(words[end - size:end - ANSWER_WORDS]),
+                   " ".join(words[end - ANSWER_WORDS:end]))
+            start = end
+
+
+def paragraphs(text):
+    """The text's paragraphs: blank-line separated where it has blank lines,
+    else runs of PARAGRAPH_SENTENCES sentences of each line."""
+    if "\n\n" in text:
+        return [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
+    out = []
+    for line in text.split("\n"):
+        sentence, sentences = [], []
+        for word in line.split():
+            sentence.append(word)
+            if word.endswith(SENTENCE_ENDS):
+                sentences.append(" ".join(sentence))
+                sentence = []
+        if sentence:
+            sentences.append(" ".join(sentence))
+        for i in range(0, len(sentences), PARAGRAPH_SENTENCES):
+            out.append(" ".join(sentences[i:i + PARAGRAPH_SENTENCES]))
+    return out
 
 
 def build(out_dir, train_per_task, val_per_task, seed=1234):
@@ -46,9 +76,12 @@ def build(out_dir, train_per_task, val_per_task, seed=1234):
             text = f.read()
         cut = int(len(text) * (1 - HELD_OUT))
         cut = text.rfind(" ", 0, cut)  # on a word boundary
-        with open(os.path.join(out_dir, "pretrain", os.path.basename(path)),
-                  "w", encoding="utf-8") as f:
-            f.write(text[:cut])
+        corpus_dir = os.path.join(out_dir, "pretrain", task)
+        os.makedirs(corpus_dir, exist_ok=True)
+        for i, paragraph in enumerate(paragraphs(text[:cut])):
+            with open(os.path.join(corpus_dir, f"{i:05d}.txt"), "w",
+                      encoding="utf-8") as f:
+                f.write(paragraph)
         seen = list(windows(text[:cut].split()))
         unseen = list(windows(text[cut:].split()))
         rng.shuffle(seen)
@@ -70,7 +103,7 @@ def build(out_dir, train_per_task, val_per_task, seed=1234):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("out_dir")
-    parser.add_argument("--train-per-task", type=int, default=1000)
+    parser.add_argument("--train-per-task", type=int, default=900)
     parser.add_argument("--val-per-task", type=int, default=64)
     args = parser.parse_args()
     build(args.out_dir, args.train_per_task, args.val_per_task)
