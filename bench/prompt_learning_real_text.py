@@ -15,8 +15,9 @@ the last step. The check: every method lowers every task's loss by at least
   bench/prompt_learning_real_text.py [--build build] [--work DIR]
       [--base CHECKPOINT] [--pretrain-steps N] [--steps N]
 
-Takes about 10 minutes on 2 cores (most of it pre-training); --base reuses a
-base (model.safetensors of this script's architecture) instead.
+Takes about 40 minutes on 2 cores (10 pre-training, 6 to 8 per method);
+--base reuses a base (a checkpoint of this script's architecture) instead.
+docs/prompt-learning.md ("On real text") has the numbers.
 """
 import argparse
 import json
@@ -137,15 +138,15 @@ def main():
     parser.add_argument("--base", help="a pre-trained base to reuse")
     parser.add_argument("--seq", type=int, default=96)
     parser.add_argument("--pretrain-steps", type=int, default=800)
-    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--lr", type=float, default=None,
                         help="every method's learning rate (default: each "
                              "method's own)")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--min-gain", type=float, default=0.10)
     args = parser.parse_args()
-    learning_rates = {"prompt tuning": 3e-2, "p-tuning (MLP)": 1e-3,
-                      "p-tuning (LSTM)": 1e-3, "LoRA": 3e-3}
+    learning_rates = {"prompt tuning": 3e-2, "p-tuning (MLP)": 1e-2,
+                      "p-tuning (LSTM)": 1e-2, "LoRA": 3e-3}
     compile_ = os.path.join(args.build, "bin", "strata-compile")
     strata_run = os.path.join(args.build, "bin", "strata-run")
     os.makedirs(args.work, exist_ok=True)
