@@ -53,40 +53,10 @@ model:
   tokenizer: {{library: megatron, type: GPT2BPETokenizer}}
 """
 
-VIRTUAL_TEMPLATES = """\
-  new_tasks: [moby, union]
-  task_templates:
-  - taskname: moby
-    prompt_template: "<|VIRTUAL_PROMPT_0|> {context} Continue: {answer}"
-    total_virtual_tokens: 10
-    virtual_token_splits: [10]
-    truncate_field: context
-    answer_only_loss: true
-    answer_field: answer
-  - taskname: union
-    prompt_template: "<|VIRTUAL_PROMPT_0|> Speech: {context} <|VIRTUAL_PROMPT_1|> Next: {answer}"
-    total_virtual_tokens: 16
-    virtual_token_splits: [12, 4]
-    truncate_field: context
-    answer_only_loss: true
-    answer_field: answer
-"""
-
+VIRTUAL_TEMPLATES = prompt_tasks_from_corpora.task_templates(
+    {"moby": [10], "union": [12, 4]})
 # LoRA has no virtual tokens: the same templates without the markers.
-PLAIN_TEMPLATES = """\
-  new_tasks: [moby, union]
-  task_templates:
-  - taskname: moby
-    prompt_template: "{context} Continue: {answer}"
-    truncate_field: context
-    answer_only_loss: true
-    answer_field: answer
-  - taskname: union
-    prompt_template: "Speech: {context} Next: {answer}"
-    truncate_field: context
-    answer_only_loss: true
-    answer_field: answer
-"""
+PLAIN_TEMPLATES = prompt_tasks_from_corpora.task_templates()
 
 METHODS = {
     "prompt tuning": VIRTUAL_TEMPLATES + "  virtual_prompt_style: prompt-tuning\n",

@@ -6,6 +6,7 @@
 #include "runtime/executor/adapter_parameters.h"
 
 #include "runtime/executor/parameters.h"
+#include "common/fnv1a.h"
 #include "runtime/io/hf_checkpoint.h"
 
 #include <nlohmann/json.hpp>
@@ -18,20 +19,17 @@ namespace strata::runtime {
 
 namespace {
 
-constexpr uint64_t kFnvPrime = 1099511628211ull;
-
+/// FNV-1a over eight-byte words (the tail bytewise): a base of billions of
+/// parameters hashes in seconds.
 uint64_t mix(uint64_t hash, const void *data, size_t size) {
   const auto *bytes = static_cast<const uint8_t *>(data);
   size_t i = 0;
-  // Eight bytes a step: a base of billions of parameters hashes in seconds.
   for (; i + 8 <= size; i += 8) {
     uint64_t word;
     std::memcpy(&word, bytes + i, 8);
-    hash = (hash ^ word) * kFnvPrime;
+    hash = (hash ^ word) * kFnv1aPrime;
   }
-  for (; i < size; ++i)
-    hash = (hash ^ bytes[i]) * kFnvPrime;
-  return hash;
+  return fnv1a(bytes + i, size - i, hash);
 }
 
 bool isBaseParameter(const std::string &name) {
@@ -67,7 +65,7 @@ std::string checkpointFile(const std::string &path) {
 }
 
 std::string baseFingerprint(const io::TensorMap &tensors) {
-  uint64_t hash = 14695981039346656037ull;
+  uint64_t hash = kFnv1aOffset;
   for (const auto &[name, tensor] : tensors) { // a std::map: name order
     const std::string header = name + io::shapeToString(tensor.shape()) +
                                io::toString(tensor.dtype()) + '|';

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/tooling/training_data_setup.h"
 
+#include "common/fnv1a.h"
 #include "runtime/data/corpus.h"
 #include "runtime/data/prompt_dataset.h"
 #include "runtime/io/file_io.h"
@@ -15,14 +16,11 @@
 namespace strata::runtime {
 
 StatusOr<uint64_t> tokenizerFingerprint(const std::string &directory) {
-  uint64_t hash = 14695981039346656037ull;
+  uint64_t hash = kFnv1aOffset;
   for (const char *name : {"/encoder.json", "/vocab.bpe"}) {
     STRATA_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
                             io::readWholeFile(directory + name));
-    for (uint8_t byte : bytes) {
-      hash ^= byte;
-      hash *= 1099511628211ull;
-    }
+    hash = fnv1a(bytes.data(), bytes.size(), hash);
   }
   return hash;
 }

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/training/prompt_data.h"
 
+#include "common/fnv1a.h"
 #include "runtime/io/file_io.h"
 
 #include <algorithm>
@@ -105,21 +106,19 @@ StatusOr<ValidationLoss> PromptData::validate(ModelProgram &program,
 StatusOr<std::string>
 promptDataFingerprint(const std::vector<std::string> &files, int64_t seqLength,
                       uint64_t tokenizerFingerprint) {
-  uint64_t hash = 14695981039346656037ull;
-  auto mix = [&hash](uint8_t byte) {
-    hash ^= byte;
-    hash *= 1099511628211ull;
-  };
+  uint64_t hash = kFnv1aOffset;
+  const uint8_t fileEnd = 0xff;
   for (const std::string &file : files) {
     STRATA_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
                             io::readWholeFile(file));
-    for (uint8_t byte : bytes)
-      mix(byte);
-    mix(0xff); // where one file ends
+    hash = fnv1a(bytes.data(), bytes.size(), hash);
+    hash = fnv1a(&fileEnd, 1, hash); // where one file ends
   }
   for (int shift = 0; shift < 64; shift += 8) {
-    mix(static_cast<uint8_t>(uint64_t(seqLength) >> shift));
-    mix(static_cast<uint8_t>(tokenizerFingerprint >> shift));
+    const uint8_t bytes[2] = {
+        static_cast<uint8_t>(uint64_t(seqLength) >> shift),
+        static_cast<uint8_t>(tokenizerFingerprint >> shift)};
+    hash = fnv1a(bytes, 2, hash);
   }
   char text[48];
   std::snprintf(text, sizeof(text), "prompts@%016llx",

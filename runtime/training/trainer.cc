@@ -9,6 +9,8 @@
 #include "runtime/training/progress.h"
 #include "runtime/training/scaled_step.h"
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <cmath>
@@ -18,24 +20,6 @@
 namespace strata::runtime::training {
 
 namespace {
-
-/// |text| as the inside of a JSON string (task names are plain, but a
-/// metrics line must parse whatever they are).
-std::string jsonEscaped(const std::string &text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '"' || c == '\\')
-      out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
-      out += escaped;
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
 
 std::string number(double value) {
   if (!std::isfinite(value))
@@ -204,8 +188,9 @@ StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
       if (!loss.parts.empty()) {
         record += ",\"val_loss_by_task\":{";
         for (size_t i = 0; i < loss.parts.size(); ++i)
-          record += (i ? ",\"" : "\"") + jsonEscaped(loss.parts[i].first) +
-                    "\":" + number(loss.parts[i].second);
+          record += (i ? "," : "") +
+                    nlohmann::json(loss.parts[i].first).dump() + ":" +
+                    number(loss.parts[i].second);
         record += "}";
       }
       metrics->write(record + "}");

@@ -49,45 +49,15 @@ model:
   tokenizer: {{library: megatron, type: GPT2BPETokenizer}}
 """
 
-PROMPT_TUNING = """\
-  virtual_prompt_style: prompt-tuning
-  new_tasks: [moby, union]
-  task_templates:
-  - taskname: moby
-    prompt_template: "<|VIRTUAL_PROMPT_0|> {context} Continue: {answer}"
-    total_virtual_tokens: 4
-    virtual_token_splits: [4]
-    truncate_field: context
-    answer_only_loss: true
-    answer_field: answer
-  - taskname: union
-    prompt_template: "<|VIRTUAL_PROMPT_0|> Speech: {context} <|VIRTUAL_PROMPT_1|> Next: {answer}"
-    total_virtual_tokens: 6
-    virtual_token_splits: [4, 2]
-    truncate_field: context
-    answer_only_loss: true
-    answer_field: answer
-"""
+PROMPT_TUNING = ("  virtual_prompt_style: prompt-tuning\n" +
+                 prompt_tasks_from_corpora.task_templates(
+                     {"moby": [4], "union": [4, 2]}))
 
 # LoRA alone on the same tasks (NeMo's PEFT on task data): templates with
 # fields and no virtual tokens; forward takes no virtual_tokens.
-LORA_TASKS = """\
-  peft: {peft_scheme: lora, lora_tuning: {adapter_dim: 4, target_modules: [all]}}
-  new_tasks: [moby, union]
-  task_templates:
-  - taskname: moby
-    prompt_template: "{context} Continue: {answer}"
-    truncate_field: context
-    answer_only_loss: true
-    answer_field: answer
-  - taskname: union
-    prompt_template: "Speech: {context} Next: {answer}"
-    total_virtual_tokens: 0
-    virtual_token_splits: []
-    truncate_field: context
-    answer_only_loss: true
-    answer_field: answer
-"""
+LORA_TASKS = ("  peft: {peft_scheme: lora, lora_tuning: {adapter_dim: 4, "
+              "target_modules: [all]}}\n" +
+              prompt_tasks_from_corpora.task_templates())
 
 failures = []
 

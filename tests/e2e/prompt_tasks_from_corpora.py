@@ -35,6 +35,36 @@ PARAGRAPH_SENTENCES = 5
 SENTENCE_ENDS = (".", "!", "?", ".\u201d", "!\u201d", "?\u201d", '."', '!"', '?"')
 
 
+# Each task's template; None marks where its virtual tokens go.
+TEMPLATES = {
+    "moby": [None, "{context}", "Continue:", "{answer}"],
+    "union": [None, "Speech:", "{context}", None, "Next:", "{answer}"],
+}
+
+
+def task_templates(splits=None):
+    """The tasks of a model description (YAML under `model:`) for these
+    examples: splits[task] gives the virtual tokens of each marker; without
+    splits (LoRA alone) the templates have no markers."""
+    text = "  new_tasks: [moby, union]\n  task_templates:\n"
+    for name, pieces in TEMPLATES.items():
+        template, marker = [], 0
+        for piece in pieces:
+            if piece is not None:
+                template.append(piece)
+            elif splits:
+                template.append(f"<|VIRTUAL_PROMPT_{marker}|>")
+                marker += 1
+        text += f"  - taskname: {name}\n"
+        text += f"    prompt_template: \"{' '.join(template)}\"\n"
+        if splits:
+            text += f"    total_virtual_tokens: {sum(splits[name])}\n"
+            text += f"    virtual_token_splits: {list(splits[name])}\n"
+        text += ("    truncate_field: context\n    answer_only_loss: true\n"
+                 "    answer_field: answer\n")
+    return text
+
+
 def windows(words):
     """Non-overlapping (context, answer) windows of |words|, each answer
     ending a sentence."""
