@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/tooling/numerics_commands.h"
 
+#include "runtime/executor/adapter_parameters.h"
 #include "runtime/executor/parameters.h"
 #include "runtime/io/hf_checkpoint.h"
 #include "runtime/io/npy.h"
@@ -55,10 +56,15 @@ StatusOr<std::unique_ptr<LoadedModel>> loadModel(const NumericsOptions &o) {
   STRATA_ASSIGN_OR_RETURN(
       model->executor,
       Executor::create(std::move(loaded.artifact), *backend, executorOptions));
+  if (o.checkpoint.empty() && !o.baseCheckpoint.empty())
+    return Status::invalidArgument(
+        "--base-checkpoint is the base of an adapter --checkpoint; none is "
+        "given");
   if (o.checkpoint.empty())
     STRATA_RETURN_IF_ERROR(initializeParameters(*model->executor, o.seed));
   else
-    STRATA_RETURN_IF_ERROR(loadHfCheckpoint(*model->executor, o.checkpoint));
+    STRATA_RETURN_IF_ERROR(
+        loadModelCheckpoint(*model->executor, o.checkpoint, o.baseCheckpoint));
   STRATA_ASSIGN_OR_RETURN(ModelProgram program,
                           ModelProgram::create(*model->executor));
   model->program = std::make_unique<ModelProgram>(std::move(program));
@@ -85,8 +91,9 @@ StatusOr<io::HostTensor> readIds(const std::string &path) {
   if (t.dtype() == io::DType::I32)
     return t;
   if (t.dtype() != io::DType::I64)
-    return Status::invalidArgument(path + ": ids should be int32 or int64, "
-                                          "got " +
+    return Status::invalidArgument(path +
+                                   ": ids should be int32 or int64, "
+                                   "got " +
                                    io::toString(t.dtype()));
   io::HostTensor narrow(io::DType::I32, t.shape());
   for (int64_t i = 0; i < t.numElements(); ++i)
@@ -111,10 +118,10 @@ StatusOr<TokenBatch> readBatch(const NumericsOptions &o,
   if (!o.virtualTokens.empty()) {
     STRATA_ASSIGN_OR_RETURN(batch.virtualTokens, readIds(o.virtualTokens));
   }
-  STRATA_RETURN_IF_ERROR(
-      program.checkBatch(batch, program.microBatchSize(),
-                         "the model's micro-batch")
-          .withContext(o.tokens));
+  STRATA_RETURN_IF_ERROR(program
+                             .checkBatch(batch, program.microBatchSize(),
+                                         "the model's micro-batch")
+                             .withContext(o.tokens));
   return batch;
 }
 
@@ -244,10 +251,10 @@ Status runTrainCommand(const NumericsOptions &o, const TrainOptions &train) {
     training::ScaledStep scaled;
     if (explicitBatch) {
       STRATA_ASSIGN_OR_RETURN(
-          scaled, training::runScaledStep(
-                      program, scaler ? &*scaler : nullptr,
-                      rowsOf(rowsBatch, (step - 1) * batch, batch),
-                      train.hyper, step));
+          scaled,
+          training::runScaledStep(program, scaler ? &*scaler : nullptr,
+                                  rowsOf(rowsBatch, (step - 1) * batch, batch),
+                                  train.hyper, step));
     } else {
       const int64_t width = tokens.shape()[1];
       io::HostTensor slice(tokens.dtype(), {batch, width});
@@ -258,13 +265,12 @@ Status runTrainCommand(const NumericsOptions &o, const TrainOptions &train) {
                                           slice, train.hyper, step));
     }
     const StepResult &result = scaled.result;
-    const double seconds = std::chrono::duration<double>(
-                               std::chrono::steady_clock::now() - start)
-                               .count();
-    std::printf("step %lld/%lld loss %.6f grad_norm %.4f", 
-                static_cast<long long>(step),
-                static_cast<long long>(train.steps), result.loss,
-                result.gradNorm);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    std::printf(
+        "step %lld/%lld loss %.6f grad_norm %.4f", static_cast<long long>(step),
+        static_cast<long long>(train.steps), result.loss, result.gradNorm);
     if (scaler)
       std::printf(" loss_scale %.10g%s", scaled.lossScale,
                   scaled.skipped ? " skipped" : "");

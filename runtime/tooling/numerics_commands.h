@@ -24,8 +24,12 @@ namespace strata::runtime {
 
 struct NumericsOptions {
   std::string artifact;
-  /// A Hugging Face safetensors checkpoint; empty: initialize from |seed|.
+  /// A Hugging Face safetensors checkpoint, a training checkpoint's
+  /// directory, or an adapter checkpoint (loadModelCheckpoint); empty:
+  /// initialize from |seed|.
   std::string checkpoint;
+  /// An adapter checkpoint's base (eval, grad); empty: the recorded one.
+  std::string baseCheckpoint;
   uint64_t seed = 1234;
   std::string tokens;
   /// Explicit labels [rows, seq] (-1 ignored) and virtual tokens: then

@@ -29,16 +29,19 @@ namespace strata::runtime {
 namespace {
 
 /// The options eval, grad and train share.
-void addNumericsOptions(CLI::App *command, NumericsOptions &o,
-                        bool outRequired, bool tokensRequired = true) {
+void addNumericsOptions(CLI::App *command, NumericsOptions &o, bool outRequired,
+                        bool tokensRequired = true) {
   command->add_option("artifact", o.artifact, "The .strata file")->required();
   command
       ->add_option("--checkpoint", o.checkpoint,
                    "Hugging Face safetensors checkpoint with the parameters "
                    "(GPT-2 or Llama names; `transformer.`-prefixed state "
-                   "dicts load too). Without it the parameters are "
-                   "initialized from --seed")
-      ->check(CLI::ExistingFile);
+                   "dicts load too), or a training checkpoint's directory "
+                   "(<checkpoint-dir>/step-N); for a model with adapters "
+                   "also an adapter checkpoint of `strata-run train` over "
+                   "its base. Without it the parameters are initialized "
+                   "from --seed")
+      ->check(CLI::ExistingPath);
   auto *tokens = command
                      ->add_option("--tokens", o.tokens,
                                   ".npy int32/int64 token batch [rows, seq + "
@@ -112,12 +115,13 @@ int runStrataRunMain(int argc, char **argv) {
   // Before or after the command's name: every command runs on it.
   app.fallthrough();
   std::string device = "cpu";
-  CLI::Option *deviceOption = app.add_option(
-         "--device", device,
-         "The device every command runs on: " + registeredBackendNames() +
-             " (an artifact runs on the kind of device it was "
-             "compiled for: strata-compile --target)")
-      ->capture_default_str();
+  CLI::Option *deviceOption =
+      app.add_option(
+             "--device", device,
+             "The device every command runs on: " + registeredBackendNames() +
+                 " (an artifact runs on the kind of device it was "
+                 "compiled for: strata-compile --target)")
+          ->capture_default_str();
   std::string gemmCache;
   app.add_option("--gemm-cache", gemmCache,
                  "GEMM autotuning's cache file (--device cuda): the fastest "
@@ -131,8 +135,7 @@ int runStrataRunMain(int argc, char **argv) {
   CLI::App *inspect = app.add_subcommand(
       "inspect", "Check an artifact (every buffer, parameter and "
                  "instruction) and print what it holds");
-  inspect->add_option("artifact", inspectPath, "The .strata file")
-      ->required();
+  inspect->add_option("artifact", inspectPath, "The .strata file")->required();
   bool allocate = false;
   inspect->add_flag("--allocate", allocate,
                     "Also prepare every instruction for the CPU executor "
@@ -149,6 +152,14 @@ int runStrataRunMain(int argc, char **argv) {
               "written to --out as `loss` and `grad.<Hugging Face name>` (no "
               "dropout)");
   addNumericsOptions(grad, gradOptions, true);
+  for (auto [command, options] :
+       {std::pair{eval, &evalOptions}, std::pair{grad, &gradOptions}})
+    command
+        ->add_option("--base-checkpoint", options->baseCheckpoint,
+                     "An adapter checkpoint's frozen base (default: the "
+                     "path its training recorded, the description's "
+                     "language_model_path)")
+        ->check(CLI::ExistingPath);
 
   TrainOptions train;
   DataTrainingOptions dataTraining;
@@ -159,7 +170,8 @@ int runStrataRunMain(int argc, char **argv) {
       "numerics interface, AdamW steps on the rows of T in order (one "
       "global batch per step, constant learning rate, no dropout), "
       "parameters to --save, per-step losses to --out");
-  addNumericsOptions(trainCommand, trainOptions, false, /*tokensRequired=*/false);
+  addNumericsOptions(trainCommand, trainOptions, false,
+                     /*tokensRequired=*/false);
   auto *data = trainCommand->add_option(
       "--data", dataTraining.data,
       "Text file, directory of .txt files, or token file to train on "
@@ -226,50 +238,60 @@ int runStrataRunMain(int argc, char **argv) {
   trainCommand->add_option("--seq-len", dataTraining.seqLength,
                            "Checked against the artifact's sequence length "
                            "(compiled in)");
-  trainCommand->add_option("--min-lr", loop.schedule.minLr,
-                           "Learning rate at the end of the decay")
+  trainCommand
+      ->add_option("--min-lr", loop.schedule.minLr,
+                   "Learning rate at the end of the decay")
       ->default_val(0.0);
-  trainCommand->add_option("--warmup-steps", loop.schedule.warmupSteps,
-                           "Linear warm-up steps from 0 to --lr")
+  trainCommand
+      ->add_option("--warmup-steps", loop.schedule.warmupSteps,
+                   "Linear warm-up steps from 0 to --lr")
       ->default_val(0);
   trainCommand
       ->add_option("--lr-schedule", dataTraining.lrSchedule,
                    "Decay after the warm-up: cosine, linear or constant")
       ->default_val("cosine");
-  trainCommand->add_option("--eval-every", loop.evalEvery,
-                           "Validation loss every N steps and at the end "
-                           "(0: never)")
+  trainCommand
+      ->add_option("--eval-every", loop.evalEvery,
+                   "Validation loss every N steps and at the end "
+                   "(0: never)")
       ->default_val(0);
-  trainCommand->add_option("--eval-steps", loop.evalBatches,
-                           "Validation micro-batches per evaluation (per "
-                           "task for prompt-learning data)")
+  trainCommand
+      ->add_option("--eval-steps", loop.evalBatches,
+                   "Validation micro-batches per evaluation (per "
+                   "task for prompt-learning data)")
       ->default_val(8);
-  trainCommand->add_option("--sample-every", loop.sampleEvery,
-                           "Print a text sample every N steps (0: never)")
+  trainCommand
+      ->add_option("--sample-every", loop.sampleEvery,
+                   "Print a text sample every N steps (0: never)")
       ->default_val(0);
-  trainCommand->add_option("--sample-prompt", dataTraining.samplePrompt,
-                           "The text --sample-every continues (temperature "
-                           "0.8, top-k 40)")
+  trainCommand
+      ->add_option("--sample-prompt", dataTraining.samplePrompt,
+                   "The text --sample-every continues (temperature "
+                   "0.8, top-k 40)")
       ->default_val("The");
-  trainCommand->add_option("--sample-tokens", dataTraining.sampleTokens,
-                           "Tokens per sample")
+  trainCommand
+      ->add_option("--sample-tokens", dataTraining.sampleTokens,
+                   "Tokens per sample")
       ->default_val(32);
   trainCommand->add_option("--checkpoint-dir", loop.checkpointDir,
                            "Directory of training checkpoints (step-N/); "
                            "the last step is always saved there");
-  trainCommand->add_option("--save-every", loop.saveEvery,
-                           "Save a checkpoint every N steps (0: only at the "
-                           "end)")
+  trainCommand
+      ->add_option("--save-every", loop.saveEvery,
+                   "Save a checkpoint every N steps (0: only at the "
+                   "end)")
       ->default_val(0);
-  trainCommand->add_option("--keep-last", loop.keepLast,
-                           "Keep the N newest checkpoints (0: all)")
+  trainCommand
+      ->add_option("--keep-last", loop.keepLast,
+                   "Keep the N newest checkpoints (0: all)")
       ->default_val(3);
   trainCommand->add_flag("--resume", loop.resume,
                          "Continue from the newest checkpoint in "
                          "--checkpoint-dir (bitwise the same losses as an "
                          "uninterrupted run)");
-  trainCommand->add_option("--val-fraction", dataTraining.validationFraction,
-                           "Fraction of the corpus held out for validation")
+  trainCommand
+      ->add_option("--val-fraction", dataTraining.validationFraction,
+                   "Fraction of the corpus held out for validation")
       ->default_val(0.05);
   trainCommand->add_option("--tokenizer", dataTraining.tokenizer,
                            "Directory with GPT-2's encoder.json and "
@@ -281,8 +303,9 @@ int runStrataRunMain(int argc, char **argv) {
   trainCommand->add_option("--metrics", loop.metricsPath,
                            "JSON-lines metrics file (default: "
                            "<checkpoint-dir>/metrics.jsonl)");
-  trainCommand->add_option("--log-every", loop.logEvery,
-                           "Off a terminal, print a line every N steps")
+  trainCommand
+      ->add_option("--log-every", loop.logEvery,
+                   "Off a terminal, print a line every N steps")
       ->default_val(10);
 
   GenerateOptions generate;
@@ -362,9 +385,10 @@ int runStrataRunMain(int argc, char **argv) {
   generateCommand->add_option("--tokenizer", generate.tokenizer,
                               "Directory with GPT-2's encoder.json and "
                               "vocab.bpe (default: the bundled one)");
-  generateCommand->add_option("--threads", generate.threads,
-                              "Kernel threads (0: OMP_NUM_THREADS or every "
-                              "core)")
+  generateCommand
+      ->add_option("--threads", generate.threads,
+                   "Kernel threads (0: OMP_NUM_THREADS or every "
+                   "core)")
       ->default_val(0);
   generateCommand->add_flag("--print-ids", generate.printIds,
                             "Also print the prompt's and the generated "
@@ -393,8 +417,9 @@ int runStrataRunMain(int argc, char **argv) {
       ->add_option("--dtype", exportOptions.dtype,
                    "Element type of the export: f32, bf16 or f16")
       ->capture_default_str();
-  exportCommand->add_option("--out", exportOptions.out,
-                            "Output safetensors file (written atomically)")
+  exportCommand
+      ->add_option("--out", exportOptions.out,
+                   "Output safetensors file (written atomically)")
       ->required();
 
   TuneGemmsOptions tuneGemms;
@@ -406,7 +431,8 @@ int runStrataRunMain(int argc, char **argv) {
       "(runs read it instead of tuning on their first steps) and print the "
       "heuristic's and the tuned times. Runs on --device cuda unless "
       "--device names another");
-  tuneGemmsCommand->add_option("artifact", tuneGemms.artifact, "The .strata file")
+  tuneGemmsCommand
+      ->add_option("artifact", tuneGemms.artifact, "The .strata file")
       ->required();
   tuneGemmsCommand
       ->add_option("--reps", tuneGemms.reps,

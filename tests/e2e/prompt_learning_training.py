@@ -29,7 +29,10 @@ import subprocess
 import sys
 import tempfile
 
+import numpy as np
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_common  # noqa: E402
 import prompt_tasks_from_corpora  # noqa: E402
 
 ARCHITECTURE = """\
@@ -85,6 +88,28 @@ def safetensors_header(path):
 def metrics(path):
     with open(path) as f:
         return [json.loads(line) for line in f]
+
+
+def eval_batch(work):
+    """eval's flags for a micro-batch of random tokens whose rows start with
+    their task's virtual tokens (moby's 4, union's first 4), all labels
+    counted but the virtual positions'."""
+    rng = np.random.default_rng(7)
+    rows, seq, virtual = 4, 48, 4
+    tokens = rng.integers(0, 50257, size=(rows, seq)).astype(np.int32)
+    labels = rng.integers(0, 50257, size=(rows, seq)).astype(np.int32)
+    rows_of = np.full((rows, seq), -1, dtype=np.int32)
+    for r in range(rows):
+        offset = 0 if r % 2 == 0 else 4  # moby's rows 0..3, union's 4..9
+        rows_of[r, :virtual] = offset + np.arange(virtual)
+    labels[:, :virtual - 1] = -1
+    flags = []
+    for name, array in (("tokens", tokens), ("labels", labels),
+                        ("virtual-tokens", rows_of)):
+        path = os.path.join(work, f"eval-{name}.npy")
+        np.save(path, array)
+        flags += [f"--{name}", path]
+    return flags
 
 
 def main():
@@ -191,6 +216,37 @@ def main():
         check(result.returncode != 0 and "squad" in result.stderr and
               "moby" in result.stderr,
               "generate --task unknown names the task and the tasks: " +
+              result.stderr.strip()[:200])
+
+        # eval and grad over the base: the adapter checkpoint's parameters are
+        # exactly the whole model's (base and adapters in one file).
+        batch = eval_batch(work)
+        def evaluate(command, checkpoint, *extra):
+            out = os.path.join(work, command + ".safetensors")
+            result = run([args.strata_run, command, artifact, "--checkpoint", checkpoint,
+                          *extra, *batch, "--out", out], expect_ok=False)
+            return result, (e2e_common.load(out)["loss"].item()
+                            if result.returncode == 0 else None)
+        adapters = os.path.join(whole, "step-00000006")
+        combined = os.path.join(work, "combined.safetensors")
+        e2e_common.save({**e2e_common.load(os.path.join(bases[0], "model.safetensors")),
+                         **e2e_common.load(os.path.join(adapters, "model.safetensors"))},
+                        combined)
+        for command in ("eval", "grad"):
+            _, over_base = evaluate(command, adapters, "--base-checkpoint", bases[0])
+            _, from_whole = evaluate(command, combined)
+            _, earlier = evaluate(command, os.path.join(whole, "step-00000003"),
+                                  "--base-checkpoint", bases[0])
+            check(over_base is not None and over_base == from_whole and over_base != earlier,
+                  f"{command} --checkpoint step-6 --base-checkpoint equals the whole "
+                  f"model's loss bitwise ({over_base} vs {from_whole}; step 3: {earlier})")
+        result, _ = evaluate("eval", adapters, "--base-checkpoint", bases[1])
+        check(result.returncode != 0 and
+              "holds adapters trained on another base model" in result.stderr,
+              "eval on another base fails: " + result.stderr.strip()[:200])
+        result, _ = evaluate("eval", combined, "--base-checkpoint", bases[0])
+        check(result.returncode != 0 and "holds the whole model" in result.stderr,
+              "eval --base-checkpoint with a whole checkpoint fails: " +
               result.stderr.strip()[:200])
 
         # Bad input.

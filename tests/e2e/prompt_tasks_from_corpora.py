@@ -56,7 +56,11 @@ def task_templates(splits=None):
                 template.append(f"<|VIRTUAL_PROMPT_{marker}|>")
                 marker += 1
         text += f"  - taskname: {name}\n"
-        text += f"    prompt_template: \"{' '.join(template)}\"\n"
+        # No space before a marker: it would be a lone space token.
+        joined = ""
+        for piece in template:
+            joined += ("" if not joined or piece.startswith("<|") else " ") + piece
+        text += f"    prompt_template: \"{joined}\"\n"
         if splits:
             text += f"    total_virtual_tokens: {sum(splits[name])}\n"
             text += f"    virtual_token_splits: {list(splits[name])}\n"
