@@ -29,7 +29,7 @@ CORPORA = {
     "union": os.path.join(ROOT, "data", "corpora", "state-of-the-union-excerpt.txt"),
 }
 CONTEXT_WORDS = 24
-ANSWER_WORDS = 3
+ANSWER_WORDS = 1
 HELD_OUT = 0.1
 PARAGRAPH_SENTENCES = 5
 SENTENCE_ENDS = (".", "!", "?", ".\u201d", "!\u201d", "?\u201d", '."', '!"', '?"')
