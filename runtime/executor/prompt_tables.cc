@@ -35,32 +35,45 @@ bool readsPromptTables(const LoadedArtifact &artifact) {
   return true;
 }
 
-/// The p-tuning inference artifact's rule: the encoders' tensors go, each
-/// table they computed must be there.
-Status keepTablesOnly(const LoadedArtifact &artifact, io::TensorMap &tensors,
-                      const std::string &source) {
+/// The p-tuning inference artifact's tables that a checkpoint holding
+/// |names| lacks while it has their tasks' encoders: a checkpoint saved
+/// before the tables existed, refused with how to add them.
+Status checkTablesPresent(const LoadedArtifact &artifact,
+                          const std::set<std::string> &names,
+                          const std::string &source) {
   std::string lacking;
   for (const io::ParameterSpec &p : parameterTable(artifact)) {
-    if (!startsWith(p.name, "prompt_table.") || tensors.count(p.name))
+    if (!startsWith(p.name, "prompt_table.") || names.count(p.name))
       continue;
     // prompt_table.<task>.weight: the task's encoder is prompt_encoder.<task>.
     const std::string task =
         p.name.substr(13, p.name.size() - 13 - std::string(".weight").size());
     const std::string encoder = kEncoderPrefix + task + ".";
-    auto it = tensors.lower_bound(encoder);
-    if (it != tensors.end() && startsWith(it->first, encoder))
+    auto it = names.lower_bound(encoder);
+    if (it != names.end() && startsWith(*it, encoder))
       lacking += (lacking.empty() ? "" : ", ") + p.name;
   }
-  if (!lacking.empty())
-    return Status::invalidArgument(
-        source + " holds p-tuning's prompt encoders but not the tables " +
-        lacking + ", which " + artifact.path() +
-        " reads instead (a checkpoint saved before artifact format 0.13): "
-        "add them with `strata-run prompt-tables TRAINING.strata "
-        "--checkpoint " +
-        source +
-        " --out NEW.safetensors` (TRAINING.strata: the model compiled for "
-        "training), then generate from NEW.safetensors");
+  if (lacking.empty())
+    return Status::ok();
+  return Status::invalidArgument(
+      source + " holds p-tuning's prompt encoders but not the tables " +
+      lacking + ", which " + artifact.path() +
+      " reads instead (a checkpoint saved before artifact format 0.13): "
+      "add them with `strata-run prompt-tables TRAINING.strata "
+      "--checkpoint " +
+      source +
+      " --out NEW.safetensors` (TRAINING.strata: the model compiled for "
+      "training), then generate from NEW.safetensors");
+}
+
+/// The p-tuning inference artifact's rule: the encoders' tensors go, each
+/// table they computed must be there.
+Status keepTablesOnly(const LoadedArtifact &artifact, io::TensorMap &tensors,
+                      const std::string &source) {
+  std::set<std::string> names;
+  for (const auto &[name, tensor] : tensors)
+    names.insert(name);
+  STRATA_RETURN_IF_ERROR(checkTablesPresent(artifact, names, source));
   for (auto it = tensors.begin(); it != tensors.end();)
     it = startsWith(it->first, kEncoderPrefix) ? tensors.erase(it)
                                                : std::next(it);
@@ -118,9 +131,14 @@ StatusOr<io::ParameterTable> checkpointTable(const LoadedArtifact &artifact,
     return table;
   STRATA_ASSIGN_OR_RETURN(io::SafetensorsHeader header,
                           io::inspectSafetensors(path));
-  std::set<std::string> parameters;
+  std::set<std::string> parameters, names;
   for (const io::ParameterSpec &p : table)
     parameters.insert(p.name);
+  for (const io::SafetensorsEntry &entry : header.entries)
+    names.insert(entry.name);
+  // Before the whole file is read and checked against the parameters.
+  if (readsPromptTables(artifact))
+    STRATA_RETURN_IF_ERROR(checkTablesPresent(artifact, names, path));
   for (const io::SafetensorsEntry &entry : header.entries)
     if (entry.supported && io::isAdapterParameter(entry.name) &&
         !parameters.count(entry.name))
