@@ -17,7 +17,8 @@ namespace strata::runtime {
 
 namespace {
 
-constexpr const char *kEncoderPrefix = "prompt_encoder.";
+const std::string kEncoderPrefix = "prompt_encoder.";
+const std::string kTablePrefix = "prompt_table.", kWeight = ".weight";
 
 bool startsWith(const std::string &s, const std::string &prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
@@ -43,12 +44,14 @@ Status checkTablesPresent(const LoadedArtifact &artifact,
                           const std::string &source) {
   std::string lacking;
   for (const io::ParameterSpec &p : parameterTable(artifact)) {
-    if (!startsWith(p.name, "prompt_table.") || names.count(p.name))
+    if (!startsWith(p.name, kTablePrefix) || names.count(p.name))
       continue;
     // prompt_table.<task>.weight: the task's encoder is prompt_encoder.<task>.
-    const std::string task =
-        p.name.substr(13, p.name.size() - 13 - std::string(".weight").size());
-    const std::string encoder = kEncoderPrefix + task + ".";
+    const std::string encoder =
+        kEncoderPrefix +
+        p.name.substr(kTablePrefix.size(),
+                      p.name.size() - kTablePrefix.size() - kWeight.size()) +
+        ".";
     auto it = names.lower_bound(encoder);
     if (it != names.end() && startsWith(*it, encoder))
       lacking += (lacking.empty() ? "" : ", ") + p.name;
