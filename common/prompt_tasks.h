@@ -40,6 +40,18 @@
 
 namespace strata {
 
+/// The training artifact's function that returns p-tuning's tables, one
+/// result per task whose table a prompt encoder computes, each named by
+/// promptTableName (Function.result_names); the trainer writes them into
+/// every checkpoint, and an inference artifact reads them as parameters.
+inline constexpr const char *kPromptTablesFunction = "prompt_tables";
+
+/// "prompt_table.<task>.weight": a task's virtual-token table, a parameter
+/// of prompt tuning and of p-tuning's inference artifacts.
+inline std::string promptTableName(std::string_view task) {
+  return "prompt_table." + std::string(task) + ".weight";
+}
+
 /// One piece of a prompt template, in order.
 struct PromptPiece {
   enum class Kind { Text, Field, Virtual };

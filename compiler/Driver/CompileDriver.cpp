@@ -93,8 +93,9 @@ OwningOpRef<ModuleOp> loadModelDescription(const CompileOptions &options,
   if (options.mode == CompileMode::Train)
     return fe::emitTfmModule(*result.description, context);
   std::string error;
-  OwningOpRef<ModuleOp> module = emitInferenceModule(
-      *result.description, options.prefillLength, context, &error);
+  OwningOpRef<ModuleOp> module =
+      emitInferenceModule(*result.description, options.prefillLength, context,
+                          &error, options.mergeLora);
   if (!module)
     llvm::WithColor::error(llvm::errs(), "strata-compile")
         << options.inputPath << ": " << error << "\n";
@@ -125,6 +126,8 @@ int writeArtifact(const CompileOptions &options, ModuleOp module,
   compileOptions["target"] = options.target;
   if (options.prefillLength > 0)
     compileOptions["prefill_length"] = options.prefillLength;
+  if (options.mergeLora)
+    compileOptions["merge_lora"] = true;
   llvm::json::Array overrides;
   for (const std::string &o : options.overrides)
     overrides.push_back(o);
@@ -205,6 +208,12 @@ int mlir::strata::runCompile(const CompileOptions &options) {
         << "--prefill-length applies to YAML model descriptions; the "
            "functions of '"
         << options.inputPath << "' have their lengths already\n";
+    return 1;
+  }
+  if (*kind == InputKind::Mlir && options.mergeLora) {
+    llvm::WithColor::error(llvm::errs(), "strata-compile")
+        << "--merge-lora applies to YAML model descriptions; '"
+        << options.inputPath << "' is a module already\n";
     return 1;
   }
 
@@ -332,6 +341,12 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
       cl::desc("With --mode infer: the tokens per sequence one prefill call "
                "takes (default: seq_length, at most 128); longer prompts "
                "are prefilled in chunks"));
+  cl::opt<bool> mergeLora(
+      "merge-lora", cl::cat(category),
+      cl::desc("With --mode infer: no LoRA ops; each targeted projection "
+               "receives W + (alpha / adapter_dim) * linear_out linear_in "
+               "from the checkpoint when it loads (default: the adapters run "
+               "beside the projections)"));
   cl::opt<std::string> target(
       "target", cl::cat(category), cl::value_desc("device"), cl::init("cpu"),
       cl::desc("The device the artifact runs on, recorded in it (strata-run "
@@ -466,6 +481,15 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
       return 1;
     }
     options.prefillLength = prefillLength;
+  }
+  if (mergeLora) {
+    if (options.mode != CompileMode::Infer) {
+      llvm::WithColor::error(llvm::errs(), "strata-compile")
+          << "--merge-lora applies to --mode infer (training keeps the "
+             "adapters separate: they are what it trains)\n";
+      return 1;
+    }
+    options.mergeLora = true;
   }
   if (std::optional<std::string> error = checkTarget(target)) {
     llvm::WithColor::error(llvm::errs(), "strata-compile") << *error << "\n";

@@ -32,6 +32,8 @@ struct CompileOptions {
   /// Query length of the prefill function in infer mode (--prefill-length);
   /// 0 for defaultPrefillLength.
   int64_t prefillLength = 0;
+  /// Infer mode: LoRA merged into the projections at load (--merge-lora).
+  bool mergeLora = false;
   /// Hydra-style `key.path=value` overrides of the YAML description.
   std::vector<std::string> overrides;
   bool verbose = false;

@@ -26,7 +26,12 @@ int64_t mlir::strata::defaultPrefillLength(const fe::ModelDescription &d) {
 OwningOpRef<ModuleOp>
 mlir::strata::emitInferenceModule(const fe::ModelDescription &description,
                                   int64_t prefillLength, MLIRContext &context,
-                                  std::string *error) {
+                                  std::string *error, bool mergeLora) {
+  if (mergeLora && !description.lora.enabled) {
+    *error = "--merge-lora merges LoRA adapters into the projections, and "
+             "the model has none (no model.peft.peft_scheme lora)";
+    return nullptr;
+  }
   const int64_t length =
       prefillLength > 0 ? prefillLength : defaultPrefillLength(description);
   if (length > description.maxPositionEmbeddings) {
@@ -42,9 +47,13 @@ mlir::strata::emitInferenceModule(const fe::ModelDescription &description,
   prefillDescription.seqLength = length;
   fe::ModelDescription decodeDescription = description;
   decodeDescription.seqLength = 1;
-  OwningOpRef<ModuleOp> module = fe::emitTfmModule(prefillDescription, context);
+  fe::EmitOptions options;
+  options.promptTablesAsParameters = true;
+  options.mergeLora = mergeLora;
+  OwningOpRef<ModuleOp> module =
+      fe::emitTfmModule(prefillDescription, context, options);
   OwningOpRef<ModuleOp> decodeModule =
-      fe::emitTfmModule(decodeDescription, context);
+      fe::emitTfmModule(decodeDescription, context, options);
 
   auto prefill = module->lookupSymbol<func::FuncOp>(fe::kForwardFunctionName);
   auto decode =

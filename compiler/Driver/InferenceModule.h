@@ -35,17 +35,21 @@ int64_t defaultPrefillLength(const ::strata::frontend::ModelDescription &d);
 ///           i32) -> (logits [micro_batch, P, vocab], loss)
 ///   decode(tokens, positions, labels : [micro_batch, 1] i32)
 ///     -> (logits [micro_batch, 1, vocab], loss)
+/// with P = |prefillLength| (defaultPrefillLength when 0).
 /// A prompt-learning model's prefill takes virtual_tokens like its forward;
 /// decode never sees a virtual token (it feeds generated ones), so it has
-/// neither the input nor the tables (removeVirtualTokens).
-/// with P = |prefillLength| (defaultPrefillLength when 0). The module's
-/// tfm.config is the description's (seq_length unchanged). Returns null and
-/// sets |*error| when P does not fit the caches (more than
-/// max_position_embeddings).
+/// neither the input nor the tables (removeVirtualTokens). P-tuning's tables
+/// are parameters (prompt_table.<task>.weight, which training checkpoints
+/// carry), not its prompt encoders. With |mergeLora| LoRA has no ops: the
+/// module's tfm.lora_merge lists the adapters the projections absorb when
+/// the checkpoint loads. The module's tfm.config is the description's
+/// (seq_length unchanged). Returns null and sets |*error| when P does not
+/// fit the caches (more than max_position_embeddings) or |mergeLora| is set
+/// for a model without LoRA.
 OwningOpRef<ModuleOp>
 emitInferenceModule(const ::strata::frontend::ModelDescription &description,
                     int64_t prefillLength, MLIRContext &context,
-                    std::string *error);
+                    std::string *error, bool mergeLora = false);
 
 } // namespace mlir::strata
 

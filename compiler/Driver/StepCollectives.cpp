@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Driver/StepCollectives.h"
 
+#include "common/prompt_tasks.h"
 #include "compiler/Driver/StageMemory.h"
 #include "dialects/dist/IR/DistOps.h"
 #include "dialects/tfm/IR/TfmOps.h"
@@ -129,7 +130,9 @@ int64_t mlir::strata::stepCallsOf(StringRef function, int64_t microBatches) {
 }
 
 bool mlir::strata::inTrainingStep(StringRef function) {
-  return function != "forward" && !function.starts_with("forward.");
+  // prompt_tables runs when a checkpoint is saved, not in a step.
+  return function != "forward" && !function.starts_with("forward.") &&
+         function != ::strata::kPromptTablesFunction;
 }
 
 std::vector<StepCollective>

@@ -64,7 +64,8 @@ struct StepCollective {
 /// forward_backward and the pipeline step functions (forward_step.c,
 /// backward_step.c), 1 for the others.
 int64_t stepCallsOf(llvm::StringRef function, int64_t microBatches);
-/// False for the evaluation functions (forward, forward.c).
+/// False for the evaluation functions (forward, forward.c) and
+/// prompt_tables (run when a checkpoint is saved).
 bool inTrainingStep(llvm::StringRef function);
 
 /// The collectives of every function of |stages| (the pipeline stage

@@ -18,7 +18,6 @@
 
 using namespace mlir;
 using namespace mlir::strata;
-using ::strata::PromptTask;
 using ::strata::VirtualPromptStyle;
 using ::strata::frontend::ModelDescription;
 using ::strata::frontend::PTuningSettings;
@@ -30,17 +29,7 @@ namespace {
 ModelDescription withTasks(VirtualPromptStyle style) {
   ModelDescription d = ::strata::testing::tinyGpt();
   d.seqLength = 1;
-  d.virtualPromptStyle = style;
-  for (auto [name, total] : {std::pair{"t0", 3}, std::pair{"t1", 2}}) {
-    PromptTask task;
-    task.name = name;
-    task.templateText = "<|VIRTUAL_PROMPT_0|> {text}";
-    task.parsed = *::strata::parsePromptTemplate(task.templateText);
-    task.totalVirtualTokens = total;
-    task.virtualTokenSplits = {total};
-    d.promptTasks.tasks.push_back(task);
-  }
-  return d;
+  return ::strata::testing::withTasks(d, style);
 }
 
 class VirtualTokensTest : public ::testing::Test {

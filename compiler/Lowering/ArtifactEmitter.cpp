@@ -448,6 +448,7 @@ void emitFunction(flatbuffers::FlatBufferBuilder &b, const std::string &name,
                   const std::vector<uint32_t> &results,
                   const std::vector<int32_t> *splitDims,
                   const std::vector<int32_t> *splitAxes,
+                  const std::vector<std::string> &resultNames,
                   const StashChunk *stash,
                   std::vector<flatbuffers::Offset<fb::Function>> &functions) {
   std::vector<flatbuffers::Offset<fb::Instruction>> shared(pending.size());
@@ -483,9 +484,12 @@ void emitFunction(flatbuffers::FlatBufferBuilder &b, const std::string &name,
     std::vector<uint32_t> slotArguments = inSlot(arguments);
     std::vector<uint32_t> slotResults = inSlot(results);
     const std::string variant = stash ? name + "." + std::to_string(s) : name;
+    std::vector<flatbuffers::Offset<flatbuffers::String>> names;
+    for (const std::string &resultName : resultNames)
+      names.push_back(b.CreateString(resultName));
     functions.push_back(fb::CreateFunctionDirect(
         b, variant.c_str(), &slotArguments, &slotResults, &instructions,
-        splitDims, splitAxes));
+        splitDims, splitAxes, names.empty() ? nullptr : &names));
   }
 }
 
@@ -535,6 +539,30 @@ promptTasksOf(ModuleOp module, flatbuffers::FlatBufferBuilder &b) {
         flag("trained")));
   }
   return tasks;
+}
+
+/// The module's tfm.lora_merge (an inference module emitted with
+/// --merge-lora) as the artifact's lora_merge; null without it.
+flatbuffers::Offset<fb::LoraMerge>
+loraMergeOf(ModuleOp module, flatbuffers::FlatBufferBuilder &b) {
+  auto merge = module->getAttrOfType<DictionaryAttr>("tfm.lora_merge");
+  if (!merge)
+    return 0;
+  std::vector<flatbuffers::Offset<fb::LoraUpdate>> updates;
+  if (auto list = merge.getAs<ArrayAttr>("updates"))
+    for (auto update : list.getAsRange<DictionaryAttr>()) {
+      auto text = [&](StringRef key) {
+        auto s = update.getAs<StringAttr>(key);
+        return s ? s.getValue().str() : std::string();
+      };
+      updates.push_back(fb::CreateLoraUpdateDirect(b, text("target").c_str(),
+                                                   text("linear_in").c_str(),
+                                                   text("linear_out").c_str()));
+    }
+  auto scale = merge.getAs<FloatAttr>("scale");
+  auto rank = merge.getAs<IntegerAttr>("rank");
+  return fb::CreateLoraMergeDirect(b, scale ? scale.getValueAsDouble() : 0.0,
+                                   rank ? rank.getInt() : 0, &updates);
 }
 
 std::string configJson(ModuleOp module) {
@@ -715,10 +743,22 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
       splitAxes.push_back(axis);
     }
 
+    // Named results (prompt_tables): the names checkpoints hold them under.
+    std::vector<std::string> resultNames(function.getNumResults());
+    bool anyNamed = false;
+    for (unsigned i = 0; i < function.getNumResults(); ++i)
+      if (auto named =
+              function.getResultAttrOfType<StringAttr>(i, "tfm.name")) {
+        resultNames[i] = named.str();
+        anyNamed = true;
+      }
+    if (!anyNamed)
+      resultNames.clear();
+
     emitFunction(b, function.getSymName().str(), pending, arguments, results,
                  anySplit ? &splitDims : nullptr,
-                 anySplit ? &splitAxes : nullptr, stashOf(function, assignment),
-                 functions);
+                 anySplit ? &splitAxes : nullptr, resultNames,
+                 stashOf(function, assignment), functions);
   }
 
   std::vector<uint64_t> peaks(plan.peakBytes.begin(), plan.peakBytes.end());
@@ -753,6 +793,7 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
   std::vector<flatbuffers::Offset<fb::PromptTask>> promptTasks =
       promptTasksOf(module, b);
   auto style = module->getAttrOfType<StringAttr>("tfm.virtual_prompt_style");
+  flatbuffers::Offset<fb::LoraMerge> loraMerge = loraMergeOf(module, b);
   auto root = fb::CreateArtifactDirect(
       b, ::strata::runtime::kArtifactVersionMajor,
       ::strata::runtime::kArtifactVersionMinor, name.c_str(),
@@ -764,7 +805,7 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
       pipelineStage, pipelineChunks, sources.target.c_str(),
       stashSlots.empty() ? nullptr : &stashSlots, *family,
       promptTasks.empty() ? nullptr : &promptTasks,
-      style ? style.getValue().str().c_str() : nullptr);
+      style ? style.getValue().str().c_str() : nullptr, loraMerge);
   fb::FinishSizePrefixedArtifactBuffer(b, root);
   std::vector<uint8_t> bytes(b.GetBufferPointer(),
                              b.GetBufferPointer() + b.GetSize());

@@ -15,6 +15,7 @@
 #include "frontends/model/ModelDescription.h"
 
 #include <cstdint>
+#include <utility>
 
 namespace strata::testing {
 
@@ -53,6 +54,26 @@ inline frontend::ModelDescription withDropout(frontend::ModelDescription d,
                                               double rate = 0.1) {
   d.hiddenDropout = rate;
   d.attentionDropout = rate;
+  return d;
+}
+
+/// |d| with two prompt-learning tasks in |style|: t0 (3 virtual tokens) and
+/// t1 (2), each template "<|VIRTUAL_PROMPT_0|> {text}"; t1 is an existing
+/// (frozen) task unless |bothTrained|.
+inline frontend::ModelDescription withTasks(frontend::ModelDescription d,
+                                            VirtualPromptStyle style,
+                                            bool bothTrained = true) {
+  d.virtualPromptStyle = style;
+  for (auto [name, total] : {std::pair{"t0", 3}, std::pair{"t1", 2}}) {
+    PromptTask task;
+    task.name = name;
+    task.templateText = "<|VIRTUAL_PROMPT_0|> {text}";
+    task.parsed = *parsePromptTemplate(task.templateText);
+    task.totalVirtualTokens = total;
+    task.virtualTokenSplits = {total};
+    task.trained = bothTrained || task.name == "t0";
+    d.promptTasks.tasks.push_back(task);
+  }
   return d;
 }
 

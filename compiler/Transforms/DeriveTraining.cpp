@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Autodiff/ReverseMode.h"
+#include "compiler/Inference/PromptTables.h"
 #include "compiler/Transforms/Passes.h"
 #include "dialects/tfm/IR/TfmOps.h"
 
@@ -120,6 +121,10 @@ public:
                             << forwardType.getResults();
       return signalPassFailure();
     }
+    // P-tuning's tables, which checkpoints carry for inference: copied from
+    // forward before anything rewrites it.
+    if (failed(addPromptTablesFunction(forward)))
+      return signalPassFailure();
     // The training-mode forward draws the same masks as forward_backward's
     // forward for the same seed and call.
     assignRandomStreams(forward);

@@ -32,6 +32,11 @@ def DeriveTrainingPass : Pass<"strata-tfm-derive-training", "::mlir::ModuleOp"> 
       stream so its backward redraws the same mask. Ops that cannot reach
       the loss, and the gradients of frozen parameters, are removed.
     * `zero_grads()`: zeroes every gradient slot.
+    * `prompt_tables() -> (table, ...)`, for p-tuning only: a copy of the ops
+      of `forward` that compute each task's virtual-token table (its prompt
+      encoder), dropout removed, each result named
+      `prompt_table.<task>.weight`; the runtime writes them into checkpoints
+      for inference (compiler/Inference/PromptTables.h).
     * `optimizer_step(lr, beta1, beta2, eps, weight_decay, max_grad_norm,
       step) -> grad_norm`: the global gradient norm, the clipping
       coefficient, and one `tfm.adamw` per trainable parameter.

@@ -54,12 +54,12 @@ Value TfmEmitter::emitVirtualTokens(Value embeddings, Value virtualTokens) {
 
 Value TfmEmitter::emitTaskTable(const PromptTask &task) {
   const int64_t n = task.totalVirtualTokens, h = d.hiddenSize;
-  // Prompt tuning's table, and the table p-tuning leaves an existing task
-  // (its encoder's output, frozen).
+  // Prompt tuning's table, the table p-tuning leaves an existing task (its
+  // encoder's output, frozen), and every p-tuning table for inference.
   if (*d.virtualPromptStyle == VirtualPromptStyle::PromptTuning ||
-      !task.trained)
-    return weight("prompt_table." + task.name + ".weight", {n, h},
-                  d.initMethodStd, task.trained ? Role::Trained : Role::Frozen);
+      !task.trained || options.promptTablesAsParameters)
+    return weight(promptTableName(task.name), {n, h}, d.initMethodStd,
+                  task.trained ? Role::Trained : Role::Frozen);
   const std::string prefix = "prompt_encoder." + task.name;
   Value input = weight(prefix + ".embedding.weight", {n, h}, d.initMethodStd,
                        Role::Trained);
@@ -126,8 +126,25 @@ Value TfmEmitter::emitLstmEncoder(const std::string &prefix, Value input) {
 void TfmEmitter::addLora(const std::string &adapter, Value x,
                          int64_t contracting, ArrayRef<std::string> names,
                          ArrayRef<SmallVector<int64_t, 2>> outShapes,
+                         ArrayRef<std::string> targets,
                          MutableArrayRef<Value> outputs) {
   const int64_t r = d.lora.adapterDim;
+  auto linearOut = [&](size_t i) {
+    return adapter + ".linear_out" + (names[i].empty() ? "" : "." + names[i]) +
+           ".weight";
+  };
+  if (options.mergeLora) {
+    for (size_t i = 0; i < outputs.size(); ++i)
+      loraUpdates.push_back(builder.getDictionaryAttr({
+          builder.getNamedAttr("target",
+                               builder.getStringAttr(targets[i] + ".weight")),
+          builder.getNamedAttr("linear_in", builder.getStringAttr(
+                                                adapter + ".linear_in.weight")),
+          builder.getNamedAttr("linear_out",
+                               builder.getStringAttr(linearOut(i))),
+      }));
+    return;
+  }
   ArrayRef<int64_t> xShape = cast<RankedTensorType>(x.getType()).getShape();
   ArrayRef<int64_t> inDims = xShape.take_back(contracting);
   int64_t in = 1;
@@ -142,26 +159,32 @@ void TfmEmitter::addLora(const std::string &adapter, Value x,
   Location loc = nameLoc(adapter);
   IntegerAttr contractingAttr =
       contracting == 1 ? IntegerAttr() : builder.getI64IntegerAttr(contracting);
-  Value low =
-      tfm::MatmulOp::create(builder, loc, floatTensor(lowShape),
-                            emitDropout(x, d.lora.adapterDropout), a,
-                            contractingAttr);
+  Value low = tfm::MatmulOp::create(builder, loc, floatTensor(lowShape),
+                                    emitDropout(x, d.lora.adapterDropout), a,
+                                    contractingAttr);
   const FloatAttr scale = builder.getF64FloatAttr(d.lora.alpha / double(r));
   for (size_t i = 0; i < outputs.size(); ++i) {
-    const std::string name =
-        adapter + ".linear_out" + (names[i].empty() ? "" : "." + names[i]) +
-        ".weight";
+    const std::string name = linearOut(i);
     SmallVector<int64_t> bShape(outShapes[i].begin(), outShapes[i].end());
     bShape.push_back(r);
-    Value b = parameter(name, bShape,
-                        tfm::InitAttr::get(&ctx, tfm::InitKind::zeros),
-                        Decay::Yes, Role::Trained);
-    Value update = tfm::MatmulOp::create(builder, nameLoc(name),
-                                         outputs[i].getType(), low, b,
-                                         IntegerAttr());
+    Value b =
+        parameter(name, bShape, tfm::InitAttr::get(&ctx, tfm::InitKind::zeros),
+                  Decay::Yes, Role::Trained);
+    Value update = tfm::MatmulOp::create(
+        builder, nameLoc(name), outputs[i].getType(), low, b, IntegerAttr());
     update = tfm::ScaleOp::create(builder, nameLoc(name), update, scale);
     outputs[i] = tfm::AddOp::create(builder, nameLoc(name), outputs[i], update);
   }
+}
+
+DictionaryAttr TfmEmitter::loraMergeAttr() {
+  const int64_t r = d.lora.adapterDim;
+  return builder.getDictionaryAttr({
+      builder.getNamedAttr("scale",
+                           builder.getF64FloatAttr(d.lora.alpha / double(r))),
+      builder.getNamedAttr("rank", builder.getI64IntegerAttr(r)),
+      builder.getNamedAttr("updates", builder.getArrayAttr(loraUpdates)),
+  });
 }
 
 } // namespace strata::frontend::detail

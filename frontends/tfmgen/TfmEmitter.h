@@ -11,6 +11,7 @@
 #define STRATA_FRONTENDS_TFMGEN_TFMEMITTER_H
 
 #include "frontends/model/ModelDescription.h"
+#include "frontends/tfmgen/TfmGen.h"
 #include "common/prompt_tasks.h"
 
 #include "dialects/tfm/IR/TfmOps.h"
@@ -27,8 +28,9 @@ using namespace mlir::strata;
 
 class TfmEmitter {
 public:
-  TfmEmitter(const ModelDescription &description, MLIRContext &context)
-      : d(description), ctx(context), builder(&context) {
+  TfmEmitter(const ModelDescription &description, MLIRContext &context,
+             const EmitOptions &options)
+      : d(description), options(options), ctx(context), builder(&context) {
     switch (d.precision) {
     case Precision::FP32:
       floatType = builder.getF32Type();
@@ -116,23 +118,29 @@ private:
   Value emitLstmEncoder(const std::string &prefix, Value input);
   /// y + (alpha / r) * dropout(x) A B for each of |outputs| (the
   /// projections sharing one LoRA adapter, named |adapter|; |names| name
-  /// each linear_out), in order.
+  /// each linear_out, |targets| each projection), in order. With
+  /// options.mergeLora nothing is emitted: the adapter's tensors are
+  /// recorded for loraMergeAttr.
   void addLora(const std::string &adapter, Value x, int64_t contracting,
                ArrayRef<std::string> names,
                ArrayRef<SmallVector<int64_t, 2>> outShapes,
-               MutableArrayRef<Value> outputs);
+               ArrayRef<std::string> targets, MutableArrayRef<Value> outputs);
+  /// kLoraMergeAttrName's value: the updates addLora recorded.
+  DictionaryAttr loraMergeAttr();
   DictionaryAttr configAttr();
   DictionaryAttr recordedKeysAttr();
   /// The tasks with virtual tokens as kPromptTasksAttrName says.
   ArrayAttr promptTasksAttr();
 
   const ModelDescription &d;
+  const EmitOptions options;
   MLIRContext &ctx;
   OpBuilder builder;
   ModuleOp module;
   Type floatType, parameterType, indexType;
   int64_t batch = 0, seq = 0;
-  Operation *forwardOp = nullptr; // parameters are declared before it
+  Operation *forwardOp = nullptr;     // parameters are declared before it
+  SmallVector<Attribute> loraUpdates; // with options.mergeLora
 };
 
 

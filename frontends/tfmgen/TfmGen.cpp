@@ -102,7 +102,8 @@ Value TfmEmitter::emitAttention(const std::string &prefix, Value x,
   if (d.lora.enabled && d.lora.attentionQkv) {
     Value qkv[] = {q, k, v};
     addLora(prefix + ".lora_qkv", x, 1, {"query", "key", "value"},
-            {{heads, dim}, {groups, dim}, {groups, dim}}, qkv);
+            {{heads, dim}, {groups, dim}, {groups, dim}},
+            {prefix + ".query", prefix + ".key", prefix + ".value"}, qkv);
     q = qkv[0], k = qkv[1], v = qkv[2];
   }
   if (d.positionEmbedding == PositionEmbedding::Rope) {
@@ -124,12 +125,14 @@ Value TfmEmitter::emitAttention(const std::string &prefix, Value x,
           builder, nameLoc(prefix + ".core"), q.getType(), /*lse=*/Type(), q, k,
           v, /*causal=*/builder.getUnitAttr(),
           builder.getF64FloatAttr(1.0 / std::sqrt(static_cast<double>(dim))),
-          dropout, /*rng_stream=*/IntegerAttr(), /*head_shard_axis=*/StringAttr())
+          dropout, /*rng_stream=*/IntegerAttr(),
+          /*head_shard_axis=*/StringAttr())
           .getResult();
   Value out =
       emitLinear(prefix + ".output", context, {d.hiddenSize}, 2, outputStd);
   if (d.lora.enabled && d.lora.attentionDense)
-    addLora(prefix + ".lora_dense", context, 2, {""}, {{d.hiddenSize}}, out);
+    addLora(prefix + ".lora_dense", context, 2, {""}, {{d.hiddenSize}},
+            {prefix + ".output"}, out);
   return out;
 }
 
@@ -145,7 +148,7 @@ Value TfmEmitter::emitMlp(const std::string &prefix, Value x) {
     if (d.lora.enabled && d.lora.mlpFc1) {
       Value gateUp[] = {gate, up};
       addLora(prefix + ".lora_fc1", x, 1, {"gate", "up"}, {{ffn}, {ffn}},
-              gateUp);
+              {prefix + ".gate", prefix + ".up"}, gateUp);
       gate = gateUp[0], up = gateUp[1];
     }
     h = tfm::SwiGLUOp::create(builder, nameLoc(prefix + ".activation"), gate,
@@ -153,7 +156,8 @@ Value TfmEmitter::emitMlp(const std::string &prefix, Value x) {
   } else {
     Value fc1 = emitLinear(prefix + ".fc1", x, {ffn}, 1, std);
     if (d.lora.enabled && d.lora.mlpFc1)
-      addLora(prefix + ".lora_fc1", x, 1, {""}, {{ffn}}, fc1);
+      addLora(prefix + ".lora_fc1", x, 1, {""}, {{ffn}}, {prefix + ".fc1"},
+              fc1);
     auto approximation = d.activation == Activation::FastGelu
                              ? tfm::GeluApproximation::tanh
                              : tfm::GeluApproximation::erf;
@@ -163,7 +167,8 @@ Value TfmEmitter::emitMlp(const std::string &prefix, Value x) {
   h = emitDropout(h, d.ffnDropout);
   Value out = emitLinear(prefix + ".fc2", h, {d.hiddenSize}, 1, outputStd);
   if (d.lora.enabled && d.lora.mlpFc2)
-    addLora(prefix + ".lora_fc2", h, 1, {""}, {{d.hiddenSize}}, out);
+    addLora(prefix + ".lora_fc2", h, 1, {""}, {{d.hiddenSize}},
+            {prefix + ".fc2"}, out);
   return out;
 }
 
@@ -241,9 +246,8 @@ DictionaryAttr TfmEmitter::configAttr() {
   add("position_embedding_type", str(toString(d.positionEmbedding)));
   // The Hugging Face family those choices make, which the artifact records
   // for the runtime's checkpoints; a mixture has none.
-  ::strata::Checked<::strata::ModelFamily> family =
-      ::strata::modelFamilyOf(d.normalization, d.activation,
-                              d.positionEmbedding);
+  ::strata::Checked<::strata::ModelFamily> family = ::strata::modelFamilyOf(
+      d.normalization, d.activation, d.positionEmbedding);
   if (family.isOk())
     add("model_family", str(::strata::modelFamilyKey(*family)));
   add("rotary_percentage", f64(d.rotaryPercentage));
@@ -347,8 +351,7 @@ OwningOpRef<ModuleOp> TfmEmitter::emit() {
   builder.setInsertionPointToStart(entry);
   Value tokens = entry->getArgument(0), positions = entry->getArgument(1),
         labels = entry->getArgument(2);
-  Value virtualTokens =
-      d.virtualPromptStyle ? entry->getArgument(3) : Value();
+  Value virtualTokens = d.virtualPromptStyle ? entry->getArgument(3) : Value();
 
   Value wordEmbeddings;
   Value hidden =
@@ -368,15 +371,18 @@ OwningOpRef<ModuleOp> TfmEmitter::emit() {
   Value loss = tfm::CrossEntropyOp::create(
       builder, nameLoc("loss"), lossType, tfm::Reduction::mean, logits, labels);
   func::ReturnOp::create(builder, nameLoc("output"), ValueRange{logits, loss});
+  if (options.mergeLora && d.lora.enabled)
+    module->setAttr(kLoraMergeAttrName, loraMergeAttr());
   return owned;
 }
 
 } // namespace detail
 
 OwningOpRef<ModuleOp> emitTfmModule(const ModelDescription &description,
-                                    MLIRContext &context) {
+                                    MLIRContext &context,
+                                    const EmitOptions &options) {
   context.loadDialect<tfm::TfmDialect, func::FuncDialect>();
-  return detail::TfmEmitter(description, context).emit();
+  return detail::TfmEmitter(description, context, options).emit();
 }
 
 } // namespace strata::frontend

@@ -42,11 +42,30 @@ inline constexpr const char *kVirtualPromptStyleAttrName =
 /// Module attribute holding keys accepted but not used yet (path -> text).
 inline constexpr const char *kRecordedKeysAttrName = "tfm.recorded_keys";
 
+/// Module attribute of a module emitted with EmitOptions::mergeLora:
+/// {scale = alpha / r : f64, rank = r : i64, updates = [{target, linear_in,
+/// linear_out} : parameter names]}, one update per projection a LoRA
+/// adapter targets, for the artifact's lora_merge.
+inline constexpr const char *kLoraMergeAttrName = "tfm.lora_merge";
+
+/// How a description is emitted for inference (strata-compile --mode
+/// infer); the defaults emit the training program.
+struct EmitOptions {
+  /// P-tuning: each task's table is the parameter prompt_table.<task>.weight
+  /// (which training checkpoints carry, docs/prompt-learning.md) instead of
+  /// its prompt encoder.
+  bool promptTablesAsParameters = false;
+  /// LoRA: no adapters in the program; the module's kLoraMergeAttrName says
+  /// which checkpoint tensors merge into which projection when it loads.
+  bool mergeLora = false;
+};
+
 /// Emits the tfm module for |description|. The context must have the tfm
 /// and func dialects loaded. The result verifies; the description was
 /// validated by the parser, so emission cannot fail.
 mlir::OwningOpRef<mlir::ModuleOp>
-emitTfmModule(const ModelDescription &description, mlir::MLIRContext &context);
+emitTfmModule(const ModelDescription &description, mlir::MLIRContext &context,
+              const EmitOptions &options = {});
 
 } // namespace strata::frontend
 

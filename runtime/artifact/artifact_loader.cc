@@ -401,6 +401,11 @@ Status Checker::checkFunctions() {
       if (list)
         for (uint32_t b : *list)
           STRATA_RETURN_IF_ERROR(checkBufferIndex(b, where));
+    const uint32_t results =
+        function.results() ? function.results()->size() : 0;
+    if (function.result_names() && function.result_names()->size() != results)
+      return error(where, " has ", function.result_names()->size(),
+                   " result names for ", results, " results");
     if (function.instructions())
       for (uint32_t i = 0; i < function.instructions()->size(); ++i)
         STRATA_RETURN_IF_ERROR(

@@ -48,7 +48,11 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // 0.12: prompt tasks without virtual tokens (LoRA alone on task data):
 // prompt_tasks without virtual_prompt_style, each with total_virtual_tokens
 // 0 (a 0.11 reader would refuse them as data loss).
-inline constexpr uint16_t kArtifactVersionMinor = 12;
+// 0.13: prompt learning for inference: a p-tuning training artifact's
+// prompt_tables function (Function.result_names: each task's table), whose
+// results checkpoints carry, and an inference artifact's tables as
+// parameters instead of the encoders; Artifact.lora_merge (--merge-lora).
+inline constexpr uint16_t kArtifactVersionMinor = 13;
 
 } // namespace strata::runtime
 

@@ -5,7 +5,9 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/executor/adapter_parameters.h"
 
+#include "runtime/executor/lora_merge.h"
 #include "runtime/executor/parameters.h"
+#include "runtime/executor/prompt_tables.h"
 #include "common/fnv1a.h"
 #include "runtime/io/hf_checkpoint.h"
 
@@ -91,12 +93,15 @@ StatusOr<std::string> resolveBasePath(const LoadedArtifact &artifact,
                         "model.language_model_path in the model description");
 }
 
-StatusOr<BaseModel> loadBaseCheckpoint(Executor &executor,
-                                       const std::string &path, uint64_t seed) {
-  STRATA_RETURN_IF_ERROR(initializeParameters(executor, seed));
-  STRATA_ASSIGN_OR_RETURN(io::HfFamily family, hfFamilyOf(executor.artifact()));
+namespace {
+
+/// The base checkpoint at |path| (checkpointFile) for |artifact|: exactly
+/// the base's tensors, in Strata names, and its identity.
+StatusOr<std::pair<BaseModel, io::TensorMap>>
+readBaseCheckpoint(const LoadedArtifact &artifact, const std::string &path) {
+  STRATA_ASSIGN_OR_RETURN(io::HfFamily family, hfFamilyOf(artifact));
   io::ParameterTable baseTable;
-  for (const io::ParameterSpec &p : parameterTable(executor.artifact()))
+  for (const io::ParameterSpec &p : parameterTable(artifact))
     if (isBaseParameter(p.name))
       baseTable.push_back(p);
   BaseModel base;
@@ -106,28 +111,13 @@ StatusOr<BaseModel> loadBaseCheckpoint(Executor &executor,
   if (!tensors.isOk())
     return tensors.status().withContext("the base model");
   base.fingerprint = baseFingerprint(*tensors);
-  STRATA_RETURN_IF_ERROR(
-      writeSelectedParameters(executor, *tensors, base.path, isBaseParameter));
-  return base;
+  return std::pair{std::move(base), std::move(*tensors)};
 }
 
-StatusOr<io::TensorMap> readAdapterParameters(const Executor &executor) {
-  return readSelectedParameters(executor, io::isAdapterParameter);
-}
-
-io::SafetensorsMetadata adapterMetadata(const BaseModel &base) {
-  return {{kBaseModelKey, base.fingerprint}, {kBasePathKey, base.path}};
-}
-
-StatusOr<bool> isAdapterCheckpoint(const std::string &path) {
-  STRATA_ASSIGN_OR_RETURN(io::SafetensorsHeader header,
-                          io::inspectSafetensors(checkpointFile(path)));
-  return header.metadata.count(kBaseModelKey) > 0;
-}
-
-Status loadAdapterCheckpoint(Executor &executor, const std::string &path,
-                             const BaseModel &base) {
-  const std::string file = checkpointFile(path);
+/// The tensors of the adapter checkpoint |file|, after checking that they
+/// were trained on |base|.
+StatusOr<io::TensorMap> readAdapterCheckpoint(const std::string &file,
+                                              const BaseModel &base) {
   STRATA_ASSIGN_OR_RETURN(io::SafetensorsContents contents,
                           io::readSafetensors(file));
   auto recorded = contents.metadata.find(kBaseModelKey);
@@ -149,13 +139,51 @@ Status loadAdapterCheckpoint(Executor &executor, const std::string &path,
         "); load the base they were trained on, or train adapters for "
         "this one");
   }
-  return writeSelectedParameters(executor, contents.tensors, file,
+  return std::move(contents.tensors);
+}
+
+} // namespace
+
+StatusOr<BaseModel> loadBaseCheckpoint(Executor &executor,
+                                       const std::string &path, uint64_t seed) {
+  STRATA_RETURN_IF_ERROR(initializeParameters(executor, seed));
+  STRATA_ASSIGN_OR_RETURN(auto base,
+                          readBaseCheckpoint(executor.artifact(), path));
+  STRATA_RETURN_IF_ERROR(writeSelectedParameters(
+      executor, base.second, base.first.path, isBaseParameter));
+  return std::move(base.first);
+}
+
+StatusOr<io::TensorMap> readAdapterParameters(const Executor &executor) {
+  return readSelectedParameters(executor, io::isAdapterParameter);
+}
+
+io::SafetensorsMetadata adapterMetadata(const BaseModel &base) {
+  return {{kBaseModelKey, base.fingerprint}, {kBasePathKey, base.path}};
+}
+
+StatusOr<bool> isAdapterCheckpoint(const std::string &path) {
+  STRATA_ASSIGN_OR_RETURN(io::SafetensorsHeader header,
+                          io::inspectSafetensors(checkpointFile(path)));
+  return header.metadata.count(kBaseModelKey) > 0;
+}
+
+Status loadAdapterCheckpoint(Executor &executor, const std::string &path,
+                             const BaseModel &base) {
+  const std::string file = checkpointFile(path);
+  STRATA_ASSIGN_OR_RETURN(io::TensorMap tensors,
+                          readAdapterCheckpoint(file, base));
+  STRATA_RETURN_IF_ERROR(
+      fitCheckpointTensors(executor.artifact(), tensors, file));
+  return writeSelectedParameters(executor, tensors, file,
                                  io::isAdapterParameter);
 }
 
 Status loadModelCheckpoint(Executor &executor, const std::string &checkpoint,
                            const std::string &baseFlag) {
-  if (!hasAdapters(executor.artifact())) {
+  const LoadedArtifact &artifact = executor.artifact();
+  // Merged LoRA adapters come from the checkpoint, not the parameters.
+  if (!hasAdapters(artifact) && !loraMergeOf(artifact)) {
     if (!baseFlag.empty())
       return Status::invalidArgument(
           "--base-checkpoint is for models with adapters; " +
@@ -171,10 +199,15 @@ Status loadModelCheckpoint(Executor &executor, const std::string &checkpoint,
     return loadHfCheckpoint(executor, checkpointFile(checkpoint));
   }
   STRATA_ASSIGN_OR_RETURN(std::string basePath,
-                          resolveBasePath(executor.artifact(), baseFlag));
-  STRATA_ASSIGN_OR_RETURN(BaseModel base,
-                          loadBaseCheckpoint(executor, basePath, /*seed=*/0));
-  return loadAdapterCheckpoint(executor, checkpoint, base);
+                          resolveBasePath(artifact, baseFlag));
+  // Base and adapters together: merging LoRA needs both.
+  STRATA_ASSIGN_OR_RETURN(auto base, readBaseCheckpoint(artifact, basePath));
+  const std::string file = checkpointFile(checkpoint);
+  STRATA_ASSIGN_OR_RETURN(io::TensorMap tensors,
+                          readAdapterCheckpoint(file, base.first));
+  tensors.merge(base.second);
+  STRATA_RETURN_IF_ERROR(fitCheckpointTensors(artifact, tensors, file));
+  return writeParameters(executor, tensors, file);
 }
 
 } // namespace strata::runtime

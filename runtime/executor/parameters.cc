@@ -8,6 +8,7 @@
 #include "runtime/executor/model_parameters.h"
 #include "runtime/executor/parameter_split.h"
 #include "runtime/executor/pipeline_group.h"
+#include "runtime/executor/prompt_tables.h"
 
 #include "runtime/kernels/cpu/philox.h"
 
@@ -432,19 +433,27 @@ Status writeOptimizerState(Executor &executor, const io::TensorMap &state,
 }
 
 Status loadHfCheckpoint(Executor &executor, const std::string &path) {
-  STRATA_ASSIGN_OR_RETURN(io::HfFamily family, hfFamilyOf(executor.artifact()));
+  const LoadedArtifact &artifact = executor.artifact();
+  STRATA_ASSIGN_OR_RETURN(io::HfFamily family, hfFamilyOf(artifact));
+  // Prompt learning's tensors that are not parameters (p-tuning's tables
+  // or encoders, LoRA to merge) are read too, then fitted.
   STRATA_ASSIGN_OR_RETURN(
-      io::TensorMap params,
-      io::loadCheckpoint(path, parameterTable(executor.artifact()), family));
+      io::ParameterTable table,
+      checkpointTable(artifact, parameterTable(artifact), path));
+  STRATA_ASSIGN_OR_RETURN(io::TensorMap params,
+                          io::loadCheckpoint(path, table, family));
+  STRATA_RETURN_IF_ERROR(fitCheckpointTensors(artifact, params, path));
   STRATA_RETURN_IF_ERROR(writeParameters(executor, params, path));
   return zeroTrainingState(executor);
 }
 
-Status saveHfCheckpoint(const Executor &executor, const std::string &path,
+Status saveHfCheckpoint(Executor &executor, const std::string &path,
                         const io::SafetensorsMetadata &metadata) {
   STRATA_ASSIGN_OR_RETURN(io::HfFamily family, hfFamilyOf(executor.artifact()));
   // Every rank gathers its split parameters; the first one writes.
   STRATA_ASSIGN_OR_RETURN(io::TensorMap params, readParameters(executor));
+  STRATA_ASSIGN_OR_RETURN(io::TensorMap tables, computePromptTables(executor));
+  params.merge(tables);
   if (!executor.mesh().isFirst())
     return Status::ok();
   return io::saveCheckpoint(path, params, family, metadata);

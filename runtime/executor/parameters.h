@@ -81,11 +81,14 @@ Status writeSelectedParameters(
 
 /// Loads a Hugging Face safetensors checkpoint (GPT-2 or Llama names, with
 /// or without `transformer.`) into the parameters, and zeroes the gradient
-/// slots and AdamW moments.
+/// slots and AdamW moments. Prompt learning's tensors beyond the
+/// parameters are fitted as fitCheckpointTensors says (prompt_tables.h).
 Status loadHfCheckpoint(Executor &executor, const std::string &path);
 
-/// Writes the parameters as a Hugging Face checkpoint, atomically.
-Status saveHfCheckpoint(const Executor &executor, const std::string &path,
+/// Writes the parameters as a Hugging Face checkpoint, atomically, with
+/// p-tuning's tables beside its encoders (computePromptTables; every rank
+/// calls it).
+Status saveHfCheckpoint(Executor &executor, const std::string &path,
                         const io::SafetensorsMetadata &metadata = {});
 
 } // namespace strata::runtime

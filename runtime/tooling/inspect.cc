@@ -67,8 +67,7 @@ void printProgram(const artifact::Artifact &root, const std::string &indent,
         function->instructions() ? function->instructions()->size() : 0;
     std::map<std::string_view, int> perKernel;
     if (function->instructions())
-      for (const artifact::Instruction *instruction :
-           *function->instructions())
+      for (const artifact::Instruction *instruction : *function->instructions())
         ++perKernel[lookupKernelSignature(instruction->kernel())->name];
     os << indent << "function " << function->name()->str() << ": " << count
        << " instructions";
@@ -116,6 +115,11 @@ void printArtifactSummary(const LoadedArtifact &loaded, std::ostream &os) {
     }
     os << "\n";
   }
+  if (const artifact::LoraMerge *merge = root.lora_merge())
+    os << "  lora merged    "
+       << (merge->updates() ? merge->updates()->size() : 0)
+       << " projections at load, rank " << merge->rank() << ", scale "
+       << merge->scale() << "\n";
   if (!loaded.isPipelineRoot()) {
     printProgram(root, "  ", os);
     return;

@@ -14,6 +14,7 @@
 #include "runtime/tooling/generate_command.h"
 #include "runtime/tooling/inspect.h"
 #include "runtime/tooling/numerics_commands.h"
+#include "runtime/tooling/prompt_tables_command.h"
 #include "runtime/tooling/rank_setup.h"
 #include "runtime/tooling/training_command.h"
 #include "runtime/tooling/tune_gemms_command.h"
@@ -422,6 +423,32 @@ int runStrataRunMain(int argc, char **argv) {
                    "Output safetensors file (written atomically)")
       ->required();
 
+  PromptTablesOptions promptTables;
+  CLI::App *promptTablesCommand = app.add_subcommand(
+      "prompt-tables",
+      "Add p-tuning's tables (prompt_table.<task>.weight, each task's prompt "
+      "encoder output) to a checkpoint saved without them, as every "
+      "checkpoint has since artifact format 0.13; an inference artifact of "
+      "p-tuning reads the tables instead of the encoders");
+  promptTablesCommand
+      ->add_option("artifact", promptTables.artifact,
+                   "The p-tuning model compiled for training")
+      ->required();
+  promptTablesCommand
+      ->add_option("--checkpoint", promptTables.checkpoint,
+                   "The checkpoint: the whole model, or an adapter "
+                   "checkpoint (file or step-N directory)")
+      ->required();
+  promptTablesCommand->add_option(
+      "--base-checkpoint", promptTables.baseCheckpoint,
+      "An adapter checkpoint's base model (default: the description's "
+      "language_model_path)");
+  promptTablesCommand
+      ->add_option("--out", promptTables.out,
+                   "Output safetensors file: the checkpoint's tensors and "
+                   "metadata plus the tables (written atomically)")
+      ->required();
+
   TuneGemmsOptions tuneGemms;
   CLI::App *tuneGemmsCommand = app.add_subcommand(
       "tune-gemms",
@@ -528,6 +555,8 @@ int runStrataRunMain(int argc, char **argv) {
     status = runGenerateCommand(generate);
   else if (*exportCommand)
     status = runExportCommand(exportOptions);
+  else if (*promptTablesCommand)
+    status = runPromptTablesCommand(promptTables);
   else if (*tuneGemmsCommand)
     status = runTuneGemmsCommand(tuneGemms);
   else if (*calibrateCommand)

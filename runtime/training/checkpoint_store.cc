@@ -6,6 +6,7 @@
 #include "runtime/training/checkpoint_store.h"
 
 #include "runtime/executor/parameters.h"
+#include "runtime/executor/prompt_tables.h"
 #include "runtime/io/file_io.h"
 #include "runtime/io/safetensors.h"
 
@@ -150,16 +151,19 @@ std::optional<std::string> CheckpointStore::latest() const {
   return all.back();
 }
 
-StatusOr<std::string> CheckpointStore::save(const Executor &executor,
+StatusOr<std::string> CheckpointStore::save(Executor &executor,
                                             const TrainerState &state) {
   const std::string final =
       (fs::path(directory_) / stepName(state.step)).string();
   // Checkpoints hold the global tensors: every rank gathers its blocks, the
   // first rank writes.
   STRATA_ASSIGN_OR_RETURN(io::HfFamily family, hfFamilyOf(executor.artifact()));
-  STRATA_ASSIGN_OR_RETURN(const io::TensorMap params,
+  STRATA_ASSIGN_OR_RETURN(io::TensorMap params,
                           state.base ? readAdapterParameters(executor)
                                      : readParameters(executor));
+  // P-tuning's tables beside the encoders, for inference.
+  STRATA_ASSIGN_OR_RETURN(io::TensorMap tables, computePromptTables(executor));
+  params.merge(tables);
   STRATA_ASSIGN_OR_RETURN(const io::TensorMap optimizer,
                           readOptimizerState(executor));
   if (!executor.mesh().isFirst())

@@ -73,10 +73,10 @@ public:
 
   const std::string &directory() const { return directory_; }
 
-  /// Saves the executor's parameters and optimizer state with |state|.
+  /// Saves the executor's parameters (and p-tuning's tables, which it
+  /// computes: computePromptTables) and optimizer state with |state|.
   /// Returns the checkpoint's path.
-  StatusOr<std::string> save(const Executor &executor,
-                             const TrainerState &state);
+  StatusOr<std::string> save(Executor &executor, const TrainerState &state);
 
   /// Complete checkpoints, oldest first.
   std::vector<std::string> list() const;

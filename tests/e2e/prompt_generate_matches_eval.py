@@ -25,6 +25,15 @@ virtual tokens; union: two markers of 2, at global rows 3..6):
      them (virtual tokens all -1; LoRA's linear_out zeroed), the argmax differs at an eighth of
      the generated positions at least (measured: a fifth to two fifths).
 
+  5. P-tuning generates through tables (docs/prompt-learning.md, "P-tuning tables"): the
+     inference artifact reads prompt_table.<task>.weight, which `train --save` writes beside the
+     encoders. They are exactly what forward inserts: the same description as prompt tuning,
+     its tables taken from the checkpoint, gives eval logits equal bit for bit to p-tuning's.
+     A checkpoint without them is refused with the command that adds them (`strata-run
+     prompt-tables`), whose tables are the saved ones, bit for bit.
+  6. LoRA merged for inference (`--merge-lora`): greedy generation equals the separate
+     adapters' token by token.
+
 Needs numpy only (no PyTorch). Exits 1 on a failure.
 
     /usr/bin/python3 tests/e2e/prompt_generate_matches_eval.py \\
@@ -264,9 +273,66 @@ def prompt_learning(case):
     return case.check_against_eval(one + mixed)
 
 
+def p_tuning_tables(case, work, base):
+    """The checkpoint's tables are forward's encoder output, bit for bit; without them generate
+    refuses the checkpoint, and `strata-run prompt-tables` restores them."""
+    saved = e2e.load(case.checkpoint)
+    tables = {k: v for k, v in saved.items() if k.startswith("prompt_table.")}
+    if sorted(tables) != ["prompt_table.moby.weight", "prompt_table.union.weight"]:
+        raise E2EError(f"{case.method}: the checkpoint's tables are {sorted(tables)}")
+    # Prompt tuning with these tables inserts exactly them: its logits are p-tuning's iff the
+    # tables are what p-tuning's forward computes.
+    tuning = case.work / "as-prompt-tuning.yaml"
+    tuning.write_text(BASE.read_text().rstrip("\n") + "\n" + METHODS["prompt-tuning"])
+    artifact = e2e.compile_artifact(case.args.strata_compile, tuning,
+                                    case.work / "as-prompt-tuning.strata")
+    with_tables = dict(base)
+    with_tables.update(tables)
+    e2e.save(with_tables, case.work / "tables-only.safetensors")
+    batch = case.batch_files("exact", 4, 5)
+    logits = {}
+    for name, train, checkpoint in (("p-tuning", case.train, case.checkpoint),
+                                    ("tables", artifact, case.work / "tables-only.safetensors")):
+        out = case.work / f"eval-{name}.safetensors"
+        e2e.run([case.args.strata_run, "eval", train, "--checkpoint", checkpoint, *batch,
+                 "--out", out], env=e2e.strata_env())
+        logits[name] = e2e.load(out)["logits"]
+    if not np.array_equal(logits["p-tuning"], logits["tables"]):
+        raise E2EError(f"{case.method}: eval through the saved tables differs from the encoders' "
+                       f"by {np.max(np.abs(logits['p-tuning'] - logits['tables']))}")
+    # A checkpoint saved before the tables existed.
+    old = {k: v for k, v in saved.items() if not k.startswith("prompt_table.")}
+    e2e.save(old, case.work / "old.safetensors")
+    try:
+        e2e.run([case.args.strata_run, "generate", case.infer, "--checkpoint",
+                 case.work / "old.safetensors", "--task", "moby", "--field", "context=x"],
+                env=e2e.strata_env())
+        raise E2EError(f"{case.method}: generate accepted a checkpoint without tables")
+    except E2EError as e:
+        if "strata-run prompt-tables" not in str(e) or "prompt_table.moby.weight" not in str(e):
+            raise E2EError(f"{case.method}: unclear refusal of a checkpoint without tables: {e}")
+    e2e.run([case.args.strata_run, "prompt-tables", case.train, "--checkpoint",
+             case.work / "old.safetensors", "--out", case.work / "new.safetensors"],
+            env=e2e.strata_env())
+    restored = e2e.load(case.work / "new.safetensors")
+    if sorted(restored) != sorted(saved) or any(
+            not np.array_equal(restored[k], saved[k]) for k in saved):
+        raise E2EError(f"{case.method}: prompt-tables does not restore the saved checkpoint")
+
+
 def lora(case):
     rows = case.generate("--prompt", PROMPTS[0], "--prompt", PROMPTS[1])
-    return case.check_against_eval(rows)
+    result = case.check_against_eval(rows)
+    # Merged at load: the same tokens.
+    merged = case.work / "merged.strata"
+    e2e.run([case.args.strata_compile, case.model, "--mode", "infer", "--prefill-length", "4",
+             "--merge-lora", "-o", merged])
+    separate_infer, case.infer = case.infer, merged
+    merged_rows = case.generate("--prompt", PROMPTS[0], "--prompt", PROMPTS[1])
+    case.infer = separate_infer
+    if merged_rows != rows:
+        raise E2EError(f"lora: merged generation {merged_rows} differs from separate {rows}")
+    return result
 
 
 def main():
@@ -282,10 +348,14 @@ def main():
         for method in args.methods.split(","):
             case = Case(args, method, work, base)
             checked, changed = lora(case) if method == "lora" else prompt_learning(case)
+            if method.startswith("p-tuning"):
+                p_tuning_tables(case, work, base)
             print(f"{method}: {checked} greedy tokens equal eval's argmax ({changed} of them "
                   f"change without the adapters)"
-                  + ("" if method == "lora" else
-                     "; the requests of a mixed-task batch equal them generated alone"),
+                  + ("; --merge-lora generates the same" if method == "lora" else
+                     "; the requests of a mixed-task batch equal them generated alone")
+                  + ("; the saved tables give eval's logits bit for bit, and prompt-tables "
+                     "restores them" if method.startswith("p-tuning") else ""),
                   flush=True)
     except E2EError as e:
         print(f"FAILED: {e}", file=sys.stderr)
