@@ -107,8 +107,8 @@ def main():
     parser.add_argument("--work", default="/tmp/strata-prompt-learning-bench")
     parser.add_argument("--base", help="a pre-trained base to reuse")
     parser.add_argument("--seq", type=int, default=96)
-    parser.add_argument("--pretrain-steps", type=int, default=800)
-    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--pretrain-steps", type=int, default=2400)
+    parser.add_argument("--steps", type=int, default=1200)
     parser.add_argument("--lr", type=float, default=None,
                         help="every method's learning rate (default: each "
                              "method's own)")

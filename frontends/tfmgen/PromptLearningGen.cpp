@@ -23,8 +23,9 @@ ArrayAttr TfmEmitter::promptTasksAttr() {
         builder.getNamedAttr("name", builder.getStringAttr(task.name)),
         builder.getNamedAttr("prompt_template",
                              builder.getStringAttr(task.templateText)),
-        builder.getNamedAttr("total_virtual_tokens",
-                             builder.getI64IntegerAttr(task.totalVirtualTokens)),
+        builder.getNamedAttr(
+            "total_virtual_tokens",
+            builder.getI64IntegerAttr(task.totalVirtualTokens)),
         builder.getNamedAttr("virtual_token_splits",
                              builder.getI64ArrayAttr(task.virtualTokenSplits)),
         builder.getNamedAttr("truncate_field",
@@ -61,27 +62,39 @@ Value TfmEmitter::emitTaskTable(const PromptTask &task) {
     return weight(promptTableName(task.name), {n, h}, d.initMethodStd,
                   task.trained ? Role::Trained : Role::Frozen);
   const std::string prefix = "prompt_encoder." + task.name;
-  Value input = weight(prefix + ".embedding.weight", {n, h}, d.initMethodStd,
-                       Role::Trained);
+  // torch.nn.Embedding's N(0, 1), as NeMo's PromptEncoder leaves it: the
+  // encoder's input must vary across rows at the scale its layers expect, or
+  // every row of the table starts (and stays) nearly the same.
+  Value input =
+      weight(prefix + ".embedding.weight", {n, h}, 1.0, Role::Trained);
   return d.pTuning.encoderType == PTuningSettings::EncoderType::Lstm
              ? emitLstmEncoder(prefix, input)
              : emitMlpEncoder(prefix, input);
 }
 
+Value TfmEmitter::emitEncoderLinear(const std::string &name, Value x,
+                                    int64_t in, int64_t out) {
+  // torch.nn.Linear's U(-1/sqrt(in), 1/sqrt(in)) for weight and bias, by its
+  // variance (NeMo's PromptEncoder keeps PyTorch's initialization).
+  const double std = 1.0 / std::sqrt(3.0 * double(in));
+  const int64_t n = cast<RankedTensorType>(x.getType()).getDimSize(0);
+  Value w = weight(name + ".weight", {out, in}, std, Role::Trained);
+  Value b = parameter(name + ".bias", {out},
+                      tfm::InitAttr::get(&ctx, tfm::InitKind::normal, std),
+                      Decay::No, Role::Trained);
+  x = tfm::MatmulOp::create(builder, nameLoc(name), floatTensor({n, out}), x, w,
+                            IntegerAttr());
+  return tfm::BiasAddOp::create(builder, nameLoc(name), x, b);
+}
+
 Value TfmEmitter::emitMlpEncoder(const std::string &prefix, Value input) {
   const int64_t layers = d.pTuning.numLayers, h = d.hiddenSize;
   const int64_t hidden = d.pTuning.encoderHidden;
-  const int64_t n = cast<RankedTensorType>(input.getType()).getDimSize(0);
   Value x = input;
   for (int64_t i = 0; i < layers; ++i) {
     const std::string name = prefix + ".mlp." + std::to_string(i);
     const int64_t in = i == 0 ? h : hidden, out = i + 1 == layers ? h : hidden;
-    Value w = weight(name + ".weight", {out, in}, d.initMethodStd,
-                     Role::Trained);
-    x = tfm::MatmulOp::create(builder, nameLoc(name), floatTensor({n, out}), x,
-                              w, IntegerAttr());
-    x = tfm::BiasAddOp::create(builder, nameLoc(name), x,
-                               bias(name + ".bias", {out}, Role::Trained));
+    x = emitEncoderLinear(name, x, in, out);
     if (i + 1 < layers)
       x = tfm::ReluOp::create(builder, nameLoc(name), x);
   }
@@ -92,7 +105,9 @@ Value TfmEmitter::emitLstmEncoder(const std::string &prefix, Value input) {
   const int64_t layers = d.pTuning.numLayers, h = d.hiddenSize;
   const int64_t units = d.pTuning.encoderHidden;
   const int64_t n = cast<RankedTensorType>(input.getType()).getDimSize(0);
-  const double std = d.initMethodStd;
+  // torch.nn.LSTM's U(-1/sqrt(E), 1/sqrt(E)) by its variance; the bias is
+  // PyTorch's bias_ih + bias_hh, two such draws.
+  const double std = 1.0 / std::sqrt(3.0 * double(units));
   Value x = input;
   for (int64_t i = 0; i < layers; ++i) {
     const std::string name = prefix + ".lstm." + std::to_string(i);
@@ -100,23 +115,21 @@ Value TfmEmitter::emitLstmEncoder(const std::string &prefix, Value input) {
     // PyTorch's LSTM dropout: on each layer's output but the last.
     if (i > 0)
       x = emitDropout(x, d.pTuning.dropout);
-    Value wi = weight(name + ".weight_ih", {2, 4 * units, in}, std,
-                      Role::Trained);
-    Value wh = weight(name + ".weight_hh", {2, 4 * units, units}, std,
-                      Role::Trained);
-    Value b = bias(name + ".bias", {2, 4 * units}, Role::Trained);
-    x = tfm::LstmOp::create(builder, nameLoc(name),
-                            floatTensor({n, 2 * units}), x, wi, wh, b);
+    Value wi =
+        weight(name + ".weight_ih", {2, 4 * units, in}, std, Role::Trained);
+    Value wh =
+        weight(name + ".weight_hh", {2, 4 * units, units}, std, Role::Trained);
+    Value b = parameter(
+        name + ".bias", {2, 4 * units},
+        tfm::InitAttr::get(&ctx, tfm::InitKind::normal, std * std::sqrt(2.0)),
+        Decay::No, Role::Trained);
+    x = tfm::LstmOp::create(builder, nameLoc(name), floatTensor({n, 2 * units}),
+                            x, wi, wh, b);
   }
   // NeMo's head: Linear(2E, 2E), ReLU, Linear(2E, hidden).
   for (int64_t i = 0; i < 2; ++i) {
     const std::string name = prefix + ".mlp_head." + std::to_string(i);
-    const int64_t out = i == 0 ? 2 * units : h;
-    Value w = weight(name + ".weight", {out, 2 * units}, std, Role::Trained);
-    x = tfm::MatmulOp::create(builder, nameLoc(name), floatTensor({n, out}), x,
-                              w, IntegerAttr());
-    x = tfm::BiasAddOp::create(builder, nameLoc(name), x,
-                               bias(name + ".bias", {out}, Role::Trained));
+    x = emitEncoderLinear(name, x, 2 * units, i == 0 ? 2 * units : h);
     if (i == 0)
       x = tfm::ReluOp::create(builder, nameLoc(name), x);
   }

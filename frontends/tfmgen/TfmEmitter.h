@@ -10,9 +10,9 @@
 #ifndef STRATA_FRONTENDS_TFMGEN_TFMEMITTER_H
 #define STRATA_FRONTENDS_TFMGEN_TFMEMITTER_H
 
+#include "common/prompt_tasks.h"
 #include "frontends/model/ModelDescription.h"
 #include "frontends/tfmgen/TfmGen.h"
-#include "common/prompt_tasks.h"
 
 #include "dialects/tfm/IR/TfmOps.h"
 
@@ -114,6 +114,9 @@ private:
   Value emitVirtualTokens(Value embeddings, Value virtualTokens);
   /// A task's table: its prompt-tuning parameter, or p-tuning's encoder.
   Value emitTaskTable(const PromptTask &task);
+  /// One linear layer of a p-tuning encoder, initialized as PyTorch does.
+  Value emitEncoderLinear(const std::string &name, Value x, int64_t in,
+                          int64_t out);
   Value emitMlpEncoder(const std::string &prefix, Value input);
   Value emitLstmEncoder(const std::string &prefix, Value input);
   /// y + (alpha / r) * dropout(x) A B for each of |outputs| (the
@@ -142,7 +145,6 @@ private:
   Operation *forwardOp = nullptr;     // parameters are declared before it
   SmallVector<Attribute> loraUpdates; // with options.mergeLora
 };
-
 
 } // namespace strata::frontend::detail
 

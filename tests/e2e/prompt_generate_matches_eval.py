@@ -80,7 +80,7 @@ METHODS = {
     "p-tuning-mlp": "  virtual_prompt_style: p-tuning\n"
                     "  p_tuning: {encoder_type: mlp, num_layers: 2, encoder_hidden: 16}\n" + TASKS,
     "p-tuning-lstm": "  virtual_prompt_style: p-tuning\n"
-                     "  p_tuning: {encoder_type: lstm, num_layers: 2, encoder_hidden: 8,"
+                     "  p_tuning: {encoder_type: lstm, num_layers: 2, encoder_hidden: 32,"
                      " dropout: 0.1}\n" + TASKS,
     "lora": """  peft:
     peft_scheme: lora
