@@ -5,7 +5,8 @@
   union: continue a State of the Union one  (data/corpora/state-of-the-union-excerpt.txt)
 
 Each example finishes a sentence: `answer` is the last ANSWER_WORDS words of
-a sentence of the text, `context` the CONTEXT_WORDS words before them. The
+a sentence of the text (one: its last word and punctuation, as LAMBADA asks
+for a passage's last word), `context` the CONTEXT_WORDS words before them. The
 last HELD_OUT of each corpus is held out: the validation examples come from
 it, and the pre-training text (written beside the examples) leaves it out,
 so the base model never saw them. The pre-training text is one document per
