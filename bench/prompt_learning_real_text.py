@@ -15,7 +15,8 @@ the last step. The check: every method lowers every task's loss by at least
   bench/prompt_learning_real_text.py [--build build] [--work DIR]
       [--base CHECKPOINT] [--pretrain-steps N] [--steps N]
 
-Takes about 40 minutes on 2 cores (10 pre-training, 6 to 8 per method);
+Takes about 25 minutes on 2 cores when nothing else runs (7 pre-training, 2 to
+3 per method);
 --base reuses a base (a checkpoint of this script's architecture) instead.
 docs/prompt-learning.md ("On real text") has the numbers.
 """
