@@ -44,6 +44,10 @@ struct LoadedModel {
 };
 
 StatusOr<std::unique_ptr<LoadedModel>> loadModel(const NumericsOptions &o) {
+  if (o.checkpoint.empty() && !o.baseCheckpoint.empty())
+    return Status::invalidArgument(
+        "--base-checkpoint is the base of an adapter --checkpoint; none is "
+        "given");
   auto model = std::make_unique<LoadedModel>();
   STRATA_ASSIGN_OR_RETURN(RankArtifact loaded,
                           rankSetup().loadArtifact(o.artifact));
@@ -56,10 +60,6 @@ StatusOr<std::unique_ptr<LoadedModel>> loadModel(const NumericsOptions &o) {
   STRATA_ASSIGN_OR_RETURN(
       model->executor,
       Executor::create(std::move(loaded.artifact), *backend, executorOptions));
-  if (o.checkpoint.empty() && !o.baseCheckpoint.empty())
-    return Status::invalidArgument(
-        "--base-checkpoint is the base of an adapter --checkpoint; none is "
-        "given");
   if (o.checkpoint.empty())
     STRATA_RETURN_IF_ERROR(initializeParameters(*model->executor, o.seed));
   else

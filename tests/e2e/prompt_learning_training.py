@@ -244,6 +244,12 @@ def main():
         check(result.returncode != 0 and
               "holds adapters trained on another base model" in result.stderr,
               "eval on another base fails: " + result.stderr.strip()[:200])
+        out = os.path.join(work, "no-checkpoint.safetensors")
+        result = run([args.strata_run, "eval", artifact, "--base-checkpoint", bases[0],
+                      *batch, "--out", out], expect_ok=False)
+        check(result.returncode != 0 and "none is given" in result.stderr,
+              "eval --base-checkpoint without --checkpoint fails: " +
+              result.stderr.strip()[:200])
         result, _ = evaluate("eval", combined, "--base-checkpoint", bases[0])
         check(result.returncode != 0 and "holds the whole model" in result.stderr,
               "eval --base-checkpoint with a whole checkpoint fails: " +
