@@ -9,7 +9,7 @@ packages=(
   # Compiler: LLVM/MLIR 22 (conflict with the 19 packages)
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 libclang-rt-22-dev
   # Libraries
-  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev
+  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libcpp-httplib-dev
   libflatbuffers-dev flatbuffers-compiler flatbuffers-compiler-dev
   libdnnl-dev libopenblas-dev
   libopenmpi-dev openmpi-bin
