@@ -78,6 +78,15 @@ int64_t axisMask(const std::vector<std::string> &axes, ArrayAttr names) {
   return mask;
 }
 
+/// A cross-entropy kernel's integer attributes: |ints|, then valid_vocab
+/// only when the op has it, so an unpadded model's artifact is unchanged.
+std::vector<int64_t> withValidVocab(std::vector<int64_t> ints,
+                                    std::optional<uint64_t> validVocab) {
+  if (validVocab)
+    ints.push_back(static_cast<int64_t>(*validVocab));
+  return ints;
+}
+
 int64_t reductionOf(dist::ReductionKind kind) {
   return kind == dist::ReductionKind::max ? 1 : 0;
 }
@@ -294,12 +303,16 @@ FailureOr<KernelCall> kernelFor(Operation *op,
         return KernelCall{K::Copy, {}, {}};
       })
       .Case([](tfm::CrossEntropyOp o) {
-        return KernelCall{
-            K::CrossEntropy, {static_cast<int64_t>(o.getReduction())}, {}};
+        return KernelCall{K::CrossEntropy,
+                          withValidVocab({static_cast<int64_t>(o.getReduction())},
+                                         o.getValidVocab()),
+                          {}};
       })
       .Case([](tfm::CrossEntropyGradOp o) {
-        return KernelCall{
-            K::CrossEntropyGrad, {static_cast<int64_t>(o.getReduction())}, {}};
+        return KernelCall{K::CrossEntropyGrad,
+                          withValidVocab({static_cast<int64_t>(o.getReduction())},
+                                         o.getValidVocab()),
+                          {}};
       })
       .Case([](tfm::AccumulateGradOp) {
         return KernelCall{K::AccumulateGrad, {}, {}};
@@ -342,8 +355,9 @@ FailureOr<KernelCall> kernelFor(Operation *op,
                           parameterList(o.getParameters(), parameterIndex),
                           {}};
       })
-      .Case([](tfm::VocabParallelStatsOp) {
-        return KernelCall{K::VocabParallelStats, {}, {}};
+      .Case([](tfm::VocabParallelStatsOp o) {
+        return KernelCall{K::VocabParallelStats,
+                          withValidVocab({}, o.getValidVocab()), {}};
       })
       .Case([](tfm::VocabParallelLossOp o) {
         return KernelCall{
@@ -351,7 +365,8 @@ FailureOr<KernelCall> kernelFor(Operation *op,
       })
       .Case([](tfm::VocabParallelCrossEntropyGradOp o) {
         return KernelCall{K::VocabParallelCrossEntropyGrad,
-                          {static_cast<int64_t>(o.getReduction())},
+                          withValidVocab({static_cast<int64_t>(o.getReduction())},
+                                         o.getValidVocab()),
                           {}};
       })
       .Case([&](dist::AllReduceOp o) {
@@ -508,6 +523,20 @@ FailureOr<fb::ModelFamily> modelFamilyOf(ModuleOp module) {
            << "' in tfm.config; expected gpt2 or llama";
   return *family == ::strata::ModelFamily::Llama ? fb::ModelFamily::Llama
                                                  : fb::ModelFamily::Gpt2;
+}
+
+/// The module's real vocabulary (tfm.config vocab_size, the tokenizer's),
+/// 0 when unknown or when nothing is padded (every row is real).
+int64_t vocabSizeOf(ModuleOp module) {
+  auto config = module->getAttrOfType<DictionaryAttr>("tfm.config");
+  if (!config)
+    return 0;
+  auto vocab = config.getAs<IntegerAttr>("vocab_size");
+  auto padded = config.getAs<IntegerAttr>("padded_vocab_size");
+  if (!vocab || !padded || vocab.getInt() <= 0 ||
+      vocab.getInt() >= padded.getInt())
+    return 0;
+  return vocab.getInt();
 }
 
 /// The module's prompt-learning tasks (tfm.prompt_tasks, which the frontend
@@ -805,7 +834,8 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
       pipelineStage, pipelineChunks, sources.target.c_str(),
       stashSlots.empty() ? nullptr : &stashSlots, *family,
       promptTasks.empty() ? nullptr : &promptTasks,
-      style ? style.getValue().str().c_str() : nullptr, loraMerge);
+      style ? style.getValue().str().c_str() : nullptr, loraMerge,
+      vocabSizeOf(module));
   fb::FinishSizePrefixedArtifactBuffer(b, root);
   std::vector<uint8_t> bytes(b.GetBufferPointer(),
                              b.GetBufferPointer() + b.GetSize());
@@ -846,7 +876,8 @@ FailureOr<std::vector<uint8_t>> mlir::strata::emitPipelineArtifact(
       /*buffers=*/nullptr, /*parameters=*/nullptr, /*functions=*/nullptr,
       /*plan=*/0, &meshAxisNames, &meshShape, &stageTables,
       /*pipeline_stage=*/-1, chunks, sources.target.c_str(),
-      /*pipeline_stash_slots=*/nullptr, *family);
+      /*pipeline_stash_slots=*/nullptr, *family, /*prompt_tasks=*/nullptr,
+      /*virtual_prompt_style=*/nullptr, /*lora_merge=*/0, vocabSizeOf(module));
   fb::FinishSizePrefixedArtifactBuffer(b, root);
   std::vector<uint8_t> bytes(b.GetBufferPointer(),
                              b.GetBufferPointer() + b.GetSize());

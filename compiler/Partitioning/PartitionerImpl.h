@@ -193,7 +193,8 @@ public:
                                                  Value labels,
                                                  tfm::Reduction reduction,
                                                  Type lossType,
-                                                 const AxisList &vocabAxes);
+                                                 const AxisList &vocabAxes,
+                                                 IntegerAttr validVocab);
 
   LogicalResult partitionCrossEntropy(tfm::CrossEntropyOp op,
                                       const AxisList &vocabAxes);

@@ -42,7 +42,8 @@ LogicalResult SplitForms::prepareVocabularyParallel(Operation *op, Value logits,
 std::pair<Value, Value>
 SplitForms::buildVocabParallelLoss(Location loc, Value logits, Value labels,
                                    tfm::Reduction reduction, Type lossType,
-                                   const AxisList &vocabAxes) {
+                                   const AxisList &vocabAxes,
+                                   IntegerAttr validVocab) {
   auto labelsType = cast<RankedTensorType>(labels.getType());
   Type element = getElementTypeOrSelf(lossType);
   SmallVector<int64_t> statsShape(labelsType.getShape());
@@ -50,7 +51,7 @@ SplitForms::buildVocabParallelLoss(Location loc, Value logits, Value labels,
   auto statsType = RankedTensorType::get(statsShape, element);
   Value stats = tfm::VocabParallelStatsOp::create(
       builder, loc, statsType, logits, labels,
-      builder.getStringAttr(vocabAxes.front()));
+      builder.getStringAttr(vocabAxes.front()), validVocab);
   SmallVector<int64_t> gatheredShape(statsShape);
   gatheredShape.back() *= ::strata::sharding::groupSize(axes, vocabAxes);
   Value gathered = dist::AllGatherOp::create(
@@ -70,7 +71,8 @@ LogicalResult SplitForms::partitionCrossEntropy(tfm::CrossEntropyOp op,
   builder.setInsertionPoint(op);
   auto [loss, lse] =
       buildVocabParallelLoss(op.getLoc(), op.getLogits(), op.getLabels(),
-                             op.getReduction(), op.getType(), vocabAxes);
+                             op.getReduction(), op.getType(), vocabAxes,
+                             op.getValidVocabAttr());
   lseOfLogits[op.getLogits()] = lse;
   setSharding(loss, cast<RankedTensorType>(loss.getType()),
               TensorSharding::replicated(
@@ -97,13 +99,14 @@ LogicalResult SplitForms::partitionCrossEntropyGrad(tfm::CrossEntropyGradOp op,
         cast<RankedTensorType>(op.getLabels().getType()).getShape(),
         getElementTypeOrSelf(op.getLossGrad().getType()));
     lse = buildVocabParallelLoss(op.getLoc(), op.getLogits(), op.getLabels(),
-                                 tfm::Reduction::none, lossType, vocabAxes)
+                                 tfm::Reduction::none, lossType, vocabAxes,
+                                 op.getValidVocabAttr())
               .second;
   }
   auto grad = tfm::VocabParallelCrossEntropyGradOp::create(
       builder, op.getLoc(), op.getLogits().getType(), op.getReduction(),
       op.getLogits(), op.getLabels(), lse, op.getLossGrad(),
-      builder.getStringAttr(vocabAxes.front()));
+      builder.getStringAttr(vocabAxes.front()), op.getValidVocabAttr());
   setSharding(grad.getResult(), globalTypeOf(op.getLogits()),
               actualOf(op.getLogits()));
   op.getResult().replaceAllUsesWith(grad.getResult());

@@ -368,8 +368,13 @@ OwningOpRef<ModuleOp> TfmEmitter::emit() {
                    d.initMethodStd);
   Value logits = tfm::MatmulOp::create(builder, nameLoc("output"), logitsType,
                                        hidden, outputWeight, IntegerAttr());
-  Value loss = tfm::CrossEntropyOp::create(
-      builder, nameLoc("loss"), lossType, tfm::Reduction::mean, logits, labels);
+  // Megatron's padding rows are no tokens: the loss's softmax leaves them out.
+  IntegerAttr validVocab;
+  if (d.vocabSize > 0 && d.vocabSize < d.paddedVocabSize)
+    validVocab = builder.getI64IntegerAttr(d.vocabSize);
+  Value loss = tfm::CrossEntropyOp::create(builder, nameLoc("loss"), lossType,
+                                           tfm::Reduction::mean, logits,
+                                           labels, validVocab);
   func::ReturnOp::create(builder, nameLoc("output"), ValueRange{logits, loss});
   if (options.mergeLora && d.lora.enabled)
     module->setAttr(kLoraMergeAttrName, loraMergeAttr());

@@ -357,9 +357,13 @@ Status Checker::checkInstruction(const artifact::Function &function,
           return error(where, " lists parameter ", parameter,
                        ", which is not one of the ", numParameters,
                        " parameters or is frozen");
-  } else if (count(instruction.ints()) != signature->ints.size()) {
+  } else if (const uint32_t most = uint32_t(signature->ints.size()),
+             least = most - signature->optionalInts;
+             count(instruction.ints()) < least ||
+             count(instruction.ints()) > most) {
     return error(where, " has ", count(instruction.ints()),
-                 " integer attributes, expected ", signature->ints.size());
+                 " integer attributes, expected ", least,
+                 least == most ? "" : " to " + std::to_string(most));
   }
   if (count(instruction.floats()) != signature->floats.size())
     return error(where, " has ", count(instruction.floats()),

@@ -52,7 +52,11 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // prompt_tables function (Function.result_names: each task's table), whose
 // results checkpoints carry, and an inference artifact's tables as
 // parameters instead of the encoders; Artifact.lora_merge (--merge-lora).
-inline constexpr uint16_t kArtifactVersionMinor = 13;
+// 0.14: vocabulary padding: Artifact.vocab_size (the real vocabulary) and
+// the optional last integer attribute valid_vocab of CrossEntropy(Grad),
+// VocabParallelStats and VocabParallelCrossEntropyGrad (logits at vocabulary
+// ids >= it are padding, outside the softmax).
+inline constexpr uint16_t kArtifactVersionMinor = 14;
 
 } // namespace strata::runtime
 

@@ -58,11 +58,13 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       {Kernel::Dropout, "dropout", 1, 1, 1, 1, {"rng_stream"}, {"rate"}},
       {Kernel::Add, "add", 2, 2, 1, 1, {}, {}},
       {Kernel::Copy, "copy", 1, 1, 1, 1, {}, {}},
-      // (logits, labels) -> loss
-      {Kernel::CrossEntropy, "cross_entropy", 2, 2, 1, 1, {"reduction"}, {}},
-      // (logits, labels, dloss) -> dlogits
+      // (logits, labels) -> loss. Optional valid_vocab (0.14): logits at
+      // vocabulary ids >= it are padding, outside the softmax (absent: none)
+      {Kernel::CrossEntropy, "cross_entropy", 2, 2, 1, 1,
+       {"reduction", "valid_vocab"}, {}, false, 1},
+      // (logits, labels, dloss) -> dlogits (padding's gradient is 0)
       {Kernel::CrossEntropyGrad, "cross_entropy_grad", 3, 3, 1, 1,
-       {"reduction"}, {}},
+       {"reduction", "valid_vocab"}, {}, false, 1},
       // (value) -> gradient slot (read, added to, written)
       {Kernel::AccumulateGrad, "accumulate_grad", 1, 1, 1, 1, {}, {}},
       // () -> (): every gradient slot
@@ -125,7 +127,9 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       // (logits[N..., Vl], labels[N...] i32) -> stats[N..., 3]: per position
       // the block's max m, sum exp(logit - m) and the label's logit if in the
       // block, else 0 (crossEntropyShardStats)
-      {Kernel::VocabParallelStats, "vocab_parallel_stats", 2, 2, 1, 1, {}, {}},
+      // (optional valid_vocab, a global id, as CrossEntropy's)
+      {Kernel::VocabParallelStats, "vocab_parallel_stats", 2, 2, 1, 1,
+       {"valid_vocab"}, {}, false, 1},
       // (gathered[N..., 3 * ranks], labels[N...] i32) -> (loss, lse[N...]):
       // the loss reduced like CrossEntropy, ignored labels (-1) counting for
       // nothing (crossEntropyCombineStats)
@@ -134,7 +138,8 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       // (logits, labels, lse, dloss) -> dlogits: (softmax - onehot) * g for
       // the block (crossEntropyBackwardShard); may write over the logits
       {Kernel::VocabParallelCrossEntropyGrad,
-       "vocab_parallel_cross_entropy_grad", 4, 4, 1, 1, {"reduction"}, {}},
+       "vocab_parallel_cross_entropy_grad", 4, 4, 1, 1,
+       {"reduction", "valid_vocab"}, {}, false, 1},
       // () -> sum: sum of squares of the listed parameters' gradient slots
       // (with a shard_axis: of the rank's block of each, as AdamW's)
       {Kernel::GradSquareSum, "grad_square_sum", 0, 0, 1, 1, {"parameters"},

@@ -34,6 +34,9 @@ struct KernelSignature {
   /// parameter indices of any length, after the fixed ones; the loader
   /// checks each index.
   bool intsEndInParameterList = false;
+  /// How many of the last names in |ints| an instruction may leave out
+  /// (attributes added in a later format version, with a default).
+  uint32_t optionalInts = 0;
 };
 
 /// The signature of |kernel|, or null for a value outside the enum (a file

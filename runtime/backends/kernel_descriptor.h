@@ -118,10 +118,13 @@ struct AttentionShape {
 
 /// CrossEntropy(Grad) and the vocabulary-parallel kernels: |rows| rows of
 /// |vocab| logits (this rank's block of |vocabTotal|, starting at
-/// |vocabOffset|); |reduction| 0 none, 1 mean, 2 sum.
+/// |vocabOffset|); |reduction| 0 none, 1 mean, 2 sum. Global vocabulary
+/// ids >= |validVocab| are padding: outside the softmax, gradient 0, never
+/// a label (|validVocab| == |vocabTotal| without padding).
 struct CrossEntropyShape {
   int64_t rows = 0, vocab = 0, vocabOffset = 0, vocabTotal = 0;
   int64_t reduction = 0;
+  int64_t validVocab = 0;
 };
 
 /// CacheWrite: values[batch, seq, row] into cache[batch, length, row] at

@@ -107,7 +107,8 @@ readBaseCheckpoint(const LoadedArtifact &artifact, const std::string &path) {
   BaseModel base;
   base.path = checkpointFile(path);
   StatusOr<io::TensorMap> tensors =
-      io::loadCheckpoint(base.path, baseTable, family);
+      io::loadCheckpoint(base.path, baseTable, family, /*metadata=*/nullptr,
+                         realVocabSize(artifact));
   if (!tensors.isOk())
     return tensors.status().withContext("the base model");
   base.fingerprint = baseFingerprint(*tensors);

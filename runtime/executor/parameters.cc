@@ -13,6 +13,7 @@
 #include "runtime/kernels/cpu/philox.h"
 
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <set>
@@ -145,6 +146,10 @@ StatusOr<io::HfFamily> hfFamilyOf(const LoadedArtifact &artifact) {
       "normalization, activation and position embedding are neither "
       "GPT-2's nor Llama's, or it was compiled from a tfm module that "
       "names none), so its parameters have no checkpoint names");
+}
+
+int64_t realVocabSize(const LoadedArtifact &artifact) {
+  return std::max<int64_t>(artifact.root().vocab_size(), 0);
 }
 
 Status initializeParameters(Executor &executor, uint64_t seed) {
@@ -440,8 +445,10 @@ Status loadHfCheckpoint(Executor &executor, const std::string &path) {
   STRATA_ASSIGN_OR_RETURN(
       io::ParameterTable table,
       checkpointTable(artifact, parameterTable(artifact), path));
-  STRATA_ASSIGN_OR_RETURN(io::TensorMap params,
-                          io::loadCheckpoint(path, table, family));
+  STRATA_ASSIGN_OR_RETURN(
+      io::TensorMap params,
+      io::loadCheckpoint(path, table, family, /*metadata=*/nullptr,
+                         realVocabSize(artifact)));
   STRATA_RETURN_IF_ERROR(fitCheckpointTensors(artifact, params, path));
   STRATA_RETURN_IF_ERROR(writeParameters(executor, params, path));
   return zeroTrainingState(executor);

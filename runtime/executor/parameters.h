@@ -38,6 +38,11 @@ io::ParameterTable parameterTable(const LoadedArtifact &artifact);
 /// artifact older than format 0.10.
 StatusOr<io::HfFamily> hfFamilyOf(const LoadedArtifact &artifact);
 
+/// The tokenizer's vocabulary V the artifact records (Artifact.vocab_size,
+/// format 0.14): the real rows of the padded vocabulary tensors. 0 when the
+/// model is not padded or the artifact does not say (every row is real).
+int64_t realVocabSize(const LoadedArtifact &artifact);
+
 /// Fills every parameter from its initializer with |seed|, and zeroes the
 /// gradient slots and AdamW moments.
 Status initializeParameters(Executor &executor, uint64_t seed);

@@ -211,6 +211,7 @@ private:
     return Status::ok();
   }
   Status prepareCrossEntropy(bool backward);
+  Status prepareValidVocab(size_t index);
   Status prepareOptimizer();
   Status checkOptimizerShards(int64_t axis);
   Status prepareParallelKernel();
@@ -599,6 +600,7 @@ Status InstructionPreparer::prepareCrossEntropy(bool backward) {
   const int64_t rows = product(labels.begin(), labels.end());
   out.shape =
       CrossEntropyShape{rows, logits.back(), 0, logits.back(), reduction};
+  STRATA_RETURN_IF_ERROR(prepareValidVocab(1));
   const Shape lossShape = reduction == 0 ? labels : Shape();
   if (!backward) {
     STRATA_RETURN_IF_ERROR(checkResultShape(0, lossShape));
@@ -838,10 +840,26 @@ Status InstructionPreparer::prepareVocabularyBlock(const char *what) {
                 " without its last (vocabulary) dimension");
   const int64_t vocab = logits.back();
   // The statistics have no reduction; the gradient's is its first int.
-  const int64_t reduction = out.ints.empty() ? 0 : out.ints[0];
+  const bool statistics = out.kernel == Kernel::VocabParallelStats;
+  const int64_t reduction = statistics ? 0 : out.ints[0];
   out.shape =
       CrossEntropyShape{product(labels.begin(), labels.end()), vocab,
                         out.block * vocab, out.blocks * vocab, reduction};
+  return prepareValidVocab(statistics ? 0 : 1);
+}
+
+/// The optional valid_vocab at ints[|index|] (format 0.14) into the
+/// cross-entropy shape: absent, every column of the vocabulary is real.
+Status InstructionPreparer::prepareValidVocab(size_t index) {
+  auto &shape = out.as<CrossEntropyShape>();
+  shape.validVocab = shape.vocabTotal;
+  if (out.ints.size() <= index)
+    return Status::ok();
+  const int64_t valid = out.ints[index];
+  if (valid < 1 || valid > shape.vocabTotal)
+    return fail("valid_vocab ", valid, " is outside [1, ", shape.vocabTotal,
+                "], the vocabulary of the logits");
+  shape.validVocab = valid;
   return Status::ok();
 }
 

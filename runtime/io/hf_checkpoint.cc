@@ -6,6 +6,7 @@
 #include "runtime/io/hf_checkpoint.h"
 
 #include "runtime/io/file_io.h"
+#include "runtime/io/vocab_padding.h"
 
 #include <nlohmann/json.hpp>
 
@@ -786,12 +787,21 @@ Status saveCheckpoint(const std::string &path, const TensorMap &params,
 StatusOr<TensorMap> loadCheckpoint(const std::string &path,
                                    const ParameterTable &table,
                                    HfFamily family,
-                                   SafetensorsMetadata *metadata) {
+                                   SafetensorsMetadata *metadata,
+                                   int64_t realVocab) {
   STRATA_ASSIGN_OR_RETURN(
       TensorMap hf,
       readCheckpointTensors(path, metadata, [family](const std::string &name) {
         return !isIgnoredHfBuffer(name, family);
       }));
+  // The table's vocabulary tensors say how many rows the model pads to.
+  for (const ParameterSpec &spec : table)
+    if (realVocab > 0 && isVocabularyParameter(spec.name) &&
+        !spec.shape.empty()) {
+      STRATA_RETURN_IF_ERROR(fitCheckpointVocabulary(
+          hf, family, VocabularyRows{realVocab, spec.shape[0]}, path));
+      break;
+    }
   return convertFromHuggingFace(hf, &hf, table, family, path);
 }
 

@@ -189,11 +189,15 @@ Status saveCheckpoint(const std::string &path, const TensorMap &params,
                       HfFamily family,
                       const SafetensorsMetadata &metadata = {});
 
-/// readCheckpointTensors + fromHuggingFace, messages naming |path|.
+/// readCheckpointTensors + fromHuggingFace, messages naming |path|. With
+/// |realVocab| > 0 (the tokenizer's vocabulary), vocabulary tensors of any
+/// row count >= |realVocab| are first fitted to the table's padded rows
+/// (fitCheckpointVocabulary, vocab_padding.h).
 StatusOr<TensorMap> loadCheckpoint(const std::string &path,
                                    const ParameterTable &table,
                                    HfFamily family,
-                                   SafetensorsMetadata *metadata = nullptr);
+                                   SafetensorsMetadata *metadata = nullptr,
+                                   int64_t realVocab = 0);
 
 } // namespace strata::runtime::io
 

@@ -6,6 +6,7 @@
 #include "runtime/tooling/export_command.h"
 
 #include "runtime/executor/parameters.h"
+#include "runtime/io/vocab_padding.h"
 #include "runtime/tooling/rank_setup.h"
 #include "runtime/training/checkpoint_store.h"
 
@@ -60,6 +61,9 @@ Status runExportCommand(const ExportOptions &o) {
                             io::convertTensor(source, dtype));
     value = std::move(converted);
   }
+  // Hugging Face's vocab_size is the tokenizer's: no padding rows.
+  STRATA_RETURN_IF_ERROR(io::stripVocabularyPadding(
+      params, realVocabSize(executor->artifact())));
   STRATA_RETURN_IF_ERROR(io::saveCheckpoint(
       o.out, params, family,
       {{"strata_step", std::to_string(state.step)},

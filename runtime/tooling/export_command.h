@@ -7,7 +7,8 @@
 // f32, bf16 or f16, without the optimizer state. From a mixed-precision O2
 // run an f32 export takes the f32 main parameters (the values the optimizer
 // updates), not the bf16 parameters widened; a 16-bit export rounds them
-// to nearest even.
+// to nearest even. The vocabulary tensors keep the tokenizer's rows only
+// (the artifact's vocab_size): the padding rows are dropped.
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_TOOLING_EXPORT_COMMAND_H

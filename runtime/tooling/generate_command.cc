@@ -10,9 +10,11 @@
 #include "runtime/executor/artifact_prompt_tasks.h"
 #include "runtime/executor/adapter_parameters.h"
 #include "runtime/executor/parameters.h"
+#include "runtime/tokenizer/text_stream.h"
 #include "runtime/tokenizer/tokenizer.h"
 #include "runtime/tooling/training_command.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <unistd.h>
@@ -32,6 +34,17 @@ Status loadGenerationParameters(Executor &executor, const GenerateOptions &o) {
                                    "model's model.safetensors)");
   // A model with adapters may come as an adapter checkpoint over its base.
   return loadModelCheckpoint(executor, o.checkpoint, o.baseCheckpoint);
+}
+
+/// The text of |ids| as valid UTF-8 (tokenizer::TextStream: a byte that
+/// forms no character is U+FFFD).
+std::string textOf(const tokenizer::Tokenizer &tokenizer,
+                   const std::vector<int32_t> &ids) {
+  tokenizer::TextStream stream(tokenizer);
+  std::string text;
+  for (int32_t id : ids)
+    text += stream.push(id);
+  return text + stream.finish();
 }
 
 /// "ids: 1 2 3 | 4 5", a virtual token as "v" and its global row.
@@ -86,6 +99,10 @@ Status runGenerateCommand(const GenerateOptions &o) {
   inference::GenerationOptions generation = o.generation;
   generation.endOfText = tokenizer.endOfTextId();
   generation.allowedVocab = tokenizer.vocabSize();
+  // The model's own vocabulary, where it records one, bounds it too: its
+  // padding rows are no tokens.
+  if (const int64_t real = realVocabSize(executor->artifact()); real > 0)
+    generation.allowedVocab = std::min(generation.allowedVocab, real);
   const int64_t batch =
       o.batch > 0 ? std::min(o.batch, generator.batchSize())
                   : generator.batchSize();
@@ -100,11 +117,14 @@ Status runGenerateCommand(const GenerateOptions &o) {
       prompts.push_back(requests[first + i].prompt);
     if (stream)
       std::fputs(requests[first].text.c_str(), stdout);
+    // Printed as each token comes, never half a UTF-8 character.
+    std::vector<tokenizer::TextStream> texts(count,
+                                             tokenizer::TextStream(tokenizer));
     inference::TokenCallback onToken;
     if (stream)
-      onToken = [&](size_t, int32_t id) {
-        std::string_view bytes = tokenizer.tokenBytes(id);
-        std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+      onToken = [&](size_t row, int32_t id) {
+        const std::string text = texts[row].push(id);
+        std::fwrite(text.data(), 1, text.size(), stdout);
         std::fflush(stdout);
       };
     inference::GenerationTiming timing;
@@ -117,10 +137,9 @@ Status runGenerateCommand(const GenerateOptions &o) {
     for (size_t i = 0; i < count; ++i) {
       const GenerationRequest &request = requests[first + i];
       if (stream) {
-        std::fputc('\n', stdout);
+        std::fputs((texts[i].finish() + "\n").c_str(), stdout);
       } else {
-        STRATA_ASSIGN_OR_RETURN(std::string text,
-                                tokenizer.decode((*generated)[i]));
+        const std::string text = textOf(tokenizer, (*generated)[i]);
         if (requests.size() > 1)
           std::printf("--- %s\n", request.name.c_str());
         std::printf("%s%s\n", request.text.c_str(), text.c_str());

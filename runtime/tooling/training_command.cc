@@ -13,6 +13,7 @@
 #include "runtime/executor/parameters.h"
 #include "runtime/inference/sampling.h"
 #include "runtime/io/file_io.h"
+#include "runtime/tokenizer/text_stream.h"
 #include "runtime/tokenizer/tokenizer.h"
 
 #include <algorithm>
@@ -66,7 +67,12 @@ training::SampleFunction freeTextSampler(Executor &executor,
         break;
       context.push_back(next);
     }
-    STRATA_ASSIGN_OR_RETURN(std::string text, tokenizer.decode(context));
+    // Valid UTF-8 for the progress log: a cut character is U+FFFD.
+    tokenizer::TextStream stream(tokenizer);
+    std::string text;
+    for (int32_t id : context)
+      text += stream.push(id);
+    text += stream.finish();
     for (char &c : text)
       if (c == '\n')
         c = ' ';

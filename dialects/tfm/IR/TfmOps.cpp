@@ -480,7 +480,7 @@ LogicalResult CrossEntropyOp::verify() {
                          << formatShape(expectedShape) << " for reduction "
                          << stringifyReduction(getReduction()) << ", got "
                          << formatShape(result.getShape());
-  return success();
+  return verifyValidVocab(*this, getValidVocab(), getLogits());
 }
 
 #include "dialects/tfm/IR/TfmInterfaces.cpp.inc"

@@ -701,23 +701,32 @@ def Tfm_CrossEntropyOp : Tfm_Op<"cross_entropy", [DeclareOpInterfaceMethods<Tfm_
     positions (0 when there are none), which gives padding and answer-only
     losses. Any other label outside `[0, vocabulary)` is a runtime error.
 
+    `valid_vocab` (optional) is the real vocabulary `V` of a padded one: the
+    logits of ids `>= V` (Megatron's padding rows) are taken as -inf, so the
+    softmax and the loss are those of the first `V` columns alone, and a
+    label `>= V` is a runtime error. The frontend sets it when the tokenizer's
+    vocabulary is smaller than `padded_vocab_size`; without it every column
+    is real.
+
     Example:
 
     ```mlir
     %loss = tfm.cross_entropy mean %logits, %labels : tensor<4x1024x50304xbf16>, tensor<4x1024xi32> -> tensor<f32>
+    %padded = tfm.cross_entropy mean %logits, %labels valid_vocab 50257 : tensor<4x1024x50304xbf16>, tensor<4x1024xi32> -> tensor<f32>
     ```
 
     **Constraints:** `labels` has the logits' shape without the last
     (vocabulary) dimension; the result is a rank-0 tensor for `mean` and
     `sum` and `labels`-shaped for `none`; the result element type is f32,
-    or f64 for f64 logits.
+    or f64 for f64 logits; `valid_vocab` is in `[1, vocabulary]`.
   }];
   let arguments = (ins Tfm_Reduction:$reduction, Tfm_FloatTensor:$logits,
-                       Tfm_IndexTensor:$labels);
+                       Tfm_IndexTensor:$labels,
+                       OptionalAttr<I64Attr>:$valid_vocab);
   let results = (outs Tfm_LossTensor:$result);
   let assemblyFormat = [{
-    $reduction $logits `,` $labels attr-dict `:` type($logits) `,`
-    type($labels) `->` type($result)
+    $reduction $logits `,` $labels (`valid_vocab` $valid_vocab^)? attr-dict
+    `:` type($logits) `,` type($labels) `->` type($result)
   }];
   let hasVerifier = 1;
 }

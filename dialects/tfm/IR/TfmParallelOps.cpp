@@ -33,7 +33,7 @@ LogicalResult VocabParallelStatsOp::verify() {
     return emitOpError() << "expected statistics of shape "
                          << formatShape(expected) << ", got "
                          << formatShape(getStats().getType());
-  return success();
+  return verifyValidVocab(*this, getValidVocab(), /*logits=*/Value());
 }
 
 LogicalResult VocabParallelLossOp::verify() {
@@ -69,9 +69,11 @@ LogicalResult VocabParallelCrossEntropyGradOp::verify() {
     return emitOpError() << "expected lse of shape "
                          << formatShape(getLabels().getType()) << ", got "
                          << formatShape(getLse().getType());
-  return verifyLossGradShape(*this, getReduction() == Reduction::none,
-                             stringifyReduction(getReduction()), getLabels(),
-                             getLossGrad());
+  if (failed(verifyLossGradShape(*this, getReduction() == Reduction::none,
+                                 stringifyReduction(getReduction()),
+                                 getLabels(), getLossGrad())))
+    return failure();
+  return verifyValidVocab(*this, getValidVocab(), /*logits=*/Value());
 }
 
 /// Every entry of |names| names a trainable tfm.parameter.

@@ -24,7 +24,10 @@ def Tfm_VocabParallelStatsOp : Tfm_Op<"vocab_parallel_stats", [Pure]> {
     `stats[i..., 2]` the logit of `labels[i...]` if the label falls in the
     block, else 0. An all-gather of the statistics along the last dimension
     (3 numbers per rank and position) is all the communication the loss
-    needs; the full logits never exist on any rank.
+    needs; the full logits never exist on any rank. With `valid_vocab`
+    (the `tfm.cross_entropy`'s, a global id) the columns of global ids
+    `>= valid_vocab` are left out of `m` and the sum; a block that is all
+    padding has `m = -inf` and sum 0.
 
     **Created by:** the partitioner, for a `tfm.cross_entropy` whose logits
     are split along the vocabulary.
@@ -32,13 +35,15 @@ def Tfm_VocabParallelStatsOp : Tfm_Op<"vocab_parallel_stats", [Pure]> {
     ```mlir
     %s = tfm.vocab_parallel_stats %logits, %labels shard "tp" : tensor<2x8x64xf32>, tensor<2x8xi32> -> tensor<2x8x3xf32>
     ```
+
+    **Constraints:** `valid_vocab` is positive.
   }];
   let arguments = (ins Tfm_FloatTensor:$logits, Tfm_IndexTensor:$labels,
-                       StrAttr:$shard_axis);
+                       StrAttr:$shard_axis, OptionalAttr<I64Attr>:$valid_vocab);
   let results = (outs Tfm_FloatTensor:$stats);
   let assemblyFormat = [{
-    $logits `,` $labels `shard` $shard_axis attr-dict `:` type($logits) `,`
-    type($labels) `->` type($stats)
+    $logits `,` $labels `shard` $shard_axis (`valid_vocab` $valid_vocab^)?
+    attr-dict `:` type($logits) `,` type($labels) `->` type($stats)
   }];
   let hasVerifier = 1;
 }
@@ -79,7 +84,8 @@ def Tfm_VocabParallelCrossEntropyGradOp
     `(exp(logits[i..., v] - lse[i...]) - [c * V + v = labels[i...]]) * g[i...]`
     with `g` the loss gradient as in `tfm.cross_entropy_grad` and `c` the
     rank's coordinate along `shard_axis`. No communication: `lse` comes from
-    the forward's `tfm.vocab_parallel_loss`.
+    the forward's `tfm.vocab_parallel_loss`. With `valid_vocab` the columns
+    of global ids `>= valid_vocab` (padding) get gradient 0.
 
     **Created by:** the partitioner, for a `tfm.cross_entropy_grad` whose
     logits are split along the vocabulary.
@@ -87,15 +93,18 @@ def Tfm_VocabParallelCrossEntropyGradOp
     ```mlir
     %dl = tfm.vocab_parallel_cross_entropy_grad mean %logits, %labels, %lse, %dloss shard "tp" : tensor<2x8x64xf32>, tensor<2x8xi32>, tensor<2x8xf32>, tensor<f32>
     ```
+
+    **Constraints:** `valid_vocab` is positive.
   }];
   let arguments = (ins Tfm_Reduction:$reduction, Tfm_FloatTensor:$logits,
                        Tfm_IndexTensor:$labels, Tfm_LossTensor:$lse,
-                       Tfm_LossTensor:$loss_grad, StrAttr:$shard_axis);
+                       Tfm_LossTensor:$loss_grad, StrAttr:$shard_axis,
+                       OptionalAttr<I64Attr>:$valid_vocab);
   let results = (outs Tfm_FloatTensor:$logits_grad);
   let assemblyFormat = [{
     $reduction $logits `,` $labels `,` $lse `,` $loss_grad `shard`
-    $shard_axis attr-dict `:` type($logits) `,` type($labels) `,` type($lse)
-    `,` type($loss_grad)
+    $shard_axis (`valid_vocab` $valid_vocab^)? attr-dict `:` type($logits)
+    `,` type($labels) `,` type($lse) `,` type($loss_grad)
   }];
   let hasVerifier = 1;
 }

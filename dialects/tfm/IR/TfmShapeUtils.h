@@ -16,6 +16,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <optional>
 #include <string>
 
 namespace mlir::strata::tfm::detail {
@@ -157,6 +158,28 @@ inline LogicalResult verifyLossGradShape(Operation *op, bool perPosition,
            << "expected a loss gradient of shape " << formatShape(expected)
            << " for reduction " << reduction << ", got "
            << formatShape(lossGrad.getType());
+  return success();
+}
+
+/// A cross-entropy op's optional real vocabulary |validVocab| is positive
+/// and, where the logits hold the whole vocabulary (|logits| not split; a
+/// vocabulary-parallel op passes null), at most their last dimension.
+inline LogicalResult verifyValidVocab(Operation *op,
+                                      std::optional<int64_t> validVocab,
+                                      Value logits) {
+  if (!validVocab)
+    return success();
+  if (*validVocab < 1)
+    return op->emitOpError() << "expected a positive valid_vocab, got "
+                             << *validVocab;
+  if (!logits)
+    return success();
+  ArrayRef<int64_t> shape = shapeOf(logits);
+  if (!shape.empty() && !ShapedType::isDynamic(shape.back()) &&
+      *validVocab > shape.back())
+    return op->emitOpError()
+           << "expected valid_vocab at most the vocabulary of " << shape.back()
+           << " logits, got " << *validVocab;
   return success();
 }
 

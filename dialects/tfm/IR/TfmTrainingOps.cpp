@@ -170,9 +170,11 @@ LogicalResult CrossEntropyGradOp::verify() {
                          << expectedElement << " for " << logitsElement
                          << " logits, got "
                          << getElementTypeOrSelf(getLossGrad().getType());
-  return verifyLossGradShape(*this, getReduction() == Reduction::none,
-                             stringifyReduction(getReduction()), getLabels(),
-                             getLossGrad());
+  if (failed(verifyLossGradShape(*this, getReduction() == Reduction::none,
+                                 stringifyReduction(getReduction()),
+                                 getLabels(), getLossGrad())))
+    return failure();
+  return verifyValidVocab(*this, getValidVocab(), getLogits());
 }
 
 LogicalResult

@@ -218,19 +218,27 @@ def Tfm_CrossEntropyGradOp : Tfm_Op<"cross_entropy_grad", [
     where `g` is the loss gradient: `dloss / N` for `mean` over `N`
     positions, `dloss` for `sum`, `dloss[i...]` for `none`. The softmax is
     recomputed from the logits. (`dloss` is f32 while the logits may be
-    bf16: the element-type rule covers the logits and the result.)
+    bf16: the element-type rule covers the logits and the result.) With
+    `valid_vocab` `V` (the forward op's, which its VJP copies) the softmax
+    is over the first `V` columns and the gradient of the padding columns
+    `[V, vocabulary)` is 0.
 
     Example:
 
     ```mlir
     %dl = tfm.cross_entropy_grad mean %logits, %labels, %dloss : tensor<4x16x50304xf32>, tensor<4x16xi32>, tensor<f32>
     ```
+
+    **Constraints:** as `tfm.cross_entropy`'s; `valid_vocab` is in
+    `[1, vocabulary]`.
   }];
   let arguments = (ins Tfm_Reduction:$reduction, Tfm_FloatTensor:$logits,
-                       Tfm_IndexTensor:$labels, Tfm_LossTensor:$loss_grad);
+                       Tfm_IndexTensor:$labels, Tfm_LossTensor:$loss_grad,
+                       OptionalAttr<I64Attr>:$valid_vocab);
   let results = (outs Tfm_FloatTensor:$logits_grad);
   let assemblyFormat = [{
-    $reduction $logits `,` $labels `,` $loss_grad attr-dict `:`
+    $reduction $logits `,` $labels `,` $loss_grad
+    (`valid_vocab` $valid_vocab^)? attr-dict `:`
     type($logits) `,` type($labels) `,` type($loss_grad)
   }];
   let hasVerifier = 1;

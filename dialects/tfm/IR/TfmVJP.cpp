@@ -277,7 +277,8 @@ LogicalResult CrossEntropyOp::buildVJP(OpBuilder &builder,
   Value dloss = resultGrads[0];
   operandGrads.push_back(
       dloss ? CrossEntropyGradOp::create(builder, getLoc(), getReduction(),
-                                         getLogits(), getLabels(), dloss)
+                                         getLogits(), getLabels(), dloss,
+                                         getValidVocabAttr())
                   .getResult()
             : Value());
   operandGrads.push_back(Value());

@@ -397,6 +397,20 @@ std::vector<KernelCase> makeCases() {
              {in("logits", {6, 37}), labelsWithIgnored("labels", {6}, 37),
               accumulator(scalar("dloss", 0.75)), out("dlogits", {6, 37})},
              {0, 1, 2}, {3}, {1}));
+  // A padded vocabulary (valid_vocab 29 of 37): columns 29..36 are outside
+  // the softmax and their gradient is 0; labels stay below 29.
+  add(single("cross_entropy/mean/padded", Kernel::CrossEntropy,
+             {in("logits", {6, 37}), labelsWithIgnored("labels", {6}, 29),
+              accumulator(out("loss", {}))},
+             {0, 1}, {2}, {1, 29}));
+  add(single("cross_entropy/none/padded", Kernel::CrossEntropy,
+             {in("logits", {2, 3, 37}), ids("labels", {2, 3}, 29),
+              accumulator(out("loss", {2, 3}))},
+             {0, 1}, {2}, {0, 29}));
+  add(single("cross_entropy_grad/padded", Kernel::CrossEntropyGrad,
+             {in("logits", {6, 37}), labelsWithIgnored("labels", {6}, 29),
+              accumulator(scalar("dloss", 0.75)), out("dlogits", {6, 37})},
+             {0, 1, 2}, {3}, {1, 29}));
 
   // KV-cache inference: three tokens per sequence written at positions
   // 0..2 of caches of 8, then attended by 4 query heads over 2 groups.
@@ -479,25 +493,34 @@ std::vector<KernelCase> makeCases() {
 
   // The vocabulary-parallel cross-entropy, on a tensor-parallel axis of one
   // rank: statistics, their combination, the gradient; then with ignored
-  // labels.
-  for (bool ignored : {false, true}) {
-    const std::string suffix = ignored ? "/ignored" : "";
+  // labels, then over a padded vocabulary (valid_vocab 29 of 37).
+  for (const char *variant : {"", "/ignored", "/padded"}) {
+    const std::string suffix = variant;
+    const bool ignored = suffix == "/ignored", padded = suffix == "/padded";
+    const int64_t labelBound = padded ? 29 : 37;
+    const std::vector<int64_t> valid =
+        padded ? std::vector<int64_t>{29} : std::vector<int64_t>{};
+    auto withValid = [&](std::vector<int64_t> ints) {
+      ints.insert(ints.end(), valid.begin(), valid.end());
+      return ints;
+    };
     KernelCase c;
     c.name = "vocab_parallel" + suffix;
     c.kernel = Kernel::VocabParallelStats;
     c.meshAxes = {"tp"};
     c.buffers = {in("logits", {6, 37}),
-                 ignored ? labelsWithIgnored("labels", {6}, 37)
-                         : ids("labels", {6}, 37),
+                 ignored || padded ? labelsWithIgnored("labels", {6}, labelBound)
+                                   : ids("labels", {6}, labelBound),
                  accumulator(out("stats", {6, 3})),
                  accumulator(out("loss", {})),
                  accumulator(out("lse", {6})),
                  accumulator(scalar("dloss", 0.5)),
                  out("dlogits", {6, 37})};
     c.instructions = {
-        {Kernel::VocabParallelStats, {0, 1}, {2}, {}, {}, 0},
+        {Kernel::VocabParallelStats, {0, 1}, {2}, withValid({}), {}, 0},
         {Kernel::VocabParallelLoss, {2, 1}, {3, 4}, {1}},
-        {Kernel::VocabParallelCrossEntropyGrad, {0, 1, 4, 5}, {6}, {1}, {}, 0}};
+        {Kernel::VocabParallelCrossEntropyGrad, {0, 1, 4, 5}, {6},
+         withValid({1}), {}, 0}};
     add(c);
     c.name = "vocab_parallel_loss" + suffix;
     c.kernel = Kernel::VocabParallelLoss;

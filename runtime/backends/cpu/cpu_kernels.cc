@@ -132,19 +132,23 @@ template <typename T>
 Status crossEntropy(const KernelDescriptor &p, const Args<T> &a) {
   using Acc = AccumulatorOf<T>;
   const auto &s = p.as<CrossEntropyShape>();
-  const int64_t N = s.rows, V = s.vocab;
-  STRATA_RETURN_IF_ERROR(a.withContext(cpu::validateLabels(a.ids(1), N, V)));
+  const int64_t N = s.rows, V = s.vocab, valid = s.validVocab;
+  // A label in the vocabulary's padding is as invalid as one past it.
+  STRATA_RETURN_IF_ERROR(
+      a.withContext(cpu::validateLabels(a.ids(1), N, valid)));
   if (p.kernel == Kernel::CrossEntropy) {
     Acc *rows = s.reduction == 0 ? a.accOut(0) : a.scratch();
-    cpu::crossEntropyForward<T>(a.in(0), a.ids(1), N, V, rows, nullptr);
+    cpu::crossEntropyForward<T>(a.in(0), a.ids(1), N, V, rows, nullptr,
+                                valid);
     if (s.reduction != 0)
       *a.accOut(0) = reduceLoss<Acc>(s.reduction, rows, a.ids(1), N);
     return Status::ok();
   }
   Acc *rows = a.scratch(), *lse = rows + N, *dloss = lse + N;
-  cpu::crossEntropyForward<T>(a.in(0), a.ids(1), N, V, rows, lse);
+  cpu::crossEntropyForward<T>(a.in(0), a.ids(1), N, V, rows, lse, valid);
   rowLossGradient<Acc>(s.reduction, a.accIn(2), a.ids(1), N, dloss);
-  cpu::crossEntropyBackward<T>(a.in(0), a.ids(1), lse, dloss, N, V, a.out(0));
+  cpu::crossEntropyBackward<T>(a.in(0), a.ids(1), lse, dloss, N, V, a.out(0),
+                               valid);
   return Status::ok();
 }
 
@@ -154,9 +158,9 @@ template <typename T>
 Status vocabParallelStats(const KernelDescriptor &p, const Args<T> &a) {
   const auto &s = p.as<CrossEntropyShape>();
   STRATA_RETURN_IF_ERROR(
-      a.withContext(cpu::validateLabels(a.ids(1), s.rows, s.vocabTotal)));
+      a.withContext(cpu::validateLabels(a.ids(1), s.rows, s.validVocab)));
   cpu::crossEntropyShardStats<T>(a.in(0), a.ids(1), s.rows, s.vocab,
-                                 s.vocabOffset, a.accOut(0));
+                                 s.vocabOffset, a.accOut(0), s.validVocab);
   return Status::ok();
 }
 
@@ -176,13 +180,14 @@ template <typename T>
 Status vocabParallelGrad(const KernelDescriptor &p, const Args<T> &a) {
   const auto &s = p.as<CrossEntropyShape>();
   STRATA_RETURN_IF_ERROR(
-      a.withContext(cpu::validateLabels(a.ids(1), s.rows, s.vocabTotal)));
+      a.withContext(cpu::validateLabels(a.ids(1), s.rows, s.validVocab)));
   AccumulatorOf<T> *dloss = a.scratch();
   rowLossGradient<AccumulatorOf<T>>(s.reduction, a.accIn(3), a.ids(1), s.rows,
                                     dloss);
   cpu::crossEntropyBackwardShard<T>(a.in(0), a.ids(1), a.accIn(2), dloss,
                                     s.rows,
-                                    s.vocab, s.vocabOffset, a.out(0));
+                                    s.vocab, s.vocabOffset, a.out(0),
+                                    s.validVocab);
   return Status::ok();
 }
 

@@ -42,15 +42,16 @@ Status crossEntropy(const KernelDescriptor &p, const KernelRunContext &c,
   const auto reduction = LossReduction(s.reduction);
   if (p.kernel == Kernel::CrossEntropyGrad) {
     k::crossEntropyBackward<T>(a.in(0), a.ids(1), a.accIn(2), reduction, s.rows,
-                               s.vocab, a.template workspace<float>(),
-                               a.out(0), stream);
+                               s.vocab, s.validVocab,
+                               a.template workspace<float>(), a.out(0),
+                               stream);
     return a.launched();
   }
   float *rows = reduction == LossReduction::None
                     ? a.accOut(0)
                     : a.template workspace<float>();
-  k::crossEntropyRows<T>(a.in(0), a.ids(1), s.rows, s.vocab, rows, nullptr,
-                         stream);
+  k::crossEntropyRows<T>(a.in(0), a.ids(1), s.rows, s.vocab, s.validVocab, rows,
+                         nullptr, stream);
   if (reduction != LossReduction::None)
     k::reduceLoss(rows, a.ids(1), s.rows, reduction, a.accOut(0), stream);
   return a.launched();
@@ -64,7 +65,7 @@ Status vocabParallelStats(const KernelDescriptor &p, const KernelRunContext &c,
   const auto &s = p.as<CrossEntropyShape>();
   STRATA_RETURN_IF_ERROR(checkRows(p, s.rows));
   kernels::crossEntropyShardStats<T>(a.in(0), a.ids(1), s.rows, s.vocab,
-                                     s.vocabOffset, s.vocabTotal, a.accOut(0),
+                                     s.vocabOffset, s.validVocab, a.accOut(0),
                                      stream);
   return a.launched();
 }
@@ -96,8 +97,8 @@ Status vocabParallelGrad(const KernelDescriptor &p, const KernelRunContext &c,
   STRATA_RETURN_IF_ERROR(checkRows(p, s.rows));
   kernels::crossEntropyBackwardShard<T>(
       a.in(0), a.ids(1), a.accIn(2), a.accIn(3), LossReduction(s.reduction),
-      s.rows, s.vocab, s.vocabOffset, s.vocabTotal, a.template workspace<float>(),
-      a.out(0), stream);
+      s.rows, s.vocab, s.vocabOffset, s.validVocab,
+      a.template workspace<float>(), a.out(0), stream);
   return a.launched();
 }
 

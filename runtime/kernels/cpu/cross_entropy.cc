@@ -7,6 +7,8 @@
 
 #include "runtime/kernels/cpu/kernel_util.h"
 
+#include <algorithm>
+#include <limits>
 #include <string>
 
 namespace strata::runtime::cpu {
@@ -43,6 +45,8 @@ struct RowStats {
 
 template <typename T, typename A = AccumulatorOf<T>>
 STRATA_ALWAYS_INLINE RowStats<A> rowStatsImpl(const T *row, int64_t V) {
+  if (V == 0) // a shard of padding only: exp(-inf) weighs nothing
+    return {-std::numeric_limits<A>::infinity(), A(0)};
   const A m = detail::maxValue(row, V);
   return {m, detail::sumExpShifted(row, m, V)};
 }
@@ -68,6 +72,13 @@ STRATA_ROWS(bf16, STRATA_MULTIVERSIONED)
 STRATA_ROWS(f16, STRATA_MULTIVERSIONED)
 #undef STRATA_ROWS
 
+/// The real (not padding) columns of a block of V columns starting at global
+/// column |vocabOffset|: those below |validVocab|.
+inline int64_t realColumns(int64_t validVocab, int64_t vocabOffset,
+                           int64_t V) {
+  return std::clamp<int64_t>(validVocab - vocabOffset, 0, V);
+}
+
 /// The column of |label| in a block of V columns starting at global column
 /// |vocabOffset|, or -1 when the label is not in the block (computed in 64
 /// bits: no label overflows into the block).
@@ -78,14 +89,15 @@ inline int64_t localColumn(int32_t label, int64_t vocabOffset, int64_t V) {
 
 /// dlogits[n,v] = (exp(logits[n,v] - lse[n]) - [v + vocabOffset ==
 /// labels[n]]) * dloss[n] for the block of V columns starting at global
-/// column |vocabOffset|. A row whose label is not in the block is NaN when
-/// |labelOutsideIsError| (the full kernel: the label is invalid), else
+/// column |vocabOffset|, over its first |real| columns; the padding after
+/// them is 0. A row whose label is not in the block's real columns is NaN
+/// when |labelOutsideIsError| (the full kernel: the label is invalid), else
 /// subtracts nothing (a shard: another rank holds the label's column).
 template <typename T, typename A = AccumulatorOf<T>>
 void softmaxMinusOneHot(const T *logits, const int32_t *labels, const A *lse,
                         const A *dloss, int64_t N, int64_t V,
-                        int64_t vocabOffset, bool labelOutsideIsError,
-                        T *dlogits) {
+                        int64_t vocabOffset, int64_t real,
+                        bool labelOutsideIsError, T *dlogits) {
   const T nan = T(std::numeric_limits<A>::quiet_NaN());
 #pragma omp parallel for schedule(static) if (detail::worthParallel(N * V))
   for (int64_t n = 0; n < N; ++n) {
@@ -96,7 +108,7 @@ void softmaxMinusOneHot(const T *logits, const int32_t *labels, const A *lse,
       continue;
     }
     const A l = lse[n], g = dloss[n];
-    const int64_t label = localColumn(labels[n], vocabOffset, V);
+    const int64_t label = localColumn(labels[n], vocabOffset, real);
     if (label < 0 && labelOutsideIsError) {
       std::fill(out, out + V, nan);
       continue;
@@ -104,7 +116,8 @@ void softmaxMinusOneHot(const T *logits, const int32_t *labels, const A *lse,
     // A 16-bit label column is computed whole in float, rounded once; read
     // its logit before softmaxTimes overwrites an aliased row.
     const A target = label >= 0 ? A(row[label]) : A(0);
-    softmaxTimes(row, l, g, out, V);
+    softmaxTimes(row, l, g, out, real);
+    std::fill(out + real, out + V, T(0.0f));
     if (label >= 0) {
       if constexpr (kIsHalf<T>)
         out[label] = T(detail::vexp(target - l) * g - g);
@@ -119,17 +132,18 @@ void softmaxMinusOneHot(const T *logits, const int32_t *labels, const A *lse,
 template <typename T>
 void crossEntropyForward(const T *logits, const int32_t *labels, int64_t N,
                          int64_t V, AccumulatorOf<T> *loss,
-                         AccumulatorOf<T> *lse) {
+                         AccumulatorOf<T> *lse, int64_t validVocab) {
   using A = AccumulatorOf<T>;
   const A nan = std::numeric_limits<A>::quiet_NaN();
+  const int64_t real = realColumns(validVocab, 0, V);
 #pragma omp parallel for schedule(static) if (detail::worthParallel(N * V))
   for (int64_t n = 0; n < N; ++n) {
     const T *row = logits + n * V;
-    const RowStats<A> st = rowStats(row, V);
+    const RowStats<A> st = rowStats(row, real);
     const A l = st.max + std::log(st.sumExp);
     if (lse)
       lse[n] = l;
-    const int64_t label = localColumn(labels[n], 0, V);
+    const int64_t label = localColumn(labels[n], 0, real);
     loss[n] = labels[n] == kIgnoredLabel ? A(0)
               : label >= 0               ? l - A(row[label])
                                          : nan;
@@ -140,21 +154,23 @@ template <typename T>
 void crossEntropyBackward(const T *logits, const int32_t *labels,
                           const AccumulatorOf<T> *lse,
                           const AccumulatorOf<T> *dloss, int64_t N, int64_t V,
-                          T *dlogits) {
+                          T *dlogits, int64_t validVocab) {
   softmaxMinusOneHot(logits, labels, lse, dloss, N, V, /*vocabOffset=*/0,
+                     realColumns(validVocab, 0, V),
                      /*labelOutsideIsError=*/true, dlogits);
 }
 
 template <typename T>
 void crossEntropyShardStats(const T *logitsLocal, const int32_t *labels,
                             int64_t N, int64_t Vl, int64_t vocabOffset,
-                            AccumulatorOf<T> *stats) {
+                            AccumulatorOf<T> *stats, int64_t validVocab) {
   using A = AccumulatorOf<T>;
+  const int64_t real = realColumns(validVocab, vocabOffset, Vl);
 #pragma omp parallel for schedule(static) if (detail::worthParallel(N * Vl))
   for (int64_t n = 0; n < N; ++n) {
     const T *row = logitsLocal + n * Vl;
-    const RowStats<A> st = rowStats(row, Vl);
-    const int64_t label = localColumn(labels[n], vocabOffset, Vl);
+    const RowStats<A> st = rowStats(row, real);
+    const int64_t label = localColumn(labels[n], vocabOffset, real);
     A *out = stats + n * kCrossEntropyStats;
     out[0] = st.max;
     out[1] = st.sumExp;
@@ -195,27 +211,28 @@ void crossEntropyBackwardShard(const T *logitsLocal, const int32_t *labels,
                                const AccumulatorOf<T> *lse,
                                const AccumulatorOf<T> *dloss, int64_t N,
                                int64_t Vl, int64_t vocabOffset,
-                               T *dlogitsLocal) {
+                               T *dlogitsLocal, int64_t validVocab) {
   softmaxMinusOneHot(logitsLocal, labels, lse, dloss, N, Vl, vocabOffset,
+                     realColumns(validVocab, vocabOffset, Vl),
                      /*labelOutsideIsError=*/false, dlogitsLocal);
 }
 
 #define STRATA_INSTANTIATE(T)                                                  \
   template void crossEntropyForward<T>(const T *, const int32_t *, int64_t,    \
                                        int64_t, AccumulatorOf<T> *,            \
-                                       AccumulatorOf<T> *);                    \
+                                       AccumulatorOf<T> *, int64_t);           \
   template void crossEntropyBackward<T>(                                       \
       const T *, const int32_t *, const AccumulatorOf<T> *,                    \
-      const AccumulatorOf<T> *, int64_t, int64_t, T *);                        \
+      const AccumulatorOf<T> *, int64_t, int64_t, T *, int64_t);               \
   template void crossEntropyShardStats<T>(const T *, const int32_t *, int64_t, \
                                           int64_t, int64_t,                    \
-                                          AccumulatorOf<T> *);                 \
+                                          AccumulatorOf<T> *, int64_t);        \
   template void crossEntropyCombineStats<T>(                                   \
       const AccumulatorOf<T> *, const int32_t *, int64_t, int64_t,             \
       AccumulatorOf<T> *, AccumulatorOf<T> *);                                 \
   template void crossEntropyBackwardShard<T>(                                  \
       const T *, const int32_t *, const AccumulatorOf<T> *,                    \
-      const AccumulatorOf<T> *, int64_t, int64_t, int64_t, T *);
+      const AccumulatorOf<T> *, int64_t, int64_t, int64_t, T *, int64_t);
 STRATA_FOR_EACH_ELEMENT_TYPE(STRATA_INSTANTIATE)
 #undef STRATA_INSTANTIATE
 

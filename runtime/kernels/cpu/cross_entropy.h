@@ -11,6 +11,12 @@
 // the forward. The kernels themselves never read out of bounds: a row with a
 // bad label gets a NaN loss and NaN gradients.
 //
+// Vocabulary padding: with |validVocab| < the vocabulary, the columns of
+// global ids >= validVocab (Megatron's padding rows) are outside the
+// softmax, as if their logits were -inf: they add nothing to the
+// log-sum-exp, their gradient is 0, and a label there is invalid. The
+// default, kNoVocabPadding, makes every column real.
+//
 // T = float, double, bf16 or f16. Losses, log-sum-exps, loss gradients and
 // the vocabulary-parallel statistics are AccumulatorOf<T> (f32 for bf16 and
 // f16 logits, as the dialect's f32 loss), and a 16-bit row's softmax is
@@ -36,6 +42,9 @@ namespace strata::runtime::cpu {
 /// The label of a row that counts for nothing.
 constexpr int32_t kIgnoredLabel = -1;
 
+/// validVocab of a vocabulary without padding.
+constexpr int64_t kNoVocabPadding = INT64_MAX;
+
 /// The rows of labels[N] that are not kIgnoredLabel.
 int64_t countedLabels(const int32_t *labels, int64_t N);
 
@@ -47,20 +56,23 @@ Status validateLabels(const int32_t *labels, int64_t N, int64_t V);
 /// For each row n < |N| of logits[N,V]:
 ///   lse[n]  = log sum_v exp(logits[n,v])   (computed as max + log sum exp),
 ///   loss[n] = lse[n] - logits[n, labels[n]]   (0 for an ignored row).
-/// |lse| may be null when no backward follows.
+/// |lse| may be null when no backward follows. Only columns v < |validVocab|
+/// count (the header's padding rule).
 template <typename T>
 void crossEntropyForward(const T *logits, const int32_t *labels, int64_t N,
                          int64_t V, AccumulatorOf<T> *loss,
-                         AccumulatorOf<T> *lse);
+                         AccumulatorOf<T> *lse,
+                         int64_t validVocab = kNoVocabPadding);
 
 /// dlogits[n,v] = (exp(logits[n,v] - lse[n]) - [v == labels[n]]) * dloss[n]
 /// (softmax minus one-hot, times the upstream gradient of loss[n]); 0 for an
-/// ignored row. Writes (does not accumulate); |dlogits| may alias |logits|.
+/// ignored row; 0 for the padding columns v >= |validVocab|. Writes (does
+/// not accumulate); |dlogits| may alias |logits|.
 template <typename T>
 void crossEntropyBackward(const T *logits, const int32_t *labels,
                           const AccumulatorOf<T> *lse,
                           const AccumulatorOf<T> *dloss, int64_t N, int64_t V,
-                          T *dlogits);
+                          T *dlogits, int64_t validVocab = kNoVocabPadding);
 
 /// Values per row of crossEntropyShardStats' output.
 constexpr int64_t kCrossEntropyStats = 3;
@@ -74,10 +86,13 @@ constexpr int64_t kCrossEntropyStats = 3;
 ///                rank contributes the target logit of a valid label).
 /// m and the sum are those of crossEntropyForward's log-sum-exp over a row
 /// of Vl columns. A label outside the shard is never used as an index.
+/// Padding columns (global id >= |validVocab|) are left out; a block of
+/// padding only has m = -inf and sum 0, which combine to nothing.
 template <typename T>
 void crossEntropyShardStats(const T *logitsLocal, const int32_t *labels,
                             int64_t N, int64_t Vl, int64_t vocabOffset,
-                            AccumulatorOf<T> *stats);
+                            AccumulatorOf<T> *stats,
+                            int64_t validVocab = kNoVocabPadding);
 
 /// Combines the statistics of all |tp| ranks. Layout of gathered[N, 3*tp]:
 /// row n is the concatenation, in rank order, of every rank's stats row n
@@ -104,13 +119,15 @@ void crossEntropyCombineStats(const AccumulatorOf<T> *gathered,
 /// all ranks concatenated along the vocabulary are the full gradient.
 /// Writes (does not accumulate); |dlogits_local| may alias |logits_local|. A
 /// label outside the shard subtracts nothing and is never used as an index;
-/// an ignored row is 0.
+/// an ignored row is 0, and so are the padding columns (global id >=
+/// |validVocab|).
 template <typename T>
 void crossEntropyBackwardShard(const T *logitsLocal, const int32_t *labels,
                                const AccumulatorOf<T> *lse,
                                const AccumulatorOf<T> *dloss, int64_t N,
                                int64_t Vl, int64_t vocabOffset,
-                               T *dlogitsLocal);
+                               T *dlogitsLocal,
+                               int64_t validVocab = kNoVocabPadding);
 
 } // namespace strata::runtime::cpu
 

@@ -197,7 +197,8 @@ struct ShardedCrossEntropy {
 template <typename T>
 ShardedCrossEntropy<T>
 runShards(const std::vector<T> &logits, const std::vector<int32_t> &labels,
-          const std::vector<T> &dloss, int64_t N, int64_t V, int64_t tp) {
+          const std::vector<T> &dloss, int64_t N, int64_t V, int64_t tp,
+          int64_t validVocab = kNoVocabPadding) {
   const int64_t Vl = V / tp, S = kCrossEntropyStats;
   ShardedCrossEntropy<T> res;
   res.gathered.assign(N * S * tp, T(NAN));
@@ -211,7 +212,7 @@ runShards(const std::vector<T> &logits, const std::vector<int32_t> &labels,
                   local[r].begin() + n * Vl);
     std::vector<T> stats(N * S, T(NAN));
     crossEntropyShardStats<T>(local[r].data(), labels.data(), N, Vl, r * Vl,
-                              stats.data());
+                              stats.data(), validVocab);
     for (int64_t n = 0; n < N; ++n) // all-gather along the last dimension
       std::copy_n(stats.begin() + n * S, S,
                   res.gathered.begin() + n * S * tp + r * S);
@@ -225,10 +226,12 @@ runShards(const std::vector<T> &logits, const std::vector<int32_t> &labels,
   for (int64_t r = 0; r < tp; ++r) {
     std::vector<T> dlocal(N * Vl, T(NAN));
     crossEntropyBackwardShard<T>(local[r].data(), labels.data(), res.lse.data(),
-                                 dloss.data(), N, Vl, r * Vl, dlocal.data());
+                                 dloss.data(), N, Vl, r * Vl, dlocal.data(),
+                                 validVocab);
     // In place over the logits block gives the same bits.
     crossEntropyBackwardShard<T>(local[r].data(), labels.data(), res.lse.data(),
-                                 dloss.data(), N, Vl, r * Vl, local[r].data());
+                                 dloss.data(), N, Vl, r * Vl, local[r].data(),
+                                 validVocab);
     EXPECT_TRUE(bitwiseEqual(local[r], dlocal)) << "rank " << r;
     for (int64_t n = 0; n < N; ++n)
       std::copy_n(dlocal.begin() + n * Vl, Vl,
@@ -370,6 +373,112 @@ TEST(CrossEntropyKernelTest, ShardIgnoresLabelsOutsideWithoutOutOfBounds) {
           labels[n] == kIgnoredLabel ? 0.0f : softmax - (hit ? 1.0f : 0.0f);
       EXPECT_NEAR(got, expected, 1e-6f) << "row " << n << " column " << v;
     }
+}
+
+//===----------------------------------------------------------------------===//
+// Vocabulary padding
+//===----------------------------------------------------------------------===//
+
+/// N rows of a vocabulary of V real ids padded to Vp columns whose padding
+/// logits are large (+30: unmasked, they would take nearly all the mass),
+/// and the same rows without the padding.
+struct PaddedCase {
+  static constexpr int64_t N = 6, V = 10, Vp = 16;
+  std::vector<double> padded, compact;
+  std::vector<int32_t> labels = {0, 9, 3, kIgnoredLabel, 5, 7};
+  PaddedCase() {
+    compact = randomVector(N * V, 77, -4.0, 4.0);
+    padded.assign(N * Vp, 30.0);
+    for (int64_t n = 0; n < N; ++n)
+      std::copy_n(compact.begin() + n * V, V, padded.begin() + n * Vp);
+  }
+};
+
+TEST(CrossEntropyKernelTest, PaddingColumnsTakeNoMass) {
+  const PaddedCase c;
+  const int64_t N = c.N, V = c.V, Vp = c.Vp;
+  const auto padded = convert<float>(c.padded), compact = convert<float>(c.compact);
+  std::vector<float> loss(N), lse(N), lossC(N), lseC(N);
+  crossEntropyForward<float>(padded.data(), c.labels.data(), N, Vp, loss.data(),
+                             lse.data(), V);
+  crossEntropyForward<float>(compact.data(), c.labels.data(), N, V,
+                             lossC.data(), lseC.data());
+  // The same reduction over the same values: the same bits.
+  EXPECT_TRUE(bitwiseEqual(loss, lossC));
+  EXPECT_TRUE(bitwiseEqual(lse, lseC));
+  // And the softmax over the V real columns, in double.
+  std::vector<int32_t> counted = c.labels;
+  counted[3] = 0;
+  const auto expected = referenceLoss(c.compact, counted, N, V);
+  for (int64_t n = 0; n < N; ++n)
+    if (n != 3)
+      EXPECT_NEAR(loss[n], expected[n], 1e-5) << "row " << n;
+
+  const std::vector<float> dloss(N, 0.5f);
+  std::vector<float> grad(N * Vp, NAN), gradC(N * V, NAN);
+  crossEntropyBackward<float>(padded.data(), c.labels.data(), lse.data(),
+                              dloss.data(), N, Vp, grad.data(), V);
+  crossEntropyBackward<float>(compact.data(), c.labels.data(), lseC.data(),
+                              dloss.data(), N, V, gradC.data());
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t v = 0; v < Vp; ++v)
+      if (v < V)
+        EXPECT_EQ(grad[n * Vp + v], gradC[n * V + v]) << n << "," << v;
+      else
+        EXPECT_EQ(grad[n * Vp + v], 0.0f) << "padding " << n << "," << v;
+}
+
+TEST(CrossEntropyKernelTest, PaddedShardsCombineToTheRealVocabulary) {
+  // tp 4 over 16 columns: the last block [12, 16) is all padding.
+  const PaddedCase c;
+  const int64_t N = c.N, V = c.V, Vp = c.Vp;
+  const std::vector<double> dloss = randomVector(N, 78);
+  std::vector<double> lossC(N), lseC(N), gradC(N * V);
+  crossEntropyForward<double>(c.compact.data(), c.labels.data(), N, V,
+                              lossC.data(), lseC.data());
+  crossEntropyBackward<double>(c.compact.data(), c.labels.data(), lseC.data(),
+                               dloss.data(), N, V, gradC.data());
+  for (int64_t tp : {1, 2, 4}) {
+    SCOPED_TRACE("tp=" + std::to_string(tp));
+    const auto got = runShards(c.padded, c.labels, dloss, N, Vp, tp, V);
+    EXPECT_LT(relativeError(got.loss, lossC), 1e-12);
+    EXPECT_LT(relativeError(got.lse, lseC), 1e-12);
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t v = 0; v < Vp; ++v)
+        if (v < V)
+          EXPECT_NEAR(got.dlogits[n * Vp + v], gradC[n * V + v], 1e-12);
+        else
+          EXPECT_EQ(got.dlogits[n * Vp + v], 0.0) << "padding " << n << "," << v;
+  }
+  // The all-padding block's statistics weigh nothing.
+  const auto four = runShards(c.padded, c.labels, dloss, N, Vp, 4, V);
+  const int64_t S = kCrossEntropyStats;
+  for (int64_t n = 0; n < N; ++n) {
+    const double *st = four.gathered.data() + n * S * 4 + 3 * S;
+    EXPECT_EQ(st[0], -std::numeric_limits<double>::infinity());
+    EXPECT_EQ(st[1], 0.0);
+    EXPECT_EQ(st[2], 0.0);
+  }
+}
+
+TEST(CrossEntropyKernelTest, LabelInThePaddingIsInvalid) {
+  const std::vector<int32_t> labels = {2, 12};
+  Status status = validateLabels(labels.data(), 2, /*V=*/10);
+  EXPECT_NE(status.toString().find("label 12 at position 1 is outside the "
+                                   "vocabulary [0, 10)"),
+            std::string::npos)
+      << status.toString();
+  const PaddedCase c;
+  const auto padded = convert<float>(c.padded);
+  std::vector<float> loss(2), lse(2), grad(2 * c.Vp);
+  const std::vector<float> dloss(2, 1.0f);
+  crossEntropyForward<float>(padded.data(), labels.data(), 2, c.Vp, loss.data(),
+                             lse.data(), c.V);
+  EXPECT_FALSE(std::isnan(loss[0]));
+  EXPECT_TRUE(std::isnan(loss[1]));
+  crossEntropyBackward<float>(padded.data(), labels.data(), lse.data(),
+                              dloss.data(), 2, c.Vp, grad.data(), c.V);
+  EXPECT_TRUE(std::isnan(grad[c.Vp]));
 }
 
 } // namespace

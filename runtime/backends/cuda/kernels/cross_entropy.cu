@@ -88,15 +88,26 @@ template <typename T> __device__ void zeroRow(int64_t vocab, T *out) {
     out[v] = store<T>(0.0f);
 }
 
-/// out[v] = (exp(row[v] - lse) - [v == label]) * g for v < vocab (label -1:
-/// no column subtracts), or NaN everywhere when !|valid|. Each thread reads
-/// an element before it writes it: |out| may alias |row|.
+/// The real (not padding) columns of a block of |vocab| columns starting at
+/// global column |vocabOffset|: those below |validVocab|.
+__device__ __forceinline__ int64_t realColumns(int64_t validVocab,
+                                               int64_t vocabOffset,
+                                               int64_t vocab) {
+  return max(int64_t(0), min(validVocab - vocabOffset, vocab));
+}
+
+/// out[v] = (exp(row[v] - lse) - [v == label]) * g for v < real (label -1:
+/// no column subtracts) and 0 for the padding [real, vocab), or NaN
+/// everywhere when !|valid|. Each thread reads an element before it writes
+/// it: |out| may alias |row|.
 template <typename T>
 __device__ void writeRowGradient(const T *row, float lse, float g,
-                                 int64_t label, bool valid, int64_t vocab,
-                                 T *out) {
+                                 int64_t label, bool valid, int64_t real,
+                                 int64_t vocab, T *out) {
   for (int64_t v = threadIdx.x; v < vocab; v += blockDim.x) {
-    const float d = expf(load(row[v]) - lse) * g - (v == label ? g : 0.0f);
+    const float d = v < real ? expf(load(row[v]) - lse) * g -
+                                   (v == label ? g : 0.0f)
+                             : 0.0f;
     out[v] = store<T>(valid ? d : CUDART_NAN_F);
   }
 }
@@ -104,17 +115,18 @@ __device__ void writeRowGradient(const T *row, float lse, float g,
 template <typename T>
 __global__ void __launch_bounds__(kRowThreads)
     rowsKernel(const T *logits, const int32_t *labels, int64_t vocab,
-               float *loss, float *lse) {
+               int64_t validVocab, float *loss, float *lse) {
   const int64_t n = blockIdx.x;
   const T *row = logits + n * vocab;
-  const float l = rowLogSumExp(row, vocab);
+  const int64_t real = realColumns(validVocab, 0, vocab);
+  const float l = rowLogSumExp(row, real);
   if (threadIdx.x == 0) {
     if (lse)
       lse[n] = l;
     const int32_t label = labels[n];
-    loss[n] = label == kIgnoredLabel              ? 0.0f
-              : label >= 0 && label < vocab ? l - load(row[label])
-                                            : CUDART_NAN_F;
+    loss[n] = label == kIgnoredLabel            ? 0.0f
+              : label >= 0 && label < real ? l - load(row[label])
+                                           : CUDART_NAN_F;
   }
 }
 
@@ -134,38 +146,41 @@ template <typename T>
 __global__ void __launch_bounds__(kRowThreads)
     backwardKernel(const T *logits, const int32_t *labels, const float *dloss,
                    const float *scale, LossReduction reduction, int64_t vocab,
-                   T *dlogits) {
+                   int64_t validVocab, T *dlogits) {
   const int64_t n = blockIdx.x;
   if (labels[n] == kIgnoredLabel) {
     zeroRow(vocab, dlogits + n * vocab);
     return;
   }
   const T *row = logits + n * vocab;
+  const int64_t real = realColumns(validVocab, 0, vocab);
   // Every thread's reads for the log-sum-exp end at its reductions'
   // barriers, before any thread writes the (possibly aliased) row.
-  const float l = rowLogSumExp(row, vocab);
+  const float l = rowLogSumExp(row, real);
   const float g = rowLossGradient(dloss, scale, reduction, n);
   const int32_t label = labels[n];
-  const bool valid = label >= 0 && label < vocab;
-  writeRowGradient(row, l, g, valid ? int64_t(label) : -1, valid, vocab,
+  const bool valid = label >= 0 && label < real;
+  writeRowGradient(row, l, g, valid ? int64_t(label) : -1, valid, real, vocab,
                    dlogits + n * vocab);
 }
 
 template <typename T>
 __global__ void __launch_bounds__(kRowThreads)
     shardStatsKernel(const T *logits, const int32_t *labels, int64_t vocab,
-                     int64_t vocabOffset, int64_t vocabTotal, float *stats) {
+                     int64_t vocabOffset, int64_t validVocab, float *stats) {
   const int64_t n = blockIdx.x;
   const T *row = logits + n * vocab;
-  const float m = rowMax(row, vocab);
-  const float s = rowSumExp(row, vocab, m);
+  // A block of padding only has max -inf and sum 0: it weighs nothing.
+  const int64_t real = realColumns(validVocab, vocabOffset, vocab);
+  const float m = rowMax(row, real);
+  const float s = rowSumExp(row, real, m);
   if (threadIdx.x == 0) {
     const int32_t label = labels[n];
     const int64_t column = int64_t(label) - vocabOffset;
     float target = 0.0f;
-    if (label != kIgnoredLabel && (label < 0 || label >= vocabTotal))
+    if (label != kIgnoredLabel && (label < 0 || label >= validVocab))
       target = CUDART_NAN_F;
-    else if (column >= 0 && column < vocab)
+    else if (column >= 0 && column < real)
       target = load(row[column]);
     float *out = stats + n * 3;
     out[0] = m;
@@ -200,7 +215,7 @@ __global__ void __launch_bounds__(kRowThreads)
     backwardShardKernel(const T *logits, const int32_t *labels,
                         const float *lse, const float *dloss,
                         const float *scale, LossReduction reduction,
-                        int64_t vocab, int64_t vocabOffset, int64_t vocabTotal,
+                        int64_t vocab, int64_t vocabOffset, int64_t validVocab,
                         T *dlogits) {
   const int64_t n = blockIdx.x;
   const int32_t label = labels[n];
@@ -208,23 +223,24 @@ __global__ void __launch_bounds__(kRowThreads)
     zeroRow(vocab, dlogits + n * vocab);
     return;
   }
+  const int64_t real = realColumns(validVocab, vocabOffset, vocab);
   const int64_t column = int64_t(label) - vocabOffset;
-  const bool inBlock = column >= 0 && column < vocab;
+  const bool inBlock = column >= 0 && column < real;
   writeRowGradient(logits + n * vocab, lse[n],
                    rowLossGradient(dloss, scale, reduction, n),
-                   inBlock ? column : -1, label >= 0 && label < vocabTotal,
-                   vocab, dlogits + n * vocab);
+                   inBlock ? column : -1, label >= 0 && label < validVocab,
+                   real, vocab, dlogits + n * vocab);
 }
 
 } // namespace
 
 template <typename T>
 void crossEntropyRows(const T *logits, const int32_t *labels, int64_t rows,
-                      int64_t vocab, float *loss, float *lse,
-                      cudaStream_t stream) {
+                      int64_t vocab, int64_t validVocab, float *loss,
+                      float *lse, cudaStream_t stream) {
   if (rows > 0)
-    rowsKernel<<<unsigned(rows), kRowThreads, 0, stream>>>(logits, labels,
-                                                           vocab, loss, lse);
+    rowsKernel<<<unsigned(rows), kRowThreads, 0, stream>>>(
+        logits, labels, vocab, validVocab, loss, lse);
 }
 
 void reduceLoss(const float *rowLoss, const int32_t *labels, int64_t rows,
@@ -246,23 +262,23 @@ void launchLossGradientScale(const float *dloss, const int32_t *labels,
 template <typename T>
 void crossEntropyBackward(const T *logits, const int32_t *labels,
                           const float *dloss, LossReduction reduction,
-                          int64_t rows, int64_t vocab, float *scale,
-                          T *dlogits, cudaStream_t stream) {
+                          int64_t rows, int64_t vocab, int64_t validVocab,
+                          float *scale, T *dlogits, cudaStream_t stream) {
   if (rows == 0)
     return;
   launchLossGradientScale(dloss, labels, rows, reduction, scale, stream);
   backwardKernel<<<unsigned(rows), kRowThreads, 0, stream>>>(
-      logits, labels, dloss, scale, reduction, vocab, dlogits);
+      logits, labels, dloss, scale, reduction, vocab, validVocab, dlogits);
 }
 
 template <typename T>
 void crossEntropyShardStats(const T *logits, const int32_t *labels,
                             int64_t rows, int64_t vocab, int64_t vocabOffset,
-                            int64_t vocabTotal, float *stats,
+                            int64_t validVocab, float *stats,
                             cudaStream_t stream) {
   if (rows > 0)
     shardStatsKernel<<<unsigned(rows), kRowThreads, 0, stream>>>(
-        logits, labels, vocab, vocabOffset, vocabTotal, stats);
+        logits, labels, vocab, vocabOffset, validVocab, stats);
 }
 
 void crossEntropyCombineStats(const float *gathered, const int32_t *labels,
@@ -278,22 +294,23 @@ void crossEntropyBackwardShard(const T *logits, const int32_t *labels,
                                const float *lse, const float *dloss,
                                LossReduction reduction, int64_t rows,
                                int64_t vocab, int64_t vocabOffset,
-                               int64_t vocabTotal, float *scale, T *dlogits,
+                               int64_t validVocab, float *scale, T *dlogits,
                                cudaStream_t stream) {
   if (rows == 0)
     return;
   launchLossGradientScale(dloss, labels, rows, reduction, scale, stream);
   backwardShardKernel<<<unsigned(rows), kRowThreads, 0, stream>>>(
       logits, labels, lse, dloss, scale, reduction, vocab, vocabOffset,
-      vocabTotal, dlogits);
+      validVocab, dlogits);
 }
 
 #define STRATA_INSTANTIATE(T)                                                  \
   template void crossEntropyRows<T>(const T *, const int32_t *, int64_t,       \
-                                    int64_t, float *, float *, cudaStream_t);  \
+                                    int64_t, int64_t, float *, float *,        \
+                                    cudaStream_t);                             \
   template void crossEntropyBackward<T>(                                       \
       const T *, const int32_t *, const float *, LossReduction, int64_t,       \
-      int64_t, float *, T *, cudaStream_t);                                    \
+      int64_t, int64_t, float *, T *, cudaStream_t);                           \
   template void crossEntropyShardStats<T>(const T *, const int32_t *, int64_t, \
                                           int64_t, int64_t, int64_t, float *,  \
                                           cudaStream_t);                       \

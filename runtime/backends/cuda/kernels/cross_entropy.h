@@ -19,6 +19,11 @@
 // NaN gradient row, where the CPU backend reports an error before running.
 // No kernel ever indexes with such a label.
 //
+// Vocabulary padding: the columns of global ids >= |validVocab| are outside
+// the softmax (as if -inf: nothing in the log-sum-exp, gradient 0) and no
+// label may be there (NaN as for a label past the vocabulary); without
+// padding |validVocab| is the whole vocabulary (CrossEntropyShape).
+//
 // Every launcher queues on |stream|; |rows| may be 0 (nothing is queued).
 //
 //===----------------------------------------------------------------------===//
@@ -38,12 +43,12 @@ enum class LossReduction : int { None = 0, Mean = 1, Sum = 2 };
 /// counted by Mean), as runtime/kernels/cpu/cross_entropy.h says.
 ///
 /// Per row n of logits[rows, vocab]: loss[n] = lse[n] - logits[n, labels[n]]
-/// (0 for an ignored row, NaN for a label outside [0, vocab)); |lse| may be
-/// null.
+/// over the columns below |validVocab| (0 for an ignored row, NaN for a
+/// label outside [0, validVocab)); |lse| may be null.
 template <typename T>
 void crossEntropyRows(const T *logits, const int32_t *labels, int64_t rows,
-                      int64_t vocab, float *loss, float *lse,
-                      cudaStream_t stream);
+                      int64_t vocab, int64_t validVocab, float *loss,
+                      float *lse, cudaStream_t stream);
 
 /// out[0] = the sum of rowLoss[0, rows) (Sum) or that sum / the rows whose
 /// label is not ignored (Mean; 0 when none is), accumulated in double in a
@@ -56,22 +61,24 @@ void reduceLoss(const float *rowLoss, const int32_t *labels, int64_t rows,
 ///   dlogits[n, v] = (exp(logits[n, v] - lse[n]) - [v == labels[n]]) * g[n]
 /// with g[n] = dloss[n] (None), dloss[0] / counted rows (Mean) or dloss[0]
 /// (Sum), computed into |scale| (one float of device workspace); an ignored
-/// row is 0. |dlogits| may alias |logits|.
+/// row is 0, and so are the padding columns v >= |validVocab|. |dlogits|
+/// may alias |logits|.
 template <typename T>
 void crossEntropyBackward(const T *logits, const int32_t *labels,
                           const float *dloss, LossReduction reduction,
-                          int64_t rows, int64_t vocab, float *scale,
-                          T *dlogits, cudaStream_t stream);
+                          int64_t rows, int64_t vocab, int64_t validVocab,
+                          float *scale, T *dlogits, cudaStream_t stream);
 
 /// VocabParallelStats over this rank's block logits[rows, vocab] of the
-/// vocabulary columns [vocabOffset, vocabOffset + vocab) of vocabTotal:
-/// stats[n] = {max, sum exp(x - max), the label's logit when this block
+/// vocabulary columns [vocabOffset, vocabOffset + vocab), of which those
+/// below |validVocab| are real: stats[n] = {max, sum exp(x - max) over the
+/// real columns (-inf, 0 for none), the label's logit when this block
 /// holds it, else 0}; NaN for the target of a label outside
-/// [0, vocabTotal) other than -1, so the combined loss is NaN.
+/// [0, validVocab) other than -1, so the combined loss is NaN.
 template <typename T>
 void crossEntropyShardStats(const T *logits, const int32_t *labels,
                             int64_t rows, int64_t vocab, int64_t vocabOffset,
-                            int64_t vocabTotal, float *stats,
+                            int64_t validVocab, float *stats,
                             cudaStream_t stream);
 
 /// VocabParallelLoss: gathered[rows, 3 * ranks] (every rank's stats, in
@@ -84,15 +91,16 @@ void crossEntropyCombineStats(const float *gathered, const int32_t *labels,
 
 /// VocabParallelCrossEntropyGrad: this rank's block of the gradient, with
 /// the full row's |lse|; the label's column subtracts g[n] only in the
-/// block that holds it; a label outside [0, vocabTotal) gives a NaN row, an
-/// ignored one a zero row. |scale| is one float of device workspace (as
-/// crossEntropyBackward's). |dlogits| may alias |logits|.
+/// block that holds it; a label outside [0, validVocab) gives a NaN row, an
+/// ignored one a zero row; padding columns (global id >= validVocab) are 0.
+/// |scale| is one float of device workspace (as crossEntropyBackward's).
+/// |dlogits| may alias |logits|.
 template <typename T>
 void crossEntropyBackwardShard(const T *logits, const int32_t *labels,
                                const float *lse, const float *dloss,
                                LossReduction reduction, int64_t rows,
                                int64_t vocab, int64_t vocabOffset,
-                               int64_t vocabTotal, float *scale, T *dlogits,
+                               int64_t validVocab, float *scale, T *dlogits,
                                cudaStream_t stream);
 
 } // namespace strata::runtime::cuda::kernels
