@@ -6,8 +6,10 @@ is a function of a dict of parameter tensors named exactly as the Hugging Face c
 them (GPT-2 without the `transformer.` prefix), so checkpoints, gradients and optimizer updates
 all key on those names. Dropout is 0 everywhere.
 
-The vocabulary `vocab` is the padded one (the rows of the embedding); logits and the softmax of
-the loss run over all rows, as Megatron does. The loss is the mean next-token cross-entropy over
+The vocabulary `vocab` is the rows of the embedding; logits and the softmax of the loss run over
+all rows, as Megatron does. Strata instead leaves a padded vocabulary's padding rows out of the
+softmax (docs/model-description.md, "Vocabulary"), so a padded Strata model is compared with a
+reference of its real vocabulary (tests/e2e/vocab_padding.py); the unpadded models are the same. The loss is the mean next-token cross-entropy over
 every position; a Batch with explicit labels ignores those that are -1.
 
 Prompt learning (prompt tuning, p-tuning, LoRA; docs/prompt-learning.md) lives in

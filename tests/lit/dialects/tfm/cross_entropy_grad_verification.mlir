@@ -103,3 +103,11 @@ func.func @loss_grad_element_type(%logits: tensor<2x3x11xf32>, %labels: tensor<2
   %0 = tfm.cross_entropy_grad mean %logits, %labels, %dloss : tensor<2x3x11xf32>, tensor<2x3xi32>, tensor<f64>
   return
 }
+
+// -----
+
+func.func @valid_vocab_past_the_logits(%logits: tensor<4x16x128xf32>, %labels: tensor<4x16xi32>, %dloss: tensor<f32>) {
+  // expected-error @+1 {{'tfm.cross_entropy_grad' op expected valid_vocab at most the vocabulary of 128 logits, got 200}}
+  %0 = tfm.cross_entropy_grad mean %logits, %labels, %dloss valid_vocab 200 : tensor<4x16x128xf32>, tensor<4x16xi32>, tensor<f32>
+  return
+}

@@ -91,3 +91,19 @@ func.func @none_wrong_shape(%logits: tensor<4x16x128xf32>, %labels: tensor<4x16x
   %0 = tfm.cross_entropy none %logits, %labels : tensor<4x16x128xf32>, tensor<4x16xi32> -> tensor<16x4xf32>
   return
 }
+
+// -----
+
+func.func @valid_vocab_past_the_logits(%logits: tensor<4x16x128xf32>, %labels: tensor<4x16xi32>) {
+  // expected-error @+1 {{'tfm.cross_entropy' op expected valid_vocab at most the vocabulary of 128 logits, got 129}}
+  %0 = tfm.cross_entropy mean %logits, %labels valid_vocab 129 : tensor<4x16x128xf32>, tensor<4x16xi32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @valid_vocab_zero(%logits: tensor<4x16x128xf32>, %labels: tensor<4x16xi32>) {
+  // expected-error @+1 {{'tfm.cross_entropy' op expected a positive valid_vocab, got 0}}
+  %0 = tfm.cross_entropy mean %logits, %labels valid_vocab 0 : tensor<4x16x128xf32>, tensor<4x16xi32> -> tensor<f32>
+  return
+}

@@ -473,6 +473,17 @@ func.func @cross_entropy(%logits: tensor<4x16x128xbf16>, %labels: tensor<4x16xi3
 
 // -----
 
+// A vocabulary of 100 tokens padded to 128 columns: valid_vocab round-trips.
+
+// CHECK-LABEL: func.func @cross_entropy_padded(
+// CHECK:         tfm.cross_entropy mean %{{.*}}, %{{.*}} valid_vocab 100 : tensor<4x16x128xbf16>, tensor<4x16xi32> -> tensor<f32>
+func.func @cross_entropy_padded(%logits: tensor<4x16x128xbf16>, %labels: tensor<4x16xi32>) -> tensor<f32> {
+  %mean = tfm.cross_entropy mean %logits, %labels valid_vocab 100 : tensor<4x16x128xbf16>, tensor<4x16xi32> -> tensor<f32>
+  return %mean : tensor<f32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @cross_entropy_dynamic(
 // CHECK-SAME:    %[[L:.*]]: tensor<?x?x128xf16>
 // CHECK-SAME:    %[[Y:.*]]: tensor<?x?xi64>

@@ -80,3 +80,11 @@ func.func @reduce() {
   %1 = tfm.grad_norm of [@w] plus %0(tensor<f32>) : tensor<f32>
   return
 }
+
+// -----
+
+func.func @stats_valid_vocab_negative(%logits: tensor<2x8x106xf32>, %labels: tensor<2x8xi32>) {
+  // expected-error @+1 {{'tfm.vocab_parallel_stats' op expected a positive valid_vocab, got -3}}
+  %0 = tfm.vocab_parallel_stats %logits, %labels shard "tp" valid_vocab -3 : tensor<2x8x106xf32>, tensor<2x8xi32> -> tensor<2x8x3xf32>
+  return
+}

@@ -245,6 +245,15 @@ func.func @cross_entropy_grad(%logits: tensor<4x16x128xbf16>, %labels: tensor<4x
 
 // -----
 
+// CHECK-LABEL: func.func @cross_entropy_grad_padded(
+// CHECK:         tfm.cross_entropy_grad mean %{{.*}}, %{{.*}}, %{{.*}} valid_vocab 100 : tensor<4x16x128xbf16>, tensor<4x16xi32>, tensor<f32>
+func.func @cross_entropy_grad_padded(%logits: tensor<4x16x128xbf16>, %labels: tensor<4x16xi32>, %g: tensor<f32>) -> tensor<4x16x128xbf16> {
+  %mean = tfm.cross_entropy_grad mean %logits, %labels, %g valid_vocab 100 : tensor<4x16x128xbf16>, tensor<4x16xi32>, tensor<f32>
+  return %mean : tensor<4x16x128xbf16>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @cross_entropy_grad_dynamic(
 // CHECK-SAME:    %[[L:.*]]: tensor<?x?x128xf64>
 // CHECK-SAME:    %[[Y:.*]]: tensor<?x?xi64>
