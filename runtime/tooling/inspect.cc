@@ -94,6 +94,9 @@ void printArtifactSummary(const LoadedArtifact &loaded, std::ostream &os) {
      << "\n";
   os << "  model family   "
      << artifact::EnumNameModelFamily(root.model_family()) << "\n";
+  if (root.vocab_size() > 0)
+    os << "  vocabulary     " << root.vocab_size()
+       << " tokens (padded: the rest of the rows)\n";
   if (const std::string mesh = meshText(root); !mesh.empty())
     os << "  mesh           " << mesh << "\n";
   if (root.prompt_tasks() && root.prompt_tasks()->size()) {
