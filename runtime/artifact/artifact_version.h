@@ -52,7 +52,12 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // prompt_tables function (Function.result_names: each task's table), whose
 // results checkpoints carry, and an inference artifact's tables as
 // parameters instead of the encoders; Artifact.lora_merge (--merge-lora).
-inline constexpr uint16_t kArtifactVersionMinor = 13;
+// 0.14: paged KV caches (strata-compile --kv-block-size): CacheWrite's and
+// CachedAttention's optional last operand, a block table [B, W] i32, over
+// KVCache buffers [blocks, block_size, groups, head_dim]; Input buffers
+// named by their argument's tfm.name (prefill.block_table), by which the
+// runtime finds optional arguments.
+inline constexpr uint16_t kArtifactVersionMinor = 14;
 
 } // namespace strata::runtime
 

@@ -54,6 +54,12 @@ kernels::AttentionDims attentionDims(const Args<T> &a) {
   dims.headDim = s.headDim;
   dims.valueDim = s.valueDim;
   dims.keyRows = s.keyBatchStride > 0 ? s.keyBatchStride : s.keySeq;
+  if (s.blockSize > 0) { // paged: the table is CachedAttention's operand 4
+    dims.blockTable = a.ids(4);
+    dims.blockSize = s.blockSize;
+    dims.numBlocks = s.numBlocks;
+    dims.tableWidth = s.tableWidth;
+  }
   dims.scale = float(s.scale);
   dims.causal = s.causal;
   dims.maskHeads = s.maskHeads > 0 ? s.maskHeads : s.queryHeads;
@@ -157,7 +163,8 @@ Status attention(const KernelDescriptor &p, const KernelRunContext &c,
   return a.launched();
 }
 
-/// CachedAttention: each query attends the cache positions up to its own.
+/// CachedAttention: each query attends the cache positions up to its own
+/// (through the block table, operand 4, when the cache is paged).
 template <typename T>
 Status cachedAttention(const KernelDescriptor &p, const KernelRunContext &c,
                        cudaStream_t stream) {

@@ -186,8 +186,24 @@ __global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm)
       badPosition = position < 0 || position >= p.keySeq;
       keyEnd = badPosition ? 0 : position + 1;
     }
+    if (p.blockTable && keyEnd > 0) {
+      // Every block the row reads must be in the pool (the CPU refuses
+      // the call; here the row becomes NaN).
+      bool badEntry = false;
+      for (int64_t w = lane(); w <= (keyEnd - 1) / p.blockSize;
+           w += kWarpSize) {
+        const int32_t entry = p.blockTable[r.b * p.tableWidth + w];
+        badEntry |= entry < 0 || entry >= p.numBlocks;
+      }
+      if (__any_sync(kFullWarp, badEntry)) {
+        badPosition = true;
+        keyEnd = 0;
+      }
+    }
+    // Unpaged: the row's keys are contiguous from its first.
     const T *kRows = k + kOffset(p, r.b, 0, r.g);
     const T *vRows = v + vOffset(p, r.b, 0, r.g);
+    const bool paged = p.blockTable != nullptr;
     float m = -CUDART_INF_F, l = 0.0f;
     LaneRow<N> o;
     o.zero();
@@ -195,8 +211,9 @@ __global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm)
       const int n = int(minI64(kTile, keyEnd - t0));
       const bool mine = lane() < n;
       const int64_t t = t0 + lane();
-      const float z =
-          mine ? p.scale * dot(qRow, kRows + t * ldk, D) : -CUDART_INF_F;
+      const T *kRow =
+          paged ? k + (mine ? kOffset(p, r.b, t, r.g) : 0) : kRows + t * ldk;
+      const float z = mine ? p.scale * dot(qRow, kRow, D) : -CUDART_INF_F;
       const float mNew = fmaxf(m, warpReduce(z, MaxOp()));
       const float prob = mine ? expf(z - mNew) : 0.0f;
       const float alpha = expf(m - mNew); // 0 on the first tile (m = -inf)
@@ -209,7 +226,9 @@ __global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm)
         weight *= dropoutMultiplier(p, maskRowIndex(p, r.b, r.h, r.s) + t);
       o.scale(alpha);
       for (int j = 0; j < n; ++j)
-        o.addScaled(__shfl_sync(kFullWarp, weight, j), vRows + (t0 + j) * ldv,
+        o.addScaled(__shfl_sync(kFullWarp, weight, j),
+                    paged ? v + vOffset(p, r.b, t0 + j, r.g)
+                          : vRows + (t0 + j) * ldv,
                     E);
     }
     T *outRow = out + oOffset(p, r.b, r.s, r.h);

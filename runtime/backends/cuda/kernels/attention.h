@@ -64,6 +64,12 @@ struct AttentionDims {
   /// Dropout (philox_core.h): the stream (the context's seed, rngBase +
   /// rngStream), the threshold (0: no dropout) and the kept multiplier.
   cpu::DropoutDraw dropout;
+  /// A paged cache (the forward with positions only; null: not paged): k
+  /// and v are pools [numBlocks, blockSize, G, D] and key t of batch b is
+  /// row t % blockSize of block blockTable[b * tableWidth + t / blockSize]
+  /// (device memory); keySeq = tableWidth * blockSize, keyRows unused.
+  const int32_t *blockTable = nullptr;
+  int64_t blockSize = 0, numBlocks = 0, tableWidth = 0;
 };
 
 /// The forward: for each query row (b, s, h), over the keys t it attends
@@ -73,7 +79,9 @@ struct AttentionDims {
 ///   out[b,s,h,e] = sum_t dropout(exp(z_t - lse)) v[b,t,g,e];
 /// a row attending no key gets out = 0 and lse = -inf. A position outside
 /// [0, T) (which the CPU backend rejects before running) gives its row NaN
-/// in out and lse; no key outside the cache is read.
+/// in out and lse; no key outside the cache is read. So does, for a paged
+/// cache, a block table entry outside [0, numBlocks) among the blocks the
+/// row reads.
 template <typename T>
 void attentionForward(const AttentionDims &dims, const T *q, const T *k,
                       const T *v, const int32_t *positions, T *out, float *lse,

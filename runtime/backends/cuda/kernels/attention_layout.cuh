@@ -34,13 +34,23 @@ __device__ __forceinline__ int64_t oOffset(const AttentionDims &p, int64_t b,
                                            int64_t s, int64_t h) {
   return ((b * p.querySeq + s) * p.queryHeads + h) * p.valueDim;
 }
+/// The row of k and v holding key t of batch b: through the block table
+/// when the cache is paged (the entry checked by the caller).
+__device__ __forceinline__ int64_t keyRow(const AttentionDims &p, int64_t b,
+                                          int64_t t) {
+  if (!p.blockTable)
+    return b * p.keyRows + t;
+  return int64_t(p.blockTable[b * p.tableWidth + t / p.blockSize]) *
+             p.blockSize +
+         t % p.blockSize;
+}
 __device__ __forceinline__ int64_t kOffset(const AttentionDims &p, int64_t b,
                                            int64_t t, int64_t g) {
-  return ((b * p.keyRows + t) * p.kvHeads + g) * p.headDim;
+  return (keyRow(p, b, t) * p.kvHeads + g) * p.headDim;
 }
 __device__ __forceinline__ int64_t vOffset(const AttentionDims &p, int64_t b,
                                            int64_t t, int64_t g) {
-  return ((b * p.keyRows + t) * p.kvHeads + g) * p.valueDim;
+  return (keyRow(p, b, t) * p.kvHeads + g) * p.valueDim;
 }
 
 /// Keys query row s attends without positions: [0, keyLimit).
