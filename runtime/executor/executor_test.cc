@@ -461,12 +461,13 @@ TEST(ExecutorTest, PagedTableEntriesOutsideThePoolAreRejectedBeforeAnyWrite) {
             std::string::npos)
       << status.message();
   EXPECT_TRUE(executor.read(0).value().bitwiseEquals(before));
-  // The table is fine now: row 1's key lands in block 2, row 0, and
-  // attention reads it back through the table.
+  // The table is fine now: row 0's key (position 1) lands in block 0, row
+  // 1 of the pool's rows [block * 2 + position % 2]; row 1's (position 2)
+  // in block 2, pool row 4. Two floats per pool row.
   ASSERT_TRUE(decodeStep(executor, {1, 2}, 3, &q, &k, &v).isOk());
   const io::HostTensor cache = executor.read(0).value();
-  EXPECT_EQ(cache.data<float>()[(2 * 2 + 0) * 2], k.data<float>()[2]);
-  EXPECT_EQ(cache.data<float>()[(1 * 2 + 1) * 2], k.data<float>()[0]);
+  EXPECT_EQ(cache.data<float>()[1 * 2], k.data<float>()[0]);
+  EXPECT_EQ(cache.data<float>()[4 * 2], k.data<float>()[2]);
 }
 
 TEST(ExecutorTest, CacheKernelsNeedKVCacheBuffers) {
