@@ -212,7 +212,9 @@ __global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm)
       const bool mine = lane() < n;
       const int64_t t = t0 + lane();
       const T *kRow =
-          paged ? k + (mine ? kOffset(p, r.b, t, r.g) : 0) : kRows + t * ldk;
+          paged ? k + (mine ? (pagedKeyRow(p, r.b, t) * p.kvHeads + r.g) * D
+                            : 0)
+                : kRows + t * ldk;
       const float z = mine ? p.scale * dot(qRow, kRow, D) : -CUDART_INF_F;
       const float mNew = fmaxf(m, warpReduce(z, MaxOp()));
       const float prob = mine ? expf(z - mNew) : 0.0f;
@@ -227,7 +229,8 @@ __global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm)
       o.scale(alpha);
       for (int j = 0; j < n; ++j)
         o.addScaled(__shfl_sync(kFullWarp, weight, j),
-                    paged ? v + vOffset(p, r.b, t0 + j, r.g)
+                    paged ? v + (pagedKeyRow(p, r.b, t0 + j) * p.kvHeads +
+                                 r.g) * E
                           : vRows + (t0 + j) * ldv,
                     E);
     }

@@ -34,23 +34,22 @@ __device__ __forceinline__ int64_t oOffset(const AttentionDims &p, int64_t b,
                                            int64_t s, int64_t h) {
   return ((b * p.querySeq + s) * p.queryHeads + h) * p.valueDim;
 }
-/// The row of k and v holding key t of batch b: through the block table
-/// when the cache is paged (the entry checked by the caller).
-__device__ __forceinline__ int64_t keyRow(const AttentionDims &p, int64_t b,
-                                          int64_t t) {
-  if (!p.blockTable)
-    return b * p.keyRows + t;
-  return int64_t(p.blockTable[b * p.tableWidth + t / p.blockSize]) *
-             p.blockSize +
-         t % p.blockSize;
-}
 __device__ __forceinline__ int64_t kOffset(const AttentionDims &p, int64_t b,
                                            int64_t t, int64_t g) {
-  return (keyRow(p, b, t) * p.kvHeads + g) * p.headDim;
+  return ((b * p.keyRows + t) * p.kvHeads + g) * p.headDim;
 }
 __device__ __forceinline__ int64_t vOffset(const AttentionDims &p, int64_t b,
                                            int64_t t, int64_t g) {
-  return (keyRow(p, b, t) * p.kvHeads + g) * p.valueDim;
+  return ((b * p.keyRows + t) * p.kvHeads + g) * p.valueDim;
+}
+/// A paged cache's row of key t of batch b, through the block table (the
+/// entry checked by the caller). Kept apart from kOffset so that the
+/// kernels without a cache carry no branch (and no registers) for it.
+__device__ __forceinline__ int64_t pagedKeyRow(const AttentionDims &p,
+                                               int64_t b, int64_t t) {
+  return int64_t(p.blockTable[b * p.tableWidth + t / p.blockSize]) *
+             p.blockSize +
+         t % p.blockSize;
 }
 
 /// Keys query row s attends without positions: [0, keyLimit).
