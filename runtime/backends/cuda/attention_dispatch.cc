@@ -54,12 +54,6 @@ kernels::AttentionDims attentionDims(const Args<T> &a) {
   dims.headDim = s.headDim;
   dims.valueDim = s.valueDim;
   dims.keyRows = s.keyBatchStride > 0 ? s.keyBatchStride : s.keySeq;
-  if (s.blockSize > 0) { // paged: the table is CachedAttention's operand 4
-    dims.blockTable = a.ids(4);
-    dims.blockSize = s.blockSize;
-    dims.numBlocks = s.numBlocks;
-    dims.tableWidth = s.tableWidth;
-  }
   dims.scale = float(s.scale);
   dims.causal = s.causal;
   dims.maskHeads = s.maskHeads > 0 ? s.maskHeads : s.queryHeads;
@@ -172,9 +166,13 @@ Status cachedAttention(const KernelDescriptor &p, const KernelRunContext &c,
   const kernels::AttentionDims dims = attentionDims(a);
   STRATA_RETURN_IF_ERROR(checkDims(p, dims));
   STRATA_RETURN_IF_ERROR(a.needWorkspace(rowFloatBytes(dims), 0));
+  const auto &s = p.as<AttentionShape>();
+  kernels::PagedKeys paged; // the table is operand 4 when the cache is paged
+  if (s.blockSize > 0)
+    paged = {a.ids(4), s.blockSize, s.numBlocks, s.tableWidth};
   kernels::attentionForward<T>(dims, a.in(0), a.in(1), a.in(2), a.ids(3),
-                               a.out(0), a.template workspace<float>(),
-                               stream);
+                               a.out(0), a.template workspace<float>(), stream,
+                               paged);
   return a.launched();
 }
 

@@ -43,13 +43,12 @@ __device__ __forceinline__ int64_t vOffset(const AttentionDims &p, int64_t b,
   return ((b * p.keyRows + t) * p.kvHeads + g) * p.valueDim;
 }
 /// A paged cache's row of key t of batch b, through the block table (the
-/// entry checked by the caller). Kept apart from kOffset so that the
-/// kernels without a cache carry no branch (and no registers) for it.
-__device__ __forceinline__ int64_t pagedKeyRow(const AttentionDims &p,
+/// entry checked by the caller).
+__device__ __forceinline__ int64_t pagedKeyRow(const PagedKeys &paged,
                                                int64_t b, int64_t t) {
-  return int64_t(p.blockTable[b * p.tableWidth + t / p.blockSize]) *
-             p.blockSize +
-         t % p.blockSize;
+  return int64_t(paged.table[b * paged.width + t / paged.blockSize]) *
+             paged.blockSize +
+         t % paged.blockSize;
 }
 
 /// Keys query row s attends without positions: [0, keyLimit).
