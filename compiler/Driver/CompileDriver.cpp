@@ -128,6 +128,11 @@ int writeArtifact(const CompileOptions &options, ModuleOp module,
     compileOptions["prefill_length"] = options.prefillLength;
   if (options.mergeLora)
     compileOptions["merge_lora"] = true;
+  if (options.kvCache.blockSize > 0) {
+    compileOptions["kv_block_size"] = options.kvCache.blockSize;
+    if (options.kvCache.numBlocks > 0)
+      compileOptions["kv_blocks"] = options.kvCache.numBlocks;
+  }
   llvm::json::Array overrides;
   for (const std::string &o : options.overrides)
     overrides.push_back(o);
@@ -270,7 +275,8 @@ int mlir::strata::runCompile(const CompileOptions &options) {
     return 1;
   }
   if (failed(runCompilePhases(*module, options.mode, options.compileTo,
-                               reached, rootTiming)))
+                               reached, rootTiming, /*verifyPasses=*/true,
+                               options.kvCache)))
     return 1;
 
   if (options.reportParallel) {
@@ -341,6 +347,19 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
       cl::desc("With --mode infer: the tokens per sequence one prefill call "
                "takes (default: seq_length, at most 128); longer prompts "
                "are prefilled in chunks"));
+  cl::opt<unsigned> kvBlockSize(
+      "kv-block-size", cl::cat(category), cl::value_desc("N"),
+      cl::desc("With --mode infer: a paged KV cache (as in vLLM): each "
+               "layer's caches are pools of blocks of N positions "
+               "[blocks, N, groups, head_dim], and prefill and decode take "
+               "a block_table [batch, W] i32 after positions (W = "
+               "ceil(max_position_embeddings / N)); position t of row b is "
+               "row t % N of block block_table[b, t / N] (default: one "
+               "[batch, max_position_embeddings] cache per layer)"));
+  cl::opt<unsigned> kvBlocks(
+      "kv-blocks", cl::cat(category), cl::value_desc("M"),
+      cl::desc("With --kv-block-size: blocks in each layer's pool (default: "
+               "batch x W, so every row fits its full context)"));
   cl::opt<bool> mergeLora(
       "merge-lora", cl::cat(category),
       cl::desc("With --mode infer: no LoRA ops; each targeted projection "
@@ -481,6 +500,28 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
       return 1;
     }
     options.prefillLength = prefillLength;
+  }
+  if (kvBlockSize.getNumOccurrences() || kvBlocks.getNumOccurrences()) {
+    if (options.mode != CompileMode::Infer) {
+      llvm::WithColor::error(llvm::errs(), "strata-compile")
+          << "--kv-block-size and --kv-blocks apply to --mode infer\n";
+      return 1;
+    }
+    if (!kvBlockSize.getNumOccurrences() || kvBlockSize == 0) {
+      llvm::WithColor::error(llvm::errs(), "strata-compile")
+          << (kvBlockSize.getNumOccurrences()
+                  ? "--kv-block-size must be at least 1\n"
+                  : "--kv-blocks needs --kv-block-size (the positions per "
+                    "block)\n");
+      return 1;
+    }
+    if (kvBlocks.getNumOccurrences() && kvBlocks == 0) {
+      llvm::WithColor::error(llvm::errs(), "strata-compile")
+          << "--kv-blocks must be at least 1\n";
+      return 1;
+    }
+    options.kvCache.blockSize = kvBlockSize;
+    options.kvCache.numBlocks = kvBlocks;
   }
   if (mergeLora) {
     if (options.mode != CompileMode::Infer) {

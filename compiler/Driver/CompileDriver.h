@@ -11,6 +11,7 @@
 #define STRATA_COMPILER_DRIVER_COMPILEDRIVER_H
 
 #include "compiler/Driver/CompilePhase.h"
+#include "compiler/Driver/CompilePipeline.h"
 
 #include <cstdint>
 #include <optional>
@@ -34,6 +35,9 @@ struct CompileOptions {
   int64_t prefillLength = 0;
   /// Infer mode: LoRA merged into the projections at load (--merge-lora).
   bool mergeLora = false;
+  /// Infer mode: paged KV caches (--kv-block-size, --kv-blocks); zeros for
+  /// one [batch, length] cache per layer.
+  KVCacheOptions kvCache;
   /// Hydra-style `key.path=value` overrides of the YAML description.
   std::vector<std::string> overrides;
   bool verbose = false;

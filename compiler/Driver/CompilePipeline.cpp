@@ -16,7 +16,8 @@ LogicalResult mlir::strata::runCompilePhases(ModuleOp module, CompileMode mode,
                                              CompilePhase compileTo,
                                              CompilePhase reached,
                                              TimingScope &timing,
-                                             bool verifyPasses) {
+                                             bool verifyPasses,
+                                             const KVCacheOptions &kvCache) {
   MLIRContext *context = module.getContext();
   auto runs = [&](CompilePhase phase) {
     return reached != phase && runsPhase(mode, compileTo, phase);
@@ -40,7 +41,10 @@ LogicalResult mlir::strata::runCompilePhases(ModuleOp module, CompileMode mode,
     TimingScope passTiming = timing.nest("inference");
     PassManager pm(context);
     pm.enableVerifier(verifyPasses);
-    pm.addPass(createDeriveInferencePass());
+    DeriveInferencePassOptions options;
+    options.kvBlockSize = kvCache.blockSize;
+    options.kvBlocks = kvCache.numBlocks;
+    pm.addPass(createDeriveInferencePass(options));
     if (failed(pm.run(module)))
       return failure();
   }

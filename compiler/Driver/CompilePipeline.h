@@ -17,14 +17,23 @@
 
 namespace mlir::strata {
 
+/// How --mode infer lays out its KV caches (strata-compile --kv-block-size,
+/// --kv-blocks); zeros: one [batch, length] cache per layer.
+struct KVCacheOptions {
+  int64_t blockSize = 0;
+  int64_t numBlocks = 0;
+};
+
 /// Runs on |module| every phase of |mode| up to |compileTo| that the module
 /// has not reached yet (its tfm.phase, read by the caller into |reached|),
 /// each under its own timing scope nested in |timing|. Diagnostics go to the
 /// context's handler. |verifyPasses| false skips the verifier after each
 /// pass (strata-tune's thousands of analyses; the CLI always verifies).
+/// |kvCache| applies to the inference phase.
 LogicalResult runCompilePhases(ModuleOp module, CompileMode mode,
                                CompilePhase compileTo, CompilePhase reached,
-                               TimingScope &timing, bool verifyPasses = true);
+                               TimingScope &timing, bool verifyPasses = true,
+                               const KVCacheOptions &kvCache = {});
 
 } // namespace mlir::strata
 

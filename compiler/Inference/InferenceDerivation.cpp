@@ -63,7 +63,8 @@ FailureOr<tfm::KVCacheOp> getOrCreateCache(ModuleOp module, Operation *user,
 
 /// |positions| (a value of |function|'s entry block) as seen at |op|:
 /// inside a tfm.layer, the layer's block argument for it, added as a new
-/// operand when the layer did not take it.
+/// operand when the layer did not take it. The block table travels the
+/// same way.
 Value positionsAt(Operation *op, Value positions) {
   auto layer = op->getParentOfType<tfm::LayerOp>();
   if (!layer)
@@ -123,7 +124,13 @@ void mlir::strata::removeDropout(Operation *root) {
 }
 
 LogicalResult mlir::strata::useKVCache(func::FuncOp function, Value positions,
-                                       int64_t cacheLength) {
+                                       const KVCacheLayout &layout,
+                                       Value blockTable) {
+  const int64_t cacheLength = layout.length;
+  if (layout.paged() != static_cast<bool>(blockTable))
+    return function.emitOpError()
+           << "internal error: a paged cache layout needs a block table "
+              "argument and an unpaged one none";
   auto module = function->getParentOfType<ModuleOp>();
   SmallVector<tfm::AttentionOp> attentions;
   function.walk([&](tfm::AttentionOp op) { attentions.push_back(op); });
@@ -159,8 +166,14 @@ LogicalResult mlir::strata::useKVCache(func::FuncOp function, Value positions,
              << "is the second attention of layer " << layer << " in @"
              << function.getSymName() << "; each layer has one pair of caches";
 
+    // [batch, length, groups, head_dim], or paged [blocks, block_size,
+    // groups, head_dim].
     auto cacheType = [&](RankedTensorType t) {
       ArrayRef<int64_t> s = t.getShape();
+      if (layout.paged())
+        return RankedTensorType::get(
+            {layout.blocksFor(s[0]), layout.blockSize, s[2], s[3]},
+            t.getElementType());
       return RankedTensorType::get({s[0], cacheLength, s[2], s[3]},
                                    t.getElementType());
     };
@@ -174,18 +187,20 @@ LogicalResult mlir::strata::useKVCache(func::FuncOp function, Value positions,
       return failure();
 
     Value localPositions = positionsAt(op, positions);
+    Value localTable = blockTable ? positionsAt(op, blockTable) : Value();
     OpBuilder builder(op);
     auto keyRef = FlatSymbolRefAttr::get(keyCache->getSymNameAttr());
     auto valueRef = FlatSymbolRefAttr::get(valueCache->getSymNameAttr());
     // The writes come first: each query attends its own key. They are
     // located at their cache, which runtime errors then name.
     tfm::CacheWriteOp::create(builder, keyCache->getLoc(), keyRef, op.getKey(),
-                              localPositions);
+                              localPositions, localTable);
     tfm::CacheWriteOp::create(builder, valueCache->getLoc(), valueRef,
-                              op.getValue(), localPositions);
+                              op.getValue(), localPositions, localTable);
     auto cached = tfm::CachedAttentionOp::create(
         builder, op.getLoc(), op.getResult().getType(), op.getQuery(), keyRef,
-        valueRef, localPositions, builder.getUnitAttr(), op.getScaleAttr());
+        valueRef, localPositions, localTable, builder.getUnitAttr(),
+        op.getScaleAttr());
     op.getResult().replaceAllUsesWith(cached.getResult());
     op.erase();
   }
@@ -236,8 +251,27 @@ LogicalResult mlir::strata::selectLastPositions(func::FuncOp function) {
   return success();
 }
 
+FailureOr<Value>
+mlir::strata::addBlockTableArgument(func::FuncOp function,
+                                    BlockArgument positions,
+                                    const KVCacheLayout &layout) {
+  auto positionsType = cast<RankedTensorType>(positions.getType());
+  Builder builder(function.getContext());
+  auto tableType = RankedTensorType::get(
+      {positionsType.getDimSize(0), layout.tableWidth()}, builder.getI32Type());
+  // Right after positions: the arguments before it keep their indices.
+  unsigned index = positions.getArgNumber() + 1;
+  if (failed(function.insertArgument(
+          index, tableType,
+          builder.getDictionaryAttr(builder.getNamedAttr(
+              "tfm.name", builder.getStringAttr("block_table"))),
+          function.getLoc())))
+    return failure();
+  return Value(function.getBody().front().getArgument(index));
+}
+
 LogicalResult mlir::strata::deriveInferenceFunction(func::FuncOp function,
-                                                    int64_t cacheLength) {
+                                                    const KVCacheLayout &layout) {
   if (failed(removeLoss(function)))
     return failure();
   removeDropout(function);
@@ -263,7 +297,15 @@ LogicalResult mlir::strata::deriveInferenceFunction(func::FuncOp function,
     return function.emitOpError()
            << "expected positions of type tensor<BxSxi32>, got "
            << positions.getType();
-  if (failed(useKVCache(function, positions, cacheLength)))
+  Value blockTable;
+  if (layout.paged()) {
+    FailureOr<Value> table =
+        addBlockTableArgument(function, cast<BlockArgument>(positions), layout);
+    if (failed(table))
+      return failure();
+    blockTable = *table;
+  }
+  if (failed(useKVCache(function, positions, layout, blockTable)))
     return failure();
   return selectLastPositions(function);
 }

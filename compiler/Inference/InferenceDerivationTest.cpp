@@ -200,4 +200,69 @@ TEST_F(InferenceDerivationTest, TheCacheMustHoldTheQueries) {
       << message;
 }
 
+TEST_F(InferenceDerivationTest, PagedCachesTakeABlockTableAfterPositions) {
+  for (const ModelDescription &d : {tinyGpt(), tinyLlama()}) {
+    OwningOpRef<ModuleOp> module = prefillAndDecode(d);
+    PassManager pm(&context);
+    DeriveInferencePassOptions options;
+    options.kvBlockSize = 5; // 16 positions: W = 4 blocks, the last partial
+    pm.addPass(createDeriveInferencePass(options));
+    ASSERT_TRUE(succeeded(pm.run(*module)));
+    ASSERT_TRUE(succeeded(verify(*module)));
+    const int64_t groups = d.numQueryGroups > 0 ? d.numQueryGroups : 3;
+    for (auto cache : module->getOps<tfm::KVCacheOp>())
+      // [batch x W blocks, block size, groups, head_dim]
+      EXPECT_EQ(cache.getTensorType().getShape(),
+                (ArrayRef<int64_t>{2 * 4, 5, groups, 10}));
+    for (StringRef name : {"prefill", "decode"}) {
+      SCOPED_TRACE(name.str());
+      auto function = module->lookupSymbol<func::FuncOp>(name);
+      // tokens, positions, block_table[, last]: the table right after
+      // positions, so the others keep their order.
+      ASSERT_GE(function.getNumArguments(), 3u);
+      EXPECT_EQ(function.getArgAttrOfType<StringAttr>(1, "tfm.name").getValue(),
+                "positions");
+      EXPECT_EQ(function.getArgAttrOfType<StringAttr>(2, "tfm.name").getValue(),
+                "block_table");
+      auto table = cast<RankedTensorType>(function.getArgumentTypes()[2]);
+      EXPECT_EQ(table.getShape(), (ArrayRef<int64_t>{2, 4}));
+      EXPECT_TRUE(table.getElementType().isInteger(32));
+      // Every cache op reads the table, inside the layers through a layer
+      // operand, as the positions.
+      int64_t paged = 0, ops = 0;
+      function.walk([&](Operation *op) {
+        Value operand;
+        if (auto write = dyn_cast<tfm::CacheWriteOp>(op))
+          operand = write.getBlockTable();
+        else if (auto cached = dyn_cast<tfm::CachedAttentionOp>(op))
+          operand = cached.getBlockTable();
+        else
+          return;
+        ++ops;
+        paged += operand && operand.getType() == table;
+      });
+      EXPECT_EQ(ops, 6);
+      EXPECT_EQ(paged, 6);
+    }
+    module->walk(
+        [](tfm::LayerOp layer) { EXPECT_EQ(layer.getInputs().size(), 3u); });
+  }
+}
+
+TEST_F(InferenceDerivationTest, KVBlocksSetsThePoolSize) {
+  OwningOpRef<ModuleOp> module = prefillAndDecode(tinyGpt());
+  PassManager pm(&context);
+  DeriveInferencePassOptions options;
+  options.kvBlockSize = 16;
+  options.kvBlocks = 3;
+  pm.addPass(createDeriveInferencePass(options));
+  ASSERT_TRUE(succeeded(pm.run(*module)));
+  for (auto cache : module->getOps<tfm::KVCacheOp>())
+    EXPECT_EQ(cache.getTensorType().getShape(),
+              (ArrayRef<int64_t>{3, 16, 3, 10}));
+  auto decode = module->lookupSymbol<func::FuncOp>("decode");
+  EXPECT_EQ(cast<RankedTensorType>(decode.getArgumentTypes()[2]).getShape(),
+            (ArrayRef<int64_t>{2, 1}));
+}
+
 } // namespace

@@ -729,12 +729,13 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
       if (auto accumulate = dyn_cast<tfm::AccumulateGradOp>(op))
         outputs.push_back(
             assignment.parameters.lookup(accumulate.getName()).grad);
-      // CacheWrite (values, positions) -> (cache): the cache is read,
-      // partly overwritten and written, like AccumulateGrad's slot.
+      // CacheWrite (values, positions[, block_table]) -> (cache): the cache
+      // is read, partly overwritten and written, like AccumulateGrad's slot.
       if (auto write = dyn_cast<tfm::CacheWriteOp>(op))
         outputs.push_back(assignment.kvCaches.lookup(write.getCache()));
-      // CachedAttention (q, key_cache, value_cache, positions) -> out: the
-      // caches go between the op's operands (q, positions).
+      // CachedAttention (q, key_cache, value_cache, positions[,
+      // block_table]) -> out: the caches go between the op's operands (q,
+      // positions[, block_table]).
       if (auto cached = dyn_cast<tfm::CachedAttentionOp>(op))
         operands.insert(operands.begin() + 1,
                         {static_cast<uint32_t>(

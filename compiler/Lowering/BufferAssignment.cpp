@@ -276,9 +276,15 @@ LogicalResult Assigner::assignFunction(func::FuncOp function) {
              << " is not a ranked tensor and cannot be given a buffer";
     if (isSavedArgument(function, arg))
       continue;
-    result.bufferOf[arg] =
-        addBuffer(arg, planning::BufferCategory::Input,
-                  prefix + "arg" + std::to_string(arg.getArgNumber()));
+    // Named by the argument's tfm.name where it has one (prefill.tokens,
+    // decode.block_table): the runtime tells optional arguments apart by
+    // these names.
+    auto argName =
+        function.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "tfm.name");
+    result.bufferOf[arg] = addBuffer(
+        arg, planning::BufferCategory::Input,
+        prefix + (argName ? argName.str()
+                          : "arg" + std::to_string(arg.getArgNumber())));
   }
   for (Operation &op : function.getBody().front()) {
     if (isa<tfm::LayerOp>(op))

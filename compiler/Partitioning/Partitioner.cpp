@@ -144,18 +144,24 @@ LogicalResult ModulePartitioner::partitionOp(Operation *op) {
     return reshardOperand(op, 0, parameterSharding(accumulate.getName()));
   if (auto layer = dyn_cast<tfm::LayerOp>(op))
     return partitionLayer(layer);
+  // Positions and a paged cache's block table are replicated: every rank
+  // addresses the same blocks of its own groups' pools.
   if (auto write = dyn_cast<tfm::CacheWriteOp>(op)) {
     TensorSharding values = cacheSplit(write.getCache());
     return failure(
         failed(reshardOperand(op, 0, values)) ||
-        failed(reshardOperand(op, 1, TensorSharding::replicated(2))));
+        failed(reshardOperand(op, 1, TensorSharding::replicated(2))) ||
+        (write.getBlockTable() &&
+         failed(reshardOperand(op, 2, TensorSharding::replicated(2)))));
   }
   if (auto cached = dyn_cast<tfm::CachedAttentionOp>(op)) {
     // q[b,s,h,d] with the caches' split of heads; out like q.
     TensorSharding query = TensorSharding::replicated(4);
     query.dims[2] = cacheSplit(cached.getKeyCache()).dims[2];
     if (failed(reshardOperand(op, 0, query)) ||
-        failed(reshardOperand(op, 1, TensorSharding::replicated(2))))
+        failed(reshardOperand(op, 1, TensorSharding::replicated(2))) ||
+        (cached.getBlockTable() &&
+         failed(reshardOperand(op, 2, TensorSharding::replicated(2)))))
       return failure();
     setSharding(cached.getResult(), cached.getType(), query);
     return success();

@@ -40,6 +40,13 @@ public:
       }
       length = max.getInt();
     }
+    if (kvBlockSize < 0 || kvBlocks < 0 || (kvBlocks > 0 && kvBlockSize == 0)) {
+      module.emitError() << "expected kv-block-size >= 1 for paged caches "
+                            "(kv-blocks only with it), got kv-block-size "
+                         << kvBlockSize << " and kv-blocks " << kvBlocks;
+      return signalPassFailure();
+    }
+    KVCacheLayout layout{length, kvBlockSize, kvBlocks};
     SmallVector<func::FuncOp> selected;
     if (functions.empty()) {
       llvm::append_range(selected, module.getOps<func::FuncOp>());
@@ -55,7 +62,7 @@ public:
       }
     }
     for (func::FuncOp function : selected)
-      if (failed(deriveInferenceFunction(function, length)))
+      if (failed(deriveInferenceFunction(function, layout)))
         return signalPassFailure();
     module->setAttr("tfm.phase", Builder(module).getStringAttr("inference"));
   }

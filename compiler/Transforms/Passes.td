@@ -197,6 +197,12 @@ def DeriveInferencePass : Pass<"strata-tfm-derive-inference", "::mlir::ModuleOp"
     `"inference"`. The rewrites are plain functions in
     `compiler/Inference/InferenceDerivation.h`.
 
+    With `kv-block-size=N` the caches are paged (vLLM's layout): each is a
+    pool `[kv-blocks, N, groups, head_dim]`, every function takes a
+    `block_table` `[batch, W]` i32 argument right after `positions`
+    (`W = ceil(cache-length / N)`), and the cache ops address position `t`
+    of row `b` as block `block_table[b, t / N]`, row `t % N`.
+
     Input:
 
     ```mlir
@@ -230,6 +236,12 @@ def DeriveInferencePass : Pass<"strata-tfm-derive-inference", "::mlir::ModuleOp"
     Option<"cacheLength", "cache-length", "int64_t", /*default=*/"0",
            "Positions each cache holds (default: the module's "
            "tfm.config max_position_embeddings)">,
+    Option<"kvBlockSize", "kv-block-size", "int64_t", /*default=*/"0",
+           "Page the caches: blocks of this many positions, addressed "
+           "through a block_table argument (default 0: unpaged)">,
+    Option<"kvBlocks", "kv-blocks", "int64_t", /*default=*/"0",
+           "Blocks in each paged cache's pool (default: batch x "
+           "ceil(cache-length / kv-block-size))">,
   ];
   let dependentDialects = ["::mlir::strata::tfm::TfmDialect",
                            "::mlir::func::FuncDialect"];

@@ -178,10 +178,13 @@ std::vector<uint8_t> buildCacheArtifact(const CacheSpec &spec) {
     return made;
   };
   using C = fb::BufferCategory;
+  const std::vector<int64_t> cacheShape =
+      spec.paged ? std::vector<int64_t>{3, 2, 1, 2}
+                 : std::vector<int64_t>{2, 4, 1, 2};
   std::vector<flatbuffers::Offset<fb::Buffer>> buffers = {
-      buffer("layers.0.attention.key_cache", spec.cacheCategory, {2, 4, 1, 2}),
+      buffer("layers.0.attention.key_cache", spec.cacheCategory, cacheShape),
       buffer("layers.0.attention.value_cache", spec.cacheCategory,
-             {2, 4, 1, 2}),
+             cacheShape),
       buffer("q", C::Input, {2, 1, 2, 2}),
       buffer("k", C::Input, {2, 1, 1, 2}),
       buffer("v", C::Input, {2, 1, 1, 2}),
@@ -190,6 +193,14 @@ std::vector<uint8_t> buildCacheArtifact(const CacheSpec &spec) {
   };
   std::vector<uint32_t> writeKey = {3, 5}, writeValue = {4, 5}, keyCache = {0},
                         valueCache = {1}, out = {6};
+  std::vector<uint32_t> attentionOperands = spec.attentionOperands;
+  std::vector<uint32_t> arguments = {2, 3, 4, 5};
+  if (spec.paged) {
+    buffers.push_back(buffer("block_table", C::Input, {2, 2}, fb::DType::I32));
+    for (std::vector<uint32_t> *operands :
+         {&writeKey, &writeValue, &attentionOperands, &arguments})
+      operands->push_back(7);
+  }
   std::vector<int64_t> ints = {spec.causal};
   std::vector<double> floats = {spec.scale};
   std::vector<flatbuffers::Offset<fb::Instruction>> decode = {
@@ -200,9 +211,8 @@ std::vector<uint8_t> buildCacheArtifact(const CacheSpec &spec) {
                                   &valueCache, nullptr, nullptr,
                                   "layers.0.attention.value_cache"),
       fb::CreateInstructionDirect(b, fb::Kernel::CachedAttention,
-                                  &spec.attentionOperands, &out, &ints,
+                                  &attentionOperands, &out, &ints,
                                   &floats, "layers.0.attention.core")};
-  std::vector<uint32_t> arguments = {2, 3, 4, 5};
   std::vector<flatbuffers::Offset<fb::Function>> functions = {
       fb::CreateFunctionDirect(b, "decode", &arguments, &out, &decode)};
   std::vector<uint64_t> peaks(8, 0);

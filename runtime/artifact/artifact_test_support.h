@@ -96,6 +96,10 @@ struct CacheSpec {
   std::vector<uint32_t> attentionOperands = {2, 0, 1, 5};
   int64_t causal = 1;
   double scale = 0.5;
+  /// Paged (format 0.14): the caches are pools [3, 2, 1, 2] (3 blocks of 2
+  /// positions) and buffer 7, "block_table" I32 [2, 2] (an argument of
+  /// decode), is the last operand of the three instructions.
+  bool paged = false;
 };
 
 std::vector<uint8_t> buildCacheArtifact(const CacheSpec &spec);

@@ -56,6 +56,11 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // the optional last integer attribute valid_vocab of CrossEntropy(Grad),
 // VocabParallelStats and VocabParallelCrossEntropyGrad (logits at vocabulary
 // ids >= it are padding, outside the softmax).
+// Also 0.14: paged KV caches (strata-compile --kv-block-size): CacheWrite's and
+// CachedAttention's optional last operand, a block table [B, W] i32, over
+// KVCache buffers [blocks, block_size, groups, head_dim]; Input buffers
+// named by their argument's tfm.name (prefill.block_table), by which the
+// runtime finds optional arguments.
 inline constexpr uint16_t kArtifactVersionMinor = 14;
 
 } // namespace strata::runtime

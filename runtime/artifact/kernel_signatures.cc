@@ -106,17 +106,21 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       {Kernel::BiasDropoutAddGrad, "bias_dropout_add_grad", 1, 1, 2, 2,
        {"rng_stream"}, {"rate"}},
       // KV-cache inference (tfm.cache_write, tfm.cached_attention). A cache
-      // is a KVCache buffer [B, T, G, D] (T positions per sequence).
+      // is a KVCache buffer [B, T, G, D] (T positions per sequence), or
+      // (version 0.14) with a block table [B, W] i32 as the last operand a
+      // paged pool [M, N, G, D]: position t of row b is row t % N of block
+      // table[b, t / N], T = W * N.
       //
-      // (values[B,S,G,D], positions[B,S] i32) -> cache: the cache is read
-      // and written, cache[b, positions[b,s]] = values[b,s], every position
-      // in [0, T) (checked before anything is written)
-      {Kernel::CacheWrite, "cache_write", 2, 2, 1, 1, {}, {}},
+      // (values[B,S,G,D], positions[B,S] i32[, table[B,W] i32]) -> cache:
+      // the cache is read and written, cache[b, positions[b,s]] =
+      // values[b,s], every position in [0, T) and every table entry used in
+      // [0, M) (checked before anything is written)
+      {Kernel::CacheWrite, "cache_write", 2, 3, 1, 1, {}, {}},
       // (q[B,S,H,D], key_cache[B,T,G,D], value_cache[B,T,G,E],
-      //  positions[B,S] i32) -> out[B,S,H,E]: query (b, s) attends the
-      // cached keys t <= positions[b,s] (attentionForward with
-      // queryPositions); causal is 1
-      {Kernel::CachedAttention, "cached_attention", 4, 4, 1, 1, {"causal"},
+      //  positions[B,S] i32[, table[B,W] i32]) -> out[B,S,H,E]: query
+      // (b, s) attends the cached keys t <= positions[b,s] (attentionForward
+      // with queryPositions); causal is 1
+      {Kernel::CachedAttention, "cached_attention", 4, 5, 1, 1, {"causal"},
        {"scale"}},
       // (x[B,S,...], index[B] i32) -> y[B,1,...]: y[b,0] = x[b,index[b]]
       {Kernel::TakePositions, "take_positions", 2, 2, 1, 1, {}, {}},

@@ -112,6 +112,10 @@ struct AttentionShape {
   int64_t maskHeads = 0, maskHeadOffset = 0;
   /// Rows between batch elements of k and v (a KV cache's length).
   int64_t keyBatchStride = 0;
+  /// CachedAttention over a paged cache (0s otherwise): k and v are pools
+  /// [numBlocks, blockSize, G, D] addressed through a block table [batch,
+  /// tableWidth]; keySeq is tableWidth * blockSize.
+  int64_t blockSize = 0, numBlocks = 0, tableWidth = 0;
   /// Attention: whether the log-sum-exp is a result (else scratch).
   bool lseIsResult = false;
 };
@@ -128,9 +132,12 @@ struct CrossEntropyShape {
 };
 
 /// CacheWrite: values[batch, seq, row] into cache[batch, length, row] at
-/// the given positions. TakePositions: x[batch, seq, row] -> y[batch, row].
+/// the given positions, or with a block table [batch, tableWidth] into the
+/// paged pool [numBlocks, blockSize, row] (length = tableWidth *
+/// blockSize). TakePositions: x[batch, seq, row] -> y[batch, row].
 struct CacheShape {
   int64_t batch = 0, seq = 0, length = 0, row = 0;
+  int64_t blockSize = 0, numBlocks = 0, tableWidth = 0; // 0s: not paged
 };
 
 /// A parameter's slots as the optimizer kernels see them: the range of the

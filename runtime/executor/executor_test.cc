@@ -424,6 +424,52 @@ TEST(ExecutorTest, PositionsOutsideTheCacheAreRejectedBeforeAnyWrite) {
   }
 }
 
+TEST(ExecutorTest, PagedTableEntriesOutsideThePoolAreRejectedBeforeAnyWrite) {
+  std::unique_ptr<Backend> backend = cpuTestBackend();
+  CacheSpec spec;
+  spec.paged = true; // 3 blocks of 2 positions, 2 table entries per row
+  auto made = cacheExecutorFor(spec, *backend);
+  ASSERT_TRUE(made.isOk()) << made.status().toString();
+  Executor &executor = **made;
+  const io::HostTensor before = executor.read(0).value();
+  io::HostTensor q(io::DType::F32, {2, 1, 2, 2}),
+      k(io::DType::F32, {2, 1, 1, 2}), v(io::DType::F32, {2, 1, 1, 2});
+  io::HostTensor table(io::DType::I32, {2, 2});
+  // Row 1's second block (positions 2..3) is 5, outside [0, 3); row 0's
+  // entries are fine and its write must not happen either.
+  const int32_t entries[] = {0, 1, 2, 5};
+  std::copy(entries, entries + 4, table.data<int32_t>());
+  ASSERT_TRUE(executor.write(7, table).isOk());
+  Status status = decodeStep(executor, {1, 2}, 3, &q, &k, &v);
+  ASSERT_FALSE(status.isOk());
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find(
+                "function decode: instruction 0 (cache_write at "
+                "layers.0.attention.key_cache): block table entry [1, 1] = "
+                "5 for position 2 of sequence 1 (token 0 of the call) is "
+                "outside the KV cache's 3 blocks [0, 3)"),
+            std::string::npos)
+      << status.message();
+  EXPECT_TRUE(executor.read(0).value().bitwiseEquals(before));
+  // A position past the table's W * N = 4 positions is refused as well.
+  table.data<int32_t>()[3] = 2;
+  ASSERT_TRUE(executor.write(7, table).isOk());
+  status = decodeStep(executor, {1, 4}, 3, &q, &k, &v);
+  EXPECT_NE(status.message().find("position 4 of sequence 1 (token 0 of the "
+                                  "call) is outside the KV cache of 4 "
+                                  "positions [0, 4)"),
+            std::string::npos)
+      << status.message();
+  EXPECT_TRUE(executor.read(0).value().bitwiseEquals(before));
+  // The table is fine now: row 0's key (position 1) lands in block 0, row
+  // 1 of the pool's rows [block * 2 + position % 2]; row 1's (position 2)
+  // in block 2, pool row 4. Two floats per pool row.
+  ASSERT_TRUE(decodeStep(executor, {1, 2}, 3, &q, &k, &v).isOk());
+  const io::HostTensor cache = executor.read(0).value();
+  EXPECT_EQ(cache.data<float>()[1 * 2], k.data<float>()[0]);
+  EXPECT_EQ(cache.data<float>()[4 * 2], k.data<float>()[2]);
+}
+
 TEST(ExecutorTest, CacheKernelsNeedKVCacheBuffers) {
   std::unique_ptr<Backend> backend = cpuTestBackend();
   Backend &device = *backend;

@@ -210,6 +210,14 @@ private:
                   " should have rank 4 [batch, length, groups, head_dim]");
     return Status::ok();
   }
+  /// Operand |i| is a paged cache's block table [batch, W], W >= 1.
+  Status checkBlockTable(size_t i, int64_t batch) const {
+    const Shape table = in(i);
+    if (table.size() != 2 || table[0] != batch || table[1] < 1)
+      return fail(operandText(i), " should be a block table [", batch,
+                  ", blocks per row >= 1]");
+    return Status::ok();
+  }
   Status prepareCrossEntropy(bool backward);
   Status prepareValidVocab(size_t index);
   Status prepareOptimizer();
@@ -255,6 +263,7 @@ bool isIntegerOperand(Kernel kernel, size_t i) {
   case Kernel::CrossEntropy:
   case Kernel::CrossEntropyGrad:
   case Kernel::CacheWrite:
+    return i == 1 || i == 2; // positions, block table
   case Kernel::VocabParallelStats:
   case Kernel::VocabParallelLoss:
   case Kernel::VocabParallelCrossEntropyGrad:
@@ -262,7 +271,7 @@ bool isIntegerOperand(Kernel kernel, size_t i) {
   case Kernel::VirtualTokenTableGrad:
     return i == 1;
   case Kernel::CachedAttention:
-    return i == 3;
+    return i == 3 || i == 4; // positions, block table
   case Kernel::InsertVirtualTokens:
     return i == 2;
   default:
@@ -544,15 +553,30 @@ Status InstructionPreparer::prepareAttention(bool backward) {
 }
 
 Status InstructionPreparer::prepareCacheWrite() {
-  // (values[B,S,G,D], positions[B,S]) -> cache[B,T,G,D]
+  // (values[B,S,G,D], positions[B,S][, table[B,W]]) -> cache[B,T,G,D] or,
+  // paged, cache[M,N,G,D]
   STRATA_RETURN_IF_ERROR(checkKVCache(resultId(0), "result 0"));
   STRATA_RETURN_IF_ERROR(checkRank(0, 4));
   const Shape values = in(0), cache = res(0);
+  STRATA_RETURN_IF_ERROR(checkOperandShape(1, slice(values, 0, 2)));
+  if (numOperands() == 3) {
+    STRATA_RETURN_IF_ERROR(checkBlockTable(2, values[0]));
+    const int64_t width = in(2)[1];
+    if (values[2] != cache[2] || values[3] != cache[3] ||
+        values[1] > width * cache[1])
+      return fail(operandText(0), " does not fit ", resultText(0), " over ",
+                  operandText(2),
+                  ": values are [batch, at most blocks per row x block "
+                  "size, groups, head_dim]");
+    out.shape = CacheShape{values[0],         values[1], width * cache[1],
+                           values[2] * values[3], cache[1], cache[0],
+                           width};
+    return Status::ok();
+  }
   if (values[0] != cache[0] || values[2] != cache[2] ||
       values[3] != cache[3] || values[1] > cache[1])
     return fail(operandText(0), " does not fit ", resultText(0),
                 ": values are [batch, at most length, groups, head_dim]");
-  STRATA_RETURN_IF_ERROR(checkOperandShape(1, slice(values, 0, 2)));
   out.shape = CacheShape{values[0], values[1], cache[1], values[2] * values[3]};
   return Status::ok();
 }
@@ -564,11 +588,33 @@ Status InstructionPreparer::prepareCachedAttention() {
   STRATA_RETURN_IF_ERROR(checkKVCache(operandId(1), "operand 1"));
   STRATA_RETURN_IF_ERROR(checkKVCache(operandId(2), "operand 2"));
   const Shape q = in(0), k = in(1), v = in(2);
-  STRATA_RETURN_IF_ERROR(attentionShapes(
-      q, k, v, "the key cache is [batch, length, groups, head_dim]",
-      "the value cache is [batch, length, groups, value_dim]"));
+  const bool paged = numOperands() == 5;
+  if (paged) {
+    // Paged pools [M, N, G, D] through table[B, W]: the checks of
+    // attentionShapes on a cache that looks like one row of W * N keys.
+    STRATA_RETURN_IF_ERROR(checkBlockTable(4, q[0]));
+    const int64_t width = in(4)[1];
+    const Shape logicalK{q[0], width * k[1], k[2], k[3]};
+    const Shape logicalV{q[0], width * v[1], v[2], v[3]};
+    if (k[0] != v[0] || k[1] != v[1])
+      return fail(operandText(2), " does not fit ", operandText(1),
+                  ": paged caches are [blocks, block size, groups, dims] of "
+                  "one pool size");
+    STRATA_RETURN_IF_ERROR(attentionShapes(
+        q, logicalK, logicalV,
+        "the key cache is [blocks, block size, groups, head_dim]",
+        "the value cache is [blocks, block size, groups, value_dim]"));
+    AttentionShape &p = out.as<AttentionShape>();
+    p.blockSize = k[1];
+    p.numBlocks = k[0];
+    p.tableWidth = width;
+  } else {
+    STRATA_RETURN_IF_ERROR(attentionShapes(
+        q, k, v, "the key cache is [batch, length, groups, head_dim]",
+        "the value cache is [batch, length, groups, value_dim]"));
+  }
   AttentionShape &p = out.as<AttentionShape>();
-  p.keyBatchStride = k[1];
+  p.keyBatchStride = paged ? 0 : k[1];
   if (p.querySeq > p.keySeq)
     return fail(p.querySeq, " queries do not fit a cache of ", p.keySeq,
                 " positions");

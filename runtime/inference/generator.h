@@ -2,26 +2,23 @@
 //
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
-// An inference artifact (strata-compile --mode infer) has
-//   prefill(tokens [B, P], positions [B, P][, virtual_tokens [B, P]],
-//           last [B]) -> logits [B, 1, V]
-//   decode(tokens [B, 1], positions [B, 1])  -> logits [B, 1, V]
-// and one key and one value cache per layer ([B, Tmax, G, D], persistent):
-// both functions first write the keys and values of their tokens at their
-// positions, then attend to the cache up to each query's position. So a
-// prompt is prefilled in chunks of P, rows of different lengths side by side
-// (a row's padding writes cache entries that its own decode steps overwrite
-// before reading them), and each decode step costs O(context). A
+// Text generation over an inference artifact's prefill and decode
+// (model_step.h): a prompt is prefilled in chunks of P, rows of different
+// lengths side by side (a row's padding writes cache entries that its own
+// decode steps overwrite before reading them), then each decode step feeds
+// every row its newest token at its position, at O(context) per step. A
 // prompt-learning model's prefill also takes each position's virtual row
 // (generation_prompts.h), so rows of different tasks share a batch; the
-// tokens decode feeds are generated, never virtual.
+// tokens decode feeds are generated, never virtual. On a paged cache each
+// prompt gets its own slice of the pool and padding rows a scratch block
+// (row_blocks.h).
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_INFERENCE_GENERATOR_H
 #define STRATA_RUNTIME_INFERENCE_GENERATOR_H
 
-#include "runtime/executor/executor.h"
 #include "runtime/inference/generation_prompts.h"
+#include "runtime/inference/model_step.h"
 #include "runtime/inference/sampling.h"
 #include "runtime/support/status.h"
 
@@ -51,17 +48,19 @@ using TokenCallback = std::function<void(size_t row, int32_t token)>;
 
 class Generator {
 public:
-  /// Checks |executor|'s artifact has prefill and decode of the shapes above.
+  /// Checks |executor|'s artifact has prefill and decode (ModelStep::create).
   static StatusOr<Generator> create(Executor &executor);
 
-  int64_t batchSize() const { return limits_.batch; }
-  int64_t prefillLength() const { return prefill_len_; }
+  int64_t batchSize() const { return step_.batchSize(); }
+  int64_t prefillLength() const { return step_.prefillLength(); }
   /// Tmax: prompt plus new tokens must fit.
-  int64_t contextLength() const { return limits_.context; }
-  int64_t vocabSize() const { return limits_.vocab; }
+  int64_t contextLength() const { return step_.contextLength(); }
+  int64_t vocabSize() const { return step_.vocabSize(); }
 
   /// Continues each of |prompts| (1..batchSize() of them, each non-empty;
-  /// checkGenerationPrompts); returns the new tokens of each row.
+  /// checkGenerationPrompts); returns the new tokens of each row. On a
+  /// paged cache, refuses (naming the numbers) prompts whose rows do not
+  /// fit the pool (rowBlockTable).
   StatusOr<std::vector<std::vector<int32_t>>>
   generate(const std::vector<GenerationPrompt> &prompts,
            const GenerationOptions &options, const TokenCallback &onToken = {},
@@ -73,32 +72,11 @@ public:
            GenerationTiming *timing = nullptr);
 
 private:
-  explicit Generator(Executor &executor) : executor_(&executor) {}
-  /// Runs |function| on tokens/positions [B, S] (and a prefill's virtual
-  /// tokens and last, when it takes them) and returns a view of its logits
-  /// [B, S, V].
-  StatusOr<const float *> run(const PreparedFunction &function,
-                              const std::vector<int32_t> &tokens,
-                              const std::vector<int32_t> &positions,
-                              const std::vector<int32_t> *virtualTokens,
-                              const std::vector<int32_t> *last);
+  Generator(Executor &executor, ModelStep step)
+      : executor_(&executor), step_(std::move(step)) {}
 
   Executor *executor_;
-  const PreparedFunction *prefill_ = nullptr;
-  const PreparedFunction *decode_ = nullptr;
-  PromptLimits limits_;
-  int64_t prefill_len_ = 0;
-  /// prefill's `last` and `virtual_tokens` arguments (indices into its
-  /// arguments; -1 when it has none). With `last` the logits are [B, 1, V],
-  /// one position per row (the derivation's default), else every
-  /// position's.
-  int lastArgument_ = -1;
-  int virtualTokensArgument_ = -1;
-  /// The last call's logits when the vocabulary is split across ranks.
-  io::HostTensor gatheredLogits_;
-  /// The logits of the last call on the host (unsplit logits).
-  std::vector<float> hostLogits_;
-  std::vector<uint16_t> hostHalfLogits_; // bf16/f16 logits before widening
+  ModelStep step_;
 };
 
 } // namespace strata::runtime::inference

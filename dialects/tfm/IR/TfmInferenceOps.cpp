@@ -57,6 +57,42 @@ LogicalResult verifyCacheElementType(Operation *op, KVCacheOp cache,
   return success();
 }
 
+/// Checks an optional |table| of |op|: [batch, W] i32 with the batch of
+/// |values| (rank 4, checked before).
+LogicalResult verifyBlockTable(Operation *op, Value table, Value values,
+                               StringRef what) {
+  if (!table)
+    return success();
+  auto type = cast<RankedTensorType>(table.getType());
+  if (type.getRank() != 2 || !type.getElementType().isInteger(32))
+    return op->emitOpError() << "expected a block table of type "
+                                "tensor<BxWxi32> [batch, blocks per row], got "
+                             << type;
+  int64_t batch = shapeOf(values)[0];
+  if (!dimsAgree(type.getDimSize(0), batch))
+    return op->emitOpError()
+           << "expected a block table of " << formatDim(batch)
+           << " rows (the " << what << "'s batch), got "
+           << formatShape(type.getShape());
+  if (type.getDimSize(1) == 0)
+    return op->emitOpError() << "expected a block table of at least one "
+                                "block per row, got "
+                             << formatShape(type.getShape());
+  return success();
+}
+
+/// The positions a row may address: the cache's length (dimension 1), or
+/// with a block table [B, W] over blocks of N positions, W * N. Dynamic
+/// when unknown.
+int64_t logicalLength(ArrayRef<int64_t> cache, Value table) {
+  if (!table)
+    return cache[1];
+  int64_t width = cast<RankedTensorType>(table.getType()).getDimSize(1);
+  if (ShapedType::isDynamic(width) || ShapedType::isDynamic(cache[1]))
+    return ShapedType::kDynamic;
+  return width * cache[1];
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -82,7 +118,9 @@ LogicalResult KVCacheOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult CacheWriteOp::verify() {
-  return verifyPositions(*this, getValues(), getPositions(), "values");
+  if (failed(verifyPositions(*this, getValues(), getPositions(), "values")))
+    return failure();
+  return verifyBlockTable(*this, getBlockTable(), getValues(), "values");
 }
 
 LogicalResult
@@ -93,17 +131,24 @@ CacheWriteOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
     return failure();
   ArrayRef<int64_t> c = cache->getLocalType().getShape();
   ArrayRef<int64_t> v = shapeOf(getValues());
-  if (!dimsAgree(v[0], c[0]) || !dimsAgree(v[2], c[2]) ||
+  const bool paged = static_cast<bool>(getBlockTable());
+  // A paged cache's first dimension is its pool of blocks, not the batch.
+  if ((!paged && !dimsAgree(v[0], c[0])) || !dimsAgree(v[2], c[2]) ||
       !dimsAgree(v[3], c[3]))
-    return emitOpError() << "expected values of shape " << formatDim(c[0])
-                         << "x?x" << formatDim(c[2]) << "x" << formatDim(c[3])
-                         << " (the batch, groups and head_dim of @"
-                         << getCache() << " " << formatShape(c) << "), got "
-                         << formatShape(v);
-  if (!ShapedType::isDynamic(v[1]) && v[1] > c[1])
-    return emitOpError() << "expected at most " << c[1]
-                         << " rows (the length of @" << getCache() << "), got "
-                         << v[1];
+    return emitOpError() << "expected values of shape "
+                         << (paged ? "?" : formatDim(c[0])) << "x?x"
+                         << formatDim(c[2]) << "x" << formatDim(c[3])
+                         << " (the " << (paged ? "" : "batch, ")
+                         << "groups and head_dim of @" << getCache() << " "
+                         << formatShape(c) << "), got " << formatShape(v);
+  int64_t length = logicalLength(c, getBlockTable());
+  if (!ShapedType::isDynamic(v[1]) && !ShapedType::isDynamic(length) &&
+      v[1] > length)
+    return emitOpError() << "expected at most " << length << " rows (the "
+                         << (paged ? "positions its block table addresses, "
+                                     "blocks per row x block size, of @"
+                                   : "length of @")
+                         << getCache() << "), got " << v[1];
   return verifyCacheElementType(*this, *cache, getValues(), "values");
 }
 
@@ -135,6 +180,8 @@ LogicalResult TakePositionsOp::verify() {
 LogicalResult CachedAttentionOp::verify() {
   if (failed(verifyPositions(*this, getQuery(), getPositions(), "query")))
     return failure();
+  if (failed(verifyBlockTable(*this, getBlockTable(), getQuery(), "query")))
+    return failure();
   if (!getCausal())
     return emitOpError() << "expected causal: a query attends the cached "
                             "keys up to its own position";
@@ -165,24 +212,32 @@ CachedAttentionOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   ArrayRef<int64_t> q = shapeOf(getQuery());
   ArrayRef<int64_t> k = keyCache->getLocalType().getShape();
   ArrayRef<int64_t> v = valueCache->getLocalType().getShape();
-  if (!dimsAgree(q[0], k[0]) || !dimsAgree(q[3], k[3]))
+  const bool paged = static_cast<bool>(getBlockTable());
+  if (paged && !dimsAgree(q[3], k[3]))
+    return emitOpError() << "expected key cache @" << getKeyCache() << " "
+                         << formatShape(k) << " to have the query's head_dim "
+                         << formatDim(q[3]);
+  if (!paged && (!dimsAgree(q[0], k[0]) || !dimsAgree(q[3], k[3])))
     return emitOpError() << "expected key cache @" << getKeyCache() << " "
                          << formatShape(k) << " to have the query's batch "
                          << formatDim(q[0]) << " and head_dim "
                          << formatDim(q[3]);
   if (k[0] != v[0] || k[1] != v[1] || k[2] != v[2])
     return emitOpError() << "expected the key and value caches to agree in "
-                            "batch, length and groups, got key cache "
-                         << formatShape(k) << " and value cache "
-                         << formatShape(v);
+                         << (paged ? "blocks, block size" : "batch, length")
+                         << " and groups, got key cache " << formatShape(k)
+                         << " and value cache " << formatShape(v);
   int64_t heads = q[2], groups = k[2];
   if (!ShapedType::isDynamic(heads) && heads % groups != 0)
     return emitOpError() << "expected " << heads
                          << " query heads to be divisible by " << groups
                          << " key/value groups";
-  if (!ShapedType::isDynamic(q[1]) && q[1] > k[1])
+  int64_t length = logicalLength(k, getBlockTable());
+  if (!ShapedType::isDynamic(q[1]) && !ShapedType::isDynamic(length) &&
+      q[1] > length)
     return emitOpError() << "expected query length " << q[1]
-                         << " to be at most the cache length " << k[1];
+                         << " to be at most the cache length " << length
+                         << (paged ? " (blocks per row x block size)" : "");
   ArrayRef<int64_t> result = shapeOf(getResult());
   if (!dimsAgree(result[3], v[3]))
     return emitOpError() << "expected result head_dim " << v[3]

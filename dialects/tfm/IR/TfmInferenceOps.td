@@ -30,6 +30,13 @@ def Tfm_KVCacheOp : Tfm_Op<"kv_cache", [
     function of the module shares the same caches, so a prefill call leaves
     the state that the decode calls after it extend.
 
+    A paged cache (`strata-compile --kv-block-size N`, as in vLLM) is
+    `[blocks, block_size, groups, head_dim]` instead: a pool of blocks of
+    `block_size` positions that the ops using it address through a block
+    table (`tfm.cache_write`), so rows of a batch share the pool and a
+    sequence holds only the blocks its context needs. The op itself does
+    not know which layout it has; its users' block tables say.
+
     Created by `strata-tfm-derive-inference`, two per attention layer,
     named `layers.N.attention.key_cache` and `layers.N.attention.value_cache`;
     the artifact makes each a buffer of category `KVCache`.
@@ -78,6 +85,17 @@ def Tfm_CacheWriteOp : Tfm_Op<"cache_write", [
     `[0, length)` is a runtime error (the runtime checks every position
     before it writes any).
 
+    With a `block_table[b, w]` (i32) the cache is paged,
+    `[blocks, block_size, groups, head_dim]`, and logical position `p` of
+    row `b` lives in block `block_table[b, p / block_size]`, row
+    `p % block_size`:
+    `cache[block_table[b, p / N], p % N, g, d] = values[b, s, g, d]` with
+    `p = positions[b, s]`, `N = block_size`. A row's logical length is
+    `W * N` (`W` the table's width): a position outside `[0, W * N)` or a
+    table entry the call reads outside `[0, blocks)` is a runtime error,
+    checked before anything is written. Entries a call does not read are
+    never checked (a row may leave unused slots at any value).
+
     Created by `strata-tfm-derive-inference` from the key and value operands
     of each `tfm.attention`, before the `tfm.cached_attention` that reads
     them; `positions` is the function's positions argument.
@@ -86,22 +104,28 @@ def Tfm_CacheWriteOp : Tfm_Op<"cache_write", [
 
     ```mlir
     tfm.cache_write @"layers.0.attention.key_cache", %k, %positions : tensor<4x1x8x64xf32>, tensor<4x1xi32>
+    // Paged: 64 blocks of 16 positions, 8 table entries (128 positions) per row.
+    tfm.cache_write @"layers.0.attention.key_cache", %k, %positions block_table %table : tensor<4x1x8x64xf32>, tensor<4x1xi32>, tensor<4x8xi32>
     ```
 
     **Constraints:**
     * the symbol names a `tfm.kv_cache`;
-    * `values` has rank 4, the cache's batch, groups and head_dim and the
-      cache's element type, and at most the cache's length in rows;
-    * `positions` has the leading two dimensions of `values`.
+    * `values` has rank 4, the cache's groups, head_dim and element type;
+      without a table the cache's batch and at most the cache's length in
+      rows, with one at most `W * block_size` rows;
+    * `positions` has the leading two dimensions of `values`;
+    * `block_table` (optional) is `[batch, W]` i32, `batch` the values'.
   }];
   let arguments = (ins
     FlatSymbolRefAttr:$cache,
     Tfm_FloatTensor:$values,
-    Tfm_IndexTensor:$positions
+    Tfm_IndexTensor:$positions,
+    Optional<Tfm_IndexTensor>:$block_table
   );
   let assemblyFormat = [{
-    $cache `,` $values `,` $positions attr-dict `:` type($values) `,`
-    type($positions)
+    $cache `,` $values `,` $positions (`block_table` $block_table^)?
+    attr-dict `:` type($values) `,` type($positions)
+    (`,` type($block_table)^)?
   }];
   let hasVerifier = 1;
 }
@@ -131,6 +155,13 @@ def Tfm_CachedAttentionOp : Tfm_Op<"cached_attention", [
     before (`tfm.cache_write`); the derivation orders the writes first. No
     dropout (inference) and no log-sum-exp (no backward pass).
 
+    With a `block_table[b, w]` the caches are paged
+    (`[blocks, block_size, groups, head_dim]`, see `tfm.cache_write`): key
+    `t` of row `b` is `K[block_table[b, t / N], t % N]`. The logical cache
+    length is then `W * N`; the runtime checks every position against it
+    and every table entry the call reads (the blocks of keys
+    `[0, positions[b, s]]`) against `[0, blocks)` before it reads any.
+
     Created by `strata-tfm-derive-inference` in place of `tfm.attention`;
     `causal` is required and kept explicit, as in `tfm.attention`.
 
@@ -138,15 +169,20 @@ def Tfm_CachedAttentionOp : Tfm_Op<"cached_attention", [
 
     ```mlir
     %a = tfm.cached_attention %q, @"layers.0.attention.key_cache", @"layers.0.attention.value_cache", %positions causal scale 1.250000e-01 : tensor<4x1x32x64xf32>, tensor<4x1xi32> -> tensor<4x1x32x64xf32>
+    // Paged caches tensor<64x16x8x64xf32>, 8 blocks per row:
+    %p = tfm.cached_attention %q, @"layers.0.attention.key_cache", @"layers.0.attention.value_cache", %positions block_table %table causal scale 1.250000e-01 : tensor<4x1x32x64xf32>, tensor<4x1xi32>, tensor<4x8xi32> -> tensor<4x1x32x64xf32>
     ```
 
     **Constraints:**
-    * both symbols name `tfm.kv_cache` ops whose batch, length and groups
-      agree, the key cache's head_dim equals the query's and its batch the
-      query's;
+    * both symbols name `tfm.kv_cache` ops whose first three dimensions
+      (batch, length, groups; paged: blocks, block_size, groups) agree, the
+      key cache's head_dim equals the query's, and without a table its
+      batch the query's;
     * groups divide the query heads;
-    * the query length is at most the cache length;
+    * the query length is at most the cache length (paged: `W *
+      block_size`);
     * `positions` is `[batch, query length]`;
+    * `block_table` (optional) is `[batch, W]` i32;
     * `causal` is set; `scale` is positive;
     * the result is `[batch, query length, heads, value head_dim]`; the
       query, caches and result share one element type.
@@ -156,14 +192,16 @@ def Tfm_CachedAttentionOp : Tfm_Op<"cached_attention", [
     FlatSymbolRefAttr:$key_cache,
     FlatSymbolRefAttr:$value_cache,
     Tfm_IndexTensor:$positions,
+    Optional<Tfm_IndexTensor>:$block_table,
     UnitAttr:$causal,
     F64Attr:$scale
   );
   let results = (outs Tfm_FloatTensor:$result);
   let assemblyFormat = [{
     $query `,` $key_cache `,` $value_cache `,` $positions
-    (`causal` $causal^)? `scale` $scale attr-dict `:` type($query) `,`
-    type($positions) `->` type($result)
+    (`block_table` $block_table^)? (`causal` $causal^)? `scale` $scale
+    attr-dict `:` type($query) `,` type($positions)
+    (`,` type($block_table)^)? `->` type($result)
   }];
   let hasVerifier = 1;
 }

@@ -21,9 +21,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <functional>
+#include <numeric>
 #include <random>
 #include <set>
 
@@ -71,6 +73,14 @@ io::HostTensor initialValues(const KernelCase &c, size_t index) {
   std::normal_distribution<double> normal;
   std::uniform_real_distribution<double> uniform(0.5, 1.5);
   const int64_t n = t.numElements();
+  if (buffer.fill == Fill::BlockTable) {
+    // Rows own distinct blocks of the pool, in no particular order.
+    std::vector<int32_t> blocks(size_t(buffer.value));
+    std::iota(blocks.begin(), blocks.end(), 0);
+    std::shuffle(blocks.begin(), blocks.end(), random);
+    std::copy_n(blocks.begin(), n, t.data<int32_t>());
+    return t;
+  }
   for (int64_t i = 0; i < n; ++i) {
     switch (buffer.fill) {
     case Fill::Normal:
@@ -93,6 +103,7 @@ io::HostTensor initialValues(const KernelCase &c, size_t index) {
           i % 3 == 1 ? -1 : int32_t(random() % uint64_t(buffer.value));
       break;
     case Fill::SameAs: // handled above
+    case Fill::BlockTable:
       break;
     case Fill::Positions:
       t.data<int32_t>()[i] =

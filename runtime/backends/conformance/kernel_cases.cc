@@ -48,6 +48,14 @@ BufferCase positions(std::string name, std::vector<int64_t> shape,
   b.integer = true;
   return b;
 }
+/// A paged cache's block table: distinct blocks of a pool of |blocks|.
+BufferCase blockTable(std::string name, std::vector<int64_t> shape,
+                      int64_t blocks) {
+  BufferCase b{std::move(name), std::move(shape), kIn, Fill::BlockTable,
+               double(blocks)};
+  b.integer = true;
+  return b;
+}
 BufferCase out(std::string name, std::vector<int64_t> shape) {
   BufferCase b{std::move(name), std::move(shape), kOut, Fill::Zeros};
   b.checked = true;
@@ -443,6 +451,42 @@ std::vector<KernelCase> makeCases() {
               slot("value_cache", {2, 40, 2, 5}, BufferCategory::KVCache),
               positions("positions", {2, 2}, 35), out("out", {2, 2, 4, 5})},
              {0, 1, 2, 3}, {4}, {1}, {scale}));
+  // Paged caches: pools of 11 blocks of 5 positions, 4 table entries per
+  // sequence (in shuffled order); 7 tokens per sequence written at
+  // positions 0..6 (across a block boundary) and attended by 4 query heads
+  // over 2 groups. The spare blocks keep their values.
+  {
+    KernelCase c;
+    c.name = "cached_attention/paged";
+    c.kernel = Kernel::CachedAttention;
+    c.buffers = {
+        slot("key_cache", {11, 5, 2, 6}, BufferCategory::KVCache),
+        slot("value_cache", {11, 5, 2, 6}, BufferCategory::KVCache),
+        in("k", {2, 7, 2, 6}),
+        in("v", {2, 7, 2, 6}),
+        positions("positions", {2, 7}),
+        blockTable("block_table", {2, 4}, 11),
+        in("q", {2, 7, 4, 6}),
+        out("out", {2, 7, 4, 6})};
+    c.instructions = {
+        {Kernel::CacheWrite, {2, 4, 5}, {0}},
+        {Kernel::CacheWrite, {3, 4, 5}, {1}},
+        {Kernel::CachedAttention, {6, 0, 1, 4, 5}, {7}, {1}, {scale}}};
+    add(c);
+    c.name = "cache_write/paged";
+    c.kernel = Kernel::CacheWrite;
+    add(std::move(c));
+  }
+  // Decoding late in filled paged caches (positions 17 and 18 of 20: keys
+  // in all four blocks of a row, two warp tiles), value dim 5.
+  add(single("cached_attention/paged-late-positions", Kernel::CachedAttention,
+             {in("q", {2, 2, 4, 6}),
+              slot("key_cache", {9, 5, 2, 6}, BufferCategory::KVCache),
+              slot("value_cache", {9, 5, 2, 5}, BufferCategory::KVCache),
+              positions("positions", {2, 2}, 17),
+              blockTable("block_table", {2, 4}, 9),
+              out("out", {2, 2, 4, 5})},
+             {0, 1, 2, 3, 4}, {5}, {1}, {scale}));
   // Mixed precision: casts both ways, the loss-scale division, and the O2
   // step (AdamW on the F32 main parameter, the BF16/F16 parameter its
   // rounding), with and without an overflow that skips it.

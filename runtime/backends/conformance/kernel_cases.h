@@ -32,6 +32,7 @@ enum class Fill {
   Ids,       // int32 in [0, idRange)
   Labels,    // as Ids, but every third element -1 (an ignored label)
   Positions, // int32 first + s for token s of each sequence (first: value)
+  BlockTable, // int32 distinct blocks of a pool of |value|, shuffled
   Zeros,
   Scalar, // every element = scalar
   SameAs, // the initial values of buffer |value| (a main parameter)

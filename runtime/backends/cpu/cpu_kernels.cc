@@ -207,6 +207,9 @@ cpu::AttentionParams attentionParams(const AttentionShape &s) {
   params.maskHeads = s.maskHeads;
   params.maskHeadOffset = s.maskHeadOffset;
   params.keyBatchStride = s.keyBatchStride;
+  params.blockSize = s.blockSize;
+  params.numBlocks = s.numBlocks;
+  params.tableWidth = s.tableWidth;
   return params;
 }
 
@@ -252,8 +255,43 @@ Status validateCachePositions(const int32_t *positions, int64_t B, int64_t S,
   return Status::ok();
 }
 
-/// CacheWrite: cache[b, positions[b, s]] = values[b, s], every position
-/// checked before any row is written.
+/// Checks the entries of a paged cache's |table| [B, W] that a call reads:
+/// for each row b, the blocks of positions [0, upTo(b)] must be in
+/// [0, numBlocks). Positions are checked first (validateCachePositions).
+template <typename UpTo>
+Status validateBlockTable(const int32_t *table, int64_t B, int64_t W,
+                          int64_t blockSize, int64_t numBlocks, UpTo upTo) {
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t last = upTo(b);
+    for (int64_t w = 0; w <= last / blockSize && last >= 0; ++w) {
+      const int32_t entry = table[b * W + w];
+      if (entry < 0 || entry >= numBlocks)
+        return Status::invalidArgument(
+            "block table entry [" + std::to_string(b) + ", " +
+            std::to_string(w) + "] = " + std::to_string(entry) +
+            " (sequence " + std::to_string(b) + ", positions " +
+            std::to_string(w * blockSize) + ".." +
+            std::to_string(w * blockSize + blockSize - 1) +
+            ", up to position " + std::to_string(last) +
+            " in this call) is outside the KV cache's " +
+            std::to_string(numBlocks) + " blocks [0, " +
+            std::to_string(numBlocks) + ")");
+    }
+  }
+  return Status::ok();
+}
+
+/// The largest of row |b|'s |S| positions.
+int64_t lastPosition(const int32_t *positions, int64_t S, int64_t b) {
+  int64_t last = -1;
+  for (int64_t s = 0; s < S; ++s)
+    last = std::max<int64_t>(last, positions[b * S + s]);
+  return last;
+}
+
+/// CacheWrite: cache[b, positions[b, s]] = values[b, s], or through a block
+/// table cache[table[b, p / N], p % N]; every position and every table
+/// entry used checked before any row is written.
 template <typename T>
 Status cacheWrite(const KernelDescriptor &p, const Args<T> &a) {
   const auto &s = p.as<CacheShape>();
@@ -262,6 +300,35 @@ Status cacheWrite(const KernelDescriptor &p, const Args<T> &a) {
       validateCachePositions(positions, s.batch, s.seq, s.length)));
   const T *values = a.in(0);
   T *cache = a.out(0);
+  if (s.blockSize > 0) {
+    const int32_t *table = a.ids(2);
+    const int64_t N = s.blockSize, W = s.tableWidth;
+    // Only the blocks written are checked: a row's other entries may be
+    // anything (unallocated).
+    for (int64_t b = 0; b < s.batch; ++b)
+      for (int64_t t = 0; t < s.seq; ++t) {
+        const int64_t position = positions[b * s.seq + t];
+        const int32_t entry = table[b * W + position / N];
+        if (entry < 0 || entry >= s.numBlocks)
+          return a.withContext(Status::invalidArgument(
+              "block table entry [" + std::to_string(b) + ", " +
+              std::to_string(position / N) + "] = " + std::to_string(entry) +
+              " for position " + std::to_string(position) + " of sequence " +
+              std::to_string(b) + " (token " + std::to_string(t) +
+              " of the call) is outside the KV cache's " +
+              std::to_string(s.numBlocks) + " blocks [0, " +
+              std::to_string(s.numBlocks) + ")"));
+      }
+    for (int64_t b = 0; b < s.batch; ++b)
+      for (int64_t t = 0; t < s.seq; ++t) {
+        const int64_t position = positions[b * s.seq + t];
+        const int64_t row = int64_t(table[b * W + position / N]) * N +
+                            position % N;
+        std::memcpy(cache + row * s.row, values + (b * s.seq + t) * s.row,
+                    sizeof(T) * s.row);
+      }
+    return Status::ok();
+  }
   for (int64_t b = 0; b < s.batch; ++b)
     for (int64_t t = 0; t < s.seq; ++t)
       std::memcpy(cache + (b * s.length + positions[b * s.seq + t]) * s.row,
@@ -278,6 +345,15 @@ Status cachedAttention(const KernelDescriptor &p, const Args<T> &a,
   const int32_t *positions = a.ids(3);
   STRATA_RETURN_IF_ERROR(a.withContext(validateCachePositions(
       positions, params.batch, params.querySeq, params.keySeq)));
+  if (params.blockSize > 0) {
+    // Each row reads the blocks of keys [0, its largest position].
+    params.blockTable = a.ids(4);
+    STRATA_RETURN_IF_ERROR(a.withContext(validateBlockTable(
+        params.blockTable, params.batch, params.tableWidth, params.blockSize,
+        params.numBlocks, [&](int64_t b) {
+          return lastPosition(positions, params.querySeq, b);
+        })));
+  }
   params.queryPositions = positions;
   params.dropout = 0.0;
   cpu::attentionForward<T>(params, a.in(0), a.in(1), a.in(2), a.out(0),

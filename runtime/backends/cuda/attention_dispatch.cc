@@ -157,7 +157,8 @@ Status attention(const KernelDescriptor &p, const KernelRunContext &c,
   return a.launched();
 }
 
-/// CachedAttention: each query attends the cache positions up to its own.
+/// CachedAttention: each query attends the cache positions up to its own
+/// (through the block table, operand 4, when the cache is paged).
 template <typename T>
 Status cachedAttention(const KernelDescriptor &p, const KernelRunContext &c,
                        cudaStream_t stream) {
@@ -165,9 +166,13 @@ Status cachedAttention(const KernelDescriptor &p, const KernelRunContext &c,
   const kernels::AttentionDims dims = attentionDims(a);
   STRATA_RETURN_IF_ERROR(checkDims(p, dims));
   STRATA_RETURN_IF_ERROR(a.needWorkspace(rowFloatBytes(dims), 0));
+  const auto &s = p.as<AttentionShape>();
+  kernels::PagedKeys paged; // the table is operand 4 when the cache is paged
+  if (s.blockSize > 0)
+    paged = {a.ids(4), s.blockSize, s.numBlocks, s.tableWidth};
   kernels::attentionForward<T>(dims, a.in(0), a.in(1), a.in(2), a.ids(3),
-                               a.out(0), a.template workspace<float>(),
-                               stream);
+                               a.out(0), a.template workspace<float>(), stream,
+                               paged);
   return a.launched();
 }
 

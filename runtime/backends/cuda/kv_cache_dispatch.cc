@@ -2,8 +2,8 @@
 //
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
-// As runtime/backends/cpu/cpu_kernels.cc: CacheWrite (values, positions) ->
-// cache (the cache read and partly overwritten) and TakePositions (x,
+// As runtime/backends/cpu/cpu_kernels.cc: CacheWrite (values, positions[,
+// block table]) -> cache (the cache read and partly overwritten) and TakePositions (x,
 // index) -> y, over the descriptor's CacheShape. The CPU checks positions
 // and indices on the host and fails the instruction; here they are device
 // memory and the kernels skip (CacheWrite) or NaN-fill (TakePositions) a
@@ -27,7 +27,12 @@ Status runKVCache(const KernelDescriptor &p, const KernelRunContext &c,
   case Kernel::CacheWrite:
     STRATA_RETURN_IF_ERROR(a.fitsGrid(s.batch * s.seq, kMaxGridX, "tokens"));
     k::cacheWrite<T>(a.in(0), a.ids(1), s.batch, s.seq, s.length, s.row,
-                     a.out(0), stream);
+                     a.out(0),
+                     s.blockSize > 0
+                         ? k::BlockTable{a.ids(2), s.blockSize, s.numBlocks,
+                                         s.tableWidth}
+                         : k::BlockTable{},
+                     stream);
     break;
   case Kernel::TakePositions:
     k::takePositions<T>(a.in(0), a.ids(1), s.batch, s.seq, s.row, a.out(0),

@@ -164,11 +164,24 @@ struct Problem {
   int64_t oOffset(int64_t b, int64_t s, int64_t h) const {
     return ((b * S + s) * H + h) * E;
   }
+  /// The row of k and v that holds key t of batch b: through the block
+  /// table when the cache is paged.
+  int64_t keyRow(int64_t b, int64_t t) const {
+    if (!p.blockTable)
+      return b * Tk + t;
+    const int64_t N = p.blockSize;
+    return int64_t(p.blockTable[b * p.tableWidth + t / N]) * N + t % N;
+  }
+  /// Keys of a tile starting at key t0 of at most |n| keys: a tile of a
+  /// paged cache ends at its block's end, so that its rows are contiguous.
+  int64_t tileKeys(int64_t t0, int64_t n) const {
+    return p.blockTable ? std::min(n, p.blockSize - t0 % p.blockSize) : n;
+  }
   int64_t kOffset(int64_t b, int64_t t, int64_t g) const {
-    return ((b * Tk + t) * G + g) * D;
+    return (keyRow(b, t) * G + g) * D;
   }
   int64_t vOffset(int64_t b, int64_t t, int64_t g) const {
-    return ((b * Tk + t) * G + g) * E;
+    return (keyRow(b, t) * G + g) * E;
   }
   /// Dropout index of probability (b, h, s, t): by the global head
   /// maskH0 + h of maskH (AttentionParams::maskHeads).
@@ -316,8 +329,6 @@ void forwardBlock(const Problem<T> &pr, const T *q, const T *k, const T *v,
                   int64_t rows, const Workspace<T> &ws) {
   const int64_t g = h / pr.R;
   const T *qBlock = q + pr.qOffset(b, s0, h);
-  const T *kBase = k + pr.kOffset(b, 0, g);
-  const T *vBase = v + pr.vOffset(b, 0, g);
   T *oBlock = out + pr.oOffset(b, s0, h);
   const int64_t ldq = pr.ldq(), ldk = pr.ldk(), ldv = pr.ldv(), ldo = pr.ldo();
   const int64_t E = pr.E;
@@ -328,11 +339,13 @@ void forwardBlock(const Problem<T> &pr, const T *q, const T *k, const T *v,
   }
   const int64_t keyEnd = pr.blockKeyLimit(b, s0, rows);
   const bool dropout = pr.mask.enabled();
-  for (int64_t t0 = 0; t0 < keyEnd; t0 += kBlockK) {
-    const int64_t n = std::min(kBlockK, keyEnd - t0);
+  for (int64_t t0 = 0, n = 0; t0 < keyEnd; t0 += n) {
+    n = pr.tileKeys(t0, std::min(kBlockK, keyEnd - t0));
     const bool first = t0 == 0;
+    const T *kTile = k + pr.kOffset(b, t0, g);
+    const T *vTile = v + pr.vOffset(b, t0, g);
     gemmSerial(Transpose::kNo, Transpose::kYes, rows, n, pr.D, pr.scale,
-               qBlock, ldq, kBase + t0 * ldk, ldk, T(0), ws.scores, kBlockK);
+               qBlock, ldq, kTile, ldk, T(0), ws.scores, kBlockK);
     int64_t valid[kBlockQ];
     for (int64_t r = 0; r < rows; ++r)
       valid[r] =
@@ -349,8 +362,7 @@ void forwardBlock(const Problem<T> &pr, const T *q, const T *k, const T *v,
     if (!first)
       scaleRows(oBlock, ldo, rows, E, alpha);
     gemmSerial(Transpose::kNo, Transpose::kNo, rows, E, n, T(1), ws.scores,
-               kBlockK, vBase + t0 * ldv, ldv, first ? T(0) : T(1), oBlock,
-               ldo);
+               kBlockK, vTile, ldv, first ? T(0) : T(1), oBlock, ldo);
   }
   T *lseRow = lse + (b * pr.H + h) * pr.S + s0;
   for (int64_t r = 0; r < rows; ++r) {
@@ -509,7 +521,7 @@ void attentionBackward(const AttentionParams &params, const T *q, const T *k,
                        const T *v, const T *out, const T *dout,
                        const AccumulatorOf<T> *lse, T *dq, T *dk, T *dv,
                        void *workspace, size_t workspaceBytes) {
-  assert(!params.queryPositions &&
+  assert(!params.queryPositions && !params.blockTable &&
          (params.keyBatchStride == 0 ||
           params.keyBatchStride == params.keySeq) &&
          "the backward has no key/value cache");
@@ -617,9 +629,13 @@ struct WidenedTensors {
 
   explicit WidenedTensors(const AttentionParams &p) {
     const int64_t rows = p.keyBatchStride > 0 ? p.keyBatchStride : p.keySeq;
+    // A paged cache is widened whole: its pool, whatever the batch.
+    const int64_t cacheRows =
+        p.blockTable || p.blockSize > 0 ? p.numBlocks * p.blockSize
+                                        : p.batch * rows;
     q = p.batch * p.querySeq * p.queryHeads * p.headDim;
-    k = p.batch * rows * p.kvHeads * p.headDim;
-    v = p.batch * rows * p.kvHeads * p.valueDim;
+    k = cacheRows * p.kvHeads * p.headDim;
+    v = cacheRows * p.kvHeads * p.valueDim;
     o = p.batch * p.querySeq * p.queryHeads * p.valueDim;
   }
   size_t bytes() const {

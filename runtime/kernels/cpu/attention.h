@@ -95,6 +95,14 @@ struct AttentionParams {
   /// a query's position and the largest position of its block of queries
   /// are read but weigh 0, so they must be finite.
   const int32_t *queryPositions = nullptr;
+  /// A paged cache (forward only, with queryPositions; null: not paged): k
+  /// and v are pools [numBlocks, blockSize, G, D] (and E), and key t of
+  /// batch b is row t % blockSize of block blockTable[b * tableWidth + t /
+  /// blockSize]; keySeq is tableWidth * blockSize and keyBatchStride is
+  /// unused. The caller checks the entries the call reads are in
+  /// [0, numBlocks). Key tiles never cross a block.
+  const int32_t *blockTable = nullptr;
+  int64_t blockSize = 0, numBlocks = 0, tableWidth = 0;
   /// Query heads sharded over tensor-parallel ranks (Megatron-style): the
   /// call computes global heads [maskHeadOffset, maskHeadOffset + H) of a
   /// layer with maskHeads query heads. q, out, lse and dq hold only those H

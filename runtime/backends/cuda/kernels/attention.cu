@@ -168,7 +168,8 @@ __device__ __forceinline__ void fillRow(T *row, int n, float value) {
 template <typename T, int N>
 __global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm)
     forwardKernel(AttentionDims p, const T *q, const T *k, const T *v,
-                  const int32_t *positions, T *out, float *lse) {
+                  const int32_t *positions, T *out, float *lse,
+                  PagedKeys paged) {
   __shared__ float qShared[kWarps][N * kWarpSize];
   float *qRow = qShared[threadIdx.x / kWarpSize];
   const int D = int(p.headDim), E = int(p.valueDim);
@@ -186,8 +187,24 @@ __global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm)
       badPosition = position < 0 || position >= p.keySeq;
       keyEnd = badPosition ? 0 : position + 1;
     }
+    if (paged.table && keyEnd > 0) {
+      // Every block the row reads must be in the pool (the CPU refuses
+      // the call; here the row becomes NaN).
+      bool badEntry = false;
+      for (int64_t w = lane(); w <= (keyEnd - 1) / paged.blockSize;
+           w += kWarpSize) {
+        const int32_t entry = paged.table[r.b * paged.width + w];
+        badEntry |= entry < 0 || entry >= paged.numBlocks;
+      }
+      if (__any_sync(kFullWarp, badEntry)) {
+        badPosition = true;
+        keyEnd = 0;
+      }
+    }
+    // Unpaged: the row's keys are contiguous from its first.
     const T *kRows = k + kOffset(p, r.b, 0, r.g);
     const T *vRows = v + vOffset(p, r.b, 0, r.g);
+    const bool isPaged = paged.table != nullptr;
     float m = -CUDART_INF_F, l = 0.0f;
     LaneRow<N> o;
     o.zero();
@@ -195,8 +212,11 @@ __global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm)
       const int n = int(minI64(kTile, keyEnd - t0));
       const bool mine = lane() < n;
       const int64_t t = t0 + lane();
-      const float z =
-          mine ? p.scale * dot(qRow, kRows + t * ldk, D) : -CUDART_INF_F;
+      const T *kRow =
+          isPaged ? k + (mine ? (pagedKeyRow(paged, r.b, t) * p.kvHeads + r.g) * D
+                              : 0)
+                  : kRows + t * ldk;
+      const float z = mine ? p.scale * dot(qRow, kRow, D) : -CUDART_INF_F;
       const float mNew = fmaxf(m, warpReduce(z, MaxOp()));
       const float prob = mine ? expf(z - mNew) : 0.0f;
       const float alpha = expf(m - mNew); // 0 on the first tile (m = -inf)
@@ -209,7 +229,11 @@ __global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm)
         weight *= dropoutMultiplier(p, maskRowIndex(p, r.b, r.h, r.s) + t);
       o.scale(alpha);
       for (int j = 0; j < n; ++j)
-        o.addScaled(__shfl_sync(kFullWarp, weight, j), vRows + (t0 + j) * ldv,
+        o.addScaled(__shfl_sync(kFullWarp, weight, j),
+                    isPaged ? v + (pagedKeyRow(paged, r.b, t0 + j) *
+                                       p.kvHeads +
+                                   r.g) * E
+                            : vRows + (t0 + j) * ldv,
                     E);
     }
     T *outRow = out + oOffset(p, r.b, r.s, r.h);
@@ -376,10 +400,10 @@ int elementsPerLane(const AttentionDims &dims) {
 template <typename T, int N>
 void launchForward(const AttentionDims &dims, const T *q, const T *k,
                    const T *v, const int32_t *positions, T *out, float *lse,
-                   cudaStream_t stream) {
+                   cudaStream_t stream, const PagedKeys &paged) {
   const int64_t rows = dims.batch * dims.queryHeads * dims.querySeq;
   forwardKernel<T, N><<<blocksFor(rows), kBlockThreads, 0, stream>>>(
-      dims, q, k, v, positions, out, lse);
+      dims, q, k, v, positions, out, lse, paged);
 }
 
 template <typename T, int N>
@@ -402,18 +426,22 @@ void launchBackward(const AttentionDims &dims, const T *q, const T *k,
 template <typename T>
 void attentionForward(const AttentionDims &dims, const T *q, const T *k,
                       const T *v, const int32_t *positions, T *out, float *lse,
-                      cudaStream_t stream) {
+                      cudaStream_t stream, const PagedKeys &paged) {
   if (dims.batch * dims.queryHeads * dims.querySeq == 0)
     return;
   switch (elementsPerLane(dims)) {
   case 1:
-    return launchForward<T, 1>(dims, q, k, v, positions, out, lse, stream);
+    return launchForward<T, 1>(dims, q, k, v, positions, out, lse, stream,
+                                   paged);
   case 2:
-    return launchForward<T, 2>(dims, q, k, v, positions, out, lse, stream);
+    return launchForward<T, 2>(dims, q, k, v, positions, out, lse, stream,
+                                   paged);
   case 4:
-    return launchForward<T, 4>(dims, q, k, v, positions, out, lse, stream);
+    return launchForward<T, 4>(dims, q, k, v, positions, out, lse, stream,
+                                   paged);
   default:
-    return launchForward<T, 8>(dims, q, k, v, positions, out, lse, stream);
+    return launchForward<T, 8>(dims, q, k, v, positions, out, lse, stream,
+                                   paged);
   }
 }
 
@@ -451,7 +479,8 @@ void attentionBackward(const AttentionDims &dims, const T *q, const T *k,
 #define STRATA_INSTANTIATE(T)                                                  \
   template void attentionForward<T>(const AttentionDims &, const T *,         \
                                     const T *, const T *, const int32_t *,    \
-                                    T *, float *, cudaStream_t);              \
+                                    T *, float *, cudaStream_t,               \
+                                    const PagedKeys &);                       \
   template void attentionDelta<T>(const AttentionDims &, const T *,          \
                                   const T *, float *, cudaStream_t);          \
   template void attentionBackward<T>(                                          \

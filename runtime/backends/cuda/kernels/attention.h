@@ -66,6 +66,17 @@ struct AttentionDims {
   cpu::DropoutDraw dropout;
 };
 
+/// A paged cache (the forward with positions only; null |table|: not
+/// paged): k and v are pools [numBlocks, blockSize, G, D] and key t of
+/// batch b is row t % blockSize of block table[b * width + t / blockSize]
+/// (device memory); keySeq = width * blockSize, keyRows unused. Apart from
+/// AttentionDims, which every attention kernel takes by value: the
+/// tensor-core backward is at the edge of its registers.
+struct PagedKeys {
+  const int32_t *table = nullptr;
+  int64_t blockSize = 0, numBlocks = 0, width = 0;
+};
+
 /// The forward: for each query row (b, s, h), over the keys t it attends
 /// (all; t <= s + T - S if causal; t <= positions[b*S + s] when |positions|
 /// is given, whatever causal says),
@@ -73,11 +84,13 @@ struct AttentionDims {
 ///   out[b,s,h,e] = sum_t dropout(exp(z_t - lse)) v[b,t,g,e];
 /// a row attending no key gets out = 0 and lse = -inf. A position outside
 /// [0, T) (which the CPU backend rejects before running) gives its row NaN
-/// in out and lse; no key outside the cache is read.
+/// in out and lse; no key outside the cache is read. So does, with
+/// |paged|, a block table entry outside [0, numBlocks) among the blocks the
+/// row reads.
 template <typename T>
 void attentionForward(const AttentionDims &dims, const T *q, const T *k,
                       const T *v, const int32_t *positions, T *out, float *lse,
-                      cudaStream_t stream);
+                      cudaStream_t stream, const PagedKeys &paged = {});
 
 /// The backward of attentionForward without positions (Tk = T), given
 /// dout and the forward's out and lse: writes dq[B,S,H,D], dk[B,T,G,D] and

@@ -42,6 +42,14 @@ __device__ __forceinline__ int64_t vOffset(const AttentionDims &p, int64_t b,
                                            int64_t t, int64_t g) {
   return ((b * p.keyRows + t) * p.kvHeads + g) * p.valueDim;
 }
+/// A paged cache's row of key t of batch b, through the block table (the
+/// entry checked by the caller).
+__device__ __forceinline__ int64_t pagedKeyRow(const PagedKeys &paged,
+                                               int64_t b, int64_t t) {
+  return int64_t(paged.table[b * paged.width + t / paged.blockSize]) *
+             paged.blockSize +
+         t % paged.blockSize;
+}
 
 /// Keys query row s attends without positions: [0, keyLimit).
 __device__ __forceinline__ int64_t keyLimit(const AttentionDims &p, int64_t s) {

@@ -17,19 +17,28 @@ namespace {
 template <typename T>
 __global__ void __launch_bounds__(kThreads)
     cacheWriteKernel(const T *values, const int32_t *positions, int64_t seq,
-                     int64_t length, int64_t row, T *cache) {
+                     int64_t length, int64_t row, T *cache,
+                     BlockTable blocks) {
   const int64_t token = blockIdx.x; // b * seq + t
   const int64_t b = token / seq, t = token % seq;
   const int32_t position = positions[token];
   if (position < 0 || position >= length)
     return; // the whole block: |position| is the same for every thread
+  int64_t toRow = b * length + position;
+  if (blocks.table) {
+    const int32_t entry =
+        blocks.table[b * blocks.width + position / blocks.blockSize];
+    if (entry < 0 || entry >= blocks.numBlocks)
+      return; // as a bad position: the same for every thread
+    toRow = int64_t(entry) * blocks.blockSize + position % blocks.blockSize;
+  }
   int overwritten = 0;
   for (int64_t later = t + 1 + threadIdx.x; later < seq; later += blockDim.x)
     overwritten |= positions[b * seq + later] == position;
   if (__syncthreads_or(overwritten))
     return;
   const T *from = values + token * row;
-  T *to = cache + (b * length + position) * row;
+  T *to = cache + toRow * row;
   for (int64_t j = threadIdx.x; j < row; j += blockDim.x)
     to[j] = from[j];
 }
@@ -50,11 +59,11 @@ __global__ void takePositionsKernel(const T *x, const int32_t *index,
 template <typename T>
 void cacheWrite(const T *values, const int32_t *positions, int64_t batch,
                 int64_t seq, int64_t length, int64_t row, T *cache,
-                cudaStream_t stream) {
+                const BlockTable &blocks, cudaStream_t stream) {
   if (batch * seq <= 0 || row <= 0)
     return;
   cacheWriteKernel<<<unsigned(batch * seq), kThreads, 0, stream>>>(
-      values, positions, seq, length, row, cache);
+      values, positions, seq, length, row, cache, blocks);
 }
 
 template <typename T>
@@ -69,7 +78,8 @@ void takePositions(const T *x, const int32_t *index, int64_t batch, int64_t seq,
 
 #define STRATA_INSTANTIATE(T)                                                  \
   template void cacheWrite<T>(const T *, const int32_t *, int64_t, int64_t,    \
-                              int64_t, int64_t, T *, cudaStream_t);            \
+                              int64_t, int64_t, T *, const BlockTable &,       \
+                              cudaStream_t);                                   \
   template void takePositions<T>(const T *, const int32_t *, int64_t, int64_t, \
                                  int64_t, T *, cudaStream_t);
 STRATA_INSTANTIATE(float)

@@ -25,13 +25,24 @@
 
 namespace strata::runtime::cuda::kernels {
 
+/// A paged cache's block table (null |table|: not paged): the pool is
+/// [numBlocks, blockSize, row] and position p of sequence b is row
+/// p % blockSize of block table[b * width + p / blockSize].
+struct BlockTable {
+  const int32_t *table = nullptr;
+  int64_t blockSize = 0, numBlocks = 0, width = 0;
+};
+
 /// cache[b, positions[b, t]] = values[b, t] for values[batch, seq, row] and
-/// cache[batch, length, row]. Two tokens of a sequence at one position: the
-/// later token's row is written (the CPU's order), deterministically.
+/// cache[batch, length, row] (paged: through |blocks|, length = width *
+/// blockSize; a token whose table entry is outside [0, numBlocks) is
+/// skipped, like a bad position). Two tokens of a sequence at one
+/// position: the later token's row is written (the CPU's order),
+/// deterministically.
 template <typename T>
 void cacheWrite(const T *values, const int32_t *positions, int64_t batch,
                 int64_t seq, int64_t length, int64_t row, T *cache,
-                cudaStream_t stream);
+                const BlockTable &blocks, cudaStream_t stream);
 
 /// y[b] = x[b, index[b]] for x[batch, seq, row], y[batch, row].
 template <typename T>

@@ -56,3 +56,21 @@ func.func @take_positions(%x: tensor<4x16x8xf32>, %i: tensor<4xi32>) -> tensor<4
   %y = tfm.take_positions %x, %i : tensor<4x16x8xf32>, tensor<4xi32> -> tensor<4x1x8xf32>
   return %y : tensor<4x1x8xf32>
 }
+
+// -----
+
+// Paged caches: a pool of 8 blocks of 4 positions, 3 blocks per row.
+
+// CHECK:       tfm.kv_cache @pk : tensor<8x4x2x8xf32>
+// CHECK-LABEL: func.func @paged(
+// CHECK-SAME:    %[[Q:.*]]: tensor<2x1x4x8xf32>, %[[K:.*]]: tensor<2x1x2x8xf32>, %[[P:.*]]: tensor<2x1xi32>, %[[T:.*]]: tensor<2x3xi32>
+// CHECK:         tfm.cache_write @pk, %[[K]], %[[P]] block_table %[[T]] : tensor<2x1x2x8xf32>, tensor<2x1xi32>, tensor<2x3xi32>
+// CHECK:         tfm.cached_attention %[[Q]], @pk, @pv, %[[P]] block_table %[[T]] causal scale 1.250000e-01 : tensor<2x1x4x8xf32>, tensor<2x1xi32>, tensor<2x3xi32> -> tensor<2x1x4x8xf32>
+tfm.kv_cache @pk : tensor<8x4x2x8xf32>
+tfm.kv_cache @pv : tensor<8x4x2x8xf32>
+func.func @paged(%q: tensor<2x1x4x8xf32>, %k: tensor<2x1x2x8xf32>, %positions: tensor<2x1xi32>, %table: tensor<2x3xi32>) -> tensor<2x1x4x8xf32> {
+  tfm.cache_write @pk, %k, %positions block_table %table : tensor<2x1x2x8xf32>, tensor<2x1xi32>, tensor<2x3xi32>
+  tfm.cache_write @pv, %k, %positions block_table %table : tensor<2x1x2x8xf32>, tensor<2x1xi32>, tensor<2x3xi32>
+  %a = tfm.cached_attention %q, @pk, @pv, %positions block_table %table causal scale 0.125 : tensor<2x1x4x8xf32>, tensor<2x1xi32>, tensor<2x3xi32> -> tensor<2x1x4x8xf32>
+  return %a : tensor<2x1x4x8xf32>
+}
