@@ -262,14 +262,14 @@ bool isIntegerOperand(Kernel kernel, size_t i) {
   case Kernel::TakePositions:
   case Kernel::CrossEntropy:
   case Kernel::CrossEntropyGrad:
-  case Kernel::CacheWrite:
-    return i == 1 || i == 2; // positions, block table
   case Kernel::VocabParallelStats:
   case Kernel::VocabParallelLoss:
   case Kernel::VocabParallelCrossEntropyGrad:
   case Kernel::MaskVirtualTokens:
   case Kernel::VirtualTokenTableGrad:
     return i == 1;
+  case Kernel::CacheWrite:
+    return i == 1 || i == 2; // positions, block table
   case Kernel::CachedAttention:
     return i == 3 || i == 4; // positions, block table
   case Kernel::InsertVirtualTokens:

@@ -108,12 +108,15 @@ AttentionParams params(const PagedCase &c) {
   return p;
 }
 
-/// The forward in T; |paged| null runs the per-row caches |k|, |v|.
+/// The forward in T over the pools of |paged|, or over the per-row caches
+/// |k|, |v| when it is null.
 template <typename T>
 std::vector<T> run(const PagedCase &c, const std::vector<double> &q,
-                   const std::vector<double> &k, const std::vector<double> &v,
-                   const Paged *paged) {
+                   const std::vector<double> &rowK,
+                   const std::vector<double> &rowV, const Paged *paged) {
   AttentionParams p = params(c);
+  const std::vector<double> &k = paged ? paged->k : rowK;
+  const std::vector<double> &v = paged ? paged->v : rowV;
   if (paged) {
     p.keySeq = paged->W * c.N;
     p.blockTable = paged->table.data();
