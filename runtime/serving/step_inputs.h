@@ -1,0 +1,47 @@
+//===- step_inputs.h - a step plan as the model's call arguments -*- C++ -*-===//
+//
+// Part of Strata. SPDX-License-Identifier: Apache-2.0
+//
+// A paged artifact's functions take, row-major:
+//   prefill(tokens [B, P], positions [B, P], block_table [B, W], last [B])
+//   decode(tokens [B, 1], positions [B, 1], block_table [B, W])
+// A scheduled row feeds its tokens at positions start, start + 1, ...; the
+// rest of a prefill row is padding whose positions go on (clamped into the
+// context) so that its cache writes land past the row's real tokens, where
+// the row overwrites them before it reads them. Table entries past a
+// sequence's own blocks, and every entry of an unused row, name the
+// scratch block, so padding never writes into another sequence's blocks.
+//
+//===----------------------------------------------------------------------===//
+#ifndef STRATA_RUNTIME_SERVING_STEP_INPUTS_H
+#define STRATA_RUNTIME_SERVING_STEP_INPUTS_H
+
+#include "runtime/serving/scheduler.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace strata::runtime::serving {
+
+/// The shapes of one function's call.
+struct CallShape {
+  int64_t batch = 1;         // B
+  int64_t length = 1;        // P (1 for decode)
+  int64_t contextLength = 1; // positions per sequence
+  int64_t tableWidth = 1;    // W
+  int32_t scratchBlock = 0;
+};
+
+struct CallInputs {
+  std::vector<int32_t> tokens, positions, blockTable, last;
+};
+
+/// Fills |out| for |rows| (at most shape.batch) of |scheduler|'s sequences.
+/// |last| gets each row's last real token (0 for unused rows).
+void buildCallInputs(const std::vector<ScheduledRow> &rows,
+                     const Scheduler &scheduler, const CallShape &shape,
+                     CallInputs &out);
+
+} // namespace strata::runtime::serving
+
+#endif // STRATA_RUNTIME_SERVING_STEP_INPUTS_H
