@@ -11,6 +11,7 @@
 #define STRATA_COMPILER_DRIVER_COMPILEDRIVER_H
 
 #include "compiler/Driver/CompilePhase.h"
+#include "compiler/Driver/CompilePipeline.h"
 
 #include <cstdint>
 #include <optional>
@@ -34,6 +35,8 @@ struct CompileOptions {
   int64_t prefillLength = 0;
   /// Infer mode: LoRA merged into the projections at load (--merge-lora).
   bool mergeLora = false;
+  /// Infer mode: weights stored as int8 (--quantize int8-weight-only).
+  Quantization quantization = Quantization::None;
   /// Hydra-style `key.path=value` overrides of the YAML description.
   std::vector<std::string> overrides;
   bool verbose = false;

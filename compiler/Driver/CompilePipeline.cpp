@@ -16,7 +16,8 @@ LogicalResult mlir::strata::runCompilePhases(ModuleOp module, CompileMode mode,
                                              CompilePhase compileTo,
                                              CompilePhase reached,
                                              TimingScope &timing,
-                                             bool verifyPasses) {
+                                             bool verifyPasses,
+                                             Quantization quantization) {
   MLIRContext *context = module.getContext();
   auto runs = [&](CompilePhase phase) {
     return reached != phase && runsPhase(mode, compileTo, phase);
@@ -41,6 +42,10 @@ LogicalResult mlir::strata::runCompilePhases(ModuleOp module, CompileMode mode,
     PassManager pm(context);
     pm.enableVerifier(verifyPasses);
     pm.addPass(createDeriveInferencePass());
+    // On the global module, before partitioning splits the scales like
+    // their weights (MegatronLayout).
+    if (quantization == Quantization::Int8WeightOnly)
+      pm.addPass(createQuantizeWeightsPass());
     if (failed(pm.run(module)))
       return failure();
   }

@@ -17,14 +17,19 @@
 
 namespace mlir::strata {
 
+/// Weight quantization of an inference module (--quantize).
+enum class Quantization { None, Int8WeightOnly };
+
 /// Runs on |module| every phase of |mode| up to |compileTo| that the module
 /// has not reached yet (its tfm.phase, read by the caller into |reached|),
 /// each under its own timing scope nested in |timing|. Diagnostics go to the
 /// context's handler. |verifyPasses| false skips the verifier after each
 /// pass (strata-tune's thousands of analyses; the CLI always verifies).
+/// |quantization| applies to the inference phase.
 LogicalResult runCompilePhases(ModuleOp module, CompileMode mode,
                                CompilePhase compileTo, CompilePhase reached,
-                               TimingScope &timing, bool verifyPasses = true);
+                               TimingScope &timing, bool verifyPasses = true,
+                               Quantization quantization = Quantization::None);
 
 } // namespace mlir::strata
 

@@ -52,7 +52,9 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // prompt_tables function (Function.result_names: each task's table), whose
 // results checkpoints carry, and an inference artifact's tables as
 // parameters instead of the encoders; Artifact.lora_merge (--merge-lora).
-inline constexpr uint16_t kArtifactVersionMinor = 13;
+// 0.14: int8 weight-only quantization: DType I8, Parameter.scales, the
+// kernels QuantizedMatmul and QuantizedEmbedding.
+inline constexpr uint16_t kArtifactVersionMinor = 14;
 
 } // namespace strata::runtime
 
