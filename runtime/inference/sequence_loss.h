@@ -6,7 +6,7 @@
 // artifact (`strata-run eval` on a `--mode infer` artifact): teacher
 // forcing through `decode`, one position per call over the KV cache, so
 // what is measured is the program generation runs (its quantized weights
-// included, docs/inference.md). Slower than a training artifact's
+// included, docs/quantization.md). Slower than a training artifact's
 // `forward` (a call per position), meant for validation sets.
 //
 //===----------------------------------------------------------------------===//

@@ -2,7 +2,7 @@
 //
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
-// Int8 weight-only quantization (docs/inference.md): a weight is stored as
+// Int8 weight-only quantization (docs/quantization.md): a weight is stored as
 // q[N, K] int8 with one f32 scale per output row, w[n, k] = scales[n] *
 // q[n, k], and dequantized on the fly; nothing of the size of w is ever
 // written. Products accumulate in f32 (f64 for double, the conformance
