@@ -48,6 +48,9 @@ int64_t localTrainableElements(ModuleOp module) {
 /// "trainable parameters  3328 of 7251968 (0.046%)" when a frozen base
 /// makes them differ.
 void printTrainableFraction(llvm::raw_ostream &os, ModuleOp module) {
+  // Inference trains nothing (and its int8 weights are never trainable).
+  if (module.lookupSymbol("decode"))
+    return;
   const int64_t all = localParameterElements(module);
   const int64_t trainable = localTrainableElements(module);
   if (trainable == all || all == 0)

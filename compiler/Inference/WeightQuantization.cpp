@@ -61,8 +61,9 @@ void rewriteReaders(tfm::ParamRefOp ref, tfm::ParameterOp scales) {
   Value scaleRead = tfm::ParamRefOp::create(
       builder, ref.getLoc(), scales.getTensorType(),
       FlatSymbolRefAttr::get(scales.getSymNameAttr()));
-  for (OpOperand &read : llvm::make_early_inc_range(ref.getResult().getUses())) {
-    Operation *user = read.getOwner();
+  // The new ops read |ref| too: collect the old readers first.
+  SmallVector<Operation *> users(ref.getResult().getUsers());
+  for (Operation *user : users) {
     builder.setInsertionPoint(user);
     Value replacement;
     if (auto matmul = dyn_cast<tfm::MatmulOp>(user))
@@ -105,8 +106,11 @@ LogicalResult mlir::strata::quantizeWeightsInt8(ModuleOp module) {
     // The scales cover the output dimensions: the weight's all but the
     // contracted ones, which every matmul reading it must agree on.
     std::optional<int64_t> contracted;
-    for (const SymbolTable::SymbolUse &use :
-         *SymbolTable::getSymbolUses(parameter.getSymNameAttr(), module))
+    // (Kept in a variable: a range-for over *getSymbolUses() would read a
+    // destroyed temporary.)
+    std::optional<SymbolTable::UseRange> reads =
+        SymbolTable::getSymbolUses(parameter.getSymNameAttr(), module);
+    for (const SymbolTable::SymbolUse &use : *reads)
       for (Operation *user : use.getUser()->getResult(0).getUsers()) {
         int64_t c = 1;
         if (auto matmul = dyn_cast<tfm::MatmulOp>(user))
@@ -136,8 +140,7 @@ LogicalResult mlir::strata::quantizeWeightsInt8(ModuleOp module) {
     parameter.setWeightDecay(false);
     parameter.removeMainAttr();
     parameter.setScalesAttr(FlatSymbolRefAttr::get(scales.getSymNameAttr()));
-    for (const SymbolTable::SymbolUse &use :
-         *SymbolTable::getSymbolUses(parameter.getSymNameAttr(), module)) {
+    for (const SymbolTable::SymbolUse &use : *reads) {
       auto ref = cast<tfm::ParamRefOp>(use.getUser());
       ref.getResult().setType(int8);
       rewriteReaders(ref, scales);

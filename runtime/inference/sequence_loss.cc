@@ -12,6 +12,16 @@
 
 namespace strata::runtime::inference {
 
+namespace {
+
+std::vector<int64_t> shapeOf(const artifact::Buffer &buffer) {
+  return buffer.shape() ? std::vector<int64_t>(buffer.shape()->begin(),
+                                               buffer.shape()->end())
+                        : std::vector<int64_t>();
+}
+
+} // namespace
+
 StatusOr<SequenceLoss> decodeSequenceLoss(Executor &executor,
                                           const io::HostTensor &tokens) {
   const std::string &path = executor.artifact().path();
@@ -48,7 +58,8 @@ StatusOr<SequenceLoss> decodeSequenceLoss(Executor &executor,
   const bool dropout = executor.options().dropout;
   executor.setDropout(false);
   double sum = 0.0;
-  std::vector<int32_t> in(size_t(batch)), positions(size_t(batch));
+  std::vector<int32_t> in(static_cast<size_t>(batch)),
+      positions(static_cast<size_t>(batch));
   for (int64_t first = 0; first < rows; first += batch)
     for (int64_t t = 0; t < seq; ++t) {
       for (int64_t b = 0; b < batch; ++b) {

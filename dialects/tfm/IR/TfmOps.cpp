@@ -299,10 +299,12 @@ LogicalResult MatmulOp::verify() {
 // QuantizedMatmulOp / QuantizedEmbeddingOp
 //===----------------------------------------------------------------------===//
 
-/// Input and result share one element type; the scales cover |outputs|.
+/// Input and result share one element type; the scales cover |outputs|
+/// (one scale per |what|).
 static LogicalResult verifyQuantizedOperands(Operation *op, Value input,
                                              Value scales,
-                                             ArrayRef<int64_t> outputs) {
+                                             ArrayRef<int64_t> outputs,
+                                             StringRef what) {
   Type result = getElementTypeOrSelf(op->getResult(0).getType());
   if (input && getElementTypeOrSelf(input.getType()) != result)
     return op->emitOpError()
@@ -312,7 +314,7 @@ static LogicalResult verifyQuantizedOperands(Operation *op, Value input,
   if (!shapesAgree(outputs, shapeOf(scales)))
     return op->emitOpError()
            << "expected scales of shape " << formatShape(outputs)
-           << " (one per output channel of the weight), got "
+           << " (one per " << what << "), got "
            << formatShape(scales.getType());
   return success();
 }
@@ -338,7 +340,8 @@ LogicalResult QuantizedMatmulOp::verify() {
     return emitOpError() << "expected result shape " << formatShape(expected)
                          << ", got " << formatShape(getResult().getType());
   return verifyQuantizedOperands(*this, getInput(), getScales(),
-                                 weight.drop_back(n));
+                                 weight.drop_back(n),
+                                 "output channel of the weight");
 }
 
 LogicalResult QuantizedEmbeddingOp::verify() {
@@ -354,7 +357,7 @@ LogicalResult QuantizedEmbeddingOp::verify() {
                          << formatDim(table[1]) << " table columns), got "
                          << formatShape(getResult().getType());
   return verifyQuantizedOperands(*this, Value(), getScales(),
-                                 table.take_front(1));
+                                 table.take_front(1), "row of the table");
 }
 
 //===----------------------------------------------------------------------===//

@@ -16,8 +16,8 @@
 // CHECK-NEXT:  tfm.parameter @norm : tensor<4xf32>
 // CHECK-NEXT:  tfm.parameter @bias : tensor<2x2xf32>
 // CHECK-LABEL: func.func @decode
-// CHECK:         %[[E:.*]] = tfm.param_ref @emb : tensor<11x4xi8>
-// CHECK:         %[[ES:.*]] = tfm.param_ref @emb_scale : tensor<11xf32>
+// CHECK-DAG:     %[[E:.*]] = tfm.param_ref @emb : tensor<11x4xi8>
+// CHECK-DAG:     %[[ES:.*]] = tfm.param_ref @emb_scale : tensor<11xf32>
 // CHECK:         tfm.quantized_embedding %[[E]][%{{.*}}] scales %[[ES]]
 // CHECK:         tfm.embedding %{{.*}}[%{{.*}}] : tensor<8x4xf32>
 // CHECK:         tfm.quantized_matmul %{{.*}} scales %{{.*}} : tensor<2x1x4xf32>, tensor<2x2x4xi8>, tensor<2x2xf32>

@@ -1,7 +1,7 @@
 // RUN: strata-opt %s -split-input-file -verify-diagnostics
 
 func.func @scales_not_per_output(%x: tensor<4x16xf32>, %w: tensor<8x16xi8>, %s: tensor<16xf32>) {
-  // expected-error @+1 {{'tfm.quantized_matmul' op expected scales of shape [8] (one per output channel of the weight), got [16]}}
+  // expected-error @+1 {{'tfm.quantized_matmul' op expected scales of shape 8 (one per output channel of the weight), got 16}}
   %0 = tfm.quantized_matmul %x, %w scales %s : tensor<4x16xf32>, tensor<8x16xi8>, tensor<16xf32> -> tensor<4x8xf32>
   return
 }
@@ -25,7 +25,7 @@ func.func @float_weight(%x: tensor<4x16xf32>, %w: tensor<8x16xf32>, %s: tensor<8
 // -----
 
 func.func @contracted_mismatch(%x: tensor<4x15xf32>, %w: tensor<8x16xi8>, %s: tensor<8xf32>) {
-  // expected-error @+1 {{'tfm.quantized_matmul' op expected the input's contracting dimensions [15] to equal the weight's trailing dimensions [16]}}
+  // expected-error @+1 {{'tfm.quantized_matmul' op expected the input's contracting dimensions 15 to equal the weight's trailing dimensions 16}}
   %0 = tfm.quantized_matmul %x, %w scales %s : tensor<4x15xf32>, tensor<8x16xi8>, tensor<8xf32> -> tensor<4x8xf32>
   return
 }
@@ -33,7 +33,7 @@ func.func @contracted_mismatch(%x: tensor<4x15xf32>, %w: tensor<8x16xi8>, %s: te
 // -----
 
 func.func @embedding_scales_per_row(%t: tensor<6x8xi8>, %ids: tensor<3xi32>, %s: tensor<8xf32>) {
-  // expected-error @+1 {{'tfm.quantized_embedding' op expected scales of shape [6] (one per output channel of the weight), got [8]}}
+  // expected-error @+1 {{'tfm.quantized_embedding' op expected scales of shape 6 (one per row of the table), got 8}}
   %y = tfm.quantized_embedding %t[%ids] scales %s : tensor<6x8xi8>, tensor<3xi32>, tensor<8xf32> -> tensor<3x8xf32>
   return
 }
