@@ -3,7 +3,8 @@ trained, then compiled for inference in f32 and with --quantize int8-weight-only
 load the same f32 checkpoint (the int8 one quantizes it at load) and score the same held-out text
 of moby-dick.txt through decode (`strata-run eval` on an inference artifact); the int8 validation
 perplexity must be within 1% of the f32 one, and above it by less than the quantization could
-not explain (a perplexity below f32's by more than 1% would mean a bug too).
+not explain (a perplexity below f32's by more than 1% would mean a bug too). The f32 score through
+decode must equal the training artifact's `eval` (forward) on the same rows.
 
 Then tensor parallelism: the int8 artifact at tp 2 (column-parallel scales split with their
 weights, row-parallel ones replicated, the vocabulary split) scores the same loss as at tp 1,
@@ -82,6 +83,13 @@ def main():
             losses[name] = loss_of(run(args.strata_run, "eval", artifact, "--checkpoint",
                                        checkpoint, "--tokens", work / "val.npy", "--out",
                                        work / f"{name}.safetensors", "--threads", "2"))
+        # The scoring path itself: decode over the KV cache computes what the training
+        # artifact's forward computes on the same rows.
+        forward = loss_of(run(args.strata_run, "eval", train, "--checkpoint", checkpoint,
+                              "--tokens", work / "val.npy", "--out", work / "forward.safetensors",
+                              "--threads", "2"))
+        if abs(forward - losses["f32"]) > 1e-4 * abs(forward):
+            sys.exit(f"eval through decode gives {losses['f32']:.6f}, forward {forward:.6f}")
         ratio = math.exp(losses["int8"] - losses["f32"])
         print(f"validation perplexity f32 {math.exp(losses['f32']):.3f}, int8 "
               f"{math.exp(losses['int8']):.3f}: ratio {ratio:.5f} over {ROWS * SEQ} tokens "
