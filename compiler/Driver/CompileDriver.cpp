@@ -133,6 +133,8 @@ int writeArtifact(const CompileOptions &options, ModuleOp module,
     if (options.kvCache.numBlocks > 0)
       compileOptions["kv_blocks"] = options.kvCache.numBlocks;
   }
+  if (options.quantization == Quantization::Int8WeightOnly)
+    compileOptions["quantize"] = "int8-weight-only";
   llvm::json::Array overrides;
   for (const std::string &o : options.overrides)
     overrides.push_back(o);
@@ -276,7 +278,7 @@ int mlir::strata::runCompile(const CompileOptions &options) {
   }
   if (failed(runCompilePhases(*module, options.mode, options.compileTo,
                                reached, rootTiming, /*verifyPasses=*/true,
-                               options.kvCache)))
+                               options.kvCache, options.quantization)))
     return 1;
 
   if (options.reportParallel) {
@@ -366,6 +368,15 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
                "receives W + (alpha / adapter_dim) * linear_out linear_in "
                "from the checkpoint when it loads (default: the adapters run "
                "beside the projections)"));
+  cl::opt<std::string> quantize(
+      "quantize", cl::cat(category), cl::value_desc("scheme"),
+      cl::desc("With --mode infer: store weights quantized. The one scheme, "
+               "int8-weight-only: the linear layers' weights and the token "
+               "embedding (tied to the output layer) as int8 with an f32 "
+               "scale per output channel (max |w| / 127), quantized from "
+               "the f32/bf16 checkpoint as it loads; matmuls and lookups "
+               "dequantize on the fly. Norms, biases and position "
+               "embeddings keep the model's type"));
   cl::opt<std::string> target(
       "target", cl::cat(category), cl::value_desc("device"), cl::init("cpu"),
       cl::desc("The device the artifact runs on, recorded in it (strata-run "
@@ -531,6 +542,21 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
       return 1;
     }
     options.mergeLora = true;
+  }
+  if (quantize.getNumOccurrences()) {
+    if (options.mode != CompileMode::Infer) {
+      llvm::WithColor::error(llvm::errs(), "strata-compile")
+          << "--quantize applies to --mode infer (training updates the "
+             "weights in their own type)\n";
+      return 1;
+    }
+    if (quantize != "int8-weight-only") {
+      llvm::WithColor::error(llvm::errs(), "strata-compile")
+          << "--quantize=" << quantize
+          << " is not a quantization scheme (supported: int8-weight-only)\n";
+      return 1;
+    }
+    options.quantization = Quantization::Int8WeightOnly;
   }
   if (std::optional<std::string> error = checkTarget(target)) {
     llvm::WithColor::error(llvm::errs(), "strata-compile") << *error << "\n";

@@ -38,6 +38,8 @@ struct CompileOptions {
   /// Infer mode: paged KV caches (--kv-block-size, --kv-blocks); zeros for
   /// one [batch, length] cache per layer.
   KVCacheOptions kvCache;
+  /// Infer mode: weights stored as int8 (--quantize int8-weight-only).
+  Quantization quantization = Quantization::None;
   /// Hydra-style `key.path=value` overrides of the YAML description.
   std::vector<std::string> overrides;
   bool verbose = false;

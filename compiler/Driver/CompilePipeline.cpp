@@ -17,7 +17,8 @@ LogicalResult mlir::strata::runCompilePhases(ModuleOp module, CompileMode mode,
                                              CompilePhase reached,
                                              TimingScope &timing,
                                              bool verifyPasses,
-                                             const KVCacheOptions &kvCache) {
+                                             const KVCacheOptions &kvCache,
+                                             Quantization quantization) {
   MLIRContext *context = module.getContext();
   auto runs = [&](CompilePhase phase) {
     return reached != phase && runsPhase(mode, compileTo, phase);
@@ -45,6 +46,10 @@ LogicalResult mlir::strata::runCompilePhases(ModuleOp module, CompileMode mode,
     options.kvBlockSize = kvCache.blockSize;
     options.kvBlocks = kvCache.numBlocks;
     pm.addPass(createDeriveInferencePass(options));
+    // On the global module, before partitioning splits the scales like
+    // their weights (MegatronLayout).
+    if (quantization == Quantization::Int8WeightOnly)
+      pm.addPass(createQuantizeWeightsPass());
     if (failed(pm.run(module)))
       return failure();
   }

@@ -23,17 +23,20 @@ struct KVCacheOptions {
   int64_t blockSize = 0;
   int64_t numBlocks = 0;
 };
+/// Weight quantization of an inference module (--quantize).
+enum class Quantization { None, Int8WeightOnly };
 
 /// Runs on |module| every phase of |mode| up to |compileTo| that the module
 /// has not reached yet (its tfm.phase, read by the caller into |reached|),
 /// each under its own timing scope nested in |timing|. Diagnostics go to the
 /// context's handler. |verifyPasses| false skips the verifier after each
 /// pass (strata-tune's thousands of analyses; the CLI always verifies).
-/// |kvCache| applies to the inference phase.
+/// |kvCache| and |quantization| apply to the inference phase.
 LogicalResult runCompilePhases(ModuleOp module, CompileMode mode,
                                CompilePhase compileTo, CompilePhase reached,
                                TimingScope &timing, bool verifyPasses = true,
-                               const KVCacheOptions &kvCache = {});
+                               const KVCacheOptions &kvCache = {},
+                               Quantization quantization = Quantization::None);
 
 } // namespace mlir::strata
 

@@ -10,6 +10,7 @@
 #include "compiler/Pipeline/StagePrograms.h"
 #include "dialects/tfm/IR/TfmOps.h"
 
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Format.h"
 
 using namespace mlir;
@@ -47,6 +48,9 @@ int64_t localTrainableElements(ModuleOp module) {
 /// "trainable parameters  3328 of 7251968 (0.046%)" when a frozen base
 /// makes them differ.
 void printTrainableFraction(llvm::raw_ostream &os, ModuleOp module) {
+  // Inference trains nothing (and its int8 weights are never trainable).
+  if (module.lookupSymbol("decode"))
+    return;
   const int64_t all = localParameterElements(module);
   const int64_t trainable = localTrainableElements(module);
   if (trainable == all || all == 0)
@@ -107,6 +111,43 @@ void printBucketCost(llvm::raw_ostream &os,
   os << "  (extra arena: the largest bucket outgrows the activations)\n";
 }
 
+/// Int8 weight-only quantization (--quantize): the rank's parameter bytes
+/// beside those of the same parameters without it (the i8 weights in the
+/// model's float type, no scales). Nothing for a module without i8 weights.
+void printQuantizedParameters(llvm::raw_ostream &os, ModuleOp module) {
+  int64_t int8Elements = 0, scaleBytes = 0, bytes = 0, otherBytes = 0;
+  llvm::StringSet<> scales;
+  Type modelType;
+  for (auto parameter : module.getOps<tfm::ParameterOp>())
+    if (parameter.getScalesAttr())
+      scales.insert(parameter.getScalesAttr().getValue());
+  for (auto parameter : module.getOps<tfm::ParameterOp>()) {
+    RankedTensorType local = parameter.getLocalType();
+    const int64_t size =
+        local.getNumElements() * local.getElementTypeBitWidth() / 8;
+    bytes += size;
+    if (local.getElementType().isInteger(8))
+      int8Elements += local.getNumElements();
+    else if (scales.contains(parameter.getSymName()))
+      scaleBytes += size;
+    else {
+      otherBytes += size;
+      if (!modelType)
+        modelType = local.getElementType();
+    }
+  }
+  if (int8Elements == 0)
+    return;
+  const int64_t width = modelType ? modelType.getIntOrFloatBitWidth() / 8 : 4;
+  const int64_t unquantized = otherBytes + int8Elements * width;
+  os << "  int8 weight-only   " << int8Elements
+     << " weight elements int8, their f32 scales " << scaleBytes
+     << " B; parameters " << bytes << " B = "
+     << llvm::format("%.3f", double(bytes) / double(unquantized))
+     << "x the " << unquantized << " B unquantized ("
+     << (modelType ? modelType : Type()) << " weights)\n";
+}
+
 void printPlan(llvm::raw_ostream &os, StringRef name,
                const BufferAssignment *assignment,
                const planning::MemoryPlan *plan) {
@@ -144,6 +185,7 @@ LogicalResult mlir::strata::printMemoryReport(ModuleOp module,
     if (failed(program))
       return failure();
     printPlan(os, name, &program->assignment, &program->plan);
+    printQuantizedParameters(os, module);
     printStatePerParameter(os, localParameterElements(module), program->plan);
     printTrainableFraction(os, module);
     return success();

@@ -29,7 +29,8 @@ double tensorBytes(Type type) {
 bool isMemoryBound(Operation *op) {
   if (!op->getDialect() || op->getDialect()->getNamespace() != "tfm")
     return false;
-  return !isa<tfm::MatmulOp, tfm::MatmulGradInputOp, tfm::MatmulGradWeightOp,
+  return !isa<tfm::MatmulOp, tfm::QuantizedMatmulOp, tfm::MatmulGradInputOp,
+              tfm::MatmulGradWeightOp,
               tfm::AttentionOp, tfm::AttentionGradOp, tfm::ParameterOp,
               tfm::ParamRefOp, tfm::LayerOp, tfm::YieldOp, tfm::KVCacheOp,
               tfm::ReduceGradsOp, tfm::ReduceScatterGradsOp,
@@ -123,7 +124,12 @@ FunctionFlops mlir::strata::functionFlops(func::FuncOp function) {
     flops.matmulCalls.push_back(f);
   };
   function.walk([&](Operation *op) {
-    if (auto o = dyn_cast<tfm::MatmulOp>(op)) {
+    if (auto o = dyn_cast<tfm::QuantizedMatmulOp>(op)) {
+      // The same contraction as a matmul (dequantized on the fly); not a
+      // cuBLAS GEMM, so no GemmCall.
+      addMatmul(contractionFlops(o.getInput().getType(),
+                                 o.getWeight().getType(), o.getType()));
+    } else if (auto o = dyn_cast<tfm::MatmulOp>(op)) {
       // x[m,k] w[n,k] -> y[m,n]
       addMatmul(contractionFlops(o.getInput().getType(),
                                  o.getWeight().getType(), o.getType()));

@@ -39,6 +39,8 @@ fb::DType dtypeOf(Type element) {
     return fb::DType::I32;
   if (element.isInteger(64))
     return fb::DType::I64;
+  if (element.isInteger(8))
+    return fb::DType::I8;
   return fb::DType::F32;
 }
 
@@ -95,6 +97,8 @@ int64_t reductionOf(dist::ReductionKind kind) {
 int64_t shardAxisOf(Operation *op, const std::vector<std::string> &axes) {
   StringAttr axis;
   if (auto o = dyn_cast<tfm::EmbeddingOp>(op))
+    axis = o.getVocabShardAxisAttr();
+  else if (auto o = dyn_cast<tfm::QuantizedEmbeddingOp>(op))
     axis = o.getVocabShardAxisAttr();
   else if (auto o = dyn_cast<tfm::EmbeddingGradOp>(op))
     axis = o.getVocabShardAxisAttr();
@@ -158,6 +162,12 @@ FailureOr<KernelCall> kernelFor(Operation *op,
       })
       .Case([](tfm::MatmulOp o) {
         return KernelCall{K::Matmul, {o.getNumContractingDims()}, {}};
+      })
+      .Case([](tfm::QuantizedMatmulOp o) {
+        return KernelCall{K::QuantizedMatmul, {o.getNumContractingDims()}, {}};
+      })
+      .Case([](tfm::QuantizedEmbeddingOp) {
+        return KernelCall{K::QuantizedEmbedding, {}, {}};
       })
       .Case([](tfm::MatmulGradInputOp o) {
         return KernelCall{
@@ -630,6 +640,11 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
     bufferTypes[index] = value.getType();
   const std::vector<std::string> meshAxes = meshAxesOf(module);
   llvm::StringMap<int64_t> parameterIndex;
+  // Parameter.scales may name a parameter declared later.
+  llvm::StringMap<int64_t> declarationIndex;
+  for (auto parameter : module.getOps<tfm::ParameterOp>())
+    declarationIndex.try_emplace(parameter.getSymName(),
+                                 declarationIndex.size());
   std::vector<flatbuffers::Offset<fb::Parameter>> parameters;
   for (auto parameter : module.getOps<tfm::ParameterOp>()) {
     const ParameterSlots &slots =
@@ -675,7 +690,11 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
             ? static_cast<int32_t>(axisIndex(
                   meshAxes, parameter.getOptimizerShardAxis().getValue()))
             : -1,
-        static_cast<int32_t>(slots.main)));
+        static_cast<int32_t>(slots.main),
+        parameter.getScalesAttr()
+            ? static_cast<int32_t>(
+                  declarationIndex.lookup(parameter.getScalesAttr().getValue()))
+            : -1));
   }
   for (auto cache : module.getOps<tfm::KVCacheOp>())
     bufferTypes[assignment.kvCaches.lookup(cache.getSymName())] =

@@ -9,6 +9,8 @@ namespace strata::partitioning {
 
 namespace {
 
+constexpr std::string_view kScaleSuffix = "_scale";
+
 bool endsWith(std::string_view name, std::string_view suffix) {
   return name.size() >= suffix.size() &&
          name.substr(name.size() - suffix.size()) == suffix;
@@ -53,6 +55,14 @@ std::optional<unsigned> megatronSplitDim(std::string_view name) {
       return entry.dim;
   if (name == "embedding.word_embeddings.weight" || name == "output.weight")
     return 0u;
+  // An int8 weight's per-output-channel scales (weight-only quantization)
+  // split with a split output dimension (always dimension 0) and stay
+  // whole beside a split contracted one.
+  if (endsWith(name, kScaleSuffix)) {
+    std::optional<unsigned> weight =
+        megatronSplitDim(name.substr(0, name.size() - kScaleSuffix.size()));
+    return weight == 0u ? weight : std::nullopt;
+  }
   return std::nullopt;
 }
 

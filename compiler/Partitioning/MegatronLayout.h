@@ -13,6 +13,9 @@
 //     biases stay whole (added once, after the all-reduce);
 //   * vocabulary parallel: the word embeddings [vocab, hidden] and an untied
 //     output layer `output.weight` [vocab, hidden];
+//   * int8 weight-only quantization's scales "<weight>_scale" split with
+//     a column-parallel or vocabulary-parallel weight and are replicated
+//     beside a row-parallel one;
 //   * everything else (norms, position embeddings) is replicated.
 // Plain C++ over Strata's parameter names (frontends/tfmgen).
 //

@@ -65,3 +65,18 @@ TEST(MegatronLayout, PromptTablesAndEncodersAreReplicated) {
   EXPECT_EQ(megatronSplitDim("prompt_encoder.moby.lstm.0.weight_ih"),
             std::nullopt);
 }
+
+TEST(MegatronLayout, Int8ScalesSplitWithOutputFeaturesOnly) {
+  // Column- and vocabulary-parallel weights split their output dimension,
+  // which is the scales' first: the scales split too.
+  EXPECT_EQ(megatronSplitDim("layers.0.attention.query.weight_scale"), 0u);
+  EXPECT_EQ(megatronSplitDim("layers.0.mlp.fc1.weight_scale"), 0u);
+  EXPECT_EQ(megatronSplitDim("layers.0.mlp.gate.weight_scale"), 0u);
+  EXPECT_EQ(megatronSplitDim("embedding.word_embeddings.weight_scale"), 0u);
+  EXPECT_EQ(megatronSplitDim("output.weight_scale"), 0u);
+  // Row-parallel weights split a contracted dimension: every rank needs
+  // every output channel's scale.
+  EXPECT_EQ(megatronSplitDim("layers.0.attention.output.weight_scale"),
+            std::nullopt);
+  EXPECT_EQ(megatronSplitDim("layers.0.mlp.fc2.weight_scale"), std::nullopt);
+}

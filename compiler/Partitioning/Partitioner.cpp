@@ -114,6 +114,9 @@ void ModulePartitioner::markShardedPositions(Operation *op,
   if (auto embedding = dyn_cast<tfm::EmbeddingOp>(op)) {
     if (StringAttr axis = first(resolution.operands[0].dims[0]))
       embedding.setVocabShardAxisAttr(axis);
+  } else if (auto quantized = dyn_cast<tfm::QuantizedEmbeddingOp>(op)) {
+    if (StringAttr axis = first(resolution.operands[0].dims[0]))
+      quantized.setVocabShardAxisAttr(axis);
   } else if (auto grad = dyn_cast<tfm::EmbeddingGradOp>(op)) {
     if (StringAttr axis = first(resolution.results[0].dims[0]))
       grad.setVocabShardAxisAttr(axis);

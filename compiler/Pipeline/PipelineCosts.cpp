@@ -22,7 +22,7 @@ double elements(Value value) {
 }
 
 double opCost(Operation *op) {
-  if (auto matmul = dyn_cast<tfm::MatmulOp>(op))
+  if (isa<tfm::MatmulOp, tfm::QuantizedMatmulOp>(op))
     return 2.0 *
            std::sqrt(elements(op->getOperand(0)) * elements(op->getOperand(1)) *
                      elements(op->getResult(0)));

@@ -247,6 +247,64 @@ def DeriveInferencePass : Pass<"strata-tfm-derive-inference", "::mlir::ModuleOp"
                            "::mlir::func::FuncDialect"];
 }
 
+def QuantizeWeightsPass : Pass<"strata-tfm-quantize-weights", "::mlir::ModuleOp"> {
+  let summary = "Stores the weights of linear layers and the token embedding as int8";
+  let description = [{
+    Int8 weight-only quantization for inference (`strata-compile --mode
+    infer --quantize int8-weight-only`). A parameter is quantized when
+    every read of it is the weight of a `tfm.matmul` or the table of a
+    `tfm.embedding`, and at least one read is a matmul weight or a lookup
+    of the function's tokens (its first argument): the attention query,
+    key, value and output projections, the MLP's fc1/fc2 (gate/up/fc2), the
+    token embedding (which GPT-2 ties to the output layer) and an untied
+    output layer. Norm weights, biases and the position embedding keep the
+    model's type.
+
+    Each such parameter `@w : tensor<o... x k... x T>` becomes
+    `tensor<o... x k... x i8>` with `scales @w_scale`, a new f32 parameter
+    of its output dimensions `o...` (the rows of an embedding table); each
+    matmul becomes `tfm.quantized_matmul` and each lookup
+    `tfm.quantized_embedding`. The runtime fills both parameters from the
+    f32 weight when a checkpoint loads: per output channel, scale =
+    max |w| / 127 and q = round(w / scale) clamped to [-127, 127].
+
+    Runs after `strata-tfm-derive-inference` and before partitioning:
+    `strata-partition` splits the scales with a column-parallel weight's
+    output dimension and replicates them beside a row-parallel one. A
+    parameter that is trainable (a training module) is refused. The rewrite
+    is in `compiler/Inference/WeightQuantization.h`.
+
+    Input:
+
+    ```mlir
+    tfm.parameter @"layers.0.mlp.fc2.weight" : tensor<8x16xf32> init <normal, std = 2.000000e-02>
+    func.func @decode(%x: tensor<2x1x16xf32>) -> tensor<2x1x8xf32> {
+      %w = tfm.param_ref @"layers.0.mlp.fc2.weight" : tensor<8x16xf32>
+      %y = tfm.matmul %x, %w : tensor<2x1x16xf32>, tensor<8x16xf32> -> tensor<2x1x8xf32>
+      return %y : tensor<2x1x8xf32>
+    }
+    ```
+
+    Output:
+
+    ```mlir
+    tfm.parameter @"layers.0.mlp.fc2.weight" : tensor<8x16xi8> init <normal, std = 2.000000e-02> scales @"layers.0.mlp.fc2.weight_scale"
+    tfm.parameter @"layers.0.mlp.fc2.weight_scale" : tensor<8xf32> init <ones>
+    func.func @decode(%x: tensor<2x1x16xf32>) -> tensor<2x1x8xf32> {
+      %w = tfm.param_ref @"layers.0.mlp.fc2.weight" : tensor<8x16xi8>
+      %s = tfm.param_ref @"layers.0.mlp.fc2.weight_scale" : tensor<8xf32>
+      %y = tfm.quantized_matmul %x, %w scales %s : tensor<2x1x16xf32>, tensor<8x16xi8>, tensor<8xf32> -> tensor<2x1x8xf32>
+      return %y : tensor<2x1x8xf32>
+    }
+    ```
+  }];
+  let options = [
+    Option<"scheme", "scheme", "std::string", /*default=*/"\"int8-weight-only\"",
+           "The quantization scheme; int8-weight-only is the only one">,
+  ];
+  let dependentDialects = ["::mlir::strata::tfm::TfmDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Phase "fused"
 //===----------------------------------------------------------------------===//

@@ -45,7 +45,8 @@ Value TfmEmitter::parameter(const std::string &name, ArrayRef<int64_t> shape,
                                              : UnitAttr(),
         /*main=*/trainable && d.mixedPrecision == MixedPrecision::O2
             ? TypeAttr::get(builder.getF32Type())
-            : TypeAttr());
+            : TypeAttr(),
+        /*scales=*/FlatSymbolRefAttr());
   }
   Value read = tfm::ParamRefOp::create(builder, nameLoc(name), stored,
                                        FlatSymbolRefAttr::get(&ctx, name));

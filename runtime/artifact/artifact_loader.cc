@@ -39,6 +39,8 @@ DType toRuntimeDType(artifact::DType dtype) {
     return DType::I32;
   case artifact::DType::I64:
     return DType::I64;
+  case artifact::DType::I8:
+    return DType::I8;
   }
   return DType::F32;
 }
@@ -51,6 +53,7 @@ uint64_t dtypeSize(artifact::DType dtype) {
   case artifact::DType::F16: return 2;
   case artifact::DType::I32: return 4;
   case artifact::DType::I64: return 8;
+  case artifact::DType::I8: return 1;
   }
   return 0;
 }
@@ -84,6 +87,7 @@ private:
   Status checkPipelineRoot();
   Status checkBuffers();
   Status checkParameters();
+  Status checkScales(const artifact::Parameter &p, const std::string &where);
   Status checkFunctions();
   Status checkStash();
   Status checkSlotVariant(const artifact::Function &base,
@@ -299,7 +303,35 @@ Status Checker::checkParameters() {
     if (p.main_value() >= 0)
       STRATA_RETURN_IF_ERROR(checkSlot(
           p.main_value(), BufferCategory::MainParameter, "main parameter"));
+    STRATA_RETURN_IF_ERROR(checkScales(p, where));
   }
+  return Status::ok();
+}
+
+// Weight-only quantization: an I8 parameter, frozen, has F32 scales over
+// its leading (output) dimensions; nothing else is I8.
+Status Checker::checkScales(const artifact::Parameter &p,
+                            const std::string &where) {
+  const bool int8 = buffer(p.value()).dtype() == artifact::DType::I8;
+  if (p.scales() < 0) {
+    if (int8)
+      return error(where, " is I8 but has no scales");
+    return Status::ok();
+  }
+  const uint32_t numParameters = root.parameters()->size();
+  if (!int8 || p.trainable() || uint32_t(p.scales()) >= numParameters)
+    return error(where, " has scales ", p.scales(),
+                 "; expected a frozen I8 parameter and one of the ",
+                 numParameters, " parameters");
+  const artifact::Parameter &s = *root.parameters()->Get(uint32_t(p.scales()));
+  const auto *shape = p.global_shape(), *scaleShape = s.global_shape();
+  bool prefix = shape && scaleShape && scaleShape->size() < shape->size() &&
+                buffer(s.value()).dtype() == artifact::DType::F32;
+  for (uint32_t d = 0; prefix && d < scaleShape->size(); ++d)
+    prefix = scaleShape->Get(d) == shape->Get(d);
+  if (!prefix)
+    return error(where, " has scales '", s.name() ? s.name()->str() : "",
+                 "' that are not F32 over its leading dimensions");
   return Status::ok();
 }
 

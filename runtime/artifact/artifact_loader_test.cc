@@ -249,6 +249,30 @@ TEST(ArtifactLoaderTest, SplitMomentsHoldOneBlockOfTheParameter) {
                              "state over mesh axis 1 of 1");
 }
 
+TEST(ArtifactLoaderTest, Int8ParametersNeedFrozenF32ScalesOverTheirRows) {
+  // Int8 weight-only quantization (format 0.14): an I8 weight names F32
+  // scales over its leading dimensions; nothing else has scales.
+  Spec spec;
+  spec.weightDType = fb::DType::I8;
+  spec.weightSize = 32;
+  spec.weightTrainable = false;
+  spec.gradSlot = -1;
+  EXPECT_EQ(loadError(spec), "m.strata: parameter 0 'w' is I8 but has no scales");
+  spec.weightScales = 0; // itself: I8, not F32 over [4]
+  spec.weightGlobalShape = {4, 8};
+  EXPECT_EQ(loadError(spec), "m.strata: parameter 0 'w' has scales 'w' that "
+                             "are not F32 over its leading dimensions");
+  spec.weightScales = 3;
+  EXPECT_EQ(loadError(spec), "m.strata: parameter 0 'w' has scales 3; "
+                             "expected a frozen I8 parameter and one of the 1 "
+                             "parameters");
+  spec = {};
+  spec.weightScales = 0;
+  EXPECT_EQ(loadError(spec), "m.strata: parameter 0 'w' has scales 0; "
+                             "expected a frozen I8 parameter and one of the 1 "
+                             "parameters");
+}
+
 TEST(ArtifactLoaderTest, MainParameterIsAnF32SlotOfAHalfParameter) {
   // Mixed precision O2: a BF16 weight, its F32 main parameter, F32
   // gradient and moments, AdamW with the norm, ParamFromMain.

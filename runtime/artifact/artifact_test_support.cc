@@ -23,7 +23,9 @@ std::vector<uint8_t> buildArtifact(const Spec &spec) {
   std::vector<flatbuffers::Offset<fb::Buffer>> buffers = {
       buffer("w", fb::BufferCategory::Parameter, spec.weightShape,
              spec.weightOffset, mixed ? spec.weightSize / 2 : spec.weightSize,
-             mixed ? fb::DType::BF16 : fb::DType::F32),             // 0
+             spec.weightDType ? *spec.weightDType
+             : mixed          ? fb::DType::BF16
+                              : fb::DType::F32),                      // 0
       buffer("w.grad", fb::BufferCategory::Gradient, {4, 8}, 128,
              mixed ? 32 * dtypeSize(spec.gradDType) : 128,
              mixed ? spec.gradDType : fb::DType::F32),                // 1
@@ -55,7 +57,7 @@ std::vector<uint8_t> buildArtifact(const Spec &spec) {
           fb::InitKind::Normal, 0.02, spec.weightTrainable, true,
           spec.weightGlobalShape.empty() ? nullptr : &spec.weightGlobalShape,
           spec.splitDim, spec.splitAxis, spec.sharedWithStage,
-          spec.optimizerSplitAxis, mixed ? 7 : -1)};
+          spec.optimizerSplitAxis, mixed ? 7 : -1, spec.weightScales)};
   std::vector<uint32_t> results = {5};
   std::vector<flatbuffers::Offset<fb::Instruction>> forward = {
       fb::CreateInstructionDirect(b, spec.matmulKernel, &spec.matmulOperands,

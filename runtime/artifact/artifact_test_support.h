@@ -32,6 +32,10 @@ struct Spec {
   std::vector<int64_t> matmulInts = {1};
   artifact::Kernel matmulKernel = artifact::Kernel::Matmul;
   bool weightTrainable = true;
+  /// The weight buffer's type (default F32, BF16 under mixedPrecision) and
+  /// its Parameter.scales (int8 weight-only quantization).
+  std::optional<artifact::DType> weightDType;
+  int32_t weightScales = -1;
   int32_t gradSlot = 1;
   int64_t adamwParameter = 0;
   std::string weightName = "w";

@@ -61,6 +61,8 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // KVCache buffers [blocks, block_size, groups, head_dim]; Input buffers
 // named by their argument's tfm.name (prefill.block_table), by which the
 // runtime finds optional arguments.
+// Also 0.14: int8 weight-only quantization: DType I8, Parameter.scales, the
+// kernels QuantizedMatmul and QuantizedEmbedding.
 inline constexpr uint16_t kArtifactVersionMinor = 14;
 
 } // namespace strata::runtime

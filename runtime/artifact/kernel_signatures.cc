@@ -231,6 +231,17 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       // (x, w_ih, w_hh, bias, dy) -> (dx, dw_ih, dw_hh, dbias): its
       // backward, the forward recomputed in the scratch
       {Kernel::LstmGrad, "lstm_grad", 5, 5, 4, 4, {}, {}},
+      // Int8 weight-only quantization (tfm.quantized_matmul,
+      // tfm.quantized_embedding).
+      //
+      // (x[m..., k...], q[n..., k...] I8, scales[n...] F32) -> y[m..., n...]:
+      // y = sum_k x * q, times scales[n...], in x's type (Matmul's layout)
+      {Kernel::QuantizedMatmul, "quantized_matmul", 3, 3, 1, 1,
+       {"contracting_dims"}, {}},
+      // (table[V, H] I8, ids i32, scales[V] F32) -> out[ids..., H]:
+      // out = scales[id] * table[id]; with a shard_axis the rank's
+      // vocabulary block, ids outside it giving zero rows
+      {Kernel::QuantizedEmbedding, "quantized_embedding", 3, 3, 1, 1, {}, {}},
   };
   return signatures;
 }

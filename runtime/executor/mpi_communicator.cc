@@ -48,6 +48,8 @@ MPI_Datatype mpiType(DType type) {
     return MPI_INT32_T;
   case DType::I64:
     return MPI_INT64_T;
+  case DType::I8:
+    return MPI_INT8_T;
   case DType::BF16:
   case DType::F16:
     return MPI_UINT16_T;
@@ -73,6 +75,8 @@ const char *typeName(DType type) {
     return "i32";
   case DType::I64:
     return "i64";
+  case DType::I8:
+    return "i8";
   }
   return "?";
 }

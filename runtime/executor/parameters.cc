@@ -9,6 +9,7 @@
 #include "runtime/executor/parameter_split.h"
 #include "runtime/executor/pipeline_group.h"
 #include "runtime/executor/prompt_tables.h"
+#include "runtime/executor/weight_quantization.h"
 
 #include "runtime/kernels/cpu/philox.h"
 
@@ -118,9 +119,19 @@ Status zeroTrainingState(Executor &executor) {
 } // namespace
 
 io::ParameterTable parameterTable(const LoadedArtifact &artifact) {
+  // Checkpoints hold an int8 weight as the float tensor it is quantized
+  // from, and no scales (weight_quantization.h).
+  std::set<std::string> quantized, scales;
+  for (const QuantizedWeight &w : quantizedWeightsOf(artifact)) {
+    quantized.insert(w.weight);
+    scales.insert(w.scales);
+  }
   io::ParameterTable table;
   for (const ModelParameter &parameter : modelParameters(artifact))
-    table.push_back({parameter.name, parameter.globalShape, parameter.dtype});
+    if (!scales.count(parameter.name))
+      table.push_back({parameter.name, parameter.globalShape,
+                       quantized.count(parameter.name) ? io::DType::F32
+                                                       : parameter.dtype});
   return table;
 }
 
@@ -152,6 +163,35 @@ int64_t realVocabSize(const LoadedArtifact &artifact) {
   return std::max<int64_t>(artifact.root().vocab_size(), 0);
 }
 
+namespace {
+
+/// Int8 weights from the f32 draw of the whole tensor, quantized before the
+/// rank takes its block (a row split over ranks has one scale).
+Status initializeQuantized(Executor &executor,
+                           const std::vector<QuantizedWeight> &weights,
+                           uint64_t seed) {
+  io::TensorMap tensors;
+  std::set<std::string> names;
+  for (const artifact::Parameter *parameter : *executor.root().parameters())
+    for (const QuantizedWeight &w : weights)
+      if (parameter->name()->str() == w.weight) {
+        ParameterSplit whole;
+        whole.globalShape.assign(parameter->global_shape()->begin(),
+                                 parameter->global_shape()->end());
+        whole.localShape = whole.globalShape;
+        io::HostTensor draw(io::DType::F32, whole.globalShape);
+        fill(draw.data<float>(), draw.numElements(), *parameter, whole, seed);
+        tensors.emplace(w.weight, std::move(draw));
+        names.insert({w.weight, w.scales});
+      }
+  STRATA_RETURN_IF_ERROR(quantizeWeights(tensors, weights, "initialization"));
+  return writeSelectedParameters(
+      executor, tensors, "initialization",
+      [&](const std::string &name) { return names.count(name) > 0; });
+}
+
+} // namespace
+
 Status initializeParameters(Executor &executor, uint64_t seed) {
   const auto &root = executor.root();
   if (!root.parameters())
@@ -160,7 +200,14 @@ Status initializeParameters(Executor &executor, uint64_t seed) {
   // values are a pure function of (seed, name, global index) whatever the
   // device.
   io::HostTensor host;
+  const std::vector<QuantizedWeight> quantized =
+      quantizedWeightsOf(executor.artifact());
+  std::set<std::string> quantizedNames;
+  for (const QuantizedWeight &w : quantized)
+    quantizedNames.insert({w.weight, w.scales});
   for (const artifact::Parameter *parameter : *root.parameters()) {
+    if (quantizedNames.count(parameter->name()->str()))
+      continue;
     const artifact::Buffer &value = executor.buffer(parameter->value());
     const ParameterSplit split =
         acceptedSplitOf(*parameter, shapeOf(value), executor.mesh());
@@ -179,6 +226,8 @@ Status initializeParameters(Executor &executor, uint64_t seed) {
     }
     STRATA_RETURN_IF_ERROR(executor.write(parameter->value(), host));
   }
+  if (!quantized.empty())
+    STRATA_RETURN_IF_ERROR(initializeQuantized(executor, quantized, seed));
   return zeroTrainingState(executor);
 }
 

@@ -197,6 +197,7 @@ private:
             out.block * table[0], out.blocks * table[0]};
   }
   Status prepareMatmul();
+  Status checkQuantizedTypes();
   Status attentionShapes(const Shape &q, const Shape &k, const Shape &v,
                          const char *keysLayout, const char *valuesLayout);
   Status prepareAttention(bool backward);
@@ -257,6 +258,7 @@ private:
 bool isIntegerOperand(Kernel kernel, size_t i) {
   switch (kernel) {
   case Kernel::Embedding:
+  case Kernel::QuantizedEmbedding:
   case Kernel::EmbeddingGrad:
   case Kernel::RotaryEmbedding:
   case Kernel::TakePositions:
@@ -308,6 +310,36 @@ bool isSixteenBit(DType dtype) {
   return dtype == DType::BF16 || dtype == DType::F16;
 }
 
+/// Int8 weight-only kernels: where their I8 weight and F32 scales are.
+bool isQuantized(Kernel kernel) {
+  return kernel == Kernel::QuantizedMatmul ||
+         kernel == Kernel::QuantizedEmbedding;
+}
+
+// QuantizedMatmul (x, q, scales) -> y and QuantizedEmbedding (table, ids,
+// scales) -> out: q or table I8, scales F32, ids I32; x and the result
+// share the float type the kernel computes in.
+Status InstructionPreparer::checkQuantizedTypes() {
+  const bool matmul = out.kernel == Kernel::QuantizedMatmul;
+  auto dtypeOf = [&](uint32_t id) { return toRuntimeDType(buffer(id).dtype()); };
+  auto expect = [&](uint32_t id, DType dtype, const std::string &what) {
+    return dtypeOf(id) == dtype
+               ? Status::ok()
+               : fail(what, " '", nameOf(id), "' should be ", toString(dtype),
+                      ", got ", toString(dtypeOf(id)));
+  };
+  STRATA_RETURN_IF_ERROR(expect(operandId(matmul ? 1 : 0), DType::I8,
+                                matmul ? "the weight" : "the table"));
+  STRATA_RETURN_IF_ERROR(expect(operandId(2), DType::F32, "the scales"));
+  const DType y = dtypeOf(resultId(0));
+  if (!isFloatingPoint(y))
+    return fail(resultText(0), " should be floating point, got ", toString(y));
+  STRATA_RETURN_IF_ERROR(matmul ? expect(operandId(0), y, "the input")
+                                : expect(operandId(1), DType::I32, "the ids"));
+  out.dtype = y;
+  return Status::ok();
+}
+
 Status InstructionPreparer::checkTypes() {
   // Send and Recv move bytes of any type.
   if (out.kernel == Kernel::Send || out.kernel == Kernel::Recv)
@@ -321,6 +353,8 @@ Status InstructionPreparer::checkTypes() {
     out.dtype = toRuntimeDType(buffer(resultId(0)).dtype());
     return Status::ok();
   }
+  if (isQuantized(out.kernel))
+    return checkQuantizedTypes();
   // A slice moves ids as well as floats: same type in and out.
   if (out.kernel == Kernel::LocalSlice) {
     if (buffer(operandId(0)).dtype() != buffer(resultId(0)).dtype())
@@ -415,7 +449,8 @@ StatusOr<KernelDescriptor> InstructionPreparer::prepare() {
 Status InstructionPreparer::prepareMatmul() {
   const Shape a = in(0), b = in(1);
   switch (out.kernel) {
-  case Kernel::Matmul: {
+  case Kernel::Matmul:
+  case Kernel::QuantizedMatmul: {
     // y[m..., n...] = sum_k x[m..., k...] w[n..., k...]
     const int64_t c = out.ints[0];
     if (c < 1 || static_cast<size_t>(c) >= a.size() ||
@@ -760,6 +795,7 @@ Status InstructionPreparer::prepareShardAxis() {
   switch (out.kernel) {
   case Kernel::Embedding:
   case Kernel::EmbeddingGrad:
+  case Kernel::QuantizedEmbedding:
   case Kernel::Attention:
   case Kernel::AttentionGrad:
   case Kernel::VocabParallelStats:
@@ -1052,6 +1088,22 @@ Status InstructionPreparer::prepareKernel() {
   case Kernel::MatmulGradInput:
   case Kernel::MatmulGradWeight:
     return prepareMatmul();
+  case Kernel::QuantizedMatmul: {
+    // Matmul's shapes, and one scale per output channel of the weight.
+    STRATA_RETURN_IF_ERROR(prepareMatmul());
+    const Shape w = in(1);
+    const int64_t c = out.ints[0];
+    STRATA_RETURN_IF_ERROR(checkOperandShape(2, slice(w, 0, w.size() - c)));
+    return Status::ok();
+  }
+  case Kernel::QuantizedEmbedding: {
+    const Shape table = in(0), ids = in(1);
+    STRATA_RETURN_IF_ERROR(checkRank(0, 2));
+    STRATA_RETURN_IF_ERROR(checkOperandShape(2, {table[0]}));
+    STRATA_RETURN_IF_ERROR(checkResultShape(0, concat(ids, {table[1]})));
+    out.shape = embeddingShape(ids, table);
+    return Status::ok();
+  }
   case Kernel::BiasAdd:
     STRATA_RETURN_IF_ERROR(rowsOf(in(0), in(1), operandText(0), "the bias"));
     return checkResultShape(0, in(0));

@@ -7,6 +7,7 @@
 
 #include "common/prompt_tasks.h"
 #include "runtime/executor/lora_merge.h"
+#include "runtime/executor/weight_quantization.h"
 #include "runtime/executor/parameters.h"
 #include "runtime/io/hf_checkpoint.h"
 #include "runtime/io/safetensors.h"
@@ -123,6 +124,10 @@ Status fitCheckpointTensors(const LoadedArtifact &artifact,
     STRATA_RETURN_IF_ERROR(keepTablesOnly(artifact, tensors, source));
   if (std::optional<LoraMergePlan> plan = loraMergeOf(artifact))
     STRATA_RETURN_IF_ERROR(mergeLora(tensors, *plan, source));
+  // After the merge: a merged projection is quantized with its update.
+  if (std::vector<QuantizedWeight> weights = quantizedWeightsOf(artifact);
+      !weights.empty())
+    STRATA_RETURN_IF_ERROR(quantizeWeights(tensors, weights, source));
   return Status::ok();
 }
 

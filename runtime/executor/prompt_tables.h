@@ -14,8 +14,9 @@
 //  - an inference artifact has the tables as parameters instead of the
 //    encoders, so loading ignores the encoders' tensors and needs the tables.
 //
-// fitCheckpointTensors applies both rules, and --merge-lora's (lora_merge.h),
-// to a checkpoint's tensors before they are written into the parameters.
+// fitCheckpointTensors applies both rules, --merge-lora's (lora_merge.h) and
+// --quantize's (weight_quantization.h), to a checkpoint's tensors before
+// they are written into the parameters.
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_EXECUTOR_PROMPT_TABLES_H
@@ -46,7 +47,8 @@ StatusOr<io::TensorMap> computePromptTables(Executor &executor);
 /// training artifact computes; for a p-tuning inference artifact drops the
 /// prompt encoders' tensors, and refuses a checkpoint that has a task's
 /// encoder but not its table (saved before format 0.13) with how to write
-/// one; merges LoRA adapters for an artifact compiled with --merge-lora.
+/// one; merges LoRA adapters for an artifact compiled with --merge-lora;
+/// quantizes the int8 weights of one compiled with --quantize.
 Status fitCheckpointTensors(const LoadedArtifact &artifact,
                             io::TensorMap &tensors, const std::string &source);
 

@@ -182,6 +182,8 @@ double HostTensor::elementAsDouble(int64_t index) const {
     std::memcpy(&v, p, 8);
     return static_cast<double>(v);
   }
+  if (dtype_ == DType::I8)
+    return static_cast<int8_t>(*p);
   return readFloat(p, dtype_);
 }
 
@@ -189,7 +191,9 @@ StatusOr<HostTensor> convertTensor(const HostTensor &tensor, DType to) {
   const DType from = tensor.dtype();
   if (from == to)
     return tensor;
-  if (isFloatingPoint(from) != isFloatingPoint(to))
+  // I8 holds quantized weights, whose meaning needs their scales.
+  if (isFloatingPoint(from) != isFloatingPoint(to) || from == DType::I8 ||
+      to == DType::I8)
     return Status::invalidArgument(std::string("cannot convert ") +
                                    toString(from) + " elements to " +
                                    toString(to));

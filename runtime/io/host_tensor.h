@@ -93,7 +93,7 @@ public:
   const uint8_t *bytes() const { return bytes_.data(); }
 
   /// Typed element access: float for F32, double for F64, int32_t for I32,
-  /// int64_t for I64, uint16_t (raw bits) for BF16 and F16. Asserts that
+  /// int64_t for I64, int8_t for I8, uint16_t (raw bits) for BF16 and F16. Asserts that
   /// T matches the element type.
   template <typename T> T *data() {
     assert(matches<T>());
@@ -129,6 +129,8 @@ private:
       return std::is_same_v<T, int32_t>;
     case DType::I64:
       return std::is_same_v<T, int64_t>;
+    case DType::I8:
+      return std::is_same_v<T, int8_t>;
     }
     return false;
   }

@@ -257,6 +257,8 @@ std::string descrOf(DType dtype) {
     return "<i4";
   case DType::I64:
     return "<i8";
+  case DType::I8:
+    return "|i1";
   case DType::BF16:
     return "";
   }

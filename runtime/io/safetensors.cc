@@ -72,6 +72,8 @@ int referenceDTypeRank(DType dtype) {
     return 4;
   case DType::I64:
     return 5;
+  case DType::I8: // never read or written here
+    return 6;
   }
   return 0;
 }

@@ -18,6 +18,8 @@ size_t dtypeSize(DType dtype) {
   case DType::F64:
   case DType::I64:
     return 8;
+  case DType::I8:
+    return 1;
   }
   return 0;
 }
@@ -36,6 +38,8 @@ const char *toString(DType dtype) {
     return "I32";
   case DType::I64:
     return "I64";
+  case DType::I8:
+    return "I8";
   }
   return "?";
 }

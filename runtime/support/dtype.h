@@ -15,13 +15,13 @@
 
 namespace strata::runtime {
 
-enum class DType { F32, F64, BF16, F16, I32, I64 };
+enum class DType { F32, F64, BF16, F16, I32, I64, I8 };
 
-/// Bytes per element of |dtype| (2, 4 or 8).
+/// Bytes per element of |dtype| (1, 2, 4 or 8).
 size_t dtypeSize(DType dtype);
 
 /// The safetensors spelling of |dtype|: "F32", "F64", "BF16", "F16", "I32",
-/// "I64". Also used in messages.
+/// "I64", "I8". Also used in messages.
 const char *toString(DType dtype);
 
 /// True for F32, F64, BF16 and F16.

@@ -7,6 +7,7 @@
 
 #include "runtime/executor/adapter_parameters.h"
 #include "runtime/executor/parameters.h"
+#include "runtime/inference/sequence_loss.h"
 #include "runtime/io/hf_checkpoint.h"
 #include "runtime/io/npy.h"
 #include "runtime/io/safetensors.h"
@@ -43,7 +44,10 @@ struct LoadedModel {
   }
 };
 
-StatusOr<std::unique_ptr<LoadedModel>> loadModel(const NumericsOptions &o) {
+/// |inferenceToo|: an inference artifact loads without a program (eval);
+/// otherwise it is refused.
+StatusOr<std::unique_ptr<LoadedModel>> loadModel(const NumericsOptions &o,
+                                                 bool inferenceToo = false) {
   if (o.checkpoint.empty() && !o.baseCheckpoint.empty())
     return Status::invalidArgument(
         "--base-checkpoint is the base of an adapter --checkpoint; none is "
@@ -65,6 +69,11 @@ StatusOr<std::unique_ptr<LoadedModel>> loadModel(const NumericsOptions &o) {
   else
     STRATA_RETURN_IF_ERROR(
         loadModelCheckpoint(*model->executor, o.checkpoint, o.baseCheckpoint));
+  // An inference artifact (prefill and decode) has no program: eval scores
+  // it through decode (runInferenceEval).
+  if (inferenceToo && !model->executor->findFunction("forward") &&
+      model->executor->findFunction("decode"))
+    return model;
   STRATA_ASSIGN_OR_RETURN(ModelProgram program,
                           ModelProgram::create(*model->executor));
   model->program = std::make_unique<ModelProgram>(std::move(program));
@@ -159,8 +168,27 @@ io::DType lossTypeOf(const Executor &executor) {
 
 } // namespace
 
+/// eval of a --mode infer artifact: the loss of --tokens by teacher forcing
+/// through decode (what generation runs, quantized weights included); no
+/// logits are written.
+Status runInferenceEval(const NumericsOptions &o, Executor &executor) {
+  STRATA_ASSIGN_OR_RETURN(io::HostTensor tokens, io::readNpy(o.tokens));
+  StatusOr<inference::SequenceLoss> scored =
+      inference::decodeSequenceLoss(executor, tokens);
+  if (!scored.isOk())
+    return scored.status().withContext(o.tokens);
+  std::printf("loss %.6f over %lld tokens (decode)\n", scored->loss,
+              static_cast<long long>(scored->tokens));
+  io::TensorMap out;
+  out.emplace("loss", scalar(scored->loss, io::DType::F32));
+  return writeResults(o.out, out);
+}
+
 Status runEvalCommand(const NumericsOptions &o) {
-  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, loadModel(o));
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model,
+                          loadModel(o, /*inferenceToo=*/true));
+  if (!model->program)
+    return runInferenceEval(o, *model->executor);
   ModelProgram &program = *model->program;
   // Pipeline stages take token files only.
   const bool explicitBatch = usesExplicitBatch(o, program);

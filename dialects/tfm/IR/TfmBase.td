@@ -60,6 +60,12 @@ def Tfm_FloatElement : AnyTypeOf<[F32, BF16, F16, F64]>;
 def Tfm_FloatTensor : RankedTensorOf<[F32, BF16, F16, F64]>;
 def Tfm_IndexTensor : RankedTensorOf<[I32, I64]>;
 def Tfm_LossTensor : RankedTensorOf<[F32, F64]>;
+/// Weight-only quantization (TfmQuantizedOps.td): int8 weights and their
+/// f32 per-output-channel scales.
+def Tfm_Int8Tensor : RankedTensorOf<[I8]>;
+def Tfm_ScaleTensor : RankedTensorOf<[F32]>;
+/// A parameter's type: a float tensor, or an int8 quantized weight.
+def Tfm_ParameterTensor : RankedTensorOf<[F32, BF16, F16, F64, I8]>;
 /// A rank-0 f32 or f64 tensor: a scalar such as a learning rate or a norm.
 def Tfm_ScalarTensor : 0DTensorOf<[F32, F64]>;
 

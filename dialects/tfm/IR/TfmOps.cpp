@@ -62,6 +62,16 @@ LogicalResult ParameterOp::verify() {
       return emitOpError() << "expected a main parameter only for a "
                               "trainable parameter (the optimizer's copy)";
   }
+  const bool int8 = type.getElementType().isInteger(8);
+  if (int8 != static_cast<bool>(getScalesAttr()))
+    return emitOpError() << (int8 ? "expected scales for the i8 parameter @"
+                                  : "expected scales only on an i8 parameter, "
+                                    "got them on @")
+                         << getSymName();
+  if (int8 && getTrainable())
+    return emitOpError() << "expected the i8 parameter @" << getSymName()
+                         << " not to be trainable (weight-only quantization "
+                            "is for inference)";
   if (optimizerType) {
     auto block = dyn_cast<RankedTensorType>(optimizerType.getValue());
     RankedTensorType local = getLocalType();
@@ -75,6 +85,27 @@ LogicalResult ParameterOp::verify() {
                            << " elements of the local type " << local
                            << ", got " << optimizerType.getValue();
   }
+  return success();
+}
+
+LogicalResult
+ParameterOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  if (!getScalesAttr())
+    return success();
+  auto scales =
+      symbolTable.lookupNearestSymbolFrom<ParameterOp>(*this, getScalesAttr());
+  if (!scales)
+    return emitOpError() << "scales @" << getScalesAttr().getValue()
+                         << " of @" << getSymName()
+                         << " do not name a tfm.parameter";
+  RankedTensorType type = getTensorType(), scale = scales.getTensorType();
+  if (!scale.getElementType().isF32() || scale.getRank() >= type.getRank() ||
+      scale.getShape() != type.getShape().take_front(scale.getRank()))
+    return emitOpError() << "expected scales @" << getScalesAttr().getValue()
+                         << " of @" << getSymName()
+                         << " to be f32 of the weight's leading dimensions "
+                            "(one per output channel) of "
+                         << type << ", got " << scale;
   return success();
 }
 
@@ -262,6 +293,71 @@ LogicalResult MatmulOp::verify() {
                          << formatShape(weight.drop_back(n)) << "), got "
                          << formatShape(getResult().getType());
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// QuantizedMatmulOp / QuantizedEmbeddingOp
+//===----------------------------------------------------------------------===//
+
+/// Input and result share one element type; the scales cover |outputs|
+/// (one scale per |what|).
+static LogicalResult verifyQuantizedOperands(Operation *op, Value input,
+                                             Value scales,
+                                             ArrayRef<int64_t> outputs,
+                                             StringRef what) {
+  Type result = getElementTypeOrSelf(op->getResult(0).getType());
+  if (input && getElementTypeOrSelf(input.getType()) != result)
+    return op->emitOpError()
+           << "expected the result's element type "
+           << getElementTypeOrSelf(input.getType()) << " (the input's), got "
+           << result;
+  if (!shapesAgree(outputs, shapeOf(scales)))
+    return op->emitOpError()
+           << "expected scales of shape " << formatShape(outputs)
+           << " (one per " << what << "), got "
+           << formatShape(scales.getType());
+  return success();
+}
+
+LogicalResult QuantizedMatmulOp::verify() {
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  ArrayRef<int64_t> weight = shapeOf(getWeight());
+  int64_t n = getNumContractingDims();
+  if (n > static_cast<int64_t>(input.size()) ||
+      n >= static_cast<int64_t>(weight.size()))
+    return emitOpError() << "expected " << n
+                         << " contracting dimensions to fit the input's rank "
+                         << input.size() << " and leave an output dimension "
+                         << "of the weight's rank " << weight.size();
+  if (!shapesAgree(input.take_back(n), weight.take_back(n)))
+    return emitOpError() << "expected the input's contracting dimensions "
+                         << formatShape(input.take_back(n))
+                         << " to equal the weight's trailing dimensions "
+                         << formatShape(weight.take_back(n));
+  SmallVector<int64_t> expected(input.drop_back(n));
+  llvm::append_range(expected, weight.drop_back(n));
+  if (!shapesAgree(expected, shapeOf(getResult())))
+    return emitOpError() << "expected result shape " << formatShape(expected)
+                         << ", got " << formatShape(getResult().getType());
+  return verifyQuantizedOperands(*this, getInput(), getScales(),
+                                 weight.drop_back(n),
+                                 "output channel of the weight");
+}
+
+LogicalResult QuantizedEmbeddingOp::verify() {
+  ArrayRef<int64_t> table = shapeOf(getTable());
+  if (table.size() != 2)
+    return emitOpError() << "expected a table of rank 2 [rows, columns], got "
+                         << getTable().getType();
+  SmallVector<int64_t> expected(shapeOf(getIds()));
+  expected.push_back(table[1]);
+  if (!shapesAgree(expected, shapeOf(getResult())))
+    return emitOpError() << "expected result shape " << formatShape(expected)
+                         << " (the ids shape followed by "
+                         << formatDim(table[1]) << " table columns), got "
+                         << formatShape(getResult().getType());
+  return verifyQuantizedOperands(*this, Value(), getScales(),
+                                 table.take_front(1), "row of the table");
 }
 
 //===----------------------------------------------------------------------===//

@@ -19,7 +19,8 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 //===----------------------------------------------------------------------===//
 
 def Tfm_ParameterOp : Tfm_Op<"parameter", [
-    Symbol, HasParent<"::mlir::ModuleOp">]> {
+    Symbol, HasParent<"::mlir::ModuleOp">,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "A named model parameter";
   let description = [{
     Declares one parameter of the model as a module-level symbol: its name,
@@ -40,6 +41,14 @@ def Tfm_ParameterOp : Tfm_Op<"parameter", [
     main parameter from `init` and the parameter as its rounding
     (round-to-nearest-even). The frontend sets `main`; nothing removes it.
 
+    Weight-only quantization (`strata-tfm-quantize-weights`): an i8
+    parameter with `scales @s` holds `round(w / s)` clamped to [-127, 127]
+    of the f32 weight `w` its `init` describes (or a checkpoint holds), with
+    `s[o...] = max |w[o..., :]| / 127` per output channel in the f32
+    parameter `@s`, whose shape is the weight's leading (output) dimensions.
+    The runtime quantizes at load, on the global tensor; `@s`'s own `init`
+    is unused.
+
     Example:
 
     ```mlir
@@ -49,25 +58,32 @@ def Tfm_ParameterOp : Tfm_Op<"parameter", [
         init <ones> trainable
     tfm.parameter @"layers.0.mlp.fc1.weight" : tensor<3072x768xbf16>
         init <normal, std = 2.000000e-02> trainable weight_decay main f32
+    tfm.parameter @"layers.0.mlp.fc2.weight" : tensor<768x3072xi8>
+        init <normal, std = 2.000000e-02> scales @"layers.0.mlp.fc2.weight_scale"
     ```
 
     **Constraints:**
     * the type is a statically shaped tensor of a float element type, with
       every dimension at least 1;
     * `main` is f32, on a trainable bf16 or f16 parameter;
+    * an i8 parameter has `scales`, naming an f32 parameter of the
+      parameter's leading dimensions (at least one fewer), and is not
+      trainable; only i8 parameters have `scales`;
     * the op sits directly in the module.
   }];
   let arguments = (ins
     SymbolNameAttr:$sym_name,
-    TypeAttrOf<Tfm_FloatTensor>:$type,
+    TypeAttrOf<Tfm_ParameterTensor>:$type,
     Tfm_InitAttr:$init,
     UnitAttr:$trainable,
     UnitAttr:$weight_decay,
-    OptionalAttr<TypeAttrOf<Tfm_FloatElement>>:$main
+    OptionalAttr<TypeAttrOf<Tfm_FloatElement>>:$main,
+    OptionalAttr<FlatSymbolRefAttr>:$scales
   );
   let assemblyFormat = [{
     $sym_name `:` $type `init` $init (`trainable` $trainable^)?
-    (`weight_decay` $weight_decay^)? (`main` $main^)? attr-dict
+    (`weight_decay` $weight_decay^)? (`main` $main^)?
+    (`scales` $scales^)? attr-dict
   }];
   let extraClassDeclaration = [{
     ::mlir::RankedTensorType getTensorType() {
@@ -152,7 +168,7 @@ def Tfm_ParamRefOp : Tfm_Op<"param_ref", [DeclareOpInterfaceMethods<Tfm_VJPOpInt
     module and the result type equals that parameter's type.
   }];
   let arguments = (ins FlatSymbolRefAttr:$name);
-  let results = (outs Tfm_FloatTensor:$result);
+  let results = (outs Tfm_ParameterTensor:$result);
   let assemblyFormat = "$name attr-dict `:` type($result)";
   let extraClassDeclaration = [{
     /// buildVJP with the parameter already looked up: a differentiator
@@ -736,5 +752,6 @@ include "dialects/tfm/IR/TfmFusedOps.td"
 include "dialects/tfm/IR/TfmInferenceOps.td"
 include "dialects/tfm/IR/TfmParallelOps.td"
 include "dialects/tfm/IR/TfmPromptOps.td"
+include "dialects/tfm/IR/TfmQuantizedOps.td"
 
 #endif // STRATA_DIALECTS_TFM_IR_TFMOPS_TD

@@ -92,6 +92,20 @@ std::optional<ShardingRule> rule(MatmulOp op) {
       linearIn(ruleFor(op, B + K + "," + N + K + "->" + B + N), {0, 1}), {1});
 }
 
+// The scales share the weight's output factors: a column-parallel split
+// splits them too, a row-parallel one (of k) leaves them whole.
+std::optional<ShardingRule> rule(QuantizedMatmulOp op) {
+  const int64_t c = op.getNumContractingDims();
+  const int64_t batch = rankOf(op.getInput()) - c;
+  const int64_t out = rankOf(op.getWeight()) - c;
+  const std::string B = letters(kBatch, batch), N = letters(kOut, out),
+                    K = letters(kIn, c);
+  return withPriority(
+      linearIn(ruleFor(op, B + K + "," + N + K + "," + N + "->" + B + N),
+               {0, 1}),
+      {1, 2});
+}
+
 std::optional<ShardingRule> rule(MatmulGradInputOp op) {
   const int64_t o = op.getOutputDims();
   const int64_t batch = rankOf(op.getResultGrad()) - o;
@@ -131,6 +145,13 @@ std::optional<ShardingRule> rule(EmbeddingOp op) {
   const std::string B = letters(kBatch, rankOf(op.getIds()));
   return withPriority(linearIn(ruleFor(op, "vh," + B + "->" + B + "h"), {0}),
                       {0});
+}
+
+// The int8 table [v, h] with one scale per row [v]: split like the table.
+std::optional<ShardingRule> rule(QuantizedEmbeddingOp op) {
+  const std::string B = letters(kBatch, rankOf(op.getIds()));
+  return withPriority(
+      linearIn(ruleFor(op, "vh," + B + ",v->" + B + "h"), {0}), {0, 2});
 }
 
 std::optional<ShardingRule> rule(EmbeddingGradOp op) {
@@ -254,6 +275,7 @@ template <typename... Ops> void attachElementwise(MLIRContext &context) {
 } // namespace
 
 void mlir::strata::tfm::registerShardingRules(MLIRContext &context) {
+  attachRules<QuantizedMatmulOp, QuantizedEmbeddingOp>(context);
   attachRules<MatmulOp, MatmulGradInputOp, MatmulGradWeightOp, BiasAddOp,
               BiasGradOp, EmbeddingOp, EmbeddingGradOp, LayerNormOp, RMSNormOp,
               LayerNormGradOp, RMSNormGradOp, RotaryEmbeddingOp, AttentionOp,

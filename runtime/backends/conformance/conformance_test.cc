@@ -67,7 +67,9 @@ io::HostTensor initialValues(const KernelCase &c, size_t index) {
   const BufferCase &buffer = c.buffers[index];
   if (buffer.fill == Fill::SameAs)
     return initialValues(c, size_t(buffer.value));
-  io::HostTensor t(buffer.integer ? io::DType::I32 : io::DType::F64,
+  io::HostTensor t(buffer.integer ? io::DType::I32
+                   : buffer.int8  ? io::DType::I8
+                                  : io::DType::F64,
                    buffer.shape);
   std::mt19937_64 random(std::hash<std::string>()(c.name) * 31 + index);
   std::normal_distribution<double> normal;
@@ -104,6 +106,9 @@ io::HostTensor initialValues(const KernelCase &c, size_t index) {
       break;
     case Fill::SameAs: // handled above
     case Fill::BlockTable:
+      break;
+    case Fill::Int8:
+      t.data<int8_t>()[i] = int8_t(int64_t(random() % 255) - 127);
       break;
     case Fill::Positions:
       t.data<int32_t>()[i] =

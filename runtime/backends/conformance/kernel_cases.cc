@@ -56,6 +56,17 @@ BufferCase blockTable(std::string name, std::vector<int64_t> shape,
   b.integer = true;
   return b;
 }
+/// Int8 weight-only quantization: an I8 weight and its F32 scales.
+BufferCase int8Weight(std::string name, std::vector<int64_t> shape) {
+  BufferCase b = in(std::move(name), std::move(shape), Fill::Int8);
+  b.int8 = true;
+  return b;
+}
+BufferCase scales(std::string name, std::vector<int64_t> shape) {
+  BufferCase b = in(std::move(name), std::move(shape), Fill::Positive);
+  b.fixedF32 = true;
+  return b;
+}
 BufferCase out(std::string name, std::vector<int64_t> shape) {
   BufferCase b{std::move(name), std::move(shape), kOut, Fill::Zeros};
   b.checked = true;
@@ -133,6 +144,32 @@ std::vector<KernelCase> makeCases() {
   add(single("matmul_grad_weight", Kernel::MatmulGradWeight,
              {in("dy", {5, 11}), in("x", {5, 7}), out("dw", {11, 7})}, {0, 1},
              {2}, {1}));
+
+  // Int8 weight-only quantization: y = x (scales * q)^T. Decode shapes
+  // (one row of x per sequence; K a multiple of 16 for the GPU's vector
+  // loads, and not), and a prefill of more rows than one GPU pass or the
+  // CPU's matrix-vector path takes.
+  add(single("quantized_matmul/odd", Kernel::QuantizedMatmul,
+             {in("x", {5, 7}), int8Weight("q", {11, 7}), scales("s", {11}),
+              out("y", {5, 11})},
+             {0, 1, 2}, {3}, {1}));
+  add(single("quantized_matmul/decode-query-heads", Kernel::QuantizedMatmul,
+             {in("x", {1, 1, 64}), int8Weight("q", {4, 5, 64}),
+              scales("s", {4, 5}), out("y", {1, 1, 4, 5})},
+             {0, 1, 2}, {3}, {1}));
+  add(single("quantized_matmul/decode-output-projection",
+             Kernel::QuantizedMatmul,
+             {in("x", {2, 1, 4, 16}), int8Weight("q", {13, 4, 16}),
+              scales("s", {13}), out("y", {2, 1, 13})},
+             {0, 1, 2}, {3}, {2}));
+  add(single("quantized_matmul/prefill", Kernel::QuantizedMatmul,
+             {in("x", {3, 17, 48}), int8Weight("q", {70, 48}),
+              scales("s", {70}), out("y", {3, 17, 70})},
+             {0, 1, 2}, {3}, {1}));
+  add(single("quantized_embedding", Kernel::QuantizedEmbedding,
+             {int8Weight("table", {13, 6}), ids("ids", {2, 5}, 13),
+              scales("s", {13}), out("y", {2, 5, 6})},
+             {0, 1, 2}, {3}));
 
   // Row-wise kernels.
   add(single("bias_add", Kernel::BiasAdd,
@@ -653,6 +690,8 @@ artifact::DType toArtifactDType(DType dtype) {
     return artifact::DType::I32;
   case DType::I64:
     return artifact::DType::I64;
+  case DType::I8:
+    return artifact::DType::I8;
   default:
     return artifact::DType::F32;
   }
@@ -750,6 +789,7 @@ std::vector<uint8_t> buildCaseArtifact(const KernelCase &c, DType dtype,
   for (uint32_t i = 0; i < c.buffers.size(); ++i) {
     const BufferCase &buffer = c.buffers[i];
     const DType type = buffer.integer                              ? DType::I32
+                       : buffer.int8                               ? DType::I8
                        : buffer.fixedF32                           ? DType::F32
                        : buffer.accumulator && isSixteenBit(dtype) ? DType::F32
                                                                    : dtype;

@@ -36,6 +36,7 @@ enum class Fill {
   Zeros,
   Scalar, // every element = scalar
   SameAs, // the initial values of buffer |value| (a main parameter)
+  Int8,   // an int8 weight: uniform in [-127, 127]
 };
 
 struct BufferCase {
@@ -56,8 +57,11 @@ struct BufferCase {
   /// The reference buffer it is compared with (-1: the same index): a main
   /// parameter against the reference's parameter.
   int compareWith = -1;
-  /// F32 whatever the case's element type (a cast's other side).
+  /// F32 whatever the case's element type (a cast's other side, an int8
+  /// weight's scales).
   bool fixedF32 = false;
+  /// An I8 buffer (an int8 weight of weight-only quantization).
+  bool int8 = false;
 };
 
 struct InstructionCase {

@@ -22,6 +22,7 @@
 #include "runtime/kernels/cpu/elementwise.h"
 #include "runtime/kernels/cpu/embedding.h"
 #include "runtime/kernels/cpu/gemm.h"
+#include "runtime/kernels/cpu/int8_weights.h"
 #include "runtime/kernels/cpu/layer_norm.h"
 #include "runtime/kernels/cpu/lstm.h"
 #include "runtime/kernels/cpu/mixed_precision.h"
@@ -55,6 +56,9 @@ public:
   T *in(size_t k) const { return at<T>(d.operands[k]); }
   T *out(size_t k) const { return at<T>(d.results[k]); }
   const int32_t *ids(size_t k) const { return at<int32_t>(d.operands[k]); }
+  /// Int8 weight-only quantization: the I8 weight and its F32 scales.
+  const int8_t *int8In(size_t k) const { return at<int8_t>(d.operands[k]); }
+  const float *f32In(size_t k) const { return at<float>(d.operands[k]); }
   /// Values the dialect keeps in the accumulator type (a loss, a
   /// log-sum-exp, statistics: F32 in 16-bit programs, T otherwise).
   Acc *accIn(size_t k) const { return at<Acc>(d.operands[k]); }
@@ -536,6 +540,22 @@ Status runKernel(const KernelDescriptor &p, const KernelRunContext &c) {
                  g.ldc);
     return Status::ok();
   }
+  case Kernel::QuantizedMatmul: {
+    // (x, q, scales): Matmul's y[M,N] = x[M,K] w[N,K]^T with w = scales * q.
+    const auto &g = p.as<GemmShape>();
+    cpu::quantizedMatmul<T>(g.m, g.n, g.k, a.in(0), a.int8In(1), a.f32In(2),
+                            a.out(0));
+    return Status::ok();
+  }
+  case Kernel::QuantizedEmbedding: {
+    // (table, ids, scales); a vocabulary block offsets the ids.
+    const auto &s = p.as<EmbeddingShape>();
+    STRATA_RETURN_IF_ERROR(
+        a.withContext(cpu::validateIds(a.ids(1), s.count, s.vocabTotal)));
+    cpu::quantizedEmbedding<T>(a.int8In(0), a.f32In(2), a.ids(1), s.count,
+                               s.vocabOffset, s.vocab, s.hidden, a.out(0));
+    return Status::ok();
+  }
   case Kernel::BiasAdd: {
     const auto &r = p.as<RowsShape>();
     cpu::biasAddForward<T>(a.in(0), a.in(1), r.rows, r.cols, a.out(0));
@@ -778,7 +798,9 @@ constexpr Kernel kComputeKernels[] = {Kernel::Embedding,
                                       Kernel::ReluGrad,
                                       Kernel::Scale,
                                       Kernel::Lstm,
-                                      Kernel::LstmGrad};
+                                      Kernel::LstmGrad,
+                                      Kernel::QuantizedMatmul,
+                                      Kernel::QuantizedEmbedding};
 
 /// The kernels that run in F32 and F64 only.
 bool isWideOnly(Kernel kernel) {
@@ -788,7 +810,7 @@ bool isWideOnly(Kernel kernel) {
 }
 
 constexpr size_t kKernelCount = size_t(Kernel::MAX) + 1;
-constexpr size_t kDTypeCount = size_t(DType::I64) + 1;
+constexpr size_t kDTypeCount = size_t(DType::I8) + 1;
 
 /// kDispatch[kernel][dtype]: the function that runs it, or null.
 using DispatchTable =

@@ -69,6 +69,7 @@ DispatchTable buildDispatchTable() {
   cuda::addRotaryKernels(table);
   cuda::addKVCacheKernels(table);
   cuda::addAttentionKernels(table);
+  cuda::addInt8WeightKernels(table);
   return table;
 }
 

@@ -30,7 +30,7 @@ using KernelFn = Status (*)(const KernelDescriptor &, const KernelRunContext &,
                             cudaStream_t);
 
 constexpr size_t kKernelCount = size_t(Kernel::MAX) + 1;
-constexpr size_t kDTypeCount = size_t(DType::I64) + 1;
+constexpr size_t kDTypeCount = size_t(DType::I8) + 1;
 using DispatchTable =
     std::array<std::array<KernelFn, kDTypeCount>, kKernelCount>;
 
@@ -145,6 +145,7 @@ void addPromptLearningKernels(DispatchTable &table);
 void addRotaryKernels(DispatchTable &table);
 void addKVCacheKernels(DispatchTable &table);
 void addAttentionKernels(DispatchTable &table);
+void addInt8WeightKernels(DispatchTable &table);
 
 /// The workspace a family needs beyond a descriptor's scratch
 /// (Backend::workspaceBytes; 0 for the descriptors of other families).

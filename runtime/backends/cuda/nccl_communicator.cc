@@ -30,6 +30,8 @@ StatusOr<ncclDataType_t> ncclType(DType type) {
     return ncclInt32;
   case DType::I64:
     return ncclInt64;
+  case DType::I8:
+    return ncclInt8;
   }
   return Status::invalidArgument("NCCL has no element type for dtype " +
                                  std::to_string(int(type)));

@@ -66,7 +66,7 @@ func.func @inside_layer(%x: tensor<4x64xf32>) {
 // -----
 
 func.func @integer_result() -> tensor<4xi32> {
-  // expected-error @+1 {{'tfm.param_ref' op result #0 must be ranked tensor of 32-bit float or bfloat16 type or 16-bit float or 64-bit float values, but got 'tensor<4xi32>'}}
+  // expected-error @+1 {{'tfm.param_ref' op result #0 must be ranked tensor of 32-bit float or bfloat16 type or 16-bit float or 64-bit float or 8-bit signless integer values, but got 'tensor<4xi32>'}}
   %w = tfm.param_ref @w : tensor<4xi32>
   return %w : tensor<4xi32>
 }

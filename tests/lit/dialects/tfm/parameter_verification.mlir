@@ -12,12 +12,12 @@ tfm.parameter @w : tensor<4x0xf32> init <zeros>
 
 // -----
 
-// expected-error @+1 {{attribute 'type' failed to satisfy constraint: type attribute of ranked tensor of 32-bit float or bfloat16 type or 16-bit float or 64-bit float values}}
+// expected-error @+1 {{attribute 'type' failed to satisfy constraint: type attribute of ranked tensor of 32-bit float or bfloat16 type or 16-bit float or 64-bit float or 8-bit signless integer values}}
 tfm.parameter @w : tensor<4x64xi32> init <zeros>
 
 // -----
 
-// expected-error @+1 {{attribute 'type' failed to satisfy constraint: type attribute of ranked tensor of 32-bit float or bfloat16 type or 16-bit float or 64-bit float values}}
+// expected-error @+1 {{attribute 'type' failed to satisfy constraint: type attribute of ranked tensor of 32-bit float or bfloat16 type or 16-bit float or 64-bit float or 8-bit signless integer values}}
 tfm.parameter @w : tensor<*xf32> init <zeros>
 
 // -----
