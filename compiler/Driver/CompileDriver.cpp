@@ -95,7 +95,7 @@ OwningOpRef<ModuleOp> loadModelDescription(const CompileOptions &options,
   std::string error;
   OwningOpRef<ModuleOp> module =
       emitInferenceModule(*result.description, options.prefillLength, context,
-                          &error, options.mergeLora);
+                          &error, options.mergeLora, options.prefillBatch);
   if (!module)
     llvm::WithColor::error(llvm::errs(), "strata-compile")
         << options.inputPath << ": " << error << "\n";
@@ -128,6 +128,8 @@ int writeArtifact(const CompileOptions &options, ModuleOp module,
     compileOptions["prefill_length"] = options.prefillLength;
   if (options.mergeLora)
     compileOptions["merge_lora"] = true;
+  if (options.prefillBatch > 0)
+    compileOptions["prefill_batch"] = options.prefillBatch;
   if (options.kvCache.blockSize > 0) {
     compileOptions["kv_block_size"] = options.kvCache.blockSize;
     if (options.kvCache.numBlocks > 0)
@@ -349,6 +351,12 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
       cl::desc("With --mode infer: the tokens per sequence one prefill call "
                "takes (default: seq_length, at most 128); longer prompts "
                "are prefilled in chunks"));
+  cl::opt<unsigned> prefillBatch(
+      "prefill-batch", cl::cat(category), cl::value_desc("N"),
+      cl::desc("With --mode infer and --kv-block-size: the rows of a prefill "
+               "call (default: micro_batch_size, like decode). strata-serve "
+               "prefills a few prompts per step beside a large decode batch, "
+               "so that a prefill does not stall the sequences decoding"));
   cl::opt<unsigned> kvBlockSize(
       "kv-block-size", cl::cat(category), cl::value_desc("N"),
       cl::desc("With --mode infer: a paged KV cache (as in vLLM): each "
@@ -533,6 +541,20 @@ int mlir::strata::runStrataCompileMain(int argc, char **argv) {
     }
     options.kvCache.blockSize = kvBlockSize;
     options.kvCache.numBlocks = kvBlocks;
+  }
+  if (prefillBatch.getNumOccurrences()) {
+    if (options.mode != CompileMode::Infer || options.kvCache.blockSize == 0) {
+      llvm::WithColor::error(llvm::errs(), "strata-compile")
+          << "--prefill-batch applies to --mode infer with --kv-block-size "
+             "(a per-row cache ties prefill and decode to one batch)\n";
+      return 1;
+    }
+    if (prefillBatch == 0) {
+      llvm::WithColor::error(llvm::errs(), "strata-compile")
+          << "--prefill-batch must be at least 1\n";
+      return 1;
+    }
+    options.prefillBatch = prefillBatch;
   }
   if (mergeLora) {
     if (options.mode != CompileMode::Infer) {

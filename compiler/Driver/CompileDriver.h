@@ -38,6 +38,9 @@ struct CompileOptions {
   /// Infer mode: paged KV caches (--kv-block-size, --kv-blocks); zeros for
   /// one [batch, length] cache per layer.
   KVCacheOptions kvCache;
+  /// Infer mode, paged: rows of a prefill call (--prefill-batch; 0: the
+  /// micro batch, like decode).
+  int64_t prefillBatch = 0;
   /// Infer mode: weights stored as int8 (--quantize int8-weight-only).
   Quantization quantization = Quantization::None;
   /// Hydra-style `key.path=value` overrides of the YAML description.

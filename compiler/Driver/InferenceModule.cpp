@@ -26,7 +26,8 @@ int64_t mlir::strata::defaultPrefillLength(const fe::ModelDescription &d) {
 OwningOpRef<ModuleOp>
 mlir::strata::emitInferenceModule(const fe::ModelDescription &description,
                                   int64_t prefillLength, MLIRContext &context,
-                                  std::string *error, bool mergeLora) {
+                                  std::string *error, bool mergeLora,
+                                  int64_t prefillBatch) {
   if (mergeLora && !description.lora.enabled) {
     *error = "--merge-lora merges LoRA adapters into the projections, and "
              "the model has none (no model.peft.peft_scheme lora)";
@@ -45,6 +46,8 @@ mlir::strata::emitInferenceModule(const fe::ModelDescription &description,
   // emitted for; parameters (and their shapes) do not depend on it.
   fe::ModelDescription prefillDescription = description;
   prefillDescription.seqLength = length;
+  if (prefillBatch > 0)
+    prefillDescription.microBatchSize = prefillBatch;
   fe::ModelDescription decodeDescription = description;
   decodeDescription.seqLength = 1;
   fe::EmitOptions options;
@@ -82,6 +85,9 @@ mlir::strata::emitInferenceModule(const fe::ModelDescription &description,
     NamedAttrList entries(config);
     Builder builder(&context);
     entries.set("seq_length", builder.getI64IntegerAttr(description.seqLength));
+    if (entries.get("micro_batch_size"))
+      entries.set("micro_batch_size",
+                  builder.getI64IntegerAttr(description.microBatchSize));
     (*module)->setAttr(fe::kConfigAttrName, entries.getDictionary(&context));
   }
   return module;

@@ -35,7 +35,9 @@ int64_t defaultPrefillLength(const ::strata::frontend::ModelDescription &d);
 ///           i32) -> (logits [micro_batch, P, vocab], loss)
 ///   decode(tokens, positions, labels : [micro_batch, 1] i32)
 ///     -> (logits [micro_batch, 1, vocab], loss)
-/// with P = |prefillLength| (defaultPrefillLength when 0).
+/// with P = |prefillLength| (defaultPrefillLength when 0), and prefill's
+/// batch |prefillBatch| rows instead of micro_batch when it is > 0 (only
+/// for paged caches, whose pools do not depend on the batch).
 /// A prompt-learning model's prefill takes virtual_tokens like its forward;
 /// decode never sees a virtual token (it feeds generated ones), so it has
 /// neither the input nor the tables (removeVirtualTokens). P-tuning's tables
@@ -49,7 +51,8 @@ int64_t defaultPrefillLength(const ::strata::frontend::ModelDescription &d);
 OwningOpRef<ModuleOp>
 emitInferenceModule(const ::strata::frontend::ModelDescription &description,
                     int64_t prefillLength, MLIRContext &context,
-                    std::string *error, bool mergeLora = false);
+                    std::string *error, bool mergeLora = false,
+                    int64_t prefillBatch = 0);
 
 } // namespace mlir::strata
 

@@ -61,6 +61,18 @@ public:
         selected.push_back(function);
       }
     }
+    // The default pool holds every row of the largest batch at the whole
+    // context (prefill and decode may have different batches).
+    if (layout.paged() && layout.numBlocks == 0) {
+      int64_t batch = 1;
+      for (func::FuncOp function : selected)
+        if (function.getNumArguments() > 0)
+          if (auto type = dyn_cast<RankedTensorType>(
+                  function.getArgument(0).getType());
+              type && type.getRank() >= 1)
+            batch = std::max(batch, type.getDimSize(0));
+      layout.numBlocks = batch * layout.tableWidth();
+    }
     for (func::FuncOp function : selected)
       if (failed(deriveInferenceFunction(function, layout)))
         return signalPassFailure();

@@ -23,6 +23,14 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 
 StatusOr<Generator> Generator::create(Executor &executor) {
   STRATA_ASSIGN_OR_RETURN(ModelStep step, ModelStep::create(executor));
+  if (step.prefillBatchSize() != step.batchSize())
+    return Status::failedPrecondition(
+        executor.artifact().path() + " prefills " +
+        std::to_string(step.prefillBatchSize()) + " rows per call and decodes " +
+        std::to_string(step.batchSize()) +
+        " (--prefill-batch): generation here keeps one row per prompt "
+        "throughout; serve it with strata-serve, or compile without "
+        "--prefill-batch");
   return Generator(executor, std::move(step));
 }
 

@@ -153,15 +153,17 @@ StatusOr<ModelStep> ModelStep::create(Executor &executor) {
                               "f16 logits [B, S, V]");
   }
   const auto decodeShape = shape(*step.decode_, 0);
-  if (decodeShape[1] != 1 || decodeShape[0] != prefillTokens[0])
+  const bool paged = step.prefillTableArgument_ >= 0;
+  // Only paged pools let prefill and decode differ in batch.
+  if (decodeShape[1] != 1 || (!paged && decodeShape[0] != prefillTokens[0]))
     return Status::dataLoss(path + ": decode should take tokens [B, 1]");
-  step.limits_.batch = prefillTokens[0];
+  step.limits_.batch = decodeShape[0];
+  step.prefillBatch_ = prefillTokens[0];
   step.prefillLength_ = prefillTokens[1];
   step.limits_.vocab = executor.resultDimension(*step.prefill_, 0, 2);
 
   // The caches: [B, Tmax, G, D], or paged pools [M, N, G, D] with a table
   // [B, W] in both functions.
-  const bool paged = step.prefillTableArgument_ >= 0;
   if (paged != (step.decodeTableArgument_ >= 0))
     return Status::dataLoss(path + ": prefill and decode should both take a "
                                    "block_table, or neither");
@@ -174,8 +176,10 @@ StatusOr<ModelStep> ModelStep::create(Executor &executor) {
     return Status::dataLoss(path + ": no key/value cache");
   if (paged) {
     const auto table = shape(*step.prefill_, step.prefillTableArgument_);
-    if (table.size() != 2 || table[0] != step.limits_.batch ||
-        shape(*step.decode_, step.decodeTableArgument_) != table)
+    const auto decodeTable = shape(*step.decode_, step.decodeTableArgument_);
+    if (table.size() != 2 || table[0] != step.prefillBatch_ ||
+        decodeTable.size() != 2 || decodeTable[0] != step.limits_.batch ||
+        decodeTable[1] != table[1])
       return Status::dataLoss(path + ": block_table should be [B, W] in "
                                      "prefill and decode");
     step.numBlocks_ = cacheShape[0];
@@ -229,7 +233,7 @@ ModelStep::prefill(const std::vector<int32_t> &tokens,
                    const std::vector<int32_t> *blockTable,
                    const std::vector<int32_t> *virtualTokens) {
   const PreparedFunction &f = *prefill_;
-  const size_t rows = static_cast<size_t>(limits_.batch);
+  const size_t rows = static_cast<size_t>(prefillBatch_);
   const size_t ids = rows * static_cast<size_t>(prefillLength_);
   STRATA_RETURN_IF_ERROR(writeInput(f, 0, "tokens", &tokens, ids));
   STRATA_RETURN_IF_ERROR(writeInput(f, 1, "positions", &positions, ids));

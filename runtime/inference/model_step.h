@@ -52,7 +52,12 @@ public:
   /// older than format 0.14, which have no block table).
   static StatusOr<ModelStep> create(Executor &executor);
 
+  /// B: the rows of a decode call (and of a prefill call, unless the
+  /// artifact was compiled with --prefill-batch).
   int64_t batchSize() const { return limits_.batch; }
+  /// The rows of a prefill call (a paged artifact may prefill fewer rows
+  /// than it decodes).
+  int64_t prefillBatchSize() const { return prefillBatch_; }
   /// P: the positions of one prefill call per row.
   int64_t prefillLength() const { return prefillLength_; }
   /// The positions a row may reach: Tmax, or paged min(W * N,
@@ -73,10 +78,11 @@ public:
   bool takesVirtualTokens() const { return virtualTokensArgument_ >= 0; }
   bool selectsLast() const { return lastArgument_ >= 0; }
 
-  /// |tokens| and |positions| [B * P] (row-major), |last| [B] (when
-  /// selectsLast()), |blockTable| [B * W] (when paged()), |virtualTokens|
-  /// [B * P] (when takesVirtualTokens(); else null). Returns f32 logits
-  /// [B, 1, V] with `last` (else [B, P, V]), valid until the next call.
+  /// |tokens| and |positions| [Bp * P] (row-major; Bp =
+  /// prefillBatchSize()), |last| [Bp] (when selectsLast()), |blockTable|
+  /// [Bp * W] (when paged()), |virtualTokens| [Bp * P] (when
+  /// takesVirtualTokens(); else null). Returns f32 logits [Bp, 1, V] with
+  /// `last` (else [Bp, P, V]), valid until the next call.
   StatusOr<const float *>
   prefill(const std::vector<int32_t> &tokens,
           const std::vector<int32_t> &positions,
@@ -107,6 +113,7 @@ private:
   const PreparedFunction *decode_ = nullptr;
   PromptLimits limits_;
   int64_t prefillLength_ = 0;
+  int64_t prefillBatch_ = 0;
   int64_t blockSize_ = 0, numBlocks_ = 0, tableWidth_ = 0;
   /// Argument indices (-1: the function has none).
   int prefillTableArgument_ = -1, decodeTableArgument_ = -1;

@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/inference/sequence_loss.h"
 
+#include "runtime/executor/parameters.h"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -77,9 +79,13 @@ StatusOr<SequenceLoss> decodeSequenceLoss(Executor &executor,
                               executor.readResult(*decode, 0));
       STRATA_ASSIGN_OR_RETURN(io::HostTensor logits,
                               io::convertTensor(raw, io::DType::F64));
-      const int64_t vocab = logits.shape().back();
+      // The padded vocabulary's rows take no mass (as in the training
+      // loss's valid_vocab).
+      const int64_t padded = logits.shape().back();
+      const int64_t real = realVocabSize(executor.artifact());
+      const int64_t vocab = real > 0 ? std::min(real, padded) : padded;
       for (int64_t b = 0; b < batch; ++b) {
-        const double *row = logits.data<double>() + b * vocab;
+        const double *row = logits.data<double>() + b * padded;
         const int32_t label = id[(first + b) * (seq + 1) + t + 1];
         if (label < 0 || label >= vocab)
           return Status::invalidArgument(

@@ -23,18 +23,19 @@ ModelStepModel::create(inference::ModelStep step,
   auto model = std::unique_ptr<ModelStepModel>(new ModelStepModel(std::move(step)));
   if (model->step_.takesVirtualTokens())
     model->noVirtualTokens_.assign(
-        model->step_.batchSize() * model->step_.prefillLength(), -1);
+        model->step_.prefillBatchSize() * model->step_.prefillLength(), -1);
   return model;
 }
 
 CallShape ModelStepModel::prefillShape() const {
-  return CallShape{step_.batchSize(), step_.prefillLength(),
+  return CallShape{step_.prefillBatchSize(), step_.prefillLength(),
                    step_.contextLength(), step_.tableWidth(),
                    static_cast<int32_t>(step_.numBlocks() - 1)};
 }
 
 CallShape ModelStepModel::decodeShape() const {
   CallShape shape = prefillShape();
+  shape.batch = step_.batchSize();
   shape.length = 1;
   return shape;
 }

@@ -319,10 +319,12 @@ def main():
         train, infer = work / "train.strata", work / "infer.strata"
         run(args.strata_compile, MODEL, "--compile-to=training", "-o", train, *SHAPE)
         # Paged: 8 positions per block; 16 blocks hold 2 full contexts, not 4 rows of them, so
-        # 32 concurrent requests preempt and recompute.
+        # 32 concurrent requests preempt and recompute. Each step prefills 2 rows beside the 4
+        # that decode.
         infer_flags = ["--mode", "infer", "--prefill-length", "8", "--kv-block-size", "8",
                        f"model.micro_batch_size={BATCH}", *SHAPE]
-        run(args.strata_compile, MODEL, *infer_flags, "--kv-blocks", "17", "-o", infer)
+        run(args.strata_compile, MODEL, *infer_flags, "--kv-blocks", "17", "--prefill-batch",
+            "2", "-o", infer)
         # The reference generates with a block per row and position (the default pool).
         reference_artifact = work / "reference.strata"
         run(args.strata_compile, MODEL, *infer_flags, "-o", reference_artifact)
