@@ -137,8 +137,10 @@ def run_fixed_batches(args, artifact, checkpoint, requests, batch, env, work):
         out = subprocess.run([args.strata_run, "generate", str(artifact), "--checkpoint",
                               str(checkpoint), "--prompt-file", str(prompts), "--max-new-tokens",
                               str(longest), "--temperature", "0", "--timing", "--threads",
-                              str(args.threads)], check=True, capture_output=True, text=True,
-                             env=env).stdout
+                              str(args.threads)], capture_output=True, text=True, env=env)
+        if out.returncode != 0:
+            sys.exit(f"strata-run generate failed:\n{out.stderr}")
+        out = out.stdout
         # "time to first token X s; decode R tokens/s per row (S steps, batch B)"
         m = re.search(r"time to first token ([\d.]+) s; decode ([\d.]+) tokens/s per row "
                       r"\((\d+) steps", out)
@@ -161,7 +163,7 @@ def main():
                    help="requests of the one-at-a-time baseline (bounded: it is slow)")
     p.add_argument("--batch", type=int, default=8, help="the decode batch (rows)")
     p.add_argument("--prefill-batch", type=int, default=1)
-    p.add_argument("--prefill-length", type=int, default=16)
+    p.add_argument("--prefill-length", type=int, default=8)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
     args = p.parse_args()
@@ -181,11 +183,11 @@ def main():
         common = [args.strata_compile, str(description), "--mode", "infer", "--kv-block-size",
                   "16", f"model.micro_batch_size={args.batch}", "--prefill-length",
                   str(args.prefill_length)]
-        # Blocks for every row at 128 positions (prompt and output fit), plus scratch.
+        # Blocks for every row at 192 positions (a prompt of up to ~100 tokens and its output),
+        # plus scratch; generate's rows get their whole context (the default pool).
         subprocess.run(common + ["--prefill-batch", str(args.prefill_batch), "--kv-blocks",
-                                 str(args.batch * 8 + 8), "-o", str(served)], check=True)
-        subprocess.run(common + ["--kv-blocks", str(args.batch * 8 + 1), "-o", str(fixed)],
-                       check=True)
+                                 str(args.batch * 12 + 1), "-o", str(served)], check=True)
+        subprocess.run(common + ["-o", str(fixed)], check=True)
         fixed_tokens, fixed_seconds = run_fixed_batches(args, fixed, checkpoint, requests,
                                                         args.batch, env, work)
 

@@ -307,6 +307,33 @@ def check_queue_and_sigterm(args, infer, checkpoint, work, prompts, reference):
     return len(served), len(rejected)
 
 
+def check_rank_death(args, artifact, checkpoint, work):
+    """SIGKILL of the second rank of a tp 2 server ends the whole job, non-zero, with a message
+    that names the rank, within a minute; no rank hangs."""
+    server = Server(args.mpirun.split() + ["2", args.strata_serve, artifact, "--checkpoint",
+                                           checkpoint, "--threads", "1", "--model-name",
+                                           MODEL_NAME], work, "rank-death")
+    server.alive()
+    ranks = sorted(int(pid) for pid in subprocess.run(
+        ["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True).stdout.split())
+    expect(len(ranks) == 2, f"rank death: expected 2 ranks under mpirun, found {ranks}")
+    subprocess.run(["kill", "-KILL", str(ranks[-1])], check=True)
+    try:  # the first rank's next call meets the dead rank
+        server.complete(prompt="The whale", max_tokens=4, temperature=0)
+    except (OSError, http.client.HTTPException):
+        pass
+    try:
+        code = server.process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        server.fail("kept running for 60 s after a rank died")
+    server.log.seek(0)
+    log = server.log.read()
+    expect(code != 0, f"rank death: the job exited 0:\n{log}")
+    expect(re.search(r"rank 1|process rank", log), f"rank death: no message names the rank:\n{log}")
+    message = next(line for line in log.splitlines() if re.search(r"rank 1|process rank", line))
+    print(f"SIGKILL of rank 1 ended the tp 2 job with exit code {code}: {message.strip()}")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--strata-compile", required=True)
@@ -376,6 +403,7 @@ def main():
             tokens = check_greedy(server, prompts[:8], reference[:8], "tp 2")
             server.stop(ranks=True)
             print(f"tp 2 (checkpoint trained at tp 1): {tokens} greedy tokens equal one rank's")
+            check_rank_death(args, infer_tp, checkpoint, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
