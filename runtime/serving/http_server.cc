@@ -12,6 +12,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <random>
 
 namespace strata::runtime::serving {
@@ -59,10 +60,12 @@ struct Completion {
   std::vector<std::shared_ptr<CompletionStream>> streams;
   std::vector<ChoiceOutput> choices;
   std::vector<bool> done;
-  std::string echoText; // per prompt with echo
-  std::vector<std::string> prompts;
   bool withLogprobs = false;
   int64_t promptTokens = 0;
+  std::chrono::steady_clock::time_point started =
+      std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::time_point> firstToken;
+  bool logged = false;
 
   void cancel() {
     for (auto &s : streams)
@@ -80,6 +83,8 @@ struct Completion {
     if (done[i] || !streams[i]->take(piece, wait))
       return false;
     ChoiceOutput &c = choices[i];
+    if (!firstToken && !piece.tokens.empty())
+      firstToken = std::chrono::steady_clock::now();
     c.text += piece.text;
     c.tokens.insert(c.tokens.end(), piece.tokens.begin(), piece.tokens.end());
     c.logprobs.insert(c.logprobs.end(), piece.logprobs.begin(),
@@ -90,8 +95,34 @@ struct Completion {
     }
     return true;
   }
-  const std::string *error() const {
-    return nullptr;
+  /// One line per finished request on stderr: its id, tokens, times and
+  /// how its choices ended.
+  void log(int status) {
+    if (logged)
+      return;
+    logged = true;
+    using namespace std::chrono;
+    const auto now = steady_clock::now();
+    int64_t generated = 0;
+    std::string reasons;
+    for (const ChoiceOutput &ch : choices) {
+      generated += static_cast<int64_t>(ch.tokens.size());
+      const char *name = finishReasonName(ch.finish);
+      if (name && reasons.find(name) == std::string::npos)
+        reasons += std::string(reasons.empty() ? "" : ",") + name;
+    }
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "strata-serve: %s %d: %lld prompt + %lld generated tokens, "
+                  "%.3f s (first token %.3f s), %s\n",
+                  header.id.c_str(), status,
+                  static_cast<long long>(promptTokens),
+                  static_cast<long long>(generated),
+                  duration<double>(now - started).count(),
+                  firstToken ? duration<double>(*firstToken - started).count()
+                             : 0.0,
+                  reasons.empty() ? "-" : reasons.c_str());
+    std::fputs(line, stderr);
   }
 };
 
@@ -255,9 +286,12 @@ void HttpServer::routes() {
           if (completion->take(i, piece, 50ms) &&
               piece.finish == FinishReason::Error)
             error = piece.error;
-      if (!error.empty())
+      if (!error.empty()) {
+        completion->log(500);
         return sendError(res, apiError(500, "server_error",
                                        "generation failed: " + error));
+      }
+      completion->log(200);
       int64_t generated = 0;
       for (const ChoiceOutput &c : completion->choices)
         generated += static_cast<int64_t>(c.tokens.size());
@@ -305,6 +339,7 @@ void HttpServer::routes() {
               const std::string event = "data: " + e.json() + "\n\n";
               sink.write(event.data(), event.size());
               completion->cancel();
+              completion->log(500);
               sink.done();
               return true;
             }
@@ -322,6 +357,7 @@ void HttpServer::routes() {
             }
           }
           if (completion->finished()) {
+            completion->log(200);
             static const std::string doneEvent = "data: [DONE]\n\n";
             sink.write(doneEvent.data(), doneEvent.size());
             sink.done();
@@ -329,8 +365,10 @@ void HttpServer::routes() {
           return true;
         },
         [completion](bool success) {
-          if (!success)
+          if (!success) { // the client went away
             completion->cancel();
+            completion->log(499);
+          }
         });
   });
 }

@@ -230,7 +230,7 @@ ParsedRequest parseCompletionRequest(const std::string &body,
       "top_k",  "n",      "stream",     "logprobs",    "echo",
       "stop",   "seed",   "presence_penalty", "frequency_penalty",
       "best_of", "logit_bias", "user", "suffix", "ignore_eos",
-      "stream_options"};
+      "stream_options", "task"};
   for (const auto &item : root.items())
     if (!known.count(item.key()))
       return fail(invalid(item.key(), "Unrecognized request argument "
@@ -328,6 +328,10 @@ ParsedRequest parseCompletionRequest(const std::string &body,
     return fail(invalid("logit_bias", "logit_bias is not supported"));
   if (f.has("suffix"))
     return fail(invalid("suffix", "suffix is not supported"));
+  if (root.contains("task"))
+    return fail(invalid("task", "prompt-learning tasks are not served yet: "
+                                "the server runs the model without virtual "
+                                "tokens (use strata-run generate --task)"));
   if (f.has("user") && !f.at("user").is_string())
     return fail(wrongType("user", f.at("user"), "a string"));
   if (f.has("stream_options") && !f.at("stream_options").is_object())
