@@ -101,6 +101,14 @@ Status Engine::check(const SequenceRequest &r) const {
     return Status::invalidArgument("max_tokens: " +
                                    std::to_string(r.maxTokens) +
                                    " should be at least 1");
+  if (!r.virtualRows.empty() &&
+      (r.virtualRows.size() != r.prompt.size() ||
+       !model_->takesVirtualTokens()))
+    return Status::invalidArgument(
+        std::string("task: ") +
+        (model_->takesVirtualTokens()
+             ? "virtual rows do not match the prompt"
+             : "the model has no prompt-learning tasks (no virtual tokens)"));
   const int64_t prompt = static_cast<int64_t>(r.prompt.size());
   if (prompt + r.maxTokens > contextLength())
     return Status::invalidArgument(
@@ -243,6 +251,22 @@ void Engine::sampleRows(const std::vector<ScheduledRow> &rows,
   }
 }
 
+void Engine::setVirtualTokens(const std::vector<ScheduledRow> &rows,
+                              const CallShape &shape) {
+  for (size_t b = 0; b < rows.size(); ++b) {
+    auto it = live_.find(rows[b].sequence);
+    if (it == live_.end())
+      continue;
+    const std::vector<int32_t> &virtualRows = it->second->request.virtualRows;
+    for (int64_t i = 0; i < rows[b].count; ++i) {
+      const size_t position = static_cast<size_t>(rows[b].start + i);
+      if (position < virtualRows.size())
+        prefillInputs_.virtualTokens[b * shape.length + i] =
+            virtualRows[position];
+    }
+  }
+}
+
 void Engine::publishState() {
   queued_.store(static_cast<int64_t>(scheduler_.waitingCount()));
   running_.store(static_cast<int64_t>(scheduler_.runningCount()));
@@ -298,6 +322,7 @@ Status Engine::run() {
     Status status = Status::ok();
     if (!plan.prefill.empty()) {
       buildCallInputs(plan.prefill, scheduler_, prefillShape, prefillInputs_);
+      setVirtualTokens(plan.prefill, prefillShape);
       StatusOr<const float *> logits = model_->prefill(prefillInputs_);
       if (!logits.isOk()) {
         failAll(logits.status());

@@ -58,6 +58,9 @@ struct SequenceRequest {
   std::vector<std::string> stop;
   /// Go on past the end-of-text token (it is then output like any other).
   bool ignoreEos = false;
+  /// A prompt-learning request: each prompt position's virtual row (-1 for
+  /// a real token); empty: all real.
+  std::vector<int32_t> virtualRows;
 };
 
 class Engine {
@@ -119,6 +122,10 @@ private:
   /// Ends sequence |id| with |reason| and frees its blocks.
   void finish(uint64_t id, FinishReason reason, const std::string &error = "");
   void publishState();
+  /// A prompt-learning model's prefill: the virtual rows of the positions
+  /// each row feeds (prompt positions keep theirs across a recompute).
+  void setVirtualTokens(const std::vector<ScheduledRow> &rows,
+                        const CallShape &shape);
   void failAll(const Status &status);
 
   PagedModel *model_;

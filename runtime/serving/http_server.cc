@@ -6,6 +6,7 @@
 #include "runtime/serving/http_server.h"
 
 #include "runtime/tokenizer/tokenizer.h"
+#include "runtime/tooling/generation_requests.h"
 
 #include <httplib.h>
 
@@ -221,7 +222,29 @@ void HttpServer::routes() {
       return sendError(res, apiError(503, "server_error",
                                      "the server is shutting down"));
     }
-    const CompletionRequest &r = *parsed.request;
+    CompletionRequest &r = *parsed.request;
+    // A task's request: its template filled in, virtual rows and all.
+    std::vector<int32_t> virtualRows;
+    std::string taskText;
+    if (!r.task.empty()) {
+      static const PromptTaskSet none;
+      GenerationInputs inputs;
+      inputs.task = r.task;
+      inputs.fields = r.fields;
+      StatusOr<std::vector<GenerationRequest>> rows = readGenerationRequests(
+          inputs, options_.tasks ? *options_.tasks : none,
+          options_.artifactPath, *tokenizer_);
+      if (!rows.isOk()) {
+        metrics_->requestEnded(RequestOutcome::Rejected);
+        ApiError e;
+        e.param = "task";
+        e.message = rows.status().message();
+        return sendError(res, e);
+      }
+      r.prompts = {rows->front().prompt.ids};
+      virtualRows = rows->front().prompt.virtualRows;
+      taskText = rows->front().text;
+    }
     inference::SamplingOptions sampling;
     sampling.temperature = r.temperature;
     sampling.topK = r.topK;
@@ -231,8 +254,8 @@ void HttpServer::routes() {
     auto completion = std::make_shared<Completion>();
     for (const std::vector<int32_t> &prompt : r.prompts) {
       completion->promptTokens += static_cast<int64_t>(prompt.size());
-      std::string promptText;
-      if (r.echo)
+      std::string promptText = r.echo ? taskText : "";
+      if (r.echo && r.task.empty())
         if (auto text = tokenizer_->decode(prompt); text.isOk())
           promptText = *text;
       for (int64_t i = 0; i < r.n; ++i) {
@@ -244,6 +267,7 @@ void HttpServer::routes() {
         s.topLogprobs = static_cast<int>(r.logprobs);
         s.stop = r.stop;
         s.ignoreEos = r.ignoreEos;
+        s.virtualRows = virtualRows;
         sequences.push_back(std::move(s));
         ChoiceOutput c;
         c.index = static_cast<int64_t>(completion->choices.size());

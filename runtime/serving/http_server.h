@@ -17,6 +17,7 @@
 #ifndef STRATA_RUNTIME_SERVING_HTTP_SERVER_H
 #define STRATA_RUNTIME_SERVING_HTTP_SERVER_H
 
+#include "runtime/executor/artifact_prompt_tasks.h"
 #include "runtime/serving/engine.h"
 #include "runtime/serving/openai_protocol.h"
 #include "runtime/serving/serving_metrics.h"
@@ -41,6 +42,10 @@ struct HttpOptions {
   size_t maxBodyBytes = size_t(1) << 20;
   int retryAfterSeconds = 1;
   ProtocolLimits protocol;
+  /// A prompt-learning model's tasks (requests with `task` fill in their
+  /// templates) and the artifact they come from, for messages.
+  const PromptTaskSet *tasks = nullptr;
+  std::string artifactPath;
 };
 
 class HttpServer {

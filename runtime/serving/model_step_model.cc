@@ -20,11 +20,7 @@ ModelStepModel::create(inference::ModelStep step,
         artifactPath + ": its prefill returns the logits of every position; "
                        "serving needs one per row (the `last` argument of "
                        "strata-compile --mode infer)");
-  auto model = std::unique_ptr<ModelStepModel>(new ModelStepModel(std::move(step)));
-  if (model->step_.takesVirtualTokens())
-    model->noVirtualTokens_.assign(
-        model->step_.prefillBatchSize() * model->step_.prefillLength(), -1);
-  return model;
+  return std::unique_ptr<ModelStepModel>(new ModelStepModel(std::move(step)));
 }
 
 CallShape ModelStepModel::prefillShape() const {
@@ -42,7 +38,7 @@ CallShape ModelStepModel::decodeShape() const {
 
 StatusOr<const float *> ModelStepModel::prefill(const CallInputs &in) {
   return step_.prefill(in.tokens, in.positions, &in.last, &in.blockTable,
-                       step_.takesVirtualTokens() ? &noVirtualTokens_
+                       step_.takesVirtualTokens() ? &in.virtualTokens
                                                   : nullptr);
 }
 

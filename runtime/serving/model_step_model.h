@@ -28,6 +28,9 @@ public:
   int64_t vocabSize() const override { return step_.vocabSize(); }
   int64_t blockSize() const override { return step_.blockSize(); }
   int64_t numBlocks() const override { return step_.numBlocks(); }
+  bool takesVirtualTokens() const override {
+    return step_.takesVirtualTokens();
+  }
   StatusOr<const float *> prefill(const CallInputs &inputs) override;
   StatusOr<const float *> decode(const CallInputs &inputs) override;
 
@@ -35,7 +38,6 @@ private:
   explicit ModelStepModel(inference::ModelStep step)
       : step_(std::move(step)) {}
   inference::ModelStep step_;
-  std::vector<int32_t> noVirtualTokens_; // every position real
 };
 
 } // namespace strata::runtime::serving

@@ -230,7 +230,7 @@ ParsedRequest parseCompletionRequest(const std::string &body,
       "top_k",  "n",      "stream",     "logprobs",    "echo",
       "stop",   "seed",   "presence_penalty", "frequency_penalty",
       "best_of", "logit_bias", "user", "suffix", "ignore_eos",
-      "stream_options", "task"};
+      "stream_options", "task", "fields"};
   for (const auto &item : root.items())
     if (!known.count(item.key()))
       return fail(invalid(item.key(), "Unrecognized request argument "
@@ -251,10 +251,34 @@ ParsedRequest parseCompletionRequest(const std::string &body,
     e.code = "model_not_found";
     return fail(e);
   }
-  if (!f.has("prompt"))
+  if (f.has("task")) {
+    if (!f.at("task").is_string() || f.at("task").get<std::string>().empty())
+      return fail(wrongType("task", f.at("task"), "a task's name"));
+    r.task = f.at("task").get<std::string>();
+    if (f.has("prompt"))
+      return fail(invalid("prompt", "give either a prompt or a task with its "
+                                    "fields, not both"));
+    if (f.has("fields")) {
+      if (!f.at("fields").is_object())
+        return fail(wrongType("fields", f.at("fields"),
+                              "an object of the template's fields"));
+      for (const auto &field : f.at("fields").items()) {
+        if (!field.value().is_string())
+          return fail(wrongType("fields", field.value(),
+                                "a string (field " + field.key() + ")"));
+        r.fields.push_back(field.key() + "=" +
+                           field.value().get<std::string>());
+      }
+    }
+  } else if (f.has("fields")) {
+    return fail(invalid("fields", "fields fill a task's template: give task "
+                                  "too"));
+  } else if (!f.has("prompt")) {
     return fail(invalid("prompt", "you must provide a prompt"));
-  if (auto e = promptsOf(f.at("prompt"), tokenizer, r.prompts))
-    return fail(*e);
+  }
+  if (r.task.empty())
+    if (auto e = promptsOf(f.at("prompt"), tokenizer, r.prompts))
+      return fail(*e);
   for (const auto &p : r.prompts)
     if (p.empty())
       return fail(invalid("prompt", "a prompt is empty (no tokens)"));
@@ -328,10 +352,6 @@ ParsedRequest parseCompletionRequest(const std::string &body,
     return fail(invalid("logit_bias", "logit_bias is not supported"));
   if (f.has("suffix"))
     return fail(invalid("suffix", "suffix is not supported"));
-  if (root.contains("task"))
-    return fail(invalid("task", "prompt-learning tasks are not served yet: "
-                                "the server runs the model without virtual "
-                                "tokens (use strata-run generate --task)"));
   if (f.has("user") && !f.at("user").is_string())
     return fail(wrongType("user", f.at("user"), "a string"));
   if (f.has("stream_options") && !f.at("stream_options").is_object())

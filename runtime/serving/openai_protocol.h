@@ -55,6 +55,10 @@ struct CompletionRequest {
   int64_t logprobs = -1; // -1: null
   bool echo = false;
   bool ignoreEos = false;
+  /// A prompt-learning model's request (Strata addition): the task and its
+  /// template's fields as NAME=VALUE, instead of `prompt`.
+  std::string task;
+  std::vector<std::string> fields;
 };
 
 struct ProtocolLimits {
@@ -65,6 +69,8 @@ struct ProtocolLimits {
 };
 
 /// Parses and checks |body|; text prompts are encoded with |tokenizer|.
+/// A `task` request leaves |prompts| empty: its prompt comes from the
+/// model's task template (the server fills it in).
 /// Limits that depend on the model (context, vocabulary) are the engine's.
 /// The result holds either the request or the error.
 struct ParsedRequest {

@@ -69,6 +69,11 @@ TEST_F(OpenAIProtocol, ReadsEveryFieldWithOpenAIDefaults) {
   EXPECT_EQ(r.n, 2);
   EXPECT_EQ(r.logprobs, 2);
   EXPECT_TRUE(r.ignoreEos);
+  p = parse(R"({"model": "tiny", "task": "moby", "fields": {"context": "Call me"}})");
+  ASSERT_TRUE(p.request) << p.error.message;
+  EXPECT_EQ(p.request->task, "moby");
+  EXPECT_EQ(p.request->fields, std::vector<std::string>{"context=Call me"});
+  EXPECT_TRUE(p.request->prompts.empty()); // the server fills the template
   p = parse(R"({"model": "tiny", "prompt": ["a", [5, 6]], "stop": "x"})");
   ASSERT_TRUE(p.request) << p.error.message;
   EXPECT_EQ(p.request->prompts.size(), 2u);
@@ -113,6 +118,11 @@ TEST_F(OpenAIProtocol, RefusesBadRequestsNamingTheField) {
   EXPECT_EQ(refusal(R"({"model": "tiny", "prompt": "x", "best_of": 3})").first,
             "best_of");
   EXPECT_EQ(refusal(R"({"model": "tiny", "prompt": "x", "bogus": 1})").first, "bogus");
+  EXPECT_EQ(refusal(R"({"model": "tiny", "prompt": "x", "task": "t"})").first, "prompt");
+  EXPECT_EQ(refusal(R"({"model": "tiny", "task": 3})").first, "task");
+  EXPECT_EQ(refusal(R"({"model": "tiny", "task": "t", "fields": {"a": 1}})").first,
+            "fields");
+  EXPECT_EQ(refusal(R"({"model": "tiny", "prompt": "x", "fields": {}})").first, "fields");
 }
 
 TEST_F(OpenAIProtocol, WritesCompletionsChunksAndModels) {

@@ -25,6 +25,8 @@ public:
   virtual int64_t vocabSize() const = 0;
   virtual int64_t blockSize() const = 0;
   virtual int64_t numBlocks() const = 0;
+  /// Prefill takes each position's virtual row (a prompt-learning model).
+  virtual bool takesVirtualTokens() const { return false; }
   /// Runs a call; the result is each row's logits at its last token,
   /// [batch, vocab] f32, valid until the next call.
   virtual StatusOr<const float *> prefill(const CallInputs &inputs) = 0;

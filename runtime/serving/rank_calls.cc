@@ -16,18 +16,18 @@ namespace {
 enum class CallKind : int64_t { Idle = 0, Prefill = 1, Decode = 2, Close = 3 };
 constexpr int kHeaderTag = 7101, kPayloadTag = 7102;
 
-/// kind and the four arrays' lengths.
-using Header = std::array<int64_t, 5>;
+/// kind and the five arrays' lengths.
+using Header = std::array<int64_t, 6>;
 
 Status sendCall(Communicator &world, CallKind kind, const CallInputs *in) {
-  Header header{static_cast<int64_t>(kind), 0, 0, 0, 0};
+  Header header{static_cast<int64_t>(kind), 0, 0, 0, 0, 0};
   std::vector<int32_t> payload;
   if (in) {
-    header = {static_cast<int64_t>(kind), int64_t(in->tokens.size()),
-              int64_t(in->positions.size()), int64_t(in->blockTable.size()),
-              int64_t(in->last.size())};
-    for (const auto *part :
-         {&in->tokens, &in->positions, &in->blockTable, &in->last})
+    header = {static_cast<int64_t>(kind),       int64_t(in->tokens.size()),
+              int64_t(in->positions.size()),    int64_t(in->blockTable.size()),
+              int64_t(in->last.size()),         int64_t(in->virtualTokens.size())};
+    for (const auto *part : {&in->tokens, &in->positions, &in->blockTable,
+                             &in->last, &in->virtualTokens})
       payload.insert(payload.end(), part->begin(), part->end());
   }
   for (int peer = 1; peer < world.size(); ++peer) {
@@ -76,7 +76,7 @@ Status serveAsWorker(PagedModel &local, Communicator &world) {
     if (kind == CallKind::Close)
       return Status::ok();
     int64_t total = 0;
-    for (int i = 1; i < 5; ++i) {
+    for (int i = 1; i < 6; ++i) {
       if (header[i] < 0 || header[i] > (int64_t(1) << 28))
         return Status::dataLoss("a malformed call from the first rank "
                                 "(array length " +
@@ -91,8 +91,9 @@ Status serveAsWorker(PagedModel &local, Communicator &world) {
         payload.data(), payload.size() * sizeof(int32_t), 0, kPayloadTag));
     auto at = payload.begin();
     std::vector<int32_t> *parts[] = {&inputs.tokens, &inputs.positions,
-                                     &inputs.blockTable, &inputs.last};
-    for (int i = 0; i < 4; ++i) {
+                                     &inputs.blockTable, &inputs.last,
+                                     &inputs.virtualTokens};
+    for (int i = 0; i < 5; ++i) {
       parts[i]->assign(at, at + header[1 + i]);
       at += header[1 + i];
     }

@@ -35,6 +35,9 @@ public:
   int64_t vocabSize() const override { return local_->vocabSize(); }
   int64_t blockSize() const override { return local_->blockSize(); }
   int64_t numBlocks() const override { return local_->numBlocks(); }
+  bool takesVirtualTokens() const override {
+    return local_->takesVirtualTokens();
+  }
   StatusOr<const float *> prefill(const CallInputs &inputs) override;
   StatusOr<const float *> decode(const CallInputs &inputs) override;
   Status idle() override;

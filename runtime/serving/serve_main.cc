@@ -141,7 +141,11 @@ Status serve(const ServeOptions &o) {
   STRATA_ASSIGN_OR_RETURN(
       std::unique_ptr<Engine> engine,
       Engine::create(*model, tokenizer, engineOptions, metrics));
+  STRATA_ASSIGN_OR_RETURN(PromptTaskSet tasks,
+                          promptTasksOf(executor->artifact()));
   HttpOptions http = o.http;
+  http.tasks = &tasks;
+  http.artifactPath = o.artifact;
   http.protocol.modelName = o.modelName.empty() ? stem(o.artifact) : o.modelName;
   HttpServer server(*engine, tokenizer, metrics, http);
   STRATA_ASSIGN_OR_RETURN(int port, server.bind());

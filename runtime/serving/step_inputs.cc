@@ -19,6 +19,7 @@ void buildCallInputs(const std::vector<ScheduledRow> &rows,
   out.positions.resize(B * P);
   out.blockTable.assign(B * W, shape.scratchBlock);
   out.last.assign(B, 0);
+  out.virtualTokens.assign(B * P, -1);
   for (int64_t b = 0; b < B; ++b) {
     const ScheduledRow *row =
         b < static_cast<int64_t>(rows.size()) ? &rows[b] : nullptr;

@@ -34,6 +34,9 @@ struct CallShape {
 
 struct CallInputs {
   std::vector<int32_t> tokens, positions, blockTable, last;
+  /// A prompt-learning model's prefill: each position's virtual row, -1 for
+  /// a real token (buildCallInputs fills -1; the engine sets the rows).
+  std::vector<int32_t> virtualTokens;
 };
 
 /// Fills |out| for |rows| (at most shape.batch) of |scheduler|'s sequences.

@@ -270,6 +270,8 @@ def prompt_learning(case):
         if alone[0] != mixed[r]:
             raise E2EError(f"{case.method}: request {r + 1} alone gives {alone[0]}, in the "
                            f"mixed batch {mixed[r]}")
+    if case.args.strata_serve:
+        check_served(case, mixed)
     return case.check_against_eval(one + mixed)
 
 
@@ -335,12 +337,45 @@ def lora(case):
     return result
 
 
+def check_served(case, mixed):
+    """strata-serve on a paged artifact of the model: the same requests, sent at once as
+    `task` + `fields`, give generate's greedy tokens; an unknown task gets 400."""
+    import concurrent.futures
+    from serve_completions import Server
+    paged = case.work / "paged.strata"
+    e2e.run([case.args.strata_compile, case.model, "--mode", "infer", "--prefill-length", "4",
+             "--kv-block-size", "4", "-o", paged])
+    server = Server([case.args.strata_serve, paged, "--checkpoint", case.checkpoint,
+                     "--threads", "2", "--model-name", "tiny"], case.work, "serve")
+    try:
+        def one(request):
+            task, context = request
+            return server.complete(task=task, fields={"context": context},
+                                   max_tokens=int(NEW_TOKENS), temperature=0)
+        with concurrent.futures.ThreadPoolExecutor(len(REQUESTS)) as pool:
+            answers = list(pool.map(one, REQUESTS))
+        for r, ((status, body, _), (_, _, new)) in enumerate(zip(answers, mixed)):
+            if status != 200:
+                raise E2EError(f"{case.method}: served request {r + 1} got {status}: {body}")
+            if body["choices"][0]["token_ids"] != new:
+                raise E2EError(f"{case.method}: served request {r + 1} gives "
+                               f"{body['choices'][0]['token_ids']}, generate {new}")
+        status, body, _ = server.complete(task="squad", fields={"context": "x"})
+        if status != 400 or body["error"]["param"] != "task":
+            raise E2EError(f"{case.method}: an unknown task got {status}: {body}")
+        print(f"{case.method}: strata-serve gives generate's tokens for the {len(REQUESTS)} "
+              f"task requests sent at once; an unknown task gets 400", flush=True)
+    finally:
+        server.stop()
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--strata-compile", required=True)
     p.add_argument("--strata-run", required=True)
     p.add_argument("--python", default=sys.executable)
     p.add_argument("--methods", default=",".join(METHODS))
+    p.add_argument("--strata-serve", help="also serve the tasks (strata-serve)")
     args = p.parse_args()
     work = Path(tempfile.mkdtemp(prefix="strata-prompt-generate-"))
     try:

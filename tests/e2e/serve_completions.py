@@ -217,7 +217,8 @@ def check_bad_requests(server):
         ({"model": MODEL_NAME, "prompt": long_prompt, "max_tokens": 1}, 400, "prompt"),
         ({"model": MODEL_NAME, "prompt": [60000]}, 400, "prompt"),
         ({"model": MODEL_NAME, "prompt": "x", "temperature": "hot"}, 400, "temperature"),
-        ({"model": MODEL_NAME, "prompt": "x", "task": "squad"}, 400, "task"),
+        ({"model": MODEL_NAME, "task": "squad", "fields": {"context": "x"}}, 400, "task"),
+        ({"model": MODEL_NAME, "prompt": "x", "task": "squad"}, 400, "prompt"),
         ({"model": MODEL_NAME, "prompt": "x", "stream": 1}, 400, "stream"),
     ]
     for body, status, param in cases:
