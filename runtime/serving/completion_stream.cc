@@ -64,10 +64,10 @@ bool CompletionStream::take(CompletionPiece &piece,
     return false;
   piece = std::move(pending_);
   pending_ = CompletionPiece{};
-  if (finished_)
-    pending_.finish = piece.finish; // later takes see the end again
-  if (finished_)
+  if (finished_) { // later takes see the end again
+    pending_.finish = piece.finish;
     pending_.error = piece.error;
+  }
   return true;
 }
 

@@ -143,13 +143,13 @@ Engine::Submitted Engine::submit(std::vector<SequenceRequest> requests) {
                            " sequences waiting)",
                        {}};
     for (SequenceRequest &r : requests) {
-      auto live = std::make_unique<Live>(Live{
-          std::move(r), std::make_shared<CompletionStream>(),
-          tokenizer::TextStream(*tokenizer_), StopStrings({}), 0, Clock::now()});
-      live->stops = StopStrings(live->request.stop);
+      StopStrings stops(r.stop);
+      auto live = std::make_unique<Live>(
+          Live{std::move(r), std::make_shared<CompletionStream>(),
+               tokenizer::TextStream(*tokenizer_), std::move(stops), 0,
+               Clock::now()});
       streams.push_back(live->stream);
       incoming_.push_back(Incoming{nextId_++, std::move(live)});
-      ++active_;
     }
   }
   wake_.notify_all();
@@ -209,7 +209,6 @@ void Engine::finish(uint64_t id, FinishReason reason,
                              : RequestOutcome::Completed);
   scheduler_.remove(id);
   live_.erase(it);
-  --active_;
 }
 
 void Engine::sampleRows(const std::vector<ScheduledRow> &rows,

@@ -93,8 +93,6 @@ public:
   /// Stops admitting; run() finishes what it has, then returns.
   void drain();
   bool draining() const { return draining_.load(); }
-  /// Sequences queued or running (for tests and the drain).
-  int64_t activeSequences() const { return active_.load(); }
 
 private:
   Engine(PagedModel &model, const tokenizer::Tokenizer &tokenizer,
@@ -143,7 +141,6 @@ private:
   uint64_t nextId_ = 1;
   std::atomic<int64_t> queued_{0};  // waiting in the scheduler
   std::atomic<int64_t> running_{0}; // in the running batch
-  std::atomic<int64_t> active_{0};
   std::atomic<bool> draining_{false};
 };
 

@@ -73,6 +73,17 @@ def run(cmd, env=None, cwd=None):
     return proc.stdout
 
 
+def generated_ids(output):
+    """(prompt ids, generated ids) of each `ids: ... | ...` line of `strata-run generate
+    --print-ids`."""
+    rows = []
+    for line in output.splitlines():
+        m = re.match(r"ids:([\d ]*)\|([\d ]*)$", line)
+        if m:
+            rows.append(([int(t) for t in m.group(1).split()], [int(t) for t in m.group(2).split()]))
+    return rows
+
+
 def parallel(fn, items, jobs):
     """[fn(x) for x in items], run on `jobs` threads (each call mostly waits on a subprocess)."""
     items = list(items)

@@ -11,7 +11,6 @@ would be a coin toss where two logits are within an ulp).
 """
 
 import argparse
-import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +21,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "reference"))
 import numpy as np  # noqa: E402
 import safetensors_io  # noqa: E402
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
+from e2e_common import generated_ids  # noqa: E402
 
 MODEL = REPO / "tests/e2e/models/tiny-train.yaml"
 BF16_O2 = ["trainer.precision=bf16-mixed", "model.precision=bf16-mixed",
@@ -36,15 +37,6 @@ def run(*command, **kwargs):
     if result.returncode != 0:
         sys.exit(f"{' '.join(map(str, command))} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout
-
-
-def generated_ids(output):
-    rows = []
-    for line in output.splitlines():
-        m = re.match(r"ids:([\d ]*)\|([\d ]*)$", line)
-        if m:
-            rows.append(([int(t) for t in m.group(1).split()], [int(t) for t in m.group(2).split()]))
-    return rows
 
 
 def main():

@@ -25,6 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from e2e_common import E2EError, generated_ids, run  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO / "tests/e2e/models/tiny-train.yaml"
 CONTEXT = 64
@@ -35,22 +38,6 @@ SHAPE = [f"model.encoder_seq_length={CONTEXT}", f"model.max_position_embeddings=
 BATCH = 4          # rows of the served artifact's prefill and decode
 NEW = 20           # the reference's new tokens; requests ask for up to this many
 MODEL_NAME = "tiny"
-
-
-def run(*command, **kwargs):
-    result = subprocess.run([str(c) for c in command], capture_output=True, text=True, **kwargs)
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(map(str, command))} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
-def generated_ids(output):
-    rows = []
-    for line in output.splitlines():
-        m = re.match(r"ids:([\d ]*)\|([\d ]*)$", line)
-        if m:
-            rows.append(([int(t) for t in m.group(1).split()], [int(t) for t in m.group(2).split()]))
-    return rows
 
 
 def corpus_prompts(count, seed):
@@ -345,20 +332,20 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="strata-serve-"))
     try:
         train, infer = work / "train.strata", work / "infer.strata"
-        run(args.strata_compile, MODEL, "--compile-to=training", "-o", train, *SHAPE)
+        run([args.strata_compile, MODEL, "--compile-to=training", "-o", train, *SHAPE])
         # Paged: 8 positions per block; 16 blocks hold 2 full contexts, not 4 rows of them, so
         # 32 concurrent requests preempt and recompute. Each step prefills 2 rows beside the 4
         # that decode.
         infer_flags = ["--mode", "infer", "--prefill-length", "8", "--kv-block-size", "8",
                        f"model.micro_batch_size={BATCH}", *SHAPE]
-        run(args.strata_compile, MODEL, *infer_flags, "--kv-blocks", "17", "--prefill-batch",
-            "2", "-o", infer)
+        run([args.strata_compile, MODEL, *infer_flags, "--kv-blocks", "17", "--prefill-batch",
+            "2", "-o", infer])
         # The reference generates with a block per row and position (the default pool).
         reference_artifact = work / "reference.strata"
-        run(args.strata_compile, MODEL, *infer_flags, "-o", reference_artifact)
-        run(args.strata_run, "train", train, "--data", REPO / "data/corpora/moby-dick.txt",
+        run([args.strata_compile, MODEL, *infer_flags, "-o", reference_artifact])
+        run([args.strata_run, "train", train, "--data", REPO / "data/corpora/moby-dick.txt",
             "--steps", "30", "--lr", "3e-3", "--checkpoint-dir", work / "ck", "--threads", "2",
-            "--cache-dir", work / "cache")
+            "--cache-dir", work / "cache"])
         checkpoint = next((work / "ck").glob("step-*")) / "model.safetensors"
 
         prompts = corpus_prompts(32, seed=3)
@@ -369,7 +356,7 @@ def main():
                        "--threads", "2"]
             for text in prompts[first:first + BATCH]:
                 command += ["--prompt", text]
-            reference += [new for _, new in generated_ids(run(*command))]
+            reference += [new for _, new in generated_ids(run(command))]
 
         server = Server([args.strata_serve, infer, "--checkpoint", checkpoint, "--threads", "2",
                          "--model-name", MODEL_NAME], work, "main")
@@ -396,8 +383,8 @@ def main():
               f"requests and exited 0")
         if args.mpirun:
             infer_tp = work / "infer-tp2.strata"
-            run(args.strata_compile, MODEL, *infer_flags, "--tp", "2", "trainer.devices=2", "-o",
-                infer_tp)
+            run([args.strata_compile, MODEL, *infer_flags, "--tp", "2", "trainer.devices=2", "-o",
+                infer_tp])
             server = Server(args.mpirun.split() + ["2", args.strata_serve, infer_tp,
                                                    "--checkpoint", checkpoint, "--threads", "1",
                                                    "--model-name", MODEL_NAME], work, "tp2")
@@ -410,4 +397,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except E2EError as e:
+        sys.exit(f"FAILED: {e}")
