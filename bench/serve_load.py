@@ -9,16 +9,19 @@ corpora (seeded), greedy, ignore_eos (random weights: every request generates it
                generated tokens over the wall time; each request's time to first token (TTFT) and the
                gaps between its tokens (inter-token latency, ITL), p50 and p99
   one-at-a-time  the first --sequential requests, one after another, on the same server: their
-               throughput, and a lone request's TTFT and ITL
+               throughput, and a lone request's TTFT and ITL; and the same on a server of a batch-1
+               artifact (the fastest a lone request runs: no padded rows)
   fixed-batches  `strata-run generate` on the same requests in batches of the decode batch, each
                batch running to its longest output (what a server without continuous batching
                does); throughput counts each request's own tokens, time is prefill + decode as
                generate --timing prints it (no process start or load)
 
-The artifact: --mode infer --kv-block-size 16, decode batch --batch, prefill batch --prefill-batch
-rows of --prefill-length tokens per step (a prefill beside the decoding rows costs little more than
-a decode step). Aims (issue 15): continuous >= 3x the throughput of one-at-a-time, p99 ITL under 2x
-a lone request's. Results go to docs/serving.md.
+The artifact: --mode infer --kv-block-size 16, decode batch --batch. With --steps mixed (the
+default) each step is one decode call of --batch token rows: --max-running sequences (default half
+the rows) decode one token each and prompts fill the rest. With --steps split a step is a prefill
+call (--prefill-batch rows of --prefill-length tokens) and a decode call of --batch rows. Fixed
+batches have --max-running rows. Aims (issue 15): continuous >= 3x the throughput of one-at-a-time,
+p99 ITL under 2x a lone request's. Results go to docs/serving.md.
 
     /usr/bin/python3 bench/serve_load.py [--requests 32] [--clients 32] [--threads 2]
 """
@@ -67,6 +70,7 @@ def draw_requests(count, seed):
 class Server:
     def __init__(self, command, env, work):
         self.port_file = work / "port"
+        self.port_file.unlink(missing_ok=True)  # a previous server's
         self.log = open(work / "serve.log", "w+")
         self.process = subprocess.Popen(command + ["--port", "0", "--port-file",
                                                    str(self.port_file)],
@@ -161,12 +165,16 @@ def main():
     p.add_argument("--clients", type=int, default=32)
     p.add_argument("--sequential", type=int, default=6,
                    help="requests of the one-at-a-time baseline (bounded: it is slow)")
-    p.add_argument("--batch", type=int, default=8, help="the decode batch (rows)")
+    p.add_argument("--batch", type=int, default=16, help="the decode batch (rows)")
+    p.add_argument("--steps", choices=("mixed", "split"), default="mixed")
+    p.add_argument("--max-running", type=int, default=0,
+                   help="sequences at once (default: half of --batch mixed, --batch split)")
     p.add_argument("--prefill-batch", type=int, default=1)
     p.add_argument("--prefill-length", type=int, default=8)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
     args = p.parse_args()
+    running = args.max_running or (args.batch // 2 if args.steps == "mixed" else args.batch)
 
     import models
     import safetensors_io
@@ -180,37 +188,56 @@ def main():
                                  str(checkpoint))
         description = REPO / "examples/gpt2-124m.yaml"
         served, fixed = work / "gpt2.strata", work / "gpt2-fixed.strata"
-        common = [args.strata_compile, str(description), "--mode", "infer", "--kv-block-size",
-                  "16", f"model.micro_batch_size={args.batch}", "--prefill-length",
-                  str(args.prefill_length)]
-        # Blocks for every row at 192 positions (a prompt of up to ~100 tokens and its output),
-        # plus scratch; generate's rows get their whole context (the default pool).
-        subprocess.run(common + ["--prefill-batch", str(args.prefill_batch), "--kv-blocks",
-                                 str(args.batch * 12 + 1), "-o", str(served)], check=True)
-        subprocess.run(common + ["-o", str(fixed)], check=True)
-        fixed_tokens, fixed_seconds = run_fixed_batches(args, fixed, checkpoint, requests,
-                                                        args.batch, env, work)
+        lone = work / "gpt2-lone.strata"
 
-        server = Server([args.strata_serve, str(served), "--checkpoint", str(checkpoint),
-                         "--model-name", "gpt2", "--threads", str(args.threads)],
-                        dict(env, LD_PRELOAD=jemalloc) if Path(jemalloc).exists() else env, work)
-        server.stream("warm up", 2)
-        start = time.perf_counter()
+        def compile_infer(batch, out, *extra):
+            subprocess.run([args.strata_compile, str(description), "--mode", "infer",
+                            "--kv-block-size", "16", f"model.micro_batch_size={batch}",
+                            "--prefill-length", str(args.prefill_length), *extra, "-o", str(out)],
+                           check=True)
+        # Blocks for every running sequence at 192 positions (a prompt of up to ~100 tokens and
+        # its output), plus scratch; generate's rows get their whole context (the default pool).
+        compile_infer(args.batch, served, "--prefill-batch", str(args.prefill_batch),
+                      "--kv-blocks", str(running * 12 + 1))
+        compile_infer(running, fixed)
+        compile_infer(1, lone, "--kv-blocks", "65")  # one whole context
+        fixed_tokens, fixed_seconds = run_fixed_batches(args, fixed, checkpoint, requests,
+                                                        running, env, work)
+        server_env = dict(env, LD_PRELOAD=jemalloc) if Path(jemalloc).exists() else env
+
+        def start(artifact, *extra):
+            server = Server([args.strata_serve, str(artifact), "--checkpoint", str(checkpoint),
+                             "--model-name", "gpt2", "--threads", str(args.threads), *extra],
+                            server_env, work)
+            server.stream("warm up", 2)
+            return server
+
+        server = start(lone)
+        begin = time.perf_counter()
+        lone_runs = [server.stream(*r) for r in requests[:args.sequential]]
+        lone_wall = time.perf_counter() - begin
+        server.stop()
+        server = start(served, "--steps", args.steps, "--max-running", str(running))
+        begin = time.perf_counter()
         alone = [server.stream(*r) for r in requests[:args.sequential]]
-        alone_wall = time.perf_counter() - start
+        alone_wall = time.perf_counter() - begin
         wall, runs = run_continuous(server, requests, args.clients)
         server.stop()
 
     a_tokens, a_ttft, a_itl = latency_summary(alone)
+    _, l_ttft, l_itl = latency_summary(lone_runs)
     c_tokens, c_ttft, c_itl = latency_summary(runs)
     rows = [
         ("continuous batching", c_tokens / wall, c_ttft, c_itl),
         ("one at a time", a_tokens / alone_wall, a_ttft, a_itl),
+        ("one at a time, batch-1 artifact", a_tokens / lone_wall, l_ttft, l_itl),
         ("fixed batches (generate)", fixed_tokens / fixed_seconds, None, None),
     ]
-    print(f"GPT-2 124M f32, {args.requests} requests, {args.clients} clients, decode batch "
-          f"{args.batch}, prefill {args.prefill_batch} x {args.prefill_length}, "
-          f"{args.threads} threads")
+    shape = (f"mixed steps of {args.batch} tokens" if args.steps == "mixed" else
+             f"split steps: decode batch {args.batch}, prefill {args.prefill_batch} x "
+             f"{args.prefill_length}")
+    print(f"GPT-2 124M f32, {args.requests} requests, {args.clients} clients, {shape}, "
+          f"{running} running, {args.threads} threads")
     print("| mode | tokens/s | TTFT p50 | TTFT p99 | ITL p50 | ITL p99 |")
     print("|---|---|---|---|---|---|")
     for name, rate, ttft, itl in rows:
@@ -220,9 +247,10 @@ def main():
             print(f"| {name} | {rate:.1f} | {percentile(ttft, 50):.2f} s | "
                   f"{percentile(ttft, 99):.2f} s | {percentile(itl, 50) * 1e3:.0f} ms | "
                   f"{percentile(itl, 99) * 1e3:.0f} ms |")
-    print(f"throughput vs one at a time: {rows[0][1] / rows[1][1]:.2f}x; vs fixed batches: "
-          f"{rows[0][1] / rows[2][1]:.2f}x; p99 ITL vs a lone request's: "
-          f"{percentile(c_itl, 99) / percentile(a_itl, 99):.2f}x")
+    print(f"throughput vs one at a time: {rows[0][1] / rows[1][1]:.2f}x (batch-1 artifact: "
+          f"{rows[0][1] / rows[2][1]:.2f}x); vs fixed batches: {rows[0][1] / rows[3][1]:.2f}x; "
+          f"p99 ITL vs a lone request's: {percentile(c_itl, 99) / percentile(a_itl, 99):.2f}x "
+          f"(batch-1 artifact: {percentile(c_itl, 99) / percentile(l_itl, 99):.2f}x)")
 
 
 if __name__ == "__main__":

@@ -218,17 +218,21 @@ public:
     stages = mesh.pp;
     virtualChunks =
         configInt(module, "virtual_pipeline_model_parallel_size", 1);
-    if (module.lookupSymbol("prefill") || module.lookupSymbol("decode"))
-      return module.emitError()
-             << "pipeline parallelism (pipeline_model_parallel_size = "
-             << stages
-             << ") applies to training; compile --mode infer with "
-                "pipeline_model_parallel_size 1 (a checkpoint trained under "
-                "any layout loads there)";
     auto forward = module.lookupSymbol<func::FuncOp>("forward");
+    inference = !forward && module.lookupSymbol("prefill") &&
+                module.lookupSymbol("decode");
+    if (inference && virtualChunks > 1)
+      return module.emitError()
+             << "inference runs one model chunk per pipeline stage: compile "
+                "--mode infer with virtual_pipeline_model_parallel_size 1 "
+                "(got "
+             << virtualChunks << ")";
+    if (inference)
+      forward = module.lookupSymbol<func::FuncOp>("prefill");
     if (!forward)
       return module.emitError() << "pipeline splitting needs the forward "
-                                   "function of a training module";
+                                   "function of a training module or the "
+                                   "prefill and decode of an inference one";
     if (failed(planChunks(forward)))
       return failure();
     if (failed(splitFunctions(forward)))
@@ -283,6 +287,24 @@ private:
   }
 
   LogicalResult splitFunctions(func::FuncOp forward) {
+    if (inference) {
+      // prefill.<c> and decode.<c>: each stage's layers write and read its
+      // own caches; hidden states cross stages as in forward.
+      for (auto [name, tagBase] :
+           {std::pair<StringRef, int64_t>{"prefill", 0},
+            std::pair<StringRef, int64_t>{"decode", kTrainingTagBase}}) {
+        SplitOptions call = options;
+        call.forwardName = name.str();
+        call.tagBase = tagBase;
+        FailureOr<SplitPieces> split =
+            splitFunction(module.lookupSymbol<func::FuncOp>(name), call);
+        if (failed(split))
+          return failure();
+        for (auto [g, piece] : llvm::enumerate(split->forward))
+          pieces.push_back({int64_t(g), piece});
+      }
+      return success();
+    }
     SplitOptions eval = options;
     eval.forwardName = "forward";
     eval.tagBase = 0;
@@ -369,10 +391,16 @@ private:
       allParameters.insert(parameter.getSymName());
     stageParameters.assign(stages, {});
     std::map<std::string, SmallVector<unsigned>> stagesOf;
+    stageSymbols.assign(stages, {});
     for (unsigned s = 0; s < stages; ++s) {
-      for (auto function : stageModules[s].getOps<func::FuncOp>())
+      for (auto function : stageModules[s].getOps<func::FuncOp>()) {
         for (const std::string &name : parametersUsed(function, allParameters))
           stageParameters[s].insert(name);
+        if (auto uses = SymbolTable::getSymbolUses(function))
+          for (const SymbolTable::SymbolUse &use : *uses)
+            stageSymbols[s].insert(
+                use.getSymbolRef().getRootReference().getValue().str());
+      }
       for (const std::string &name : stageParameters[s])
         stagesOf[name].push_back(s);
     }
@@ -409,6 +437,10 @@ private:
       }
       if (isa<dist::MeshOp>(op))
         builder.clone(op);
+      // An inference stage keeps the caches of its layers.
+      if (auto cache = dyn_cast<tfm::KVCacheOp>(op))
+        if (stageSymbols[s].count(cache.getSymName().str()))
+          builder.clone(op);
     }
     // A shared parameter counts in the gradient norm on its lower stage.
     std::set<std::string> notCounted;
@@ -442,6 +474,8 @@ private:
   }
 
   ModuleOp module;
+  /// An inference module (prefill and decode, no forward).
+  bool inference = false;
   unsigned stages = 1;
   int64_t virtualChunks = 1;
   SplitOptions options;
@@ -452,6 +486,8 @@ private:
   /// Every parameter of the module, and those each stage uses.
   llvm::StringSet<> allParameters;
   std::vector<std::set<std::string>> stageParameters;
+  /// Every symbol each stage's functions name (its caches among them).
+  std::vector<std::set<std::string>> stageSymbols;
   std::map<std::pair<unsigned, std::string>, unsigned> sharedWith;
   /// Per step function: parameterNamedByOps, computed for the first stage.
   std::map<std::string, std::vector<std::string>> parameterNamedBy;

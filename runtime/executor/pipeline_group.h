@@ -27,6 +27,7 @@ enum class PipelineTag : int {
   Parameter = 32001,
   SharedGradient = 32002,
   Evaluation = 32003,
+  Inference = 32004, // a prefill or decode call's logits
 };
 
 struct PipelineGroup {

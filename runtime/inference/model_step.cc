@@ -6,6 +6,7 @@
 #include "runtime/inference/model_step.h"
 
 #include "runtime/executor/artifact_prompt_tasks.h"
+#include "runtime/executor/pipeline_group.h"
 #include "runtime/support/half_float.h"
 
 #include <nlohmann/json.hpp>
@@ -77,15 +78,62 @@ int64_t maxPositionsOf(const Executor &executor) {
 
 } // namespace
 
+StatusOr<ModelStep::LogitsShape>
+ModelStep::logitsOf(const Executor &executor, const PreparedFunction &f) {
+  const std::string &path = executor.artifact().path();
+  // Every stage but the last learns the shape from the last stage.
+  const bool here = executor.root().pipeline_stage() < 0 ||
+                    pipelineGroupOf(executor.mesh()).isLastStage();
+  const LoadedArtifact &owner =
+      here ? executor.artifact() : executor.artifact().pipelineStages().back();
+  const artifact::Function *function = owner.findFunction(f.name);
+  const size_t results =
+      function && function->results() ? function->results()->size() : 0;
+  if (results != 1)
+    return Status::dataLoss(owner.path() + ": function " + f.name +
+                            " should return logits");
+  if (f.results.size() != (here ? 1u : 0u))
+    return Status::dataLoss(path + ": function " + f.name + " should return " +
+                            (here ? "logits" : "nothing (not the last stage)"));
+  const artifact::Buffer &buffer =
+      *owner.root().buffers()->Get(function->results()->Get(0));
+  LogitsShape out;
+  out.shape = shapeOf(buffer);
+  out.type = buffer.dtype();
+  // Vocabulary-parallel logits are gathered: the global vocabulary.
+  const auto *dims = function->result_split_dims();
+  const auto *axes = function->result_split_axes();
+  if (out.shape.size() == 3 && dims && axes && dims->size() > 0 &&
+      axes->size() > 0 && dims->Get(0) == 2 && axes->Get(0) >= 0 &&
+      size_t(axes->Get(0)) < executor.mesh().shape.size())
+    out.shape[2] *= executor.mesh().shape[axes->Get(0)];
+  return out;
+}
+
 StatusOr<ModelStep> ModelStep::create(Executor &executor) {
   ModelStep step(executor);
   const std::string &path = executor.artifact().path();
-  if (!executor.findFunction("prefill") || !executor.findFunction("decode"))
+  // A pipeline stage runs its piece of each function, prefill.0 and
+  // decode.0 (one model chunk per stage); the last stage's logits reach
+  // the others after each call.
+  step.pipeline_ = pipelineGroupOf(executor.mesh());
+  const bool pipelined = executor.root().pipeline_stage() >= 0;
+  if (pipelined && executor.root().pipeline_chunks() > 1)
+    return Status::failedPrecondition(
+        path + ": inference runs one model chunk per pipeline stage, the "
+               "artifact has " +
+        std::to_string(executor.root().pipeline_chunks()));
+  const std::string suffix = pipelined ? ".0" : "";
+  step.prefill_ = executor.findFunction("prefill" + suffix);
+  step.decode_ = executor.findFunction("decode" + suffix);
+  if (!step.prefill_ || !step.decode_)
     return Status::failedPrecondition(
         path + " has no prefill and decode functions: compile it with "
                "strata-compile --mode infer");
-  step.prefill_ = executor.findFunction("prefill");
-  step.decode_ = executor.findFunction("decode");
+  STRATA_ASSIGN_OR_RETURN(step.prefillLogits_,
+                          logitsOf(executor, *step.prefill_));
+  STRATA_ASSIGN_OR_RETURN(step.decodeLogits_,
+                          logitsOf(executor, *step.decode_));
   auto shape = [&](const PreparedFunction &f, size_t argument) {
     return shapeOf(executor.buffer(f.arguments[argument]));
   };
@@ -93,7 +141,7 @@ StatusOr<ModelStep> ModelStep::create(Executor &executor) {
       path + ": function prefill should take (tokens, positions[, "
              "block_table][, virtual_tokens][, last]) and return logits");
   const size_t arguments = step.prefill_->arguments.size();
-  if (arguments < 2 || step.prefill_->results.size() != 1)
+  if (arguments < 2)
     return badPrefill;
   const auto prefillTokens = shape(*step.prefill_, 0);
   if (prefillTokens.size() != 2)
@@ -139,15 +187,15 @@ StatusOr<ModelStep> ModelStep::create(Executor &executor) {
       return Status::dataLoss(path + ": function decode should take (tokens, "
                                      "positions) and return logits");
   }
-  if (step.decode_->results.size() != 1)
-    return Status::dataLoss(path + ": function decode should return logits");
   for (const PreparedFunction *f : {step.prefill_, step.decode_}) {
     const bool selects = f == step.prefill_ && step.lastArgument_ >= 0;
     const auto tokens = shape(*f, 0);
-    const auto logits = shapeOf(executor.buffer(f->results[0]));
+    const LogitsShape &result =
+        f == step.prefill_ ? step.prefillLogits_ : step.decodeLogits_;
+    const std::vector<int64_t> &logits = result.shape;
     if (tokens.size() != 2 || logits.size() != 3 || logits[0] != tokens[0] ||
         logits[1] != (selects ? 1 : tokens[1]) || shape(*f, 1) != tokens ||
-        !isLogitsType(executor.buffer(f->results[0]).dtype()))
+        !isLogitsType(result.type))
       return Status::dataLoss(path + ": function " + f->name +
                               " should map tokens [B, S] to f32, bf16 or "
                               "f16 logits [B, S, V]");
@@ -160,7 +208,7 @@ StatusOr<ModelStep> ModelStep::create(Executor &executor) {
   step.limits_.batch = decodeShape[0];
   step.prefillBatch_ = prefillTokens[0];
   step.prefillLength_ = prefillTokens[1];
-  step.limits_.vocab = executor.resultDimension(*step.prefill_, 0, 2);
+  step.limits_.vocab = step.prefillLogits_.shape[2];
 
   // The caches: [B, Tmax, G, D], or paged pools [M, N, G, D] with a table
   // [B, W] in both functions.
@@ -263,6 +311,35 @@ ModelStep::decode(const std::vector<int32_t> &tokens,
 StatusOr<const float *>
 ModelStep::runAndReadLogits(const PreparedFunction &function) {
   STRATA_RETURN_IF_ERROR(executor_->run(function));
+  if (!pipeline_.isPipelined())
+    return readLogits(function);
+  // No message of the call outlives it; then the last stage's logits go to
+  // every other stage, so that every rank samples the same tokens.
+  STRATA_RETURN_IF_ERROR(executor_->completeSends());
+  const LogitsShape &shape =
+      &function == prefill_ ? prefillLogits_ : decodeLogits_;
+  const size_t bytes = size_t(shape.shape[0] * shape.shape[1] *
+                              shape.shape[2]) * sizeof(float);
+  const int64_t last = pipeline_.stages - 1;
+  const auto tag = PipelineTag::Inference;
+  if (!pipeline_.isLastStage()) {
+    hostLogits_.resize(bytes / sizeof(float));
+    STRATA_RETURN_IF_ERROR(
+        recvFromStage(pipeline_, hostLogits_.data(), bytes, last, tag)
+            .withContext("receiving the last pipeline stage's logits"));
+    return hostLogits_.data();
+  }
+  STRATA_ASSIGN_OR_RETURN(const float *logits, readLogits(function));
+  for (int64_t stage = 0; stage < last; ++stage)
+    STRATA_RETURN_IF_ERROR(
+        sendToStage(pipeline_, logits, bytes, stage, tag)
+            .withContext("sending the logits to pipeline stage " +
+                         std::to_string(stage)));
+  return logits;
+}
+
+StatusOr<const float *>
+ModelStep::readLogits(const PreparedFunction &function) {
   // Sampling reads f32: half logits (bf16 and f16 artifacts) are widened
   // into hostLogits_, kept across steps (no allocation per token).
   if (function.resultSplitDims[0] < 0) {

@@ -15,7 +15,11 @@
 // t % N (as in vLLM). ModelStep is one call of either function on the whole
 // batch: it checks the artifact's signatures once, writes the caller's
 // inputs, runs, and returns the logits as f32 on the host (gathered from
-// the tensor-parallel ranks; every rank must make the same calls).
+// the tensor-parallel ranks; every rank must make the same calls). A
+// pipeline stage (strata-compile --mode infer with pp > 1) runs its pieces
+// prefill.0 and decode.0, which receive the previous stage's hidden states
+// and send theirs on; the last stage sends the logits to every other stage,
+// so every rank of the job returns the same logits.
 //
 // Who owns which block is the caller's business (the generator's fixed
 // slices, a serving scheduler's allocator): ModelStep checks sizes, and the
@@ -36,6 +40,7 @@
 #define STRATA_RUNTIME_INFERENCE_MODEL_STEP_H
 
 #include "runtime/executor/executor.h"
+#include "runtime/executor/pipeline_group.h"
 #include "runtime/inference/generation_prompts.h"
 #include "runtime/support/status.h"
 
@@ -105,10 +110,24 @@ private:
   Status writeInput(const PreparedFunction &function, int argument,
                     const char *name, const std::vector<int32_t> *values,
                     size_t expected);
-  /// Runs |function| and returns its logits as f32 on the host.
+  /// Runs |function| and returns its logits as f32 on the host (under
+  /// pipeline parallelism, the last stage's, sent to every stage).
   StatusOr<const float *> runAndReadLogits(const PreparedFunction &function);
+  /// This rank's logits of |function|'s last run as f32 on the host.
+  StatusOr<const float *> readLogits(const PreparedFunction &function);
+
+  /// A function's logits: [rows, positions, vocabulary] (the whole
+  /// vocabulary) and their type, read from the last pipeline stage's
+  /// program on the other stages.
+  struct LogitsShape {
+    std::vector<int64_t> shape;
+    artifact::DType type = artifact::DType::F32;
+  };
+  static StatusOr<LogitsShape> logitsOf(const Executor &executor,
+                                        const PreparedFunction &function);
 
   Executor *executor_;
+  PipelineGroup pipeline_;
   const PreparedFunction *prefill_ = nullptr;
   const PreparedFunction *decode_ = nullptr;
   PromptLimits limits_;
@@ -118,6 +137,7 @@ private:
   /// Argument indices (-1: the function has none).
   int prefillTableArgument_ = -1, decodeTableArgument_ = -1;
   int virtualTokensArgument_ = -1, lastArgument_ = -1;
+  LogitsShape prefillLogits_, decodeLogits_;
   /// The last call's logits when the vocabulary is split across ranks.
   io::HostTensor gatheredLogits_;
   /// The logits of the last call on the host (unsplit logits).

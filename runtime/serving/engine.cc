@@ -69,13 +69,35 @@ Engine::create(PagedModel &model, const tokenizer::Tokenizer &tokenizer,
         std::to_string(prefill.contextLength) +
         " positions, and a scratch block): compile with a larger "
         "--kv-blocks");
-  SchedulerLimits limits;
-  limits.prefillBatch = prefill.batch;
-  limits.decodeBatch = decode.batch;
-  limits.prefillLength = prefill.length;
-  limits.contextLength = prefill.contextLength;
+  STRATA_ASSIGN_OR_RETURN(SchedulerLimits limits, limitsFor(model, options));
   return std::unique_ptr<Engine>(
       new Engine(model, tokenizer, options, metrics, limits));
+}
+
+StatusOr<SchedulerLimits> Engine::limitsFor(const PagedModel &model,
+                                            const EngineOptions &options) {
+  const CallShape prefill = model.prefillShape(), decode = model.decodeShape();
+  const bool mixed = options.steps == StepShape::Mixed ||
+                     (options.steps == StepShape::Auto &&
+                      !model.takesVirtualTokens());
+  if (mixed && model.takesVirtualTokens())
+    return Status::failedPrecondition(
+        "mixed steps feed prompts through decode, which takes no virtual "
+        "tokens: a prompt-learning model needs split steps");
+  SchedulerLimits limits;
+  limits.contextLength = prefill.contextLength;
+  limits.prefillBatch = prefill.batch;
+  limits.prefillLength = prefill.length;
+  limits.tokenBudget = mixed ? decode.batch : 0;
+  limits.maxRunning = options.maxRunning > 0 ? options.maxRunning
+                      : mixed ? std::max<int64_t>(1, decode.batch / 2)
+                              : decode.batch;
+  if (limits.maxRunning > decode.batch)
+    return Status::invalidArgument(
+        "--max-running " + std::to_string(limits.maxRunning) +
+        " exceeds the decode batch of " + std::to_string(decode.batch) +
+        " rows (compile with a larger --batch)");
+  return limits;
 }
 
 Engine::Engine(PagedModel &model, const tokenizer::Tokenizer &tokenizer,
@@ -83,7 +105,7 @@ Engine::Engine(PagedModel &model, const tokenizer::Tokenizer &tokenizer,
                const SchedulerLimits &limits)
     : model_(&model), tokenizer_(&tokenizer), options_(options),
       metrics_(&metrics), pool_(model.numBlocks(), model.blockSize()),
-      scheduler_(limits, pool_) {
+      scheduler_(limits, pool_), mixedSteps_(limits.tokenBudget > 0) {
   publishState();
 }
 
@@ -134,7 +156,7 @@ Engine::Submitted Engine::submit(std::vector<SequenceRequest> requests) {
     const int64_t queued =
         queued_.load() + static_cast<int64_t>(incoming_.size());
     const int64_t freeRows =
-        std::max<int64_t>(0, scheduler_.limits().decodeBatch - running_.load());
+        std::max<int64_t>(0, scheduler_.limits().maxRunning - running_.load());
     if (queued + static_cast<int64_t>(requests.size()) >
         options_.maxQueued + freeRows)
       return Submitted{Refusal::QueueFull,
@@ -212,7 +234,7 @@ void Engine::finish(uint64_t id, FinishReason reason,
 }
 
 void Engine::sampleRows(const std::vector<ScheduledRow> &rows,
-                        const float *logits) {
+                        const float *logits, const int64_t *callRows) {
   const int64_t vocab = model_->vocabSize();
   const int64_t allowed =
       options_.allowedVocab > 0 ? std::min(options_.allowedVocab, vocab)
@@ -223,7 +245,8 @@ void Engine::sampleRows(const std::vector<ScheduledRow> &rows,
     if (!row.samples || it == live_.end())
       continue;
     Live &live = *it->second;
-    const float *rowLogits = logits + b * vocab;
+    const float *rowLogits =
+        logits + (callRows ? callRows[b] : static_cast<int64_t>(b)) * vocab;
     const int32_t id = inference::sampleToken(
         rowLogits, vocab, allowed, live.request.sampling, live.request.choice,
         static_cast<uint64_t>(live.generated));
@@ -271,7 +294,7 @@ void Engine::publishState() {
   running_.store(static_cast<int64_t>(scheduler_.runningCount()));
   metrics_->state(static_cast<int64_t>(scheduler_.waitingCount()),
                   static_cast<int64_t>(scheduler_.runningCount()),
-                  scheduler_.limits().decodeBatch, pool_.usedBlocks(),
+                  scheduler_.limits().maxRunning, pool_.usedBlocks(),
                   pool_.freeBlocks());
 }
 
@@ -285,9 +308,38 @@ void Engine::failAll(const Status &status) {
   publishState();
 }
 
-Status Engine::run() {
-  const CallShape prefillShape = model_->prefillShape();
+Status Engine::runStep(const StepPlan &plan) {
   const CallShape decodeShape = model_->decodeShape();
+  if (mixedSteps_) {
+    buildTokenRowInputs(plan, scheduler_, decodeShape, decodeInputs_,
+                        sampleRows_);
+    STRATA_ASSIGN_OR_RETURN(const float *logits,
+                            model_->decode(decodeInputs_));
+    scheduler_.complete(plan);
+    sampleRows(plan.decode, logits, sampleRows_.data());
+    sampleRows(plan.prefill, logits, sampleRows_.data() + plan.decode.size());
+    return Status::ok();
+  }
+  if (!plan.prefill.empty()) {
+    const CallShape prefillShape = model_->prefillShape();
+    buildCallInputs(plan.prefill, scheduler_, prefillShape, prefillInputs_);
+    setVirtualTokens(plan.prefill, prefillShape);
+    STRATA_ASSIGN_OR_RETURN(const float *logits,
+                            model_->prefill(prefillInputs_));
+    scheduler_.complete(StepPlan{plan.prefill, {}, {}});
+    sampleRows(plan.prefill, logits);
+  }
+  if (!plan.decode.empty()) {
+    buildCallInputs(plan.decode, scheduler_, decodeShape, decodeInputs_);
+    STRATA_ASSIGN_OR_RETURN(const float *logits,
+                            model_->decode(decodeInputs_));
+    scheduler_.complete(StepPlan{{}, plan.decode, {}});
+    sampleRows(plan.decode, logits);
+  }
+  return Status::ok();
+}
+
+Status Engine::run() {
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mutex_);
@@ -318,27 +370,9 @@ Status Engine::run() {
     const auto start = Clock::now();
     StepPlan plan = scheduler_.schedule();
     metrics_->preempted(static_cast<int64_t>(plan.preempted.size()));
-    Status status = Status::ok();
-    if (!plan.prefill.empty()) {
-      buildCallInputs(plan.prefill, scheduler_, prefillShape, prefillInputs_);
-      setVirtualTokens(plan.prefill, prefillShape);
-      StatusOr<const float *> logits = model_->prefill(prefillInputs_);
-      if (!logits.isOk()) {
-        failAll(logits.status());
-        return logits.status();
-      }
-      scheduler_.complete(StepPlan{plan.prefill, {}, {}});
-      sampleRows(plan.prefill, *logits);
-    }
-    if (!plan.decode.empty()) {
-      buildCallInputs(plan.decode, scheduler_, decodeShape, decodeInputs_);
-      StatusOr<const float *> logits = model_->decode(decodeInputs_);
-      if (!logits.isOk()) {
-        failAll(logits.status());
-        return logits.status();
-      }
-      scheduler_.complete(StepPlan{{}, plan.decode, {}});
-      sampleRows(plan.decode, *logits);
+    if (Status s = runStep(plan); !s.isOk()) {
+      failAll(s);
+      return s;
     }
     metrics_->step(seconds(Clock::now() - start));
     publishState();

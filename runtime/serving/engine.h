@@ -4,7 +4,8 @@
 //
 // The serving loop: HTTP threads submit sequences; one thread runs
 // Engine::run(), which at every step admits queued sequences (Scheduler),
-// runs the model's prefill and decode calls, samples each finished row with
+// runs the model's calls (one mixed call of prompt chunks and decode tokens,
+// or a prefill and a decode call: scheduler.h), samples each finished row with
 // its own request's parameters, turns tokens into text (UTF-8 safe, cut at
 // stop strings) and hands them to the request's CompletionStream. A
 // sequence leaves the batch the step it finishes or is cancelled, and its
@@ -35,7 +36,18 @@
 
 namespace strata::runtime::serving {
 
+/// How a step runs its prompt chunks and decode tokens (scheduler.h).
+enum class StepShape {
+  Auto,  // mixed, unless prompts take virtual tokens (prefill only does)
+  Mixed, // one decode call, a token per row
+  Split, // a prefill call and a decode call
+};
+
 struct EngineOptions {
+  StepShape steps = StepShape::Auto;
+  /// Sequences running at once; 0: the decode batch for split steps, half
+  /// of it for mixed steps (the other half feeds prompts).
+  int64_t maxRunning = 0;
   /// Sequences that may wait beyond the batch's free rows; more are
   /// refused (429).
   int64_t maxQueued = 256;
@@ -98,6 +110,10 @@ private:
   Engine(PagedModel &model, const tokenizer::Tokenizer &tokenizer,
          const EngineOptions &options, ServingMetrics &metrics,
          const SchedulerLimits &limits);
+  /// The scheduler's limits for |model| under |options| (with their
+  /// defaults), or why the two do not fit.
+  static StatusOr<SchedulerLimits> limitsFor(const PagedModel &model,
+                                             const EngineOptions &options);
 
   struct Live {
     SequenceRequest request;
@@ -115,8 +131,12 @@ private:
   /// Moves submitted sequences into the scheduler; drops cancelled ones.
   void takeIncoming();
   void dropCancelled();
-  /// Samples the rows of a call that reached their sequence's end.
-  void sampleRows(const std::vector<ScheduledRow> &rows, const float *logits);
+  /// Samples the rows of a call that reached their sequence's end; row i's
+  /// logits are the call's row |callRows[i]| (null: row i).
+  void sampleRows(const std::vector<ScheduledRow> &rows, const float *logits,
+                  const int64_t *callRows = nullptr);
+  /// Runs one step's calls; the model's error ends the engine.
+  Status runStep(const StepPlan &plan);
   /// Ends sequence |id| with |reason| and frees its blocks.
   void finish(uint64_t id, FinishReason reason, const std::string &error = "");
   void publishState();
@@ -133,7 +153,9 @@ private:
   KVBlockPool pool_;
   Scheduler scheduler_;
   std::map<uint64_t, std::unique_ptr<Live>> live_;
+  bool mixedSteps_ = false;
   CallInputs prefillInputs_, decodeInputs_;
+  std::vector<int64_t> sampleRows_; // mixed steps: a row's last call row
 
   std::mutex mutex_; // guards incoming_ and nextId_
   std::condition_variable wake_;

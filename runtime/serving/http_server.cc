@@ -9,6 +9,7 @@
 #include "runtime/tooling/generation_requests.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <cctype>
 #include <chrono>
@@ -141,7 +142,27 @@ HttpServer::HttpServer(Engine &engine, const tokenizer::Tokenizer &tokenizer,
   server_->set_payload_max_length(options_.maxBodyBytes);
   server_->set_read_timeout(30s);
   server_->set_write_timeout(30s);
+  // Remember the listening socket (this replaces httplib's default options,
+  // whose SO_REUSEADDR it keeps) to widen its backlog after binding.
+  server_->set_socket_options([this](socket_t socket) {
+    int yes = 1;
+    setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listeningSocket_ = socket;
+  });
   routes();
+}
+
+Status HttpServer::widenBacklog() {
+  // Debian's libcpp-httplib listens with a backlog of 5 (compiled in): a
+  // burst of clients connecting while the accept thread waits for a core
+  // (the model's threads busy) overflows it, and some connections are
+  // reset. listen() again on the bound socket sets a larger one (the kernel
+  // caps it at net.core.somaxconn).
+  if (listeningSocket_ < 0 || ::listen(listeningSocket_, kListenBacklog) != 0)
+    return Status::unavailable("cannot listen on " + options_.host +
+                               " with a backlog of " +
+                               std::to_string(kListenBacklog));
+  return Status::ok();
 }
 
 HttpServer::~HttpServer() = default;
@@ -152,6 +173,7 @@ StatusOr<int> HttpServer::bind() {
     if (port <= 0)
       return Status::unavailable("cannot listen on " + options_.host +
                                  " (any port)");
+    STRATA_RETURN_IF_ERROR(widenBacklog());
     return port;
   }
   if (!server_->bind_to_port(options_.host, options_.port))
@@ -159,6 +181,7 @@ StatusOr<int> HttpServer::bind() {
         "cannot listen on " + options_.host + ":" +
         std::to_string(options_.port) +
         " (in use, or not an address of this machine?)");
+  STRATA_RETURN_IF_ERROR(widenBacklog());
   return options_.port;
 }
 

@@ -65,6 +65,9 @@ public:
 
 private:
   void routes();
+  /// listen() again on the bound socket with kListenBacklog.
+  Status widenBacklog();
+  static constexpr int kListenBacklog = 1024;
 
   Engine *engine_;
   const tokenizer::Tokenizer *tokenizer_;
@@ -74,6 +77,7 @@ private:
   std::atomic<bool> draining_{false};
   std::atomic<uint64_t> nextId_{1};
   int64_t started_ = 0;
+  int listeningSocket_ = -1;
 };
 
 } // namespace strata::runtime::serving

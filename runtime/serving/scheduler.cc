@@ -32,7 +32,7 @@ const std::vector<int32_t> &Scheduler::blocks(uint64_t id) const {
 
 void Scheduler::admit() {
   while (!waiting_.empty() &&
-         static_cast<int64_t>(running_.size()) < limits_.decodeBatch) {
+         static_cast<int64_t>(running_.size()) < limits_.maxRunning) {
     const uint64_t id = waiting_.front();
     Sequence &s = sequences_.at(id);
     // Blocks for every token it has: a prompt is prefilled without
@@ -78,22 +78,29 @@ StepPlan Scheduler::schedule() {
         break;
     }
   }
+  // Decoding sequences first: in a mixed step they take their tokens of
+  // the budget before any prompt does.
+  for (uint64_t id : running_) {
+    const Sequence &s = sequences_.at(id);
+    if (remaining(s) == 1)
+      plan.decode.push_back(ScheduledRow{id, s.computed, 1, true});
+  }
+  int64_t budget = limits_.tokenBudget -
+                   static_cast<int64_t>(plan.decode.size()); // mixed steps
   for (uint64_t id : running_) {
     const Sequence &s = sequences_.at(id);
     const int64_t left = remaining(s);
-    ScheduledRow row;
-    row.sequence = id;
-    row.start = s.computed;
-    if (left == 1) {
-      row.count = 1;
-      row.samples = true;
-      plan.decode.push_back(row);
-    } else if (static_cast<int64_t>(plan.prefill.size()) <
-               limits_.prefillBatch) {
-      row.count = std::min(left, limits_.prefillLength);
-      row.samples = row.count == left;
-      plan.prefill.push_back(row);
-    }
+    if (left == 1)
+      continue;
+    int64_t count = 0;
+    if (limits_.tokenBudget > 0)
+      count = std::min(left, budget);
+    else if (static_cast<int64_t>(plan.prefill.size()) < limits_.prefillBatch)
+      count = std::min(left, limits_.prefillLength);
+    if (count <= 0)
+      continue;
+    budget -= count;
+    plan.prefill.push_back(ScheduledRow{id, s.computed, count, count == left});
   }
   return plan;
 }

@@ -8,11 +8,19 @@
 //
 //   - a sequence's tokens are its prompt and what it generated; `computed`
 //     of them have keys and values in the cache. A step feeds each running
-//     sequence's next tokens: up to P of them in a prefill call (a prompt,
-//     in chunks), exactly one in a decode call (the token sampled last);
-//   - waiting sequences are admitted, oldest first, whenever a decode row is
-//     free and the pool holds blocks for all their tokens: they join the
-//     running batch at the next step, beside sequences already decoding;
+//     sequence's next tokens: exactly one for a decoding sequence (the token
+//     sampled last), a chunk of its prompt for one still prefilling;
+//   - two step shapes. Split steps (a prefill and a decode call): up to
+//     prefillBatch prompts feed up to P tokens each in the prefill call.
+//     Mixed steps (Sarathi-Serve's stall-free batching; one call): the step
+//     has a budget of tokenBudget tokens, one row of the call each; decoding
+//     sequences take theirs first, prompts the rest, oldest first, so a
+//     prompt never stalls the sequences that decode beside it and every
+//     step reads the weights once;
+//   - waiting sequences are admitted, oldest first, while fewer than
+//     maxRunning sequences run and the pool holds blocks for all their
+//     tokens: they join the running batch at the next step, beside
+//     sequences already decoding;
 //   - a sequence whose step reaches the end of its tokens samples the next
 //     one (the engine appends it, or removes the sequence when it is done),
 //     so a finished sequence leaves the batch at once;
@@ -39,10 +47,13 @@
 namespace strata::runtime::serving {
 
 struct SchedulerLimits {
-  /// Rows of the prefill call and of the decode call.
-  int64_t prefillBatch = 1, decodeBatch = 1;
-  /// Tokens per row of a prefill call (P).
-  int64_t prefillLength = 1;
+  /// Sequences in the running batch at once.
+  int64_t maxRunning = 1;
+  /// Mixed steps: the tokens of a step (rows of its one call); 0: split
+  /// steps.
+  int64_t tokenBudget = 0;
+  /// Split steps: rows of the prefill call and tokens per row (P).
+  int64_t prefillBatch = 1, prefillLength = 1;
   /// The longest sequence (the cache's positions per sequence).
   int64_t contextLength = 1;
 };
@@ -57,8 +68,10 @@ struct ScheduledRow {
 };
 
 struct StepPlan {
-  std::vector<ScheduledRow> prefill; // at most prefillBatch rows
-  std::vector<ScheduledRow> decode;  // at most decodeBatch rows, count 1
+  /// Prompt chunks: split steps, at most prefillBatch rows of at most P
+  /// tokens; mixed steps, at most tokenBudget tokens with the decode rows.
+  std::vector<ScheduledRow> prefill;
+  std::vector<ScheduledRow> decode; // at most maxRunning rows, count 1
   /// Sequences sent back to the queue by this step (their cache is gone).
   std::vector<uint64_t> preempted;
   bool empty() const { return prefill.empty() && decode.empty(); }

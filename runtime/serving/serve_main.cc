@@ -21,6 +21,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <pthread.h>
 #include <thread>
 
@@ -94,10 +95,7 @@ Status serve(const ServeOptions &o) {
       tokenizer::Tokenizer::load(resolveTokenizerDirectory(o.tokenizer)));
   STRATA_ASSIGN_OR_RETURN(
       RankArtifact loaded,
-      rankSetup().loadArtifact(
-          o.artifact, "serving does not run pipeline-parallel artifacts yet: "
-                      "compile with --mode infer at pp 1 (tensor "
-                      "parallelism is fine)"));
+      rankSetup().loadArtifact(o.artifact));
   ExecutorOptions executorOptions;
   executorOptions.dropout = false;
   executorOptions.mesh = loaded.mesh;
@@ -229,6 +227,22 @@ int runStrataServeMain(int argc, char **argv) {
                  "get 429 with Retry-After")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--max-running", o.engine.maxRunning,
+                 "Sequences in the running batch at once (default: the "
+                 "artifact's decode batch with --steps split, half of it "
+                 "with mixed steps, whose other rows feed prompts)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--steps", o.engine.steps,
+                 "mixed: one call per step, each row one token of a prompt "
+                 "chunk or of a decoding sequence (the artifact's --batch "
+                 "is the step's token budget); split: a prefill call "
+                 "(--prefill-batch rows of P tokens) and a decode call; "
+                 "auto: mixed unless the model has prompt-learning tasks")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, StepShape>{{"auto", StepShape::Auto},
+                                           {"mixed", StepShape::Mixed},
+                                           {"split", StepShape::Split}}))
+      ->default_str("auto");
   app.add_option("--http-threads", o.http.threads,
                  "Requests handled at once (each open stream holds one)")
       ->capture_default_str()

@@ -40,4 +40,31 @@ void buildCallInputs(const std::vector<ScheduledRow> &rows,
   }
 }
 
+void buildTokenRowInputs(const StepPlan &plan, const Scheduler &scheduler,
+                         const CallShape &shape, CallInputs &out,
+                         std::vector<int64_t> &sampleRows) {
+  const int64_t B = shape.batch, W = shape.tableWidth;
+  assert(shape.length == 1);
+  out.tokens.assign(B, 0);
+  out.positions.assign(B, 0);
+  out.blockTable.assign(B * W, shape.scratchBlock);
+  out.last.clear();
+  out.virtualTokens.clear();
+  sampleRows.clear();
+  int64_t next = 0;
+  for (const auto *rows : {&plan.decode, &plan.prefill})
+    for (const ScheduledRow &row : *rows) {
+      const std::vector<int32_t> &tokens = scheduler.tokens(row.sequence);
+      const std::vector<int32_t> &blocks = scheduler.blocks(row.sequence);
+      const int64_t width = std::min<int64_t>(W, blocks.size());
+      for (int64_t i = 0; i < row.count; ++i, ++next) {
+        assert(next < B);
+        out.tokens[next] = tokens[row.start + i];
+        out.positions[next] = static_cast<int32_t>(row.start + i);
+        std::copy_n(blocks.begin(), width, out.blockTable.begin() + next * W);
+      }
+      sampleRows.push_back(next - 1);
+    }
+}
+
 } // namespace strata::runtime::serving

@@ -12,6 +12,13 @@
 // sequence's own blocks, and every entry of an unused row, name the
 // scratch block, so padding never writes into another sequence's blocks.
 //
+// A mixed step (scheduler.h) runs the decode function alone with one token
+// per row: the decode rows' tokens, then each prompt chunk's tokens in
+// order, every row with its sequence's position and block table. A row
+// attends the positions up to its own, and the call writes every row's key
+// and value before any row attends, so a chunk's tokens see each other
+// causally exactly as in a prefill call.
+//
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_SERVING_STEP_INPUTS_H
 #define STRATA_RUNTIME_SERVING_STEP_INPUTS_H
@@ -44,6 +51,14 @@ struct CallInputs {
 void buildCallInputs(const std::vector<ScheduledRow> &rows,
                      const Scheduler &scheduler, const CallShape &shape,
                      CallInputs &out);
+
+/// Fills |out| for a mixed step: |plan|'s decode rows, then its prefill
+/// rows' tokens, one per row of the call (at most shape.batch in all; the
+/// rest pad into scratch at position 0). |sampleRows| gets, for each row of
+/// plan.decode then plan.prefill, the call row of its last token.
+void buildTokenRowInputs(const StepPlan &plan, const Scheduler &scheduler,
+                         const CallShape &shape, CallInputs &out,
+                         std::vector<int64_t> &sampleRows);
 
 } // namespace strata::runtime::serving
 

@@ -70,10 +70,7 @@ Status runGenerateCommand(const GenerateOptions &o) {
       tokenizer::Tokenizer::load(resolveTokenizerDirectory(o.tokenizer)));
   STRATA_ASSIGN_OR_RETURN(
       RankArtifact loaded,
-      rankSetup().loadArtifact(
-          o.artifact, "inference does not run under pipeline parallelism: "
-                      "compile the model with --mode infer at pp 1 (tensor "
-                      "parallelism is fine) and load the checkpoint"));
+      rankSetup().loadArtifact(o.artifact));
   // The requests are checked before the parameters are read: a mistyped
   // task costs no checkpoint load.
   STRATA_ASSIGN_OR_RETURN(PromptTaskSet tasks, promptTasksOf(loaded.artifact));

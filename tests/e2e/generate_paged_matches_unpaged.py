@@ -2,8 +2,9 @@
 tokens of the per-row cache, for GPT (learned positions) and Llama (RoPE, grouped-query
 attention), at block sizes 16 and 5 (key tiles end at every block), with a pool just large
 enough for the rows (--kv-blocks), batched and alone (a padding row writes into the scratch
-block), and at tensor parallelism 2 under mpirun (the table replicated, the pools split by
-key/value groups). A pool too small for the prompts is refused with the numbers. Sampling at
+block), at tensor parallelism 2 under mpirun (the table replicated, the pools split by
+key/value groups), and at pipeline parallelism 2 and tp 2 x pp 2 (each stage's layers keep their
+own pools; the last stage's logits reach every rank). A pool too small for the prompts is refused with the numbers. Sampling at
 temperature 1 among the top 40 with one seed (not greedy, where these briefly trained models
 repeat one token) draws each token from the distribution, so a wrong key soon shows as another
 token, while f32 rounding (tiles end at blocks) moves the 40 candidates' bounds by far less than
@@ -75,10 +76,11 @@ def main(argv=None):
                                             steps=4)
             infer = overrides + ["--mode", "infer", "--prefill-length", "4"]
 
-            def compiled(tag, extra, tp=1):
+            def compiled(tag, extra, tp=1, pp=1):
                 artifact = work / f"{name}-{tag}.strata"
-                parallel = [f"model.tensor_model_parallel_size={tp}",
-                            f"trainer.devices={tp}"] if tp > 1 else []
+                parallel = ([f"model.tensor_model_parallel_size={tp}",
+                             f"model.pipeline_model_parallel_size={pp}",
+                             f"trainer.devices={tp * pp}"] if tp * pp > 1 else [])
                 e2e.compile_artifact(args.strata_compile, model, artifact,
                                      infer + parallel + extra)
                 return artifact
@@ -97,15 +99,19 @@ def main(argv=None):
             longest = max(len(line.split("|")[0].split()) - 1 for line in want[2])
             last = min(24, max(-(-longest // 4) * 4, longest + NEW_TOKENS)) - 1
             per_row = last // 5 + 1
-            cases = [("b16", ["--kv-block-size", "16"], 1, (PROMPTS, PROMPTS[:1])),
-                     ("b5", ["--kv-block-size", "5"], 1, (PROMPTS, PROMPTS[:1])),
+            # (tag, flags, tp, pp, prompt sets)
+            cases = [("b16", ["--kv-block-size", "16"], 1, 1, (PROMPTS, PROMPTS[:1])),
+                     ("b5", ["--kv-block-size", "5"], 1, 1, (PROMPTS, PROMPTS[:1])),
                      ("b5-tight", ["--kv-block-size", "5", "--kv-blocks", str(2 * per_row)], 1,
-                      (PROMPTS,)),
-                     ("b5-tp2", ["--kv-block-size", "5"], 2, (PROMPTS, PROMPTS[:1]))]
-            for tag, extra, tp, prompt_sets in cases:
-                artifact = compiled(tag, extra, tp)
+                      1, (PROMPTS,)),
+                     ("b5-tp2", ["--kv-block-size", "5"], 2, 1, (PROMPTS, PROMPTS[:1])),
+                     ("b5-pp2", ["--kv-block-size", "5"], 1, 2, (PROMPTS, PROMPTS[:1])),
+                     ("unpaged-pp2", [], 1, 2, (PROMPTS,)),
+                     ("b16-tp2pp2", ["--kv-block-size", "16"], 2, 2, (PROMPTS,))]
+            for tag, extra, tp, pp, prompt_sets in cases:
+                artifact = compiled(tag, extra, tp, pp)
                 for prompts in prompt_sets:
-                    got = generate(args, artifact, checkpoint, prompts, ranks=tp)
+                    got = generate(args, artifact, checkpoint, prompts, ranks=tp * pp)
                     what = f"{name} {tag}, {len(prompts)} prompt(s)"
                     print(f"{what}: {got}")
                     if got != want[len(prompts)]:
@@ -129,7 +135,7 @@ def main(argv=None):
     if failures:
         return 1
     print("paged generation equals the per-row cache for GPT and Llama, block sizes 16 and 5, "
-          "tight pools and tp 2")
+          "tight pools, tp 2, pp 2 and tp 2 x pp 2")
     return 0
 
 

@@ -5,7 +5,7 @@ enough that sequences are preempted and recomputed); streamed completions; every
 frees its KV blocks (seen in /metrics); a full queue answers 429 with Retry-After; SIGTERM finishes
 the running requests and exits 0; random request bodies crash nothing. With --mpirun, the same
 greedy tokens from `mpirun -np 2 strata-serve` of a tensor-parallel artifact, with the checkpoint
-trained at tp 1.
+trained at tp 1, and of a pipeline-parallel one (pp 2, mixed and split steps).
 
     serve_completions.py --strata-compile BIN --strata-run BIN --strata-serve BIN [--mpirun CMD]
 """
@@ -333,12 +333,13 @@ def main():
     try:
         train, infer = work / "train.strata", work / "infer.strata"
         run([args.strata_compile, MODEL, "--compile-to=training", "-o", train, *SHAPE])
-        # Paged: 8 positions per block; 16 blocks hold 2 full contexts, not 4 rows of them, so
-        # 32 concurrent requests preempt and recompute. Each step prefills 2 rows beside the 4
-        # that decode.
+        # Paged: 8 positions per block; 9 blocks hold one full context (and 72 positions), not 4
+        # rows of them, so 32 concurrent requests preempt and recompute. Mixed steps (the default) feed prompt
+        # tokens and decode tokens as the 4 rows of one decode call; split steps prefill 2 rows
+        # beside the 4 that decode.
         infer_flags = ["--mode", "infer", "--prefill-length", "8", "--kv-block-size", "8",
                        f"model.micro_batch_size={BATCH}", *SHAPE]
-        run([args.strata_compile, MODEL, *infer_flags, "--kv-blocks", "17", "--prefill-batch",
+        run([args.strata_compile, MODEL, *infer_flags, "--kv-blocks", "10", "--prefill-batch",
             "2", "-o", infer])
         # The reference generates with a block per row and position (the default pool).
         reference_artifact = work / "reference.strata"
@@ -359,7 +360,7 @@ def main():
             reference += [new for _, new in generated_ids(run(command))]
 
         server = Server([args.strata_serve, infer, "--checkpoint", checkpoint, "--threads", "2",
-                         "--model-name", MODEL_NAME], work, "main")
+                         "--model-name", MODEL_NAME, "--max-running", str(BATCH)], work, "main")
         server.alive()
         status, data, _ = server.request("GET", "/v1/models")
         expect(status == 200 and json.loads(data)["data"][0]["id"] == MODEL_NAME,
@@ -368,6 +369,7 @@ def main():
                     for i in range(3))
         together = check_greedy(server, prompts, reference, "32 concurrent")
         preempted = server.metric("strata_preemptions_total")
+        expect(preempted > 0, "32 concurrent requests over 9 blocks preempted nothing")
         check_stream(server, prompts[5], reference[5])
         check_bad_requests(server)
         check_disconnect(server)
@@ -377,6 +379,13 @@ def main():
         print(f"greedy tokens equal strata-run generate's: {alone} tokens alone, {together} under "
               f"32 concurrent requests ({int(preempted)} preemptions); streaming, bad requests, "
               f"disconnect and fuzz checks passed")
+        server = Server([args.strata_serve, infer, "--checkpoint", checkpoint, "--threads", "2",
+                         "--model-name", MODEL_NAME, "--steps", "split"], work, "split")
+        split = check_greedy(server, prompts, reference, "32 concurrent, split steps")
+        split_preempted = server.metric("strata_preemptions_total")
+        server.stop()
+        print(f"split steps (a prefill call of 2 rows and a decode call): {split} greedy tokens "
+              f"equal under 32 concurrent requests ({int(split_preempted)} preemptions)")
         served, rejected = check_queue_and_sigterm(args, infer, checkpoint, work, prompts,
                                                    reference)
         print(f"--max-queue 1: {rejected} requests got 429; SIGTERM finished {served} running "
@@ -391,6 +400,18 @@ def main():
             tokens = check_greedy(server, prompts[:8], reference[:8], "tp 2")
             server.stop(ranks=True)
             print(f"tp 2 (checkpoint trained at tp 1): {tokens} greedy tokens equal one rank's")
+            infer_pp = work / "infer-pp2.strata"
+            run([args.strata_compile, MODEL, *infer_flags, "--kv-blocks", "17",
+                 "model.pipeline_model_parallel_size=2", "trainer.devices=2", "-o", infer_pp])
+            for steps in ("mixed", "split"):
+                server = Server(args.mpirun.split() + ["2", args.strata_serve, infer_pp,
+                                                       "--checkpoint", checkpoint, "--threads",
+                                                       "1", "--model-name", MODEL_NAME,
+                                                       "--steps", steps], work, f"pp2-{steps}")
+                tokens = check_greedy(server, prompts[:12], reference[:12], f"pp 2 {steps}")
+                server.stop(ranks=True)
+                print(f"pp 2 ({steps} steps): {tokens} greedy tokens of 12 concurrent requests "
+                      f"equal one rank's")
             check_rank_death(args, infer_tp, checkpoint, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
