@@ -164,9 +164,12 @@ StatusOr<TensorMap> fromHuggingFace(const TensorMap &hf,
                                     HfFamily family,
                                     const std::string &source = "checkpoint");
 
-/// Reads the tensors of a Hugging Face checkpoint: one safetensors file, or a
+/// Reads the tensors of a Hugging Face checkpoint: one safetensors file, a
 /// sharded checkpoint's `*.safetensors.index.json` (the shards sit beside
-/// it; every tensor must be in the shard the index names, exactly once).
+/// it; every tensor must be in the shard the index names, exactly once:
+/// readShardedCheckpoint, checkpoint_directory.h), or a directory as
+/// save_pretrained writes it (its model.safetensors, else its
+/// model.safetensors.index.json).
 /// |metadata| receives the file's "__metadata__" (the index's "metadata"
 /// for a sharded checkpoint, values converted to strings) when not null.
 /// Tensors |include| rejects are not read (their dtype may be one Strata
@@ -189,7 +192,8 @@ Status saveCheckpoint(const std::string &path, const TensorMap &params,
                       HfFamily family,
                       const SafetensorsMetadata &metadata = {});
 
-/// readCheckpointTensors + fromHuggingFace, messages naming |path|. With
+/// readCheckpointTensors + fromHuggingFace, messages naming the file read
+/// (|path|, or the file a directory resolves to). With
 /// |realVocab| > 0 (the tokenizer's vocabulary), vocabulary tensors of any
 /// row count >= |realVocab| are first fitted to the table's padded rows
 /// (fitCheckpointVocabulary, vocab_padding.h).
