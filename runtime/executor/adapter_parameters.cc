@@ -9,6 +9,7 @@
 #include "runtime/executor/parameters.h"
 #include "runtime/executor/prompt_tables.h"
 #include "common/fnv1a.h"
+#include "runtime/io/checkpoint_directory.h"
 #include "runtime/io/hf_checkpoint.h"
 
 #include <nlohmann/json.hpp>
@@ -60,10 +61,11 @@ std::string recordedBasePath(const LoadedArtifact &artifact) {
 }
 
 std::string checkpointFile(const std::string &path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    return (std::filesystem::path(path) / "model.safetensors").string();
-  return path;
+  StatusOr<std::string> file = io::resolveCheckpointPath(path);
+  if (file.isOk())
+    return file.value();
+  // A directory without either file: reading this one names what is missing.
+  return (std::filesystem::path(path) / io::kSingleCheckpointFile).string();
 }
 
 std::string baseFingerprint(const io::TensorMap &tensors) {
@@ -164,8 +166,12 @@ io::SafetensorsMetadata adapterMetadata(const BaseModel &base) {
 }
 
 StatusOr<bool> isAdapterCheckpoint(const std::string &path) {
+  const std::string file = checkpointFile(path);
+  // Adapter checkpoints are single files; a sharded one is a whole model.
+  if (io::isCheckpointIndex(file))
+    return false;
   STRATA_ASSIGN_OR_RETURN(io::SafetensorsHeader header,
-                          io::inspectSafetensors(checkpointFile(path)));
+                          io::inspectSafetensors(file));
   return header.metadata.count(kBaseModelKey) > 0;
 }
 
