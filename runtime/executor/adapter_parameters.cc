@@ -62,10 +62,8 @@ std::string recordedBasePath(const LoadedArtifact &artifact) {
 
 std::string checkpointFile(const std::string &path) {
   StatusOr<std::string> file = io::resolveCheckpointPath(path);
-  if (file.isOk())
-    return file.value();
-  // A directory without either file: reading this one names what is missing.
-  return (std::filesystem::path(path) / io::kSingleCheckpointFile).string();
+  // A directory without either file stays as it is: loading it says so.
+  return file.isOk() ? file.value() : path;
 }
 
 std::string baseFingerprint(const io::TensorMap &tensors) {
@@ -166,7 +164,8 @@ io::SafetensorsMetadata adapterMetadata(const BaseModel &base) {
 }
 
 StatusOr<bool> isAdapterCheckpoint(const std::string &path) {
-  const std::string file = checkpointFile(path);
+  STRATA_ASSIGN_OR_RETURN(const std::string file,
+                          io::resolveCheckpointPath(path));
   // Adapter checkpoints are single files; a sharded one is a whole model.
   if (io::isCheckpointIndex(file))
     return false;
