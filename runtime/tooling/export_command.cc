@@ -89,10 +89,12 @@ Status writeHfDirectory(const ExportOptions &o, const LoadedArtifact &artifact,
       io::hfModelConfigFromStrata(recorded ? recorded->str() : "", family,
                                   dtype, artifact.path()));
   if (embeddingRows(params) != config.vocabSize)
-    return Status::internal(
+    return Status::invalidArgument(
         artifact.path() + " records vocab_size " +
         std::to_string(config.vocabSize) + ", but the exported embedding has " +
-        std::to_string(embeddingRows(params)) + " rows");
+        std::to_string(embeddingRows(params)) +
+        " rows (an artifact older than format 0.14 does not say which rows "
+        "are padding: recompile it)");
   STRATA_ASSIGN_OR_RETURN(options.extraFiles["config.json"],
                           io::hfConfigJson(config));
   // Names as save_pretrained writes them (GPT2LMHeadModel.state_dict():

@@ -19,11 +19,13 @@ For examples/tiny-gpt.yaml and examples/tiny-llama.yaml, each trained one step w
      exported model.safetensors: its logits equal strata-run eval's on the real vocabulary
      (max |a - b| / max |b| <= 1e-4). With `transformers` importable, AutoModelForCausalLM loads
      each export and its logits are compared the same way.
-  4. Checkpoints written by other hands load: a GPT-2 state dict as GPT2LMHeadModel.state_dict()
+  4. Across layouts: the tiny GPT at tp 2 under mpirun loads the tp 1 export and exports it
+     sharded, byte-identical to the tp 1 sharded export (skipped without mpirun).
+  5. Checkpoints written by other hands load: a GPT-2 state dict as GPT2LMHeadModel.state_dict()
      spells it (`transformer.` prefix, the attn.bias buffers, the tied lm_head copy) and a Llama
      checkpoint sharded into three files with a model.safetensors.index.json, both made here
      from the reference's init, equal the reference (logits 1e-4).
-  5. Bad input exits non-zero with a message naming what is at fault: an export directory that
+  6. Bad input exits non-zero with a message naming what is at fault: an export directory that
      cannot be created, an index naming a shard that is missing.
 
 Exits 1 on failure, 77 (skip) without PyTorch.
@@ -387,6 +389,25 @@ def other_hands(args, work, table):
                       abs(float(got["loss"]) - float(ref["loss"])), 1e-5)
 
 
+def across_layouts(args, work, table, gpt2_dirs):
+    """The tiny GPT at tp 2 under mpirun (another padded vocabulary: 50432 rows) loads the
+    tp 1 export and exports it sharded; back on one rank that is the tp 1 export, byte for byte."""
+    if not shutil.which(args.mpirun):
+        print(f"skipped the tp 2 re-export: no {args.mpirun}")
+        return
+    artifact = e2e.compile_artifact(args.strata_compile, str(MODELS["gpt2"]),
+                                    work / "gpt2-tp2.strata",
+                                    ["model.tensor_model_parallel_size=2", "trainer.devices=2"])
+    mpirun = [args.mpirun, "--allow-run-as-root", "--oversubscribe", "--mca", "pml", "ob1",
+              "--mca", "btl", "self,vader", "-np", "2"]
+    sharded = work / "gpt2-tp2-sharded"
+    e2e.run(mpirun + [args.strata_run, "export", artifact, "--from", gpt2_dirs["hf"],
+                      "--format", "hf", "--max-shard-size", SHARD_SIZE, "--out", sharded],
+            env=e2e.strata_env(1))
+    same_files(gpt2_dirs["hf-sharded"], sharded)
+    table.add("gpt2", "tp 2 re-export (mpirun)", "files differing", 0, 0)
+
+
 def expect_failure(cmd, must_contain, env):
     """Runs cmd; raises unless it exits non-zero (not by a signal) and its stderr holds every
     string of must_contain."""
@@ -429,6 +450,7 @@ def main(argv=None):
     p.add_argument("--strata-compile", required=True)
     p.add_argument("--strata-run", required=True)
     p.add_argument("--python", default="/usr/bin/python3")
+    p.add_argument("--mpirun", default=shutil.which("mpirun") or "mpirun")
     p.add_argument("--keep", help="keep the work files in this directory")
     args = p.parse_args(argv)
     e2e.check_torch(args.python)
@@ -440,6 +462,7 @@ def main(argv=None):
         gpt2_dirs, gpt2_artifact = export_and_reimport(args, "gpt2", work, table,
                                                        transformers_seen)
         export_and_reimport(args, "llama", work, table, transformers_seen)
+        across_layouts(args, work, table, gpt2_dirs)
         other_hands(args, work, table)
         bad_input(args, work, table, gpt2_artifact, gpt2_dirs["hf-sharded"])
     except E2EError as e:
