@@ -66,9 +66,22 @@ bool matchesIndexed(const std::string &name, const std::string &prefix,
   return true;
 }
 
-
 // 'name', for messages.
 std::string quote(const std::string &name) { return "'" + name + "'"; }
+
+// |name| as the mapping spells it: GPT-2 without "transformer." (the gpt2
+// hub checkpoint's names), Llama with "model." (a LlamaModel's state dict,
+// the base model without its head, lacks it).
+std::string canonicalHfName(const std::string &name, HfFamily family) {
+  if (family == HfFamily::Gpt2)
+    return startsWith(name, "transformer.")
+               ? name.substr(std::strlen("transformer."))
+               : name;
+  if (startsWith(name, "embed_tokens.") || startsWith(name, "layers.") ||
+      startsWith(name, "norm."))
+    return "model." + name;
+  return name;
+}
 
 // Builds the mapping of one parameter; |byName| gives the rest of the table.
 class MappingBuilder {
@@ -403,9 +416,7 @@ StatusOr<TensorMap> convertFromHuggingFace(const TensorMap &hf,
   // Canonical name -> (name in the checkpoint, tensor).
   std::map<std::string, std::pair<std::string, const HostTensor *>> present;
   for (const auto &[name, tensor] : hf) {
-    std::string canonical = name;
-    if (family == HfFamily::Gpt2 && startsWith(name, "transformer."))
-      canonical = name.substr(std::strlen("transformer."));
+    const std::string canonical = canonicalHfName(name, family);
     auto [it, inserted] = present.emplace(canonical,
                                           std::make_pair(name, &tensor));
     if (!inserted)
@@ -542,14 +553,11 @@ StatusOr<TensorMap> convertFromHuggingFace(const TensorMap &hf,
 } // namespace
 
 bool isIgnoredHfBuffer(const std::string &name, HfFamily family) {
-  if (family == HfFamily::Gpt2) {
-    std::string canonical = startsWith(name, "transformer.")
-                                ? name.substr(std::strlen("transformer."))
-                                : name;
+  const std::string canonical = canonicalHfName(name, family);
+  if (family == HfFamily::Gpt2)
     return matchesIndexed(canonical, "h.", ".attn.bias") ||
            matchesIndexed(canonical, "h.", ".attn.masked_bias");
-  }
-  return matchesIndexed(name, "model.layers.",
+  return matchesIndexed(canonical, "model.layers.",
                         ".self_attn.rotary_emb.inv_freq");
 }
 

@@ -44,7 +44,8 @@
 // same "rotate half" pairing as Hugging Face's Llama (and Megatron).
 //
 // Loading accepts GPT-2 names with or without the `transformer.` prefix,
-// ignores the non-parameter buffers h.N.attn.bias / h.N.attn.masked_bias and
+// Llama names with or without `model.` (LlamaForCausalLM's or LlamaModel's
+// state dict), ignores the non-parameter buffers h.N.attn.bias / h.N.attn.masked_bias and
 // model.layers.N.self_attn.rotary_emb.inv_freq, and accepts an lm_head.weight
 // of a tied model only when it equals the embedding. Tensors are converted to
 // the parameter table's dtypes (bf16/f16/f64 -> f32 and back); f32 values are
@@ -182,7 +183,7 @@ readCheckpointTensors(const std::string &path,
 /// True for the Hugging Face buffers of |family| that are not parameters and
 /// that loading ignores: GPT-2's h.N.attn.bias and h.N.attn.masked_bias
 /// (with or without "transformer."), Llama's
-/// model.layers.N.self_attn.rotary_emb.inv_freq.
+/// model.layers.N.self_attn.rotary_emb.inv_freq (with or without "model.").
 bool isIgnoredHfBuffer(const std::string &name, HfFamily family);
 
 /// toHuggingFace + writeSafetensors (atomic). |metadata| gets

@@ -22,9 +22,10 @@ For examples/tiny-gpt.yaml and examples/tiny-llama.yaml, each trained one step w
   4. Across layouts: the tiny GPT at tp 2 under mpirun loads the tp 1 export and exports it
      sharded, byte-identical to the tp 1 sharded export (skipped without mpirun).
   5. Checkpoints written by other hands load: a GPT-2 state dict as GPT2LMHeadModel.state_dict()
-     spells it (`transformer.` prefix, the attn.bias buffers, the tied lm_head copy) and a Llama
-     checkpoint sharded into three files with a model.safetensors.index.json, both made here
-     from the reference's init, equal the reference (logits 1e-4).
+     spells it (`transformer.` prefix, the attn.bias buffers, the tied lm_head copy), a Llama
+     checkpoint sharded into three files with a model.safetensors.index.json and one with a
+     LlamaModel's names (no `model.`), all made here from the reference's init, equal the
+     reference (logits 1e-4).
   6. Bad input exits non-zero with a message naming what is at fault: an export directory that
      cannot be created, an index naming a shard that is missing.
 
@@ -376,8 +377,13 @@ def other_hands(args, work, table):
             total = sum(hf[n].nbytes for n in names)
             (sharded / "model.safetensors.index.json").write_text(json.dumps(
                 {"metadata": {"total_size": total}, "weight_map": weight_map}, indent=2))
+            # A LlamaModel's state dict (no "model.") beside the untied head.
+            bare = work / "llama-no-model-prefix.safetensors"
+            e2e.save({k[len("model."):] if k.startswith("model.") else k: v
+                      for k, v in hf.items()}, bare)
             checkpoints = {"sharded directory": sharded,
-                           "sharded index": sharded / "model.safetensors.index.json"}
+                           "sharded index": sharded / "model.safetensors.index.json",
+                           "names without model.": bare}
         for what, checkpoint in checkpoints.items():
             out = work / f"{family}-odd-eval.st"
             e2e.run([sr, "eval", artifact, "--checkpoint", checkpoint, "--tokens", tokens,
