@@ -32,8 +32,7 @@ bool endsWith(const std::string &s, const std::string &suffix) {
 std::string quote(const std::string &name) { return "'" + name + "'"; }
 
 // "a, b, c and 4 more" (at most |shown| names).
-std::string someNames(const std::vector<std::string> &names,
-                      size_t shown = 3) {
+std::string someNames(const std::vector<std::string> &names, size_t shown = 3) {
   std::string out;
   for (size_t i = 0; i < names.size() && i < shown; ++i)
     out += (i ? ", " : "") + quote(names[i]);
@@ -118,13 +117,13 @@ StatusOr<TensorMap> readShardedCheckpoint(const std::string &indexPath,
   std::map<std::string, std::string> shardOf;
   for (const auto &item : index["weight_map"].items()) {
     if (!item.value().is_string())
-      return Status::dataLoss(indexPath + ": weight_map entry '" +
-                              item.key() + "' is not a file name");
+      return Status::dataLoss(indexPath + ": weight_map entry '" + item.key() +
+                              "' is not a file name");
     std::string shard = item.value().get<std::string>();
-    if (shard.empty() || shard.find('/') != std::string::npos ||
-        shard == "." || shard == "..")
-      return Status::dataLoss(indexPath + ": weight_map entry '" +
-                              item.key() + "' names '" + shard +
+    if (shard.empty() || shard.find('/') != std::string::npos || shard == "." ||
+        shard == "..")
+      return Status::dataLoss(indexPath + ": weight_map entry '" + item.key() +
+                              "' names '" + shard +
                               "', which is not a file beside the index");
     placed[shard].push_back(item.key());
     shardOf[item.key()] = shard;
@@ -151,10 +150,10 @@ StatusOr<TensorMap> readShardedCheckpoint(const std::string &indexPath,
     if (!header.isOk()) {
       if (header.status().code() != StatusCode::kNotFound)
         return header.status();
-      return Status::notFound(
-          indexPath + ": the weight_map places " +
-          (names.size() == 1 ? "tensor " : "tensors ") + someNames(names) +
-          " in " + shard + ", but " + path + " does not exist");
+      return Status::notFound(indexPath + ": the weight_map places " +
+                              (names.size() == 1 ? "tensor " : "tensors ") +
+                              someNames(names) + " in " + shard + ", but " +
+                              path + " does not exist");
     }
     for (const SafetensorsEntry &entry : header->entries)
       holders[entry.name].push_back(shard);
@@ -207,9 +206,8 @@ StatusOr<TensorMap> readShardedCheckpoint(const std::string &indexPath,
   for (const auto &[shard, names] : placed) {
     STRATA_ASSIGN_OR_RETURN(
         SafetensorsContents contents,
-        readSafetensors(shardPath(shard), [&](const std::string &name) {
-          return chosen(name);
-        }));
+        readSafetensors(shardPath(shard),
+                        [&](const std::string &name) { return chosen(name); }));
     tensors.merge(contents.tensors);
   }
   return tensors;
@@ -217,9 +215,15 @@ StatusOr<TensorMap> readShardedCheckpoint(const std::string &indexPath,
 
 StatusOr<uint64_t> parseShardSize(const std::string &text) {
   static const std::pair<const char *, uint64_t> kUnits[] = {
-      {"KiB", 1ULL << 10}, {"MiB", 1ULL << 20}, {"GiB", 1ULL << 30},
-      {"TiB", 1ULL << 40}, {"KB", 1000ULL},     {"MB", 1000'000ULL},
-      {"GB", 1000'000'000ULL}, {"TB", 1000'000'000'000ULL}, {"B", 1}};
+      {"KiB", 1ULL << 10},
+      {"MiB", 1ULL << 20},
+      {"GiB", 1ULL << 30},
+      {"TiB", 1ULL << 40},
+      {"KB", 1000ULL},
+      {"MB", 1000'000ULL},
+      {"GB", 1000'000'000ULL},
+      {"TB", 1000'000'000'000ULL},
+      {"B", 1}};
   std::string number = text;
   uint64_t unit = 1;
   for (const auto &[suffix, bytes] : kUnits)
@@ -232,8 +236,8 @@ StatusOr<uint64_t> parseShardSize(const std::string &text) {
       "--max-shard-size " + text +
       " is not a size: a positive number of bytes, optionally with a unit "
       "(KB, MB, GB; KiB, MiB, GiB), e.g. 5GB");
-  if (number.empty() || number.find_first_not_of("0123456789.") !=
-                            std::string::npos)
+  if (number.empty() ||
+      number.find_first_not_of("0123456789.") != std::string::npos)
     return bad;
   char *end = nullptr;
   errno = 0;
@@ -280,8 +284,10 @@ std::string shardName(size_t index, size_t count) {
 bool looksLikeShard(const std::string &name) {
   unsigned a = 0, b = 0;
   char tail[16] = {0};
-  return name.size() == std::string("model-00001-of-00001.safetensors").size() &&
-         std::sscanf(name.c_str(), "model-%5u-of-%5u.%15s", &a, &b, tail) == 3 &&
+  return name.size() ==
+             std::string("model-00001-of-00001.safetensors").size() &&
+         std::sscanf(name.c_str(), "model-%5u-of-%5u.%15s", &a, &b, tail) ==
+             3 &&
          std::string(tail) == "safetensors";
 }
 
@@ -290,9 +296,9 @@ Status makeDirectory(const std::string &directory) {
   std::error_code ec;
   if (fs::exists(directory, ec)) {
     if (!fs::is_directory(directory, ec))
-      return Status::invalidArgument(
-          "cannot write the checkpoint into " + directory +
-          ": it exists and is not a directory");
+      return Status::invalidArgument("cannot write the checkpoint into " +
+                                     directory +
+                                     ": it exists and is not a directory");
     return Status::ok();
   }
   fs::create_directories(directory, ec);
@@ -377,18 +383,17 @@ writeCheckpointDirectory(const std::string &directory, TensorMap tensors,
   std::error_code ec;
   for (const fs::directory_entry &entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    const bool stale =
-        !keep.count(name) &&
-        (name == kSingleCheckpointFile || name == kCheckpointIndexFile ||
-         looksLikeShard(name));
+    const bool stale = !keep.count(name) &&
+                       (name == kSingleCheckpointFile ||
+                        name == kCheckpointIndexFile || looksLikeShard(name));
     if (stale) {
       std::error_code removeError;
       fs::remove(entry.path(), removeError);
       if (removeError)
         return Status::invalidArgument(
             "wrote the checkpoint into " + directory +
-            " but cannot remove the stale " + name + " of an earlier one: " +
-            removeError.message());
+            " but cannot remove the stale " + name +
+            " of an earlier one: " + removeError.message());
     }
   }
   return written;

@@ -89,10 +89,10 @@ TEST(CheckpointDirectoryTest, PlansShardsInNameOrderUpToTheLimit) {
   auto plan = planShards(t, 800);
   ASSERT_EQ(plan.size(), 5u);
   EXPECT_EQ(plan[0], std::vector<std::string>{"big.weight"});
-  EXPECT_EQ(plan[1], (std::vector<std::string>{"layers.0.weight",
-                                               "layers.1.weight"}));
-  EXPECT_EQ(plan[4], (std::vector<std::string>{"layers.6.weight",
-                                               "layers.7.weight"}));
+  EXPECT_EQ(plan[1],
+            (std::vector<std::string>{"layers.0.weight", "layers.1.weight"}));
+  EXPECT_EQ(plan[4],
+            (std::vector<std::string>{"layers.6.weight", "layers.7.weight"}));
   EXPECT_EQ(planShards(t, kDefaultMaxShardBytes).size(), 1u);
   EXPECT_EQ(planShards(t, 1).size(), t.size());
   EXPECT_EQ(planShards(TensorMap{}, 100).size(), 1u);
@@ -107,8 +107,8 @@ TEST(CheckpointDirectoryTest, WritesOneFileWhenItFits) {
   const std::string out = dir.file("export/nested");
   CheckpointDirectoryOptions options;
   options.extraFiles["config.json"] = "{\"model_type\": \"gpt2\"}\n";
-  StatusOr<WrittenCheckpoint> written = writeCheckpointDirectory(
-      out, someTensors(), {{"format", "pt"}}, options);
+  StatusOr<WrittenCheckpoint> written =
+      writeCheckpointDirectory(out, someTensors(), {{"format", "pt"}}, options);
   ASSERT_TRUE(written.isOk()) << written.status().toString();
   EXPECT_EQ(written->shards, 1);
   EXPECT_EQ(written->tensorBytes, 8u * 400 + 1000);
@@ -176,20 +176,20 @@ TEST(CheckpointDirectoryTest, AnotherFormReplacesTheStaleFiles) {
   std::ofstream(dir.file("notes.txt")) << "kept";
   CheckpointDirectoryOptions sharded;
   sharded.maxShardBytes = 800;
-  ASSERT_TRUE(writeCheckpointDirectory(dir.path(), someTensors(), {}, sharded)
-                  .isOk());
+  ASSERT_TRUE(
+      writeCheckpointDirectory(dir.path(), someTensors(), {}, sharded).isOk());
   ASSERT_TRUE(writeCheckpointDirectory(dir.path(), someTensors(), {}).isOk());
   EXPECT_EQ(filesIn(dir.path()),
             (std::vector<std::string>{"model.safetensors", "notes.txt"}));
   sharded.maxShardBytes = 2000;
-  ASSERT_TRUE(writeCheckpointDirectory(dir.path(), someTensors(), {}, sharded)
-                  .isOk());
-  EXPECT_EQ(filesIn(dir.path()),
-            (std::vector<std::string>{"model-00001-of-00003.safetensors",
-                                      "model-00002-of-00003.safetensors",
-                                      "model-00003-of-00003.safetensors",
-                                      "model.safetensors.index.json",
-                                      "notes.txt"}));
+  ASSERT_TRUE(
+      writeCheckpointDirectory(dir.path(), someTensors(), {}, sharded).isOk());
+  EXPECT_EQ(
+      filesIn(dir.path()),
+      (std::vector<std::string>{"model-00001-of-00003.safetensors",
+                                "model-00002-of-00003.safetensors",
+                                "model-00003-of-00003.safetensors",
+                                "model.safetensors.index.json", "notes.txt"}));
 }
 
 //===----------------------------------------------------------------------===//
@@ -256,9 +256,8 @@ protected:
     CheckpointDirectoryOptions options;
     // Three shards: big + layers.0, layers.1-4, layers.5-7.
     options.maxShardBytes = 1600;
-    ASSERT_TRUE(
-        writeCheckpointDirectory(dir.path(), someTensors(), {}, options)
-            .isOk());
+    ASSERT_TRUE(writeCheckpointDirectory(dir.path(), someTensors(), {}, options)
+                    .isOk());
     index = dir.file("model.safetensors.index.json");
     weightMap = nlohmann::json::parse(readText(index))["weight_map"];
   }
@@ -299,17 +298,18 @@ TEST_F(ShardedIndexTest, AMissingShardNamesTheIndexTheTensorAndTheShard) {
   map["layers.0.weight"] = "model-00009-of-00009.safetensors";
   writeMap(map);
   EXPECT_EQ(errorOf(readShardedCheckpoint(index)),
-            index + ": the weight_map places tensor 'layers.0.weight' in "
-                    "model-00009-of-00009.safetensors, but " +
+            index +
+                ": the weight_map places tensor 'layers.0.weight' in "
+                "model-00009-of-00009.safetensors, but " +
                 dir.file("model-00009-of-00009.safetensors") +
                 " does not exist");
   writeMap(weightMap);
   fs::remove(dir.file(shard(3)));
   EXPECT_EQ(errorOf(readShardedCheckpoint(index)),
-            index + ": the weight_map places tensors 'layers.5.weight', "
-                    "'layers.6.weight', 'layers.7.weight' in " +
-                shard(3) + ", but " + dir.file(shard(3)) +
-                " does not exist");
+            index +
+                ": the weight_map places tensors 'layers.5.weight', "
+                "'layers.6.weight', 'layers.7.weight' in " +
+                shard(3) + ", but " + dir.file(shard(3)) + " does not exist");
   fs::remove(dir.file(shard(2)));
   std::string message = errorOf(readShardedCheckpoint(index));
   EXPECT_NE(message.find("tensors 'layers.1.weight', 'layers.2.weight', "
@@ -345,11 +345,13 @@ TEST_F(ShardedIndexTest, AShardLackingATensorTheMapPlacesThere) {
 TEST_F(ShardedIndexTest, ATensorInTwoShards) {
   TensorMap copy;
   copy.emplace("layers.1.weight", randomTensor(DType::F32, {4, 25}, 1));
-  ASSERT_TRUE(writeSafetensors(dir.file(shard(3)), [&] {
-                TensorMap t = readSafetensors(dir.file(shard(3)))->tensors;
-                t.merge(copy);
-                return t;
-              }())
+  ASSERT_TRUE(writeSafetensors(
+                  dir.file(shard(3)),
+                  [&] {
+                    TensorMap t = readSafetensors(dir.file(shard(3)))->tensors;
+                    t.merge(copy);
+                    return t;
+                  }())
                   .isOk());
   EXPECT_EQ(errorOf(readShardedCheckpoint(index)),
             index + ": tensor 'layers.1.weight' is in both " +

@@ -60,8 +60,7 @@ private:
     auto it = config_.find(key);
     if (it == config_.end())
       return std::string("'") + key + "' is missing";
-    return std::string("'") + key + "' is " + it->dump() + ", not " +
-           expected;
+    return std::string("'") + key + "' is " + it->dump() + ", not " + expected;
   }
 
   const json &config_;
@@ -99,9 +98,9 @@ StatusOr<std::string> torchDtypeName(DType dtype) {
   case DType::F16:
     return std::string("float16");
   default:
-    return Status::invalidArgument(std::string("a Hugging Face checkpoint of ") +
-                                   toString(dtype) +
-                                   " tensors has no torch_dtype here");
+    return Status::invalidArgument(
+        std::string("a Hugging Face checkpoint of ") + toString(dtype) +
+        " tensors has no torch_dtype here");
   }
 }
 
@@ -140,16 +139,18 @@ StatusOr<HfModelConfig> hfModelConfigFromStrata(const std::string &configJson,
   }
   if (!read.problems().empty())
     return Status::invalidArgument(
-        source + ": the recorded model configuration cannot make a "
-                 "config.json: " +
-        join(read.problems()) + " (an artifact of an older strata-compile? "
-                                "recompile it)");
+        source +
+        ": the recorded model configuration cannot make a "
+        "config.json: " +
+        join(read.problems()) +
+        " (an artifact of an older strata-compile? "
+        "recompile it)");
 
   // The family's architecture, checked: a variant (layernorm1p's w - 1
   // weights, say) would otherwise be exported as a different model.
   const bool gpt2 = family == HfFamily::Gpt2;
-  const char *wantNormalization = toString(gpt2 ? Normalization::LayerNorm
-                                                : Normalization::RMSNorm);
+  const char *wantNormalization =
+      toString(gpt2 ? Normalization::LayerNorm : Normalization::RMSNorm);
   const char *wantPositions = toString(gpt2 ? PositionEmbedding::LearnedAbsolute
                                             : PositionEmbedding::Rope);
   std::vector<std::string> problems;
@@ -168,8 +169,7 @@ StatusOr<HfModelConfig> hfModelConfigFromStrata(const std::string &configJson,
     }
   if (!knownActivation || (gpt2 != (c.activation != Activation::SwiGLU)))
     problems.push_back("activation " + activation + " (" + toString(family) +
-                       " has " + (gpt2 ? "gelu or fast-gelu" : "swiglu") +
-                       ")");
+                       " has " + (gpt2 ? "gelu or fast-gelu" : "swiglu") + ")");
   if (!problems.empty())
     return Status::invalidArgument(
         source + ": no Hugging Face " + toString(family) +
@@ -229,8 +229,9 @@ StatusOr<std::string> hfConfigJson(const HfModelConfig &c) {
           "has rotary_percentage " +
           json(c.rotaryPercentage).dump());
     if (c.activation != Activation::SwiGLU)
-      problems.push_back(std::string("LlamaForCausalLM has a SwiGLU MLP, not ") +
-                         toString(c.activation));
+      problems.push_back(
+          std::string("LlamaForCausalLM has a SwiGLU MLP, not ") +
+          toString(c.activation));
     out["architectures"] = {"LlamaForCausalLM"};
     out["model_type"] = "llama";
     out["hidden_size"] = c.hiddenSize;

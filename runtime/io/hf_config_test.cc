@@ -146,8 +146,7 @@ TEST(HfConfigTest, WritesSortedKeysAsTransformersDoes) {
       tinyGptConfig().dump(), HfFamily::Gpt2, DType::F16, "m.strata");
   ASSERT_TRUE(c.isOk());
   std::string text = hfConfigJson(c.value()).value();
-  EXPECT_EQ(text.rfind("{\n  \"activation_function\": \"gelu_new\",\n", 0),
-            0u)
+  EXPECT_EQ(text.rfind("{\n  \"activation_function\": \"gelu_new\",\n", 0), 0u)
       << text;
   EXPECT_NE(text.find("\"torch_dtype\": \"float16\""), std::string::npos);
   EXPECT_EQ(text.back(), '\n');
@@ -163,8 +162,8 @@ TEST(HfConfigTest, ListsEveryMissingOrMistypedKey) {
             "config.json: 'kv_channels' is missing; 'bias' is \"no\", not "
             "true or false; 'rotary_base' is missing (an artifact of an older "
             "strata-compile? recompile it)");
-  EXPECT_EQ(errorOf(hfModelConfigFromStrata("[1]", HfFamily::Gpt2,
-                                            DType::F32, "m.strata")),
+  EXPECT_EQ(errorOf(hfModelConfigFromStrata("[1]", HfFamily::Gpt2, DType::F32,
+                                            "m.strata")),
             "m.strata: the recorded model configuration is not a JSON "
             "object");
 }
@@ -199,8 +198,7 @@ TEST(HfConfigTest, RefusesWhatTheClassCannotExpress) {
             "no Hugging Face Llama config.json describes this model: "
             "LlamaForCausalLM rotates every dimension of a head, and the "
             "model has rotary_percentage 0.5");
-  EXPECT_EQ(errorOf(configJsonOf(tinyGptConfig(), HfFamily::Gpt2,
-                                 DType::I32)),
+  EXPECT_EQ(errorOf(configJsonOf(tinyGptConfig(), HfFamily::Gpt2, DType::I32)),
             "a Hugging Face checkpoint of I32 tensors has no torch_dtype "
             "here");
 }

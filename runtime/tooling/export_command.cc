@@ -47,9 +47,9 @@ StatusOr<Source> loadSource(Executor &executor, const std::string &from) {
   STRATA_RETURN_IF_ERROR(loadHfCheckpoint(executor, from));
   io::SafetensorsMetadata metadata;
   STRATA_RETURN_IF_ERROR(
-      io::readCheckpointTensors(from, &metadata,
-                                [](const std::string &) { return false; })
-          .status());
+      io::readCheckpointTensors(from, &metadata, [](const std::string &) {
+        return false;
+      }).status());
   Source source;
   if (auto it = metadata.find("strata_step"); it != metadata.end())
     source.step = it->second;
@@ -147,15 +147,16 @@ Status runExportCommand(const ExportOptions &o) {
   for (auto &[name, value] : params) {
     // The F32 main parameter, where O2 keeps one, is the precise value.
     auto main = optimizer.find(name + ".main_param");
-    const io::HostTensor &source = main != optimizer.end() ? main->second : value;
+    const io::HostTensor &source =
+        main != optimizer.end() ? main->second : value;
     fromMain += main != optimizer.end();
     STRATA_ASSIGN_OR_RETURN(io::HostTensor converted,
                             io::convertTensor(source, dtype));
     value = std::move(converted);
   }
   // Hugging Face's vocab_size is the tokenizer's: no padding rows.
-  STRATA_RETURN_IF_ERROR(io::stripVocabularyPadding(
-      params, realVocabSize(executor->artifact())));
+  STRATA_RETURN_IF_ERROR(
+      io::stripVocabularyPadding(params, realVocabSize(executor->artifact())));
   io::SafetensorsMetadata metadata;
   if (!source.step.empty())
     metadata["strata_step"] = source.step;
