@@ -9,6 +9,7 @@
 #include "runtime/executor/parameters.h"
 #include "runtime/executor/prompt_tables.h"
 #include "common/fnv1a.h"
+#include "runtime/io/checkpoint_directory.h"
 #include "runtime/io/hf_checkpoint.h"
 
 #include <nlohmann/json.hpp>
@@ -60,10 +61,9 @@ std::string recordedBasePath(const LoadedArtifact &artifact) {
 }
 
 std::string checkpointFile(const std::string &path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    return (std::filesystem::path(path) / "model.safetensors").string();
-  return path;
+  StatusOr<std::string> file = io::resolveCheckpointPath(path);
+  // A directory without either file stays as it is: loading it says so.
+  return file.isOk() ? file.value() : path;
 }
 
 std::string baseFingerprint(const io::TensorMap &tensors) {
@@ -164,8 +164,13 @@ io::SafetensorsMetadata adapterMetadata(const BaseModel &base) {
 }
 
 StatusOr<bool> isAdapterCheckpoint(const std::string &path) {
+  STRATA_ASSIGN_OR_RETURN(const std::string file,
+                          io::resolveCheckpointPath(path));
+  // Adapter checkpoints are single files; a sharded one is a whole model.
+  if (io::isCheckpointIndex(file))
+    return false;
   STRATA_ASSIGN_OR_RETURN(io::SafetensorsHeader header,
-                          io::inspectSafetensors(checkpointFile(path)));
+                          io::inspectSafetensors(file));
   return header.metadata.count(kBaseModelKey) > 0;
 }
 

@@ -45,8 +45,9 @@ bool hasAdapters(const LoadedArtifact &artifact);
 /// it names none.
 std::string recordedBasePath(const LoadedArtifact &artifact);
 
-/// A checkpoint as a file: a directory (a training checkpoint's step-N)
-/// means its model.safetensors.
+/// A checkpoint as a file: a directory (a training checkpoint's step-N, a
+/// save_pretrained directory) means its model.safetensors, else its
+/// model.safetensors.index.json (io::resolveCheckpointPath).
 std::string checkpointFile(const std::string &path);
 
 struct BaseModel {

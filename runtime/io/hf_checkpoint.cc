@@ -5,10 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/io/hf_checkpoint.h"
 
-#include "runtime/io/file_io.h"
+#include "runtime/io/checkpoint_directory.h"
 #include "runtime/io/vocab_padding.h"
-
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -68,9 +66,22 @@ bool matchesIndexed(const std::string &name, const std::string &prefix,
   return true;
 }
 
-
 // 'name', for messages.
 std::string quote(const std::string &name) { return "'" + name + "'"; }
+
+// |name| as the mapping spells it: GPT-2 without "transformer." (the gpt2
+// hub checkpoint's names), Llama with "model." (a LlamaModel's state dict,
+// the base model without its head, lacks it).
+std::string canonicalHfName(const std::string &name, HfFamily family) {
+  if (family == HfFamily::Gpt2)
+    return startsWith(name, "transformer.")
+               ? name.substr(std::strlen("transformer."))
+               : name;
+  if (startsWith(name, "embed_tokens.") || startsWith(name, "layers.") ||
+      startsWith(name, "norm."))
+    return "model." + name;
+  return name;
+}
 
 // Builds the mapping of one parameter; |byName| gives the rest of the table.
 class MappingBuilder {
@@ -405,9 +416,7 @@ StatusOr<TensorMap> convertFromHuggingFace(const TensorMap &hf,
   // Canonical name -> (name in the checkpoint, tensor).
   std::map<std::string, std::pair<std::string, const HostTensor *>> present;
   for (const auto &[name, tensor] : hf) {
-    std::string canonical = name;
-    if (family == HfFamily::Gpt2 && startsWith(name, "transformer."))
-      canonical = name.substr(std::strlen("transformer."));
+    const std::string canonical = canonicalHfName(name, family);
     auto [it, inserted] = present.emplace(canonical,
                                           std::make_pair(name, &tensor));
     if (!inserted)
@@ -544,14 +553,11 @@ StatusOr<TensorMap> convertFromHuggingFace(const TensorMap &hf,
 } // namespace
 
 bool isIgnoredHfBuffer(const std::string &name, HfFamily family) {
-  if (family == HfFamily::Gpt2) {
-    std::string canonical = startsWith(name, "transformer.")
-                                ? name.substr(std::strlen("transformer."))
-                                : name;
+  const std::string canonical = canonicalHfName(name, family);
+  if (family == HfFamily::Gpt2)
     return matchesIndexed(canonical, "h.", ".attn.bias") ||
            matchesIndexed(canonical, "h.", ".attn.masked_bias");
-  }
-  return matchesIndexed(name, "model.layers.",
+  return matchesIndexed(canonical, "model.layers.",
                         ".self_attn.rotary_emb.inv_freq");
 }
 
@@ -680,95 +686,14 @@ StatusOr<TensorMap> fromHuggingFace(const TensorMap &hf,
 // Files
 //===----------------------------------------------------------------------===//
 
-namespace {
-
-using json = nlohmann::json;
-
-// Reads a sharded checkpoint through its index file.
-StatusOr<TensorMap> readShardedCheckpoint(const std::string &indexPath,
-                                          SafetensorsMetadata *metadata,
-                                          const SafetensorsFilter &include) {
-  STRATA_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
-                          readWholeFile(indexPath));
-  json index;
-  try {
-    index = json::parse(bytes.begin(), bytes.end());
-  } catch (const json::exception &error) {
-    return Status::dataLoss(indexPath + ": not valid JSON: " + error.what());
-  }
-  if (!index.is_object() || !index.contains("weight_map") ||
-      !index["weight_map"].is_object())
-    return Status::dataLoss(indexPath +
-                            ": expected an object with a \"weight_map\" "
-                            "object");
-  std::map<std::string, std::set<std::string>> shards; // file -> tensors
-  for (const auto &item : index["weight_map"].items()) {
-    if (!item.value().is_string())
-      return Status::dataLoss(indexPath + ": weight_map entry '" +
-                              item.key() + "' is not a file name");
-    std::string shard = item.value().get<std::string>();
-    if (shard.empty() || shard.find('/') != std::string::npos ||
-        shard == "." || shard == "..")
-      return Status::dataLoss(indexPath + ": weight_map entry '" +
-                              item.key() + "' names '" + shard +
-                              "', which is not a file beside the index");
-    shards[shard].insert(item.key());
-  }
-  if (metadata) {
-    metadata->clear();
-    if (index.contains("metadata") && index["metadata"].is_object())
-      for (const auto &item : index["metadata"].items())
-        (*metadata)[item.key()] = item.value().is_string()
-                                      ? item.value().get<std::string>()
-                                      : item.value().dump();
-  }
-  size_t slash = indexPath.find_last_of('/');
-  std::string directory =
-      slash == std::string::npos ? "" : indexPath.substr(0, slash + 1);
-  TensorMap tensors;
-  for (const auto &[shard, names] : shards) {
-    const std::string shardPath = directory + shard;
-    STRATA_ASSIGN_OR_RETURN(SafetensorsContents contents,
-                            readSafetensors(shardPath, include));
-    std::vector<std::string> missing, extra;
-    for (const std::string &name : names)
-      if (!contents.tensors.count(name) && (!include || include(name)))
-        missing.push_back(name);
-    // Skipped tensors are not read, so extras are only checked among the
-    // chosen ones.
-    for (auto &[name, tensor] : contents.tensors) {
-      if (!names.count(name)) {
-        extra.push_back(name);
-        continue;
-      }
-      tensors.emplace(name, std::move(tensor));
-    }
-    if (!missing.empty())
-      return Status::dataLoss(shardPath + ": lacks " + join(missing, ", ") +
-                              ", which " + indexPath + " places there");
-    if (!extra.empty())
-      return Status::dataLoss(shardPath + ": holds " + join(extra, ", ") +
-                              ", which " + indexPath +
-                              " does not place there");
-  }
-  return tensors;
-}
-
-// True when |s| ends with |suffix|.
-bool endsWith(const std::string &s, const std::string &suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-} // namespace
-
 StatusOr<TensorMap> readCheckpointTensors(const std::string &path,
                                           SafetensorsMetadata *metadata,
                                           const SafetensorsFilter &include) {
-  if (endsWith(path, ".index.json"))
-    return readShardedCheckpoint(path, metadata, include);
+  STRATA_ASSIGN_OR_RETURN(std::string file, resolveCheckpointPath(path));
+  if (isCheckpointIndex(file))
+    return readShardedCheckpoint(file, metadata, include);
   STRATA_ASSIGN_OR_RETURN(SafetensorsContents contents,
-                          readSafetensors(path, include));
+                          readSafetensors(file, include));
   if (metadata)
     *metadata = std::move(contents.metadata);
   return std::move(contents.tensors);
@@ -789,9 +714,11 @@ StatusOr<TensorMap> loadCheckpoint(const std::string &path,
                                    HfFamily family,
                                    SafetensorsMetadata *metadata,
                                    int64_t realVocab) {
+  // Messages name the file read, not the directory holding it.
+  STRATA_ASSIGN_OR_RETURN(const std::string file, resolveCheckpointPath(path));
   STRATA_ASSIGN_OR_RETURN(
       TensorMap hf,
-      readCheckpointTensors(path, metadata, [family](const std::string &name) {
+      readCheckpointTensors(file, metadata, [family](const std::string &name) {
         return !isIgnoredHfBuffer(name, family);
       }));
   // The table's vocabulary tensors say how many rows the model pads to.
@@ -799,10 +726,10 @@ StatusOr<TensorMap> loadCheckpoint(const std::string &path,
     if (realVocab > 0 && isVocabularyParameter(spec.name) &&
         !spec.shape.empty()) {
       STRATA_RETURN_IF_ERROR(fitCheckpointVocabulary(
-          hf, family, VocabularyRows{realVocab, spec.shape[0]}, path));
+          hf, family, VocabularyRows{realVocab, spec.shape[0]}, file));
       break;
     }
-  return convertFromHuggingFace(hf, &hf, table, family, path);
+  return convertFromHuggingFace(hf, &hf, table, family, file);
 }
 
 } // namespace strata::runtime::io

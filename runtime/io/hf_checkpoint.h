@@ -44,7 +44,8 @@
 // same "rotate half" pairing as Hugging Face's Llama (and Megatron).
 //
 // Loading accepts GPT-2 names with or without the `transformer.` prefix,
-// ignores the non-parameter buffers h.N.attn.bias / h.N.attn.masked_bias and
+// Llama names with or without `model.` (LlamaForCausalLM's or LlamaModel's
+// state dict), ignores the non-parameter buffers h.N.attn.bias / h.N.attn.masked_bias and
 // model.layers.N.self_attn.rotary_emb.inv_freq, and accepts an lm_head.weight
 // of a tied model only when it equals the embedding. Tensors are converted to
 // the parameter table's dtypes (bf16/f16/f64 -> f32 and back); f32 values are
@@ -164,9 +165,12 @@ StatusOr<TensorMap> fromHuggingFace(const TensorMap &hf,
                                     HfFamily family,
                                     const std::string &source = "checkpoint");
 
-/// Reads the tensors of a Hugging Face checkpoint: one safetensors file, or a
+/// Reads the tensors of a Hugging Face checkpoint: one safetensors file, a
 /// sharded checkpoint's `*.safetensors.index.json` (the shards sit beside
-/// it; every tensor must be in the shard the index names, exactly once).
+/// it; every tensor must be in the shard the index names, exactly once:
+/// readShardedCheckpoint, checkpoint_directory.h), or a directory as
+/// save_pretrained writes it (its model.safetensors, else its
+/// model.safetensors.index.json).
 /// |metadata| receives the file's "__metadata__" (the index's "metadata"
 /// for a sharded checkpoint, values converted to strings) when not null.
 /// Tensors |include| rejects are not read (their dtype may be one Strata
@@ -179,7 +183,7 @@ readCheckpointTensors(const std::string &path,
 /// True for the Hugging Face buffers of |family| that are not parameters and
 /// that loading ignores: GPT-2's h.N.attn.bias and h.N.attn.masked_bias
 /// (with or without "transformer."), Llama's
-/// model.layers.N.self_attn.rotary_emb.inv_freq.
+/// model.layers.N.self_attn.rotary_emb.inv_freq (with or without "model.").
 bool isIgnoredHfBuffer(const std::string &name, HfFamily family);
 
 /// toHuggingFace + writeSafetensors (atomic). |metadata| gets
@@ -189,7 +193,8 @@ Status saveCheckpoint(const std::string &path, const TensorMap &params,
                       HfFamily family,
                       const SafetensorsMetadata &metadata = {});
 
-/// readCheckpointTensors + fromHuggingFace, messages naming |path|. With
+/// readCheckpointTensors + fromHuggingFace, messages naming the file read
+/// (|path|, or the file a directory resolves to). With
 /// |realVocab| > 0 (the tokenizer's vocabulary), vocabulary tensors of any
 /// row count >= |realVocab| are first fitted to the table's padded rows
 /// (fitCheckpointVocabulary, vocab_padding.h).

@@ -688,6 +688,33 @@ TEST_F(HfCheckpointErrorTest, UntiedGpt2NeedsLmHead) {
   EXPECT_TRUE(loaded->count("output.weight"));
 }
 
+TEST(HfCheckpointTest, LlamaLoadsWithAndWithoutTheModelPrefix) {
+  LlamaShape s;
+  const ParameterTable table = llamaTable(s);
+  const TensorMap params = randomParams(table, 41);
+  StatusOr<TensorMap> hf = toHuggingFace(params, HfFamily::Llama);
+  ASSERT_TRUE(hf.isOk());
+  // A LlamaModel's state dict (no "model.") with the untied head beside it,
+  // and its rotary buffers.
+  TensorMap bare;
+  for (const auto &[name, tensor] : hf.value())
+    bare.emplace(name.rfind("model.", 0) == 0 ? name.substr(6) : name, tensor);
+  bare.emplace("layers.1.self_attn.rotary_emb.inv_freq",
+               HostTensor(DType::F32, {2}));
+  EXPECT_TRUE(isIgnoredHfBuffer("layers.1.self_attn.rotary_emb.inv_freq",
+                                HfFamily::Llama));
+  EXPECT_TRUE(bare.count("embed_tokens.weight"));
+  EXPECT_TRUE(bare.count("lm_head.weight"));
+  StatusOr<TensorMap> loaded = fromHuggingFace(bare, table, HfFamily::Llama);
+  ASSERT_TRUE(loaded.isOk()) << loaded.status().toString();
+  expectSameTensors(params, loaded.value());
+  // Both spellings of one tensor is an error.
+  bare.emplace("model.norm.weight", bare.at("norm.weight"));
+  EXPECT_EQ(errorOf(fromHuggingFace(bare, table, HfFamily::Llama, "x")),
+            "x: checkpoint does not match the Llama model: both "
+            "model.norm.weight and norm.weight are present");
+}
+
 //===----------------------------------------------------------------------===//
 // Tables a family cannot represent
 //===----------------------------------------------------------------------===//

@@ -613,13 +613,11 @@ encodeSafetensors(const TensorMap &tensors,
   return out;
 }
 
-Status writeSafetensors(const std::string &path, const TensorMap &tensors,
-                        const SafetensorsMetadata &metadata) {
+Status appendSafetensors(AtomicFileWriter &writer, const TensorMap &tensors,
+                         const SafetensorsMetadata &metadata) {
   StatusOr<EncodedHeader> header = encodeHeader(tensors, metadata);
   if (!header.isOk())
-    return header.status().withContext(path);
-  STRATA_ASSIGN_OR_RETURN(AtomicFileWriter writer,
-                          AtomicFileWriter::open(path));
+    return header.status().withContext(writer.path());
   std::vector<uint8_t> prefix;
   appendLength(prefix, header->text.size());
   STRATA_RETURN_IF_ERROR(writer.append(prefix.data(), prefix.size()));
@@ -628,6 +626,18 @@ Status writeSafetensors(const std::string &path, const TensorMap &tensors,
   for (const auto &entry : header->order)
     STRATA_RETURN_IF_ERROR(
         writer.append(entry.second->bytes(), entry.second->byteSize()));
+  return Status::ok();
+}
+
+Status writeSafetensors(const std::string &path, const TensorMap &tensors,
+                        const SafetensorsMetadata &metadata) {
+  // Refuse a bad header before creating the temporary file.
+  StatusOr<EncodedHeader> header = encodeHeader(tensors, metadata);
+  if (!header.isOk())
+    return header.status().withContext(path);
+  STRATA_ASSIGN_OR_RETURN(AtomicFileWriter writer,
+                          AtomicFileWriter::open(path));
+  STRATA_RETURN_IF_ERROR(appendSafetensors(writer, tensors, metadata));
   return writer.commit();
 }
 

@@ -40,6 +40,8 @@
 
 namespace strata::runtime::io {
 
+class AtomicFileWriter;
+
 /// The largest header the reader accepts, as in the reference (100 MB).
 inline constexpr uint64_t kMaxSafetensorsHeaderBytes = 100'000'000;
 
@@ -113,6 +115,12 @@ encodeSafetensors(const TensorMap &tensors,
 /// (no second copy of the checkpoint in memory).
 Status writeSafetensors(const std::string &path, const TensorMap &tensors,
                         const SafetensorsMetadata &metadata = {});
+
+/// As writeSafetensors, into |writer| without committing it: a caller that
+/// writes several files (a sharded checkpoint) commits them together once
+/// all are written.
+Status appendSafetensors(AtomicFileWriter &writer, const TensorMap &tensors,
+                         const SafetensorsMetadata &metadata = {});
 
 } // namespace strata::runtime::io
 

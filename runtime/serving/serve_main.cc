@@ -201,8 +201,10 @@ int runStrataServeMain(int argc, char **argv) {
   app.add_option("artifact", o.artifact, "The inference artifact (.strata)")
       ->required();
   app.add_option("--checkpoint", o.checkpoint,
-                 "The model's weights: model.safetensors or a checkpoint "
-                 "directory of strata-run train")
+                 "The model's weights: a safetensors file, a sharded "
+                 "checkpoint's model.safetensors.index.json, a "
+                 "save_pretrained directory, or a checkpoint directory of "
+                 "strata-run train")
       ->required();
   app.add_option("--base-checkpoint", o.baseCheckpoint,
                  "With an adapter-only --checkpoint (prompt learning): the "

@@ -35,9 +35,11 @@ void addNumericsOptions(CLI::App *command, NumericsOptions &o, bool outRequired,
   command->add_option("artifact", o.artifact, "The .strata file")->required();
   command
       ->add_option("--checkpoint", o.checkpoint,
-                   "Hugging Face safetensors checkpoint with the parameters "
-                   "(GPT-2 or Llama names; `transformer.`-prefixed state "
-                   "dicts load too), or a training checkpoint's directory "
+                   "Hugging Face checkpoint with the parameters (GPT-2 or "
+                   "Llama names; `transformer.`-prefixed state dicts load "
+                   "too): a safetensors file, a sharded checkpoint's "
+                   "model.safetensors.index.json, a save_pretrained "
+                   "directory, or a training checkpoint's directory "
                    "(<checkpoint-dir>/step-N); for a model with adapters "
                    "also an adapter checkpoint of `strata-run train` over "
                    "its base. Without it the parameters are initialized "
@@ -321,8 +323,10 @@ int runStrataRunMain(int argc, char **argv) {
       ->required();
   generateCommand
       ->add_option("--checkpoint", generate.checkpoint,
-                   "Parameters: a Hugging Face safetensors file or a "
-                   "training checkpoint's directory (e.g. "
+                   "Parameters: a Hugging Face safetensors file, a "
+                   "sharded checkpoint's model.safetensors.index.json, a "
+                   "save_pretrained directory, or a training checkpoint's "
+                   "directory (e.g. "
                    "<checkpoint-dir>/step-N); for a model with adapters "
                    "either the whole model (adapters under their Strata "
                    "names) or an adapter checkpoint of `strata-run train` "
@@ -401,26 +405,43 @@ int runStrataRunMain(int argc, char **argv) {
 
   ExportOptions exportOptions;
   CLI::App *exportCommand = app.add_subcommand(
-      "export", "Write a training checkpoint's parameters alone (no optimizer "
-                "state) as a Hugging Face safetensors file in f32, bf16 or "
-                "f16; a mixed-precision O2 run exports its f32 main "
-                "parameters");
+      "export", "Write a checkpoint's parameters alone (no optimizer state) "
+                "in f32, bf16 or f16: one Hugging Face safetensors file, or "
+                "with --format hf a directory transformers loads "
+                "(config.json, model.safetensors or shards with "
+                "model.safetensors.index.json); a mixed-precision O2 run "
+                "exports its f32 main parameters");
   exportCommand
       ->add_option("artifact", exportOptions.artifact,
                    "The training artifact the checkpoint was saved from")
       ->required();
   exportCommand
       ->add_option("--from", exportOptions.checkpoint,
-                   "The checkpoint: a step-N directory of --checkpoint-dir")
+                   "The checkpoint: a step-N directory of --checkpoint-dir, "
+                   "or a model checkpoint (safetensors file, "
+                   "model.safetensors.index.json, or a directory holding "
+                   "either)")
       ->required()
-      ->check(CLI::ExistingDirectory);
+      ->check(CLI::ExistingPath);
   exportCommand
       ->add_option("--dtype", exportOptions.dtype,
                    "Element type of the export: f32, bf16 or f16")
       ->capture_default_str();
   exportCommand
+      ->add_option("--format", exportOptions.format,
+                   "safetensors: one file at --out; hf: a directory at --out "
+                   "as transformers' save_pretrained writes it")
+      ->capture_default_str();
+  exportCommand->add_option(
+      "--max-shard-size", exportOptions.maxShardSize,
+      "--format hf: the largest safetensors file, as transformers spells it "
+      "(5GB, 200MB, 2GiB, or bytes); more tensors than that are sharded "
+      "(default 5GB)");
+  exportCommand
       ->add_option("--out", exportOptions.out,
-                   "Output safetensors file (written atomically)")
+                   "Output safetensors file, or directory with --format hf "
+                   "(created if missing; its files appear only once all are "
+                   "written)")
       ->required();
 
   PromptTablesOptions promptTables;

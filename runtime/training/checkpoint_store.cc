@@ -100,6 +100,10 @@ void pauseForFaultInjection() {
 
 } // namespace
 
+bool isTrainingCheckpoint(const std::string &path) {
+  return isCompleteCheckpoint(path);
+}
+
 std::string modelFingerprint(const Executor &executor) {
   const auto &root = executor.root();
   // The model, not how it is run: a checkpoint saved under one parallel

@@ -66,6 +66,10 @@ struct TrainerState {
 /// error naming both.
 std::string modelFingerprint(const Executor &executor);
 
+/// True when |path| is a complete training checkpoint (step-N/ with
+/// model.safetensors and trainer.safetensors), not a model-only one.
+bool isTrainingCheckpoint(const std::string &path);
+
 class CheckpointStore {
 public:
   /// |keepLast| > 0 keeps that many newest checkpoints; 0 keeps all.
