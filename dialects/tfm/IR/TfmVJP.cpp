@@ -148,7 +148,8 @@ LogicalResult LayerNormOp::buildVJP(OpBuilder &builder,
     return success();
   }
   auto grad = LayerNormGradOp::create(builder, getLoc(), dy, getInput(),
-                                      getScale(), getEpsilonAttr());
+                                      getScale(), getEpsilonAttr(),
+                                      getZeroCenteredGammaAttr());
   operandGrads.push_back(grad.getInputGrad());
   operandGrads.push_back(grad.getScaleGrad());
   if (getBias())
