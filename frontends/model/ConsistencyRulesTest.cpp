@@ -506,9 +506,16 @@ TEST(ConsistencyRulesTest, VocabularyMustBeKnown) {
       "model:\n  num_layers: 4\n  hidden_size: 128\n  num_attention_heads: 4\n"
       "  seq_length: 16\n  tokenizer:\n    library: sentencepiece\n"
       "    model: tok.model\n");
-  EXPECT_TRUE(hasError(r, 7, "the vocabulary size is unknown: set "
-                             "padded_vocab_size or tokenizer.vocab_size, or use "
-                             "a tokenizer Strata knows"));
+  // The SentencePiece model would give it: a file that is not there is named.
+  EXPECT_TRUE(hasError(r, 8, "cannot read tokenizer.model 'tok.model': No such "
+                             "file or directory", 12));
+  ParseResult unknown = parse(
+      "model:\n  num_layers: 4\n  hidden_size: 128\n  num_attention_heads: 4\n"
+      "  seq_length: 16\n  tokenizer:\n    library: huggingface\n"
+      "    type: bert-base-cased\n");
+  EXPECT_TRUE(hasError(unknown, 7, "the vocabulary size is unknown: set "
+                                   "padded_vocab_size or tokenizer.vocab_size, or use "
+                                   "a tokenizer Strata knows"));
   ParseResult noTokenizer = parse(
       "model:\n  num_layers: 4\n  hidden_size: 128\n  num_attention_heads: 4\n"
       "  seq_length: 16\n");

@@ -296,7 +296,7 @@ TEST(ModelDescriptionParserTest, SizesMustBePositive) {
   EXPECT_TRUE(hasError(r, 9, "micro_batch_size must be positive, got -8"));
   EXPECT_TRUE(hasError(r, 10, "tensor_model_parallel_size must be positive, got 0"));
   EXPECT_TRUE(hasError(r, 11, "activations_checkpoint_num_layers must be "
-                              "positive, got -1"));
+                              "0 or more, got -1"));
 }
 
 TEST(ModelDescriptionParserTest, HugeIntegers) {
@@ -612,7 +612,7 @@ TEST(ModelDescriptionParserTest, LauncherPathsOfGpt2AreLeftAlone) {
   // A reference to a key that exists is still followed.
   ParseResult typo = parse(withTokenizer("    type: GPT2BPETokenizer\n"
                                          "    vocab_file: ${model.nope}\n"));
-  EXPECT_TRUE(hasError(typo, 9, "interpolation '${model.nope}' refers to a key "
+  EXPECT_TRUE(hasError(typo, 8, "interpolation '${model.nope}' refers to a key "
                                 "that does not exist"));
 }
 

@@ -25,8 +25,8 @@ namespace {
 
 const Spellings<Normalization> kNormalizations = {
     {"layernorm", Normalization::LayerNorm},
-    {"rmsnorm", Normalization::RMSNorm},
     {"layernorm1p", Normalization::LayerNorm1P},
+    {"rmsnorm", Normalization::RMSNorm},
     {"low_precision_layernorm", std::nullopt},
 };
 

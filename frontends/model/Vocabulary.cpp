@@ -303,13 +303,21 @@ vocabularyFromFile(const Given<std::string> &vocabFile,
                           vocabFile.location};
 }
 
+/// |file| relative to the description's directory unless absolute.
+std::filesystem::path resolvePath(const std::string &file,
+                                  const std::string &descriptionFile) {
+  std::filesystem::path path(file);
+  if (path.is_relative() && !descriptionFile.empty())
+    path = std::filesystem::path(descriptionFile).parent_path() / path;
+  return path;
+}
+
 std::optional<VocabularySource>
 vocabularyFromSentencePiece(const Given<std::string> &model,
                             const std::string &descriptionFile,
                             DiagnosticSink &sink, bool &failed) {
-  std::filesystem::path path(*model.value);
-  if (path.is_relative() && !descriptionFile.empty())
-    path = std::filesystem::path(descriptionFile).parent_path() / path;
+  const std::filesystem::path path =
+      resolvePath(*model.value, descriptionFile);
   std::string content, error;
   if (!readFile(path, content, error)) {
     sink.error(model.location, "cannot read tokenizer.model '" +
@@ -364,7 +372,13 @@ std::optional<int64_t> tokenizerVocabSize(const TokenizerSettings &tokenizer,
   const bool sentencePiece =
       tokenizer.library.has() &&
       toLower(*tokenizer.library.value) == "sentencepiece";
-  if (sentencePiece && tokenizer.model.has())
+  // tokenizer.vocab_size exists for a tokenizer file Strata does not have:
+  // with it, a SentencePiece model that is not there is not looked for.
+  std::error_code ec;
+  if (sentencePiece && tokenizer.model.has() &&
+      !(tokenizer.vocabSize.has() &&
+        !std::filesystem::exists(
+            resolvePath(*tokenizer.model.value, descriptionFile), ec)))
     if (auto source = vocabularyFromSentencePiece(
             tokenizer.model, descriptionFile, sink, failed))
       sources.push_back(*source);
