@@ -88,7 +88,8 @@ Checked<ModelFamily> modelFamilyOf(Normalization normalization,
       std::string("no Hugging Face checkpoint family has normalization ") +
       toString(normalization) + " with activation " + toString(activation) +
       " and position embedding " + toString(positionEmbedding) +
-      " (GPT-2: layernorm or layernorm1p, gelu or fast-gelu, learned_absolute; Llama: "
+      " (GPT-2: layernorm or layernorm1p, gelu or fast-gelu, learned_absolute; "
+      "Llama: "
       "rmsnorm, swiglu, rope)");
 }
 

@@ -35,7 +35,8 @@ enum class Activation { Gelu, FastGelu, SwiGLU };
 enum class PositionEmbedding { LearnedAbsolute, Rope };
 
 /// NeMo's spellings (what a description file says): "layernorm",
-/// "layernorm1p", "rmsnorm"; "gelu", "fast-gelu", "swiglu"; "learned_absolute", "rope".
+/// "layernorm1p", "rmsnorm"; "gelu", "fast-gelu", "swiglu"; "learned_absolute",
+/// "rope".
 const char *toString(Normalization v);
 const char *toString(Activation v);
 const char *toString(PositionEmbedding v);

@@ -102,7 +102,6 @@ TEST(ConsistencyRulesTest, RotaryKeysNeedRope) {
                                               "  rotary_base: 500000\n"));
   EXPECT_EQ(d.rotaryPercentage, 0.25);
   EXPECT_EQ(d.rotaryBase, 500000.0);
-
 }
 
 // NeMo's defaults write rotary_percentage (and rotary_base) beside
@@ -112,10 +111,11 @@ TEST(ConsistencyRulesTest, RotaryKeysAreIgnoredWithoutRope) {
   ASSERT_TRUE(byDefault.succeeded()) << dump(byDefault);
   EXPECT_TRUE(byDefault.diagnostics.empty()) << dump(byDefault);
   EXPECT_EQ(byDefault.description->rotaryPercentage, 1.0);
-  ParseResult explicitly = parse(sized(768, 12, "  position_embedding_type: "
-                                                "learned_absolute\n"
-                                                "  rotary_percentage: 1.0\n"
-                                                "  rotary_base: 500000\n"));
+  ParseResult explicitly = parse(sized(768, 12,
+                                       "  position_embedding_type: "
+                                       "learned_absolute\n"
+                                       "  rotary_percentage: 1.0\n"
+                                       "  rotary_base: 500000\n"));
   ASSERT_TRUE(explicitly.succeeded()) << dump(explicitly);
   EXPECT_TRUE(explicitly.diagnostics.empty()) << dump(explicitly);
   EXPECT_EQ(explicitly.description->rotaryBase, 10000.0);
@@ -178,20 +178,26 @@ TEST(ConsistencyRulesTest, SelectiveRecompute) {
   EXPECT_EQ(d.recomputeMethod, RecomputeMethod::None);
   // NeMo's launcher configs write method and 0 layers beside selective;
   // NeMo ignores them there, and so does Strata, silently.
-  ParseResult r = parse(sized(768, 12, "  activations_checkpoint_granularity: selective\n"
-                                       "  activations_checkpoint_method: block\n"
-                                       "  activations_checkpoint_num_layers: 0\n"));
+  ParseResult r =
+      parse(sized(768, 12,
+                  "  activations_checkpoint_granularity: selective\n"
+                  "  activations_checkpoint_method: block\n"
+                  "  activations_checkpoint_num_layers: 0\n"));
   ASSERT_TRUE(r.succeeded()) << dump(r);
   EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
   EXPECT_EQ(r.description->recomputeMethod, RecomputeMethod::None);
   EXPECT_EQ(r.description->recomputeNumLayers, 0);
   // Values NeMo would reject stay errors.
-  EXPECT_TRUE(hasError(parse(sized(768, 12, "  activations_checkpoint_granularity: selective\n"
-                                            "  activations_checkpoint_method: blocks\n")),
-                       7, "unknown activations_checkpoint_method 'blocks'; "
-                          "expected uniform or block; did you mean 'block'?"));
-  EXPECT_TRUE(hasError(parse(sized(768, 12, "  activations_checkpoint_num_layers: -1\n")),
-                       6, "activations_checkpoint_num_layers must be 0 or more, got -1"));
+  EXPECT_TRUE(
+      hasError(parse(sized(768, 12,
+                           "  activations_checkpoint_granularity: selective\n"
+                           "  activations_checkpoint_method: blocks\n")),
+               7,
+               "unknown activations_checkpoint_method 'blocks'; "
+               "expected uniform or block; did you mean 'block'?"));
+  EXPECT_TRUE(hasError(
+      parse(sized(768, 12, "  activations_checkpoint_num_layers: -1\n")), 6,
+      "activations_checkpoint_num_layers must be 0 or more, got -1"));
 }
 
 TEST(ConsistencyRulesTest, FullRecompute) {
@@ -216,12 +222,14 @@ TEST(ConsistencyRulesTest, FullRecompute) {
                                     "requires activations_checkpoint_num_layers "
                                     ">= 1"));
   ParseResult zeroLayers =
-      parse(sized(768, 12, "  activations_checkpoint_granularity: full\n"
-                           "  activations_checkpoint_method: block\n"
-                           "  activations_checkpoint_num_layers: 0\n"));
-  EXPECT_TRUE(hasError(zeroLayers, 8, "activations_checkpoint_granularity full "
-                                      "requires activations_checkpoint_num_layers "
-                                      ">= 1, got 0"));
+      parse(sized(768, 12,
+                  "  activations_checkpoint_granularity: full\n"
+                  "  activations_checkpoint_method: block\n"
+                  "  activations_checkpoint_num_layers: 0\n"));
+  EXPECT_TRUE(hasError(zeroLayers, 8,
+                       "activations_checkpoint_granularity full "
+                       "requires activations_checkpoint_num_layers "
+                       ">= 1, got 0"));
   ParseResult tooMany =
       parse(sized(768, 12, "  pipeline_model_parallel_size: 4\n"
                            "  activations_checkpoint_granularity: full\n"
@@ -237,9 +245,10 @@ TEST(ConsistencyRulesTest, RecomputeKeysWithoutGranularityAreIgnored) {
   // NeMo's Llama-2 configs: granularity null beside method block and 0
   // layers; megatron_gpt_config.yaml: num_layers 1 alone. NeMo reads them
   // only with granularity full.
-  ParseResult r = parse(sized(768, 12, "  activations_checkpoint_granularity: null\n"
-                                       "  activations_checkpoint_method: block\n"
-                                       "  activations_checkpoint_num_layers: 1\n"));
+  ParseResult r = parse(sized(768, 12,
+                              "  activations_checkpoint_granularity: null\n"
+                              "  activations_checkpoint_method: block\n"
+                              "  activations_checkpoint_num_layers: 1\n"));
   ASSERT_TRUE(r.succeeded()) << dump(r);
   EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
   EXPECT_EQ(r.description->recomputeGranularity, RecomputeGranularity::None);
@@ -507,15 +516,18 @@ TEST(ConsistencyRulesTest, VocabularyMustBeKnown) {
       "  seq_length: 16\n  tokenizer:\n    library: sentencepiece\n"
       "    model: tok.model\n");
   // The SentencePiece model would give it: a file that is not there is named.
-  EXPECT_TRUE(hasError(r, 8, "cannot read tokenizer.model 'tok.model': No such "
-                             "file or directory", 12));
+  EXPECT_TRUE(hasError(r, 8,
+                       "cannot read tokenizer.model 'tok.model': No such "
+                       "file or directory",
+                       12));
   ParseResult unknown = parse(
       "model:\n  num_layers: 4\n  hidden_size: 128\n  num_attention_heads: 4\n"
       "  seq_length: 16\n  tokenizer:\n    library: huggingface\n"
       "    type: bert-base-cased\n");
-  EXPECT_TRUE(hasError(unknown, 7, "the vocabulary size is unknown: set "
-                                   "padded_vocab_size or tokenizer.vocab_size, or use "
-                                   "a tokenizer Strata knows"));
+  EXPECT_TRUE(hasError(unknown, 7,
+                       "the vocabulary size is unknown: set "
+                       "padded_vocab_size or tokenizer.vocab_size, or use "
+                       "a tokenizer Strata knows"));
   ParseResult noTokenizer = parse(
       "model:\n  num_layers: 4\n  hidden_size: 128\n  num_attention_heads: 4\n"
       "  seq_length: 16\n");

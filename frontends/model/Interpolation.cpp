@@ -254,8 +254,8 @@ Interpolator::missingReference(const YamlNode &node) const {
     if (end == std::string::npos)
       return std::nullopt;
     std::string path = text.substr(i + 2, end - i - 2);
-    if (path.empty() || path[0] == '.' || path.find("${") != std::string::npos ||
-        isResolverCall(path))
+    if (path.empty() || path[0] == '.' ||
+        path.find("${") != std::string::npos || isResolverCall(path))
       continue;
     // Only a key missing at the top level is the launcher's; a missing key
     // under one the document has is a mistake, which resolve() reports.
@@ -293,8 +293,8 @@ Interpolator::Result Interpolator::callResolver(const std::string &call,
                    "divide_ceil and divide_floor (NeMo's); write the value");
     return Result{};
   }
-  std::vector<std::string> args = splitArguments(
-      std::string_view(call).substr(colon + 1));
+  std::vector<std::string> args =
+      splitArguments(std::string_view(call).substr(colon + 1));
   if (args.size() != 2) {
     sink.error(node.location, "interpolation '" + expression + "': " + name +
                                   " takes 2 arguments, got " +
@@ -312,8 +312,8 @@ Interpolator::Result Interpolator::callResolver(const std::string &call,
                                             : Result{lookup(inner, node)};
       if (!isResolverCall(inner)) {
         if (!target.node) {
-          sink.error(node.location, "interpolation '" + arg +
-                                        "' in '" + expression +
+          sink.error(node.location, "interpolation '" + arg + "' in '" +
+                                        expression +
                                         "' refers to a key that does not "
                                         "exist");
           return Result{};
@@ -358,13 +358,13 @@ Interpolator::Result Interpolator::callResolver(const std::string &call,
     }
     double quotient = x.real() / y.real();
     if (x.integer && y.integer)
-      result.i = name == "divide_ceil"
-                     ? x.i / y.i + ((x.i % y.i != 0) && ((x.i < 0) == (y.i < 0)))
-                     : x.i / y.i - ((x.i % y.i != 0) && ((x.i < 0) != (y.i < 0)));
+      result.i =
+          name == "divide_ceil"
+              ? x.i / y.i + ((x.i % y.i != 0) && ((x.i < 0) == (y.i < 0)))
+              : x.i / y.i - ((x.i % y.i != 0) && ((x.i < 0) != (y.i < 0)));
     else
-      result.i = static_cast<int64_t>(name == "divide_ceil"
-                                          ? std::ceil(quotient)
-                                          : std::floor(quotient));
+      result.i = static_cast<int64_t>(
+          name == "divide_ceil" ? std::ceil(quotient) : std::floor(quotient));
   }
   auto number = std::make_unique<YamlNode>();
   number->kind = YamlNode::Kind::Scalar;

@@ -75,8 +75,7 @@ private:
   Result resolveText(const YamlNode &node, int depth);
   /// Evaluates |call| ("multiply:4, ${.hidden_size}") for |node|, whose
   /// relative references it resolves.
-  Result callResolver(const std::string &call, const YamlNode &node,
-                      int depth);
+  Result callResolver(const std::string &call, const YamlNode &node, int depth);
   const YamlNode *lookup(std::string_view path, const YamlNode &from) const;
 
   enum class State { Visiting, Done };

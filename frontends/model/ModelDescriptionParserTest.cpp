@@ -295,8 +295,9 @@ TEST(ModelDescriptionParserTest, SizesMustBePositive) {
   EXPECT_TRUE(hasError(r, 8, "ffn_hidden_size must be positive, got 0", 20));
   EXPECT_TRUE(hasError(r, 9, "micro_batch_size must be positive, got -8"));
   EXPECT_TRUE(hasError(r, 10, "tensor_model_parallel_size must be positive, got 0"));
-  EXPECT_TRUE(hasError(r, 11, "activations_checkpoint_num_layers must be "
-                              "0 or more, got -1"));
+  EXPECT_TRUE(hasError(r, 11,
+                       "activations_checkpoint_num_layers must be "
+                       "0 or more, got -1"));
 }
 
 TEST(ModelDescriptionParserTest, HugeIntegers) {
@@ -406,16 +407,18 @@ TEST(ModelDescriptionParserTest, Normalizations) {
             Normalization::LayerNorm);
   EXPECT_EQ(parseOk(baseModel("  normalization: layernorm1p\n")).normalization,
             Normalization::LayerNorm1P);
-  EXPECT_TRUE(hasError(parse(baseModel("  normalization: low_precision_layernorm\n")),
-                       8, "normalization low_precision_layernorm is not "
-                          "supported yet; use layernorm, layernorm1p or rmsnorm",
-                       18));
+  EXPECT_TRUE(hasError(
+      parse(baseModel("  normalization: low_precision_layernorm\n")), 8,
+      "normalization low_precision_layernorm is not "
+      "supported yet; use layernorm, layernorm1p or rmsnorm",
+      18));
   EXPECT_TRUE(hasError(parse(baseModel("  normalization: rmsnrom\n")), 8,
                        "unknown normalization 'rmsnrom'; expected layernorm, "
                        "layernorm1p or rmsnorm; did you mean 'rmsnorm'?"));
   EXPECT_TRUE(hasError(parse(baseModel("  normalization: nonsense\n")), 8,
                        "unknown normalization 'nonsense'; expected layernorm, "
-                       "layernorm1p or rmsnorm", 18));
+                       "layernorm1p or rmsnorm",
+                       18));
 }
 
 TEST(ModelDescriptionParserTest, PositionEmbeddings) {
@@ -536,11 +539,12 @@ TEST(ModelDescriptionParserTest, UnimplementedRecordedValuesWarn) {
                                   "  headscale: False\n"
                                   "  context_parallel_size: 2\n"));
   ASSERT_TRUE(r.succeeded()) << dump(r);
-  EXPECT_TRUE(hasWarning(r, 8, "transformer_block_type post_ln is not "
-                               "implemented and is ignored; Strata builds the "
-                               "model with transformer_block_type pre_ln"));
+  EXPECT_TRUE(hasWarning(r, 8,
+                         "transformer_block_type post_ln is not "
+                         "implemented and is ignored; Strata builds the "
+                         "model with transformer_block_type pre_ln"));
   EXPECT_TRUE(hasWarning(r, 10, "context_parallel_size 2 is not implemented"));
-  EXPECT_EQ(r.diagnostics.size(), 2u) << dump(r);  // headscale False is fine
+  EXPECT_EQ(r.diagnostics.size(), 2u) << dump(r); // headscale False is fine
 }
 
 // NeMo's keys that change the math (docs/model-description.md).
@@ -560,16 +564,18 @@ TEST(ModelDescriptionParserTest, OpenaiGeluPicksTheTanhGelu) {
 }
 
 TEST(ModelDescriptionParserTest, AttentionScoresAndNormWeightDecay) {
-  ModelDescription d = parseOk(baseModel("  normalize_attention_scores: false\n"
-                                         "  do_layer_norm_weight_decay: true\n"
-                                         "  apply_query_key_layer_scaling: true\n"));
+  ModelDescription d =
+      parseOk(baseModel("  normalize_attention_scores: false\n"
+                        "  do_layer_norm_weight_decay: true\n"
+                        "  apply_query_key_layer_scaling: true\n"));
   EXPECT_FALSE(d.normalizeAttentionScores);
   EXPECT_TRUE(d.doLayerNormWeightDecay);
   ModelDescription defaults = parseOk(baseModel());
   EXPECT_TRUE(defaults.normalizeAttentionScores);
   EXPECT_FALSE(defaults.doLayerNormWeightDecay);
-  EXPECT_TRUE(hasError(parse(baseModel("  normalize_attention_scores: 2\n")), 8,
-                       "normalize_attention_scores must be true or false, got 2"));
+  EXPECT_TRUE(
+      hasError(parse(baseModel("  normalize_attention_scores: 2\n")), 8,
+               "normalize_attention_scores must be true or false, got 2"));
 }
 
 // The launcher's compiler hints are accepted without a word.
@@ -601,10 +607,11 @@ std::string withTokenizer(std::string_view tokenizer) {
 
 TEST(ModelDescriptionParserTest, LauncherPathsOfGpt2AreLeftAlone) {
   // megatron + GPT2BPETokenizer is GPT-2's vocabulary whatever the paths.
-  ParseResult r = parse(withTokenizer("    library: 'megatron'\n"
-                                      "    type: 'GPT2BPETokenizer'\n"
-                                      "    vocab_file: ${data_dir}/bpe/vocab.json\n"
-                                      "    merge_file: ${data_dir}/bpe/merges.txt\n"));
+  ParseResult r =
+      parse(withTokenizer("    library: 'megatron'\n"
+                          "    type: 'GPT2BPETokenizer'\n"
+                          "    vocab_file: ${data_dir}/bpe/vocab.json\n"
+                          "    merge_file: ${data_dir}/bpe/merges.txt\n"));
   ASSERT_TRUE(r.succeeded()) << dump(r);
   EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
   EXPECT_EQ(r.description->vocabSize, 50257);
@@ -612,20 +619,23 @@ TEST(ModelDescriptionParserTest, LauncherPathsOfGpt2AreLeftAlone) {
   // A reference to a key that exists is still followed.
   ParseResult typo = parse(withTokenizer("    type: GPT2BPETokenizer\n"
                                          "    vocab_file: ${model.nope}\n"));
-  EXPECT_TRUE(hasError(typo, 8, "interpolation '${model.nope}' refers to a key "
-                                "that does not exist"));
+  EXPECT_TRUE(hasError(typo, 8,
+                       "interpolation '${model.nope}' refers to a key "
+                       "that does not exist"));
 }
 
 TEST(ModelDescriptionParserTest, UnresolvableSentencePieceModelIsNamed) {
-  ParseResult r = parse(withTokenizer("    library: 'sentencepiece'\n"
-                                      "    model: ${data_dir}/llama/tok.model\n"));
-  EXPECT_TRUE(hasError(r, 8,
-                       "the vocabulary size is unknown: model.tokenizer.model "
-                       "'${data_dir}/llama/tok.model' refers to data_dir, which "
-                       "the description does not define (NeMo's launcher "
-                       "does); give it with an override (data_dir=DIR), or set "
-                       "padded_vocab_size or tokenizer.vocab_size",
-                       12));
+  ParseResult r =
+      parse(withTokenizer("    library: 'sentencepiece'\n"
+                          "    model: ${data_dir}/llama/tok.model\n"));
+  EXPECT_TRUE(
+      hasError(r, 8,
+               "the vocabulary size is unknown: model.tokenizer.model "
+               "'${data_dir}/llama/tok.model' refers to data_dir, which "
+               "the description does not define (NeMo's launcher "
+               "does); give it with an override (data_dir=DIR), or set "
+               "padded_vocab_size or tokenizer.vocab_size",
+               12));
   // With the vocabulary from elsewhere the path is left alone.
   ParseResult sized =
       parse(withTokenizer("    library: 'sentencepiece'\n"

@@ -307,8 +307,7 @@ SectionReader::modelHandlers() {
          if (!v->isNull() && r.values.expectMapping(name, v))
            r.readTokenizer(v);
        }},
-      {"normalization",
-       enumerated(&Settings::normalization, kNormalizations)},
+      {"normalization", enumerated(&Settings::normalization, kNormalizations)},
       {"activation", enumerated(&Settings::activation, kActivations)},
       {"position_embedding_type",
        enumerated(&Settings::positionEmbedding, kPositionEmbeddings)},

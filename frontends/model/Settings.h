@@ -25,9 +25,9 @@ namespace strata::frontend {
 /// define (NeMo-Framework-Launcher's `${data_dir}/bpe/vocab.json`): left
 /// alone unless the vocabulary can be had from nowhere else.
 struct LauncherPath {
-  std::string key;       // "model.tokenizer.vocab_file"
-  std::string text;      // the path as written
-  std::string missing;   // the undefined key it refers to: "data_dir"
+  std::string key;     // "model.tokenizer.vocab_file"
+  std::string text;    // the path as written
+  std::string missing; // the undefined key it refers to: "data_dir"
   SourceLocation location;
 };
 

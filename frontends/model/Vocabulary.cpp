@@ -212,8 +212,8 @@ std::optional<int64_t> countSentencePiecePieces(std::string_view bytes,
       break;
     case 2: // length-delimited
       if (!readVarint(bytes, pos, length) || bytes.size() - pos < length) {
-        error = "truncated length-delimited field at byte " +
-                std::to_string(at);
+        error =
+            "truncated length-delimited field at byte " + std::to_string(at);
         return std::nullopt;
       }
       pos += length;
@@ -316,12 +316,11 @@ std::optional<VocabularySource>
 vocabularyFromSentencePiece(const Given<std::string> &model,
                             const std::string &descriptionFile,
                             DiagnosticSink &sink, bool &failed) {
-  const std::filesystem::path path =
-      resolvePath(*model.value, descriptionFile);
+  const std::filesystem::path path = resolvePath(*model.value, descriptionFile);
   std::string content, error;
   if (!readFile(path, content, error)) {
-    sink.error(model.location, "cannot read tokenizer.model '" +
-                                   path.string() + "': " + error);
+    sink.error(model.location,
+               "cannot read tokenizer.model '" + path.string() + "': " + error);
     failed = true;
     return std::nullopt;
   }

@@ -184,7 +184,8 @@ TEST(VocabularyTest, CountsSentencePiecePieces) {
   EXPECT_EQ(countSentencePiecePieces(sentencePieceModel(3), error), 3);
   EXPECT_EQ(countSentencePiecePieces(sentencePieceModel(300), error), 300);
   // Field 1 with a varint payload of 300 (two bytes) elsewhere.
-  std::string multiByte = sentencePieceModel(1) + std::string("\x18\xac\x02", 3);
+  std::string multiByte =
+      sentencePieceModel(1) + std::string("\x18\xac\x02", 3);
   EXPECT_EQ(countSentencePiecePieces(multiByte, error), 1);
 }
 
@@ -199,13 +200,14 @@ TEST(VocabularyTest, RejectsWhatIsNotASentencePieceModel) {
   std::string model = sentencePieceModel(2);
   EXPECT_EQ(fails(model.substr(0, model.size() - 1)),
             "truncated length-delimited field at byte 22");
-  EXPECT_EQ(fails("{\"a\": 0}"), "wire type 3 at byte 0 is not a protobuf field");
+  EXPECT_EQ(fails("{\"a\": 0}"),
+            "wire type 3 at byte 0 is not a protobuf field");
   EXPECT_EQ(fails(std::string("\x08\xff", 2)), "truncated varint at byte 0");
 }
 
 TEST_F(TokenizerVocabularyTest, CountsASentencePieceModel) {
-  std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) /
-                              "strata-sentencepiece-test";
+  std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) / "strata-sentencepiece-test";
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "tok.model", std::ios::binary) << sentencePieceModel(7);
   TokenizerSettings t;

@@ -64,11 +64,11 @@ Value TfmEmitter::emitNorm(const std::string &prefix, Value x) {
   // layernorm1p stores w - 1, zero at init, as NeMo (and its checkpoints)
   // do; the kernel scales by 1 + w.
   const bool zeroCentered = d.normalization == Normalization::LayerNorm1P;
-  Value scale = parameter(
-      prefix + ".weight", {h},
-      tfm::InitAttr::get(&ctx, zeroCentered ? tfm::InitKind::zeros
-                                            : tfm::InitKind::ones),
-      Decay::No);
+  Value scale =
+      parameter(prefix + ".weight", {h},
+                tfm::InitAttr::get(&ctx, zeroCentered ? tfm::InitKind::zeros
+                                                      : tfm::InitKind::ones),
+                Decay::No);
   FloatAttr epsilon = builder.getF64FloatAttr(d.layernormEpsilon);
   if (d.normalization == Normalization::RMSNorm)
     return tfm::RMSNormOp::create(builder, loc, x, scale, epsilon);
@@ -134,13 +134,13 @@ Value TfmEmitter::emitAttention(const std::string &prefix, Value x,
       tfm::AttentionOp::create(
           builder, nameLoc(prefix + ".core"), q.getType(), /*lse=*/Type(), q, k,
           v, /*causal=*/builder.getUnitAttr(),
-          // normalize_attention_scores false: unscaled scores (NeMo). Megatron's
-          // apply_query_key_layer_scaling divides by the layer number and
-          // multiplies back in its f32 softmax: the same scores.
-          builder.getF64FloatAttr(
-              d.normalizeAttentionScores
-                  ? 1.0 / std::sqrt(static_cast<double>(dim))
-                  : 1.0),
+          // normalize_attention_scores false: unscaled scores (NeMo).
+          // Megatron's apply_query_key_layer_scaling divides by the layer
+          // number and multiplies back in its f32 softmax: the same scores.
+          builder.getF64FloatAttr(d.normalizeAttentionScores
+                                      ? 1.0 /
+                                            std::sqrt(static_cast<double>(dim))
+                                      : 1.0),
           dropout, /*rng_stream=*/IntegerAttr(),
           /*head_shard_axis=*/StringAttr())
           .getResult();

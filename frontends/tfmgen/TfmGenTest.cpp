@@ -248,9 +248,9 @@ TEST_F(TfmGenTest, Layernorm1pZeroCentersTheNormWeights) {
   d.normalization = ::strata::frontend::Normalization::LayerNorm1P;
   auto module = emit(d);
   auto params = parameters(*module);
-  for (const char *name : {"layers.0.input_norm.weight",
-                           "layers.1.post_attention_norm.weight",
-                           "final_norm.weight"}) {
+  for (const char *name :
+       {"layers.0.input_norm.weight", "layers.1.post_attention_norm.weight",
+        "final_norm.weight"}) {
     ASSERT_TRUE(params.count(name)) << name;
     EXPECT_EQ(params.at(name).getInit().getKind(), tfm::InitKind::zeros)
         << name;
@@ -265,9 +265,8 @@ TEST_F(TfmGenTest, Layernorm1pZeroCentersTheNormWeights) {
   auto plain = emit(gpt2Small());
   EXPECT_EQ(parameters(*plain).at("final_norm.weight").getInit().getKind(),
             tfm::InitKind::ones);
-  plain->walk([](tfm::LayerNormOp op) {
-    EXPECT_FALSE(op.getZeroCenteredGamma());
-  });
+  plain->walk(
+      [](tfm::LayerNormOp op) { EXPECT_FALSE(op.getZeroCenteredGamma()); });
 }
 
 TEST_F(TfmGenTest, UnnormalizedAttentionScoresAreUnscaled) {

@@ -111,16 +111,15 @@ void layerNormBackward(const T *dy, const T *x, const T *gamma,
 }
 
 #define STRATA_INSTANTIATE(T)                                                  \
-  template void layerNormForward<T>(const T *, const T *, const T *, int64_t, \
+  template void layerNormForward<T>(const T *, const T *, const T *, int64_t,  \
                                     int64_t, double, T *, AccumulatorOf<T> *,  \
                                     AccumulatorOf<T> *, double);               \
-  template void layerNormStatistics<T>(const T *, int64_t, int64_t, double,  \
-                                       AccumulatorOf<T> *,                    \
-                                       AccumulatorOf<T> *);                   \
-  template void layerNormBackward<T>(const T *, const T *, const T *,          \
-                                     const AccumulatorOf<T> *,                 \
-                                     const AccumulatorOf<T> *, int64_t,        \
-                                     int64_t, T *, T *, T *, double);
+  template void layerNormStatistics<T>(const T *, int64_t, int64_t, double,    \
+                                       AccumulatorOf<T> *,                     \
+                                       AccumulatorOf<T> *);                    \
+  template void layerNormBackward<T>(                                          \
+      const T *, const T *, const T *, const AccumulatorOf<T> *,               \
+      const AccumulatorOf<T> *, int64_t, int64_t, T *, T *, T *, double);
 STRATA_FOR_EACH_ELEMENT_TYPE(STRATA_INSTANTIATE)
 #undef STRATA_INSTANTIATE
 

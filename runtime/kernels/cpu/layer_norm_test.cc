@@ -147,7 +147,8 @@ TEST(LayerNormKernelTest, GammaOffsetIsTheNormOfOnePlusGamma) {
   const int64_t N = 9, H = 23;
   const auto x = testing::randomVector(N * H, 16, -2.0, 2.0);
   const auto stored = testing::randomVector(H, 17, -0.3, 0.3);
-  const auto beta = testing::randomVector(H, 18), dy = testing::randomVector(N * H, 19);
+  const auto beta = testing::randomVector(H, 18),
+             dy = testing::randomVector(N * H, 19);
   std::vector<double> onePlus(stored);
   for (double &g : onePlus)
     g += 1.0;
@@ -160,13 +161,12 @@ TEST(LayerNormKernelTest, GammaOffsetIsTheNormOfOnePlusGamma) {
   layerNormBackward<double>(dy.data(), x.data(), stored.data(), mean.data(),
                             rstd.data(), N, H, dx.data(), dg.data(), db.data(),
                             1.0);
-  const LayerNormGrads plain =
-      runBackward<double>(x, onePlus, &beta, dy, N, H);
+  const LayerNormGrads plain = runBackward<double>(x, onePlus, &beta, dy, N, H);
   EXPECT_LT(testing::relativeError(dx, plain.dx), 1e-13);
   EXPECT_LT(testing::relativeError(dg, plain.dgamma), 1e-13);
   EXPECT_LT(testing::relativeError(db, plain.dbeta), 1e-13);
-  const auto fdG = testing::finiteDifferenceGradient(
-      stored, dy, [&](const auto &gs) {
+  const auto fdG =
+      testing::finiteDifferenceGradient(stored, dy, [&](const auto &gs) {
         std::vector<double> shifted(gs);
         for (double &g : shifted)
           g += 1.0;

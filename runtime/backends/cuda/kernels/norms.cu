@@ -65,7 +65,8 @@ __global__ void __launch_bounds__(kThreads)
   float mean, rstd;
   layerNormStatistics(xr, cols, epsilon, shared, mean, rstd);
   STRATA_ROW_COLUMNS(h, cols) {
-    const float v = (load(xr[h]) - mean) * rstd * (gammaOffset + load(gamma[h]));
+    const float v =
+        (load(xr[h]) - mean) * rstd * (gammaOffset + load(gamma[h]));
     yr[h] = store<T>(beta ? v + load(beta[h]) : v);
   }
 }
