@@ -13,6 +13,8 @@ const char *toString(Normalization v) {
   switch (v) {
   case Normalization::LayerNorm:
     return "layernorm";
+  case Normalization::LayerNorm1P:
+    return "layernorm1p";
   case Normalization::RMSNorm:
     return "rmsnorm";
   }
@@ -73,7 +75,9 @@ Checked<ModelFamily> modelFamilyOf(Normalization normalization,
                                    PositionEmbedding positionEmbedding) {
   const bool gelu =
       activation == Activation::Gelu || activation == Activation::FastGelu;
-  if (normalization == Normalization::LayerNorm && gelu &&
+  const bool layerNorm = normalization == Normalization::LayerNorm ||
+                         normalization == Normalization::LayerNorm1P;
+  if (layerNorm && gelu &&
       positionEmbedding == PositionEmbedding::LearnedAbsolute)
     return ModelFamily::Gpt2;
   if (normalization == Normalization::RMSNorm &&
@@ -84,7 +88,8 @@ Checked<ModelFamily> modelFamilyOf(Normalization normalization,
       std::string("no Hugging Face checkpoint family has normalization ") +
       toString(normalization) + " with activation " + toString(activation) +
       " and position embedding " + toString(positionEmbedding) +
-      " (GPT-2: layernorm, gelu or fast-gelu, learned_absolute; Llama: "
+      " (GPT-2: layernorm or layernorm1p, gelu or fast-gelu, learned_absolute; "
+      "Llama: "
       "rmsnorm, swiglu, rope)");
 }
 

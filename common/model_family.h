@@ -26,14 +26,17 @@
 
 namespace strata {
 
-enum class Normalization { LayerNorm, RMSNorm };
+/// layernorm1p: NeMo's LayerNorm whose stored weight is w - 1 (zero at
+/// init): y = (1 + w) * norm(x) + b, a GPT-2 layout.
+enum class Normalization { LayerNorm, LayerNorm1P, RMSNorm };
 /// gelu: erf GELU (NeMo `gelu`); fast_gelu: tanh approximation (NeMo
 /// `fast-gelu`, `openai-gelu`, `approx-gelu`; GPT-2's "gelu_new").
 enum class Activation { Gelu, FastGelu, SwiGLU };
 enum class PositionEmbedding { LearnedAbsolute, Rope };
 
 /// NeMo's spellings (what a description file says): "layernorm",
-/// "rmsnorm"; "gelu", "fast-gelu", "swiglu"; "learned_absolute", "rope".
+/// "layernorm1p", "rmsnorm"; "gelu", "fast-gelu", "swiglu"; "learned_absolute",
+/// "rope".
 const char *toString(Normalization v);
 const char *toString(Activation v);
 const char *toString(PositionEmbedding v);
@@ -47,7 +50,8 @@ const char *modelFamilyName(ModelFamily family);
 const char *modelFamilyKey(ModelFamily family);
 std::optional<ModelFamily> parseModelFamilyKey(std::string_view key);
 
-/// GPT-2 for layer norm + GELU (erf or tanh) + learned absolute positions;
+/// GPT-2 for layer norm (or layernorm1p, whose checkpoints keep the stored
+/// w - 1) + GELU (erf or tanh) + learned absolute positions;
 /// Llama for RMS norm + SwiGLU + rotary positions; an error naming the
 /// mixture otherwise (no Hugging Face class has, say, layer norm with RoPE).
 Checked<ModelFamily> modelFamilyOf(Normalization normalization,

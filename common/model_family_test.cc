@@ -30,8 +30,14 @@ TEST(ModelFamilyTest, MixturesAreErrorsNamingTheChoices) {
   EXPECT_EQ(mixed.error(),
             "no Hugging Face checkpoint family has normalization layernorm "
             "with activation gelu and position embedding rope (GPT-2: "
-            "layernorm, gelu or fast-gelu, learned_absolute; Llama: rmsnorm, "
-            "swiglu, rope)");
+            "layernorm or layernorm1p, gelu or fast-gelu, learned_absolute; "
+            "Llama: rmsnorm, swiglu, rope)");
+  // layernorm1p keeps GPT-2's layout (its checkpoints store w - 1).
+  Checked<ModelFamily> onePlus =
+      modelFamilyOf(Normalization::LayerNorm1P, Activation::FastGelu,
+                    PositionEmbedding::LearnedAbsolute);
+  ASSERT_TRUE(onePlus.isOk());
+  EXPECT_EQ(*onePlus, ModelFamily::Gpt2);
   EXPECT_FALSE(modelFamilyOf(Normalization::RMSNorm, Activation::Gelu,
                              PositionEmbedding::Rope)
                    .isOk());

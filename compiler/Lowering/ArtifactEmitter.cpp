@@ -183,11 +183,19 @@ FailureOr<KernelCall> kernelFor(Operation *op,
       .Case([](tfm::BiasGradOp) {
         return KernelCall{K::BiasGrad, {}, {}};
       })
+      // zero_centered_gamma (format 0.14) is written only when set, so
+      // other programs' artifacts stay as they were.
       .Case([&](tfm::LayerNormOp o) {
-        return KernelCall{K::LayerNorm, {}, {f64(o.getEpsilonAttr())}};
+        return KernelCall{K::LayerNorm,
+                          o.getZeroCenteredGamma() ? std::vector<int64_t>{1}
+                                                   : std::vector<int64_t>{},
+                          {f64(o.getEpsilonAttr())}};
       })
       .Case([&](tfm::LayerNormGradOp o) {
-        return KernelCall{K::LayerNormGrad, {}, {f64(o.getEpsilonAttr())}};
+        return KernelCall{K::LayerNormGrad,
+                          o.getZeroCenteredGamma() ? std::vector<int64_t>{1}
+                                                   : std::vector<int64_t>{},
+                          {f64(o.getEpsilonAttr())}};
       })
       .Case([&](tfm::RMSNormOp o) {
         return KernelCall{K::RMSNorm, {}, {f64(o.getEpsilonAttr())}};

@@ -41,10 +41,6 @@ const SourceLocation &locationOr(const Given<T> &given,
   return given.present ? given.location : fallback;
 }
 
-const char *spell(PositionEmbedding p) {
-  return p == PositionEmbedding::Rope ? "rope" : "learned_absolute";
-}
-
 class RuleChecker {
 public:
   RuleChecker(const Settings &s, DiagnosticSink &sink, ModelDescription &d)
@@ -150,6 +146,12 @@ void RuleChecker::architecture() {
   d.ffnHiddenSize = s.ffnHiddenSize.valueOr(4 * d.hiddenSize);
   d.normalization = s.normalization.valueOr(Normalization::LayerNorm);
   d.activation = s.activation.valueOr(Activation::Gelu);
+  // NeMo's openai_gelu picks Megatron's tanh ("OpenAI") GELU for activation
+  // gelu; other activations ignore it (megatron activation_to_func).
+  if (d.activation == Activation::Gelu && s.openaiGelu.valueOr(false))
+    d.activation = Activation::FastGelu;
+  d.normalizeAttentionScores = s.normalizeAttentionScores.valueOr(true);
+  d.doLayerNormWeightDecay = s.doLayerNormWeightDecay.valueOr(false);
   d.positionEmbedding =
       s.positionEmbedding.valueOr(PositionEmbedding::LearnedAbsolute);
   d.shareEmbeddingsAndOutputWeights =
@@ -210,21 +212,10 @@ void RuleChecker::tensorParallel() {
 }
 
 void RuleChecker::rotary() {
-  const std::string position =
-      std::string(spell(d.positionEmbedding)) +
-      (s.positionEmbedding.has() ? describeLine(s.positionEmbedding.location)
-                                 : std::string(" (default)"));
-  if (d.positionEmbedding != PositionEmbedding::Rope) {
-    if (s.rotaryPercentage.has())
-      sink.error(s.rotaryPercentage.location,
-                 "rotary_percentage is only used with position_embedding_type "
-                 "rope, got " + position);
-    if (s.rotaryBase.has())
-      sink.error(s.rotaryBase.location,
-                 "rotary_base is only used with position_embedding_type rope, "
-                 "got " + position);
+  // NeMo's defaults carry rotary_percentage (and rotary_base) beside
+  // learned_absolute positions, and NeMo ignores them there: so does Strata.
+  if (d.positionEmbedding != PositionEmbedding::Rope)
     return;
-  }
   d.rotaryPercentage = s.rotaryPercentage.valueOr(1.0);
   d.rotaryBase = s.rotaryBase.valueOr(10000.0);
   if (d.headDim == 0)
@@ -277,43 +268,25 @@ void RuleChecker::recompute() {
   d.recomputeGranularity =
       s.recomputeGranularity.valueOr(RecomputeGranularity::None);
   d.recomputeMethod = s.recomputeMethod.valueOr(RecomputeMethod::None);
-  const std::string granularity =
-      "activations_checkpoint_granularity " + s.recomputeGranularity.text +
-      describeLine(s.recomputeGranularity.location);
   switch (d.recomputeGranularity) {
   case RecomputeGranularity::None:
-    if (s.recomputeMethod.has())
-      sink.error(s.recomputeMethod.location,
-                 "activations_checkpoint_method " + s.recomputeMethod.text +
-                     " requires activations_checkpoint_granularity full");
-    if (s.recomputeNumLayers.has())
-      sink.warning(s.recomputeNumLayers.location,
-                   "activations_checkpoint_num_layers " +
-                       s.recomputeNumLayers.text +
-                       " is ignored without activations_checkpoint_"
-                       "granularity full");
-    break;
   case RecomputeGranularity::Selective:
-    if (s.recomputeMethod.has())
-      sink.error(s.recomputeMethod.location,
-                 "activations_checkpoint_method " + s.recomputeMethod.text +
-                     " cannot be used with " + granularity +
-                     "; remove it or use granularity full");
-    if (s.recomputeNumLayers.has())
-      sink.warning(s.recomputeNumLayers.location,
-                   "activations_checkpoint_num_layers " +
-                       s.recomputeNumLayers.text + " is ignored with " +
-                       granularity);
+    // NeMo reads activations_checkpoint_method and _num_layers only with
+    // granularity full; its own configs set them beside null and selective
+    // (method block, 0 layers), so they are ignored here too, silently.
+    d.recomputeMethod = RecomputeMethod::None;
     break;
   case RecomputeGranularity::Full: {
     if (!s.recomputeMethod.has())
       sink.error(s.recomputeGranularity.location,
                  "activations_checkpoint_granularity full requires "
                  "activations_checkpoint_method uniform or block");
-    if (!s.recomputeNumLayers.has()) {
-      sink.error(s.recomputeGranularity.location,
+    if (!s.recomputeNumLayers.has() || *s.recomputeNumLayers == 0) {
+      sink.error(s.recomputeNumLayers.has() ? s.recomputeNumLayers.location
+                                            : s.recomputeGranularity.location,
                  "activations_checkpoint_granularity full requires "
-                 "activations_checkpoint_num_layers >= 1");
+                 "activations_checkpoint_num_layers >= 1" +
+                     std::string(s.recomputeNumLayers.has() ? ", got 0" : ""));
       break;
     }
     d.recomputeNumLayers = *s.recomputeNumLayers;
@@ -494,11 +467,24 @@ void RuleChecker::vocabulary() {
     d.paddedVocabSize = padded;
     return;
   }
+  if (d.vocabSize == 0 && !s.tokenizer.launcherPaths.empty()) {
+    // The tokenizer's file is named through a launcher's key: say which.
+    const LauncherPath &file = s.tokenizer.launcherPaths.front();
+    sink.error(file.location,
+               "the vocabulary size is unknown: " + file.key + " '" +
+                   file.text + "' refers to " + file.missing +
+                   ", which the description does not define (NeMo's "
+                   "launcher does); give it with an override (" +
+                   file.missing +
+                   "=DIR), or set padded_vocab_size or tokenizer.vocab_size");
+    return;
+  }
   if (d.vocabSize == 0) {
     sink.error(s.tokenizer.present ? s.tokenizer.location : s.modelKeyLocation,
                "the vocabulary size is unknown: set padded_vocab_size or "
                "tokenizer.vocab_size, or use a tokenizer Strata knows "
-               "(type GPT2BPETokenizer, or vocab_file with a JSON vocabulary)");
+               "(type GPT2BPETokenizer, vocab_file with a JSON vocabulary, or "
+               "library sentencepiece with its model file)");
     return;
   }
   const int64_t divisor = s.makeVocabSizeDivisibleBy.valueOr(128);

@@ -102,17 +102,26 @@ TEST(ConsistencyRulesTest, RotaryKeysNeedRope) {
                                               "  rotary_base: 500000\n"));
   EXPECT_EQ(d.rotaryPercentage, 0.25);
   EXPECT_EQ(d.rotaryBase, 500000.0);
+}
 
+// NeMo's defaults write rotary_percentage (and rotary_base) beside
+// learned_absolute positions and ignore them there; so does Strata, silently.
+TEST(ConsistencyRulesTest, RotaryKeysAreIgnoredWithoutRope) {
   ParseResult byDefault = parse(sized(768, 12, "  rotary_percentage: 0.5\n"));
-  EXPECT_TRUE(hasError(byDefault, 6, "rotary_percentage is only used with "
-                                     "position_embedding_type rope, got "
-                                     "learned_absolute (default)"));
-  ParseResult explicitly = parse(sized(768, 12, "  position_embedding_type: "
-                                                "learned_absolute\n"
-                                                "  rotary_base: 10000\n"));
-  EXPECT_TRUE(hasError(explicitly, 7, "rotary_base is only used with "
-                                      "position_embedding_type rope, got "
-                                      "learned_absolute (line 6)"));
+  ASSERT_TRUE(byDefault.succeeded()) << dump(byDefault);
+  EXPECT_TRUE(byDefault.diagnostics.empty()) << dump(byDefault);
+  EXPECT_EQ(byDefault.description->rotaryPercentage, 1.0);
+  ParseResult explicitly = parse(sized(768, 12,
+                                       "  position_embedding_type: "
+                                       "learned_absolute\n"
+                                       "  rotary_percentage: 1.0\n"
+                                       "  rotary_base: 500000\n"));
+  ASSERT_TRUE(explicitly.succeeded()) << dump(explicitly);
+  EXPECT_TRUE(explicitly.diagnostics.empty()) << dump(explicitly);
+  EXPECT_EQ(explicitly.description->rotaryBase, 10000.0);
+  // A value NeMo would reject is still an error.
+  EXPECT_TRUE(hasError(parse(sized(768, 12, "  rotary_percentage: 1.5\n")), 6,
+                       "rotary_percentage must be in (0, 1], got 1.5"));
 }
 
 TEST(ConsistencyRulesTest, RopeRotatesAnEvenNumberOfChannels) {
@@ -167,12 +176,28 @@ TEST(ConsistencyRulesTest, SelectiveRecompute) {
       parseOk(sized(768, 12, "  activations_checkpoint_granularity: selective\n"));
   EXPECT_EQ(d.recomputeGranularity, RecomputeGranularity::Selective);
   EXPECT_EQ(d.recomputeMethod, RecomputeMethod::None);
-  ParseResult r = parse(sized(768, 12, "  activations_checkpoint_granularity: selective\n"
-                                       "  activations_checkpoint_method: uniform\n"));
-  EXPECT_TRUE(hasError(r, 7, "activations_checkpoint_method uniform cannot be "
-                             "used with activations_checkpoint_granularity "
-                             "selective (line 6); remove it or use granularity "
-                             "full"));
+  // NeMo's launcher configs write method and 0 layers beside selective;
+  // NeMo ignores them there, and so does Strata, silently.
+  ParseResult r =
+      parse(sized(768, 12,
+                  "  activations_checkpoint_granularity: selective\n"
+                  "  activations_checkpoint_method: block\n"
+                  "  activations_checkpoint_num_layers: 0\n"));
+  ASSERT_TRUE(r.succeeded()) << dump(r);
+  EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+  EXPECT_EQ(r.description->recomputeMethod, RecomputeMethod::None);
+  EXPECT_EQ(r.description->recomputeNumLayers, 0);
+  // Values NeMo would reject stay errors.
+  EXPECT_TRUE(
+      hasError(parse(sized(768, 12,
+                           "  activations_checkpoint_granularity: selective\n"
+                           "  activations_checkpoint_method: blocks\n")),
+               7,
+               "unknown activations_checkpoint_method 'blocks'; "
+               "expected uniform or block; did you mean 'block'?"));
+  EXPECT_TRUE(hasError(
+      parse(sized(768, 12, "  activations_checkpoint_num_layers: -1\n")), 6,
+      "activations_checkpoint_num_layers must be 0 or more, got -1"));
 }
 
 TEST(ConsistencyRulesTest, FullRecompute) {
@@ -196,6 +221,15 @@ TEST(ConsistencyRulesTest, FullRecompute) {
   EXPECT_TRUE(hasError(noLayers, 6, "activations_checkpoint_granularity full "
                                     "requires activations_checkpoint_num_layers "
                                     ">= 1"));
+  ParseResult zeroLayers =
+      parse(sized(768, 12,
+                  "  activations_checkpoint_granularity: full\n"
+                  "  activations_checkpoint_method: block\n"
+                  "  activations_checkpoint_num_layers: 0\n"));
+  EXPECT_TRUE(hasError(zeroLayers, 8,
+                       "activations_checkpoint_granularity full "
+                       "requires activations_checkpoint_num_layers "
+                       ">= 1, got 0"));
   ParseResult tooMany =
       parse(sized(768, 12, "  pipeline_model_parallel_size: 4\n"
                            "  activations_checkpoint_granularity: full\n"
@@ -207,18 +241,18 @@ TEST(ConsistencyRulesTest, FullRecompute) {
                                    "pipeline_model_parallel_size 4 (line 6))"));
 }
 
-TEST(ConsistencyRulesTest, MethodRequiresFullGranularity) {
-  ParseResult r = parse(sized(768, 12, "  activations_checkpoint_method: block\n"));
-  EXPECT_TRUE(hasError(r, 6, "activations_checkpoint_method block requires "
-                             "activations_checkpoint_granularity full", 34));
-}
-
-TEST(ConsistencyRulesTest, NumLayersWithoutFullIsIgnoredWithAWarning) {
-  // NeMo's older configs carry activations_checkpoint_num_layers: 1.
-  ParseResult r = parse(sized(768, 12, "  activations_checkpoint_num_layers: 1\n"));
+TEST(ConsistencyRulesTest, RecomputeKeysWithoutGranularityAreIgnored) {
+  // NeMo's Llama-2 configs: granularity null beside method block and 0
+  // layers; megatron_gpt_config.yaml: num_layers 1 alone. NeMo reads them
+  // only with granularity full.
+  ParseResult r = parse(sized(768, 12,
+                              "  activations_checkpoint_granularity: null\n"
+                              "  activations_checkpoint_method: block\n"
+                              "  activations_checkpoint_num_layers: 1\n"));
   ASSERT_TRUE(r.succeeded()) << dump(r);
-  EXPECT_TRUE(hasWarning(r, 6, "activations_checkpoint_num_layers 1 is ignored "
-                               "without activations_checkpoint_granularity full"));
+  EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+  EXPECT_EQ(r.description->recomputeGranularity, RecomputeGranularity::None);
+  EXPECT_EQ(r.description->recomputeMethod, RecomputeMethod::None);
   EXPECT_EQ(r.description->recomputeNumLayers, 0);
 }
 
@@ -481,9 +515,19 @@ TEST(ConsistencyRulesTest, VocabularyMustBeKnown) {
       "model:\n  num_layers: 4\n  hidden_size: 128\n  num_attention_heads: 4\n"
       "  seq_length: 16\n  tokenizer:\n    library: sentencepiece\n"
       "    model: tok.model\n");
-  EXPECT_TRUE(hasError(r, 7, "the vocabulary size is unknown: set "
-                             "padded_vocab_size or tokenizer.vocab_size, or use "
-                             "a tokenizer Strata knows"));
+  // The SentencePiece model would give it: a file that is not there is named.
+  EXPECT_TRUE(hasError(r, 8,
+                       "cannot read tokenizer.model 'tok.model': No such "
+                       "file or directory",
+                       12));
+  ParseResult unknown = parse(
+      "model:\n  num_layers: 4\n  hidden_size: 128\n  num_attention_heads: 4\n"
+      "  seq_length: 16\n  tokenizer:\n    library: huggingface\n"
+      "    type: bert-base-cased\n");
+  EXPECT_TRUE(hasError(unknown, 7,
+                       "the vocabulary size is unknown: set "
+                       "padded_vocab_size or tokenizer.vocab_size, or use "
+                       "a tokenizer Strata knows"));
   ParseResult noTokenizer = parse(
       "model:\n  num_layers: 4\n  hidden_size: 128\n  num_attention_heads: 4\n"
       "  seq_length: 16\n");

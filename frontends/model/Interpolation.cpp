@@ -8,7 +8,11 @@
 //===----------------------------------------------------------------------===//
 #include "frontends/model/Interpolation.h"
 
+#include "frontends/model/ScalarValues.h"
+
+#include <cctype>
 #include <charconv>
+#include <cmath>
 
 namespace strata::frontend {
 
@@ -114,10 +118,11 @@ Interpolator::Result Interpolator::resolveText(const YamlNode &node,
     }
     std::string expression = text.substr(i, j - i);
     std::string inner = text.substr(i + 2, j - i - 3);
-    if (nested || inner.find(':') != std::string::npos) {
+    // Nesting is only meaningful inside a resolver's arguments.
+    if (nested && !isResolverCall(inner)) {
       sink.error(node.location, "interpolation '" + expression +
-                                    "' uses a resolver or nesting, which "
-                                    "Strata does not support; write the value");
+                                    "' nests an interpolation in a key "
+                                    "path; write the path");
       return Result{};
     }
     if (inner.empty()) {
@@ -129,6 +134,8 @@ Interpolator::Result Interpolator::resolveText(const YamlNode &node,
   }
 
   auto follow = [&](const std::string &path) -> Result {
+    if (isResolverCall(path))
+      return callResolver(path, node, depth);
     const YamlNode *target = lookup(path, node);
     if (!target) {
       sink.error(node.location, "interpolation '${" + path +
@@ -167,6 +174,206 @@ Interpolator::Result Interpolator::resolveText(const YamlNode &node,
     joined->text += target.node->isNull() ? "None" : target.node->text;
   }
   synthesized.push_back(std::move(joined));
+  return Result{synthesized.back().get(), true};
+}
+
+//===----------------------------------------------------------------------===//
+// Resolvers
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// NeMo's and its launcher's OmegaConf resolvers (NeMo-Framework-Launcher
+/// main.py, NeMo's hydra_runner): multiply is Python's x * y, divide_ceil
+/// int(ceil(x / y)), divide_floor int(x // y).
+constexpr std::string_view kResolvers[] = {"multiply", "divide_ceil",
+                                           "divide_floor"};
+
+/// A number as OmegaConf passes it to a resolver: an int stays an int.
+struct Number {
+  bool integer = true;
+  int64_t i = 0;
+  double f = 0;
+  double real() const { return integer ? double(i) : f; }
+};
+
+std::optional<Number> parseNumber(const YamlNode &node) {
+  if (!node.isScalar() || !node.plain)
+    return std::nullopt;
+  Number n;
+  if (parseYamlInteger(node.text, n.i) == IntegerStatus::Ok)
+    return n;
+  std::optional<double> f = parseYamlFloat(node.text);
+  if (!f)
+    return std::nullopt;
+  n.integer = false;
+  n.f = *f;
+  return n;
+}
+
+std::string_view trimmed(std::string_view text) {
+  size_t begin = text.find_first_not_of(" \t");
+  if (begin == std::string_view::npos)
+    return {};
+  return text.substr(begin, text.find_last_not_of(" \t") - begin + 1);
+}
+
+/// The arguments of "name:a, ${b}, ${c:d, e}" split at the commas outside
+/// nested `${...}`, trimmed.
+std::vector<std::string> splitArguments(std::string_view args) {
+  std::vector<std::string> out;
+  int open = 0;
+  size_t start = 0;
+  for (size_t k = 0; k < args.size(); ++k) {
+    if (args.compare(k, 2, "${") == 0) {
+      ++open;
+      ++k;
+    } else if (args[k] == '}' && open > 0) {
+      --open;
+    } else if (args[k] == ',' && open == 0) {
+      out.emplace_back(trimmed(args.substr(start, k - start)));
+      start = k + 1;
+    }
+  }
+  out.emplace_back(trimmed(args.substr(start)));
+  return out;
+}
+
+} // namespace
+
+std::optional<std::string>
+Interpolator::missingReference(const YamlNode &node) const {
+  if (!node.isScalar())
+    return std::nullopt;
+  const std::string &text = node.text;
+  for (size_t i = text.find("${"); i != std::string::npos;
+       i = text.find("${", i + 2)) {
+    if (i > 0 && text[i - 1] == '\\')
+      continue;
+    size_t end = text.find('}', i);
+    if (end == std::string::npos)
+      return std::nullopt;
+    std::string path = text.substr(i + 2, end - i - 2);
+    if (path.empty() || path[0] == '.' ||
+        path.find("${") != std::string::npos || isResolverCall(path))
+      continue;
+    // Only a key missing at the top level is the launcher's; a missing key
+    // under one the document has is a mistake, which resolve() reports.
+    std::string top = path.substr(0, path.find('.'));
+    if (!root.isMapping() || !root.find(top))
+      return path;
+  }
+  return std::nullopt;
+}
+
+bool Interpolator::isResolverCall(std::string_view inner) {
+  size_t colon = inner.find(':');
+  if (colon == std::string_view::npos || colon == 0)
+    return false;
+  for (char c : inner.substr(0, colon))
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'))
+      return false;
+  return true;
+}
+
+Interpolator::Result Interpolator::callResolver(const std::string &call,
+                                                const YamlNode &node,
+                                                int depth) {
+  const size_t colon = call.find(':');
+  const std::string name = call.substr(0, colon);
+  const std::string expression = "${" + call + "}";
+  bool known = false;
+  for (std::string_view resolver : kResolvers)
+    known = known || resolver == name;
+  if (!known) {
+    sink.error(node.location,
+               "interpolation '" + expression + "' calls the resolver '" +
+                   name +
+                   "', which Strata does not know; it knows multiply, "
+                   "divide_ceil and divide_floor (NeMo's); write the value");
+    return Result{};
+  }
+  std::vector<std::string> args =
+      splitArguments(std::string_view(call).substr(colon + 1));
+  if (args.size() != 2) {
+    sink.error(node.location, "interpolation '" + expression + "': " + name +
+                                  " takes 2 arguments, got " +
+                                  std::to_string(args.size()));
+    return Result{};
+  }
+  Number values[2];
+  for (size_t k = 0; k < 2; ++k) {
+    const std::string &arg = args[k];
+    const YamlNode *value = nullptr;
+    std::unique_ptr<YamlNode> literal;
+    if (arg.size() > 3 && arg.compare(0, 2, "${") == 0 && arg.back() == '}') {
+      std::string inner = arg.substr(2, arg.size() - 3);
+      Result target = isResolverCall(inner) ? callResolver(inner, node, depth)
+                                            : Result{lookup(inner, node)};
+      if (!isResolverCall(inner)) {
+        if (!target.node) {
+          sink.error(node.location, "interpolation '" + arg + "' in '" +
+                                        expression +
+                                        "' refers to a key that does not "
+                                        "exist");
+          return Result{};
+        }
+        target = resolveNode(*target.node, depth + 1);
+      }
+      if (!target.node)
+        return Result{};
+      value = target.node;
+    } else {
+      literal = std::make_unique<YamlNode>();
+      literal->kind = YamlNode::Kind::Scalar;
+      literal->text = arg;
+      value = literal.get();
+    }
+    std::optional<Number> number = parseNumber(*value);
+    if (!number) {
+      sink.error(node.location,
+                 "interpolation '" + expression + "': " + name +
+                     " needs numbers, got " +
+                     (literal ? "'" + arg + "'"
+                              : describeNode(*value) + " from '" + arg + "'"));
+      return Result{};
+    }
+    values[k] = *number;
+  }
+  const Number &x = values[0], &y = values[1];
+  Number result;
+  if (name == "multiply") {
+    result.integer = x.integer && y.integer;
+    if (result.integer && __builtin_mul_overflow(x.i, y.i, &result.i)) {
+      sink.error(node.location, "interpolation '" + expression +
+                                    "' overflows a 64-bit integer");
+      return Result{};
+    }
+    result.f = x.real() * y.real();
+  } else {
+    if (y.real() == 0) {
+      sink.error(node.location,
+                 "interpolation '" + expression + "' divides by zero");
+      return Result{};
+    }
+    double quotient = x.real() / y.real();
+    if (x.integer && y.integer)
+      result.i =
+          name == "divide_ceil"
+              ? x.i / y.i + ((x.i % y.i != 0) && ((x.i < 0) == (y.i < 0)))
+              : x.i / y.i - ((x.i % y.i != 0) && ((x.i < 0) != (y.i < 0)));
+    else
+      result.i = static_cast<int64_t>(
+          name == "divide_ceil" ? std::ceil(quotient) : std::floor(quotient));
+  }
+  auto number = std::make_unique<YamlNode>();
+  number->kind = YamlNode::Kind::Scalar;
+  number->location = node.location;
+  number->path = node.path;
+  number->parent = node.parent;
+  number->text =
+      result.integer ? std::to_string(result.i) : formatDouble(result.f);
+  synthesized.push_back(std::move(number));
   return Result{synthesized.back().get(), true};
 }
 

@@ -11,8 +11,11 @@
 //   ${a.b.0}           sequence items by index
 //   "x-${a}-${b}"      pieces joined into a string
 //   \${                a literal "${"
-// Chains are followed, cycles and missing targets are errors, resolvers
-// (`${multiply:...}`) are not supported.
+//   ${multiply:4, ${.hidden_size}}   NeMo's resolvers multiply, divide_ceil
+//                                    and divide_floor, arguments numbers or
+//                                    interpolations (nested calls too)
+// Chains are followed; cycles, missing targets and other resolvers are
+// errors.
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_FRONTENDS_MODEL_INTERPOLATION_H
@@ -54,6 +57,13 @@ public:
 
   /// Whether |text| contains an unescaped `${`.
   static bool hasInterpolation(std::string_view text);
+  /// The first absolute `${path}` of |node| (outside resolver calls) whose
+  /// top-level key the document does not have, as written ("data_dir",
+  /// "training.run.name"): a key of a launcher's own configuration. nullopt
+  /// otherwise. Reports nothing.
+  std::optional<std::string> missingReference(const YamlNode &node) const;
+  /// Whether the text inside `${...}` is a resolver call ("multiply:4, 8").
+  static bool isResolverCall(std::string_view inner);
 
 private:
   struct Result {
@@ -63,6 +73,9 @@ private:
 
   Result resolveNode(const YamlNode &node, int depth);
   Result resolveText(const YamlNode &node, int depth);
+  /// Evaluates |call| ("multiply:4, ${.hidden_size}") for |node|, whose
+  /// relative references it resolves.
+  Result callResolver(const std::string &call, const YamlNode &node, int depth);
   const YamlNode *lookup(std::string_view path, const YamlNode &from) const;
 
   enum class State { Visiting, Done };

@@ -28,6 +28,10 @@ const std::vector<KeyInfo> &table(Section section) {
       {"name", U},          {"model", U},    {"trainer", U},
       {"restore_from_path", R}, {"exp_manager", R}, {"hydra", R},
       {"defaults", R},      {"run", R},      {"inference", R},
+      // NeMo-Framework-Launcher's own keys, which its training configs
+      // interpolate (`${data_dir}/bpe/vocab.json`); given with an override
+      // (`data_dir=DIR`) as the launcher does.
+      {"data_dir", R},      {"base_results_dir", R},
   };
   static const std::vector<KeyInfo> trainer = {
       {"devices", U},
@@ -99,6 +103,9 @@ const std::vector<KeyInfo> &table(Section section) {
       {"init_method_std", U},
       {"use_scaled_init_method", U},
       {"layernorm_epsilon", U},
+      {"openai_gelu", U},
+      {"normalize_attention_scores", U},
+      {"do_layer_norm_weight_decay", U},
       // Used: parallelism, recomputation, batching, precision.
       {"tensor_model_parallel_size", U},
       {"pipeline_model_parallel_size", U},
@@ -124,10 +131,8 @@ const std::vector<KeyInfo> &table(Section section) {
       {"prompt_tuning", U},
       {"peft", U},
       // Recorded: they change the model's math, so only one value is fine.
-      {"normalize_attention_scores", R, "true"},
       {"transformer_block_type", R, "pre_ln"},
       {"headscale", R, "false"},
-      {"openai_gelu", R, "false"},
       {"attention_type", R, "multihead"},
       {"context_parallel_size", R, "1"},
       {"expert_model_parallel_size", R, "1"},
@@ -139,8 +144,9 @@ const std::vector<KeyInfo> &table(Section section) {
       {"mcore_gpt", R},
       {"rampup_batch_size", R},
       {"resume_from_checkpoint", R},
+      // Megatron divides the scores by the layer number and multiplies them
+      // back inside its f32 softmax: the same math (docs/model-description.md).
       {"apply_query_key_layer_scaling", R},
-      {"do_layer_norm_weight_decay", R},
       {"pre_process", R},
       {"post_process", R},
       {"persist_layer_norm", R},
@@ -172,10 +178,16 @@ const std::vector<KeyInfo> &table(Section section) {
       {"fp8_interval", R},
       {"fp8_amax_history_len", R},
       {"fp8_amax_compute_algo", R},
+      {"fp8_wgrad", R},
       {"reduce_amax", R},
       {"use_emha", R},
       {"ub_tp_comm_overlap", R},
       {"ub_tp_comm_overlap_cfg", R},
+      {"tp_comm_atomic_ag", R},
+      {"tp_comm_atomic_rs", R},
+      {"sharp", R},
+      {"deterministic_mode", R},
+      {"cross_entropy_loss_fusion", R},
       {"gc_interval", R},
       {"data", R},
       {"optim", R}, // optim.name is read: distributed_fused_adam
@@ -199,7 +211,7 @@ const std::vector<KeyInfo> &table(Section section) {
   static const std::vector<KeyInfo> tokenizer = {
       {"library", U},         {"type", U},
       {"vocab_file", U},      {"vocab_size", U},
-      {"model", R},           {"merge_file", R},
+      {"model", U},           {"merge_file", R},
       {"delimiter", R},       {"sentencepiece_legacy", R},
       {"special_tokens", R},  {"additional_special_tokens", R},
       {"use_fast", R},

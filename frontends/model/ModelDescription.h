@@ -123,6 +123,13 @@ struct ModelDescription {
   double initMethodStd = 0.02;
   bool useScaledInitMethod = true;  // output layers: std / sqrt(2 * layers)
   double layernormEpsilon = 1e-5;
+  /// Scores scaled by 1 / sqrt(head_dim) (NeMo's normalize_attention_scores;
+  /// false: unscaled, for models converted from checkpoints trained so).
+  bool normalizeAttentionScores = true;
+  /// NeMo's do_layer_norm_weight_decay: true puts every parameter (norm
+  /// weights and biases too) under weight decay; false (Megatron's groups)
+  /// exempts norm weights and biases.
+  bool doLayerNormWeightDecay = false;
 
   // Parallelism and batching.
   int64_t tensorParallelSize = 1;

@@ -295,8 +295,9 @@ TEST(ModelDescriptionParserTest, SizesMustBePositive) {
   EXPECT_TRUE(hasError(r, 8, "ffn_hidden_size must be positive, got 0", 20));
   EXPECT_TRUE(hasError(r, 9, "micro_batch_size must be positive, got -8"));
   EXPECT_TRUE(hasError(r, 10, "tensor_model_parallel_size must be positive, got 0"));
-  EXPECT_TRUE(hasError(r, 11, "activations_checkpoint_num_layers must be "
-                              "positive, got -1"));
+  EXPECT_TRUE(hasError(r, 11,
+                       "activations_checkpoint_num_layers must be "
+                       "0 or more, got -1"));
 }
 
 TEST(ModelDescriptionParserTest, HugeIntegers) {
@@ -404,12 +405,20 @@ TEST(ModelDescriptionParserTest, Normalizations) {
             Normalization::RMSNorm);
   EXPECT_EQ(parseOk(baseModel("  normalization: 'layernorm'\n")).normalization,
             Normalization::LayerNorm);
-  EXPECT_TRUE(hasError(parse(baseModel("  normalization: layernorm1p\n")), 8,
-                       "normalization layernorm1p is not supported yet; use "
-                       "layernorm or rmsnorm", 18));
+  EXPECT_EQ(parseOk(baseModel("  normalization: layernorm1p\n")).normalization,
+            Normalization::LayerNorm1P);
+  EXPECT_TRUE(hasError(
+      parse(baseModel("  normalization: low_precision_layernorm\n")), 8,
+      "normalization low_precision_layernorm is not "
+      "supported yet; use layernorm, layernorm1p or rmsnorm",
+      18));
   EXPECT_TRUE(hasError(parse(baseModel("  normalization: rmsnrom\n")), 8,
-                       "unknown normalization 'rmsnrom'; expected layernorm or "
-                       "rmsnorm; did you mean 'rmsnorm'?"));
+                       "unknown normalization 'rmsnrom'; expected layernorm, "
+                       "layernorm1p or rmsnorm; did you mean 'rmsnorm'?"));
+  EXPECT_TRUE(hasError(parse(baseModel("  normalization: nonsense\n")), 8,
+                       "unknown normalization 'nonsense'; expected layernorm, "
+                       "layernorm1p or rmsnorm",
+                       18));
 }
 
 TEST(ModelDescriptionParserTest, PositionEmbeddings) {
@@ -526,17 +535,114 @@ TEST(ModelDescriptionParserTest, RecordedMappingsAreNotValidated) {
 }
 
 TEST(ModelDescriptionParserTest, UnimplementedRecordedValuesWarn) {
-  ParseResult r = parse(baseModel("  normalize_attention_scores: false\n"
-                                  "  transformer_block_type: post_ln\n"
+  ParseResult r = parse(baseModel("  transformer_block_type: post_ln\n"
                                   "  headscale: False\n"
                                   "  context_parallel_size: 2\n"));
   ASSERT_TRUE(r.succeeded()) << dump(r);
-  EXPECT_TRUE(hasWarning(r, 8, "normalize_attention_scores false is not "
-                               "implemented and is ignored; Strata builds the "
-                               "model with normalize_attention_scores true"));
-  EXPECT_TRUE(hasWarning(r, 9, "transformer_block_type post_ln is not implemented"));
-  EXPECT_TRUE(hasWarning(r, 11, "context_parallel_size 2 is not implemented"));
-  EXPECT_EQ(r.diagnostics.size(), 3u) << dump(r);  // headscale False is fine
+  EXPECT_TRUE(hasWarning(r, 8,
+                         "transformer_block_type post_ln is not "
+                         "implemented and is ignored; Strata builds the "
+                         "model with transformer_block_type pre_ln"));
+  EXPECT_TRUE(hasWarning(r, 10, "context_parallel_size 2 is not implemented"));
+  EXPECT_EQ(r.diagnostics.size(), 2u) << dump(r); // headscale False is fine
+}
+
+// NeMo's keys that change the math (docs/model-description.md).
+TEST(ModelDescriptionParserTest, OpenaiGeluPicksTheTanhGelu) {
+  EXPECT_EQ(parseOk(baseModel("  openai_gelu: True\n")).activation,
+            Activation::FastGelu);
+  EXPECT_EQ(parseOk(baseModel("  openai_gelu: false\n")).activation,
+            Activation::Gelu);
+  // Megatron applies it to gelu only; SwiGLU ignores it, silently.
+  ParseResult swiglu =
+      parse(baseModel("  activation: swiglu\n  openai_gelu: true\n"));
+  ASSERT_TRUE(swiglu.succeeded()) << dump(swiglu);
+  EXPECT_TRUE(swiglu.diagnostics.empty()) << dump(swiglu);
+  EXPECT_EQ(swiglu.description->activation, Activation::SwiGLU);
+  EXPECT_TRUE(hasError(parse(baseModel("  openai_gelu: maybe\n")), 8,
+                       "openai_gelu must be true or false, got maybe"));
+}
+
+TEST(ModelDescriptionParserTest, AttentionScoresAndNormWeightDecay) {
+  ModelDescription d =
+      parseOk(baseModel("  normalize_attention_scores: false\n"
+                        "  do_layer_norm_weight_decay: true\n"
+                        "  apply_query_key_layer_scaling: true\n"));
+  EXPECT_FALSE(d.normalizeAttentionScores);
+  EXPECT_TRUE(d.doLayerNormWeightDecay);
+  ModelDescription defaults = parseOk(baseModel());
+  EXPECT_TRUE(defaults.normalizeAttentionScores);
+  EXPECT_FALSE(defaults.doLayerNormWeightDecay);
+  EXPECT_TRUE(
+      hasError(parse(baseModel("  normalize_attention_scores: 2\n")), 8,
+               "normalize_attention_scores must be true or false, got 2"));
+}
+
+// The launcher's compiler hints are accepted without a word.
+TEST(ModelDescriptionParserTest, CompilerHintsAreSilent) {
+  ParseResult r = parse(baseModel("  bias_activation_fusion: True\n"
+                                  "  bias_dropout_add_fusion: True\n"
+                                  "  masked_softmax_fusion: True\n"
+                                  "  persist_layer_norm: True\n"
+                                  "  gradient_as_bucket_view: True\n"
+                                  "  apply_rope_fusion: true\n"
+                                  "  cross_entropy_loss_fusion: true\n"
+                                  "  fp8_wgrad: True\n"
+                                  "  seed: 1234\n"));
+  ASSERT_TRUE(r.succeeded()) << dump(r);
+  EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+}
+
+//===----------------------------------------------------------------------===//
+// NeMo's tokenizer files
+//===----------------------------------------------------------------------===//
+
+/// A tokenizer section from line 6 on (after baseModel's first 5 lines).
+std::string withTokenizer(std::string_view tokenizer) {
+  return std::string("model:\n  num_layers: 4\n  hidden_size: 128\n"
+                     "  num_attention_heads: 4\n  encoder_seq_length: 128\n"
+                     "  tokenizer:\n") +
+         std::string(tokenizer);
+}
+
+TEST(ModelDescriptionParserTest, LauncherPathsOfGpt2AreLeftAlone) {
+  // megatron + GPT2BPETokenizer is GPT-2's vocabulary whatever the paths.
+  ParseResult r =
+      parse(withTokenizer("    library: 'megatron'\n"
+                          "    type: 'GPT2BPETokenizer'\n"
+                          "    vocab_file: ${data_dir}/bpe/vocab.json\n"
+                          "    merge_file: ${data_dir}/bpe/merges.txt\n"));
+  ASSERT_TRUE(r.succeeded()) << dump(r);
+  EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+  EXPECT_EQ(r.description->vocabSize, 50257);
+  EXPECT_EQ(r.description->paddedVocabSize, 50304);
+  // A reference to a key that exists is still followed.
+  ParseResult typo = parse(withTokenizer("    type: GPT2BPETokenizer\n"
+                                         "    vocab_file: ${model.nope}\n"));
+  EXPECT_TRUE(hasError(typo, 8,
+                       "interpolation '${model.nope}' refers to a key "
+                       "that does not exist"));
+}
+
+TEST(ModelDescriptionParserTest, UnresolvableSentencePieceModelIsNamed) {
+  ParseResult r =
+      parse(withTokenizer("    library: 'sentencepiece'\n"
+                          "    model: ${data_dir}/llama/tok.model\n"));
+  EXPECT_TRUE(
+      hasError(r, 8,
+               "the vocabulary size is unknown: model.tokenizer.model "
+               "'${data_dir}/llama/tok.model' refers to data_dir, which "
+               "the description does not define (NeMo's launcher "
+               "does); give it with an override (data_dir=DIR), or set "
+               "padded_vocab_size or tokenizer.vocab_size",
+               12));
+  // With the vocabulary from elsewhere the path is left alone.
+  ParseResult sized =
+      parse(withTokenizer("    library: 'sentencepiece'\n"
+                          "    model: ${data_dir}/llama/tok.model\n"
+                          "    vocab_size: 32000\n"));
+  ASSERT_TRUE(sized.succeeded()) << dump(sized);
+  EXPECT_EQ(sized.description->vocabSize, 32000);
 }
 
 //===----------------------------------------------------------------------===//

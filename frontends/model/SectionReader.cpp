@@ -25,8 +25,8 @@ namespace {
 
 const Spellings<Normalization> kNormalizations = {
     {"layernorm", Normalization::LayerNorm},
+    {"layernorm1p", Normalization::LayerNorm1P},
     {"rmsnorm", Normalization::RMSNorm},
-    {"layernorm1p", std::nullopt},
     {"low_precision_layernorm", std::nullopt},
 };
 
@@ -236,6 +236,17 @@ void SectionReader::readTokenizer(const ResolvedValue &tokenizer) {
       values.record("model." + name, *info, *entry.value);
     if (info->use == KeyUse::Recorded)
       continue;
+    // A file path built from a key only the launcher defines
+    // (`${data_dir}/bpe/vocab.json`) is left alone here; Vocabulary.cpp
+    // names it only if the vocabulary cannot be had otherwise.
+    if (entry.key == "vocab_file" || entry.key == "model")
+      if (std::optional<std::string> missing =
+              values.missingReference(*entry.value)) {
+        t.launcherPaths.push_back(LauncherPath{"model." + name,
+                                               entry.value->text, *missing,
+                                               entry.value->location});
+        continue;
+      }
     std::optional<ResolvedValue> value = values.resolveUsed(name, *entry.value);
     if (!value)
       continue;
@@ -245,6 +256,8 @@ void SectionReader::readTokenizer(const ResolvedValue &tokenizer) {
       values.readString(name, *value, t.type);
     else if (entry.key == "vocab_file")
       values.readString(name, *value, t.vocabFile);
+    else if (entry.key == "model")
+      values.readString(name, *value, t.model);
     else if (entry.key == "vocab_size")
       values.readInt(name, *value, t.vocabSize);
   }
@@ -294,8 +307,7 @@ SectionReader::modelHandlers() {
          if (!v->isNull() && r.values.expectMapping(name, v))
            r.readTokenizer(v);
        }},
-      {"normalization",
-       enumerated(&Settings::normalization, kNormalizations)},
+      {"normalization", enumerated(&Settings::normalization, kNormalizations)},
       {"activation", enumerated(&Settings::activation, kActivations)},
       {"position_embedding_type",
        enumerated(&Settings::positionEmbedding, kPositionEmbeddings)},
@@ -312,6 +324,11 @@ SectionReader::modelHandlers() {
       {"ffn_dropout", real(&Settings::ffnDropout, FloatRange::Probability)},
       {"init_method_std", real(&Settings::initMethodStd, FloatRange::Positive)},
       {"use_scaled_init_method", boolean(&Settings::useScaledInitMethod)},
+      {"openai_gelu", boolean(&Settings::openaiGelu)},
+      {"normalize_attention_scores",
+       boolean(&Settings::normalizeAttentionScores)},
+      {"do_layer_norm_weight_decay",
+       boolean(&Settings::doLayerNormWeightDecay)},
       {"layernorm_epsilon",
        real(&Settings::layernormEpsilon, FloatRange::Positive)},
       {"tensor_model_parallel_size", integer(&Settings::tensorParallelSize)},
@@ -324,8 +341,12 @@ SectionReader::modelHandlers() {
        enumerated(&Settings::recomputeGranularity, kGranularities)},
       {"activations_checkpoint_method",
        enumerated(&Settings::recomputeMethod, kMethods)},
+      // 0 is what NeMo's configs write when the key is not in use.
       {"activations_checkpoint_num_layers",
-       integer(&Settings::recomputeNumLayers)},
+       [](SectionReader &r, const std::string &name, const ResolvedValue &v) {
+         r.values.readInt(name, v, r.s.recomputeNumLayers,
+                          IntRange::NonNegative);
+       }},
       {"micro_batch_size", integer(&Settings::microBatchSize)},
       {"global_batch_size", integer(&Settings::globalBatchSize)},
       {"precision", enumerated(&Settings::modelPrecision, kPrecisions)},

@@ -21,13 +21,26 @@
 
 namespace strata::frontend {
 
+/// A tokenizer file whose path interpolates a key the description does not
+/// define (NeMo-Framework-Launcher's `${data_dir}/bpe/vocab.json`): left
+/// alone unless the vocabulary can be had from nowhere else.
+struct LauncherPath {
+  std::string key;     // "model.tokenizer.vocab_file"
+  std::string text;    // the path as written
+  std::string missing; // the undefined key it refers to: "data_dir"
+  SourceLocation location;
+};
+
 struct TokenizerSettings {
   bool present = false;
   SourceLocation location; // of the `tokenizer:` value
   Given<std::string> library;
   Given<std::string> type;
   Given<std::string> vocabFile;
+  /// tokenizer.model: a SentencePiece model file (library sentencepiece).
+  Given<std::string> model;
   Given<int64_t> vocabSize;
+  std::vector<LauncherPath> launcherPaths;
 };
 
 struct Settings {
@@ -48,7 +61,8 @@ struct Settings {
   Given<PositionEmbedding> positionEmbedding;
   Given<double> rotaryPercentage, rotaryBase, hiddenDropout, attentionDropout,
       ffnDropout, initMethodStd, layernormEpsilon;
-  Given<bool> shareEmbeddingsAndOutputWeights, bias, useScaledInitMethod;
+  Given<bool> shareEmbeddingsAndOutputWeights, bias, useScaledInitMethod,
+      openaiGelu, normalizeAttentionScores, doLayerNormWeightDecay;
 
   // model: parallelism, recomputation, batching, precision.
   Given<int64_t> tensorParallelSize, pipelineParallelSize,

@@ -71,6 +71,10 @@ public:
   std::optional<ResolvedValue> resolve(const YamlNode &node) {
     return interpolator.resolve(node);
   }
+  /// The undefined key |node| interpolates, if any (reports nothing).
+  std::optional<std::string> missingReference(const YamlNode &node) const {
+    return interpolator.missingReference(node);
+  }
   /// resolve() for a value that is read: OmegaConf's `???` is an error too.
   std::optional<ResolvedValue> resolveUsed(const std::string &name,
                                            const YamlNode &node);

@@ -154,6 +154,86 @@ std::optional<int64_t> countJsonObjectMembers(std::string_view json,
 }
 
 //===----------------------------------------------------------------------===//
+// SentencePiece models
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Reads a base-128 varint at |pos|; false at a truncated or overlong one.
+bool readVarint(std::string_view bytes, size_t &pos, uint64_t &out) {
+  out = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (pos >= bytes.size())
+      return false;
+    const uint8_t byte = static_cast<uint8_t>(bytes[pos++]);
+    out |= uint64_t(byte & 0x7f) << shift;
+    if (!(byte & 0x80))
+      return true;
+  }
+  return false;
+}
+
+} // namespace
+
+// Only the top level of ModelProto is walked (protobuf's wire format: a
+// varint key = field << 3 | wire type, then the value); each piece is one
+// length-delimited field 1, whose contents are not needed.
+std::optional<int64_t> countSentencePiecePieces(std::string_view bytes,
+                                                std::string &error) {
+  int64_t pieces = 0;
+  size_t pos = 0;
+  while (pos < bytes.size()) {
+    const size_t at = pos;
+    uint64_t key = 0, length = 0;
+    if (!readVarint(bytes, pos, key)) {
+      error = "truncated field key at byte " + std::to_string(at);
+      return std::nullopt;
+    }
+    const uint64_t field = key >> 3, wire = key & 7;
+    if (field == 0) {
+      error = "field number 0 at byte " + std::to_string(at);
+      return std::nullopt;
+    }
+    switch (wire) {
+    case 0: // varint
+      if (!readVarint(bytes, pos, length)) {
+        error = "truncated varint at byte " + std::to_string(at);
+        return std::nullopt;
+      }
+      break;
+    case 1: // 64-bit
+    case 5: // 32-bit
+      length = wire == 1 ? 8 : 4;
+      if (bytes.size() - pos < length) {
+        error = "truncated fixed-size field at byte " + std::to_string(at);
+        return std::nullopt;
+      }
+      pos += length;
+      break;
+    case 2: // length-delimited
+      if (!readVarint(bytes, pos, length) || bytes.size() - pos < length) {
+        error =
+            "truncated length-delimited field at byte " + std::to_string(at);
+        return std::nullopt;
+      }
+      pos += length;
+      if (field == 1)
+        ++pieces;
+      break;
+    default:
+      error = "wire type " + std::to_string(wire) + " at byte " +
+              std::to_string(at) + " is not a protobuf field";
+      return std::nullopt;
+    }
+  }
+  if (pieces == 0) {
+    error = "it has no pieces";
+    return std::nullopt;
+  }
+  return pieces;
+}
+
+//===----------------------------------------------------------------------===//
 // Tokenizer vocabulary
 //===----------------------------------------------------------------------===//
 
@@ -223,6 +303,41 @@ vocabularyFromFile(const Given<std::string> &vocabFile,
                           vocabFile.location};
 }
 
+/// |file| relative to the description's directory unless absolute.
+std::filesystem::path resolvePath(const std::string &file,
+                                  const std::string &descriptionFile) {
+  std::filesystem::path path(file);
+  if (path.is_relative() && !descriptionFile.empty())
+    path = std::filesystem::path(descriptionFile).parent_path() / path;
+  return path;
+}
+
+std::optional<VocabularySource>
+vocabularyFromSentencePiece(const Given<std::string> &model,
+                            const std::string &descriptionFile,
+                            DiagnosticSink &sink, bool &failed) {
+  const std::filesystem::path path = resolvePath(*model.value, descriptionFile);
+  std::string content, error;
+  if (!readFile(path, content, error)) {
+    sink.error(model.location,
+               "cannot read tokenizer.model '" + path.string() + "': " + error);
+    failed = true;
+    return std::nullopt;
+  }
+  std::optional<int64_t> count = countSentencePiecePieces(content, error);
+  if (!count) {
+    sink.error(model.location, "tokenizer.model '" + path.string() +
+                                   "' is not a SentencePiece model: " + error);
+    failed = true;
+    return std::nullopt;
+  }
+  return VocabularySource{*count,
+                          "the " + std::to_string(*count) +
+                              " pieces of tokenizer.model '" + *model.value +
+                              "'" + describeLine(model.location),
+                          model.location};
+}
+
 std::optional<VocabularySource>
 knownTokenizer(const TokenizerSettings &tokenizer) {
   std::string type = tokenizer.type.has() ? *tokenizer.type.value : "";
@@ -252,6 +367,19 @@ std::optional<int64_t> tokenizerVocabSize(const TokenizerSettings &tokenizer,
   if (tokenizer.vocabFile.has())
     if (auto source = vocabularyFromFile(tokenizer.vocabFile, descriptionFile,
                                          sink, failed))
+      sources.push_back(*source);
+  const bool sentencePiece =
+      tokenizer.library.has() &&
+      toLower(*tokenizer.library.value) == "sentencepiece";
+  // tokenizer.vocab_size exists for a tokenizer file Strata does not have:
+  // with it, a SentencePiece model that is not there is not looked for.
+  std::error_code ec;
+  if (sentencePiece && tokenizer.model.has() &&
+      !(tokenizer.vocabSize.has() &&
+        !std::filesystem::exists(
+            resolvePath(*tokenizer.model.value, descriptionFile), ec)))
+    if (auto source = vocabularyFromSentencePiece(
+            tokenizer.model, descriptionFile, sink, failed))
       sources.push_back(*source);
   if (auto source = knownTokenizer(tokenizer))
     sources.push_back(*source);

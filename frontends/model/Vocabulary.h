@@ -32,9 +32,17 @@ inline constexpr int64_t kGpt2VocabSize = 50257;
 std::optional<int64_t> countJsonObjectMembers(std::string_view json,
                                               std::string &error);
 
+/// Counts the pieces of the serialized SentencePiece ModelProto |bytes|
+/// (its repeated field 1; Llama's tokenizer.model has 32000). nullopt, with
+/// |error| set, when |bytes| is not a well-formed protobuf message with at
+/// least one piece.
+std::optional<int64_t> countSentencePiecePieces(std::string_view bytes,
+                                                std::string &error);
+
 /// The vocabulary size the tokenizer section implies, from (all that are
-/// given must agree): vocab_file when it holds a JSON object (a relative
-/// path is relative to |descriptionFile|'s directory), a tokenizer Strata
+/// given must agree): vocab_file when it holds a JSON object, model when
+/// library is sentencepiece (relative paths are relative to
+/// |descriptionFile|'s directory), a tokenizer Strata
 /// knows (GPT2BPETokenizer, huggingface gpt2), and Strata's
 /// tokenizer.vocab_size. 0 when none says; nullopt after an error.
 std::optional<int64_t> tokenizerVocabSize(const TokenizerSettings &tokenizer,

@@ -161,5 +161,90 @@ TEST_F(TokenizerVocabularyTest, RealGpt2EncoderHas50257Entries) {
   EXPECT_EQ(size(t), 50257);
 }
 
+//===----------------------------------------------------------------------===//
+// SentencePiece models
+//===----------------------------------------------------------------------===//
+
+/// A serialized ModelProto with |pieces| pieces (field 1, each a message
+/// with a piece string and a float score) and a trainer_spec (field 2).
+std::string sentencePieceModel(int pieces) {
+  std::string out;
+  for (int i = 0; i < pieces; ++i) {
+    std::string text = "p" + std::to_string(i);
+    std::string piece = "\x0a" + std::string(1, char(text.size())) + text +
+                        std::string("\x15\x00\x00\x80\xbf", 5); // -1.0f
+    out += "\x0a" + std::string(1, char(piece.size())) + piece;
+  }
+  out += std::string("\x12\x03\x20\x80\x01", 5); // vocab_size 128
+  return out;
+}
+
+TEST(VocabularyTest, CountsSentencePiecePieces) {
+  std::string error;
+  EXPECT_EQ(countSentencePiecePieces(sentencePieceModel(3), error), 3);
+  EXPECT_EQ(countSentencePiecePieces(sentencePieceModel(300), error), 300);
+  // Field 1 with a varint payload of 300 (two bytes) elsewhere.
+  std::string multiByte =
+      sentencePieceModel(1) + std::string("\x18\xac\x02", 3);
+  EXPECT_EQ(countSentencePiecePieces(multiByte, error), 1);
+}
+
+TEST(VocabularyTest, RejectsWhatIsNotASentencePieceModel) {
+  auto fails = [](std::string_view bytes) {
+    std::string error;
+    EXPECT_FALSE(countSentencePiecePieces(bytes, error).has_value());
+    return error;
+  };
+  EXPECT_EQ(fails(""), "it has no pieces");
+  EXPECT_EQ(fails(std::string("\x12\x00", 2)), "it has no pieces");
+  std::string model = sentencePieceModel(2);
+  EXPECT_EQ(fails(model.substr(0, model.size() - 1)),
+            "truncated length-delimited field at byte 22");
+  EXPECT_EQ(fails("{\"a\": 0}"),
+            "wire type 3 at byte 0 is not a protobuf field");
+  EXPECT_EQ(fails(std::string("\x08\xff", 2)), "truncated varint at byte 0");
+}
+
+TEST_F(TokenizerVocabularyTest, CountsASentencePieceModel) {
+  std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) / "strata-sentencepiece-test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "tok.model", std::ios::binary) << sentencePieceModel(7);
+  TokenizerSettings t;
+  t.present = true;
+  t.library = text("sentencepiece", 2);
+  t.model = text("tok.model");
+  const std::string description = (dir / "model.yaml").string();
+  EXPECT_EQ(size(t, description), 7);
+  // Another library does not read it.
+  t.library = text("huggingface", 2);
+  EXPECT_EQ(size(t, description), 0);
+  // Beside tokenizer.vocab_size the two must agree.
+  t.library = text("sentencepiece", 2);
+  t.vocabSize.value = 8;
+  t.vocabSize.present = true;
+  t.vocabSize.location = SourceLocation{"model.yaml", 4, 17};
+  EXPECT_EQ(size(t, description), std::nullopt);
+  ASSERT_EQ(diagnostics.size(), 1u);
+  EXPECT_EQ(diagnostics[0].message,
+            "tokenizer.vocab_size 8 (line 4) does not match the 7 pieces of "
+            "tokenizer.model 'tok.model' (line 3)");
+  // With vocab_size, a model file that is not there is not looked for.
+  diagnostics.clear();
+  t.model = text("absent.model");
+  EXPECT_EQ(size(t, description), 8);
+  EXPECT_TRUE(diagnostics.empty());
+  // A file that is there but not a model is an error naming it.
+  std::ofstream(dir / "bad.model") << "{\"a\": 0}";
+  t.model = text("bad.model");
+  EXPECT_EQ(size(t, description), std::nullopt);
+  ASSERT_EQ(diagnostics.size(), 1u);
+  EXPECT_EQ(diagnostics[0].message,
+            "tokenizer.model '" + (dir / "bad.model").string() +
+                "' is not a SentencePiece model: wire type 3 at byte 0 is not "
+                "a protobuf field");
+  std::filesystem::remove_all(dir);
+}
+
 } // namespace
 } // namespace strata::frontend

@@ -30,6 +30,9 @@ namespace detail {
 
 Value TfmEmitter::parameter(const std::string &name, ArrayRef<int64_t> shape,
                             tfm::InitAttr init, Decay decay, Role role) {
+  // NeMo's do_layer_norm_weight_decay: every base parameter decays.
+  if (role == Role::Base && d.doLayerNormWeightDecay)
+    decay = Decay::Yes;
   RankedTensorType type = floatTensor(shape);
   RankedTensorType stored = type.clone(parameterType);
   const bool trainable =
@@ -58,15 +61,21 @@ Value TfmEmitter::parameter(const std::string &name, ArrayRef<int64_t> shape,
 Value TfmEmitter::emitNorm(const std::string &prefix, Value x) {
   Location loc = nameLoc(prefix);
   int64_t h = d.hiddenSize;
+  // layernorm1p stores w - 1, zero at init, as NeMo (and its checkpoints)
+  // do; the kernel scales by 1 + w.
+  const bool zeroCentered = d.normalization == Normalization::LayerNorm1P;
   Value scale =
       parameter(prefix + ".weight", {h},
-                tfm::InitAttr::get(&ctx, tfm::InitKind::ones), Decay::No);
+                tfm::InitAttr::get(&ctx, zeroCentered ? tfm::InitKind::zeros
+                                                      : tfm::InitKind::ones),
+                Decay::No);
   FloatAttr epsilon = builder.getF64FloatAttr(d.layernormEpsilon);
   if (d.normalization == Normalization::RMSNorm)
     return tfm::RMSNormOp::create(builder, loc, x, scale, epsilon);
   Value shift = d.bias ? bias(prefix + ".bias", {h}) : Value();
-  return tfm::LayerNormOp::create(builder, loc, x.getType(), x, scale, shift,
-                                  epsilon);
+  return tfm::LayerNormOp::create(
+      builder, loc, x.getType(), x, scale, shift, epsilon,
+      zeroCentered ? builder.getUnitAttr() : UnitAttr());
 }
 
 // y = x . W (+ b), with W laid out [out..., in...] and b [out...].
@@ -125,7 +134,13 @@ Value TfmEmitter::emitAttention(const std::string &prefix, Value x,
       tfm::AttentionOp::create(
           builder, nameLoc(prefix + ".core"), q.getType(), /*lse=*/Type(), q, k,
           v, /*causal=*/builder.getUnitAttr(),
-          builder.getF64FloatAttr(1.0 / std::sqrt(static_cast<double>(dim))),
+          // normalize_attention_scores false: unscaled scores (NeMo).
+          // Megatron's apply_query_key_layer_scaling divides by the layer
+          // number and multiplies back in its f32 softmax: the same scores.
+          builder.getF64FloatAttr(d.normalizeAttentionScores
+                                      ? 1.0 /
+                                            std::sqrt(static_cast<double>(dim))
+                                      : 1.0),
           dropout, /*rng_stream=*/IntegerAttr(),
           /*head_shard_axis=*/StringAttr())
           .getResult();
@@ -262,6 +277,12 @@ DictionaryAttr TfmEmitter::configAttr() {
   add("init_method_std", f64(d.initMethodStd));
   add("use_scaled_init_method", builder.getBoolAttr(d.useScaledInitMethod));
   add("layernorm_epsilon", f64(d.layernormEpsilon));
+  // Only when they differ from the defaults, so other programs' IR stays as
+  // it was.
+  if (!d.normalizeAttentionScores)
+    add("normalize_attention_scores", builder.getBoolAttr(false));
+  if (d.doLayerNormWeightDecay)
+    add("do_layer_norm_weight_decay", builder.getBoolAttr(true));
   add("tensor_model_parallel_size", i64(d.tensorParallelSize));
   add("pipeline_model_parallel_size", i64(d.pipelineParallelSize));
   add("virtual_pipeline_model_parallel_size",

@@ -240,4 +240,61 @@ TEST_F(TfmGenTest, PartialRotaryRoundsDownToEvenDims) {
   });
 }
 
+// NeMo's layernorm1p: norm weights stored as w - 1, zero at init, and every
+// layer norm (forward, and so its gradient) scales by 1 + w.
+TEST_F(TfmGenTest, Layernorm1pZeroCentersTheNormWeights) {
+  ModelDescription d = gpt2Small();
+  d.numLayers = 2;
+  d.normalization = ::strata::frontend::Normalization::LayerNorm1P;
+  auto module = emit(d);
+  auto params = parameters(*module);
+  for (const char *name :
+       {"layers.0.input_norm.weight", "layers.1.post_attention_norm.weight",
+        "final_norm.weight"}) {
+    ASSERT_TRUE(params.count(name)) << name;
+    EXPECT_EQ(params.at(name).getInit().getKind(), tfm::InitKind::zeros)
+        << name;
+  }
+  int64_t norms = 0;
+  module->walk([&](tfm::LayerNormOp op) {
+    EXPECT_TRUE(op.getZeroCenteredGamma());
+    ++norms;
+  });
+  EXPECT_EQ(norms, 5);
+  // Plain layer norm keeps ones and no flag.
+  auto plain = emit(gpt2Small());
+  EXPECT_EQ(parameters(*plain).at("final_norm.weight").getInit().getKind(),
+            tfm::InitKind::ones);
+  plain->walk(
+      [](tfm::LayerNormOp op) { EXPECT_FALSE(op.getZeroCenteredGamma()); });
+}
+
+TEST_F(TfmGenTest, UnnormalizedAttentionScoresAreUnscaled) {
+  ModelDescription d = gpt2Small();
+  d.numLayers = 1;
+  d.normalizeAttentionScores = false;
+  auto module = emit(d);
+  module->walk([](tfm::AttentionOp op) {
+    EXPECT_EQ(op.getScale().convertToDouble(), 1.0);
+  });
+  auto scaled = emit(gpt2Small());
+  scaled->walk([](tfm::AttentionOp op) {
+    EXPECT_EQ(op.getScale().convertToDouble(), 1.0 / 8.0); // head size 64
+  });
+}
+
+// do_layer_norm_weight_decay: NeMo puts every parameter in one decayed group.
+TEST_F(TfmGenTest, LayerNormWeightDecayDecaysEveryParameter) {
+  ModelDescription d = gpt2Small();
+  d.numLayers = 1;
+  auto params = parameters(*emit(d));
+  EXPECT_FALSE(params.at("final_norm.weight").getWeightDecay());
+  EXPECT_FALSE(params.at("layers.0.mlp.fc1.bias").getWeightDecay());
+  EXPECT_TRUE(params.at("layers.0.mlp.fc1.weight").getWeightDecay());
+  d.doLayerNormWeightDecay = true;
+  auto all = parameters(*emit(d));
+  for (auto &[name, op] : all)
+    EXPECT_TRUE(op.getWeightDecay()) << name;
+}
+
 } // namespace

@@ -63,6 +63,9 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // runtime finds optional arguments.
 // Also 0.14: int8 weight-only quantization: DType I8, Parameter.scales, the
 // kernels QuantizedMatmul and QuantizedEmbedding.
+// Also 0.14: LayerNorm's and LayerNormGrad's optional integer attribute
+// zero_centered_gamma (NeMo's layernorm1p: the norm scales by 1 + gamma),
+// written only when 1.
 inline constexpr uint16_t kArtifactVersionMinor = 14;
 
 } // namespace strata::runtime

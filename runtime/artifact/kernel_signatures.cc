@@ -27,10 +27,13 @@ const std::vector<KernelSignature> &allKernelSignatures() {
       {Kernel::BiasAdd, "bias_add", 2, 2, 1, 1, {}, {}},
       // (dy) -> dbias
       {Kernel::BiasGrad, "bias_grad", 1, 1, 1, 1, {}, {}},
-      // (x, scale[, bias]) -> y
-      {Kernel::LayerNorm, "layer_norm", 2, 3, 1, 1, {}, {"epsilon"}},
+      // (x, scale[, bias]) -> y; zero_centered_gamma (0.14, optional):
+      // scale by 1 + scale
+      {Kernel::LayerNorm, "layer_norm", 2, 3, 1, 1, {"zero_centered_gamma"},
+       {"epsilon"}, false, 1},
       // (dy, x, scale) -> (dx, dscale, dbias)
-      {Kernel::LayerNormGrad, "layer_norm_grad", 3, 3, 3, 3, {}, {"epsilon"}},
+      {Kernel::LayerNormGrad, "layer_norm_grad", 3, 3, 3, 3,
+       {"zero_centered_gamma"}, {"epsilon"}, false, 1},
       // (x, scale) -> y
       {Kernel::RMSNorm, "rms_norm", 2, 2, 1, 1, {}, {"epsilon"}},
       // (dy, x, scale) -> (dx, dscale)

@@ -69,6 +69,8 @@ struct GemmShape {
 struct RowsShape {
   int64_t rows = 0, cols = 0;
   double epsilon = 0.0;
+  /// LayerNorm(Grad) of NeMo's layernorm1p: the scale is 1 + gamma.
+  bool zeroCenteredGamma = false;
 };
 
 /// Kernels over |count| elements: Gelu(Grad), Silu(Grad), SwiGLU(Grad),

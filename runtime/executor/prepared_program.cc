@@ -1121,6 +1121,11 @@ Status InstructionPreparer::prepareKernel() {
     STRATA_RETURN_IF_ERROR(
         rowsOf(in(x), in(scale), operandText(x), "the scale"));
     out.as<RowsShape>().epsilon = out.floats[0];
+    if (!out.ints.empty()) { // LayerNorm(Grad)'s zero_centered_gamma
+      if (out.ints[0] != 0 && out.ints[0] != 1)
+        return fail("zero_centered_gamma ", out.ints[0], " is not 0 or 1");
+      out.as<RowsShape>().zeroCenteredGamma = out.ints[0] == 1;
+    }
     if (!backward) {
       if (numOperands() == 3)
         STRATA_RETURN_IF_ERROR(checkOperandShape(2, in(1)));

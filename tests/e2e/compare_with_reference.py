@@ -293,7 +293,9 @@ def main(argv=None):
     p.add_argument("--strata-compile", default=str(e2e.REPO / "build" / "bin" / "strata-compile"))
     p.add_argument("--strata-run", default=str(e2e.REPO / "build" / "bin" / "strata-run"))
     p.add_argument("--python", default=sys.executable, help="runs tests/reference/cli.py")
-    p.add_argument("--families", nargs="+", choices=sorted(e2e.FAMILIES), default=["gpt2", "llama"])
+    p.add_argument("--families", nargs="+", choices=sorted(e2e.FAMILIES), default=["gpt2", "llama"],
+                   help="gpt2-layernorm1p and llama-partial-rotary: NeMo's variants (a ctest of "
+                        "their own)")
     p.add_argument("--work-dir", help="keep the files here (default: a temporary directory)")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--jobs", type=int, default=2, help="tool runs at a time")

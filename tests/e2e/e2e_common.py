@@ -34,9 +34,14 @@ SKIP = 77
 
 @dataclass(frozen=True)
 class Family:
-    name: str          # "gpt2" | "llama"
+    name: str          # "gpt2" | "llama" | a variant's name
     model: Path        # Strata model description (tests/e2e/models)
     config: Path       # the reference's config.json with the same sizes
+    layout: str = None  # the Hugging Face layout ("gpt2" | "llama"); default: name
+
+    @property
+    def hf_layout(self):
+        return self.layout or self.name
 
 
 FAMILIES = {
@@ -44,6 +49,13 @@ FAMILIES = {
                    REFERENCE / "configs" / "gpt2-small-odd.json"),
     "llama": Family("llama", E2E / "models" / "llama-small-odd.yaml",
                     REFERENCE / "configs" / "llama-small-odd.json"),
+    # NeMo's variants (docs/model-description.md): layernorm1p with the tanh GELU of
+    # openai_gelu, and partial rotary embeddings (rotary_percentage 0.5).
+    "gpt2-layernorm1p": Family("gpt2-layernorm1p", E2E / "models" / "gpt2-layernorm1p.yaml",
+                               REFERENCE / "configs" / "gpt2-layernorm1p.json", "gpt2"),
+    "llama-partial-rotary": Family("llama-partial-rotary",
+                                   E2E / "models" / "llama-partial-rotary.yaml",
+                                   REFERENCE / "configs" / "llama-partial-rotary.json", "llama"),
 }
 
 
@@ -175,7 +187,7 @@ def check_matches_reference(config, family):
         "activation": activation,
         "bias": ref.get("bias", gpt2),
         "share_embeddings_and_output_weights": ref.get("tie_embeddings", gpt2),
-        "normalization": "layernorm" if gpt2 else "rmsnorm",
+        "normalization": ref.get("normalization", "layernorm" if gpt2 else "rmsnorm"),
         "position_embedding_type": "learned_absolute" if gpt2 else "rope",
         "hidden_dropout": 0.0,
         "attention_dropout": 0.0,
@@ -185,7 +197,7 @@ def check_matches_reference(config, family):
         expected["max_position_embeddings"] = ref["max_positions"]
     else:
         expected["rotary_base"] = ref.get("rope_base", 10000.0)
-        expected["rotary_percentage"] = 1.0
+        expected["rotary_percentage"] = ref.get("rotary_percentage", 1.0)
     wrong = [f"{k}: {config.get(k)!r} (reference {v!r})" for k, v in expected.items()
              if config.get(k) != v]
     if wrong:
@@ -346,7 +358,7 @@ def check_parameter_table(strata_compile, family, checkpoint, overrides=()):
     """Strata's parameters, mapped to Hugging Face names, are exactly the reference checkpoint's
     tensors with the same shapes."""
     mapped = hugging_face_shapes(strata_parameters(strata_compile, family.model, overrides),
-                                 family.name)
+                                 family.hf_layout)
     ref = {k: tuple(v.shape) for k, v in load(checkpoint).items()}
     problems = [f"{k}: Strata {mapped.get(k)}, reference {ref.get(k)}"
                 for k in sorted(set(mapped) | set(ref)) if mapped.get(k) != ref.get(k)]

@@ -13,6 +13,9 @@ config.test_exec_root = os.path.join(config.strata_binary_dir, "tests", "lit")
 
 config.substitutions.append(("%examples", os.path.join(config.strata_source_dir, "examples")))
 config.substitutions.append(("%srcroot", config.strata_source_dir))
+# NeMo's published configurations, verbatim (tests/frontend/nemo-configs/README.md).
+config.substitutions.append(("%nemo", os.path.join(config.strata_source_dir, "tests", "frontend",
+                                                    "nemo-configs")))
 # Debian's python3 with numpy (and torch, for the reference models).
 config.substitutions.append(("%python", "/usr/bin/python3"))
 

@@ -43,6 +43,8 @@ class Config:
     eps: float = 1e-5           # LayerNorm / RMSNorm epsilon
     rope_base: float = 10000.0  # llama only
     activation: str = None      # gpt2: "gelu" (erf) or "gelu_new" (tanh, default); llama: "swiglu"
+    normalization: str = None   # gpt2: "layernorm" (default) or "layernorm1p"; llama: "rmsnorm"
+    rotary_percentage: float = 1.0  # llama: the fraction of each head RoPE rotates (NeoX, Megatron)
     bias: bool = None           # gpt2: linear and LayerNorm biases (default true); llama: false
     tie_embeddings: bool = None  # lm_head is wte / embed_tokens; default true for gpt2, false for llama
     prompt: pl.PromptConfig = None  # prompt learning (the keys pl.KEYS); None: a plain model
@@ -50,6 +52,12 @@ class Config:
     @property
     def head_dim(self):
         return self.hidden // self.heads
+
+    @property
+    def rotary_dim(self):
+        """The channels of each head RoPE rotates: int(head_dim * rotary_percentage), as
+        Megatron's RotaryEmbedding(kv_channels, rotary_percent)."""
+        return int(self.head_dim * self.rotary_percentage)
 
 
 def make_config(d):
@@ -71,6 +79,11 @@ def make_config(d):
         d.setdefault("activation", "gelu_new")
         d.setdefault("bias", True)
         d.setdefault("tie_embeddings", True)
+        d.setdefault("normalization", "layernorm")
+        if d["normalization"] not in ("layernorm", "layernorm1p"):
+            raise ValueError("config: gpt2 normalization must be layernorm or layernorm1p")
+        if d.get("rotary_percentage", 1.0) != 1.0:
+            raise ValueError("config: gpt2 has no rotary embeddings (rotary_percentage must be 1)")
         if d["query_groups"] != d["heads"]:
             raise ValueError("config: gpt2 is multi-head attention only (query_groups == heads)")
         if d["activation"] not in TANH_GELUS + ERF_GELUS:
@@ -82,6 +95,9 @@ def make_config(d):
         d.setdefault("activation", "swiglu")
         d.setdefault("bias", False)
         d.setdefault("tie_embeddings", False)
+        d.setdefault("normalization", "rmsnorm")
+        if d["normalization"] != "rmsnorm":
+            raise ValueError("config: llama normalization must be rmsnorm")
         if d.get("ffn") is None:
             raise ValueError("config: llama needs ffn")
         if d["activation"] not in ("swiglu", "fast-swiglu"):
@@ -98,6 +114,10 @@ def make_config(d):
         raise ValueError("config: heads must divide hidden and query_groups must divide heads")
     if family == "llama" and cfg.head_dim % 2:
         raise ValueError("config: rotary embeddings need an even head size")
+    if family == "llama" and (not 0 < cfg.rotary_percentage <= 1 or cfg.rotary_dim < 2
+                              or cfg.rotary_dim % 2):
+        raise ValueError(f"config: rotary_percentage {cfg.rotary_percentage} of head size "
+                         f"{cfg.head_dim} must rotate an even number (>= 2) of channels")
     return cfg
 
 
@@ -166,7 +186,9 @@ def init_params(cfg, seed, std=0.02):
     params = {}
     for name, shape in base_param_shapes(cfg).items():
         if is_norm_weight(name):
-            params[name] = np.ones(shape, np.float32)
+            # layernorm1p stores w - 1: zero at init.
+            fill = np.zeros if cfg.normalization == "layernorm1p" else np.ones
+            params[name] = fill(shape, np.float32)
         elif name.endswith(".bias"):
             params[name] = np.zeros(shape, np.float32)
         else:
@@ -274,8 +296,13 @@ def conv1d(p, name, x):
     return y if bias is None else y + bias
 
 
-def layer_norm(p, name, x, eps):
-    return F.layer_norm(x, x.shape[-1:], p[name + ".weight"], p.get(name + ".bias"), eps)
+def layer_norm(cfg, p, name, x):
+    """torch.nn.LayerNorm; NeMo's layernorm1p (apex's apply_layernorm_1p, Megatron-core's
+    layernorm_zero_centered_gamma) stores w - 1 and scales by 1 + w."""
+    weight = p[name + ".weight"]
+    if cfg.normalization == "layernorm1p":
+        weight = weight + 1
+    return F.layer_norm(x, x.shape[-1:], weight, p.get(name + ".bias"), cfg.eps)
 
 
 def gpt2_qkv(cfg, p, i, x):
@@ -303,14 +330,14 @@ def gpt2_forward(cfg, p, tokens, positions=None, virtual_tokens=None):
     h = embed_virtual_tokens(cfg, p, p["wte.weight"][tokens], virtual_tokens)
     h = h + p["wpe.weight"][gpt2_positions(cfg, T, positions)]
     for i in range(cfg.num_layers):
-        a = layer_norm(p, f"h.{i}.ln_1", h, cfg.eps)
+        a = layer_norm(cfg, p, f"h.{i}.ln_1", h)
         a = merge_heads(causal_attention(*gpt2_qkv(cfg, p, i, a)))
         h = h + pl.add(conv1d(p, f"h.{i}.attn.c_proj", a), pl.lora_dense(cfg, p, i, a))
-        m = layer_norm(p, f"h.{i}.ln_2", h, cfg.eps)
+        m = layer_norm(cfg, p, f"h.{i}.ln_2", h)
         m = gelu(pl.add(conv1d(p, f"h.{i}.mlp.c_fc", m), pl.lora_fc1(cfg, p, i, m)),
                  cfg.activation)
         h = h + pl.add(conv1d(p, f"h.{i}.mlp.c_proj", m), pl.lora_fc2(cfg, p, i, m))
-    h = layer_norm(p, "ln_f", h, cfg.eps)
+    h = layer_norm(cfg, p, "ln_f", h)
     return h @ p["wte.weight" if cfg.tie_embeddings else "lm_head.weight"].t()
 
 
@@ -339,7 +366,11 @@ def rotate_half(x):
 
 
 def apply_rotary(x, cos, sin):
-    return x * cos + rotate_half(x) * sin
+    """Rotates the first cos.shape[-1] channels of each head; the rest pass through (partial
+    rotary: GPT-NeoX's rotary_pct, Megatron's rotary_percent)."""
+    d = cos.shape[-1]
+    rotated = x[..., :d] * cos + rotate_half(x[..., :d]) * sin
+    return torch.cat((rotated, x[..., d:]), dim=-1) if d < x.shape[-1] else rotated
 
 
 def repeat_kv(x, n_rep):
@@ -353,9 +384,10 @@ def llama_forward(cfg, p, tokens, positions=None, virtual_tokens=None):
     linear = lambda name, x: x @ p[name + ".weight"].t()  # nn.Linear, weight [out, in]
     dtype = p["model.norm.weight"].dtype
     if positions is None:
-        cos, sin = rope_cos_sin(torch.arange(T), cfg.head_dim, cfg.rope_base, dtype)
-    else:  # per row: [batch, 1, seq, head_dim] against [batch, heads, seq, head_dim]
-        cos, sin = (t[:, None] for t in rope_cos_sin(positions, cfg.head_dim, cfg.rope_base, dtype))
+        cos, sin = rope_cos_sin(torch.arange(T), cfg.rotary_dim, cfg.rope_base, dtype)
+    else:  # per row: [batch, 1, seq, rotary_dim] against [batch, heads, seq, head_dim]
+        cos, sin = (t[:, None] for t in rope_cos_sin(positions, cfg.rotary_dim, cfg.rope_base,
+                                                     dtype))
     h = p["model.embed_tokens.weight"][tokens]
     h = embed_virtual_tokens(cfg, p, h, virtual_tokens)
     for i in range(cfg.num_layers):

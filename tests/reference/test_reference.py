@@ -97,13 +97,22 @@ def np_gelu(x, activation):
     return 0.5 * x * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
 
 
+def np_partial_rotary(x, base, rotary_dim):
+    """RoPE on the first rotary_dim channels (complex formulation over them alone), the rest
+    unchanged."""
+    return np.concatenate([np_rotary_complex(x[:, :rotary_dim], base), x[:, rotary_dim:]], axis=1)
+
+
 def np_gpt2(cfg, P, seq):
     T, H, D = len(seq), cfg.hidden, cfg.head_dim
     zeros = lambda n: np.zeros(n)
+    # layernorm1p: the stored weight is w - 1.
+    one_p = 1.0 if cfg.normalization == "layernorm1p" else 0.0
+    np_ln = lambda x, w, b: np_layer_norm(x, one_p + w, b, cfg.eps)
     x = np.stack([P["wte.weight"][tok] + P["wpe.weight"][t] for t, tok in enumerate(seq)])
     for i in range(cfg.num_layers):
         g = lambda k, n=None: P.get(f"h.{i}.{k}", None if n is None else zeros(n))
-        a = np_layer_norm(x, g("ln_1.weight"), g("ln_1.bias"), cfg.eps)
+        a = np_ln(x, g("ln_1.weight"), g("ln_1.bias"))
         W, b = g("attn.c_attn.weight"), g("attn.c_attn.bias", 3 * H)
         heads = np.zeros((T, H))
         for h in range(cfg.heads):
@@ -111,10 +120,10 @@ def np_gpt2(cfg, P, seq):
             q, k, v = (np.einsum("ti,id->td", a, W[:, c]) + b[c] for c in cols)
             heads[:, h * D:(h + 1) * D] = np_causal_attention(q, k, v)
         x = x + heads @ g("attn.c_proj.weight") + g("attn.c_proj.bias", H)
-        m = np_layer_norm(x, g("ln_2.weight"), g("ln_2.bias"), cfg.eps)
+        m = np_ln(x, g("ln_2.weight"), g("ln_2.bias"))
         m = np_gelu(m @ g("mlp.c_fc.weight") + g("mlp.c_fc.bias", cfg.ffn), cfg.activation)
         x = x + m @ g("mlp.c_proj.weight") + g("mlp.c_proj.bias", H)
-    x = np_layer_norm(x, P["ln_f.weight"], P.get("ln_f.bias"), cfg.eps)
+    x = np_ln(x, P["ln_f.weight"], P.get("ln_f.bias"))
     return x @ P["wte.weight" if cfg.tie_embeddings else "lm_head.weight"].T
 
 
@@ -131,7 +140,7 @@ def np_llama(cfg, P, seq):
             q = a @ g("self_attn.q_proj.weight")[h * D:(h + 1) * D].T
             k = a @ g("self_attn.k_proj.weight")[grp * D:(grp + 1) * D].T
             v = a @ g("self_attn.v_proj.weight")[grp * D:(grp + 1) * D].T
-            q, k = np_rotary_complex(q, cfg.rope_base), np_rotary_complex(k, cfg.rope_base)
+            q, k = (np_partial_rotary(t, cfg.rope_base, cfg.rotary_dim) for t in (q, k))
             heads[:, h * D:(h + 1) * D] = np_causal_attention(q, k, v)
         x = x + heads @ g("self_attn.o_proj.weight").T
         m = np_rms_norm(x, g("post_attention_layernorm.weight"), cfg.eps)
@@ -181,14 +190,34 @@ class TestModelsAgainstSecondFormulation(unittest.TestCase):
     def test_llama_grouped_query_tied(self):
         self.check(dict(LLAMA_GQA, tie_embeddings=True))
 
-    def test_float32_close_to_float64(self):
-        cfg = models.make_config(LLAMA_GQA)
-        arrays = random_arrays(cfg, seed=3)
-        tokens = random_tokens(cfg, 2, 5, seed=4)
-        l32, _ = models.evaluate(cfg, models.params_from_arrays(cfg, arrays, torch.float32), tokens)
-        l64, _ = models.evaluate(cfg, models.params_from_arrays(cfg, arrays, torch.float64), tokens)
-        self.assertEqual(l32.dtype, torch.float32)
-        np.testing.assert_allclose(l32.detach().numpy(), l64.detach().numpy(), rtol=1e-5, atol=1e-5)
+    def test_gpt2_layernorm1p_openai_gelu(self):
+        self.check(dict(GPT2_TINY, normalization="layernorm1p", activation="openai-gelu"))
+
+    def test_llama_partial_rotary(self):
+        # head 12, a third rotated: 4 channels (2 frequencies), 8 passed through.
+        self.check(dict(LLAMA_GQA, rotary_percentage=1 / 3))
+
+    def test_layernorm1p_is_layernorm_of_one_plus_w(self):
+        plain = models.make_config(GPT2_TINY)
+        one_p = models.make_config(dict(GPT2_TINY, normalization="layernorm1p"))
+        arrays = random_arrays(plain, seed=6)
+        shifted = {k: v - 1.0 if models.is_norm_weight(k) else v for k, v in arrays.items()}
+        tokens = random_tokens(plain, 2, 5, seed=7)
+        a, _ = models.evaluate(plain, models.params_from_arrays(plain, arrays, torch.float64), tokens)
+        b, _ = models.evaluate(one_p, models.params_from_arrays(one_p, shifted, torch.float64), tokens)
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-12)
+        init = models.init_params(one_p, seed=8)
+        self.assertTrue(all(not init[k].any() for k in init if models.is_norm_weight(k)))
+
+    def test_partial_rotary_leaves_the_rest(self):
+        x = torch.randn(1, 2, 5, 10, dtype=torch.float64, generator=torch.Generator().manual_seed(9))
+        cos, sin = models.rope_cos_sin(torch.arange(5), 4, 10000.0, torch.float64)
+        got = models.apply_rotary(x, cos, sin)
+        self.assertTrue(torch.equal(got[..., 4:], x[..., 4:]))
+        self.assertTrue(torch.equal(got[..., :4], models.apply_rotary(x[..., :4], cos, sin)))
+        # head 6, half rotated: 3 channels, which RoPE cannot pair.
+        with self.assertRaises(ValueError):
+            models.make_config(dict(LLAMA_GQA, rotary_percentage=0.5))
 
 
 @needs_torch
@@ -275,6 +304,11 @@ class TestGradients(unittest.TestCase):
     def test_llama_finite_differences(self):
         self.check(LLAMA_GQA, seed=30)
         self.check(LLAMA_TINY, seed=40)
+
+    def test_layernorm1p_partial_rotary_finite_differences(self):
+        self.check(dict(GPT2_TINY, normalization="layernorm1p", activation="openai-gelu",
+                        num_layers=1), seed=60)
+        self.check(dict(LLAMA_GQA, rotary_percentage=1 / 3), seed=70)
 
     def test_tied_embedding_gradient_is_the_sum(self):
         tied = models.make_config(GPT2_TINY)

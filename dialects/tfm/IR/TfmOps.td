@@ -411,12 +411,16 @@ def Tfm_LayerNormOp : Tfm_Op<"layer_norm", [DeclareOpInterfaceMethods<Tfm_VJPOpI
   let description = [{
     `y = (x - mean(x)) / sqrt(var(x) + epsilon) * scale + bias` over the
     last dimension, with the biased variance (as `torch.nn.LayerNorm`). The
-    bias is optional (`bias: false` models).
+    bias is optional (`bias: false` models). With `zero_centered_gamma`
+    (NeMo's `layernorm1p`, Megatron-core's `layernorm_zero_centered_gamma`)
+    the stored scale is `w - 1` and the norm multiplies by `1 + scale`,
+    added in f32 (or f64) inside the kernel.
 
     Example:
 
     ```mlir
     %y = tfm.layer_norm %x, %g, %b epsilon 1.000000e-05 : tensor<4x1024x768xf32>, tensor<768xf32>, tensor<768xf32>
+    %z = tfm.layer_norm %x, %g, %b epsilon 1.000000e-05 zero_centered_gamma : tensor<4x1024x768xf32>, tensor<768xf32>, tensor<768xf32>
     ```
 
     **Constraints:** `scale` (and `bias`) are rank 1 with the size of the
@@ -426,11 +430,13 @@ def Tfm_LayerNormOp : Tfm_Op<"layer_norm", [DeclareOpInterfaceMethods<Tfm_VJPOpI
     Tfm_FloatTensor:$input,
     Tfm_FloatTensor:$scale,
     Optional<Tfm_FloatTensor>:$bias,
-    F64Attr:$epsilon
+    F64Attr:$epsilon,
+    UnitAttr:$zero_centered_gamma
   );
   let results = (outs Tfm_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `,` $scale (`,` $bias^)? `epsilon` $epsilon attr-dict `:`
+    $input `,` $scale (`,` $bias^)? `epsilon` $epsilon
+    (`zero_centered_gamma` $zero_centered_gamma^)? attr-dict `:`
     type($input) `,` type($scale) (`,` type($bias)^)?
   }];
   let hasVerifier = 1;

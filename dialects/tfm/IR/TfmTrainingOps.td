@@ -129,7 +129,9 @@ def Tfm_LayerNormGradOp : Tfm_Op<"layer_norm_grad", [
     Given `dy`, the norm's input `x` and `scale`, returns `dx`, `dscale` and
     `dbias` (the latter is the gradient of the bias whether or not the norm
     has one). The mean and reciprocal standard deviation are recomputed
-    from `x`: one extra pass over `x` costs less than storing them.
+    from `x`: one extra pass over `x` costs less than storing them. With
+    `zero_centered_gamma` the forward multiplied by `1 + scale`, and so does
+    `dx`; `dscale` is unchanged (d(1 + w)/dw = 1).
 
     Example:
 
@@ -138,11 +140,13 @@ def Tfm_LayerNormGradOp : Tfm_Op<"layer_norm_grad", [
     ```
   }];
   let arguments = (ins Tfm_FloatTensor:$result_grad, Tfm_FloatTensor:$input,
-                       Tfm_FloatTensor:$scale, F64Attr:$epsilon);
+                       Tfm_FloatTensor:$scale, F64Attr:$epsilon,
+                       UnitAttr:$zero_centered_gamma);
   let results = (outs Tfm_FloatTensor:$input_grad, Tfm_FloatTensor:$scale_grad,
                       Tfm_FloatTensor:$bias_grad);
   let assemblyFormat = [{
-    $result_grad `,` $input `,` $scale `epsilon` $epsilon attr-dict `:`
+    $result_grad `,` $input `,` $scale `epsilon` $epsilon
+    (`zero_centered_gamma` $zero_centered_gamma^)? attr-dict `:`
     type($input) `,` type($scale)
   }];
   let hasVerifier = 1;

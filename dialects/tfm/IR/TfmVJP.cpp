@@ -147,8 +147,9 @@ LogicalResult LayerNormOp::buildVJP(OpBuilder &builder,
     operandGrads.append(getNumOperands(), Value());
     return success();
   }
-  auto grad = LayerNormGradOp::create(builder, getLoc(), dy, getInput(),
-                                      getScale(), getEpsilonAttr());
+  auto grad =
+      LayerNormGradOp::create(builder, getLoc(), dy, getInput(), getScale(),
+                              getEpsilonAttr(), getZeroCenteredGammaAttr());
   operandGrads.push_back(grad.getInputGrad());
   operandGrads.push_back(grad.getScaleGrad());
   if (getBias())

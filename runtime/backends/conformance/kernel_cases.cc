@@ -196,6 +196,15 @@ std::vector<KernelCase> makeCases() {
               in("g", {260}, Fill::Positive), out("dx", {130, 260}),
               out("dg", {260}), out("db", {260})},
              {0, 1, 2}, {3, 4, 5}, {}, {1e-5}));
+  // NeMo's layernorm1p: the stored scale is w - 1, around zero.
+  add(single(
+      "layer_norm/zero-centered-gamma", Kernel::LayerNorm,
+      {in("x", {7, 19}), in("g", {19}), in("b", {19}), out("y", {7, 19})},
+      {0, 1, 2}, {3}, {1}, {1e-5}));
+  add(single("layer_norm_grad/zero-centered-gamma", Kernel::LayerNormGrad,
+             {in("dy", {7, 19}), in("x", {7, 19}), in("g", {19}),
+              out("dx", {7, 19}), out("dg", {19}), out("db", {19})},
+             {0, 1, 2}, {3, 4, 5}, {1}, {1e-5}));
   add(single(
       "rms_norm", Kernel::RMSNorm,
       {in("x", {7, 19}), in("g", {19}, Fill::Positive), out("y", {7, 19})},

@@ -570,7 +570,8 @@ Status runKernel(const KernelDescriptor &p, const KernelRunContext &c) {
     const auto &r = p.as<RowsShape>();
     cpu::layerNormForward<T>(a.in(0), a.in(1),
                              p.operands.size() == 3 ? a.in(2) : nullptr, r.rows,
-                             r.cols, r.epsilon, a.out(0), nullptr, nullptr);
+                             r.cols, r.epsilon, a.out(0), nullptr, nullptr,
+                             r.zeroCenteredGamma ? 1.0 : 0.0);
     return Status::ok();
   }
   case Kernel::LayerNormGrad: {
@@ -579,7 +580,8 @@ Status runKernel(const KernelDescriptor &p, const KernelRunContext &c) {
     cpu::layerNormStatistics<T>(a.in(1), r.rows, r.cols, r.epsilon, mean, rstd);
     cpu::layerNormBackward<T>(a.in(0), a.in(1), a.in(2), mean, rstd, r.rows,
                               r.cols, a.out(0), a.out(1),
-                              p.results.size() == 3 ? a.out(2) : nullptr);
+                              p.results.size() == 3 ? a.out(2) : nullptr,
+                              r.zeroCenteredGamma ? 1.0 : 0.0);
     return Status::ok();
   }
   case Kernel::RMSNorm: {

@@ -26,19 +26,20 @@ Status runNorm(const KernelDescriptor &p, const KernelRunContext &c,
   const auto &r = p.as<RowsShape>();
   STRATA_RETURN_IF_ERROR(a.fitsGrid(r.rows, kMaxGridX, "rows"));
   const float epsilon = float(r.epsilon);
+  const float gammaOffset = r.zeroCenteredGamma ? 1.0f : 0.0f;
   const size_t statistic = sizeof(float) * size_t(r.rows);
   const size_t partials = k::columnSumWorkspaceBytes(r.rows, r.cols);
   switch (p.kernel) {
   case Kernel::LayerNorm:
     k::layerNorm<T>(a.in(0), a.in(1),
                     p.operands.size() == 3 ? a.in(2) : nullptr, r.rows, r.cols,
-                    epsilon, a.out(0), stream);
+                    epsilon, gammaOffset, a.out(0), stream);
     break;
   case Kernel::LayerNormGrad: {
     STRATA_RETURN_IF_ERROR(a.needWorkspace(2 * statistic, partials));
     float *mean = a.template workspace<float>(), *rstd = mean + r.rows;
     k::layerNormGrad<T>(a.in(0), a.in(1), a.in(2), r.rows, r.cols, epsilon,
-                        a.out(0), a.out(1),
+                        gammaOffset, a.out(0), a.out(1),
                         p.results.size() == 3 ? a.out(2) : nullptr, mean, rstd,
                         a.template ownWorkspace<float>(), stream);
     break;

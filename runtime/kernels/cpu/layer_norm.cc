@@ -12,9 +12,9 @@ namespace strata::runtime::cpu {
 template <typename T>
 void layerNormForward(const T *x, const T *gamma, const T *beta, int64_t N,
                       int64_t H, double epsilon, T *y, AccumulatorOf<T> *mean,
-                      AccumulatorOf<T> *rstd) {
+                      AccumulatorOf<T> *rstd, double gammaOffset) {
   using A = AccumulatorOf<T>;
-  const A eps = A(epsilon);
+  const A eps = A(epsilon), offset = A(gammaOffset);
 #pragma omp parallel for schedule(static) if (detail::worthParallel(N * H))
   for (int64_t n = 0; n < N; ++n) {
     const T *xr = x + n * H; // |y| may alias |x|: no __restrict
@@ -28,10 +28,10 @@ void layerNormForward(const T *x, const T *gamma, const T *beta, int64_t N,
       rstd[n] = r;
     if (beta) {
       for (int64_t h = 0; h < H; ++h)
-        yr[h] = T((A(xr[h]) - mu) * r * A(gamma[h]) + A(beta[h]));
+        yr[h] = T((A(xr[h]) - mu) * r * (offset + A(gamma[h])) + A(beta[h]));
     } else {
       for (int64_t h = 0; h < H; ++h)
-        yr[h] = T((A(xr[h]) - mu) * r * A(gamma[h]));
+        yr[h] = T((A(xr[h]) - mu) * r * (offset + A(gamma[h])));
     }
   }
 }
@@ -55,9 +55,10 @@ template <typename T>
 void layerNormBackward(const T *dy, const T *x, const T *gamma,
                        const AccumulatorOf<T> *mean,
                        const AccumulatorOf<T> *rstd, int64_t N, int64_t H,
-                       T *dx, T *dgamma, T *dbeta) {
+                       T *dx, T *dgamma, T *dbeta, double gammaOffset) {
   using A = AccumulatorOf<T>;
   constexpr int L = detail::kLanes<A>;
+  const A offset = A(gammaOffset);
 #pragma omp parallel for schedule(static) if (detail::worthParallel(N * H))
   for (int64_t n = 0; n < N; ++n) {
     const T *__restrict xr = x + n * H;
@@ -69,19 +70,20 @@ void layerNormBackward(const T *dy, const T *x, const T *gamma,
     int64_t h = 0;
     for (; h + L <= H; h += L)
       for (int j = 0; j < L; ++j) {
-        const A g = A(dyr[h + j]) * A(gamma[h + j]);
+        const A g = A(dyr[h + j]) * (offset + A(gamma[h + j]));
         accG[j] += g;
         accGX[j] += g * ((A(xr[h + j]) - mu) * r);
       }
     for (int j = 0; h < H; ++h, ++j) {
-      const A g = A(dyr[h]) * A(gamma[h]);
+      const A g = A(dyr[h]) * (offset + A(gamma[h]));
       accG[j] += g;
       accGX[j] += g * ((A(xr[h]) - mu) * r);
     }
     const A a = detail::combineLanes(accG) / A(H);
     const A b = detail::combineLanes(accGX) / A(H);
     for (int64_t k = 0; k < H; ++k)
-      dxr[k] = T(r * (A(dyr[k]) * A(gamma[k]) - a - ((A(xr[k]) - mu) * r) * b));
+      dxr[k] = T(r * (A(dyr[k]) * (offset + A(gamma[k])) - a -
+                      ((A(xr[k]) - mu) * r) * b));
   }
 
   // dgamma, dbeta: parallel over column blocks, rows in order.
@@ -109,16 +111,15 @@ void layerNormBackward(const T *dy, const T *x, const T *gamma,
 }
 
 #define STRATA_INSTANTIATE(T)                                                  \
-  template void layerNormForward<T>(const T *, const T *, const T *, int64_t, \
+  template void layerNormForward<T>(const T *, const T *, const T *, int64_t,  \
                                     int64_t, double, T *, AccumulatorOf<T> *,  \
-                                    AccumulatorOf<T> *);                       \
-  template void layerNormStatistics<T>(const T *, int64_t, int64_t, double,  \
-                                       AccumulatorOf<T> *,                    \
-                                       AccumulatorOf<T> *);                   \
-  template void layerNormBackward<T>(const T *, const T *, const T *,          \
-                                     const AccumulatorOf<T> *,                 \
-                                     const AccumulatorOf<T> *, int64_t,        \
-                                     int64_t, T *, T *, T *);
+                                    AccumulatorOf<T> *, double);               \
+  template void layerNormStatistics<T>(const T *, int64_t, int64_t, double,    \
+                                       AccumulatorOf<T> *,                     \
+                                       AccumulatorOf<T> *);                    \
+  template void layerNormBackward<T>(                                          \
+      const T *, const T *, const T *, const AccumulatorOf<T> *,               \
+      const AccumulatorOf<T> *, int64_t, int64_t, T *, T *, T *, double);
 STRATA_FOR_EACH_ELEMENT_TYPE(STRATA_INSTANTIATE)
 #undef STRATA_INSTANTIATE
 

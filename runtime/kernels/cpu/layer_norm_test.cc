@@ -140,6 +140,46 @@ TEST(LayerNormKernelTest, BitwiseIndependentOfThreadCount) {
 namespace strata::runtime::cpu {
 namespace {
 
+// NeMo's layernorm1p: gamma stored as w - 1 (around zero), the norm scales
+// by 1 + gamma; the same as a plain norm of 1 + gamma, forward and backward,
+// with dgamma unchanged (d(1 + w)/dw = 1).
+TEST(LayerNormKernelTest, GammaOffsetIsTheNormOfOnePlusGamma) {
+  const int64_t N = 9, H = 23;
+  const auto x = testing::randomVector(N * H, 16, -2.0, 2.0);
+  const auto stored = testing::randomVector(H, 17, -0.3, 0.3);
+  const auto beta = testing::randomVector(H, 18),
+             dy = testing::randomVector(N * H, 19);
+  std::vector<double> onePlus(stored);
+  for (double &g : onePlus)
+    g += 1.0;
+  const auto ref = referenceLayerNorm(x, onePlus, &beta, N, H);
+  std::vector<double> y(x.size()), mean(N), rstd(N);
+  layerNormForward<double>(x.data(), stored.data(), beta.data(), N, H, kEps,
+                           y.data(), mean.data(), rstd.data(), 1.0);
+  EXPECT_LT(testing::relativeError(y, ref), 1e-13);
+  std::vector<double> dx(x.size()), dg(H), db(H);
+  layerNormBackward<double>(dy.data(), x.data(), stored.data(), mean.data(),
+                            rstd.data(), N, H, dx.data(), dg.data(), db.data(),
+                            1.0);
+  const LayerNormGrads plain = runBackward<double>(x, onePlus, &beta, dy, N, H);
+  EXPECT_LT(testing::relativeError(dx, plain.dx), 1e-13);
+  EXPECT_LT(testing::relativeError(dg, plain.dgamma), 1e-13);
+  EXPECT_LT(testing::relativeError(db, plain.dbeta), 1e-13);
+  const auto fdG =
+      testing::finiteDifferenceGradient(stored, dy, [&](const auto &gs) {
+        std::vector<double> shifted(gs);
+        for (double &g : shifted)
+          g += 1.0;
+        return referenceLayerNorm(x, shifted, &beta, N, H);
+      });
+  EXPECT_LT(testing::relativeError(dg, fdG), 1e-6);
+  // Without the offset the same stored weights give another result.
+  std::vector<double> unshifted(x.size());
+  layerNormForward<double>(x.data(), stored.data(), beta.data(), N, H, kEps,
+                           unshifted.data(), nullptr, nullptr);
+  EXPECT_GT(testing::relativeError(unshifted, ref), 0.5);
+}
+
 TEST(LayerNormKernelTest, StatisticsEqualTheForwardsBitwise) {
   const int64_t N = 7, H = 45;
   const auto x = testing::convert<float>(testing::randomVector(N * H, 11));

@@ -58,26 +58,28 @@ __device__ __forceinline__ float rmsNormRstd(const T *xr, int64_t cols,
 template <typename T>
 __global__ void __launch_bounds__(kThreads)
     layerNormKernel(const T *x, const T *gamma, const T *beta, int64_t cols,
-                    float epsilon, T *y) {
+                    float epsilon, float gammaOffset, T *y) {
   __shared__ float shared[kMaxWarps];
   const T *xr = x + int64_t(blockIdx.x) * cols;
   T *yr = y + int64_t(blockIdx.x) * cols;
   float mean, rstd;
   layerNormStatistics(xr, cols, epsilon, shared, mean, rstd);
   STRATA_ROW_COLUMNS(h, cols) {
-    const float v = (load(xr[h]) - mean) * rstd * load(gamma[h]);
+    const float v =
+        (load(xr[h]) - mean) * rstd * (gammaOffset + load(gamma[h]));
     yr[h] = store<T>(beta ? v + load(beta[h]) : v);
   }
 }
 
-/// dx of one row: with g = dy * gamma and xhat = (x - mean) * rstd,
+/// dx of one row: with g = dy * (gammaOffset + gamma) and
+/// xhat = (x - mean) * rstd,
 /// dx = rstd * (g - mean(g) - xhat * mean(g * xhat)); the row's statistics
 /// go to |means| and |rstds| for the column sums.
 template <typename T>
 __global__ void __launch_bounds__(kThreads)
     layerNormGradRowsKernel(const T *dy, const T *x, const T *gamma,
-                            int64_t cols, float epsilon, T *dx, float *means,
-                            float *rstds) {
+                            int64_t cols, float epsilon, float gammaOffset,
+                            T *dx, float *means, float *rstds) {
   __shared__ float shared[kMaxWarps];
   const int64_t row = blockIdx.x;
   const T *xr = x + row * cols, *dyr = dy + row * cols;
@@ -90,14 +92,14 @@ __global__ void __launch_bounds__(kThreads)
   }
   float sumG = 0.0f, sumGX = 0.0f;
   STRATA_ROW_COLUMNS(h, cols) {
-    const float g = load(dyr[h]) * load(gamma[h]);
+    const float g = load(dyr[h]) * (gammaOffset + load(gamma[h]));
     sumG += g;
     sumGX += g * ((load(xr[h]) - mean) * rstd);
   }
   const float a = blockSum(sumG, shared) / float(cols);
   const float b = blockSum(sumGX, shared) / float(cols);
   STRATA_ROW_COLUMNS(h, cols) {
-    const float g = load(dyr[h]) * load(gamma[h]);
+    const float g = load(dyr[h]) * (gammaOffset + load(gamma[h]));
     dxr[h] = store<T>(rstd * (g - a - ((load(xr[h]) - mean) * rstd) * b));
   }
 }
@@ -167,23 +169,24 @@ template <typename T> struct RmsNormScaleTerm {
 
 template <typename T>
 void layerNorm(const T *x, const T *gamma, const T *beta, int64_t rows,
-               int64_t cols, float epsilon, T *y, cudaStream_t stream) {
+               int64_t cols, float epsilon, float gammaOffset, T *y,
+               cudaStream_t stream) {
   if (rows <= 0 || cols <= 0)
     return;
-  layerNormKernel<<<unsigned(rows), kThreads, 0, stream>>>(x, gamma, beta, cols,
-                                                           epsilon, y);
+  layerNormKernel<<<unsigned(rows), kThreads, 0, stream>>>(
+      x, gamma, beta, cols, epsilon, gammaOffset, y);
 }
 
 template <typename T>
 void layerNormGrad(const T *dy, const T *x, const T *gamma, int64_t rows,
-                   int64_t cols, float epsilon, T *dx, T *dgamma, T *dbeta,
-                   float *mean, float *rstd, float *partials,
-                   cudaStream_t stream) {
+                   int64_t cols, float epsilon, float gammaOffset, T *dx,
+                   T *dgamma, T *dbeta, float *mean, float *rstd,
+                   float *partials, cudaStream_t stream) {
   if (cols <= 0)
     return;
   if (rows > 0)
     layerNormGradRowsKernel<<<unsigned(rows), kThreads, 0, stream>>>(
-        dy, x, gamma, cols, epsilon, dx, mean, rstd);
+        dy, x, gamma, cols, epsilon, gammaOffset, dx, mean, rstd);
   // dgamma, then dbeta: the second reuses the partials after the first
   // (stream order).
   columnSums(LayerNormScaleTerm<T>{dy, x, mean, rstd, cols}, rows, cols,
@@ -216,10 +219,10 @@ void rmsNormGrad(const T *dy, const T *x, const T *gamma, int64_t rows,
 
 #define STRATA_INSTANTIATE(T)                                                  \
   template void layerNorm<T>(const T *, const T *, const T *, int64_t,         \
-                             int64_t, float, T *, cudaStream_t);               \
+                             int64_t, float, float, T *, cudaStream_t);        \
   template void layerNormGrad<T>(const T *, const T *, const T *, int64_t,     \
-                                 int64_t, float, T *, T *, T *, float *,       \
-                                 float *, float *, cudaStream_t);              \
+                                 int64_t, float, float, T *, T *, T *,         \
+                                 float *, float *, float *, cudaStream_t);     \
   template void rmsNorm<T>(const T *, const T *, int64_t, int64_t, float, T *, \
                            cudaStream_t);                                      \
   template void rmsNormGrad<T>(const T *, const T *, const T *, int64_t,       \

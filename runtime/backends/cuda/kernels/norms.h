@@ -23,20 +23,21 @@
 
 namespace strata::runtime::cuda::kernels {
 
-/// y = (x - mean) * rstd * gamma (+ beta); |beta| may be null; |y| may
-/// alias |x|.
+/// y = (x - mean) * rstd * (gammaOffset + gamma) (+ beta); |beta| may be
+/// null; |y| may alias |x|. |gammaOffset| is 1 for layernorm1p, else 0.
 template <typename T>
 void layerNorm(const T *x, const T *gamma, const T *beta, int64_t rows,
-               int64_t cols, float epsilon, T *y, cudaStream_t stream);
+               int64_t cols, float epsilon, float gammaOffset, T *y,
+               cudaStream_t stream);
 
-/// dx, dgamma and (unless null) dbeta from dy, x and gamma; |mean| and
-/// |rstd| ([rows] f32) are written and then read. No output may alias an
-/// input.
+/// dx, dgamma and (unless null) dbeta from dy, x and gamma (the forward's
+/// |gammaOffset|); |mean| and |rstd| ([rows] f32) are written and then
+/// read. No output may alias an input.
 template <typename T>
 void layerNormGrad(const T *dy, const T *x, const T *gamma, int64_t rows,
-                   int64_t cols, float epsilon, T *dx, T *dgamma, T *dbeta,
-                   float *mean, float *rstd, float *partials,
-                   cudaStream_t stream);
+                   int64_t cols, float epsilon, float gammaOffset, T *dx,
+                   T *dgamma, T *dbeta, float *mean, float *rstd,
+                   float *partials, cudaStream_t stream);
 
 /// y = x * rstd * gamma, rstd = 1 / sqrt(mean(x^2) + epsilon); |y| may
 /// alias |x|.

@@ -264,11 +264,14 @@ func.func @split_merge_heads_dynamic(%x: tensor<?x?x?xf16>) -> tensor<?x?x64xf16
 // CHECK-SAME:    %[[G:.*]]: tensor<64xf32>, %[[B:.*]]: tensor<64xf32>
 // CHECK:         %[[Y:.*]] = tfm.layer_norm %[[X]], %[[G]], %[[B]] epsilon 1.000000e-05 : tensor<4x16x64xf32>, tensor<64xf32>, tensor<64xf32>
 // CHECK:         %[[Z:.*]] = tfm.layer_norm %[[Y]], %[[G]] epsilon 9.9999999999999995E-7 : tensor<4x16x64xf32>, tensor<64xf32>{{$}}
-// CHECK:         return %[[Z]]
+// CHECK:         %[[P:.*]] = tfm.layer_norm %[[Z]], %[[G]], %[[B]] epsilon 1.000000e-05 zero_centered_gamma : tensor<4x16x64xf32>, tensor<64xf32>, tensor<64xf32>
+// CHECK:         return %[[P]]
 func.func @layer_norm(%x: tensor<4x16x64xf32>, %g: tensor<64xf32>, %b: tensor<64xf32>) -> tensor<4x16x64xf32> {
   %y = tfm.layer_norm %x, %g, %b epsilon 1.0e-05 : tensor<4x16x64xf32>, tensor<64xf32>, tensor<64xf32>
   %z = tfm.layer_norm %y, %g epsilon 1.0e-06 : tensor<4x16x64xf32>, tensor<64xf32>
-  return %z : tensor<4x16x64xf32>
+  // NeMo's layernorm1p: scales by 1 + %g.
+  %p = tfm.layer_norm %z, %g, %b epsilon 1.0e-05 zero_centered_gamma : tensor<4x16x64xf32>, tensor<64xf32>, tensor<64xf32>
+  return %p : tensor<4x16x64xf32>
 }
 
 // -----

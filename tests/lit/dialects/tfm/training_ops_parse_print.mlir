@@ -138,10 +138,12 @@ func.func @embedding_grad_i64_dynamic(%dy: tensor<?x?x64xbf16>, %ids: tensor<?x?
 // CHECK-SAME:    %[[DY:.*]]: tensor<4x16x64xf32>, %[[X:.*]]: tensor<4x16x64xf32>
 // CHECK-SAME:    %[[G:.*]]: tensor<64xf32>
 // CHECK:         %[[DX:.*]], %[[DG:.*]], %[[DB:.*]] = tfm.layer_norm_grad %[[DY]], %[[X]], %[[G]] epsilon 1.000000e-05 : tensor<4x16x64xf32>, tensor<64xf32>{{$}}
-// CHECK:         return %[[DX]], %[[DG]], %[[DB]]
+// CHECK:         %[[DX1:.*]], %[[DG1:.*]], %[[DB1:.*]] = tfm.layer_norm_grad %[[DY]], %[[X]], %[[G]] epsilon 1.000000e-05 zero_centered_gamma : tensor<4x16x64xf32>, tensor<64xf32>{{$}}
+// CHECK:         return %[[DX]], %[[DG]], %[[DB1]]
 func.func @layer_norm_grad(%dy: tensor<4x16x64xf32>, %x: tensor<4x16x64xf32>, %g: tensor<64xf32>) -> (tensor<4x16x64xf32>, tensor<64xf32>, tensor<64xf32>) {
   %dx, %dg, %db = tfm.layer_norm_grad %dy, %x, %g epsilon 1.0e-05 : tensor<4x16x64xf32>, tensor<64xf32>
-  return %dx, %dg, %db : tensor<4x16x64xf32>, tensor<64xf32>, tensor<64xf32>
+  %dx1, %dg1, %db1 = tfm.layer_norm_grad %dy, %x, %g epsilon 1.0e-05 zero_centered_gamma : tensor<4x16x64xf32>, tensor<64xf32>
+  return %dx, %dg, %db1 : tensor<4x16x64xf32>, tensor<64xf32>, tensor<64xf32>
 }
 
 // -----
