@@ -5,17 +5,9 @@
 //===----------------------------------------------------------------------===//
 #include "frontends/model/TrainingRules.h"
 
-#include <cstdio>
-
 namespace strata::frontend {
 
 namespace {
-
-std::string shortNumber(double x) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%g", x);
-  return text;
-}
 
 class TrainingSettingsBuilder {
 public:
@@ -84,33 +76,6 @@ void applyTrainingRules(const Settings &s, DiagnosticSink &sink,
     sink.error(t.minLr.location, "optim.sched.min_lr " + t.minLr.text +
                                      " is above optim.lr " + t.lr.text +
                                      describeLine(t.lr.location));
-  // The schedule's length: its own max_steps, else the trainer's (NeMo
-  // injects trainer.max_steps).
-  const Given<int64_t> &maxSteps =
-      t.schedMaxSteps.has() ? t.schedMaxSteps : t.maxSteps;
-  if (maxSteps.has() && (t.warmupSteps.has() || t.constantSteps.has())) {
-    const int64_t warmup = t.warmupSteps.valueOr(0);
-    const int64_t constant = t.constantSteps.valueOr(0);
-    if (warmup + constant >= *maxSteps) {
-      const auto &at = t.warmupSteps.has() ? t.warmupSteps.location
-                                           : t.constantSteps.location;
-      sink.error(at, "optim.sched.warmup_steps " + std::to_string(warmup) +
-                         " + constant_steps " + std::to_string(constant) +
-                         " leave no steps to decay in " +
-                         std::string(&maxSteps == &t.schedMaxSteps
-                                         ? "optim.sched.max_steps "
-                                         : "trainer.max_steps ") +
-                         maxSteps.text + describeLine(maxSteps.location));
-    }
-  }
-  if (t.warmupRatio.has() && t.constantRatio.has() &&
-      *t.warmupRatio + *t.constantRatio >= 1)
-    sink.error(t.warmupRatio.location,
-               "optim.sched.warmup_ratio " + t.warmupRatio.text +
-                   " + constant_ratio " + t.constantRatio.text +
-                   " leave no steps to decay (their sum is " +
-                   shortNumber(*t.warmupRatio + *t.constantRatio) + ")");
-
   TrainingSettingsBuilder add(d.trainingSettings);
   add.name("optim.name", s.optimizerName);
   add.number("optim.lr", t.lr);

@@ -5,8 +5,8 @@
 // Internal to the model-description frontend: the rules NeMo applies when it
 // builds the optimizer and the scheduler (Adam's coupled weight decay,
 // warmup_steps or warmup_ratio, constant steps only with CosineAnnealing,
-// min_lr <= lr, warm-up and constant steps inside max_steps), and the
-// resulting ModelDescription::trainingSettings.
+// min_lr <= lr), and the resulting ModelDescription::trainingSettings. A
+// warm-up as long as the run is no error: NeMo then warms up throughout.
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_FRONTENDS_MODEL_TRAININGRULES_H

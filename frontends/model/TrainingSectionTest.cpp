@@ -139,11 +139,6 @@ TEST(TrainingSectionTest, ValuesNeMoRejectsAreLocatedErrors) {
                       "      constant_steps: 3\n"));
   EXPECT_TRUE(hasError(r, 11, "is a setting of CosineAnnealing, not of "
                               "optim.sched.name WarmupAnnealing"));
-  r = parse(withTrainer("  optim:\n    sched:\n      warmup_steps: 15\n"
-                        "      constant_steps: 5\n"));
-  EXPECT_TRUE(hasError(r, 14, "warmup_steps 15 + constant_steps 5 leave no "
-                              "steps to decay in trainer.max_steps 20 "
-                              "(line 2)"));
   r = parse("trainer:\n  max_steps: 0\n" + baseModel());
   EXPECT_TRUE(hasError(r, 2, "trainer.max_steps must be positive, got 0"));
 }

@@ -63,7 +63,9 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // runtime finds optional arguments.
 // Also 0.14: int8 weight-only quantization: DType I8, Parameter.scales, the
 // kernels QuantizedMatmul and QuantizedEmbedding.
-inline constexpr uint16_t kArtifactVersionMinor = 14;
+// 0.15: the description's training hyperparameters
+// (Artifact.training_settings), the defaults of strata-run train.
+inline constexpr uint16_t kArtifactVersionMinor = 15;
 
 } // namespace strata::runtime
 

@@ -47,9 +47,7 @@ Status checkOptions(const TrainingOptions &o, const ModelProgram &program,
     return Status::invalidArgument(
         std::string(o.resume ? "--resume" : "--save-every") +
         " needs --checkpoint-dir");
-  LrSchedule schedule = o.schedule;
-  schedule.totalSteps = o.steps;
-  return schedule.validate();
+  return o.schedule.validate();
 }
 
 } // namespace
@@ -72,8 +70,7 @@ StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
   const int64_t globalBatch =
       o.globalBatch > 0 ? o.globalBatch : program.globalBatchSize();
   STRATA_RETURN_IF_ERROR(checkOptions(o, program, globalBatch));
-  LrSchedule schedule = o.schedule;
-  schedule.totalSteps = o.steps;
+  const LrSchedule &schedule = o.schedule;
 
   std::optional<CheckpointStore> store;
   if (!o.checkpointDir.empty())
