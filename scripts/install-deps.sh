@@ -12,10 +12,11 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libcpp-httplib-dev
   libflatbuffers-dev flatbuffers-compiler flatbuffers-compiler-dev
   libdnnl-dev libopenblas-dev
+  libprotobuf-dev protobuf-compiler   # TensorBoard event files
   libopenmpi-dev openmpi-bin
   # Tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3-torch python3-numpy python3-regex libjemalloc2
+  python3-torch python3-numpy python3-regex libjemalloc2 python3-protobuf
 )
 
 missing=()

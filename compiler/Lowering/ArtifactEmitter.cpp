@@ -588,6 +588,30 @@ promptTasksOf(ModuleOp module, flatbuffers::FlatBufferBuilder &b) {
   return tasks;
 }
 
+/// The module's tfm.training_settings (the description's training
+/// hyperparameters) as the artifact's training_settings.
+std::vector<flatbuffers::Offset<fb::TrainingSetting>>
+trainingSettingsOf(ModuleOp module, flatbuffers::FlatBufferBuilder &b) {
+  std::vector<flatbuffers::Offset<fb::TrainingSetting>> settings;
+  auto list = module->getAttrOfType<ArrayAttr>("tfm.training_settings");
+  if (!list)
+    return settings;
+  for (auto setting : list.getAsRange<DictionaryAttr>()) {
+    auto text = [&](StringRef key) {
+      auto s = setting.getAs<StringAttr>(key);
+      return s ? s.getValue().str() : std::string();
+    };
+    std::vector<double> numbers;
+    if (auto array = setting.getAs<ArrayAttr>("numbers"))
+      for (auto v : array.getAsRange<FloatAttr>())
+        numbers.push_back(v.getValueAsDouble());
+    settings.push_back(fb::CreateTrainingSettingDirect(
+        b, text("key").c_str(), &numbers, text("text").c_str(),
+        text("source").c_str()));
+  }
+  return settings;
+}
+
 /// The module's tfm.lora_merge (an inference module emitted with
 /// --merge-lora) as the artifact's lora_merge; null without it.
 flatbuffers::Offset<fb::LoraMerge>
@@ -851,6 +875,8 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
       promptTasksOf(module, b);
   auto style = module->getAttrOfType<StringAttr>("tfm.virtual_prompt_style");
   flatbuffers::Offset<fb::LoraMerge> loraMerge = loraMergeOf(module, b);
+  std::vector<flatbuffers::Offset<fb::TrainingSetting>> training =
+      trainingSettingsOf(module, b);
   auto root = fb::CreateArtifactDirect(
       b, ::strata::runtime::kArtifactVersionMajor,
       ::strata::runtime::kArtifactVersionMinor, name.c_str(),
@@ -863,7 +889,7 @@ mlir::strata::emitArtifact(ModuleOp module, const BufferAssignment &assignment,
       stashSlots.empty() ? nullptr : &stashSlots, *family,
       promptTasks.empty() ? nullptr : &promptTasks,
       style ? style.getValue().str().c_str() : nullptr, loraMerge,
-      vocabSizeOf(module));
+      vocabSizeOf(module), training.empty() ? nullptr : &training);
   fb::FinishSizePrefixedArtifactBuffer(b, root);
   std::vector<uint8_t> bytes(b.GetBufferPointer(),
                              b.GetBufferPointer() + b.GetSize());
@@ -896,6 +922,8 @@ FailureOr<std::vector<uint8_t>> mlir::strata::emitPipelineArtifact(
   FailureOr<fb::ModelFamily> family = modelFamilyOf(module);
   if (failed(family))
     return failure();
+  std::vector<flatbuffers::Offset<fb::TrainingSetting>> training =
+      trainingSettingsOf(module, b);
   auto root = fb::CreateArtifactDirect(
       b, ::strata::runtime::kArtifactVersionMajor,
       ::strata::runtime::kArtifactVersionMinor, name.c_str(),
@@ -905,7 +933,8 @@ FailureOr<std::vector<uint8_t>> mlir::strata::emitPipelineArtifact(
       /*plan=*/0, &meshAxisNames, &meshShape, &stageTables,
       /*pipeline_stage=*/-1, chunks, sources.target.c_str(),
       /*pipeline_stash_slots=*/nullptr, *family, /*prompt_tasks=*/nullptr,
-      /*virtual_prompt_style=*/nullptr, /*lora_merge=*/0, vocabSizeOf(module));
+      /*virtual_prompt_style=*/nullptr, /*lora_merge=*/0, vocabSizeOf(module),
+      training.empty() ? nullptr : &training);
   fb::FinishSizePrefixedArtifactBuffer(b, root);
   std::vector<uint8_t> bytes(b.GetBufferPointer(),
                              b.GetBufferPointer() + b.GetSize());

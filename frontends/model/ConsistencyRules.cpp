@@ -10,9 +10,11 @@
 //===----------------------------------------------------------------------===//
 #include "frontends/model/ConsistencyRules.h"
 
+
 #include "frontends/model/PromptLearningRules.h"
 #include "frontends/model/ScalarValues.h"
 #include "frontends/model/SectionReader.h"
+#include "frontends/model/TrainingRules.h"
 #include "frontends/model/Vocabulary.h"
 
 #include <cmath>
@@ -83,6 +85,7 @@ bool RuleChecker::run() {
   precision();
   vocabulary();
   applyPromptLearningRules(s, sink, d);
+  applyTrainingRules(s, sink, d);
   return !sink.hasErrors();
 }
 

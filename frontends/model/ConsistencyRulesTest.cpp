@@ -274,14 +274,14 @@ TEST(ConsistencyRulesTest, SequenceParallelNeedsTensorParallel) {
 
 TEST(ConsistencyRulesTest, DistributedOptimizerFromTheOptimizerName) {
   // NeMo's names of Megatron's distributed optimizer; the rest of `optim`
-  // stays recorded.
+  // goes to the training settings.
   for (const char *name :
        {"distributed_fused_adam", "mcore_distributed_optim"}) {
     ModelDescription d = parseOk(baseModel(std::string("  optim:\n    name: ") +
                                            name + "\n    lr: 1e-4\n"));
     EXPECT_TRUE(d.distributedOptimizer) << name;
-    ASSERT_FALSE(d.recordedKeys.empty());
-    EXPECT_EQ(d.recordedKeys.back().path, "model.optim");
+    ASSERT_EQ(d.trainingSettings.size(), 3u); // name, lr, sched.name
+    EXPECT_EQ(d.trainingSettings[0].text, name);
   }
   EXPECT_FALSE(parseOk(baseModel("  optim:\n    name: fused_adam\n"))
                    .distributedOptimizer);

@@ -48,21 +48,21 @@ const std::vector<KeyInfo> &table(Section section) {
       {"replace_sampler_ddp", R},
       {"max_epochs", R},
       {"min_epochs", R},
-      {"max_steps", R},
+      {"max_steps", U},
       {"min_steps", R},
       {"max_time", R},
-      {"log_every_n_steps", R},
-      {"val_check_interval", R},
+      {"log_every_n_steps", U},
+      {"val_check_interval", U},
       {"check_val_every_n_epoch", R},
       {"num_sanity_val_steps", R},
       {"limit_train_batches", R},
-      {"limit_val_batches", R},
+      {"limit_val_batches", U},
       {"limit_test_batches", R},
       {"limit_predict_batches", R},
       {"overfit_batches", R},
       {"fast_dev_run", R},
       {"accumulate_grad_batches", R},
-      {"gradient_clip_val", R},
+      {"gradient_clip_val", U},
       {"gradient_clip_algorithm", R},
       {"deterministic", R},
       {"benchmark", R},
@@ -130,6 +130,9 @@ const std::vector<KeyInfo> &table(Section section) {
       {"p_tuning", U},
       {"prompt_tuning", U},
       {"peft", U},
+      // Used: training hyperparameters, the defaults of strata-run train
+      // (TrainingSection.cpp).
+      {"optim", U},
       // Recorded: they change the model's math, so only one value is fine.
       {"transformer_block_type", R, "pre_ln"},
       {"headscale", R, "false"},
@@ -190,7 +193,6 @@ const std::vector<KeyInfo> &table(Section section) {
       {"cross_entropy_loss_fusion", R},
       {"gc_interval", R},
       {"data", R},
-      {"optim", R}, // optim.name is read: distributed_fused_adam
       {"nsys_profile", R},
       // Recorded: prompt learning's and PEFT's bookkeeping.
       {"nemo_path", R},
@@ -254,7 +256,66 @@ const std::vector<KeyInfo> &table(Section section) {
       {"weight_tying", R, "false", true},
       {"position_embedding_strategy", R},
   };
+  // model.optim: NeMo's optimizer settings (nemo/core/optim/optimizers.py
+  // and the Apex/Megatron distributed optimizers' options, which change
+  // how state is stored and communicated, not the math).
+  static const std::vector<KeyInfo> optim = {
+      {"name", U},
+      {"lr", U},
+      {"betas", U},
+      {"eps", U},
+      {"weight_decay", U},
+      {"sched", U},
+      {"bucket_cap_mb", R},
+      {"overlap_grad_sync", R},
+      {"overlap_param_sync", R},
+      {"contiguous_grad_buffer", R},
+      {"contiguous_param_buffer", R},
+      {"grad_sync_dtype", R},
+      {"param_sync_dtype", R},
+      {"dtype", R},
+      {"store_params", R},
+      {"store_param_remainders", R},
+      {"with_scaled_states", R},
+      {"nccl_ub", R},
+      {"distribute_within_nodes", R},
+      {"lock_timeout", R},
+      {"capturable", R},
+      {"master_weights", R},
+      {"align_grad_reduce", R},
+      {"align_param_gather", R},
+      {"overlap_param_gather_with_optimizer_step", R},
+      {"ddp_bucket_size", R},
+      {"check_for_nan_in_grad", R},
+      {"foreach", R},
+      {"fused", R},
+      {"amsgrad", R, "false", true},
+  };
+  // model.optim.sched: nemo/core/optim/lr_scheduler.py.
+  static const std::vector<KeyInfo> optimSched = {
+      {"name", U},
+      {"warmup_steps", U},
+      {"warmup_ratio", U},
+      {"constant_steps", U},
+      {"constant_ratio", U},
+      {"min_lr", U},
+      {"max_steps", U},
+      {"last_epoch", R, "-1", true},
+      {"monitor", R},
+      {"reduce_on_plateau", R, "false", true},
+      {"interval", R},
+      {"frequency", R},
+      {"iters_per_batch", R},
+      {"t_max_epochs", R},
+      {"t_accumulate_grad_batches", R},
+      {"t_limit_train_batches", R},
+      {"t_num_workers", R},
+  };
   switch (section) {
+  case Section::Optim:
+    return optim;
+  case Section::OptimSched:
+    return optimSched;
   case Section::TopLevel:
     return topLevel;
   case Section::Trainer:
@@ -296,7 +357,8 @@ const SectionIndex &sectionIndex(Section section) {
       build(Section::Model),        build(Section::Tokenizer),
       build(Section::TaskTemplate), build(Section::PTuning),
       build(Section::PromptTuning), build(Section::Peft),
-      build(Section::LoraTuning)};
+      build(Section::LoraTuning),   build(Section::Optim),
+      build(Section::OptimSched)};
   return indexes[static_cast<int>(section)];
 }
 
@@ -332,6 +394,10 @@ const char *sectionName(Section section) {
     return "model.peft";
   case Section::LoraTuning:
     return "model.peft.lora_tuning";
+  case Section::Optim:
+    return "model.optim";
+  case Section::OptimSched:
+    return "model.optim.sched";
   }
   return "model";
 }
@@ -345,7 +411,8 @@ std::string unknownKeyMessage(Section section, std::string_view key) {
   for (Section other :
        {Section::Model, Section::Trainer, Section::TopLevel, Section::Tokenizer,
         Section::TaskTemplate, Section::PTuning, Section::PromptTuning,
-        Section::Peft, Section::LoraTuning}) {
+        Section::Peft, Section::LoraTuning, Section::Optim,
+        Section::OptimSched}) {
     if (other == section || !findKey(other, key))
       continue;
     // `model` and `precision` exist at several levels; only hint at the

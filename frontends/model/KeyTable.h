@@ -26,6 +26,8 @@ enum class Section {
   PromptTuning, // model.prompt_tuning
   Peft,         // model.peft
   LoraTuning,   // model.peft.lora_tuning
+  Optim,        // model.optim
+  OptimSched,   // model.optim.sched
 };
 
 enum class KeyUse {

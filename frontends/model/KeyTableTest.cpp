@@ -27,7 +27,9 @@ TEST(KeyTableTest, ClassifiesKeys) {
             KeyUse::Recorded);
   EXPECT_EQ(findKey(Section::Model, "headscale")->implemented, "false");
   EXPECT_EQ(findKey(Section::Trainer, "devices")->use, KeyUse::Used);
-  EXPECT_EQ(findKey(Section::Trainer, "max_steps")->use, KeyUse::Recorded);
+  EXPECT_EQ(findKey(Section::Trainer, "max_steps")->use, KeyUse::Used);
+  EXPECT_EQ(findKey(Section::Trainer, "max_epochs")->use, KeyUse::Recorded);
+  EXPECT_EQ(findKey(Section::OptimSched, "warmup_steps")->use, KeyUse::Used);
   EXPECT_EQ(findKey(Section::TopLevel, "exp_manager")->use, KeyUse::Recorded);
   EXPECT_EQ(findKey(Section::Tokenizer, "vocab_size")->use, KeyUse::Used);
   EXPECT_EQ(findKey(Section::Model, "devices"), nullptr);

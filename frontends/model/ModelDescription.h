@@ -94,6 +94,20 @@ struct RecordedKey {
   SourceLocation location;
 };
 
+/// A training hyperparameter the description gives (NeMo's model.optim and
+/// trainer keys): a default of `strata-run train`, which flags override
+/// (docs/cli.md). The artifact carries it with its location.
+struct TrainingSetting {
+  /// NeMo's path without "model.": "optim.lr", "optim.betas",
+  /// "optim.sched.name", "trainer.max_steps"...
+  std::string key;
+  /// Its number, or numbers (betas); empty for a name.
+  std::vector<double> numbers;
+  /// A name (optim.name, optim.sched.name); empty for numbers.
+  std::string text;
+  SourceLocation location;
+};
+
 struct ModelDescription {
   std::string name;        // top-level `name:`, else the file stem
   std::string sourcePath;  // the file it was read from ("" for a string)
@@ -175,6 +189,11 @@ struct ModelDescription {
   bool freezesBase() const {
     return virtualPromptStyle.has_value() || lora.enabled;
   }
+
+  /// Training hyperparameters the description gives, in a fixed order (the
+  /// key order of docs/model-description.md#training); those not given are
+  /// absent. The compiler passes them to the artifact.
+  std::vector<TrainingSetting> trainingSettings;
 
   /// Known keys accepted but not used by the compiler yet, in file order.
   std::vector<RecordedKey> recordedKeys;

@@ -510,22 +510,22 @@ exp_manager:
     recorded.emplace_back(key.path, key.value);
   const std::vector<std::pair<std::string, std::string>> expected = {
       {"restore_from_path", "null"},
-      {"trainer.max_steps", "100"},
       {"model.apply_query_key_layer_scaling", "True"},
       {"model.persist_layer_norm", "true"},
       {"model.tokenizer.library", "megatron"},
       {"model.tokenizer.type", "GPT2BPETokenizer"},
       {"model.tokenizer.merge_file", "null"},
-      {"model.optim", "{name: fused_adam, lr: 2e-4, betas: [0.9, 0.98]}"},
       {"model.seed", "1234"},
       {"exp_manager",
        "{name: megatron_gpt, model_parallel_size: "
        "\"${multiply:${model.tensor_model_parallel_size}, 1}\"}"},
   };
   EXPECT_EQ(recorded, expected);
-  EXPECT_EQ(d.recordedKeys[2].location.line, 7);
-  EXPECT_EQ(d.recordedKeys[2].location.column, 34);
-  EXPECT_EQ(d.recordedKeys[7].location.line, 18);
+  EXPECT_EQ(d.recordedKeys[1].location.line, 7);
+  EXPECT_EQ(d.recordedKeys[1].location.column, 34);
+  EXPECT_EQ(d.recordedKeys[6].location.line, 23);
+  // optim and trainer.max_steps are training settings now, not recorded.
+  EXPECT_EQ(d.trainingSettings.front().key, "optim.name");
 }
 
 TEST(ModelDescriptionParserTest, RecordedMappingsAreNotValidated) {

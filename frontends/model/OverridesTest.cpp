@@ -131,11 +131,11 @@ TEST(OverridesTest, HydraPrefixesAreAccepted) {
 }
 
 TEST(OverridesTest, RecordedMappingsTakeFlowValues) {
-  ModelDescription d = parseOk(baseModel("  optim:\n    name: adam\n"),
-                               {"model.optim.lr=1e-4", "model.data={seq: 3}"});
+  ModelDescription d = parseOk(baseModel("  nsys_profile:\n    enabled: false\n"),
+                               {"model.nsys_profile.end_step=4", "model.data={seq: 3}"});
   ASSERT_GE(d.recordedKeys.size(), 2u);
   EXPECT_EQ(d.recordedKeys[d.recordedKeys.size() - 2].value,
-            "{name: adam, lr: 1e-4}");
+            "{enabled: false, end_step: 4}");
   EXPECT_EQ(d.recordedKeys.back().value, "{seq: 3}");
 }
 

@@ -15,6 +15,7 @@
 #include "frontends/model/KeyTable.h"
 #include "frontends/model/PromptLearningSection.h"
 #include "frontends/model/ScalarValues.h"
+#include "frontends/model/TrainingSection.h"
 
 #include <functional>
 #include <unordered_map>
@@ -178,6 +179,8 @@ void SectionReader::readTrainer(const ResolvedValue &trainer) {
       values.readInt(name, *value, s.numNodes);
     else if (entry.key == "precision")
       values.readEnum(name, *value, kPrecisions, s.trainerPrecision);
+    else
+      readTrainerTrainingKey(values, entry.key, *value, s.training);
   }
 }
 
@@ -192,14 +195,6 @@ void SectionReader::readModel(const ResolvedValue &model) {
     }
     if (info->use == KeyUse::Recorded) {
       values.record("model." + entry.key, *info, *entry.value);
-      // Of the optimizer's settings only its name changes the program
-      // (distributed_fused_adam: the distributed optimizer); the runtime
-      // takes the hyperparameters.
-      if (entry.key == "optim" && entry.value->isMapping())
-        if (const YamlEntry *name = entry.value->find("name"))
-          if (std::optional<ResolvedValue> value =
-                  values.resolveUsed("optim.name", *name->value))
-            values.readString("optim.name", *value, s.optimizerName);
       continue;
     }
     std::optional<ResolvedValue> value =
@@ -356,6 +351,10 @@ SectionReader::modelHandlers() {
       {"native_amp_growth_interval",
        integer(&Settings::lossScaleGrowthInterval)},
       {"hysteresis", integer(&Settings::lossScaleHysteresis)},
+      {"optim",
+       [](SectionReader &r, const std::string &, const ResolvedValue &v) {
+         readOptim(r.values, v, r.s.training, r.s.optimizerName);
+       }},
   };
   return handlers;
 }

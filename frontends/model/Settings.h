@@ -15,6 +15,7 @@
 #include "frontends/model/Given.h"
 #include "frontends/model/ModelDescription.h"
 #include "frontends/model/PromptLearningKeys.h"
+#include "frontends/model/TrainingKeys.h"
 
 #include <string>
 #include <vector>
@@ -69,7 +70,7 @@ struct Settings {
       virtualPipelineParallelSize, recomputeNumLayers, microBatchSize,
       globalBatchSize;
   Given<bool> sequenceParallel;
-  /// model.optim.name (the rest of `optim` is recorded only).
+  /// model.optim.name; the rest of `optim` is in |training|.
   Given<std::string> optimizerName;
   Given<RecomputeGranularity> recomputeGranularity;
   Given<RecomputeMethod> recomputeMethod;
@@ -80,6 +81,9 @@ struct Settings {
 
   // model: prompt learning and LoRA.
   PromptLearningKeys promptLearning;
+
+  // model.optim and the trainer's training-loop keys.
+  TrainingKeys training;
 
   // trainer.
   bool hasTrainer = false;

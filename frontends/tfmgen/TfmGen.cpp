@@ -339,6 +339,8 @@ OwningOpRef<ModuleOp> TfmEmitter::emit() {
   module->setAttr(kConfigAttrName, configAttr());
   if (!d.recordedKeys.empty())
     module->setAttr(kRecordedKeysAttrName, recordedKeysAttr());
+  if (!d.trainingSettings.empty())
+    module->setAttr(kTrainingSettingsAttrName, trainingSettingsAttr(d, ctx));
   // The tasks go to the artifact whether or not they have virtual tokens:
   // LoRA alone trains on the same JSON-lines task data.
   if (!d.promptTasks.tasks.empty())

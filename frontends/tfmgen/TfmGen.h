@@ -12,6 +12,7 @@
 
 #include "frontends/model/ModelDescription.h"
 
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 
@@ -41,6 +42,18 @@ inline constexpr const char *kVirtualPromptStyleAttrName =
     "tfm.virtual_prompt_style";
 /// Module attribute holding keys accepted but not used yet (path -> text).
 inline constexpr const char *kRecordedKeysAttrName = "tfm.recorded_keys";
+
+/// Module attribute holding the description's training hyperparameters
+/// (ModelDescription::trainingSettings), absent without any: an array of
+/// dictionaries {key : string, numbers : array<f64>, text : string,
+/// source : "file:line"}, for the artifact's training_settings, the
+/// defaults of `strata-run train`.
+inline constexpr const char *kTrainingSettingsAttrName =
+    "tfm.training_settings";
+
+/// The kTrainingSettingsAttrName value of |description|.
+mlir::ArrayAttr trainingSettingsAttr(const ModelDescription &description,
+                                     mlir::MLIRContext &context);
 
 /// Module attribute of a module emitted with EmitOptions::mergeLora:
 /// {scale = alpha / r : f64, rank = r : i64, updates = [{target, linear_in,

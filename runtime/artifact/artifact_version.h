@@ -66,7 +66,9 @@ inline constexpr uint16_t kArtifactVersionMajor = 0;
 // Also 0.14: LayerNorm's and LayerNormGrad's optional integer attribute
 // zero_centered_gamma (NeMo's layernorm1p: the norm scales by 1 + gamma),
 // written only when 1.
-inline constexpr uint16_t kArtifactVersionMinor = 14;
+// 0.15: the description's training hyperparameters
+// (Artifact.training_settings), the defaults of strata-run train.
+inline constexpr uint16_t kArtifactVersionMinor = 15;
 
 } // namespace strata::runtime
 

@@ -245,6 +245,14 @@ Status runTrainCommand(const NumericsOptions &o, const TrainOptions &train) {
     return Status::failedPrecondition(
         o.artifact + " is not a training artifact (compile with "
                      "--compile-to=training)");
+  STRATA_ASSIGN_OR_RETURN(
+      training::TrainingConfig config,
+      training::resolveTrainingConfig(
+          training::descriptionSettingsOf(model->executor->artifact()),
+          train.flags, training::TrainingMode::Tokens));
+  STRATA_RETURN_IF_ERROR(config.validate());
+  const int64_t steps = config.steps.value;
+  const AdamWHyperparameters hyper = config.adamw();
   // Token files feed every artifact; explicit batches single-stage ones.
   const bool explicitBatch = usesExplicitBatch(o, program);
   io::HostTensor tokens;
@@ -256,25 +264,22 @@ Status runTrainCommand(const NumericsOptions &o, const TrainOptions &train) {
   }
   const int64_t rows = explicitBatch ? rowsBatch.rows() : tokens.shape()[0];
   const int64_t batch = program.globalBatchSize();
-  if (train.steps < 1)
-    return Status::invalidArgument("--steps " + std::to_string(train.steps) +
-                                   " should be at least 1");
-  if (rows != train.steps * batch)
+  if (rows != steps * batch)
     return Status::invalidArgument(
         o.tokens + " has " + std::to_string(rows) + " rows; " +
-        std::to_string(train.steps) + " steps of global batch " +
+        std::to_string(steps) + " steps of global batch " +
         std::to_string(batch) + " (micro-batch " +
         std::to_string(program.microBatchSize()) + " x " +
         std::to_string(program.microBatches()) + ") need " +
-        std::to_string(train.steps * batch));
+        std::to_string(steps * batch));
   STRATA_ASSIGN_OR_RETURN(std::optional<training::LossScalerSettings> scaling,
                           training::lossScalerSettingsOf(
                               *model->executor, program, train.minLossScale));
   std::optional<training::DynamicLossScaler> scaler;
   if (scaling)
     scaler.emplace(*scaling);
-  io::HostTensor losses(lossTypeOf(*model->executor), {train.steps});
-  for (int64_t step = 1; step <= train.steps; ++step) {
+  io::HostTensor losses(lossTypeOf(*model->executor), {steps});
+  for (int64_t step = 1; step <= steps; ++step) {
     const auto start = std::chrono::steady_clock::now();
     training::ScaledStep scaled;
     if (explicitBatch) {
@@ -282,7 +287,7 @@ Status runTrainCommand(const NumericsOptions &o, const TrainOptions &train) {
           scaled,
           training::runScaledStep(program, scaler ? &*scaler : nullptr,
                                   rowsOf(rowsBatch, (step - 1) * batch, batch),
-                                  train.hyper, step));
+                                  hyper, step));
     } else {
       const int64_t width = tokens.shape()[1];
       io::HostTensor slice(tokens.dtype(), {batch, width});
@@ -290,7 +295,7 @@ Status runTrainCommand(const NumericsOptions &o, const TrainOptions &train) {
       std::memcpy(slice.bytes(), tokens.bytes() + (step - 1) * bytes, bytes);
       STRATA_ASSIGN_OR_RETURN(
           scaled, training::runScaledStep(program, scaler ? &*scaler : nullptr,
-                                          slice, train.hyper, step));
+                                          slice, hyper, step));
     }
     const StepResult &result = scaled.result;
     const double seconds =
@@ -298,7 +303,7 @@ Status runTrainCommand(const NumericsOptions &o, const TrainOptions &train) {
             .count();
     std::printf(
         "step %lld/%lld loss %.6f grad_norm %.4f", static_cast<long long>(step),
-        static_cast<long long>(train.steps), result.loss, result.gradNorm);
+        static_cast<long long>(steps), result.loss, result.gradNorm);
     if (scaler)
       std::printf(" loss_scale %.10g%s", scaled.lossScale,
                   scaled.skipped ? " skipped" : "");

@@ -15,6 +15,7 @@
 #define STRATA_RUNTIME_TOOLING_NUMERICS_COMMANDS_H
 
 #include "runtime/executor/model_program.h"
+#include "runtime/training/training_config.h"
 #include "runtime/support/status.h"
 
 #include <cstdint>
@@ -43,8 +44,9 @@ struct NumericsOptions {
 };
 
 struct TrainOptions {
-  int64_t steps = 1;
-  AdamWHyperparameters hyper;
+  /// Hyperparameter flags over the description's values (steps and the
+  /// optimizer's; the rate is constant).
+  training::TrainingFlags flags;
   std::string save;
   /// f16 programs: the floor of the dynamic loss scale.
   double minLossScale = 1.0;

@@ -194,29 +194,47 @@ int runStrataRunMain(int argc, char **argv) {
       "directory (default: the description's model.language_model_path); "
       "checkpoints then hold only the adapters and the base's identity");
   trainCommand->get_option("--tokens")->excludes(data);
-  trainCommand->add_option("--steps", train.steps, "Optimizer steps")
-      ->required()
-      ->check(CLI::PositiveNumber);
-  trainCommand
-      ->add_option("--lr", train.hyper.learningRate,
-                   "Learning rate (with --data: the peak of the schedule)")
-      ->default_val(6e-4);
+  // Hyperparameters: each flag overrides the description's value
+  // (model.optim, trainer), which overrides the built-in default
+  // (training_config.h); --print-config shows the outcome.
+  training::TrainingFlags flagValues;
+  int64_t steps = 0, warmupSteps = 0, constantSteps = 0, scheduleSteps = 0,
+          evalEvery = 0, evalSteps = 0, logEvery = 0;
+  double lr = 0, minLr = 0, warmupRatio = 0, beta1 = 0, beta2 = 0, eps = 0,
+         weightDecayValue = 0, clipGrad = 0;
+  std::string lrSchedule;
+  auto *stepsOption =
+      trainCommand
+          ->add_option("--steps", steps,
+                       "Optimizer steps (default: the description's "
+                       "trainer.max_steps)")
+          ->check(CLI::PositiveNumber);
+  auto *lrOption = trainCommand->add_option(
+      "--lr", lr,
+      "Learning rate, the peak of the schedule with --data (default: "
+      "optim.lr, else 6e-4)");
   auto *weightDecay = trainCommand->add_option(
-      "--weight-decay", train.hyper.weightDecay,
-      "Decoupled weight decay on matrices and embeddings (default 0 with "
-      "--tokens, 0.1 with --data)");
-  trainCommand->add_option("--beta1", train.hyper.beta1, "AdamW beta1")
-      ->default_val(0.9);
-  trainCommand->add_option("--beta2", train.hyper.beta2, "AdamW beta2")
-      ->default_val(0.999);
-  trainCommand->add_option("--eps", train.hyper.epsilon, "AdamW epsilon")
-      ->default_val(1e-8);
-  trainCommand
-      ->add_option("--clip-grad", train.hyper.clipGradNorm,
-                   "Clip the global gradient norm to this value (0: no "
-                   "clipping)")
-      ->default_val(0.0)
-      ->check(CLI::NonNegativeNumber);
+      "--weight-decay", weightDecayValue,
+      "Decoupled weight decay on matrices and embeddings (default: "
+      "optim.weight_decay, else 0 with --tokens, 0.1 with --data)");
+  auto *beta1Option = trainCommand->add_option(
+      "--beta1", beta1, "AdamW beta1 (default: optim.betas[0], else 0.9)");
+  auto *beta2Option = trainCommand->add_option(
+      "--beta2", beta2, "AdamW beta2 (default: optim.betas[1], else 0.999)");
+  auto *epsOption = trainCommand->add_option(
+      "--eps", eps, "AdamW epsilon (default: optim.eps, else 1e-8)");
+  auto *clipOption =
+      trainCommand
+          ->add_option("--clip-grad", clipGrad,
+                       "Clip the global gradient norm to this value (0: no "
+                       "clipping; default: trainer.gradient_clip_val, else 0)")
+          ->check(CLI::NonNegativeNumber);
+  bool printConfig = false;
+  trainCommand->add_flag(
+      "--print-config", printConfig,
+      "Print every effective training hyperparameter and where it comes "
+      "from (a flag, the description's file:line, or the built-in "
+      "default), then exit");
   trainCommand
       ->add_option("--min-loss-scale", train.minLossScale,
                    "f16 programs: the floor of the dynamic loss scale (it "
@@ -241,28 +259,40 @@ int runStrataRunMain(int argc, char **argv) {
   trainCommand->add_option("--seq-len", dataTraining.seqLength,
                            "Checked against the artifact's sequence length "
                            "(compiled in)");
-  trainCommand
-      ->add_option("--min-lr", loop.schedule.minLr,
-                   "Learning rate at the end of the decay")
-      ->default_val(0.0);
-  trainCommand
-      ->add_option("--warmup-steps", loop.schedule.warmupSteps,
-                   "Linear warm-up steps from 0 to --lr")
-      ->default_val(0);
-  trainCommand
-      ->add_option("--lr-schedule", dataTraining.lrSchedule,
-                   "Decay after the warm-up: cosine, linear or constant")
-      ->default_val("cosine");
-  trainCommand
-      ->add_option("--eval-every", loop.evalEvery,
-                   "Validation loss every N steps and at the end "
-                   "(0: never)")
-      ->default_val(0);
-  trainCommand
-      ->add_option("--eval-steps", loop.evalBatches,
-                   "Validation micro-batches per evaluation (per "
-                   "task for prompt-learning data)")
-      ->default_val(8);
+  auto *minLrOption = trainCommand->add_option(
+      "--min-lr", minLr,
+      "Learning rate at the end of the decay (default: optim.sched.min_lr, "
+      "else 0)");
+  auto *warmupOption = trainCommand->add_option(
+      "--warmup-steps", warmupSteps,
+      "Warm-up steps from 0 to --lr (default: optim.sched.warmup_steps or "
+      "warmup_ratio, else 0)");
+  auto *warmupRatioOption = trainCommand->add_option(
+      "--warmup-ratio", warmupRatio,
+      "Warm-up as a fraction of the schedule's steps (NeMo's warmup_ratio)");
+  auto *constantOption = trainCommand->add_option(
+      "--constant-steps", constantSteps,
+      "CosineAnnealing: steps at --min-lr at the end of the schedule "
+      "(default: optim.sched.constant_steps, else 0)");
+  auto *scheduleStepsOption =
+      trainCommand
+          ->add_option("--schedule-steps", scheduleSteps,
+                       "Length of the schedule (default: "
+                       "optim.sched.max_steps, else the run's --steps)")
+          ->check(CLI::PositiveNumber);
+  auto *scheduleOption = trainCommand->add_option(
+      "--lr-schedule", lrSchedule,
+      "NeMo's scheduler: CosineAnnealing (or cosine), WarmupAnnealing (or "
+      "linear), WarmupPolicy or constant (default: optim.sched.name, else "
+      "CosineAnnealing)");
+  auto *evalEveryOption = trainCommand->add_option(
+      "--eval-every", evalEvery,
+      "Validation loss every N steps and at the end (0: never; default: "
+      "trainer.val_check_interval, else 0)");
+  auto *evalStepsOption = trainCommand->add_option(
+      "--eval-steps", evalSteps,
+      "Validation micro-batches per evaluation, per task for prompt-learning "
+      "data (default: trainer.limit_val_batches, else 8)");
   trainCommand
       ->add_option("--sample-every", loop.sampleEvery,
                    "Print a text sample every N steps (0: never)")
@@ -306,10 +336,10 @@ int runStrataRunMain(int argc, char **argv) {
   trainCommand->add_option("--metrics", loop.metricsPath,
                            "JSON-lines metrics file (default: "
                            "<checkpoint-dir>/metrics.jsonl)");
-  trainCommand
-      ->add_option("--log-every", loop.logEvery,
-                   "Off a terminal, print a line every N steps")
-      ->default_val(10);
+  auto *logEveryOption = trainCommand->add_option(
+      "--log-every", logEvery,
+      "Off a terminal, print a line every N steps (default: "
+      "trainer.log_every_n_steps, else 10)");
 
   GenerateOptions generate;
   CLI::App *generateCommand = app.add_subcommand(
@@ -567,8 +597,34 @@ int runStrataRunMain(int argc, char **argv) {
     }
     return 0;
   }
+  if (*trainCommand) {
+    auto given = [](CLI::Option *option, auto value) {
+      return option->count() > 0 ? std::optional(value) : std::nullopt;
+    };
+    flagValues.steps = given(stepsOption, steps);
+    flagValues.lr = given(lrOption, lr);
+    flagValues.weightDecay = given(weightDecay, weightDecayValue);
+    flagValues.beta1 = given(beta1Option, beta1);
+    flagValues.beta2 = given(beta2Option, beta2);
+    flagValues.eps = given(epsOption, eps);
+    flagValues.clipGrad = given(clipOption, clipGrad);
+    flagValues.minLr = given(minLrOption, minLr);
+    flagValues.warmupSteps = given(warmupOption, warmupSteps);
+    flagValues.warmupRatio = given(warmupRatioOption, warmupRatio);
+    flagValues.constantSteps = given(constantOption, constantSteps);
+    flagValues.scheduleSteps = given(scheduleStepsOption, scheduleSteps);
+    flagValues.lrSchedule = given(scheduleOption, lrSchedule);
+    flagValues.evalEvery = given(evalEveryOption, evalEvery);
+    flagValues.evalSteps = given(evalStepsOption, evalSteps);
+    flagValues.logEvery = given(logEveryOption, logEvery);
+  }
   Status status;
-  if (*eval)
+  if (*trainCommand && printConfig)
+    status = runPrintTrainingConfig(
+        trainOptions.artifact, flagValues,
+        trainOptions.tokens.empty() ? training::TrainingMode::Loop
+                                    : training::TrainingMode::Tokens);
+  else if (*eval)
     status = runEvalCommand(evalOptions);
   else if (*grad)
     status = runGradCommand(gradOptions);
@@ -586,13 +642,9 @@ int runStrataRunMain(int argc, char **argv) {
     dataTraining.artifact = trainOptions.artifact;
     dataTraining.checkpoint = trainOptions.checkpoint;
     dataTraining.threads = trainOptions.threads;
-    loop.steps = train.steps;
+    dataTraining.flags = flagValues;
     loop.seed = trainOptions.seed;
-    loop.schedule.maxLr = train.hyper.learningRate;
-    loop.adamw = train.hyper;
     loop.minLossScale = train.minLossScale;
-    if (weightDecay->count() == 0)
-      loop.adamw.weightDecay = 0.1;
     status = runDataTrainingCommand(dataTraining);
   } else if (trainOptions.tokens.empty()) {
     status = Status::invalidArgument("train needs --data (a corpus) or "
@@ -600,8 +652,7 @@ int runStrataRunMain(int argc, char **argv) {
   } else if (train.save.empty()) {
     status = Status::invalidArgument("train --tokens needs --save");
   } else {
-    if (weightDecay->count() == 0)
-      train.hyper.weightDecay = 0.0;
+    train.flags = flagValues;
     status = runTrainCommand(trainOptions, train);
   }
   if (!status.isOk())

@@ -82,6 +82,23 @@ training::SampleFunction freeTextSampler(Executor &executor,
 
 } // namespace
 
+Status runPrintTrainingConfig(const std::string &artifact,
+                              const training::TrainingFlags &flags,
+                              training::TrainingMode mode) {
+  STRATA_ASSIGN_OR_RETURN(LoadedArtifact loaded, loadArtifact(artifact));
+  STRATA_ASSIGN_OR_RETURN(
+      training::TrainingConfig config,
+      training::resolveTrainingConfig(training::descriptionSettingsOf(loaded),
+                                      flags, mode));
+  std::printf("training configuration of %s (%s):\n", artifact.c_str(),
+              mode == training::TrainingMode::Loop
+                  ? "--data"
+                  : "--tokens: a constant learning rate");
+  std::printf("  %-28s %-16s %-16s %s\n", "key", "flag", "value", "source");
+  std::fputs(config.describe().c_str(), stdout);
+  return config.validate();
+}
+
 std::string resolveTokenizerDirectory(const std::string &flag) {
   if (!flag.empty())
     return flag;
@@ -129,11 +146,18 @@ Status runDataTrainingCommand(DataTrainingOptions o) {
         "--batch-size " + std::to_string(globalBatch) +
         " is not a multiple of the micro-batch size " +
         std::to_string(program.microBatchSize()));
-  STRATA_ASSIGN_OR_RETURN(training::LrDecay decay,
-                          training::parseLrDecay(o.lrSchedule));
-  o.loop.schedule.decay = decay;
-  o.loop.schedule.totalSteps = o.loop.steps;
-  STRATA_RETURN_IF_ERROR(o.loop.schedule.validate());
+  STRATA_ASSIGN_OR_RETURN(
+      training::TrainingConfig config,
+      training::resolveTrainingConfig(
+          training::descriptionSettingsOf(executor->artifact()), o.flags,
+          training::TrainingMode::Loop));
+  STRATA_RETURN_IF_ERROR(config.validate());
+  o.loop.steps = config.steps.value;
+  o.loop.schedule = config.schedule();
+  o.loop.adamw = config.adamw();
+  o.loop.evalEvery = config.evalEvery.value;
+  o.loop.evalBatches = config.evalBatches.value;
+  o.loop.logEvery = config.logEvery.value;
 
   // Initial parameters; a resume overwrites them from the checkpoint.
   if (hasAdapters(executor->artifact())) {

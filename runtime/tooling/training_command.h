@@ -15,6 +15,7 @@
 #define STRATA_RUNTIME_TOOLING_TRAINING_COMMAND_H
 
 #include "runtime/training/trainer.h"
+#include "runtime/training/training_config.h"
 #include "runtime/support/status.h"
 
 #include <cstdint>
@@ -37,7 +38,9 @@ struct DataTrainingOptions {
   double validationFraction = 0.05;
   int64_t microBatchSize = 0; // 0: the artifact's; must equal it
   int64_t seqLength = 0;      // 0: the artifact's; must equal it
-  std::string lrSchedule = "cosine";
+  /// Hyperparameter flags; the rest come from the artifact's description
+  /// or the built-in defaults (training_config.h) into |loop|.
+  training::TrainingFlags flags;
   /// What --sample-every continues, and for how many tokens.
   std::string samplePrompt = "The";
   int64_t sampleTokens = 32;
@@ -50,6 +53,12 @@ struct DataTrainingOptions {
 std::string resolveTokenizerDirectory(const std::string &flag);
 
 Status runDataTrainingCommand(DataTrainingOptions options);
+
+/// strata-run train --print-config: the effective hyperparameters of
+/// training |artifact| with |flags|, each with its source, on stdout.
+Status runPrintTrainingConfig(const std::string &artifact,
+                              const training::TrainingFlags &flags,
+                              training::TrainingMode mode);
 
 } // namespace strata::runtime
 

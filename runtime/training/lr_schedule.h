@@ -2,9 +2,16 @@
 //
 // Part of Strata. SPDX-License-Identifier: Apache-2.0
 //
-// NeMo/Megatron's schedules: linear warm-up from 0 over |warmupSteps|, then
-// decay from |maxLr| to |minLr| over the remaining steps, cosine or linear,
-// or constant. Steps count from 1 (the first optimizer step).
+// NeMo's learning-rate schedulers (nemo/core/optim/lr_scheduler.py), step
+// for step: optimizer step k (1-based) runs at the rate NeMo's scheduler
+// gives for last_epoch = k - 1, as under PyTorch Lightning.
+//   CosineAnnealing  warm-up (s + 1) / (W + 1), then cosine from lr to
+//                    min_lr over max_steps - W; with constant_steps C > 0
+//                    Megatron's variant instead: warm-up s / W, cosine over
+//                    max_steps - W - C, then min_lr for the last C steps
+//   WarmupAnnealing  warm-up, then linear from lr to min_lr at max_steps
+//   WarmupPolicy     warm-up, then lr (min_lr after max_steps)
+//   constant         warm-up, then lr (NeMo without a scheduler)
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_TRAINING_LR_SCHEDULE_H
@@ -13,25 +20,35 @@
 #include "runtime/support/status.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace strata::runtime::training {
 
-enum class LrDecay { Cosine, Linear, Constant };
+enum class LrPolicy { CosineAnnealing, WarmupAnnealing, WarmupPolicy, Constant };
 
-/// "cosine", "linear" or "constant"; an error naming the value otherwise.
-StatusOr<LrDecay> parseLrDecay(const std::string &name);
-const char *toString(LrDecay decay);
+/// NeMo's names (CosineAnnealing, WarmupAnnealing, WarmupPolicy, constant)
+/// or --lr-schedule's short ones (cosine, linear, constant); an error naming
+/// |what| (the flag or key) and the value otherwise.
+StatusOr<LrPolicy> parseLrPolicy(const std::string &name,
+                                 const std::string &what = "--lr-schedule");
+/// NeMo's name.
+const char *toString(LrPolicy policy);
 
 struct LrSchedule {
-  double maxLr = 3e-4;
-  double minLr = 0.0;
-  int64_t warmupSteps = 0;
-  int64_t totalSteps = 1;
-  LrDecay decay = LrDecay::Cosine;
+  LrPolicy policy = LrPolicy::CosineAnnealing;
+  double maxLr = 6e-4;         // optim.lr
+  double minLr = 0.0;          // optim.sched.min_lr
+  int64_t warmupSteps = 0;     // optim.sched.warmup_steps
+  int64_t constantSteps = 0;   // optim.sched.constant_steps (cosine only)
+  int64_t maxSteps = 1;        // optim.sched.max_steps
 
-  /// Errors for negative rates, min > max, warm-up longer than the run.
-  Status validate() const;
+  /// How validate() names a field ("lr", "min_lr", "warmup_steps",
+  /// "constant_steps", "max_steps") in messages, with its value and where
+  /// it came from; the default names the flags.
+  using Describe = std::function<std::string(const std::string &field)>;
+  /// Errors for rates out of order and negative counts.
+  Status validate(const Describe &describe = nullptr) const;
   /// The rate of optimizer step |step| (1-based).
   double at(int64_t step) const;
 };

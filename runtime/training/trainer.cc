@@ -8,6 +8,7 @@
 #include "runtime/training/checkpoint_store.h"
 #include "runtime/training/progress.h"
 #include "runtime/training/scaled_step.h"
+#include "runtime/training/tensorboard/event_file_writer.h"
 
 #include <nlohmann/json.hpp>
 
@@ -47,9 +48,7 @@ Status checkOptions(const TrainingOptions &o, const ModelProgram &program,
     return Status::invalidArgument(
         std::string(o.resume ? "--resume" : "--save-every") +
         " needs --checkpoint-dir");
-  LrSchedule schedule = o.schedule;
-  schedule.totalSteps = o.steps;
-  return schedule.validate();
+  return o.schedule.validate();
 }
 
 } // namespace
@@ -72,8 +71,7 @@ StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
   const int64_t globalBatch =
       o.globalBatch > 0 ? o.globalBatch : program.globalBatchSize();
   STRATA_RETURN_IF_ERROR(checkOptions(o, program, globalBatch));
-  LrSchedule schedule = o.schedule;
-  schedule.totalSteps = o.steps;
+  const LrSchedule &schedule = o.schedule;
 
   std::optional<CheckpointStore> store;
   if (!o.checkpointDir.empty())
@@ -154,6 +152,17 @@ StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
                             MetricsWriter::open(metricsPath));
     metrics.emplace(std::move(writer));
   }
+  // TensorBoard's event file beside the metrics (a new one per run, as
+  // TensorBoard expects), with the same values.
+  std::optional<EventFileWriter> events;
+  if (metrics && EventFileWriter::isAvailable()) {
+    std::string directory =
+        std::filesystem::path(metricsPath).parent_path().string();
+    STRATA_ASSIGN_OR_RETURN(
+        EventFileWriter writer,
+        EventFileWriter::open(directory.empty() ? "." : directory));
+    events.emplace(std::move(writer));
+  }
 
   const int64_t tokensPerStep = globalBatch * program.seqLength();
   ProgressReporter progress(o.steps, state.step, tokensPerStep, o.logEvery,
@@ -195,6 +204,13 @@ StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
       }
       metrics->write(record + "}");
     }
+    if (events) {
+      std::vector<std::pair<std::string, double>> scalars = {
+          {"val_loss", loss.loss}};
+      for (const auto &[task, value] : loss.parts)
+        scalars.emplace_back("val_loss/" + task, value);
+      STRATA_RETURN_IF_ERROR(events->write(step, scalars));
+    }
     return Status::ok();
   };
   if (o.evaluateAtStart && o.evalEvery > 0 && state.step == 0)
@@ -235,6 +251,8 @@ StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
     }
     progress.step(step, result.loss, hyper.learningRate, result.gradNorm,
                   scaling);
+    // One reading for both logs, so they agree.
+    const double tokensPerSecond = progress.tokensPerSecond();
     if (metrics) {
       const double elapsed = std::chrono::duration<double>(
                                  std::chrono::steady_clock::now() - start)
@@ -244,7 +262,7 @@ StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
                      ",\"lr\":" + number(hyper.learningRate) +
                      ",\"grad_norm\":" + number(result.gradNorm) +
                      ",\"tokens\":" + std::to_string(step * tokensPerStep) +
-                     ",\"tokens_per_s\":" + number(progress.tokensPerSecond()) +
+                     ",\"tokens_per_s\":" + number(tokensPerSecond) +
                      ",\"elapsed_s\":" + number(elapsed) +
                      (scaler ? ",\"loss_scale\":" + number(scaled.lossScale) +
                                    ",\"skipped\":" +
@@ -253,6 +271,18 @@ StatusOr<TrainingSummary> runTraining(Executor &executor, ModelProgram &program,
                                    std::to_string(scaler->skippedSteps())
                              : std::string()) +
                      "}");
+    }
+    if (events) {
+      std::vector<std::pair<std::string, double>> scalars = {
+          {"loss", result.loss},
+          {"lr", hyper.learningRate},
+          {"grad_norm", result.gradNorm},
+          {"tokens_per_s", tokensPerSecond}};
+      if (scaler) {
+        scalars.emplace_back("loss_scale", scaled.lossScale);
+        scalars.emplace_back("skipped_steps", double(scaler->skippedSteps()));
+      }
+      STRATA_RETURN_IF_ERROR(events->write(step, scalars));
     }
     const bool last = step == o.steps;
     if (o.evalEvery > 0 && (step % o.evalEvery == 0 || last))

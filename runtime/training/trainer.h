@@ -42,6 +42,8 @@ struct TrainingOptions {
   /// Rows per optimizer step; a multiple of the artifact's micro-batch size
   /// (0: the artifact's global batch).
   int64_t globalBatch = 0;
+  /// The learning rate of each step (its maxSteps is the schedule's length,
+  /// NeMo's optim.sched.max_steps, which may differ from |steps|).
   LrSchedule schedule;
   /// AdamW betas, epsilon, weight decay and clipping (learningRate unused:
   /// the schedule gives it).
