@@ -32,10 +32,12 @@ protected:
 };
 
 TEST_F(LatestLinkTest, PointsAtTheNewestStepAndMovesOn) {
-  ASSERT_TRUE(linkLatestCheckpoint(dir_.string(), step("step-00000010")).isOk());
+  ASSERT_TRUE(
+      linkLatestCheckpoint(dir_.string(), step("step-00000010")).isOk());
   ASSERT_TRUE(fs::is_symlink(dir_ / "latest"));
   EXPECT_EQ(fs::read_symlink(dir_ / "latest"), "step-00000010");
-  ASSERT_TRUE(linkLatestCheckpoint(dir_.string(), step("step-00000020")).isOk());
+  ASSERT_TRUE(
+      linkLatestCheckpoint(dir_.string(), step("step-00000020")).isOk());
   EXPECT_EQ(fs::read_symlink(dir_ / "latest"), "step-00000020");
   // Relative: resolves inside the directory, and no temporary link is left.
   EXPECT_TRUE(fs::equivalent(dir_ / "latest", dir_ / "step-00000020"));
