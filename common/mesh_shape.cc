@@ -74,10 +74,13 @@ std::optional<std::string> meshShapeError(const MeshShape &shape, int worldSize)
   }
   if (ranks == worldSize)
     return std::nullopt;
+  // The size comes from the launcher (mpirun, or srun through PMIx).
+  const std::string fits = "mpirun -np " + std::to_string(ranks) +
+                           " or srun --mpi=pmix -n " + std::to_string(ranks);
   std::string started =
-      worldSize == 1 ? "this process runs alone (start it with mpirun -np " +
-                           std::to_string(ranks) + ")"
-                     : "mpirun started " + std::to_string(worldSize);
+      worldSize == 1 ? "this process runs alone (start it with " + fits + ")"
+                     : "the launcher started " + std::to_string(worldSize) +
+                           " (start it with " + fits + ")";
   return std::string("the artifact's mesh " + shape.toString() +
                                  " needs " + std::to_string(ranks) +
                                  " ranks; " + started);

@@ -64,8 +64,9 @@ TEST(MeshShapeTest, WrongWorldSizeNamesTheMeshAndTheLaunch) {
   MeshShape shape{/*dp=*/1, /*pp=*/2, /*tp=*/2};
   EXPECT_EQ(meshShapeError(shape, 4), std::nullopt);
   EXPECT_EQ(meshShapeError(shape, 2),
-            "the artifact's mesh dp=1 x pp=2 x tp=2 needs 4 ranks; mpirun "
-            "started 2");
+            "the artifact's mesh dp=1 x pp=2 x tp=2 needs 4 ranks; the "
+            "launcher started 2 (start it with mpirun -np 4 or srun "
+            "--mpi=pmix -n 4)");
   EXPECT_NE(meshShapeError(shape, 1).value_or("").find("mpirun -np 4"),
             std::string::npos);
 }

@@ -14,6 +14,9 @@ packages=(
   libdnnl-dev libopenblas-dev
   libprotobuf-dev protobuf-compiler   # TensorBoard event files
   libopenmpi-dev openmpi-bin
+  # Launchers: a private one-node Slurm for srun --mpi=pmix (tests/launchers);
+  # the pmix plugin is in slurm-wlm-basic-plugins, a dependency of slurmd
+  slurmd slurmctld slurm-client munge
   # Tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-torch python3-numpy python3-regex libjemalloc2 python3-protobuf

@@ -488,7 +488,7 @@ void testMesh(const MpiSession &session) {
   CHECK_CONTAINS(refused.status().message(),
                  "the artifact's mesh dp=1 x pp=2 x tp=" + std::to_string(n) +
                      " needs " + std::to_string(2 * n) +
-                     " ranks; mpirun started " + std::to_string(n));
+                     " ranks; the launcher started " + std::to_string(n));
 }
 
 } // namespace

@@ -6,6 +6,7 @@
 #include "runtime/tooling/generate_command.h"
 
 #include "runtime/tooling/rank_setup.h"
+#include "runtime/tooling/terminal_output.h"
 
 #include "runtime/executor/artifact_prompt_tasks.h"
 #include "runtime/executor/adapter_parameters.h"
@@ -17,7 +18,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
-#include <unistd.h>
 
 namespace strata::runtime {
 
@@ -103,7 +103,7 @@ Status runGenerateCommand(const GenerateOptions &o) {
   const int64_t batch =
       o.batch > 0 ? std::min(o.batch, generator.batchSize())
                   : generator.batchSize();
-  const bool stream = requests.size() == 1 && isatty(fileno(stdout));
+  const bool stream = requests.size() == 1 && isLiveTerminal(stdout);
 
   for (size_t first = 0; first < requests.size(); first += batch) {
     const size_t count = std::min<size_t>(batch, requests.size() - first);

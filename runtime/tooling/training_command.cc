@@ -6,6 +6,7 @@
 #include "runtime/tooling/training_command.h"
 
 #include "runtime/tooling/rank_setup.h"
+#include "runtime/tooling/terminal_output.h"
 #include "runtime/tooling/training_data_setup.h"
 
 #include "runtime/executor/adapter_parameters.h"
@@ -19,7 +20,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
-#include <unistd.h>
 
 #ifndef STRATA_DEFAULT_TOKENIZER_DIR
 #define STRATA_DEFAULT_TOKENIZER_DIR "data/gpt2-tokenizer"
@@ -225,7 +225,7 @@ Status runDataTrainingCommand(DataTrainingOptions o) {
   }
   o.loop.globalBatch = globalBatch;
   o.loop.out = out;
-  o.loop.terminal = isatty(fileno(out)) != 0;
+  o.loop.terminal = isLiveTerminal(out);
   training::SampleFunction sample;
   if (!promptData)
     sample = freeTextSampler(*executor, program, tokenizer, o);

@@ -260,7 +260,36 @@ StatusOr<std::string> CheckpointStore::save(Executor &executor,
       fs::remove_all(ec ? all[i] : doomed, ec);
     }
   }
+  if (std::optional<std::string> newest = latest())
+    STRATA_RETURN_IF_ERROR(linkLatestCheckpoint(directory_, *newest));
   return final;
+}
+
+Status linkLatestCheckpoint(const std::string &directory,
+                            const std::string &stepDirectory) {
+  const fs::path link = fs::path(directory) / "latest";
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(link, ec)) && !fs::is_symlink(link, ec))
+    return Status::failedPrecondition(
+        link.string() +
+        " exists and is not a symbolic link: cannot point it at the newest "
+        "checkpoint " +
+        stepDirectory + " (move it away)");
+  // Relative, so the directory can move; renamed over the old link, so a
+  // reader sees the old or the new step, never no link.
+  const fs::path tmp = fs::path(directory) /
+                       (".tmp-latest-" + std::to_string(::getpid()));
+  fs::remove(tmp, ec);
+  fs::create_directory_symlink(fs::path(stepDirectory).filename(), tmp, ec);
+  if (!ec)
+    fs::rename(tmp, link, ec);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    return Status::unavailable(link.string() + ": cannot point it at " +
+                               stepDirectory + ": " + ec.message());
+  }
+  return syncDirectory(directory);
 }
 
 StatusOr<TrainerState>

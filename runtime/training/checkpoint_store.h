@@ -24,7 +24,9 @@
 // moment leaves either the complete new checkpoint or none (a stale
 // temporary directory, ignored and removed by the next save); earlier
 // checkpoints are never touched until the new one is complete, and only
-// then is the oldest beyond --keep-last removed.
+// then is the oldest beyond --keep-last removed. Last, <dir>/latest (a
+// symbolic link, replaced atomically) points at the newest step-N, so a
+// script can load <dir>/latest/model.safetensors whatever the step count.
 //
 //===----------------------------------------------------------------------===//
 #ifndef STRATA_RUNTIME_TRAINING_CHECKPOINT_STORE_H
@@ -69,6 +71,13 @@ std::string modelFingerprint(const Executor &executor);
 /// True when |path| is a complete training checkpoint (step-N/ with
 /// model.safetensors and trainer.safetensors), not a model-only one.
 bool isTrainingCheckpoint(const std::string &path);
+
+/// Points |directory|/latest at |stepDirectory| (a step-N inside it) by a
+/// relative symbolic link, replaced atomically (a new link renamed over the
+/// old one). An existing |directory|/latest that is not a symbolic link is
+/// left alone and reported.
+Status linkLatestCheckpoint(const std::string &directory,
+                            const std::string &stepDirectory);
 
 class CheckpointStore {
 public:
