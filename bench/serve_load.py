@@ -10,7 +10,8 @@ corpora (seeded), greedy, ignore_eos (random weights: every request generates it
                gaps between its tokens (inter-token latency, ITL), p50 and p99
   one-at-a-time  the first --sequential requests, one after another, on the same server: their
                throughput, and a lone request's TTFT and ITL; and the same on a server of a batch-1
-               artifact (the fastest a lone request runs: no padded rows)
+               artifact with split steps (the fastest a lone request runs: no padded rows, its
+               prompt in prefill calls of --prefill-length tokens)
   fixed-batches  `strata-run generate` on the same requests in batches of the decode batch, each
                batch running to its longest output (what a server without continuous batching
                does); throughput counts each request's own tokens, time is prefill + decode as
@@ -165,9 +166,9 @@ def main():
     p.add_argument("--clients", type=int, default=32)
     p.add_argument("--sequential", type=int, default=6,
                    help="requests of the one-at-a-time baseline (bounded: it is slow)")
-    p.add_argument("--batch", type=int, default=16, help="the decode batch (rows)")
+    p.add_argument("--batch", type=int, default=12, help="the decode batch (rows)")
     p.add_argument("--steps", choices=("mixed", "split"), default="mixed")
-    p.add_argument("--max-running", type=int, default=0,
+    p.add_argument("--max-running", type=int, default=8,
                    help="sequences at once (default: half of --batch mixed, --batch split)")
     p.add_argument("--prefill-batch", type=int, default=1)
     p.add_argument("--prefill-length", type=int, default=8)
@@ -193,6 +194,7 @@ def main():
         def compile_infer(batch, out, *extra):
             subprocess.run([args.strata_compile, str(description), "--mode", "infer",
                             "--kv-block-size", "16", f"model.micro_batch_size={batch}",
+                            f"model.global_batch_size={batch}",
                             "--prefill-length", str(args.prefill_length), *extra, "-o", str(out)],
                            check=True)
         # Blocks for every running sequence at 192 positions (a prompt of up to ~100 tokens and
@@ -212,7 +214,8 @@ def main():
             server.stream("warm up", 2)
             return server
 
-        server = start(lone)
+        # A lone request's fastest setting: one row, its prompt in prefill calls of P tokens.
+        server = start(lone, "--steps", "split")
         begin = time.perf_counter()
         lone_runs = [server.stream(*r) for r in requests[:args.sequential]]
         lone_wall = time.perf_counter() - begin
