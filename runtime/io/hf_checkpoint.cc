@@ -413,10 +413,17 @@ StatusOr<TensorMap> convertFromHuggingFace(const TensorMap &hf,
   const std::vector<HfTensorMapping> &mappings = mappingsOr.value();
 
   std::vector<std::string> problems;
-  // Canonical name -> (name in the checkpoint, tensor).
+  // Canonical name -> (name in the checkpoint, tensor). A name the mapping
+  // has as it is stays as it is: adapter parameters pass through under
+  // their Strata names (layers.N.attention.lora_*), which a Llama name
+  // without "model." would otherwise take.
+  std::set<std::string> mapped;
+  for (const HfTensorMapping &m : mappings)
+    mapped.insert(m.hfName);
   std::map<std::string, std::pair<std::string, const HostTensor *>> present;
   for (const auto &[name, tensor] : hf) {
-    const std::string canonical = canonicalHfName(name, family);
+    const std::string canonical =
+        mapped.count(name) ? name : canonicalHfName(name, family);
     auto [it, inserted] = present.emplace(canonical,
                                           std::make_pair(name, &tensor));
     if (!inserted)

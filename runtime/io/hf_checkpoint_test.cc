@@ -148,7 +148,8 @@ TEST(HfCheckpointTest, PicksTheFamilyFromTheArchitecture) {
   EXPECT_EQ(mixed.status().message(),
             "no Hugging Face checkpoint family has normalization layernorm "
             "with activation swiglu and position embedding rope (GPT-2: "
-            "layernorm, gelu or fast-gelu, learned_absolute; Llama: rmsnorm, "
+            "layernorm or layernorm1p, gelu or fast-gelu, learned_absolute; "
+            "Llama: rmsnorm, "
             "swiglu, rope)");
   EXPECT_FALSE(pick(Normalization::RMSNorm, Activation::Gelu,
                     PositionEmbedding::LearnedAbsolute)
@@ -713,6 +714,24 @@ TEST(HfCheckpointTest, LlamaLoadsWithAndWithoutTheModelPrefix) {
   EXPECT_EQ(errorOf(fromHuggingFace(bare, table, HfFamily::Llama, "x")),
             "x: checkpoint does not match the Llama model: both "
             "model.norm.weight and norm.weight are present");
+}
+
+TEST(HfCheckpointTest, LlamaAdapterParametersKeepTheirStrataNames) {
+  // Adapters pass through under their Strata names, which begin like a
+  // LlamaModel's (layers.N.): they must not take the "model." prefix.
+  LlamaShape s;
+  ParameterTable table = llamaTable(s);
+  table.push_back({"layers.0.attention.lora_dense.linear_in.weight",
+                   {4, s.hidden},
+                   DType::F32});
+  const TensorMap params = randomParams(table, 43);
+  StatusOr<TensorMap> hf = toHuggingFace(params, HfFamily::Llama);
+  ASSERT_TRUE(hf.isOk()) << hf.status().toString();
+  EXPECT_TRUE(hf->count("layers.0.attention.lora_dense.linear_in.weight"));
+  StatusOr<TensorMap> loaded =
+      fromHuggingFace(hf.value(), table, HfFamily::Llama);
+  ASSERT_TRUE(loaded.isOk()) << loaded.status().toString();
+  expectSameTensors(params, loaded.value());
 }
 
 //===----------------------------------------------------------------------===//

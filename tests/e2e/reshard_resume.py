@@ -64,9 +64,12 @@ def train(args, work, tp, directory, resume=False, sp=False, dp=1, pp=1, dopt=Fa
                               f"trainer.devices={tp * dp * pp}",
                               f"model.sequence_parallel={'true' if sp else 'false'}"] +
                              (["model.optim.name=distributed_fused_adam"] if dopt else []))
+    # The schedule is a flag: model.optim.name=... alone makes an optim block without sched,
+    # which NeMo (and Strata) run at a constant rate, unlike the default cosine.
     cmd = mpirun(args, tp * dp * pp) + [args.strata_run, "train", artifact, "--data", CORPUS,
                               "--steps", "6", "--save-every", "3", "--checkpoint-dir", directory,
-                              "--seed", "11", "--threads", "1"]
+                              "--seed", "11", "--threads", "1",
+                              "--lr-schedule", "CosineAnnealing"]
     e2e.run(cmd + (["--resume"] if resume else []), env={"OMP_NUM_THREADS": "1"})
 
 
