@@ -22,40 +22,31 @@ public:
   explicit ConfigReader(const json &config) : config_(config) {}
 
   int64_t integer(const char *key) {
-    auto it = config_.find(key);
-    if (it == config_.end() || !it->is_number_integer()) {
-      problems_.push_back(describe(key, "an integer"));
-      return 0;
-    }
-    return it->get<int64_t>();
+    return read<int64_t>(key, &json::is_number_integer, "an integer");
   }
   double number(const char *key) {
-    auto it = config_.find(key);
-    if (it == config_.end() || !it->is_number()) {
-      problems_.push_back(describe(key, "a number"));
-      return 0.0;
-    }
-    return it->get<double>();
+    return read<double>(key, &json::is_number, "a number");
   }
   bool boolean(const char *key) {
-    auto it = config_.find(key);
-    if (it == config_.end() || !it->is_boolean()) {
-      problems_.push_back(describe(key, "true or false"));
-      return false;
-    }
-    return it->get<bool>();
+    return read<bool>(key, &json::is_boolean, "true or false");
   }
   std::string text(const char *key) {
-    auto it = config_.find(key);
-    if (it == config_.end() || !it->is_string()) {
-      problems_.push_back(describe(key, "a string"));
-      return "";
-    }
-    return it->get<std::string>();
+    return read<std::string>(key, &json::is_string, "a string");
   }
   const std::vector<std::string> &problems() const { return problems_; }
 
 private:
+  /// |key|'s value when |isType| holds for it; otherwise T() and a problem.
+  template <typename T>
+  T read(const char *key, bool (json::*isType)() const noexcept,
+         const char *expected) {
+    auto it = config_.find(key);
+    if (it == config_.end() || !((*it).*isType)()) {
+      problems_.push_back(describe(key, expected));
+      return T();
+    }
+    return it->get<T>();
+  }
   std::string describe(const char *key, const char *expected) const {
     auto it = config_.find(key);
     if (it == config_.end())

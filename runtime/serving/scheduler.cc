@@ -85,18 +85,21 @@ StepPlan Scheduler::schedule() {
     if (remaining(s) == 1)
       plan.decode.push_back(ScheduledRow{id, s.computed, 1, true});
   }
-  int64_t budget = limits_.tokenBudget -
-                   static_cast<int64_t>(plan.decode.size()); // mixed steps
+  const bool mixed = limits_.tokenBudget > 0;
+  // Mixed steps: the tokens left for prompts.
+  int64_t budget =
+      mixed ? limits_.tokenBudget - static_cast<int64_t>(plan.decode.size())
+            : 0;
   for (uint64_t id : running_) {
     const Sequence &s = sequences_.at(id);
     const int64_t left = remaining(s);
     if (left == 1)
       continue;
-    int64_t count = 0;
-    if (limits_.tokenBudget > 0)
-      count = std::min(left, budget);
-    else if (static_cast<int64_t>(plan.prefill.size()) < limits_.prefillBatch)
-      count = std::min(left, limits_.prefillLength);
+    const int64_t count =
+        mixed ? std::min(left, budget)
+        : static_cast<int64_t>(plan.prefill.size()) < limits_.prefillBatch
+            ? std::min(left, limits_.prefillLength)
+            : 0;
     if (count <= 0)
       continue;
     budget -= count;

@@ -245,19 +245,27 @@ LogicalResult LayerOp::verifyRegions() {
 // EmbeddingOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult EmbeddingOp::verify() {
-  ArrayRef<int64_t> table = shapeOf(getTable());
-  if (table.size() != 2)
-    return emitOpError() << "expected a table of rank 2 [rows, columns], got "
-                         << getTable().getType();
-  SmallVector<int64_t> expected(shapeOf(getIds()));
-  expected.push_back(table[1]);
-  if (!shapesAgree(expected, shapeOf(getResult())))
-    return emitOpError() << "expected result shape " << formatShape(expected)
-                         << " (the ids shape followed by "
-                         << formatDim(table[1]) << " table columns), got "
-                         << formatShape(getResult().getType());
+/// An embedding's shapes (tfm.embedding, tfm.quantized_embedding): a table
+/// [rows, columns] and a result of the ids' shape followed by the columns.
+static LogicalResult verifyEmbeddingShapes(Operation *op, Value table,
+                                           Value ids, Value result) {
+  ArrayRef<int64_t> rowsColumns = shapeOf(table);
+  if (rowsColumns.size() != 2)
+    return op->emitOpError()
+           << "expected a table of rank 2 [rows, columns], got "
+           << table.getType();
+  SmallVector<int64_t> expected(shapeOf(ids));
+  expected.push_back(rowsColumns[1]);
+  if (!shapesAgree(expected, shapeOf(result)))
+    return op->emitOpError()
+           << "expected result shape " << formatShape(expected)
+           << " (the ids shape followed by " << formatDim(rowsColumns[1])
+           << " table columns), got " << formatShape(result.getType());
   return success();
+}
+
+LogicalResult EmbeddingOp::verify() {
+  return verifyEmbeddingShapes(*this, getTable(), getIds(), getResult());
 }
 
 //===----------------------------------------------------------------------===//
@@ -345,19 +353,11 @@ LogicalResult QuantizedMatmulOp::verify() {
 }
 
 LogicalResult QuantizedEmbeddingOp::verify() {
-  ArrayRef<int64_t> table = shapeOf(getTable());
-  if (table.size() != 2)
-    return emitOpError() << "expected a table of rank 2 [rows, columns], got "
-                         << getTable().getType();
-  SmallVector<int64_t> expected(shapeOf(getIds()));
-  expected.push_back(table[1]);
-  if (!shapesAgree(expected, shapeOf(getResult())))
-    return emitOpError() << "expected result shape " << formatShape(expected)
-                         << " (the ids shape followed by "
-                         << formatDim(table[1]) << " table columns), got "
-                         << formatShape(getResult().getType());
+  if (failed(verifyEmbeddingShapes(*this, getTable(), getIds(), getResult())))
+    return failure();
   return verifyQuantizedOperands(*this, Value(), getScales(),
-                                 table.take_front(1), "row of the table");
+                                 shapeOf(getTable()).take_front(1),
+                                 "row of the table");
 }
 
 //===----------------------------------------------------------------------===//
