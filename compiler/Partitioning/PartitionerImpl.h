@@ -153,6 +153,12 @@ public:
   bool seedSequenceSplit(tfm::LayerOp layer);
 
   void propagateFunction(func::FuncOp function);
+
+private:
+  /// Records |value|'s split changed, while propagateFunction tracks them.
+  void noteChanged(Value value);
+  bool trackingChanges = false;
+  std::vector<Value> changedValues;
 };
 
 /// Collectives inserted before an op so that its operands have the

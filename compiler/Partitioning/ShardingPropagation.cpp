@@ -15,17 +15,21 @@ bool ShardingPropagation::unify(Value a, Value b) {
   if (!isTensor(a) || !isTensor(b))
     return false;
   TensorSharding &x = splitOf(a), &y = splitOf(b);
-  bool changed = false;
+  bool changedA = false, changedB = false;
   for (size_t d = 0; d < x.dims.size() && d < y.dims.size(); ++d) {
     if (x.dims[d].empty() && !y.dims[d].empty()) {
       x.dims[d] = y.dims[d];
-      changed = true;
+      changedA = true;
     } else if (y.dims[d].empty() && !x.dims[d].empty()) {
       y.dims[d] = x.dims[d];
-      changed = true;
+      changedB = true;
     }
   }
-  return changed;
+  if (changedA)
+    noteChanged(a);
+  if (changedB)
+    noteChanged(b);
+  return changedA || changedB;
 }
 
 bool ShardingPropagation::seed(Value value, const TensorSharding &sharding) {
@@ -36,6 +40,8 @@ bool ShardingPropagation::seed(Value value, const TensorSharding &sharding) {
       current.dims[d] = sharding.dims[d];
       changed = true;
     }
+  if (changed)
+    noteChanged(value);
   return changed;
 }
 
@@ -48,6 +54,7 @@ bool ShardingPropagation::unifyWithCache(Value value, TensorSharding &cache,
     return false;
   if (v.dims[dim].empty() && !cache.dims[dim].empty()) {
     v.dims[dim] = cache.dims[dim];
+    noteChanged(value);
     return true;
   }
   if (cache.dims[dim].empty() && !v.dims[dim].empty()) {
@@ -115,10 +122,17 @@ bool ShardingPropagation::propagateRuleOp(const RuleOp &prepared) {
   if (!::strata::sharding::propagate(prepared.rule, prepared.shapes, axes,
                                      operands, results))
     return false;
+  auto store = [&](Value v, TensorSharding &s) {
+    TensorSharding &current = splitOf(v);
+    if (current.dims == s.dims)
+      return;
+    current.dims = std::move(s.dims);
+    noteChanged(v);
+  };
   for (auto [v, s] : llvm::zip(op->getOperands(), operands))
-    splitOf(v).dims = s.dims;
+    store(v, s);
   for (auto [v, s] : llvm::zip(op->getResults(), results))
-    splitOf(v).dims = s.dims;
+    store(v, s);
   return true;
 }
 
@@ -151,6 +165,11 @@ bool ShardingPropagation::seedSequenceSplit(tfm::LayerOp layer) {
   return changed;
 }
 
+void ShardingPropagation::noteChanged(Value value) {
+  if (trackingChanges)
+    changedValues.push_back(value);
+}
+
 void ShardingPropagation::propagateFunction(func::FuncOp function) {
   // The IR does not change while propagating: each op's rule and shapes are
   // derived once, not once per sweep.
@@ -158,28 +177,62 @@ void ShardingPropagation::propagateFunction(func::FuncOp function) {
   size_t count = 0;
   function.walk([&](Operation *) { ++count; });
   ops.reserve(count);
+  // A rule op's propagation depends only on the splits of its operands and
+  // results: after its first visit it runs again only when one of them
+  // changed (it is "dirty"), which gives what full sweeps give at a
+  // fraction of the visits. The other ops (layers, parameter reads,
+  // caches) are few and read state beyond their values: every sweep visits
+  // them.
+  llvm::DenseMap<Operation *, uint32_t> ruleIndex;
   function.walk([&](Operation *op) {
-    if (std::optional<RuleOp> prepared = ruleOpOf(op))
+    if (std::optional<RuleOp> prepared = ruleOpOf(op)) {
+      ruleIndex[op] = uint32_t(ops.size());
       ops.push_back(std::move(*prepared));
-    else
+    } else {
       ops.push_back(op);
+    }
   });
-  auto propagate = [&](const std::variant<Operation *, RuleOp> &op) {
-    if (const RuleOp *prepared = std::get_if<RuleOp>(&op))
-      return propagateRuleOp(*prepared);
-    return propagateOp(std::get<Operation *>(op));
+  std::vector<char> dirty(ops.size(), 1);
+  auto markTouching = [&]() {
+    for (Value value : changedValues) {
+      auto mark = [&](Operation *op) {
+        if (auto it = ruleIndex.find(op); it != ruleIndex.end())
+          dirty[it->second] = 1;
+      };
+      if (Operation *definer = value.getDefiningOp())
+        mark(definer);
+      for (Operation *user : value.getUsers())
+        mark(user);
+    }
+    changedValues.clear();
   };
+  auto visit = [&](size_t i) {
+    if (const RuleOp *prepared = std::get_if<RuleOp>(&ops[i])) {
+      if (!dirty[i])
+        return false;
+      dirty[i] = 0;
+      bool changed = propagateRuleOp(*prepared);
+      markTouching();
+      return changed;
+    }
+    bool changed = propagateOp(std::get<Operation *>(ops[i]));
+    markTouching();
+    return changed;
+  };
+  trackingChanges = true;
+  changedValues.clear();
   // Alternate forward and backward sweeps: splits enter at the parameters
   // (forward) and at gradient slots (backward).
   for (int sweep = 0; sweep < 64; ++sweep) {
     bool changed = false;
     if (sweep % 2 == 0)
-      for (const auto &op : ops)
-        changed |= propagate(op);
+      for (size_t i = 0; i < ops.size(); ++i)
+        changed |= visit(i);
     else
-      for (const auto &op : llvm::reverse(ops))
-        changed |= propagate(op);
+      for (size_t i = ops.size(); i-- > 0;)
+        changed |= visit(i);
     if (!changed && sweep > 0)
       break;
   }
+  trackingChanges = false;
 }

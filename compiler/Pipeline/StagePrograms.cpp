@@ -49,19 +49,6 @@ std::optional<unsigned> argumentNamed(func::FuncOp function, StringRef name) {
   return std::nullopt;
 }
 
-/// The parameter symbols |op| and its nested ops name.
-std::set<std::string> parametersUsed(Operation *op,
-                                     const llvm::StringSet<> &parameters) {
-  std::set<std::string> used;
-  if (auto uses = SymbolTable::getSymbolUses(op))
-    for (const SymbolTable::SymbolUse &use : *uses) {
-      StringRef name = use.getSymbolRef().getRootReference().getValue();
-      if (parameters.contains(name))
-        used.insert(name.str());
-    }
-  return used;
-}
-
 ArrayAttr filterParameters(ArrayAttr list,
                            llvm::function_ref<bool(StringRef)> keep) {
   SmallVector<Attribute> kept;
@@ -393,13 +380,18 @@ private:
     std::map<std::string, SmallVector<unsigned>> stagesOf;
     stageSymbols.assign(stages, {});
     for (unsigned s = 0; s < stages; ++s) {
-      for (auto function : stageModules[s].getOps<func::FuncOp>()) {
-        for (const std::string &name : parametersUsed(function, allParameters))
-          stageParameters[s].insert(name);
+      // One walk over each function's symbol uses (they are many: every
+      // parameter read of every layer): the distinct names, then the
+      // parameters among them.
+      llvm::StringSet<> used;
+      for (auto function : stageModules[s].getOps<func::FuncOp>())
         if (auto uses = SymbolTable::getSymbolUses(function))
           for (const SymbolTable::SymbolUse &use : *uses)
-            stageSymbols[s].insert(
-                use.getSymbolRef().getRootReference().getValue().str());
+            used.insert(use.getSymbolRef().getRootReference().getValue());
+      for (const auto &entry : used) {
+        stageSymbols[s].insert(entry.getKey().str());
+        if (allParameters.contains(entry.getKey()))
+          stageParameters[s].insert(entry.getKey().str());
       }
       for (const std::string &name : stageParameters[s])
         stagesOf[name].push_back(s);
