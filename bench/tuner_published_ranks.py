@@ -43,6 +43,12 @@ def paper_flops(batch, layers, hidden):
         1 + SEQ / (6 * hidden) + VOCAB / (16 * layers * hidden))
 
 
+def top_tenth(rank, count):
+    """In the top 10%: among the best ceil(count / 10) (the best one when
+    there are fewer than 10 candidates)."""
+    return rank <= -(-count // 10)
+
+
 def label(c):
     sp = " sp" if c["sequence_parallel"] else ""
     return f"tp {c['tp']} pp {c['pp']} dp {c['dp']}{sp}"
@@ -100,10 +106,15 @@ def main():
         r_plain, plain = rank_of(False)
         r_sp, _ = rank_of(True) if tp > 1 else (None, None)
         best = feasible[0]
+        def mark(rank, count):
+            return " (top 10%)" if top_tenth(rank, count) else ""
+
         plain_text = (f"{r_plain}, {100 * r_plain / len(feasible):.0f}%"
+                      f"{mark(r_plain, len(feasible))}"
                       if plain else "infeasible")
         print(f"| {name} | {len(feasible_2021)} | {r_2021}, "
-              f"{100 * r_2021 / len(feasible_2021):.0f}% | "
+              f"{100 * r_2021 / len(feasible_2021):.0f}%"
+              f"{mark(r_2021, len(feasible_2021))} | "
               f"{label(best_2021)} | {len(feasible)} | {plain_text} | "
               f"{r_sp if r_sp else '-'} | {label(best)} | "
               f"{tflops(best):.1f} / "
