@@ -124,6 +124,23 @@ for batch in 1 32; do
     -o "$out/artifacts/gpt2-124m-infer-b$batch.strata"
 done
 
+# The shapes strata-tune's cost model prices (issue 13): every GEMM,
+# attention, cross-entropy and elementwise size class of two rows of
+# Narayanan et al. 2021's Table 1 (1.7B: h 2304; 18.4B: h 6144; sequence
+# 2048, micro-batch 1, tp 1-8 with and without sequence parallelism), for
+# strata-run calibrate on the GPU (gpu-check.sh, section calibration).
+mkdir -p "$out/calibration"
+narayanan_shapes() {  # NAME HEADS HIDDEN LAYERS GPUS BATCH
+  "$build/bin/strata-tune" calibrate "$root/tests/tuner/narayanan2021-gpt.yaml" \
+    model.num_attention_heads=$2 model.hidden_size=$3 model.ffn_hidden_size=$(($3 * 4)) \
+    model.num_layers=$4 model.pipeline_model_parallel_size=1 model.tensor_model_parallel_size=1 \
+    --cluster dgx-h100 --nodes $(($5 / 8)) --global-batch $6 --max-micro-batch-size 1 \
+    --shapes-only "$out/calibration/narayanan-$1.shapes.txt"
+}
+ninja -C "$build" strata-tune
+narayanan_shapes 1.7b 24 2304 24 32 512
+narayanan_shapes 18.4b 48 6144 40 256 1024
+
 tar -C "$out" -cJf "$root/gpu-bundle.tar.xz" .
 size=$(du -k "$root/gpu-bundle.tar.xz" | cut -f1)
 echo "gpu-bundle.tar.xz: $((size / 1024)) MiB ($out unpacked: $(du -sh "$out" | cut -f1))"

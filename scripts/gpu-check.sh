@@ -21,10 +21,15 @@
 #   6. GEMM autotuning of GPT-2 124M's training GEMMs (before the benchmarks,
 #      which then read the tuned algorithms), autotuned vs heuristic time;
 #   7. the benchmarks: bench/gpu_train.py and bench/gpu_generate.py (GPT-2
-#      124M against PyTorch eager, torch.compile and CUDA graphs).
+#      124M against PyTorch eager, torch.compile and CUDA graphs);
+#   8. calibration (issue 13): strata-run calibrate times, in bf16, the
+#      kernels of two rows of Narayanan et al. 2021's Table 1 at their sizes
+#      (the shapes gpu-bundle.sh wrote) into profiles under $OUT/gpu-check,
+#      which bench/calibration_vs_preset.py compares with the presets'
+#      efficiency curves and strata-tune --calibration prices layouts with.
 # Prints a summary; exits non-zero when a check failed. STRATA_GPU_CHECK_SKIP
 # (e.g. "bench") skips sections by name: conformance, communicators,
-# tiny-gpt, bf16, tp2, gemm-tuning, bench.
+# tiny-gpt, bf16, tp2, gemm-tuning, bench, calibration.
 # Usage: scripts/gpu-check.sh   (after carrying gpu-bundle.tar.xz)
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -254,6 +259,25 @@ python3 "$root/bench/gpu_generate.py" --artifact-dir "$bundle/artifacts" --strat
 [ "${PIPESTATUS[0]}" -eq 0 ] || failed=1
 note "benchmarks: tables in $logs/gpu_train.txt and $logs/gpu_generate.txt"
 fi
+echo "== calibration: the kernels of Narayanan et al. 2021's 1.7B and 18.4B rows, bf16"
+if ! skip calibration; then
+for shapes in "$bundle"/calibration/*.shapes.txt; do
+  name=$(basename "$shapes" .shapes.txt)
+  profile=$logs/calibration-$name.json
+  log=$logs/calibration-$name.log
+  if strata "$bundle/bin/strata-run" --device "$gpu" calibrate --shapes "$shapes" \
+      --dtype bf16 --out "$profile" > "$log" 2>&1; then
+    tail -n 1 "$log"
+    python3 "$root/bench/calibration_vs_preset.py" "$profile" --peak-tflops \
+      "${STRATA_GPU_CHECK_PEAK_TFLOPS:-989}" | tee "$logs/calibration-$name.txt"
+    note "calibration $name: $profile ($(grep -c '^calibrate: ' "$log") shapes timed)"
+  else
+    tail -n 5 "$log"
+    note "calibration $name: FAILED ($log)"; failed=1
+  fi
+done
+fi
+
 echo "== summary"
 printf '%s\n' "${summary[@]}"
 [ $failed -eq 0 ] && echo "gpu-check: all checks passed" || echo "gpu-check: FAILED"
