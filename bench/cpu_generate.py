@@ -65,14 +65,14 @@ def strata_generate(args, work, name, description, checkpoint, batch, prompt):
 def torch_generate(cfg, p, prompt_ids, batch, new_tokens):
     import torch
     import models
-    L, eps = cfg.num_layers, cfg.eps
+    L = cfg.num_layers
     caches = [None] * L
 
     def step(tokens, start):
         T = tokens.shape[1]
         h = p["wte.weight"][tokens] + p["wpe.weight"][start:start + T]
         for i in range(L):
-            a = models.layer_norm(p, f"h.{i}.ln_1", h, eps)
+            a = models.layer_norm(cfg, p, f"h.{i}.ln_1", h)
             q, k, v = models.gpt2_qkv(cfg, p, i, a)
             if caches[i] is not None:
                 k = torch.cat([caches[i][0], k], dim=2)
@@ -84,11 +84,11 @@ def torch_generate(cfg, p, prompt_ids, batch, new_tokens):
                 scores = scores.masked_fill(~allowed, float("-inf"))
             a = models.merge_heads(torch.softmax(scores, dim=-1) @ v)
             h = h + models.conv1d(p, f"h.{i}.attn.c_proj", a)
-            m = models.layer_norm(p, f"h.{i}.ln_2", h, eps)
+            m = models.layer_norm(cfg, p, f"h.{i}.ln_2", h)
             h = h + models.conv1d(p, f"h.{i}.mlp.c_proj",
                                   models.gelu(models.conv1d(p, f"h.{i}.mlp.c_fc", m),
                                               cfg.activation))
-        h = models.layer_norm(p, "ln_f", h[:, -1], eps)
+        h = models.layer_norm(cfg, p, "ln_f", h[:, -1])
         return h @ p["wte.weight"].t()
 
     with torch.no_grad():
