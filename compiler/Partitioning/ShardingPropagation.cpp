@@ -114,7 +114,21 @@ ShardingPropagation::ruleOpOf(Operation *op) {
 
 bool ShardingPropagation::propagateRuleOp(const RuleOp &prepared) {
   Operation *op = prepared.op;
+  // Splits only spread from split dimensions: an op whose values are all
+  // whole has nothing to propagate (and most are, before splits reach
+  // them), so skip copying their shardings.
+  auto anySplit = [&](ValueRange values) {
+    for (Value v : values)
+      for (const AxisList &dim : splitOf(v).dims)
+        if (!dim.empty())
+          return true;
+    return false;
+  };
+  if (!anySplit(op->getOperands()) && !anySplit(op->getResults()))
+    return false;
   std::vector<TensorSharding> operands, results;
+  operands.reserve(op->getNumOperands());
+  results.reserve(op->getNumResults());
   for (Value v : op->getOperands())
     operands.push_back(splitOf(v));
   for (Value v : op->getResults())

@@ -162,7 +162,9 @@ int main(int argc, char **argv) {
       "recompute", cl::cat(category), cl::CommaSeparated,
       cl::value_desc("KIND,..."),
       cl::desc("recompute kinds tried, of none, selective, full (default: "
-               "all three)"));
+               "none,full; selective compiles to the same program as none, "
+               "fused attention storing nothing to recompute, so beside none "
+               "it is not tried again)"));
   cl::opt<std::string> distOpt(
       "distributed-optimizer", cl::cat(category), cl::init("both"),
       cl::value_desc("both|on|off"),

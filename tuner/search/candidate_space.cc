@@ -68,6 +68,18 @@ bool parseRecompute(const std::string &name, Recompute &out) {
   return false;
 }
 
+std::vector<Recompute>
+distinctRecomputePrograms(const std::vector<Recompute> &requested) {
+  const bool hasNone = std::find(requested.begin(), requested.end(),
+                                 Recompute::None) != requested.end();
+  std::vector<Recompute> out;
+  for (Recompute r : requested)
+    if (!(hasNone && r == Recompute::Selective) &&
+        std::find(out.begin(), out.end(), r) == out.end())
+      out.push_back(r);
+  return out;
+}
+
 bool microBatchDividesBatch(int64_t globalBatch, int64_t dp, int64_t mbs) {
   return dp >= 1 && mbs >= 1 && globalBatch % (dp * mbs) == 0;
 }

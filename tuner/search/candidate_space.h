@@ -57,6 +57,14 @@ struct SpaceInput {
 /// "none" / "selective" / "full" -> the kind; false for anything else.
 bool parseRecompute(const std::string &name, Recompute &out);
 
+/// Selective recomputation compiles to the same program as none in Strata:
+/// tfm.attention is fused and stores no [batch, heads, seq, seq] tensor to
+/// recompute (docs/model-description.md). With both asked for, the
+/// selective candidates would repeat the none ones: returns |requested|
+/// without Selective when None is in it, else unchanged.
+std::vector<Recompute>
+distinctRecomputePrograms(const std::vector<Recompute> &requested);
+
 //===----------------------------------------------------------------------===//
 // The rules
 //===----------------------------------------------------------------------===//

@@ -146,3 +146,17 @@ TEST(CandidateSpace, EmptySpaceSaysWhy) {
             "global batch 7 is not divisible by dp x micro-batch size for "
             "any dp in {4} and micro-batch size <= 2");
 }
+
+TEST(CandidateSpace, SelectiveIsDroppedBesideNone) {
+  using R = Recompute;
+  EXPECT_EQ(distinctRecomputePrograms({R::None, R::Selective, R::Full}),
+            (std::vector<R>{R::None, R::Full}));
+  EXPECT_EQ(distinctRecomputePrograms({R::Selective, R::None}),
+            (std::vector<R>{R::None}));
+  // Asked for alone (the setting of a NeMo config), selective stays.
+  EXPECT_EQ(distinctRecomputePrograms({R::Selective, R::Full}),
+            (std::vector<R>{R::Selective, R::Full}));
+  // A kind listed twice is tried once.
+  EXPECT_EQ(distinctRecomputePrograms({R::Full, R::Full}),
+            (std::vector<R>{R::Full}));
+}

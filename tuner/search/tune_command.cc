@@ -12,6 +12,7 @@
 #include "tuner/search/memory_evaluator.h"
 #include "tuner/search/ranking.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -67,8 +68,10 @@ std::optional<SearchSetup> prepareSearch(const TuneOptions &o,
   space.globalBatch = o.globalBatch > 0 ? o.globalBatch : m.globalBatchSize;
   space.maxMicroBatchSize = o.maxMicroBatchSize;
   space.maxVirtualStages = o.maxVirtualStages;
+  // By default none and full: selective is the same program as none.
+  space.recomputes = {Recompute::None, Recompute::Full};
   if (!o.recomputes.empty()) {
-    space.recomputes.clear();
+    std::vector<Recompute> asked;
     for (const std::string &name : o.recomputes) {
       Recompute r;
       if (!parseRecompute(name, r)) {
@@ -76,8 +79,17 @@ std::optional<SearchSetup> prepareSearch(const TuneOptions &o,
             << ": expected none, selective or full\n";
         return std::nullopt;
       }
-      space.recomputes.push_back(r);
+      asked.push_back(r);
     }
+    space.recomputes = distinctRecomputePrograms(asked);
+    if (std::find(asked.begin(), asked.end(), Recompute::Selective) !=
+            asked.end() &&
+        std::find(space.recomputes.begin(), space.recomputes.end(),
+                  Recompute::Selective) == space.recomputes.end())
+      err << "strata-tune: note: --recompute selective compiles to the same "
+             "program as none (fused attention stores no [batch, heads, "
+             "seq, seq] tensor to recompute): its layouts are the none "
+             "ones\n";
   }
   if (o.distributedOptimizer == "on")
     space.distributedOptimizers = {true};
