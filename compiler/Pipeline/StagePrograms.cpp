@@ -49,6 +49,22 @@ std::optional<unsigned> argumentNamed(func::FuncOp function, StringRef name) {
   return std::nullopt;
 }
 
+/// The root names of the symbol references in |attr|, through arrays and
+/// dictionaries: what SymbolTable::getSymbolUses finds in an op's
+/// attributes, without its generic attribute walk (a fifth of building the
+/// stages of a large model).
+void collectSymbolNames(Attribute attr, llvm::StringSet<> &names) {
+  if (auto ref = dyn_cast<SymbolRefAttr>(attr)) {
+    names.insert(ref.getRootReference().getValue());
+  } else if (auto array = dyn_cast<ArrayAttr>(attr)) {
+    for (Attribute element : array)
+      collectSymbolNames(element, names);
+  } else if (auto dictionary = dyn_cast<DictionaryAttr>(attr)) {
+    for (NamedAttribute entry : dictionary)
+      collectSymbolNames(entry.getValue(), names);
+  }
+}
+
 ArrayAttr filterParameters(ArrayAttr list,
                            llvm::function_ref<bool(StringRef)> keep) {
   SmallVector<Attribute> kept;
@@ -385,9 +401,10 @@ private:
       // parameters among them.
       llvm::StringSet<> used;
       for (auto function : stageModules[s].getOps<func::FuncOp>())
-        if (auto uses = SymbolTable::getSymbolUses(function))
-          for (const SymbolTable::SymbolUse &use : *uses)
-            used.insert(use.getSymbolRef().getRootReference().getValue());
+        function.walk([&](Operation *op) {
+          for (NamedAttribute attr : op->getAttrs())
+            collectSymbolNames(attr.getValue(), used);
+        });
       for (const auto &entry : used) {
         stageSymbols[s].insert(entry.getKey().str());
         if (allParameters.contains(entry.getKey()))
