@@ -118,11 +118,7 @@ bool ShardingPropagation::propagateRuleOp(const RuleOp &prepared) {
   // whole has nothing to propagate (and most are, before splits reach
   // them), so skip copying their shardings.
   auto anySplit = [&](ValueRange values) {
-    for (Value v : values)
-      for (const AxisList &dim : splitOf(v).dims)
-        if (!dim.empty())
-          return true;
-    return false;
+    return llvm::any_of(values, [&](Value v) { return splitOf(v).isSplit(); });
   };
   if (!anySplit(op->getOperands()) && !anySplit(op->getResults()))
     return false;

@@ -5,9 +5,10 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/training/checkpoint_store.h"
 
+#include "runtime/io/io_test_support.h"
+
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -18,17 +19,12 @@ namespace fs = std::filesystem;
 
 class LatestLinkTest : public ::testing::Test {
 protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/strata-latest-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string step(const char *name) {
     fs::create_directory(dir_ / name);
     return (dir_ / name).string();
   }
-  fs::path dir_;
+  io::testing::TempDir scratch_;
+  fs::path dir_ = scratch_.path();
 };
 
 TEST_F(LatestLinkTest, PointsAtTheNewestStepAndMovesOn) {

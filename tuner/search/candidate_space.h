@@ -47,9 +47,9 @@ struct SpaceInput {
   int64_t maxMicroBatchSize = 8;
   /// Interleaved stages tried: up to this many chunks per stage.
   int64_t maxVirtualStages = 8;
-  /// The recompute kinds tried (strata-tune --recompute).
-  std::vector<Recompute> recomputes = {Recompute::None, Recompute::Selective,
-                                       Recompute::Full};
+  /// The recompute kinds tried (strata-tune --recompute). Not selective:
+  /// it is the same program as none (distinctRecomputePrograms).
+  std::vector<Recompute> recomputes = {Recompute::None, Recompute::Full};
   /// The distributed optimizer settings tried (--distributed-optimizer).
   std::vector<bool> distributedOptimizers = {false, true};
 };

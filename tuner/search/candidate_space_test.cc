@@ -94,10 +94,10 @@ TEST(CandidateSpace, TinyModelOnTwoRanksCountedByHand) {
   in.globalBatch = 8;
   in.maxMicroBatchSize = 2;
   std::vector<Candidate> all = enumerateCandidates(in);
-  // tp1 pp1 dp2: mbs {1,2} x rc 3 x dopt 2 = 12
-  // tp1 pp2 dp1: mbs {1,2} x vp {1,2} x rc 3 = 12 (vp 2: 4 % 4, m 8 or 4)
-  // tp2 pp1 dp1: mbs {1,2} x sp 2 x rc 3 = 12
-  EXPECT_EQ(all.size(), 36u);
+  // tp1 pp1 dp2: mbs {1,2} x rc {none, full} x dopt 2 = 8
+  // tp1 pp2 dp1: mbs {1,2} x vp {1,2} x rc 2 = 8 (vp 2: 4 % 4, m 8 or 4)
+  // tp2 pp1 dp1: mbs {1,2} x sp 2 x rc 2 = 8
+  EXPECT_EQ(all.size(), 24u);
 }
 
 TEST(CandidateSpace, RestrictedRecomputeAndOptimizer) {

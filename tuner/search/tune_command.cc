@@ -12,7 +12,8 @@
 #include "tuner/search/memory_evaluator.h"
 #include "tuner/search/ranking.h"
 
-#include <algorithm>
+#include "llvm/ADT/STLExtras.h"
+
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -68,8 +69,6 @@ std::optional<SearchSetup> prepareSearch(const TuneOptions &o,
   space.globalBatch = o.globalBatch > 0 ? o.globalBatch : m.globalBatchSize;
   space.maxMicroBatchSize = o.maxMicroBatchSize;
   space.maxVirtualStages = o.maxVirtualStages;
-  // By default none and full: selective is the same program as none.
-  space.recomputes = {Recompute::None, Recompute::Full};
   if (!o.recomputes.empty()) {
     std::vector<Recompute> asked;
     for (const std::string &name : o.recomputes) {
@@ -82,10 +81,8 @@ std::optional<SearchSetup> prepareSearch(const TuneOptions &o,
       asked.push_back(r);
     }
     space.recomputes = distinctRecomputePrograms(asked);
-    if (std::find(asked.begin(), asked.end(), Recompute::Selective) !=
-            asked.end() &&
-        std::find(space.recomputes.begin(), space.recomputes.end(),
-                  Recompute::Selective) == space.recomputes.end())
+    if (llvm::is_contained(asked, Recompute::Selective) &&
+        !llvm::is_contained(space.recomputes, Recompute::Selective))
       err << "strata-tune: note: --recompute selective compiles to the same "
              "program as none (fused attention stores no [batch, heads, "
              "seq, seq] tensor to recompute): its layouts are the none "
